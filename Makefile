@@ -1,0 +1,36 @@
+# Thin wrapper over CMake. `make run` and `make test` install what is
+# missing first (deploy/install-deps.sh), so both work on a fresh machine.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+VAR ?= var
+
+.PHONY: all deps build asan run test unit clean format
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDROPSCOPE_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Every test, twice: the normal build, then the ASan+UBSan build.
+test: build asan
+	@cd $(BUILD) && ctest --output-on-failure -j 1
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j 1
+
+run: build
+	@deploy/run-local.sh $(BUILD)/bin $(VAR)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,263 @@
+/* api: one function per endpoint. Parameters are checked before any query
+ * runs; the first bad one is named in the error. Result sets are built in
+ * memory with jansson and capped by `limit`. */
+#define _GNU_SOURCE
+#include "api.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts.h"
+
+#define DEFAULT_LIMIT 100000
+#define MAX_LIMIT 1000000
+#define DEFAULT_SINCE_NS (3600 * TS_NS_PER_S)
+
+typedef struct {
+    store_t *store;
+    const ingest_stats_t *stats;
+    const char *const *names;
+    api_param_fn *param;
+    void *ctx;
+} req_t;
+
+static api_reply_t s_json(int status, json_t *doc)
+{
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!body)
+        return (api_reply_t){500, "application/json", strdup("{\"error\":\"out of memory\"}")};
+    return (api_reply_t){status, "application/json", body};
+}
+
+static api_reply_t s_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static api_reply_t s_error(int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return s_json(status, json_pack("{s:s}", "error", msg));
+}
+
+/* Refuses parameters the endpoint does not know, so a typo is not
+ * silently ignored. Returns the offending name or NULL. */
+static const char *s_unknown_param(const req_t *r, const char *const *allowed)
+{
+    for (const char *const *n = r->names; n && *n; n++) {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, *n) != 0)
+            a++;
+        if (!*a)
+            return *n;
+    }
+    return NULL;
+}
+
+/* --- /api/hosts ----------------------------------------------------------- */
+
+static int s_host_row(void *ctx, const host_row_t *h)
+{
+    char incarnation[24];
+    snprintf(incarnation, sizeof incarnation, "%016llx", (unsigned long long)h->incarnation);
+    json_array_append_new(
+        ctx, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I}", "host",
+                       h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
+                       "last_seen_ns", (json_int_t)h->last_seen_ns, "backend",
+                       h->backend[0] ? h->backend : "none", "kernel", h->kernel,
+                       "collector_version", h->collector_version, "interval_ns",
+                       (json_int_t)h->interval_ns, "ncpus", (json_int_t)h->ncpus, "incarnation",
+                       incarnation, "last_seq", (json_int_t)h->last_seq, "series",
+                       (json_int_t)h->nseries));
+    return 0;
+}
+
+static api_reply_t s_hosts(const req_t *r)
+{
+    static const char *const allowed[] = {NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (/api/hosts takes none)", bad);
+    json_t *rows = json_array();
+    char err[256];
+    if (store_hosts(r->store, s_host_row, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
+/* --- /api/drops ----------------------------------------------------------- */
+
+/* Reads the time range of since / from / to into q (defaults: the last hour). */
+static api_reply_t *s_range(const req_t *r, drops_query_t *q, api_reply_t *fail)
+{
+    const char *since = r->param(r->ctx, "since");
+    const char *from = r->param(r->ctx, "from");
+    const char *to = r->param(r->ctx, "to");
+    int64_t now = ts_now_ns(), span = DEFAULT_SINCE_NS;
+    if (since && (from || to)) {
+        *fail = s_error(400, "give either since or from/to, not both");
+        return fail;
+    }
+    if (since && ts_parse_duration(since, &span) != 0) {
+        *fail = s_error(400, "since '%s' is not a duration (e.g. 90s, 15m, 1h, 7d)", since);
+        return fail;
+    }
+    q->to_ns = now;
+    if (to && ts_parse_time(to, &q->to_ns) != 0) {
+        *fail = s_error(400, "to '%s' is not a time (RFC 3339 or ns since the epoch)", to);
+        return fail;
+    }
+    q->from_ns = q->to_ns - span;
+    if (from && ts_parse_time(from, &q->from_ns) != 0) {
+        *fail = s_error(400, "from '%s' is not a time (RFC 3339 or ns since the epoch)", from);
+        return fail;
+    }
+    if (q->from_ns >= q->to_ns) {
+        *fail = s_error(400, "the range is empty or inverted: from must be before to");
+        return fail;
+    }
+    return NULL;
+}
+
+static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t *fail)
+{
+    static const char *const allowed[] = {"host", "layer", "since", "from", "to", "step", "limit", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad) {
+        *fail = s_error(400, "unknown parameter '%s' (use host, layer, since, from, to, step, limit)", bad);
+        return fail;
+    }
+    *q = (drops_query_t){.host = r->param(r->ctx, "host"), .limit = DEFAULT_LIMIT};
+    const char *layer = r->param(r->ctx, "layer");
+    if (layer && !layer_is_drop(q->layer = layer_from_name(layer))) {
+        *fail = s_error(400, "layer '%s' is not a drop layer (nic, backlog, budget, socket, "
+                        "listen, proto, qdisc, onload)", layer);
+        return fail;
+    }
+    const char *step = r->param(r->ctx, "step");
+    if (step && ts_parse_duration(step, &q->step_ns) != 0) {
+        *fail = s_error(400, "step '%s' is not a duration (e.g. 1m)", step);
+        return fail;
+    }
+    const char *limit = r->param(r->ctx, "limit");
+    if (limit) {
+        char *end;
+        long long n = strtoll(limit, &end, 10);
+        if (*limit == '\0' || *end != '\0' || n < 1 || n > MAX_LIMIT) {
+            *fail = s_error(400, "limit '%s' must be an integer from 1 to %d", limit, MAX_LIMIT);
+            return fail;
+        }
+        q->limit = n;
+    }
+    if (s_range(r, q, fail))
+        return fail;
+    if (q->host && !store_host_known(r->store, q->host)) {
+        *fail = s_error(400, "unknown host '%s' (GET /api/hosts lists the hosts)", q->host);
+        return fail;
+    }
+    return NULL;
+}
+
+static int s_drop_row(void *ctx, const drop_row_t *d)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "host", d->host,
+                                         "series", d->series, "layer", d->layer, "ts_ns",
+                                         (json_int_t)d->ts_ns, "delta", (json_int_t)d->delta,
+                                         "reset", d->reset, "overlap", d->overlap));
+    return 0;
+}
+
+static api_reply_t s_drops(const req_t *r)
+{
+    drops_query_t q;
+    api_reply_t fail;
+    if (s_drops_params(r, &q, &fail))
+        return fail;
+    json_t *rows = json_array();
+    char err[256];
+    if (store_drops(r->store, &q, s_drop_row, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
+/* --- /healthz, /metrics --------------------------------------------------- */
+
+static api_reply_t s_healthz(const req_t *r)
+{
+    int64_t totals[LAYER_COUNT];
+    char err[256];
+    if (store_drop_totals(r->store, totals, err, sizeof err) != 0)
+        return s_error(503, "database unavailable: %s", err);
+    return s_json(200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void s_metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+            (unsigned long long)v);
+}
+
+static api_reply_t s_metrics(const req_t *r)
+{
+    char *body = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&body, &size);
+    if (!out)
+        return s_error(500, "out of memory");
+    const ingest_stats_t *s = r->stats;
+    s_metric(out, "dropscope_samples_stored_total", "counter",
+             "Samples committed to the database since the aggregator started.", s->samples_stored);
+    s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
+    s_metric(out, "dropscope_messages_received_total", "counter",
+             "ZeroMQ messages received from collectors.", s->messages);
+    s_metric(out, "dropscope_duplicates_total", "counter",
+             "Resent messages that were already stored (acknowledged, not stored again).",
+             s->duplicates);
+    s_metric(out, "dropscope_decode_errors_total", "counter",
+             "Frames dropped because they were not a valid message.", s->decode_errors);
+    s_metric(out, "dropscope_rejects_total", "counter",
+             "Valid messages refused for breaking a rule.", s->rejected);
+    s_metric(out, "dropscope_need_defs_total", "counter",
+             "Batches refused because they named undefined series.", s->need_defs);
+    s_metric(out, "dropscope_commit_failures_total", "counter",
+             "Transactions rolled back; their messages were not acknowledged.", s->commit_failures);
+    s_metric(out, "dropscope_commits_total", "counter", "Transactions committed.", s->commits);
+    int64_t totals[LAYER_COUNT];
+    char err[256];
+    if (store_drop_totals(r->store, totals, err, sizeof err) == 0) {
+        fprintf(out, "# HELP dropscope_fleet_drops_total Packets dropped across the fleet by "
+                     "layer (overlapping counters left out).\n"
+                     "# TYPE dropscope_fleet_drops_total counter\n");
+        for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
+            if (layer_is_drop((layer_t)l))
+                fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %lld\n",
+                        layer_name((layer_t)l), (long long)totals[l]);
+    }
+    fclose(out);
+    return (api_reply_t){200, "text/plain; version=0.0.4", body};
+}
+
+api_reply_t api_get(store_t *store, const ingest_stats_t *stats, const char *path,
+                    const char *const *names, api_param_fn *param, void *ctx)
+{
+    req_t r = {store, stats, names, param, ctx};
+    if (strcmp(path, "/api/hosts") == 0)
+        return s_hosts(&r);
+    if (strcmp(path, "/api/drops") == 0)
+        return s_drops(&r);
+    if (strcmp(path, "/healthz") == 0)
+        return s_healthz(&r);
+    if (strcmp(path, "/metrics") == 0)
+        return s_metrics(&r);
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /healthz, /metrics)",
+                   path);
+}

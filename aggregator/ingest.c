@@ -1,0 +1,233 @@
+/* ingest: assumes messages of up to a few MB from up to thousands of
+ * collectors. Every frame is hostile until decoded and validated; a bad
+ * one is counted, logged (rate-limited, per peer address) and dropped
+ * without disturbing the rest of its group. Messages received together are
+ * stored in one transaction (at most GROUP_MAX), which is what lets SQLite
+ * keep up with a large fleet. */
+#include "ingest.h"
+
+#include <czmq.h>
+
+#include "codec.h"
+#include "log.h"
+#include "ts.h"
+
+#define GROUP_MAX 512
+#define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
+
+typedef struct {
+    zframe_t *identity; /* ROUTER routing id of the sender */
+    ack_t ack;
+    char error[256];    /* storage for ack.error */
+} pending_t;
+
+struct ingest {
+    zsock_t *router;
+    store_t *store;
+    ingest_stats_t *stats;
+    char endpoint[256];
+    pending_t pending[GROUP_MAX]; /* acks waiting for the commit */
+    size_t npending;
+};
+
+ingest_t *ingest_new(const char *endpoint, store_t *store, ingest_stats_t *stats, char *err,
+                     size_t errsz)
+{
+    ingest_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    self->store = store;
+    self->stats = stats;
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->router = zsock_new(ZMQ_ROUTER);
+    if (!self->router) {
+        snprintf(err, errsz, "cannot create a ZeroMQ ROUTER socket: %s", zmq_strerror(zmq_errno()));
+        free(self);
+        return NULL;
+    }
+    zsock_set_maxmsgsize(self->router, INGEST_MAXMSGSIZE);
+    zsock_set_linger(self->router, 1000);
+    zsock_set_router_mandatory(self->router, 0);
+    if (zsock_bind(self->router, "%s", endpoint) < 0) {
+        snprintf(err, errsz, "cannot listen on %s: %s (is another aggregator running? pick "
+                 "another --listen)", endpoint, zmq_strerror(zmq_errno()));
+        ingest_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void ingest_destroy(ingest_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ingest_t *self = *self_p;
+    for (size_t i = 0; i < self->npending; i++)
+        zframe_destroy(&self->pending[i].identity);
+    zsock_destroy(&self->router);
+    free(self);
+    *self_p = NULL;
+}
+
+/* The sender's address for logs ("127.0.0.1", or "" over ipc). */
+static const char *s_peer(zframe_t *frame)
+{
+    const char *addr = frame ? zframe_meta(frame, "Peer-Address") : NULL;
+    return addr && *addr ? addr : "local peer";
+}
+
+static void s_queue_ack(ingest_t *self, zframe_t **identity_p, const msg_t *msg,
+                        int64_t received_ns, ack_status_t status, const char *error)
+{
+    pending_t *p = &self->pending[self->npending++];
+    p->identity = *identity_p;
+    *identity_p = NULL;
+    snprintf(p->error, sizeof p->error, "%s", error);
+    p->ack = (ack_t){msg->seq, msg->sent_ns, received_ns, 0, status, p->error};
+}
+
+/* Judges and stores one message; queues its ack. Returns -1 when the
+ * database failed and the group must be abandoned. */
+static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, int64_t received_ns)
+{
+    char err[256], key[128];
+    const char *peer = s_peer(payload);
+    msg_t *msg = codec_decode(zframe_data(payload), zframe_size(payload), err, sizeof err);
+    if (!msg) {
+        atomic_fetch_add(&self->stats->decode_errors, 1);
+        snprintf(key, sizeof key, "decode:%s", peer);
+        log_limited(LOGL_WARN, key, "aggregator: dropped a %zu-byte frame from %s: %s",
+                    zframe_size(payload), peer, err);
+        return 0;
+    }
+    int rc = 0;
+    size_t samples = 0;
+    store_rc_t src = msg->type == MSG_TYPE_ACK ? STORE_INVALID
+                                          : store_message(self->store, msg, received_ns, &samples,
+                                                          err, sizeof err);
+    if (msg->type == MSG_TYPE_ACK)
+        snprintf(err, sizeof err, "collectors do not send acks");
+    switch (src) {
+    case STORE_OK:
+        atomic_fetch_add(&self->stats->samples_stored, samples);
+        if (msg->type == MSG_TYPE_BATCH)
+            atomic_fetch_add(&self->stats->batches, 1);
+        s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
+        break;
+    case STORE_DUPLICATE:
+        atomic_fetch_add(&self->stats->duplicates, 1);
+        s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
+        break;
+    case STORE_NEED_DEFS:
+        atomic_fetch_add(&self->stats->need_defs, 1);
+        s_queue_ack(self, identity_p, msg, received_ns, ACK_NEED_DEFS, err);
+        break;
+    case STORE_INVALID:
+        atomic_fetch_add(&self->stats->rejected, 1);
+        snprintf(key, sizeof key, "reject:%s", msg->host);
+        log_limited(LOGL_WARN, key, "aggregator: rejected %s %llu from host %s (%s): %s",
+                    codec_type_name(msg->type), (unsigned long long)msg->seq, msg->host, peer, err);
+        s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
+        break;
+    case STORE_ERROR:
+        log_limited(LOGL_ERROR, "store", "aggregator: cannot store %s from %s: %s",
+                    codec_type_name(msg->type), msg->host, err);
+        rc = -1;
+        break;
+    }
+    codec_msg_destroy(&msg);
+    return rc;
+}
+
+static void s_send_acks(ingest_t *self)
+{
+    for (size_t i = 0; i < self->npending; i++) {
+        pending_t *p = &self->pending[i];
+        msg_t reply = {.host = "aggregator", .type = MSG_TYPE_ACK, .ack = p->ack};
+        reply.ack.t3_ns = ts_now_ns();
+        uint8_t *buf;
+        size_t len;
+        char err[256];
+        if (codec_encode(&reply, &buf, &len, err, sizeof err) == 0) {
+            zframe_t *body = zframe_new(buf, len);
+            free(buf);
+            if (zframe_send(&p->identity, self->router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
+                zframe_send(&body, self->router, ZFRAME_DONTWAIT);
+            zframe_destroy(&body);
+        }
+        zframe_destroy(&p->identity);
+    }
+    self->npending = 0;
+}
+
+static void s_drop_acks(ingest_t *self)
+{
+    for (size_t i = 0; i < self->npending; i++)
+        zframe_destroy(&self->pending[i].identity);
+    self->npending = 0;
+}
+
+/* Receives one [identity, payload] message without blocking. 1 = handled,
+ * 0 = nothing waiting, -1 = the database failed. */
+static int s_receive_one(ingest_t *self)
+{
+    zmsg_t *zmsg = zmsg_recv_nowait(self->router);
+    if (!zmsg)
+        return 0;
+    int64_t received_ns = ts_now_ns();
+    atomic_fetch_add(&self->stats->messages, 1);
+    zframe_t *identity = zmsg_pop(zmsg);
+    zframe_t *payload = zmsg_pop(zmsg);
+    int rc = 1;
+    if (!payload || zmsg_size(zmsg) != 0) {
+        atomic_fetch_add(&self->stats->decode_errors, 1);
+        log_limited(LOGL_WARN, "frames", "aggregator: dropped a message of %zu frames from %s "
+                    "(expected exactly one payload frame)", zmsg_size(zmsg) + 1 + (payload != NULL),
+                    s_peer(payload));
+    } else if (s_handle(self, &identity, payload, received_ns) != 0) {
+        rc = -1;
+    }
+    zframe_destroy(&identity);
+    zframe_destroy(&payload);
+    zmsg_destroy(&zmsg);
+    return rc;
+}
+
+/* Stores everything waiting (up to GROUP_MAX) in one transaction. */
+static void s_group(ingest_t *self)
+{
+    char err[256];
+    if (store_begin(self->store, err, sizeof err) != 0) {
+        log_limited(LOGL_ERROR, "begin", "aggregator: cannot start a transaction: %s", err);
+        return;
+    }
+    int rc = 1;
+    while (self->npending < GROUP_MAX && (rc = s_receive_one(self)) == 1)
+        ;
+    if (rc < 0) {
+        store_rollback(self->store);
+        atomic_fetch_add(&self->stats->commit_failures, 1);
+        s_drop_acks(self);
+        return;
+    }
+    if (store_commit(self->store, err, sizeof err) != 0) {
+        atomic_fetch_add(&self->stats->commit_failures, 1);
+        log_limited(LOGL_ERROR, "commit", "aggregator: commit failed, %zu messages not stored or "
+                    "acknowledged (collectors will resend): %s", self->npending, err);
+        s_drop_acks(self);
+        return;
+    }
+    atomic_fetch_add(&self->stats->commits, 1);
+    s_send_acks(self);
+}
+
+void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
+{
+    zmq_pollitem_t item = {zsock_resolve(self->router), 0, ZMQ_POLLIN, 0};
+    while (!*stop) {
+        if (zmq_poll(&item, 1, 200) > 0)
+            s_group(self);
+    }
+}

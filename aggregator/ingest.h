@@ -1,0 +1,38 @@
+/* ingest: the aggregator's ZeroMQ ROUTER. Receives collector messages,
+ * decodes and validates them, stores them in groups (one transaction per
+ * group), and acknowledges each message only after its group committed.
+ * The only aggregator module that touches ZeroMQ. */
+#ifndef DROPSCOPE_INGEST_H
+#define DROPSCOPE_INGEST_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Counters shared with the HTTP thread (/metrics); only ingest writes them. */
+typedef struct {
+    _Atomic uint64_t messages;       /* frames received */
+    _Atomic uint64_t batches;        /* batches stored */
+    _Atomic uint64_t samples_stored; /* samples in stored batches */
+    _Atomic uint64_t duplicates;     /* resent messages acknowledged again */
+    _Atomic uint64_t decode_errors;  /* frames that were not a valid Envelope */
+    _Atomic uint64_t rejected;       /* valid protobuf breaking a rule */
+    _Atomic uint64_t need_defs;      /* batches refused for unknown series ids */
+    _Atomic uint64_t commit_failures;/* groups rolled back: nothing acknowledged */
+    _Atomic uint64_t commits;        /* transactions committed */
+} ingest_stats_t;
+
+typedef struct ingest ingest_t;
+
+/* Binds a ROUTER to endpoint. NULL with the reason in err. */
+ingest_t *ingest_new(const char *endpoint, store_t *store, ingest_stats_t *stats, char *err,
+                     size_t errsz);
+void ingest_destroy(ingest_t **self_p);
+
+/* Serves until *stop becomes non-zero. */
+void ingest_run(ingest_t *self, volatile sig_atomic_t *stop);
+
+#endif

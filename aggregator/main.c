@@ -1,0 +1,127 @@
+/* dropscope-aggregator: receives collector batches over ZeroMQ, stores them
+ * in SQLite and serves the HTTP API. Exit codes: 0 ok, 1 runtime failure,
+ * 2 bad usage. */
+#define _GNU_SOURCE
+#include <czmq.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "store.h"
+
+typedef struct {
+    const char *db;
+    const char *listen;
+    const char *http;
+    bool insecure;
+} opts_t;
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dropscope-aggregator --db PATH --insecure [options]\n"
+            "\n"
+            "Receives drop counters from dropscope collectors, keeps them in a SQLite file and\n"
+            "serves the JSON API that the dropscope CLI reads.\n"
+            "\n"
+            "  --db PATH          SQLite database file (created and migrated if needed)\n"
+            "  --listen ENDPOINT  ZeroMQ endpoint for collectors (default tcp://0.0.0.0:7420;\n"
+            "                     ipc:///path works too)\n"
+            "  --http HOST:PORT   HTTP API address (default 127.0.0.1:7421)\n"
+            "  --insecure         accept plain-text collectors (required until CurveZMQ is configured)\n"
+            "  --verbose          log debug messages\n"
+            "  --help             this text\n");
+}
+
+static int s_parse(int argc, char **argv, opts_t *o)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},   {"listen", required_argument, NULL, 'l'},
+        {"http", required_argument, NULL, 'H'}, {"insecure", no_argument, NULL, 'I'},
+        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", false};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'l': o->listen = optarg; break;
+        case 'H': o->http = optarg; break;
+        case 'I': o->insecure = true; break;
+        case 'v': log_init("dropscope-aggregator", LOGL_DEBUG); break;
+        case 'h': s_usage(stdout); exit(0);
+        default:
+            fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "dropscope-aggregator: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return 2;
+    }
+    if (!o->db) {
+        fprintf(stderr, "dropscope-aggregator: --db PATH is required (e.g. --db ./var/dropscope.db)\n");
+        return 2;
+    }
+    if (!o->insecure) {
+        fprintf(stderr, "dropscope-aggregator: CurveZMQ keys are not supported by this build yet; "
+                        "pass --insecure to accept plain-text collectors\n");
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    log_init("dropscope-aggregator", LOGL_INFO);
+    opts_t o;
+    int rc = s_parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    zsys_handler_set(NULL);
+    struct sigaction sa = {.sa_handler = s_on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static ingest_stats_t stats;
+    char err[512];
+    store_t *store = store_open(o.db, true, err, sizeof err);
+    ingest_t *ingest = NULL;
+    http_t *http = NULL;
+    rc = 1;
+    if (!store) {
+        log_error("aggregator: %s", err);
+        goto out;
+    }
+    if (!(ingest = ingest_new(o.listen, store, &stats, err, sizeof err)) ||
+        !(http = http_new(o.http, o.db, &stats, err, sizeof err))) {
+        log_error("aggregator: %s", err);
+        goto out;
+    }
+    log_info("aggregator: storing in %s, collectors connect to %s (plain text: --insecure), "
+             "HTTP API on http://%s/", o.db, o.listen, o.http);
+    ingest_run(ingest, &s_stop);
+    log_info("aggregator: stopping");
+    rc = 0;
+out:
+    http_destroy(&http);
+    ingest_destroy(&ingest);
+    store_close(&store);
+    return rc;
+}

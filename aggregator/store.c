@@ -1,0 +1,615 @@
+/* store: SQLite behind the functions of store.h. Assumes one writer thread
+ * storing batches of a few hundred samples, of which only drop deltas and
+ * setting changes (rare) become rows of their own; readers run queries on
+ * their own connections. The writer caches, per host, the map from the
+ * collector's wire ids to series rows, so a batch costs no lookups; the
+ * cache is rebuilt from series_ids after a restart or a rollback. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "log.h"
+#include "strmap.h"
+
+#define MAX_LOCAL_ID (1u << 20)     /* wire ids above this are refused */
+#define MAX_SERIES_PER_HOST 100000  /* a host defining more is refused */
+#define SAMPLE_RECORD 24            /* bytes per packed sample */
+
+extern const embed_file_t schema_files[];
+extern const unsigned schema_files_count;
+
+typedef struct {
+    int64_t series_id; /* 0 = not defined */
+    layer_t layer;
+    kind_t kind;
+} series_info_t;
+
+typedef struct {
+    int64_t host_id;
+    uint64_t incarnation; /* whose wire ids `ids` maps */
+    bool loaded;          /* ids reflect the database */
+    series_info_t *ids;   /* by wire id */
+    size_t nids;          /* entries allocated in ids */
+    int64_t nseries;      /* series rows of the host */
+} host_cache_t;
+
+enum {
+    ST_HOST_UPSERT, ST_HELLO, ST_SERIES_UPSERT, ST_SERIES_ID, ST_LOAD_IDS, ST_COUNT_SERIES,
+    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, NSTMT
+};
+
+static const char *const s_sql[NSTMT] = {
+    [ST_HOST_UPSERT] =
+        "INSERT INTO hosts (name, boot_id, first_seen_ns, last_seen_ns, incarnation, last_seq) "
+        "VALUES (?1, ?2, ?3, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET "
+        "boot_id = excluded.boot_id, last_seen_ns = max(last_seen_ns, excluded.last_seen_ns), "
+        "incarnation = excluded.incarnation, last_seq = excluded.last_seq RETURNING id",
+    [ST_HELLO] = "UPDATE hosts SET backend = ?2, kernel = ?3, collector_version = ?4, ncpus = ?5, "
+                 "interval_ns = ?6 WHERE id = ?1",
+    [ST_SERIES_UPSERT] =
+        "INSERT INTO series (host_id, source, device, name, kind, layer, overlap, owner) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (host_id, source, device, name) "
+        "DO UPDATE SET kind = excluded.kind, layer = excluded.layer, overlap = excluded.overlap, "
+        "owner = CASE WHEN excluded.owner != '' THEN excluded.owner ELSE owner END RETURNING id",
+    [ST_SERIES_ID] = "INSERT OR REPLACE INTO series_ids (host_id, incarnation, local_id, series_id) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+    [ST_LOAD_IDS] = "SELECT i.local_id, i.series_id, s.kind, s.layer FROM series_ids i "
+                    "JOIN series s ON s.id = i.series_id WHERE i.host_id = ?1 AND i.incarnation = ?2",
+    [ST_COUNT_SERIES] = "SELECT count(*) FROM series WHERE host_id = ?1",
+    [ST_BATCH] = "INSERT OR IGNORE INTO batches (host_id, incarnation, seq, ts_ns, prev_ts_ns, "
+                 "received_ns, nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_DROP] = "INSERT OR REPLACE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
+                "reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_SETTING] = "INSERT INTO settings (host_id, series_id, ts_ns, value) SELECT ?1, ?2, ?3, ?4 "
+                   "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
+                   "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
+    [ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
+};
+
+struct store {
+    sqlite3 *db;
+    bool writer;
+    sqlite3_stmt *stmt[NSTMT]; /* prepared lazily */
+    strmap_t *hosts;           /* writer: host name -> host_cache_t */
+    unsigned char *blob;       /* writer: packed samples buffer */
+    size_t blobcap;
+};
+
+static void s_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+}
+
+static int s_exec(store_t *self, const char *sql, char *err, size_t errsz)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    s_err(err, errsz, "%s", msg ? msg : sqlite3_errmsg(self->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static sqlite3_stmt *s_stmt(store_t *self, int which)
+{
+    if (!self->stmt[which] &&
+        sqlite3_prepare_v3(self->db, s_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                           &self->stmt[which], NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_reset(self->stmt[which]);
+    sqlite3_clear_bindings(self->stmt[which]);
+    return self->stmt[which];
+}
+
+/* Applies the embedded migrations newer than PRAGMA user_version, each in
+ * its own transaction together with the version bump. */
+static int s_migrate(store_t *self, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "%s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    for (unsigned i = 0; i < schema_files_count; i++) {
+        int v = atoi(schema_files[i].name);
+        if (v <= version)
+            continue;
+        char bump[64], sub[256];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
+        if (s_exec(self, "BEGIN IMMEDIATE", sub, sizeof sub) != 0 ||
+            s_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
+            s_exec(self, bump, sub, sizeof sub) != 0 || s_exec(self, "COMMIT", sub, sizeof sub) != 0) {
+            s_exec(self, "ROLLBACK", err, errsz);
+            s_err(err, errsz, "migration %s failed: %s", schema_files[i].name, sub);
+            return -1;
+        }
+        log_info("aggregator: database migrated to version %d (%s)", v, schema_files[i].name);
+        version = v;
+    }
+    return 0;
+}
+
+store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
+{
+    store_t *self = calloc(1, sizeof *self);
+    if (!self || (writer && !(self->hosts = strmap_new()))) {
+        s_err(err, errsz, "out of memory");
+        free(self);
+        return NULL;
+    }
+    self->writer = writer;
+    int flags = writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    if (sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "cannot open database %s: %s (check the path and its directory's "
+              "permissions)", path, self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        store_close(&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout(self->db, 5000);
+    char sub[256];
+    /* FULL: an acknowledged batch survives a power loss, not only a crash. */
+    if (writer && (s_exec(self, "PRAGMA journal_mode = WAL", sub, sizeof sub) != 0 ||
+                   s_exec(self, "PRAGMA synchronous = FULL", sub, sizeof sub) != 0 ||
+                   s_migrate(self, sub, sizeof sub) != 0)) {
+        s_err(err, errsz, "cannot prepare database %s: %s", path, sub);
+        store_close(&self);
+        return NULL;
+    }
+    return self;
+}
+
+static void s_free_cache(void *value)
+{
+    host_cache_t *c = value;
+    free(c->ids);
+    free(c);
+}
+
+void store_close(store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    for (int i = 0; i < NSTMT; i++)
+        sqlite3_finalize(self->stmt[i]);
+    if (self->hosts)
+        strmap_clear(self->hosts, s_free_cache);
+    strmap_destroy(&self->hosts);
+    sqlite3_close(self->db);
+    free(self->blob);
+    free(self);
+    *self_p = NULL;
+}
+
+int store_begin(store_t *self, char *err, size_t errsz)
+{
+    return s_exec(self, "BEGIN IMMEDIATE", err, errsz);
+}
+
+int store_commit(store_t *self, char *err, size_t errsz)
+{
+    if (s_exec(self, "COMMIT", err, errsz) == 0)
+        return 0;
+    store_rollback(self);
+    return -1;
+}
+
+void store_rollback(store_t *self)
+{
+    char err[256];
+    if (sqlite3_get_autocommit(self->db) == 0)
+        s_exec(self, "ROLLBACK", err, sizeof err);
+    /* The caches may hold definitions that were just rolled back. */
+    strmap_clear(self->hosts, s_free_cache);
+}
+
+/* --- writing ---------------------------------------------------------------- */
+
+#define DB_FAIL(self, err, errsz)                                                                  \
+    (s_err(err, errsz, "database: %s", sqlite3_errmsg((self)->db)), STORE_ERROR)
+
+/* Makes c->ids[local] addressable. 0, or -1 when out of memory. */
+static int s_reserve(host_cache_t *c, uint32_t local)
+{
+    if (local < c->nids)
+        return 0;
+    size_t n = (size_t)local + 1024;
+    series_info_t *ids = realloc(c->ids, n * sizeof *ids);
+    if (!ids)
+        return -1;
+    memset(ids + c->nids, 0, (n - c->nids) * sizeof *ids);
+    c->ids = ids;
+    c->nids = n;
+    return 0;
+}
+
+/* Upserts the host row and returns its cache, (re)loading the wire-id map
+ * when the message comes from another incarnation than the cached one. */
+static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_HOST_UPSERT);
+    if (!st)
+        return NULL;
+    sqlite3_bind_text(st, 1, msg->host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, msg->boot_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, received_ns);
+    sqlite3_bind_int64(st, 4, (int64_t)msg->incarnation);
+    sqlite3_bind_int64(st, 5, (int64_t)msg->seq);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return NULL;
+    int64_t host_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    host_cache_t *c = strmap_get(self->hosts, msg->host);
+    if (!c) {
+        if (!(c = calloc(1, sizeof *c)) || strmap_put(self->hosts, msg->host, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    if (c->loaded && c->incarnation == msg->incarnation)
+        return c;
+    c->host_id = host_id;
+    c->incarnation = msg->incarnation;
+    memset(c->ids, 0, c->nids * sizeof *c->ids);
+    if (!(st = s_stmt(self, ST_COUNT_SERIES)))
+        return NULL;
+    sqlite3_bind_int64(st, 1, host_id);
+    c->nseries = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (!(st = s_stmt(self, ST_LOAD_IDS)))
+        return NULL;
+    sqlite3_bind_int64(st, 1, host_id);
+    sqlite3_bind_int64(st, 2, (int64_t)msg->incarnation);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t local = (uint32_t)sqlite3_column_int64(st, 0);
+        if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0)
+            return NULL;
+        c->ids[local] = (series_info_t){sqlite3_column_int64(st, 1),
+                                        layer_from_name((const char *)sqlite3_column_text(st, 3)),
+                                        kind_from_name((const char *)sqlite3_column_text(st, 2))};
+    }
+    c->loaded = rc == SQLITE_DONE;
+    return c->loaded ? c : NULL;
+}
+
+static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d, char *err,
+                           size_t errsz)
+{
+    if (d->id == 0 || d->id >= MAX_LOCAL_ID) {
+        s_err(err, errsz, "series id %u is outside 1..%u", d->id, MAX_LOCAL_ID - 1);
+        return STORE_INVALID;
+    }
+    if (c->nseries >= MAX_SERIES_PER_HOST) {
+        s_err(err, errsz, "host has more than %d series; refusing %s/%s/%s", MAX_SERIES_PER_HOST,
+              d->source, d->device, d->name);
+        return STORE_INVALID;
+    }
+    sqlite3_stmt *st = s_stmt(self, ST_SERIES_UPSERT);
+    if (!st)
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_text(st, 2, d->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, kind_name(d->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, layer_name(d->layer), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, d->overlap);
+    sqlite3_bind_text(st, 8, d->owner, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return DB_FAIL(self, err, errsz);
+    int64_t series_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (!(st = s_stmt(self, ST_SERIES_ID)))
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, (int64_t)c->incarnation);
+    sqlite3_bind_int64(st, 3, d->id);
+    sqlite3_bind_int64(st, 4, series_id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return DB_FAIL(self, err, errsz);
+    if (s_reserve(c, d->id) != 0) {
+        s_err(err, errsz, "out of memory");
+        return STORE_ERROR;
+    }
+    if (c->ids[d->id].series_id == 0)
+        c->nseries++; /* an upper bound: a redefinition may reuse a row */
+    c->ids[d->id] = (series_info_t){series_id, d->layer, d->kind};
+    return STORE_OK;
+}
+
+/* Checks every sample against the definitions and packs them into
+ * self->blob as SAMPLE_RECORD-byte little-endian records. */
+static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b, char *err,
+                         size_t errsz)
+{
+    size_t need = b->nsamples * SAMPLE_RECORD + 1;
+    if (need > self->blobcap) {
+        unsigned char *blob = realloc(self->blob, need);
+        if (!blob) {
+            s_err(err, errsz, "out of memory packing %zu samples", b->nsamples);
+            return STORE_ERROR;
+        }
+        self->blob = blob;
+        self->blobcap = need;
+    }
+    for (size_t i = 0; i < b->nsamples; i++) {
+        uint32_t local = b->series[i];
+        if (local >= c->nids || c->ids[local].series_id == 0) {
+            s_err(err, errsz, "sample %zu refers to undefined series id %u", i, local);
+            return STORE_NEED_DEFS;
+        }
+        if (c->ids[local].kind == KIND_COUNTER && b->deltas[i] < 0) {
+            s_err(err, errsz, "counter series %u has a negative delta %lld", local,
+                  (long long)b->deltas[i]);
+            return STORE_INVALID;
+        }
+        uint64_t fields[4] = {(uint64_t)c->ids[local].series_id, b->flags[i], b->values[i],
+                              (uint64_t)b->deltas[i]};
+        unsigned char *rec = self->blob + i * SAMPLE_RECORD;
+        for (int f = 0, off = 0; f < 4; off += f < 2 ? 4 : 8, f++)
+            for (int k = 0; k < (f < 2 ? 4 : 8); k++)
+                rec[off + k] = (unsigned char)(fields[f] >> (8 * k));
+    }
+    return STORE_OK;
+}
+
+static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg_t *msg,
+                                 int64_t received_ns, char *err, size_t errsz)
+{
+    const batch_t *b = &msg->batch;
+    sqlite3_stmt *st = s_stmt(self, ST_BATCH);
+    if (!st)
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, (int64_t)msg->incarnation);
+    sqlite3_bind_int64(st, 3, (int64_t)msg->seq);
+    sqlite3_bind_int64(st, 4, b->ts_ns);
+    sqlite3_bind_int64(st, 5, b->prev_ts_ns);
+    sqlite3_bind_int64(st, 6, received_ns);
+    sqlite3_bind_int64(st, 7, (int64_t)b->nsamples);
+    sqlite3_bind_blob(st, 8, self->blob, (int)(b->nsamples * SAMPLE_RECORD), SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return DB_FAIL(self, err, errsz);
+    return sqlite3_changes(self->db) == 0 ? STORE_DUPLICATE : STORE_OK;
+}
+
+/* Gives drop deltas and setting changes their own rows. */
+static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const batch_t *b,
+                                  char *err, size_t errsz)
+{
+    for (size_t i = 0; i < b->nsamples; i++) {
+        const series_info_t *info = &c->ids[b->series[i]];
+        bool reset = (b->flags[i] & SAMPLE_RESET) != 0;
+        sqlite3_stmt *st;
+        if (info->kind == KIND_COUNTER && layer_is_drop(info->layer) && (b->deltas[i] || reset)) {
+            if (!(st = s_stmt(self, ST_DROP)))
+                return DB_FAIL(self, err, errsz);
+            sqlite3_bind_int64(st, 1, c->host_id);
+            sqlite3_bind_text(st, 2, layer_name(info->layer), -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, b->ts_ns);
+            sqlite3_bind_int64(st, 4, info->series_id);
+            sqlite3_bind_int64(st, 5, b->prev_ts_ns);
+            sqlite3_bind_int64(st, 6, b->deltas[i]);
+            sqlite3_bind_int(st, 7, reset);
+        } else if (info->kind == KIND_SETTING) {
+            if (!(st = s_stmt(self, ST_SETTING)))
+                return DB_FAIL(self, err, errsz);
+            sqlite3_bind_int64(st, 1, c->host_id);
+            sqlite3_bind_int64(st, 2, info->series_id);
+            sqlite3_bind_int64(st, 3, b->ts_ns);
+            sqlite3_bind_int64(st, 4, (int64_t)b->values[i]);
+        } else {
+            continue;
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return DB_FAIL(self, err, errsz);
+    }
+    return STORE_OK;
+}
+
+static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg,
+                                int64_t received_ns, size_t *samples, char *err, size_t errsz)
+{
+    const batch_t *b = &msg->batch;
+    if (msg->seq == 0 || b->ts_ns <= 0 || b->prev_ts_ns < 0 || b->prev_ts_ns > b->ts_ns) {
+        s_err(err, errsz, "batch seq %llu has an impossible seq or times (ts %lld, prev %lld)",
+              (unsigned long long)msg->seq, (long long)b->ts_ns, (long long)b->prev_ts_ns);
+        return STORE_INVALID;
+    }
+    store_rc_t rc = STORE_OK;
+    for (size_t i = 0; i < b->ndefs && rc == STORE_OK; i++)
+        rc = s_define(self, c, &b->defs[i], err, errsz);
+    if (rc == STORE_OK)
+        rc = s_pack(self, c, b, err, errsz);
+    if (rc == STORE_OK)
+        rc = s_insert_batch(self, c, msg, received_ns, err, errsz);
+    if (rc == STORE_OK)
+        rc = s_insert_events(self, c, b, err, errsz);
+    if (rc == STORE_OK)
+        *samples = b->nsamples;
+    return rc;
+}
+
+static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hello_t *h, char *err,
+                                size_t errsz)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_HELLO);
+    if (!st)
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_text(st, 2, h->backend, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, h->kernel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, h->collector_version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, h->ncpus);
+    sqlite3_bind_int64(st, 6, h->interval_ns);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+}
+
+store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, size_t *samples,
+                         char *err, size_t errsz)
+{
+    *samples = 0;
+    err[0] = '\0';
+    if (s_exec(self, "SAVEPOINT msg", err, errsz) != 0)
+        return STORE_ERROR;
+    host_cache_t *c = s_host(self, msg, received_ns);
+    store_rc_t rc = c ? STORE_OK : DB_FAIL(self, err, errsz);
+    if (rc == STORE_OK && msg->type == MSG_TYPE_HELLO)
+        rc = s_store_hello(self, c, &msg->hello, err, errsz);
+    else if (rc == STORE_OK && msg->type == MSG_TYPE_BATCH)
+        rc = s_store_batch(self, c, msg, received_ns, samples, err, errsz);
+    char sub[256];
+    if (rc == STORE_OK) {
+        if (s_exec(self, "RELEASE msg", sub, sizeof sub) == 0)
+            return STORE_OK;
+        s_err(err, errsz, "database: %s", sub);
+        return STORE_ERROR;
+    }
+    /* Undo this message only; the rest of the transaction stands. */
+    s_exec(self, "ROLLBACK TO msg", sub, sizeof sub);
+    s_exec(self, "RELEASE msg", sub, sizeof sub);
+    if (c)
+        c->loaded = false;
+    *samples = 0;
+    return rc;
+}
+
+/* --- queries ------------------------------------------------------------------ */
+
+static const char *s_col_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
+                size_t errsz)
+{
+    static const char sql[] =
+        "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
+        "interval_ns, incarnation, last_seq, ncpus, "
+        "(SELECT count(*) FROM series s WHERE s.host_id = h.id) FROM hosts h ORDER BY name";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        host_row_t row = {s_col_text(st, 0),
+                          s_col_text(st, 1),
+                          s_col_text(st, 2),
+                          s_col_text(st, 3),
+                          s_col_text(st, 4),
+                          sqlite3_column_int64(st, 5),
+                          sqlite3_column_int64(st, 6),
+                          sqlite3_column_int64(st, 7),
+                          (uint64_t)sqlite3_column_int64(st, 8),
+                          (uint64_t)sqlite3_column_int64(st, 9),
+                          sqlite3_column_int64(st, 10),
+                          sqlite3_column_int64(st, 11)};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+bool store_host_known(store_t *self, const char *name)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_HOST_ID);
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bool known = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return known;
+}
+
+/* The drops query in four shapes (host and layer given or not), so that
+ * SQLite can use the (host_id, layer, ts_ns) key or the ts_ns index rather
+ * than an optional-parameter condition it cannot plan around. */
+static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
+{
+    const char *select = q->step_ns > 0
+        ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
+          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap"
+        : "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, d.ts_ns AS t, "
+          "d.delta, d.reset, s.overlap";
+    return snprintf(sql, size,
+                    "%s FROM drops d JOIN hosts h ON h.id = d.host_id JOIN series s ON s.id = "
+                    "d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2%s%s%s "
+                    "ORDER BY t, h.name, 2 LIMIT ?6",
+                    select, q->host ? " AND d.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+                    q->layer != LAYER_UNKNOWN ? " AND d.layer = ?4" : "",
+                    q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "");
+}
+
+int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
+                void *ctx, char *err, size_t errsz)
+{
+    char sql[1024];
+    s_drops_sql(q, sql, sizeof sql);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    if (q->layer != LAYER_UNKNOWN)
+        sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
+    if (q->step_ns > 0)
+        sqlite3_bind_int64(st, 5, q->step_ns);
+    sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        drop_row_t row = {s_col_text(st, 0),           s_col_text(st, 1),
+                          s_col_text(st, 2),           sqlite3_column_int64(st, 3),
+                          sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5) != 0,
+                          sqlite3_column_int(st, 6) != 0};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
+{
+    static const char sql[] = "SELECT d.layer, sum(d.delta) FROM drops d JOIN series s ON "
+                              "s.id = d.series_id WHERE s.overlap = 0 GROUP BY d.layer";
+    memset(totals, 0, LAYER_COUNT * sizeof *totals);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* store: the aggregator's SQLite database, the only module that touches
+ * SQLite. One writer connection (the ingest thread) applies migrations at
+ * open and stores messages inside transactions the caller groups; reader
+ * connections (the HTTP thread) answer queries concurrently thanks to WAL.
+ * Every statement binds its parameters. */
+#ifndef DROPSCOPE_STORE_H
+#define DROPSCOPE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "layer.h"
+
+typedef struct store store_t;
+
+/* Opens (creating if needed) the database at path. A writer applies the
+ * pending migrations (PRAGMA user_version) and switches to WAL; a reader
+ * needs an existing, migrated database. NULL with the reason in err. */
+store_t *store_open(const char *path, bool writer, char *err, size_t errsz);
+void store_close(store_t **self_p);
+
+/* Groups the following store_message calls into one transaction. A failed
+ * commit rolls everything back (and returns -1 with err): nothing of the
+ * group was stored and nothing may be acknowledged. */
+int store_begin(store_t *self, char *err, size_t errsz);
+int store_commit(store_t *self, char *err, size_t errsz);
+void store_rollback(store_t *self);
+
+typedef enum {
+    STORE_OK,        /* stored (after the commit) */
+    STORE_DUPLICATE, /* already stored earlier: a resend; acknowledge it */
+    STORE_NEED_DEFS, /* refers to series ids never defined: nothing stored */
+    STORE_INVALID,   /* breaks a rule (err says which): nothing stored */
+    STORE_ERROR      /* the database failed (err): abandon the transaction */
+} store_rc_t;
+
+/* Stores one decoded message (hello, batch or heartbeat) received at
+ * received_ns, inside the current transaction; on anything but STORE_OK
+ * the message leaves no trace. *samples receives the samples stored. */
+store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, size_t *samples,
+                         char *err, size_t errsz);
+
+/* --- queries (any connection) ------------------------------------------- */
+
+typedef struct {
+    const char *name, *boot_id, *backend, *kernel, *collector_version;
+    int64_t first_seen_ns, last_seen_ns, interval_ns;
+    uint64_t incarnation, last_seq;
+    int64_t ncpus, nseries;
+} host_row_t;
+
+/* Calls fn for every host, by name; fn returns 0 to go on. 0, -1 + err. */
+int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
+                size_t errsz);
+
+/* True when a host of that name has reported. */
+bool store_host_known(store_t *self, const char *name);
+
+typedef struct {
+    const char *host; /* NULL = every host */
+    layer_t layer;    /* LAYER_UNKNOWN = every drop layer */
+    int64_t from_ns;  /* rows with from_ns < ts_ns <= to_ns */
+    int64_t to_ns;
+    int64_t step_ns;  /* > 0: one row per host, series and step-aligned bucket */
+    int64_t limit;    /* rows at most */
+} drops_query_t;
+
+typedef struct {
+    const char *host;
+    const char *series; /* "source/device/name" */
+    const char *layer;
+    int64_t ts_ns;      /* when the delta was read; with a step, the bucket start */
+    int64_t delta;
+    bool reset;         /* the counter restarted within this delta */
+    bool overlap;       /* also counted by a more specific series */
+} drop_row_t;
+
+/* Calls fn for each drop delta matching q, in time order. 0, -1 + err. */
+int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
+                void *ctx, char *err, size_t errsz);
+
+/* Fills totals[layer] with the fleet's drops per layer over all time,
+ * leaving out overlapping series. 0, -1 + err. */
+int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,80 @@
+/* client: one curl easy handle per request; replies are small enough
+ * (bounded by the API's limit) to collect in memory. */
+#include "client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_t;
+
+static size_t s_write(char *ptr, size_t size, size_t nmemb, void *ctx)
+{
+    body_t *b = ctx;
+    size_t n = size * nmemb;
+    char *data = realloc(b->data, b->len + n + 1);
+    if (!data)
+        return 0;
+    memcpy(data + b->len, ptr, n);
+    b->data = data;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+json_t *client_get(const char *server, const char *path_and_query, int *exit_code)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", server, path_and_query);
+    CURL *curl = curl_easy_init();
+    body_t body = {NULL, 0};
+    json_t *doc = NULL;
+    *exit_code = 1;
+    if (!curl) {
+        fprintf(stderr, "dropscope: cannot initialise libcurl\n");
+        return NULL;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "dropscope: cannot reach the aggregator at %s: %s (is it running? start "
+                "it with `make run`, or pass --server URL)\n", server, curl_easy_strerror(rc));
+        goto out;
+    }
+    json_error_t jerr;
+    doc = body.data ? json_loads(body.data, 0, &jerr) : NULL;
+    if (status != 200) {
+        const char *msg = doc ? json_string_value(json_object_get(doc, "error")) : NULL;
+        fprintf(stderr, "dropscope: the aggregator answered %ld: %s\n", status,
+                msg ? msg : (body.data ? body.data : "(no body)"));
+        *exit_code = status >= 400 && status < 500 ? 2 : 1;
+        json_decref(doc);
+        doc = NULL;
+    } else if (!doc) {
+        fprintf(stderr, "dropscope: the aggregator at %s sent a reply that is not JSON: %s\n",
+                server, jerr.text);
+    }
+out:
+    free(body.data);
+    return doc;
+}
+
+void client_add_param(char *buf, size_t size, const char *name, const char *value)
+{
+    char *escaped = curl_easy_escape(NULL, value, 0);
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s%s=%s", strchr(buf, '?') ? "&" : "?", name,
+             escaped ? escaped : "");
+    curl_free(escaped);
+}

@@ -1,0 +1,198 @@
+/* counters: counter -> layer table (DESIGN §4, COUNTERS.md). Entries are
+ * matched in order with fnmatch(3) on source and name; the first match wins,
+ * so specific entries come before patterns. Sites are kernel 6.x source
+ * paths where the counter is incremented. "overlap" entries are visible in
+ * every query but excluded from totals: COUNTERS.md §11 rule "assign each
+ * drop to the most specific counter, count it there once". */
+#include "counters.h"
+
+#include <fnmatch.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *source; /* fnmatch pattern */
+    const char *name;   /* fnmatch pattern */
+    layer_t layer;
+    kind_t kind;
+    unsigned width;
+    bool overlap;
+} counter_entry_t;
+
+#define C64(src, nm, layer) {src, nm, layer, KIND_COUNTER, 64, false}
+#define O64(src, nm, layer) {src, nm, layer, KIND_COUNTER, 64, true}
+#define C32(src, nm, layer) {src, nm, layer, KIND_COUNTER, 32, false}
+#define O32(src, nm, layer) {src, nm, layer, KIND_COUNTER, 32, true}
+#define GAUGE(src, nm, layer) {src, nm, layer, KIND_GAUGE, 64, false}
+#define SETTING(src, nm) {src, nm, LAYER_CONFIG, KIND_SETTING, 64, false}
+
+static const counter_entry_t s_table[] = {
+    /* --- netdev: rtnl_link_stats64 (netlink IFLA_STATS64) and /proc/net/dev --- */
+    /* Ring overflow: the NIC found no free descriptor; ndo_get_stats64 of the
+     * driver (mlx5 copies rx_out_of_buffer, ice port rx_discards). */
+    C64("netdev", "rx_missed_errors", LAYER_NIC),
+    /* Driver drops plus core drops: enqueue_to_backlog (also softnet col 2)
+     * and __netif_receive_skb_core (no handler): mixed, so overlap. */
+    O64("netdev", "rx_dropped", LAYER_NIC),
+    /* /proc/net/dev "drop" = rx_dropped + rx_missed_errors (dev_seq_printf_stats). */
+    O64("netdev", "rx_drop_total", LAYER_NIC),
+    C64("netdev", "rx_fifo_errors", LAYER_NIC),
+    C64("netdev", "rx_over_errors", LAYER_NIC),
+    C64("netdev", "rx_crc_errors", LAYER_NIC),
+    C64("netdev", "rx_length_errors", LAYER_NIC),
+    C64("netdev", "rx_frame_errors", LAYER_NIC),
+    /* /proc/net/dev "frame" = length + over + crc + frame errors. */
+    O64("netdev", "rx_frame_total", LAYER_NIC),
+    O64("netdev", "rx_errors", LAYER_NIC),
+    /* __netif_receive_skb_core: exact-match-only device (inactive bond slave). */
+    C64("netdev", "rx_nohandler", LAYER_PROTO),
+    /* ip_rcv_core/ip6_rcv_core: destination MAC of another host (promiscuous). */
+    C64("netdev", "rx_otherhost_dropped", LAYER_PROTO),
+    /* Driver/core transmit drops; on veth veth_xmit counts what the peer's
+     * backlog refused, which the peer's softnet col 2 already counts. */
+    O64("netdev", "tx_dropped", LAYER_NIC),
+    O64("netdev", "tx_errors", LAYER_NIC),
+    C64("netdev", "tx_*_errors", LAYER_NIC),
+    O64("netdev", "tx_carrier_total", LAYER_NIC),
+    C64("netdev", "*", LAYER_TRAFFIC),
+
+    /* --- snmp / snmp6: per-netns SNMP MIB counters ------------------------- */
+    /* __udp_enqueue_schedule_skb failed (rmem_alloc + truesize > sk_rcvbuf);
+     * counted by __udp_queue_rcv_skb / __udpv6_queue_rcv_skb. */
+    C64("snmp*", "Udp*.RcvbufErrors", LAYER_SOCKET),
+    /* udp_mem exhausted (-ENOBUFS) in __udp_queue_rcv_skb. */
+    C64("snmp*", "Udp*.MemErrors", LAYER_SOCKET),
+    /* Total of RcvbufErrors + MemErrors + InCsumErrors + others. */
+    O64("snmp*", "Udp*.InErrors", LAYER_PROTO),
+    /* __udp4_lib_rcv: no socket on the port. */
+    C64("snmp*", "Udp*.NoPorts", LAYER_PROTO),
+    C64("snmp*", "Udp*.InCsumErrors", LAYER_PROTO),
+    /* udp_send_skb got -ENOBUFS: send buffer full or dropped further down
+     * (qdisc, veth, backlog), where that drop is counted again. */
+    O64("snmp*", "Udp*.SndbufErrors", LAYER_PROTO),
+    /* ip_rcv_core, ip_error, ip_local_deliver_finish: header, address,
+     * routing and resource drops on input. */
+    C64("snmp", "Ip.In*Errors", LAYER_PROTO),
+    C64("snmp", "Ip.InUnknownProtos", LAYER_PROTO),
+    C64("snmp", "Ip.InDiscards", LAYER_PROTO),
+    /* ip_send_skb: refused further down (qdisc, veth, backlog). */
+    O64("snmp", "Ip.OutDiscards", LAYER_PROTO),
+    C64("snmp", "Ip.OutNoRoutes", LAYER_PROTO),
+    C64("snmp", "Ip.ReasmFails", LAYER_PROTO),
+    C64("snmp", "Ip.FragFails", LAYER_PROTO),
+    SETTING("snmp", "Ip.Forwarding"),
+    SETTING("snmp", "Ip.DefaultTTL"),
+    /* tcp_v4_rcv: malformed segments. */
+    C64("snmp", "Tcp.InErrs", LAYER_PROTO),
+    C64("snmp", "Tcp.InCsumErrors", LAYER_PROTO),
+    GAUGE("snmp", "Tcp.CurrEstab", LAYER_TRAFFIC),
+    SETTING("snmp", "Tcp.Rto*"),
+    SETTING("snmp", "Tcp.MaxConn"),
+    C64("snmp", "Icmp.InCsumErrors", LAYER_PROTO),
+    C64("snmp6", "Ip6.In*Errors", LAYER_PROTO),
+    C64("snmp6", "Ip6.InNoRoutes", LAYER_PROTO),
+    C64("snmp6", "Ip6.InTruncatedPkts", LAYER_PROTO),
+    C64("snmp6", "Ip6.InUnknownProtos", LAYER_PROTO),
+    C64("snmp6", "Ip6.InDiscards", LAYER_PROTO),
+    O64("snmp6", "Ip6.OutDiscards", LAYER_PROTO),
+    C64("snmp6", "Ip6.OutNoRoutes", LAYER_PROTO),
+    C64("snmp6", "Ip6.ReasmFails", LAYER_PROTO),
+    C64("snmp6", "Ip6.FragFails", LAYER_PROTO),
+    C64("snmp6", "Icmp6.InCsumErrors", LAYER_PROTO),
+
+    /* --- netstat: TcpExt / IpExt ------------------------------------------ */
+    /* tcp_prune_queue: receive memory over sk_rcvbuf, queues collapsed. A
+     * precursor: RcvPruned/TCPRcvQDrop count the loss. */
+    O64("netstat", "TcpExt.PruneCalled", LAYER_SOCKET),
+    /* tcp_prune_queue: collapsing did not free enough; segment refused. */
+    C64("netstat", "TcpExt.RcvPruned", LAYER_SOCKET),
+    /* tcp_prune_ofo_queue: once per purge, not per packet. */
+    C64("netstat", "TcpExt.OfoPruned", LAYER_SOCKET),
+    /* tcp_data_queue: in-order segment, no memory. Often follows RcvPruned. */
+    O64("netstat", "TcpExt.TCPRcvQDrop", LAYER_SOCKET),
+    /* tcp_data_queue_ofo: out-of-order segment, no memory. */
+    O64("netstat", "TcpExt.TCPOFODrop", LAYER_SOCKET),
+    /* tcp_data_queue: data while our window was 0 (app not reading). */
+    C64("netstat", "TcpExt.TCPZeroWindowDrop", LAYER_SOCKET),
+    /* tcp_add_backlog: socket owned by the app, backlog over its limit. */
+    C64("netstat", "TcpExt.TCPBacklogDrop", LAYER_SOCKET),
+    /* tcp_enter_memory_pressure: global tcp_mem[1] crossed (precursor). */
+    O64("netstat", "TcpExt.TCPMemoryPressures", LAYER_SOCKET),
+    /* tcp_conn_request / tcp_v4_syn_recv_sock: accept queue full. */
+    C64("netstat", "TcpExt.ListenOverflows", LAYER_LISTEN),
+    /* tcp_listendrop: every listener drop, a superset of ListenOverflows. */
+    O64("netstat", "TcpExt.ListenDrops", LAYER_LISTEN),
+    /* tcp_syn_flood_action: SYN queue full, syncookies off. */
+    C64("netstat", "TcpExt.TCPReqQFullDrop", LAYER_LISTEN),
+    O64("netstat", "TcpExt.TCPReqQFullDoCookies", LAYER_LISTEN),
+    C64("netstat", "TcpExt.TCPDeferAcceptDrop", LAYER_LISTEN),
+    C64("netstat", "TcpExt.TCPMinTTLDrop", LAYER_PROTO),
+    C64("netstat", "IpExt.InNoRoutes", LAYER_PROTO),
+    C64("netstat", "IpExt.InTruncatedPkts", LAYER_PROTO),
+    C64("netstat", "IpExt.InCsumErrors", LAYER_PROTO),
+
+    /* --- softnet_stat: per CPU, every column a u32 printed %08x ---------- */
+    /* enqueue_to_backlog: input_pkt_queue over netdev_max_backlog (or flow limit). */
+    C32("softnet", "dropped", LAYER_BACKLOG),
+    /* skb_flow_limit: subset of dropped. */
+    O32("softnet", "flow_limit_count", LAYER_BACKLOG),
+    /* net_rx_action ran out of netdev_budget / netdev_budget_usecs with work
+     * left: a precursor of ring overflow, the budget layer's own counter. */
+    C32("softnet", "time_squeeze", LAYER_BUDGET),
+    {"softnet", "*qlen", LAYER_BACKLOG, KIND_GAUGE, 32, false},
+    {"softnet", "backlog_len", LAYER_BACKLOG, KIND_GAUGE, 32, false},
+    C32("softnet", "*", LAYER_TRAFFIC),
+
+    /* --- sock: /proc/net/udp* per-socket drops (u32, udp4_format_sock) ---- */
+    /* sk_drops: every drop charged to the socket; the same drops are in
+     * Udp RcvbufErrors/MemErrors, so this is the per-socket detail. */
+    O32("sock", "drops", LAYER_SOCKET),
+    GAUGE("sock", "rx_queue", LAYER_SOCKET),
+
+    /* --- settings ----------------------------------------------------------- */
+    SETTING("sysctl", "*"),
+    SETTING("ring", "*"),
+
+    /* --- ethtool -S: driver names (COUNTERS.md §1) ------------------------- */
+    /* Mirrored by the driver into rtnl rx_missed_errors: mlx5 rx_out_of_buffer,
+     * ice rx_dropped.nic, ixgbe MPC. */
+    O64("ethtool", "rx_out_of_buffer", LAYER_NIC),
+    O64("ethtool", "rx_dropped.nic", LAYER_NIC),
+    O64("ethtool", "rx_missed_errors", LAYER_NIC),
+    O64("ethtool", "rx_fifo_errors", LAYER_NIC),
+    /* ixgbe RNBC: no descriptor when the frame arrived; it may still wait in
+     * the FIFO, so a precursor. */
+    O64("ethtool", "rx_no_buffer_count", LAYER_NIC),
+    /* Per-queue copies of an aggregate the driver also reports (virtio rxN_,
+     * mlx5 rxN_ and chN_). */
+    O64("ethtool", "rx[0-9]*_*drop*", LAYER_NIC),
+    O64("ethtool", "ch[0-9]*_*", LAYER_TRAFFIC),
+    /* XDP programs that chose to drop: policy, not congestion. */
+    C64("ethtool", "*xdp_drop*", LAYER_PROTO),
+    C64("ethtool", "*xdp*_errors", LAYER_PROTO),
+    /* mlx5 rx_discards_phy, ixgbe rx_no_dma_resources, sfc rx_nodesc_drop_cnt /
+     * port_rx_nodesc_drops, veth rx_queue_N_drops, virtio rx_drops, bnxt
+     * ringN.rx_discards, ENA *_allowance_exceeded: the NIC or its driver. */
+    C64("ethtool", "*discard*", LAYER_NIC),
+    C64("ethtool", "*drop*", LAYER_NIC),
+    C64("ethtool", "*missed*", LAYER_NIC),
+    C64("ethtool", "*out_of_buffer*", LAYER_NIC),
+    C64("ethtool", "*nodesc*", LAYER_NIC),
+    C64("ethtool", "*no_dma*", LAYER_NIC),
+    C64("ethtool", "*allowance_exceeded", LAYER_NIC),
+    C64("ethtool", "*overflow*", LAYER_NIC),
+    GAUGE("ethtool", "*ifindex", LAYER_TRAFFIC),
+    C64("ethtool", "*", LAYER_TRAFFIC),
+
+    /* Anything else (snmp Ip.InReceives, TcpExt.TCPHPHits, ...) is context. */
+    C64("*", "*", LAYER_TRAFFIC),
+};
+
+counter_class_t counters_classify(const char *source, const char *name)
+{
+    for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++) {
+        const counter_entry_t *e = &s_table[i];
+        if (fnmatch(e->source, source, 0) == 0 && fnmatch(e->name, name, 0) == 0)
+            return (counter_class_t){e->layer, e->kind, e->width, e->overlap};
+    }
+    return (counter_class_t){LAYER_TRAFFIC, KIND_COUNTER, 64, false}; /* unreachable */
+}

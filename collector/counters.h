@@ -1,0 +1,26 @@
+/* counters: the one table that says, for every counter dropscope reads, which
+ * layer of the receive path it belongs to, what kind of value it is, how wide
+ * the kernel keeps it, and whether its drops are already counted by a more
+ * specific counter. The kernel meaning of each entry is written beside it in
+ * counters.c. */
+#ifndef DROPSCOPE_COUNTERS_H
+#define DROPSCOPE_COUNTERS_H
+
+#include <stdbool.h>
+
+#include "layer.h"
+
+typedef struct {
+    layer_t layer;
+    kind_t kind;
+    unsigned width; /* 32: the kernel keeps it in 32 bits, a decrease near 2^32 is a wrap */
+    bool overlap;   /* a sum, superset, mirror or precursor of drops that another
+                       series counts: shown, but left out of layer totals */
+} counter_class_t;
+
+/* Classifies source/name (see reading.h for the sources). Never fails:
+ * counters the table does not know are non-drop traffic counters. Costs a
+ * table scan with fnmatch(3); the series registry calls it once per series. */
+counter_class_t counters_classify(const char *source, const char *name);
+
+#endif

@@ -1,0 +1,87 @@
+/* link: DEALER socket via czmq. The send queue (high-water mark) holds a
+ * few minutes of batches while the aggregator is away; beyond that, sends
+ * fail and the caller counts the loss. Linger is short so that a stopping
+ * collector does not hang on an absent aggregator. */
+#include "link.h"
+
+#include <czmq.h>
+
+#include "log.h"
+
+#define LINK_SNDHWM 1000
+#define LINK_MAXMSGSIZE (16 * 1024 * 1024)
+
+struct link {
+    zsock_t *sock;  /* DEALER, connected */
+    char endpoint[256];
+};
+
+link_t *link_new(const char *endpoint, char *err, size_t errsz)
+{
+    link_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->sock = zsock_new(ZMQ_DEALER);
+    if (!self->sock) {
+        snprintf(err, errsz, "cannot create a ZeroMQ DEALER socket: %s", zmq_strerror(zmq_errno()));
+        free(self);
+        return NULL;
+    }
+    zsock_set_sndhwm(self->sock, LINK_SNDHWM);
+    zsock_set_linger(self->sock, 500);
+    zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
+    zsock_set_reconnect_ivl(self->sock, 200);
+    zsock_set_reconnect_ivl_max(self->sock, 5000);
+    if (zsock_connect(self->sock, "%s", endpoint) != 0) {
+        snprintf(err, errsz, "cannot connect to %s: %s (use tcp://HOST:PORT or ipc://PATH)",
+                 endpoint, zmq_strerror(zmq_errno()));
+        link_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void link_destroy(link_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zsock_destroy(&(*self_p)->sock);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz)
+{
+    zframe_t *frame = zframe_new(buf, len);
+    if (!frame) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    if (zframe_send(&frame, self->sock, ZFRAME_DONTWAIT) != 0) {
+        snprintf(err, errsz, "send queue to %s is full (%d messages): %s", self->endpoint,
+                 LINK_SNDHWM, zmq_strerror(zmq_errno()));
+        zframe_destroy(&frame);
+        return -1;
+    }
+    return 0;
+}
+
+msg_t *link_recv(link_t *self, int timeout_ms)
+{
+    zmq_pollitem_t item = {zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+        return NULL;
+    zframe_t *frame = zframe_recv_nowait(self->sock);
+    if (!frame)
+        return NULL;
+    char err[256];
+    msg_t *msg = codec_decode(zframe_data(frame), zframe_size(frame), err, sizeof err);
+    if (!msg)
+        log_limited(LOGL_WARN, "link:decode", "collector: undecodable reply from %s: %s",
+                    self->endpoint, err);
+    zframe_destroy(&frame);
+    return msg;
+}

@@ -1,0 +1,27 @@
+/* link: the collector's connection to the aggregator, a ZeroMQ DEALER. The
+ * only collector module that touches ZeroMQ. Plain TCP/IPC for now
+ * (--insecure); CurveZMQ and the on-disk spool belong here too. */
+#ifndef DROPSCOPE_LINK_H
+#define DROPSCOPE_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+typedef struct link link_t;
+
+/* Connects (asynchronously: the aggregator need not be up) to `endpoint`.
+ * NULL with the reason in err. */
+link_t *link_new(const char *endpoint, char *err, size_t errsz);
+void link_destroy(link_t **self_p);
+
+/* Queues one message without blocking. 0, or -1 when the queue to the
+ * aggregator is full (it is unreachable or too slow); err says which. */
+int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz);
+
+/* Waits up to timeout_ms for a message from the aggregator and decodes it.
+ * Returns NULL on timeout, interruption, or an undecodable frame (logged). */
+msg_t *link_recv(link_t *self, int timeout_ms);
+
+#endif

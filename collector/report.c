@@ -1,0 +1,112 @@
+/* report: builds the columns of a Batch in one pass over the registry. The
+ * arrays are sized for every series, which is at most a few thousand. */
+#include "report.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ts.h"
+
+typedef struct {
+    bool full;
+    uint64_t seq;
+    size_t nsamples, ndefs;
+    uint32_t *series;
+    uint64_t *values;
+    int64_t *deltas;
+    uint32_t *flags;
+    series_def_t *defs;
+} batch_build_t;
+
+static void s_add(void *ctx, series_entry_t *e)
+{
+    batch_build_t *b = ctx;
+    if (!e->def_acked) {
+        b->defs[b->ndefs++] = (series_def_t){e->id, e->source, e->device, e->name,
+                                             e->cls.kind, e->cls.layer, e->cls.overlap, ""};
+        e->def_seq = b->seq;
+    }
+    if (!(e->changed || (b->full && e->present)))
+        return;
+    size_t i = b->nsamples++;
+    b->series[i] = e->id;
+    b->values[i] = e->value;
+    b->deltas[i] = e->delta;
+    b->flags[i] = e->flags;
+}
+
+static msg_t s_envelope(const report_id_t *id, uint64_t seq, msg_type_t type)
+{
+    return (msg_t){.host = id->host,
+                   .boot_id = id->boot_id,
+                   .incarnation = id->incarnation,
+                   .seq = seq,
+                   .sent_ns = ts_now_ns(),
+                   .type = type};
+}
+
+int report_batch(series_t *series, const report_id_t *id, uint64_t seq, int64_t ts_ns,
+                 int64_t prev_ts_ns, bool full, uint8_t **buf_p, size_t *len_p, size_t *nsamples_p,
+                 char *err, size_t errsz)
+{
+    size_t n = series_count(series) + 1;
+    batch_build_t b = {.full = full, .seq = seq};
+    b.series = calloc(n, sizeof *b.series);
+    b.values = calloc(n, sizeof *b.values);
+    b.deltas = calloc(n, sizeof *b.deltas);
+    b.flags = calloc(n, sizeof *b.flags);
+    b.defs = calloc(n, sizeof *b.defs);
+    int rc = -1;
+    if (!b.series || !b.values || !b.deltas || !b.flags || !b.defs) {
+        snprintf(err, errsz, "out of memory building a batch of %zu series", n);
+        goto out;
+    }
+    series_each(series, s_add, &b);
+    msg_t msg = s_envelope(id, seq, MSG_TYPE_BATCH);
+    msg.batch = (batch_t){ts_ns,    prev_ts_ns, full,     b.ndefs,   b.defs,
+                          b.nsamples, b.series, b.values, b.deltas, b.flags};
+    rc = codec_encode(&msg, buf_p, len_p, err, errsz);
+    if (nsamples_p)
+        *nsamples_p = b.nsamples;
+out:
+    free(b.series);
+    free(b.values);
+    free(b.deltas);
+    free(b.flags);
+    free(b.defs);
+    return rc;
+}
+
+int report_hello(const report_id_t *id, uint64_t seq, const hello_t *hello, uint8_t **buf_p,
+                 size_t *len_p, char *err, size_t errsz)
+{
+    msg_t msg = s_envelope(id, seq, MSG_TYPE_HELLO);
+    msg.hello = *hello;
+    return codec_encode(&msg, buf_p, len_p, err, errsz);
+}
+
+static void s_json_series(void *ctx, series_entry_t *e)
+{
+    json_t *array = ctx;
+    if (!e->present)
+        return;
+    json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "source",
+                                           e->source, "device", e->device, "name", e->name,
+                                           "kind", kind_name(e->cls.kind), "layer",
+                                           layer_name(e->cls.layer), "value",
+                                           (json_int_t)e->value, "overlap", e->cls.overlap));
+}
+
+char *report_json(series_t *series, const report_id_t *id, int64_t ts_ns)
+{
+    json_t *array = json_array();
+    json_t *doc = json_pack("{s:s, s:s, s:I, s:o}", "host", id->host, "boot_id", id->boot_id,
+                            "ts_ns", (json_int_t)ts_ns, "series", array);
+    if (!doc)
+        return NULL;
+    series_each(series, s_json_series, array);
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    json_decref(doc);
+    return text;
+}

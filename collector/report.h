@@ -1,0 +1,37 @@
+/* report: turns the series registry into what leaves the collector: the
+ * Hello and Batch messages of the wire format, and the one-shot JSON
+ * snapshot of `--once --json`. */
+#ifndef DROPSCOPE_REPORT_H
+#define DROPSCOPE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "series.h"
+
+/* Identity stamped on every message of one collector incarnation. */
+typedef struct {
+    const char *host;
+    const char *boot_id;
+    uint64_t incarnation;
+} report_id_t;
+
+/* Encodes a Batch (seq) with the samples of every series that changed in
+ * the last snapshot, or of every present series when `full`, and the
+ * definitions the aggregator has not acknowledged (marked as carried by
+ * seq). The buffer is the caller's to free. 0, or -1 with err. */
+int report_batch(series_t *series, const report_id_t *id, uint64_t seq, int64_t ts_ns,
+                 int64_t prev_ts_ns, bool full, uint8_t **buf_p, size_t *len_p, size_t *nsamples_p,
+                 char *err, size_t errsz);
+
+/* Encodes a Hello (seq). 0, or -1 with err. */
+int report_hello(const report_id_t *id, uint64_t seq, const hello_t *hello, uint8_t **buf_p,
+                 size_t *len_p, char *err, size_t errsz);
+
+/* Returns the `--once --json` document (DESIGN §8) for the present series,
+ * as a string the caller frees; NULL on allocation failure. */
+char *report_json(series_t *series, const report_id_t *id, int64_t ts_ns);
+
+#endif

@@ -1,0 +1,253 @@
+/* series: an array of entries indexed by a strmap of "source/device/name".
+ * Assumes a few thousand series per host and one snapshot a second: lookups
+ * dominate, inserts happen at start-up and when devices or dropping sockets
+ * appear, and nothing is deleted during an incarnation (a vanished series
+ * keeps its id and counts from zero if it comes back). */
+#include "series.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "log.h"
+#include "strmap.h"
+
+typedef struct {
+    series_entry_t pub;  /* what callers see */
+    uint64_t instance;   /* identity of the object behind it (socket inode) */
+    uint64_t seen_gen;   /* snapshot generation in which it was last seen */
+} entry_t;
+
+struct series {
+    entry_t *entries;       /* by id - 1 */
+    size_t count;           /* entries in use */
+    size_t cap;             /* entries allocated */
+    size_t max_series;      /* hard cap */
+    strmap_t *index;        /* "source\x1fdevice\x1fname" -> id */
+    uint64_t gen;           /* current snapshot generation, 1 = first */
+    char boot_id[64];       /* boot id of the previous snapshot */
+    bool boot_changed;      /* the current snapshot is on a new boot */
+    const char *ok_sources[16]; /* sources read completely in this snapshot */
+    size_t nok;
+    uint64_t overflowed;    /* readings refused because of max_series */
+};
+
+series_t *series_new(size_t max_series)
+{
+    series_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->max_series = max_series;
+    self->index = strmap_new();
+    if (!self->index) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void series_destroy(series_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    series_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++) {
+        free((char *)self->entries[i].pub.device);
+        free((char *)self->entries[i].pub.name);
+    }
+    free(self->entries);
+    strmap_destroy(&self->index);
+    free(self);
+    *self_p = NULL;
+}
+
+/* The index key: the three parts joined by a byte no name contains. */
+static void s_key(const reading_t *r, char *key, size_t size)
+{
+    snprintf(key, size, "%s\x1f%s\x1f%s", r->source, r->device, r->name);
+}
+
+static int s_grow(series_t *self)
+{
+    if (self->count < self->cap)
+        return 0;
+    size_t cap = self->cap ? self->cap * 2 : 256;
+    entry_t *entries = realloc(self->entries, cap * sizeof *entries);
+    if (!entries)
+        return -1;
+    self->entries = entries;
+    self->cap = cap;
+    return 0;
+}
+
+/* Sources whose counters start at zero when their object appears (a new
+ * device, a new socket). Others (softnet rows of a CPU coming back online,
+ * SNMP counters) carry history, so their first sight is only a baseline. */
+static bool s_born_at_zero(const char *source)
+{
+    return strcmp(source, "netdev") == 0 || strcmp(source, "ethtool") == 0 ||
+           strcmp(source, "sock") == 0;
+}
+
+static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
+{
+    if (self->count >= self->max_series) {
+        if (self->overflowed++ == 0)
+            log_warn("collector: more than %zu series on this host; ignoring %s/%s/%s and any "
+                     "further new series (raise the cap or report this)",
+                     self->max_series, r->source, r->device, r->name);
+        return NULL;
+    }
+    char *device = strdup(r->device);
+    char *name = strdup(r->name);
+    if (!device || !name || s_grow(self) != 0) {
+        free(device);
+        free(name);
+        self->overflowed++;
+        return NULL;
+    }
+    entry_t *e = &self->entries[self->count++];
+    memset(e, 0, sizeof *e);
+    e->pub.id = (uint32_t)self->count;
+    e->pub.source = r->source;
+    e->pub.device = device;
+    e->pub.name = name;
+    e->pub.cls = counters_classify(r->source, r->name);
+    if (strmap_put(self->index, key, (void *)(uintptr_t)e->pub.id) != 0) {
+        self->count--;
+        free(device);
+        free(name);
+        self->overflowed++;
+        return NULL;
+    }
+    return e;
+}
+
+int64_t series_delta(uint64_t prev, uint64_t cur, unsigned width, uint32_t *flags)
+{
+    if (cur >= prev)
+        return (int64_t)(cur - prev);
+    /* A 32-bit counter that went from the top quarter of its range to the
+     * bottom quarter wrapped; any other decrease is a restart. */
+    if (width == 32 && prev >= 0xC0000000u && prev <= 0xFFFFFFFFu && cur < 0x40000000u)
+        return (int64_t)(cur + 0x100000000ULL - prev);
+    *flags |= SAMPLE_RESET;
+    return (int64_t)cur;
+}
+
+void series_begin(series_t *self, const char *boot_id)
+{
+    self->gen++;
+    self->nok = 0;
+    self->boot_changed = self->gen > 1 && strncmp(self->boot_id, boot_id, sizeof self->boot_id - 1) != 0;
+    snprintf(self->boot_id, sizeof self->boot_id, "%s", boot_id);
+    for (size_t i = 0; i < self->count; i++) {
+        self->entries[i].pub.changed = false;
+        self->entries[i].pub.delta = 0;
+        self->entries[i].pub.flags = 0;
+    }
+}
+
+static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new)
+{
+    series_entry_t *p = &e->pub;
+    bool returning = !is_new && e->seen_gen != self->gen - 1;
+    if (is_new && self->gen == 1) {
+        p->flags = SAMPLE_FIRST; /* baseline: history before us is unknown */
+    } else if (p->cls.kind != KIND_COUNTER) {
+        p->flags = is_new ? SAMPLE_FIRST : 0;
+        p->delta = is_new ? 0 : (int64_t)(r->value - p->value);
+    } else if (is_new || returning) {
+        if (s_born_at_zero(r->source)) {
+            p->delta = (int64_t)r->value;
+            p->flags = is_new ? 0 : SAMPLE_RESET;
+        } else {
+            p->flags = SAMPLE_FIRST;
+        }
+    } else if (self->boot_changed || (e->instance && r->instance && e->instance != r->instance)) {
+        p->flags = SAMPLE_RESET;
+        p->delta = (int64_t)r->value;
+    } else {
+        p->delta = series_delta(p->value, r->value, p->cls.width, &p->flags);
+    }
+    p->changed = is_new || returning || p->delta != 0 || p->flags != 0 || r->value != p->value;
+    p->value = r->value;
+    p->present = true;
+    e->instance = r->instance;
+    e->seen_gen = self->gen;
+}
+
+int series_observe(series_t *self, const reading_t *r)
+{
+    char key[3 * 256];
+    s_key(r, key, sizeof key);
+    uint32_t id = (uint32_t)(uintptr_t)strmap_get(self->index, key);
+    bool is_new = id == 0;
+    entry_t *e = is_new ? s_insert(self, r, key) : &self->entries[id - 1];
+    if (!e)
+        return -1;
+    s_update(self, e, r, is_new);
+    return 0;
+}
+
+void series_source_ok(series_t *self, const char *source)
+{
+    if (self->nok < sizeof self->ok_sources / sizeof self->ok_sources[0])
+        self->ok_sources[self->nok++] = source;
+}
+
+static bool s_source_ok(const series_t *self, const char *source)
+{
+    for (size_t i = 0; i < self->nok; i++)
+        if (strcmp(self->ok_sources[i], source) == 0)
+            return true;
+    return false;
+}
+
+void series_end(series_t *self)
+{
+    /* A series of a source that was read completely but did not show it has
+     * gone (device removed, socket closed). One whose source failed this
+     * time keeps its last value, so a transient read error is not a reset. */
+    for (size_t i = 0; i < self->count; i++) {
+        entry_t *e = &self->entries[i];
+        if (e->seen_gen == self->gen)
+            continue;
+        if (s_source_ok(self, e->pub.source))
+            e->pub.present = false;
+        else
+            e->seen_gen = self->gen;
+    }
+}
+
+void series_each(series_t *self, void (*fn)(void *ctx, series_entry_t *e), void *ctx)
+{
+    for (size_t i = 0; i < self->count; i++)
+        fn(ctx, &self->entries[i].pub);
+}
+
+size_t series_count(const series_t *self)
+{
+    return self->count;
+}
+
+uint64_t series_overflowed(const series_t *self)
+{
+    return self->overflowed;
+}
+
+void series_ack_defs(series_t *self, uint64_t seq)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        series_entry_t *e = &self->entries[i].pub;
+        if (e->def_seq != 0 && e->def_seq <= seq)
+            e->def_acked = true;
+    }
+}
+
+void series_unack_defs(series_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        self->entries[i].pub.def_acked = false;
+}

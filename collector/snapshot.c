@@ -1,0 +1,396 @@
+/* snapshot: the slow-path driver. Assumes one call per reporting interval
+ * (about a second) from one thread; reuses one read buffer for every file.
+ * /proc files are read whole (they are generated on read, so their size is
+ * unknown in advance and a partial read would be a torn snapshot). */
+#define _GNU_SOURCE
+#include "snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ethtool.h"
+#include "log.h"
+#include "netdev.h"
+#include "netlink.h"
+#include "snmp.h"
+#include "sockets.h"
+#include "softnet.h"
+#include "sysctl.h"
+#include "ts.h"
+
+#define MAX_IFACES 512
+
+/* A /proc file and the parser for it. `arg` is the parser's extra argument. */
+typedef struct {
+    const char *source; /* series source the file feeds */
+    const char *path;   /* relative to the procfs root */
+    const char *arg;
+    int (*parse)(const char *buf, size_t len, const char *arg, reading_fn *emit, void *ctx,
+                 char *err, size_t errsz);
+} file_source_t;
+
+static int s_parse_netdev(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+{
+    (void)a;
+    return netdev_parse(b, n, e, c, err, es);
+}
+
+static int s_parse_snmp(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+{
+    return snmp_parse(b, n, a, e, c, err, es);
+}
+
+static int s_parse_snmp6(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+{
+    (void)a;
+    return snmp6_parse(b, n, e, c, err, es);
+}
+
+static int s_parse_softnet(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+{
+    (void)a;
+    return softnet_parse(b, n, e, c, err, es);
+}
+
+/* Only sockets that have dropped become series: a busy host has thousands
+ * of quiet UDP sockets, and a socket's drop count never decreases while it
+ * lives, so a socket that appears with drops has dropped since we last
+ * looked. */
+static int s_parse_sockets(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+{
+    return sockets_parse(b, n, a, 1, e, c, err, es);
+}
+
+enum { SRC_NETDEV_PROC, SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOFTNET, SRC_UDP, SRC_UDP6, NFILES };
+
+static const file_source_t s_files[NFILES] = {
+    [SRC_NETDEV_PROC] = {"netdev", "net/dev", NULL, s_parse_netdev},
+    [SRC_SNMP] = {"snmp", "net/snmp", "snmp", s_parse_snmp},
+    [SRC_NETSTAT] = {"netstat", "net/netstat", "netstat", s_parse_snmp},
+    [SRC_SNMP6] = {"snmp6", "net/snmp6", NULL, s_parse_snmp6},
+    [SRC_SOFTNET] = {"softnet", "net/softnet_stat", NULL, s_parse_softnet},
+    [SRC_UDP] = {"sock", "net/udp", "udp", s_parse_sockets},
+    [SRC_UDP6] = {"sock", "net/udp6", "udp6", s_parse_sockets},
+};
+
+typedef struct {
+    char name[32];      /* interface name */
+    uint64_t seen_gen;  /* last collect that listed it */
+    bool stats_off;     /* ethtool stats unsupported on it */
+    bool ring_off;      /* ethtool ring parameters unsupported on it */
+} iface_t;
+
+struct snapshot {
+    char *procfs;               /* owned copies of the options */
+    char *sysfs;
+    char *ethtool_dir;
+    bool live;                  /* procfs is this machine's /proc */
+    bool file_off[NFILES];      /* file sources turned off for good */
+    bool *sysctl_off;           /* per sysctl_defs entry: missing here */
+    netlink_t *netlink;         /* live netdev counters; NULL = use /proc/net/dev */
+    ethtool_t *ethtool;         /* live NIC counters; NULL when not live */
+    iface_t ifaces[MAX_IFACES]; /* interfaces seen by the netdev source */
+    size_t nifaces;
+    iface_t *last_iface;        /* the one s_note_iface matched last */
+    uint64_t gen;               /* collects so far */
+    char *buf;                  /* file read buffer */
+    size_t bufcap;
+    char boot_id[64];
+    char kernel[128];
+    series_t *series;           /* the registry of the current collect */
+};
+
+/* Reads relpath under root into self->buf (NUL-terminated). Returns the
+ * length, or -1 with errno set. */
+static ssize_t s_read(snapshot_t *self, const char *root, const char *relpath)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, relpath);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    for (;;) {
+        if (self->bufcap - len < 4096) {
+            size_t cap = self->bufcap ? self->bufcap * 2 : 65536;
+            char *buf = realloc(self->buf, cap);
+            if (!buf) {
+                close(fd);
+                errno = ENOMEM;
+                return -1;
+            }
+            self->buf = buf;
+            self->bufcap = cap;
+        }
+        ssize_t n = read(fd, self->buf + len, self->bufcap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    self->buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+static void s_read_fact(snapshot_t *self, const char *relpath, char *out, size_t size)
+{
+    ssize_t n = s_read(self, self->procfs, relpath);
+    if (n < 0)
+        return;
+    snprintf(out, size, "%.*s", (int)strcspn(self->buf, "\n"), self->buf);
+}
+
+snapshot_t *snapshot_new(const snapshot_opts_t *opts)
+{
+    snapshot_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->procfs = strdup(opts->procfs);
+    self->sysfs = strdup(opts->sysfs);
+    self->ethtool_dir = opts->ethtool_dir ? strdup(opts->ethtool_dir) : NULL;
+    self->sysctl_off = calloc(sysctl_defs_count + 1, sizeof *self->sysctl_off);
+    if (!self->procfs || !self->sysfs || (opts->ethtool_dir && !self->ethtool_dir) ||
+        !self->sysctl_off) {
+        snapshot_destroy(&self);
+        return NULL;
+    }
+    self->live = strcmp(opts->procfs, "/proc") == 0;
+    if (self->live) {
+        char err[256];
+        self->netlink = netlink_new(err, sizeof err);
+        if (!self->netlink)
+            log_warn("collector: %s; reading interface counters from %s/net/dev instead", err,
+                     self->procfs);
+        if (!self->ethtool_dir && !(self->ethtool = ethtool_new()))
+            log_warn("collector: cannot open a socket for ethtool ioctls; NIC driver counters "
+                     "and ring sizes are off");
+    }
+    s_read_fact(self, "sys/kernel/random/boot_id", self->boot_id, sizeof self->boot_id);
+    s_read_fact(self, "sys/kernel/osrelease", self->kernel, sizeof self->kernel);
+    return self;
+}
+
+void snapshot_destroy(snapshot_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    snapshot_t *self = *self_p;
+    netlink_destroy(&self->netlink);
+    ethtool_destroy(&self->ethtool);
+    free(self->procfs);
+    free(self->sysfs);
+    free(self->ethtool_dir);
+    free(self->sysctl_off);
+    free(self->buf);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *snapshot_boot_id(const snapshot_t *self)
+{
+    return self->boot_id;
+}
+
+const char *snapshot_kernel(const snapshot_t *self)
+{
+    return self->kernel;
+}
+
+/* Remembers the interfaces the netdev source names, for ethtool. Readings
+ * of one interface arrive together, so the last match is checked first. */
+static void s_note_iface(snapshot_t *self, const char *name)
+{
+    iface_t *ifc = self->last_iface;
+    for (size_t i = 0; !(ifc && strcmp(ifc->name, name) == 0); i++) {
+        if (i == self->nifaces) {
+            if (self->nifaces == MAX_IFACES)
+                return;
+            ifc = &self->ifaces[self->nifaces++];
+            snprintf(ifc->name, sizeof ifc->name, "%s", name);
+            break;
+        }
+        ifc = &self->ifaces[i];
+    }
+    ifc->seen_gen = self->gen;
+    self->last_iface = ifc;
+}
+
+static void s_emit(void *ctx, const reading_t *r)
+{
+    snapshot_t *self = ctx;
+    if (r->source[0] == 'n' && strcmp(r->source, "netdev") == 0)
+        s_note_iface(self, r->device);
+    series_observe(self->series, r);
+}
+
+/* Logs a read failure; ENOENT and EACCES turn the source off for good. */
+static bool s_read_failed(const char *root, const char *relpath, const char *what)
+{
+    char key[160];
+    snprintf(key, sizeof key, "read:%s", relpath);
+    if (errno == ENOENT) {
+        log_info("collector: %s/%s does not exist on this kernel; %s counters are off", root,
+                 relpath, what);
+        return true;
+    }
+    if (errno == EACCES || errno == EPERM) {
+        log_warn("collector: cannot read %s/%s: %s (run as a user that can read it, or pass "
+                 "--procfs); %s counters are off", root, relpath, strerror(errno), what);
+        return true;
+    }
+    log_limited(LOGL_WARN, key, "collector: cannot read %s/%s: %s; retrying next interval", root,
+                relpath, strerror(errno));
+    return false;
+}
+
+static void s_parse_problems(const char *root, const char *relpath, int problems, const char *err)
+{
+    char key[160];
+    snprintf(key, sizeof key, "parse:%s", relpath);
+    log_limited(LOGL_WARN, key,
+                "collector: %s/%s: %d unexpected line(s), first: %s; the rest of the file is used",
+                root, relpath, problems, err);
+}
+
+/* Reads and parses one file; true when every line of it was trusted (or
+ * the file is off for good, so it can hide no series). */
+static bool s_collect_file(snapshot_t *self, int i)
+{
+    const file_source_t *f = &s_files[i];
+    if (self->file_off[i])
+        return true;
+    ssize_t n = s_read(self, self->procfs, f->path);
+    if (n < 0) {
+        self->file_off[i] = s_read_failed(self->procfs, f->path, f->source);
+        return false;
+    }
+    char err[256] = "";
+    int problems = f->parse(self->buf, (size_t)n, f->arg, s_emit, self, err, sizeof err);
+    if (problems > 0)
+        s_parse_problems(self->procfs, f->path, problems, err);
+    return problems == 0;
+}
+
+static void s_collect_netdev(snapshot_t *self)
+{
+    if (!self->netlink) {
+        if (s_collect_file(self, SRC_NETDEV_PROC))
+            series_source_ok(self->series, "netdev");
+        return;
+    }
+    char err[256];
+    if (netlink_read_links(self->netlink, s_emit, self, err, sizeof err) == 0)
+        series_source_ok(self->series, "netdev");
+    else
+        log_limited(LOGL_WARN, "netlink", "collector: %s; retrying next interval", err);
+}
+
+static void s_collect_sysctls(snapshot_t *self)
+{
+    for (size_t i = 0; i < sysctl_defs_count; i++) {
+        const sysctl_def_t *def = &sysctl_defs[i];
+        if (self->sysctl_off[i])
+            continue;
+        ssize_t n = s_read(self, self->procfs, def->path);
+        if (n < 0) {
+            /* Child network namespaces lack the global ones (COUNTERS §11.3). */
+            if (errno == ENOENT || errno == EACCES || errno == EPERM) {
+                log_debug("collector: %s/%s: %s; not reported", self->procfs, def->path,
+                          strerror(errno));
+                self->sysctl_off[i] = true;
+            }
+            continue;
+        }
+        char err[256] = "";
+        if (sysctl_parse(self->buf, (size_t)n, def, s_emit, self, err, sizeof err) > 0)
+            s_parse_problems(self->procfs, def->path, 1, err);
+    }
+}
+
+/* Live ethtool: a device that does not support a request is skipped from
+ * then on; other errors are retried. */
+static void s_ethtool_live(snapshot_t *self, iface_t *ifc)
+{
+    char err[256];
+    if (!ifc->stats_off) {
+        int rc = ethtool_read_stats(self->ethtool, ifc->name, s_emit, self, err, sizeof err);
+        if (rc == -2)
+            log_debug("collector: %s; no driver counters for %s", err, ifc->name);
+        else if (rc < 0)
+            log_limited(LOGL_WARN, ifc->name, "collector: %s; retrying next interval", err);
+        ifc->stats_off = rc == -2;
+    }
+    if (!ifc->ring_off) {
+        int rc = ethtool_read_ring(self->ethtool, ifc->name, s_emit, self, err, sizeof err);
+        if (rc == -2)
+            log_debug("collector: %s; no ring sizes for %s", err, ifc->name);
+        ifc->ring_off = rc == -2;
+    }
+}
+
+/* Replayed ethtool dumps: the files that exist are parsed, others skipped. */
+static void s_ethtool_replay(snapshot_t *self, iface_t *ifc)
+{
+    static const char *const files[2] = {"statistics", "ring"};
+    for (int f = 0; f < 2; f++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "%s/%s", ifc->name, files[f]);
+        ssize_t n = s_read(self, self->ethtool_dir, rel);
+        if (n < 0)
+            continue;
+        char err[256] = "";
+        int problems = f == 0 ? ethtool_stats_parse(self->buf, (size_t)n, ifc->name, s_emit,
+                                                    self, err, sizeof err)
+                              : ethtool_ring_parse(self->buf, (size_t)n, ifc->name, s_emit,
+                                                   self, err, sizeof err);
+        if (problems > 0)
+            s_parse_problems(self->ethtool_dir, rel, problems, err);
+    }
+}
+
+static void s_collect_ethtool(snapshot_t *self)
+{
+    for (size_t i = 0; i < self->nifaces; i++) {
+        iface_t *ifc = &self->ifaces[i];
+        if (ifc->seen_gen != self->gen || strcmp(ifc->name, "lo") == 0)
+            continue;
+        if (self->ethtool_dir)
+            s_ethtool_replay(self, ifc);
+        else if (self->ethtool)
+            s_ethtool_live(self, ifc);
+    }
+}
+
+int64_t snapshot_collect(snapshot_t *self, series_t *series)
+{
+    int64_t ts = ts_now_ns();
+    self->series = series;
+    self->gen++;
+    self->last_iface = NULL;
+    s_read_fact(self, "sys/kernel/random/boot_id", self->boot_id, sizeof self->boot_id);
+    series_begin(series, self->boot_id);
+    s_collect_netdev(self);
+    for (int i = SRC_SNMP; i <= SRC_SOFTNET; i++)
+        if (s_collect_file(self, i))
+            series_source_ok(series, s_files[i].source);
+    bool udp_ok = s_collect_file(self, SRC_UDP);
+    if (s_collect_file(self, SRC_UDP6) && udp_ok)
+        series_source_ok(series, "sock");
+    s_collect_sysctls(self);
+    s_collect_ethtool(self);
+    series_end(series);
+    self->series = NULL;
+    return ts;
+}

@@ -1,0 +1,133 @@
+/* sysctl: table of the drop-bounding settings (DESIGN §1) and the parser of
+ * one /proc/sys file. Assumes what proc_dointvec / proc_doulongvec print:
+ * decimal values separated by tabs, ending with a newline. The meaning of
+ * each setting, and which counter it bounds, is in COUNTERS.md §1-§5. */
+#include "sysctl.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 96 /* "net.ipv4.tcp_max_syn_backlog" and suffixes */
+#define TOKEN_SHOWN 40  /* longest token quoted in an error message */
+
+#define ONE(dotted, file) {.name = dotted, .path = file, .nvalues = 1}
+#define TRIPLE(dotted, file, a, b, c)                                                              \
+    {.name = dotted, .path = file, .nvalues = 3, .suffix = {a, b, c}}
+
+const sysctl_def_t sysctl_defs[] = {
+    /* backlog (§2) and budget (§3) */
+    ONE("net.core.netdev_max_backlog", "sys/net/core/netdev_max_backlog"),
+    ONE("net.core.netdev_budget", "sys/net/core/netdev_budget"),
+    ONE("net.core.netdev_budget_usecs", "sys/net/core/netdev_budget_usecs"),
+    ONE("net.core.dev_weight", "sys/net/core/dev_weight"),
+    ONE("net.core.flow_limit_table_len", "sys/net/core/flow_limit_table_len"),
+    /* socket buffers (§4) */
+    ONE("net.core.rmem_default", "sys/net/core/rmem_default"),
+    ONE("net.core.rmem_max", "sys/net/core/rmem_max"),
+    ONE("net.core.wmem_default", "sys/net/core/wmem_default"),
+    ONE("net.core.wmem_max", "sys/net/core/wmem_max"),
+    TRIPLE("net.ipv4.udp_mem", "sys/net/ipv4/udp_mem", "min", "pressure", "max"),
+    ONE("net.ipv4.udp_rmem_min", "sys/net/ipv4/udp_rmem_min"),
+    TRIPLE("net.ipv4.tcp_rmem", "sys/net/ipv4/tcp_rmem", "min", "default", "max"),
+    TRIPLE("net.ipv4.tcp_mem", "sys/net/ipv4/tcp_mem", "min", "pressure", "max"),
+    /* listen queues (§5) */
+    ONE("net.core.somaxconn", "sys/net/core/somaxconn"),
+    ONE("net.ipv4.tcp_max_syn_backlog", "sys/net/ipv4/tcp_max_syn_backlog"),
+    ONE("net.ipv4.tcp_syncookies", "sys/net/ipv4/tcp_syncookies"),
+};
+
+const size_t sysctl_defs_count = sizeof sysctl_defs / sizeof sysctl_defs[0];
+
+const sysctl_def_t *sysctl_def_find(const char *name)
+{
+    for (size_t i = 0; i < sysctl_defs_count; i++)
+        if (strcmp(sysctl_defs[i].name, name) == 0)
+            return &sysctl_defs[i];
+    return NULL;
+}
+
+static int s_shown(size_t n)
+{
+    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
+}
+
+static bool s_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Returns the length of the next whitespace-separated token from *i, 0 at the end. */
+static size_t s_next_token(const char *s, size_t n, size_t *i, const char **tok)
+{
+    while (*i < n && s_is_space(s[*i]))
+        (*i)++;
+    size_t start = *i;
+    while (*i < n && !s_is_space(s[*i]))
+        (*i)++;
+    *tok = s + start;
+    return *i - start;
+}
+
+static int s_parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* 1-based line of the byte at p. */
+static unsigned s_lineno(const char *buf, const char *p)
+{
+    unsigned line = 1;
+    for (const char *q = buf; q < p; q++)
+        line += *q == '\n';
+    return line;
+}
+
+int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit,
+                 void *ctx, char *err, size_t errsz)
+{
+    uint64_t vals[SYSCTL_VALUES_MAX];
+    size_t i = 0, count = 0, toklen;
+    const char *tok;
+    if (err && errsz)
+        err[0] = '\0';
+    while ((toklen = s_next_token(buf, len, &i, &tok)) > 0) {
+        if (count < def->nvalues && s_parse_u64(tok, toklen, &vals[count]) != 0) {
+            if (err && errsz)
+                snprintf(err, errsz, "line %u: %s value %zu \"%.*s\" is not a decimal u64",
+                         s_lineno(buf, tok), def->name, count + 1, s_shown(toklen), tok);
+            return 1;
+        }
+        count++;
+    }
+    if (count != def->nvalues) {
+        if (err && errsz)
+            snprintf(err, errsz, "%s has %zu values, expected %zu", def->name, count,
+                     def->nvalues);
+        return 1;
+    }
+    for (size_t k = 0; k < count; k++) {
+        char name[NAME_MAX_LEN];
+        if (def->nvalues > 1)
+            snprintf(name, sizeof name, "%s.%s", def->name, def->suffix[k]);
+        reading_t r = {.source = "sysctl",
+                       .device = "",
+                       .name = def->nvalues > 1 ? name : def->name,
+                       .value = vals[k]};
+        emit(ctx, &r);
+    }
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* layer: name tables for layer_t and kind_t. */
+#include "layer.h"
+
+#include <string.h>
+
+static const char *const s_layers[LAYER_COUNT] = {
+    "unknown", "nic",   "backlog", "budget",  "socket", "listen",
+    "proto",   "qdisc", "onload",  "traffic", "config",
+};
+
+static const char *const s_kinds[KIND_COUNT] = {"unknown", "counter", "gauge", "setting"};
+
+const char *layer_name(layer_t layer)
+{
+    return layer > LAYER_UNKNOWN && layer < LAYER_COUNT ? s_layers[layer] : s_layers[0];
+}
+
+layer_t layer_from_name(const char *name)
+{
+    for (int i = 1; i < LAYER_COUNT; i++)
+        if (name && strcmp(name, s_layers[i]) == 0)
+            return (layer_t)i;
+    return LAYER_UNKNOWN;
+}
+
+bool layer_is_drop(layer_t layer)
+{
+    return layer >= LAYER_NIC && layer <= LAYER_ONLOAD;
+}
+
+const char *kind_name(kind_t kind)
+{
+    return kind > KIND_UNKNOWN && kind < KIND_COUNT ? s_kinds[kind] : s_kinds[0];
+}
+
+kind_t kind_from_name(const char *name)
+{
+    for (int i = 1; i < KIND_COUNT; i++)
+        if (name && strcmp(name, s_kinds[i]) == 0)
+            return (kind_t)i;
+    return KIND_UNKNOWN;
+}

@@ -1,0 +1,42 @@
+/* layer: where in the receive path a counter sits (DESIGN §4), and what kind
+ * of value it is. The numeric values are the wire values (proto Layer/Kind),
+ * the names are what users type and read. */
+#ifndef DROPSCOPE_LAYER_H
+#define DROPSCOPE_LAYER_H
+
+#include <stdbool.h>
+
+typedef enum {
+    LAYER_UNKNOWN = 0,
+    LAYER_NIC = 1,     /* NIC and its RX ring */
+    LAYER_BACKLOG = 2, /* per-CPU input queue (softnet) */
+    LAYER_BUDGET = 3,  /* softirq poll budget (time_squeeze): a precursor */
+    LAYER_SOCKET = 4,  /* socket receive buffers */
+    LAYER_LISTEN = 5,  /* accept and SYN queues */
+    LAYER_PROTO = 6,   /* IP/UDP/TCP header, routing and port drops */
+    LAYER_QDISC = 7,   /* transmit queueing disciplines */
+    LAYER_ONLOAD = 8,  /* kernel bypass */
+    LAYER_TRAFFIC = 9, /* packets and bytes: context, not drops */
+    LAYER_CONFIG = 10, /* settings that bound the layers above */
+    LAYER_COUNT
+} layer_t;
+
+typedef enum {
+    KIND_UNKNOWN = 0,
+    KIND_COUNTER = 1,
+    KIND_GAUGE = 2,
+    KIND_SETTING = 3,
+    KIND_COUNT
+} kind_t;
+
+/* Borrowed static name ("nic", ...); "unknown" for out-of-range values. */
+const char *layer_name(layer_t layer);
+/* LAYER_UNKNOWN when `name` is not a layer name. */
+layer_t layer_from_name(const char *name);
+/* True for layers whose counters count lost (or about to be lost) packets. */
+bool layer_is_drop(layer_t layer);
+
+const char *kind_name(kind_t kind);
+kind_t kind_from_name(const char *name);
+
+#endif

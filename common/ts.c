@@ -1,0 +1,165 @@
+/* ts: strict parsers: any trailing garbage, sign or overflow is an error,
+ * because these strings come from users and from HTTP query parameters. */
+#define _GNU_SOURCE
+#include "ts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t ts_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec;
+}
+
+int64_t ts_mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec;
+}
+
+static const struct {
+    const char *suffix;
+    int64_t ns;
+} s_units[] = {
+    {"us", 1000},
+    {"ms", TS_NS_PER_MS},
+    {"s", TS_NS_PER_S},
+    {"m", 60 * TS_NS_PER_S},
+    {"h", 3600 * TS_NS_PER_S},
+    {"d", 86400 * TS_NS_PER_S},
+};
+
+int ts_parse_duration(const char *text, int64_t *ns)
+{
+    if (!text || !isdigit((unsigned char)text[0]))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno || end == text)
+        return -1;
+    for (size_t i = 0; i < sizeof s_units / sizeof s_units[0]; i++) {
+        if (strcmp(end, s_units[i].suffix) != 0)
+            continue;
+        if (n == 0 || n > (unsigned long long)(INT64_MAX / s_units[i].ns))
+            return -1;
+        *ns = (int64_t)n * s_units[i].ns;
+        return 0;
+    }
+    return -1;
+}
+
+/* Reads exactly `digits` decimal digits at *p. */
+static bool s_digits(const char **p, int digits, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < digits; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += digits;
+    *out = v;
+    return true;
+}
+
+static bool s_expect(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+static int s_parse_rfc3339(const char *p, int64_t *ns)
+{
+    struct tm tm = {0};
+    int year, mon, day, hour, min, sec;
+    if (!s_digits(&p, 4, &year) || !s_expect(&p, '-') || !s_digits(&p, 2, &mon) ||
+        !s_expect(&p, '-') || !s_digits(&p, 2, &day))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (!s_digits(&p, 2, &hour) || !s_expect(&p, ':') || !s_digits(&p, 2, &min) ||
+        !s_expect(&p, ':') || !s_digits(&p, 2, &sec))
+        return -1;
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        for (; isdigit((unsigned char)*p); p++, n++)
+            if (n < 9)
+                frac = frac * 10 + (*p - '0');
+        if (n == 0)
+            return -1;
+        for (; n < 9; n++)
+            frac *= 10;
+    }
+    int64_t offset_s = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, oh, om;
+        p++;
+        if (!s_digits(&p, 2, &oh) || !s_expect(&p, ':') || !s_digits(&p, 2, &om) || oh > 23 ||
+            om > 59)
+            return -1;
+        offset_s = sign * (oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != day)
+        return -1;
+    *ns = ((int64_t)t - offset_s) * TS_NS_PER_S + frac;
+    return 0;
+}
+
+int ts_parse_time(const char *text, int64_t *ns)
+{
+    if (!text || !*text)
+        return -1;
+    size_t n = strspn(text, "0123456789");
+    if (text[n] == '\0') {
+        if (n > 19)
+            return -1;
+        errno = 0;
+        unsigned long long v = strtoull(text, NULL, 10);
+        if (errno || v > INT64_MAX)
+            return -1;
+        *ns = (int64_t)v;
+        return 0;
+    }
+    return s_parse_rfc3339(text, ns);
+}
+
+char *ts_format(int64_t ns, char *buf, size_t size)
+{
+    time_t secs = (time_t)(ns / TS_NS_PER_S);
+    long ms = (long)((ns % TS_NS_PER_S) / TS_NS_PER_MS);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%03ldZ", base, ms);
+    return buf;
+}

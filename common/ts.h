@@ -1,0 +1,28 @@
+/* ts: timestamps (int64 ns since the epoch, CLOCK_REALTIME) and the duration
+ * and time syntax shared by every command line and the HTTP API:
+ * durations "250us", "1ms", "2s", "5m", "1h", "7d"; times RFC 3339
+ * ("2026-11-22T14:59:30.000Z", "...+01:00") or integer ns since the epoch. */
+#ifndef DROPSCOPE_TS_H
+#define DROPSCOPE_TS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_NS_PER_MS INT64_C(1000000)
+#define TS_NS_PER_S INT64_C(1000000000)
+
+/* Wall-clock now, ns since the epoch. */
+int64_t ts_now_ns(void);
+/* Monotonic now, ns. */
+int64_t ts_mono_ns(void);
+
+/* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad. */
+int ts_parse_duration(const char *text, int64_t *ns);
+
+/* Parses RFC 3339 or integer ns since the epoch into *ns. 0 ok, -1 bad. */
+int ts_parse_time(const char *text, int64_t *ns);
+
+/* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into buf; returns buf. */
+char *ts_format(int64_t ns, char *buf, size_t size);
+
+#endif

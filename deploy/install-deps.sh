@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dropscope needs to build, run and test, and only
+# those that are missing: a second run does nothing and needs no network.
+# The README lists each package with the reason it is here.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libzmq3-dev libczmq-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  libsqlite3-dev sqlite3
+  libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+  libcmocka-dev
+  iproute2 ethtool python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+  else
+    echo "install-deps: need root to install ${missing[*]} (run as root or install them with apt-get)" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be stale on a fresh machine; refresh them once when an
+# install is needed, and retry the install once if it fails on a moved mirror.
+$SUDO apt-get update -qq
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
