@@ -28,19 +28,19 @@
 
 /* The string set of one interface. */
 typedef struct {
-    char ifname[IFNAMSIZ]; /* "" = free slot */
-    int ifindex;           /* a name reused by another device must not match */
-    uint32_t count;        /* names in the set, as GSSET_INFO last said */
+    char ifname[IFNAMSIZ];   /* "" = free slot */
+    int ifindex;             /* a name reused by another device must not match */
+    uint32_t count;          /* names in the set, as GSSET_INFO last said */
     char (*names)[NAME_LEN]; /* normalised names, `count` of them; owned */
-    uint64_t used;         /* value of the owner's clock at the last use */
+    uint64_t used;           /* value of the owner's clock at the last use */
 } strset_t;
 
 struct ethtool {
-    int fd;                       /* AF_INET/SOCK_DGRAM, an ioctl handle only */
-    strset_t cache[CACHE_SLOTS];  /* recently read interfaces */
-    uint64_t clock;               /* counts reads, for least-recently-used eviction */
-    struct ethtool_stats *stats;  /* GSTATS buffer, grown on demand; owned */
-    size_t stats_cap;             /* u64 slots in stats->data */
+    int fd;                      /* AF_INET/SOCK_DGRAM, an ioctl handle only */
+    strset_t cache[CACHE_SLOTS]; /* recently read interfaces */
+    uint64_t clock;              /* counts reads, for least-recently-used eviction */
+    struct ethtool_stats *stats; /* GSTATS buffer, grown on demand; owned */
+    size_t stats_cap;            /* u64 slots in stats->data */
 };
 
 /* ---- shared helpers ------------------------------------------------------ */
@@ -55,8 +55,8 @@ static bool s_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err,
-                                                            size_t errsz, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
+                                                            const char *fmt, ...)
 {
     if ((*problems)++ == 0 && err && errsz) {
         va_list ap;
@@ -168,8 +168,9 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
         }
         s_trim(&value, &valuelen);
         if (s_parse_u64(value, valuelen, &v) != 0) {
-            s_problem(&problems, err, errsz, "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64",
-                      lineno, s_shown((size_t)(colon - line)), line, s_shown(valuelen), value);
+            s_problem(&problems, err, errsz,
+                      "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64", lineno,
+                      s_shown((size_t)(colon - line)), line, s_shown(valuelen), value);
         } else if (s_normalise(line, (size_t)(colon - line), name, sizeof name) != 0) {
             s_problem(&problems, err, errsz, "line %u: name \"%.*s\" is empty or too long", lineno,
                       s_shown((size_t)(colon - line)), line);
@@ -207,8 +208,8 @@ static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_sectio
     if (valuelen == 3 && memcmp(value, "n/a", 3) == 0)
         return;
     if (section == RING_NONE) {
-        s_problem(problems, err, errsz, "line %u: \"%.*s\" outside a section", lineno,
-                  s_shown(n), line);
+        s_problem(problems, err, errsz, "line %u: \"%.*s\" outside a section", lineno, s_shown(n),
+                  line);
     } else if (s_parse_u64(value, valuelen, &v) != 0) {
         s_problem(problems, err, errsz, "line %u: %s value \"%.*s\" is not a decimal u64", lineno,
                   rx ? "RX" : "TX", s_shown(valuelen), value);
@@ -222,8 +223,8 @@ static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_sectio
     }
 }
 
-int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_fn *emit,
-                       void *ctx, char *err, size_t errsz)
+int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_fn *emit, void *ctx,
+                       char *err, size_t errsz)
 {
     int problems = 0;
     size_t pos = 0, n;
@@ -307,8 +308,8 @@ static int s_begin(const char *ifname, char *err, size_t errsz)
         err[0] = '\0';
     if (strlen(ifname) >= IFNAMSIZ) {
         if (err && errsz)
-            snprintf(err, errsz, "ethtool %.*s...: interface name longer than %d", IFNAMSIZ,
-                     ifname, IFNAMSIZ - 1);
+            snprintf(err, errsz, "ethtool %.*s...: interface name longer than %d", IFNAMSIZ, ifname,
+                     IFNAMSIZ - 1);
         return -1;
     }
     return 0;
@@ -349,7 +350,7 @@ static int s_fetch_names(ethtool_t *self, const char *ifname, uint32_t count, st
 {
     size_t room = 2 * (size_t)count + 64;
     struct ethtool_gstrings *gs = calloc(1, sizeof *gs + room * ETH_GSTRING_LEN);
-    char (*names)[NAME_LEN] = calloc(count, NAME_LEN);
+    char(*names)[NAME_LEN] = calloc(count, NAME_LEN);
     int rc = gs && names ? 0 : -1;
     if (rc != 0 && err && errsz)
         snprintf(err, errsz, "ethtool ETHTOOL_GSTRINGS %s: out of memory", ifname);
@@ -360,8 +361,8 @@ static int s_fetch_names(ethtool_t *self, const char *ifname, uint32_t count, st
         rc = s_ioctl(self, ifname, gs, "ETHTOOL_GSTRINGS", err, errsz);
     }
     if (rc == 0 && gs->len != count) {
-        snprintf(err, err ? errsz : 0, "ethtool ETHTOOL_GSTRINGS %s: %u names, expected %u",
-                 ifname, gs->len, count);
+        snprintf(err, err ? errsz : 0, "ethtool ETHTOOL_GSTRINGS %s: %u names, expected %u", ifname,
+                 gs->len, count);
         rc = -1;
     }
     for (uint32_t i = 0; rc == 0 && i < count; i++) {
@@ -441,8 +442,8 @@ static int s_fetch_values(ethtool_t *self, const char *ifname, uint32_t count, c
     return rc;
 }
 
-int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
-                       char *err, size_t errsz)
+int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
+                       size_t errsz)
 {
     assert(self && ifname && emit);
     uint32_t count;
@@ -453,8 +454,8 @@ int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, vo
     if (rc != 0)
         return rc;
     if (count == 0) {
-        snprintf(err, err ? errsz : 0, "ethtool ETHTOOL_GSSET_INFO %s: the driver has no statistics",
-                 ifname);
+        snprintf(err, err ? errsz : 0,
+                 "ethtool ETHTOOL_GSSET_INFO %s: the driver has no statistics", ifname);
         return -2;
     }
     if (count > STATS_MAX) {
@@ -480,8 +481,8 @@ int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, vo
     return 0;
 }
 
-int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
-                      char *err, size_t errsz)
+int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
+                      size_t errsz)
 {
     assert(self && ifname && emit);
     if (s_begin(ifname, err, errsz) != 0)
@@ -498,7 +499,8 @@ int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, voi
                {"rx", ring.rx_pending},
                {"tx", ring.tx_pending}};
     for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
-        reading_t r = {.source = "ring", .device = ifname, .name = out[i].name, .value = out[i].value};
+        reading_t r = {
+            .source = "ring", .device = ifname, .name = out[i].name, .value = out[i].value};
         emit(ctx, &r);
     }
     return 0;

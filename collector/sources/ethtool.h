@@ -29,8 +29,8 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
  * Push, ...) are ignored, and so is the value "n/a". An RX/TX line with a
  * bad number or outside a section, or a line without ':', is a problem.
  * Returns the number of problems; err (may be NULL) gets the first, or "". */
-int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_fn *emit,
-                       void *ctx, char *err, size_t errsz);
+int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_fn *emit, void *ctx,
+                       char *err, size_t errsz);
 
 /* Opens the ioctl socket. It belongs to the network namespace current at
  * this call, and every read goes to that namespace's devices. Returns NULL
@@ -47,13 +47,13 @@ void ethtool_destroy(ethtool_t **self_p);
  * counters (EOPNOTSUPP or EINVAL, or a count of 0), which will not change;
  * -1 on any other error (no such device, ...), which may be transient. err
  * gets "ethtool <IOCTL> <ifname>: <strerror>" on failure, "" on success. */
-int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
-                       char *err, size_t errsz);
+int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
+                       size_t errsz);
 
 /* Emits the ring sizes of `ifname` (source "ring", names rx_max, tx_max, rx,
  * tx) from ETHTOOL_GRINGPARAM. Returns 0, -2 when unsupported, -1 on other
  * errors; err as for ethtool_read_stats. */
-int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
-                      char *err, size_t errsz);
+int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
+                      size_t errsz);
 
 #endif

@@ -26,10 +26,10 @@
  *                  + tx_window_errors + tx_heartbeat_errors
  * so a reader must not take rx_drop_total for the driver's rx_dropped. */
 static const char *const s_names[NETDEV_NVALUES] = {
-    "rx_bytes",       "rx_packets", "rx_errors",     "rx_drop_total",  "rx_fifo_errors",
-    "rx_frame_total", "rx_compressed", "multicast",  "tx_bytes",       "tx_packets",
-    "tx_errors",      "tx_dropped", "tx_fifo_errors", "collisions",    "tx_carrier_total",
-    "tx_compressed",
+    "rx_bytes",       "rx_packets",     "rx_errors",        "rx_drop_total",
+    "rx_fifo_errors", "rx_frame_total", "rx_compressed",    "multicast",
+    "tx_bytes",       "tx_packets",     "tx_errors",        "tx_dropped",
+    "tx_fifo_errors", "collisions",     "tx_carrier_total", "tx_compressed",
 };
 
 static int s_shown(size_t n)
@@ -42,8 +42,8 @@ static bool s_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err,
-                                                            size_t errsz, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
+                                                            const char *fmt, ...)
 {
     if ((*problems)++ == 0 && err && errsz) {
         va_list ap;
@@ -104,8 +104,9 @@ static int s_parse_values(const char *s, size_t n, unsigned lineno, const char *
     const char *tok;
     while ((toklen = s_next_token(s, n, &i, &tok)) > 0) {
         if (count < NETDEV_NVALUES && s_parse_u64(tok, toklen, &vals[count]) != 0) {
-            s_problem(problems, err, errsz, "line %u: \"%s\" value %zu \"%.*s\" is not a decimal u64",
-                      lineno, ifname, count + 1, s_shown(toklen), tok);
+            s_problem(problems, err, errsz,
+                      "line %u: \"%s\" value %zu \"%.*s\" is not a decimal u64", lineno, ifname,
+                      count + 1, s_shown(toklen), tok);
             return -1;
         }
         count++;
@@ -153,8 +154,7 @@ static void s_parse_line(const char *line, size_t n, unsigned lineno, reading_fn
     }
 }
 
-int netdev_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                 size_t errsz)
+int netdev_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
     int problems = 0;
     size_t pos = 0, n;

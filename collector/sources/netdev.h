@@ -17,7 +17,6 @@
  * tx_compressed. A line that does not hold exactly 16 decimal values is a
  * problem and nothing is emitted for it. Returns the number of problems;
  * err (may be NULL) gets the first one, or "". */
-int netdev_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                 size_t errsz);
+int netdev_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz);
 
 #endif

@@ -28,8 +28,8 @@ static bool s_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err,
-                                                            size_t errsz, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
+                                                            const char *fmt, ...)
 {
     if ((*problems)++ == 0 && err && errsz) {
         va_list ap;
@@ -116,8 +116,8 @@ static size_t s_group(const char *line, size_t n, const char **group)
 /* Emits one group from its header and value lines, both with the same
  * "Group:" token. Counts must match, or alignment cannot be trusted. */
 static void s_emit_group(const char *hdr, size_t hn, const char *val, size_t vn, unsigned lineno,
-                         const char *source, reading_fn *emit, void *ctx, int *problems,
-                         char *err, size_t errsz)
+                         const char *source, reading_fn *emit, void *ctx, int *problems, char *err,
+                         size_t errsz)
 {
     const char *group, *name, *value;
     size_t glen = s_group(hdr, hn, &group);
@@ -179,8 +179,8 @@ int snmp_parse(const char *buf, size_t len, const char *source, reading_fn *emit
             }
             /* another group: the header lost its values; this line starts anew */
             s_problem(&problems, err, errsz,
-                      "line %u: \"%.*s\" header is followed by \"%.*s\", not by its values",
-                      hline, s_shown(hglen), hgroup, s_shown(glen), group);
+                      "line %u: \"%.*s\" header is followed by \"%.*s\", not by its values", hline,
+                      s_shown(hglen), hgroup, s_shown(glen), group);
         }
         hdr = line;
         hn = n;
@@ -209,8 +209,7 @@ static int s_split6(const char *name, size_t n, char *out, size_t outsz)
     return w < 0 || (size_t)w >= outsz ? -1 : 0;
 }
 
-int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                size_t errsz)
+int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
     int problems = 0;
     size_t pos = 0, n;
@@ -231,8 +230,9 @@ int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *
             s_problem(&problems, err, errsz, "line %u: %zu tokens in \"%.*s\", expected 2", lineno,
                       ntok, s_shown(n), line);
         } else if (s_parse_u64(value, valuelen, &v) != 0) {
-            s_problem(&problems, err, errsz, "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64",
-                      lineno, s_shown(namelen), name, s_shown(valuelen), value);
+            s_problem(&problems, err, errsz,
+                      "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64", lineno,
+                      s_shown(namelen), name, s_shown(valuelen), value);
         } else if (s_split6(name, namelen, full, sizeof full) != 0) {
             s_problem(&problems, err, errsz, "line %u: name \"%.*s\" is too long", lineno,
                       s_shown(namelen), name);

@@ -26,7 +26,6 @@ int snmp_parse(const char *buf, size_t len, const char *source, reading_fn *emit
  * letter (Ip6InReceives -> Ip6.InReceives); other names are kept raw. A line
  * without exactly two tokens or with a bad number is a problem and skipped.
  * Returns the number of problems; err (may be NULL) gets the first, or "". */
-int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                size_t errsz);
+int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz);
 
 #endif

@@ -19,9 +19,9 @@
 #define COL_QUEUES 4
 #define COL_UID 7
 #define COL_INODE 9
-#define COLS_MIN 10       /* up to inode */
+#define COLS_MIN 10        /* up to inode */
 #define COLS_WITH_DROPS 13 /* up to drops */
-#define TOKEN_SHOWN 48    /* longest token quoted in an error message */
+#define TOKEN_SHOWN 48     /* longest token quoted in an error message */
 
 typedef struct {
     char device[96]; /* "udp6:[ffff:...]:65535" */
@@ -40,8 +40,8 @@ static bool s_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err,
-                                                            size_t errsz, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
+                                                            const char *fmt, ...)
 {
     if ((*problems)++ == 0 && err && errsz) {
         va_list ap;
@@ -121,7 +121,7 @@ static int s_parse_hexpair(const char *s, size_t n, uint32_t *hi, uint32_t *lo)
         return -1;
     size_t hn = (size_t)(colon - s);
     return s_parse_hex(s, hn, 8, hi) == 0 && s_parse_hex(colon + 1, n - hn - 1, 8, lo) == 0 ? 0
-                                                                                          : -1;
+                                                                                            : -1;
 }
 
 /* Decodes "ADDR:PORT" into "proto:a.b.c.d:port" or "proto:[v6]:port". */
@@ -184,8 +184,8 @@ static int s_parse_row(const char *line, size_t n, unsigned lineno, bool has_dro
                   need);
         return -1;
     }
-    if (s_format_local(tok[COL_LOCAL], toklen[COL_LOCAL], proto, row->device,
-                       sizeof row->device) != 0) {
+    if (s_format_local(tok[COL_LOCAL], toklen[COL_LOCAL], proto, row->device, sizeof row->device) !=
+        0) {
         what = "local address";
         bad = COL_LOCAL;
     } else if (s_parse_hexpair(tok[COL_QUEUES], toklen[COL_QUEUES], &txq, &rxq) != 0) {

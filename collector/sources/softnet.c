@@ -20,10 +20,14 @@
  * held fastroute counters long gone; column 9 was cpu_collision until 5.10
  * and is kept only for 9/10/11-column lines; column 13 is the CPU id. */
 static const char *const s_names[SOFTNET_KNOWN_COLS] = {
-    "processed",        /* 1: skbs through __netif_receive_skb_core */
-    "dropped",          /* 2: enqueue_to_backlog over netdev_max_backlog */
-    "time_squeeze",     /* 3: net_rx_action out of budget or time */
-    NULL, NULL, NULL, NULL, NULL,
+    "processed",    /* 1: skbs through __netif_receive_skb_core */
+    "dropped",      /* 2: enqueue_to_backlog over netdev_max_backlog */
+    "time_squeeze", /* 3: net_rx_action out of budget or time */
+    NULL,           /* 4-8: fastroute counters, long gone */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     "cpu_collision",    /* 9: see above */
     "received_rps",     /* 10: RPS IPIs received (wake-ups, not packets) */
     "flow_limit_count", /* 11: flow-limit drops, a subset of dropped */
@@ -43,8 +47,8 @@ static bool s_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err,
-                                                            size_t errsz, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
+                                                            const char *fmt, ...)
 {
     if ((*problems)++ == 0 && err && errsz) {
         va_list ap;
@@ -143,8 +147,7 @@ static void s_emit_line(const uint32_t *vals, size_t ncols, unsigned index, read
     }
 }
 
-int softnet_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                  size_t errsz)
+int softnet_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
     int problems = 0;
     size_t pos = 0, n, first_ncols = 0;

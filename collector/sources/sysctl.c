@@ -12,9 +12,14 @@
 #define NAME_MAX_LEN 96 /* "net.ipv4.tcp_max_syn_backlog" and suffixes */
 #define TOKEN_SHOWN 40  /* longest token quoted in an error message */
 
-#define ONE(dotted, file) {.name = dotted, .path = file, .nvalues = 1}
+#define ONE(dotted, file)                                                                          \
+    {                                                                                              \
+        .name = dotted, .path = file, .nvalues = 1                                                 \
+    }
 #define TRIPLE(dotted, file, a, b, c)                                                              \
-    {.name = dotted, .path = file, .nvalues = 3, .suffix = {a, b, c}}
+    {                                                                                              \
+        .name = dotted, .path = file, .nvalues = 3, .suffix = { a, b, c }                          \
+    }
 
 const sysctl_def_t sysctl_defs[] = {
     /* backlog (§2) and budget (§3) */
@@ -96,8 +101,8 @@ static unsigned s_lineno(const char *buf, const char *p)
     return line;
 }
 
-int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit,
-                 void *ctx, char *err, size_t errsz)
+int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit, void *ctx,
+                 char *err, size_t errsz)
 {
     uint64_t vals[SYSCTL_VALUES_MAX];
     size_t i = 0, count = 0, toklen;
@@ -115,8 +120,7 @@ int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_f
     }
     if (count != def->nvalues) {
         if (err && errsz)
-            snprintf(err, errsz, "%s has %zu values, expected %zu", def->name, count,
-                     def->nvalues);
+            snprintf(err, errsz, "%s has %zu values, expected %zu", def->name, count, def->nvalues);
         return 1;
     }
     for (size_t k = 0; k < count; k++) {

@@ -13,10 +13,10 @@
 #define SYSCTL_VALUES_MAX 3
 
 typedef struct {
-    const char *name;                        /* dotted name: "net.ipv4.udp_mem" */
-    const char *path;                        /* under the procfs root: "sys/net/ipv4/udp_mem" */
-    size_t nvalues;                          /* values in the file: 1, or 3 for a triple */
-    const char *suffix[SYSCTL_VALUES_MAX];   /* name suffixes when nvalues > 1 */
+    const char *name;                      /* dotted name: "net.ipv4.udp_mem" */
+    const char *path;                      /* under the procfs root: "sys/net/ipv4/udp_mem" */
+    size_t nvalues;                        /* values in the file: 1, or 3 for a triple */
+    const char *suffix[SYSCTL_VALUES_MAX]; /* name suffixes when nvalues > 1 */
 } sysctl_def_t;
 
 /* The settings read by the collector, in a stable order. Some do not exist
@@ -36,7 +36,7 @@ const sysctl_def_t *sysctl_def_find(const char *name);
  * or a value that is not a decimal u64 is a problem, and then nothing is
  * emitted. Returns the number of problems (0 or 1); err (may be NULL) gets
  * it, or "". */
-int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit,
-                 void *ctx, char *err, size_t errsz);
+int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit, void *ctx,
+                 char *err, size_t errsz);
 
 #endif

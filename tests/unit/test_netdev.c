@@ -115,8 +115,8 @@ static int s_parse_fixture(const char *rel, collect_t *c, char *err, size_t errs
 }
 
 #define HEADER                                                                                     \
-    "Inter-|   Receive                                                |  Transmit\n"             \
-    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "   \
+    "Inter-|   Receive                                                |  Transmit\n"               \
+    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "     \
     "drop fifo colls carrier compressed\n"
 
 /* --- real files --------------------------------------------------------- */

@@ -105,8 +105,8 @@ static size_t s_count_prefix(const collect_t *c, const char *prefix)
     return k;
 }
 
-typedef int(parse_fn)(const char *buf, size_t len, const char *source, reading_fn *emit,
-                      void *ctx, char *err, size_t errsz);
+typedef int(parse_fn)(const char *buf, size_t len, const char *source, reading_fn *emit, void *ctx,
+                      char *err, size_t errsz);
 
 /* snmp6_parse with snmp_parse's shape, so one loop can drive both. */
 static int s_snmp6(const char *buf, size_t len, const char *source, reading_fn *emit, void *ctx,
@@ -142,8 +142,8 @@ static void test_netstat_618_three_groups(void **state)
     (void)state;
     collect_t c = {0};
     char err[256];
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/netstat",
-                                     "netstat", &c, err, sizeof err),
+    assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/netstat", "netstat",
+                                     &c, err, sizeof err),
                      0);
     assert_string_equal(err, "");
     assert_int_equal(c.n, 135 + 18 + 76);
@@ -171,9 +171,9 @@ static void test_netstat_old_kernels(void **state)
 {
     (void)state;
     collect_t c = {0};
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/netstat",
-                                     "netstat", &c, NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/netstat", "netstat", &c, NULL, 0),
+        0);
     assert_int_equal(c.n, 65 + 6);
     assert_int_equal(s_value(&c, "", "TcpExt.ListenOverflows"), 176);
     assert_int_equal(s_value(&c, "", "TcpExt.ListenDrops"), 176);
@@ -184,9 +184,8 @@ static void test_netstat_old_kernels(void **state)
     assert_int_equal(s_value(&c, "", "IpExt.OutBcastPkts"), 0);
     s_reset(&c);
 
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-4.15-pcp/proc/net/netstat", "netstat",
-                                     &c, NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-4.15-pcp/proc/net/netstat", "netstat", &c, NULL, 0), 0);
     assert_int_equal(c.n, 111 + 17);
     assert_int_equal(s_value(&c, "", "TcpExt.ListenOverflows"), 90);
     assert_int_equal(s_value(&c, "", "TcpExt.TCPDeferAcceptDrop"), 149);
@@ -209,9 +208,9 @@ static void test_snmp_618(void **state)
 {
     (void)state;
     collect_t c = {0};
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-netns-drops/proc/net/snmp", "snmp",
-                                     &c, NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-6.18-netns-drops/proc/net/snmp", "snmp", &c, NULL, 0),
+        0);
     assert_int_equal(c.n, 20 + 29 + 1 + 15 + 9 + 9);
     assert_int_equal(s_value(&c, "", "Udp.InErrors"), 2997);
     assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 2997);
@@ -225,9 +224,8 @@ static void test_snmp_618(void **state)
     assert_string_equal(c.e[0].source, "snmp");
     s_reset(&c);
 
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/snmp", "snmp", &c,
-                                     NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(c.n, 20 + 29 + 2 + 15 + 9 + 9);
     assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 404);
     assert_int_equal(s_value(&c, "", "Tcp.RetransSegs"), 642);
@@ -242,9 +240,9 @@ static void test_snmp_old_udp_layouts(void **state)
     (void)state;
     collect_t c = {0};
     /* 2.6.16: Udp has 4 columns, no RcvbufErrors */
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-2.6.16-arm-d2000/proc/net/snmp", "snmp",
-                                     &c, NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-2.6.16-arm-d2000/proc/net/snmp", "snmp", &c, NULL, 0),
+        0);
     assert_int_equal(c.n, 19 + 26 + 14 + 4);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 4);
     assert_int_equal(s_value(&c, "", "Udp.InDatagrams"), 11438);
@@ -253,25 +251,22 @@ static void test_snmp_old_udp_layouts(void **state)
     assert_int_equal(s_value(&c, "", "Ip.FragOKs"), 117);
     s_reset(&c);
 
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/snmp", "snmp", &c,
-                                     NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_true(s_value(&c, "", "Ip.InReceives") == 10027332782ULL);
     assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 1198);
     assert_int_equal(s_value(&c, "", "IcmpMsg.OutType3"), 1206);
     s_reset(&c);
 
     /* 2.6.32: 6 Udp columns; 3.19: 8 */
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-2.6.32-pcp/proc/net/snmp", "snmp", &c,
-                                     NULL, 0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-2.6.32-pcp/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 6);
     assert_int_equal(s_value(&c, "", "Ip.ForwDatagrams"), 133866);
     assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 0);
     s_reset(&c);
-    assert_int_equal(s_parse_fixture(snmp_parse, "linux-3.19-pcp/proc/net/snmp", "snmp", &c, NULL,
-                                     0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(snmp_parse, "linux-3.19-pcp/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 8);
     assert_int_equal(s_value(&c, "", "Tcp.InErrs"), 6442);
     assert_int_equal(s_value(&c, "", "Tcp.RetransSegs"), 513784);
@@ -323,9 +318,8 @@ static void test_snmp6(void **state)
     assert_string_equal(c.e[0].source, "snmp6");
     s_reset(&c);
 
-    assert_int_equal(s_parse_fixture(s_snmp6, "linux-2.6.18-rhel5/proc/net/snmp6", NULL, &c, NULL,
-                                     0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture(s_snmp6, "linux-2.6.18-rhel5/proc/net/snmp6", NULL, &c, NULL, 0), 0);
     assert_int_equal(c.n, 70);
     assert_int_equal(s_value(&c, "", "Udp6.InErrors"), 1);
     assert_int_equal(s_value(&c, "", "Ip6.InReceives"), 574060);
@@ -350,14 +344,14 @@ static void test_snmp6_names_and_bad_lines(void **state)
     collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text(s_snmp6,
-                                  "ifIndex\t2\n"           /* dev_snmp6: no group, kept raw */
-                                  "Ip6lower 3\n"           /* prefix not followed by uppercase */
-                                  "Ip6 4\n"                /* a bare group name */
-                                  "UdpLite6InErrors  5\n"  /* longest prefix wins */
-                                  "Udp6NoPorts 1 2\n"      /* line 5: 3 tokens */
-                                  "Udp6InErrors x\n"       /* line 6: bad number */
-                                  "Udp6\n"                 /* line 7: 1 token */
-                                  "Icmp6InType133\t7",     /* no final newline */
+                                  "ifIndex\t2\n"          /* dev_snmp6: no group, kept raw */
+                                  "Ip6lower 3\n"          /* prefix not followed by uppercase */
+                                  "Ip6 4\n"               /* a bare group name */
+                                  "UdpLite6InErrors  5\n" /* longest prefix wins */
+                                  "Udp6NoPorts 1 2\n"     /* line 5: 3 tokens */
+                                  "Udp6InErrors x\n"      /* line 6: bad number */
+                                  "Udp6\n"                /* line 7: 1 token */
+                                  "Icmp6InType133\t7",    /* no final newline */
                                   &c, err, sizeof err),
                      3);
     assert_string_equal(err, "line 5: 3 tokens in \"Udp6NoPorts 1 2\", expected 2");
@@ -369,9 +363,8 @@ static void test_snmp6_names_and_bad_lines(void **state)
     assert_int_equal(s_value(&c, "", "Icmp6.InType133"), 7);
     s_reset(&c);
 
-    assert_int_equal(s_parse_text(s_snmp6, "Ip6InReceives 1\n\nUdp6InErrors 1x\n", &c, err,
-                                  sizeof err),
-                     1);
+    assert_int_equal(
+        s_parse_text(s_snmp6, "Ip6InReceives 1\n\nUdp6InErrors 1x\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 3: \"Udp6InErrors\" value \"1x\" is not a decimal u64");
     assert_int_equal(c.n, 1);
     s_reset(&c);
@@ -414,13 +407,13 @@ static void test_snmp_bad_groups(void **state)
     /* each message on its own */
     assert_int_equal(s_parse_text(snmp_parse, "Tcp: X Y\nTcp: 1 2 3\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 2: \"Tcp\" has 2 names but 3 values");
-    assert_int_equal(s_parse_text(snmp_parse, "Icmp: InMsgs InErrors\nIcmp: 7 x8\n", &c, err,
-                                  sizeof err),
-                     1);
+    assert_int_equal(
+        s_parse_text(snmp_parse, "Icmp: InMsgs InErrors\nIcmp: 7 x8\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 2: \"Icmp.InErrors\" value \"x8\" is not a number");
     assert_int_equal(s_parse_text(snmp_parse, "UdpLite: A\nFoo: B\nFoo: 5\n", &c, err, sizeof err),
                      1);
-    assert_string_equal(err, "line 1: \"UdpLite\" header is followed by \"Foo\", not by its values");
+    assert_string_equal(err,
+                        "line 1: \"UdpLite\" header is followed by \"Foo\", not by its values");
     assert_int_equal(s_parse_text(snmp_parse, "Ip: A\nIp: 1\nBar: Z", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 3: \"Bar\" header has no value line");
     assert_int_equal(s_parse_text(snmp_parse, "garbage\nIp: A\nIp: 1\n", &c, err, sizeof err), 1);

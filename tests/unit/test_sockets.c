@@ -146,8 +146,7 @@ static int s_parse_fixture(const char *rel, const char *proto, uint64_t min_drop
     return problems;
 }
 
-static int s_parse_text(const char *text, uint64_t min_drops, collect_t *c, char *err,
-                        size_t errsz)
+static int s_parse_text(const char *text, uint64_t min_drops, collect_t *c, char *err, size_t errsz)
 {
     size_t len;
     char *buf = s_exact(text, &len);
@@ -160,7 +159,7 @@ static int s_parse_text(const char *text, uint64_t min_drops, collect_t *c, char
     "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "         \
     "timeout inode ref pointer drops            \n"
 #define ROW(addr, queues, inode, drops)                                                            \
-    "13743: " addr " 00000000:0000 07 " queues " 00:00000000 00000000     0        0 " inode     \
+    "13743: " addr " 00000000:0000 07 " queues " 00:00000000 00000000     0        0 " inode       \
     " 2 00000000bcfd086f " drops "\n"
 
 /* --- 6.18: the drops column --------------------------------------------- */
@@ -170,9 +169,8 @@ static void test_618_udp_drops(void **state)
     (void)state;
     collect_t c = {0};
     char err[256];
-    assert_int_equal(s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 0, &c, err,
-                                     sizeof err),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 0, &c, err, sizeof err), 0);
     assert_string_equal(err, "");
     assert_int_equal(c.n, 2);
     const entry_t *e = s_find(&c, "udp:10.99.0.2:5000", "drops");
@@ -188,14 +186,12 @@ static void test_618_udp_drops(void **state)
     s_reset(&c);
 
     /* min_drops filters whole sockets */
-    assert_int_equal(s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 2997, &c, NULL,
-                                     0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 2997, &c, NULL, 0), 0);
     assert_int_equal(c.n, 2);
     s_reset(&c);
-    assert_int_equal(s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 2998, &c, NULL,
-                                     0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-6.18-netns-drops/proc/net/udp", "udp", 2998, &c, NULL, 0), 0);
     assert_int_equal(c.n, 0);
     s_reset(&c);
 
@@ -210,9 +206,8 @@ static void test_618_udp6_drops(void **state)
 {
     (void)state;
     collect_t c = {0};
-    assert_int_equal(s_parse_fixture("linux-6.18-netns-drops/proc/net/udp6", "udp6", 1, &c, NULL,
-                                     0),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-6.18-netns-drops/proc/net/udp6", "udp6", 1, &c, NULL, 0), 0);
     assert_int_equal(c.n, 2);
     assert_int_equal(s_value(&c, "udp6:[fd99::2]:5000", "drops"), 1997);
     assert_int_equal(s_value(&c, "udp6:[fd99::2]:5000", "rx_queue"), 3840);
@@ -252,9 +247,8 @@ static void test_rhel5_no_drops_column(void **state)
     (void)state;
     collect_t c = {0};
     char err[256];
-    assert_int_equal(s_parse_fixture("linux-2.6.18-rhel5/proc/net/udp", "udp", 0, &c, err,
-                                     sizeof err),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-2.6.18-rhel5/proc/net/udp", "udp", 0, &c, err, sizeof err), 0);
     assert_string_equal(err, "");
     assert_int_equal(c.n, 14); /* rx_queue only, one per socket */
     assert_int_equal(s_count_name(&c, "drops"), 0);
@@ -289,17 +283,16 @@ static void test_bad_rows(void **state)
     (void)state;
     collect_t c = {0};
     char err[256];
-    const char *text = HEADER_DROPS                                               /* line 1 */
-        ROW("0200630A:1388", "00000000:00000F00", "75983", "2997")                /* line 2 */
-        ROW("0200630X:1388", "00000000:00000F00", "1", "1")                       /* line 3 */
-        ROW("0200630A:13881", "00000000:00000F00", "2", "1")                      /* line 4 */
-        ROW("0200630A1:1388", "00000000:00000F00", "3", "1")                      /* line 5 */
-        ROW("0200630A:1388", "00000000-00000F00", "4", "1")                       /* line 6 */
-        ROW("0200630A:1388", "00000000:00000F00", "5x", "1")                      /* line 7 */
-        ROW("0200630A:1388", "00000000:00000F00", "6", "-1")                      /* line 8 */
-        "13743: 0200630A:1388 00000000:0000 07 00000000:00000F00 00:00000000\n"   /* line 9 */
-        "\n"
-        ROW("0300630A:1389", "00000000:00000010", "7", "12");                     /* line 11 */
+    const char *text = HEADER_DROPS                                             /* line 1 */
+        ROW("0200630A:1388", "00000000:00000F00", "75983", "2997")              /* line 2 */
+        ROW("0200630X:1388", "00000000:00000F00", "1", "1")                     /* line 3 */
+        ROW("0200630A:13881", "00000000:00000F00", "2", "1")                    /* line 4 */
+        ROW("0200630A1:1388", "00000000:00000F00", "3", "1")                    /* line 5 */
+        ROW("0200630A:1388", "00000000-00000F00", "4", "1")                     /* line 6 */
+        ROW("0200630A:1388", "00000000:00000F00", "5x", "1")                    /* line 7 */
+        ROW("0200630A:1388", "00000000:00000F00", "6", "-1")                    /* line 8 */
+        "13743: 0200630A:1388 00000000:0000 07 00000000:00000F00 00:00000000\n" /* line 9 */
+        "\n" ROW("0300630A:1389", "00000000:00000010", "7", "12");              /* line 11 */
     assert_int_equal(s_parse_text(text, 0, &c, err, sizeof err), 7);
     assert_string_equal(err, "line 3: bad local address \"0200630X:1388\"");
     assert_int_equal(c.n, 4);
@@ -320,10 +313,10 @@ static void test_bad_rows(void **state)
                                   0, &c, err, sizeof err),
                      1);
     assert_string_equal(err, "line 2: bad drops \"-1\"");
-    assert_int_equal(
-        s_parse_text(HEADER_DROPS "1: 0200630A:1388 00000000:0000 07 00000000:00000F00\n", 0, &c,
-                     err, sizeof err),
-        1);
+    assert_int_equal(s_parse_text(HEADER_DROPS
+                                  "1: 0200630A:1388 00000000:0000 07 00000000:00000F00\n",
+                                  0, &c, err, sizeof err),
+                     1);
     assert_string_equal(err, "line 2: 5 columns, expected at least 13");
     assert_int_equal(c.n, 0);
     s_reset(&c);

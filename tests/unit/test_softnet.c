@@ -130,9 +130,8 @@ static void test_618_fifteen_columns(void **state)
     (void)state;
     collect_t c = {0};
     char err[256];
-    assert_int_equal(s_parse_fixture("linux-6.18-vm-rootns/proc/net/softnet_stat", &c, err,
-                                     sizeof err),
-                     0);
+    assert_int_equal(
+        s_parse_fixture("linux-6.18-vm-rootns/proc/net/softnet_stat", &c, err, sizeof err), 0);
     assert_string_equal(err, "");
     /* per CPU: processed dropped time_squeeze received_rps flow_limit_count
      * backlog_len input_qlen process_qlen; no cpu_collision, no CPU id */
@@ -259,9 +258,9 @@ static void test_procfs_multiformat(void **state)
     collect_t c = {0};
     char err[256];
     /* 13, 13, 11, 9, 10 columns: lines 3-5 differ from the first */
-    assert_int_equal(s_parse_fixture("procfs-softnet-multiformat/proc/net/softnet_stat", &c, err,
-                                     sizeof err),
-                     3);
+    assert_int_equal(
+        s_parse_fixture("procfs-softnet-multiformat/proc/net/softnet_stat", &c, err, sizeof err),
+        3);
     assert_string_equal(err, "line 3: 11 columns, but the first line has 13");
     assert_int_equal(c.n, 2 * 6);
     assert_int_equal(s_value(&c, "cpu0", "dropped"), 0x6283);
@@ -289,13 +288,13 @@ static void test_bad_lines(void **state)
     const char *nine = "00000001 00000002 00000003 0 0 0 0 0 00000009\n";
     char text[1024];
     snprintf(text, sizeof text,
-             "%s"                                                 /* line 1: cpu0 */
-             "0000zz00 00000002 00000003 0 0 0 0 0 00000009\n"   /* line 2: bad hex */
-             "000000001 00000002 00000003 0 0 0 0 0 00000009\n"  /* line 3: 9 digits */
-             "1 2 3 4 5 6 7 8 9 a b c\n"                          /* line 4: 12 columns */
-             "1 2 3 4 5 6 7 8 9 a b c d e\n"                      /* line 5: 14 columns */
-             "\n"                                                 /* line 6: blank */
-             "F0000769 0 F0000769 0 0 0 0 0 1",                   /* line 7: cpu6 */
+             "%s"                                               /* line 1: cpu0 */
+             "0000zz00 00000002 00000003 0 0 0 0 0 00000009\n"  /* line 2: bad hex */
+             "000000001 00000002 00000003 0 0 0 0 0 00000009\n" /* line 3: 9 digits */
+             "1 2 3 4 5 6 7 8 9 a b c\n"                        /* line 4: 12 columns */
+             "1 2 3 4 5 6 7 8 9 a b c d e\n"                    /* line 5: 14 columns */
+             "\n"                                               /* line 6: blank */
+             "F0000769 0 F0000769 0 0 0 0 0 1",                 /* line 7: cpu6 */
              nine);
     assert_int_equal(s_parse_text(text, &c, err, sizeof err), 4);
     assert_string_equal(err, "line 2: field 1 \"0000zz00\" is not 1-8 hex digits");

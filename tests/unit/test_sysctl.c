@@ -119,16 +119,14 @@ static size_t s_parse_dir(const char *dir, collect_t *c)
         if (!buf)
             continue;
         found++;
-        assert_int_equal(sysctl_parse(buf, len, &sysctl_defs[i], s_collect, c, err, sizeof err),
-                         0);
+        assert_int_equal(sysctl_parse(buf, len, &sysctl_defs[i], s_collect, c, err, sizeof err), 0);
         assert_string_equal(err, "");
         free(buf);
     }
     return found;
 }
 
-static int s_parse_text(const char *name, const char *text, collect_t *c, char *err,
-                        size_t errsz)
+static int s_parse_text(const char *name, const char *text, collect_t *c, char *err, size_t errsz)
 {
     size_t len;
     const sysctl_def_t *def = sysctl_def_find(name);
@@ -145,11 +143,21 @@ static void test_table(void **state)
 {
     (void)state;
     static const char *const want[] = {
-        "net.core.netdev_max_backlog", "net.core.netdev_budget", "net.core.netdev_budget_usecs",
-        "net.core.dev_weight",         "net.core.rmem_default",  "net.core.rmem_max",
-        "net.core.wmem_default",       "net.core.wmem_max",      "net.core.somaxconn",
-        "net.core.flow_limit_table_len", "net.ipv4.udp_mem",     "net.ipv4.udp_rmem_min",
-        "net.ipv4.tcp_rmem",           "net.ipv4.tcp_mem",       "net.ipv4.tcp_max_syn_backlog",
+        "net.core.netdev_max_backlog",
+        "net.core.netdev_budget",
+        "net.core.netdev_budget_usecs",
+        "net.core.dev_weight",
+        "net.core.rmem_default",
+        "net.core.rmem_max",
+        "net.core.wmem_default",
+        "net.core.wmem_max",
+        "net.core.somaxconn",
+        "net.core.flow_limit_table_len",
+        "net.ipv4.udp_mem",
+        "net.ipv4.udp_rmem_min",
+        "net.ipv4.tcp_rmem",
+        "net.ipv4.tcp_mem",
+        "net.ipv4.tcp_max_syn_backlog",
         "net.ipv4.tcp_syncookies",
     };
     assert_int_equal(sysctl_defs_count, sizeof want / sizeof want[0]);
@@ -272,8 +280,7 @@ static void test_bad_content(void **state)
     assert_int_equal(c.n, 0); /* nothing from a bad file */
 
     /* no final newline, and the largest u64 */
-    assert_int_equal(s_parse_text("net.core.rmem_max", "18446744073709551615", &c, err,
-                                  sizeof err),
+    assert_int_equal(s_parse_text("net.core.rmem_max", "18446744073709551615", &c, err, sizeof err),
                      0);
     assert_string_equal(err, "");
     assert_true(s_value(&c, "", "net.core.rmem_max") == UINT64_MAX);
@@ -306,12 +313,9 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_seed_sysctl_output),
-        cmocka_unit_test(test_618_files),
-        cmocka_unit_test(test_2616_files),
-        cmocka_unit_test(test_bad_content),
-        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_table),       cmocka_unit_test(test_seed_sysctl_output),
+        cmocka_unit_test(test_618_files),   cmocka_unit_test(test_2616_files),
+        cmocka_unit_test(test_bad_content), cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

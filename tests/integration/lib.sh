@@ -1,0 +1,82 @@
+# Shared helpers for the integration tests (sourced, not run). Every test
+# creates its own network namespaces, runs real binaries from $BIN_DIR and
+# removes everything it made on exit, also when it fails.
+set -euo pipefail
+
+BIN_DIR=${BIN_DIR:?set BIN_DIR to the bin/ directory of a build}
+SKIP=77 # ctest SKIP_RETURN_CODE
+
+TMP=$(mktemp -d /tmp/dropscope-it.XXXXXX)
+NAMESPACES=()
+PIDS=()
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [ $rc -ne 0 ] && [ $rc -ne $SKIP ]; then
+    for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2
+  fi
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+require_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: $(basename "$0") needs root to create network namespaces (run make test as root)" >&2
+    exit $SKIP
+  fi
+  command -v ip >/dev/null || { echo "SKIP: iproute2 (ip) is not installed" >&2; exit $SKIP; }
+}
+
+# make_ns NAME: a fresh network namespace with lo up, removed on exit.
+make_ns() {
+  ip netns add "$1"
+  NAMESPACES+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# bg CMD...: starts CMD in the background, remembered for cleanup.
+bg() {
+  "$@" &
+  PIDS+=($!)
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_aggregator: an aggregator on $TMP/db.sqlite, reachable by every
+# namespace over ipc:// and from here over HTTP. Sets ENDPOINT and SERVER.
+start_aggregator() {
+  ENDPOINT="ipc://$TMP/aggregator.sock"
+  local port; port=$(free_port)
+  SERVER="http://127.0.0.1:$port"
+  bg "$BIN_DIR/dropscope-aggregator" --db "$TMP/db.sqlite" --listen "$ENDPOINT" \
+     --http "127.0.0.1:$port" --insecure 2>>"$TMP/aggregator.log"
+  for _ in $(seq 50); do
+    curl -sf "$SERVER/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "aggregator did not answer on $SERVER/healthz"
+}
+
+# start_collector NS HOSTNAME [ARGS...]: a collector inside namespace NS.
+start_collector() {
+  local ns=$1 host=$2; shift 2
+  bg ip netns exec "$ns" "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure \
+     --host-name "$host" "$@" 2>>"$TMP/collector-$host.log"
+}
+
+# kernel_counter NS NAME: the nstat value of NAME (e.g. UdpRcvbufErrors) in NS.
+kernel_counter() {
+  NSTAT_HISTORY="$TMP/nstat.hist" ip netns exec "$1" nstat -asz "$2" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+now_ns() { date +%s%N; }
