@@ -97,7 +97,9 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
     msg_t *msg = codec_decode(zframe_data(payload), zframe_size(payload), err, sizeof err);
     if (!msg) {
         atomic_fetch_add(&self->stats->decode_errors, 1);
-        snprintf(key, sizeof key, "decode:%s", peer);
+        /* One log line per peer and kind of problem (the text before any
+         * detail in parentheses), however many such frames follow. */
+        snprintf(key, sizeof key, "decode:%s:%.*s", peer, (int)strcspn(err, "("), err);
         log_limited(LOGL_WARN, key, "aggregator: dropped a %zu-byte frame from %s: %s",
                     zframe_size(payload), peer, err);
         return 0;

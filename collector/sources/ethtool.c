@@ -157,8 +157,7 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
         if (is_header)
             continue;
         /* the value follows the last ':'; bnxt names hold one ("[3]: x") */
-        const char *colon = memrchr(line, ':', n), *value = colon + 1;
-        size_t valuelen = colon ? n - (size_t)(value - line) : 0;
+        const char *colon = memrchr(line, ':', n);
         char name[NAME_LEN];
         uint64_t v;
         if (!colon) {
@@ -166,6 +165,8 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
                       s_shown(n), line);
             continue;
         }
+        const char *value = colon + 1;
+        size_t valuelen = n - (size_t)(value - line);
         s_trim(&value, &valuelen);
         if (s_parse_u64(value, valuelen, &v) != 0) {
             s_problem(&problems, err, errsz,

@@ -130,6 +130,15 @@ static void s_emit_group(const char *hdr, size_t hn, const char *val, size_t vn,
     size_t hi = 0, vi = 0, namelen, valuelen;
     s_next_token(hdr, hn, &hi, &name); /* skip both "Group:" tokens */
     s_next_token(val, vn, &vi, &value);
+    size_t peek = hi;
+    namelen = s_next_token(hdr, hn, &peek, &name);
+    if (namelen > 0 && ((name[0] >= '0' && name[0] <= '9') || name[0] == '-')) {
+        /* two value lines in a row: the header line was lost */
+        s_problem(problems, err, errsz,
+                  "line %u: \"%.*s\" has no header line (\"%.*s\" is not a name)", lineno,
+                  s_shown(glen), group, s_shown(namelen), name);
+        return;
+    }
     while ((namelen = s_next_token(hdr, hn, &hi, &name)) > 0) {
         valuelen = s_next_token(val, vn, &vi, &value);
         char full[NAME_MAX_LEN];

@@ -109,6 +109,8 @@ int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_f
     const char *tok;
     if (err && errsz)
         err[0] = '\0';
+    if (len == 0)
+        buf = ""; /* an empty read may come with a NULL buffer */
     while ((toklen = s_next_token(buf, len, &i, &tok)) > 0) {
         if (count < def->nvalues && s_parse_u64(tok, toklen, &vals[count]) != 0) {
             if (err && errsz)

@@ -416,6 +416,9 @@ static void test_snmp_bad_groups(void **state)
                         "line 1: \"UdpLite\" header is followed by \"Foo\", not by its values");
     assert_int_equal(s_parse_text(snmp_parse, "Ip: A\nIp: 1\nBar: Z", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 3: \"Bar\" header has no value line");
+    assert_int_equal(
+        s_parse_text(snmp_parse, "Udp: 1 2\nUdp: 3 4\nIp: A\nIp: 1\n", &c, err, sizeof err), 1);
+    assert_string_equal(err, "line 2: \"Udp\" has no header line (\"1\" is not a name)");
     assert_int_equal(s_parse_text(snmp_parse, "garbage\nIp: A\nIp: 1\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 1: \"garbage\" does not start with \"Group:\"");
     s_reset(&c);

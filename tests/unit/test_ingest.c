@@ -1,0 +1,247 @@
+/* Tests aggregator/ingest over a real ZeroMQ socket and a real SQLite file:
+ * hostile frames (garbage, truncated protobuf, unknown message type, extra
+ * frames, an ack sent by a collector) are counted, logged once, and leave
+ * no rows, while valid messages before and after them are stored and
+ * acknowledged only after commit. */
+#include <czmq.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "codec.h"
+#include "ingest.h"
+#include "log.h"
+#include "store.h"
+
+typedef struct {
+    char dir[64], db[128], endpoint[160], logpath[128];
+    store_t *store;
+    ingest_t *ingest;
+    ingest_stats_t stats;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+    zsock_t *dealer;
+    int saved_stderr;
+} fixture_t;
+
+static void *s_run(void *arg)
+{
+    fixture_t *f = arg;
+    ingest_run(f->ingest, &f->stop);
+    return NULL;
+}
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ds-ingest-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->db, sizeof f->db, "%s/db.sqlite", f->dir);
+    snprintf(f->endpoint, sizeof f->endpoint, "ipc://%s/agg.sock", f->dir);
+    snprintf(f->logpath, sizeof f->logpath, "%s/stderr.log", f->dir);
+    /* Capture stderr to count log lines. */
+    fflush(stderr);
+    f->saved_stderr = dup(2);
+    assert_non_null(freopen(f->logpath, "w", stderr));
+    char err[256];
+    assert_non_null(f->store = store_open(f->db, true, err, sizeof err));
+    assert_non_null(f->ingest = ingest_new(f->endpoint, f->store, &f->stats, err, sizeof err));
+    assert_int_equal(pthread_create(&f->thread, NULL, s_run, f), 0);
+    assert_non_null(f->dealer = zsock_new_dealer(f->endpoint));
+    zsock_set_rcvtimeo(f->dealer, 3000);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    zsock_destroy(&f->dealer);
+    ingest_destroy(&f->ingest);
+    store_close(&f->store);
+    fflush(stderr);
+    dup2(f->saved_stderr, 2);
+    close(f->saved_stderr);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void s_send_raw(fixture_t *f, const void *data, size_t len)
+{
+    zframe_t *frame = zframe_new(data, len);
+    assert_int_equal(zframe_send(&frame, f->dealer, 0), 0);
+}
+
+static void s_send(fixture_t *f, const msg_t *m)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    assert_int_equal(codec_encode(m, &buf, &len, err, sizeof err), 0);
+    s_send_raw(f, buf, len);
+    free(buf);
+}
+
+/* Waits for the next ack and checks its seq and status. */
+static void s_expect_ack(fixture_t *f, uint64_t seq, ack_status_t status)
+{
+    zframe_t *frame = zframe_recv(f->dealer);
+    assert_non_null(frame);
+    char err[256];
+    msg_t *m = codec_decode(zframe_data(frame), zframe_size(frame), err, sizeof err);
+    zframe_destroy(&frame);
+    assert_non_null(m);
+    assert_int_equal(m->type, MSG_TYPE_ACK);
+    assert_int_equal(m->ack.seq, seq);
+    assert_int_equal(m->ack.status, status);
+    assert_true(m->ack.t2_ns > 0 && m->ack.t3_ns >= m->ack.t2_ns);
+    assert_int_equal(m->ack.t1_ns, 1000 + (int64_t)seq);
+    codec_msg_destroy(&m);
+}
+
+static void s_expect_silence(fixture_t *f)
+{
+    zsock_set_rcvtimeo(f->dealer, 300);
+    zframe_t *frame = zframe_recv(f->dealer);
+    assert_null(frame);
+    zsock_set_rcvtimeo(f->dealer, 3000);
+}
+
+static const series_def_t s_def = {1, "snmp", "", "Udp.RcvbufErrors", KIND_COUNTER,
+                                   LAYER_SOCKET, false, ""};
+
+static msg_t s_batch(uint64_t seq, const uint64_t *value, const int64_t *delta)
+{
+    static const uint32_t ids[] = {1}, flags[] = {0};
+    int64_t ts = INT64_C(1795359570000000000) + (int64_t)seq * 1000000000;
+    return (msg_t){.host = "h1", .boot_id = "b", .incarnation = 5, .seq = seq,
+                   .sent_ns = 1000 + (int64_t)seq, .type = MSG_TYPE_BATCH,
+                   .batch = {ts, ts - 1000000000, false, 1, &s_def, 1, ids, value, delta, flags}};
+}
+
+static int64_t s_scalar(fixture_t *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static int s_log_lines(fixture_t *f, const char *needle)
+{
+    fflush(stderr);
+    FILE *in = fopen(f->logpath, "r");
+    char line[1024];
+    int n = 0;
+    while (in && fgets(line, sizeof line, in))
+        n += strstr(line, needle) != NULL;
+    if (in)
+        fclose(in);
+    return n;
+}
+
+static void test_valid_batches_acked_after_commit(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t v = 10;
+    int64_t d = 10;
+    msg_t m = s_batch(1, &v, &d);
+    s_send(f, &m);
+    s_expect_ack(f, 1, ACK_STORED);
+    /* The ack means the row is committed: another connection sees it now. */
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops"), 10);
+    s_send(f, &m); /* a resend */
+    s_expect_ack(f, 1, ACK_STORED);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 1);
+    assert_int_equal(f->stats.duplicates, 1);
+    assert_int_equal(f->stats.samples_stored, 1);
+}
+
+static void test_hostile_frames(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t v = 10;
+    int64_t d = 10;
+    msg_t good = s_batch(1, &v, &d);
+    s_send(f, &good);
+    s_expect_ack(f, 1, ACK_STORED);
+
+    /* Garbage, five times from the same peer: logged once. */
+    for (int i = 0; i < 5; i++)
+        s_send_raw(f, "\xff\xfe garbage \x00\x01", 14);
+    /* A truncated protobuf. */
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    msg_t next = s_batch(2, &v, &d);
+    assert_int_equal(codec_encode(&next, &buf, &len, err, sizeof err), 0);
+    s_send_raw(f, buf, len / 2);
+    free(buf);
+    /* An unknown message type: host "h1" then field 20 (length-delimited). */
+    static const uint8_t unknown[] = {0x0a, 0x02, 'h', '1', 0xa2, 0x01, 0x01, 0x00};
+    s_send_raw(f, unknown, sizeof unknown);
+    /* Two payload frames in one message. */
+    zframe_t *a = zframe_new("a", 1), *b = zframe_new("b", 1);
+    zframe_send(&a, f->dealer, ZFRAME_MORE);
+    zframe_send(&b, f->dealer, 0);
+    s_expect_silence(f);
+    assert_int_equal(f->stats.decode_errors, 8);
+
+    /* A collector must not send acks: a valid message, rejected. */
+    msg_t ack = {.host = "h1", .seq = 9, .sent_ns = 1009, .type = MSG_TYPE_ACK};
+    s_send(f, &ack);
+    s_expect_ack(f, 9, ACK_REJECTED);
+    /* A batch naming an undefined series. */
+    next.batch.ndefs = 0;
+    next.batch.series = (const uint32_t[]){7};
+    s_send(f, &next);
+    s_expect_ack(f, 2, ACK_NEED_DEFS);
+
+    /* Still serving: the next valid batch is stored. */
+    v = 25;
+    d = 15;
+    msg_t third = s_batch(3, &v, &d);
+    s_send(f, &third);
+    s_expect_ack(f, 3, ACK_STORED);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 2);
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops"), 25);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(f->stats.rejected, 1);
+    assert_int_equal(f->stats.need_defs, 1);
+    assert_int_equal(f->stats.batches, 2);
+    /* Each kind of problem is logged once, naming what was wrong. */
+    assert_int_equal(s_log_lines(f, "dropped a 14-byte frame"), 1);
+    assert_int_equal(s_log_lines(f, "truncated or malformed protobuf"), 1); /* garbage, too */
+    assert_int_equal(s_log_lines(f, "unknown message type"), 1);
+    assert_int_equal(s_log_lines(f, "expected exactly one payload frame"), 1);
+    assert_int_equal(s_log_lines(f, "collectors do not send acks"), 1);
+}
+
+int main(void)
+{
+    zsys_handler_set(NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_valid_batches_acked_after_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_frames, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,321 @@
+/* Tests aggregator/store: migrations, storing hellos and batches (drop rows,
+ * settings changes, packed samples), idempotent resends, refusals that leave
+ * no trace, the wire-id cache across a reopen and a rollback, and queries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define T0 INT64_C(1795359570000000000)
+#define SEC INT64_C(1000000000)
+
+typedef struct {
+    char dir[64];
+    char path[128];
+    store_t *st;
+} fixture_t;
+
+static const series_def_t s_defs[] = {
+    {1, "snmp", "", "Udp.RcvbufErrors", KIND_COUNTER, LAYER_SOCKET, false, ""},
+    {2, "netdev", "eth0", "rx_packets", KIND_COUNTER, LAYER_TRAFFIC, false, ""},
+    {3, "sysctl", "", "net.core.rmem_max", KIND_SETTING, LAYER_CONFIG, false, ""},
+    {4, "sock", "udp:0.0.0.0:9999", "drops", KIND_COUNTER, LAYER_SOCKET, true, ""},
+};
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ds-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
+    char err[256];
+    f->st = store_open(f->path, true, err, sizeof err);
+    assert_non_null(f->st);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(&f->st);
+    store_close(&f->st); /* safe twice */
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static msg_t s_batch(uint64_t incarnation, uint64_t seq, int64_t ts, size_t ndefs, size_t n,
+                     const uint32_t *ids, const uint64_t *values, const int64_t *deltas,
+                     const uint32_t *flags)
+{
+    return (msg_t){.host = "h1",
+                   .boot_id = "boot-1",
+                   .incarnation = incarnation,
+                   .seq = seq,
+                   .sent_ns = ts,
+                   .type = MSG_TYPE_BATCH,
+                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags}};
+}
+
+static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
+{
+    char err[256];
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    store_rc_t rc = store_message(f->st, m, m->sent_ns, samples ? samples : &n, err, sizeof err);
+    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
+    return rc;
+}
+
+static int64_t s_scalar(fixture_t *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Stores the standard first two batches: a baseline, then 15 drops. */
+static void s_two_batches(fixture_t *f)
+{
+    static const uint32_t ids[] = {1, 2, 3, 4};
+    static const uint64_t v1[] = {100, 5000, 212992, 0}, v2[] = {115, 5100, 212992, 15};
+    static const int64_t d1[] = {0, 0, 0, 0}, d2[] = {15, 100, 0, 15};
+    static const uint32_t f1[] = {1, 1, 1, 1}, f2[] = {0, 0, 0, 0};
+    msg_t m1 = s_batch(7, 2, T0, 4, 4, ids, v1, d1, f1);
+    msg_t m2 = s_batch(7, 3, T0 + SEC, 0, 4, ids, v2, d2, f2);
+    size_t samples = 0;
+    assert_int_equal(s_store(f, &m1, &samples), STORE_OK);
+    assert_int_equal(samples, 4);
+    assert_int_equal(s_store(f, &m2, &samples), STORE_OK);
+}
+
+static void test_migrated(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_scalar(f, "PRAGMA user_version"), 1);
+    sqlite3 *db;
+    sqlite3_open(f->path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* Reopening an up-to-date database applies nothing and keeps data. */
+    s_two_batches(f);
+    store_close(&f->st);
+    char err[256];
+    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 2);
+}
+
+static void test_hello_and_batches(void **state)
+{
+    fixture_t *f = *state;
+    msg_t hello = {.host = "h1", .boot_id = "boot-1", .incarnation = 7, .seq = 1,
+                   .sent_ns = T0 - SEC, .type = MSG_TYPE_HELLO,
+                   .hello = {"0.1.0", "6.18.44", "none", 2, SEC, T0 - 2 * SEC}};
+    assert_int_equal(s_store(f, &hello, NULL), STORE_OK);
+    s_two_batches(f);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(s_scalar(f, "SELECT ncpus FROM hosts"), 2);
+    assert_int_equal(s_scalar(f, "SELECT last_seq FROM hosts"), 3);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series"), 4);
+    /* Drop rows only for drop-layer counters with a delta: the traffic
+     * counter and the baseline do not get one. */
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM drops"), 2);
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops WHERE layer = 'socket'"), 30);
+    assert_int_equal(s_scalar(f, "SELECT ts_ns FROM drops LIMIT 1"), T0 + SEC);
+    assert_int_equal(s_scalar(f, "SELECT prev_ts_ns FROM drops LIMIT 1"), T0);
+    /* The setting is recorded once: its value did not change. */
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM settings"), 1);
+    assert_int_equal(s_scalar(f, "SELECT value FROM settings"), 212992);
+    /* Every sample is in the packed blob: 24 bytes each, value at offset 8. */
+    assert_int_equal(s_scalar(f, "SELECT length(samples) FROM batches WHERE seq = 3"), 4 * 24);
+    assert_int_equal(s_scalar(f, "SELECT nsamples FROM batches WHERE seq = 3"), 4);
+    assert_int_equal(s_scalar(f, "SELECT hex(substr(samples, 9, 8)) = '7300000000000000' "
+                                 "FROM batches WHERE seq = 3"), 1); /* 115 little-endian */
+}
+
+static void test_resend_is_idempotent(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    static const uint32_t ids[] = {1};
+    static const uint64_t v[] = {115};
+    static const int64_t d[] = {15};
+    static const uint32_t fl[] = {0};
+    msg_t again = s_batch(7, 3, T0 + SEC, 0, 1, ids, v, d, fl);
+    assert_int_equal(s_store(f, &again, NULL), STORE_DUPLICATE);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 2);
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops"), 30);
+}
+
+static void test_refusals_leave_no_trace(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    static const uint32_t unknown[] = {9}, one[] = {1};
+    static const uint64_t v[] = {120};
+    static const int64_t d[] = {5}, neg[] = {-5};
+    static const uint32_t fl[] = {0};
+    msg_t m = s_batch(7, 4, T0 + 2 * SEC, 0, 1, unknown, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
+    m = s_batch(7, 5, T0 + 2 * SEC, 0, 1, one, v, neg, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
+    m = s_batch(7, 6, T0 - 10 * SEC, 0, 1, one, v, d, fl);
+    m.batch.prev_ts_ns = T0; /* previous snapshot after this one */
+    assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
+    /* A new incarnation must define its series again. */
+    m = s_batch(8, 1, T0 + 3 * SEC, 0, 1, one, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 2);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM drops"), 2);
+    /* The rest of the same transaction stands. */
+    m = s_batch(7, 7, T0 + 4 * SEC, 0, 1, one, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 3);
+}
+
+static void test_ids_survive_reopen_not_rollback(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    char err[256];
+    store_close(&f->st);
+    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    static const uint32_t one[] = {1};
+    static const uint64_t v[] = {130};
+    static const int64_t d[] = {15};
+    static const uint32_t fl[] = {0};
+    /* After a restart, ids defined by committed batches still resolve. */
+    msg_t m = s_batch(7, 4, T0 + 2 * SEC, 0, 1, one, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    /* Definitions of a rolled-back transaction are forgotten. */
+    m = s_batch(9, 1, T0 + 3 * SEC, 4, 1, one, v, d, fl);
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_int_equal(store_message(f->st, &m, m.sent_ns, &n, err, sizeof err), STORE_OK);
+    store_rollback(f->st);
+    m = s_batch(9, 2, T0 + 4 * SEC, 0, 1, one, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
+}
+
+typedef struct {
+    int n;
+    drop_row_t rows[16];
+    char text[16][3][64];
+} rows_t;
+
+static int s_collect(void *ctx, const drop_row_t *row)
+{
+    rows_t *r = ctx;
+    if (r->n == 16)
+        return 1;
+    r->rows[r->n] = *row;
+    snprintf(r->text[r->n][0], 64, "%s", row->host);
+    snprintf(r->text[r->n][1], 64, "%s", row->series);
+    snprintf(r->text[r->n][2], 64, "%s", row->layer);
+    r->n++;
+    return 0;
+}
+
+static int s_count_hosts(void *ctx, const host_row_t *row)
+{
+    assert_string_equal(row->name, "h1");
+    assert_string_equal(row->boot_id, "boot-1");
+    assert_int_equal(row->nseries, 4);
+    assert_int_equal(row->last_seq, 3);
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_queries(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    char err[256];
+    rows_t r = {0};
+    drops_query_t q = {.host = "h1", .layer = LAYER_SOCKET, .from_ns = T0, .to_ns = T0 + SEC};
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.text[0][1], "snmp//Udp.RcvbufErrors");
+    assert_string_equal(r.text[0][2], "socket");
+    assert_int_equal(r.rows[0].delta, 15);
+    assert_int_equal(r.rows[0].ts_ns, T0 + SEC);
+    assert_false(r.rows[0].overlap);
+    assert_string_equal(r.text[1][1], "sock/udp:0.0.0.0:9999/drops");
+    assert_true(r.rows[1].overlap);
+    /* The range is (from, to]: a range ending before the delta is empty. */
+    r.n = 0;
+    q.to_ns = T0 + SEC - 1;
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 0);
+    /* Another layer, another host: nothing. */
+    q = (drops_query_t){.layer = LAYER_NIC, .from_ns = 0, .to_ns = T0 * 2};
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 0);
+    q = (drops_query_t){.host = "nobody", .from_ns = 0, .to_ns = T0 * 2};
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 0);
+    assert_false(store_host_known(f->st, "nobody"));
+    assert_true(store_host_known(f->st, "h1"));
+    /* Buckets of a minute sum per series; limit caps rows. */
+    q = (drops_query_t){.from_ns = 0, .to_ns = T0 * 2, .step_ns = 60 * SEC, .limit = 1};
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.rows[0].ts_ns % (60 * SEC), 0);
+    assert_int_equal(r.rows[0].delta, 15);
+    int hosts = 0;
+    assert_int_equal(store_hosts(f->st, s_count_hosts, &hosts, err, sizeof err), 0);
+    assert_int_equal(hosts, 1);
+    int64_t totals[LAYER_COUNT];
+    assert_int_equal(store_drop_totals(f->st, totals, err, sizeof err), 0);
+    assert_int_equal(totals[LAYER_SOCKET], 15); /* the overlapping sock series left out */
+    assert_int_equal(totals[LAYER_NIC], 0);
+}
+
+static void test_reader_sees_writer(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    char err[256];
+    store_t *reader = store_open(f->path, false, err, sizeof err);
+    assert_non_null(reader);
+    assert_true(store_host_known(reader, "h1"));
+    store_close(&reader);
+    assert_null(store_open("/nonexistent-dir/x.db", true, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrated, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hello_and_batches, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
