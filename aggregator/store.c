@@ -262,7 +262,8 @@ static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns
         return c;
     c->host_id = host_id;
     c->incarnation = msg->incarnation;
-    memset(c->ids, 0, c->nids * sizeof *c->ids);
+    if (c->ids)
+        memset(c->ids, 0, c->nids * sizeof *c->ids);
     if (!(st = s_stmt(self, ST_COUNT_SERIES)))
         return NULL;
     sqlite3_bind_int64(st, 1, host_id);

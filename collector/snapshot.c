@@ -19,6 +19,7 @@
 #include "snmp.h"
 #include "sockets.h"
 #include "softnet.h"
+#include "strmap.h"
 #include "sysctl.h"
 #include "ts.h"
 
@@ -102,6 +103,7 @@ struct snapshot {
     char boot_id[64];
     char kernel[128];
     series_t *series;           /* the registry of the current collect */
+    strmap_t *sockets;          /* socket address -> inode, this collect */
 };
 
 /* Reads relpath under root into self->buf (NUL-terminated). Returns the
@@ -162,7 +164,7 @@ snapshot_t *snapshot_new(const snapshot_opts_t *opts)
     self->ethtool_dir = opts->ethtool_dir ? strdup(opts->ethtool_dir) : NULL;
     self->sysctl_off = calloc(sysctl_defs_count + 1, sizeof *self->sysctl_off);
     if (!self->procfs || !self->sysfs || (opts->ethtool_dir && !self->ethtool_dir) ||
-        !self->sysctl_off) {
+        !self->sysctl_off || !(self->sockets = strmap_new())) {
         snapshot_destroy(&self);
         return NULL;
     }
@@ -193,6 +195,7 @@ void snapshot_destroy(snapshot_t **self_p)
     free(self->sysfs);
     free(self->ethtool_dir);
     free(self->sysctl_off);
+    strmap_destroy(&self->sockets);
     free(self->buf);
     free(self);
     *self_p = NULL;
@@ -227,12 +230,35 @@ static void s_note_iface(snapshot_t *self, const char *name)
     self->last_iface = ifc;
 }
 
+/* Several sockets can share an address (SO_REUSEPORT groups, a port bound
+ * by many processes). The first one listed keeps the plain name; the others
+ * become "udp:ADDR:PORT#INODE", so each keeps a series of its own instead
+ * of taking turns on one (which would look like a restart every time). */
+static void s_emit_sock(snapshot_t *self, const reading_t *r)
+{
+    uintptr_t inode = (uintptr_t)strmap_get(self->sockets, r->device);
+    if (inode == 0) {
+        strmap_put(self->sockets, r->device, (void *)(uintptr_t)r->instance);
+    } else if (inode != r->instance) {
+        char device[160];
+        snprintf(device, sizeof device, "%s#%llu", r->device, (unsigned long long)r->instance);
+        reading_t renamed = *r;
+        renamed.device = device;
+        series_observe(self->series, &renamed);
+        return;
+    }
+    series_observe(self->series, r);
+}
+
 static void s_emit(void *ctx, const reading_t *r)
 {
     snapshot_t *self = ctx;
-    if (r->source[0] == 'n' && strcmp(r->source, "netdev") == 0)
+    if (strcmp(r->source, "netdev") == 0)
         s_note_iface(self, r->device);
-    series_observe(self->series, r);
+    if (strcmp(r->source, "sock") == 0)
+        s_emit_sock(self, r);
+    else
+        series_observe(self->series, r);
 }
 
 /* Logs a read failure; ENOENT and EACCES turn the source off for good. */
@@ -379,6 +405,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series)
     self->series = series;
     self->gen++;
     self->last_iface = NULL;
+    strmap_clear(self->sockets, NULL);
     s_read_fact(self, "sys/kernel/random/boot_id", self->boot_id, sizeof self->boot_id);
     series_begin(series, self->boot_id);
     s_collect_netdev(self);

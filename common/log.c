@@ -34,6 +34,9 @@ void log_init(const char *program, log_level_t min_level)
 }
 
 static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_list ap)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang libclang-rt-14-dev
   libzmq3-dev libczmq-dev
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3

@@ -8,15 +8,27 @@ SKIP=77 # ctest SKIP_RETURN_CODE
 
 TMP=$(mktemp -d /tmp/dropscope-it.XXXXXX)
 NAMESPACES=()
-PIDS=()
+PIDS=()    # everything started in the background, stopped on exit
+DAEMONS=() # the dropscope daemons among them: must still be running at the end
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
 cleanup() {
   local rc=$?
+  # The daemons must have survived the test, and stop cleanly when asked.
+  for pid in "${DAEMONS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null && [ $rc -eq 0 ]; then
+      log "FAIL: a dropscope daemon (pid $pid) died during the test"
+      rc=1
+    fi
+  done
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $rc -eq 0 ] && grep -l -E "Sanitizer|runtime error" "$TMP"/*.log 2>/dev/null; then
+    log "FAIL: sanitizer reports in the logs above"
+    rc=1
+  fi
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   if [ $rc -ne 0 ] && [ $rc -ne $SKIP ]; then
     for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done >&2
@@ -48,6 +60,12 @@ bg() {
   PIDS+=($!)
 }
 
+# daemon CMD...: like bg, and the test fails if CMD is not running at the end.
+daemon() {
+  bg "$@"
+  DAEMONS+=($!)
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -58,7 +76,7 @@ start_aggregator() {
   ENDPOINT="ipc://$TMP/aggregator.sock"
   local port; port=$(free_port)
   SERVER="http://127.0.0.1:$port"
-  bg "$BIN_DIR/dropscope-aggregator" --db "$TMP/db.sqlite" --listen "$ENDPOINT" \
+  daemon "$BIN_DIR/dropscope-aggregator" --db "$TMP/db.sqlite" --listen "$ENDPOINT" \
      --http "127.0.0.1:$port" --insecure 2>>"$TMP/aggregator.log"
   for _ in $(seq 50); do
     curl -sf "$SERVER/healthz" >/dev/null 2>&1 && return 0
@@ -70,7 +88,7 @@ start_aggregator() {
 # start_collector NS HOSTNAME [ARGS...]: a collector inside namespace NS.
 start_collector() {
   local ns=$1 host=$2; shift 2
-  bg ip netns exec "$ns" "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure \
+  daemon ip netns exec "$ns" "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure \
      --host-name "$host" "$@" 2>>"$TMP/collector-$host.log"
 }
 

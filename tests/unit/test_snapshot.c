@@ -202,12 +202,38 @@ static void test_bad_read_is_not_a_reset(void **state)
     assert_int_equal(e->delta, 12);
 }
 
+static void test_sockets_sharing_an_address(void **state)
+{
+    fixture_t *f = *state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/net/udp", f->procfs);
+    /* A second socket on 10.99.0.2:5000 (SO_REUSEPORT), inode 75990, 40 drops. */
+    s_sh("sed -n '2s/75983/75990/; 2s/ 2997 *$/ 40/p' %s >> %s", path, path);
+    for (int i = 0; i < 3; i++)
+        snapshot_collect(f->snap, f->series);
+    series_entry_t *a = s_get(f, "sock", "udp:10.99.0.2:5000", "drops");
+    series_entry_t *b = s_get(f, "sock", "udp:10.99.0.2:5000#75990", "drops");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->value, 2997);
+    assert_int_equal(b->value, 40);
+    /* Stable: no flip-flopping between the two, no phantom resets. */
+    assert_int_equal(a->delta, 0);
+    assert_int_equal(b->delta, 0);
+    assert_int_equal(a->flags | b->flags, 0);
+    s_sh("sed -i '3s/ 40 *$/ 45/' %s", path);
+    snapshot_collect(f->snap, f->series);
+    assert_int_equal(a->delta, 0);
+    assert_int_equal(b->delta, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_clean_fixture, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broken_files, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_read_is_not_a_reset, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sockets_sharing_an_address, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The HTTP API and the CLI on a real aggregator fed by a real collector
+# (no namespaces needed): JSON shapes, 400s with a JSON error for every kind
+# of bad parameter, and the CLI's exit codes (0 ok, 1 unreachable, 2 usage).
+source "$(dirname "$0")/lib.sh"
+
+start_aggregator
+daemon "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure --host-name api-host \
+   --interval 100ms 2>>"$TMP/collector.log"
+for _ in $(seq 50); do
+  curl -sf "$SERVER/api/hosts" | grep -q api-host && break
+  sleep 0.1
+done
+
+# hosts: the fields of DESIGN §8.
+curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
+python3 - "$TMP/hosts.json" <<'PY'
+import json, sys, time
+hosts = json.load(open(sys.argv[1]))
+h = [x for x in hosts if x["host"] == "api-host"]
+assert len(h) == 1, hosts
+h = h[0]
+for k in ("host", "first_seen_ns", "last_seen_ns", "backend", "boot_id", "kernel", "series"):
+    assert k in h, f"missing {k}: {h}"
+assert abs(h["last_seen_ns"] - time.time_ns()) < 30e9, h
+assert h["series"] > 100, h
+assert h["boot_id"] == open("/proc/sys/kernel/random/boot_id").read().strip(), h
+PY
+
+# Bad parameters: 400 and a JSON error that names the problem.
+expect_400() { # QUERY WORD
+  local body code
+  code=$(curl -s -o "$TMP/err.json" -w '%{http_code}' "$SERVER$1")
+  [ "$code" = 400 ] || fail "GET $1 answered $code, expected 400"
+  python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert sys.argv[2] in e, e' \
+    "$TMP/err.json" "$2" || fail "GET $1: error does not mention '$2': $(cat "$TMP/err.json")"
+}
+expect_400 "/api/drops?host=no-such-host" "unknown host"
+expect_400 "/api/drops?layer=bogus" "not a drop layer"
+expect_400 "/api/drops?layer=traffic" "not a drop layer"
+expect_400 "/api/drops?since=yesterday" "not a duration"
+expect_400 "/api/drops?from=garbage" "not a time"
+expect_400 "/api/drops?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z" "inverted"
+expect_400 "/api/drops?since=1h&from=2026-01-01T00:00:00Z" "not both"
+expect_400 "/api/drops?limit=0" "limit"
+expect_400 "/api/drops?step=-1m" "not a duration"
+expect_400 "/api/drops?colour=red" "unknown parameter"
+expect_400 "/api/hosts?x=1" "unknown parameter"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$SERVER/api/nothing")
+[ "$code" = 404 ] || fail "unknown path answered $code"
+curl -sf "$SERVER/api/drops?host=api-host&layer=socket&since=1h&step=1m" | python3 -c \
+  'import json,sys; assert isinstance(json.load(sys.stdin), list)'
+
+# /metrics: Prometheus text with the stored-samples counter, and it counts.
+curl -sf "$SERVER/metrics" >"$TMP/metrics.txt"
+stored=$(awk '$1 == "dropscope_samples_stored_total" { print $2 }' "$TMP/metrics.txt")
+[ "${stored:-0}" -gt 100 ] || fail "dropscope_samples_stored_total is '$stored'"
+grep -q '^dropscope_fleet_drops_total{layer="socket"} ' "$TMP/metrics.txt" || fail "no fleet drops"
+curl -sf "$SERVER/healthz" | grep -q '"ok"' || fail "healthz"
+
+# CLI exit codes and messages.
+set +e
+"$BIN_DIR/dropscope" --server "$SERVER" hosts >"$TMP/hosts.txt"; rc=$?
+[ $rc -eq 0 ] && grep -q api-host "$TMP/hosts.txt" || fail "dropscope hosts: rc $rc"
+"$BIN_DIR/dropscope" --server "$SERVER" drops --layer bogus 2>"$TMP/e1"; rc=$?
+[ $rc -eq 2 ] && grep -q "bogus" "$TMP/e1" || fail "bad layer: rc $rc, $(cat "$TMP/e1")"
+"$BIN_DIR/dropscope" --server "$SERVER" drops --host nobody 2>"$TMP/e2"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown host" "$TMP/e2" || fail "unknown host: rc $rc, $(cat "$TMP/e2")"
+"$BIN_DIR/dropscope" --server "$SERVER" frobnicate 2>"$TMP/e3"; rc=$?
+[ $rc -eq 2 ] || fail "unknown command: rc $rc"
+"$BIN_DIR/dropscope" --server "http://127.0.0.1:$(free_port)" hosts 2>"$TMP/e4"; rc=$?
+[ $rc -eq 1 ] && grep -q "cannot reach" "$TMP/e4" || fail "unreachable: rc $rc, $(cat "$TMP/e4")"
+"$BIN_DIR/dropscope-collector" --interval 1 2>"$TMP/e5"; rc=$?
+[ $rc -eq 2 ] || fail "collector bad usage: rc $rc"
+"$BIN_DIR/dropscope-aggregator" 2>"$TMP/e6"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--db" "$TMP/e6" || fail "aggregator without --db: rc $rc"
+"$BIN_DIR/dropscope" --help | grep -q "drops" || fail "--help"
+set -e
+log "ok: API shapes, 400s, metrics and CLI exit codes"
