@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "codec.h"
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
+#include "testlib.h"
 
 typedef struct {
     char dir[64], db[128], endpoint[160], logpath[128];
@@ -30,7 +30,6 @@ typedef struct {
     volatile sig_atomic_t stop;
     pthread_t thread;
     zsock_t *dealer;
-    int saved_stderr;
 } fixture_t;
 
 static void *s_run(void *arg)
@@ -48,10 +47,7 @@ static int s_setup(void **state)
     snprintf(f->db, sizeof f->db, "%s/db.sqlite", f->dir);
     snprintf(f->endpoint, sizeof f->endpoint, "ipc://%s/agg.sock", f->dir);
     snprintf(f->logpath, sizeof f->logpath, "%s/stderr.log", f->dir);
-    /* Capture stderr to count log lines. */
-    fflush(stderr);
-    f->saved_stderr = dup(2);
-    assert_non_null(freopen(f->logpath, "w", stderr));
+    testlib_capture_stderr(f->logpath); /* to count log lines */
     char err[256];
     assert_non_null(f->store = store_open(f->db, true, err, sizeof err));
     assert_non_null(f->ingest = ingest_new(f->endpoint, f->store, &f->stats, err, sizeof err));
@@ -70,12 +66,8 @@ static int s_teardown(void **state)
     zsock_destroy(&f->dealer);
     ingest_destroy(&f->ingest);
     store_close(&f->store);
-    fflush(stderr);
-    dup2(f->saved_stderr, 2);
-    close(f->saved_stderr);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    testlib_restore_stderr();
+    testlib_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }
@@ -135,28 +127,12 @@ static msg_t s_batch(uint64_t seq, const uint64_t *value, const int64_t *delta)
 
 static int64_t s_scalar(fixture_t *f, const char *sql)
 {
-    sqlite3 *db;
-    sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return testlib_sql_scalar(f->db, sql);
 }
 
 static int s_log_lines(fixture_t *f, const char *needle)
 {
-    fflush(stderr);
-    FILE *in = fopen(f->logpath, "r");
-    char line[1024];
-    int n = 0;
-    while (in && fgets(line, sizeof line, in))
-        n += strstr(line, needle) != NULL;
-    if (in)
-        fclose(in);
-    return n;
+    return testlib_count_lines(f->logpath, needle);
 }
 
 static void test_valid_batches_acked_after_commit(void **state)

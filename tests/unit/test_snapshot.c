@@ -16,27 +16,15 @@
 
 #include "codec.h"
 #include "snapshot.h"
+#include "testlib.h"
 
 #define FIX FIXTURES_DIR "/linux-6.18-netns-drops"
 
 typedef struct {
     char dir[64], procfs[128], logpath[128];
-    int saved_stderr;
     snapshot_t *snap;
     series_t *series;
 } fixture_t;
-
-static void s_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void s_sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
 
 static int s_setup(void **state)
 {
@@ -45,10 +33,8 @@ static int s_setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->procfs, sizeof f->procfs, "%s/proc", f->dir);
     snprintf(f->logpath, sizeof f->logpath, "%s/stderr.log", f->dir);
-    s_sh("cp -r %s/proc %s/", FIX, f->dir);
-    fflush(stderr);
-    f->saved_stderr = dup(2);
-    assert_non_null(freopen(f->logpath, "w", stderr));
+    testlib_sh("cp -r %s/proc %s/", FIX, f->dir);
+    testlib_capture_stderr(f->logpath);
     snapshot_opts_t opts = {f->procfs, "/nonexistent-sys", FIX "/ethtool"};
     assert_non_null(f->snap = snapshot_new(&opts));
     assert_non_null(f->series = series_new(10000));
@@ -61,10 +47,8 @@ static int s_teardown(void **state)
     fixture_t *f = *state;
     snapshot_destroy(&f->snap);
     series_destroy(&f->series);
-    fflush(stderr);
-    dup2(f->saved_stderr, 2);
-    close(f->saved_stderr);
-    s_sh("rm -rf %s", f->dir);
+    testlib_restore_stderr();
+    testlib_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }
@@ -101,15 +85,7 @@ static uint64_t s_value(fixture_t *f, const char *source, const char *device, co
 
 static int s_log_lines(fixture_t *f, const char *needle)
 {
-    fflush(stderr);
-    FILE *in = fopen(f->logpath, "r");
-    char line[2048];
-    int n = 0;
-    while (in && fgets(line, sizeof line, in))
-        n += strstr(line, needle) != NULL;
-    if (in)
-        fclose(in);
-    return n;
+    return testlib_count_lines(f->logpath, needle);
 }
 
 static void test_clean_fixture(void **state)
@@ -145,11 +121,11 @@ static void test_broken_files(void **state)
     /* Udp: one value missing; veth1: one column too many; softnet cpu0:
      * a non-numeric field; netstat cut in the middle of its last line;
      * snmp6 gone. */
-    s_sh("sed -i 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 2997 0 2997 0 0 0/' %s/net/snmp", p);
-    s_sh("sed -i 's/^\\( veth1:.*\\)$/\\1 7/' %s/net/dev", p);
-    s_sh("sed -i '1s/^001d7931/zzzzzzzz/' %s/net/softnet_stat", p);
-    s_sh("truncate -s -40 %s/net/netstat", p);
-    s_sh("rm %s/net/snmp6", p);
+    testlib_sh("sed -i 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 2997 0 2997 0 0 0/' %s/net/snmp", p);
+    testlib_sh("sed -i 's/^\\( veth1:.*\\)$/\\1 7/' %s/net/dev", p);
+    testlib_sh("sed -i '1s/^001d7931/zzzzzzzz/' %s/net/softnet_stat", p);
+    testlib_sh("truncate -s -40 %s/net/netstat", p);
+    testlib_sh("rm %s/net/snmp6", p);
     for (int i = 0; i < 3; i++)
         snapshot_collect(f->snap, f->series);
     /* What could be trusted is there... */
@@ -178,14 +154,14 @@ static void test_bad_read_is_not_a_reset(void **state)
     snprintf(path, sizeof path, "%s/net/snmp", f->procfs);
     snapshot_collect(f->snap, f->series);
     /* The Udp line breaks for one interval: the series keeps its value. */
-    s_sh("cp %s %s.good", path, path);
-    s_sh("sed -i 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 2997 0 2997 0 0 x 0/' %s", path);
+    testlib_sh("cp %s %s.good", path, path);
+    testlib_sh("sed -i 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 2997 0 2997 0 0 x 0/' %s", path);
     snapshot_collect(f->snap, f->series);
     series_entry_t *e = s_get(f, "snmp", "", "Udp.RcvbufErrors");
     assert_non_null(e);
     assert_int_equal(e->value, 2997);
     /* Then it is back with 3 more drops: a plain delta, not a reset. */
-    s_sh("sed 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 3000 0 3000 0 0 0 0/' %s.good > %s",
+    testlib_sh("sed 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 3000 0 3000 0 0 0 0/' %s.good > %s",
          path, path);
     snapshot_collect(f->snap, f->series);
     e = s_get(f, "snmp", "", "Udp.RcvbufErrors");
@@ -194,7 +170,7 @@ static void test_bad_read_is_not_a_reset(void **state)
     assert_int_equal(e->flags, 0);
     /* A socket that closes is gone; one that appears with drops counts them all. */
     snprintf(path, sizeof path, "%s/net/udp", f->procfs);
-    s_sh("sed -i 's/:1388 /:1389 /; s/75983/75990/; s/ 2997 *$/ 12/' %s", path);
+    testlib_sh("sed -i 's/:1388 /:1389 /; s/75983/75990/; s/ 2997 *$/ 12/' %s", path);
     snapshot_collect(f->snap, f->series);
     assert_null(s_get(f, "sock", "udp:10.99.0.2:5000", "drops"));
     e = s_get(f, "sock", "udp:10.99.0.2:5001", "drops");
@@ -208,7 +184,7 @@ static void test_sockets_sharing_an_address(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/net/udp", f->procfs);
     /* A second socket on 10.99.0.2:5000 (SO_REUSEPORT), inode 75990, 40 drops. */
-    s_sh("sed -n '2s/75983/75990/; 2s/ 2997 *$/ 40/p' %s >> %s", path, path);
+    testlib_sh("sed -n '2s/75983/75990/; 2s/ 2997 *$/ 40/p' %s >> %s", path, path);
     for (int i = 0; i < 3; i++)
         snapshot_collect(f->snap, f->series);
     series_entry_t *a = s_get(f, "sock", "udp:10.99.0.2:5000", "drops");
@@ -221,7 +197,7 @@ static void test_sockets_sharing_an_address(void **state)
     assert_int_equal(a->delta, 0);
     assert_int_equal(b->delta, 0);
     assert_int_equal(a->flags | b->flags, 0);
-    s_sh("sed -i '3s/ 40 *$/ 45/' %s", path);
+    testlib_sh("sed -i '3s/ 40 *$/ 45/' %s", path);
     snapshot_collect(f->snap, f->series);
     assert_int_equal(a->delta, 0);
     assert_int_equal(b->delta, 5);

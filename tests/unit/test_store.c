@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "testlib.h"
 
 #define T0 INT64_C(1795359570000000000)
 #define SEC INT64_C(1000000000)
@@ -49,9 +50,7 @@ static int s_teardown(void **state)
     fixture_t *f = *state;
     store_close(&f->st);
     store_close(&f->st); /* safe twice */
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    testlib_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }
@@ -81,15 +80,7 @@ static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
 
 static int64_t s_scalar(fixture_t *f, const char *sql)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return testlib_sql_scalar(f->path, sql);
 }
 
 /* Stores the standard first two batches: a baseline, then 15 drops. */
