@@ -111,6 +111,10 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
                                                           err, sizeof err);
     if (msg->type == MSG_TYPE_ACK)
         snprintf(err, sizeof err, "collectors do not send acks");
+    if (src == STORE_OK && msg->type == MSG_TYPE_HELLO)
+        log_info("aggregator: hello from host %s (%s): collector %s, kernel %s, boot %s, run "
+                 "%016llx", msg->host, peer, msg->hello.collector_version, msg->hello.kernel,
+                 msg->boot_id, (unsigned long long)msg->incarnation);
     switch (src) {
     case STORE_OK:
         atomic_fetch_add(&self->stats->samples_stored, samples);

@@ -156,6 +156,8 @@ typedef struct {
     uint64_t intervals;    /* batches sent */
     int64_t prev_ts;       /* time of the previous snapshot */
     uint64_t send_failures;
+    int64_t last_ack_mono; /* when the aggregator last acknowledged anything */
+    bool silent;           /* we have warned that acks stopped */
 } daemon_t;
 
 static void s_send(daemon_t *d, uint8_t *buf, size_t len, const char *what)
@@ -202,12 +204,32 @@ static void s_send_batch(daemon_t *d)
     d->intervals++;
 }
 
+/* Warns once when the aggregator has not acknowledged anything for a
+ * while (it is down, unreachable, or the endpoint is wrong). */
+static void s_check_silence(daemon_t *d)
+{
+    int64_t quiet = ts_mono_ns() - d->last_ack_mono;
+    int64_t limit = 10 * d->o->interval_ns > 10 * TS_NS_PER_S ? 10 * d->o->interval_ns
+                                                               : 10 * TS_NS_PER_S;
+    if (!d->silent && quiet > limit) {
+        d->silent = true;
+        log_warn("collector: no acknowledgement from the aggregator at %s for %lld s (is it "
+                 "running and reachable? batches wait in memory, up to 1000)",
+                 d->o->connect, (long long)(quiet / TS_NS_PER_S));
+    }
+}
+
 static void s_on_reply(daemon_t *d, msg_t *msg)
 {
     if (msg->type != MSG_TYPE_ACK) {
         log_limited(LOGL_WARN, "reply", "collector: unexpected %s from the aggregator; ignored",
                     codec_type_name(msg->type));
         return;
+    }
+    d->last_ack_mono = ts_mono_ns();
+    if (d->silent) {
+        d->silent = false;
+        log_info("collector: the aggregator at %s acknowledges again", d->o->connect);
     }
     if (msg->ack.status == ACK_STORED) {
         series_ack_defs(d->series, msg->ack.seq);
@@ -240,10 +262,12 @@ static int s_daemon(const opts_t *o, const char *host)
              host, d.id.boot_id, (long long)(o->interval_ns / TS_NS_PER_MS), o->connect);
     s_send_hello(&d);
     int64_t next = ts_mono_ns();
+    d.last_ack_mono = next;
     while (!s_stop) {
         int64_t now = ts_mono_ns();
         if (now >= next) {
             s_send_batch(&d);
+            s_check_silence(&d);
             next += o->interval_ns;
             if (next < now) /* we fell behind (suspended?): skip, do not burst */
                 next = now + o->interval_ns;
