@@ -1,0 +1,67 @@
+/* burst: see burst.h. Rates are compared in integers (packets * 1e6 >=
+ * threshold * dt_ns) so a sample exactly at the threshold is hot whatever
+ * its duration. */
+#include "burst.h"
+
+#include <string.h>
+
+#define NS_PER_MS 1000000.0
+
+void burst_init(burst_t *self, const burst_opts_t *opts)
+{
+    memset(self, 0, sizeof *self);
+    self->opts = *opts;
+}
+
+bool burst_is_hot(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns)
+{
+    /* 128-bit products: packets and dt can both be large after a stall. */
+    return (unsigned __int128)packets * 1000000u >=
+           (unsigned __int128)opts->threshold_per_ms * (uint64_t)dt_ns;
+}
+
+static void s_take_hot(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets,
+                       uint64_t bytes)
+{
+    double rate = (double)packets * NS_PER_MS / (double)dt_ns;
+    if (!self->active) {
+        self->active = true;
+        self->cur = (burst_event_t){.start_ns = t_ns - dt_ns};
+    }
+    self->cur.packets += self->gap_packets + packets;
+    self->cur.bytes += self->gap_bytes + bytes;
+    self->gap_packets = self->gap_bytes = 0;
+    self->cur.end_ns = t_ns;
+    self->cur.hot_samples++;
+    if (rate > self->cur.peak_per_ms)
+        self->cur.peak_per_ms = rate;
+}
+
+bool burst_feed(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets, uint64_t bytes,
+                burst_event_t *ev)
+{
+    if (dt_ns <= 0)
+        return false;
+    if (burst_is_hot(&self->opts, packets, dt_ns)) {
+        s_take_hot(self, t_ns, dt_ns, packets, bytes);
+        return false;
+    }
+    if (!self->active)
+        return false;
+    if (t_ns - self->cur.end_ns < self->opts.gap_ns) {
+        self->gap_packets += packets; /* may still be inside the burst */
+        self->gap_bytes += bytes;
+        return false;
+    }
+    return burst_flush(self, ev);
+}
+
+bool burst_flush(burst_t *self, burst_event_t *ev)
+{
+    if (!self->active)
+        return false;
+    *ev = self->cur;
+    self->active = false;
+    self->gap_packets = self->gap_bytes = 0;
+    return true;
+}

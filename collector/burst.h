@@ -1,0 +1,52 @@
+/* burst: the microburst detector of one interface and direction, a pure
+ * state machine over packet-count samples. A sample is "hot" when its rate
+ * reaches the threshold (packets per ms); a burst is a run of hot samples,
+ * merged across quieter gaps shorter than gap_ns, and ends once the link
+ * has been below the threshold for gap_ns. Samples carry their real
+ * duration, so a late or missed tick is judged by its true rate, never
+ * assumed to be one tick. No allocation, no I/O, no clock: a burst_t is a
+ * value the sampler keeps per interface. */
+#ifndef DROPSCOPE_BURST_H
+#define DROPSCOPE_BURST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t threshold_per_ms; /* hot at or above this many packets per ms (>= 1) */
+    int64_t gap_ns;            /* hot samples closer than this belong to one burst */
+} burst_opts_t;
+
+typedef struct {
+    int64_t start_ns;    /* start of the first hot sample */
+    int64_t end_ns;      /* end of the last hot sample */
+    double peak_per_ms;  /* highest sample rate, packets per ms */
+    uint64_t packets;    /* from start_ns to end_ns, quiet samples inside included */
+    uint64_t bytes;
+    uint32_t hot_samples;
+} burst_event_t;
+
+typedef struct {
+    burst_opts_t opts;
+    bool active;          /* inside a burst (possibly in a gap) */
+    burst_event_t cur;    /* the burst so far, up to its last hot sample */
+    uint64_t gap_packets; /* quiet samples since the last hot one */
+    uint64_t gap_bytes;
+} burst_t;
+
+void burst_init(burst_t *self, const burst_opts_t *opts);
+
+/* Feeds the sample covering (t_ns - dt_ns, t_ns] with `packets` and
+ * `bytes`. Returns true and fills *ev when this sample shows that a burst
+ * has ended (the link was quiet for gap_ns after it). dt_ns <= 0 is
+ * ignored. */
+bool burst_feed(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets, uint64_t bytes,
+                burst_event_t *ev);
+
+/* Ends a burst in progress (at shutdown). True and *ev when there was one. */
+bool burst_flush(burst_t *self, burst_event_t *ev);
+
+/* True when a sample of `packets` over dt_ns is at or above the threshold. */
+bool burst_is_hot(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns);
+
+#endif
