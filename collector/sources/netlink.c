@@ -103,32 +103,78 @@ static int s_on_link(const struct nlmsghdr *nlh, void *data)
     return MNL_CB_OK;
 }
 
-int netlink_read_links(netlink_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz)
+/* Sends the dump request in self->req and runs cb over every reply. */
+static int s_dump(netlink_t *self, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, const char *what,
+                  char *err, size_t errsz)
 {
-    char req[MNL_SOCKET_BUFFER_SIZE > 512 ? 512 : MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-    nlh->nlmsg_type = RTM_GETLINK;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     nlh->nlmsg_seq = ++self->seq;
-    struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-    ifm->ifi_family = AF_UNSPEC;
     if (mnl_socket_sendto(self->nl, nlh, nlh->nlmsg_len) < 0) {
-        snprintf(err, errsz, "netlink RTM_GETLINK: send: %s", strerror(errno));
+        snprintf(err, errsz, "netlink %s: send: %s", what, strerror(errno));
         return -1;
     }
-    walk_t walk = {emit, ctx};
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(self->nl, self->buf, MNL_SOCKET_BUFFER_SIZE);
         if (n < 0) {
-            snprintf(err, errsz, "netlink RTM_GETLINK: receive: %s", strerror(errno));
+            snprintf(err, errsz, "netlink %s: receive: %s", what, strerror(errno));
             return -1;
         }
-        int rc = mnl_cb_run(self->buf, (size_t)n, self->seq, self->portid, s_on_link, &walk);
+        int rc = mnl_cb_run(self->buf, (size_t)n, self->seq, self->portid, cb, data);
         if (rc == MNL_CB_STOP)
             return 0;
         if (rc < 0) {
-            snprintf(err, errsz, "netlink RTM_GETLINK: %s", strerror(errno));
+            snprintf(err, errsz, "netlink %s: %s", what, strerror(errno));
             return -1;
         }
     }
+}
+
+int netlink_read_links(netlink_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz)
+{
+    char req[64];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+    nlh->nlmsg_type = RTM_GETLINK;
+    struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+    ifm->ifi_family = AF_UNSPEC;
+    walk_t walk = {emit, ctx};
+    return s_dump(self, nlh, s_on_link, &walk, "RTM_GETLINK", err, errsz);
+}
+
+typedef struct {
+    netlink_link_stats_t *out;
+    size_t n, max;
+} stats_walk_t;
+
+static int s_on_stats(const struct nlmsghdr *nlh, void *data)
+{
+    stats_walk_t *walk = data;
+    const struct if_stats_msg *ifsm = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *attr;
+    mnl_attr_for_each(attr, nlh, sizeof *ifsm) {
+        if (mnl_attr_get_type(attr) != IFLA_STATS_LINK_64 || walk->n == walk->max)
+            continue;
+        struct rtnl_link_stats64 st = {0};
+        size_t len = mnl_attr_get_payload_len(attr);
+        memcpy(&st, mnl_attr_get_payload(attr), len < sizeof st ? len : sizeof st);
+        walk->out[walk->n++] = (netlink_link_stats_t){ifsm->ifindex,  st.rx_packets,
+                                                      st.tx_packets,   st.rx_bytes,
+                                                      st.tx_bytes,     st.rx_dropped,
+                                                      st.rx_missed_errors};
+    }
+    return MNL_CB_OK;
+}
+
+int netlink_dump_stats(netlink_t *self, netlink_link_stats_t *out, size_t max, char *err,
+                       size_t errsz)
+{
+    char req[64];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+    nlh->nlmsg_type = RTM_GETSTATS;
+    struct if_stats_msg *ifsm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifsm);
+    ifsm->family = AF_UNSPEC;
+    ifsm->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+    stats_walk_t walk = {out, 0, max};
+    if (s_dump(self, nlh, s_on_stats, &walk, "RTM_GETSTATS", err, errsz) != 0)
+        return -1;
+    return (int)walk.n;
 }
