@@ -156,10 +156,8 @@ static int s_on_stats(const struct nlmsghdr *nlh, void *data)
         struct rtnl_link_stats64 st = {0};
         size_t len = mnl_attr_get_payload_len(attr);
         memcpy(&st, mnl_attr_get_payload(attr), len < sizeof st ? len : sizeof st);
-        walk->out[walk->n++] = (netlink_link_stats_t){ifsm->ifindex,  st.rx_packets,
-                                                      st.tx_packets,   st.rx_bytes,
-                                                      st.tx_bytes,     st.rx_dropped,
-                                                      st.rx_missed_errors};
+        walk->out[walk->n++] = (netlink_link_stats_t){ifsm->ifindex, st.rx_packets, st.tx_packets,
+                                                      st.rx_bytes, st.tx_bytes};
     }
     return MNL_CB_OK;
 }

@@ -29,7 +29,6 @@ typedef struct {
     uint32_t ifindex;
     uint64_t rx_packets, tx_packets;
     uint64_t rx_bytes, tx_bytes;
-    uint64_t rx_dropped, rx_missed_errors; /* NIC-side drops, for burst events */
 } netlink_link_stats_t;
 
 /* One RTM_GETSTATS dump (IFLA_STATS_LINK_64 only) of every interface into
