@@ -193,8 +193,8 @@ static void s_send_batch(daemon_t *d)
     size_t len, nsamples;
     char err[256];
     d->seq++;
-    if (report_batch(d->series, &d->id, d->seq, ts, d->prev_ts, full, &buf, &len, &nsamples, err,
-                     sizeof err) == 0)
+    report_batch_t rb = {d->seq, ts, d->prev_ts, full, NULL, 0};
+    if (report_batch(d->series, &d->id, &rb, &buf, &len, &nsamples, err, sizeof err) == 0)
         s_send(d, buf, len, "batch");
     else
         log_error("collector: cannot encode batch %llu: %s", (unsigned long long)d->seq, err);

@@ -46,12 +46,11 @@ static msg_t s_envelope(const report_id_t *id, uint64_t seq, msg_type_t type)
                    .type = type};
 }
 
-int report_batch(series_t *series, const report_id_t *id, uint64_t seq, int64_t ts_ns,
-                 int64_t prev_ts_ns, bool full, uint8_t **buf_p, size_t *len_p, size_t *nsamples_p,
-                 char *err, size_t errsz)
+int report_batch(series_t *series, const report_id_t *id, const report_batch_t *rb,
+                 uint8_t **buf_p, size_t *len_p, size_t *nsamples_p, char *err, size_t errsz)
 {
     size_t n = series_count(series) + 1;
-    batch_build_t b = {.full = full, .seq = seq};
+    batch_build_t b = {.full = rb->full, .seq = rb->seq};
     b.series = calloc(n, sizeof *b.series);
     b.values = calloc(n, sizeof *b.values);
     b.deltas = calloc(n, sizeof *b.deltas);
@@ -63,9 +62,10 @@ int report_batch(series_t *series, const report_id_t *id, uint64_t seq, int64_t 
         goto out;
     }
     series_each(series, s_add, &b);
-    msg_t msg = s_envelope(id, seq, MSG_TYPE_BATCH);
-    msg.batch = (batch_t){ts_ns,    prev_ts_ns, full,     b.ndefs,   b.defs,
-                          b.nsamples, b.series, b.values, b.deltas, b.flags};
+    msg_t msg = s_envelope(id, rb->seq, MSG_TYPE_BATCH);
+    msg.batch = (batch_t){rb->ts_ns, rb->prev_ts_ns, rb->full,   b.ndefs,  b.defs,
+                          b.nsamples, b.series,      b.values,   b.deltas, b.flags,
+                          rb->nbursts, rb->bursts};
     rc = codec_encode(&msg, buf_p, len_p, err, errsz);
     if (nsamples_p)
         *nsamples_p = b.nsamples;

@@ -18,13 +18,23 @@ typedef struct {
     uint64_t incarnation;
 } report_id_t;
 
-/* Encodes a Batch (seq) with the samples of every series that changed in
- * the last snapshot, or of every present series when `full`, and the
+/* What a batch carries besides the registry's samples. */
+typedef struct {
+    uint64_t seq;
+    int64_t ts_ns;      /* when the snapshot was read */
+    int64_t prev_ts_ns; /* the previous snapshot, 0 for the first */
+    bool full;          /* every present series, not only the changed ones */
+    const burst_msg_t *bursts;
+    size_t nbursts;
+} report_batch_t;
+
+/* Encodes a Batch with the samples of every series that changed in the
+ * last snapshot (or every present one when full), the bursts, and the
  * definitions the aggregator has not acknowledged (marked as carried by
- * seq). The buffer is the caller's to free. 0, or -1 with err. */
-int report_batch(series_t *series, const report_id_t *id, uint64_t seq, int64_t ts_ns,
-                 int64_t prev_ts_ns, bool full, uint8_t **buf_p, size_t *len_p, size_t *nsamples_p,
-                 char *err, size_t errsz);
+ * this seq). The buffer is the caller's to free; *nsamples_p (optional)
+ * receives the sample count. 0, or -1 with err. */
+int report_batch(series_t *series, const report_id_t *id, const report_batch_t *rb,
+                 uint8_t **buf_p, size_t *len_p, size_t *nsamples_p, char *err, size_t errsz);
 
 /* Encodes a Hello (seq). 0, or -1 with err. */
 int report_hello(const report_id_t *id, uint64_t seq, const hello_t *hello, uint8_t **buf_p,

@@ -15,7 +15,16 @@
 typedef struct {
     Dropscope__Envelope *env; /* protobuf-c's decoded tree */
     series_def_t *defs;       /* converted definitions */
+    burst_msg_t *bursts;      /* converted bursts */
 } owned_t;
+
+/* Encoding scratch: the generated structs around a batch's arrays. */
+typedef struct {
+    Dropscope__SeriesDef *defs;
+    Dropscope__SeriesDef **def_ptrs;
+    Dropscope__Burst *bursts;
+    Dropscope__Burst **burst_ptrs;
+} scratch_t;
 
 static void s_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -62,32 +71,64 @@ static char *s_str(const char *s)
 
 /* --- encode ---------------------------------------------------------------- */
 
-static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, Dropscope__SeriesDef *defs,
-                          Dropscope__SeriesDef **def_ptrs)
+static void s_encode_burst(const burst_msg_t *b, Dropscope__Burst *pb)
 {
+    dropscope__burst__init(pb);
+    pb->iface = s_str(b->iface);
+    pb->tx = b->tx;
+    pb->start_ns = b->start_ns;
+    pb->end_ns = b->end_ns;
+    pb->peak_per_ms = b->peak_per_ms;
+    pb->packets = b->packets;
+    pb->bytes = b->bytes;
+    pb->threshold_per_ms = b->threshold_per_ms;
+    pb->n_drops = LAYER_COUNT;
+    pb->drops = (uint64_t *)b->drops;
+    pb->profile_start_ns = b->profile_start_ns;
+    pb->tick_ns = b->tick_ns;
+    pb->n_profile = b->nprofile;
+    pb->profile = (uint32_t *)b->profile;
+    pb->profile_complete = b->profile_complete;
+}
+
+static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, scratch_t *sc)
+{
+    sc->defs = calloc(b->ndefs + 1, sizeof *sc->defs);
+    sc->def_ptrs = calloc(b->ndefs + 1, sizeof *sc->def_ptrs);
+    sc->bursts = calloc(b->nbursts + 1, sizeof *sc->bursts);
+    sc->burst_ptrs = calloc(b->nbursts + 1, sizeof *sc->burst_ptrs);
+    if (!sc->defs || !sc->def_ptrs || !sc->bursts || !sc->burst_ptrs)
+        return -1;
     pb->ts_ns = b->ts_ns;
     pb->prev_ts_ns = b->prev_ts_ns;
     pb->full = b->full;
     for (size_t i = 0; i < b->ndefs; i++) {
         const series_def_t *d = &b->defs[i];
-        dropscope__series_def__init(&defs[i]);
-        defs[i].id = d->id;
-        defs[i].source = s_str(d->source);
-        defs[i].device = s_str(d->device);
-        defs[i].name = s_str(d->name);
-        defs[i].kind = (Dropscope__Kind)d->kind;
-        defs[i].layer = (Dropscope__Layer)d->layer;
-        defs[i].overlap = d->overlap;
-        defs[i].owner = s_str(d->owner);
-        def_ptrs[i] = &defs[i];
+        Dropscope__SeriesDef *out = &sc->defs[i];
+        dropscope__series_def__init(out);
+        out->id = d->id;
+        out->source = s_str(d->source);
+        out->device = s_str(d->device);
+        out->name = s_str(d->name);
+        out->kind = (Dropscope__Kind)d->kind;
+        out->layer = (Dropscope__Layer)d->layer;
+        out->overlap = d->overlap;
+        out->owner = s_str(d->owner);
+        sc->def_ptrs[i] = out;
     }
     pb->n_defs = b->ndefs;
-    pb->defs = def_ptrs;
+    pb->defs = sc->def_ptrs;
     pb->n_series = pb->n_values = pb->n_deltas = pb->n_flags = b->nsamples;
     pb->series = (uint32_t *)b->series;
     pb->values = (uint64_t *)b->values;
     pb->deltas = (int64_t *)b->deltas;
     pb->flags = (uint32_t *)b->flags;
+    for (size_t i = 0; i < b->nbursts; i++) {
+        s_encode_burst(&b->bursts[i], &sc->bursts[i]);
+        sc->burst_ptrs[i] = &sc->bursts[i];
+    }
+    pb->n_bursts = b->nbursts;
+    pb->bursts = sc->burst_ptrs;
     return 0;
 }
 
@@ -98,8 +139,7 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
     Dropscope__Batch batch = DROPSCOPE__BATCH__INIT;
     Dropscope__Heartbeat heartbeat = DROPSCOPE__HEARTBEAT__INIT;
     Dropscope__Ack ack = DROPSCOPE__ACK__INIT;
-    Dropscope__SeriesDef *defs = NULL;
-    Dropscope__SeriesDef **def_ptrs = NULL;
+    scratch_t sc = {0};
     int rc = -1;
 
     env.host = s_str(msg->host);
@@ -119,18 +159,17 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
         env.hello = &hello;
         break;
     case MSG_TYPE_BATCH:
-        if (msg->batch.ndefs > CODEC_MAX_DEFS || msg->batch.nsamples > CODEC_MAX_SAMPLES) {
-            s_err(err, errsz, "batch too large: %zu definitions, %zu samples (limits %d, %d)",
-                  msg->batch.ndefs, msg->batch.nsamples, CODEC_MAX_DEFS, CODEC_MAX_SAMPLES);
+        if (msg->batch.ndefs > CODEC_MAX_DEFS || msg->batch.nsamples > CODEC_MAX_SAMPLES ||
+            msg->batch.nbursts > CODEC_MAX_BURSTS) {
+            s_err(err, errsz, "batch too large: %zu definitions, %zu samples, %zu bursts (limits "
+                  "%d, %d, %d)", msg->batch.ndefs, msg->batch.nsamples, msg->batch.nbursts,
+                  CODEC_MAX_DEFS, CODEC_MAX_SAMPLES, CODEC_MAX_BURSTS);
             return -1;
         }
-        defs = calloc(msg->batch.ndefs + 1, sizeof *defs);
-        def_ptrs = calloc(msg->batch.ndefs + 1, sizeof *def_ptrs);
-        if (!defs || !def_ptrs) {
+        if (s_encode_batch(&msg->batch, &batch, &sc) != 0) {
             s_err(err, errsz, "out of memory encoding a batch");
             goto out;
         }
-        s_encode_batch(&msg->batch, &batch, defs, def_ptrs);
         env.body_case = DROPSCOPE__ENVELOPE__BODY_BATCH;
         env.batch = &batch;
         break;
@@ -163,12 +202,48 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
     *len_p = len;
     rc = 0;
 out:
-    free(defs);
-    free(def_ptrs);
+    free(sc.defs);
+    free(sc.def_ptrs);
+    free(sc.bursts);
+    free(sc.burst_ptrs);
     return rc;
 }
 
 /* --- decode ---------------------------------------------------------------- */
+
+static int s_decode_bursts(const Dropscope__Batch *pb, owned_t *own, char *err, size_t errsz)
+{
+    if (pb->n_bursts > CODEC_MAX_BURSTS) {
+        s_err(err, errsz, "batch has %zu bursts (limit %d)", pb->n_bursts, CODEC_MAX_BURSTS);
+        return -1;
+    }
+    own->bursts = calloc(pb->n_bursts + 1, sizeof *own->bursts);
+    if (!own->bursts) {
+        s_err(err, errsz, "out of memory decoding %zu bursts", pb->n_bursts);
+        return -1;
+    }
+    for (size_t i = 0; i < pb->n_bursts; i++) {
+        const Dropscope__Burst *b = pb->bursts[i];
+        if (!s_string_ok(b->iface, false) || b->n_profile > CODEC_MAX_PROFILE ||
+            b->n_drops > LAYER_COUNT || b->end_ns < b->start_ns || b->tick_ns < 0 ||
+            (b->n_profile > 0 && b->tick_ns == 0)) {
+            s_err(err, errsz, "burst %zu is malformed (interface, times, %zu profile ticks or "
+                  "%zu drop layers)", i, b->n_profile, b->n_drops);
+            return -1;
+        }
+        burst_msg_t *out = &own->bursts[i];
+        *out = (burst_msg_t){.iface = b->iface, .tx = b->tx, .start_ns = b->start_ns,
+                             .end_ns = b->end_ns, .peak_per_ms = b->peak_per_ms,
+                             .packets = b->packets, .bytes = b->bytes,
+                             .threshold_per_ms = b->threshold_per_ms,
+                             .profile_start_ns = b->profile_start_ns, .tick_ns = b->tick_ns,
+                             .nprofile = b->n_profile, .profile = b->profile,
+                             .profile_complete = b->profile_complete};
+        if (b->n_drops > 0)
+            memcpy(out->drops, b->drops, b->n_drops * sizeof *b->drops);
+    }
+    return 0;
+}
 
 static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, char *err,
                           size_t errsz)
@@ -206,8 +281,11 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
                                       d->name,       (kind_t)d->kind,  (layer_t)d->layer,
                                       d->overlap,    d->owner ? d->owner : ""};
     }
-    msg->batch = (batch_t){pb->ts_ns, pb->prev_ts_ns, pb->full,   pb->n_defs, own->defs,
-                           n,         pb->series,     pb->values, pb->deltas, pb->flags};
+    if (s_decode_bursts(pb, own, err, errsz) != 0)
+        return -1;
+    msg->batch = (batch_t){pb->ts_ns,  pb->prev_ts_ns, pb->full,      pb->n_defs,
+                           own->defs,  n,              pb->series,    pb->values,
+                           pb->deltas, pb->flags,      pb->n_bursts,  own->bursts};
     return 0;
 }
 
@@ -295,6 +373,7 @@ void codec_msg_destroy(msg_t **msg_p)
         if (own->env)
             dropscope__envelope__free_unpacked(own->env, NULL);
         free(own->defs);
+        free(own->bursts);
         free(own);
     }
     free(*msg_p);

@@ -16,6 +16,8 @@
 #define CODEC_MAX_STRING 255   /* host, names, devices */
 #define CODEC_MAX_DEFS 65536   /* series definitions per batch */
 #define CODEC_MAX_SAMPLES 1000000
+#define CODEC_MAX_BURSTS 10000     /* bursts per batch */
+#define CODEC_MAX_PROFILE 100000   /* ticks in one burst profile */
 
 #define SAMPLE_FIRST 1u /* first value of this incarnation: a baseline, delta 0 */
 #define SAMPLE_RESET 2u /* the counter restarted; delta counts from the restart */
@@ -43,6 +45,20 @@ typedef struct {
 } hello_t;
 
 typedef struct {
+    const char *iface;
+    bool tx;
+    int64_t start_ns, end_ns;
+    double peak_per_ms;
+    uint64_t packets, bytes;
+    uint64_t threshold_per_ms;
+    uint64_t drops[LAYER_COUNT]; /* by layer */
+    int64_t profile_start_ns, tick_ns;
+    size_t nprofile;
+    const uint32_t *profile;
+    bool profile_complete;
+} burst_msg_t;
+
+typedef struct {
     int64_t ts_ns;
     int64_t prev_ts_ns;
     bool full;
@@ -53,6 +69,8 @@ typedef struct {
     const uint64_t *values;
     const int64_t *deltas;
     const uint32_t *flags;
+    size_t nbursts;
+    const burst_msg_t *bursts;
 } batch_t;
 
 typedef enum { ACK_STORED = 0, ACK_REJECTED = 1, ACK_NEED_DEFS = 2 } ack_status_t;

@@ -1,0 +1,399 @@
+/* sampler: one thread, one timerfd, one netlink socket. Assumes tens of
+ * interfaces and a 1 ms tick: per tick it does one dump and, per
+ * interface, a few arithmetic steps under an uncontended mutex; everything
+ * that allocates (new interfaces, profiles of finished bursts) is rare. */
+#define _GNU_SOURCE
+#include "sampler.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netlink.h"
+#include "recorder.h"
+#include "ts.h"
+
+#define MAX_LINKS 1024
+#define RECORDER_SAMPLES 8192  /* about 8 s at 1 ms */
+#define MAX_PROFILE 10000      /* ticks shipped per burst at most */
+#define MAX_RINGS 256
+
+typedef struct {
+    uint32_t ifindex;
+    char name[IF_NAMESIZE];
+    uint64_t rx, tx, rxb, txb; /* counters at the last sample */
+    int64_t last_ns;           /* when the last sample was read */
+    uint64_t threshold;        /* packets per ms */
+    burst_t burst[2];          /* rx, tx */
+    histogram_t hist[2];
+    recorder_t *rec;
+} link_state_t;
+
+typedef struct {
+    burst_event_t ev;
+    size_t link;      /* index into links */
+    bool tx;
+    int64_t ready_ns; /* when its tail has been recorded */
+} pending_t;
+
+typedef struct {
+    char name[IF_NAMESIZE];
+    uint64_t rx_ring;
+} ring_t;
+
+struct sampler {
+    sampler_opts_t opts;
+    netlink_t *nl;                 /* the sampler thread's own socket */
+    int timerfd;
+    int eventfd;                   /* readable while bursts are ready */
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    netlink_link_stats_t *stats;   /* dump buffer, sampler thread only */
+    pthread_mutex_t lock;          /* guards every field below */
+    link_state_t *links;
+    size_t nlinks;
+    pending_t *pending;            /* bursts whose tail is still being recorded */
+    size_t npending, cappending;
+    sampler_burst_t *ready;        /* finished bursts for the main thread */
+    size_t nready, capready;
+    ring_t rings[MAX_RINGS];       /* RX ring sizes reported by the slow path */
+    size_t nrings;
+    histogram_t lateness;          /* microseconds, this interval */
+    uint64_t ticks, missed, errors;
+};
+
+static uint64_t s_default_threshold(const sampler_t *self, const char *name)
+{
+    if (self->opts.threshold_per_ms)
+        return self->opts.threshold_per_ms;
+    for (size_t i = 0; i < self->nrings; i++) {
+        if (strcmp(self->rings[i].name, name) == 0 && self->rings[i].rx_ring > 0) {
+            uint64_t t = self->rings[i].rx_ring / SAMPLER_RING_FRACTION;
+            return t > 0 ? t : 1;
+        }
+    }
+    return SAMPLER_THRESHOLD_FLOOR;
+}
+
+static void s_set_threshold(link_state_t *l, uint64_t threshold)
+{
+    l->threshold = threshold;
+    for (int d = 0; d < 2; d++)
+        l->burst[d].opts.threshold_per_ms = threshold;
+}
+
+/* The state of ifindex, created on first sight; `hint` is where it was in
+ * the previous dump (dumps come in the same order). NULL when full. */
+static link_state_t *s_link(sampler_t *self, uint32_t ifindex, size_t hint)
+{
+    if (hint < self->nlinks && self->links[hint].ifindex == ifindex)
+        return &self->links[hint];
+    for (size_t i = 0; i < self->nlinks; i++)
+        if (self->links[i].ifindex == ifindex)
+            return &self->links[i];
+    if (self->nlinks == MAX_LINKS)
+        return NULL;
+    link_state_t *l = &self->links[self->nlinks];
+    memset(l, 0, sizeof *l);
+    l->ifindex = ifindex;
+    if (!if_indextoname(ifindex, l->name))
+        snprintf(l->name, sizeof l->name, "if%u", ifindex);
+    if (!(l->rec = recorder_new(RECORDER_SAMPLES)))
+        return NULL;
+    burst_opts_t bo = {1, self->opts.gap_ns};
+    burst_init(&l->burst[0], &bo);
+    burst_init(&l->burst[1], &bo);
+    s_set_threshold(l, s_default_threshold(self, l->name));
+    self->nlinks++;
+    return l;
+}
+
+static void s_queue_burst(sampler_t *self, size_t link, bool tx, const burst_event_t *ev)
+{
+    if (self->npending == self->cappending) {
+        size_t cap = self->cappending ? self->cappending * 2 : 16;
+        pending_t *p = realloc(self->pending, cap * sizeof *p);
+        if (!p) {
+            log_limited(LOGL_WARN, "sampler:oom", "sampler: out of memory; a burst was lost");
+            return;
+        }
+        self->pending = p;
+        self->cappending = cap;
+    }
+    self->pending[self->npending++] = (pending_t){*ev, link, tx, ev->end_ns + self->opts.margin_ns};
+}
+
+/* Feeds one direction of one interface's new sample. */
+static void s_feed(sampler_t *self, size_t li, bool tx, int64_t t, int64_t dt, uint64_t packets,
+                   uint64_t bytes)
+{
+    link_state_t *l = &self->links[li];
+    int d = tx ? 1 : 0;
+    burst_event_t ev;
+    if (burst_feed(&l->burst[d], t, dt, packets, bytes, &ev))
+        s_queue_burst(self, li, tx, &ev);
+    int64_t tick = self->opts.tick_ns;
+    uint32_t ticks = (uint32_t)((dt + tick / 2) / tick);
+    ticks = ticks ? ticks : 1;
+    uint64_t per_tick = packets * (uint64_t)tick / (uint64_t)dt;
+    histogram_add(&l->hist[d], per_tick > UINT32_MAX ? UINT32_MAX : (uint32_t)per_tick, ticks,
+                  burst_is_hot(&l->burst[d].opts, packets, dt));
+}
+
+static void s_update(sampler_t *self, const netlink_link_stats_t *st, size_t hint, int64_t t)
+{
+    link_state_t *l = s_link(self, st->ifindex, hint);
+    if (!l)
+        return;
+    int64_t dt = t - l->last_ns;
+    bool fresh = l->last_ns == 0 || st->rx_packets < l->rx || st->tx_packets < l->tx;
+    if (!fresh && dt > 0) {
+        uint64_t drx = st->rx_packets - l->rx, dtx = st->tx_packets - l->tx;
+        recorder_push(l->rec, t, dt, drx > UINT32_MAX ? UINT32_MAX : (uint32_t)drx,
+                      dtx > UINT32_MAX ? UINT32_MAX : (uint32_t)dtx);
+        size_t li = (size_t)(l - self->links);
+        s_feed(self, li, false, t, dt, drx, st->rx_bytes - l->rxb);
+        s_feed(self, li, true, t, dt, dtx, st->tx_bytes - l->txb);
+    }
+    l->rx = st->rx_packets;
+    l->tx = st->tx_packets;
+    l->rxb = st->rx_bytes;
+    l->txb = st->tx_bytes;
+    l->last_ns = t;
+}
+
+/* Cuts the profiles of bursts whose tail is now recorded. */
+static void s_finish_bursts(sampler_t *self, int64_t now)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < self->npending; i++) {
+        pending_t *p = &self->pending[i];
+        if (p->ready_ns > now) {
+            self->pending[keep++] = *p;
+            continue;
+        }
+        if (self->nready == self->capready) {
+            size_t cap = self->capready ? self->capready * 2 : 16;
+            sampler_burst_t *r = realloc(self->ready, cap * sizeof *r);
+            if (!r)
+                continue;
+            self->ready = r;
+            self->capready = cap;
+        }
+        link_state_t *l = &self->links[p->link];
+        int64_t tick = self->opts.tick_ns, margin = self->opts.margin_ns;
+        int64_t start = p->ev.start_ns - margin;
+        size_t n = (size_t)((p->ev.end_ns + margin - start + tick - 1) / tick);
+        n = n > MAX_PROFILE ? MAX_PROFILE : n;
+        sampler_burst_t *b = &self->ready[self->nready];
+        *b = (sampler_burst_t){.tx = p->tx, .ev = p->ev, .threshold_per_ms = l->threshold,
+                               .profile_start_ns = start, .tick_ns = tick};
+        snprintf(b->iface, sizeof b->iface, "%s", l->name);
+        if ((b->profile = calloc(n, sizeof *b->profile))) {
+            b->nprofile = n;
+            b->profile_complete = recorder_profile(l->rec, start, tick, n, p->tx, b->profile);
+        }
+        self->nready++;
+    }
+    self->npending = keep;
+}
+
+static void s_tick(sampler_t *self, int64_t lateness_ns, uint64_t expirations)
+{
+    char err[256];
+    int n = netlink_dump_stats(self->nl, self->stats, MAX_LINKS, err, sizeof err);
+    int64_t t = ts_now_ns(); /* the time the counters were read */
+    pthread_mutex_lock(&self->lock);
+    size_t ready_before = self->nready;
+    self->ticks++;
+    self->missed += expirations - 1;
+    uint64_t late_us = (uint64_t)(lateness_ns > 0 ? lateness_ns : 0) / 1000;
+    histogram_add(&self->lateness, late_us > UINT32_MAX ? UINT32_MAX : (uint32_t)late_us, 1, false);
+    if (n < 0) {
+        self->errors++;
+        log_limited(LOGL_WARN, "sampler:dump", "sampler: %s; retrying next tick", err);
+    }
+    for (int i = 0; i < n; i++)
+        s_update(self, &self->stats[i], (size_t)i, t);
+    s_finish_bursts(self, t);
+    bool signal = self->nready > ready_before;
+    pthread_mutex_unlock(&self->lock);
+    if (signal) {
+        uint64_t one = 1;
+        if (write(self->eventfd, &one, sizeof one) < 0)
+            log_limited(LOGL_WARN, "sampler:eventfd", "sampler: eventfd: %s", strerror(errno));
+    }
+}
+
+static void *s_run(void *arg)
+{
+    sampler_t *self = arg;
+    int64_t due = ts_mono_ns() + self->opts.tick_ns;
+    while (!atomic_load(&self->stop)) {
+        uint64_t expirations = 0;
+        if (read(self->timerfd, &expirations, sizeof expirations) != sizeof expirations) {
+            if (errno != EINTR)
+                log_limited(LOGL_ERROR, "sampler:timerfd", "sampler: timerfd: %s", strerror(errno));
+            continue;
+        }
+        int64_t woke = ts_mono_ns();
+        due += (int64_t)(expirations - 1) * self->opts.tick_ns;
+        s_tick(self, woke - due, expirations);
+        due += self->opts.tick_ns;
+    }
+    return NULL;
+}
+
+sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz)
+{
+    sampler_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errsz, "sampler: out of memory");
+        return NULL;
+    }
+    self->opts = *opts;
+    self->timerfd = self->eventfd = -1;
+    pthread_mutex_init(&self->lock, NULL);
+    self->links = calloc(MAX_LINKS, sizeof *self->links);
+    self->stats = calloc(MAX_LINKS, sizeof *self->stats);
+    if (!self->links || !self->stats) {
+        snprintf(err, errsz, "sampler: out of memory");
+        goto fail;
+    }
+    if (!(self->nl = netlink_new(err, errsz)))
+        goto fail;
+    self->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    self->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct itimerspec its = {{opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S},
+                             {opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S}};
+    if (self->timerfd < 0 || self->eventfd < 0 || timerfd_settime(self->timerfd, 0, &its, NULL)) {
+        snprintf(err, errsz, "sampler: timerfd/eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
+        snprintf(err, errsz, "sampler: cannot start the sampler thread");
+        goto fail;
+    }
+    self->started = true;
+    return self;
+fail:
+    sampler_destroy(&self);
+    return NULL;
+}
+
+void sampler_destroy(sampler_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sampler_t *self = *self_p;
+    if (self->started) {
+        atomic_store(&self->stop, true);
+        pthread_join(self->thread, NULL); /* the timerfd wakes it within a tick */
+    }
+    for (size_t i = 0; i < self->nlinks; i++) {
+        recorder_destroy(&self->links[i].rec);
+        histogram_free(&self->links[i].hist[0]);
+        histogram_free(&self->links[i].hist[1]);
+    }
+    for (size_t i = 0; i < self->nready; i++)
+        free(self->ready[i].profile);
+    histogram_free(&self->lateness);
+    netlink_destroy(&self->nl);
+    if (self->timerfd >= 0)
+        close(self->timerfd);
+    if (self->eventfd >= 0)
+        close(self->eventfd);
+    pthread_mutex_destroy(&self->lock);
+    free(self->links);
+    free(self->stats);
+    free(self->pending);
+    free(self->ready);
+    free(self);
+    *self_p = NULL;
+}
+
+int sampler_fd(const sampler_t *self)
+{
+    return self->eventfd;
+}
+
+/* Closes the interval: one rate summary per interface and direction. */
+static void s_take_rates(sampler_t *self, sampler_report_t *r)
+{
+    r->rates = calloc(self->nlinks * 2 + 1, sizeof *r->rates);
+    if (!r->rates)
+        return;
+    for (size_t i = 0; i < self->nlinks; i++) {
+        for (int d = 0; d < 2; d++) {
+            link_state_t *l = &self->links[i];
+            sampler_rate_t *rate = &r->rates[r->nrates++];
+            snprintf(rate->iface, sizeof rate->iface, "%s", l->name);
+            rate->tx = d == 1;
+            rate->threshold_per_ms = l->threshold;
+            rate->h = histogram_take(&l->hist[d]);
+        }
+    }
+    histogram_summary_t late = histogram_take(&self->lateness);
+    r->lateness_p50_ns = (int64_t)late.p50 * 1000;
+    r->lateness_p99_ns = (int64_t)late.p99 * 1000;
+}
+
+sampler_report_t *sampler_take(sampler_t *self, bool interval)
+{
+    sampler_report_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    uint64_t drain;
+    if (read(self->eventfd, &drain, sizeof drain) < 0 && errno != EAGAIN)
+        log_limited(LOGL_WARN, "sampler:eventfd", "sampler: eventfd: %s", strerror(errno));
+    pthread_mutex_lock(&self->lock);
+    r->bursts = self->ready;
+    r->nbursts = self->nready;
+    self->ready = NULL;
+    self->nready = self->capready = 0;
+    if (interval)
+        s_take_rates(self, r);
+    r->ticks = self->ticks;
+    r->missed_ticks = self->missed;
+    r->errors = self->errors;
+    pthread_mutex_unlock(&self->lock);
+    return r;
+}
+
+void sampler_report_destroy(sampler_report_t **report_p)
+{
+    if (!report_p || !*report_p)
+        return;
+    sampler_report_t *r = *report_p;
+    for (size_t i = 0; i < r->nbursts; i++)
+        free(r->bursts[i].profile);
+    free(r->bursts);
+    free(r->rates);
+    free(r);
+    *report_p = NULL;
+}
+
+void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring)
+{
+    pthread_mutex_lock(&self->lock);
+    size_t i = 0;
+    while (i < self->nrings && strcmp(self->rings[i].name, iface) != 0)
+        i++;
+    if (i < MAX_RINGS) {
+        snprintf(self->rings[i].name, sizeof self->rings[i].name, "%s", iface);
+        self->rings[i].rx_ring = rx_ring;
+        self->nrings = i == self->nrings ? i + 1 : self->nrings;
+    }
+    for (size_t l = 0; l < self->nlinks; l++)
+        if (strcmp(self->links[l].name, iface) == 0)
+            s_set_threshold(&self->links[l], s_default_threshold(self, iface));
+    pthread_mutex_unlock(&self->lock);
+}

@@ -1,0 +1,90 @@
+/* sampler: the collector's fast path (DESIGN §5, netlink backend). A thread
+ * wakes every tick on a timerfd, reads every interface's packet counters
+ * with one RTM_GETSTATS dump, stamps the sample with the time it was read,
+ * and feeds each interface's burst detectors, flight recorder and rate
+ * histograms. The main thread takes what it produced with sampler_take:
+ * finished bursts (each with its per-tick profile) as soon as their tail
+ * has been recorded (sampler_fd becomes readable), and the interval's
+ * histograms and the sampler's own lateness at each report. The two
+ * threads share nothing but a mailbox under a mutex. */
+#ifndef DROPSCOPE_SAMPLER_H
+#define DROPSCOPE_SAMPLER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "burst.h"
+#include "histogram.h"
+
+/* Default burst threshold when the RX ring size is unknown (veth, lo, most
+ * virtual devices), in packets per ms. 100/ms is 100k packets/s sustained,
+ * far above steady traffic, and a fifth of the ~500 that overflow a
+ * 1024-slot ring in the seeds' incident. */
+#define SAMPLER_THRESHOLD_FLOOR 100
+
+/* With a known ring, the threshold is a quarter of it per ms: a burst that
+ * would fill a quarter of the ring in one tick if the softirq fell behind. */
+#define SAMPLER_RING_FRACTION 4
+
+typedef struct {
+    int64_t tick_ns;           /* sampling period (default 1 ms) */
+    uint64_t threshold_per_ms; /* 0 = per interface: ring / 4, or the floor */
+    int64_t gap_ns;            /* merge hot ticks closer than this (default 5 ticks) */
+    int64_t margin_ns;         /* profile margin before and after a burst (default 10 ms) */
+} sampler_opts_t;
+
+typedef struct {
+    char iface[IF_NAMESIZE];
+    bool tx;                   /* direction */
+    burst_event_t ev;
+    uint64_t threshold_per_ms;
+    int64_t profile_start_ns;  /* first tick of the profile */
+    int64_t tick_ns;
+    uint32_t *profile;         /* packets per tick, owned by the report */
+    size_t nprofile;
+    bool profile_complete;     /* the recorder still held the whole window */
+} sampler_burst_t;
+
+typedef struct {
+    char iface[IF_NAMESIZE];
+    bool tx;
+    uint64_t threshold_per_ms;
+    histogram_summary_t h;
+} sampler_rate_t;
+
+typedef struct {
+    sampler_burst_t *bursts;
+    size_t nbursts;
+    sampler_rate_t *rates;     /* only from sampler_take(..., true) */
+    size_t nrates;
+    uint64_t ticks;            /* samples taken since start */
+    uint64_t missed_ticks;     /* ticks that passed without a sample since start */
+    uint64_t errors;           /* failed dumps since start */
+    int64_t lateness_p50_ns;   /* wake-up delay after the tick, this interval */
+    int64_t lateness_p99_ns;
+} sampler_report_t;
+
+/* Starts the sampler thread. NULL with the reason in err (netlink socket,
+ * timerfd or thread creation failed). */
+typedef struct sampler sampler_t;
+sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz);
+/* Stops the thread and frees everything; safe on NULL and twice. */
+void sampler_destroy(sampler_t **self_p);
+
+/* A file descriptor that is readable while finished bursts wait. */
+int sampler_fd(const sampler_t *self);
+
+/* Takes the finished bursts, and with `interval` also closes the reporting
+ * interval: its histograms (one per interface and direction) and lateness.
+ * The report is the caller's (sampler_report_destroy). NULL when out of
+ * memory. */
+sampler_report_t *sampler_take(sampler_t *self, bool interval);
+void sampler_report_destroy(sampler_report_t **report_p);
+
+/* Sets the RX ring size of an interface, from which its default threshold
+ * follows (ignored when opts.threshold_per_ms is set). */
+void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring);
+
+#endif
