@@ -11,7 +11,6 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +19,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "textscan.h"
 
 #define NAME_LEN 48          /* a normalised name: "[12]: x" grows by one char */
 #define CACHE_SLOTS 16       /* interfaces whose names are kept */
@@ -47,65 +48,7 @@ struct ethtool {
 
 static int s_shown(size_t n)
 {
-    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
-}
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
-                                                            const char *fmt, ...)
-{
-    if ((*problems)++ == 0 && err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-}
-
-static void s_trim(const char **s, size_t *n)
-{
-    while (*n > 0 && s_is_space((*s)[*n - 1]))
-        (*n)--;
-    while (*n > 0 && s_is_space(**s)) {
-        (*s)++;
-        (*n)--;
-    }
-}
-
-/* Sets [*line, *line + *n) to the next line without its '\n', trimmed. */
-static bool s_next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
-{
-    if (*pos >= len)
-        return false;
-    const char *start = buf + *pos;
-    const char *nl = memchr(start, '\n', len - *pos);
-    size_t raw = nl ? (size_t)(nl - start) : len - *pos;
-    *pos += raw + (nl != NULL);
-    *line = start;
-    *n = raw;
-    s_trim(line, n);
-    return true;
-}
-
-static int s_parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
+    return textscan_shown(n, TOKEN_SHOWN);
 }
 
 /* Writes the series name of a driver's stat name: bnxt's "[3]: rx_discards"
@@ -114,7 +57,7 @@ static int s_parse_u64(const char *s, size_t n, uint64_t *out)
 static int s_normalise(const char *raw, size_t n, char *out, size_t outsz)
 {
     size_t i = 0, o = 0, j;
-    s_trim(&raw, &n);
+    textscan_trim(&raw, &n);
     if (n > 0 && raw[0] == '[') {
         for (j = 1; j < n && raw[j] >= '0' && raw[j] <= '9'; j++)
             ;
@@ -123,14 +66,14 @@ static int s_normalise(const char *raw, size_t n, char *out, size_t outsz)
             if (w < 0 || (size_t)w >= outsz)
                 return -1;
             o = (size_t)w;
-            for (i = j + 2; i < n && s_is_space(raw[i]); i++)
+            for (i = j + 2; i < n && textscan_is_space(raw[i]); i++)
                 ;
         }
     }
     if (i == n || n - i >= outsz - o)
         return -1;
     for (; i < n; i++)
-        out[o++] = raw[i] == '/' || s_is_space(raw[i]) ? '_' : raw[i];
+        out[o++] = raw[i] == '/' || textscan_is_space(raw[i]) ? '_' : raw[i];
     out[o] = '\0';
     return 0;
 }
@@ -141,15 +84,15 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
                         void *ctx, char *err, size_t errsz)
 {
     static const char header[] = "NIC statistics:";
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n;
     unsigned lineno = 0;
     bool first = true;
     const char *line;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         lineno++;
+        textscan_trim(&line, &n);
         if (n == 0)
             continue;
         bool is_header = first && n == sizeof header - 1 && memcmp(line, header, n) == 0;
@@ -161,47 +104,46 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
         char name[NAME_LEN];
         uint64_t v;
         if (!colon) {
-            s_problem(&problems, err, errsz, "line %u: no \"name: value\" in \"%.*s\"", lineno,
-                      s_shown(n), line);
+            textscan_problem(&probs, "line %u: no \"name: value\" in \"%.*s\"", lineno, s_shown(n),
+                             line);
             continue;
         }
         const char *value = colon + 1;
         size_t valuelen = n - (size_t)(value - line);
-        s_trim(&value, &valuelen);
-        if (s_parse_u64(value, valuelen, &v) != 0) {
-            s_problem(&problems, err, errsz,
-                      "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64", lineno,
-                      s_shown((size_t)(colon - line)), line, s_shown(valuelen), value);
+        textscan_trim(&value, &valuelen);
+        if (textscan_parse_u64(value, valuelen, &v) != 0) {
+            textscan_problem(&probs, "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64",
+                             lineno, s_shown((size_t)(colon - line)), line, s_shown(valuelen),
+                             value);
         } else if (s_normalise(line, (size_t)(colon - line), name, sizeof name) != 0) {
-            s_problem(&problems, err, errsz, "line %u: name \"%.*s\" is empty or too long", lineno,
-                      s_shown((size_t)(colon - line)), line);
+            textscan_problem(&probs, "line %u: name \"%.*s\" is empty or too long", lineno,
+                             s_shown((size_t)(colon - line)), line);
         } else {
             reading_t r = {.source = "ethtool", .device = device, .name = name, .value = v};
             emit(ctx, &r);
         }
     }
-    return problems;
+    return probs.count;
 }
 
 typedef enum { RING_NONE, RING_MAX, RING_CURRENT } ring_section_t;
 
 /* Handles one "key: value" line of `ethtool -g` within `section`. */
 static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_section_t section,
-                        const char *device, reading_fn *emit, void *ctx, int *problems, char *err,
-                        size_t errsz)
+                        const char *device, reading_fn *emit, void *ctx, textscan_problems_t *probs)
 {
     const char *colon = memchr(line, ':', n), *key = line, *value;
     size_t keylen, valuelen;
     uint64_t v;
     if (!colon) {
-        s_problem(problems, err, errsz, "line %u: no ':' in \"%.*s\"", lineno, s_shown(n), line);
+        textscan_problem(probs, "line %u: no ':' in \"%.*s\"", lineno, s_shown(n), line);
         return;
     }
     keylen = (size_t)(colon - line);
     value = colon + 1;
     valuelen = n - keylen - 1;
-    s_trim(&key, &keylen);
-    s_trim(&value, &valuelen);
+    textscan_trim(&key, &keylen);
+    textscan_trim(&value, &valuelen);
     bool rx = keylen == 2 && memcmp(key, "RX", 2) == 0;
     bool tx = keylen == 2 && memcmp(key, "TX", 2) == 0;
     if (!rx && !tx)
@@ -209,11 +151,10 @@ static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_sectio
     if (valuelen == 3 && memcmp(value, "n/a", 3) == 0)
         return;
     if (section == RING_NONE) {
-        s_problem(problems, err, errsz, "line %u: \"%.*s\" outside a section", lineno, s_shown(n),
-                  line);
-    } else if (s_parse_u64(value, valuelen, &v) != 0) {
-        s_problem(problems, err, errsz, "line %u: %s value \"%.*s\" is not a decimal u64", lineno,
-                  rx ? "RX" : "TX", s_shown(valuelen), value);
+        textscan_problem(probs, "line %u: \"%.*s\" outside a section", lineno, s_shown(n), line);
+    } else if (textscan_parse_u64(value, valuelen, &v) != 0) {
+        textscan_problem(probs, "line %u: %s value \"%.*s\" is not a decimal u64", lineno,
+                         rx ? "RX" : "TX", s_shown(valuelen), value);
     } else {
         static const char *const names[2][2] = {{"rx_max", "tx_max"}, {"rx", "tx"}};
         reading_t r = {.source = "ring",
@@ -227,15 +168,15 @@ static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_sectio
 int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_fn *emit, void *ctx,
                        char *err, size_t errsz)
 {
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n;
     unsigned lineno = 0;
     ring_section_t section = RING_NONE;
     const char *line;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         lineno++;
+        textscan_trim(&line, &n);
         if (n == 0)
             continue;
         if (n == 17 && memcmp(line, "Pre-set maximums:", 17) == 0)
@@ -243,9 +184,9 @@ int ethtool_ring_parse(const char *buf, size_t len, const char *device, reading_
         else if (n == 26 && memcmp(line, "Current hardware settings:", 26) == 0)
             section = RING_CURRENT;
         else
-            s_ring_line(line, n, lineno, section, device, emit, ctx, &problems, err, errsz);
+            s_ring_line(line, n, lineno, section, device, emit, ctx, &probs);
     }
-    return problems;
+    return probs.count;
 }
 
 /* ---- live path ----------------------------------------------------------- */

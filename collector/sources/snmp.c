@@ -6,11 +6,11 @@
  * name in the same position of its own header. snmp6 is `Name<blanks>value`. */
 #include "snmp.h"
 
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "textscan.h"
 
 #define NAME_MAX_LEN 128 /* "Group.Field"; the longest real one is ~40 */
 #define TOKEN_SHOWN 40   /* longest token quoted in an error message */
@@ -20,74 +20,7 @@ static const char *const s_groups6[] = {"UdpLite6", "Icmp6", "Udp6", "Ip6"};
 
 static int s_shown(size_t n)
 {
-    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
-}
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
-                                                            const char *fmt, ...)
-{
-    if ((*problems)++ == 0 && err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-}
-
-/* Sets [*line, *line + *n) to the next line, without its '\n'. */
-static bool s_next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
-{
-    if (*pos >= len)
-        return false;
-    const char *start = buf + *pos;
-    const char *nl = memchr(start, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - start) : len - *pos;
-    *line = start;
-    *pos += *n + (nl != NULL);
-    return true;
-}
-
-/* Returns the length of the next whitespace-separated token from *i, 0 at the end. */
-static size_t s_next_token(const char *s, size_t n, size_t *i, const char **tok)
-{
-    while (*i < n && s_is_space(s[*i]))
-        (*i)++;
-    size_t start = *i;
-    while (*i < n && !s_is_space(s[*i]))
-        (*i)++;
-    *tok = s + start;
-    return *i - start;
-}
-
-static size_t s_count_tokens(const char *s, size_t n)
-{
-    size_t i = 0, count = 0;
-    const char *tok;
-    while (s_next_token(s, n, &i, &tok) > 0)
-        count++;
-    return count;
-}
-
-static int s_parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
+    return textscan_shown(n, TOKEN_SHOWN);
 }
 
 /* Decimal u64, or a negative i64 wrapped the way the kernel's %ld of a
@@ -95,9 +28,9 @@ static int s_parse_u64(const char *s, size_t n, uint64_t *out)
 static int s_parse_value(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || s[0] != '-')
-        return s_parse_u64(s, n, out);
+        return textscan_parse_u64(s, n, out);
     uint64_t mag;
-    if (s_parse_u64(s + 1, n - 1, &mag) != 0 || mag > (uint64_t)INT64_MAX + 1)
+    if (textscan_parse_u64(s + 1, n - 1, &mag) != 0 || mag > (uint64_t)INT64_MAX + 1)
         return -1;
     *out = 0 - mag; /* two's complement of the magnitude == (uint64_t)(int64_t)-mag */
     return 0;
@@ -107,7 +40,7 @@ static int s_parse_value(const char *s, size_t n, uint64_t *out)
  * the line does not start with one. */
 static size_t s_group(const char *line, size_t n, const char **group)
 {
-    size_t i = 0, toklen = s_next_token(line, n, &i, group);
+    size_t i = 0, toklen = textscan_next_token(line, n, &i, group);
     if (toklen < 2 || (*group)[toklen - 1] != ':')
         return 0;
     return toklen - 1;
@@ -116,42 +49,42 @@ static size_t s_group(const char *line, size_t n, const char **group)
 /* Emits one group from its header and value lines, both with the same
  * "Group:" token. Counts must match, or alignment cannot be trusted. */
 static void s_emit_group(const char *hdr, size_t hn, const char *val, size_t vn, unsigned lineno,
-                         const char *source, reading_fn *emit, void *ctx, int *problems, char *err,
-                         size_t errsz)
+                         const char *source, reading_fn *emit, void *ctx,
+                         textscan_problems_t *probs)
 {
     const char *group, *name, *value;
     size_t glen = s_group(hdr, hn, &group);
-    size_t nnames = s_count_tokens(hdr, hn) - 1, nvalues = s_count_tokens(val, vn) - 1;
+    size_t nnames = textscan_count_tokens(hdr, hn) - 1,
+           nvalues = textscan_count_tokens(val, vn) - 1;
     if (nnames != nvalues) {
-        s_problem(problems, err, errsz, "line %u: \"%.*s\" has %zu names but %zu values", lineno,
-                  s_shown(glen), group, nnames, nvalues);
+        textscan_problem(probs, "line %u: \"%.*s\" has %zu names but %zu values", lineno,
+                         s_shown(glen), group, nnames, nvalues);
         return;
     }
     size_t hi = 0, vi = 0, namelen, valuelen;
-    s_next_token(hdr, hn, &hi, &name); /* skip both "Group:" tokens */
-    s_next_token(val, vn, &vi, &value);
+    textscan_next_token(hdr, hn, &hi, &name); /* skip both "Group:" tokens */
+    textscan_next_token(val, vn, &vi, &value);
     size_t peek = hi;
-    namelen = s_next_token(hdr, hn, &peek, &name);
+    namelen = textscan_next_token(hdr, hn, &peek, &name);
     if (namelen > 0 && ((name[0] >= '0' && name[0] <= '9') || name[0] == '-')) {
         /* two value lines in a row: the header line was lost */
-        s_problem(problems, err, errsz,
-                  "line %u: \"%.*s\" has no header line (\"%.*s\" is not a name)", lineno,
-                  s_shown(glen), group, s_shown(namelen), name);
+        textscan_problem(probs, "line %u: \"%.*s\" has no header line (\"%.*s\" is not a name)",
+                         lineno, s_shown(glen), group, s_shown(namelen), name);
         return;
     }
-    while ((namelen = s_next_token(hdr, hn, &hi, &name)) > 0) {
-        valuelen = s_next_token(val, vn, &vi, &value);
+    while ((namelen = textscan_next_token(hdr, hn, &hi, &name)) > 0) {
+        valuelen = textscan_next_token(val, vn, &vi, &value);
         char full[NAME_MAX_LEN];
         uint64_t v;
         if (glen + 1 + namelen >= sizeof full) {
-            s_problem(problems, err, errsz, "line %u: name \"%.*s.%.*s\" is too long", lineno,
-                      s_shown(glen), group, s_shown(namelen), name);
+            textscan_problem(probs, "line %u: name \"%.*s.%.*s\" is too long", lineno,
+                             s_shown(glen), group, s_shown(namelen), name);
             continue;
         }
         if (s_parse_value(value, valuelen, &v) != 0) {
-            s_problem(problems, err, errsz, "line %u: \"%.*s.%.*s\" value \"%.*s\" is not a number",
-                      lineno, s_shown(glen), group, s_shown(namelen), name, s_shown(valuelen),
-                      value);
+            textscan_problem(probs, "line %u: \"%.*s.%.*s\" value \"%.*s\" is not a number", lineno,
+                             s_shown(glen), group, s_shown(namelen), name, s_shown(valuelen),
+                             value);
             continue;
         }
         snprintf(full, sizeof full, "%.*s.%.*s", (int)glen, group, (int)namelen, name);
@@ -163,33 +96,32 @@ static void s_emit_group(const char *hdr, size_t hn, const char *val, size_t vn,
 int snmp_parse(const char *buf, size_t len, const char *source, reading_fn *emit, void *ctx,
                char *err, size_t errsz)
 {
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n, hn = 0, glen, hglen;
     unsigned lineno = 0, hline = 0;
     const char *line, *hdr = NULL, *group, *hgroup;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         lineno++;
-        if (s_count_tokens(line, n) == 0)
+        if (textscan_count_tokens(line, n) == 0)
             continue;
         glen = s_group(line, n, &group);
         if (glen == 0) {
-            s_problem(&problems, err, errsz, "line %u: \"%.*s\" does not start with \"Group:\"",
-                      lineno, s_shown(n), line);
+            textscan_problem(&probs, "line %u: \"%.*s\" does not start with \"Group:\"", lineno,
+                             s_shown(n), line);
             continue;
         }
         if (hdr) {
             hglen = s_group(hdr, hn, &hgroup);
             if (hglen == glen && memcmp(hgroup, group, glen) == 0) {
-                s_emit_group(hdr, hn, line, n, lineno, source, emit, ctx, &problems, err, errsz);
+                s_emit_group(hdr, hn, line, n, lineno, source, emit, ctx, &probs);
                 hdr = NULL;
                 continue;
             }
             /* another group: the header lost its values; this line starts anew */
-            s_problem(&problems, err, errsz,
-                      "line %u: \"%.*s\" header is followed by \"%.*s\", not by its values", hline,
-                      s_shown(hglen), hgroup, s_shown(glen), group);
+            textscan_problem(&probs,
+                             "line %u: \"%.*s\" header is followed by \"%.*s\", not by its values",
+                             hline, s_shown(hglen), hgroup, s_shown(glen), group);
         }
         hdr = line;
         hn = n;
@@ -197,10 +129,10 @@ int snmp_parse(const char *buf, size_t len, const char *source, reading_fn *emit
     }
     if (hdr) {
         hglen = s_group(hdr, hn, &hgroup);
-        s_problem(&problems, err, errsz, "line %u: \"%.*s\" header has no value line", hline,
-                  s_shown(hglen), hgroup);
+        textscan_problem(&probs, "line %u: \"%.*s\" header has no value line", hline,
+                         s_shown(hglen), hgroup);
     }
-    return problems;
+    return probs.count;
 }
 
 /* Writes "Group.Field" for an snmp6 name, or the raw name if no group fits. */
@@ -220,35 +152,33 @@ static int s_split6(const char *name, size_t n, char *out, size_t outsz)
 
 int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n;
     unsigned lineno = 0;
     const char *line, *name, *value;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         lineno++;
-        size_t ntok = s_count_tokens(line, n), i = 0;
+        size_t ntok = textscan_count_tokens(line, n), i = 0;
         if (ntok == 0)
             continue;
-        size_t namelen = s_next_token(line, n, &i, &name);
-        size_t valuelen = s_next_token(line, n, &i, &value);
+        size_t namelen = textscan_next_token(line, n, &i, &name);
+        size_t valuelen = textscan_next_token(line, n, &i, &value);
         char full[NAME_MAX_LEN];
         uint64_t v;
         if (ntok != 2) {
-            s_problem(&problems, err, errsz, "line %u: %zu tokens in \"%.*s\", expected 2", lineno,
-                      ntok, s_shown(n), line);
-        } else if (s_parse_u64(value, valuelen, &v) != 0) {
-            s_problem(&problems, err, errsz,
-                      "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64", lineno,
-                      s_shown(namelen), name, s_shown(valuelen), value);
+            textscan_problem(&probs, "line %u: %zu tokens in \"%.*s\", expected 2", lineno, ntok,
+                             s_shown(n), line);
+        } else if (textscan_parse_u64(value, valuelen, &v) != 0) {
+            textscan_problem(&probs, "line %u: \"%.*s\" value \"%.*s\" is not a decimal u64",
+                             lineno, s_shown(namelen), name, s_shown(valuelen), value);
         } else if (s_split6(name, namelen, full, sizeof full) != 0) {
-            s_problem(&problems, err, errsz, "line %u: name \"%.*s\" is too long", lineno,
-                      s_shown(namelen), name);
+            textscan_problem(&probs, "line %u: name \"%.*s\" is too long", lineno, s_shown(namelen),
+                             name);
         } else {
             reading_t r = {.source = "snmp6", .device = "", .name = full, .value = v};
             emit(ctx, &r);
         }
     }
-    return problems;
+    return probs.count;
 }

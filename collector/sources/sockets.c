@@ -10,10 +10,11 @@
 #include "sockets.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "textscan.h"
 
 #define COL_LOCAL 1 /* 0-based token indexes of a row */
 #define COL_QUEUES 4
@@ -32,85 +33,7 @@ typedef struct {
 
 static int s_shown(size_t n)
 {
-    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
-}
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
-                                                            const char *fmt, ...)
-{
-    if ((*problems)++ == 0 && err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-}
-
-/* Sets [*line, *line + *n) to the next line, without its '\n'. */
-static bool s_next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
-{
-    if (*pos >= len)
-        return false;
-    const char *start = buf + *pos;
-    const char *nl = memchr(start, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - start) : len - *pos;
-    *line = start;
-    *pos += *n + (nl != NULL);
-    return true;
-}
-
-/* Returns the length of the next whitespace-separated token from *i, 0 at the end. */
-static size_t s_next_token(const char *s, size_t n, size_t *i, const char **tok)
-{
-    while (*i < n && s_is_space(s[*i]))
-        (*i)++;
-    size_t start = *i;
-    while (*i < n && !s_is_space(s[*i]))
-        (*i)++;
-    *tok = s + start;
-    return *i - start;
-}
-
-static int s_parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parses 1..maxdigits hex digits, either case. */
-static int s_parse_hex(const char *s, size_t n, size_t maxdigits, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (n == 0 || n > maxdigits)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                            : 16;
-        if (d == 16)
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
+    return textscan_shown(n, TOKEN_SHOWN);
 }
 
 /* Parses "HEX:HEX", 1-8 digits on each side (tx_queue:rx_queue). */
@@ -120,8 +43,10 @@ static int s_parse_hexpair(const char *s, size_t n, uint32_t *hi, uint32_t *lo)
     if (!colon)
         return -1;
     size_t hn = (size_t)(colon - s);
-    return s_parse_hex(s, hn, 8, hi) == 0 && s_parse_hex(colon + 1, n - hn - 1, 8, lo) == 0 ? 0
-                                                                                            : -1;
+    return textscan_parse_hex32(s, hn, 8, hi) == 0 &&
+                   textscan_parse_hex32(colon + 1, n - hn - 1, 8, lo) == 0
+               ? 0
+               : -1;
 }
 
 /* Decodes "ADDR:PORT" into "proto:a.b.c.d:port" or "proto:[v6]:port". */
@@ -134,10 +59,10 @@ static int s_format_local(const char *s, size_t n, const char *proto, char *out,
     uint32_t port, words[4];
     unsigned char addr[16];
     char text[INET6_ADDRSTRLEN];
-    if (s_parse_hex(colon + 1, n - an - 1, 4, &port) != 0 || (an != 8 && an != 32))
+    if (textscan_parse_hex32(colon + 1, n - an - 1, 4, &port) != 0 || (an != 8 && an != 32))
         return -1;
     for (size_t w = 0; w < an / 8; w++)
-        if (s_parse_hex(s + 8 * w, 8, 8, &words[w]) != 0)
+        if (textscan_parse_hex32(s + 8 * w, 8, 8, &words[w]) != 0)
             return -1;
     /* each word is a native u32 of the address bytes: copy it back as is */
     memcpy(addr, words, an / 2);
@@ -156,7 +81,7 @@ static size_t s_split_row(const char *line, size_t n, const char **tok, size_t *
 {
     size_t ntok = 0, i = 0, tl;
     const char *t;
-    while ((tl = s_next_token(line, n, &i, &t)) > 0) {
+    while ((tl = textscan_next_token(line, n, &i, &t)) > 0) {
         if (ntok < COLS_WITH_DROPS) {
             tok[ntok] = t;
             toklen[ntok] = tl;
@@ -170,7 +95,7 @@ static size_t s_split_row(const char *line, size_t n, const char **tok, size_t *
 
 /* Parses one row into *row. Returns 0, or -1 after recording the problem. */
 static int s_parse_row(const char *line, size_t n, unsigned lineno, bool has_drops,
-                       const char *proto, sock_row_t *row, int *problems, char *err, size_t errsz)
+                       const char *proto, sock_row_t *row, textscan_problems_t *probs)
 {
     const char *tok[COLS_WITH_DROPS], *last = NULL, *what = NULL;
     size_t toklen[COLS_WITH_DROPS], lastlen = 0;
@@ -180,8 +105,7 @@ static int s_parse_row(const char *line, size_t n, unsigned lineno, bool has_dro
     uint64_t uid;
     int bad = -1; /* token index of the bad column; -1 = the last one */
     if (ntok < need) {
-        s_problem(problems, err, errsz, "line %u: %zu columns, expected at least %zu", lineno, ntok,
-                  need);
+        textscan_problem(probs, "line %u: %zu columns, expected at least %zu", lineno, ntok, need);
         return -1;
     }
     if (s_format_local(tok[COL_LOCAL], toklen[COL_LOCAL], proto, row->device, sizeof row->device) !=
@@ -191,18 +115,18 @@ static int s_parse_row(const char *line, size_t n, unsigned lineno, bool has_dro
     } else if (s_parse_hexpair(tok[COL_QUEUES], toklen[COL_QUEUES], &txq, &rxq) != 0) {
         what = "tx_queue:rx_queue";
         bad = COL_QUEUES;
-    } else if (s_parse_u64(tok[COL_UID], toklen[COL_UID], &uid) != 0) {
+    } else if (textscan_parse_u64(tok[COL_UID], toklen[COL_UID], &uid) != 0) {
         what = "uid";
         bad = COL_UID;
-    } else if (s_parse_u64(tok[COL_INODE], toklen[COL_INODE], &row->inode) != 0) {
+    } else if (textscan_parse_u64(tok[COL_INODE], toklen[COL_INODE], &row->inode) != 0) {
         what = "inode";
         bad = COL_INODE;
-    } else if (has_drops && s_parse_u64(last, lastlen, &row->drops) != 0) {
+    } else if (has_drops && textscan_parse_u64(last, lastlen, &row->drops) != 0) {
         what = "drops";
     }
     if (what) {
-        s_problem(problems, err, errsz, "line %u: bad %s \"%.*s\"", lineno, what,
-                  s_shown(bad < 0 ? lastlen : toklen[bad]), bad < 0 ? last : tok[bad]);
+        textscan_problem(probs, "line %u: bad %s \"%.*s\"", lineno, what,
+                         s_shown(bad < 0 ? lastlen : toklen[bad]), bad < 0 ? last : tok[bad]);
         return -1;
     }
     row->rx_queue = rxq;
@@ -214,7 +138,7 @@ static bool s_header_has_drops(const char *line, size_t n)
 {
     size_t i = 0, tl;
     const char *t;
-    while ((tl = s_next_token(line, n, &i, &t)) > 0)
+    while ((tl = textscan_next_token(line, n, &i, &t)) > 0)
         if (tl == 5 && memcmp(t, "drops", 5) == 0)
             return true;
     return false;
@@ -234,23 +158,22 @@ static void s_emit(const sock_row_t *row, const char *name, uint64_t value, read
 int sockets_parse(const char *buf, size_t len, const char *proto, uint64_t min_drops,
                   reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n, i;
     unsigned lineno = 0;
     bool has_drops = false;
     const char *line, *t;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         sock_row_t row;
         if (++lineno == 1) {
             has_drops = s_header_has_drops(line, n);
             continue;
         }
         i = 0;
-        if (s_next_token(line, n, &i, &t) == 0)
+        if (textscan_next_token(line, n, &i, &t) == 0)
             continue; /* blank */
-        if (s_parse_row(line, n, lineno, has_drops, proto, &row, &problems, err, errsz) != 0)
+        if (s_parse_row(line, n, lineno, has_drops, proto, &row, &probs) != 0)
             continue;
         if (has_drops && row.drops >= min_drops) {
             s_emit(&row, "drops", row.drops, emit, ctx);
@@ -259,5 +182,5 @@ int sockets_parse(const char *buf, size_t len, const char *proto, uint64_t min_d
             s_emit(&row, "rx_queue", row.rx_queue, emit, ctx);
         }
     }
-    return problems;
+    return probs.count;
 }

@@ -5,16 +5,17 @@
  * RHEL 8.5 backports), 15 from about 6.4. The kernel version is never used. */
 #include "softnet.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
+
+#include "textscan.h"
 
 #define SOFTNET_KNOWN_COLS 15 /* columns whose meaning we know (6.18) */
 #define SOFTNET_CPU_COL 13    /* 1-based column of the CPU id, from 5.10 */
 #define SOFTNET_COLLISION_COL 9
-#define TOKEN_SHOWN 40 /* longest token quoted in an error message */
+#define SOFTNET_FIELD_DIGITS 8 /* "%08x" of a u32: never more */
+#define TOKEN_SHOWN 40         /* longest token quoted in an error message */
 
 /* Meaning of columns 1..15 (index 0..14); NULL = never emitted. Columns 4-8
  * held fastroute counters long gone; column 9 was cpu_collision until 5.10
@@ -39,68 +40,7 @@ static const char *const s_names[SOFTNET_KNOWN_COLS] = {
 
 static int s_shown(size_t n)
 {
-    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
-}
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-__attribute__((format(printf, 4, 5))) static void s_problem(int *problems, char *err, size_t errsz,
-                                                            const char *fmt, ...)
-{
-    if ((*problems)++ == 0 && err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-}
-
-/* Sets [*line, *line + *n) to the next line, without its '\n'. */
-static bool s_next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
-{
-    if (*pos >= len)
-        return false;
-    const char *start = buf + *pos;
-    const char *nl = memchr(start, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - start) : len - *pos;
-    *line = start;
-    *pos += *n + (nl != NULL);
-    return true;
-}
-
-/* Returns the length of the next whitespace-separated token from *i, 0 at the end. */
-static size_t s_next_token(const char *s, size_t n, size_t *i, const char **tok)
-{
-    while (*i < n && s_is_space(s[*i]))
-        (*i)++;
-    size_t start = *i;
-    while (*i < n && !s_is_space(s[*i]))
-        (*i)++;
-    *tok = s + start;
-    return *i - start;
-}
-
-/* Parses 1-8 hex digits, either case. */
-static int s_parse_hex32(const char *s, size_t n, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (n == 0 || n > 8)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                            : 16;
-        if (d == 16)
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
+    return textscan_shown(n, TOKEN_SHOWN);
 }
 
 static bool s_count_known(size_t ncols)
@@ -111,15 +51,15 @@ static bool s_count_known(size_t ncols)
 /* Reads every field of a line into vals (the first SOFTNET_KNOWN_COLS) and
  * returns the column count, or 0 after recording a bad field. */
 static size_t s_read_fields(const char *line, size_t n, unsigned lineno, uint32_t *vals,
-                            int *problems, char *err, size_t errsz)
+                            textscan_problems_t *probs)
 {
     size_t i = 0, ncols = 0, toklen;
     const char *tok;
-    while ((toklen = s_next_token(line, n, &i, &tok)) > 0) {
+    while ((toklen = textscan_next_token(line, n, &i, &tok)) > 0) {
         uint32_t v;
-        if (s_parse_hex32(tok, toklen, &v) != 0) {
-            s_problem(problems, err, errsz, "line %u: field %zu \"%.*s\" is not 1-8 hex digits",
-                      lineno, ncols + 1, s_shown(toklen), tok);
+        if (textscan_parse_hex32(tok, toklen, SOFTNET_FIELD_DIGITS, &v) != 0) {
+            textscan_problem(probs, "line %u: field %zu \"%.*s\" is not 1-8 hex digits", lineno,
+                             ncols + 1, s_shown(toklen), tok);
             return 0;
         }
         if (ncols < SOFTNET_KNOWN_COLS)
@@ -149,34 +89,32 @@ static void s_emit_line(const uint32_t *vals, size_t ncols, unsigned index, read
 
 int softnet_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
-    int problems = 0;
+    textscan_problems_t probs;
     size_t pos = 0, n, first_ncols = 0;
     unsigned lineno = 0;
     const char *line;
-    if (err && errsz)
-        err[0] = '\0';
-    while (s_next_line(buf, len, &pos, &line, &n)) {
+    textscan_problems_init(&probs, err, errsz);
+    while (textscan_next_line(buf, len, &pos, &line, &n)) {
         uint32_t vals[SOFTNET_KNOWN_COLS];
         size_t i = 0;
         const char *tok;
         lineno++;
-        if (s_next_token(line, n, &i, &tok) == 0)
+        if (textscan_next_token(line, n, &i, &tok) == 0)
             continue; /* blank */
-        size_t ncols = s_read_fields(line, n, lineno, vals, &problems, err, errsz);
+        size_t ncols = s_read_fields(line, n, lineno, vals, &probs);
         if (ncols == 0)
             continue;
         if (first_ncols == 0)
             first_ncols = ncols;
         if (!s_count_known(ncols)) {
-            s_problem(&problems, err, errsz,
-                      "line %u: %zu columns; expected 9, 10, 11, 13, or 15 and more", lineno,
-                      ncols);
+            textscan_problem(&probs, "line %u: %zu columns; expected 9, 10, 11, 13, or 15 and more",
+                             lineno, ncols);
         } else if (ncols != first_ncols) {
-            s_problem(&problems, err, errsz, "line %u: %zu columns, but the first line has %zu",
-                      lineno, ncols, first_ncols);
+            textscan_problem(&probs, "line %u: %zu columns, but the first line has %zu", lineno,
+                             ncols, first_ncols);
         } else {
             s_emit_line(vals, ncols, lineno - 1, emit, ctx);
         }
     }
-    return problems;
+    return probs.count;
 }

@@ -4,10 +4,11 @@
  * each setting, and which counter it bounds, is in COUNTERS.md §1-§5. */
 #include "sysctl.h"
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "textscan.h"
 
 #define NAME_MAX_LEN 96 /* "net.ipv4.tcp_max_syn_backlog" and suffixes */
 #define TOKEN_SHOWN 40  /* longest token quoted in an error message */
@@ -55,41 +56,7 @@ const sysctl_def_t *sysctl_def_find(const char *name)
 
 static int s_shown(size_t n)
 {
-    return n > TOKEN_SHOWN ? TOKEN_SHOWN : (int)n;
-}
-
-static bool s_is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Returns the length of the next whitespace-separated token from *i, 0 at the end. */
-static size_t s_next_token(const char *s, size_t n, size_t *i, const char **tok)
-{
-    while (*i < n && s_is_space(s[*i]))
-        (*i)++;
-    size_t start = *i;
-    while (*i < n && !s_is_space(s[*i]))
-        (*i)++;
-    *tok = s + start;
-    return *i - start;
-}
-
-static int s_parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
+    return textscan_shown(n, TOKEN_SHOWN);
 }
 
 /* 1-based line of the byte at p. */
@@ -104,25 +71,23 @@ static unsigned s_lineno(const char *buf, const char *p)
 int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_fn *emit, void *ctx,
                  char *err, size_t errsz)
 {
+    textscan_problems_t probs;
     uint64_t vals[SYSCTL_VALUES_MAX];
     size_t i = 0, count = 0, toklen;
     const char *tok;
-    if (err && errsz)
-        err[0] = '\0';
+    textscan_problems_init(&probs, err, errsz);
     if (len == 0)
         buf = ""; /* an empty read may come with a NULL buffer */
-    while ((toklen = s_next_token(buf, len, &i, &tok)) > 0) {
-        if (count < def->nvalues && s_parse_u64(tok, toklen, &vals[count]) != 0) {
-            if (err && errsz)
-                snprintf(err, errsz, "line %u: %s value %zu \"%.*s\" is not a decimal u64",
-                         s_lineno(buf, tok), def->name, count + 1, s_shown(toklen), tok);
-            return 1;
+    while ((toklen = textscan_next_token(buf, len, &i, &tok)) > 0) {
+        if (count < def->nvalues && textscan_parse_u64(tok, toklen, &vals[count]) != 0) {
+            textscan_problem(&probs, "line %u: %s value %zu \"%.*s\" is not a decimal u64",
+                             s_lineno(buf, tok), def->name, count + 1, s_shown(toklen), tok);
+            return 1; /* one bad value condemns the file: nothing is emitted */
         }
         count++;
     }
     if (count != def->nvalues) {
-        if (err && errsz)
-            snprintf(err, errsz, "%s has %zu values, expected %zu", def->name, count, def->nvalues);
+        textscan_problem(&probs, "%s has %zu values, expected %zu", def->name, count, def->nvalues);
         return 1;
     }
     for (size_t k = 0; k < count; k++) {

@@ -21,113 +21,32 @@
 #include <cmocka.h>
 
 #include "ethtool.h"
+#include "testlib.h"
 
-/* --- a collecting emit callback: "device/name" -> value ---------------- */
-
-typedef struct {
-    char key[160];
-    char source[16];
-    uint64_t value;
-    uint64_t instance;
-} entry_t;
-
-typedef struct {
-    entry_t *e;
-    size_t n, cap;
-} collect_t;
-
-static void s_collect(void *ctx, const reading_t *r)
-{
-    collect_t *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 64;
-        c->e = realloc(c->e, c->cap * sizeof *c->e);
-        assert_non_null(c->e);
-    }
-    entry_t *e = &c->e[c->n++];
-    snprintf(e->key, sizeof e->key, "%s/%s", r->device, r->name);
-    snprintf(e->source, sizeof e->source, "%s", r->source);
-    e->value = r->value;
-    e->instance = r->instance;
-}
-
-static const entry_t *s_find(const collect_t *c, const char *device, const char *name)
-{
-    char key[160];
-    snprintf(key, sizeof key, "%s/%s", device, name);
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, key) == 0)
-            return &c->e[i];
-    return NULL;
-}
-
-static uint64_t s_value(const collect_t *c, const char *device, const char *name)
-{
-    const entry_t *e = s_find(c, device, name);
-    if (!e)
-        fail_msg("no reading %s/%s", device, name);
-    return e->value;
-}
-
-static void s_reset(collect_t *c)
-{
-    free(c->e);
-    memset(c, 0, sizeof *c);
-}
-
-/* Loads a fixture into a buffer of exactly its size (no NUL after it). */
-static char *s_load(const char *rel, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(sz > 0 ? (size_t)sz : 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (size_t)sz, f);
-    fclose(f);
-    assert_int_equal(*len, (size_t)sz);
-    return buf;
-}
-
-/* Copies a C string into an exact-size heap buffer, without its NUL. */
-static char *s_exact(const char *s, size_t *len)
-{
-    *len = strlen(s);
-    char *buf = malloc(*len ? *len : 1);
-    assert_non_null(buf);
-    memcpy(buf, s, *len);
-    return buf;
-}
-
-static int s_parse_stats_fixture(const char *rel, collect_t *c, char *err, size_t errsz)
+static int s_parse_stats_fixture(const char *rel, testlib_collect_t *c, char *err, size_t errsz)
 {
     size_t len;
-    char *buf = s_load(rel, &len);
-    int problems = ethtool_stats_parse(buf, len, "eth0", s_collect, c, err, errsz);
+    char *buf = testlib_load(rel, &len);
+    int problems = ethtool_stats_parse(buf, len, "eth0", testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
 
-static int s_parse_ring_fixture(const char *rel, collect_t *c, char *err, size_t errsz)
+static int s_parse_ring_fixture(const char *rel, testlib_collect_t *c, char *err, size_t errsz)
 {
     size_t len;
-    char *buf = s_load(rel, &len);
-    int problems = ethtool_ring_parse(buf, len, "eth0", s_collect, c, err, errsz);
+    char *buf = testlib_load(rel, &len);
+    int problems = ethtool_ring_parse(buf, len, "eth0", testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
 
-static int s_parse_text(bool ring, const char *text, collect_t *c, char *err, size_t errsz)
+static int s_parse_text(bool ring, const char *text, testlib_collect_t *c, char *err, size_t errsz)
 {
     size_t len;
-    char *buf = s_exact(text, &len);
-    int problems = ring ? ethtool_ring_parse(buf, len, "eth0", s_collect, c, err, errsz)
-                        : ethtool_stats_parse(buf, len, "eth0", s_collect, c, err, errsz);
+    char *buf = testlib_exact(text, &len);
+    int problems = ring ? ethtool_ring_parse(buf, len, "eth0", testlib_collect, c, err, errsz)
+                        : ethtool_stats_parse(buf, len, "eth0", testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
@@ -156,94 +75,94 @@ static void test_stats_every_driver_clean(void **state)
         {"seed-lines/ethtool-S-sfc-rx_nodesc_drop_cnt.txt", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        collect_t c = {0};
+        testlib_collect_t c = {0};
         char err[256];
         assert_int_equal(s_parse_stats_fixture(cases[i].file, &c, err, sizeof err), 0);
         assert_string_equal(err, "");
         assert_int_equal(c.n, cases[i].count);
         assert_string_equal(c.e[0].source, "ethtool");
-        s_reset(&c);
+        testlib_collect_reset(&c);
     }
 }
 
 static void test_stats_values_intel(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(
         s_parse_stats_fixture("ixgbe-ethtool-exporter/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "rx_no_dma_resources"), 590843871);
-    assert_int_equal(s_value(&c, "eth0", "rx_dropped"), 10960);
-    assert_true(s_value(&c, "eth0", "fdir_miss") == 120928795479ULL);
-    assert_true(s_value(&c, "eth0", "rx_packets") == 207139908164ULL); /* the first line */
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_no_dma_resources"), 590843871);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_dropped"), 10960);
+    assert_true(testlib_value(&c, "eth0", "fdir_miss") == 120928795479ULL);
+    assert_true(testlib_value(&c, "eth0", "rx_packets") == 207139908164ULL); /* the first line */
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_stats_fixture("i40e-ethq/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "rx_dropped"), 179160);
-    assert_true(s_value(&c, "eth0", "tx-0.packets") == 36459363750ULL); /* '-', '.' kept */
-    assert_int_equal(s_value(&c, "eth0", "port.rx_dropped"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_dropped"), 179160);
+    assert_true(testlib_value(&c, "eth0", "tx-0.packets") == 36459363750ULL); /* '-', '.' kept */
+    assert_int_equal(testlib_value(&c, "eth0", "port.rx_dropped"), 0);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_stats_fixture("ice-ethq/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "rx_dropped.nic"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_dropped.nic"), 0);
+    testlib_collect_reset(&c);
 }
 
 static void test_stats_values_other_drivers(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     /* sfc: header, no indentation */
     assert_int_equal(s_parse_stats_fixture("sfc-ethq/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "port_rx_dp_di_dropped_packets"), 27);
-    assert_int_equal(s_value(&c, "eth0", "rx_noskb_drops"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "port_rx_dp_di_dropped_packets"), 27);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_noskb_drops"), 0);
+    testlib_collect_reset(&c);
 
     /* ena: no header, no indentation */
     assert_int_equal(s_parse_stats_fixture("ena-ethq/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "tx_timeout"), 0);
-    assert_int_equal(s_value(&c, "eth0", "interface_up"), 1);
-    assert_int_equal(s_value(&c, "eth0", "queue_0_rx_cnt"), 9300271);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "tx_timeout"), 0);
+    assert_int_equal(testlib_value(&c, "eth0", "interface_up"), 1);
+    assert_int_equal(testlib_value(&c, "eth0", "queue_0_rx_cnt"), 9300271);
+    testlib_collect_reset(&c);
 
     /* bnxt: "[N]: name: value" */
     assert_int_equal(s_parse_stats_fixture("bnxt_en-ethq/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "ring0.rx_discards"), 11763190);
-    assert_int_equal(s_value(&c, "eth0", "ring1.rx_discards"), 10611365);
-    assert_int_equal(s_value(&c, "eth0", "ring11.rx_discards"), 9244693);
-    assert_true(s_value(&c, "eth0", "ring0.rx_ucast_packets") == 10198513532ULL);
-    assert_int_equal(s_value(&c, "eth0", "rx_total_ring_discards"), 655430134);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "ring0.rx_discards"), 11763190);
+    assert_int_equal(testlib_value(&c, "eth0", "ring1.rx_discards"), 10611365);
+    assert_int_equal(testlib_value(&c, "eth0", "ring11.rx_discards"), 9244693);
+    assert_true(testlib_value(&c, "eth0", "ring0.rx_ucast_packets") == 10198513532ULL);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_total_ring_discards"), 655430134);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_stats_fixture("mlx5-lkml-5.15/ethtool/eth0/statistics", &c, NULL, 0),
                      0);
-    assert_int_equal(s_value(&c, "eth0", "rx_out_of_buffer"), 990473555);
-    assert_true(s_value(&c, "eth0", "rx_discards_phy") == 58591428329ULL);
-    assert_int_equal(s_value(&c, "eth0", "rx_xdp_drop"), 3753342954);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_out_of_buffer"), 990473555);
+    assert_true(testlib_value(&c, "eth0", "rx_discards_phy") == 58591428329ULL);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_xdp_drop"), 3753342954);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_stats_fixture("mlx5-lkml-6.5/ethtool/eth0/statistics", &c, NULL, 0),
                      0);
-    assert_int_equal(s_value(&c, "eth0", "rx_out_of_buffer"), 534918379);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_out_of_buffer"), 534918379);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_stats_fixture("seed-lines/ethtool-S-sfc-rx_nodesc_drop_cnt.txt", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "rx_nodesc_drop_cnt"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_nodesc_drop_cnt"), 0);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_stats_fixture("linux-6.18-vm-rootns/ethtool/eth0/statistics", &c, NULL, 0), 0);
-    assert_int_equal(s_value(&c, "eth0", "rx_kicks"), 256);
-    assert_int_equal(s_value(&c, "eth0", "tx0_kicks"), 680);
-    assert_int_equal(s_value(&c, "eth0", "rx_drops"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_kicks"), 256);
+    assert_int_equal(testlib_value(&c, "eth0", "tx0_kicks"), 680);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_drops"), 0);
+    testlib_collect_reset(&c);
 }
 
 static void test_stats_names_and_bad_lines(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text(false,
                                   "NIC statistics:\n"
@@ -259,10 +178,10 @@ static void test_stats_names_and_bad_lines(void **state)
                      5);
     assert_string_equal(err, "line 4: no \"name: value\" in \"rx_packets 7\"");
     assert_int_equal(c.n, 3);
-    assert_int_equal(s_value(&c, "eth0", "tx_queue_0_packets"), 5);
-    assert_int_equal(s_value(&c, "eth0", "ring7.rx_discards"), 6);
-    assert_true(s_value(&c, "eth0", "rx_missed") == UINT64_MAX);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "tx_queue_0_packets"), 5);
+    assert_int_equal(testlib_value(&c, "eth0", "ring7.rx_discards"), 6);
+    assert_true(testlib_value(&c, "eth0", "rx_missed") == UINT64_MAX);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_text(false, "rx_bytes: 12x\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 1: \"rx_bytes\" value \"12x\" is not a decimal u64");
@@ -272,31 +191,30 @@ static void test_stats_names_and_bad_lines(void **state)
                                   &c, err, sizeof err),
                      1);
     assert_int_equal(c.n, 1);
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
 static void test_stats_truncated(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     size_t len, off = 0;
-    char *full = s_load("mlx5-lkml-5.15/ethtool/eth0/statistics", &len);
+    char *full = testlib_load("mlx5-lkml-5.15/ethtool/eth0/statistics", &len);
     while (off + 17 <= len && memcmp(full + off, "rx_out_of_buffer:", 17) != 0)
         off++;
     assert_true(off + 17 <= len);
     size_t cut = off + 10; /* "rx_out_of_" */
-    char *buf = malloc(cut);
-    memcpy(buf, full, cut);
-    int problems = ethtool_stats_parse(buf, cut, "eth0", s_collect, &c, err, sizeof err);
+    char *buf = testlib_copy(full, cut);
+    int problems = ethtool_stats_parse(buf, cut, "eth0", testlib_collect, &c, err, sizeof err);
     assert_int_equal(problems, 1);
     assert_non_null(strstr(err, "no \"name: value\" in \"rx_out_of_\""));
-    assert_null(s_find(&c, "eth0", "rx_out_of_buffer"));
-    assert_true(s_value(&c, "eth0", "rx_packets") == 333854100);
+    assert_null(testlib_find(&c, "eth0", "rx_out_of_buffer"));
+    assert_true(testlib_value(&c, "eth0", "rx_packets") == 333854100);
     assert_true(c.n > 10);
     free(buf);
     free(full);
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
 /* --- ethtool -g text ---------------------------------------------------- */
@@ -304,34 +222,34 @@ static void test_stats_truncated(void **state)
 static void test_ring(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(
         s_parse_ring_fixture("seed-lines/ethtool-g-eth1-ring.txt", &c, err, sizeof err), 0);
     assert_string_equal(err, "");
     assert_int_equal(c.n, 4);
-    assert_int_equal(s_value(&c, "eth0", "rx_max"), 4096);
-    assert_int_equal(s_value(&c, "eth0", "tx_max"), 4096);
-    assert_int_equal(s_value(&c, "eth0", "rx"), 4096);
-    assert_int_equal(s_value(&c, "eth0", "tx"), 1024);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_max"), 4096);
+    assert_int_equal(testlib_value(&c, "eth0", "tx_max"), 4096);
+    assert_int_equal(testlib_value(&c, "eth0", "rx"), 4096);
+    assert_int_equal(testlib_value(&c, "eth0", "tx"), 1024);
     assert_string_equal(c.e[0].source, "ring");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     /* ethtool 6.1: n/a values, and RX Buf Len, CQE Size, TX Push lines */
     assert_int_equal(
         s_parse_ring_fixture("linux-6.18-vm-rootns/ethtool/eth0/ring", &c, err, sizeof err), 0);
     assert_int_equal(c.n, 4);
-    assert_int_equal(s_value(&c, "eth0", "rx_max"), 256);
-    assert_int_equal(s_value(&c, "eth0", "tx_max"), 256);
-    assert_int_equal(s_value(&c, "eth0", "rx"), 256);
-    assert_int_equal(s_value(&c, "eth0", "tx"), 256);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_max"), 256);
+    assert_int_equal(testlib_value(&c, "eth0", "tx_max"), 256);
+    assert_int_equal(testlib_value(&c, "eth0", "rx"), 256);
+    assert_int_equal(testlib_value(&c, "eth0", "tx"), 256);
+    testlib_collect_reset(&c);
 }
 
 static void test_ring_bad(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text(true,
                                   "Ring parameters for eth1:\n"
@@ -347,21 +265,28 @@ static void test_ring_bad(void **state)
                      3);
     assert_string_equal(err, "line 2: \"RX:\t\t512\" outside a section");
     assert_int_equal(c.n, 2);
-    assert_int_equal(s_value(&c, "eth0", "rx_max"), 4096);
-    assert_int_equal(s_value(&c, "eth0", "tx"), 1024);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "eth0", "rx_max"), 4096);
+    assert_int_equal(testlib_value(&c, "eth0", "tx"), 1024);
+    testlib_collect_reset(&c);
     assert_int_equal(s_parse_text(true, "Pre-set maximums:\nTX:\t\tlots\n", &c, err, sizeof err),
                      1);
     assert_string_equal(err, "line 2: TX value \"lots\" is not a decimal u64");
     assert_int_equal(s_parse_text(true, "Pre-set maximums:\ngarbage\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 2: no ':' in \"garbage\"");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
-static void s_count_only(void *ctx, const reading_t *r)
+/* One prefix; arg is a bool: true for `ethtool -g` text, false for -S. */
+static void s_check_prefix(const char *buf, size_t k, void *arg)
 {
-    (void)r;
-    (*(size_t *)ctx)++;
+    size_t seen = 0;
+    char err[64];
+    int problems =
+        *(const bool *)arg
+            ? ethtool_ring_parse(buf, k, "eth0", testlib_count_readings, &seen, err, 64)
+            : ethtool_stats_parse(buf, k, "eth0", testlib_count_readings, &seen, err, 64);
+    assert_true(problems >= 0 && problems <= 1);
+    assert_true(seen <= k / 4);
 }
 
 static void test_every_prefix(void **state)
@@ -379,20 +304,10 @@ static void test_every_prefix(void **state)
     };
     for (size_t f = 0; f < sizeof cases / sizeof cases[0]; f++) {
         size_t len;
-        char *full = s_load(cases[f].file, &len);
+        char *full = testlib_load(cases[f].file, &len);
         len = len < cases[f].maxlen ? len : cases[f].maxlen;
-        for (size_t k = 0; k <= len; k++) {
-            char *buf = malloc(k ? k : 1);
-            memcpy(buf, full, k);
-            size_t seen = 0;
-            char err[64];
-            int problems = cases[f].ring
-                               ? ethtool_ring_parse(buf, k, "eth0", s_count_only, &seen, err, 64)
-                               : ethtool_stats_parse(buf, k, "eth0", s_count_only, &seen, err, 64);
-            assert_true(problems >= 0 && problems <= 1);
-            assert_true(seen <= k / 4);
-            free(buf);
-        }
+        bool ring = cases[f].ring;
+        testlib_every_prefix(full, len, s_check_prefix, &ring);
         free(full);
     }
 }
@@ -485,31 +400,33 @@ static void test_live_lo_has_nothing(void **state)
 {
     (void)state;
     ifindexes_t ix;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     s_netns_setup(&ix);
-    assert_int_equal(ethtool_read_stats(s_ns.et, "lo", s_collect, &c, err, sizeof err), -2);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "lo", testlib_collect, &c, err, sizeof err), -2);
     assert_string_equal(err, "ethtool ETHTOOL_GSSET_INFO lo: the driver has no statistics");
-    assert_int_equal(ethtool_read_ring(s_ns.et, "lo", s_collect, &c, err, sizeof err), -2);
+    assert_int_equal(ethtool_read_ring(s_ns.et, "lo", testlib_collect, &c, err, sizeof err), -2);
     assert_string_equal(err, "ethtool ETHTOOL_GRINGPARAM lo: Operation not supported");
     assert_int_equal(c.n, 0);
 
-    assert_int_equal(ethtool_read_stats(s_ns.et, "nosuch0", s_collect, &c, err, sizeof err), -1);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "nosuch0", testlib_collect, &c, err, sizeof err),
+                     -1);
     assert_string_equal(err, "ethtool ETHTOOL_GSSET_INFO nosuch0: No such device");
-    assert_int_equal(ethtool_read_ring(s_ns.et, "nosuch0", s_collect, &c, err, sizeof err), -1);
+    assert_int_equal(ethtool_read_ring(s_ns.et, "nosuch0", testlib_collect, &c, err, sizeof err),
+                     -1);
     assert_int_equal(
-        ethtool_read_stats(s_ns.et, "a_name_too_long_0", s_collect, &c, err, sizeof err), -1);
+        ethtool_read_stats(s_ns.et, "a_name_too_long_0", testlib_collect, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "interface name longer than 15"));
     assert_int_equal(c.n, 0);
 }
 
 /* The names of a replayed veth dump, to compare with the live ones. */
-static collect_t s_fixture_names(void)
+static testlib_collect_t s_fixture_names(void)
 {
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     size_t len;
-    char *buf = s_load("linux-6.18-netns-drops/ethtool/veth1/statistics", &len);
-    assert_int_equal(ethtool_stats_parse(buf, len, "dsb", s_collect, &c, NULL, 0), 0);
+    char *buf = testlib_load("linux-6.18-netns-drops/ethtool/veth1/statistics", &len);
+    assert_int_equal(ethtool_stats_parse(buf, len, "dsb", testlib_collect, &c, NULL, 0), 0);
     free(buf);
     return c;
 }
@@ -518,33 +435,33 @@ static void test_live_veth(void **state)
 {
     (void)state;
     ifindexes_t ix;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     s_netns_setup(&ix);
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, err, sizeof err), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, err, sizeof err), 0);
     assert_string_equal(err, "");
-    assert_int_equal(s_value(&c, "dsb", "peer_ifindex"), ix.ifindex_a);
-    assert_int_equal(s_value(&c, "dsb", "rx_queue_0_drops"), 0);
+    assert_int_equal(testlib_value(&c, "dsb", "peer_ifindex"), ix.ifindex_a);
+    assert_int_equal(testlib_value(&c, "dsb", "rx_queue_0_drops"), 0);
     assert_string_equal(c.e[0].source, "ethtool");
     /* live and replayed names agree */
-    collect_t want = s_fixture_names();
+    testlib_collect_t want = s_fixture_names();
     for (size_t i = 0; i < want.n; i++) {
         const char *name = strchr(want.e[i].key, '/') + 1;
-        assert_non_null(s_find(&c, "dsb", name));
+        assert_non_null(testlib_find(&c, "dsb", name));
     }
     size_t first = c.n;
-    s_reset(&want);
-    s_reset(&c);
+    testlib_collect_reset(&want);
+    testlib_collect_reset(&c);
 
     /* a second read comes from the name cache, and reads both ends */
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, NULL, 0), 0);
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsa", s_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsa", testlib_collect, &c, NULL, 0), 0);
     assert_int_equal(c.n, 2 * first);
-    assert_int_equal(s_value(&c, "dsa", "peer_ifindex"), ix.ifindex_b);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "dsa", "peer_ifindex"), ix.ifindex_b);
+    testlib_collect_reset(&c);
 
     /* veth has no ring parameters: what `ethtool -g veth1` said in the fixture */
-    assert_int_equal(ethtool_read_ring(s_ns.et, "dsb", s_collect, &c, err, sizeof err), -2);
+    assert_int_equal(ethtool_read_ring(s_ns.et, "dsb", testlib_collect, &c, err, sizeof err), -2);
     assert_string_equal(err, "ethtool ETHTOOL_GRINGPARAM dsb: Operation not supported");
     assert_int_equal(c.n, 0);
 }
@@ -563,34 +480,34 @@ static void test_live_name_cache(void **state)
 {
     (void)state;
     ifindexes_t ix;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     s_netns_setup(&ix);
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, NULL, 0), 0);
     assert_int_equal(c.n, 10); /* veth, one queue each way */
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     /* the count changes: the names are fetched again */
     s_replace_dsb("type ifb");
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, NULL, 0), 0);
     assert_int_equal(c.n, 4);
-    assert_int_equal(s_value(&c, "dsb", "rx_queue_0_packets"), 0);
-    assert_null(s_find(&c, "dsb", "peer_ifindex"));
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "dsb", "rx_queue_0_packets"), 0);
+    assert_null(testlib_find(&c, "dsb", "peer_ifindex"));
+    testlib_collect_reset(&c);
 
     /* same name, same count (12), another driver: the ifindex tells them apart */
     s_replace_dsb("numtxqueues 2 numrxqueues 1 type veth peer name dsa numtxqueues 2 "
                   "numrxqueues 1");
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, NULL, 0), 0);
     assert_int_equal(c.n, 12);
-    assert_non_null(s_find(&c, "dsb", "peer_ifindex"));
-    assert_non_null(s_find(&c, "dsb", "tx_queue_1_xdp_xmit"));
-    s_reset(&c);
+    assert_non_null(testlib_find(&c, "dsb", "peer_ifindex"));
+    assert_non_null(testlib_find(&c, "dsb", "tx_queue_1_xdp_xmit"));
+    testlib_collect_reset(&c);
     s_replace_dsb("numtxqueues 3 numrxqueues 3 type ifb");
-    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", s_collect, &c, NULL, 0), 0);
+    assert_int_equal(ethtool_read_stats(s_ns.et, "dsb", testlib_collect, &c, NULL, 0), 0);
     assert_int_equal(c.n, 12);
-    assert_null(s_find(&c, "dsb", "peer_ifindex"));
-    assert_int_equal(s_value(&c, "dsb", "tx_queue_2_bytes"), 0);
-    s_reset(&c);
+    assert_null(testlib_find(&c, "dsb", "peer_ifindex"));
+    assert_int_equal(testlib_value(&c, "dsb", "tx_queue_2_bytes"), 0);
+    testlib_collect_reset(&c);
 }
 
 static void test_destroy_is_idempotent(void **state)

@@ -6,98 +6,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "snmp.h"
-
-/* --- a collecting emit callback: "device/name" -> value ---------------- */
-
-typedef struct {
-    char key[160];
-    char source[16];
-    uint64_t value;
-    uint64_t instance;
-} entry_t;
-
-typedef struct {
-    entry_t *e;
-    size_t n, cap;
-} collect_t;
-
-static void s_collect(void *ctx, const reading_t *r)
-{
-    collect_t *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 64;
-        c->e = realloc(c->e, c->cap * sizeof *c->e);
-        assert_non_null(c->e);
-    }
-    entry_t *e = &c->e[c->n++];
-    snprintf(e->key, sizeof e->key, "%s/%s", r->device, r->name);
-    snprintf(e->source, sizeof e->source, "%s", r->source);
-    e->value = r->value;
-    e->instance = r->instance;
-}
-
-static const entry_t *s_find(const collect_t *c, const char *device, const char *name)
-{
-    char key[160];
-    snprintf(key, sizeof key, "%s/%s", device, name);
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, key) == 0)
-            return &c->e[i];
-    return NULL;
-}
-
-static uint64_t s_value(const collect_t *c, const char *device, const char *name)
-{
-    const entry_t *e = s_find(c, device, name);
-    if (!e)
-        fail_msg("no reading %s/%s", device, name);
-    return e->value;
-}
-
-static void s_reset(collect_t *c)
-{
-    free(c->e);
-    memset(c, 0, sizeof *c);
-}
-
-/* Loads a fixture into a buffer of exactly its size (no NUL after it). */
-static char *s_load(const char *rel, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(sz > 0 ? (size_t)sz : 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (size_t)sz, f);
-    fclose(f);
-    assert_int_equal(*len, (size_t)sz);
-    return buf;
-}
-
-/* Copies a C string into an exact-size heap buffer, without its NUL. */
-static char *s_exact(const char *s, size_t *len)
-{
-    *len = strlen(s);
-    char *buf = malloc(*len ? *len : 1);
-    assert_non_null(buf);
-    memcpy(buf, s, *len);
-    return buf;
-}
+#include "testlib.h"
 
 /* Counts readings whose "device/name" key starts with prefix. */
-static size_t s_count_prefix(const collect_t *c, const char *prefix)
+static size_t s_count_prefix(const testlib_collect_t *c, const char *prefix)
 {
     size_t k = 0, pl = strlen(prefix);
     for (size_t i = 0; i < c->n; i++)
@@ -116,21 +34,22 @@ static int s_snmp6(const char *buf, size_t len, const char *source, reading_fn *
     return snmp6_parse(buf, len, emit, ctx, err, errsz);
 }
 
-static int s_parse_fixture(parse_fn *parse, const char *rel, const char *source, collect_t *c,
-                           char *err, size_t errsz)
+static int s_parse_fixture(parse_fn *parse, const char *rel, const char *source,
+                           testlib_collect_t *c, char *err, size_t errsz)
 {
     size_t len;
-    char *buf = s_load(rel, &len);
-    int problems = parse(buf, len, source, s_collect, c, err, errsz);
+    char *buf = testlib_load(rel, &len);
+    int problems = parse(buf, len, source, testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
 
-static int s_parse_text(parse_fn *parse, const char *text, collect_t *c, char *err, size_t errsz)
+static int s_parse_text(parse_fn *parse, const char *text, testlib_collect_t *c, char *err,
+                        size_t errsz)
 {
     size_t len;
-    char *buf = s_exact(text, &len);
-    int problems = parse(buf, len, "snmp", s_collect, c, err, errsz);
+    char *buf = testlib_exact(text, &len);
+    int problems = parse(buf, len, "snmp", testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
@@ -140,7 +59,7 @@ static int s_parse_text(parse_fn *parse, const char *text, collect_t *c, char *e
 static void test_netstat_618_three_groups(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/netstat", "netstat",
                                      &c, err, sizeof err),
@@ -150,47 +69,47 @@ static void test_netstat_618_three_groups(void **state)
     assert_int_equal(s_count_prefix(&c, "/TcpExt."), 135);
     assert_int_equal(s_count_prefix(&c, "/IpExt."), 18);
     assert_int_equal(s_count_prefix(&c, "/MPTcpExt."), 76);
-    assert_int_equal(s_value(&c, "", "TcpExt.PruneCalled"), 80);
-    assert_int_equal(s_value(&c, "", "TcpExt.TCPAODroppedIcmps"), 0); /* last TcpExt field */
-    assert_true(s_value(&c, "", "IpExt.InOctets") == 37880273511ULL); /* > 2^32 */
-    assert_true(s_value(&c, "", "IpExt.OutOctets") == 37814035415ULL);
-    assert_int_equal(s_value(&c, "", "MPTcpExt.MPCapableSYNRX"), 0);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.PruneCalled"), 80);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.TCPAODroppedIcmps"), 0); /* last TcpExt field */
+    assert_true(testlib_value(&c, "", "IpExt.InOctets") == 37880273511ULL); /* > 2^32 */
+    assert_true(testlib_value(&c, "", "IpExt.OutOctets") == 37814035415ULL);
+    assert_int_equal(testlib_value(&c, "", "MPTcpExt.MPCapableSYNRX"), 0);
     assert_string_equal(c.e[0].source, "netstat");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_fixture(snmp_parse, "linux-6.18-netns-drops/proc/net/netstat",
                                      "netstat", &c, NULL, 0),
                      0);
-    assert_int_equal(s_value(&c, "", "TcpExt.ListenOverflows"), 90);
-    assert_int_equal(s_value(&c, "", "TcpExt.ListenDrops"), 90);
-    assert_int_equal(s_value(&c, "", "IpExt.InOctets"), 690678);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.ListenOverflows"), 90);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.ListenDrops"), 90);
+    assert_int_equal(testlib_value(&c, "", "IpExt.InOctets"), 690678);
+    testlib_collect_reset(&c);
 }
 
 static void test_netstat_old_kernels(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/netstat", "netstat", &c, NULL, 0),
         0);
     assert_int_equal(c.n, 65 + 6);
-    assert_int_equal(s_value(&c, "", "TcpExt.ListenOverflows"), 176);
-    assert_int_equal(s_value(&c, "", "TcpExt.ListenDrops"), 176);
-    assert_int_equal(s_value(&c, "", "TcpExt.PruneCalled"), 3);
-    assert_int_equal(s_value(&c, "", "TcpExt.SyncookiesFailed"), 690);
-    assert_int_equal(s_value(&c, "", "TcpExt.TCPRcvCollapsed"), 293);
-    assert_int_equal(s_value(&c, "", "IpExt.InMcastPkts"), 4110170);
-    assert_int_equal(s_value(&c, "", "IpExt.OutBcastPkts"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.ListenOverflows"), 176);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.ListenDrops"), 176);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.PruneCalled"), 3);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.SyncookiesFailed"), 690);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.TCPRcvCollapsed"), 293);
+    assert_int_equal(testlib_value(&c, "", "IpExt.InMcastPkts"), 4110170);
+    assert_int_equal(testlib_value(&c, "", "IpExt.OutBcastPkts"), 0);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-4.15-pcp/proc/net/netstat", "netstat", &c, NULL, 0), 0);
     assert_int_equal(c.n, 111 + 17);
-    assert_int_equal(s_value(&c, "", "TcpExt.ListenOverflows"), 90);
-    assert_int_equal(s_value(&c, "", "TcpExt.TCPDeferAcceptDrop"), 149);
-    assert_true(s_value(&c, "", "IpExt.InOctets") == 22188625234ULL);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.ListenOverflows"), 90);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.TCPDeferAcceptDrop"), 149);
+    assert_true(testlib_value(&c, "", "IpExt.InOctets") == 22188625234ULL);
+    testlib_collect_reset(&c);
 
     /* 2.6.16: TcpExt only, no IpExt line */
     assert_int_equal(s_parse_fixture(snmp_parse, "linux-2.6.16-arm-d2000/proc/net/netstat",
@@ -198,8 +117,8 @@ static void test_netstat_old_kernels(void **state)
                      0);
     assert_int_equal(c.n, 65);
     assert_int_equal(s_count_prefix(&c, "/IpExt."), 0);
-    assert_int_equal(s_value(&c, "", "TcpExt.PruneCalled"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "TcpExt.PruneCalled"), 0);
+    testlib_collect_reset(&c);
 }
 
 /* --- snmp --------------------------------------------------------------- */
@@ -207,94 +126,94 @@ static void test_netstat_old_kernels(void **state)
 static void test_snmp_618(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-6.18-netns-drops/proc/net/snmp", "snmp", &c, NULL, 0),
         0);
     assert_int_equal(c.n, 20 + 29 + 1 + 15 + 9 + 9);
-    assert_int_equal(s_value(&c, "", "Udp.InErrors"), 2997);
-    assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 2997);
-    assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 25);
-    assert_int_equal(s_value(&c, "", "Udp.MemErrors"), 0);
-    assert_int_equal(s_value(&c, "", "Udp.InDatagrams"), 0);
-    assert_int_equal(s_value(&c, "", "UdpLite.RcvbufErrors"), 0);
-    assert_int_equal(s_value(&c, "", "Tcp.EstabResets"), 2);
-    assert_int_equal(s_value(&c, "", "IcmpMsg.OutType3"), 6);
-    assert_true(s_value(&c, "", "Tcp.MaxConn") == UINT64_MAX); /* printed -1 */
+    assert_int_equal(testlib_value(&c, "", "Udp.InErrors"), 2997);
+    assert_int_equal(testlib_value(&c, "", "Udp.RcvbufErrors"), 2997);
+    assert_int_equal(testlib_value(&c, "", "Udp.NoPorts"), 25);
+    assert_int_equal(testlib_value(&c, "", "Udp.MemErrors"), 0);
+    assert_int_equal(testlib_value(&c, "", "Udp.InDatagrams"), 0);
+    assert_int_equal(testlib_value(&c, "", "UdpLite.RcvbufErrors"), 0);
+    assert_int_equal(testlib_value(&c, "", "Tcp.EstabResets"), 2);
+    assert_int_equal(testlib_value(&c, "", "IcmpMsg.OutType3"), 6);
+    assert_true(testlib_value(&c, "", "Tcp.MaxConn") == UINT64_MAX); /* printed -1 */
     assert_string_equal(c.e[0].source, "snmp");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-6.18-vm-rootns/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(c.n, 20 + 29 + 2 + 15 + 9 + 9);
-    assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 404);
-    assert_int_equal(s_value(&c, "", "Tcp.RetransSegs"), 642);
-    assert_int_equal(s_value(&c, "", "IcmpMsg.InType3"), 405);
-    assert_int_equal(s_value(&c, "", "IcmpMsg.OutType3"), 404);
-    assert_int_equal(s_value(&c, "", "Ip.OutTransmits"), 2696924);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Udp.NoPorts"), 404);
+    assert_int_equal(testlib_value(&c, "", "Tcp.RetransSegs"), 642);
+    assert_int_equal(testlib_value(&c, "", "IcmpMsg.InType3"), 405);
+    assert_int_equal(testlib_value(&c, "", "IcmpMsg.OutType3"), 404);
+    assert_int_equal(testlib_value(&c, "", "Ip.OutTransmits"), 2696924);
+    testlib_collect_reset(&c);
 }
 
 static void test_snmp_old_udp_layouts(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     /* 2.6.16: Udp has 4 columns, no RcvbufErrors */
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-2.6.16-arm-d2000/proc/net/snmp", "snmp", &c, NULL, 0),
         0);
     assert_int_equal(c.n, 19 + 26 + 14 + 4);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 4);
-    assert_int_equal(s_value(&c, "", "Udp.InDatagrams"), 11438);
-    assert_int_equal(s_value(&c, "", "Udp.OutDatagrams"), 13602);
-    assert_null(s_find(&c, "", "Udp.RcvbufErrors"));
-    assert_int_equal(s_value(&c, "", "Ip.FragOKs"), 117);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Udp.InDatagrams"), 11438);
+    assert_int_equal(testlib_value(&c, "", "Udp.OutDatagrams"), 13602);
+    assert_null(testlib_find(&c, "", "Udp.RcvbufErrors"));
+    assert_int_equal(testlib_value(&c, "", "Ip.FragOKs"), 117);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-2.6.18-rhel5/proc/net/snmp", "snmp", &c, NULL, 0), 0);
-    assert_true(s_value(&c, "", "Ip.InReceives") == 10027332782ULL);
-    assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 1198);
-    assert_int_equal(s_value(&c, "", "IcmpMsg.OutType3"), 1206);
-    s_reset(&c);
+    assert_true(testlib_value(&c, "", "Ip.InReceives") == 10027332782ULL);
+    assert_int_equal(testlib_value(&c, "", "Udp.NoPorts"), 1198);
+    assert_int_equal(testlib_value(&c, "", "IcmpMsg.OutType3"), 1206);
+    testlib_collect_reset(&c);
 
     /* 2.6.32: 6 Udp columns; 3.19: 8 */
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-2.6.32-pcp/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 6);
-    assert_int_equal(s_value(&c, "", "Ip.ForwDatagrams"), 133866);
-    assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Ip.ForwDatagrams"), 133866);
+    assert_int_equal(testlib_value(&c, "", "Udp.RcvbufErrors"), 0);
+    testlib_collect_reset(&c);
     assert_int_equal(
         s_parse_fixture(snmp_parse, "linux-3.19-pcp/proc/net/snmp", "snmp", &c, NULL, 0), 0);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 8);
-    assert_int_equal(s_value(&c, "", "Tcp.InErrs"), 6442);
-    assert_int_equal(s_value(&c, "", "Tcp.RetransSegs"), 513784);
-    assert_int_equal(s_value(&c, "", "Ip.OutDiscards"), 160);
-    assert_int_equal(s_value(&c, "", "IcmpMsg.InType142"), 21);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Tcp.InErrs"), 6442);
+    assert_int_equal(testlib_value(&c, "", "Tcp.RetransSegs"), 513784);
+    assert_int_equal(testlib_value(&c, "", "Ip.OutDiscards"), 160);
+    assert_int_equal(testlib_value(&c, "", "IcmpMsg.InType142"), 21);
+    testlib_collect_reset(&c);
 }
 
 static void test_snmp_seed_lines(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(s_parse_fixture(snmp_parse, "seed-lines/proc-net-snmp-udp-inerrors.txt",
                                      "snmp", &c, NULL, 0),
                      0);
     assert_int_equal(c.n, 6);
-    assert_int_equal(s_value(&c, "", "Udp.InErrors"), 9);
-    assert_int_equal(s_value(&c, "", "Udp.NoPorts"), 25);
-    assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 0);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Udp.InErrors"), 9);
+    assert_int_equal(testlib_value(&c, "", "Udp.NoPorts"), 25);
+    assert_int_equal(testlib_value(&c, "", "Udp.RcvbufErrors"), 0);
+    testlib_collect_reset(&c);
     assert_int_equal(s_parse_fixture(snmp_parse, "seed-lines/proc-net-snmp-udp-rcvbuferrors.txt",
                                      "snmp", &c, NULL, 0),
                      0);
     assert_int_equal(c.n, 6);
-    assert_int_equal(s_value(&c, "", "Udp.RcvbufErrors"), 15);
-    assert_int_equal(s_value(&c, "", "Udp.InErrors"), 0);
-    assert_int_equal(s_value(&c, "", "Udp.InDatagrams"), 8273);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Udp.RcvbufErrors"), 15);
+    assert_int_equal(testlib_value(&c, "", "Udp.InErrors"), 0);
+    assert_int_equal(testlib_value(&c, "", "Udp.InDatagrams"), 8273);
+    testlib_collect_reset(&c);
 }
 
 /* --- snmp6 -------------------------------------------------------------- */
@@ -302,46 +221,46 @@ static void test_snmp_seed_lines(void **state)
 static void test_snmp6(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_fixture(s_snmp6, "linux-6.18-netns-drops/proc/net/snmp6", NULL, &c,
                                      err, sizeof err),
                      0);
     assert_string_equal(err, "");
     assert_int_equal(c.n, 92);
-    assert_int_equal(s_value(&c, "", "Udp6.RcvbufErrors"), 1997);
-    assert_int_equal(s_value(&c, "", "Udp6.InErrors"), 1997);
-    assert_int_equal(s_value(&c, "", "Ip6.InReceives"), 2010);
-    assert_int_equal(s_value(&c, "", "Ip6.InNoRoutes"), 3);
-    assert_int_equal(s_value(&c, "", "Icmp6.OutType133"), 2);
-    assert_int_equal(s_value(&c, "", "UdpLite6.InErrors"), 0);
+    assert_int_equal(testlib_value(&c, "", "Udp6.RcvbufErrors"), 1997);
+    assert_int_equal(testlib_value(&c, "", "Udp6.InErrors"), 1997);
+    assert_int_equal(testlib_value(&c, "", "Ip6.InReceives"), 2010);
+    assert_int_equal(testlib_value(&c, "", "Ip6.InNoRoutes"), 3);
+    assert_int_equal(testlib_value(&c, "", "Icmp6.OutType133"), 2);
+    assert_int_equal(testlib_value(&c, "", "UdpLite6.InErrors"), 0);
     assert_string_equal(c.e[0].source, "snmp6");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_fixture(s_snmp6, "linux-2.6.18-rhel5/proc/net/snmp6", NULL, &c, NULL, 0), 0);
     assert_int_equal(c.n, 70);
-    assert_int_equal(s_value(&c, "", "Udp6.InErrors"), 1);
-    assert_int_equal(s_value(&c, "", "Ip6.InReceives"), 574060);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Udp6.InErrors"), 1);
+    assert_int_equal(testlib_value(&c, "", "Ip6.InReceives"), 574060);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_fixture(s_snmp6, "linux-3.19-pcp/proc/net/snmp6", NULL, &c, NULL, 0),
                      0);
-    assert_int_equal(s_value(&c, "", "Icmp6.InType1"), 1192);
-    assert_int_equal(s_value(&c, "", "Icmp6.OutType133"), 499671);
-    assert_int_equal(s_value(&c, "", "Icmp6.OutMLDv2Reports"), 306);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Icmp6.InType1"), 1192);
+    assert_int_equal(testlib_value(&c, "", "Icmp6.OutType133"), 499671);
+    assert_int_equal(testlib_value(&c, "", "Icmp6.OutMLDv2Reports"), 306);
+    testlib_collect_reset(&c);
 
     assert_int_equal(s_parse_fixture(s_snmp6, "linux-2.6.32-pcp/proc/net/snmp6", NULL, &c, NULL, 0),
                      0);
-    assert_int_equal(s_value(&c, "", "Ip6.InDiscards"), 2314);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "Ip6.InDiscards"), 2314);
+    testlib_collect_reset(&c);
 }
 
 static void test_snmp6_names_and_bad_lines(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text(s_snmp6,
                                   "ifIndex\t2\n"          /* dev_snmp6: no group, kept raw */
@@ -356,18 +275,18 @@ static void test_snmp6_names_and_bad_lines(void **state)
                      3);
     assert_string_equal(err, "line 5: 3 tokens in \"Udp6NoPorts 1 2\", expected 2");
     assert_int_equal(c.n, 5);
-    assert_int_equal(s_value(&c, "", "ifIndex"), 2);
-    assert_int_equal(s_value(&c, "", "Ip6lower"), 3);
-    assert_int_equal(s_value(&c, "", "Ip6"), 4);
-    assert_int_equal(s_value(&c, "", "UdpLite6.InErrors"), 5);
-    assert_int_equal(s_value(&c, "", "Icmp6.InType133"), 7);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "ifIndex"), 2);
+    assert_int_equal(testlib_value(&c, "", "Ip6lower"), 3);
+    assert_int_equal(testlib_value(&c, "", "Ip6"), 4);
+    assert_int_equal(testlib_value(&c, "", "UdpLite6.InErrors"), 5);
+    assert_int_equal(testlib_value(&c, "", "Icmp6.InType133"), 7);
+    testlib_collect_reset(&c);
 
     assert_int_equal(
         s_parse_text(s_snmp6, "Ip6InReceives 1\n\nUdp6InErrors 1x\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 3: \"Udp6InErrors\" value \"1x\" is not a decimal u64");
     assert_int_equal(c.n, 1);
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
 /* --- bad snmp input ----------------------------------------------------- */
@@ -375,7 +294,7 @@ static void test_snmp6_names_and_bad_lines(void **state)
 static void test_snmp_bad_groups(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     const char *text = "Ip: A B C\n"
                        "Ip: 1 2 3\n"
@@ -394,15 +313,15 @@ static void test_snmp_bad_groups(void **state)
     assert_int_equal(s_parse_text(snmp_parse, text, &c, err, sizeof err), 5);
     assert_string_equal(err, "line 4: \"Udp\" has 3 names but 2 values");
     assert_int_equal(c.n, 3 + 1 + 1 + 1);
-    assert_int_equal(s_value(&c, "", "Ip.A"), 1);
-    assert_int_equal(s_value(&c, "", "Ip.C"), 3);
-    assert_int_equal(s_value(&c, "", "Ip.D"), 4);
-    assert_int_equal(s_value(&c, "", "Icmp.InMsgs"), 7);
-    assert_int_equal(s_value(&c, "", "Foo.B"), 5);
+    assert_int_equal(testlib_value(&c, "", "Ip.A"), 1);
+    assert_int_equal(testlib_value(&c, "", "Ip.C"), 3);
+    assert_int_equal(testlib_value(&c, "", "Ip.D"), 4);
+    assert_int_equal(testlib_value(&c, "", "Icmp.InMsgs"), 7);
+    assert_int_equal(testlib_value(&c, "", "Foo.B"), 5);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 0);
     assert_int_equal(s_count_prefix(&c, "/Tcp."), 0);
-    assert_null(s_find(&c, "", "Icmp.InErrors"));
-    s_reset(&c);
+    assert_null(testlib_find(&c, "", "Icmp.InErrors"));
+    testlib_collect_reset(&c);
 
     /* each message on its own */
     assert_int_equal(s_parse_text(snmp_parse, "Tcp: X Y\nTcp: 1 2 3\n", &c, err, sizeof err), 1);
@@ -421,13 +340,13 @@ static void test_snmp_bad_groups(void **state)
     assert_string_equal(err, "line 2: \"Udp\" has no header line (\"1\" is not a name)");
     assert_int_equal(s_parse_text(snmp_parse, "garbage\nIp: A\nIp: 1\n", &c, err, sizeof err), 1);
     assert_string_equal(err, "line 1: \"garbage\" does not start with \"Group:\"");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
 static void test_snmp_number_limits(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text(snmp_parse,
                                   "N: max min neg big low dash\n"
@@ -437,19 +356,19 @@ static void test_snmp_number_limits(void **state)
                      3);
     assert_string_equal(err, "line 2: \"N.big\" value \"18446744073709551616\" is not a number");
     assert_int_equal(c.n, 3);
-    assert_true(s_value(&c, "", "N.max") == UINT64_MAX);
-    assert_true(s_value(&c, "", "N.min") == (uint64_t)INT64_MIN);
-    assert_true(s_value(&c, "", "N.neg") == (uint64_t)(int64_t)-2);
-    s_reset(&c);
+    assert_true(testlib_value(&c, "", "N.max") == UINT64_MAX);
+    assert_true(testlib_value(&c, "", "N.min") == (uint64_t)INT64_MIN);
+    assert_true(testlib_value(&c, "", "N.neg") == (uint64_t)(int64_t)-2);
+    testlib_collect_reset(&c);
 }
 
 static void test_snmp_truncated(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     size_t len, off = 0;
-    char *full = s_load("linux-6.18-netns-drops/proc/net/snmp", &len);
+    char *full = testlib_load("linux-6.18-netns-drops/proc/net/snmp", &len);
     /* the second "Udp: " is the value line; cut it after "Udp: 0 25 29" */
     int seen = 0;
     for (; off + 5 <= len; off++)
@@ -457,32 +376,43 @@ static void test_snmp_truncated(void **state)
             break;
     assert_int_equal(seen, 2);
     size_t cut = off + 12;
-    char *buf = malloc(cut);
-    memcpy(buf, full, cut);
-    assert_int_equal(snmp_parse(buf, cut, "snmp", s_collect, &c, err, sizeof err), 1);
+    char *buf = testlib_copy(full, cut);
+    assert_int_equal(snmp_parse(buf, cut, "snmp", testlib_collect, &c, err, sizeof err), 1);
     assert_string_equal(err, "line 10: \"Udp\" has 9 names but 3 values");
     assert_int_equal(c.n, 20 + 29 + 1 + 15);
-    assert_int_equal(s_value(&c, "", "Tcp.EstabResets"), 2);
+    assert_int_equal(testlib_value(&c, "", "Tcp.EstabResets"), 2);
     assert_int_equal(s_count_prefix(&c, "/Udp."), 0);
     free(buf);
-    s_reset(&c);
+    testlib_collect_reset(&c);
 
     /* cut inside the Udp header line */
     cut = off - 20;
-    buf = malloc(cut);
-    memcpy(buf, full, cut);
-    assert_int_equal(snmp_parse(buf, cut, "snmp", s_collect, &c, err, sizeof err), 1);
+    buf = testlib_copy(full, cut);
+    assert_int_equal(snmp_parse(buf, cut, "snmp", testlib_collect, &c, err, sizeof err), 1);
     assert_string_equal(err, "line 9: \"Udp\" header has no value line");
     assert_int_equal(c.n, 20 + 29 + 1 + 15);
     free(buf);
     free(full);
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
-static void s_count_only(void *ctx, const reading_t *r)
+/* The parser of one every-prefix case, and its reading count on the whole file. */
+typedef struct {
+    parse_fn *parse;
+    size_t full_n;
+} prefix_case_t;
+
+static void s_check_prefix(const char *buf, size_t k, void *arg)
 {
-    (void)r;
-    (*(size_t *)ctx)++;
+    const prefix_case_t *pc = arg;
+    size_t seen = 0;
+    char err[64];
+    int problems = pc->parse(buf, k, "x", testlib_count_readings, &seen, err, sizeof err);
+    /* a cut value line is one problem; a cut "Group:" token also
+     * leaves its header without values: two */
+    assert_true(problems >= 0 && problems <= 2);
+    assert_true(seen <= pc->full_n);
+    assert_true((problems == 0) == (err[0] == '\0'));
 }
 
 static void test_every_prefix(void **state)
@@ -497,22 +427,11 @@ static void test_every_prefix(void **state)
         {s_snmp6, "linux-6.18-netns-drops/proc/net/snmp6"},
     };
     for (size_t f = 0; f < sizeof cases / sizeof cases[0]; f++) {
-        size_t len, full_n = 0;
-        char *full = s_load(cases[f].file, &len);
-        assert_int_equal(cases[f].parse(full, len, "x", s_count_only, &full_n, NULL, 0), 0);
-        for (size_t k = 0; k <= len; k++) {
-            char *buf = malloc(k ? k : 1);
-            memcpy(buf, full, k);
-            size_t seen = 0;
-            char err[64];
-            int problems = cases[f].parse(buf, k, "x", s_count_only, &seen, err, sizeof err);
-            /* a cut value line is one problem; a cut "Group:" token also
-             * leaves its header without values: two */
-            assert_true(problems >= 0 && problems <= 2);
-            assert_true(seen <= full_n);
-            assert_true((problems == 0) == (err[0] == '\0'));
-            free(buf);
-        }
+        size_t len;
+        prefix_case_t pc = {.parse = cases[f].parse};
+        char *full = testlib_load(cases[f].file, &len);
+        assert_int_equal(pc.parse(full, len, "x", testlib_count_readings, &pc.full_n, NULL, 0), 0);
+        testlib_every_prefix(full, len, s_check_prefix, &pc);
         free(full);
     }
 }

@@ -12,88 +12,7 @@
 #include <cmocka.h>
 
 #include "sysctl.h"
-
-/* --- a collecting emit callback: "device/name" -> value ---------------- */
-
-typedef struct {
-    char key[160];
-    char source[16];
-    uint64_t value;
-    uint64_t instance;
-} entry_t;
-
-typedef struct {
-    entry_t *e;
-    size_t n, cap;
-} collect_t;
-
-static void s_collect(void *ctx, const reading_t *r)
-{
-    collect_t *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 64;
-        c->e = realloc(c->e, c->cap * sizeof *c->e);
-        assert_non_null(c->e);
-    }
-    entry_t *e = &c->e[c->n++];
-    snprintf(e->key, sizeof e->key, "%s/%s", r->device, r->name);
-    snprintf(e->source, sizeof e->source, "%s", r->source);
-    e->value = r->value;
-    e->instance = r->instance;
-}
-
-static const entry_t *s_find(const collect_t *c, const char *device, const char *name)
-{
-    char key[160];
-    snprintf(key, sizeof key, "%s/%s", device, name);
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, key) == 0)
-            return &c->e[i];
-    return NULL;
-}
-
-static uint64_t s_value(const collect_t *c, const char *device, const char *name)
-{
-    const entry_t *e = s_find(c, device, name);
-    if (!e)
-        fail_msg("no reading %s/%s", device, name);
-    return e->value;
-}
-
-static void s_reset(collect_t *c)
-{
-    free(c->e);
-    memset(c, 0, sizeof *c);
-}
-
-/* Loads a fixture into a buffer of exactly its size (no NUL after it). */
-static char *s_load(const char *rel, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, rel);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(sz > 0 ? (size_t)sz : 1);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (size_t)sz, f);
-    fclose(f);
-    assert_int_equal(*len, (size_t)sz);
-    return buf;
-}
-
-/* Copies a C string into an exact-size heap buffer, without its NUL. */
-static char *s_exact(const char *s, size_t *len)
-{
-    *len = strlen(s);
-    char *buf = malloc(*len ? *len : 1);
-    assert_non_null(buf);
-    memcpy(buf, s, *len);
-    return buf;
-}
+#include "testlib.h"
 
 /* Loads FIXTURES_DIR/<dir>/proc/<path> exactly, or returns NULL if absent. */
 static char *s_try_load(const char *dir, const char *path, size_t *len)
@@ -105,11 +24,11 @@ static char *s_try_load(const char *dir, const char *path, size_t *len)
         return NULL;
     fclose(f);
     snprintf(rel, sizeof rel, "%s/proc/%s", dir, path);
-    return s_load(rel, len);
+    return testlib_load(rel, len);
 }
 
 /* Parses every table entry present under <dir>/proc; returns how many were. */
-static size_t s_parse_dir(const char *dir, collect_t *c)
+static size_t s_parse_dir(const char *dir, testlib_collect_t *c)
 {
     size_t found = 0;
     for (size_t i = 0; i < sysctl_defs_count; i++) {
@@ -119,20 +38,22 @@ static size_t s_parse_dir(const char *dir, collect_t *c)
         if (!buf)
             continue;
         found++;
-        assert_int_equal(sysctl_parse(buf, len, &sysctl_defs[i], s_collect, c, err, sizeof err), 0);
+        assert_int_equal(
+            sysctl_parse(buf, len, &sysctl_defs[i], testlib_collect, c, err, sizeof err), 0);
         assert_string_equal(err, "");
         free(buf);
     }
     return found;
 }
 
-static int s_parse_text(const char *name, const char *text, collect_t *c, char *err, size_t errsz)
+static int s_parse_text(const char *name, const char *text, testlib_collect_t *c, char *err,
+                        size_t errsz)
 {
     size_t len;
     const sysctl_def_t *def = sysctl_def_find(name);
     assert_non_null(def);
-    char *buf = s_exact(text, &len);
-    int problems = sysctl_parse(buf, len, def, s_collect, c, err, errsz);
+    char *buf = testlib_exact(text, &len);
+    int problems = sysctl_parse(buf, len, def, testlib_collect, c, err, errsz);
     free(buf);
     return problems;
 }
@@ -186,9 +107,9 @@ static void test_table(void **state)
 static void test_seed_sysctl_output(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     size_t len, pos = 0;
-    char *text = s_load("seed-lines/sysctl-net-buffers.txt", &len);
+    char *text = testlib_load("seed-lines/sysctl-net-buffers.txt", &len);
     /* `sysctl` prints "name = value"; hand each value to the file parser */
     while (pos < len) {
         const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
@@ -201,60 +122,60 @@ static void test_seed_sysctl_output(void **state)
         const sysctl_def_t *def = sysctl_def_find(name);
         assert_non_null(def);
         size_t off = (size_t)(eq + 2 - line);
-        assert_int_equal(sysctl_parse(line + off, n - off, def, s_collect, &c, NULL, 0), 0);
+        assert_int_equal(sysctl_parse(line + off, n - off, def, testlib_collect, &c, NULL, 0), 0);
     }
     free(text);
     assert_int_equal(c.n, 1 + 1 + 3);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_max"), 131071);
-    assert_int_equal(s_value(&c, "", "net.core.netdev_max_backlog"), 1000);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.min"), 1501632);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.pressure"), 2002176);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.max"), 3003264);
-    assert_null(s_find(&c, "", "net.ipv4.udp_mem"));
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_max"), 131071);
+    assert_int_equal(testlib_value(&c, "", "net.core.netdev_max_backlog"), 1000);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.min"), 1501632);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.pressure"), 2002176);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.max"), 3003264);
+    assert_null(testlib_find(&c, "", "net.ipv4.udp_mem"));
     assert_string_equal(c.e[0].source, "sysctl");
-    s_reset(&c);
+    testlib_collect_reset(&c);
 }
 
 static void test_618_files(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(s_parse_dir("linux-6.18-vm-rootns", &c), 8);
     assert_int_equal(c.n, 6 + 3 + 3);
-    assert_int_equal(s_value(&c, "", "net.core.netdev_budget"), 300);
-    assert_int_equal(s_value(&c, "", "net.core.netdev_budget_usecs"), 8000); /* HZ=250 */
-    assert_int_equal(s_value(&c, "", "net.core.netdev_max_backlog"), 1000);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_default"), 212992);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_max"), 4194304);
-    assert_int_equal(s_value(&c, "", "net.core.somaxconn"), 4096);
-    assert_int_equal(s_value(&c, "", "net.ipv4.tcp_rmem.min"), 4096);
-    assert_int_equal(s_value(&c, "", "net.ipv4.tcp_rmem.default"), 131072);
-    assert_int_equal(s_value(&c, "", "net.ipv4.tcp_rmem.max"), 33554432);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.min"), 575802);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.pressure"), 767736);
-    assert_int_equal(s_value(&c, "", "net.ipv4.udp_mem.max"), 1151604);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "net.core.netdev_budget"), 300);
+    assert_int_equal(testlib_value(&c, "", "net.core.netdev_budget_usecs"), 8000); /* HZ=250 */
+    assert_int_equal(testlib_value(&c, "", "net.core.netdev_max_backlog"), 1000);
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_default"), 212992);
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_max"), 4194304);
+    assert_int_equal(testlib_value(&c, "", "net.core.somaxconn"), 4096);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.tcp_rmem.min"), 4096);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.tcp_rmem.default"), 131072);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.tcp_rmem.max"), 33554432);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.min"), 575802);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.pressure"), 767736);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.udp_mem.max"), 1151604);
+    testlib_collect_reset(&c);
 
     /* a child netns: no netdev_budget*, netdev_max_backlog or udp_mem files */
     assert_int_equal(s_parse_dir("linux-6.18-netns-drops", &c), 4);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_max"), 4194304);
-    assert_int_equal(s_value(&c, "", "net.core.somaxconn"), 4096);
-    assert_null(s_find(&c, "", "net.ipv4.udp_mem.min"));
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_max"), 4194304);
+    assert_int_equal(testlib_value(&c, "", "net.core.somaxconn"), 4096);
+    assert_null(testlib_find(&c, "", "net.ipv4.udp_mem.min"));
+    testlib_collect_reset(&c);
 }
 
 static void test_2616_files(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     assert_int_equal(s_parse_dir("linux-2.6.16-arm-d2000", &c), 6);
-    assert_int_equal(s_value(&c, "", "net.core.netdev_budget"), 300);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_default"), 103424);
-    assert_int_equal(s_value(&c, "", "net.core.rmem_max"), 103424);
-    assert_int_equal(s_value(&c, "", "net.core.somaxconn"), 128);
-    assert_int_equal(s_value(&c, "", "net.ipv4.tcp_rmem.default"), 43689);
-    assert_int_equal(s_value(&c, "", "net.ipv4.tcp_rmem.max"), 87378);
-    s_reset(&c);
+    assert_int_equal(testlib_value(&c, "", "net.core.netdev_budget"), 300);
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_default"), 103424);
+    assert_int_equal(testlib_value(&c, "", "net.core.rmem_max"), 103424);
+    assert_int_equal(testlib_value(&c, "", "net.core.somaxconn"), 128);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.tcp_rmem.default"), 43689);
+    assert_int_equal(testlib_value(&c, "", "net.ipv4.tcp_rmem.max"), 87378);
+    testlib_collect_reset(&c);
 }
 
 /* --- bad content -------------------------------------------------------- */
@@ -262,7 +183,7 @@ static void test_2616_files(void **state)
 static void test_bad_content(void **state)
 {
     (void)state;
-    collect_t c = {0};
+    testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(s_parse_text("net.ipv4.udp_mem", "1501632\t2002176\n", &c, err, sizeof err),
                      1);
@@ -283,14 +204,17 @@ static void test_bad_content(void **state)
     assert_int_equal(s_parse_text("net.core.rmem_max", "18446744073709551615", &c, err, sizeof err),
                      0);
     assert_string_equal(err, "");
-    assert_true(s_value(&c, "", "net.core.rmem_max") == UINT64_MAX);
-    s_reset(&c);
+    assert_true(testlib_value(&c, "", "net.core.rmem_max") == UINT64_MAX);
+    testlib_collect_reset(&c);
 }
 
-static void s_count_only(void *ctx, const reading_t *r)
+/* One prefix; arg points to the file's sysctl_def_t pointer. */
+static void s_check_prefix(const char *buf, size_t k, void *arg)
 {
-    (void)r;
-    (*(size_t *)ctx)++;
+    const sysctl_def_t *def = *(const sysctl_def_t **)arg;
+    size_t seen = 0;
+    int problems = sysctl_parse(buf, k, def, testlib_count_readings, &seen, NULL, 0);
+    assert_true((problems == 0 && seen == 3) || (problems == 1 && seen == 0));
 }
 
 static void test_every_prefix(void **state)
@@ -298,15 +222,8 @@ static void test_every_prefix(void **state)
     (void)state;
     size_t len;
     const sysctl_def_t *def = sysctl_def_find("net.ipv4.udp_mem");
-    char *full = s_load("linux-6.18-vm-rootns/proc/sys/net/ipv4/udp_mem", &len);
-    for (size_t k = 0; k <= len; k++) {
-        char *buf = malloc(k ? k : 1);
-        memcpy(buf, full, k);
-        size_t seen = 0;
-        int problems = sysctl_parse(buf, k, def, s_count_only, &seen, NULL, 0);
-        assert_true((problems == 0 && seen == 3) || (problems == 1 && seen == 0));
-        free(buf);
-    }
+    char *full = testlib_load("linux-6.18-vm-rootns/proc/sys/net/ipv4/udp_mem", &len);
+    testlib_every_prefix(full, len, s_check_prefix, &def);
     free(full);
 }
 

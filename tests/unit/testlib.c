@@ -67,3 +67,112 @@ int64_t testlib_sql_scalar(const char *path, const char *sql)
     sqlite3_close(db);
     return v;
 }
+
+void testlib_collect(void *ctx, const reading_t *r)
+{
+    testlib_collect_t *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->e = realloc(c->e, c->cap * sizeof *c->e);
+        assert_non_null(c->e);
+    }
+    testlib_entry_t *e = &c->e[c->n++];
+    snprintf(e->key, sizeof e->key, "%s/%s", r->device, r->name);
+    snprintf(e->source, sizeof e->source, "%s", r->source);
+    e->value = r->value;
+    e->instance = r->instance;
+}
+
+void testlib_count_readings(void *ctx, const reading_t *r)
+{
+    (void)r;
+    (*(size_t *)ctx)++;
+}
+
+void testlib_collect_reset(testlib_collect_t *c)
+{
+    free(c->e);
+    memset(c, 0, sizeof *c);
+}
+
+const testlib_entry_t *testlib_find(const testlib_collect_t *c, const char *device,
+                                    const char *name)
+{
+    char key[160];
+    snprintf(key, sizeof key, "%s/%s", device, name);
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].key, key) == 0)
+            return &c->e[i];
+    return NULL;
+}
+
+/* The reading device/name; fails the test if there is none. */
+static const testlib_entry_t *s_get(const testlib_collect_t *c, const char *device,
+                                    const char *name)
+{
+    const testlib_entry_t *e = testlib_find(c, device, name);
+    if (!e)
+        fail_msg("no reading %s/%s", device, name);
+    return e;
+}
+
+uint64_t testlib_value(const testlib_collect_t *c, const char *device, const char *name)
+{
+    return s_get(c, device, name)->value;
+}
+
+uint64_t testlib_instance(const testlib_collect_t *c, const char *device, const char *name)
+{
+    return s_get(c, device, name)->instance;
+}
+
+size_t testlib_count_device(const testlib_collect_t *c, const char *device)
+{
+    size_t k = 0, dl = strlen(device);
+    for (size_t i = 0; i < c->n; i++)
+        if (strncmp(c->e[i].key, device, dl) == 0 && c->e[i].key[dl] == '/')
+            k++;
+    return k;
+}
+
+char *testlib_load(const char *rel, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open fixture %s", path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc(sz > 0 ? (size_t)sz : 1);
+    assert_non_null(buf);
+    *len = fread(buf, 1, (size_t)sz, f);
+    fclose(f);
+    assert_int_equal(*len, (size_t)sz);
+    return buf;
+}
+
+char *testlib_copy(const char *buf, size_t n)
+{
+    char *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    if (n)
+        memcpy(copy, buf, n);
+    return copy;
+}
+
+char *testlib_exact(const char *s, size_t *len)
+{
+    *len = strlen(s);
+    return testlib_copy(s, *len);
+}
+
+void testlib_every_prefix(const char *full, size_t len, testlib_prefix_fn *check, void *arg)
+{
+    for (size_t k = 0; k <= len; k++) {
+        char *buf = testlib_copy(full, k);
+        check(buf, k, arg);
+        free(buf);
+    }
+}

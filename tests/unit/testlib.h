@@ -1,10 +1,16 @@
 /* testlib: helpers shared by the unit tests (compiled into every one):
  * running shell steps, counting lines of a captured stderr, reading one
- * value from a SQLite file. Include after <cmocka.h>. */
+ * value from a SQLite file; and for the text parsers' tests, a collecting
+ * emit callback, fixture buffers malloc'd to the byte (no NUL after them, so
+ * ASan sees any read past len) and the every-prefix loop. Include after
+ * <cmocka.h>. */
 #ifndef DROPSCOPE_TESTLIB_H
 #define DROPSCOPE_TESTLIB_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "reading.h"
 
 /* Runs a shell command built from fmt; the test fails if it exits non-zero. */
 void testlib_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -19,5 +25,64 @@ int testlib_count_lines(const char *path, const char *needle);
 
 /* The first column of the first row of sql run on the database at path. */
 int64_t testlib_sql_scalar(const char *path, const char *sql);
+
+/* --- collecting readings ------------------------------------------------ */
+
+/* One reading as testlib_collect kept it. */
+typedef struct {
+    char key[160];     /* "device/name" */
+    char source[16];   /* reading_t.source */
+    uint64_t value;    /* reading_t.value */
+    uint64_t instance; /* reading_t.instance */
+} testlib_entry_t;
+
+/* Every reading emitted, in emission order. Start it as {0}; release it
+ * with testlib_collect_reset. */
+typedef struct {
+    testlib_entry_t *e; /* n entries in cap slots; owned */
+    size_t n, cap;
+} testlib_collect_t;
+
+/* A reading_fn: appends r to the testlib_collect_t at ctx. */
+void testlib_collect(void *ctx, const reading_t *r);
+
+/* A reading_fn: counts readings into the size_t at ctx. */
+void testlib_count_readings(void *ctx, const reading_t *r);
+
+/* Frees the entries and empties c, ready for the next parse. */
+void testlib_collect_reset(testlib_collect_t *c);
+
+/* The first reading device/name, or NULL; borrowed from c. */
+const testlib_entry_t *testlib_find(const testlib_collect_t *c, const char *device,
+                                    const char *name);
+
+/* The value (instance) of the first reading device/name; the test fails if
+ * there is none. */
+uint64_t testlib_value(const testlib_collect_t *c, const char *device, const char *name);
+uint64_t testlib_instance(const testlib_collect_t *c, const char *device, const char *name);
+
+/* The number of readings of device. */
+size_t testlib_count_device(const testlib_collect_t *c, const char *device);
+
+/* --- exact-size buffers ------------------------------------------------- */
+
+/* Reads FIXTURES_DIR/rel into a malloc'd buffer of exactly its size, with
+ * no NUL after it; sets *len. The caller frees it. Fails the test if the
+ * file cannot be read. */
+char *testlib_load(const char *rel, size_t *len);
+
+/* Copies the n bytes at buf into a malloc'd buffer of exactly n bytes (1 if
+ * n is 0, so it is never NULL). The caller frees it. */
+char *testlib_copy(const char *buf, size_t n);
+
+/* Copies a C string without its NUL, as testlib_copy; sets *len. */
+char *testlib_exact(const char *s, size_t *len);
+
+/* Called with one prefix of a buffer, k bytes long, and the loop's arg. */
+typedef void(testlib_prefix_fn)(const char *buf, size_t k, void *arg);
+
+/* Calls check on every prefix of [full, full + len), k = 0 to len in order,
+ * each in a fresh testlib_copy freed afterwards. */
+void testlib_every_prefix(const char *full, size_t len, testlib_prefix_fn *check, void *arg);
 
 #endif
