@@ -94,8 +94,9 @@ static api_reply_t s_hosts(const req_t *r)
 
 /* --- /api/drops ----------------------------------------------------------- */
 
-/* Reads the time range of since / from / to into q (defaults: the last hour). */
-static api_reply_t *s_range(const req_t *r, drops_query_t *q, api_reply_t *fail)
+/* Reads the time range of since / from / to into *from_ns, *to_ns
+ * (default: the last hour). */
+static api_reply_t *s_range(const req_t *r, int64_t *from_ns, int64_t *to_ns, api_reply_t *fail)
 {
     const char *since = r->param(r->ctx, "since");
     const char *from = r->param(r->ctx, "from");
@@ -109,18 +110,44 @@ static api_reply_t *s_range(const req_t *r, drops_query_t *q, api_reply_t *fail)
         *fail = s_error(400, "since '%s' is not a duration (e.g. 90s, 15m, 1h, 7d)", since);
         return fail;
     }
-    q->to_ns = now;
-    if (to && ts_parse_time(to, &q->to_ns) != 0) {
+    *to_ns = now;
+    if (to && ts_parse_time(to, to_ns) != 0) {
         *fail = s_error(400, "to '%s' is not a time (RFC 3339 or ns since the epoch)", to);
         return fail;
     }
-    q->from_ns = q->to_ns - span;
-    if (from && ts_parse_time(from, &q->from_ns) != 0) {
+    *from_ns = *to_ns - span;
+    if (from && ts_parse_time(from, from_ns) != 0) {
         *fail = s_error(400, "from '%s' is not a time (RFC 3339 or ns since the epoch)", from);
         return fail;
     }
-    if (q->from_ns >= q->to_ns) {
+    if (*from_ns >= *to_ns) {
         *fail = s_error(400, "the range is empty or inverted: from must be before to");
+        return fail;
+    }
+    return NULL;
+}
+
+/* The parameters every time-range endpoint shares: limit, the range and a
+ * known host. */
+static api_reply_t *s_common(const req_t *r, const char **host, int64_t *from_ns, int64_t *to_ns,
+                             int64_t *limit, api_reply_t *fail)
+{
+    const char *text = r->param(r->ctx, "limit");
+    *limit = DEFAULT_LIMIT;
+    if (text) {
+        char *end;
+        long long n = strtoll(text, &end, 10);
+        if (*text == '\0' || *end != '\0' || n < 1 || n > MAX_LIMIT) {
+            *fail = s_error(400, "limit '%s' must be an integer from 1 to %d", text, MAX_LIMIT);
+            return fail;
+        }
+        *limit = n;
+    }
+    if (s_range(r, from_ns, to_ns, fail))
+        return fail;
+    *host = r->param(r->ctx, "host");
+    if (*host && !store_host_known(r->store, *host)) {
+        *fail = s_error(400, "unknown host '%s' (GET /api/hosts lists the hosts)", *host);
         return fail;
     }
     return NULL;
@@ -134,7 +161,7 @@ static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t
         *fail = s_error(400, "unknown parameter '%s' (use host, layer, since, from, to, step, limit)", bad);
         return fail;
     }
-    *q = (drops_query_t){.host = r->param(r->ctx, "host"), .limit = DEFAULT_LIMIT};
+    *q = (drops_query_t){0};
     const char *layer = r->param(r->ctx, "layer");
     if (layer && !layer_is_drop(q->layer = layer_from_name(layer))) {
         *fail = s_error(400, "layer '%s' is not a drop layer (nic, backlog, budget, socket, "
@@ -146,23 +173,7 @@ static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t
         *fail = s_error(400, "step '%s' is not a duration (e.g. 1m)", step);
         return fail;
     }
-    const char *limit = r->param(r->ctx, "limit");
-    if (limit) {
-        char *end;
-        long long n = strtoll(limit, &end, 10);
-        if (*limit == '\0' || *end != '\0' || n < 1 || n > MAX_LIMIT) {
-            *fail = s_error(400, "limit '%s' must be an integer from 1 to %d", limit, MAX_LIMIT);
-            return fail;
-        }
-        q->limit = n;
-    }
-    if (s_range(r, q, fail))
-        return fail;
-    if (q->host && !store_host_known(r->store, q->host)) {
-        *fail = s_error(400, "unknown host '%s' (GET /api/hosts lists the hosts)", q->host);
-        return fail;
-    }
-    return NULL;
+    return s_common(r, &q->host, &q->from_ns, &q->to_ns, &q->limit, fail);
 }
 
 static int s_drop_row(void *ctx, const drop_row_t *d)
@@ -183,6 +194,51 @@ static api_reply_t s_drops(const req_t *r)
     json_t *rows = json_array();
     char err[256];
     if (store_drops(r->store, &q, s_drop_row, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
+/* --- /api/bursts ---------------------------------------------------------- */
+
+static int s_burst_row(void *ctx, const burst_row_t *b)
+{
+    json_t *drops = json_object(), *profile = json_array();
+    int64_t total = 0;
+    for (int l = 0; l < LAYER_COUNT; l++) {
+        if (b->drops[l] > 0)
+            json_object_set_new(drops, layer_name((layer_t)l), json_integer(b->drops[l]));
+        total += b->drops[l];
+    }
+    for (size_t i = 0; i < b->nprofile; i++)
+        json_array_append_new(profile, json_integer(b->profile[i]));
+    json_array_append_new(
+        ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, "
+                       "s:b}",
+                       "host", b->host, "iface", b->iface, "direction", b->direction, "start_ns",
+                       (json_int_t)b->start_ns, "end_ns", (json_int_t)b->end_ns, "peak_per_ms",
+                       b->peak_per_ms, "packets", (json_int_t)b->packets, "bytes",
+                       (json_int_t)b->bytes, "threshold_per_ms", (json_int_t)b->threshold_per_ms,
+                       "drops", drops, "drops_total", (json_int_t)total, "profile", profile,
+                       "profile_start_ns", (json_int_t)b->profile_start_ns, "tick_ns",
+                       (json_int_t)b->tick_ns, "profile_complete", b->profile_complete));
+    return 0;
+}
+
+static api_reply_t s_bursts(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "iface", "since", "from", "to", "limit", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use host, iface, since, from, to, limit)", bad);
+    bursts_query_t q = {.iface = r->param(r->ctx, "iface")};
+    api_reply_t fail;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+        return fail;
+    json_t *rows = json_array();
+    char err[256];
+    if (store_bursts(r->store, &q, s_burst_row, rows, err, sizeof err) != 0) {
         json_decref(rows);
         return s_error(500, "%s", err);
     }
@@ -254,10 +310,12 @@ api_reply_t api_get(store_t *store, const ingest_stats_t *stats, const char *pat
         return s_hosts(&r);
     if (strcmp(path, "/api/drops") == 0)
         return s_drops(&r);
+    if (strcmp(path, "/api/bursts") == 0)
+        return s_bursts(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /healthz, /metrics)",
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /healthz, /metrics)",
                    path);
 }

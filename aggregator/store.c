@@ -40,7 +40,7 @@ typedef struct {
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_UPSERT, ST_SERIES_ID, ST_LOAD_IDS, ST_COUNT_SERIES,
-    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, NSTMT
+    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, NSTMT
 };
 
 static const char *const s_sql[NSTMT] = {
@@ -69,6 +69,10 @@ static const char *const s_sql[NSTMT] = {
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
                    "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
     [ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
+    [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
+                 "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
+                 "profile_start_ns, tick_ns, profile, profile_complete) VALUES (?1, ?2, ?3, ?4, ?5, "
+                 "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 };
 
 struct store {
@@ -330,20 +334,42 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     return STORE_OK;
 }
 
+/* Writes v as `bytes` little-endian bytes at out. */
+static void s_put_le(unsigned char *out, uint64_t v, int bytes)
+{
+    for (int k = 0; k < bytes; k++)
+        out[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t s_get_le(const unsigned char *in, int bytes)
+{
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--)
+        v = v << 8 | in[k];
+    return v;
+}
+
+/* Grows self->blob to hold `need` bytes. 0, or -1 when out of memory. */
+static int s_blob(store_t *self, size_t need)
+{
+    if (need <= self->blobcap)
+        return 0;
+    unsigned char *blob = realloc(self->blob, need);
+    if (!blob)
+        return -1;
+    self->blob = blob;
+    self->blobcap = need;
+    return 0;
+}
+
 /* Checks every sample against the definitions and packs them into
  * self->blob as SAMPLE_RECORD-byte little-endian records. */
 static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b, char *err,
                          size_t errsz)
 {
-    size_t need = b->nsamples * SAMPLE_RECORD + 1;
-    if (need > self->blobcap) {
-        unsigned char *blob = realloc(self->blob, need);
-        if (!blob) {
-            s_err(err, errsz, "out of memory packing %zu samples", b->nsamples);
-            return STORE_ERROR;
-        }
-        self->blob = blob;
-        self->blobcap = need;
+    if (s_blob(self, b->nsamples * SAMPLE_RECORD + 1) != 0) {
+        s_err(err, errsz, "out of memory packing %zu samples", b->nsamples);
+        return STORE_ERROR;
     }
     for (size_t i = 0; i < b->nsamples; i++) {
         uint32_t local = b->series[i];
@@ -356,12 +382,11 @@ static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b,
                   (long long)b->deltas[i]);
             return STORE_INVALID;
         }
-        uint64_t fields[4] = {(uint64_t)c->ids[local].series_id, b->flags[i], b->values[i],
-                              (uint64_t)b->deltas[i]};
         unsigned char *rec = self->blob + i * SAMPLE_RECORD;
-        for (int f = 0, off = 0; f < 4; off += f < 2 ? 4 : 8, f++)
-            for (int k = 0; k < (f < 2 ? 4 : 8); k++)
-                rec[off + k] = (unsigned char)(fields[f] >> (8 * k));
+        s_put_le(rec, (uint64_t)c->ids[local].series_id, 4);
+        s_put_le(rec + 4, b->flags[i], 4);
+        s_put_le(rec + 8, b->values[i], 8);
+        s_put_le(rec + 16, (uint64_t)b->deltas[i], 8);
     }
     return STORE_OK;
 }
@@ -420,6 +445,42 @@ static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const ba
     return STORE_OK;
 }
 
+static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const burst_msg_t *b,
+                                 char *err, size_t errsz)
+{
+    unsigned char drops[LAYER_COUNT * 8];
+    uint64_t total = 0;
+    for (int l = 0; l < LAYER_COUNT; l++) {
+        s_put_le(drops + 8 * l, b->drops[l], 8);
+        total += b->drops[l];
+    }
+    if (s_blob(self, b->nprofile * 4 + 1) != 0) {
+        s_err(err, errsz, "out of memory packing a %zu-tick profile", b->nprofile);
+        return STORE_ERROR;
+    }
+    for (size_t i = 0; i < b->nprofile; i++)
+        s_put_le(self->blob + 4 * i, b->profile[i], 4);
+    sqlite3_stmt *st = s_stmt(self, ST_BURST);
+    if (!st)
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, b->start_ns);
+    sqlite3_bind_text(st, 3, b->iface, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, b->tx ? "tx" : "rx", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, b->end_ns);
+    sqlite3_bind_double(st, 6, b->peak_per_ms);
+    sqlite3_bind_int64(st, 7, (int64_t)b->packets);
+    sqlite3_bind_int64(st, 8, (int64_t)b->bytes);
+    sqlite3_bind_int64(st, 9, (int64_t)b->threshold_per_ms);
+    sqlite3_bind_int64(st, 10, (int64_t)total);
+    sqlite3_bind_blob(st, 11, drops, sizeof drops, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, b->profile_start_ns);
+    sqlite3_bind_int64(st, 13, b->tick_ns);
+    sqlite3_bind_blob(st, 14, self->blob, (int)(b->nprofile * 4), SQLITE_STATIC);
+    sqlite3_bind_int(st, 15, b->profile_complete);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+}
+
 static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg,
                                 int64_t received_ns, size_t *samples, char *err, size_t errsz)
 {
@@ -438,6 +499,8 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
         rc = s_insert_batch(self, c, msg, received_ns, err, errsz);
     if (rc == STORE_OK)
         rc = s_insert_events(self, c, b, err, errsz);
+    for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
+        rc = s_insert_burst(self, c, &b->bursts[i], err, errsz);
     if (rc == STORE_OK)
         *samples = b->nsamples;
     return rc;
@@ -588,6 +651,67 @@ int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, cons
         if (fn(ctx, &row) != 0)
             break;
     }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_bursts(store_t *self, const bursts_query_t *q,
+                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT h.name, b.iface, b.direction, b.start_ns, b.end_ns, b.peak_per_ms, b.packets, "
+             "b.bytes, b.threshold_per_ms, b.drops, b.profile_start_ns, b.tick_ns, b.profile, "
+             "b.profile_complete FROM bursts b JOIN hosts h ON h.id = b.host_id "
+             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s ORDER BY b.start_ns, h.name LIMIT ?5",
+             q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+             q->iface ? " AND b.iface = ?4" : "");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    if (q->iface)
+        sqlite3_bind_text(st, 4, q->iface, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : INT64_MAX);
+    uint32_t *profile = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        burst_row_t row = {.host = s_col_text(st, 0),
+                           .iface = s_col_text(st, 1),
+                           .direction = s_col_text(st, 2),
+                           .start_ns = sqlite3_column_int64(st, 3),
+                           .end_ns = sqlite3_column_int64(st, 4),
+                           .peak_per_ms = sqlite3_column_double(st, 5),
+                           .packets = sqlite3_column_int64(st, 6),
+                           .bytes = sqlite3_column_int64(st, 7),
+                           .threshold_per_ms = sqlite3_column_int64(st, 8)};
+        const unsigned char *drops = sqlite3_column_blob(st, 9);
+        int dlen = sqlite3_column_bytes(st, 9);
+        for (int l = 0; l < LAYER_COUNT && (l + 1) * 8 <= dlen; l++)
+            row.drops[l] = (int64_t)s_get_le(drops + 8 * l, 8);
+        row.profile_start_ns = sqlite3_column_int64(st, 10);
+        row.tick_ns = sqlite3_column_int64(st, 11);
+        const unsigned char *p = sqlite3_column_blob(st, 12);
+        row.nprofile = (size_t)sqlite3_column_bytes(st, 12) / 4;
+        uint32_t *grown = realloc(profile, (row.nprofile + 1) * sizeof *profile);
+        if (!grown)
+            break;
+        profile = grown;
+        for (size_t i = 0; i < row.nprofile; i++)
+            profile[i] = (uint32_t)s_get_le(p + 4 * i, 4);
+        row.profile = profile;
+        row.profile_complete = sqlite3_column_int(st, 13) != 0;
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    free(profile);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
     sqlite3_finalize(st);

@@ -81,6 +81,30 @@ typedef struct {
 int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
                 void *ctx, char *err, size_t errsz);
 
+typedef struct {
+    const char *host; /* NULL = every host */
+    const char *iface; /* NULL = every interface */
+    int64_t from_ns;  /* bursts starting in (from_ns, to_ns] */
+    int64_t to_ns;
+    int64_t limit;
+} bursts_query_t;
+
+typedef struct {
+    const char *host, *iface, *direction;
+    int64_t start_ns, end_ns;
+    double peak_per_ms;
+    int64_t packets, bytes, threshold_per_ms;
+    int64_t drops[LAYER_COUNT]; /* by layer */
+    int64_t profile_start_ns, tick_ns;
+    size_t nprofile;
+    const uint32_t *profile;    /* valid during the callback */
+    bool profile_complete;
+} burst_row_t;
+
+/* Calls fn for each burst matching q, by start time. 0, -1 + err. */
+int store_bursts(store_t *self, const bursts_query_t *q,
+                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz);
+
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);

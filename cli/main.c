@@ -33,6 +33,9 @@ static void s_usage(FILE *out)
             "  hosts                 one row per host: last seen, backend, series, kernel\n"
             "  drops [--host H] [--layer L] [--since 1h | --from T [--to T]] [--step 1m]\n"
             "        [--limit N]     drop deltas by host, counter and layer, oldest first\n"
+            "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
+            "                        microbursts: start, length, peak packets/ms, packets, the\n"
+            "                        drops that followed by layer, and the 1 ms profile\n"
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
@@ -115,53 +118,69 @@ static int s_hosts(const global_t *g, int argc, char **argv)
 
 /* --- drops ------------------------------------------------------------------ */
 
-/* Checks the drops options locally, so a typo gets a precise message
- * without a round trip, and builds the query string. */
-static int s_drops_query(int argc, char **argv, char *query, size_t size)
+typedef enum { ARG_TEXT, ARG_LAYER, ARG_DURATION, ARG_TIME, ARG_COUNT } arg_kind_t;
+
+typedef struct {
+    const char *name; /* option name, also the query parameter */
+    arg_kind_t kind;  /* how to check it here */
+} arg_def_t;
+
+/* Checks one option value; 0, or 2 after printing why not. */
+static int s_check_arg(const arg_def_t *d, const char *value)
 {
-    static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'h'}, {"layer", required_argument, NULL, 'l'},
-        {"since", required_argument, NULL, 's'}, {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},   {"step", required_argument, NULL, 'S'},
-        {"limit", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
-    static const char *const names[] = {['h'] = "host", ['l'] = "layer", ['s'] = "since",
-                                        ['f'] = "from", ['t'] = "to",    ['S'] = "step",
-                                        ['n'] = "limit"};
-    snprintf(query, size, "/api/drops");
+    int64_t v;
+    switch (d->kind) {
+    case ARG_LAYER:
+        if (!layer_is_drop(layer_from_name(value)))
+            return s_bad_usage("--layer '%s' is not one of nic backlog budget socket listen "
+                               "proto qdisc onload", value);
+        return 0;
+    case ARG_DURATION:
+        if (ts_parse_duration(value, &v) != 0)
+            return s_bad_usage("--%s '%s' is not a duration (e.g. 90s, 15m, 1h, 7d)", d->name,
+                               value);
+        return 0;
+    case ARG_TIME:
+        if (ts_parse_time(value, &v) != 0)
+            return s_bad_usage("--%s '%s' is not a time (RFC 3339 or ns since the epoch)", d->name,
+                               value);
+        return 0;
+    case ARG_COUNT:
+        if (strspn(value, "0123456789") != strlen(value) || atoll(value) < 1)
+            return s_bad_usage("--%s '%s' is not a positive number", d->name, value);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Parses a query command's options (all of the form --name VALUE, from
+ * `defs`), checks them locally so that a typo gets a precise message
+ * without a round trip, and builds path?name=value&... in query. */
+static int s_query(int argc, char **argv, const char *path, const arg_def_t *defs, char *query,
+                   size_t size)
+{
+    struct option longopts[16] = {{0}};
+    int n = 0;
+    for (; defs[n].name && n < 15; n++)
+        longopts[n] = (struct option){defs[n].name, required_argument, NULL, n};
+    snprintf(query, size, "%s", path);
     bool since = false, range = false;
     int c;
-    int64_t v;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            if (!layer_is_drop(layer_from_name(optarg)))
-                return s_bad_usage("--layer '%s' is not one of nic backlog budget socket listen "
-                                   "proto qdisc onload", optarg);
-            break;
-        case 's':
-        case 'S':
-            if (ts_parse_duration(optarg, &v) != 0)
-                return s_bad_usage("'%s' is not a duration (e.g. 90s, 15m, 1h, 7d)", optarg);
-            since = since || c == 's';
-            break;
-        case 'f':
-        case 't':
-            if (ts_parse_time(optarg, &v) != 0)
-                return s_bad_usage("'%s' is not a time (RFC 3339 or ns since the epoch)", optarg);
-            range = true;
-            break;
-        case 'h':
-        case 'n':
-            break;
-        default:
-            return s_bad_usage("drops: unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-        client_add_param(query, size, names[c], optarg);
+        if (c < 0 || c >= n)
+            return s_bad_usage("%s: unknown or incomplete option '%s'", argv[0], argv[optind - 1]);
+        int rc = s_check_arg(&defs[c], optarg);
+        if (rc != 0)
+            return rc;
+        since = since || strcmp(defs[c].name, "since") == 0;
+        range = range || defs[c].kind == ARG_TIME;
+        client_add_param(query, size, defs[c].name, optarg);
     }
     if (optind < argc)
-        return s_bad_usage("drops: unexpected argument '%s'", argv[optind]);
+        return s_bad_usage("%s: unexpected argument '%s'", argv[0], argv[optind]);
     if (since && range)
         return s_bad_usage("%s", "give either --since or --from/--to, not both");
     return 0;
@@ -200,10 +219,14 @@ static void s_drops_table(json_t *doc)
             printf("  %-8s %lld\n", layer_name((layer_t)l), totals[l]);
 }
 
+static const arg_def_t s_drops_args[] = {
+    {"host", ARG_TEXT}, {"layer", ARG_LAYER}, {"since", ARG_DURATION}, {"from", ARG_TIME},
+    {"to", ARG_TIME},   {"step", ARG_DURATION}, {"limit", ARG_COUNT},  {NULL, ARG_TEXT}};
+
 static int s_drops(const global_t *g, int argc, char **argv)
 {
     char query[2048];
-    int rc = s_drops_query(argc, argv, query, sizeof query);
+    int rc = s_query(argc, argv, "/api/drops", s_drops_args, query, sizeof query);
     if (rc != 0)
         return rc;
     json_t *doc = client_get(g->server, query, &rc);
@@ -213,6 +236,82 @@ static int s_drops(const global_t *g, int argc, char **argv)
         s_print_json(doc);
     else
         s_drops_table(doc);
+    json_decref(doc);
+    return 0;
+}
+
+/* --- bursts ----------------------------------------------------------------- */
+
+/* The profile as a line of block characters, at most `width` wide (each
+ * character the highest of the ticks it covers). */
+static void s_sparkline(json_t *profile, char *out, size_t size, size_t width)
+{
+    static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    size_t n = json_array_size(profile), per = (n + width - 1) / (width ? width : 1);
+    long long top = 1;
+    for (size_t i = 0; i < n; i++)
+        top = json_integer_value(json_array_get(profile, i)) > top
+                  ? json_integer_value(json_array_get(profile, i))
+                  : top;
+    out[0] = '\0';
+    for (size_t i = 0; per && i < n; i += per) {
+        long long v = 0;
+        for (size_t k = i; k < i + per && k < n; k++) {
+            long long x = json_integer_value(json_array_get(profile, k));
+            v = x > v ? x : v;
+        }
+        strncat(out, blocks[v == 0 ? 0 : 1 + v * 7 / top], size - strlen(out) - 1);
+    }
+}
+
+static void s_bursts_table(json_t *doc)
+{
+    static const char *const headers[] = {"START", "HOST", "IFACE", "DIR", ">MS", ">PEAK/MS",
+                                          ">PACKETS", "DROPS", "PROFILE (1 char = max of ticks)"};
+    table_t *t = table_new(9, headers);
+    size_t i;
+    json_t *b;
+    json_array_foreach(doc, i, b) {
+        char start[40], ms[24], peak[24], packets[24], drops[256] = "", spark[512];
+        ts_format(s_int(b, "start_ns"), start, sizeof start);
+        snprintf(ms, sizeof ms, "%.1f", (double)(s_int(b, "end_ns") - s_int(b, "start_ns")) / 1e6);
+        snprintf(peak, sizeof peak, "%.0f", json_real_value(json_object_get(b, "peak_per_ms")));
+        snprintf(packets, sizeof packets, "%lld", s_int(b, "packets"));
+        const char *layer;
+        json_t *n;
+        json_object_foreach(json_object_get(b, "drops"), layer, n) {
+            size_t len = strlen(drops);
+            snprintf(drops + len, sizeof drops - len, "%s%s:%lld", len ? " " : "", layer,
+                     (long long)json_integer_value(n));
+        }
+        s_sparkline(json_object_get(b, "profile"), spark, sizeof spark, 40);
+        const char *cells[] = {start, s_str(b, "host"), s_str(b, "iface"), s_str(b, "direction"),
+                               ms, peak, packets, drops[0] ? drops : "-", spark};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    if (json_array_size(doc) == 0)
+        printf("(no bursts in this range)\n");
+}
+
+static const arg_def_t s_bursts_args[] = {
+    {"host", ARG_TEXT}, {"iface", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME},
+    {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
+
+static int s_bursts(const global_t *g, int argc, char **argv)
+{
+    char query[2048];
+    int rc = s_query(argc, argv, "/api/bursts", s_bursts_args, query, sizeof query);
+    if (rc != 0)
+        return rc;
+    json_t *doc = client_get(g->server, query, &rc);
+    if (!doc)
+        return rc;
+    if (g->json)
+        s_print_json(doc);
+    else
+        s_bursts_table(doc);
     json_decref(doc);
     return 0;
 }
@@ -264,8 +363,10 @@ int main(int argc, char **argv)
         rc = s_hosts(&g, argc, argv);
     else if (strcmp(argv[0], "drops") == 0)
         rc = s_drops(&g, argc, argv);
+    else if (strcmp(argv[0], "bursts") == 0)
+        rc = s_bursts(&g, argc, argv);
     else
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops)", argv[0]);
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts)", argv[0]);
     curl_global_cleanup();
     return rc;
 }

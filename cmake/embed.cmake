@@ -1,7 +1,9 @@
 # Writes OUTPUT: a C file defining `const embed_file_t NAME[]` with the
-# bytes of each file in INPUTS (a ;-list), sorted by file name, and
-# NAME_count. Run with cmake -P at build time so edits to the inputs rebuild.
-#   cmake -DNAME=x -DOUTPUT=out.c -DINPUTS="a;b" -P embed.cmake
+# bytes of each file in INPUTS (paths separated by '|'), sorted by file
+# name, and NAME_count. Run with cmake -P at build time so that edits to
+# the inputs rebuild.
+#   cmake -DNAME=x -DOUTPUT=out.c "-DINPUTS=a|b" -P embed.cmake
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 list(SORT INPUTS)
 set(body "")
 set(count 0)

@@ -148,6 +148,15 @@ static const counter_entry_t s_table[] = {
     O32("sock", "drops", LAYER_SOCKET),
     GAUGE("sock", "rx_queue", LAYER_SOCKET),
 
+    /* --- the collector's own fast path ------------------------------------ */
+    /* rate/<iface>/{rx,tx}_{max,p99,p50}: packets per tick over the interval;
+     * _over: ticks at or over the burst threshold; _threshold: that threshold. */
+    GAUGE("rate", "*", LAYER_TRAFFIC),
+    /* sampler//lateness_p50_us, _p99_us: how late the sampler woke, so that a
+     * missed burst can be told from a quiet link; ticks, missed_ticks, errors. */
+    GAUGE("sampler", "lateness_*", LAYER_TRAFFIC),
+    C64("sampler", "*", LAYER_TRAFFIC),
+
     /* --- settings ----------------------------------------------------------- */
     SETTING("sysctl", "*"),
     SETTING("ring", "*"),

@@ -69,10 +69,14 @@ int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t er
     return 0;
 }
 
-msg_t *link_recv(link_t *self, int timeout_ms)
+msg_t *link_recv(link_t *self, int timeout_ms, int wake_fd, bool *woken)
 {
-    zmq_pollitem_t item = {zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+    zmq_pollitem_t items[2] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0},
+                               {NULL, wake_fd, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, wake_fd >= 0 ? 2 : 1, timeout_ms) <= 0)
+        return NULL;
+    *woken = wake_fd >= 0 && (items[1].revents & ZMQ_POLLIN);
+    if (!(items[0].revents & ZMQ_POLLIN))
         return NULL;
     zframe_t *frame = zframe_recv_nowait(self->sock);
     if (!frame)

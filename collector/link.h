@@ -4,6 +4,7 @@
 #ifndef DROPSCOPE_LINK_H
 #define DROPSCOPE_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +21,10 @@ void link_destroy(link_t **self_p);
  * aggregator is full (it is unreachable or too slow); err says which. */
 int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz);
 
-/* Waits up to timeout_ms for a message from the aggregator and decodes it.
- * Returns NULL on timeout, interruption, or an undecodable frame (logged). */
-msg_t *link_recv(link_t *self, int timeout_ms);
+/* Waits up to timeout_ms for a message from the aggregator, or for wake_fd
+ * (another event source; -1 for none) to become readable, which sets
+ * *woken. Returns the decoded message, or NULL on timeout, interruption,
+ * wake-up, or an undecodable frame (logged). */
+msg_t *link_recv(link_t *self, int timeout_ms, int wake_fd, bool *woken);
 
 #endif

@@ -191,18 +191,19 @@ int series_observe(series_t *self, const reading_t *r)
     return 0;
 }
 
-void series_source_ok(series_t *self, const char *source)
-{
-    if (self->nok < sizeof self->ok_sources / sizeof self->ok_sources[0])
-        self->ok_sources[self->nok++] = source;
-}
-
 static bool s_source_ok(const series_t *self, const char *source)
 {
     for (size_t i = 0; i < self->nok; i++)
         if (strcmp(self->ok_sources[i], source) == 0)
             return true;
     return false;
+}
+
+void series_source_ok(series_t *self, const char *source)
+{
+    if (!s_source_ok(self, source) &&
+        self->nok < sizeof self->ok_sources / sizeof self->ok_sources[0])
+        self->ok_sources[self->nok++] = source;
 }
 
 void series_end(series_t *self)

@@ -399,7 +399,8 @@ static void s_collect_ethtool(snapshot_t *self)
     }
 }
 
-int64_t snapshot_collect(snapshot_t *self, series_t *series)
+int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *extra,
+                         size_t nextra)
 {
     int64_t ts = ts_now_ns();
     self->series = series;
@@ -417,6 +418,11 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series)
         series_source_ok(series, "sock");
     s_collect_sysctls(self);
     s_collect_ethtool(self);
+    for (size_t i = 0; i < nextra; i++) {
+        series_observe(series, &extra[i]);
+        if (i == 0 || strcmp(extra[i].source, extra[i - 1].source) != 0)
+            series_source_ok(series, extra[i].source);
+    }
     series_end(series);
     self->series = NULL;
     return ts;

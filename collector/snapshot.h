@@ -27,9 +27,12 @@ typedef struct {
 snapshot_t *snapshot_new(const snapshot_opts_t *opts);
 void snapshot_destroy(snapshot_t **self_p);
 
-/* Reads all sources into `series` (series_begin ... series_end). Returns
- * the CLOCK_REALTIME ns at which the read started. */
-int64_t snapshot_collect(snapshot_t *self, series_t *series);
+/* Reads all sources into `series` (series_begin ... series_end), plus
+ * `nextra` readings the caller made (the sampler's rate summaries), whose
+ * sources then count as read completely. Returns the CLOCK_REALTIME ns at
+ * which the read started. */
+int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *extra,
+                         size_t nextra);
 
 /* Borrowed facts read by the last collect (or at creation): "" if unknown. */
 const char *snapshot_boot_id(const snapshot_t *self);

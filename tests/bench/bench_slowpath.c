@@ -60,12 +60,12 @@ int main(int argc, char **argv)
     int64_t *full = calloc((size_t)n, sizeof *full), *raw = calloc((size_t)n, sizeof *raw);
     if (!snap || !series || !full || !raw)
         return 1;
-    snapshot_collect(snap, series); /* warm up: first sight of every series */
+    snapshot_collect(snap, series, NULL, 0); /* warm up: first sight of every series */
     for (int i = 0; i < n; i++) {
         int64_t t0 = ts_mono_ns();
         s_read_raw();
         int64_t t1 = ts_mono_ns();
-        snapshot_collect(snap, series);
+        snapshot_collect(snap, series, NULL, 0);
         int64_t t2 = ts_mono_ns();
         raw[i] = t1 - t0;
         full[i] = t2 - t1;

@@ -91,7 +91,7 @@ static int s_log_lines(fixture_t *f, const char *needle)
 static void test_clean_fixture(void **state)
 {
     fixture_t *f = *state;
-    assert_true(snapshot_collect(f->snap, f->series) > 0);
+    assert_true(snapshot_collect(f->snap, f->series, NULL, 0) > 0);
     assert_string_equal(snapshot_boot_id(f->snap), "1a49c9d9-2ac1-48a7-8b80-153458fd76e7");
     assert_int_equal(s_value(f, "snmp", "", "Udp.RcvbufErrors"), 2997);
     assert_int_equal(s_value(f, "snmp", "", "Udp.NoPorts"), 25);
@@ -127,7 +127,7 @@ static void test_broken_files(void **state)
     testlib_sh("truncate -s -40 %s/net/netstat", p);
     testlib_sh("rm %s/net/snmp6", p);
     for (int i = 0; i < 3; i++)
-        snapshot_collect(f->snap, f->series);
+        snapshot_collect(f->snap, f->series, NULL, 0);
     /* What could be trusted is there... */
     assert_int_equal(s_value(f, "snmp", "", "Ip.InReceives"), 3121);
     assert_int_equal(s_value(f, "snmp", "", "Tcp.EstabResets"), 2);
@@ -152,18 +152,18 @@ static void test_bad_read_is_not_a_reset(void **state)
     fixture_t *f = *state;
     char path[256];
     snprintf(path, sizeof path, "%s/net/snmp", f->procfs);
-    snapshot_collect(f->snap, f->series);
+    snapshot_collect(f->snap, f->series, NULL, 0);
     /* The Udp line breaks for one interval: the series keeps its value. */
     testlib_sh("cp %s %s.good", path, path);
     testlib_sh("sed -i 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 2997 0 2997 0 0 x 0/' %s", path);
-    snapshot_collect(f->snap, f->series);
+    snapshot_collect(f->snap, f->series, NULL, 0);
     series_entry_t *e = s_get(f, "snmp", "", "Udp.RcvbufErrors");
     assert_non_null(e);
     assert_int_equal(e->value, 2997);
     /* Then it is back with 3 more drops: a plain delta, not a reset. */
     testlib_sh("sed 's/^Udp: 0 25 2997 0 2997 0 0 0 0$/Udp: 0 25 3000 0 3000 0 0 0 0/' %s.good > %s",
          path, path);
-    snapshot_collect(f->snap, f->series);
+    snapshot_collect(f->snap, f->series, NULL, 0);
     e = s_get(f, "snmp", "", "Udp.RcvbufErrors");
     assert_int_equal(e->value, 3000);
     assert_int_equal(e->delta, 3);
@@ -171,7 +171,7 @@ static void test_bad_read_is_not_a_reset(void **state)
     /* A socket that closes is gone; one that appears with drops counts them all. */
     snprintf(path, sizeof path, "%s/net/udp", f->procfs);
     testlib_sh("sed -i 's/:1388 /:1389 /; s/75983/75990/; s/ 2997 *$/ 12/' %s", path);
-    snapshot_collect(f->snap, f->series);
+    snapshot_collect(f->snap, f->series, NULL, 0);
     assert_null(s_get(f, "sock", "udp:10.99.0.2:5000", "drops"));
     e = s_get(f, "sock", "udp:10.99.0.2:5001", "drops");
     assert_non_null(e);
@@ -186,7 +186,7 @@ static void test_sockets_sharing_an_address(void **state)
     /* A second socket on 10.99.0.2:5000 (SO_REUSEPORT), inode 75990, 40 drops. */
     testlib_sh("sed -n '2s/75983/75990/; 2s/ 2997 *$/ 40/p' %s >> %s", path, path);
     for (int i = 0; i < 3; i++)
-        snapshot_collect(f->snap, f->series);
+        snapshot_collect(f->snap, f->series, NULL, 0);
     series_entry_t *a = s_get(f, "sock", "udp:10.99.0.2:5000", "drops");
     series_entry_t *b = s_get(f, "sock", "udp:10.99.0.2:5000#75990", "drops");
     assert_non_null(a);
@@ -198,7 +198,7 @@ static void test_sockets_sharing_an_address(void **state)
     assert_int_equal(b->delta, 0);
     assert_int_equal(a->flags | b->flags, 0);
     testlib_sh("sed -i '3s/ 40 *$/ 45/' %s", path);
-    snapshot_collect(f->snap, f->series);
+    snapshot_collect(f->snap, f->series, NULL, 0);
     assert_int_equal(a->delta, 0);
     assert_int_equal(b->delta, 5);
 }

@@ -1,0 +1,323 @@
+/* agent: single-threaded apart from the sampler. Burst-triggered snapshots
+ * are rate-limited (BURST_SNAPSHOT_GAP) so that a storm of bursts costs at
+ * most a few snapshots a second; bursts wait until a snapshot taken after
+ * their tail exists. Drops are attributed to a burst from the snapshots
+ * whose interval overlaps [start, end + margin]: exact when nothing else
+ * dropped in those intervals, an upper bound otherwise. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "log.h"
+#include "report.h"
+#include "ts.h"
+
+#define COLLECTOR_VERSION "0.2.0"
+#define MAX_SERIES 50000
+#define HISTORY 128                          /* snapshots remembered for attribution */
+#define BURST_SNAPSHOT_GAP (50 * TS_NS_PER_MS) /* between burst-triggered snapshots */
+
+typedef struct {
+    int64_t prev_ts, ts;                 /* the snapshot's interval */
+    uint64_t drops[LAYER_COUNT];         /* non-overlapping drop deltas by layer */
+} drops_at_t;
+
+typedef struct {
+    const agent_opts_t *o;
+    report_id_t id;
+    link_t *link;
+    snapshot_t *snap;
+    series_t *series;
+    sampler_t *sampler;           /* NULL without a fast path */
+    uint64_t seq;                 /* last seq sent */
+    uint64_t intervals;           /* interval batches sent */
+    int64_t prev_ts;              /* time of the previous snapshot */
+    int64_t last_snap_mono;       /* monotonic time of the previous snapshot */
+    drops_at_t history[HISTORY];  /* ring of recent snapshots' drops */
+    size_t nhistory;
+    sampler_burst_t *held;        /* finished bursts waiting for their snapshot */
+    size_t nheld, capheld;
+    int64_t last_ack_mono;        /* when the aggregator last acknowledged anything */
+    bool silent;                  /* we have warned that acks stopped */
+} agent_t;
+
+static void s_send(agent_t *a, uint8_t *buf, size_t len, const char *what)
+{
+    char err[256];
+    if (link_send(a->link, buf, len, err, sizeof err) != 0)
+        log_limited(LOGL_WARN, "send", "collector: %s %llu not sent: %s", what,
+                    (unsigned long long)a->seq, err);
+    free(buf);
+}
+
+static void s_send_hello(agent_t *a)
+{
+    hello_t hello = {COLLECTOR_VERSION, snapshot_kernel(a->snap),
+                     a->sampler ? "netlink" : "none", (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
+                     a->o->interval_ns, ts_now_ns()};
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    a->seq++;
+    if (report_hello(&a->id, a->seq, &hello, &buf, &len, err, sizeof err) == 0)
+        s_send(a, buf, len, "hello");
+    else
+        log_error("collector: cannot encode hello: %s", err);
+}
+
+/* After a snapshot: remember its drops by layer, and tell the sampler the
+ * RX ring sizes its thresholds derive from. */
+typedef struct {
+    agent_t *a;
+    drops_at_t *at;
+} scan_t;
+
+static void s_scan_series(void *ctx, series_entry_t *e)
+{
+    scan_t *scan = ctx;
+    if (e->cls.kind == KIND_COUNTER && layer_is_drop(e->cls.layer) && !e->cls.overlap &&
+        e->delta > 0)
+        scan->at->drops[e->cls.layer] += (uint64_t)e->delta;
+    if (scan->a->sampler && e->changed && strcmp(e->source, "ring") == 0 &&
+        strcmp(e->name, "rx") == 0)
+        sampler_set_ring(scan->a->sampler, e->device, e->value);
+}
+
+/* Sampler summaries as readings: rate/<iface>/{rx,tx}_{max,p99,p50,over}
+ * and sampler//{ticks,missed_ticks,errors,lateness_p50_us,lateness_p99_us}. */
+static size_t s_sampler_readings(const sampler_report_t *r, reading_t *out)
+{
+    static const char *const names[2][5] = {
+        {"rx_max", "rx_p99", "rx_p50", "rx_over", "rx_threshold"},
+        {"tx_max", "tx_p99", "tx_p50", "tx_over", "tx_threshold"}};
+    size_t n = 0;
+    for (size_t i = 0; i < r->nrates; i++) {
+        const sampler_rate_t *rt = &r->rates[i];
+        const char *const *nm = names[rt->tx];
+        uint64_t v[5] = {rt->h.max, rt->h.p99, rt->h.p50, rt->h.over, rt->threshold_per_ms};
+        for (int k = 0; k < 5; k++)
+            out[n++] = (reading_t){"rate", rt->iface, nm[k], v[k], 0};
+    }
+    out[n++] = (reading_t){"sampler", "", "ticks", r->ticks, 0};
+    out[n++] = (reading_t){"sampler", "", "missed_ticks", r->missed_ticks, 0};
+    out[n++] = (reading_t){"sampler", "", "errors", r->errors, 0};
+    out[n++] = (reading_t){"sampler", "", "lateness_p50_us", (uint64_t)r->lateness_p50_ns / 1000, 0};
+    out[n++] = (reading_t){"sampler", "", "lateness_p99_us", (uint64_t)r->lateness_p99_ns / 1000, 0};
+    return n;
+}
+
+static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
+{
+    reading_t *extra = NULL;
+    size_t nextra = 0;
+    if (rates && (extra = calloc(rates->nrates * 5 + 5, sizeof *extra)))
+        nextra = s_sampler_readings(rates, extra);
+    int64_t ts = snapshot_collect(a->snap, a->series, extra, nextra);
+    free(extra);
+    a->last_snap_mono = ts_mono_ns();
+    drops_at_t *at = &a->history[a->nhistory++ % HISTORY];
+    *at = (drops_at_t){.prev_ts = a->prev_ts, .ts = ts};
+    scan_t scan = {a, at};
+    series_each(a->series, s_scan_series, &scan);
+    return ts;
+}
+
+/* The drops of the remembered snapshots overlapping the burst and its tail. */
+static void s_attribute(const agent_t *a, const sampler_burst_t *b, uint64_t *drops)
+{
+    int64_t from = b->ev.start_ns, to = b->ev.end_ns + a->o->sampler.margin_ns;
+    size_t n = a->nhistory < HISTORY ? a->nhistory : HISTORY;
+    for (size_t i = 0; i < n; i++) {
+        const drops_at_t *h = &a->history[i];
+        if (h->prev_ts < to && h->ts > from)
+            for (int l = 0; l < LAYER_COUNT; l++)
+                drops[l] += h->drops[l];
+    }
+}
+
+static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interval)
+{
+    int64_t ts = s_snapshot(a, rates);
+    bool full = interval && a->intervals % (uint64_t)a->o->full_every == 0;
+    burst_msg_t *bursts = calloc(a->nheld + 1, sizeof *bursts);
+    size_t nb = 0;
+    for (size_t i = 0; bursts && i < a->nheld; i++) {
+        const sampler_burst_t *b = &a->held[i];
+        burst_msg_t *m = &bursts[nb++];
+        *m = (burst_msg_t){b->iface, b->tx, b->ev.start_ns, b->ev.end_ns, b->ev.peak_per_ms,
+                           b->ev.packets, b->ev.bytes, b->threshold_per_ms, {0},
+                           b->profile_start_ns, b->tick_ns, b->nprofile, b->profile,
+                           b->profile_complete};
+        s_attribute(a, b, m->drops);
+    }
+    uint8_t *buf;
+    size_t len, nsamples = 0;
+    char err[256];
+    a->seq++;
+    report_batch_t rb = {a->seq, ts, a->prev_ts, full, bursts, nb};
+    if (report_batch(a->series, &a->id, &rb, &buf, &len, &nsamples, err, sizeof err) == 0) {
+        s_send(a, buf, len, "batch");
+        log_debug("collector: batch %llu: %zu samples, %zu bursts, %zu bytes%s",
+                  (unsigned long long)a->seq, nsamples, nb, len, full ? " (full)" : "");
+    } else {
+        log_error("collector: cannot encode batch %llu: %s", (unsigned long long)a->seq, err);
+    }
+    for (size_t i = 0; i < a->nheld; i++)
+        free(a->held[i].profile);
+    a->nheld = 0;
+    free(bursts);
+    a->prev_ts = ts;
+    if (interval)
+        a->intervals++;
+}
+
+/* Moves a sampler report's bursts into the held list (taking their profiles). */
+static void s_hold(agent_t *a, sampler_report_t *r)
+{
+    if (a->nheld + r->nbursts > a->capheld) {
+        size_t cap = a->nheld + r->nbursts + 16;
+        sampler_burst_t *held = realloc(a->held, cap * sizeof *held);
+        if (!held) {
+            log_limited(LOGL_WARN, "agent:oom", "collector: out of memory; %zu bursts lost",
+                        r->nbursts);
+            return;
+        }
+        a->held = held;
+        a->capheld = cap;
+    }
+    for (size_t i = 0; i < r->nbursts; i++) {
+        a->held[a->nheld++] = r->bursts[i];
+        r->bursts[i].profile = NULL; /* now ours */
+    }
+}
+
+/* Warns once when the aggregator has not acknowledged anything for a
+ * while (it is down, unreachable, or the endpoint is wrong). */
+static void s_check_silence(agent_t *a)
+{
+    int64_t quiet = ts_mono_ns() - a->last_ack_mono;
+    int64_t limit = 10 * a->o->interval_ns > 10 * TS_NS_PER_S ? 10 * a->o->interval_ns
+                                                               : 10 * TS_NS_PER_S;
+    if (!a->silent && quiet > limit) {
+        a->silent = true;
+        log_warn("collector: no acknowledgement from the aggregator at %s for %lld s (is it "
+                 "running and reachable? batches wait in memory, up to 1000)",
+                 a->o->connect, (long long)(quiet / TS_NS_PER_S));
+    }
+}
+
+static void s_on_reply(agent_t *a, msg_t *msg)
+{
+    if (msg->type != MSG_TYPE_ACK) {
+        log_limited(LOGL_WARN, "reply", "collector: unexpected %s from the aggregator; ignored",
+                    codec_type_name(msg->type));
+        return;
+    }
+    a->last_ack_mono = ts_mono_ns();
+    if (a->silent) {
+        a->silent = false;
+        log_info("collector: the aggregator at %s acknowledges again", a->o->connect);
+    }
+    if (msg->ack.status == ACK_STORED) {
+        series_ack_defs(a->series, msg->ack.seq);
+    } else if (msg->ack.status == ACK_NEED_DEFS) {
+        log_warn("collector: the aggregator lost our series definitions (batch %llu not stored); "
+                 "resending them", (unsigned long long)msg->ack.seq);
+        series_unack_defs(a->series);
+    } else {
+        log_limited(LOGL_ERROR, "rejected", "collector: the aggregator rejected message %llu: %s",
+                    (unsigned long long)msg->ack.seq, msg->ack.error);
+    }
+}
+
+static int s_start(agent_t *a)
+{
+    char err[256];
+    const agent_opts_t *o = a->o;
+    a->snap = snapshot_new(&o->snap);
+    a->series = series_new(MAX_SERIES);
+    if (!a->snap || !a->series) {
+        log_error("collector: out of memory");
+        return -1;
+    }
+    if (!(a->link = link_new(o->connect, err, sizeof err))) {
+        log_error("collector: %s", err);
+        return -1;
+    }
+    if (o->fast_path && !(a->sampler = sampler_new(&o->sampler, err, sizeof err))) {
+        log_error("collector: %s (run with --backend none to go without burst detection)", err);
+        return -1;
+    }
+    uint64_t incarnation;
+    if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
+        incarnation = (uint64_t)ts_now_ns();
+    a->id = (report_id_t){o->host, snapshot_boot_id(a->snap), incarnation};
+    log_info("collector: host %s, boot %s, sending every %lld ms to %s (plain text: --insecure); "
+             "burst detection: %s", o->host, a->id.boot_id,
+             (long long)(o->interval_ns / TS_NS_PER_MS), o->connect,
+             a->sampler ? "netlink backend" : "off");
+    return 0;
+}
+
+int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
+{
+    agent_t a = {.o = o};
+    int rc = 1;
+    if (s_start(&a) != 0)
+        goto out;
+    s_send_hello(&a);
+    int64_t next = ts_mono_ns();
+    a.last_ack_mono = next;
+    while (!*stop) {
+        int64_t now = ts_mono_ns();
+        if (now >= next) {
+            sampler_report_t *r = a.sampler ? sampler_take(a.sampler, true) : NULL;
+            if (r)
+                s_hold(&a, r);
+            s_send_batch(&a, r, true);
+            sampler_report_destroy(&r);
+            s_check_silence(&a);
+            next += o->interval_ns;
+            if (next < now) /* we fell behind (suspended?): skip, do not burst */
+                next = now + o->interval_ns;
+            continue;
+        }
+        int64_t wake = next;
+        if (a.nheld > 0) { /* bursts wait for the next allowed snapshot */
+            int64_t allowed = a.last_snap_mono + BURST_SNAPSHOT_GAP;
+            if (allowed <= now) {
+                s_send_batch(&a, NULL, false);
+                continue;
+            }
+            wake = allowed < wake ? allowed : wake;
+        }
+        bool woken = false;
+        msg_t *msg = link_recv(a.link, (int)((wake - now + 999999) / TS_NS_PER_MS),
+                               a.sampler ? sampler_fd(a.sampler) : -1, &woken);
+        if (msg)
+            s_on_reply(&a, msg);
+        codec_msg_destroy(&msg);
+        if (woken) {
+            sampler_report_t *r = sampler_take(a.sampler, false);
+            if (r)
+                s_hold(&a, r);
+            sampler_report_destroy(&r);
+        }
+    }
+    log_info("collector: stopping after %llu intervals", (unsigned long long)a.intervals);
+    rc = 0;
+out:
+    sampler_destroy(&a.sampler);
+    for (size_t i = 0; i < a.nheld; i++)
+        free(a.held[i].profile);
+    free(a.held);
+    link_destroy(&a.link);
+    series_destroy(&a.series);
+    snapshot_destroy(&a.snap);
+    return rc;
+}

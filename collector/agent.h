@@ -1,0 +1,30 @@
+/* agent: the collector's main loop. Every interval it reads a snapshot of
+ * the slow-path counters, closes the sampler's rate histograms and sends a
+ * Batch; when the sampler finishes bursts it takes an extra snapshot at the
+ * end of their tail, attributes the drops of the snapshots around each
+ * burst to it, and sends them at once. Replies (acks) are handled as they
+ * come. */
+#ifndef DROPSCOPE_AGENT_H
+#define DROPSCOPE_AGENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sampler.h"
+#include "snapshot.h"
+
+typedef struct {
+    const char *connect;    /* aggregator endpoint */
+    const char *host;       /* host identity */
+    snapshot_opts_t snap;
+    int64_t interval_ns;
+    int full_every;         /* every series every N intervals */
+    bool fast_path;         /* run the sampler (netlink backend) */
+    sampler_opts_t sampler;
+} agent_opts_t;
+
+/* Runs until *stop is set (0) or a fatal error (1, logged). */
+int agent_run(const agent_opts_t *opts, volatile sig_atomic_t *stop);
+
+#endif
