@@ -171,24 +171,28 @@ static const counter_entry_t s_table[] = {
     /* ixgbe RNBC: no descriptor when the frame arrived; it may still wait in
      * the FIFO, so a precursor. */
     O64("ethtool", "rx_no_buffer_count", LAYER_NIC),
+    /* XDP programs that chose to drop: policy, not congestion; the per-queue
+     * copies (mlx5 rxN_xdp_drop) repeat the total. */
+    O64("ethtool", "rx[0-9]*_xdp_drop*", LAYER_PROTO),
+    C64("ethtool", "*xdp_drop*", LAYER_PROTO),
     /* Per-queue copies of an aggregate the driver also reports (virtio rxN_,
      * mlx5 rxN_ and chN_). */
     O64("ethtool", "rx[0-9]*_*drop*", LAYER_NIC),
     O64("ethtool", "ch[0-9]*_*", LAYER_TRAFFIC),
-    /* XDP programs that chose to drop: policy, not congestion. */
-    C64("ethtool", "*xdp_drop*", LAYER_PROTO),
     C64("ethtool", "*xdp*_errors", LAYER_PROTO),
     /* mlx5 rx_discards_phy, ixgbe rx_no_dma_resources, sfc rx_nodesc_drop_cnt /
      * port_rx_nodesc_drops, veth rx_queue_N_drops, virtio rx_drops, bnxt
      * ringN.rx_discards, ENA *_allowance_exceeded: the NIC or its driver. */
     C64("ethtool", "*discard*", LAYER_NIC),
     C64("ethtool", "*drop*", LAYER_NIC),
-    C64("ethtool", "*missed*", LAYER_NIC),
+    C64("ethtool", "*rx*missed*", LAYER_NIC), /* not bnxt missed_irqs */
     C64("ethtool", "*out_of_buffer*", LAYER_NIC),
     C64("ethtool", "*nodesc*", LAYER_NIC),
     C64("ethtool", "*no_dma*", LAYER_NIC),
     C64("ethtool", "*allowance_exceeded", LAYER_NIC),
-    C64("ethtool", "*overflow*", LAYER_NIC),
+    /* mlx5 outbound_pci_buffer_overflow; not i40e arq_overflows (admin
+     * queue) nor ixgbe fdir_overflow (flow director table). */
+    C64("ethtool", "*buffer_overflow*", LAYER_NIC),
     GAUGE("ethtool", "*ifindex", LAYER_TRAFFIC),
     C64("ethtool", "*", LAYER_TRAFFIC),
 

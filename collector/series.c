@@ -17,6 +17,7 @@ typedef struct {
     series_entry_t pub;  /* what callers see */
     uint64_t instance;   /* identity of the object behind it (socket inode) */
     uint64_t seen_gen;   /* snapshot generation in which it was last seen */
+    uint64_t boot_epoch; /* the registry's boot epoch when it was last seen */
 } entry_t;
 
 struct series {
@@ -27,7 +28,7 @@ struct series {
     strmap_t *index;        /* "source\x1fdevice\x1fname" -> id */
     uint64_t gen;           /* current snapshot generation, 1 = first */
     char boot_id[64];       /* boot id of the previous snapshot */
-    bool boot_changed;      /* the current snapshot is on a new boot */
+    uint64_t boot_epoch;    /* bumped at every boot id change */
     const char *ok_sources[16]; /* sources read completely in this snapshot */
     size_t nok;
     uint64_t overflowed;    /* readings refused because of max_series */
@@ -126,21 +127,26 @@ static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
 
 int64_t series_delta(uint64_t prev, uint64_t cur, unsigned width, uint32_t *flags)
 {
-    if (cur >= prev)
+    if (cur >= prev && cur - prev <= (uint64_t)INT64_MAX)
         return (int64_t)(cur - prev);
+    if (cur >= prev) { /* 2^63 more in one interval is no count: a restart at a huge value */
+        *flags |= SAMPLE_RESET;
+        return INT64_MAX;
+    }
     /* A 32-bit counter that went from the top quarter of its range to the
      * bottom quarter wrapped; any other decrease is a restart. */
     if (width == 32 && prev >= 0xC0000000u && prev <= 0xFFFFFFFFu && cur < 0x40000000u)
         return (int64_t)(cur + 0x100000000ULL - prev);
     *flags |= SAMPLE_RESET;
-    return (int64_t)cur;
+    return cur > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)cur;
 }
 
 void series_begin(series_t *self, const char *boot_id)
 {
     self->gen++;
     self->nok = 0;
-    self->boot_changed = self->gen > 1 && strncmp(self->boot_id, boot_id, sizeof self->boot_id - 1) != 0;
+    if (self->gen > 1 && strncmp(self->boot_id, boot_id, sizeof self->boot_id - 1) != 0)
+        self->boot_epoch++;
     snprintf(self->boot_id, sizeof self->boot_id, "%s", boot_id);
     for (size_t i = 0; i < self->count; i++) {
         self->entries[i].pub.changed = false;
@@ -152,7 +158,8 @@ void series_begin(series_t *self, const char *boot_id)
 static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new)
 {
     series_entry_t *p = &e->pub;
-    bool returning = !is_new && e->seen_gen != self->gen - 1;
+    /* Gone from a clean read of its source, now back: a new object. */
+    bool returning = !is_new && !p->present;
     if (is_new && self->gen == 1) {
         p->flags = SAMPLE_FIRST; /* baseline: history before us is unknown */
     } else if (p->cls.kind != KIND_COUNTER) {
@@ -165,7 +172,8 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
         } else {
             p->flags = SAMPLE_FIRST;
         }
-    } else if (self->boot_changed || (e->instance && r->instance && e->instance != r->instance)) {
+    } else if (e->boot_epoch != self->boot_epoch ||
+               (e->instance && r->instance && e->instance != r->instance)) {
         p->flags = SAMPLE_RESET;
         p->delta = (int64_t)r->value;
     } else {
@@ -174,8 +182,10 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
     p->changed = is_new || returning || p->delta != 0 || p->flags != 0 || r->value != p->value;
     p->value = r->value;
     p->present = true;
-    e->instance = r->instance;
+    if (r->instance) /* an unknown identity does not erase the known one */
+        e->instance = r->instance;
     e->seen_gen = self->gen;
+    e->boot_epoch = self->boot_epoch;
 }
 
 int series_observe(series_t *self, const reading_t *r)
@@ -217,8 +227,6 @@ void series_end(series_t *self)
             continue;
         if (s_source_ok(self, e->pub.source))
             e->pub.present = false;
-        else
-            e->seen_gen = self->gen;
     }
 }
 

@@ -92,7 +92,9 @@ static int s_parse_rfc3339(const char *p, int64_t *ns)
     if (!s_digits(&p, 2, &hour) || !s_expect(&p, ':') || !s_digits(&p, 2, &min) ||
         !s_expect(&p, ':') || !s_digits(&p, 2, &sec))
         return -1;
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+    /* No leap seconds (timegm cannot place them) and nothing before 1970. */
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+        sec > 59)
         return -1;
     int64_t frac = 0;
     if (*p == '.') {
@@ -128,7 +130,7 @@ static int s_parse_rfc3339(const char *p, int64_t *ns)
     tm.tm_min = min;
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != day)
+    if (tm.tm_mday != day) /* normalised: the day does not exist in that month */
         return -1;
     *ns = ((int64_t)t - offset_s) * TS_NS_PER_S + frac;
     return 0;

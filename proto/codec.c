@@ -346,6 +346,10 @@ msg_t *codec_decode(const uint8_t *buf, size_t len, char *err, size_t errsz)
         goto fail;
     }
     const Dropscope__Envelope *env = own->env;
+    if (env->body_case == DROPSCOPE__ENVELOPE__BODY__NOT_SET) {
+        s_err(err, errsz, "message has no body or an unknown message type (%zu bytes)", len);
+        goto fail;
+    }
     if (!s_string_ok(env->host, false) || !s_string_ok(env->boot_id, true)) {
         s_err(err, errsz, "envelope host is empty, longer than %d bytes or not text",
               CODEC_MAX_STRING);

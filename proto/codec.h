@@ -96,8 +96,9 @@ typedef struct {
 } msg_t;
 
 /* Encodes `msg` (whose pointers the caller owns) into a new malloc'd buffer
- * that the caller frees. Returns 0, or -1 on a message that breaks the
- * limits above or on allocation failure, with the reason in err. */
+ * that the caller frees. Returns 0, or -1 on a batch over the count limits
+ * above or on allocation failure, with the reason in err. The content is
+ * not judged here (the decoder does that), so tests can encode bad input. */
 int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, size_t errsz);
 
 /* Decodes `len` bytes. Returns a new msg_t, or NULL with a one-line reason

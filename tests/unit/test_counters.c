@@ -1,0 +1,267 @@
+/* test_counters: counters_classify on the counters that matter, entry by entry,
+ * and over every name of the real `ethtool -S` captures under tests/fixtures:
+ * drop-like names get a drop layer, packet and byte counts are traffic. */
+#include <ctype.h>
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "counters.h"
+
+/* Words that mark a counter of lost packets in a driver's name. */
+static const char *const s_drop_words[] = {
+    "drop", "discard", "missed", "nodesc", "out_of_buffer", "no_dma", "allowance_exceeded",
+};
+
+/* Names with a drop word that count something else (bnxt missed_irqs:
+ * interrupts, not packets); they must NOT be in a drop layer. */
+static bool s_not_packets(const char *name)
+{
+    return strstr(name, "irq") != NULL;
+}
+
+static bool s_has_drop_word(const char *name)
+{
+    if (s_not_packets(name))
+        return false;
+    for (size_t i = 0; i < sizeof s_drop_words / sizeof s_drop_words[0]; i++)
+        if (strstr(name, s_drop_words[i]))
+            return true;
+    return false;
+}
+
+static bool s_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Trims [*b, *e) of surrounding whitespace. */
+static void s_trim(const char **b, const char **e)
+{
+    while (*b < *e && isspace((unsigned char)**b))
+        (*b)++;
+    while (*e > *b && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+/* The series name of one "name: value" line, as the collector names it:
+ * text before the last ": ", bnxt's "[3]: rx_discards" as "ring3.rx_discards",
+ * inner blanks and '/' as '_'. False for the header and for blank lines. */
+static bool s_line_name(const char *line, char *out, size_t outsz)
+{
+    const char *b = line, *e = line + strlen(line);
+    s_trim(&b, &e);
+    if (b == e || (e - b == 15 && memcmp(b, "NIC statistics:", 15) == 0))
+        return false;
+    const char *colon = NULL;
+    for (const char *p = b; p + 1 < e; p++)
+        if (p[0] == ':' && p[1] == ' ')
+            colon = p;
+    if (!colon)
+        fail_msg("no \"name: value\" in \"%s\"", line);
+    e = colon;
+    s_trim(&b, &e);
+    size_t o = 0;
+    if (*b == '[') {
+        const char *p = b + 1;
+        while (p < e && isdigit((unsigned char)*p))
+            p++;
+        assert_true(p > b + 1 && p + 1 < e && p[0] == ']' && p[1] == ':');
+        o = (size_t)snprintf(out, outsz, "ring%.*s.", (int)(p - b - 1), b + 1);
+        for (b = p + 2; b < e && isspace((unsigned char)*b); b++)
+            ;
+    }
+    assert_true(b < e && o + (size_t)(e - b) < outsz);
+    for (; b < e; b++)
+        out[o++] = *b == '/' || isspace((unsigned char)*b) ? '_' : *b;
+    out[o] = '\0';
+    return true;
+}
+
+/* The driver's fixture name: the component after FIXTURES_DIR. */
+static void s_driver(const char *path, char *out, size_t outsz)
+{
+    const char *p = path + strlen(FIXTURES_DIR) + 1;
+    const char *slash = strchr(p, '/');
+    snprintf(out, outsz, "%.*s", (int)(slash ? slash - p : (ptrdiff_t)strlen(p)), p);
+}
+
+typedef struct {
+    int files, names, drops, traffic, bad;
+} totals_t;
+
+/* Classifies every name of one statistics file; prints its nic-layer names. */
+static void s_check_file(const char *path, totals_t *t)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        fail_msg("cannot open %s", path);
+    char line[512], name[256], driver[128], nic[8192] = "";
+    size_t niclen = 0;
+    int names = 0;
+    s_driver(path, driver, sizeof driver);
+    while (fgets(line, sizeof line, in)) {
+        if (!s_line_name(line, name, sizeof name))
+            continue;
+        names++;
+        counter_class_t c = counters_classify("ethtool", name);
+        if (c.layer == LAYER_NIC && niclen + strlen(name) + 2 < sizeof nic)
+            niclen += (size_t)snprintf(nic + niclen, sizeof nic - niclen, " %s%s", name,
+                                       c.overlap ? "(o)" : "");
+        if (s_not_packets(name) && layer_is_drop(c.layer)) {
+            print_message("%s: %s does not count packets but is classified %s\n", driver, name,
+                          layer_name(c.layer));
+            t->bad++;
+        } else if (s_has_drop_word(name)) {
+            t->drops++;
+            if (!layer_is_drop(c.layer)) {
+                print_message("%s: %s is a drop counter but classified %s\n", driver, name,
+                              layer_name(c.layer));
+                t->bad++;
+            }
+        } else if (s_ends_with(name, "_packets") || s_ends_with(name, "_bytes")) {
+            t->traffic++;
+            if (c.layer != LAYER_TRAFFIC) {
+                print_message("%s: %s counts traffic but is classified %s\n", driver, name,
+                              layer_name(c.layer));
+                t->bad++;
+            }
+        }
+    }
+    fclose(in);
+    assert_true(names > 0);
+    t->names += names;
+    t->files++;
+    print_message("%s: %d names; nic:%s\n", driver, names, niclen ? nic : " (none)");
+}
+
+static void test_fixture_names(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(FIXTURES_DIR "/*/ethtool/*/statistics", 0, NULL, &g), 0);
+    totals_t t = {0};
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        s_check_file(g.gl_pathv[i], &t);
+    globfree(&g);
+    print_message("%d files, %d names: %d drop-like, %d packet/byte counts\n", t.files, t.names,
+                  t.drops, t.traffic);
+    assert_true(t.files >= 13);
+    assert_true(t.drops >= 50);
+    assert_true(t.traffic >= 100);
+    assert_int_equal(t.bad, 0);
+}
+
+/* The line parser above on the shapes the fixtures hold. */
+static void test_line_names(void **state)
+{
+    (void)state;
+    char name[64];
+    assert_false(s_line_name("NIC statistics:\n", name, sizeof name));
+    assert_false(s_line_name("   \n", name, sizeof name));
+    assert_true(s_line_name("     rx_packets: 439831225513\n", name, sizeof name));
+    assert_string_equal(name, "rx_packets");
+    assert_true(s_line_name("     [12]: rx_discards: 11763190\n", name, sizeof name));
+    assert_string_equal(name, "ring12.rx_discards");
+    assert_true(s_line_name("rx-0.rx_packets: 5\n", name, sizeof name));
+    assert_string_equal(name, "rx-0.rx_packets");
+    assert_true(s_line_name("     tx_queue_0 stopped: 3\n", name, sizeof name));
+    assert_string_equal(name, "tx_queue_0_stopped");
+}
+
+/* Names every driver spells differently for the same loss. */
+static void test_known_driver_names(void **state)
+{
+    (void)state;
+    static const char *const nic[] = {
+        "rx_discards_phy",          "rx_no_dma_resources", "port_rx_nodesc_drops",
+        "rx_queue_0_drops",         "ring3.rx_discards",   "pps_allowance_exceeded",
+        "bw_in_allowance_exceeded", "rx_out_of_buffer",    "rx_nodesc_drop_cnt",
+        "rx_missed_errors",         "rx_dropped.nic",      "rx0_drops",
+    };
+    for (size_t i = 0; i < sizeof nic / sizeof nic[0]; i++) {
+        counter_class_t c = counters_classify("ethtool", nic[i]);
+        if (c.layer != LAYER_NIC || c.kind != KIND_COUNTER)
+            fail_msg("%s classified %s/%s, want nic/counter", nic[i], layer_name(c.layer),
+                     kind_name(c.kind));
+    }
+    assert_int_equal(counters_classify("ethtool", "rx_xdp_drop").layer, LAYER_PROTO);
+    assert_int_equal(counters_classify("ethtool", "rx_queue_0_xdp_drops").layer, LAYER_PROTO);
+    assert_int_equal(counters_classify("ethtool", "tx_bytes").layer, LAYER_TRAFFIC);
+    assert_int_equal(counters_classify("ethtool", "peer_ifindex").kind, KIND_GAUGE);
+}
+
+/* Entry by entry: layer, kind, width and overlap of the counters that matter. */
+static void test_classify(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *source, *name;
+        layer_t layer;
+        kind_t kind;
+        unsigned width;
+        bool overlap;
+    } cases[] = {
+        {"snmp", "Udp.RcvbufErrors", LAYER_SOCKET, KIND_COUNTER, 64, false},
+        {"snmp6", "Udp6.RcvbufErrors", LAYER_SOCKET, KIND_COUNTER, 64, false},
+        {"snmp", "Udp.InErrors", LAYER_PROTO, KIND_COUNTER, 64, true},
+        {"netstat", "TcpExt.ListenOverflows", LAYER_LISTEN, KIND_COUNTER, 64, false},
+        {"netstat", "TcpExt.ListenDrops", LAYER_LISTEN, KIND_COUNTER, 64, true},
+        {"netstat", "TcpExt.PruneCalled", LAYER_SOCKET, KIND_COUNTER, 64, true},
+        {"softnet", "dropped", LAYER_BACKLOG, KIND_COUNTER, 32, false},
+        {"softnet", "time_squeeze", LAYER_BUDGET, KIND_COUNTER, 32, false},
+        {"softnet", "backlog_len", LAYER_BACKLOG, KIND_GAUGE, 32, false},
+        {"sock", "drops", LAYER_SOCKET, KIND_COUNTER, 32, true},
+        {"rate", "rx_p99", LAYER_TRAFFIC, KIND_GAUGE, 64, false},
+        {"sampler", "lateness_p99_us", LAYER_TRAFFIC, KIND_GAUGE, 64, false},
+        {"sampler", "missed_ticks", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"sysctl", "net.core.netdev_max_backlog", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"sysctl", "anything.at.all", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"ring", "rx", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"netdev", "rx_missed_errors", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"netdev", "rx_dropped", LAYER_NIC, KIND_COUNTER, 64, true},
+        {"netdev", "rx_bytes", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"ethtool", "rx_discards_phy", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "rx_no_dma_resources", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "port_rx_nodesc_drops", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "rx_queue_0_drops", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "ring3.rx_discards", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "pps_allowance_exceeded", LAYER_NIC, KIND_COUNTER, 64, false},
+        {"ethtool", "rx_out_of_buffer", LAYER_NIC, KIND_COUNTER, 64, true},
+        {"ethtool", "rx0_drops", LAYER_NIC, KIND_COUNTER, 64, true},
+        {"ethtool", "rx_xdp_drop", LAYER_PROTO, KIND_COUNTER, 64, false},
+        {"ethtool", "rx_packets", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"snmp", "Ip.InReceives", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"snmp", "Tcp.MaxConn", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"nosuchsource", "nosuchname", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        counter_class_t c = counters_classify(cases[i].source, cases[i].name);
+        if (c.layer != cases[i].layer || c.kind != cases[i].kind || c.width != cases[i].width ||
+            c.overlap != cases[i].overlap)
+            fail_msg("%s %s: %s/%s/%u/%s, want %s/%s/%u/%s", cases[i].source, cases[i].name,
+                     layer_name(c.layer), kind_name(c.kind), c.width, c.overlap ? "overlap" : "-",
+                     layer_name(cases[i].layer), kind_name(cases[i].kind), cases[i].width,
+                     cases[i].overlap ? "overlap" : "-");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_line_names),
+        cmocka_unit_test(test_known_driver_names),
+        cmocka_unit_test(test_fixture_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
