@@ -98,3 +98,37 @@ kernel_counter() {
 }
 
 now_ns() { date +%s%N; }
+
+# make_pair S R: namespaces S and R joined by a veth pair (vs in S at
+# 10.88.0.1, vr in R at 10.88.0.2), both up.
+make_pair() {
+  make_ns "$1"
+  make_ns "$2"
+  ip link add vs netns "$1" type veth peer name vr netns "$2"
+  ip -n "$1" addr add 10.88.0.1/24 dev vs
+  ip -n "$2" addr add 10.88.0.2/24 dev vr
+  ip -n "$1" link set vs up
+  ip -n "$2" link set vr up
+}
+
+# udp_sink NS PORT RCVBUF READ: a UDP receiver on 10.88.0.2:PORT in NS with
+# SO_RCVBUF=RCVBUF that drains its socket when READ is 1 and never reads
+# when it is 0. Waits until it is bound.
+udp_sink() {
+  local out="$TMP/sink-$2.out"
+  ip netns exec "$1" python3 -c '
+import socket, sys, time
+port, rcvbuf, read = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+s.bind(("10.88.0.2", port))
+print("ready", flush=True)
+while True:
+    if read:
+        s.recv(65536)
+    else:
+        time.sleep(1)' "$2" "$3" "$4" >"$out" &
+  PIDS+=($!)
+  for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.1; done
+  fail "the UDP receiver on port $2 did not start"
+}

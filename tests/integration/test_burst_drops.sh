@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A burst into a receiver that cannot keep up: the burst event must carry
+# the socket-layer drops that followed it, exactly the Udp.RcvbufErrors
+# increment the kernel counted, and the drop history must hold the same
+# number.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+S=ds-bd-s-$$ R=ds-bd-r-$$ HOST=burst-drops-$$
+make_pair "$S" "$R"
+start_aggregator
+start_collector "$R" "$HOST" --interval 1s
+udp_sink "$R" 7001 2048 0
+sleep 1.2 # the baseline snapshot
+
+before=$(kernel_counter "$R" UdpRcvbufErrors)
+t0=$(now_ns)
+ip netns exec "$S" "$BIN_DIR/burstgen" --dest 10.88.0.2:7001 --start "$(( t0 + 300000000 ))" \
+  --bursts 1 --packets 500 --payload 100 >"$TMP/burstgen.out"
+sleep 0.5
+after=$(kernel_counter "$R" UdpRcvbufErrors)
+expected=$((after - before))
+[ "$expected" -gt 400 ] || fail "expected most of 500 datagrams dropped, the kernel counted $expected"
+
+deadline=$(( $(date +%s) + 10 ))
+until curl -sf "$SERVER/api/bursts?host=$HOST&since=5m" >"$TMP/bursts.json" &&
+      python3 -c 'import json,sys; sys.exit(not json.load(open(sys.argv[1])))' "$TMP/bursts.json"; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "no burst reported within 10 s"
+  sleep 0.3
+done
+python3 - "$TMP/bursts.json" "$expected" "$t0" <<'PY'
+import json, sys
+bursts = json.load(open(sys.argv[1]))
+expected, t0 = int(sys.argv[2]), int(sys.argv[3])
+rx = [b for b in bursts if b["iface"] == "vr" and b["direction"] == "rx"]
+assert len(rx) == 1, f"expected one rx burst on vr, got {rx}"
+b = rx[0]
+assert b["drops"].get("socket") == expected, f"burst drops {b['drops']}, kernel {expected}"
+assert b["packets"] >= 400, b
+assert t0 < b["start_ns"] < t0 + 1_000_000_000, b
+print(f"ok: burst of {b['packets']} packets, peak {b['peak_per_ms']:.0f}/ms, "
+      f"carries socket drops {expected}")
+PY
+got=$("$BIN_DIR/dropscope" --server "$SERVER" drops --json --layer socket --host "$HOST" --since 5m |
+      python3 -c 'import json,sys; print(sum(r["delta"] for r in json.load(sys.stdin) if r["series"] == "snmp//Udp.RcvbufErrors"))')
+[ "$got" -eq "$expected" ] || fail "drop history says $got, the kernel $expected"

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Microburst detection against an independent capture. 15 bursts of 300
+# packets at known absolute times, 200 ms apart, over steady background
+# traffic of 1 packet/ms, are sent from one namespace to another. tcpdump
+# captures them on the receiving veth; its 1 ms buckets give the true
+# bursts. dropscope must report at least 14 of the 15 with a start within
+# +-2 ms, and nothing during a following 3 s of background traffic only.
+source "$(dirname "$0")/lib.sh"
+require_root
+command -v tcpdump >/dev/null || { echo "SKIP: tcpdump is not installed" >&2; exit $SKIP; }
+
+S=ds-bs-s-$$ R=ds-bs-r-$$ HOST=burst-host-$$
+make_pair "$S" "$R"
+start_aggregator
+start_collector "$R" "$HOST" --interval 500ms --tick 1ms
+udp_sink "$R" 7000 8388608 1
+bg ip netns exec "$R" tcpdump -i vr -w "$TMP/cap.pcap" --time-stamp-precision=nano -U -s 64 \
+  udp port 7000 2>>"$TMP/tcpdump.log"
+TCPDUMP=${PIDS[-1]}
+sleep 1
+
+t_start=$(( $(now_ns) + 1500000000 ))
+ip netns exec "$S" "$BIN_DIR/burstgen" --dest 10.88.0.2:7000 --start "$t_start" --bursts 15 \
+  --every 200ms --packets 300 --payload 64 --background-pps 1000 --lead 1s --tail 3s \
+  >"$TMP/burstgen.out"
+t_control=$(( t_start + 14 * 200000000 + 100000000 )) # after the last burst
+t_end=$(now_ns)
+sleep 1.5 # the last batch
+kill -INT "$TCPDUMP"; wait "$TCPDUMP" 2>/dev/null || true
+
+python3 "$(dirname "$0")/pcap_bursts.py" "$TMP/cap.pcap" 100 5 >"$TMP/captured.json"
+curl -sf "$SERVER/api/bursts?host=$HOST&iface=vr&from=$((t_start - 1500000000))&to=$t_end" \
+  >"$TMP/reported.json"
+python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" <<'PY'
+import json, sys
+captured = json.load(open(sys.argv[1]))
+reported = [b for b in json.load(open(sys.argv[2])) if b["direction"] == "rx"]
+t_control = int(sys.argv[3])
+before = [c for c in captured if c["start_ns"] < t_control]
+assert len(before) == 15, f"the capture shows {len(before)} bursts, expected 15: {captured}"
+matched = 0
+for c in before:
+    near = [r for r in reported if abs(r["start_ns"] - c["start_ns"]) <= 2_000_000]
+    if near:
+        matched += 1
+        r = near[0]
+        assert r["packets"] >= 100, f"burst with {r['packets']} packets: {r}"
+        assert len(r["profile"]) > 0 and max(r["profile"]) >= 100, f"flat profile: {r}"
+    else:
+        print(f"missed: captured burst at {c['start_ns']} ({c['packets']} packets)")
+spurious = [r for r in reported if r["start_ns"] >= t_control]
+print(f"captured 15 bursts, dropscope reported {len(reported)}, matched {matched} within 2 ms; "
+      f"{len(spurious)} during the control period")
+assert matched >= 14, f"only {matched} of 15 bursts found within +-2 ms"
+assert not spurious, f"bursts reported during steady traffic: {spurious}"
+assert not [c for c in captured if c["start_ns"] >= t_control], "the capture has control bursts"
+PY
+"$BIN_DIR/dropscope" --server "$SERVER" bursts --host "$HOST" --since 1m | head -5
