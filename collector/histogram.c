@@ -1,55 +1,58 @@
-/* histogram: see histogram.h. */
+/* histogram: log-linear buckets (see histogram.h). Bucket b >= EXACT holds
+ * values in [lower(b), lower(b+1)): power of two p = 2^(7 + (b-EXACT)/SUB),
+ * lower = p + (b-EXACT)%SUB * p/SUB. */
 #include "histogram.h"
 
-#include <stdlib.h>
+#include <string.h>
 
-int histogram_add(histogram_t *self, uint32_t per_tick, uint32_t ticks, bool over)
+static unsigned s_bucket(uint32_t v)
 {
-    if (self->n + ticks > self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 1024;
-        while (cap < self->n + ticks)
-            cap *= 2;
-        uint32_t *values = realloc(self->values, cap * sizeof *values);
-        if (!values)
-            return -1;
-        self->values = values;
-        self->cap = cap;
-    }
-    for (uint32_t i = 0; i < ticks; i++)
-        self->values[self->n++] = per_tick;
+    if (v < HISTOGRAM_EXACT)
+        return v;
+    unsigned log2 = 31u - (unsigned)__builtin_clz(v); /* >= 7 */
+    unsigned sub = (v >> (log2 - 4)) & (HISTOGRAM_SUB - 1);
+    return HISTOGRAM_EXACT + (log2 - 7) * HISTOGRAM_SUB + sub;
+}
+
+static uint32_t s_lower(unsigned b)
+{
+    if (b < HISTOGRAM_EXACT)
+        return b;
+    unsigned log2 = 7 + (b - HISTOGRAM_EXACT) / HISTOGRAM_SUB;
+    unsigned sub = (b - HISTOGRAM_EXACT) % HISTOGRAM_SUB;
+    return (1u << log2) + sub * ((1u << log2) / HISTOGRAM_SUB);
+}
+
+void histogram_add(histogram_t *self, uint32_t per_tick, uint32_t ticks, bool over)
+{
+    self->counts[s_bucket(per_tick)] += ticks;
+    self->n += ticks;
+    if (per_tick > self->max)
+        self->max = per_tick;
     if (over)
         self->over += ticks;
-    return 0;
 }
 
-static int s_cmp(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest rank: the smallest value with at least q of the values <= it. */
+/* Nearest rank: the smallest value with at least percent% of the ticks at
+ * or below it. */
 static uint32_t s_rank(const histogram_t *self, unsigned percent)
 {
-    size_t rank = (self->n * percent + 99) / 100;
-    return self->values[rank ? rank - 1 : 0];
+    uint64_t rank = ((uint64_t)self->n * percent + 99) / 100, seen = 0;
+    rank = rank ? rank : 1;
+    for (unsigned b = 0; b < HISTOGRAM_BUCKETS; b++) {
+        seen += self->counts[b];
+        if (seen >= rank)
+            return s_lower(b) < self->max ? s_lower(b) : self->max;
+    }
+    return self->max;
 }
 
 histogram_summary_t histogram_take(histogram_t *self)
 {
     histogram_summary_t s = {0};
-    if (self->n > 0) {
-        qsort(self->values, self->n, sizeof *self->values, s_cmp);
-        s = (histogram_summary_t){(uint32_t)self->n, self->values[self->n - 1], s_rank(self, 99),
-                                  s_rank(self, 50), self->over};
-    }
-    self->n = 0;
-    self->over = 0;
+    if (self->n > 0)
+        s = (histogram_summary_t){self->n, self->max, s_rank(self, 99), s_rank(self, 50),
+                                  self->over};
+    memset(self, 0, sizeof *self);
     return s;
-}
-
-void histogram_free(histogram_t *self)
-{
-    free(self->values);
-    *self = (histogram_t){0};
 }

@@ -43,7 +43,8 @@ void recorder_destroy(recorder_t **self_p)
 void recorder_push(recorder_t *self, int64_t t_ns, int64_t dt_ns, uint32_t rx, uint32_t tx)
 {
     self->ring[self->head] = (sample_t){t_ns, dt_ns, rx, tx};
-    self->head = (self->head + 1) % self->cap;
+    if (++self->head == self->cap) /* no division: this runs per interface per tick */
+        self->head = 0;
     if (self->count < self->cap)
         self->count++;
 }

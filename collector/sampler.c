@@ -300,12 +300,9 @@ void sampler_destroy(sampler_t **self_p)
     }
     for (size_t i = 0; i < self->nlinks; i++) {
         recorder_destroy(&self->links[i].rec);
-        histogram_free(&self->links[i].hist[0]);
-        histogram_free(&self->links[i].hist[1]);
     }
     for (size_t i = 0; i < self->nready; i++)
         free(self->ready[i].profile);
-    histogram_free(&self->lateness);
     netlink_destroy(&self->nl);
     if (self->timerfd >= 0)
         close(self->timerfd);
