@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "ts.h"
 
 #define DEFAULT_LIMIT 100000
@@ -245,6 +246,56 @@ static api_reply_t s_bursts(const req_t *r)
     return s_json(200, rows);
 }
 
+/* --- /api/series ------------------------------------------------------------ */
+
+static int s_series_row(void *ctx, const series_row_t *row)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:I, s:I, s:b, s:b}", "ts_ns",
+                                         (json_int_t)row->ts_ns, "value", (json_int_t)row->value,
+                                         "delta", (json_int_t)row->delta, "first",
+                                         (row->flags & SAMPLE_FIRST) != 0, "reset",
+                                         (row->flags & SAMPLE_RESET) != 0));
+    return 0;
+}
+
+static api_reply_t s_series(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use host, series, since, from, to, limit)",
+                       bad);
+    series_query_t q = {0};
+    api_reply_t fail;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+        return fail;
+    const char *series = r->param(r->ctx, "series");
+    if (!q.host || !series)
+        return s_error(400, "host and series are required (series as source/device/name, e.g. "
+                       "sampler//lateness_p99_us)");
+    /* source/device/name: source and name never contain '/', so split at
+     * the first and the last. */
+    const char *first = strchr(series, '/'), *last = strrchr(series, '/');
+    char source[64], device[256];
+    if (!first || first == last || (size_t)(first - series) >= sizeof source ||
+        (size_t)(last - first - 1) >= sizeof device)
+        return s_error(400, "series '%s' is not source/device/name", series);
+    snprintf(source, sizeof source, "%.*s", (int)(first - series), series);
+    snprintf(device, sizeof device, "%.*s", (int)(last - first - 1), first + 1);
+    q.source = source;
+    q.device = device;
+    q.name = last + 1;
+    if (!store_series_known(r->store, q.host, q.source, q.device, q.name))
+        return s_error(400, "host '%s' has no series '%s'", q.host, series);
+    json_t *rows = json_array();
+    char err[256];
+    if (store_series(r->store, &q, s_series_row, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
 /* --- /healthz, /metrics --------------------------------------------------- */
 
 static api_reply_t s_healthz(const req_t *r)
@@ -312,10 +363,12 @@ api_reply_t api_get(store_t *store, const ingest_stats_t *stats, const char *pat
         return s_drops(&r);
     if (strcmp(path, "/api/bursts") == 0)
         return s_bursts(&r);
+    if (strcmp(path, "/api/series") == 0)
+        return s_series(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /healthz, /metrics)",
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/series, /healthz, /metrics)",
                    path);
 }

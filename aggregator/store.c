@@ -40,7 +40,7 @@ typedef struct {
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_UPSERT, ST_SERIES_ID, ST_LOAD_IDS, ST_COUNT_SERIES,
-    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, NSTMT
+    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, ST_SERIES_ID_OF, NSTMT
 };
 
 static const char *const s_sql[NSTMT] = {
@@ -69,6 +69,8 @@ static const char *const s_sql[NSTMT] = {
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
                    "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
     [ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
+    [ST_SERIES_ID_OF] = "SELECT s.id, s.host_id FROM series s JOIN hosts h ON h.id = s.host_id "
+                        "WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 AND s.name = ?4",
     [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
                  "profile_start_ns, tick_ns, profile, profile_complete) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -716,6 +718,72 @@ int store_bursts(store_t *self, const bursts_query_t *q,
         s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The series row id (and its host id) of host's source/device/name; 0 if none. */
+static int64_t s_series_id(store_t *self, const char *host, const char *source,
+                           const char *device, const char *name, int64_t *host_id)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_SERIES_ID_OF);
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        if (host_id)
+            *host_id = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return id;
+}
+
+bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
+                        const char *name)
+{
+    return s_series_id(self, host, source, device, name, NULL) != 0;
+}
+
+int store_series(store_t *self, const series_query_t *q,
+                 int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
+                 size_t errsz)
+{
+    int64_t host_id = 0;
+    int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
+    static const char sql[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
+                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, host_id);
+    sqlite3_bind_int64(st, 2, q->from_ns);
+    sqlite3_bind_int64(st, 3, q->to_ns);
+    int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
+    int rc = SQLITE_DONE;
+    while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *blob = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1) / SAMPLE_RECORD;
+        for (size_t i = 0; i < n && left > 0; i++) {
+            const unsigned char *rec = blob + i * SAMPLE_RECORD;
+            if ((int64_t)s_get_le(rec, 4) != id)
+                continue;
+            series_row_t row = {sqlite3_column_int64(st, 0), s_get_le(rec + 8, 8),
+                                (int64_t)s_get_le(rec + 16, 8), (uint32_t)s_get_le(rec + 4, 4)};
+            left--;
+            if (fn(ctx, &row) != 0)
+                left = 0;
+        }
+    }
+    if (id && left > 0 && rc != SQLITE_DONE)
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    bool ok = !id || left == 0 || rc == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
 }
 
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)

@@ -105,6 +105,31 @@ typedef struct {
 int store_bursts(store_t *self, const bursts_query_t *q,
                  int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz);
 
+typedef struct {
+    const char *host;   /* required */
+    const char *source, *device, *name;
+    int64_t from_ns;    /* samples read in (from_ns, to_ns] */
+    int64_t to_ns;
+    int64_t limit;
+} series_query_t;
+
+typedef struct {
+    int64_t ts_ns;
+    uint64_t value;
+    int64_t delta;
+    uint32_t flags; /* SAMPLE_FIRST, SAMPLE_RESET */
+} series_row_t;
+
+/* True when host has a series source/device/name. */
+bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
+                        const char *name);
+
+/* Calls fn for every stored sample of one series (values are sent when
+ * they change, plus periodic full snapshots), in time order. 0, -1 + err. */
+int store_series(store_t *self, const series_query_t *q,
+                 int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
+                 size_t errsz);
+
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);

@@ -36,6 +36,9 @@ static void s_usage(FILE *out)
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
+            "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]]\n"
+            "                        the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
+            "                        per tick) or sampler//lateness_p99_us (the sampler's delay)\n"
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
@@ -316,6 +319,47 @@ static int s_bursts(const global_t *g, int argc, char **argv)
     return 0;
 }
 
+/* --- series ----------------------------------------------------------------- */
+
+static const arg_def_t s_series_args[] = {
+    {"host", ARG_TEXT}, {"series", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME},
+    {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
+
+static int s_series(const global_t *g, int argc, char **argv)
+{
+    char query[2048];
+    int rc = s_query(argc, argv, "/api/series", s_series_args, query, sizeof query);
+    if (rc != 0)
+        return rc;
+    json_t *doc = client_get(g->server, query, &rc);
+    if (!doc)
+        return rc;
+    if (g->json) {
+        s_print_json(doc);
+        json_decref(doc);
+        return 0;
+    }
+    static const char *const headers[] = {"TIME", ">VALUE", ">DELTA", "FLAGS"};
+    table_t *t = table_new(4, headers);
+    size_t i;
+    json_t *row;
+    json_array_foreach(doc, i, row) {
+        char when[40], value[32], delta[32];
+        ts_format(s_int(row, "ts_ns"), when, sizeof when);
+        snprintf(value, sizeof value, "%lld", s_int(row, "value"));
+        snprintf(delta, sizeof delta, "%lld", s_int(row, "delta"));
+        const char *flags = json_is_true(json_object_get(row, "reset"))   ? "reset"
+                            : json_is_true(json_object_get(row, "first")) ? "first"
+                                                                          : "";
+        const char *cells[] = {when, value, delta, flags};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    json_decref(doc);
+    return 0;
+}
+
 /* --- main ------------------------------------------------------------------- */
 
 /* Takes the global options (--server, --json, --help) wherever they appear,
@@ -365,8 +409,10 @@ int main(int argc, char **argv)
         rc = s_drops(&g, argc, argv);
     else if (strcmp(argv[0], "bursts") == 0)
         rc = s_bursts(&g, argc, argv);
+    else if (strcmp(argv[0], "series") == 0)
+        rc = s_series(&g, argc, argv);
     else
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts)", argv[0]);
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, series)", argv[0]);
     curl_global_cleanup();
     return rc;
 }

@@ -56,3 +56,16 @@ assert not spurious, f"bursts reported during steady traffic: {spurious}"
 assert not [c for c in captured if c["start_ns"] >= t_control], "the capture has control bursts"
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" bursts --host "$HOST" --since 1m | head -5
+
+# The sampler's own lateness and the rate histograms are series a user can read.
+for s in sampler//lateness_p50_us sampler//lateness_p99_us rate/vr/rx_max rate/vr/rx_p99; do
+  "$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series "$s" --since 5m \
+    >"$TMP/series.json" || fail "dropscope series $s failed"
+  python3 -c 'import json,sys; rows=json.load(open(sys.argv[1])); assert rows, sys.argv[2]; print(sys.argv[2], "latest", rows[-1]["value"])' \
+    "$TMP/series.json" "$s"
+done
+# The bursts of 300 packets show in the per-interval maximum.
+"$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series rate/vr/rx_max \
+  --from "$t_start" --to "$t_control" >"$TMP/max.json"
+python3 -c 'import json,sys; m=max(r["value"] for r in json.load(open(sys.argv[1]))); assert m >= 100, m' \
+  "$TMP/max.json"
