@@ -55,6 +55,7 @@ struct sampler {
     int eventfd;                   /* readable while bursts are ready */
     pthread_t thread;
     bool started;
+    int64_t armed_ns;              /* CLOCK_MONOTONIC when the timerfd was armed */
     atomic_bool stop;
     netlink_link_stats_t *stats;   /* dump buffer, sampler thread only */
     pthread_mutex_t lock;          /* guards every field below */
@@ -236,7 +237,7 @@ static void s_tick(sampler_t *self, int64_t lateness_ns, uint64_t expirations)
 static void *s_run(void *arg)
 {
     sampler_t *self = arg;
-    int64_t due = ts_mono_ns() + self->opts.tick_ns;
+    int64_t due = self->armed_ns + self->opts.tick_ns; /* the first expiration */
     while (!atomic_load(&self->stop)) {
         uint64_t expirations = 0;
         if (read(self->timerfd, &expirations, sizeof expirations) != sizeof expirations) {
@@ -274,6 +275,7 @@ sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz)
     self->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct itimerspec its = {{opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S},
                              {opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S}};
+    self->armed_ns = ts_mono_ns();
     if (self->timerfd < 0 || self->eventfd < 0 || timerfd_settime(self->timerfd, 0, &its, NULL)) {
         snprintf(err, errsz, "sampler: timerfd/eventfd: %s", strerror(errno));
         goto fail;
