@@ -560,6 +560,27 @@ static const char *s_col_text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
+/* Prepares a one-off query statement; NULL with err. */
+static sqlite3_stmt *s_query(store_t *self, const char *sql, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) == SQLITE_OK)
+        return st;
+    s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    return NULL;
+}
+
+/* Ends a query whose last sqlite3_step returned rc (SQLITE_ROW when the
+ * caller stopped early): finalizes it, 0, or -1 with err. */
+static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_t errsz)
+{
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
 int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
                 size_t errsz)
 {
@@ -567,11 +588,9 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
         "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
         "interval_ns, incarnation, last_seq, ncpus, "
         "(SELECT count(*) FROM series s WHERE s.host_id = h.id) FROM hosts h ORDER BY name";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
         return -1;
-    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         host_row_t row = {s_col_text(st, 0),
@@ -589,10 +608,7 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
         if (fn(ctx, &row) != 0)
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    return s_query_end(self, st, rc, err, errsz);
 }
 
 bool store_host_known(store_t *self, const char *name)
@@ -630,11 +646,9 @@ int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, cons
 {
     char sql[1024];
     s_drops_sql(q, sql, sizeof sql);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
         return -1;
-    }
     sqlite3_bind_int64(st, 1, q->from_ns);
     sqlite3_bind_int64(st, 2, q->to_ns);
     if (q->host)
@@ -653,10 +667,7 @@ int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, cons
         if (fn(ctx, &row) != 0)
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    return s_query_end(self, st, rc, err, errsz);
 }
 
 int store_bursts(store_t *self, const bursts_query_t *q,
@@ -670,11 +681,9 @@ int store_bursts(store_t *self, const bursts_query_t *q,
              "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s ORDER BY b.start_ns, h.name LIMIT ?5",
              q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
              q->iface ? " AND b.iface = ?4" : "");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
         return -1;
-    }
     sqlite3_bind_int64(st, 1, q->from_ns);
     sqlite3_bind_int64(st, 2, q->to_ns);
     if (q->host)
@@ -714,10 +723,7 @@ int store_bursts(store_t *self, const bursts_query_t *q,
             break;
     }
     free(profile);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    return s_query_end(self, st, rc, err, errsz);
 }
 
 /* The series row id (and its host id) of host's source/device/name; 0 if none. */
@@ -755,11 +761,9 @@ int store_series(store_t *self, const series_query_t *q,
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
     static const char sql[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
                               "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
         return -1;
-    }
     sqlite3_bind_int64(st, 1, host_id);
     sqlite3_bind_int64(st, 2, q->from_ns);
     sqlite3_bind_int64(st, 3, q->to_ns);
@@ -779,11 +783,7 @@ int store_series(store_t *self, const series_query_t *q,
                 left = 0;
         }
     }
-    if (id && left > 0 && rc != SQLITE_DONE)
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    bool ok = !id || left == 0 || rc == SQLITE_DONE;
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
+    return s_query_end(self, st, rc, err, errsz);
 }
 
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
@@ -791,18 +791,11 @@ int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, siz
     static const char sql[] = "SELECT d.layer, sum(d.delta) FROM drops d JOIN series s ON "
                               "s.id = d.series_id WHERE s.overlap = 0 GROUP BY d.layer";
     memset(totals, 0, LAYER_COUNT * sizeof *totals);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
         return -1;
-    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-        return -1;
-    }
-    return 0;
+    return s_query_end(self, st, rc, err, errsz);
 }

@@ -74,29 +74,13 @@ static long long s_int(json_t *obj, const char *key)
     return (long long)json_integer_value(json_object_get(obj, key));
 }
 
-static int s_print_json(json_t *doc)
-{
-    json_dumpf(doc, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
-    return 0;
-}
 
 /* --- hosts ------------------------------------------------------------------ */
 
-static int s_hosts(const global_t *g, int argc, char **argv)
+static void s_hosts_table(json_t *doc)
 {
-    if (argc > 1)
-        return s_bad_usage("hosts takes no arguments, got '%s'", argv[1]);
-    int code;
-    json_t *doc = client_get(g->server, "/api/hosts", &code);
-    if (!doc)
-        return code;
-    if (g->json) {
-        s_print_json(doc);
-        json_decref(doc);
-        return 0;
-    }
-    static const char *const headers[] = {"HOST", "LAST SEEN", ">AGO", "BACKEND", ">SERIES", "KERNEL", "BOOT ID"};
+    static const char *const headers[] = {"HOST",    ">SERIES", "LAST SEEN", ">AGO",
+                                          "BACKEND", "KERNEL",  "BOOT ID"};
     table_t *t = table_new(7, headers);
     int64_t now = ts_now_ns();
     size_t i;
@@ -107,16 +91,14 @@ static int s_hosts(const global_t *g, int argc, char **argv)
         ts_format(last, seen, sizeof seen);
         snprintf(ago, sizeof ago, "%llds", (long long)((now - last) / TS_NS_PER_S));
         snprintf(series, sizeof series, "%lld", s_int(h, "series"));
-        const char *cells[] = {s_str(h, "host"), seen, ago, s_str(h, "backend"), series,
-                               s_str(h, "kernel"), s_str(h, "boot_id")};
+        const char *cells[] = {s_str(h, "host"),    series,             seen, ago,
+                               s_str(h, "backend"), s_str(h, "kernel"), s_str(h, "boot_id")};
         table_add(t, cells);
     }
     table_print(t, stdout);
     if (json_array_size(doc) == 0)
         printf("(no host has reported yet: start a collector with --connect to this aggregator)\n");
     table_destroy(&t);
-    json_decref(doc);
-    return 0;
 }
 
 /* --- drops ------------------------------------------------------------------ */
@@ -226,22 +208,6 @@ static const arg_def_t s_drops_args[] = {
     {"host", ARG_TEXT}, {"layer", ARG_LAYER}, {"since", ARG_DURATION}, {"from", ARG_TIME},
     {"to", ARG_TIME},   {"step", ARG_DURATION}, {"limit", ARG_COUNT},  {NULL, ARG_TEXT}};
 
-static int s_drops(const global_t *g, int argc, char **argv)
-{
-    char query[2048];
-    int rc = s_query(argc, argv, "/api/drops", s_drops_args, query, sizeof query);
-    if (rc != 0)
-        return rc;
-    json_t *doc = client_get(g->server, query, &rc);
-    if (!doc)
-        return rc;
-    if (g->json)
-        s_print_json(doc);
-    else
-        s_drops_table(doc);
-    json_decref(doc);
-    return 0;
-}
 
 /* --- bursts ----------------------------------------------------------------- */
 
@@ -302,22 +268,6 @@ static const arg_def_t s_bursts_args[] = {
     {"host", ARG_TEXT}, {"iface", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME},
     {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
 
-static int s_bursts(const global_t *g, int argc, char **argv)
-{
-    char query[2048];
-    int rc = s_query(argc, argv, "/api/bursts", s_bursts_args, query, sizeof query);
-    if (rc != 0)
-        return rc;
-    json_t *doc = client_get(g->server, query, &rc);
-    if (!doc)
-        return rc;
-    if (g->json)
-        s_print_json(doc);
-    else
-        s_bursts_table(doc);
-    json_decref(doc);
-    return 0;
-}
 
 /* --- series ----------------------------------------------------------------- */
 
@@ -325,20 +275,8 @@ static const arg_def_t s_series_args[] = {
     {"host", ARG_TEXT}, {"series", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME},
     {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
 
-static int s_series(const global_t *g, int argc, char **argv)
+static void s_series_table(json_t *doc)
 {
-    char query[2048];
-    int rc = s_query(argc, argv, "/api/series", s_series_args, query, sizeof query);
-    if (rc != 0)
-        return rc;
-    json_t *doc = client_get(g->server, query, &rc);
-    if (!doc)
-        return rc;
-    if (g->json) {
-        s_print_json(doc);
-        json_decref(doc);
-        return 0;
-    }
     static const char *const headers[] = {"TIME", ">VALUE", ">DELTA", "FLAGS"};
     table_t *t = table_new(4, headers);
     size_t i;
@@ -356,6 +294,42 @@ static int s_series(const global_t *g, int argc, char **argv)
     }
     table_print(t, stdout);
     table_destroy(&t);
+}
+
+/* --- commands ---------------------------------------------------------------- */
+
+static const arg_def_t s_no_args[] = {{NULL, ARG_TEXT}};
+
+typedef struct {
+    const char *name;
+    const char *path;            /* API endpoint */
+    const arg_def_t *args;       /* its options, checked here first */
+    void (*table)(json_t *doc);  /* human output */
+} command_t;
+
+static const command_t s_commands[] = {
+    {"hosts", "/api/hosts", s_no_args, s_hosts_table},
+    {"drops", "/api/drops", s_drops_args, s_drops_table},
+    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table},
+    {"series", "/api/series", s_series_args, s_series_table},
+};
+
+/* Checks the command's options, asks the API, prints a table or the JSON. */
+static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
+{
+    char query[2048];
+    int rc = s_query(argc, argv, c->path, c->args, query, sizeof query);
+    if (rc != 0)
+        return rc;
+    json_t *doc = client_get(g->server, query, &rc);
+    if (!doc)
+        return rc;
+    if (g->json) {
+        json_dumpf(doc, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else {
+        c->table(doc);
+    }
     json_decref(doc);
     return 0;
 }
@@ -402,16 +376,11 @@ int main(int argc, char **argv)
     if (strncmp(g.server, "http://", 7) != 0 && strncmp(g.server, "https://", 8) != 0)
         return s_bad_usage("--server '%s' must start with http:// or https://", g.server);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc;
-    if (strcmp(argv[0], "hosts") == 0)
-        rc = s_hosts(&g, argc, argv);
-    else if (strcmp(argv[0], "drops") == 0)
-        rc = s_drops(&g, argc, argv);
-    else if (strcmp(argv[0], "bursts") == 0)
-        rc = s_bursts(&g, argc, argv);
-    else if (strcmp(argv[0], "series") == 0)
-        rc = s_series(&g, argc, argv);
-    else
+    int rc = -1;
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(argv[0], s_commands[i].name) == 0)
+            rc = s_run(&g, &s_commands[i], argc, argv);
+    if (rc < 0)
         rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, series)", argv[0]);
     curl_global_cleanup();
     return rc;

@@ -9,7 +9,10 @@ require_root
 S=ds-bd-s-$$ R=ds-bd-r-$$ HOST=burst-drops-$$
 make_pair "$S" "$R"
 start_aggregator
-start_collector "$R" "$HOST" --interval 1s
+# A low threshold: how the 500 datagrams spread over ticks depends on how
+# the receiving softirq keeps up (we have seen 160/ms, then 50/ms for 4 ms);
+# the point here is the drops, detection is tested against a capture.
+start_collector "$R" "$HOST" --interval 1s --burst-threshold 20
 udp_sink "$R" 7001 2048 0
 sleep 1.2 # the baseline snapshot
 
@@ -36,7 +39,7 @@ rx = [b for b in bursts if b["iface"] == "vr" and b["direction"] == "rx"]
 assert len(rx) == 1, f"expected one rx burst on vr, got {rx}"
 b = rx[0]
 assert b["drops"].get("socket") == expected, f"burst drops {b['drops']}, kernel {expected}"
-assert b["packets"] >= 400, b
+assert b["packets"] >= 400, f"the burst holds only {b['packets']} of 500 packets: {b}"
 assert t0 < b["start_ns"] < t0 + 1_000_000_000, b
 print(f"ok: burst of {b['packets']} packets, peak {b['peak_per_ms']:.0f}/ms, "
       f"carries socket drops {expected}")

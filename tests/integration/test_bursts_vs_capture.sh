@@ -12,7 +12,12 @@ command -v tcpdump >/dev/null || { echo "SKIP: tcpdump is not installed" >&2; ex
 S=ds-bs-s-$$ R=ds-bs-r-$$ HOST=burst-host-$$
 make_pair "$S" "$R"
 start_aggregator
-start_collector "$R" "$HOST" --interval 500ms --tick 1ms
+# The capture counts aligned 1 ms buckets with >= 100 packets; the sampler's
+# ticks have another phase, so a burst of 100-200 packets in one bucket can
+# fall half in one tick and half in the next. Any window of 1 ms with N
+# packets puts at least N/2 into one of the two ticks it overlaps: a tick
+# threshold of 50 catches every burst the capture calls one.
+start_collector "$R" "$HOST" --interval 500ms --tick 1ms --burst-threshold 50
 udp_sink "$R" 7000 8388608 1
 bg ip netns exec "$R" tcpdump -i vr -w "$TMP/cap.pcap" --time-stamp-precision=nano -U -s 64 \
   udp port 7000 2>>"$TMP/tcpdump.log"
