@@ -12,6 +12,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "stop.h"
 #include "store.h"
 
 typedef struct {
@@ -20,14 +21,6 @@ typedef struct {
     const char *http;
     bool insecure;
 } opts_t;
-
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static void s_usage(FILE *out)
 {
@@ -93,11 +86,8 @@ int main(int argc, char **argv)
     int rc = s_parse(argc, argv, &o);
     if (rc != 0)
         return rc;
-    zsys_handler_set(NULL);
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    zsys_handler_set(NULL); /* our own handlers, not czmq's */
+    volatile sig_atomic_t *stop = stop_install();
 
     static ingest_stats_t stats;
     char err[512];
@@ -116,7 +106,7 @@ int main(int argc, char **argv)
     }
     log_info("aggregator: storing in %s, collectors connect to %s (plain text: --insecure), "
              "HTTP API on http://%s/", o.db, o.listen, o.http);
-    ingest_run(ingest, &s_stop);
+    ingest_run(ingest, stop);
     log_info("aggregator: stopping");
     rc = 0;
 out:

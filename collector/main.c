@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "stop.h"
 #include "report.h"
 #include "ts.h"
 
@@ -20,14 +21,6 @@ typedef struct {
     const char *backend;
     bool once, json, insecure;
 } opts_t;
-
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 static void s_usage(FILE *out)
 {
@@ -208,9 +201,6 @@ int main(int argc, char **argv)
     }
     if (o.once)
         return s_once(&o, o.agent.host);
-    zsys_handler_set(NULL); /* our own handlers below, not czmq's */
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    return agent_run(&o.agent, &s_stop);
+    zsys_handler_set(NULL); /* our own handlers, not czmq's */
+    return agent_run(&o.agent, stop_install());
 }
