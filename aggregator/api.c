@@ -338,6 +338,9 @@ static api_reply_t s_metrics(const req_t *r)
     s_metric(out, "dropscope_commit_failures_total", "counter",
              "Transactions rolled back; their messages were not acknowledged.", s->commit_failures);
     s_metric(out, "dropscope_commits_total", "counter", "Transactions committed.", s->commits);
+    s_metric(out, "dropscope_auth_failures_total", "counter",
+             "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
+             s->auth_failures);
     int64_t totals[LAYER_COUNT];
     char err[256];
     if (store_drop_totals(r->store, totals, err, sizeof err) == 0) {

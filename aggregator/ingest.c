@@ -7,6 +7,7 @@
 #include "ingest.h"
 
 #include <czmq.h>
+#include <sys/stat.h>
 
 #include "codec.h"
 #include "log.h"
@@ -21,8 +22,12 @@ typedef struct {
     char error[256];    /* storage for ack.error */
 } pending_t;
 
+#define MONITOR_ENDPOINT "inproc://dropscope-ingest-monitor"
+
 struct ingest {
     zsock_t *router;
+    zactor_t *auth;     /* czmq zauth (the ZAP handler), when secure */
+    zsock_t *monitor;   /* handshake failure events of the router */
     store_t *store;
     ingest_stats_t *stats;
     char endpoint[256];
@@ -30,8 +35,57 @@ struct ingest {
     size_t npending;
 };
 
-ingest_t *ingest_new(const char *endpoint, store_t *store, ingest_stats_t *stats, char *err,
-                     size_t errsz)
+/* Makes the router a CurveZMQ server that admits only the certificates in
+ * sec->allow_dir (zauth reloads the directory when it changes). */
+static int s_secure(ingest_t *self, const ingest_security_t *sec, char *err, size_t errsz)
+{
+    zcert_t *cert = zcert_load(sec->cert);
+    /* A public-only file loads with an all-zero secret key. */
+    static const char no_secret[] = "0000000000000000000000000000000000000000";
+    if (!cert || strcmp(zcert_secret_txt(cert), no_secret) == 0) {
+        snprintf(err, errsz, "cannot load the secret key from --cert %s (make one with "
+                 "`dropscope keygen PATH` and pass PATH_secret)", sec->cert);
+        zcert_destroy(&cert);
+        return -1;
+    }
+    struct stat st;
+    if (stat(sec->allow_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "--allow %s is not a directory (put the collectors' public "
+                 "certificates there)", sec->allow_dir);
+        zcert_destroy(&cert);
+        return -1;
+    }
+    self->auth = zactor_new(zauth, NULL);
+    if (!self->auth) {
+        snprintf(err, errsz, "cannot start the CurveZMQ authenticator (zauth)");
+        zcert_destroy(&cert);
+        return -1;
+    }
+    zstr_sendx(self->auth, "CURVE", sec->allow_dir, NULL);
+    zsock_wait(self->auth);
+    zcert_apply(cert, self->router);
+    zcert_destroy(&cert);
+    zsock_set_curve_server(self->router, 1);
+    zsock_set_zap_domain(self->router, "dropscope");
+    return 0;
+}
+
+/* Watches the router for failed handshakes (a key not on the allow-list, a
+ * plain-text client), which ZeroMQ otherwise drops silently. */
+static int s_monitor(ingest_t *self, char *err, size_t errsz)
+{
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor(zsock_resolve(self->router), MONITOR_ENDPOINT, events) != 0 ||
+        !(self->monitor = zsock_new_pair(">" MONITOR_ENDPOINT))) {
+        snprintf(err, errsz, "cannot monitor the ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
+                     ingest_stats_t *stats, char *err, size_t errsz)
 {
     ingest_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -50,6 +104,13 @@ ingest_t *ingest_new(const char *endpoint, store_t *store, ingest_stats_t *stats
     zsock_set_maxmsgsize(self->router, INGEST_MAXMSGSIZE);
     zsock_set_linger(self->router, 1000);
     zsock_set_router_mandatory(self->router, 0);
+    /* ZMTP heartbeats both ways: a dead collector connection is noticed and closed. */
+    zsock_set_heartbeat_ivl(self->router, 2000);
+    zsock_set_heartbeat_timeout(self->router, 10000);
+    if ((sec && s_secure(self, sec, err, errsz) != 0) || s_monitor(self, err, errsz) != 0) {
+        ingest_destroy(&self);
+        return NULL;
+    }
     if (zsock_bind(self->router, "%s", endpoint) < 0) {
         snprintf(err, errsz, "cannot listen on %s: %s (is another aggregator running? pick "
                  "another --listen)", endpoint, zmq_strerror(zmq_errno()));
@@ -66,7 +127,9 @@ void ingest_destroy(ingest_t **self_p)
     ingest_t *self = *self_p;
     for (size_t i = 0; i < self->npending; i++)
         zframe_destroy(&self->pending[i].identity);
+    zsock_destroy(&self->monitor);
     zsock_destroy(&self->router);
+    zactor_destroy(&self->auth);
     free(self);
     *self_p = NULL;
 }
@@ -229,11 +292,41 @@ static void s_group(ingest_t *self)
     s_send_acks(self);
 }
 
+/* Logs a failed handshake reported by the monitor (rate-limited per kind). */
+static void s_on_monitor_event(ingest_t *self)
+{
+    zmsg_t *msg = zmsg_recv_nowait(self->monitor);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    if (!head || zframe_size(head) < 6) {
+        zmsg_destroy(&msg);
+        return;
+    }
+    uint16_t event;
+    memcpy(&event, zframe_data(head), sizeof event);
+    char *endpoint = zmsg_size(msg) > 1 ? zframe_strdup(zmsg_next(msg)) : NULL;
+    const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "its key is not in the --allow directory"
+                          : "it does not speak CurveZMQ with our key (plain text, --insecure, "
+                            "or a wrong --server-cert)";
+    atomic_fetch_add(&self->stats->auth_failures, 1);
+    char key[64];
+    snprintf(key, sizeof key, "auth:%u", event);
+    log_limited(LOGL_WARN, key, "aggregator: refused a collector connection on %s: %s; nothing "
+                "from it is stored", endpoint ? endpoint : self->endpoint, why);
+    free(endpoint);
+    zmsg_destroy(&msg);
+}
+
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
 {
-    zmq_pollitem_t item = {zsock_resolve(self->router), 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[2] = {{zsock_resolve(self->router), 0, ZMQ_POLLIN, 0},
+                               {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
     while (!*stop) {
-        if (zmq_poll(&item, 1, 200) > 0)
+        if (zmq_poll(items, 2, 200) <= 0)
+            continue;
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_monitor_event(self);
+        if (items[0].revents & ZMQ_POLLIN)
             s_group(self);
     }
 }

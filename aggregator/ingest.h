@@ -23,13 +23,23 @@ typedef struct {
     _Atomic uint64_t need_defs;      /* batches refused for unknown series ids */
     _Atomic uint64_t commit_failures;/* groups rolled back: nothing acknowledged */
     _Atomic uint64_t commits;        /* transactions committed */
+    _Atomic uint64_t auth_failures;  /* connections that failed the CurveZMQ handshake */
 } ingest_stats_t;
+
+/* CurveZMQ: the aggregator's certificate and the directory of the public
+ * certificates of the collectors it admits. */
+typedef struct {
+    const char *cert;      /* PATH_secret written by `dropscope keygen PATH` */
+    const char *allow_dir; /* a directory of collectors' public certificates */
+} ingest_security_t;
 
 typedef struct ingest ingest_t;
 
-/* Binds a ROUTER to endpoint. NULL with the reason in err. */
-ingest_t *ingest_new(const char *endpoint, store_t *store, ingest_stats_t *stats, char *err,
-                     size_t errsz);
+/* Binds a ROUTER to endpoint, with CurveZMQ and an allow-list when sec is
+ * given (czmq zauth), in plain text when sec is NULL. NULL with the reason
+ * in err. */
+ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
+                     ingest_stats_t *stats, char *err, size_t errsz);
 void ingest_destroy(ingest_t **self_p);
 
 /* Serves until *stop becomes non-zero. */

@@ -19,13 +19,16 @@ typedef struct {
     const char *db;
     const char *listen;
     const char *http;
+    const char *cert;  /* CurveZMQ secret certificate */
+    const char *allow; /* directory of admitted collectors' public certificates */
     bool insecure;
 } opts_t;
 
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dropscope-aggregator --db PATH --insecure [options]\n"
+            "usage: dropscope-aggregator --db PATH (--cert PATH_secret --allow DIR | --insecure)\n"
+            "                            [options]\n"
             "\n"
             "Receives drop counters from dropscope collectors, keeps them in a SQLite file and\n"
             "serves the JSON API that the dropscope CLI reads.\n"
@@ -34,7 +37,11 @@ static void s_usage(FILE *out)
             "  --listen ENDPOINT  ZeroMQ endpoint for collectors (default tcp://0.0.0.0:7420;\n"
             "                     ipc:///path works too)\n"
             "  --http HOST:PORT   HTTP API address (default 127.0.0.1:7421)\n"
-            "  --insecure         accept plain-text collectors (required until CurveZMQ is configured)\n"
+            "  --cert PATH_secret our CurveZMQ keypair (`dropscope keygen PATH` writes PATH and\n"
+            "                     PATH_secret; give PATH to collectors as --server-cert)\n"
+            "  --allow DIR        admit only collectors whose public certificate is in DIR\n"
+            "                     (re-read when it changes)\n"
+            "  --insecure         accept plain-text collectors from anyone who can connect\n"
             "  --verbose          log debug messages\n"
             "  --help             this text\n");
 }
@@ -44,9 +51,10 @@ static int s_parse(int argc, char **argv, opts_t *o)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},   {"listen", required_argument, NULL, 'l'},
         {"http", required_argument, NULL, 'H'}, {"insecure", no_argument, NULL, 'I'},
+        {"cert", required_argument, NULL, 'C'}, {"allow", required_argument, NULL, 'A'},
         {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", false};
+    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", NULL, NULL, false};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -55,6 +63,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'l': o->listen = optarg; break;
         case 'H': o->http = optarg; break;
         case 'I': o->insecure = true; break;
+        case 'C': o->cert = optarg; break;
+        case 'A': o->allow = optarg; break;
         case 'v': log_init("dropscope-aggregator", LOGL_DEBUG); break;
         case 'h': s_usage(stdout); exit(0);
         default:
@@ -71,9 +81,15 @@ static int s_parse(int argc, char **argv, opts_t *o)
         fprintf(stderr, "dropscope-aggregator: --db PATH is required (e.g. --db ./var/dropscope.db)\n");
         return 2;
     }
-    if (!o->insecure) {
-        fprintf(stderr, "dropscope-aggregator: CurveZMQ keys are not supported by this build yet; "
-                        "pass --insecure to accept plain-text collectors\n");
+    if (o->insecure && (o->cert || o->allow)) {
+        fprintf(stderr, "dropscope-aggregator: --insecure turns CurveZMQ off; do not combine it "
+                        "with --cert/--allow\n");
+        return 2;
+    }
+    if (!o->insecure && (!o->cert || !o->allow)) {
+        fprintf(stderr, "dropscope-aggregator: CurveZMQ needs --cert PATH_secret and --allow DIR "
+                        "(make keys with `dropscope keygen PATH`), or pass --insecure to accept "
+                        "plain text\n");
         return 2;
     }
     return 0;
@@ -99,13 +115,17 @@ int main(int argc, char **argv)
         log_error("aggregator: %s", err);
         goto out;
     }
-    if (!(ingest = ingest_new(o.listen, store, &stats, err, sizeof err)) ||
+    ingest_security_t sec = {o.cert, o.allow};
+    if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, &stats, err, sizeof err)) ||
         !(http = http_new(o.http, o.db, &stats, err, sizeof err))) {
         log_error("aggregator: %s", err);
         goto out;
     }
-    log_info("aggregator: storing in %s, collectors connect to %s (plain text: --insecure), "
-             "HTTP API on http://%s/", o.db, o.listen, o.http);
+    if (o.insecure)
+        log_warn("aggregator: --insecure: collectors connect in plain text and anyone who can "
+                 "reach %s can store data", o.listen);
+    log_info("aggregator: storing in %s, collectors connect to %s (%s), HTTP API on http://%s/",
+             o.db, o.listen, o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
     ingest_run(ingest, stop);
     log_info("aggregator: stopping");
     rc = 0;

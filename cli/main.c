@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "keygen.h"
 #include "layer.h"
 #include "table.h"
 #include "ts.h"
@@ -39,6 +40,7 @@ static void s_usage(FILE *out)
             "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]]\n"
             "                        the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
             "                        per tick) or sampler//lateness_p99_us (the sampler's delay)\n"
+            "  keygen PATH           make a CurveZMQ keypair: PATH (public) and PATH_secret\n"
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
@@ -376,12 +378,16 @@ int main(int argc, char **argv)
     if (strncmp(g.server, "http://", 7) != 0 && strncmp(g.server, "https://", 8) != 0)
         return s_bad_usage("--server '%s' must start with http:// or https://", g.server);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (strcmp(argv[0], "keygen") == 0)
+        return argc == 2 ? keygen_run(argv[1])
+                         : s_bad_usage("%s", "keygen takes one PATH (writes PATH and PATH_secret)");
     int rc = -1;
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(argv[0], s_commands[i].name) == 0)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, series)", argv[0]);
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, series, keygen)",
+                         argv[0]);
     curl_global_cleanup();
     return rc;
 }

@@ -245,7 +245,8 @@ static int s_start(agent_t *a)
         log_error("collector: out of memory");
         return -1;
     }
-    if (!(a->link = link_new(o->connect, err, sizeof err))) {
+    link_security_t sec = {o->cert, o->server_cert};
+    if (!(a->link = link_new(o->connect, o->cert ? &sec : NULL, err, sizeof err))) {
         log_error("collector: %s", err);
         return -1;
     }
@@ -257,10 +258,11 @@ static int s_start(agent_t *a)
     if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
         incarnation = (uint64_t)ts_now_ns();
     a->id = (report_id_t){o->host, snapshot_boot_id(a->snap), incarnation};
-    log_info("collector: host %s, boot %s, sending every %lld ms to %s (plain text: --insecure); "
-             "burst detection: %s", o->host, a->id.boot_id,
-             (long long)(o->interval_ns / TS_NS_PER_MS), o->connect,
-             a->sampler ? "netlink backend" : "off");
+    if (!o->cert)
+        log_warn("collector: --insecure: sending in plain text, unauthenticated");
+    log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s",
+             o->host, a->id.boot_id, (long long)(o->interval_ns / TS_NS_PER_MS), o->connect,
+             o->cert ? "CurveZMQ" : "plain text", a->sampler ? "netlink backend" : "off");
     return 0;
 }
 

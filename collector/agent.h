@@ -16,6 +16,8 @@
 
 typedef struct {
     const char *connect;    /* aggregator endpoint */
+    const char *cert;       /* CurveZMQ keypair (PATH_secret); NULL = plain text */
+    const char *server_cert; /* the aggregator's public certificate */
     const char *host;       /* host identity */
     snapshot_opts_t snap;
     int64_t interval_ns;

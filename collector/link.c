@@ -16,7 +16,33 @@ struct link {
     char endpoint[256];
 };
 
-link_t *link_new(const char *endpoint, char *err, size_t errsz)
+/* Makes the DEALER a CurveZMQ client with our keypair, trusting only the
+ * aggregator's public key. */
+static int s_secure(link_t *self, const link_security_t *sec, char *err, size_t errsz)
+{
+    static const char no_secret[] = "0000000000000000000000000000000000000000";
+    zcert_t *ours = zcert_load(sec->cert);
+    zcert_t *server = zcert_load(sec->server_cert);
+    int rc = -1;
+    if (!ours || strcmp(zcert_secret_txt(ours), no_secret) == 0)
+        snprintf(err, errsz, "cannot load the secret key from --cert %s (make one with `dropscope "
+                 "keygen PATH`, pass PATH_secret, and put PATH in the aggregator's --allow "
+                 "directory)", sec->cert);
+    else if (!server)
+        snprintf(err, errsz, "cannot load the aggregator's public certificate --server-cert %s",
+                 sec->server_cert);
+    else
+        rc = 0;
+    if (rc == 0) {
+        zcert_apply(ours, self->sock);
+        zsock_set_curve_serverkey(self->sock, zcert_public_txt(server));
+    }
+    zcert_destroy(&ours);
+    zcert_destroy(&server);
+    return rc;
+}
+
+link_t *link_new(const char *endpoint, const link_security_t *sec, char *err, size_t errsz)
 {
     link_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -35,6 +61,13 @@ link_t *link_new(const char *endpoint, char *err, size_t errsz)
     zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
     zsock_set_reconnect_ivl(self->sock, 200);
     zsock_set_reconnect_ivl_max(self->sock, 5000);
+    /* ZMTP heartbeats both ways: a dead connection is noticed and redialled. */
+    zsock_set_heartbeat_ivl(self->sock, 2000);
+    zsock_set_heartbeat_timeout(self->sock, 10000);
+    if (sec && s_secure(self, sec, err, errsz) != 0) {
+        link_destroy(&self);
+        return NULL;
+    }
     if (zsock_connect(self->sock, "%s", endpoint) != 0) {
         snprintf(err, errsz, "cannot connect to %s: %s (use tcp://HOST:PORT or ipc://PATH)",
                  endpoint, zmq_strerror(zmq_errno()));

@@ -1,6 +1,6 @@
 /* link: the collector's connection to the aggregator, a ZeroMQ DEALER. The
- * only collector module that touches ZeroMQ. Plain TCP/IPC for now
- * (--insecure); CurveZMQ and the on-disk spool belong here too. */
+ * only collector module that touches ZeroMQ. CurveZMQ by default (czmq
+ * zcert), plain text only when asked for. */
 #ifndef DROPSCOPE_LINK_H
 #define DROPSCOPE_LINK_H
 
@@ -12,9 +12,16 @@
 
 typedef struct link link_t;
 
-/* Connects (asynchronously: the aggregator need not be up) to `endpoint`.
- * NULL with the reason in err. */
-link_t *link_new(const char *endpoint, char *err, size_t errsz);
+/* CurveZMQ: our keypair and the aggregator's public certificate. */
+typedef struct {
+    const char *cert;        /* PATH_secret written by `dropscope keygen PATH` */
+    const char *server_cert; /* the aggregator's public certificate */
+} link_security_t;
+
+/* Connects (asynchronously: the aggregator need not be up) to `endpoint`,
+ * with CurveZMQ when sec is given, in plain text when it is NULL. NULL
+ * with the reason in err. */
+link_t *link_new(const char *endpoint, const link_security_t *sec, char *err, size_t errsz);
 void link_destroy(link_t **self_p);
 
 /* Queues one message without blocking. 0, or -1 when the queue to the

@@ -25,14 +25,18 @@ typedef struct {
 static void s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dropscope-collector --connect ENDPOINT --insecure [options]\n"
+            "usage: dropscope-collector --connect ENDPOINT (--cert PATH_secret --server-cert PATH |\n"
+            "                           --insecure) [options]\n"
             "       dropscope-collector --once --json [--procfs DIR] [--sysfs DIR]\n"
             "\n"
             "Reads this host's packet-drop counters (/proc/net/*, netlink, ethtool, sysctls)\n"
             "and sends them to a dropscope-aggregator every interval.\n"
             "\n"
             "  --connect ENDPOINT   aggregator endpoint, e.g. tcp://10.0.0.1:7420 or ipc:///run/ds.sock\n"
-            "  --insecure           send in plain text (required until CurveZMQ is configured)\n"
+            "  --cert PATH_secret   our CurveZMQ keypair (`dropscope keygen PATH`; PATH goes into\n"
+            "                       the aggregator's --allow directory)\n"
+            "  --server-cert PATH   the aggregator's public certificate\n"
+            "  --insecure           send in plain text, unauthenticated\n"
             "  --host-name NAME     host identity (default: this machine's hostname)\n"
             "  --interval DURATION  reporting interval (default 1s; e.g. 500ms, 10s)\n"
             "  --backend B          burst detection: auto (default; netlink here), netlink, none\n"
@@ -65,7 +69,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
         {"backend", required_argument, NULL, 'b'},  {"tick", required_argument, NULL, 't'},
         {"burst-threshold", required_argument, NULL, 'T'},
-        {"burst-gap", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+        {"burst-gap", required_argument, NULL, 'g'}, {"cert", required_argument, NULL, 'C'},
+        {"server-cert", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
     *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL},
                             .interval_ns = TS_NS_PER_S,
                             .full_every = 60,
@@ -83,6 +88,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 's': a->snap.sysfs = optarg; break;
         case 'e': a->snap.ethtool_dir = optarg; break;
         case 'b': o->backend = optarg; break;
+        case 'C': a->cert = optarg; break;
+        case 'S': a->server_cert = optarg; break;
         case 't':
             if (ts_parse_duration(optarg, &a->sampler.tick_ns) != 0 || a->sampler.tick_ns < 100000) {
                 fprintf(stderr, "dropscope-collector: --tick '%s' is not a duration of at least 100us (e.g. 1ms)\n", optarg);
@@ -154,9 +161,15 @@ static int s_parse(int argc, char **argv, opts_t *o)
         fprintf(stderr, "dropscope-collector: --connect ENDPOINT is required (or --once --json)\n");
         return 2;
     }
-    if (!o->once && !o->insecure) {
-        fprintf(stderr, "dropscope-collector: CurveZMQ keys are not supported by this build yet; "
-                        "pass --insecure to send in plain text\n");
+    if (!o->once && o->insecure && (a->cert || a->server_cert)) {
+        fprintf(stderr, "dropscope-collector: --insecure turns CurveZMQ off; do not combine it "
+                        "with --cert/--server-cert\n");
+        return 2;
+    }
+    if (!o->once && !o->insecure && (!a->cert || !a->server_cert)) {
+        fprintf(stderr, "dropscope-collector: CurveZMQ needs --cert PATH_secret and --server-cert "
+                        "PATH (make keys with `dropscope keygen PATH`), or pass --insecure to "
+                        "send in plain text\n");
         return 2;
     }
     return 0;

@@ -50,7 +50,7 @@ static int s_setup(void **state)
     testlib_capture_stderr(f->logpath); /* to count log lines */
     char err[256];
     assert_non_null(f->store = store_open(f->db, true, err, sizeof err));
-    assert_non_null(f->ingest = ingest_new(f->endpoint, f->store, &f->stats, err, sizeof err));
+    assert_non_null(f->ingest = ingest_new(f->endpoint, NULL, f->store, &f->stats, err, sizeof err));
     assert_int_equal(pthread_create(&f->thread, NULL, s_run, f), 0);
     assert_non_null(f->dealer = zsock_new_dealer(f->endpoint));
     zsock_set_rcvtimeo(f->dealer, 3000);

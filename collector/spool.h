@@ -1,0 +1,78 @@
+/* spool: the collector's on-disk queue of the messages the aggregator has not
+ * acknowledged yet. Each message survives a crash or SIGKILL of the collector
+ * and is sent again, in push order, until the aggregator acknowledges its
+ * (incarnation, seq). The spool is bounded in bytes of message data: the
+ * oldest messages make room for new ones, and that loss is counted (messages
+ * and samples) across restarts so the collector can report it. One thread
+ * owns a spool; it is not thread-safe. */
+#ifndef DROPSCOPE_SPOOL_H
+#define DROPSCOPE_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct spool spool_t;
+
+/* One held message, as spool_next hands it out. */
+typedef struct {
+    uint64_t incarnation, seq; /* the identity the aggregator acknowledges */
+    uint32_t nsamples;         /* samples in the message, for loss accounting */
+    const uint8_t *data;       /* the message bytes; borrowed, valid until the next spool call */
+    size_t len;                /* bytes at data */
+} spool_msg_t;
+
+typedef struct {
+    uint64_t messages, bytes;                   /* held now (bytes of message data) */
+    uint64_t dropped_messages, dropped_samples; /* lost to the bound or to corruption,
+                                                   cumulative across restarts */
+} spool_stats_t;
+
+/* Opens the spool in dir (created with mode 0700 if missing; its parent must
+ * exist), bounded to max_bytes of message data, and locks it against a second
+ * collector. Loads the messages already there in push order; deletes the
+ * leftovers of an interrupted write; a corrupt or truncated message file is
+ * logged, deleted and counted as dropped, and so are the oldest messages if
+ * what is there exceeds max_bytes (a smaller --spool-size than last time).
+ * Returns NULL with the reason, naming the path, in err. */
+spool_t *spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errsz);
+
+/* Closes the spool, leaving its messages on disk. Safe on NULL and twice;
+ * nulls *self_p. */
+void spool_destroy(spool_t **self_p);
+
+/* Appends a copy of the message (data is the caller's) durably against a
+ * process crash: a crash leaves either the whole message or nothing. Then
+ * drops the oldest messages, handed out or not, while the data held exceeds
+ * max_bytes. Returns 0, or -1 with the reason in err when the message is
+ * larger than max_bytes or cannot be written; then nothing is dropped and the
+ * spool holds what it held. */
+int spool_push(spool_t *self, uint64_t incarnation, uint64_t seq, uint32_t nsamples,
+               const uint8_t *data, size_t len, char *err, size_t errsz);
+
+/* The oldest held message not handed out since the last spool_rewind (or
+ * spool_open), now marked handed out; borrowed, valid until the next spool
+ * call. NULL when none is left, or on an I/O error reading it (logged; the
+ * message stays held). A message whose file turns out corrupt or missing is
+ * logged, dropped, counted and skipped. */
+const spool_msg_t *spool_next(spool_t *self);
+
+/* Marks every held message as not handed out, so that spool_next starts again
+ * from the oldest (to resend after a timeout or a reconnection). */
+void spool_rewind(spool_t *self);
+
+/* Deletes the message (incarnation, seq) if held; acks may come in any order.
+ * Returns 1 if it was held, 0 if not (already acknowledged, dropped, or
+ * unknown), -1 if its file could not be deleted (logged; the spool forgets it
+ * anyway, so it would be sent again only after a restart). */
+int spool_ack(spool_t *self, uint64_t incarnation, uint64_t seq);
+
+/* True when a message with that identity is held. */
+bool spool_holds(const spool_t *self, uint64_t incarnation, uint64_t seq);
+
+spool_stats_t spool_stats(const spool_t *self);
+
+/* How many held messages have been handed out and not acknowledged. */
+size_t spool_in_flight(const spool_t *self);
+
+#endif
