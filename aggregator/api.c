@@ -66,15 +66,29 @@ static int s_host_row(void *ctx, const host_row_t *h)
 {
     char incarnation[24];
     snprintf(incarnation, sizeof incarnation, "%016llx", (unsigned long long)h->incarnation);
-    json_array_append_new(
-        ctx, json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I}", "host",
-                       h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
-                       "last_seen_ns", (json_int_t)h->last_seen_ns, "backend",
-                       h->backend[0] ? h->backend : "none", "kernel", h->kernel,
-                       "collector_version", h->collector_version, "interval_ns",
-                       (json_int_t)h->interval_ns, "ncpus", (json_int_t)h->ncpus, "incarnation",
-                       incarnation, "last_seq", (json_int_t)h->last_seq, "series",
-                       (json_int_t)h->nseries));
+    json_t *clock = json_null();
+    if (h->clock_ts_ns)
+        clock = json_pack("{s:I, s:b, s:I, s:I, s:I, s:b, s:I, s:I}", "ts_ns",
+                          (json_int_t)h->clock_ts_ns, "offset_valid", h->clock.offset_valid,
+                          "offset_ns", (json_int_t)h->clock.offset_ns, "rtt_ns",
+                          (json_int_t)h->clock.rtt_ns, "uncertainty_ns",
+                          (json_int_t)(h->clock.rtt_ns / 2 > h->clock.maxerror_ns
+                                           ? h->clock.rtt_ns / 2
+                                           : h->clock.maxerror_ns),
+                          "synced", h->clock.synced, "maxerror_ns",
+                          (json_int_t)h->clock.maxerror_ns, "esterror_ns",
+                          (json_int_t)h->clock.esterror_ns);
+    json_t *row = json_pack(
+        "{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:{s:I, s:I}, s:o}", "host",
+        h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
+        "last_seen_ns", (json_int_t)h->last_seen_ns, "backend",
+        h->backend[0] ? h->backend : "none", "kernel", h->kernel, "collector_version",
+        h->collector_version, "interval_ns", (json_int_t)h->interval_ns, "ncpus",
+        (json_int_t)h->ncpus, "incarnation", incarnation, "last_seq", (json_int_t)h->last_seq,
+        "series", (json_int_t)h->nseries, "spool_dropped", "messages",
+        (json_int_t)h->spool_dropped_messages, "samples", (json_int_t)h->spool_dropped_samples,
+        "clock", clock);
+    json_array_append_new(ctx, row);
     return 0;
 }
 

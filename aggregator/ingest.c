@@ -17,7 +17,8 @@
 #define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
 
 typedef struct {
-    zframe_t *identity; /* ROUTER routing id of the sender */
+    zframe_t *identity;   /* ROUTER routing id of the sender */
+    uint64_t incarnation; /* of the acknowledged message */
     ack_t ack;
     char error[256];    /* storage for ack.error */
 } pending_t;
@@ -147,6 +148,7 @@ static void s_queue_ack(ingest_t *self, zframe_t **identity_p, const msg_t *msg,
     pending_t *p = &self->pending[self->npending++];
     p->identity = *identity_p;
     *identity_p = NULL;
+    p->incarnation = msg->incarnation;
     snprintf(p->error, sizeof p->error, "%s", error);
     p->ack = (ack_t){msg->seq, msg->sent_ns, received_ns, 0, status, p->error};
 }
@@ -214,7 +216,8 @@ static void s_send_acks(ingest_t *self)
 {
     for (size_t i = 0; i < self->npending; i++) {
         pending_t *p = &self->pending[i];
-        msg_t reply = {.host = "aggregator", .type = MSG_TYPE_ACK, .ack = p->ack};
+        msg_t reply = {.host = "aggregator", .incarnation = p->incarnation, .type = MSG_TYPE_ACK,
+                       .ack = p->ack};
         reply.ack.t3_ns = ts_now_ns();
         uint8_t *buf;
         size_t len;

@@ -40,7 +40,7 @@ typedef struct {
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_UPSERT, ST_SERIES_ID, ST_LOAD_IDS, ST_COUNT_SERIES,
-    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, ST_SERIES_ID_OF, NSTMT
+    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, ST_SERIES_ID_OF, ST_HOST_DELIVERY, NSTMT
 };
 
 static const char *const s_sql[NSTMT] = {
@@ -69,6 +69,11 @@ static const char *const s_sql[NSTMT] = {
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
                    "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
     [ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
+    [ST_HOST_DELIVERY] =
+        "UPDATE hosts SET spool_dropped_messages = max(spool_dropped_messages, ?2), "
+        "spool_dropped_samples = max(spool_dropped_samples, ?3), clock_ts_ns = ?4, "
+        "clock_offset_valid = ?5, clock_offset_ns = ?6, clock_rtt_ns = ?7, clock_synced = ?8, "
+        "clock_maxerror_ns = ?9, clock_esterror_ns = ?10 WHERE id = ?1 AND clock_ts_ns <= ?4",
     [ST_SERIES_ID_OF] = "SELECT s.id, s.host_id FROM series s JOIN hosts h ON h.id = s.host_id "
                         "WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 AND s.name = ?4",
     [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
@@ -483,6 +488,27 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
+/* The host's spool losses and clock as of this batch (a replayed older
+ * batch does not overwrite a newer clock). */
+static store_rc_t s_update_delivery(store_t *self, const host_cache_t *c, const batch_t *b,
+                                    char *err, size_t errsz)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_HOST_DELIVERY);
+    if (!st)
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, (int64_t)b->spool_dropped_messages);
+    sqlite3_bind_int64(st, 3, (int64_t)b->spool_dropped_samples);
+    sqlite3_bind_int64(st, 4, b->ts_ns);
+    sqlite3_bind_int(st, 5, b->clock.offset_valid);
+    sqlite3_bind_int64(st, 6, b->clock.offset_ns);
+    sqlite3_bind_int64(st, 7, b->clock.rtt_ns);
+    sqlite3_bind_int(st, 8, b->clock.synced);
+    sqlite3_bind_int64(st, 9, b->clock.maxerror_ns);
+    sqlite3_bind_int64(st, 10, b->clock.esterror_ns);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+}
+
 static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg,
                                 int64_t received_ns, size_t *samples, char *err, size_t errsz)
 {
@@ -503,6 +529,8 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
         rc = s_insert_events(self, c, b, err, errsz);
     for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
         rc = s_insert_burst(self, c, &b->bursts[i], err, errsz);
+    if (rc == STORE_OK)
+        rc = s_update_delivery(self, c, b, err, errsz);
     if (rc == STORE_OK)
         *samples = b->nsamples;
     return rc;
@@ -587,7 +615,9 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
     static const char sql[] =
         "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
         "interval_ns, incarnation, last_seq, ncpus, "
-        "(SELECT count(*) FROM series s WHERE s.host_id = h.id) FROM hosts h ORDER BY name";
+        "(SELECT count(*) FROM series s WHERE s.host_id = h.id), spool_dropped_messages, "
+        "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
+        "clock_synced, clock_maxerror_ns, clock_esterror_ns FROM hosts h ORDER BY name";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -604,7 +634,13 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
                           (uint64_t)sqlite3_column_int64(st, 8),
                           (uint64_t)sqlite3_column_int64(st, 9),
                           sqlite3_column_int64(st, 10),
-                          sqlite3_column_int64(st, 11)};
+                          sqlite3_column_int64(st, 11),
+                          sqlite3_column_int64(st, 12),
+                          sqlite3_column_int64(st, 13),
+                          sqlite3_column_int64(st, 14),
+                          {sqlite3_column_int(st, 15) != 0, sqlite3_column_int64(st, 16),
+                           sqlite3_column_int64(st, 17), sqlite3_column_int(st, 18) != 0,
+                           sqlite3_column_int64(st, 19), sqlite3_column_int64(st, 20)}};
         if (fn(ctx, &row) != 0)
             break;
     }

@@ -7,11 +7,14 @@
 #define _GNU_SOURCE
 #include "agent.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "clocksync.h"
+#include "delivery.h"
 #include "link.h"
 #include "log.h"
 #include "report.h"
@@ -31,6 +34,8 @@ typedef struct {
     const agent_opts_t *o;
     report_id_t id;
     link_t *link;
+    delivery_t *delivery;         /* spool, resends, state file */
+    clocksync_t clock;            /* offset to the aggregator, from acks */
     snapshot_t *snap;
     series_t *series;
     sampler_t *sampler;           /* NULL without a fast path */
@@ -46,15 +51,6 @@ typedef struct {
     bool silent;                  /* we have warned that acks stopped */
 } agent_t;
 
-static void s_send(agent_t *a, uint8_t *buf, size_t len, const char *what)
-{
-    char err[256];
-    if (link_send(a->link, buf, len, err, sizeof err) != 0)
-        log_limited(LOGL_WARN, "send", "collector: %s %llu not sent: %s", what,
-                    (unsigned long long)a->seq, err);
-    free(buf);
-}
-
 static void s_send_hello(agent_t *a)
 {
     hello_t hello = {COLLECTOR_VERSION, snapshot_kernel(a->snap),
@@ -65,7 +61,7 @@ static void s_send_hello(agent_t *a)
     char err[256];
     a->seq++;
     if (report_hello(&a->id, a->seq, &hello, &buf, &len, err, sizeof err) == 0)
-        s_send(a, buf, len, "hello");
+        delivery_send(a->delivery, a->id.incarnation, a->seq, 0, buf, len, NULL, NULL);
     else
         log_error("collector: cannot encode hello: %s", err);
 }
@@ -140,6 +136,16 @@ static void s_attribute(const agent_t *a, const sampler_burst_t *b, uint64_t *dr
     }
 }
 
+/* The clock fields of a batch: our offset estimate and the kernel's view. */
+static clock_msg_t s_clock(const agent_t *a)
+{
+    clocksync_estimate_t e = clocksync_estimate(&a->clock);
+    clocksync_status_t st = {0};
+    clocksync_status(&st);
+    return (clock_msg_t){e.valid, e.offset_ns, e.rtt_ns, st.synced, st.maxerror_ns,
+                         st.esterror_ns};
+}
+
 static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interval)
 {
     int64_t ts = s_snapshot(a, rates);
@@ -159,9 +165,14 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
     size_t len, nsamples = 0;
     char err[256];
     a->seq++;
-    report_batch_t rb = {a->seq, ts, a->prev_ts, full, bursts, nb};
+    spool_stats_t spool = delivery_stats(a->delivery);
+    report_batch_t rb = {a->seq, ts, a->prev_ts, full, bursts, nb, spool.dropped_messages,
+                         spool.dropped_samples, s_clock(a)};
     if (report_batch(a->series, &a->id, &rb, &buf, &len, &nsamples, err, sizeof err) == 0) {
-        s_send(a, buf, len, "batch");
+        state_head_t head = {.incarnation = a->id.incarnation, .seq = a->seq, .ts_ns = ts};
+        snprintf(head.boot_id, sizeof head.boot_id, "%s", a->id.boot_id);
+        delivery_send(a->delivery, a->id.incarnation, a->seq, (uint32_t)nsamples, buf, len, &head,
+                      a->series);
         log_debug("collector: batch %llu: %zu samples, %zu bursts, %zu bytes%s",
                   (unsigned long long)a->seq, nsamples, nb, len, full ? " (full)" : "");
     } else {
@@ -219,13 +230,19 @@ static void s_on_reply(agent_t *a, msg_t *msg)
         return;
     }
     a->last_ack_mono = ts_mono_ns();
+    clocksync_add(&a->clock, msg->ack.t1_ns, msg->ack.t2_ns, msg->ack.t3_ns, ts_now_ns());
+    /* Acks name the incarnation that sent the message: after a restart the
+     * spool replays the previous run's messages first. */
+    delivery_acked(a->delivery, msg->incarnation, msg->ack.seq);
+    bool ours = msg->incarnation == a->id.incarnation;
     if (a->silent) {
         a->silent = false;
         log_info("collector: the aggregator at %s acknowledges again", a->o->connect);
     }
     if (msg->ack.status == ACK_STORED) {
-        series_ack_defs(a->series, msg->ack.seq);
-    } else if (msg->ack.status == ACK_NEED_DEFS) {
+        if (ours)
+            series_ack_defs(a->series, msg->ack.seq);
+    } else if (msg->ack.status == ACK_NEED_DEFS && ours) {
         log_warn("collector: the aggregator lost our series definitions (batch %llu not stored); "
                  "resending them", (unsigned long long)msg->ack.seq);
         series_unack_defs(a->series);
@@ -246,10 +263,15 @@ static int s_start(agent_t *a)
         return -1;
     }
     link_security_t sec = {o->cert, o->server_cert};
-    if (!(a->link = link_new(o->connect, o->cert ? &sec : NULL, err, sizeof err))) {
+    if (!(a->link = link_new(o->connect, o->cert ? &sec : NULL, o->spool_dir != NULL, err,
+                             sizeof err)) ||
+        !(a->delivery = delivery_new(a->link, o->spool_dir, o->spool_size, err, sizeof err))) {
         log_error("collector: %s", err);
         return -1;
     }
+    if (!o->spool_dir)
+        log_warn("collector: no --spool: batches not yet acknowledged are lost if the collector "
+                 "restarts or the aggregator is away for long; pass --spool DIR");
     if (o->fast_path && !(a->sampler = sampler_new(&o->sampler, err, sizeof err))) {
         log_error("collector: %s (run with --backend none to go without burst detection)", err);
         return -1;
@@ -258,6 +280,7 @@ static int s_start(agent_t *a)
     if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
         incarnation = (uint64_t)ts_now_ns();
     a->id = (report_id_t){o->host, snapshot_boot_id(a->snap), incarnation};
+    a->prev_ts = delivery_restore(a->delivery, a->id.boot_id, a->series);
     if (!o->cert)
         log_warn("collector: --insecure: sending in plain text, unauthenticated");
     log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s",
@@ -289,7 +312,8 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
                 next = now + o->interval_ns;
             continue;
         }
-        int64_t wake = next;
+        int64_t wake = next, resend = now + (int64_t)delivery_tick(a.delivery) * TS_NS_PER_MS;
+        wake = resend < wake ? resend : wake;
         if (a.nheld > 0) { /* bursts wait for the next allowed snapshot */
             int64_t allowed = a.last_snap_mono + BURST_SNAPSHOT_GAP;
             if (allowed <= now) {
@@ -318,6 +342,7 @@ out:
     for (size_t i = 0; i < a.nheld; i++)
         free(a.held[i].profile);
     free(a.held);
+    delivery_destroy(&a.delivery);
     link_destroy(&a.link);
     series_destroy(&a.series);
     snapshot_destroy(&a.snap);

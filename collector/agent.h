@@ -22,6 +22,8 @@ typedef struct {
     snapshot_opts_t snap;
     int64_t interval_ns;
     int full_every;         /* every series every N intervals */
+    const char *spool_dir;  /* NULL: no spool (a restart loses unacknowledged data) */
+    uint64_t spool_size;    /* bytes */
     bool fast_path;         /* run the sampler (netlink backend) */
     sampler_opts_t sampler;
 } agent_opts_t;

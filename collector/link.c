@@ -42,7 +42,8 @@ static int s_secure(link_t *self, const link_security_t *sec, char *err, size_t 
     return rc;
 }
 
-link_t *link_new(const char *endpoint, const link_security_t *sec, char *err, size_t errsz)
+link_t *link_new(const char *endpoint, const link_security_t *sec, bool immediate, char *err,
+                 size_t errsz)
 {
     link_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -59,6 +60,7 @@ link_t *link_new(const char *endpoint, const link_security_t *sec, char *err, si
     zsock_set_sndhwm(self->sock, LINK_SNDHWM);
     zsock_set_linger(self->sock, 500);
     zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
+    zsock_set_immediate(self->sock, immediate);
     zsock_set_reconnect_ivl(self->sock, 200);
     zsock_set_reconnect_ivl_max(self->sock, 5000);
     /* ZMTP heartbeats both ways: a dead connection is noticed and redialled. */

@@ -19,9 +19,12 @@ typedef struct {
 } link_security_t;
 
 /* Connects (asynchronously: the aggregator need not be up) to `endpoint`,
- * with CurveZMQ when sec is given, in plain text when it is NULL. NULL
- * with the reason in err. */
-link_t *link_new(const char *endpoint, const link_security_t *sec, char *err, size_t errsz);
+ * with CurveZMQ when sec is given, in plain text when it is NULL. With
+ * `immediate`, sends fail at once while there is no connection (the
+ * caller keeps messages itself) instead of queueing. NULL with the reason
+ * in err. */
+link_t *link_new(const char *endpoint, const link_security_t *sec, bool immediate, char *err,
+                 size_t errsz);
 void link_destroy(link_t **self_p);
 
 /* Queues one message without blocking. 0, or -1 when the queue to the

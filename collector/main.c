@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "delivery.h"
 #include "log.h"
 #include "stop.h"
 #include "report.h"
@@ -46,6 +47,11 @@ static void s_usage(FILE *out)
             "                       ring size is unknown)\n"
             "  --burst-gap DURATION merge bursts separated by less than this (default 5 ticks)\n"
             "  --full-every N       send every series, changed or not, every N intervals (default 60)\n"
+            "  --spool DIR          keep unacknowledged messages and the last counter values in DIR,\n"
+            "                       so nothing is lost across aggregator outages and collector\n"
+            "                       restarts (one collector per DIR)\n"
+            "  --spool-size SIZE    bound of the spool, e.g. 64M (default); beyond it the oldest\n"
+            "                       messages are dropped, counted and reported\n"
             "  --procfs DIR         root of /proc (default /proc; a fixture root disables netlink\n"
             "                       and ethtool ioctls)\n"
             "  --sysfs DIR          root of /sys (default /sys)\n"
@@ -55,6 +61,18 @@ static void s_usage(FILE *out)
             "  --verbose            log debug messages\n"
             "  --help               this text\n",
             SAMPLER_THRESHOLD_FLOOR);
+}
+
+/* Parses "123", "500K", "64M", "1G" into bytes; 0, or -1 below 64K or bad. */
+static int s_parse_size(const char *text, uint64_t *bytes)
+{
+    char *end;
+    unsigned long long n = strtoull(text, &end, 10);
+    int shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == '\0' ? 0 : -1;
+    if (end == text || shift < 0 || (shift && end[1] != '\0') || n > (UINT64_MAX >> 30))
+        return -1;
+    *bytes = (uint64_t)n << shift;
+    return *bytes >= (64u << 10) ? 0 : -1;
 }
 
 /* Parses argv into opts; returns 0, or 2 after printing a one-line reason. */
@@ -70,10 +88,12 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"backend", required_argument, NULL, 'b'},  {"tick", required_argument, NULL, 't'},
         {"burst-threshold", required_argument, NULL, 'T'},
         {"burst-gap", required_argument, NULL, 'g'}, {"cert", required_argument, NULL, 'C'},
-        {"server-cert", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
+        {"server-cert", required_argument, NULL, 'S'}, {"spool", required_argument, NULL, 'D'},
+        {"spool-size", required_argument, NULL, 'Z'}, {NULL, 0, NULL, 0}};
     *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL},
                             .interval_ns = TS_NS_PER_S,
                             .full_every = 60,
+                            .spool_size = DELIVERY_SPOOL_SIZE,
                             .sampler = {.tick_ns = TS_NS_PER_MS, .margin_ns = 10 * TS_NS_PER_MS}},
                   .backend = "auto"};
     agent_opts_t *a = &o->agent;
@@ -89,6 +109,13 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'e': a->snap.ethtool_dir = optarg; break;
         case 'b': o->backend = optarg; break;
         case 'C': a->cert = optarg; break;
+        case 'D': a->spool_dir = optarg; break;
+        case 'Z':
+            if (s_parse_size(optarg, &a->spool_size) != 0) {
+                fprintf(stderr, "dropscope-collector: --spool-size '%s' is not a size of at least 64K (e.g. 500K, 64M, 1G)\n", optarg);
+                return 2;
+            }
+            break;
         case 'S': a->server_cert = optarg; break;
         case 't':
             if (ts_parse_duration(optarg, &a->sampler.tick_ns) != 0 || a->sampler.tick_ns < 100000) {

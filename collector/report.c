@@ -63,9 +63,21 @@ int report_batch(series_t *series, const report_id_t *id, const report_batch_t *
     }
     series_each(series, s_add, &b);
     msg_t msg = s_envelope(id, rb->seq, MSG_TYPE_BATCH);
-    msg.batch = (batch_t){rb->ts_ns, rb->prev_ts_ns, rb->full,   b.ndefs,  b.defs,
-                          b.nsamples, b.series,      b.values,   b.deltas, b.flags,
-                          rb->nbursts, rb->bursts};
+    msg.batch = (batch_t){.ts_ns = rb->ts_ns,
+                          .prev_ts_ns = rb->prev_ts_ns,
+                          .full = rb->full,
+                          .ndefs = b.ndefs,
+                          .defs = b.defs,
+                          .nsamples = b.nsamples,
+                          .series = b.series,
+                          .values = b.values,
+                          .deltas = b.deltas,
+                          .flags = b.flags,
+                          .nbursts = rb->nbursts,
+                          .bursts = rb->bursts,
+                          .spool_dropped_messages = rb->spool_dropped_messages,
+                          .spool_dropped_samples = rb->spool_dropped_samples,
+                          .clock = rb->clock};
     rc = codec_encode(&msg, buf_p, len_p, err, errsz);
     if (nsamples_p)
         *nsamples_p = b.nsamples;

@@ -26,6 +26,8 @@ typedef struct {
     bool full;          /* every present series, not only the changed ones */
     const burst_msg_t *bursts;
     size_t nbursts;
+    uint64_t spool_dropped_messages, spool_dropped_samples;
+    clock_msg_t clock;
 } report_batch_t;
 
 /* Encodes a Batch with the samples of every series that changed in the

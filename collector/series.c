@@ -15,7 +15,6 @@
 
 typedef struct {
     series_entry_t pub;  /* what callers see */
-    uint64_t instance;   /* identity of the object behind it (socket inode) */
     uint64_t seen_gen;   /* snapshot generation in which it was last seen */
     uint64_t boot_epoch; /* the registry's boot epoch when it was last seen */
 } entry_t;
@@ -173,7 +172,7 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
             p->flags = SAMPLE_FIRST;
         }
     } else if (e->boot_epoch != self->boot_epoch ||
-               (e->instance && r->instance && e->instance != r->instance)) {
+               (p->instance && r->instance && p->instance != r->instance)) {
         p->flags = SAMPLE_RESET;
         p->delta = (int64_t)r->value;
     } else {
@@ -183,7 +182,7 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
     p->value = r->value;
     p->present = true;
     if (r->instance) /* an unknown identity does not erase the known one */
-        e->instance = r->instance;
+        p->instance = r->instance;
     e->seen_gen = self->gen;
     e->boot_epoch = self->boot_epoch;
 }
@@ -207,6 +206,34 @@ static bool s_source_ok(const series_t *self, const char *source)
         if (strcmp(self->ok_sources[i], source) == 0)
             return true;
     return false;
+}
+
+/* The collector's sources, so a restored series gets a static source name. */
+static const char *const s_sources[] = {"netdev", "snmp", "snmp6", "netstat", "softnet", "ethtool",
+                                        "ring",   "sysctl", "sock", "rate",    "sampler"};
+
+int series_restore(series_t *self, const reading_t *r)
+{
+    const char *source = NULL;
+    for (size_t i = 0; i < sizeof s_sources / sizeof s_sources[0]; i++)
+        if (strcmp(s_sources[i], r->source) == 0)
+            source = s_sources[i];
+    if (!source || self->gen != 0)
+        return -1;
+    reading_t known = *r;
+    known.source = source;
+    char key[3 * 256];
+    s_key(&known, key, sizeof key);
+    if (strmap_get(self->index, key))
+        return -1;
+    entry_t *e = s_insert(self, &known, key);
+    if (!e)
+        return -1;
+    /* As if seen in the snapshot before the first: present, with its value. */
+    e->pub.value = r->value;
+    e->pub.instance = r->instance;
+    e->pub.present = true;
+    return 0;
 }
 
 void series_source_ok(series_t *self, const char *source)

@@ -23,6 +23,7 @@ typedef struct {
     const char *name;      /* owned by the registry */
     counter_class_t cls;
     uint64_t value;        /* last value read */
+    uint64_t instance;     /* identity of the object behind it (socket inode), 0 = none */
     int64_t delta;         /* change in the last snapshot (see series_delta) */
     uint32_t flags;        /* SAMPLE_FIRST / SAMPLE_RESET for the last snapshot */
     bool changed;          /* delta != 0, flags != 0, or newly seen */
@@ -47,6 +48,12 @@ int series_observe(series_t *self, const reading_t *r);
 void series_source_ok(series_t *self, const char *source);
 /* Ends the snapshot. */
 void series_end(series_t *self);
+
+/* Seeds the registry, before the first snapshot, with a series as a
+ * previous run of the collector on this boot last read it, so that the
+ * first snapshot counts what happened in between instead of starting from
+ * a baseline. Sources other than the collector's own are refused (-1). */
+int series_restore(series_t *self, const reading_t *r);
 
 /* Calls fn for every series, in id order. */
 void series_each(series_t *self, void (*fn)(void *ctx, series_entry_t *e), void *ctx);

@@ -91,7 +91,8 @@ static void s_encode_burst(const burst_msg_t *b, Dropscope__Burst *pb)
     pb->profile_complete = b->profile_complete;
 }
 
-static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, scratch_t *sc)
+static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, Dropscope__Clock *clock,
+                          scratch_t *sc)
 {
     sc->defs = calloc(b->ndefs + 1, sizeof *sc->defs);
     sc->def_ptrs = calloc(b->ndefs + 1, sizeof *sc->def_ptrs);
@@ -129,6 +130,15 @@ static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, scratch_t *sc)
     }
     pb->n_bursts = b->nbursts;
     pb->bursts = sc->burst_ptrs;
+    pb->spool_dropped_messages = b->spool_dropped_messages;
+    pb->spool_dropped_samples = b->spool_dropped_samples;
+    clock->offset_valid = b->clock.offset_valid;
+    clock->offset_ns = b->clock.offset_ns;
+    clock->rtt_ns = b->clock.rtt_ns;
+    clock->synced = b->clock.synced;
+    clock->maxerror_ns = b->clock.maxerror_ns;
+    clock->esterror_ns = b->clock.esterror_ns;
+    pb->clock = clock;
     return 0;
 }
 
@@ -139,6 +149,7 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
     Dropscope__Batch batch = DROPSCOPE__BATCH__INIT;
     Dropscope__Heartbeat heartbeat = DROPSCOPE__HEARTBEAT__INIT;
     Dropscope__Ack ack = DROPSCOPE__ACK__INIT;
+    Dropscope__Clock clock = DROPSCOPE__CLOCK__INIT;
     scratch_t sc = {0};
     int rc = -1;
 
@@ -166,7 +177,7 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
                   CODEC_MAX_DEFS, CODEC_MAX_SAMPLES, CODEC_MAX_BURSTS);
             return -1;
         }
-        if (s_encode_batch(&msg->batch, &batch, &sc) != 0) {
+        if (s_encode_batch(&msg->batch, &batch, &clock, &sc) != 0) {
             s_err(err, errsz, "out of memory encoding a batch");
             goto out;
         }
@@ -283,9 +294,24 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
     }
     if (s_decode_bursts(pb, own, err, errsz) != 0)
         return -1;
-    msg->batch = (batch_t){pb->ts_ns,  pb->prev_ts_ns, pb->full,      pb->n_defs,
-                           own->defs,  n,              pb->series,    pb->values,
-                           pb->deltas, pb->flags,      pb->n_bursts,  own->bursts};
+    msg->batch = (batch_t){.ts_ns = pb->ts_ns,
+                           .prev_ts_ns = pb->prev_ts_ns,
+                           .full = pb->full,
+                           .ndefs = pb->n_defs,
+                           .defs = own->defs,
+                           .nsamples = n,
+                           .series = pb->series,
+                           .values = pb->values,
+                           .deltas = pb->deltas,
+                           .flags = pb->flags,
+                           .nbursts = pb->n_bursts,
+                           .bursts = own->bursts,
+                           .spool_dropped_messages = pb->spool_dropped_messages,
+                           .spool_dropped_samples = pb->spool_dropped_samples};
+    const Dropscope__Clock *c = pb->clock;
+    if (c)
+        msg->batch.clock = (clock_msg_t){c->offset_valid, c->offset_ns,   c->rtt_ns,
+                                         c->synced,       c->maxerror_ns, c->esterror_ns};
     return 0;
 }
 

@@ -59,6 +59,13 @@ typedef struct {
 } burst_msg_t;
 
 typedef struct {
+    bool offset_valid;
+    int64_t offset_ns, rtt_ns;
+    bool synced;
+    int64_t maxerror_ns, esterror_ns;
+} clock_msg_t;
+
+typedef struct {
     int64_t ts_ns;
     int64_t prev_ts_ns;
     bool full;
@@ -71,6 +78,8 @@ typedef struct {
     const uint32_t *flags;
     size_t nbursts;
     const burst_msg_t *bursts;
+    uint64_t spool_dropped_messages, spool_dropped_samples;
+    clock_msg_t clock;
 } batch_t;
 
 typedef enum { ACK_STORED = 0, ACK_REJECTED = 1, ACK_NEED_DEFS = 2 } ack_status_t;

@@ -211,7 +211,8 @@ static msg_t s_batch(void)
     msg_t m = s_envelope(MSG_TYPE_BATCH);
     const int64_t ts = INT64_C(1795359570000000000);
     m.batch = (batch_t){ts,       ts - 1000000000, true,     4,       s_defs, 7,
-                        s_series, s_values,        s_deltas, s_flags, 2,      s_bursts};
+                        s_series, s_values,        s_deltas, s_flags, 2,      s_bursts,
+                        3,        77,              {true, -12345, 678, true, 16000000, 500000}};
     return m;
 }
 
@@ -270,6 +271,11 @@ static void test_batch_round_trip(void **state)
     assert_true(b->ts_ns == INT64_C(1795359570000000000));
     assert_true(b->prev_ts_ns == INT64_C(1795359569000000000));
     assert_true(b->full);
+    assert_int_equal(b->spool_dropped_messages, 3);
+    assert_int_equal(b->spool_dropped_samples, 77);
+    assert_true(b->clock.offset_valid && b->clock.synced);
+    assert_true(b->clock.offset_ns == -12345 && b->clock.rtt_ns == 678);
+    assert_true(b->clock.maxerror_ns == 16000000 && b->clock.esterror_ns == 500000);
     assert_int_equal(b->ndefs, 4);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(b->defs[i].id, s_defs[i].id);

@@ -1,0 +1,54 @@
+/* delivery: the collector's side of exact delivery (DESIGN §7). With a
+ * spool, every message is written to disk before it is sent and deleted
+ * only when the aggregator acknowledges it (after its commit); at most
+ * DELIVERY_WINDOW are in flight, and when acks stop coming the oldest
+ * unacknowledged messages are sent again, with a backoff. Beside the spool
+ * it keeps the state file (the last counter values), committed together
+ * with each batch, so a restarted collector on the same boot continues
+ * from them. Without a spool, messages go straight to ZeroMQ's queue and a
+ * restart loses what was not yet acknowledged. */
+#ifndef DROPSCOPE_DELIVERY_H
+#define DROPSCOPE_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link.h"
+#include "series.h"
+#include "spool.h"
+#include "state.h"
+
+#define DELIVERY_WINDOW 64                          /* messages in flight */
+#define DELIVERY_SPOOL_SIZE (UINT64_C(64) << 20)    /* default --spool-size */
+
+typedef struct delivery delivery_t;
+
+/* Uses link (borrowed) and, when spool_dir is not NULL, a spool there of at
+ * most spool_size bytes. NULL with the reason in err. */
+delivery_t *delivery_new(link_t *link, const char *spool_dir, uint64_t spool_size, char *err,
+                         size_t errsz);
+void delivery_destroy(delivery_t **self_p);
+
+/* Before the first snapshot: finishes a commit a crash interrupted and, when
+ * the state file belongs to boot `boot_id`, restores its series into
+ * `series`. Returns the time of those values (the previous snapshot of the
+ * gap), or 0 when there is nothing to continue from. */
+int64_t delivery_restore(delivery_t *self, const char *boot_id, series_t *series);
+
+/* Sends message (incarnation, seq) of nsamples samples; takes buf. With a
+ * spool and a `head`, the state (head + series) is committed together with
+ * the message: after a crash either both are on disk or neither. */
+void delivery_send(delivery_t *self, uint64_t incarnation, uint64_t seq, uint32_t nsamples,
+                   uint8_t *buf, size_t len, const state_head_t *head, series_t *series);
+
+/* The aggregator acknowledged (incarnation, seq): forget it, send more. */
+void delivery_acked(delivery_t *self, uint64_t incarnation, uint64_t seq);
+
+/* Resends what is overdue; call regularly. Returns the ms until it wants
+ * to be called again (bounded by the caller's own timeout). */
+int delivery_tick(delivery_t *self);
+
+/* What the spool lost to its bound (zero without a spool). */
+spool_stats_t delivery_stats(const delivery_t *self);
+
+#endif

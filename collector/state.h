@@ -1,0 +1,31 @@
+/* state: the collector's last counter values on disk, so that a collector
+ * restarted on the same boot continues from them and the drops that
+ * happened while it was down are counted, in the interval that spans the
+ * gap, instead of vanishing into a new baseline. Written after every
+ * snapshot (JSON, temporary file then rename). */
+#ifndef DROPSCOPE_STATE_H
+#define DROPSCOPE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "series.h"
+
+typedef struct {
+    char boot_id[64];     /* the boot the values belong to */
+    uint64_t incarnation; /* the collector run that read them */
+    uint64_t seq;         /* the batch that carried them */
+    int64_t ts_ns;        /* when they were read */
+} state_head_t;
+
+/* Writes head and every present series of `series` to path (through
+ * path.tmp and a rename). 0, or -1 with err naming the file. */
+int state_write(const char *path, const state_head_t *head, series_t *series, char *err,
+                size_t errsz);
+
+/* Reads path. Fills *head; when `series` is not NULL, also restores every
+ * series into it (series_restore). 0; 1 when the file does not exist; -1
+ * with err when it is unreadable or malformed. */
+int state_read(const char *path, state_head_t *head, series_t *series, char *err, size_t errsz);
+
+#endif
