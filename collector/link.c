@@ -62,7 +62,7 @@ link_t *link_new(const char *endpoint, const link_security_t *sec, bool immediat
     zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
     zsock_set_immediate(self->sock, immediate);
     zsock_set_reconnect_ivl(self->sock, 200);
-    zsock_set_reconnect_ivl_max(self->sock, 5000);
+    zsock_set_reconnect_ivl_max(self->sock, 1000); /* back within a second of a restart */
     /* ZMTP heartbeats both ways: a dead connection is noticed and redialled. */
     zsock_set_heartbeat_ivl(self->sock, 2000);
     zsock_set_heartbeat_timeout(self->sock, 10000);

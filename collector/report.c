@@ -19,16 +19,19 @@ typedef struct {
     series_def_t *defs;
 } batch_build_t;
 
+/* A batch carries the definition of every series it has a sample of and
+ * whose definition the aggregator has not acknowledged, so each batch can
+ * be stored on its own even if the spool dropped older ones. */
 static void s_add(void *ctx, series_entry_t *e)
 {
     batch_build_t *b = ctx;
+    if (!(e->changed || (b->full && e->present)))
+        return;
     if (!e->def_acked) {
         b->defs[b->ndefs++] = (series_def_t){e->id, e->source, e->device, e->name,
                                              e->cls.kind, e->cls.layer, e->cls.overlap, ""};
         e->def_seq = b->seq;
     }
-    if (!(e->changed || (b->full && e->present)))
-        return;
     size_t i = b->nsamples++;
     b->series[i] = e->id;
     b->values[i] = e->value;

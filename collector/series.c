@@ -277,7 +277,7 @@ void series_ack_defs(series_t *self, uint64_t seq)
 {
     for (size_t i = 0; i < self->count; i++) {
         series_entry_t *e = &self->entries[i].pub;
-        if (e->def_seq != 0 && e->def_seq <= seq)
+        if (e->def_seq != 0 && e->def_seq == seq)
             e->def_acked = true;
     }
 }

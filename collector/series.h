@@ -60,7 +60,8 @@ void series_each(series_t *self, void (*fn)(void *ctx, series_entry_t *e), void 
 size_t series_count(const series_t *self);
 /* Readings dropped because the registry was full. */
 uint64_t series_overflowed(const series_t *self);
-/* Marks every definition carried by a batch with seq <= `seq` as acknowledged. */
+/* Marks the definitions whose last carrier was batch `seq` as acknowledged
+ * (one carried again later waits for that later batch). */
 void series_ack_defs(series_t *self, uint64_t seq);
 /* Forgets all acknowledgements (the aggregator may have lost them). */
 void series_unack_defs(series_t *self);

@@ -528,7 +528,13 @@ static void test_registry_def_acks(void **state)
     series_unack_defs(s);
     s_acked(s, false, false, false, false);
     assert_int_equal(s_get(s, "netdev", "eth0", "rx_dropped").def_seq, 7);
-    series_ack_defs(s, UINT64_MAX); /* never carried: never acknowledged */
+    /* Only the ack of the very batch that last carried a definition counts:
+     * a later batch need not have carried it. */
+    series_ack_defs(s, UINT64_MAX);
+    s_acked(s, false, false, false, false);
+    series_ack_defs(s, 7);
+    s_acked(s, false, false, true, false);
+    series_ack_defs(s, 5);
     s_acked(s, true, true, true, false);
     /* a later snapshot keeps the acknowledgements */
     series_begin(s, "boot-a");

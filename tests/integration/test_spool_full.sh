@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A full spool: with the aggregator away and a tiny --spool-size, the
+# collector drops its oldest messages. Once the aggregator is back, the
+# loss is reported (in the batches and in /api/hosts), and the newest data
+# arrives intact: every socket drop that happened after the spool
+# overflowed is stored, exactly.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+NS=ds-spool-$$ HOST=spool-host-$$
+make_ns "$NS"
+ENDPOINT="ipc://$TMP/aggregator.sock"
+# Lots of changing counters per batch (traffic on lo), 20 ms apart: the small
+# spool (128 KiB, about 4 s of batches that carry definitions) overflows soon.
+bg ip netns exec "$NS" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    s.sendto(b"y", ("127.0.0.1", 9))
+    time.sleep(0.001)'
+start_collector "$NS" "$HOST" --interval 20ms --backend none --spool "$TMP/spool" --spool-size 128K
+for _ in $(seq 100); do
+  grep -q "is full" "$TMP/collector-$HOST.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "is full" "$TMP/collector-$HOST.log" || fail "the spool never filled"
+sleep 0.5
+
+# The newest data: drops after the overflow, while the aggregator is still away.
+before=$(kernel_counter "$NS" UdpRcvbufErrors)
+ip netns exec "$NS" python3 -c '
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+r.bind(("127.0.0.1", 9100))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(500):
+    s.sendto(b"x" * 100, ("127.0.0.1", 9100))'
+after=$(kernel_counter "$NS" UdpRcvbufErrors)
+expected=$((after - before))
+[ "$expected" -gt 400 ] || fail "only $expected drops produced"
+sleep 0.3 # a few more batches, still within the spool
+
+start_aggregator
+deadline=$(( $(date +%s) + 30 ))
+while :; do
+  got=$("$BIN_DIR/dropscope" --server "$SERVER" drops --json --layer socket --host "$HOST" \
+          --since 10m 2>/dev/null |
+        python3 -c 'import json,sys; print(sum(r["delta"] for r in json.load(sys.stdin) if r["series"] == "snmp//Udp.RcvbufErrors"))' 2>/dev/null || echo 0)
+  [ "$got" -ge "$expected" ] && break
+  [ "$(date +%s)" -lt "$deadline" ] || fail "stored $got of the newest $expected drops after 30 s"
+  sleep 0.5
+done
+[ "$got" -eq "$expected" ] || fail "stored $got drops, the kernel counted $expected"
+curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
+python3 - "$TMP/hosts.json" "$HOST" <<'PY'
+import json, sys
+h = [x for x in json.load(open(sys.argv[1])) if x["host"] == sys.argv[2]][0]
+lost = h["spool_dropped"]
+assert lost["messages"] > 10 and lost["samples"] > 100, f"spool losses not reported: {lost}"
+assert h["clock"] and h["clock"]["offset_valid"], f"no clock estimate: {h['clock']}"
+assert abs(h["clock"]["offset_ns"]) < 50_000_000, h["clock"]  # same machine: tiny offset
+print(f"ok: newest drops intact; spool lost {lost['messages']} messages "
+      f"({lost['samples']} samples), reported; clock offset {h['clock']['offset_ns']} ns")
+PY
