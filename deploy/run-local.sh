@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: an aggregator on ./var/dropscope.db and a collector for this
-# host, in the foreground until Ctrl-C. Plain-text transport on loopback
-# only (--insecure is safe here: nothing listens beyond 127.0.0.1).
+# host, in the foreground until Ctrl-C, talking CurveZMQ with keys made on
+# the first run under ./var/keys (the collector's public key is put in the
+# aggregator's allow-list).
 set -euo pipefail
 BIN=${1:-build/bin}
 VAR=${2:-var}
@@ -17,6 +18,16 @@ for port in "$ZMQ_PORT" "$HTTP_PORT"; do
   fi
 done
 
+KEYS=$VAR/keys
+if [ ! -f "$KEYS/aggregator_secret" ] || [ ! -f "$KEYS/collector_secret" ]; then
+  mkdir -p "$KEYS/allow"
+  rm -f "$KEYS/aggregator" "$KEYS/aggregator_secret" "$KEYS/collector" "$KEYS/collector_secret"
+  "$BIN/dropscope" keygen "$KEYS/aggregator" >/dev/null
+  "$BIN/dropscope" keygen "$KEYS/collector" >/dev/null
+  cp "$KEYS/collector" "$KEYS/allow/$(hostname)"
+  echo "run: made CurveZMQ keys in $KEYS (the aggregator admits the certificates in $KEYS/allow)"
+fi
+
 pids=()
 stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -26,10 +37,11 @@ trap stop EXIT
 trap 'exit 0' INT TERM
 
 "$BIN/dropscope-aggregator" --db "$VAR/dropscope.db" --listen "tcp://127.0.0.1:$ZMQ_PORT" \
-  --http "127.0.0.1:$HTTP_PORT" --insecure 2>>"$VAR/aggregator.log" &
+  --http "127.0.0.1:$HTTP_PORT" --cert "$KEYS/aggregator_secret" --allow "$KEYS/allow" \
+  2>>"$VAR/aggregator.log" &
 pids+=($!)
-"$BIN/dropscope-collector" --connect "tcp://127.0.0.1:$ZMQ_PORT" --insecure \
-  2>>"$VAR/collector.log" &
+"$BIN/dropscope-collector" --connect "tcp://127.0.0.1:$ZMQ_PORT" --cert "$KEYS/collector_secret" \
+  --server-cert "$KEYS/aggregator" --spool "$VAR/spool" 2>>"$VAR/collector.log" &
 pids+=($!)
 
 server="http://127.0.0.1:$HTTP_PORT"
