@@ -19,7 +19,7 @@
 
 typedef struct {
     store_t *store;
-    const ingest_stats_t *stats;
+    ingest_stats_t *stats;
     const char *const *names;
     api_param_fn *param;
     void *ctx;
@@ -355,6 +355,18 @@ static api_reply_t s_metrics(const req_t *r)
     s_metric(out, "dropscope_auth_failures_total", "counter",
              "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
              s->auth_failures);
+    ingest_peer_t peers[INGEST_MAX_PEERS];
+    size_t npeers = ingest_peer_errors(r->stats, peers);
+    fprintf(out, "# HELP dropscope_decode_errors_by_peer_total Frames dropped as not a valid "
+                 "message, by peer address.\n# TYPE dropscope_decode_errors_by_peer_total counter\n");
+    for (size_t i = 0; i < npeers; i++) {
+        json_t *label = json_string(peers[i].peer); /* escapes quotes and backslashes */
+        char *quoted = json_dumps(label, JSON_ENCODE_ANY);
+        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n",
+                quoted ? quoted : "\"?\"", (unsigned long long)peers[i].errors);
+        free(quoted);
+        json_decref(label);
+    }
     int64_t totals[LAYER_COUNT];
     char err[256];
     if (store_drop_totals(r->store, totals, err, sizeof err) == 0) {
@@ -370,7 +382,7 @@ static api_reply_t s_metrics(const req_t *r)
     return (api_reply_t){200, "text/plain; version=0.0.4", body};
 }
 
-api_reply_t api_get(store_t *store, const ingest_stats_t *stats, const char *path,
+api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx)
 {
     req_t r = {store, stats, names, param, ctx};

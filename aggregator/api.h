@@ -19,7 +19,7 @@ typedef struct {
 /* Answers GET `path`. `names` is the NULL-terminated list of parameter
  * names present in the request (to refuse unknown ones); `param` looks up
  * values. Never fails: errors become 4xx/5xx replies with a JSON error. */
-api_reply_t api_get(store_t *store, const ingest_stats_t *stats, const char *path,
+api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx);
 
 #endif

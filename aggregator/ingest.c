@@ -95,6 +95,7 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     }
     self->store = store;
     self->stats = stats;
+    pthread_mutex_init(&stats->peers_lock, NULL);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router) {
@@ -135,11 +136,40 @@ void ingest_destroy(ingest_t **self_p)
     *self_p = NULL;
 }
 
-/* The sender's address for logs ("127.0.0.1", or "" over ipc). */
+/* Counts a bad frame against its peer; the table is bounded, the rest
+ * share the last row, "other". */
+static void s_count_peer(ingest_stats_t *stats, const char *peer)
+{
+    pthread_mutex_lock(&stats->peers_lock);
+    size_t i = 0;
+    while (i < stats->npeers && strcmp(stats->peers[i].peer, peer) != 0)
+        i++;
+    if (i == stats->npeers) {
+        if (stats->npeers == INGEST_MAX_PEERS)
+            peer = "other", i = INGEST_MAX_PEERS - 1;
+        else
+            stats->npeers++;
+        snprintf(stats->peers[i].peer, sizeof stats->peers[i].peer, "%s", peer);
+    }
+    stats->peers[i].errors++;
+    pthread_mutex_unlock(&stats->peers_lock);
+}
+
+size_t ingest_peer_errors(ingest_stats_t *stats, ingest_peer_t *out)
+{
+    pthread_mutex_lock(&stats->peers_lock);
+    size_t n = stats->npeers;
+    memcpy(out, stats->peers, n * sizeof *out);
+    pthread_mutex_unlock(&stats->peers_lock);
+    return n;
+}
+
+/* The sender's address for logs and metrics: "10.0.0.5", or over ipc
+ * "localhost:UID:GID:PID" (ZeroMQ's Peer-Address of a local peer). */
 static const char *s_peer(zframe_t *frame)
 {
     const char *addr = frame ? zframe_meta(frame, "Peer-Address") : NULL;
-    return addr && *addr ? addr : "local peer";
+    return addr && *addr ? addr : "local";
 }
 
 static void s_queue_ack(ingest_t *self, zframe_t **identity_p, const msg_t *msg,
@@ -162,6 +192,7 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
     msg_t *msg = codec_decode(zframe_data(payload), zframe_size(payload), err, sizeof err);
     if (!msg) {
         atomic_fetch_add(&self->stats->decode_errors, 1);
+        s_count_peer(self->stats, peer);
         /* One log line per peer and kind of problem (the text before any
          * detail in parentheses), however many such frames follow. */
         snprintf(key, sizeof key, "decode:%s:%.*s", peer, (int)strcspn(err, "("), err);
@@ -255,6 +286,7 @@ static int s_receive_one(ingest_t *self)
     int rc = 1;
     if (!payload || zmsg_size(zmsg) != 0) {
         atomic_fetch_add(&self->stats->decode_errors, 1);
+        s_count_peer(self->stats, s_peer(payload));
         log_limited(LOGL_WARN, "frames", "aggregator: dropped a message of %zu frames from %s "
                     "(expected exactly one payload frame)", zmsg_size(zmsg) + 1 + (payload != NULL),
                     s_peer(payload));

@@ -5,12 +5,20 @@
 #ifndef DROPSCOPE_INGEST_H
 #define DROPSCOPE_INGEST_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
+
+#define INGEST_MAX_PEERS 64 /* peers whose decode errors are counted by name */
+
+typedef struct {
+    char peer[64];   /* peer address ("local" over ipc) */
+    uint64_t errors; /* frames from it that were not a valid message */
+} ingest_peer_t;
 
 /* Counters shared with the HTTP thread (/metrics); only ingest writes them. */
 typedef struct {
@@ -24,7 +32,14 @@ typedef struct {
     _Atomic uint64_t commit_failures;/* groups rolled back: nothing acknowledged */
     _Atomic uint64_t commits;        /* transactions committed */
     _Atomic uint64_t auth_failures;  /* connections that failed the CurveZMQ handshake */
+    pthread_mutex_t peers_lock;      /* guards the per-peer table (set up by ingest_new) */
+    ingest_peer_t peers[INGEST_MAX_PEERS];
+    size_t npeers;                   /* further peers are counted under "other" */
 } ingest_stats_t;
+
+/* Copies the per-peer decode error counts into out (at most INGEST_MAX_PEERS
+ * entries); returns how many. Thread-safe. */
+size_t ingest_peer_errors(ingest_stats_t *stats, ingest_peer_t *out);
 
 /* CurveZMQ: the aggregator's certificate and the directory of the public
  * certificates of the collectors it admits. */

@@ -51,6 +51,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$SERVER/api/nothing")
 curl -sf "$SERVER/api/drops?host=api-host&layer=socket&since=1h&step=1m" | python3 -c \
   'import json,sys; assert isinstance(json.load(sys.stdin), list)'
 
+# A garbage frame: dropped without a reply, counted per peer, the aggregator still serves.
+printf 'not a protobuf \377\001' | "$BIN_DIR/zsend" "$ENDPOINT" | grep -q "no reply" ||
+  fail "the aggregator answered a garbage frame"
+curl -sf "$SERVER/metrics" | grep -q '^dropscope_decode_errors_by_peer_total{peer="localhost:.*"} 1$' ||
+  fail "the garbage frame is not counted per peer in /metrics"
+grep -q "dropped a 17-byte frame" "$TMP/aggregator.log" || fail "the garbage frame is not logged"
+
 # /metrics: Prometheus text with the stored-samples counter, and it counts.
 curl -sf "$SERVER/metrics" >"$TMP/metrics.txt"
 stored=$(awk '$1 == "dropscope_samples_stored_total" { print $2 }' "$TMP/metrics.txt")

@@ -181,6 +181,10 @@ static void test_hostile_frames(void **state)
     zframe_send(&b, f->dealer, 0);
     s_expect_silence(f);
     assert_int_equal(f->stats.decode_errors, 8);
+    ingest_peer_t peers[INGEST_MAX_PEERS];
+    assert_int_equal(ingest_peer_errors(&f->stats, peers), 1); /* all from one ipc peer */
+    assert_non_null(strstr(peers[0].peer, "localhost")); /* ipc: localhost:uid:gid:pid */
+    assert_int_equal(peers[0].errors, 8);
 
     /* A collector must not send acks: a valid message, rejected. */
     msg_t ack = {.host = "h1", .seq = 9, .sent_ns = 1009, .type = MSG_TYPE_ACK};
