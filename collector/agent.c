@@ -217,8 +217,9 @@ static void s_check_silence(agent_t *a)
     if (!a->silent && quiet > limit) {
         a->silent = true;
         log_warn("collector: no acknowledgement from the aggregator at %s for %lld s (is it "
-                 "running and reachable? batches wait in memory, up to 1000)",
-                 a->o->connect, (long long)(quiet / TS_NS_PER_S));
+                 "running and reachable, with our key in its --allow directory? unacknowledged "
+                 "batches wait %s)", a->o->connect, (long long)(quiet / TS_NS_PER_S),
+                 a->o->spool_dir ? "in the spool" : "in memory, up to 1000");
     }
 }
 
