@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# run.sh NAME SECONDS [libFuzzer flags...]: runs $FUZZ_DIR/fuzz_NAME for
+# SECONDS on a throwaway corpus seeded from $FIXTURES_DIR (codec: from
+# gen_codec_seeds). Exits with the fuzzer's status; a crash, leak or timeout
+# input is kept as ${FUZZ_ARTIFACTS:-/tmp}/fuzz_NAME-<kind>-<sha1>.
+set -euo pipefail
+
+name=${1:?usage: run.sh NAME SECONDS [libFuzzer flags...]}
+seconds=${2:?usage: run.sh NAME SECONDS [libFuzzer flags...]}
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+fuzz_dir=${FUZZ_DIR:?set FUZZ_DIR to the directory holding the fuzz_* binaries (build-asan/fuzz)}
+fixtures=${FIXTURES_DIR:-$here/../fixtures}
+artifacts=${FUZZ_ARTIFACTS:-/tmp}
+fuzzer=$fuzz_dir/fuzz_$name
+
+if [[ ! -x $fuzzer ]]; then
+  echo "run.sh: no fuzzer $fuzzer (build with CC=clang and -DDROPSCOPE_SANITIZE=ON)" >&2
+  exit 2
+fi
+mkdir -p "$artifacts"
+work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_$name.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+corpus=$work/corpus
+mkdir "$corpus"
+
+# Copies each fixture file given into the corpus, named after its path so
+# that the many files called "dev" or "statistics" do not overwrite each other.
+seed() {
+  local f
+  for f in "$@"; do
+    [[ -f $f ]] && cp "$f" "$corpus/$(tr / _ <<<"${f#"$fixtures"/}")"
+  done
+  return 0
+}
+
+shopt -s nullglob
+case $name in
+  codec) "$fuzz_dir/gen_codec_seeds" "$corpus" ;;
+  netdev) seed "$fixtures"/*/proc/net/dev ;;
+  snmp)
+    seed "$fixtures"/*/proc/net/snmp "$fixtures"/*/proc/net/netstat "$fixtures"/*/proc/net/snmp6 \
+      "$fixtures"/seed-lines/proc-net-snmp-*.txt ;;
+  softnet)
+    seed "$fixtures"/*/proc/net/softnet_stat "$fixtures"/procfs-softnet-multiformat/proc/net/* \
+      "$fixtures"/seed-lines/softnet_stat-line-10col.txt ;;
+  sockets) seed "$fixtures"/*/proc/net/udp* ;;
+  sysctl)
+    seed "$fixtures"/*/proc/sys/net/*/* "$fixtures"/seed-lines/sysctl-net-buffers.txt
+    # and the values of that `sysctl` listing alone, as the files hold them
+    i=0
+    while IFS= read -r line; do
+      [[ $line == *" = "* ]] || continue
+      printf '%s\n' "${line#* = }" >"$corpus/sysctl-line-$i"
+      i=$((i + 1))
+    done <"$fixtures/seed-lines/sysctl-net-buffers.txt"
+    ;;
+  ethtool)
+    seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
+      "$fixtures"/seed-lines/ethtool-*.txt ;;
+  *)
+    echo "run.sh: unknown target \"$name\" (codec, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
+    exit 2
+    ;;
+esac
+nseeds=$(find "$corpus" -type f | wc -l)
+if [[ $nseeds -eq 0 ]]; then
+  echo "run.sh: no seeds for $name under $fixtures (set FIXTURES_DIR to tests/fixtures)" >&2
+  exit 2
+fi
+echo "run.sh: fuzz_$name for ${seconds}s from $nseeds seeds"
+
+touch "$work/start"
+status=0
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$artifacts/fuzz_$name-" "$@" "$corpus" || status=$?
+found=$(find "$artifacts" -maxdepth 1 -name "fuzz_$name-*" -newer "$work/start" -type f)
+if [[ $status -ne 0 ]]; then
+  echo "run.sh: fuzz_$name failed with status $status; input kept in: ${found:-(none written)}" >&2
+  echo "run.sh: reproduce with $fuzzer <that file>" >&2
+elif [[ -n $found ]]; then
+  echo "run.sh: fuzz_$name wrote: $found" >&2
+fi
+exit "$status"
