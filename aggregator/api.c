@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "correlate.h"
 #include "ts.h"
 
 #define DEFAULT_LIMIT 100000
@@ -260,6 +261,119 @@ static api_reply_t s_bursts(const req_t *r)
     return s_json(200, rows);
 }
 
+/* --- /api/incidents --------------------------------------------------------- */
+
+typedef struct {
+    correlate_burst_t *b;
+    char (*host)[128]; /* name of each burst's host */
+    char (*iface)[16];
+    size_t n, cap;
+} gather_t;
+
+static int s_gather(void *ctx, const burst_row_t *row)
+{
+    gather_t *g = ctx;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 256;
+        correlate_burst_t *b = realloc(g->b, cap * sizeof *b);
+        char(*host)[128] = realloc(g->host, cap * sizeof *host);
+        char(*iface)[16] = realloc(g->iface, cap * sizeof *iface);
+        if (b)
+            g->b = b;
+        if (host)
+            g->host = host;
+        if (iface)
+            g->iface = iface;
+        if (!b || !host || !iface)
+            return 1;
+        g->cap = cap;
+    }
+    int64_t total = 0;
+    for (int l = 0; l < LAYER_COUNT; l++)
+        total += row->drops[l];
+    int64_t shift = row->corrected_start_ns - row->start_ns;
+    g->b[g->n] = (correlate_burst_t){(uint32_t)row->host_id, row->corrected_start_ns,
+                                     row->end_ns + shift,    row->uncertainty_ns,
+                                     (uint64_t)row->packets, (uint64_t)total, g->n};
+    snprintf(g->host[g->n], sizeof g->host[0], "%s", row->host);
+    snprintf(g->iface[g->n], sizeof g->iface[0], "%s", row->iface);
+    g->n++;
+    return 0;
+}
+
+static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c, long id)
+{
+    json_t *hosts = json_array(), *members = json_array();
+    for (size_t k = c->first; k < c->first + c->count; k++) {
+        const correlate_burst_t *b = &g->b[k];
+        const char *name = g->host[b->ref];
+        bool listed = false;
+        for (size_t i = 0; i < json_array_size(hosts); i++)
+            listed = listed || strcmp(json_string_value(json_array_get(hosts, i)), name) == 0;
+        if (!listed)
+            json_array_append_new(hosts, json_string(name));
+        json_array_append_new(members,
+                              json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "host", name, "iface",
+                                        g->iface[b->ref], "start_ns", (json_int_t)b->start_ns,
+                                        "uncertainty_ns", (json_int_t)b->uncertainty_ns,
+                                        "packets", (json_int_t)b->packets, "drops",
+                                        (json_int_t)b->drops));
+    }
+    json_t *period = c->period_ns ? json_real((double)c->period_ns / 1e6) : json_null();
+    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:b, s:o}", "id", (json_int_t)id,
+                     "start_ns", (json_int_t)c->start_ns, "end_ns", (json_int_t)c->end_ns,
+                     "hosts", hosts, "bursts", (json_int_t)c->count, "packets",
+                     (json_int_t)c->packets, "drops", (json_int_t)c->drops, "period_ms", period,
+                     "uncertain", c->uncertain, "members", members);
+}
+
+static api_reply_t s_incidents(const req_t *r)
+{
+    static const char *const allowed[] = {"since", "from", "to", "window", "min_hosts", "limit",
+                                          NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use since, from, to, window, min_hosts, "
+                       "limit)", bad);
+    bursts_query_t q = {.rx_only = true};
+    api_reply_t fail;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+        return fail;
+    int64_t window = 2 * TS_NS_PER_MS;
+    const char *text = r->param(r->ctx, "window");
+    if (text && (ts_parse_duration(text, &window) != 0 || window > 10 * TS_NS_PER_S))
+        return s_error(400, "window '%s' is not a duration up to 10s (e.g. 2ms)", text);
+    long min_hosts = 2;
+    if ((text = r->param(r->ctx, "min_hosts"))) {
+        char *end;
+        min_hosts = strtol(text, &end, 10);
+        if (*text == '\0' || *end || min_hosts < 2 || min_hosts > 100000)
+            return s_error(400, "min_hosts '%s' must be an integer from 2 to 100000", text);
+    }
+    gather_t g = {0};
+    char err[256];
+    int64_t limit = q.limit; /* of incidents; every burst of the range is considered */
+    q.limit = MAX_LIMIT;
+    int rc = store_bursts(r->store, &q, s_gather, &g, err, sizeof err);
+    correlate_incident_t *inc = NULL;
+    long ni = rc == 0 ? correlate_find(g.b, g.n, window, (unsigned)min_hosts, &inc) : -1;
+    json_t *rows = json_array();
+    if (ni >= 0) {
+        correlate_recurrence(inc, (size_t)ni);
+        for (long i = 0; i < ni && i < limit; i++)
+            json_array_append_new(rows, s_incident_json(&g, &inc[i], i + 1));
+    }
+    free(inc);
+    free(g.b);
+    free(g.host);
+    free(g.iface);
+    if (ni < 0) {
+        json_decref(rows);
+        return s_error(500, "%s", rc == 0 ? "out of memory" : err);
+    }
+    return s_json(200, rows);
+}
+
 /* --- /api/series ------------------------------------------------------------ */
 
 static int s_series_row(void *ctx, const series_row_t *row)
@@ -394,10 +508,12 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_bursts(&r);
     if (strcmp(path, "/api/series") == 0)
         return s_series(&r);
+    if (strcmp(path, "/api/incidents") == 0)
+        return s_incidents(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/series, /healthz, /metrics)",
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/incidents, /api/series, /healthz, /metrics)",
                    path);
 }

@@ -78,8 +78,9 @@ static const char *const s_sql[NSTMT] = {
                         "WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 AND s.name = ?4",
     [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
-                 "profile_start_ns, tick_ns, profile, profile_complete) VALUES (?1, ?2, ?3, ?4, ?5, "
-                 "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
+                 "uncertainty_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                 "?14, ?15, ?16, ?17)",
 };
 
 struct store {
@@ -452,8 +453,18 @@ static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const ba
     return STORE_OK;
 }
 
+/* How far a host's corrected clock may be off: half the round trip its
+ * offset was measured over, or, without a measurement, the kernel's own
+ * error bound (1 s when it gives none). */
+static int64_t s_uncertainty(const clock_msg_t *clock)
+{
+    if (clock->offset_valid)
+        return clock->rtt_ns / 2;
+    return clock->maxerror_ns > 0 ? clock->maxerror_ns : 1000000000;
+}
+
 static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const burst_msg_t *b,
-                                 char *err, size_t errsz)
+                                 const clock_msg_t *clock, char *err, size_t errsz)
 {
     unsigned char drops[LAYER_COUNT * 8];
     uint64_t total = 0;
@@ -485,6 +496,8 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     sqlite3_bind_int64(st, 13, b->tick_ns);
     sqlite3_bind_blob(st, 14, self->blob, (int)(b->nprofile * 4), SQLITE_STATIC);
     sqlite3_bind_int(st, 15, b->profile_complete);
+    sqlite3_bind_int64(st, 16, b->start_ns + (clock->offset_valid ? clock->offset_ns : 0));
+    sqlite3_bind_int64(st, 17, s_uncertainty(clock));
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
@@ -528,7 +541,7 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
     if (rc == STORE_OK)
         rc = s_insert_events(self, c, b, err, errsz);
     for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
-        rc = s_insert_burst(self, c, &b->bursts[i], err, errsz);
+        rc = s_insert_burst(self, c, &b->bursts[i], &b->clock, err, errsz);
     if (rc == STORE_OK)
         rc = s_update_delivery(self, c, b, err, errsz);
     if (rc == STORE_OK)
@@ -713,10 +726,12 @@ int store_bursts(store_t *self, const bursts_query_t *q,
     snprintf(sql, sizeof sql,
              "SELECT h.name, b.iface, b.direction, b.start_ns, b.end_ns, b.peak_per_ms, b.packets, "
              "b.bytes, b.threshold_per_ms, b.drops, b.profile_start_ns, b.tick_ns, b.profile, "
-             "b.profile_complete FROM bursts b JOIN hosts h ON h.id = b.host_id "
-             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s ORDER BY b.start_ns, h.name LIMIT ?5",
+             "b.profile_complete, b.corrected_start_ns, b.uncertainty_ns, b.host_id "
+             "FROM bursts b JOIN hosts h ON h.id = b.host_id "
+             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s%s ORDER BY b.start_ns, h.name "
+             "LIMIT ?5",
              q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
-             q->iface ? " AND b.iface = ?4" : "");
+             q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "");
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -755,6 +770,9 @@ int store_bursts(store_t *self, const bursts_query_t *q,
             profile[i] = (uint32_t)s_get_le(p + 4 * i, 4);
         row.profile = profile;
         row.profile_complete = sqlite3_column_int(st, 13) != 0;
+        row.corrected_start_ns = sqlite3_column_int64(st, 14);
+        row.uncertainty_ns = sqlite3_column_int64(st, 15);
+        row.host_id = sqlite3_column_int64(st, 16);
         if (fn(ctx, &row) != 0)
             break;
     }

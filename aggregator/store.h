@@ -90,6 +90,7 @@ typedef struct {
     int64_t from_ns;  /* bursts starting in (from_ns, to_ns] */
     int64_t to_ns;
     int64_t limit;
+    bool rx_only;     /* received bursts only */
 } bursts_query_t;
 
 typedef struct {
@@ -102,6 +103,9 @@ typedef struct {
     size_t nprofile;
     const uint32_t *profile;    /* valid during the callback */
     bool profile_complete;
+    int64_t corrected_start_ns; /* on the aggregator's clock */
+    int64_t uncertainty_ns;     /* of that correction */
+    int64_t host_id;            /* a number per host */
 } burst_row_t;
 
 /* Calls fn for each burst matching q, by start time. 0, -1 + err. */

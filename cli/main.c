@@ -37,6 +37,9 @@ static void s_usage(FILE *out)
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
+            "  incidents [--since 1h | --from T [--to T]] [--window 2ms] [--min-hosts 2]\n"
+            "                        bursts on several hosts at the same instant (clock-corrected),\n"
+            "                        with the drops that followed and the period when they recur\n"
             "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]]\n"
             "                        the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
             "                        per tick) or sampler//lateness_p99_us (the sampler's delay)\n"
@@ -164,7 +167,11 @@ static int s_query(int argc, char **argv, const char *path, const arg_def_t *def
             return rc;
         since = since || strcmp(defs[c].name, "since") == 0;
         range = range || defs[c].kind == ARG_TIME;
-        client_add_param(query, size, defs[c].name, optarg);
+        char param[64]; /* --min-hosts is min_hosts in the API */
+        snprintf(param, sizeof param, "%s", defs[c].name);
+        for (char *p = param; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        client_add_param(query, size, param, optarg);
     }
     if (optind < argc)
         return s_bad_usage("%s: unexpected argument '%s'", argv[0], argv[optind]);
@@ -298,6 +305,53 @@ static void s_series_table(json_t *doc)
     table_destroy(&t);
 }
 
+/* --- incidents ------------------------------------------------------------- */
+
+static const arg_def_t s_incidents_args[] = {
+    {"since", ARG_DURATION}, {"from", ARG_TIME},     {"to", ARG_TIME},
+    {"window", ARG_DURATION}, {"min-hosts", ARG_COUNT}, {"limit", ARG_COUNT},
+    {NULL, ARG_TEXT}};
+
+static void s_incidents_table(json_t *doc)
+{
+    static const char *const headers[] = {">ID", "START", ">MS", ">HOSTS", ">BURSTS", ">PACKETS",
+                                          ">DROPS", ">PERIOD", "HOST NAMES"};
+    table_t *t = table_new(9, headers);
+    size_t i;
+    json_t *c;
+    json_array_foreach(doc, i, c) {
+        char id[16], start[40], ms[24], nhosts[16], bursts[16], packets[24], drops[24],
+            period[24] = "-", names[512] = "";
+        snprintf(id, sizeof id, "%lld", s_int(c, "id"));
+        ts_format(s_int(c, "start_ns"), start, sizeof start);
+        snprintf(ms, sizeof ms, "%.1f", (double)(s_int(c, "end_ns") - s_int(c, "start_ns")) / 1e6);
+        json_t *hosts = json_object_get(c, "hosts");
+        snprintf(nhosts, sizeof nhosts, "%zu", json_array_size(hosts));
+        snprintf(bursts, sizeof bursts, "%lld", s_int(c, "bursts"));
+        snprintf(packets, sizeof packets, "%lld", s_int(c, "packets"));
+        snprintf(drops, sizeof drops, "%lld", s_int(c, "drops"));
+        if (json_is_number(json_object_get(c, "period_ms")))
+            snprintf(period, sizeof period, "%.0fms",
+                     json_number_value(json_object_get(c, "period_ms")));
+        size_t k;
+        json_t *h;
+        json_array_foreach(hosts, k, h) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof names - len, "%s%s", k ? "," : "", json_string_value(h));
+        }
+        if (json_is_true(json_object_get(c, "uncertain"))) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof names - len, " (uncertain: clocks)");
+        }
+        const char *cells[] = {id, start, ms, nhosts, bursts, packets, drops, period, names};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    if (json_array_size(doc) == 0)
+        printf("(no incidents in this range)\n");
+}
+
 /* --- commands ---------------------------------------------------------------- */
 
 static const arg_def_t s_no_args[] = {{NULL, ARG_TEXT}};
@@ -314,6 +368,7 @@ static const command_t s_commands[] = {
     {"drops", "/api/drops", s_drops_args, s_drops_table},
     {"bursts", "/api/bursts", s_bursts_args, s_bursts_table},
     {"series", "/api/series", s_series_args, s_series_table},
+    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
@@ -386,8 +441,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[0], s_commands[i].name) == 0)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, series, keygen)",
-                         argv[0]);
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, series, "
+                         "keygen)", argv[0]);
     curl_global_cleanup();
     return rc;
 }

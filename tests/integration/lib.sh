@@ -132,3 +132,28 @@ while True:
   for _ in $(seq 50); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.1; done
   fail "the UDP receiver on port $2 did not start"
 }
+
+# make_fleet PREFIX N [SENDERS]: a bridge in a namespace of its own
+# (PREFIX-br) and N host namespaces PREFIX-h1..hN, each with eth0 at
+# 10.90.0.I on the bridge; plus SENDERS sender namespaces PREFIX-s1.. at
+# 10.90.0.(100+J). Everything is removed on exit.
+make_fleet() {
+  local prefix=$1 n=$2 senders=${3:-0} i
+  make_ns "$prefix-br"
+  ip -n "$prefix-br" link add br0 type bridge
+  ip -n "$prefix-br" link set br0 up
+  _fleet_port() { # NS ADDR IFINDEX
+    ip link add eth0 netns "$1" type veth peer name "p$3" netns "$prefix-br"
+    ip -n "$prefix-br" link set "p$3" master br0 up
+    ip -n "$1" addr add "$2/24" dev eth0
+    ip -n "$1" link set eth0 up
+  }
+  for i in $(seq 1 "$n"); do
+    make_ns "$prefix-h$i"
+    _fleet_port "$prefix-h$i" "10.90.0.$i" "$i"
+  done
+  for i in $(seq 1 "$senders"); do
+    make_ns "$prefix-s$i"
+    _fleet_port "$prefix-s$i" "10.90.0.$((100 + i))" "$((100 + i))"
+  done
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Cross-host incidents (scenario 1): eight hosts on a bridge, each with a
+# collector; synchronized senders burst at four of them every 500 ms while
+# the other four see only steady traffic. The incidents must name exactly
+# the four targeted hosts, and recur with a period within 5% of 500 ms.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+P=ds-inc-$$
+make_fleet "$P" 8 1
+start_aggregator
+for i in $(seq 1 8); do
+  # 20/ms: four senders share two CPUs here, so a 150-packet burst can take
+  # several ms to leave; the steady traffic elsewhere is 0.5/ms.
+  start_collector "$P-h$i" "host$i-$$" --interval 500ms --burst-threshold 20
+  # A receiver with room for everything, which never reads (costs no CPU).
+  ip netns exec "$P-h$i" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+s.bind(("0.0.0.0", 7000))
+time.sleep(60)' &
+  PIDS+=($!)
+done
+sleep 1.5
+t0=$(( $(now_ns) + 1000000000 ))
+for i in 1 2 3 4; do # synchronized bursts at hosts 1-4
+  ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest "10.90.0.$i:7000" --start "$t0" --bursts 15 \
+    --every 500ms --packets 150 --payload 64 >"$TMP/burstgen-$i.out" &
+  PIDS+=($!)
+done
+for i in 5 6 7 8; do # steady traffic only at hosts 5-8
+  ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest "10.90.0.$i:7000" --start "$t0" --bursts 0 \
+    --background-pps 500 --lead 0s --tail 7500ms >/dev/null &
+  PIDS+=($!)
+done
+sleep 10
+t1=$(now_ns)
+
+"$BIN_DIR/dropscope" --server "$SERVER" incidents --json --from "$t0" --to "$t1" >"$TMP/incidents.json"
+python3 - "$TMP/incidents.json" "$$" <<'PY'
+import json, sys
+incidents, run = json.load(open(sys.argv[1])), sys.argv[2]
+targeted = {f"host{i}-{run}" for i in (1, 2, 3, 4)}
+assert len(incidents) >= 13, f"{len(incidents)} incidents for 15 synchronized bursts"
+full = 0
+for c in incidents:
+    hosts = set(c["hosts"])
+    assert hosts <= targeted, f"an incident names a host that was not targeted: {hosts - targeted}"
+    assert not c["uncertain"], f"uncertain grouping on one machine's clock: {c}"
+    full += hosts == targeted
+periods = [c["period_ms"] for c in incidents if c["period_ms"] is not None]
+assert full >= 13, f"only {full} incidents name all four targeted hosts"
+assert len(periods) >= 13, f"recurrence found for only {len(periods)} incidents"
+for p in periods:
+    assert abs(p - 500) <= 25, f"period {p} ms is not within 5% of 500 ms"
+print(f"ok: {len(incidents)} incidents, {full} with exactly the 4 targeted hosts, "
+      f"period {periods[0]:.1f} ms")
+PY
+"$BIN_DIR/dropscope" --server "$SERVER" incidents --from "$t0" --to "$t1" | head -5
