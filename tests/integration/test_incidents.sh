@@ -10,8 +10,8 @@ P=ds-inc-$$
 make_fleet "$P" 8 1
 start_aggregator
 for i in $(seq 1 8); do
-  # 20/ms: four senders share two CPUs here, so a 150-packet burst can take
-  # several ms to leave; the steady traffic elsewhere is 0.5/ms.
+  # 20/ms: on two CPUs a burst can take a few ms to leave the sender; the
+  # steady traffic elsewhere is 0.5/ms.
   start_collector "$P-h$i" "host$i-$$" --interval 500ms --burst-threshold 20
   # A receiver with room for everything, which never reads (costs no CPU).
   ip netns exec "$P-h$i" python3 -c '
@@ -24,11 +24,12 @@ time.sleep(60)' &
 done
 sleep 1.5
 t0=$(( $(now_ns) + 1000000000 ))
-for i in 1 2 3 4; do # synchronized bursts at hosts 1-4
-  ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest "10.90.0.$i:7000" --start "$t0" --bursts 15 \
-    --every 500ms --packets 150 --payload 64 >"$TMP/burstgen-$i.out" &
-  PIDS+=($!)
-done
+# Synchronized bursts at hosts 1-4: one sender standing for many clients
+# that fire at the same instant (interleaved in the same sendmmsg calls).
+ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
+  --dest 10.90.0.3:7000 --dest 10.90.0.4:7000 --start "$t0" --bursts 15 --every 500ms \
+  --packets 150 --payload 64 >"$TMP/burstgen.out" &
+PIDS+=($!)
 for i in 5 6 7 8; do # steady traffic only at hosts 5-8
   ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest "10.90.0.$i:7000" --start "$t0" --bursts 0 \
     --background-pps 500 --lead 0s --tail 7500ms >/dev/null &
@@ -37,24 +38,30 @@ done
 sleep 10
 t1=$(now_ns)
 
-"$BIN_DIR/dropscope" --server "$SERVER" incidents --json --from "$t0" --to "$t1" >"$TMP/incidents.json"
-python3 - "$TMP/incidents.json" "$$" <<'PY'
+# A burst starts with the sample before its first packet: up to a tick before t0.
+"$BIN_DIR/dropscope" --server "$SERVER" incidents --json --from "$((t0 - 500000000))" --to "$t1" \
+  >"$TMP/incidents.json"
+python3 - "$TMP/incidents.json" "$$" "$t0" <<'PY'
 import json, sys
-incidents, run = json.load(open(sys.argv[1])), sys.argv[2]
+incidents, run, t0 = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
 targeted = {f"host{i}-{run}" for i in (1, 2, 3, 4)}
-assert len(incidents) >= 13, f"{len(incidents)} incidents for 15 synchronized bursts"
-full = 0
 for c in incidents:
     hosts = set(c["hosts"])
     assert hosts <= targeted, f"an incident names a host that was not targeted: {hosts - targeted}"
     assert not c["uncertain"], f"uncertain grouping on one machine's clock: {c}"
-    full += hosts == targeted
+# Each synchronized burst (one every 500 ms) is one incident naming all four
+# hosts; allow one period where CPU contention here split or delayed a sender.
+found = 0
+for k in range(15):
+    when = t0 + k * 500_000_000
+    found += any(abs(c["start_ns"] - when) < 5_000_000 and set(c["hosts"]) == targeted
+                 for c in incidents)
+assert found >= 14, f"only {found} of 15 synchronized bursts became an incident of all 4 hosts"
 periods = [c["period_ms"] for c in incidents if c["period_ms"] is not None]
-assert full >= 13, f"only {full} incidents name all four targeted hosts"
 assert len(periods) >= 13, f"recurrence found for only {len(periods)} incidents"
 for p in periods:
     assert abs(p - 500) <= 25, f"period {p} ms is not within 5% of 500 ms"
-print(f"ok: {len(incidents)} incidents, {full} with exactly the 4 targeted hosts, "
-      f"period {periods[0]:.1f} ms")
+print(f"ok: {found} of 15 synchronized bursts are incidents of exactly the 4 targeted hosts "
+      f"({len(incidents)} incidents), period {periods[0]:.1f} ms")
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" incidents --from "$t0" --to "$t1" | head -5

@@ -4,8 +4,12 @@
  * with the same --start burst at the same instant; between bursts it can
  * keep a steady background rate. Prints one line per burst:
  *   burst K start_ns=T0 end_ns=T1 packets=N
+ * With several --dest, each burst sends --packets to every destination,
+ * interleaved in the same sendmmsg calls, so the destinations are hit at
+ * the same instant (one sender standing for many synchronized clients;
+ * all destinations must be of one address family).
  * Usage:
- *   burstgen --dest IP:PORT [--start TIME] [--bursts N] [--every DURATION]
+ *   burstgen --dest IP:PORT [--dest IP:PORT ...] [--start TIME] [--bursts N] [--every DURATION]
  *            [--packets N] [--payload BYTES] [--background-pps N]
  *            [--tail DURATION] [--lead DURATION] */
 #define _GNU_SOURCE
@@ -24,10 +28,12 @@
 #include "ts.h"
 
 #define MAX_BATCH 1024
+#define MAX_DEST 64
 
 typedef struct {
-    struct sockaddr_storage dest;
-    socklen_t destlen;
+    struct sockaddr_storage dest[MAX_DEST];
+    socklen_t destlen[MAX_DEST];
+    int ndest;
     int64_t start_ns, every_ns, tail_ns, lead_ns;
     int bursts, packets, payload, background_pps;
 } opts_t;
@@ -39,9 +45,11 @@ static void s_sleep_until(int64_t t_ns)
         ;
 }
 
-/* Sends n copies of buf with as few sendmmsg calls as possible. */
+/* Sends n copies of buf to each destination, interleaved, with as few
+ * sendmmsg calls as possible. Returns the datagrams sent. */
 static int s_send(int fd, const opts_t *o, char *buf, int n)
 {
+    n *= o->ndest;
     static struct mmsghdr msgs[MAX_BATCH];
     static struct iovec iov;
     iov = (struct iovec){buf, (size_t)o->payload};
@@ -49,8 +57,8 @@ static int s_send(int fd, const opts_t *o, char *buf, int n)
     while (sent < n) {
         int batch = n - sent < MAX_BATCH ? n - sent : MAX_BATCH;
         for (int i = 0; i < batch; i++)
-            msgs[i].msg_hdr = (struct msghdr){.msg_name = (void *)&o->dest,
-                                              .msg_namelen = o->destlen,
+            msgs[i].msg_hdr = (struct msghdr){.msg_name = (void *)&o->dest[(sent + i) % o->ndest],
+                                              .msg_namelen = o->destlen[(sent + i) % o->ndest],
                                               .msg_iov = &iov,
                                               .msg_iovlen = 1};
         int rc = sendmmsg(fd, msgs, (unsigned)batch, 0);
@@ -69,6 +77,9 @@ static int s_send(int fd, const opts_t *o, char *buf, int n)
 
 static int s_parse_dest(const char *text, opts_t *o)
 {
+    if (o->ndest == MAX_DEST)
+        return -1;
+    int d = o->ndest++;
     char host[128];
     const char *colon = strrchr(text, ':');
     if (!colon || (size_t)(colon - text) >= sizeof host)
@@ -76,19 +87,19 @@ static int s_parse_dest(const char *text, opts_t *o)
     memcpy(host, text, (size_t)(colon - text));
     host[colon - text] = '\0';
     int port = atoi(colon + 1);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&o->dest;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&o->dest;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&o->dest[d];
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&o->dest[d];
     size_t hl = strlen(host);
     if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
         host[hl - 1] = '\0';
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)port);
-        o->destlen = sizeof *v6;
+        o->destlen[d] = sizeof *v6;
         return inet_pton(AF_INET6, host + 1, &v6->sin6_addr) == 1 ? 0 : -1;
     }
     v4->sin_family = AF_INET;
     v4->sin_port = htons((uint16_t)port);
-    o->destlen = sizeof *v4;
+    o->destlen[d] = sizeof *v4;
     return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -1;
 }
 
@@ -117,7 +128,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         switch (c) {
         case 'd':
             if (s_parse_dest(optarg, o) != 0)
-                return s_usage("--dest must be IPv4:PORT or [IPv6]:PORT");
+                return s_usage("--dest must be IPv4:PORT or [IPv6]:PORT (at most 64)");
             dest = true;
             break;
         case 's':
@@ -159,7 +170,7 @@ int main(int argc, char **argv)
     int rc = s_parse(argc, argv, &o);
     if (rc != 0)
         return rc;
-    int fd = socket(o.dest.ss_family, SOCK_DGRAM, 0);
+    int fd = socket(o.dest[0].ss_family, SOCK_DGRAM, 0);
     int sndbuf = 8 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     char *buf = calloc(1, (size_t)o.payload);
