@@ -14,11 +14,11 @@
 
 #include "embed.h"
 #include "log.h"
+#include "store_internal.h"
 #include "strmap.h"
 
 #define MAX_LOCAL_ID (1u << 20)     /* wire ids above this are refused */
 #define MAX_SERIES_PER_HOST 100000  /* a host defining more is refused */
-#define SAMPLE_RECORD 24            /* bytes per packed sample */
 
 extern const embed_file_t schema_files[];
 extern const unsigned schema_files_count;
@@ -40,7 +40,7 @@ typedef struct {
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_UPSERT, ST_SERIES_ID, ST_LOAD_IDS, ST_COUNT_SERIES,
-    ST_BATCH, ST_DROP, ST_SETTING, ST_HOST_ID, ST_BURST, ST_SERIES_ID_OF, ST_HOST_DELIVERY, NSTMT
+    ST_BATCH, ST_DROP, ST_SETTING, ST_BURST, ST_HOST_DELIVERY, NSTMT
 };
 
 static const char *const s_sql[NSTMT] = {
@@ -68,14 +68,11 @@ static const char *const s_sql[NSTMT] = {
     [ST_SETTING] = "INSERT INTO settings (host_id, series_id, ts_ns, value) SELECT ?1, ?2, ?3, ?4 "
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
                    "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
-    [ST_HOST_ID] = "SELECT id FROM hosts WHERE name = ?1",
     [ST_HOST_DELIVERY] =
         "UPDATE hosts SET spool_dropped_messages = max(spool_dropped_messages, ?2), "
         "spool_dropped_samples = max(spool_dropped_samples, ?3), clock_ts_ns = ?4, "
         "clock_offset_valid = ?5, clock_offset_ns = ?6, clock_rtt_ns = ?7, clock_synced = ?8, "
         "clock_maxerror_ns = ?9, clock_esterror_ns = ?10 WHERE id = ?1 AND clock_ts_ns <= ?4",
-    [ST_SERIES_ID_OF] = "SELECT s.id, s.host_id FROM series s JOIN hosts h ON h.id = s.host_id "
-                        "WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 AND s.name = ?4",
     [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
                  "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
@@ -92,22 +89,12 @@ struct store {
     size_t blobcap;
 };
 
-static void s_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t errsz, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errsz, fmt, ap);
-    va_end(ap);
-}
-
 static int s_exec(store_t *self, const char *sql, char *err, size_t errsz)
 {
     char *msg = NULL;
     if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return 0;
-    s_err(err, errsz, "%s", msg ? msg : sqlite3_errmsg(self->db));
+    store_errf(err, errsz, "%s", msg ? msg : sqlite3_errmsg(self->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -129,7 +116,7 @@ static int s_migrate(store_t *self, char *err, size_t errsz)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "%s", sqlite3_errmsg(self->db));
+        store_errf(err, errsz, "%s", sqlite3_errmsg(self->db));
         return -1;
     }
     int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
@@ -144,7 +131,7 @@ static int s_migrate(store_t *self, char *err, size_t errsz)
             s_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
             s_exec(self, bump, sub, sizeof sub) != 0 || s_exec(self, "COMMIT", sub, sizeof sub) != 0) {
             s_exec(self, "ROLLBACK", err, errsz);
-            s_err(err, errsz, "migration %s failed: %s", schema_files[i].name, sub);
+            store_errf(err, errsz, "migration %s failed: %s", schema_files[i].name, sub);
             return -1;
         }
         log_info("aggregator: database migrated to version %d (%s)", v, schema_files[i].name);
@@ -157,14 +144,14 @@ store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
 {
     store_t *self = calloc(1, sizeof *self);
     if (!self || (writer && !(self->hosts = strmap_new()))) {
-        s_err(err, errsz, "out of memory");
+        store_errf(err, errsz, "out of memory");
         free(self);
         return NULL;
     }
     self->writer = writer;
     int flags = writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
     if (sqlite3_open_v2(path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        s_err(err, errsz, "cannot open database %s: %s (check the path and its directory's "
+        store_errf(err, errsz, "cannot open database %s: %s (check the path and its directory's "
               "permissions)", path, self->db ? sqlite3_errmsg(self->db) : "out of memory");
         store_close(&self);
         return NULL;
@@ -175,7 +162,7 @@ store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
     if (writer && (s_exec(self, "PRAGMA journal_mode = WAL", sub, sizeof sub) != 0 ||
                    s_exec(self, "PRAGMA synchronous = FULL", sub, sizeof sub) != 0 ||
                    s_migrate(self, sub, sizeof sub) != 0)) {
-        s_err(err, errsz, "cannot prepare database %s: %s", path, sub);
+        store_errf(err, errsz, "cannot prepare database %s: %s", path, sub);
         store_close(&self);
         return NULL;
     }
@@ -230,7 +217,7 @@ void store_rollback(store_t *self)
 /* --- writing ---------------------------------------------------------------- */
 
 #define DB_FAIL(self, err, errsz)                                                                  \
-    (s_err(err, errsz, "database: %s", sqlite3_errmsg((self)->db)), STORE_ERROR)
+    (store_errf(err, errsz, "database: %s", sqlite3_errmsg((self)->db)), STORE_ERROR)
 
 /* Makes c->ids[local] addressable. 0, or -1 when out of memory. */
 static int s_reserve(host_cache_t *c, uint32_t local)
@@ -301,11 +288,11 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
                            size_t errsz)
 {
     if (d->id == 0 || d->id >= MAX_LOCAL_ID) {
-        s_err(err, errsz, "series id %u is outside 1..%u", d->id, MAX_LOCAL_ID - 1);
+        store_errf(err, errsz, "series id %u is outside 1..%u", d->id, MAX_LOCAL_ID - 1);
         return STORE_INVALID;
     }
     if (c->nseries >= MAX_SERIES_PER_HOST) {
-        s_err(err, errsz, "host has more than %d series; refusing %s/%s/%s", MAX_SERIES_PER_HOST,
+        store_errf(err, errsz, "host has more than %d series; refusing %s/%s/%s", MAX_SERIES_PER_HOST,
               d->source, d->device, d->name);
         return STORE_INVALID;
     }
@@ -333,7 +320,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     if (sqlite3_step(st) != SQLITE_DONE)
         return DB_FAIL(self, err, errsz);
     if (s_reserve(c, d->id) != 0) {
-        s_err(err, errsz, "out of memory");
+        store_errf(err, errsz, "out of memory");
         return STORE_ERROR;
     }
     if (c->ids[d->id].series_id == 0)
@@ -347,14 +334,6 @@ static void s_put_le(unsigned char *out, uint64_t v, int bytes)
 {
     for (int k = 0; k < bytes; k++)
         out[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint64_t s_get_le(const unsigned char *in, int bytes)
-{
-    uint64_t v = 0;
-    for (int k = bytes - 1; k >= 0; k--)
-        v = v << 8 | in[k];
-    return v;
 }
 
 /* Grows self->blob to hold `need` bytes. 0, or -1 when out of memory. */
@@ -371,26 +350,26 @@ static int s_blob(store_t *self, size_t need)
 }
 
 /* Checks every sample against the definitions and packs them into
- * self->blob as SAMPLE_RECORD-byte little-endian records. */
+ * self->blob as STORE_SAMPLE_RECORD-byte little-endian records. */
 static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b, char *err,
                          size_t errsz)
 {
-    if (s_blob(self, b->nsamples * SAMPLE_RECORD + 1) != 0) {
-        s_err(err, errsz, "out of memory packing %zu samples", b->nsamples);
+    if (s_blob(self, b->nsamples * STORE_SAMPLE_RECORD + 1) != 0) {
+        store_errf(err, errsz, "out of memory packing %zu samples", b->nsamples);
         return STORE_ERROR;
     }
     for (size_t i = 0; i < b->nsamples; i++) {
         uint32_t local = b->series[i];
         if (local >= c->nids || c->ids[local].series_id == 0) {
-            s_err(err, errsz, "sample %zu refers to undefined series id %u", i, local);
+            store_errf(err, errsz, "sample %zu refers to undefined series id %u", i, local);
             return STORE_NEED_DEFS;
         }
         if (c->ids[local].kind == KIND_COUNTER && b->deltas[i] < 0) {
-            s_err(err, errsz, "counter series %u has a negative delta %lld", local,
+            store_errf(err, errsz, "counter series %u has a negative delta %lld", local,
                   (long long)b->deltas[i]);
             return STORE_INVALID;
         }
-        unsigned char *rec = self->blob + i * SAMPLE_RECORD;
+        unsigned char *rec = self->blob + i * STORE_SAMPLE_RECORD;
         s_put_le(rec, (uint64_t)c->ids[local].series_id, 4);
         s_put_le(rec + 4, b->flags[i], 4);
         s_put_le(rec + 8, b->values[i], 8);
@@ -413,7 +392,7 @@ static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg
     sqlite3_bind_int64(st, 5, b->prev_ts_ns);
     sqlite3_bind_int64(st, 6, received_ns);
     sqlite3_bind_int64(st, 7, (int64_t)b->nsamples);
-    sqlite3_bind_blob(st, 8, self->blob, (int)(b->nsamples * SAMPLE_RECORD), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, self->blob, (int)(b->nsamples * STORE_SAMPLE_RECORD), SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return DB_FAIL(self, err, errsz);
     return sqlite3_changes(self->db) == 0 ? STORE_DUPLICATE : STORE_OK;
@@ -473,7 +452,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
         total += b->drops[l];
     }
     if (s_blob(self, b->nprofile * 4 + 1) != 0) {
-        s_err(err, errsz, "out of memory packing a %zu-tick profile", b->nprofile);
+        store_errf(err, errsz, "out of memory packing a %zu-tick profile", b->nprofile);
         return STORE_ERROR;
     }
     for (size_t i = 0; i < b->nprofile; i++)
@@ -527,7 +506,7 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
 {
     const batch_t *b = &msg->batch;
     if (msg->seq == 0 || b->ts_ns <= 0 || b->prev_ts_ns < 0 || b->prev_ts_ns > b->ts_ns) {
-        s_err(err, errsz, "batch seq %llu has an impossible seq or times (ts %lld, prev %lld)",
+        store_errf(err, errsz, "batch seq %llu has an impossible seq or times (ts %lld, prev %lld)",
               (unsigned long long)msg->seq, (long long)b->ts_ns, (long long)b->prev_ts_ns);
         return STORE_INVALID;
     }
@@ -581,7 +560,7 @@ store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, s
     if (rc == STORE_OK) {
         if (s_exec(self, "RELEASE msg", sub, sizeof sub) == 0)
             return STORE_OK;
-        s_err(err, errsz, "database: %s", sub);
+        store_errf(err, errsz, "database: %s", sub);
         return STORE_ERROR;
     }
     /* Undo this message only; the rest of the transaction stands. */
@@ -593,263 +572,15 @@ store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, s
     return rc;
 }
 
-/* --- queries ------------------------------------------------------------------ */
-
-static const char *s_col_text(sqlite3_stmt *st, int col)
+sqlite3 *store_db(store_t *self)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? (const char *)t : "";
+    return self->db;
 }
 
-/* Prepares a one-off query statement; NULL with err. */
-static sqlite3_stmt *s_query(store_t *self, const char *sql, char *err, size_t errsz)
+void store_errf(char *err, size_t errsz, const char *fmt, ...)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, sql, -1, &st, NULL) == SQLITE_OK)
-        return st;
-    s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    return NULL;
-}
-
-/* Ends a query whose last sqlite3_step returned rc (SQLITE_ROW when the
- * caller stopped early): finalizes it, 0, or -1 with err. */
-static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_t errsz)
-{
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        s_err(err, errsz, "database: %s", sqlite3_errmsg(self->db));
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
-}
-
-int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
-                size_t errsz)
-{
-    static const char sql[] =
-        "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
-        "interval_ns, incarnation, last_seq, ncpus, "
-        "(SELECT count(*) FROM series s WHERE s.host_id = h.id), spool_dropped_messages, "
-        "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
-        "clock_synced, clock_maxerror_ns, clock_esterror_ns FROM hosts h ORDER BY name";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        host_row_t row = {s_col_text(st, 0),
-                          s_col_text(st, 1),
-                          s_col_text(st, 2),
-                          s_col_text(st, 3),
-                          s_col_text(st, 4),
-                          sqlite3_column_int64(st, 5),
-                          sqlite3_column_int64(st, 6),
-                          sqlite3_column_int64(st, 7),
-                          (uint64_t)sqlite3_column_int64(st, 8),
-                          (uint64_t)sqlite3_column_int64(st, 9),
-                          sqlite3_column_int64(st, 10),
-                          sqlite3_column_int64(st, 11),
-                          sqlite3_column_int64(st, 12),
-                          sqlite3_column_int64(st, 13),
-                          sqlite3_column_int64(st, 14),
-                          {sqlite3_column_int(st, 15) != 0, sqlite3_column_int64(st, 16),
-                           sqlite3_column_int64(st, 17), sqlite3_column_int(st, 18) != 0,
-                           sqlite3_column_int64(st, 19), sqlite3_column_int64(st, 20)}};
-        if (fn(ctx, &row) != 0)
-            break;
-    }
-    return s_query_end(self, st, rc, err, errsz);
-}
-
-bool store_host_known(store_t *self, const char *name)
-{
-    sqlite3_stmt *st = s_stmt(self, ST_HOST_ID);
-    if (!st)
-        return false;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bool known = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return known;
-}
-
-/* The drops query in four shapes (host and layer given or not), so that
- * SQLite can use the (host_id, layer, ts_ns) key or the ts_ns index rather
- * than an optional-parameter condition it cannot plan around. */
-static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
-{
-    const char *select = q->step_ns > 0
-        ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
-          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap"
-        : "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, d.ts_ns AS t, "
-          "d.delta, d.reset, s.overlap";
-    return snprintf(sql, size,
-                    "%s FROM drops d JOIN hosts h ON h.id = d.host_id JOIN series s ON s.id = "
-                    "d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2%s%s%s "
-                    "ORDER BY t, h.name, 2 LIMIT ?6",
-                    select, q->host ? " AND d.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
-                    q->layer != LAYER_UNKNOWN ? " AND d.layer = ?4" : "",
-                    q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "");
-}
-
-int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
-                void *ctx, char *err, size_t errsz)
-{
-    char sql[1024];
-    s_drops_sql(q, sql, sizeof sql);
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, q->from_ns);
-    sqlite3_bind_int64(st, 2, q->to_ns);
-    if (q->host)
-        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
-    if (q->layer != LAYER_UNKNOWN)
-        sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
-    if (q->step_ns > 0)
-        sqlite3_bind_int64(st, 5, q->step_ns);
-    sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : INT64_MAX);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        drop_row_t row = {s_col_text(st, 0),           s_col_text(st, 1),
-                          s_col_text(st, 2),           sqlite3_column_int64(st, 3),
-                          sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5) != 0,
-                          sqlite3_column_int(st, 6) != 0};
-        if (fn(ctx, &row) != 0)
-            break;
-    }
-    return s_query_end(self, st, rc, err, errsz);
-}
-
-int store_bursts(store_t *self, const bursts_query_t *q,
-                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
-{
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT h.name, b.iface, b.direction, b.start_ns, b.end_ns, b.peak_per_ms, b.packets, "
-             "b.bytes, b.threshold_per_ms, b.drops, b.profile_start_ns, b.tick_ns, b.profile, "
-             "b.profile_complete, b.corrected_start_ns, b.uncertainty_ns, b.host_id "
-             "FROM bursts b JOIN hosts h ON h.id = b.host_id "
-             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s%s ORDER BY b.start_ns, h.name "
-             "LIMIT ?5",
-             q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
-             q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "");
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, q->from_ns);
-    sqlite3_bind_int64(st, 2, q->to_ns);
-    if (q->host)
-        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
-    if (q->iface)
-        sqlite3_bind_text(st, 4, q->iface, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : INT64_MAX);
-    uint32_t *profile = NULL;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        burst_row_t row = {.host = s_col_text(st, 0),
-                           .iface = s_col_text(st, 1),
-                           .direction = s_col_text(st, 2),
-                           .start_ns = sqlite3_column_int64(st, 3),
-                           .end_ns = sqlite3_column_int64(st, 4),
-                           .peak_per_ms = sqlite3_column_double(st, 5),
-                           .packets = sqlite3_column_int64(st, 6),
-                           .bytes = sqlite3_column_int64(st, 7),
-                           .threshold_per_ms = sqlite3_column_int64(st, 8)};
-        const unsigned char *drops = sqlite3_column_blob(st, 9);
-        int dlen = sqlite3_column_bytes(st, 9);
-        for (int l = 0; l < LAYER_COUNT && (l + 1) * 8 <= dlen; l++)
-            row.drops[l] = (int64_t)s_get_le(drops + 8 * l, 8);
-        row.profile_start_ns = sqlite3_column_int64(st, 10);
-        row.tick_ns = sqlite3_column_int64(st, 11);
-        const unsigned char *p = sqlite3_column_blob(st, 12);
-        row.nprofile = (size_t)sqlite3_column_bytes(st, 12) / 4;
-        uint32_t *grown = realloc(profile, (row.nprofile + 1) * sizeof *profile);
-        if (!grown)
-            break;
-        profile = grown;
-        for (size_t i = 0; i < row.nprofile; i++)
-            profile[i] = (uint32_t)s_get_le(p + 4 * i, 4);
-        row.profile = profile;
-        row.profile_complete = sqlite3_column_int(st, 13) != 0;
-        row.corrected_start_ns = sqlite3_column_int64(st, 14);
-        row.uncertainty_ns = sqlite3_column_int64(st, 15);
-        row.host_id = sqlite3_column_int64(st, 16);
-        if (fn(ctx, &row) != 0)
-            break;
-    }
-    free(profile);
-    return s_query_end(self, st, rc, err, errsz);
-}
-
-/* The series row id (and its host id) of host's source/device/name; 0 if none. */
-static int64_t s_series_id(store_t *self, const char *host, const char *source,
-                           const char *device, const char *name, int64_t *host_id)
-{
-    sqlite3_stmt *st = s_stmt(self, ST_SERIES_ID_OF);
-    if (!st)
-        return 0;
-    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0);
-        if (host_id)
-            *host_id = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    return id;
-}
-
-bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
-                        const char *name)
-{
-    return s_series_id(self, host, source, device, name, NULL) != 0;
-}
-
-int store_series(store_t *self, const series_query_t *q,
-                 int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
-                 size_t errsz)
-{
-    int64_t host_id = 0;
-    int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
-    static const char sql[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
-                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, host_id);
-    sqlite3_bind_int64(st, 2, q->from_ns);
-    sqlite3_bind_int64(st, 3, q->to_ns);
-    int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
-    int rc = SQLITE_DONE;
-    while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *blob = sqlite3_column_blob(st, 1);
-        size_t n = (size_t)sqlite3_column_bytes(st, 1) / SAMPLE_RECORD;
-        for (size_t i = 0; i < n && left > 0; i++) {
-            const unsigned char *rec = blob + i * SAMPLE_RECORD;
-            if ((int64_t)s_get_le(rec, 4) != id)
-                continue;
-            series_row_t row = {sqlite3_column_int64(st, 0), s_get_le(rec + 8, 8),
-                                (int64_t)s_get_le(rec + 16, 8), (uint32_t)s_get_le(rec + 4, 4)};
-            left--;
-            if (fn(ctx, &row) != 0)
-                left = 0;
-        }
-    }
-    return s_query_end(self, st, rc, err, errsz);
-}
-
-int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
-{
-    static const char sql[] = "SELECT d.layer, sum(d.delta) FROM drops d JOIN series s ON "
-                              "s.id = d.series_id WHERE s.overlap = 0 GROUP BY d.layer";
-    memset(totals, 0, LAYER_COUNT * sizeof *totals);
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
-    return s_query_end(self, st, rc, err, errsz);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
 }

@@ -1,0 +1,282 @@
+/* store_query: the read side of the store module: every query the HTTP
+ * API asks, on any connection (readers run beside the writer thanks to
+ * WAL). Each statement is prepared for the call and binds its parameters;
+ * rows go to a callback, valid during the call only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static uint64_t s_get_le(const unsigned char *in, int bytes)
+{
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--)
+        v = v << 8 | in[k];
+    return v;
+}
+
+static const char *s_col_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+/* Prepares a one-off query statement; NULL with err. */
+static sqlite3_stmt *s_query(store_t *self, const char *sql, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(self), sql, -1, &st, NULL) == SQLITE_OK)
+        return st;
+    store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
+    return NULL;
+}
+
+/* Ends a query whose last sqlite3_step returned rc (SQLITE_ROW when the
+ * caller stopped early): finalizes it, 0, or -1 with err. */
+static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_t errsz)
+{
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
+int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
+                size_t errsz)
+{
+    static const char sql[] =
+        "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
+        "interval_ns, incarnation, last_seq, ncpus, "
+        "(SELECT count(*) FROM series s WHERE s.host_id = h.id), spool_dropped_messages, "
+        "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
+        "clock_synced, clock_maxerror_ns, clock_esterror_ns FROM hosts h ORDER BY name";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        host_row_t row = {s_col_text(st, 0),
+                          s_col_text(st, 1),
+                          s_col_text(st, 2),
+                          s_col_text(st, 3),
+                          s_col_text(st, 4),
+                          sqlite3_column_int64(st, 5),
+                          sqlite3_column_int64(st, 6),
+                          sqlite3_column_int64(st, 7),
+                          (uint64_t)sqlite3_column_int64(st, 8),
+                          (uint64_t)sqlite3_column_int64(st, 9),
+                          sqlite3_column_int64(st, 10),
+                          sqlite3_column_int64(st, 11),
+                          sqlite3_column_int64(st, 12),
+                          sqlite3_column_int64(st, 13),
+                          sqlite3_column_int64(st, 14),
+                          {sqlite3_column_int(st, 15) != 0, sqlite3_column_int64(st, 16),
+                           sqlite3_column_int64(st, 17), sqlite3_column_int(st, 18) != 0,
+                           sqlite3_column_int64(st, 19), sqlite3_column_int64(st, 20)}};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+bool store_host_known(store_t *self, const char *name)
+{
+    char err[256];
+    sqlite3_stmt *st = s_query(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bool known = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return known;
+}
+
+/* The drops query in four shapes (host and layer given or not), so that
+ * SQLite can use the (host_id, layer, ts_ns) key or the ts_ns index rather
+ * than an optional-parameter condition it cannot plan around. */
+static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
+{
+    const char *select = q->step_ns > 0
+        ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
+          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap"
+        : "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, d.ts_ns AS t, "
+          "d.delta, d.reset, s.overlap";
+    return snprintf(sql, size,
+                    "%s FROM drops d JOIN hosts h ON h.id = d.host_id JOIN series s ON s.id = "
+                    "d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2%s%s%s "
+                    "ORDER BY t, h.name, 2 LIMIT ?6",
+                    select, q->host ? " AND d.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+                    q->layer != LAYER_UNKNOWN ? " AND d.layer = ?4" : "",
+                    q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "");
+}
+
+int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
+                void *ctx, char *err, size_t errsz)
+{
+    char sql[1024];
+    s_drops_sql(q, sql, sizeof sql);
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    if (q->layer != LAYER_UNKNOWN)
+        sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
+    if (q->step_ns > 0)
+        sqlite3_bind_int64(st, 5, q->step_ns);
+    sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        drop_row_t row = {s_col_text(st, 0),           s_col_text(st, 1),
+                          s_col_text(st, 2),           sqlite3_column_int64(st, 3),
+                          sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5) != 0,
+                          sqlite3_column_int(st, 6) != 0};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_bursts(store_t *self, const bursts_query_t *q,
+                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT h.name, b.iface, b.direction, b.start_ns, b.end_ns, b.peak_per_ms, b.packets, "
+             "b.bytes, b.threshold_per_ms, b.drops, b.profile_start_ns, b.tick_ns, b.profile, "
+             "b.profile_complete, b.corrected_start_ns, b.uncertainty_ns, b.host_id "
+             "FROM bursts b JOIN hosts h ON h.id = b.host_id "
+             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s%s ORDER BY b.start_ns, h.name "
+             "LIMIT ?5",
+             q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+             q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "");
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    if (q->iface)
+        sqlite3_bind_text(st, 4, q->iface, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : INT64_MAX);
+    uint32_t *profile = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        burst_row_t row = {.host = s_col_text(st, 0),
+                           .iface = s_col_text(st, 1),
+                           .direction = s_col_text(st, 2),
+                           .start_ns = sqlite3_column_int64(st, 3),
+                           .end_ns = sqlite3_column_int64(st, 4),
+                           .peak_per_ms = sqlite3_column_double(st, 5),
+                           .packets = sqlite3_column_int64(st, 6),
+                           .bytes = sqlite3_column_int64(st, 7),
+                           .threshold_per_ms = sqlite3_column_int64(st, 8)};
+        const unsigned char *drops = sqlite3_column_blob(st, 9);
+        int dlen = sqlite3_column_bytes(st, 9);
+        for (int l = 0; l < LAYER_COUNT && (l + 1) * 8 <= dlen; l++)
+            row.drops[l] = (int64_t)s_get_le(drops + 8 * l, 8);
+        row.profile_start_ns = sqlite3_column_int64(st, 10);
+        row.tick_ns = sqlite3_column_int64(st, 11);
+        const unsigned char *p = sqlite3_column_blob(st, 12);
+        row.nprofile = (size_t)sqlite3_column_bytes(st, 12) / 4;
+        uint32_t *grown = realloc(profile, (row.nprofile + 1) * sizeof *profile);
+        if (!grown)
+            break;
+        profile = grown;
+        for (size_t i = 0; i < row.nprofile; i++)
+            profile[i] = (uint32_t)s_get_le(p + 4 * i, 4);
+        row.profile = profile;
+        row.profile_complete = sqlite3_column_int(st, 13) != 0;
+        row.corrected_start_ns = sqlite3_column_int64(st, 14);
+        row.uncertainty_ns = sqlite3_column_int64(st, 15);
+        row.host_id = sqlite3_column_int64(st, 16);
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    free(profile);
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+/* The series row id (and its host id) of host's source/device/name; 0 if none. */
+static int64_t s_series_id(store_t *self, const char *host, const char *source,
+                           const char *device, const char *name, int64_t *host_id)
+{
+    char err[256];
+    sqlite3_stmt *st = s_query(self,
+                               "SELECT s.id, s.host_id FROM series s JOIN hosts h ON h.id = "
+                               "s.host_id WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 "
+                               "AND s.name = ?4",
+                               err, sizeof err);
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        if (host_id)
+            *host_id = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return id;
+}
+
+bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
+                        const char *name)
+{
+    return s_series_id(self, host, source, device, name, NULL) != 0;
+}
+
+int store_series(store_t *self, const series_query_t *q,
+                 int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
+                 size_t errsz)
+{
+    int64_t host_id = 0;
+    int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
+    static const char sql[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
+                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, host_id);
+    sqlite3_bind_int64(st, 2, q->from_ns);
+    sqlite3_bind_int64(st, 3, q->to_ns);
+    int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
+    int rc = SQLITE_DONE;
+    while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *blob = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1) / STORE_SAMPLE_RECORD;
+        for (size_t i = 0; i < n && left > 0; i++) {
+            const unsigned char *rec = blob + i * STORE_SAMPLE_RECORD;
+            if ((int64_t)s_get_le(rec, 4) != id)
+                continue;
+            series_row_t row = {sqlite3_column_int64(st, 0), s_get_le(rec + 8, 8),
+                                (int64_t)s_get_le(rec + 16, 8), (uint32_t)s_get_le(rec + 4, 4)};
+            left--;
+            if (fn(ctx, &row) != 0)
+                left = 0;
+        }
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
+{
+    static const char sql[] = "SELECT d.layer, sum(d.delta) FROM drops d JOIN series s ON "
+                              "s.id = d.series_id WHERE s.overlap = 0 GROUP BY d.layer";
+    memset(totals, 0, LAYER_COUNT * sizeof *totals);
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
+    return s_query_end(self, st, rc, err, errsz);
+}
