@@ -12,6 +12,7 @@
 
 #include "codec.h"
 #include "correlate.h"
+#include "diagnose.h"
 #include "ts.h"
 
 #define DEFAULT_LIMIT 100000
@@ -374,6 +375,119 @@ static api_reply_t s_incidents(const req_t *r)
     return s_json(200, rows);
 }
 
+/* --- /api/diagnose ---------------------------------------------------------- */
+
+/* Makes room for one more element in a growable array; false when out of memory. */
+static bool s_room(void **array, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t grown = *cap ? *cap * 2 : 64;
+    void *p = realloc(*array, grown * size);
+    if (!p)
+        return false;
+    *array = p;
+    *cap = grown;
+    return true;
+}
+
+typedef struct {
+    diag_input_t in;
+    diag_counter_t *counters;
+    diag_setting_t *settings;
+    diag_delta_t *deltas;
+    diag_burst_t *bursts;
+    size_t ccap, scap, dcap, bcap;
+} diag_gather_t;
+
+static int s_diag_counter(void *ctx, const drop_sum_t *r)
+{
+    diag_gather_t *g = ctx;
+    if (!s_room((void **)&g->counters, &g->ccap, g->in.ncounters, sizeof *g->counters))
+        return 1;
+    diag_counter_t *c = &g->counters[g->in.ncounters++];
+    *c = (diag_counter_t){.layer = layer_from_name(r->layer), .overlap = r->overlap,
+                          .drops = r->drops, .first_ns = r->first_ns, .last_ns = r->last_ns};
+    snprintf(c->source, sizeof c->source, "%s", r->source);
+    snprintf(c->device, sizeof c->device, "%s", r->device);
+    snprintf(c->name, sizeof c->name, "%s", r->name);
+    return 0;
+}
+
+static int s_diag_setting(void *ctx, const setting_row_t *r)
+{
+    diag_gather_t *g = ctx;
+    if (!s_room((void **)&g->settings, &g->scap, g->in.nsettings, sizeof *g->settings))
+        return 1;
+    diag_setting_t *t = &g->settings[g->in.nsettings++];
+    *t = (diag_setting_t){.ts_ns = r->ts_ns, .value = r->value};
+    snprintf(t->source, sizeof t->source, "%s", r->source);
+    snprintf(t->device, sizeof t->device, "%s", r->device);
+    snprintf(t->name, sizeof t->name, "%s", r->name);
+    return 0;
+}
+
+static int s_diag_delta(void *ctx, const drop_row_t *r)
+{
+    diag_gather_t *g = ctx;
+    if (r->overlap)
+        return 0;
+    if (!s_room((void **)&g->deltas, &g->dcap, g->in.ndeltas, sizeof *g->deltas))
+        return 1;
+    g->deltas[g->in.ndeltas++] = (diag_delta_t){r->ts_ns, layer_from_name(r->layer), r->delta};
+    return 0;
+}
+
+static int s_diag_burst(void *ctx, const burst_row_t *r)
+{
+    diag_gather_t *g = ctx;
+    if (!s_room((void **)&g->bursts, &g->bcap, g->in.nbursts, sizeof *g->bursts))
+        return 1;
+    diag_burst_t *b = &g->bursts[g->in.nbursts++];
+    *b = (diag_burst_t){.start_ns = r->start_ns, .end_ns = r->end_ns};
+    for (int l = 0; l < LAYER_COUNT; l++)
+        b->drops += r->drops[l];
+    snprintf(b->iface, sizeof b->iface, "%s", r->iface);
+    return 0;
+}
+
+static api_reply_t s_diagnose(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "since", "from", "to", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use host, since, from, to)", bad);
+    diag_gather_t g = {0};
+    int64_t limit;
+    api_reply_t fail;
+    if (s_common(r, &g.in.host, &g.in.from_ns, &g.in.to_ns, &limit, &fail))
+        return fail;
+    if (!g.in.host)
+        return s_error(400, "host is required (GET /api/hosts lists the hosts)");
+    char err[256] = "";
+    drops_query_t dq = {.host = g.in.host, .from_ns = g.in.from_ns, .to_ns = g.in.to_ns};
+    bursts_query_t bq = {.host = g.in.host, .from_ns = g.in.from_ns - TS_NS_PER_S,
+                         .to_ns = g.in.to_ns, .rx_only = true};
+    int rc = store_drop_sums(r->store, g.in.host, g.in.from_ns, g.in.to_ns, s_diag_counter, &g,
+                             err, sizeof err);
+    rc = rc ? rc : store_settings(r->store, g.in.host, g.in.to_ns, s_diag_setting, &g, err,
+                                  sizeof err);
+    rc = rc ? rc : store_drops(r->store, &dq, s_diag_delta, &g, err, sizeof err);
+    rc = rc ? rc : store_bursts(r->store, &bq, s_diag_burst, &g, err, sizeof err);
+    g.in.counters = g.counters;
+    g.in.settings = g.settings;
+    g.in.deltas = g.deltas;
+    g.in.bursts = g.bursts;
+    json_t *doc = rc == 0 ? diagnose(&g.in) : NULL;
+    free(g.counters);
+    free(g.settings);
+    free(g.deltas);
+    free(g.bursts);
+    if (!doc)
+        return s_error(500, "%s", err[0] ? err : "out of memory");
+    return s_json(200, doc);
+}
+
 /* --- /api/series ------------------------------------------------------------ */
 
 static int s_series_row(void *ctx, const series_row_t *row)
@@ -510,10 +624,12 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_series(&r);
     if (strcmp(path, "/api/incidents") == 0)
         return s_incidents(&r);
+    if (strcmp(path, "/api/diagnose") == 0)
+        return s_diagnose(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/incidents, /api/series, /healthz, /metrics)",
-                   path);
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
+                   "/api/incidents, /api/diagnose, /api/series, /healthz, /metrics)", path);
 }

@@ -137,6 +137,33 @@ int store_series(store_t *self, const series_query_t *q,
                  int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
                  size_t errsz);
 
+typedef struct {
+    const char *source, *device, *name;
+    const char *layer;
+    bool overlap;
+    int64_t drops;            /* sum of the deltas in the range */
+    int64_t first_ns, last_ns; /* first and last delta in the range */
+    int64_t deltas;           /* how many */
+} drop_sum_t;
+
+/* Calls fn for every drop counter of host with deltas in (from_ns, to_ns],
+ * summed. 0, -1 + err. */
+int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
+                    int (*fn)(void *ctx, const drop_sum_t *row), void *ctx, char *err,
+                    size_t errsz);
+
+typedef struct {
+    const char *source, *device, *name;
+    int64_t ts_ns;   /* the value holds from here on */
+    int64_t value;
+} setting_row_t;
+
+/* Calls fn for every recorded setting value of host up to to_ns, by series
+ * then time (each row is a first report or a change). 0, -1 + err. */
+int store_settings(store_t *self, const char *host, int64_t to_ns,
+                   int (*fn)(void *ctx, const setting_row_t *row), void *ctx, char *err,
+                   size_t errsz);
+
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);

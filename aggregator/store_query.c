@@ -280,3 +280,54 @@ int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, siz
         totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
     return s_query_end(self, st, rc, err, errsz);
 }
+
+int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
+                    int (*fn)(void *ctx, const drop_sum_t *row), void *ctx, char *err,
+                    size_t errsz)
+{
+    static const char sql[] =
+        "SELECT s.source, s.device, s.name, d.layer, s.overlap, sum(d.delta), min(d.ts_ns), "
+        "max(d.ts_ns), count(*) FROM drops d JOIN series s ON s.id = d.series_id "
+        "WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 AND "
+        "d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, sum(d.delta) DESC";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from_ns);
+    sqlite3_bind_int64(st, 3, to_ns);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        drop_sum_t row = {s_col_text(st, 0),           s_col_text(st, 1),
+                          s_col_text(st, 2),           s_col_text(st, 3),
+                          sqlite3_column_int(st, 4) != 0, sqlite3_column_int64(st, 5),
+                          sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
+                          sqlite3_column_int64(st, 8)};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_settings(store_t *self, const char *host, int64_t to_ns,
+                   int (*fn)(void *ctx, const setting_row_t *row), void *ctx, char *err,
+                   size_t errsz)
+{
+    static const char sql[] =
+        "SELECT s.source, s.device, s.name, t.ts_ns, t.value FROM settings t JOIN series s ON "
+        "s.id = t.series_id WHERE t.host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
+        "t.ts_ns <= ?2 ORDER BY s.source, s.device, s.name, t.ts_ns";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, to_ns);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        setting_row_t row = {s_col_text(st, 0), s_col_text(st, 1), s_col_text(st, 2),
+                             sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}

@@ -1,0 +1,324 @@
+/* diagnose: one rule per layer names the bounding setting and the remedy,
+ * from the host's own reported settings (the value in effect at the end of
+ * the range). Setting changes inside the range are events: the drops of
+ * each layer before and after them say whether a change ended the drops. */
+#include "diagnose.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ts.h"
+
+#define PRECEDE_NS TS_NS_PER_S /* a burst this long before the first drop "preceded" it */
+
+/* The value of setting source/device/name in effect at `at`; false if none. */
+static bool s_setting(const diag_input_t *in, const char *source, const char *device,
+                      const char *name, int64_t at, int64_t *value)
+{
+    bool found = false;
+    for (size_t i = 0; i < in->nsettings; i++) {
+        const diag_setting_t *s = &in->settings[i];
+        if (s->ts_ns <= at && strcmp(s->name, name) == 0 && strcmp(s->device, device) == 0 &&
+            strcmp(s->source, source) == 0) {
+            *value = s->value;
+            found = true;
+        }
+    }
+    return found;
+}
+
+static bool s_sysctl(const diag_input_t *in, const char *name, int64_t *value)
+{
+    return s_setting(in, "sysctl", "", name, in->to_ns, value);
+}
+
+/* The counter of `layer` that dropped most (non-overlapping first). */
+static const diag_counter_t *s_top(const diag_input_t *in, layer_t layer)
+{
+    const diag_counter_t *top = NULL;
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        if (c->layer == layer && (!top || (top->overlap && !c->overlap) ||
+                                  (top->overlap == c->overlap && c->drops > top->drops)))
+            top = c;
+    }
+    return top;
+}
+
+static bool s_has(const diag_input_t *in, layer_t layer, const char *name_part)
+{
+    for (size_t i = 0; i < in->ncounters; i++)
+        if (in->counters[i].layer == layer && in->counters[i].drops > 0 &&
+            strstr(in->counters[i].name, name_part))
+            return true;
+    return false;
+}
+
+typedef struct {
+    char limit[384];
+    char remedy[512];
+} advice_t;
+
+static void s_nic(const diag_input_t *in, const diag_counter_t *top, advice_t *a)
+{
+    const char *dev = top->device;
+    int64_t rx, max;
+    bool known = s_setting(in, "ring", dev, "rx", in->to_ns, &rx) &&
+                 s_setting(in, "ring", dev, "rx_max", in->to_ns, &max);
+    if (!known) {
+        snprintf(a->limit, sizeof a->limit, "the RX ring of %s (its size is not reported by the "
+                 "driver)", dev);
+        snprintf(a->remedy, sizeof a->remedy, "check the ring with `ethtool -g %s` and raise it "
+                 "to its maximum; spread the load over more queues (ethtool -L) and CPUs", dev);
+    } else if (rx < max) {
+        snprintf(a->limit, sizeof a->limit, "the RX ring of %s holds %lld of a possible %lld "
+                 "descriptors", dev, (long long)rx, (long long)max);
+        snprintf(a->remedy, sizeof a->remedy, "ethtool -G %s rx %lld", dev, (long long)max);
+    } else {
+        snprintf(a->limit, sizeof a->limit, "the RX ring of %s is at its maximum (%lld)", dev,
+                 (long long)max);
+        snprintf(a->remedy, sizeof a->remedy, "spread the load: more queues (ethtool -L %s "
+                 "combined N), RSS and IRQ affinity on idle CPUs; check softnet time_squeeze",
+                 dev);
+    }
+}
+
+static void s_backlog(const diag_input_t *in, advice_t *a)
+{
+    int64_t v;
+    if (s_sysctl(in, "net.core.netdev_max_backlog", &v)) {
+        snprintf(a->limit, sizeof a->limit, "net.core.netdev_max_backlog = %lld packets per CPU",
+                 (long long)v);
+        snprintf(a->remedy, sizeof a->remedy, "sysctl -w net.core.netdev_max_backlog=%lld, or "
+                 "spread receive processing over more CPUs (RPS/RFS) and make it cheaper",
+                 (long long)v * 2);
+    } else {
+        snprintf(a->limit, sizeof a->limit, "net.core.netdev_max_backlog (a global setting, not "
+                 "visible in this network namespace; 1000 by default)");
+        snprintf(a->remedy, sizeof a->remedy, "raise net.core.netdev_max_backlog on the host "
+                 "(e.g. sysctl -w net.core.netdev_max_backlog=2000), or spread receive processing "
+                 "over more CPUs (RPS/RFS) and make it cheaper");
+    }
+}
+
+static void s_budget(const diag_input_t *in, advice_t *a)
+{
+    int64_t b = 300, u = 2000;
+    bool known = s_sysctl(in, "net.core.netdev_budget", &b);
+    s_sysctl(in, "net.core.netdev_budget_usecs", &u);
+    snprintf(a->limit, sizeof a->limit, "net.core.netdev_budget = %lld packets and "
+             "netdev_budget_usecs = %lld per softirq run%s (time_squeeze is a precursor: packets "
+             "are lost only if the ring or backlog fill before the next run)", (long long)b,
+             (long long)u, known ? "" : " (kernel defaults: not visible in this namespace)");
+    snprintf(a->remedy, sizeof a->remedy, "sysctl -w net.core.netdev_budget=%lld "
+             "net.core.netdev_budget_usecs=%lld; add queues or move IRQs off busy CPUs",
+             (long long)b * 2, (long long)u * 2);
+}
+
+/* The dropping sockets, for the socket finding: "udp:A:P (N)". */
+static void s_sockets(const diag_input_t *in, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        size_t len = strlen(out);
+        if (strcmp(c->source, "sock") == 0 && c->drops > 0 && len + 64 < size)
+            snprintf(out + len, size - len, "%s%s (%lld)", len ? ", " : "", c->device,
+                     (long long)c->drops);
+    }
+}
+
+static void s_socket(const diag_input_t *in, advice_t *a)
+{
+    int64_t rmax = 0, rdef = 0, tcp = 0;
+    char socks[256];
+    s_sockets(in, socks, sizeof socks);
+    if (s_has(in, LAYER_SOCKET, "Pruned") || s_has(in, LAYER_SOCKET, "TCP")) {
+        char max[48] = "unknown";
+        if (s_sysctl(in, "net.ipv4.tcp_rmem.max", &tcp))
+            snprintf(max, sizeof max, "%lld bytes", (long long)tcp);
+        snprintf(a->limit, sizeof a->limit, "the TCP receive buffer (net.ipv4.tcp_rmem max = %s, "
+                 "or the SO_RCVBUF the application set): its queue was pruned", max);
+        snprintf(a->remedy, sizeof a->remedy, "the receiving application does not read fast "
+                 "enough: fix the reader; a larger buffer (do not set SO_RCVBUF, let tcp_rmem "
+                 "autotune) only buys time");
+        return;
+    }
+    if (s_has(in, LAYER_SOCKET, "MemErrors")) {
+        snprintf(a->limit, sizeof a->limit, "net.ipv4.udp_mem: the global UDP memory");
+        snprintf(a->remedy, sizeof a->remedy, "raise net.ipv4.udp_mem on the host, and find the "
+                 "sockets holding memory (ss -uamn)");
+        return;
+    }
+    bool known = s_sysctl(in, "net.core.rmem_max", &rmax);
+    s_sysctl(in, "net.core.rmem_default", &rdef);
+    if (known)
+        snprintf(a->limit, sizeof a->limit, "the socket receive buffer: net.core.rmem_max = %lld "
+                 "bytes caps SO_RCVBUF (default rmem_default = %lld)%s%s", (long long)rmax,
+                 (long long)rdef, socks[0] ? "; dropping sockets: " : "", socks);
+    else
+        snprintf(a->limit, sizeof a->limit, "the socket receive buffer (SO_RCVBUF)%s%s",
+                 socks[0] ? "; dropping sockets: " : "", socks);
+    int64_t want = rmax * 2 > 8388608 ? rmax * 2 : 8388608;
+    snprintf(a->remedy, sizeof a->remedy, "the application reading %s falls behind: read faster "
+             "or from more sockets (SO_REUSEPORT), and ask for a larger SO_RCVBUF, which "
+             "net.core.rmem_max must allow: sysctl -w net.core.rmem_max=%lld",
+             socks[0] ? socks : "the socket", (long long)want);
+}
+
+static void s_listen(const diag_input_t *in, advice_t *a)
+{
+    int64_t s = 0;
+    if (s_sysctl(in, "net.core.somaxconn", &s))
+        snprintf(a->limit, sizeof a->limit, "the accept queue: net.core.somaxconn = %lld caps "
+                 "every listen() backlog", (long long)s);
+    else
+        snprintf(a->limit, sizeof a->limit, "the accept queue (the listen() backlog, capped by "
+                 "net.core.somaxconn)");
+    snprintf(a->remedy, sizeof a->remedy, "accept faster, and listen() with a larger backlog "
+             "that net.core.somaxconn allows: sysctl -w net.core.somaxconn=%lld",
+             (long long)(s * 2 > 4096 ? s * 2 : 4096));
+}
+
+static void s_qdisc(const diag_counter_t *top, advice_t *a)
+{
+    char dev[192];
+    snprintf(dev, sizeof dev, "%s", top->device);
+    char *colon = strchr(dev, ':');
+    const char *handle = colon ? colon + 1 : "";
+    if (colon)
+        *colon = '\0';
+    snprintf(a->limit, sizeof a->limit, "the limit of qdisc %s on %s", handle, dev);
+    snprintf(a->remedy, sizeof a->remedy, "raise its limit (tc qdisc change dev %s handle %s "
+             "... limit N) or use fq_codel, and pace the sender (its sendto() succeeds while "
+             "the packet is dropped: Udp SndbufErrors)", dev, handle);
+}
+
+static void s_proto(const diag_counter_t *top, advice_t *a)
+{
+    snprintf(a->limit, sizeof a->limit, "no limit: %s/%s counts packets the protocol refused",
+             top->source, top->name);
+    if (strstr(top->name, "NoPorts"))
+        snprintf(a->remedy, sizeof a->remedy, "datagrams arrive for ports nobody listens on: "
+                 "start the receiver, or fix the senders' destination");
+    else if (strstr(top->name, "Csum") || strstr(top->name, "HdrErrors"))
+        snprintf(a->remedy, sizeof a->remedy, "corrupt packets: check cables, NIC offloads and "
+                 "the sender");
+    else
+        snprintf(a->remedy, sizeof a->remedy, "see the counter's meaning in COUNTERS.md");
+}
+
+static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,
+                     advice_t *a)
+{
+    switch (layer) {
+    case LAYER_NIC: s_nic(in, top, a); break;
+    case LAYER_BACKLOG: s_backlog(in, a); break;
+    case LAYER_BUDGET: s_budget(in, a); break;
+    case LAYER_SOCKET: s_socket(in, a); break;
+    case LAYER_LISTEN: s_listen(in, a); break;
+    case LAYER_QDISC: s_qdisc(top, a); break;
+    case LAYER_ONLOAD:
+        snprintf(a->limit, sizeof a->limit, "the Onload stack's buffers (EF_MAX_PACKETS, "
+                 "EF_RXQ_SIZE)");
+        snprintf(a->remedy, sizeof a->remedy, "raise EF_MAX_PACKETS or lower EF_RXQ_SIZE; read "
+                 "faster");
+        break;
+    default: s_proto(top, a); break;
+    }
+}
+
+/* Drops of `layer` in (from, to]. */
+static int64_t s_drops_between(const diag_input_t *in, layer_t layer, int64_t from, int64_t to)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < in->ndeltas; i++)
+        if (in->deltas[i].layer == layer && in->deltas[i].ts_ns > from && in->deltas[i].ts_ns <= to)
+            n += in->deltas[i].delta;
+    return n;
+}
+
+/* Setting changes inside the range, each with the layer's drops before and
+ * after; sets *resolved to a sentence when one ended the drops. */
+static json_t *s_changes(const diag_input_t *in, layer_t layer, char *resolved, size_t size)
+{
+    json_t *out = json_array();
+    for (size_t i = 1; i < in->nsettings; i++) {
+        const diag_setting_t *prev = &in->settings[i - 1], *s = &in->settings[i];
+        bool same = strcmp(prev->source, s->source) == 0 && strcmp(prev->device, s->device) == 0 &&
+                    strcmp(prev->name, s->name) == 0;
+        if (!same || s->value == prev->value || s->ts_ns <= in->from_ns || s->ts_ns > in->to_ns)
+            continue;
+        int64_t before = s_drops_between(in, layer, in->from_ns, s->ts_ns);
+        int64_t after = s_drops_between(in, layer, s->ts_ns, in->to_ns);
+        char series[400];
+        snprintf(series, sizeof series, "%s/%s/%s", s->source, s->device, s->name);
+        json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "series", series,
+                                             "ts_ns", (json_int_t)s->ts_ns, "from",
+                                             (json_int_t)prev->value, "to", (json_int_t)s->value,
+                                             "drops_before", (json_int_t)before, "drops_after",
+                                             (json_int_t)after));
+        if (before > 0 && after == 0) {
+            char when[40];
+            snprintf(resolved, size, "drops stopped after %s went from %lld to %lld at %s", series,
+                     (long long)prev->value, (long long)s->value,
+                     ts_format(s->ts_ns, when, sizeof when));
+        }
+    }
+    return out;
+}
+
+static json_t *s_finding(const diag_input_t *in, layer_t layer)
+{
+    int64_t drops = 0, first = INT64_MAX, last = 0;
+    json_t *counters = json_array();
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        if (c->layer != layer)
+            continue;
+        char series[400];
+        snprintf(series, sizeof series, "%s/%s/%s", c->source, c->device, c->name);
+        json_array_append_new(counters, json_pack("{s:s, s:I, s:b}", "series", series, "drops",
+                                                  (json_int_t)c->drops, "overlap", c->overlap));
+        if (c->overlap)
+            continue;
+        drops += c->drops;
+        first = c->first_ns < first ? c->first_ns : first;
+        last = c->last_ns > last ? c->last_ns : last;
+    }
+    /* Only overlapping counters moved (a total such as Udp InErrors, or a
+     * precursor such as PruneCalled): nothing was lost at this layer that
+     * another finding does not already count. */
+    if (drops == 0) {
+        json_decref(counters);
+        return NULL;
+    }
+    int64_t bursts = 0;
+    for (size_t i = 0; i < in->nbursts; i++)
+        bursts += in->bursts[i].start_ns >= first - PRECEDE_NS && in->bursts[i].start_ns <= last;
+    advice_t a = {"", ""};
+    s_advise(in, layer, s_top(in, layer), &a);
+    char resolved[512] = "";
+    json_t *changes = s_changes(in, layer, resolved, sizeof resolved);
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
+                     layer_name(layer), "drops", (json_int_t)drops, "first_ns", (json_int_t)first,
+                     "last_ns", (json_int_t)last, "limit", a.limit, "remedy", a.remedy,
+                     "evidence", "counters", counters, "bursts_before", (json_int_t)bursts,
+                     "setting_changes", changes, "resolved", resolved[0] ? resolved : NULL);
+}
+
+json_t *diagnose(const diag_input_t *in)
+{
+    json_t *findings = json_array();
+    for (int l = LAYER_NIC; l < LAYER_COUNT; l++) {
+        if (!layer_is_drop((layer_t)l))
+            continue;
+        json_t *f = s_finding(in, (layer_t)l);
+        if (f)
+            json_array_append_new(findings, f);
+    }
+    char unused[8];
+    return json_pack("{s:s, s:I, s:I, s:o, s:o}", "host", in->host, "from_ns",
+                     (json_int_t)in->from_ns, "to_ns", (json_int_t)in->to_ns, "findings", findings,
+                     "changes", s_changes(in, LAYER_UNKNOWN, unused, 0));
+}
