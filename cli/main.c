@@ -37,6 +37,9 @@ static void s_usage(FILE *out)
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
+            "  diagnose HOST [--since 1h | --from T [--to T]]\n"
+            "                        which layer dropped, how many, the setting that bounds it on\n"
+            "                        that host, the command that addresses it, and the evidence\n"
             "  incidents [--since 1h | --from T [--to T]] [--window 2ms] [--min-hosts 2]\n"
             "                        bursts on several hosts at the same instant (clock-corrected),\n"
             "                        with the drops that followed and the period when they recur\n"
@@ -352,6 +355,41 @@ static void s_incidents_table(json_t *doc)
         printf("(no incidents in this range)\n");
 }
 
+/* --- diagnose ----------------------------------------------------------------- */
+
+static const arg_def_t s_diagnose_args[] = {
+    {"since", ARG_DURATION}, {"from", ARG_TIME}, {"to", ARG_TIME}, {NULL, ARG_TEXT}};
+
+static void s_diagnose_text(json_t *doc)
+{
+    json_t *findings = json_object_get(doc, "findings");
+    if (json_array_size(findings) == 0) {
+        printf("%s: no drops in this range\n", s_str(doc, "host"));
+        return;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(findings, i, f) {
+        char first[40], last[40];
+        ts_format(s_int(f, "first_ns"), first, sizeof first);
+        ts_format(s_int(f, "last_ns"), last, sizeof last);
+        printf("%s%s: %lld drops at the %s layer, %s .. %s\n", i ? "\n" : "", s_str(doc, "host"),
+               s_int(f, "drops"), s_str(f, "layer"), first, last);
+        printf("  limit:    %s\n  remedy:   %s\n", s_str(f, "limit"), s_str(f, "remedy"));
+        json_t *ev = json_object_get(f, "evidence");
+        size_t k;
+        json_t *c;
+        json_array_foreach(json_object_get(ev, "counters"), k, c)
+            printf("  %s %s %lld%s\n", k ? "         " : "evidence:", s_str(c, "series"),
+                   s_int(c, "drops"), json_is_true(json_object_get(c, "overlap")) ? " (overlaps)" : "");
+        if (s_int(ev, "bursts_before") > 0)
+            printf("            %lld bursts in the second before or during the drops\n",
+                   s_int(ev, "bursts_before"));
+        if (json_is_string(json_object_get(f, "resolved")))
+            printf("  resolved: %s\n", s_str(f, "resolved"));
+    }
+}
+
 /* --- commands ---------------------------------------------------------------- */
 
 static const arg_def_t s_no_args[] = {{NULL, ARG_TEXT}};
@@ -361,23 +399,37 @@ typedef struct {
     const char *path;            /* API endpoint */
     const arg_def_t *args;       /* its options, checked here first */
     void (*table)(json_t *doc);  /* human output */
+    const char *positional;      /* query parameter of a required first argument, or NULL */
 } command_t;
 
 static const command_t s_commands[] = {
-    {"hosts", "/api/hosts", s_no_args, s_hosts_table},
-    {"drops", "/api/drops", s_drops_args, s_drops_table},
-    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table},
-    {"series", "/api/series", s_series_args, s_series_table},
-    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table},
+    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL},
+    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL},
+    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL},
+    {"series", "/api/series", s_series_args, s_series_table, NULL},
+    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL},
+    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host"},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
 static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
 {
     char query[2048];
+    const char *positional = NULL;
+    if (c->positional) {
+        if (argc < 2 || argv[1][0] == '-')
+            return s_bad_usage("%s needs a %s first (e.g. dropscope %s NAME --since 1h)", c->name,
+                               c->positional, c->name);
+        positional = argv[1];
+        argv[1] = argv[0]; /* drop it from what getopt sees */
+        argc--;
+        argv++;
+    }
     int rc = s_query(argc, argv, c->path, c->args, query, sizeof query);
     if (rc != 0)
         return rc;
+    if (positional)
+        client_add_param(query, sizeof query, c->positional, positional);
     json_t *doc = client_get(g->server, query, &rc);
     if (!doc)
         return rc;
@@ -441,8 +493,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[0], s_commands[i].name) == 0)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, series, "
-                         "keygen)", argv[0]);
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, "
+                         "diagnose, series, keygen)", argv[0]);
     curl_global_cleanup();
     return rc;
 }
