@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "codec.h"
-#include "correlate.h"
+#include "incidents.h"
+#include "rows.h"
+#include "timeline.h"
 #include "diagnose.h"
 #include "ts.h"
 
@@ -144,23 +146,29 @@ static api_reply_t *s_range(const req_t *r, int64_t *from_ns, int64_t *to_ns, ap
     return NULL;
 }
 
+/* The limit parameter (default DEFAULT_LIMIT). */
+static api_reply_t *s_common_limit(const req_t *r, int64_t *limit, api_reply_t *fail)
+{
+    const char *text = r->param(r->ctx, "limit");
+    *limit = DEFAULT_LIMIT;
+    if (!text)
+        return NULL;
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || n < 1 || n > MAX_LIMIT) {
+        *fail = s_error(400, "limit '%s' must be an integer from 1 to %d", text, MAX_LIMIT);
+        return fail;
+    }
+    *limit = n;
+    return NULL;
+}
+
 /* The parameters every time-range endpoint shares: limit, the range and a
  * known host. */
 static api_reply_t *s_common(const req_t *r, const char **host, int64_t *from_ns, int64_t *to_ns,
                              int64_t *limit, api_reply_t *fail)
 {
-    const char *text = r->param(r->ctx, "limit");
-    *limit = DEFAULT_LIMIT;
-    if (text) {
-        char *end;
-        long long n = strtoll(text, &end, 10);
-        if (*text == '\0' || *end != '\0' || n < 1 || n > MAX_LIMIT) {
-            *fail = s_error(400, "limit '%s' must be an integer from 1 to %d", text, MAX_LIMIT);
-            return fail;
-        }
-        *limit = n;
-    }
-    if (s_range(r, from_ns, to_ns, fail))
+    if (s_common_limit(r, limit, fail) || s_range(r, from_ns, to_ns, fail))
         return fail;
     *host = r->param(r->ctx, "host");
     if (*host && !store_host_known(r->store, *host)) {
@@ -195,10 +203,7 @@ static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t
 
 static int s_drop_row(void *ctx, const drop_row_t *d)
 {
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "host", d->host,
-                                         "series", d->series, "layer", d->layer, "ts_ns",
-                                         (json_int_t)d->ts_ns, "delta", (json_int_t)d->delta,
-                                         "reset", d->reset, "overlap", d->overlap));
+    json_array_append_new(ctx, rows_drop(d));
     return 0;
 }
 
@@ -221,25 +226,7 @@ static api_reply_t s_drops(const req_t *r)
 
 static int s_burst_row(void *ctx, const burst_row_t *b)
 {
-    json_t *drops = json_object(), *profile = json_array();
-    int64_t total = 0;
-    for (int l = 0; l < LAYER_COUNT; l++) {
-        if (b->drops[l] > 0)
-            json_object_set_new(drops, layer_name((layer_t)l), json_integer(b->drops[l]));
-        total += b->drops[l];
-    }
-    for (size_t i = 0; i < b->nprofile; i++)
-        json_array_append_new(profile, json_integer(b->profile[i]));
-    json_array_append_new(
-        ctx, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:I, "
-                       "s:b}",
-                       "host", b->host, "iface", b->iface, "direction", b->direction, "start_ns",
-                       (json_int_t)b->start_ns, "end_ns", (json_int_t)b->end_ns, "peak_per_ms",
-                       b->peak_per_ms, "packets", (json_int_t)b->packets, "bytes",
-                       (json_int_t)b->bytes, "threshold_per_ms", (json_int_t)b->threshold_per_ms,
-                       "drops", drops, "drops_total", (json_int_t)total, "profile", profile,
-                       "profile_start_ns", (json_int_t)b->profile_start_ns, "tick_ns",
-                       (json_int_t)b->tick_ns, "profile_complete", b->profile_complete));
+    json_array_append_new(ctx, rows_burst(b));
     return 0;
 }
 
@@ -264,70 +251,6 @@ static api_reply_t s_bursts(const req_t *r)
 
 /* --- /api/incidents --------------------------------------------------------- */
 
-typedef struct {
-    correlate_burst_t *b;
-    char (*host)[128]; /* name of each burst's host */
-    char (*iface)[16];
-    size_t n, cap;
-} gather_t;
-
-static int s_gather(void *ctx, const burst_row_t *row)
-{
-    gather_t *g = ctx;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        correlate_burst_t *b = realloc(g->b, cap * sizeof *b);
-        char(*host)[128] = realloc(g->host, cap * sizeof *host);
-        char(*iface)[16] = realloc(g->iface, cap * sizeof *iface);
-        if (b)
-            g->b = b;
-        if (host)
-            g->host = host;
-        if (iface)
-            g->iface = iface;
-        if (!b || !host || !iface)
-            return 1;
-        g->cap = cap;
-    }
-    int64_t total = 0;
-    for (int l = 0; l < LAYER_COUNT; l++)
-        total += row->drops[l];
-    int64_t shift = row->corrected_start_ns - row->start_ns;
-    g->b[g->n] = (correlate_burst_t){(uint32_t)row->host_id, row->corrected_start_ns,
-                                     row->end_ns + shift,    row->uncertainty_ns,
-                                     (uint64_t)row->packets, (uint64_t)total, g->n};
-    snprintf(g->host[g->n], sizeof g->host[0], "%s", row->host);
-    snprintf(g->iface[g->n], sizeof g->iface[0], "%s", row->iface);
-    g->n++;
-    return 0;
-}
-
-static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c, long id)
-{
-    json_t *hosts = json_array(), *members = json_array();
-    for (size_t k = c->first; k < c->first + c->count; k++) {
-        const correlate_burst_t *b = &g->b[k];
-        const char *name = g->host[b->ref];
-        bool listed = false;
-        for (size_t i = 0; i < json_array_size(hosts); i++)
-            listed = listed || strcmp(json_string_value(json_array_get(hosts, i)), name) == 0;
-        if (!listed)
-            json_array_append_new(hosts, json_string(name));
-        json_array_append_new(members,
-                              json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "host", name, "iface",
-                                        g->iface[b->ref], "start_ns", (json_int_t)b->start_ns,
-                                        "uncertainty_ns", (json_int_t)b->uncertainty_ns,
-                                        "packets", (json_int_t)b->packets, "drops",
-                                        (json_int_t)b->drops));
-    }
-    json_t *period = c->period_ns ? json_real((double)c->period_ns / 1e6) : json_null();
-    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:o, s:b, s:o}", "id", (json_int_t)id,
-                     "start_ns", (json_int_t)c->start_ns, "end_ns", (json_int_t)c->end_ns,
-                     "hosts", hosts, "bursts", (json_int_t)c->count, "packets",
-                     (json_int_t)c->packets, "drops", (json_int_t)c->drops, "period_ms", period,
-                     "uncertain", c->uncertain, "members", members);
-}
-
 static api_reply_t s_incidents(const req_t *r)
 {
     static const char *const allowed[] = {"since", "from", "to", "window", "min_hosts", "limit",
@@ -351,27 +274,11 @@ static api_reply_t s_incidents(const req_t *r)
         if (*text == '\0' || *end || min_hosts < 2 || min_hosts > 100000)
             return s_error(400, "min_hosts '%s' must be an integer from 2 to 100000", text);
     }
-    gather_t g = {0};
-    char err[256];
-    int64_t limit = q.limit; /* of incidents; every burst of the range is considered */
-    q.limit = MAX_LIMIT;
-    int rc = store_bursts(r->store, &q, s_gather, &g, err, sizeof err);
-    correlate_incident_t *inc = NULL;
-    long ni = rc == 0 ? correlate_find(g.b, g.n, window, (unsigned)min_hosts, &inc) : -1;
-    json_t *rows = json_array();
-    if (ni >= 0) {
-        correlate_recurrence(inc, (size_t)ni);
-        for (long i = 0; i < ni && i < limit; i++)
-            json_array_append_new(rows, s_incident_json(&g, &inc[i], i + 1));
-    }
-    free(inc);
-    free(g.b);
-    free(g.host);
-    free(g.iface);
-    if (ni < 0) {
-        json_decref(rows);
-        return s_error(500, "%s", rc == 0 ? "out of memory" : err);
-    }
+    incidents_query_t iq = {q.from_ns, q.to_ns, window, (unsigned)min_hosts, q.limit};
+    char err[256] = "";
+    json_t *rows = incidents_find(r->store, &iq, err, sizeof err);
+    if (!rows)
+        return s_error(500, "%s", err);
     return s_json(200, rows);
 }
 
@@ -486,6 +393,46 @@ static api_reply_t s_diagnose(const req_t *r)
     if (!doc)
         return s_error(500, "%s", err[0] ? err : "out of memory");
     return s_json(200, doc);
+}
+
+/* --- /api/timeline ---------------------------------------------------------- */
+
+#define TIMELINE_MAX_HOSTS 256
+
+static api_reply_t s_timeline(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "since", "from", "to", "window", "limit", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use host, since, from, to, window, limit)",
+                       bad);
+    timeline_query_t q = {.window_ns = 2 * TS_NS_PER_MS};
+    api_reply_t fail;
+    const char *hosts_text = r->param(r->ctx, "host");
+    if (s_range(r, &q.from_ns, &q.to_ns, &fail) || s_common_limit(r, &q.limit, &fail))
+        return fail;
+    const char *text = r->param(r->ctx, "window");
+    if (text && (ts_parse_duration(text, &q.window_ns) != 0 || q.window_ns > 10 * TS_NS_PER_S))
+        return s_error(400, "window '%s' is not a duration up to 10s (e.g. 2ms)", text);
+    char list[4096];
+    const char *hosts[TIMELINE_MAX_HOSTS];
+    if (hosts_text) {
+        snprintf(list, sizeof list, "%s", hosts_text);
+        for (char *save = NULL, *h = strtok_r(list, ",", &save); h;
+             h = strtok_r(NULL, ",", &save)) {
+            if (q.nhosts == TIMELINE_MAX_HOSTS)
+                return s_error(400, "more than %d hosts", TIMELINE_MAX_HOSTS);
+            if (!store_host_known(r->store, h))
+                return s_error(400, "unknown host '%s' (GET /api/hosts lists the hosts)", h);
+            hosts[q.nhosts++] = h;
+        }
+        q.hosts = hosts;
+    }
+    char err[256] = "";
+    json_t *rows = timeline_build(r->store, &q, err, sizeof err);
+    if (!rows)
+        return s_error(500, "%s", err);
+    return s_json(200, rows);
 }
 
 /* --- /api/series ------------------------------------------------------------ */
@@ -626,10 +573,13 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_incidents(&r);
     if (strcmp(path, "/api/diagnose") == 0)
         return s_diagnose(&r);
+    if (strcmp(path, "/api/timeline") == 0)
+        return s_timeline(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
-                   "/api/incidents, /api/diagnose, /api/series, /healthz, /metrics)", path);
+                   "/api/incidents, /api/diagnose, /api/timeline, /api/series, /healthz, /metrics)",
+                   path);
 }

@@ -164,6 +164,11 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
                    int (*fn)(void *ctx, const setting_row_t *row), void *ctx, char *err,
                    size_t errsz);
 
+/* Calls fn with the time of every batch host sent in (from_ns, to_ns], in
+ * order (to find gaps in its data). 0, -1 + err. */
+int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
+                      int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz);
+
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);

@@ -331,3 +331,21 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
     }
     return s_query_end(self, st, rc, err, errsz);
 }
+
+int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
+                      int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz)
+{
+    static const char sql[] = "SELECT ts_ns FROM batches WHERE host_id = (SELECT id FROM hosts "
+                              "WHERE name = ?1) AND ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from_ns);
+    sqlite3_bind_int64(st, 3, to_ns);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(ctx, sqlite3_column_int64(st, 0)) != 0)
+            break;
+    return s_query_end(self, st, rc, err, errsz);
+}

@@ -37,6 +37,9 @@ static void s_usage(FILE *out)
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
+            "  timeline --from T --to T [--host H ...] [--window 2ms]\n"
+            "                        drops, bursts (with their 1 ms profile), incidents, setting\n"
+            "                        changes and gaps in the data, in time order\n"
             "  diagnose HOST [--since 1h | --from T [--to T]]\n"
             "                        which layer dropped, how many, the setting that bounds it on\n"
             "                        that host, the command that addresses it, and the evidence\n"
@@ -149,11 +152,14 @@ static int s_check_arg(const arg_def_t *d, const char *value)
 
 /* Parses a query command's options (all of the form --name VALUE, from
  * `defs`), checks them locally so that a typo gets a precise message
- * without a round trip, and builds path?name=value&... in query. */
+ * without a round trip, and builds path?name=value&... in query; an option
+ * given several times (--host a --host b) becomes one comma-separated
+ * value. */
 static int s_query(int argc, char **argv, const char *path, const arg_def_t *defs, char *query,
                    size_t size)
 {
     struct option longopts[16] = {{0}};
+    char values[16][1024] = {{0}};
     int n = 0;
     for (; defs[n].name && n < 15; n++)
         longopts[n] = (struct option){defs[n].name, required_argument, NULL, n};
@@ -170,16 +176,22 @@ static int s_query(int argc, char **argv, const char *path, const arg_def_t *def
             return rc;
         since = since || strcmp(defs[c].name, "since") == 0;
         range = range || defs[c].kind == ARG_TIME;
-        char param[64]; /* --min-hosts is min_hosts in the API */
-        snprintf(param, sizeof param, "%s", defs[c].name);
-        for (char *p = param; *p; p++)
-            *p = *p == '-' ? '_' : *p;
-        client_add_param(query, size, param, optarg);
+        size_t len = strlen(values[c]);
+        snprintf(values[c] + len, sizeof values[c] - len, "%s%s", len ? "," : "", optarg);
     }
     if (optind < argc)
         return s_bad_usage("%s: unexpected argument '%s'", argv[0], argv[optind]);
     if (since && range)
         return s_bad_usage("%s", "give either --since or --from/--to, not both");
+    for (int i = 0; i < n; i++) {
+        if (!values[i][0])
+            continue;
+        char param[64]; /* --min-hosts is min_hosts in the API */
+        snprintf(param, sizeof param, "%s", defs[i].name);
+        for (char *p = param; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        client_add_param(query, size, param, values[i]);
+    }
     return 0;
 }
 
@@ -390,6 +402,58 @@ static void s_diagnose_text(json_t *doc)
     }
 }
 
+/* --- timeline ----------------------------------------------------------------- */
+
+static const arg_def_t s_timeline_args[] = {
+    {"host", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME}, {"to", ARG_TIME},
+    {"window", ARG_DURATION}, {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
+
+/* One line of detail per event type. */
+static void s_event_detail(json_t *e, char *out, size_t size)
+{
+    const char *type = s_str(e, "type");
+    if (strcmp(type, "drop") == 0) {
+        snprintf(out, size, "%s +%lld (%s)%s", s_str(e, "series"), s_int(e, "delta"),
+                 s_str(e, "layer"), json_is_true(json_object_get(e, "overlap")) ? " [overlaps]" : "");
+    } else if (strcmp(type, "burst") == 0) {
+        char spark[512];
+        s_sparkline(json_object_get(e, "profile"), spark, sizeof spark, 30);
+        snprintf(out, size, "%s %s %lld packets, peak %.0f/ms, %lld drops  %s", s_str(e, "iface"),
+                 s_str(e, "direction"), s_int(e, "packets"),
+                 json_real_value(json_object_get(e, "peak_per_ms")), s_int(e, "drops_total"),
+                 spark);
+    } else if (strcmp(type, "incident") == 0) {
+        snprintf(out, size, "incident %lld: %zu hosts, %lld bursts, %lld drops",
+                 s_int(e, "id"), json_array_size(json_object_get(e, "hosts")),
+                 s_int(e, "bursts"), s_int(e, "drops"));
+    } else if (strcmp(type, "setting") == 0) {
+        snprintf(out, size, "%s %lld -> %lld", s_str(e, "series"), s_int(e, "from"),
+                 s_int(e, "to"));
+    } else {
+        snprintf(out, size, "no data for %.1f s",
+                 json_real_value(json_object_get(e, "seconds")));
+    }
+}
+
+static void s_timeline_table(json_t *doc)
+{
+    static const char *const headers[] = {"TIME", "HOST", "TYPE", "WHAT"};
+    table_t *t = table_new(4, headers);
+    size_t i;
+    json_t *e;
+    json_array_foreach(doc, i, e) {
+        char when[40], what[1024];
+        ts_format(s_int(e, "ts_ns"), when, sizeof when);
+        s_event_detail(e, what, sizeof what);
+        const char *cells[] = {when, s_str(e, "host"), s_str(e, "type"), what};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    if (json_array_size(doc) == 0)
+        printf("(nothing happened in this range)\n");
+}
+
 /* --- commands ---------------------------------------------------------------- */
 
 static const arg_def_t s_no_args[] = {{NULL, ARG_TEXT}};
@@ -409,6 +473,7 @@ static const command_t s_commands[] = {
     {"series", "/api/series", s_series_args, s_series_table, NULL},
     {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL},
     {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host"},
+    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
@@ -494,7 +559,7 @@ int main(int argc, char **argv)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
         rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, "
-                         "diagnose, series, keygen)", argv[0]);
+                         "diagnose, timeline, series, keygen)", argv[0]);
     curl_global_cleanup();
     return rc;
 }
