@@ -25,6 +25,7 @@ typedef struct {
     const char *spool_dir;  /* NULL: no spool (a restart loses unacknowledged data) */
     uint64_t spool_size;    /* bytes */
     bool fast_path;         /* run the sampler (netlink backend) */
+    int64_t test_rtt_extra_ns; /* TESTING ONLY: added to every measured round trip */
     sampler_opts_t sampler;
 } agent_opts_t;
 

@@ -59,6 +59,9 @@ static void s_usage(FILE *out)
             "  --once               read one snapshot, print it and exit (needs --json)\n"
             "  --json               print the snapshot as JSON\n"
             "  --verbose            log debug messages\n"
+            "  --test-clock-offset DURATION, --test-rtt-extra DURATION\n"
+            "                       TESTING ONLY: run our clock that far ahead (e.g. 50ms, -20ms);\n"
+            "                       add that much to every measured round trip to the aggregator\n"
             "  --help               this text\n",
             SAMPLER_THRESHOLD_FLOOR);
 }
@@ -89,7 +92,9 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"burst-threshold", required_argument, NULL, 'T'},
         {"burst-gap", required_argument, NULL, 'g'}, {"cert", required_argument, NULL, 'C'},
         {"server-cert", required_argument, NULL, 'S'}, {"spool", required_argument, NULL, 'D'},
-        {"spool-size", required_argument, NULL, 'Z'}, {NULL, 0, NULL, 0}};
+        {"spool-size", required_argument, NULL, 'Z'},
+        {"test-clock-offset", required_argument, NULL, 'O'},
+        {"test-rtt-extra", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
     *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL},
                             .interval_ns = TS_NS_PER_S,
                             .full_every = 60,
@@ -110,6 +115,21 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'b': o->backend = optarg; break;
         case 'C': a->cert = optarg; break;
         case 'D': a->spool_dir = optarg; break;
+        case 'O': {
+            int64_t offset;
+            if (ts_parse_signed_duration(optarg, &offset) != 0) {
+                fprintf(stderr, "dropscope-collector: --test-clock-offset '%s' is not a duration (e.g. 50ms or -50ms)\n", optarg);
+                return 2;
+            }
+            ts_set_offset_for_testing(offset);
+            break;
+        }
+        case 'R':
+            if (ts_parse_duration(optarg, &a->test_rtt_extra_ns) != 0) {
+                fprintf(stderr, "dropscope-collector: --test-rtt-extra '%s' is not a duration (e.g. 20ms)\n", optarg);
+                return 2;
+            }
+            break;
         case 'Z':
             if (s_parse_size(optarg, &a->spool_size) != 0) {
                 fprintf(stderr, "dropscope-collector: --spool-size '%s' is not a size of at least 64K (e.g. 500K, 64M, 1G)\n", optarg);

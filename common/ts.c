@@ -11,11 +11,18 @@
 #include <string.h>
 #include <time.h>
 
+static int64_t s_test_offset; /* ts_set_offset_for_testing */
+
 int64_t ts_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec;
+    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec + s_test_offset;
+}
+
+void ts_set_offset_for_testing(int64_t offset_ns)
+{
+    s_test_offset = offset_ns;
 }
 
 int64_t ts_mono_ns(void)
@@ -55,6 +62,17 @@ int ts_parse_duration(const char *text, int64_t *ns)
         return 0;
     }
     return -1;
+}
+
+int ts_parse_signed_duration(const char *text, int64_t *ns)
+{
+    if (text && text[0] == '-') {
+        if (ts_parse_duration(text + 1, ns) != 0)
+            return -1;
+        *ns = -*ns;
+        return 0;
+    }
+    return ts_parse_duration(text, ns);
 }
 
 /* Reads exactly `digits` decimal digits at *p. */

@@ -11,12 +11,18 @@
 #define TS_NS_PER_MS INT64_C(1000000)
 #define TS_NS_PER_S INT64_C(1000000000)
 
-/* Wall-clock now, ns since the epoch. */
+/* Wall-clock now, ns since the epoch (plus the testing offset, if set). */
 int64_t ts_now_ns(void);
+
+/* TESTING ONLY: makes ts_now_ns() run `offset_ns` ahead (or behind) of the
+ * real clock, to simulate a host whose clock is off. */
+void ts_set_offset_for_testing(int64_t offset_ns);
 /* Monotonic now, ns. */
 int64_t ts_mono_ns(void);
 
-/* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad. */
+/* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad.
+ * ts_parse_signed_duration also takes a leading '-'. */
+int ts_parse_signed_duration(const char *text, int64_t *ns);
 int ts_parse_duration(const char *text, int64_t *ns);
 
 /* Parses RFC 3339 or integer ns since the epoch into *ns. 0 ok, -1 bad. */
