@@ -108,6 +108,20 @@ typedef struct {
     int64_t host_id;            /* a number per host */
 } burst_row_t;
 
+typedef struct {
+    const char *host, *iface;
+    int64_t host_id;
+    int64_t corrected_start_ns, end_ns, uncertainty_ns; /* end on the corrected clock too */
+    int64_t packets, drops_total;
+} burst_start_t;
+
+/* The few fields of every received burst starting (on the corrected
+ * clock) in (from_ns, to_ns] that correlation needs, by corrected start:
+ * no profiles, so it stays fast over a fleet's hour. 0, -1 + err. */
+int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
+                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
+                       size_t errsz);
+
 /* Calls fn for each burst matching q, by start time. 0, -1 + err. */
 int store_bursts(store_t *self, const bursts_query_t *q,
                  int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz);

@@ -349,3 +349,30 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
             break;
     return s_query_end(self, st, rc, err, errsz);
 }
+
+int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
+                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
+                       size_t errsz)
+{
+    static const char sql[] =
+        "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
+        "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
+        "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
+        "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
+        "ORDER BY b.corrected_start_ns";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, from_ns);
+    sqlite3_bind_int64(st, 2, to_ns);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        burst_start_t row = {s_col_text(st, 0),           s_col_text(st, 1),
+                             sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                             sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5),
+                             sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7)};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}

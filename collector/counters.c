@@ -148,6 +148,22 @@ static const counter_entry_t s_table[] = {
     O32("sock", "drops", LAYER_SOCKET),
     GAUGE("sock", "rx_queue", LAYER_SOCKET),
 
+    /* --- qdisc: tc statistics (rtnetlink TCA_STATS2, gnet_stats_queue u32) - */
+    /* qdisc_drop (sch_generic.h): a leaf qdisc at its limit refused the skb,
+     * freed in __dev_queue_xmit; not in tx_dropped, but also in the sender's
+     * Udp SndbufErrors and Ip OutDiscards (both overlap). */
+    C32("qdisc", "drops", LAYER_QDISC),
+    /* A classful qdisc counts its children's drops again (tbf_enqueue and
+     * htb_enqueue call qdisc_qstats_drop; mq sums its children). */
+    O32("qdisc", "drops_incl_children", LAYER_QDISC),
+    /* qdisc_qstats_overlimit: the shaper (tbf, htb) held packets back: pressure. */
+    O32("qdisc", "overlimits", LAYER_QDISC),
+    /* dev_requeue_skb: the driver was busy, the skb went back to the qdisc. */
+    O32("qdisc", "requeues", LAYER_QDISC),
+    /* bstats: sent through the qdisc (u64 with TCA_STATS_PKT64). */
+    C64("qdisc", "packets", LAYER_TRAFFIC),
+    C64("qdisc", "bytes", LAYER_TRAFFIC),
+
     /* --- the collector's own fast path ------------------------------------ */
     /* rate/<iface>/{rx,tx}_{max,p99,p50}: packets per tick over the interval;
      * _over: ticks at or over the burst threshold; _threshold: that threshold. */

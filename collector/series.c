@@ -210,7 +210,7 @@ static bool s_source_ok(const series_t *self, const char *source)
 
 /* The collector's sources, so a restored series gets a static source name. */
 static const char *const s_sources[] = {"netdev", "snmp", "snmp6", "netstat", "softnet", "ethtool",
-                                        "ring",   "sysctl", "sock", "rate",    "sampler"};
+                                        "ring",   "sysctl", "sock", "rate",    "sampler", "qdisc"};
 
 int series_restore(series_t *self, const reading_t *r)
 {

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "netlink.h"
+#include "qdisc.h"
 #include "snmp.h"
 #include "sockets.h"
 #include "softnet.h"
@@ -93,6 +94,7 @@ struct snapshot {
     bool file_off[NFILES];      /* file sources turned off for good */
     bool *sysctl_off;           /* per sysctl_defs entry: missing here */
     netlink_t *netlink;         /* live netdev counters; NULL = use /proc/net/dev */
+    qdisc_t *qdisc;             /* live qdisc counters; NULL when not live */
     ethtool_t *ethtool;         /* live NIC counters; NULL when not live */
     iface_t ifaces[MAX_IFACES]; /* interfaces seen by the netdev source */
     size_t nifaces;
@@ -175,6 +177,8 @@ snapshot_t *snapshot_new(const snapshot_opts_t *opts)
         if (!self->netlink)
             log_warn("collector: %s; reading interface counters from %s/net/dev instead", err,
                      self->procfs);
+        if (!(self->qdisc = qdisc_new(err, sizeof err)))
+            log_warn("collector: %s; qdisc counters are off", err);
         if (!self->ethtool_dir && !(self->ethtool = ethtool_new()))
             log_warn("collector: cannot open a socket for ethtool ioctls; NIC driver counters "
                      "and ring sizes are off");
@@ -190,6 +194,7 @@ void snapshot_destroy(snapshot_t **self_p)
         return;
     snapshot_t *self = *self_p;
     netlink_destroy(&self->netlink);
+    qdisc_destroy(&self->qdisc);
     ethtool_destroy(&self->ethtool);
     free(self->procfs);
     free(self->sysfs);
@@ -323,6 +328,17 @@ static void s_collect_netdev(snapshot_t *self)
         log_limited(LOGL_WARN, "netlink", "collector: %s; retrying next interval", err);
 }
 
+static void s_collect_qdisc(snapshot_t *self)
+{
+    char err[256];
+    if (!self->qdisc)
+        return;
+    if (qdisc_read(self->qdisc, s_emit, self, err, sizeof err) == 0)
+        series_source_ok(self->series, "qdisc");
+    else
+        log_limited(LOGL_WARN, "qdisc", "collector: %s; retrying next interval", err);
+}
+
 static void s_collect_sysctls(snapshot_t *self)
 {
     for (size_t i = 0; i < sysctl_defs_count; i++) {
@@ -418,6 +434,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
         series_source_ok(series, "sock");
     s_collect_sysctls(self);
     s_collect_ethtool(self);
+    s_collect_qdisc(self);
     for (size_t i = 0; i < nextra; i++) {
         series_observe(series, &extra[i]);
         if (i == 0 || strcmp(extra[i].source, extra[i - 1].source) != 0)
