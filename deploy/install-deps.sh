@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
   libcmocka-dev
-  iproute2 ethtool python3 curl tcpdump
+  iproute2 ethtool python3 curl tcpdump nftables
 )
 
 missing=()
