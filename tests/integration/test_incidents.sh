@@ -65,3 +65,23 @@ print(f"ok: {found} of 15 synchronized bursts are incidents of exactly the 4 tar
       f"({len(incidents)} incidents), period {periods[0]:.1f} ms")
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" incidents --from "$t0" --to "$t1" | head -5
+
+# The timeline of one period: for each targeted host its burst with the 1 ms
+# profile, and the incident, in time order.
+w0=$(( t0 + 3 * 500000000 - 100000000 )) w1=$(( t0 + 3 * 500000000 + 100000000 ))
+"$BIN_DIR/dropscope" --server "$SERVER" timeline --json --from "$w0" --to "$w1" \
+  --host "host1-$$" --host "host2-$$" --host "host3-$$" --host "host4-$$" >"$TMP/timeline.json"
+python3 - "$TMP/timeline.json" "$$" <<'PY'
+import json, sys
+events, run = json.load(open(sys.argv[1])), sys.argv[2]
+times = [e["ts_ns"] for e in events]
+assert times == sorted(times), "the timeline is not in time order"
+for i in (1, 2, 3, 4):
+    bursts = [e for e in events if e["type"] == "burst" and e["host"] == f"host{i}-{run}"
+              and e["direction"] == "rx"]
+    assert len(bursts) == 1, f"host{i}: {len(bursts)} rx bursts in the window"
+    assert len(bursts[0]["profile"]) > 10 and max(bursts[0]["profile"]) >= 20, bursts[0]
+incidents = [e for e in events if e["type"] == "incident"]
+assert len(incidents) == 1 and len(incidents[0]["hosts"]) == 4, incidents
+print(f"ok: timeline of one period: 4 bursts with profiles and 1 incident, {len(events)} events")
+PY
