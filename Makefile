@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 VAR ?= var
 
-.PHONY: all deps build asan run test unit clean format
+.PHONY: all deps build asan run demo test unit clean format
 
 all: build
 
@@ -28,6 +28,10 @@ test: build asan
 
 run: build
 	@deploy/run-local.sh $(BUILD)/bin $(VAR)
+
+# A fleet of namespaces with real bursts and drops (needs root).
+demo: build
+	@deploy/demo.sh $(BUILD)/bin
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
