@@ -527,6 +527,9 @@ static api_reply_t s_metrics(const req_t *r)
     s_metric(out, "dropscope_commit_failures_total", "counter",
              "Transactions rolled back; their messages were not acknowledged.", s->commit_failures);
     s_metric(out, "dropscope_commits_total", "counter", "Transactions committed.", s->commits);
+    s_metric(out, "dropscope_incidents_total", "counter",
+             "Incidents found live as bursts arrived (2 ms window, 2 hosts or more).",
+             s->incidents);
     s_metric(out, "dropscope_auth_failures_total", "counter",
              "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
              s->auth_failures);

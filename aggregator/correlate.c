@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+correlate_burst_t correlate_burst(const burst_msg_t *b, const clock_msg_t *clock, uint32_t host,
+                                  size_t ref)
+{
+    int64_t shift = clock->offset_valid ? clock->offset_ns : 0;
+    int64_t unc = clock->offset_valid ? clock->rtt_ns / 2
+                  : clock->maxerror_ns > 0 ? clock->maxerror_ns
+                                           : 1000000000;
+    uint64_t drops = 0;
+    for (int l = 0; l < LAYER_COUNT; l++)
+        drops += b->drops[l];
+    return (correlate_burst_t){host, b->start_ns + shift, b->end_ns + shift, unc, b->packets,
+                               drops, ref};
+}
+
 static int s_by_start(const void *a, const void *b)
 {
     const correlate_burst_t *x = a, *y = b;

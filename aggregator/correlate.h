@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
+
 typedef struct {
     uint32_t host;          /* host number: incidents count distinct ones */
     int64_t start_ns;       /* start on the aggregator's clock (corrected) */
@@ -29,6 +31,14 @@ typedef struct {
                                the grouping may be wrong */
     int64_t period_ns;      /* it recurs at this period; 0 = not recurring */
 } correlate_incident_t;
+
+/* A burst as correlation sees it: its start moved onto the aggregator's
+ * clock with the offset its host reported in the same batch, and the
+ * uncertainty of that: half the round trip the offset was measured over,
+ * or without a measurement the kernel's error bound (1 s when it gives
+ * none). */
+correlate_burst_t correlate_burst(const burst_msg_t *b, const clock_msg_t *clock, uint32_t host,
+                                  size_t ref);
 
 /* Sorts bursts[0..n) by start and groups them: a group starts at a burst
  * and takes every later one starting within window_ns plus the larger

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "codec.h"
+#include "live.h"
 #include "log.h"
 #include "ts.h"
 
@@ -34,6 +35,8 @@ struct ingest {
     char endpoint[256];
     pending_t pending[GROUP_MAX]; /* acks waiting for the commit */
     size_t npending;
+    live_t *live;                 /* incidents as bursts arrive */
+    int64_t last_scan;            /* monotonic time of the last live scan */
 };
 
 /* Makes the router a CurveZMQ server that admits only the certificates in
@@ -97,10 +100,11 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     self->stats = stats;
     pthread_mutex_init(&stats->peers_lock, NULL);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->live = live_new(2 * TS_NS_PER_MS, 2);
     self->router = zsock_new(ZMQ_ROUTER);
-    if (!self->router) {
+    if (!self->router || !self->live) {
         snprintf(err, errsz, "cannot create a ZeroMQ ROUTER socket: %s", zmq_strerror(zmq_errno()));
-        free(self);
+        ingest_destroy(&self);
         return NULL;
     }
     zsock_set_maxmsgsize(self->router, INGEST_MAXMSGSIZE);
@@ -132,6 +136,7 @@ void ingest_destroy(ingest_t **self_p)
     zsock_destroy(&self->monitor);
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
+    live_destroy(&self->live);
     free(self);
     *self_p = NULL;
 }
@@ -214,8 +219,11 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
     switch (src) {
     case STORE_OK:
         atomic_fetch_add(&self->stats->samples_stored, samples);
-        if (msg->type == MSG_TYPE_BATCH)
+        if (msg->type == MSG_TYPE_BATCH) {
             atomic_fetch_add(&self->stats->batches, 1);
+            for (size_t i = 0; i < msg->batch.nbursts; i++)
+                live_add(self->live, msg->host, &msg->batch.bursts[i], &msg->batch.clock);
+        }
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
         break;
     case STORE_DUPLICATE:
@@ -352,11 +360,33 @@ static void s_on_monitor_event(ingest_t *self)
     zmsg_destroy(&msg);
 }
 
+static void s_on_incident(void *ctx, const live_incident_t *inc)
+{
+    ingest_t *self = ctx;
+    char when[40];
+    atomic_fetch_add(&self->stats->incidents, 1);
+    log_info("aggregator: incident at %s: %u hosts (%s), %zu bursts, %llu packets, %llu drops "
+             "after%s", ts_format(inc->start_ns, when, sizeof when), inc->nhosts, inc->hosts,
+             inc->nbursts, (unsigned long long)inc->packets, (unsigned long long)inc->drops,
+             inc->uncertain ? " (uncertain: the hosts' clocks are not known well enough)" : "");
+}
+
+/* Reports settled incidents, at most once a second. */
+static void s_scan(ingest_t *self)
+{
+    int64_t now = ts_mono_ns();
+    if (now - self->last_scan < TS_NS_PER_S)
+        return;
+    self->last_scan = now;
+    live_scan(self->live, ts_now_ns(), s_on_incident, self);
+}
+
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t items[2] = {{zsock_resolve(self->router), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
     while (!*stop) {
+        s_scan(self);
         if (zmq_poll(items, 2, 200) <= 0)
             continue;
         if (items[1].revents & ZMQ_POLLIN)

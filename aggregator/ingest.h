@@ -32,6 +32,7 @@ typedef struct {
     _Atomic uint64_t commit_failures;/* groups rolled back: nothing acknowledged */
     _Atomic uint64_t commits;        /* transactions committed */
     _Atomic uint64_t auth_failures;  /* connections that failed the CurveZMQ handshake */
+    _Atomic uint64_t incidents;      /* incidents found live as bursts arrived */
     pthread_mutex_t peers_lock;      /* guards the per-peer table (set up by ingest_new) */
     ingest_peer_t peers[INGEST_MAX_PEERS];
     size_t npeers;                   /* further peers are counted under "other" */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "embed.h"
 #include "log.h"
 #include "store_internal.h"
@@ -432,16 +433,6 @@ static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const ba
     return STORE_OK;
 }
 
-/* How far a host's corrected clock may be off: half the round trip its
- * offset was measured over, or, without a measurement, the kernel's own
- * error bound (1 s when it gives none). */
-static int64_t s_uncertainty(const clock_msg_t *clock)
-{
-    if (clock->offset_valid)
-        return clock->rtt_ns / 2;
-    return clock->maxerror_ns > 0 ? clock->maxerror_ns : 1000000000;
-}
-
 static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const burst_msg_t *b,
                                  const clock_msg_t *clock, char *err, size_t errsz)
 {
@@ -475,8 +466,9 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     sqlite3_bind_int64(st, 13, b->tick_ns);
     sqlite3_bind_blob(st, 14, self->blob, (int)(b->nprofile * 4), SQLITE_STATIC);
     sqlite3_bind_int(st, 15, b->profile_complete);
-    sqlite3_bind_int64(st, 16, b->start_ns + (clock->offset_valid ? clock->offset_ns : 0));
-    sqlite3_bind_int64(st, 17, s_uncertainty(clock));
+    correlate_burst_t corrected = correlate_burst(b, clock, 0, 0);
+    sqlite3_bind_int64(st, 16, corrected.start_ns);
+    sqlite3_bind_int64(st, 17, corrected.uncertainty_ns);
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 

@@ -66,6 +66,16 @@ print(f"ok: {found} of 15 synchronized bursts are incidents of exactly the 4 tar
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" incidents --from "$t0" --to "$t1" | head -5
 
+# The same incidents were found live, as the bursts arrived (each is
+# reported once it has settled, 2 s after it started).
+for _ in $(seq 30); do
+  live=$(curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_incidents_total" { print $2 }')
+  [ "${live:-0}" -ge 15 ] && break
+  sleep 0.2
+done
+[ "${live:-0}" -ge 14 ] || fail "only ${live:-0} incidents found live"
+grep -q "incident at .*4 hosts" "$TMP/aggregator.log" || fail "no live incident in the aggregator's log"
+
 # The timeline of one period: for each targeted host its burst with the 1 ms
 # profile, and the incident, in time order.
 w0=$(( t0 + 3 * 500000000 - 100000000 )) w1=$(( t0 + 3 * 500000000 + 100000000 ))

@@ -1,0 +1,39 @@
+/* live: incidents found as bursts arrive (DESIGN §6, "live"), beside the
+ * on-demand search over any past range. The ingest thread adds every
+ * stored burst; once no late burst can still join a group (its window has
+ * passed by LIVE_SETTLE_NS), the group is judged and, if it spans enough
+ * hosts, reported once. Keeps only the last LIVE_KEEP_NS of bursts. */
+#ifndef DROPSCOPE_LIVE_H
+#define DROPSCOPE_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "correlate.h"
+
+#define LIVE_SETTLE_NS (2 * INT64_C(1000000000))
+#define LIVE_KEEP_NS (30 * INT64_C(1000000000))
+
+typedef struct live live_t;
+
+typedef struct {
+    int64_t start_ns, end_ns;
+    uint32_t nhosts;
+    size_t nbursts;
+    uint64_t packets, drops;
+    bool uncertain;
+    const char *hosts; /* "a, b, c" (borrowed for the callback) */
+} live_incident_t;
+
+live_t *live_new(int64_t window_ns, unsigned min_hosts);
+void live_destroy(live_t **self_p);
+
+/* Adds a stored burst of host (clock-corrected, see correlate_burst). */
+void live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock);
+
+/* Reports, through fn, every incident that settled since the last call
+ * (now_ns on the aggregator's clock); forgets old bursts. */
+void live_scan(live_t *self, int64_t now_ns, void (*fn)(void *ctx, const live_incident_t *inc),
+               void *ctx);
+
+#endif
