@@ -1,0 +1,139 @@
+/* Tests aggregator/diagnose on hand-made inputs: the NIC ring rule (below
+ * its maximum, at it, unknown), the backlog and budget rules with and
+ * without the host's sysctls, layer totals that leave out overlapping
+ * counters, the bursts that preceded the drops, and a setting change that
+ * ended the drops. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "diagnose.h"
+
+#define S INT64_C(1000000000)
+
+static diag_counter_t s_c(const char *src, const char *dev, const char *name, layer_t l,
+                          bool overlap, int64_t drops, int64_t first, int64_t last)
+{
+    diag_counter_t c = {.layer = l, .overlap = overlap, .drops = drops, .first_ns = first,
+                        .last_ns = last};
+    snprintf(c.source, sizeof c.source, "%s", src);
+    snprintf(c.device, sizeof c.device, "%s", dev);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    return c;
+}
+
+static diag_setting_t s_s(const char *src, const char *dev, const char *name, int64_t ts,
+                          int64_t v)
+{
+    diag_setting_t s = {.ts_ns = ts, .value = v};
+    snprintf(s.source, sizeof s.source, "%s", src);
+    snprintf(s.device, sizeof s.device, "%s", dev);
+    snprintf(s.name, sizeof s.name, "%s", name);
+    return s;
+}
+
+static json_t *s_finding(json_t *doc, const char *layer)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(doc, "findings"), i, f)
+        if (strcmp(json_string_value(json_object_get(f, "layer")), layer) == 0)
+            return f;
+    return NULL;
+}
+
+static const char *s_text(json_t *f, const char *key)
+{
+    return json_string_value(json_object_get(f, key));
+}
+
+static void test_nic_ring(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 500, 10 * S,
+                              20 * S),
+                          s_c("ethtool", "eth0", "rx_out_of_buffer", LAYER_NIC, true, 500, 10 * S,
+                              20 * S)};
+    diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024), s_s("ring", "eth0", "rx_max", 1, 4096)};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0};
+    json_t *doc = diagnose(&in);
+    json_t *f = s_finding(doc, "nic");
+    assert_non_null(f);
+    assert_int_equal(json_integer_value(json_object_get(f, "drops")), 500); /* overlap left out */
+    assert_string_equal(s_text(f, "remedy"), "ethtool -G eth0 rx 4096");
+    assert_non_null(strstr(s_text(f, "limit"), "1024 of a possible 4096"));
+    json_decref(doc);
+    ring[0].value = 4096; /* at its maximum: spread the load instead */
+    doc = diagnose(&in);
+    assert_non_null(strstr(s_text(s_finding(doc, "nic"), "limit"), "at its maximum (4096)"));
+    assert_non_null(strstr(s_text(s_finding(doc, "nic"), "remedy"), "ethtool -L eth0"));
+    json_decref(doc);
+    in.nsettings = 0; /* not reported by the driver */
+    doc = diagnose(&in);
+    assert_non_null(strstr(s_text(s_finding(doc, "nic"), "remedy"), "ethtool -g eth0"));
+    json_decref(doc);
+}
+
+static void test_backlog_budget_and_bursts(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("softnet", "cpu1", "dropped", LAYER_BACKLOG, false, 300, 50 * S, 51 * S),
+                          s_c("softnet", "cpu1", "time_squeeze", LAYER_BUDGET, false, 7, 50 * S, 51 * S),
+                          s_c("snmp", "", "Udp.InErrors", LAYER_PROTO, true, 9, 50 * S, 51 * S)};
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.netdev_budget", 1, 300),
+                            s_s("sysctl", "", "net.core.netdev_max_backlog", 1, 1000)};
+    diag_burst_t bursts[] = {{49 * S + S / 2, 49 * S + S / 2 + 1000, "eth0", 0},
+                             {10 * S, 10 * S + 1000, "eth0", 0}};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2};
+    json_t *doc = diagnose(&in);
+    json_t *b = s_finding(doc, "backlog");
+    assert_string_equal(s_text(b, "remedy"),
+                        "sysctl -w net.core.netdev_max_backlog=2000, or spread receive processing "
+                        "over more CPUs (RPS/RFS) and make it cheaper");
+    /* Only the burst in the second before the drops preceded them. */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "evidence"),
+                                                        "bursts_before")), 1);
+    assert_non_null(strstr(s_text(s_finding(doc, "budget"), "remedy"), "netdev_budget=600"));
+    /* Only an overlapping total moved at the proto layer: no finding. */
+    assert_null(s_finding(doc, "proto"));
+    json_decref(doc);
+    in.nsettings = 0; /* a child namespace cannot see the global sysctls */
+    doc = diagnose(&in);
+    assert_non_null(strstr(s_text(s_finding(doc, "backlog"), "limit"), "not visible"));
+    json_decref(doc);
+}
+
+static void test_change_ends_drops(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("netstat", "", "TcpExt.ListenOverflows", LAYER_LISTEN, false, 40,
+                              10 * S, 20 * S)};
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.somaxconn", 1, 4),
+                            s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
+    diag_delta_t d[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, d, 2, NULL, 0};
+    json_t *doc = diagnose(&in);
+    json_t *f = s_finding(doc, "listen");
+    assert_non_null(strstr(s_text(f, "limit"), "somaxconn = 4096"));
+    assert_non_null(strstr(s_text(f, "resolved"),
+                           "drops stopped after sysctl//net.core.somaxconn went from 4 to 4096"));
+    json_t *ch = json_array_get(json_object_get(json_object_get(f, "evidence"), "setting_changes"), 0);
+    assert_int_equal(json_integer_value(json_object_get(ch, "drops_before")), 40);
+    assert_int_equal(json_integer_value(json_object_get(ch, "drops_after")), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "changes")), 1);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nic_ring),
+        cmocka_unit_test(test_backlog_budget_and_bursts),
+        cmocka_unit_test(test_change_ends_drops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
