@@ -47,7 +47,8 @@ long correlate_find(correlate_burst_t *bursts, size_t n, int64_t window_ns, unsi
                     correlate_incident_t **out)
 {
     *out = NULL;
-    qsort(bursts, n, sizeof *bursts, s_by_start);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(bursts, n, sizeof *bursts, s_by_start);
     uint32_t *seen = malloc((n + 1) * sizeof *seen);
     correlate_incident_t *inc = malloc((n + 1) * sizeof *inc);
     if (!seen || !inc) {

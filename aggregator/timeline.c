@@ -199,7 +199,8 @@ json_t *timeline_build(store_t *store, const timeline_query_t *q, char *err, siz
         rc = s_incidents(store, &g, q, err, errsz);
     json_t *out = rc == 0 ? json_array() : NULL;
     if (out)
-        qsort(g.ev, g.n, sizeof *g.ev, s_by_time); /* stable enough: ties keep kind order */
+        if (g.n > 1) /* qsort(NULL, 0) is undefined */
+            qsort(g.ev, g.n, sizeof *g.ev, s_by_time);
     for (size_t i = 0; i < g.n; i++) {
         if (out && (int64_t)i < q->limit)
             json_array_append(out, g.ev[i]);
