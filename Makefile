@@ -12,11 +12,15 @@ all: build
 deps:
 	@deploy/install-deps.sh
 
-build: deps
+# The web view's libraries, from the npm registry as pinned by the lockfile.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+
+build: deps web/node_modules/.package-lock.json
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
-asan: deps
+asan: deps web/node_modules/.package-lock.json
 	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDROPSCOPE_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) -- --no-print-directory
 

@@ -5,6 +5,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,7 +14,12 @@
 #include <sys/socket.h>
 
 #include "api.h"
+#include "embed.h"
 #include "log.h"
+
+/* The web view, compiled in from web/ (cmake/embed.cmake). */
+extern const embed_file_t web_files[];
+extern const unsigned web_files_count;
 
 #define MAX_PARAMS 32
 
@@ -93,6 +99,43 @@ static enum MHD_Result s_reply(struct MHD_Connection *conn, int status, const ch
     return rc;
 }
 
+static const char *s_content_type(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (dot && strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    if (dot && strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
+    if (dot && strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    return "application/octet-stream";
+}
+
+/* Serves "/" (the page) and "/static/NAME" from the embedded files; returns
+ * MHD_NO when url is neither (the API answers it). */
+static bool s_static(struct MHD_Connection *conn, const char *url, enum MHD_Result *rc)
+{
+    const char *name = strcmp(url, "/") == 0 ? "index.html"
+                       : strncmp(url, "/static/", 8) == 0 ? url + 8
+                                                          : NULL;
+    if (!name)
+        return false;
+    for (unsigned i = 0; i < web_files_count; i++) {
+        if (strcmp(web_files[i].name, name) != 0)
+            continue;
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            web_files[i].size, (void *)web_files[i].data, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(resp, "Content-Type", s_content_type(name));
+        MHD_add_response_header(resp, "Cache-Control", "no-cache");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        *rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return true;
+    }
+    *rc = s_reply(conn, 404, "application/json", strdup("{\"error\":\"no such file\"}"));
+    return true;
+}
+
 static enum MHD_Result s_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **state)
@@ -111,6 +154,9 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *conn, const c
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return s_reply(conn, 405, "application/json",
                        strdup("{\"error\":\"only GET is supported\"}"));
+    enum MHD_Result rc;
+    if (s_static(conn, url, &rc))
+        return rc;
     names_t names = {0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, s_collect_name, &names);
     if (names.too_many)

@@ -12,7 +12,11 @@ packages=(
   libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
   libcmocka-dev
   iproute2 ethtool python3 curl tcpdump nftables
+  chromium
 )
+# The web view's libraries come from the npm registry (web/package-lock.json):
+# Debian's npm only when the machine has no npm of its own.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

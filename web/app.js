@@ -1,0 +1,1 @@
+/* dropscope web view: placeholder until the views land. */
