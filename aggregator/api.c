@@ -447,6 +447,27 @@ static int s_series_row(void *ctx, const series_row_t *row)
     return 0;
 }
 
+static int s_series_info(void *ctx, const series_info_t *s)
+{
+    char name[600];
+    snprintf(name, sizeof name, "%s/%s/%s", s->source, s->device, s->name);
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:b}", "series", name, "kind", s->kind,
+                                         "layer", s->layer, "overlap", s->overlap));
+    return 0;
+}
+
+/* Every series of a host: what /api/series can be asked for. */
+static api_reply_t s_series_list(const req_t *r, const char *host)
+{
+    json_t *rows = json_array();
+    char err[256];
+    if (store_series_list(r->store, host, s_series_info, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
 static api_reply_t s_series(const req_t *r)
 {
     static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", NULL};
@@ -459,9 +480,11 @@ static api_reply_t s_series(const req_t *r)
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
     const char *series = r->param(r->ctx, "series");
-    if (!q.host || !series)
-        return s_error(400, "host and series are required (series as source/device/name, e.g. "
-                       "sampler//lateness_p99_us)");
+    if (!q.host)
+        return s_error(400, "host is required (and series, as source/device/name, e.g. "
+                       "sampler//lateness_p99_us; without it, the host's series are listed)");
+    if (!series)
+        return s_series_list(r, q.host);
     /* source/device/name: source and name never contain '/', so split at
      * the first and the last. */
     const char *first = strchr(series, '/'), *last = strrchr(series, '/');

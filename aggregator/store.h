@@ -141,6 +141,16 @@ typedef struct {
     uint32_t flags; /* SAMPLE_FIRST, SAMPLE_RESET */
 } series_row_t;
 
+typedef struct {
+    const char *source, *device, *name, *kind, *layer;
+    bool overlap;
+} series_info_t;
+
+/* Calls fn for every series of host, by source, device and name. 0, -1 + err. */
+int store_series_list(store_t *self, const char *host,
+                      int (*fn)(void *ctx, const series_info_t *row), void *ctx, char *err,
+                      size_t errsz);
+
 /* True when host has a series source/device/name. */
 bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
                         const char *name);

@@ -376,3 +376,24 @@ int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
     }
     return s_query_end(self, st, rc, err, errsz);
 }
+
+int store_series_list(store_t *self, const char *host,
+                      int (*fn)(void *ctx, const series_info_t *row), void *ctx, char *err,
+                      size_t errsz)
+{
+    static const char sql[] = "SELECT source, device, name, kind, layer, overlap FROM series WHERE "
+                              "host_id = (SELECT id FROM hosts WHERE name = ?1) ORDER BY source, "
+                              "device, name";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        series_info_t row = {s_col_text(st, 0), s_col_text(st, 1), s_col_text(st, 2),
+                             s_col_text(st, 3), s_col_text(st, 4), sqlite3_column_int(st, 5) != 0};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
