@@ -28,13 +28,13 @@ typedef struct {
     int64_t series_id; /* 0 = not defined */
     layer_t layer;
     kind_t kind;
-} series_info_t;
+} wire_series_t;
 
 typedef struct {
     int64_t host_id;
     uint64_t incarnation; /* whose wire ids `ids` maps */
     bool loaded;          /* ids reflect the database */
-    series_info_t *ids;   /* by wire id */
+    wire_series_t *ids;   /* by wire id */
     size_t nids;          /* entries allocated in ids */
     int64_t nseries;      /* series rows of the host */
 } host_cache_t;
@@ -226,7 +226,7 @@ static int s_reserve(host_cache_t *c, uint32_t local)
     if (local < c->nids)
         return 0;
     size_t n = (size_t)local + 1024;
-    series_info_t *ids = realloc(c->ids, n * sizeof *ids);
+    wire_series_t *ids = realloc(c->ids, n * sizeof *ids);
     if (!ids)
         return -1;
     memset(ids + c->nids, 0, (n - c->nids) * sizeof *ids);
@@ -277,7 +277,7 @@ static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns
         uint32_t local = (uint32_t)sqlite3_column_int64(st, 0);
         if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0)
             return NULL;
-        c->ids[local] = (series_info_t){sqlite3_column_int64(st, 1),
+        c->ids[local] = (wire_series_t){sqlite3_column_int64(st, 1),
                                         layer_from_name((const char *)sqlite3_column_text(st, 3)),
                                         kind_from_name((const char *)sqlite3_column_text(st, 2))};
     }
@@ -326,7 +326,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     }
     if (c->ids[d->id].series_id == 0)
         c->nseries++; /* an upper bound: a redefinition may reuse a row */
-    c->ids[d->id] = (series_info_t){series_id, d->layer, d->kind};
+    c->ids[d->id] = (wire_series_t){series_id, d->layer, d->kind};
     return STORE_OK;
 }
 
@@ -404,7 +404,7 @@ static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const ba
                                   char *err, size_t errsz)
 {
     for (size_t i = 0; i < b->nsamples; i++) {
-        const series_info_t *info = &c->ids[b->series[i]];
+        const wire_series_t *info = &c->ids[b->series[i]];
         bool reset = (b->flags[i] & SAMPLE_RESET) != 0;
         sqlite3_stmt *st;
         if (info->kind == KIND_COUNTER && layer_is_drop(info->layer) && (b->deltas[i] || reset)) {
