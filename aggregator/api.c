@@ -76,9 +76,8 @@ static int s_host_row(void *ctx, const host_row_t *h)
                           (json_int_t)h->clock_ts_ns, "offset_valid", h->clock.offset_valid,
                           "offset_ns", (json_int_t)h->clock.offset_ns, "rtt_ns",
                           (json_int_t)h->clock.rtt_ns, "uncertainty_ns",
-                          (json_int_t)(h->clock.rtt_ns / 2 > h->clock.maxerror_ns
-                                           ? h->clock.rtt_ns / 2
-                                           : h->clock.maxerror_ns),
+                          (json_int_t)(h->clock.offset_valid ? h->clock.rtt_ns / 2
+                                                             : h->clock.maxerror_ns),
                           "synced", h->clock.synced, "maxerror_ns",
                           (json_int_t)h->clock.maxerror_ns, "esterror_ns",
                           (json_int_t)h->clock.esterror_ns);
