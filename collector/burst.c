@@ -13,17 +13,27 @@ void burst_init(burst_t *self, const burst_opts_t *opts)
     self->opts = *opts;
 }
 
+static int64_t s_span(const burst_opts_t *opts, int64_t dt_ns)
+{
+    return dt_ns > opts->min_dt_ns ? dt_ns : opts->min_dt_ns;
+}
+
 bool burst_is_hot(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns)
 {
     /* 128-bit products: packets and dt can both be large after a stall. */
     return (unsigned __int128)packets * 1000000u >=
-           (unsigned __int128)opts->threshold_per_ms * (uint64_t)dt_ns;
+           (unsigned __int128)opts->threshold_per_ms * (uint64_t)s_span(opts, dt_ns);
+}
+
+double burst_rate(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns)
+{
+    return (double)packets * NS_PER_MS / (double)s_span(opts, dt_ns);
 }
 
 static void s_take_hot(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets,
                        uint64_t bytes)
 {
-    double rate = (double)packets * NS_PER_MS / (double)dt_ns;
+    double rate = burst_rate(&self->opts, packets, dt_ns);
     if (!self->active) {
         self->active = true;
         self->cur = (burst_event_t){.start_ns = t_ns - dt_ns};

@@ -15,6 +15,9 @@
 typedef struct {
     uint64_t threshold_per_ms; /* hot at or above this many packets per ms (>= 1) */
     int64_t gap_ns;            /* hot samples closer than this belong to one burst */
+    int64_t min_dt_ns;         /* rates are taken over at least this long (the tick): a
+                                  sample cut short after a late one holds a packet or
+                                  two, and its rate over a few us means nothing */
 } burst_opts_t;
 
 typedef struct {
@@ -46,7 +49,11 @@ bool burst_feed(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets, ui
 /* Ends a burst in progress (at shutdown). True and *ev when there was one. */
 bool burst_flush(burst_t *self, burst_event_t *ev);
 
-/* True when a sample of `packets` over dt_ns is at or above the threshold. */
+/* True when a sample of `packets` over dt_ns (at least min_dt_ns) is at or
+ * above the threshold. */
 bool burst_is_hot(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns);
+
+/* The rate of `packets` over dt_ns (at least min_dt_ns), packets per ms. */
+double burst_rate(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns);
 
 #endif

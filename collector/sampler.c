@@ -109,7 +109,7 @@ static link_state_t *s_link(sampler_t *self, uint32_t ifindex, size_t hint)
         snprintf(l->name, sizeof l->name, "if%u", ifindex);
     if (!(l->rec = recorder_new(RECORDER_SAMPLES)))
         return NULL;
-    burst_opts_t bo = {1, self->opts.gap_ns};
+    burst_opts_t bo = {1, self->opts.gap_ns, self->opts.tick_ns};
     burst_init(&l->burst[0], &bo);
     burst_init(&l->burst[1], &bo);
     s_set_threshold(l, s_default_threshold(self, l->name));
@@ -144,7 +144,8 @@ static void s_feed(sampler_t *self, size_t li, bool tx, int64_t t, int64_t dt, u
     int64_t tick = self->opts.tick_ns;
     uint32_t ticks = (uint32_t)((dt + tick / 2) / tick);
     ticks = ticks ? ticks : 1;
-    uint64_t per_tick = packets * (uint64_t)tick / (uint64_t)dt;
+    /* Over at least a tick, as the detector judges it. */
+    uint64_t per_tick = packets * (uint64_t)tick / (uint64_t)(dt > tick ? dt : tick);
     histogram_add(&l->hist[d], per_tick > UINT32_MAX ? UINT32_MAX : (uint32_t)per_tick, ticks,
                   burst_is_hot(&l->burst[d].opts, packets, dt));
 }

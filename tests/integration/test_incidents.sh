@@ -26,16 +26,19 @@ sleep 1.5
 t0=$(( $(now_ns) + 1000000000 ))
 # Synchronized bursts at hosts 1-4: one sender standing for many clients
 # that fire at the same instant (interleaved in the same sendmmsg calls).
+SENDERS=()
 ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
   --dest 10.90.0.3:7000 --dest 10.90.0.4:7000 --start "$t0" --bursts 15 --every 500ms \
-  --packets 150 --payload 64 >"$TMP/burstgen.out" &
-PIDS+=($!)
+  --packets 150 --payload 64 >"$TMP/burstgen.out" 2>>"$TMP/burstgen.log" &
+SENDERS+=($!)
 for i in 5 6 7 8; do # steady traffic only at hosts 5-8
   ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest "10.90.0.$i:7000" --start "$t0" --bursts 0 \
-    --background-pps 500 --lead 0s --tail 7500ms >/dev/null &
-  PIDS+=($!)
+    --background-pps 500 --tail 7500ms >/dev/null 2>>"$TMP/burstgen.log" &
+  SENDERS+=($!)
 done
-sleep 10
+PIDS+=("${SENDERS[@]}")
+for pid in "${SENDERS[@]}"; do wait "$pid" || fail "a burstgen sender failed (burstgen.log)"; done
+sleep 1.5 # the last batches
 t1=$(now_ns)
 
 # A burst starts with the sample before its first packet: up to a tick before t0.
