@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 VAR ?= var
 
-.PHONY: all deps build asan run demo test unit clean format
+.PHONY: all deps build asan run demo screenshots test unit clean format
 
 all: build
 
@@ -36,6 +36,11 @@ run: build
 # A fleet of namespaces with real bursts and drops (needs root).
 demo: build
 	@deploy/demo.sh $(BUILD)/bin
+
+# Pictures of each web view for docs/ (the browser test's scenario; needs root).
+screenshots: build
+	@BIN_DIR=$(CURDIR)/$(BUILD)/bin SCREENSHOTS=$(CURDIR)/docs/screenshots \
+		bash tests/integration/test_web.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

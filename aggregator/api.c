@@ -434,6 +434,61 @@ static api_reply_t s_timeline(const req_t *r)
     return s_json(200, rows);
 }
 
+/* --- /api/settings ---------------------------------------------------------- */
+
+typedef struct {
+    int64_t from_ns;
+    json_t *rows;
+    json_t *cur;   /* the row of the series being read, borrowed from rows */
+    char key[600]; /* its source/device/name */
+} settings_gather_t;
+
+/* Rows come by series, then time: the last one of each series is its value
+ * at the end of the range; those inside the range are changes. */
+static int s_setting_row(void *ctx, const setting_row_t *row)
+{
+    settings_gather_t *g = ctx;
+    char key[600];
+    snprintf(key, sizeof key, "%s/%s/%s", row->source, row->device, row->name);
+    if (!g->cur || strcmp(key, g->key) != 0) {
+        g->cur = json_pack("{s:s, s:I, s:I, s:[]}", "series", key, "value", (json_int_t)0,
+                           "since_ns", (json_int_t)0, "changes");
+        json_array_append_new(g->rows, g->cur);
+        snprintf(g->key, sizeof g->key, "%s", key);
+    } else if (row->ts_ns > g->from_ns) {
+        json_array_append_new(json_object_get(g->cur, "changes"),
+                              json_pack("{s:I, s:I, s:I}", "ts_ns", (json_int_t)row->ts_ns, "from",
+                                        json_integer_value(json_object_get(g->cur, "value")),
+                                        "to", (json_int_t)row->value));
+    }
+    json_object_set_new(g->cur, "value", json_integer(row->value));
+    json_object_set_new(g->cur, "since_ns", json_integer(row->ts_ns));
+    return 0;
+}
+
+static api_reply_t s_settings(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "since", "from", "to", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use host, since, from, to)", bad);
+    const char *host;
+    int64_t to_ns, limit;
+    api_reply_t fail;
+    settings_gather_t g = {0};
+    if (s_common(r, &host, &g.from_ns, &to_ns, &limit, &fail))
+        return fail;
+    if (!host)
+        return s_error(400, "host is required (GET /api/hosts lists the hosts)");
+    g.rows = json_array();
+    char err[256];
+    if (store_settings(r->store, host, to_ns, s_setting_row, &g, err, sizeof err) != 0) {
+        json_decref(g.rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, g.rows);
+}
+
 /* --- /api/series ------------------------------------------------------------ */
 
 static int s_series_row(void *ctx, const series_row_t *row)
@@ -600,11 +655,14 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_diagnose(&r);
     if (strcmp(path, "/api/timeline") == 0)
         return s_timeline(&r);
+    if (strcmp(path, "/api/settings") == 0)
+        return s_settings(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return s_metrics(&r);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
-                   "/api/incidents, /api/diagnose, /api/timeline, /api/series, /healthz, /metrics)",
+                   "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
+                   "/healthz, /metrics)",
                    path);
 }

@@ -117,6 +117,15 @@ static link_state_t *s_link(sampler_t *self, uint32_t ifindex, size_t hint)
     return l;
 }
 
+/* The profile of ev: n ticks from *start_ns, margin before and after it. */
+static size_t s_profile_window(const sampler_t *self, const burst_event_t *ev, int64_t *start_ns)
+{
+    int64_t tick = self->opts.tick_ns, margin = self->opts.margin_ns;
+    *start_ns = ev->start_ns - margin;
+    size_t n = (size_t)((ev->end_ns + margin - *start_ns + tick - 1) / tick);
+    return n > MAX_PROFILE ? MAX_PROFILE : n;
+}
+
 static void s_queue_burst(sampler_t *self, size_t link, bool tx, const burst_event_t *ev)
 {
     if (self->npending == self->cappending) {
@@ -129,7 +138,12 @@ static void s_queue_burst(sampler_t *self, size_t link, bool tx, const burst_eve
         self->pending = p;
         self->cappending = cap;
     }
-    self->pending[self->npending++] = (pending_t){*ev, link, tx, ev->end_ns + self->opts.margin_ns};
+    /* Ready once the recorder holds the profile's last tick, so the whole
+     * window is there when it is cut. */
+    int64_t start;
+    size_t n = s_profile_window(self, ev, &start);
+    self->pending[self->npending++] =
+        (pending_t){*ev, link, tx, start + (int64_t)n * self->opts.tick_ns};
 }
 
 /* Feeds one direction of one interface's new sample. */
@@ -191,10 +205,8 @@ static void s_finish_bursts(sampler_t *self, int64_t now)
             self->capready = cap;
         }
         link_state_t *l = &self->links[p->link];
-        int64_t tick = self->opts.tick_ns, margin = self->opts.margin_ns;
-        int64_t start = p->ev.start_ns - margin;
-        size_t n = (size_t)((p->ev.end_ns + margin - start + tick - 1) / tick);
-        n = n > MAX_PROFILE ? MAX_PROFILE : n;
+        int64_t tick = self->opts.tick_ns, start;
+        size_t n = s_profile_window(self, &p->ev, &start);
         sampler_burst_t *b = &self->ready[self->nready];
         *b = (sampler_burst_t){.tx = p->tx, .ev = p->ev, .threshold_per_ms = l->threshold,
                                .profile_start_ns = start, .tick_ns = tick};

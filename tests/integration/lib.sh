@@ -157,3 +157,13 @@ make_fleet() {
     _fleet_port "$prefix-s$i" "10.90.0.$((100 + i))" "$((100 + i))"
   done
 }
+
+# expect_400 QUERY WORD: GET $SERVER/QUERY answers 400 with a JSON error
+# that mentions WORD.
+expect_400() {
+  local code
+  code=$(curl -s -o "$TMP/err.json" -w '%{http_code}' "$SERVER$1")
+  [ "$code" = 400 ] || fail "GET $1 answered $code, expected 400"
+  python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert sys.argv[2] in e, e' \
+    "$TMP/err.json" "$2" || fail "GET $1: error does not mention '$2': $(cat "$TMP/err.json")"
+}

@@ -28,13 +28,6 @@ assert h["boot_id"] == open("/proc/sys/kernel/random/boot_id").read().strip(), h
 PY
 
 # Bad parameters: 400 and a JSON error that names the problem.
-expect_400() { # QUERY WORD
-  local body code
-  code=$(curl -s -o "$TMP/err.json" -w '%{http_code}' "$SERVER$1")
-  [ "$code" = 400 ] || fail "GET $1 answered $code, expected 400"
-  python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert sys.argv[2] in e, e' \
-    "$TMP/err.json" "$2" || fail "GET $1: error does not mention '$2': $(cat "$TMP/err.json")"
-}
 expect_400 "/api/drops?host=no-such-host" "unknown host"
 expect_400 "/api/drops?layer=bogus" "not a drop layer"
 expect_400 "/api/drops?layer=traffic" "not a drop layer"

@@ -1,0 +1,162 @@
+// check_page.mjs SERVER EXPECTED.json [SCREENSHOT_DIR]: opens the web view
+// in headless Chromium and checks what a person would see against what the
+// kernel and the API said (EXPECTED, written by test_web.sh): the hosts,
+// their drops by layer, each burst graph's points, the incidents' hosts,
+// the timeline, a bad link's error; and that the console stayed clean.
+// Run from anywhere; playwright-core is found through $WEB_DIR.
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+
+const [server, expectedPath, shotsDir] = process.argv.slice(2);
+if (!server || !expectedPath) {
+  console.error("usage: check_page.mjs SERVER EXPECTED.json [SCREENSHOT_DIR]");
+  process.exit(2);
+}
+const webDir = process.env.WEB_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../web");
+const { chromium } = createRequire(path.join(webDir, "package.json"))("playwright-core");
+const exp = JSON.parse(fs.readFileSync(expectedPath, "utf8"));
+const range = `from=${exp.from}&to=${exp.to}`;
+const [web1, web2, web3] = exp.hosts;
+
+let failures = 0;
+function check(ok, what) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  // As root, and on a machine with no network beyond loopback: no sandbox,
+  // and none of Chromium's own background connections.
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const consoleErrors = [];
+page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+
+// Opens a view and waits until it has drawn (or shown its error).
+let loaded = false;
+async function open(hash) {
+  if (!loaded) {
+    await page.goto(`${server}/${hash}`);
+    loaded = true;
+  } else {
+    await page.evaluate((h) => { delete document.body.dataset.state; location.hash = h; }, hash);
+  }
+  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 20000 });
+  return page.evaluate(() => document.body.dataset.state);
+}
+
+async function shot(name) {
+  if (!shotsDir) return;
+  fs.mkdirSync(shotsDir, { recursive: true });
+  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+}
+
+try {
+  // Fleet: every host, the drops with their layer and the kernel's count.
+  check(await open(`#/fleet?${range}`) === "ready", "fleet view draws");
+  const rows = await page.$$eval("#hosts-table tbody tr", (trs) => trs.map((tr) => ({
+    host: tr.dataset.host,
+    layers: [...tr.querySelectorAll(".layer-count")].map((s) => s.textContent.trim()),
+  })));
+  check(JSON.stringify(rows.map((r) => r.host).sort()) === JSON.stringify([...exp.hosts].sort()),
+    `the hosts table lists ${exp.hosts.join(", ")} (got ${rows.map((r) => r.host).join(", ")})`);
+  for (const host of [web1, web2]) {
+    const want = `socket ${exp.socket_drops[host].toLocaleString("en-US")}`;
+    const got = (rows.find((r) => r.host === host) || { layers: [] }).layers;
+    check(JSON.stringify(got) === JSON.stringify([want]), `${host}: drops by layer ${JSON.stringify(got)}, kernel says ${want}`);
+  }
+  check((rows.find((r) => r.host === web3) || { layers: ["?"] }).layers.length === 0, `${web3} shows no drops`);
+  const hot = await page.$$eval("#heatmap tbody tr", (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.host, [...tr.querySelectorAll("td.hot")].map((td) => td.dataset.layer)])));
+  check(hot[web1].length > 0 && hot[web1].every((l) => l === "socket"), `heatmap: ${web1} has socket cells (${hot[web1].length})`);
+  check(hot[web3].length === 0, `heatmap: ${web3} has no hot cells`);
+  const fleetChart = await page.$eval("#fleet-drops", (el) => el.uplot.series.slice(1).map((s) => s.label));
+  check(JSON.stringify(fleetChart) === '["socket"]', `fleet chart: layers ${JSON.stringify(fleetChart)}`);
+  await shot("fleet");
+
+  // Host: the diagnosis, and each burst's graph point for point.
+  check(await open(`#/host/${encodeURIComponent(web1)}?${range}`) === "ready", "host view draws");
+  const finding = await page.$eval("#findings .finding", (el) => ({ layer: el.dataset.layer, text: el.textContent }));
+  check(finding.layer === "socket" && finding.text.includes("rmem_max"),
+    `diagnosis: ${finding.layer} layer, remedy names rmem_max`);
+  check(finding.text.includes(`${exp.socket_drops[web1].toLocaleString("en-US")} drops`), "diagnosis: the kernel's drop count");
+  const graphs = await page.$$eval(".burst-chart", (els) => els.map((el) => ({
+    start: Number(el.dataset.start), points: Number(el.dataset.points), drawn: el.uplot.data[1],
+  })));
+  check(graphs.length === Math.min(6, exp.bursts.length), `${graphs.length} burst graphs for ${exp.bursts.length} bursts`);
+  for (const g of graphs) {
+    const b = exp.bursts.find((x) => Math.abs(x.start_ns - g.start) < 1000);
+    check(b && g.points === b.profile.length && JSON.stringify(g.drawn) === JSON.stringify(b.profile),
+      `burst at ${g.start}: graph of ${g.points} points = the profile's ${b ? b.profile.length : "?"}`);
+  }
+  const burstRows = await page.$$eval("#bursts-table tbody tr", (trs) => trs.length);
+  check(burstRows === exp.bursts.length, `bursts table: ${burstRows} rows`);
+  const rate = await page.$eval(".rate-chart", (el) => el.uplot.data[0].length);
+  check(rate > 0, `rate histogram: ${rate} intervals`);
+  const settings = await page.$$eval("#settings-table code", (els) => els.map((e) => e.textContent));
+  check(settings.includes("sysctl//net.core.rmem_max"), "settings include net.core.rmem_max");
+  // Clicking a burst row adds its graph.
+  await page.click("#bursts-table tbody tr:last-child");
+  const after = await page.$$eval(".burst-chart", (els) => els.length);
+  check(after === graphs.length + 1, "clicking a burst adds its graph");
+  await shot("host");
+
+  // Incidents: each one's hosts, and the selected one on one time axis.
+  check(await open(`#/incidents?${range}`) === "ready", "incidents view draws");
+  const incidentRows = await page.$$eval("#incidents-table tbody tr", (trs) =>
+    trs.map((tr) => ({ id: Number(tr.dataset.id), hosts: tr.querySelector(".hosts").textContent })));
+  check(incidentRows.length === exp.incidents.length, `${incidentRows.length} incidents listed`);
+  for (const c of exp.incidents) {
+    const r = incidentRows.find((x) => x.id === c.id);
+    check(r && r.hosts === c.hosts.join(", "), `incident ${c.id}: hosts ${r ? r.hosts : "missing"}`);
+  }
+  const members = await page.$$eval("#members-table tbody tr", (trs) => trs.map((tr) => tr.dataset.host).sort());
+  const aligned = await page.$eval("#incident-chart", (el) => el.uplot.series.slice(1).map((s) => s.label).sort());
+  check(members.length >= 2 && JSON.stringify(aligned) === JSON.stringify(members),
+    `selected incident: ${members.join(", ")} on one time axis`);
+  await shot("incidents");
+
+  // Timeline: web1's events in time order.
+  check(await open(`#/timeline?${range}&hosts=${encodeURIComponent(web1)}`) === "ready", "timeline view draws");
+  const events = await page.$$eval("#timeline-table tbody tr", (trs) => trs.map((tr) => tr.dataset.type));
+  check(events.length === Math.min(5000, exp.timeline_events), `timeline: ${events.length} events`);
+  check(events.includes("burst") && events.includes("drop"), "timeline: bursts and drops");
+  await shot("timeline");
+
+  check(consoleErrors.length === 0, `no console errors (${consoleErrors.join(" | ") || "none"})`);
+
+  // A bad link shows the API's error instead of a blank chart.
+  const bad = [
+    [`#/host/no-such-host?${range}`, "unknown host 'no-such-host'"],
+    [`#/fleet?from=garbage&to=${exp.to}`, "is not a time"],
+    [`#/incidents?from=${exp.to}&to=${exp.from}`, "inverted"],
+  ];
+  for (const [hash, words] of bad) {
+    const state = await open(hash);
+    const text = await page.$eval("#view", (el) => el.textContent);
+    const canvases = await page.$$eval("#view canvas", (c) => c.length);
+    check(state === "error" && text.includes(words) && text.includes("400") && canvases === 0,
+      `${hash}: shows "${text.trim().slice(0, 100)}"`);
+  }
+  await shot("error");
+  const unexpected = consoleErrors.filter((e) => !/status of 400/.test(e));
+  check(unexpected.length === 0, `bad links: only the 400s in the console (${unexpected.join(" | ") || "none"})`);
+
+  // A range that ends now refreshes by itself.
+  await open(`#/fleet?since=5m`);
+  const first = await page.$eval("#status", (el) => el.textContent);
+  await page.waitForFunction((t) => document.getElementById("status").textContent !== t && document.body.dataset.state === "ready",
+    first, { timeout: 15000 });
+  check(true, "auto-refresh redraws a range that ends now");
+} catch (e) {
+  check(false, `the check stopped: ${e.message}`);
+} finally {
+  await browser.close();
+}
+console.log(failures ? `${failures} checks failed` : "all browser checks passed");
+process.exit(failures ? 1 : 0);

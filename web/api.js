@@ -1,0 +1,156 @@
+// api.js: the page's only way to the aggregator (its JSON API), and the
+// small helpers every view shares: building elements, formatting times and
+// counts, and the time range the views are asked for. Times from the API
+// are ns since the epoch; as JS numbers they keep ~0.25 us, plenty here.
+"use strict";
+
+const DS = (window.DS = window.DS || {});
+
+// An error the API answered with (a 4xx/5xx and its JSON "error").
+class ApiError extends Error {
+  constructor(path, status, message) {
+    super(message);
+    this.path = path;
+    this.status = status;
+  }
+}
+DS.ApiError = ApiError;
+
+// GET path?params; resolves to the parsed JSON, rejects with an ApiError
+// naming the endpoint and what the API said was wrong.
+DS.get = async function (path, params) {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v !== undefined && v !== null && v !== "") query.set(k, String(v));
+  }
+  const url = query.toString() ? `${path}?${query}` : path;
+  let resp;
+  try {
+    resp = await fetch(url, { headers: { Accept: "application/json" } });
+  } catch (e) {
+    throw new ApiError(path, 0, `the aggregator did not answer (${e.message}); is it running?`);
+  }
+  let body = null;
+  try {
+    body = await resp.json();
+  } catch (e) {
+    throw new ApiError(path, resp.status, `the answer was not JSON (HTTP ${resp.status})`);
+  }
+  if (!resp.ok) throw new ApiError(path, resp.status, (body && body.error) || `HTTP ${resp.status}`);
+  return body;
+};
+
+// h("a", {href: "#"}, "text", child...): an element; attributes starting
+// with "on" are listeners, "dataset" an object of data-* values.
+DS.h = function (tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+};
+
+// The error box a view shows instead of a chart it could not draw.
+DS.errorBox = function (err) {
+  const where = err.path ? `GET ${err.path}` : "the page";
+  const status = err.status ? ` answered ${err.status}` : " failed";
+  return DS.h("div", { class: "error", role: "alert" }, DS.h("strong", {}, `${where}${status}: `),
+    err.message);
+};
+
+// --- formatting -----------------------------------------------------------
+
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+
+// 2026-11-22T14:59:30.123Z (UTC, ms), as the CLI prints times.
+DS.fmtTime = function (ns) {
+  if (ns === null || ns === undefined) return "–";
+  return new Date(ns / 1e6).toISOString();
+};
+
+// 14:59:30.123 (UTC): for tables where the day is evident.
+DS.fmtClock = function (ns) {
+  const d = new Date(ns / 1e6);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.` +
+    pad(d.getUTCMilliseconds(), 3);
+};
+
+DS.fmtAgo = function (ns) {
+  const s = Math.max(0, (Date.now() * 1e6 - ns) / 1e9);
+  if (s < 90) return `${s.toFixed(0)} s ago`;
+  if (s < 5400) return `${(s / 60).toFixed(0)} min ago`;
+  if (s < 129600) return `${(s / 3600).toFixed(1)} h ago`;
+  return `${(s / 86400).toFixed(1)} d ago`;
+};
+
+DS.fmtCount = function (n) {
+  if (n === null || n === undefined) return "–";
+  return Number(n).toLocaleString("en-US");
+};
+
+DS.fmtDuration = function (ns) {
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(0)} us`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  if (ns < 120e9) return `${(ns / 1e9).toFixed(1)} s`;
+  return `${(ns / 60e9).toFixed(1)} min`;
+};
+
+// The drop layers (DESIGN §4) in the order the receive path meets them,
+// each with its colour in every chart and heatmap.
+DS.LAYERS = ["nic", "budget", "backlog", "qdisc", "proto", "listen", "socket", "onload"];
+DS.LAYER_COLORS = {
+  nic: "#d62728", budget: "#ff7f0e", backlog: "#bcbd22", qdisc: "#8c564b",
+  proto: "#7f7f7f", listen: "#9467bd", socket: "#1f77b4", onload: "#17becf",
+};
+
+// --- the time range -------------------------------------------------------
+
+const UNIT_NS = { us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
+
+// "15m" -> ns, or null when it is not a duration the API takes.
+DS.parseDuration = function (text) {
+  const m = /^(\d+)(us|ms|s|m|h|d)$/.exec(text || "");
+  return m ? Number(m[1]) * UNIT_NS[m[2]] : null;
+};
+
+// RFC 3339 or ns since the epoch -> ns, or null (the API then says why).
+DS.parseTime = function (text) {
+  if (/^\d{10,}$/.test(text || "")) return Number(text);
+  const ms = Date.parse(text || "");
+  return Number.isNaN(ms) ? null : ms * 1e6;
+};
+
+// A range is either {since: "1h"} (ends now, refreshes) or {from, to} as
+// the user typed them (the API validates them and the view shows its error).
+// bounds() gives [from_ns, to_ns] when they can be read here, else null.
+DS.rangeBounds = function (range) {
+  if (range.since) {
+    const span = DS.parseDuration(range.since);
+    const now = Date.now() * 1e6;
+    return span === null ? null : [now - span, now];
+  }
+  const from = DS.parseTime(range.from), to = DS.parseTime(range.to);
+  return from === null || to === null ? null : [from, to];
+};
+
+DS.rangeParams = function (range) {
+  return range.since ? { since: range.since } : { from: range.from, to: range.to };
+};
+
+// A bucket size for drop histories: about `buckets` bars over the range,
+// rounded to a step a person reads easily.
+DS.stepFor = function (range, buckets = 60) {
+  const b = DS.rangeBounds(range);
+  const steps = ["1s", "2s", "5s", "10s", "30s", "1m", "5m", "10m", "30m", "1h", "3h", "6h", "1d"];
+  if (!b) return "1m";
+  const want = (b[1] - b[0]) / buckets;
+  return steps.find((s) => DS.parseDuration(s) >= want) || "1d";
+};

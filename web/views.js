@@ -1,0 +1,394 @@
+// views.js: the four views of DESIGN §1's questions. Each is an async
+// function (root, ctx) that reads the JSON API for ctx.range and fills
+// root; an API error propagates to app.js, which shows it in place of the
+// view. Drops from counters marked "overlap" (they repeat a more specific
+// counter) are left out of every total, as in the CLI.
+"use strict";
+
+(function () {
+  const DS = window.DS, h = DS.h;
+  const views = (DS.views = {});
+  const HOST_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
+
+  const hostLink = (name, range) => h("a", { href: DS.link("host", name, range) }, name);
+
+  // Appends children to a view's root, skipping the absent ones.
+  const fill = (root, ...children) => root.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+
+  function section(title, ...body) {
+    return h("section", {}, h("h2", {}, title), ...body);
+  }
+
+  function table(headers, rows, attrs = {}) {
+    return h("table", attrs, h("thead", {}, h("tr", {}, headers.map((c) => h("th", {}, c)))),
+      h("tbody", {}, rows));
+  }
+
+  const layerBadge = (layer) =>
+    h("span", { class: "layer", style: `background:${DS.LAYER_COLORS[layer] || "#999"}` }, layer);
+
+  // Drop rows (already bucketed by the API's step) -> per bucket, per host
+  // and per layer sums of the non-overlapping counters.
+  function foldDrops(rows, stepNs, bounds) {
+    const buckets = [];
+    if (bounds) {
+      for (let t = Math.floor(bounds[0] / stepNs) * stepNs; t < bounds[1]; t += stepNs) buckets.push(t);
+    }
+    const index = new Map(buckets.map((t, i) => [t, i]));
+    const byLayer = {}, byHost = {}, cells = {};
+    for (const r of rows) {
+      if (r.overlap) continue;
+      let i = index.get(r.ts_ns);
+      if (i === undefined) { // a bucket outside what we laid out (clock skew): add it
+        buckets.push(r.ts_ns);
+        buckets.sort((a, b) => a - b);
+        index.clear();
+        buckets.forEach((t, k) => index.set(t, k));
+        for (const per of [byLayer, cells]) {
+          for (const v of Object.values(per)) v.splice(index.get(r.ts_ns), 0, 0);
+        }
+        i = index.get(r.ts_ns);
+      }
+      (byLayer[r.layer] ||= buckets.map(() => 0))[i] += r.delta;
+      const hostTotals = (byHost[r.host] ||= { total: 0, layers: {} });
+      hostTotals.total += r.delta;
+      hostTotals.layers[r.layer] = (hostTotals.layers[r.layer] || 0) + r.delta;
+      const key = `${r.host}\u0000${r.layer}`;
+      (cells[key] ||= buckets.map(() => 0))[i] += r.delta;
+    }
+    return { buckets, byLayer, byHost, cells };
+  }
+
+  function layerSeries(byLayer) {
+    return DS.LAYERS.filter((l) => byLayer[l]).map((l) => ({
+      label: l, color: DS.LAYER_COLORS[l], values: byLayer[l],
+    }));
+  }
+
+  const layerSummary = (layers) =>
+    DS.LAYERS.filter((l) => layers[l]).map((l) => `${l} ${DS.fmtCount(layers[l])}`).join(" · ");
+
+  // --- fleet ------------------------------------------------------------
+
+  // Hosts x time: each cell is coloured by the layer that dropped most in
+  // it, darker for more drops (log scale); a row of marks above shows the
+  // buckets with incidents.
+  function heatmap(hosts, folded, incidents, stepNs, range) {
+    const { buckets, cells } = folded;
+    let max = 1;
+    for (const v of Object.values(cells)) for (const n of v) max = Math.max(max, n);
+    const incidentAt = new Map();
+    for (const c of incidents) {
+      const b = Math.floor(c.start_ns / stepNs) * stepNs;
+      incidentAt.set(b, (incidentAt.get(b) || []).concat(c));
+    }
+    const labelEvery = Math.max(1, Math.ceil(buckets.length / 6));
+    const head = h("tr", {}, h("th", { class: "host" }, "host"),
+      buckets.map((t, i) => h("th", { class: "tick" }, i % labelEvery === 0 ? DS.fmtClock(t).slice(0, 8) : "")));
+    const marks = h("tr", { class: "incident-row" }, h("td", { class: "host" }, "incidents"),
+      buckets.map((t) => {
+        const list = incidentAt.get(t);
+        return h("td", list ? {
+          class: "incident-mark",
+          title: list.map((c) => `incident ${c.id}: ${c.hosts.join(", ")}`).join("\n"),
+        } : {}, list ? "▼" : "");
+      }));
+    const rows = hosts.map((host) => h("tr", { dataset: { host } }, h("td", { class: "host" }, hostLink(host, range)),
+      buckets.map((t, i) => {
+        let total = 0, top = null, topN = 0;
+        const parts = [];
+        for (const l of DS.LAYERS) {
+          const n = (cells[`${host}\u0000${l}`] || [])[i] || 0;
+          if (!n) continue;
+          total += n;
+          parts.push(`${l} ${DS.fmtCount(n)}`);
+          if (n > topN) { top = l; topN = n; }
+        }
+        if (!total) return h("td", { class: "cell" });
+        const alpha = 0.25 + 0.75 * Math.log1p(total) / Math.log1p(max);
+        return h("td", {
+          class: "cell hot", dataset: { layer: top, drops: String(total) },
+          style: `background:${DS.LAYER_COLORS[top]};opacity:${alpha.toFixed(2)}`,
+          title: `${host} at ${DS.fmtTime(t)}: ${parts.join(", ")}`,
+        });
+      })));
+    return h("table", { class: "heatmap", id: "heatmap" }, h("thead", {}, head, marks), h("tbody", {}, rows));
+  }
+
+  views.fleet = async function (root, { range }) {
+    const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
+    const p = DS.rangeParams(range);
+    const [hosts, drops, incidents] = await Promise.all([
+      DS.get("/api/hosts"), DS.get("/api/drops", { ...p, step }), DS.get("/api/incidents", p)]);
+    const bounds = DS.rangeBounds(range);
+    const folded = foldDrops(drops, stepNs, bounds);
+    const names = hosts.map((x) => x.host).sort((a, b) =>
+      ((folded.byHost[b] || {}).total || 0) - ((folded.byHost[a] || {}).total || 0) || a.localeCompare(b));
+    const inIncidents = {};
+    for (const c of incidents) for (const n of c.hosts) inIncidents[n] = (inIncidents[n] || 0) + 1;
+    const total = Object.values(folded.byHost).reduce((a, x) => a + x.total, 0);
+
+    const chart = h("div", { class: "chart", id: "fleet-drops" });
+    fill(root, 
+      h("p", { class: "summary" }, `${hosts.length} hosts, ${DS.fmtCount(total)} drops and ` +
+        `${incidents.length} incidents in the range (buckets of ${step}).`),
+      section("Drops by layer, all hosts", total ? chart : h("p", { class: "empty" }, "No drops in this range."),
+        incidents.length ? h("p", { class: "note" }, "Dashed lines: incidents (bursts on several hosts at the same instant).") : null),
+      section("Hosts × time", names.length ? heatmap(names, folded, incidents, stepNs, range)
+        : h("p", { class: "empty" }, "No host has reported yet. Start a collector with --connect.")),
+      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "incidents", "clock ±", "spool lost"],
+        names.map((n) => {
+          const x = hosts.find((y) => y.host === n), d = folded.byHost[n] || { total: 0, layers: {} };
+          return h("tr", { dataset: { host: n } },
+            h("td", {}, hostLink(n, range)),
+            h("td", { title: DS.fmtTime(x.last_seen_ns) }, DS.fmtAgo(x.last_seen_ns)),
+            h("td", {}, x.backend),
+            h("td", {}, DS.fmtDuration(x.interval_ns)),
+            h("td", { class: "num" }, DS.fmtCount(d.total)),
+            h("td", { class: "layers" }, DS.LAYERS.filter((l) => d.layers[l]).map((l) =>
+              h("span", { class: "layer-count" }, layerBadge(l), " ", DS.fmtCount(d.layers[l])))),
+            h("td", { class: "num" }, DS.fmtCount(inIncidents[n] || 0)),
+            h("td", {}, x.clock ? DS.fmtDuration(x.clock.uncertainty_ns) : "–"),
+            h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)));
+        }), { id: "hosts-table" })));
+    if (total) {
+      const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
+      DS.stackedBars(chart, {
+        times: folded.buckets.map((t) => t / 1e9), layers: layerSeries(folded.byLayer),
+        marks: incidents.map((c) => c.start_ns / 1e9), range: [b[0] / 1e9, b[1] / 1e9],
+      });
+    }
+  };
+
+  // --- host ---------------------------------------------------------------
+
+  function finding(f) {
+    const ev = f.evidence;
+    return h("div", { class: "finding", dataset: { layer: f.layer } },
+      h("h3", {}, layerBadge(f.layer), ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`),
+      h("p", { class: "when" }, `${DS.fmtTime(f.first_ns)} … ${DS.fmtTime(f.last_ns)}`),
+      h("p", {}, h("strong", {}, "Limit: "), f.limit),
+      h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
+      f.resolved ? h("p", { class: "resolved" }, h("strong", {}, "Resolved: "), f.resolved) : null,
+      h("ul", { class: "evidence" },
+        ev.counters.map((c) => h("li", {}, h("code", {}, c.series), ` ${DS.fmtCount(c.drops)}`,
+          c.overlap ? " (overlaps a more specific counter)" : "")),
+        ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the drops`) : null,
+        ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, h("code", {}, s.series),
+          ` ${s.from} → ${s.to} (drops before ${DS.fmtCount(s.drops_before)}, after ${DS.fmtCount(s.drops_after)})`))));
+  }
+
+  function burstRow(b, onShow) {
+    const drops = Object.entries(b.drops).map(([l, n]) => `${l} ${DS.fmtCount(n)}`).join(", ");
+    return h("tr", { class: "burst", dataset: { start: String(b.start_ns) }, onclick: () => onShow(b) },
+      h("td", {}, DS.fmtTime(b.start_ns)),
+      h("td", {}, `${b.iface} ${b.direction}`),
+      h("td", { class: "num" }, DS.fmtDuration(b.end_ns - b.start_ns)),
+      h("td", { class: "num" }, b.peak_per_ms.toFixed(0)),
+      h("td", { class: "num" }, DS.fmtCount(b.packets)),
+      h("td", {}, drops || "none"));
+  }
+
+  function burstChart(b) {
+    const el = h("div", { class: "chart burst-chart", dataset: { start: String(b.start_ns), iface: b.iface } });
+    const box = h("figure", { class: "burst-figure" }, el,
+      h("figcaption", {}, `${DS.fmtTime(b.start_ns)} ${b.iface} ${b.direction}: ${DS.fmtCount(b.packets)} packets, ` +
+        `peak ${b.peak_per_ms.toFixed(0)}/ms, threshold ${b.threshold_per_ms}/ms` +
+        (b.drops_total ? `, ${DS.fmtCount(b.drops_total)} drops after` : "") +
+        (b.profile_complete ? "" : " (profile cut short: the recorder had moved on)")));
+    return { box, draw: () => DS.burstProfile(el, b) };
+  }
+
+  // The rate histograms of an interface (per interval: max, p99, p50
+  // packets per tick) with the burst threshold.
+  async function rateChart(host, iface, range) {
+    const names = ["max", "p99", "p50", "threshold"];
+    const rows = await Promise.all(names.map((n) =>
+      DS.get("/api/series", { host, series: `rate/${iface}/rx_${n}`, ...DS.rangeParams(range) })));
+    // Gauges are sent when they change: each value holds until the next.
+    const times = [...new Set(rows.flat().map((r) => r.ts_ns))].sort((a, b) => a - b);
+    const held = (list) => {
+      let k = 0, v = null;
+      return times.map((t) => {
+        while (k < list.length && list[k].ts_ns <= t) v = list[k++].value;
+        return v;
+      });
+    };
+    const x = times.map((t) => t / 1e9);
+    const el = h("div", { class: "chart rate-chart", dataset: { iface } });
+    const colors = ["#d62728", "#ff7f0e", "#1f77b4", "#7f7f7f"];
+    return {
+      box: h("div", {}, h("h3", {}, `${iface} rx, packets per tick`), el),
+      draw: () => DS.lines(el, {
+        x, ylabel: "packets/tick",
+        series: names.map((n, i) => ({ label: n, color: colors[i], values: held(rows[i]), dash: n === "threshold" ? [4, 4] : undefined })),
+      }),
+      empty: x.length === 0,
+    };
+  }
+
+  views.host = async function (root, { range, arg: host }) {
+    const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
+    const p = DS.rangeParams(range);
+    if (!host) throw new DS.ApiError("", 0, "no host named: open a host from the fleet view");
+    const [drops, diag, bursts, series, settings] = await Promise.all([
+      DS.get("/api/drops", { ...p, host, step }), DS.get("/api/diagnose", { ...p, host }),
+      DS.get("/api/bursts", { ...p, host, limit: 2000 }), DS.get("/api/series", { host }),
+      DS.get("/api/settings", { ...p, host })]);
+    const bounds = DS.rangeBounds(range);
+    const folded = foldDrops(drops, stepNs, bounds);
+    const ifaces = series.map((s) => /^rate\/(.+)\/rx_max$/.exec(s.series)).filter(Boolean).map((m) => m[1]);
+    const shown = (ifaces.filter((i) => i !== "lo").length ? ifaces.filter((i) => i !== "lo") : ifaces).slice(0, 4);
+    const rates = await Promise.all(shown.map((i) => rateChart(host, i, range)));
+
+    const dropChart = h("div", { class: "chart", id: "host-drops" });
+    const total = (folded.byHost[host] || { total: 0 }).total;
+    const newest = [...bursts].sort((a, b) => b.start_ns - a.start_ns);
+    const graphs = h("div", { class: "burst-graphs", id: "burst-graphs" });
+    const pending = [];
+    const show = (b, first) => {
+      const c = burstChart(b);
+      if (first) graphs.prepend(c.box); else graphs.append(c.box);
+      pending.push(c.draw);
+      return c;
+    };
+    fill(root, 
+      h("h1", {}, host),
+      h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary((folded.byHost[host] || { layers: {} }).layers) || "none"}), ` +
+        `${bursts.length} bursts in the range.`),
+      section("Diagnosis", diag.findings.length ? h("div", { id: "findings" }, diag.findings.map(finding))
+        : h("p", { class: "empty" }, "No drops in this range: nothing to diagnose.")),
+      section("Drops by layer", total ? dropChart : h("p", { class: "empty" }, "No drops in this range.")),
+      section("Bursts", bursts.length ? [
+        h("p", { class: "note" }, "The 1 ms I/O graph of each burst, from the collector's flight recorder (newest first; click a row to add its graph)."),
+        graphs,
+        h("div", { class: "scroll" }, table(["start", "interface", "length", "peak/ms", "packets", "drops after"],
+          newest.slice(0, 500).map((b) => burstRow(b, (x) => { show(x, true); pending.splice(0).forEach((f) => f()); })),
+          { id: "bursts-table" })),
+        newest.length > 500 ? h("p", { class: "note" }, `Showing the newest 500 of ${newest.length}.`) : null,
+      ] : h("p", { class: "empty" }, "No bursts in this range.")),
+      section("Rate histogram", rates.length ? rates.map((r) => r.box) : h("p", { class: "empty" }, "No rate series yet.")),
+      section("Settings", table(["setting", "value", "since", "changes in the range"],
+        settings.map((s) => h("tr", { class: s.changes.length ? "changed" : "" },
+          h("td", {}, h("code", {}, s.series)), h("td", { class: "num" }, DS.fmtCount(s.value)),
+          h("td", {}, DS.fmtTime(s.since_ns)),
+          h("td", {}, s.changes.map((c) => `${DS.fmtTime(c.ts_ns)}: ${c.from} → ${c.to}`).join("; ")))),
+        { id: "settings-table" })));
+    newest.slice(0, 6).forEach((b) => show(b, false));
+    pending.splice(0).forEach((f) => f());
+    for (const r of rates) r.draw();
+    if (total) {
+      const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
+      DS.stackedBars(dropChart, { times: folded.buckets.map((t) => t / 1e9), layers: layerSeries(folded.byLayer), range: [b[0] / 1e9, b[1] / 1e9] });
+    }
+  };
+
+  // --- incidents ----------------------------------------------------------
+
+  views.incidents = async function (root, { range, params }) {
+    const window_ = params.get("window") || "2ms", minHosts = params.get("min_hosts") || "2";
+    const incidents = await DS.get("/api/incidents", { ...DS.rangeParams(range), window: window_, min_hosts: minHosts });
+    const selected = incidents.find((c) => String(c.id) === params.get("id")) || incidents[incidents.length - 1];
+    const detail = h("div", { id: "incident-detail" });
+    const overview = h("div", { class: "chart", id: "incidents-chart" });
+    const periods = incidents.map((c) => c.period_ms).filter((x) => x !== null);
+    const form = h("form", { class: "inline", onsubmit: (e) => {
+      e.preventDefault();
+      DS.navigate("incidents", null, range, { window: form.elements.window.value, min_hosts: form.elements.min_hosts.value });
+    } }, h("label", {}, "window ", h("input", { name: "window", value: window_, size: 6 })),
+    h("label", {}, " min hosts ", h("input", { name: "min_hosts", value: minHosts, size: 4 })),
+    h("button", { type: "submit" }, "Group"));
+    fill(root, 
+      h("p", { class: "summary" }, `${incidents.length} incidents: bursts on ≥ ${minHosts} hosts within ${window_} ` +
+        "(widened by each host's clock uncertainty)" +
+        (periods.length ? `; recurring every ${periods[periods.length - 1].toFixed(1)} ms` : "") + "."),
+      form,
+      ...(incidents.length ? [section("Incidents over time (hosts hit)", overview), section("Selected incident", detail)]
+        : [h("p", { class: "empty" }, "No incidents in this range.")]),
+      incidents.length ? section("All incidents", h("div", { class: "scroll" }, table(["id", "start", "span", "hosts", "bursts", "packets", "drops after", "period", ""],
+        [...incidents].reverse().slice(0, 1000).map((c) => h("tr", {
+          class: `incident${c === selected ? " selected" : ""}`, dataset: { id: String(c.id) },
+          onclick: () => DS.navigate("incidents", null, range, { window: window_, min_hosts: minHosts, id: c.id }),
+        },
+        h("td", {}, c.id), h("td", {}, DS.fmtTime(c.start_ns)), h("td", { class: "num" }, DS.fmtDuration(c.end_ns - c.start_ns)),
+        h("td", { class: "hosts" }, [...c.hosts].sort().join(", ")), h("td", { class: "num" }, c.bursts),
+        h("td", { class: "num" }, DS.fmtCount(c.packets)), h("td", { class: "num" }, DS.fmtCount(c.drops)),
+        h("td", {}, c.period_ms === null ? "–" : `${c.period_ms.toFixed(1)} ms`),
+        h("td", {}, c.uncertain ? h("span", { class: "uncertain", title: "a member's clock uncertainty exceeds the window" }, "uncertain") : ""))),
+        { id: "incidents-table" }))) : null);
+    if (!incidents.length) return;
+    const b = DS.rangeBounds(range);
+    DS.lines(overview, {
+      x: incidents.map((c) => c.start_ns / 1e9), ylabel: "hosts",
+      series: [{ label: "hosts hit", color: "#c0392b", values: incidents.map((c) => c.hosts.length) }],
+      range: b ? [b[0] / 1e9, b[1] / 1e9] : undefined, height: 160,
+    });
+    await incidentDetail(detail, selected, range);
+  };
+
+  // One incident: its members on one (clock-corrected) time axis.
+  async function incidentDetail(el, c, range) {
+    const members = [...new Set(c.hosts)];
+    const events = await DS.get("/api/timeline", {
+      from: Math.round(c.start_ns - 30e6), to: Math.round(c.end_ns + 30e6), host: members.join(","),
+    });
+    const bursts = events.filter((e) => e.type === "burst" && e.direction === "rx" &&
+      c.members.some((m) => m.host === e.host && m.iface === e.iface && Math.abs(m.start_ns - e.corrected_start_ns) < 1e6));
+    const chart = h("div", { class: "chart", id: "incident-chart" });
+    el.append(
+      h("p", {}, `Incident ${c.id} at ${DS.fmtTime(c.start_ns)}: ${c.hosts.length} hosts, ${DS.fmtCount(c.packets)} packets, ` +
+        `${DS.fmtCount(c.drops)} drops after` + (c.period_ms !== null ? `, recurs every ${c.period_ms.toFixed(1)} ms` : "") +
+        (c.uncertain ? " — uncertain: a member's clock is less certain than the window" : "") + "."),
+      chart,
+      table(["host", "interface", "start (corrected)", "offset", "± clock", "packets", "drops after"],
+        c.members.map((m) => h("tr", { class: "member", dataset: { host: m.host } },
+          h("td", {}, hostLink(m.host, range)), h("td", {}, m.iface), h("td", {}, DS.fmtTime(m.start_ns)),
+          h("td", { class: "num" }, `+${((m.start_ns - c.start_ns) / 1e6).toFixed(2)} ms`),
+          h("td", { class: "num" }, DS.fmtDuration(m.uncertainty_ns)),
+          h("td", { class: "num" }, DS.fmtCount(m.packets)), h("td", { class: "num" }, DS.fmtCount(m.drops)))),
+        { id: "members-table" }));
+    if (bursts.length) DS.alignedProfiles(chart, bursts, c.start_ns, HOST_COLORS);
+    else chart.replaceWith(h("p", { class: "empty" }, "The members' burst profiles are not stored."));
+  }
+
+  // --- timeline -----------------------------------------------------------
+
+  function eventDetail(e) {
+    switch (e.type) {
+      case "drop": return [layerBadge(e.layer), " ", h("code", {}, e.series), ` +${DS.fmtCount(e.delta)}`,
+        e.reset ? " (counter reset)" : "", e.overlap ? " (overlaps)" : ""];
+      case "burst": return `${e.iface} ${e.direction}: ${DS.fmtCount(e.packets)} packets in ` +
+        `${DS.fmtDuration(e.end_ns - e.start_ns)}, peak ${e.peak_per_ms.toFixed(0)}/ms` +
+        (e.drops_total ? `, ${DS.fmtCount(e.drops_total)} drops after` : "");
+      case "incident": return `incident ${e.id}: ${e.hosts.join(", ")} (${e.bursts} bursts` +
+        (e.period_ms !== null ? `, every ${e.period_ms.toFixed(1)} ms` : "") + ")";
+      case "setting": return [h("code", {}, e.series), ` ${e.from} → ${e.to}`];
+      case "gap": return `no data for ${e.seconds.toFixed(1)} s (until ${DS.fmtTime(e.end_ns)})`;
+      default: return JSON.stringify(e);
+    }
+  }
+
+  views.timeline = async function (root, { range, params }) {
+    const hosts = params.get("hosts") || "";
+    const events = await DS.get("/api/timeline", { ...DS.rangeParams(range), host: hosts, limit: 20000 });
+    const form = h("form", { class: "inline", onsubmit: (e) => {
+      e.preventDefault();
+      DS.navigate("timeline", null, range, { hosts: form.elements.hosts.value.replace(/\s+/g, "") });
+    } }, h("label", {}, "hosts ", h("input", { name: "hosts", value: hosts, size: 40, placeholder: "all (or a,b,c)" })),
+    h("button", { type: "submit" }, "Show"));
+    const counts = {};
+    for (const e of events) counts[e.type] = (counts[e.type] || 0) + 1;
+    const shown = events.slice(0, 5000);
+    fill(root, 
+      h("p", { class: "summary" }, `${events.length} events` +
+        (Object.keys(counts).length ? ` (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")})` : "") +
+        ", in time order."),
+      form,
+      events.length ? table(["time", "host", "event", ""], shown.map((e) => h("tr", { class: `event ${e.type}`, dataset: { type: e.type } },
+        h("td", { title: String(e.ts_ns) }, DS.fmtTime(e.ts_ns)), h("td", {}, e.host ? hostLink(e.host, range) : "–"),
+        h("td", {}, h("span", { class: `type ${e.type}` }, e.type)), h("td", {}, eventDetail(e)))), { id: "timeline-table" })
+        : h("p", { class: "empty" }, "Nothing happened in this range."),
+      events.length > shown.length ? h("p", { class: "note" }, `Showing the first ${shown.length}; narrow the range for the rest.`) : null);
+  };
+})();
