@@ -82,10 +82,10 @@ static int s_host_row(void *ctx, const host_row_t *h)
                           (json_int_t)h->clock.maxerror_ns, "esterror_ns",
                           (json_int_t)h->clock.esterror_ns);
     json_t *row = json_pack(
-        "{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:{s:I, s:I}, s:o}", "host",
-        h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
+        "{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:{s:I, s:I}, s:o}",
+        "host", h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
         "last_seen_ns", (json_int_t)h->last_seen_ns, "backend",
-        h->backend[0] ? h->backend : "none", "kernel", h->kernel, "collector_version",
+        h->backend[0] ? h->backend : "none", "backend_note", h->backend_note, "kernel", h->kernel, "collector_version",
         h->collector_version, "interval_ns", (json_int_t)h->interval_ns, "ncpus",
         (json_int_t)h->ncpus, "incarnation", incarnation, "last_seq", (json_int_t)h->last_seq,
         "series", (json_int_t)h->nseries, "spool_dropped", "messages",

@@ -51,7 +51,7 @@ static const char *const s_sql[NSTMT] = {
         "boot_id = excluded.boot_id, last_seen_ns = max(last_seen_ns, excluded.last_seen_ns), "
         "incarnation = excluded.incarnation, last_seq = excluded.last_seq RETURNING id",
     [ST_HELLO] = "UPDATE hosts SET backend = ?2, kernel = ?3, collector_version = ?4, ncpus = ?5, "
-                 "interval_ns = ?6 WHERE id = ?1",
+                 "interval_ns = ?6, backend_note = ?7 WHERE id = ?1",
     [ST_SERIES_UPSERT] =
         "INSERT INTO series (host_id, source, device, name, kind, layer, overlap, owner) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (host_id, source, device, name) "
@@ -532,6 +532,7 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hell
     sqlite3_bind_text(st, 4, h->collector_version, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, h->ncpus);
     sqlite3_bind_int64(st, 6, h->interval_ns);
+    sqlite3_bind_text(st, 7, h->backend_note ? h->backend_note : "", -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 

@@ -52,6 +52,7 @@ typedef struct {
     int64_t spool_dropped_messages, spool_dropped_samples;
     int64_t clock_ts_ns;  /* when the clock below was reported; 0 = never */
     clock_msg_t clock;
+    const char *backend_note; /* why the backend asked for is not in use; "" */
 } host_row_t;
 
 /* Calls fn for every host, by name; fn returns 0 to go on. 0, -1 + err. */

@@ -39,6 +39,7 @@ typedef struct {
     snapshot_t *snap;
     series_t *series;
     sampler_t *sampler;           /* NULL without a fast path */
+    char backend_note[300];       /* why the eBPF backend is not in use, when it was wanted */
     uint64_t seq;                 /* last seq sent */
     uint64_t intervals;           /* interval batches sent */
     int64_t prev_ts;              /* time of the previous snapshot */
@@ -53,9 +54,13 @@ typedef struct {
 
 static void s_send_hello(agent_t *a)
 {
-    hello_t hello = {COLLECTOR_VERSION, snapshot_kernel(a->snap),
-                     a->sampler ? "netlink" : "none", (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
-                     a->o->interval_ns, ts_now_ns()};
+    hello_t hello = {COLLECTOR_VERSION,
+                     snapshot_kernel(a->snap),
+                     a->sampler ? sampler_backend(a->sampler) : "none",
+                     (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
+                     a->o->interval_ns,
+                     ts_now_ns(),
+                     a->backend_note};
     uint8_t *buf;
     size_t len;
     char err[256];
@@ -84,8 +89,9 @@ static void s_scan_series(void *ctx, series_entry_t *e)
         sampler_set_ring(scan->a->sampler, e->device, e->value);
 }
 
-/* Sampler summaries as readings: rate/<iface>/{rx,tx}_{max,p99,p50,over}
- * and sampler//{ticks,missed_ticks,errors,lateness_p50_us,lateness_p99_us}. */
+/* Sampler summaries as readings: rate/<iface>/{rx,tx}_{max,p99,p50,over},
+ * sampler//{ticks,missed_ticks,errors,lateness_p50_us,lateness_p99_us} and,
+ * with the eBPF backend, reason//<REASON> (running totals of drops). */
 static size_t s_sampler_readings(const sampler_report_t *r, reading_t *out)
 {
     static const char *const names[2][5] = {
@@ -104,6 +110,8 @@ static size_t s_sampler_readings(const sampler_report_t *r, reading_t *out)
     out[n++] = (reading_t){"sampler", "", "errors", r->errors, 0};
     out[n++] = (reading_t){"sampler", "", "lateness_p50_us", (uint64_t)r->lateness_p50_ns / 1000, 0};
     out[n++] = (reading_t){"sampler", "", "lateness_p99_us", (uint64_t)r->lateness_p99_ns / 1000, 0};
+    for (size_t i = 0; i < r->nreasons; i++)
+        out[n++] = (reading_t){"reason", "", r->reasons[i].name, r->reasons[i].drops, 0};
     return n;
 }
 
@@ -111,7 +119,7 @@ static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
 {
     reading_t *extra = NULL;
     size_t nextra = 0;
-    if (rates && (extra = calloc(rates->nrates * 5 + 5, sizeof *extra)))
+    if (rates && (extra = calloc(rates->nrates * 5 + 5 + rates->nreasons, sizeof *extra)))
         nextra = s_sampler_readings(rates, extra);
     int64_t ts = snapshot_collect(a->snap, a->series, extra, nextra);
     free(extra);
@@ -159,7 +167,11 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
                            b->ev.packets, b->ev.bytes, b->threshold_per_ms, {0},
                            b->profile_start_ns, b->tick_ns, b->nprofile, b->profile,
                            b->profile_complete};
-        s_attribute(a, b, m->drops);
+        if (b->exact_drops) /* the kernel's drop reasons, tick by tick */
+            for (int l = 0; l < LAYER_COUNT; l++)
+                m->drops[l] = b->drops[l];
+        else
+            s_attribute(a, b, m->drops);
     }
     uint8_t *buf;
     size_t len, nsamples = 0;
@@ -254,6 +266,34 @@ static void s_on_reply(agent_t *a, msg_t *msg)
     }
 }
 
+/* The sampler on the backend asked for. eBPF, asked for or by default,
+ * falls back to netlink with the reason logged and kept for the Hello;
+ * userspace polling below 1 ms costs a third of a core, so a finer tick
+ * goes up to 1 ms then. */
+static sampler_t *s_start_sampler(agent_t *a, char *err, size_t errsz)
+{
+    sampler_opts_t so = a->o->sampler;
+    if (a->o->backend == AGENT_BACKEND_AUTO || a->o->backend == AGENT_BACKEND_EBPF) {
+        so.backend = SAMPLER_EBPF;
+        sampler_t *s = sampler_new(&so, err, errsz);
+        if (s)
+            return s;
+        snprintf(a->backend_note, sizeof a->backend_note, "ebpf: %s", err);
+        if (a->o->backend == AGENT_BACKEND_EBPF)
+            log_warn("collector: the eBPF backend is unavailable: %s; using netlink", err);
+        else
+            log_info("collector: the eBPF backend is unavailable (%s); using netlink", err);
+    }
+    so.backend = SAMPLER_NETLINK;
+    if (so.tick_ns < TS_NS_PER_MS) {
+        log_warn("collector: --tick %lld us is finer than netlink polling should go; using 1 ms",
+                 (long long)(so.tick_ns / 1000));
+        so.tick_ns = TS_NS_PER_MS;
+        so.gap_ns = so.gap_ns < 5 * TS_NS_PER_MS ? 5 * TS_NS_PER_MS : so.gap_ns;
+    }
+    return sampler_new(&so, err, errsz);
+}
+
 static int s_start(agent_t *a)
 {
     char err[256];
@@ -274,7 +314,7 @@ static int s_start(agent_t *a)
     if (!o->spool_dir)
         log_warn("collector: no --spool: batches not yet acknowledged are lost if the collector "
                  "restarts or the aggregator is away for long; pass --spool DIR");
-    if (o->fast_path && !(a->sampler = sampler_new(&o->sampler, err, sizeof err))) {
+    if (o->backend != AGENT_BACKEND_NONE && !(a->sampler = s_start_sampler(a, err, sizeof err))) {
         log_error("collector: %s (run with --backend none to go without burst detection)", err);
         return -1;
     }
@@ -285,9 +325,10 @@ static int s_start(agent_t *a)
     a->prev_ts = delivery_restore(a->delivery, a->id.boot_id, a->series);
     if (!o->cert)
         log_warn("collector: --insecure: sending in plain text, unauthenticated");
-    log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s",
+    log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s "
+             "backend",
              o->host, a->id.boot_id, (long long)(o->interval_ns / TS_NS_PER_MS), o->connect,
-             o->cert ? "CurveZMQ" : "plain text", a->sampler ? "netlink backend" : "off");
+             o->cert ? "CurveZMQ" : "plain text", a->sampler ? sampler_backend(a->sampler) : "off");
     return 0;
 }
 

@@ -14,6 +14,10 @@
 #include "sampler.h"
 #include "snapshot.h"
 
+/* AUTO and EBPF try the eBPF backend first and fall back to netlink,
+ * saying why in the log and in the Hello (backend_note). */
+typedef enum { AGENT_BACKEND_NONE, AGENT_BACKEND_AUTO, AGENT_BACKEND_NETLINK, AGENT_BACKEND_EBPF } agent_backend_t;
+
 typedef struct {
     const char *connect;    /* aggregator endpoint */
     const char *cert;       /* CurveZMQ keypair (PATH_secret); NULL = plain text */
@@ -24,7 +28,7 @@ typedef struct {
     int full_every;         /* every series every N intervals */
     const char *spool_dir;  /* NULL: no spool (a restart loses unacknowledged data) */
     uint64_t spool_size;    /* bytes */
-    bool fast_path;         /* run the sampler (netlink backend) */
+    agent_backend_t backend; /* the fast path's backend */
     int64_t test_rtt_extra_ns; /* TESTING ONLY: added to every measured round trip */
     sampler_opts_t sampler;
 } agent_opts_t;

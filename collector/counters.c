@@ -173,6 +173,40 @@ static const counter_entry_t s_table[] = {
     GAUGE("sampler", "lateness_*", LAYER_TRAFFIC),
     C64("sampler", "*", LAYER_TRAFFIC),
 
+    /* --- reason: skb:kfree_skb drops by enum skb_drop_reason (eBPF backend) -
+     * The kernel names the exact cause of each freed skb, so these give the
+     * layer without inference; but every one of them is also counted by a
+     * counter above (RcvbufErrors, softnet dropped, qdisc drops, ...), so they
+     * are overlap: totals stay the same with or without the eBPF backend, and
+     * diagnosis uses them as evidence (COUNTERS.md §0, §11). */
+    /* __udp_queue_rcv_skb, tcp_add_backlog, sk_filter_trim_cap, and
+     * PROTO_MEM: the protocol's memory limit (udp_mem, tcp_mem) or a pruned
+     * TCP receive queue (tcp_prune_queue, tcp_data_queue zero window). */
+    O64("reason", "SOCKET_RCVBUFF", LAYER_SOCKET),
+    O64("reason", "SOCKET_BACKLOG", LAYER_SOCKET),
+    O64("reason", "SOCKET_FILTER", LAYER_SOCKET),
+    O64("reason", "PROTO_MEM", LAYER_SOCKET),
+    O64("reason", "TCP_ZEROWINDOW", LAYER_SOCKET),
+    O64("reason", "TCP_OFO_QUEUE_PRUNE", LAYER_SOCKET),
+    O64("reason", "TCP_OFO_DROP", LAYER_SOCKET),
+    /* tcp_conn_request / tcp_check_req: accept queue full on the final ACK
+     * (a SYN refused there is consumed, not freed: ListenOverflows only). */
+    O64("reason", "TCP_LISTEN_OVERFLOW", LAYER_LISTEN),
+    /* enqueue_to_backlog: the per-CPU input queue was at netdev_max_backlog. */
+    O64("reason", "CPU_BACKLOG", LAYER_BACKLOG),
+    /* __dev_queue_xmit / qdisc enqueue: a qdisc at its limit. */
+    O64("reason", "QDISC_*", LAYER_QDISC),
+    O64("reason", "CAKE_FLOOD", LAYER_QDISC),
+    O64("reason", "FQ_*", LAYER_QDISC),
+    O64("reason", "DUALPI2_*", LAYER_QDISC),
+    /* Drivers: no descriptor (FULL_RING), device not ready, header, XDP. */
+    O64("reason", "FULL_RING", LAYER_NIC),
+    O64("reason", "DEV_*", LAYER_NIC),
+    O64("reason", "XDP", LAYER_NIC),
+    /* NOT_SPECIFIED, NO_SOCKET, checksums, IP and TCP validation, netfilter,
+     * neighbours: the protocol stack refused the packet. */
+    O64("reason", "*", LAYER_PROTO),
+
     /* --- settings ----------------------------------------------------------- */
     SETTING("sysctl", "*"),
     SETTING("ring", "*"),

@@ -40,8 +40,11 @@ static void s_usage(FILE *out)
             "  --insecure           send in plain text, unauthenticated\n"
             "  --host-name NAME     host identity (default: this machine's hostname)\n"
             "  --interval DURATION  reporting interval (default 1s; e.g. 500ms, 10s)\n"
-            "  --backend B          burst detection: auto (default; netlink here), netlink, none\n"
-            "  --tick DURATION      burst sampling period (default 1ms; at least 100us)\n"
+            "  --backend B          burst detection: auto (default: ebpf where it loads, else\n"
+            "                       netlink), ebpf (kernel buckets and drop reasons; root, BTF,\n"
+            "                       Linux 6.6+), netlink (RTM_GETSTATS every tick), none\n"
+            "  --tick DURATION      burst sampling period (default 1ms; at least 100us; below\n"
+            "                       1ms only with ebpf)\n"
             "  --burst-threshold N  a tick is part of a burst at N packets per ms or more (default:\n"
             "                       a quarter of the interface's RX ring per ms, or %d when the\n"
             "                       ring size is unknown)\n"
@@ -192,18 +195,19 @@ static int s_parse(int argc, char **argv, opts_t *o)
         return 2;
     }
     a->sampler.gap_ns = gap_ns ? gap_ns : 5 * a->sampler.tick_ns;
-    if (strcmp(o->backend, "ebpf") == 0) {
-        fprintf(stderr, "dropscope-collector: the ebpf backend is not built yet; use --backend "
-                        "netlink (or auto)\n");
+    static const char *const backends[] = {[AGENT_BACKEND_NONE] = "none",
+                                           [AGENT_BACKEND_AUTO] = "auto",
+                                           [AGENT_BACKEND_NETLINK] = "netlink",
+                                           [AGENT_BACKEND_EBPF] = "ebpf"};
+    size_t b = 0;
+    while (b < sizeof backends / sizeof backends[0] && strcmp(o->backend, backends[b]) != 0)
+        b++;
+    if (b == sizeof backends / sizeof backends[0]) {
+        fprintf(stderr, "dropscope-collector: --backend '%s' is not one of auto, ebpf, netlink, "
+                        "none\n", o->backend);
         return 2;
     }
-    if (strcmp(o->backend, "auto") != 0 && strcmp(o->backend, "netlink") != 0 &&
-        strcmp(o->backend, "none") != 0) {
-        fprintf(stderr, "dropscope-collector: --backend '%s' is not one of auto, netlink, none\n",
-                o->backend);
-        return 2;
-    }
-    a->fast_path = strcmp(o->backend, "none") != 0;
+    a->backend = (agent_backend_t)b;
     if (!o->once && !a->connect) {
         fprintf(stderr, "dropscope-collector: --connect ENDPOINT is required (or --once --json)\n");
         return 2;

@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "ebpf.h"
 #include "log.h"
 #include "netlink.h"
 #include "recorder.h"
@@ -24,6 +25,9 @@
 #define RECORDER_SAMPLES 8192  /* about 8 s at 1 ms */
 #define MAX_PROFILE 10000      /* ticks shipped per burst at most */
 #define MAX_RINGS 256
+#define EBPF_FOLD_NS (5 * TS_NS_PER_MS)  /* how often the eBPF buckets are folded */
+#define TRACK_EVERY_NS TS_NS_PER_S       /* how often the eBPF backend looks for new interfaces */
+#define MAX_REASONS 256
 
 typedef struct {
     uint32_t ifindex;
@@ -51,6 +55,10 @@ typedef struct {
 struct sampler {
     sampler_opts_t opts;
     netlink_t *nl;                 /* the sampler thread's own socket */
+    ebpf_t *ebpf;                  /* the eBPF backend, or NULL for netlink */
+    int64_t period_ns;             /* timerfd period: a tick, or the eBPF fold period */
+    int64_t tracked_mono;          /* when the eBPF backend last looked for interfaces */
+    uint32_t *ifindex;             /* scratch for ebpf_track */
     int timerfd;
     int eventfd;                   /* readable while bursts are ready */
     pthread_t thread;
@@ -69,6 +77,8 @@ struct sampler {
     size_t nrings;
     histogram_t lateness;          /* microseconds, this interval */
     uint64_t ticks, missed, errors;
+    ebpf_reason_t reasons[MAX_REASONS]; /* running totals, at the last fold */
+    size_t nreasons;
 };
 
 static uint64_t s_default_threshold(const sampler_t *self, const char *name)
@@ -164,6 +174,19 @@ static void s_feed(sampler_t *self, size_t li, bool tx, int64_t t, int64_t dt, u
                   burst_is_hot(&l->burst[d].opts, packets, dt));
 }
 
+/* One sample of an interface, (t - dt, t], from either backend. */
+static void s_sample(sampler_t *self, link_state_t *l, int64_t t, int64_t dt, uint64_t drx,
+                     uint64_t dtx, uint64_t drxb, uint64_t dtxb)
+{
+    recorder_push(l->rec, t, dt, drx > UINT32_MAX ? UINT32_MAX : (uint32_t)drx,
+                  dtx > UINT32_MAX ? UINT32_MAX : (uint32_t)dtx);
+    size_t li = (size_t)(l - self->links);
+    s_feed(self, li, false, t, dt, drx, drxb);
+    s_feed(self, li, true, t, dt, dtx, dtxb);
+    l->last_ns = t;
+}
+
+/* netlink: a sample is the difference between two readings of the counters. */
 static void s_update(sampler_t *self, const netlink_link_stats_t *st, size_t hint, int64_t t)
 {
     link_state_t *l = s_link(self, st->ifindex, hint);
@@ -171,14 +194,9 @@ static void s_update(sampler_t *self, const netlink_link_stats_t *st, size_t hin
         return;
     int64_t dt = t - l->last_ns;
     bool fresh = l->last_ns == 0 || st->rx_packets < l->rx || st->tx_packets < l->tx;
-    if (!fresh && dt > 0) {
-        uint64_t drx = st->rx_packets - l->rx, dtx = st->tx_packets - l->tx;
-        recorder_push(l->rec, t, dt, drx > UINT32_MAX ? UINT32_MAX : (uint32_t)drx,
-                      dtx > UINT32_MAX ? UINT32_MAX : (uint32_t)dtx);
-        size_t li = (size_t)(l - self->links);
-        s_feed(self, li, false, t, dt, drx, st->rx_bytes - l->rxb);
-        s_feed(self, li, true, t, dt, dtx, st->tx_bytes - l->txb);
-    }
+    if (!fresh && dt > 0)
+        s_sample(self, l, t, dt, st->rx_packets - l->rx, st->tx_packets - l->tx,
+                 st->rx_bytes - l->rxb, st->tx_bytes - l->txb);
     l->rx = st->rx_packets;
     l->tx = st->tx_packets;
     l->rxb = st->rx_bytes;
@@ -215,28 +233,78 @@ static void s_finish_bursts(sampler_t *self, int64_t now)
             b->nprofile = n;
             b->profile_complete = recorder_profile(l->rec, start, tick, n, p->tx, b->profile);
         }
+        /* The kernel's drop reasons give the burst its drops exactly: those
+         * during it and in the margin after it. */
+        if (self->ebpf)
+            b->exact_drops = ebpf_drops_between(self->ebpf, p->ev.start_ns,
+                                                p->ev.end_ns + self->opts.margin_ns, b->drops);
         self->nready++;
     }
     self->npending = keep;
 }
 
-static void s_tick(sampler_t *self, int64_t lateness_ns, uint64_t expirations)
+/* netlink: one RTM_GETSTATS dump per tick; returns the latest sample time. */
+static int64_t s_tick_netlink(sampler_t *self, uint64_t expirations)
 {
     char err[256];
     int n = netlink_dump_stats(self->nl, self->stats, MAX_LINKS, err, sizeof err);
     int64_t t = ts_now_ns(); /* the time the counters were read */
     pthread_mutex_lock(&self->lock);
-    size_t ready_before = self->nready;
     self->ticks++;
     self->missed += expirations - 1;
-    uint64_t late_us = (uint64_t)(lateness_ns > 0 ? lateness_ns : 0) / 1000;
-    histogram_add(&self->lateness, late_us > UINT32_MAX ? UINT32_MAX : (uint32_t)late_us, 1, false);
     if (n < 0) {
         self->errors++;
         log_limited(LOGL_WARN, "sampler:dump", "sampler: %s; retrying next tick", err);
     }
     for (int i = 0; i < n; i++)
         s_update(self, &self->stats[i], (size_t)i, t);
+    return t;
+}
+
+typedef struct {
+    sampler_t *self;
+    int64_t last_t; /* end of the latest sample folded */
+} fold_t;
+
+static void s_ebpf_sample(void *ctx, const ebpf_sample_t *es)
+{
+    fold_t *f = ctx;
+    link_state_t *l = s_link(f->self, es->ifindex, 0);
+    if (!l)
+        return;
+    s_sample(f->self, l, es->t_ns, es->dt_ns, es->rx, es->tx, es->rx_bytes, es->tx_bytes);
+    f->self->ticks += (uint64_t)(es->dt_ns / f->self->opts.tick_ns);
+    f->last_t = es->t_ns > f->last_t ? es->t_ns : f->last_t;
+}
+
+/* eBPF: every second, the interfaces to count (a netlink dump names them);
+ * every fold period, the ticks the kernel counted since the last fold. */
+static int64_t s_tick_ebpf(sampler_t *self)
+{
+    char err[256];
+    int64_t now = ts_mono_ns();
+    if (now - self->tracked_mono >= TRACK_EVERY_NS) {
+        self->tracked_mono = now;
+        int n = netlink_dump_stats(self->nl, self->stats, MAX_LINKS, err, sizeof err);
+        for (int i = 0; i < n; i++)
+            self->ifindex[i] = self->stats[i].ifindex;
+        if (n >= 0 && ebpf_track(self->ebpf, self->ifindex, (size_t)n, err, sizeof err) > 0)
+            log_limited(LOGL_WARN, "sampler:track", "sampler: %s", err);
+    }
+    pthread_mutex_lock(&self->lock);
+    fold_t f = {self, ts_now_ns() - 2 * self->opts.tick_ns};
+    self->missed += ebpf_fold(self->ebpf, s_ebpf_sample, &f);
+    self->nreasons = ebpf_reasons(self->ebpf, self->reasons, MAX_REASONS);
+    return f.last_t;
+}
+
+static void s_tick(sampler_t *self, int64_t lateness_ns, uint64_t expirations)
+{
+    /* Each backend returns with the lock held, after its own I/O. */
+    int64_t t = self->ebpf ? s_tick_ebpf(self) : s_tick_netlink(self, expirations);
+    size_t ready_before = self->nready;
+    uint64_t late_us = (uint64_t)(lateness_ns > 0 ? lateness_ns : 0) / 1000;
+    histogram_add(&self->lateness, late_us > UINT32_MAX ? UINT32_MAX : (uint32_t)late_us, 1, false);
     s_finish_bursts(self, t);
     bool signal = self->nready > ready_before;
     pthread_mutex_unlock(&self->lock);
@@ -250,7 +318,7 @@ static void s_tick(sampler_t *self, int64_t lateness_ns, uint64_t expirations)
 static void *s_run(void *arg)
 {
     sampler_t *self = arg;
-    int64_t due = self->armed_ns + self->opts.tick_ns; /* the first expiration */
+    int64_t due = self->armed_ns + self->period_ns; /* the first expiration */
     while (!atomic_load(&self->stop)) {
         uint64_t expirations = 0;
         if (read(self->timerfd, &expirations, sizeof expirations) != sizeof expirations) {
@@ -259,9 +327,9 @@ static void *s_run(void *arg)
             continue;
         }
         int64_t woke = ts_mono_ns();
-        due += (int64_t)(expirations - 1) * self->opts.tick_ns;
+        due += (int64_t)(expirations - 1) * self->period_ns;
         s_tick(self, woke - due, expirations);
-        due += self->opts.tick_ns;
+        due += self->period_ns;
     }
     return NULL;
 }
@@ -284,10 +352,17 @@ sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz)
     }
     if (!(self->nl = netlink_new(err, errsz)))
         goto fail;
+    self->period_ns = opts->tick_ns;
+    if (opts->backend == SAMPLER_EBPF) {
+        if (!(self->ebpf = ebpf_new(opts->tick_ns, err, errsz)) ||
+            !(self->ifindex = calloc(MAX_LINKS, sizeof *self->ifindex)))
+            goto fail;
+        self->period_ns = opts->tick_ns > EBPF_FOLD_NS ? opts->tick_ns : EBPF_FOLD_NS;
+    }
     self->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     self->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct itimerspec its = {{opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S},
-                             {opts->tick_ns / TS_NS_PER_S, opts->tick_ns % TS_NS_PER_S}};
+    int64_t p = self->period_ns;
+    struct itimerspec its = {{p / TS_NS_PER_S, p % TS_NS_PER_S}, {p / TS_NS_PER_S, p % TS_NS_PER_S}};
     self->armed_ns = ts_mono_ns();
     if (self->timerfd < 0 || self->eventfd < 0 || timerfd_settime(self->timerfd, 0, &its, NULL)) {
         snprintf(err, errsz, "sampler: timerfd/eventfd: %s", strerror(errno));
@@ -319,6 +394,8 @@ void sampler_destroy(sampler_t **self_p)
     for (size_t i = 0; i < self->nready; i++)
         free(self->ready[i].profile);
     netlink_destroy(&self->nl);
+    ebpf_destroy(&self->ebpf);
+    free(self->ifindex);
     if (self->timerfd >= 0)
         close(self->timerfd);
     if (self->eventfd >= 0)
@@ -330,6 +407,11 @@ void sampler_destroy(sampler_t **self_p)
     free(self->ready);
     free(self);
     *self_p = NULL;
+}
+
+const char *sampler_backend(const sampler_t *self)
+{
+    return self->ebpf ? "ebpf" : "netlink";
 }
 
 int sampler_fd(const sampler_t *self)
@@ -373,6 +455,13 @@ sampler_report_t *sampler_take(sampler_t *self, bool interval)
     self->nready = self->capready = 0;
     if (interval)
         s_take_rates(self, r);
+    if (interval && self->nreasons && (r->reasons = calloc(self->nreasons, sizeof *r->reasons))) {
+        for (size_t i = 0; i < self->nreasons; i++) {
+            snprintf(r->reasons[i].name, sizeof r->reasons[i].name, "%s", self->reasons[i].name);
+            r->reasons[i].drops = self->reasons[i].drops;
+        }
+        r->nreasons = self->nreasons;
+    }
     r->ticks = self->ticks;
     r->missed_ticks = self->missed;
     r->errors = self->errors;
@@ -389,6 +478,7 @@ void sampler_report_destroy(sampler_report_t **report_p)
         free(r->bursts[i].profile);
     free(r->bursts);
     free(r->rates);
+    free(r->reasons);
     free(r);
     *report_p = NULL;
 }

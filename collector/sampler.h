@@ -1,8 +1,10 @@
-/* sampler: the collector's fast path (DESIGN §5, netlink backend). A thread
- * wakes every tick on a timerfd, reads every interface's packet counters
- * with one RTM_GETSTATS dump, stamps the sample with the time it was read,
- * and feeds each interface's burst detectors, flight recorder and rate
- * histograms. The main thread takes what it produced with sampler_take:
+/* sampler: the collector's fast path (DESIGN §5). A thread wakes on a
+ * timerfd and feeds each interface's burst detectors, flight recorder and
+ * rate histograms with samples from one of two backends, chosen here:
+ * netlink, one RTM_GETSTATS dump of every interface's counters per tick,
+ * each sample stamped with the time it was read; or eBPF (sources/ebpf),
+ * the kernel's own per-tick buckets folded every few ms, with drops by
+ * reason. The main thread takes what it produced with sampler_take:
  * finished bursts (each with its per-tick profile) as soon as their tail
  * has been recorded (sampler_fd becomes readable), and the interval's
  * histograms and the sampler's own lateness at each report. The two
@@ -17,6 +19,7 @@
 
 #include "burst.h"
 #include "histogram.h"
+#include "layer.h"
 
 /* Default burst threshold when the RX ring size is unknown (veth, lo, most
  * virtual devices), in packets per ms. 100/ms is 100k packets/s sustained,
@@ -28,8 +31,11 @@
  * would fill a quarter of the ring in one tick if the softirq fell behind. */
 #define SAMPLER_RING_FRACTION 4
 
+typedef enum { SAMPLER_NETLINK, SAMPLER_EBPF } sampler_backend_t;
+
 typedef struct {
-    int64_t tick_ns;           /* sampling period (default 1 ms) */
+    sampler_backend_t backend;
+    int64_t tick_ns;           /* sampling period (default 1 ms; eBPF down to 10 us) */
     uint64_t threshold_per_ms; /* 0 = per interface: ring / 4, or the floor */
     int64_t gap_ns;            /* merge hot ticks closer than this (default 5 ticks) */
     int64_t margin_ns;         /* profile margin before and after a burst (default 10 ms) */
@@ -45,7 +51,15 @@ typedef struct {
     uint32_t *profile;         /* packets per tick, owned by the report */
     size_t nprofile;
     bool profile_complete;     /* the recorder still held the whole window */
+    bool exact_drops;          /* drops[] holds the kernel's drops during the burst and
+                                  its margin, by reason's layer (eBPF backend) */
+    uint64_t drops[LAYER_COUNT];
 } sampler_burst_t;
+
+typedef struct {
+    char name[64];             /* enum skb_drop_reason without SKB_DROP_REASON_ */
+    uint64_t drops;            /* since the collector started */
+} sampler_reason_t;
 
 typedef struct {
     char iface[IF_NAMESIZE];
@@ -59,6 +73,8 @@ typedef struct {
     size_t nbursts;
     sampler_rate_t *rates;     /* only from sampler_take(..., true) */
     size_t nrates;
+    sampler_reason_t *reasons; /* eBPF backend, only from sampler_take(..., true) */
+    size_t nreasons;
     uint64_t ticks;            /* samples taken since start */
     uint64_t missed_ticks;     /* ticks that passed without a sample since start */
     uint64_t errors;           /* failed dumps since start */
@@ -66,10 +82,13 @@ typedef struct {
     int64_t lateness_p99_ns;
 } sampler_report_t;
 
-/* Starts the sampler thread. NULL with the reason in err (netlink socket,
- * timerfd or thread creation failed). */
+/* Starts the sampler thread with opts->backend. NULL with the reason in
+ * err (the eBPF backend could not load or attach, or the netlink socket,
+ * timerfd or thread could not be made). */
 typedef struct sampler sampler_t;
 sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz);
+/* "netlink" or "ebpf" (static). */
+const char *sampler_backend(const sampler_t *self);
 /* Stops the thread and frees everything; safe on NULL and twice. */
 void sampler_destroy(sampler_t **self_p);
 

@@ -82,12 +82,13 @@ static int s_grow(series_t *self)
 }
 
 /* Sources whose counters start at zero when their object appears (a new
- * device, a new socket). Others (softnet rows of a CPU coming back online,
+ * device, a new socket, a drop reason first seen by the eBPF programs,
+ * which count from zero since they were loaded). Others (softnet rows of a CPU coming back online,
  * SNMP counters) carry history, so their first sight is only a baseline. */
 static bool s_born_at_zero(const char *source)
 {
     return strcmp(source, "netdev") == 0 || strcmp(source, "ethtool") == 0 ||
-           strcmp(source, "sock") == 0;
+           strcmp(source, "sock") == 0 || strcmp(source, "reason") == 0;
 }
 
 static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
@@ -210,7 +211,8 @@ static bool s_source_ok(const series_t *self, const char *source)
 
 /* The collector's sources, so a restored series gets a static source name. */
 static const char *const s_sources[] = {"netdev", "snmp", "snmp6", "netstat", "softnet", "ethtool",
-                                        "ring",   "sysctl", "sock", "rate",    "sampler", "qdisc"};
+                                        "ring",   "sysctl", "sock", "rate",    "sampler", "qdisc",
+                                        "reason"};
 
 int series_restore(series_t *self, const reading_t *r)
 {

@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
   libcmocka-dev
+  libbpf-dev bpftool
   iproute2 ethtool python3 curl tcpdump nftables
   chromium
 )

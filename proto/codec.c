@@ -163,6 +163,7 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
         hello.collector_version = s_str(msg->hello.collector_version);
         hello.kernel = s_str(msg->hello.kernel);
         hello.backend = s_str(msg->hello.backend);
+        hello.backend_note = s_str(msg->hello.backend_note);
         hello.ncpus = msg->hello.ncpus;
         hello.interval_ns = msg->hello.interval_ns;
         hello.started_ns = msg->hello.started_ns;
@@ -322,13 +323,13 @@ static int s_decode_body(const Dropscope__Envelope *env, msg_t *msg, owned_t *ow
     case DROPSCOPE__ENVELOPE__BODY_HELLO: {
         const Dropscope__Hello *h = env->hello;
         if (!s_string_ok(h->collector_version, true) || !s_string_ok(h->kernel, true) ||
-            !s_string_ok(h->backend, true)) {
+            !s_string_ok(h->backend, true) || !s_string_ok(h->backend_note, true)) {
             s_err(err, errsz, "hello has an overlong or binary string");
             return -1;
         }
         msg->type = MSG_TYPE_HELLO;
-        msg->hello = (hello_t){h->collector_version, h->kernel, h->backend,
-                               h->ncpus, h->interval_ns, h->started_ns};
+        msg->hello = (hello_t){h->collector_version, h->kernel,      h->backend,     h->ncpus,
+                               h->interval_ns,        h->started_ns, h->backend_note};
         return 0;
     }
     case DROPSCOPE__ENVELOPE__BODY_BATCH:

@@ -42,6 +42,7 @@ typedef struct {
     uint32_t ncpus;
     int64_t interval_ns;
     int64_t started_ns;
+    const char *backend_note; /* why the backend asked for is not in use; "" */
 } hello_t;
 
 typedef struct {

@@ -26,7 +26,7 @@ for n in 4 32; do
     ip -n "$NS" link set "v$i" up
   done
   ip netns exec "$NS" "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure \
-    --host-name "bench-$n" --tick 1ms 2>>"$TMP/collector-$n.log" &
+    --host-name "bench-$n" --backend netlink --tick 1ms 2>>"$TMP/collector-$n.log" &
   collector=$!
   PIDS+=($collector)
   sleep 1 # start-up (first snapshot) is not what we measure

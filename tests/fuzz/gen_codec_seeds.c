@@ -75,7 +75,8 @@ int main(int argc, char **argv)
         return 2;
     }
     msg_t hello = s_envelope(MSG_TYPE_HELLO, 0);
-    hello.hello = (hello_t){"0.4.0", "6.18.44", "procfs", 2, 1000000000, INT64_C(1795359500)};
+    hello.hello = (hello_t){"0.4.0", "6.18.44", "netlink", 2, 1000000000, INT64_C(1795359500),
+                            "ebpf: the kernel has no BTF"};
     msg_t batch = s_envelope(MSG_TYPE_BATCH, 1);
     batch.batch = (batch_t){.ts_ns = INT64_C(1795359570123456789),
                             .prev_ts_ns = INT64_C(1795359569123456789),

@@ -224,7 +224,8 @@ static void test_hello_round_trip(void **state)
     msg_t in = s_envelope(MSG_TYPE_HELLO);
     in.hello = (hello_t){"0.3.1-g6a355e3",    "6.18.0-1-amd64",
                          "netlink",           192,
-                         INT64_C(1000000000), INT64_C(1795359500000000000)};
+                         INT64_C(1000000000), INT64_C(1795359500000000000),
+                         "ebpf: the kernel has no BTF"};
     msg_t *out = s_round_trip(&in);
     assert_string_equal(out->hello.collector_version, "0.3.1-g6a355e3");
     assert_string_equal(out->hello.kernel, "6.18.0-1-amd64");
@@ -232,14 +233,16 @@ static void test_hello_round_trip(void **state)
     assert_int_equal(out->hello.ncpus, 192);
     assert_true(out->hello.interval_ns == INT64_C(1000000000));
     assert_true(out->hello.started_ns == INT64_C(1795359500000000000));
+    assert_string_equal(out->hello.backend_note, "ebpf: the kernel has no BTF");
     codec_msg_destroy(&out);
     /* empty strings and no boot id are allowed in a hello */
     in.boot_id = NULL;
-    in.hello = (hello_t){NULL, "", NULL, 0, 0, -1};
+    in.hello = (hello_t){NULL, "", NULL, 0, 0, -1, NULL};
     out = s_round_trip(&in);
     assert_string_equal(out->hello.collector_version, "");
     assert_string_equal(out->hello.kernel, "");
     assert_string_equal(out->hello.backend, "");
+    assert_string_equal(out->hello.backend_note, "");
     assert_int_equal(out->hello.ncpus, 0);
     assert_true(out->hello.interval_ns == 0 && out->hello.started_ns == -1);
     codec_msg_destroy(&out);
@@ -621,7 +624,9 @@ static void test_decode_bad_ack_and_hello(void **state)
     in.ack = (ack_t){.seq = 1, .status = ACK_REJECTED, .error = "line one\nline two"};
     s_encoded_fails(&in, "ack has an unknown status or a bad error string");
     in = s_envelope(MSG_TYPE_HELLO);
-    in.hello = (hello_t){"0.3", "6.18\x1b[31m", "none", 4, 1, 1};
+    in.hello = (hello_t){"0.3", "6.18\x1b[31m", "none", 4, 1, 1, ""};
+    s_encoded_fails(&in, "hello has an overlong or binary string");
+    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, "ebpf: \x07"};
     s_encoded_fails(&in, "hello has an overlong or binary string");
 }
 

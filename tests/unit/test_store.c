@@ -126,10 +126,13 @@ static void test_hello_and_batches(void **state)
     fixture_t *f = *state;
     msg_t hello = {.host = "h1", .boot_id = "boot-1", .incarnation = 7, .seq = 1,
                    .sent_ns = T0 - SEC, .type = MSG_TYPE_HELLO,
-                   .hello = {"0.1.0", "6.18.44", "none", 2, SEC, T0 - 2 * SEC}};
+                   .hello = {"0.1.0", "6.18.44", "netlink", 2, SEC, T0 - 2 * SEC,
+                             "ebpf: the kernel has no BTF"}};
     assert_int_equal(s_store(f, &hello, NULL), STORE_OK);
     s_two_batches(f);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts WHERE backend = 'netlink' AND "
+                                 "backend_note = 'ebpf: the kernel has no BTF'"), 1);
     assert_int_equal(s_scalar(f, "SELECT ncpus FROM hosts"), 2);
     assert_int_equal(s_scalar(f, "SELECT last_seq FROM hosts"), 3);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM series"), 4);

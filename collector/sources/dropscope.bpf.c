@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/* dropscope.bpf.c: the eBPF backend's kernel half (DESIGN §5). Two kinds of
+ * program, both counting into maps that userspace maps into its memory and
+ * reads without a system call:
+ *  - ds_ingress / ds_egress (tcx, one link per interface and direction):
+ *    packets and bytes per time bucket of tick_ns, in a region of the
+ *    bucket array per CPU, so no two CPUs write the same line and plain
+ *    increments suffice (tc runs with bottom halves off: programs on one
+ *    CPU never nest).
+ *  - ds_kfree_skb (raw tracepoint kfree_skb): drops by enum skb_drop_reason
+ *    of the collector's own network namespace, as running totals (exact
+ *    whatever userspace does) and per bucket by layer (for bursts). These
+ *    use atomic adds: the tracepoint fires in any context.
+ * Assumes tick_ns >= 10 us and a ring of NBUCKETS ticks: userspace must
+ * fold a bucket before the ring comes round to it again. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ebpf_shared.h"
+
+/* Set by userspace before the programs load. */
+const volatile __u64 tick_ns = 1000000;
+const volatile __u32 ncpus = 1;
+const volatile __u32 netns_inum = 0;
+
+/* ifindex -> slot in the bucket array (set by userspace when it attaches). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, EBPF_MAX_SLOTS);
+    __type(key, __u32);
+    __type(value, __u32);
+} slots SEC(".maps");
+
+/* [cpu][slot][direction][bucket], max_entries set at load time. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct ebpf_bucket);
+} buckets SEC(".maps");
+
+/* reason -> running total of drops. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, EBPF_MAX_REASONS);
+    __type(key, __u32);
+    __type(value, __u64);
+} reasons SEC(".maps");
+
+/* reason -> layer (layer_t), set by userspace from the reasons' names. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, EBPF_MAX_REASONS);
+    __type(key, __u32);
+    __type(value, __u32);
+} reason_layer SEC(".maps");
+
+/* [bucket] drops by layer. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, EBPF_NBUCKETS);
+    __type(key, __u32);
+    __type(value, struct ebpf_drop_bucket);
+} drop_buckets SEC(".maps");
+
+static __always_inline int count(struct __sk_buff *skb, __u32 dir)
+{
+    __u32 ifindex = skb->ifindex;
+    __u32 *slot = bpf_map_lookup_elem(&slots, &ifindex);
+    __u32 cpu = bpf_get_smp_processor_id();
+    if (!slot || cpu >= ncpus)
+        return -1; /* TCX_NEXT: carry on as if we were not here */
+    __u64 epoch = bpf_ktime_get_ns() / tick_ns;
+    __u32 idx = ((cpu * EBPF_MAX_SLOTS + *slot) * 2 + dir) * EBPF_NBUCKETS +
+                (__u32)(epoch & (EBPF_NBUCKETS - 1));
+    struct ebpf_bucket *b = bpf_map_lookup_elem(&buckets, &idx);
+    if (!b)
+        return -1;
+    if (b->epoch != epoch) { /* the ring came round: this bucket starts again */
+        b->packets = 0;
+        b->bytes = 0;
+        b->epoch = epoch;
+    }
+    b->packets += skb->gso_segs > 1 ? skb->gso_segs : 1; /* wire packets, not GRO lumps */
+    b->bytes += skb->len;
+    return -1;
+}
+
+SEC("tc")
+int ds_ingress(struct __sk_buff *skb)
+{
+    return count(skb, 0);
+}
+
+SEC("tc")
+int ds_egress(struct __sk_buff *skb)
+{
+    return count(skb, 1);
+}
+
+/* The network namespace an skb belongs to: its device's, else its socket's. */
+static __always_inline __u32 skb_netns(struct sk_buff *skb)
+{
+    struct net_device *dev = BPF_CORE_READ(skb, dev);
+    if (dev)
+        return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    struct sock *sk = BPF_CORE_READ(skb, sk);
+    if (sk)
+        return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+    return 0;
+}
+
+/* A raw tracepoint: it attaches by name, without tracefs (which a
+ * collector in `ip netns exec` or a container does not see). Its
+ * arguments are trace_kfree_skb's: skb, location, reason (5.17+), and
+ * rx_sk (6.12+, unused). */
+SEC("raw_tp/kfree_skb")
+int ds_kfree_skb(struct bpf_raw_tracepoint_args *ctx)
+{
+    __u32 reason = (__u32)ctx->args[2];
+    if (reason <= EBPF_REASON_CONSUMED) /* not dropped: SKB_NOT_DROPPED_YET, SKB_CONSUMED */
+        return 0;
+    if (skb_netns((struct sk_buff *)ctx->args[0]) != netns_inum)
+        return 0;
+    __u32 key = reason < EBPF_MAX_REASONS ? reason : EBPF_REASON_OTHER;
+    __u64 *total = bpf_map_lookup_elem(&reasons, &key);
+    if (total)
+        __sync_fetch_and_add(total, 1);
+    __u32 *layer = bpf_map_lookup_elem(&reason_layer, &key);
+    __u64 epoch = bpf_ktime_get_ns() / tick_ns;
+    __u32 idx = (__u32)(epoch & (EBPF_NBUCKETS - 1));
+    struct ebpf_drop_bucket *b = bpf_map_lookup_elem(&drop_buckets, &idx);
+    if (!layer || !b || *layer >= EBPF_LAYERS)
+        return 0;
+    /* A bucket reused for a new epoch is cleared by the first drop that
+     * sees it; a drop racing that on another CPU may be lost from the
+     * bucket, never from the totals above. */
+    if (b->epoch != epoch) {
+        for (int l = 0; l < EBPF_LAYERS; l++)
+            b->drops[l] = 0;
+        b->epoch = epoch;
+    }
+    __sync_fetch_and_add(&b->drops[*layer], 1);
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,25 @@
+/* ebpf_shared: the layout of the maps the eBPF programs (dropscope.bpf.c)
+ * write and userspace (ebpf.c) reads through mmap. Both sides compile it:
+ * the BPF side with vmlinux.h, userspace with <linux/types.h>. */
+#ifndef DROPSCOPE_EBPF_SHARED_H
+#define DROPSCOPE_EBPF_SHARED_H
+
+#define EBPF_MAX_SLOTS 32     /* interfaces counted at once */
+#define EBPF_NBUCKETS 1024    /* ticks in the ring (power of two): 102 ms at 100 us */
+#define EBPF_MAX_REASONS 256  /* enum skb_drop_reason values counted by name */
+#define EBPF_REASON_OTHER 255 /* larger values (subsystem reasons) */
+#define EBPF_REASON_CONSUMED 1 /* SKB_CONSUMED; 0 is SKB_NOT_DROPPED_YET */
+#define EBPF_LAYERS 16        /* >= LAYER_COUNT */
+
+struct ebpf_bucket {
+    __u64 epoch; /* bpf_ktime_get_ns() / tick_ns of the tick counted here */
+    __u64 packets;
+    __u64 bytes;
+};
+
+struct ebpf_drop_bucket {
+    __u64 epoch;
+    __u64 drops[EBPF_LAYERS]; /* by layer_t */
+};
+
+#endif
