@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buckets.h"
 #include "counters.h"
-#include "ebpf_shared.h"
 #include "log.h"
 #include "ts.h"
 
@@ -293,50 +293,6 @@ size_t ebpf_track(ebpf_t *self, const uint32_t *ifindex, size_t n, char *err, si
     return failed;
 }
 
-/* Packets and bytes of one interface, direction and epoch, over all CPUs. */
-static void s_bucket(const ebpf_t *self, size_t slot, int dir, uint64_t epoch, uint64_t *packets,
-                     uint64_t *bytes)
-{
-    *packets = *bytes = 0;
-    for (uint32_t cpu = 0; cpu < self->ncpus; cpu++) {
-        size_t idx = ((cpu * EBPF_MAX_SLOTS + slot) * 2 + (size_t)dir) * EBPF_NBUCKETS +
-                     (epoch & (EBPF_NBUCKETS - 1));
-        const struct ebpf_bucket *b = &self->buckets[idx];
-        if (__atomic_load_n(&b->epoch, __ATOMIC_ACQUIRE) != epoch)
-            continue; /* nothing counted on this CPU in that tick */
-        *packets += __atomic_load_n(&b->packets, __ATOMIC_RELAXED);
-        *bytes += __atomic_load_n(&b->bytes, __ATOMIC_RELAXED);
-    }
-}
-
-/* Hands out the ticks (from, upto] of one slot: busy ticks one by one,
- * runs of quiet ticks as one sample. */
-static void s_fold_slot(const ebpf_t *self, size_t slot, uint64_t from, uint64_t upto,
-                        int64_t real_minus_mono, ebpf_sample_fn *fn, void *ctx)
-{
-    const int64_t tick = self->tick_ns;
-    uint64_t quiet_from = from; /* first epoch of the pending quiet run */
-    for (uint64_t e = from + 1; e <= upto; e++) {
-        ebpf_sample_t s = {.ifindex = self->slots[slot].ifindex};
-        s_bucket(self, slot, 0, e, &s.rx, &s.rx_bytes);
-        s_bucket(self, slot, 1, e, &s.tx, &s.tx_bytes);
-        if (!s.rx && !s.tx)
-            continue;
-        if (e - 1 > quiet_from)
-            fn(ctx, &(ebpf_sample_t){.ifindex = s.ifindex,
-                                     .t_ns = (int64_t)e * tick + real_minus_mono,
-                                     .dt_ns = (int64_t)(e - 1 - quiet_from) * tick});
-        s.t_ns = (int64_t)(e + 1) * tick + real_minus_mono;
-        s.dt_ns = tick;
-        fn(ctx, &s);
-        quiet_from = e;
-    }
-    if (upto > quiet_from)
-        fn(ctx, &(ebpf_sample_t){.ifindex = self->slots[slot].ifindex,
-                                 .t_ns = (int64_t)(upto + 1) * tick + real_minus_mono,
-                                 .dt_ns = (int64_t)(upto - quiet_from) * tick});
-}
-
 uint64_t ebpf_fold(ebpf_t *self, ebpf_sample_fn *fn, void *ctx)
 {
     int64_t real_minus_mono = ts_now_ns() - ts_mono_ns();
@@ -351,7 +307,8 @@ uint64_t ebpf_fold(ebpf_t *self, ebpf_sample_fn *fn, void *ctx)
             lost += oldest - (s->folded + 1);
             s->folded = oldest - 1;
         }
-        s_fold_slot(self, i, s->folded, upto, real_minus_mono, fn, ctx);
+        buckets_t b = {self->buckets, self->ncpus, self->tick_ns};
+        buckets_fold(&b, i, s->ifindex, s->folded, upto, real_minus_mono, fn, ctx);
         s->folded = upto;
     }
     return lost;
@@ -367,13 +324,7 @@ bool ebpf_drops_between(const ebpf_t *self, int64_t from_ns, int64_t to_ns,
     uint64_t last = (uint64_t)(to_ns + mono_minus_real - 1) / (uint64_t)self->tick_ns;
     uint64_t now = s_epoch_now(self);
     bool covered = now - first < EBPF_NBUCKETS - 2;
-    for (uint64_t e = first; e <= last && e <= now; e++) {
-        const struct ebpf_drop_bucket *b = &self->drops[e & (EBPF_NBUCKETS - 1)];
-        if (__atomic_load_n(&b->epoch, __ATOMIC_ACQUIRE) != e)
-            continue;
-        for (int l = 0; l < LAYER_COUNT && l < EBPF_LAYERS; l++)
-            out[l] += __atomic_load_n(&b->drops[l], __ATOMIC_RELAXED);
-    }
+    buckets_drops(self->drops, first, last < now ? last : now, out);
     return covered;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buckets.h"
 #include "layer.h"
 
 typedef struct ebpf ebpf_t;
@@ -29,16 +30,6 @@ void ebpf_destroy(ebpf_t **self_p);
  * detaches from those no longer listed. Returns how many could not be
  * attached (err: the first reason); they are retried at the next call. */
 size_t ebpf_track(ebpf_t *self, const uint32_t *ifindex, size_t n, char *err, size_t errsz);
-
-/* One tick of one interface, or a run of quiet ticks folded into one. */
-typedef struct {
-    uint32_t ifindex;
-    int64_t t_ns;   /* end, CLOCK_REALTIME */
-    int64_t dt_ns;  /* a tick, or a multiple for a quiet run */
-    uint64_t rx, tx, rx_bytes, tx_bytes;
-} ebpf_sample_t;
-
-typedef void(ebpf_sample_fn)(void *ctx, const ebpf_sample_t *s);
 
 /* Calls fn, in time order per interface, for every tick completed since
  * the last fold. Returns the ticks lost because the ring came round before
