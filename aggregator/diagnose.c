@@ -271,6 +271,7 @@ static json_t *s_changes(const diag_input_t *in, layer_t layer, char *resolved, 
 static json_t *s_finding(const diag_input_t *in, layer_t layer)
 {
     int64_t drops = 0, first = INT64_MAX, last = 0;
+    int64_t reasons = 0, rfirst = INT64_MAX, rlast = 0;
     json_t *counters = json_array();
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
@@ -280,11 +281,24 @@ static json_t *s_finding(const diag_input_t *in, layer_t layer)
         snprintf(series, sizeof series, "%s/%s/%s", c->source, c->device, c->name);
         json_array_append_new(counters, json_pack("{s:s, s:I, s:b}", "series", series, "drops",
                                                   (json_int_t)c->drops, "overlap", c->overlap));
+        if (strcmp(c->source, "reason") == 0) { /* the kernel's own drop reasons (eBPF) */
+            reasons += c->drops;
+            rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
+            rlast = c->last_ns > rlast ? c->last_ns : rlast;
+        }
         if (c->overlap)
             continue;
         drops += c->drops;
         first = c->first_ns < first ? c->first_ns : first;
         last = c->last_ns > last ? c->last_ns : last;
+    }
+    /* The kernel named drops of this layer that no counter shows (netfilter
+     * drops, udp_mem exhaustion on 6.18 where MemErrors stays 0): the
+     * reasons are the finding. */
+    if (drops == 0 && reasons > 0) {
+        drops = reasons;
+        first = rfirst;
+        last = rlast;
     }
     /* Only overlapping counters moved (a total such as Udp InErrors, or a
      * precursor such as PruneCalled): nothing was lost at this layer that

@@ -167,3 +167,32 @@ expect_400() {
   python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert sys.argv[2] in e, e' \
     "$TMP/err.json" "$2" || fail "GET $1: error does not mention '$2': $(cat "$TMP/err.json")"
 }
+
+# host_backend HOST: waits for HOST's hello and prints "BACKEND NOTE" from
+# /api/hosts (the fast-path backend in use, and why another was not).
+host_backend() {
+  local _
+  for _ in $(seq 50); do
+    curl -sf "$SERVER/api/hosts" | python3 -c '
+import json, sys
+for h in json.load(sys.stdin):
+    if h["host"] == sys.argv[1]:
+        print(h["backend"], h["backend_note"]); sys.exit(0)
+sys.exit(1)' "$1" && return 0
+    sleep 0.1
+  done
+  fail "host $1 did not say hello"
+}
+
+# require_ebpf HOST: HOST's collector was started with --backend ebpf; skip
+# the test when this machine cannot run the eBPF backend (built without it,
+# no BTF, a kernel without tcx), fail when it should have and did not.
+require_ebpf() {
+  local got; got=$(host_backend "$1")
+  case $got in
+    ebpf*) return 0 ;;
+    *"built without"* | *"no BTF"* | *"Linux 6.6"* | *"Linux 5.17"*)
+      echo "SKIP: the eBPF backend cannot run here: ${got#* }" >&2; exit $SKIP ;;
+    *) fail "the collector of $1 fell back: $got" ;;
+  esac
+}

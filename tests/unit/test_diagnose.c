@@ -107,6 +107,29 @@ static void test_backlog_budget_and_bursts(void **state)
     json_decref(doc);
 }
 
+/* Drop reasons (eBPF) are evidence beside the counters; a layer only the
+ * reasons saw (udp_mem exhaustion on 6.18 leaves MemErrors at 0) is still
+ * a finding. */
+static void test_reasons(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 40, 5 * S, 6 * S),
+                          s_c("reason", "", "SOCKET_RCVBUFF", LAYER_SOCKET, true, 40, 5 * S, 6 * S),
+                          s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 12, 7 * S, 8 * S)};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0};
+    json_t *doc = diagnose(&in);
+    json_t *sock = s_finding(doc, "socket");
+    assert_int_equal(json_integer_value(json_object_get(sock, "drops")), 40); /* not 80 */
+    json_t *ev = json_object_get(json_object_get(sock, "evidence"), "counters");
+    assert_int_equal(json_array_size(ev), 2);
+    assert_string_equal(s_text(json_array_get(ev, 1), "series"), "reason//SOCKET_RCVBUFF");
+    json_t *proto = s_finding(doc, "proto");
+    assert_non_null(proto);
+    assert_int_equal(json_integer_value(json_object_get(proto, "drops")), 12);
+    assert_int_equal(json_integer_value(json_object_get(proto, "first_ns")), 7 * S);
+    json_decref(doc);
+}
+
 static void test_change_ends_drops(void **state)
 {
     (void)state;
@@ -133,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nic_ring),
         cmocka_unit_test(test_backlog_budget_and_bursts),
+        cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_change_ends_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
