@@ -143,7 +143,8 @@
           return h("tr", { dataset: { host: n } },
             h("td", {}, hostLink(n, range)),
             h("td", { title: DS.fmtTime(x.last_seen_ns) }, DS.fmtAgo(x.last_seen_ns)),
-            h("td", {}, x.backend),
+            h("td", x.backend_note ? { title: x.backend_note, class: "fallback" } : {},
+              x.backend, x.backend_note ? " ⚠" : ""),
             h("td", {}, DS.fmtDuration(x.interval_ns)),
             h("td", { class: "num" }, DS.fmtCount(d.total)),
             h("td", { class: "layers" }, DS.LAYERS.filter((l) => d.layers[l]).map((l) =>

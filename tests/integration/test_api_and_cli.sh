@@ -7,8 +7,9 @@ source "$(dirname "$0")/lib.sh"
 start_aggregator
 daemon "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure --host-name api-host \
    --interval 100ms 2>>"$TMP/collector.log"
-for _ in $(seq 50); do
-  curl -sf "$SERVER/api/hosts" | grep -q api-host && break
+# Until the first batch is stored: the hello comes first, its series after.
+for _ in $(seq 100); do
+  curl -sf "$SERVER/api/hosts" | grep -q '"host":"api-host".*"series":[1-9]' && break
   sleep 0.1
 done
 
