@@ -277,20 +277,28 @@ static void s_ebpf_sample(void *ctx, const ebpf_sample_t *es)
     f->last_t = es->t_ns > f->last_t ? es->t_ns : f->last_t;
 }
 
-/* eBPF: every second, the interfaces to count (a netlink dump names them);
- * every fold period, the ticks the kernel counted since the last fold. */
+/* eBPF: the interfaces to count, as a netlink dump names them. Returns
+ * how many there are (-1: the dump failed) and sets *failed to how many
+ * could not be attached, with the first reason in err. */
+static int s_track(sampler_t *self, size_t *failed, char *err, size_t errsz)
+{
+    self->tracked_mono = ts_mono_ns();
+    int n = netlink_dump_stats(self->nl, self->stats, MAX_LINKS, err, errsz);
+    for (int i = 0; i < n; i++)
+        self->ifindex[i] = self->stats[i].ifindex;
+    *failed = n > 0 ? ebpf_track(self->ebpf, self->ifindex, (size_t)n, err, errsz) : 0;
+    return n;
+}
+
+/* eBPF: every second, the interfaces to count; every fold period, the
+ * ticks the kernel counted since the last fold. */
 static int64_t s_tick_ebpf(sampler_t *self)
 {
     char err[256];
-    int64_t now = ts_mono_ns();
-    if (now - self->tracked_mono >= TRACK_EVERY_NS) {
-        self->tracked_mono = now;
-        int n = netlink_dump_stats(self->nl, self->stats, MAX_LINKS, err, sizeof err);
-        for (int i = 0; i < n; i++)
-            self->ifindex[i] = self->stats[i].ifindex;
-        if (n >= 0 && ebpf_track(self->ebpf, self->ifindex, (size_t)n, err, sizeof err) > 0)
-            log_limited(LOGL_WARN, "sampler:track", "sampler: %s", err);
-    }
+    size_t failed;
+    if (ts_mono_ns() - self->tracked_mono >= TRACK_EVERY_NS &&
+        (s_track(self, &failed, err, sizeof err) < 0 || failed > 0))
+        log_limited(LOGL_WARN, "sampler:track", "sampler: %s; retrying in a second", err);
     pthread_mutex_lock(&self->lock);
     fold_t f = {self, ts_now_ns() - 2 * self->opts.tick_ns};
     self->missed += ebpf_fold(self->ebpf, s_ebpf_sample, &f);
@@ -358,6 +366,12 @@ sampler_t *sampler_new(const sampler_opts_t *opts, char *err, size_t errsz)
             !(self->ifindex = calloc(MAX_LINKS, sizeof *self->ifindex)))
             goto fail;
         self->period_ns = opts->tick_ns > EBPF_FOLD_NS ? opts->tick_ns : EBPF_FOLD_NS;
+        /* A kernel that cannot attach at all (no tcx) is a reason to fall
+         * back now, not a warning every second. */
+        size_t failed;
+        int n = s_track(self, &failed, err, errsz);
+        if (n > 0 && failed == (size_t)n)
+            goto fail;
     }
     self->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     self->eventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
