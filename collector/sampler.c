@@ -25,7 +25,7 @@
 #define RECORDER_SAMPLES 8192  /* about 8 s at 1 ms */
 #define MAX_PROFILE 10000      /* ticks shipped per burst at most */
 #define MAX_RINGS 256
-#define EBPF_FOLD_NS (5 * TS_NS_PER_MS)  /* how often the eBPF buckets are folded */
+#define EBPF_FOLD_NS (20 * TS_NS_PER_MS) /* how often the eBPF buckets are folded: 1/5 of the ring */
 #define TRACK_EVERY_NS TS_NS_PER_S       /* how often the eBPF backend looks for new interfaces */
 #define MAX_REASONS 256
 

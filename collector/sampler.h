@@ -3,7 +3,7 @@
  * rate histograms with samples from one of two backends, chosen here:
  * netlink, one RTM_GETSTATS dump of every interface's counters per tick,
  * each sample stamped with the time it was read; or eBPF (sources/ebpf),
- * the kernel's own per-tick buckets folded every few ms, with drops by
+ * the kernel's own per-tick buckets folded every 20 ms, with drops by
  * reason. The main thread takes what it produced with sampler_take:
  * finished bursts (each with its per-tick profile) as soon as their tail
  * has been recorded (sampler_fd becomes readable), and the interval's

@@ -4,7 +4,7 @@
  * skb:kfree_skb tracepoint, and reads what they count through mmap: per
  * tick packets and bytes of each interface, and drops by reason of the
  * collector's own network namespace. The cost grows with packets, not with
- * resolution; userspace folds the buckets every few ms. Links belong to
+ * resolution; userspace folds the buckets every 20 ms. Links belong to
  * the process's file descriptors, so nothing stays attached after it
  * exits, even by SIGKILL. Not thread-safe: one thread uses an ebpf_t. */
 #ifndef DROPSCOPE_EBPF_H
