@@ -268,6 +268,9 @@ static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns
         return NULL;
     sqlite3_bind_int64(st, 1, host_id);
     c->nseries = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    /* A statement left on a row keeps a read snapshot open after COMMIT,
+     * and no checkpoint can then get past it: the WAL would grow forever. */
+    sqlite3_reset(st);
     if (!(st = s_stmt(self, ST_LOAD_IDS)))
         return NULL;
     sqlite3_bind_int64(st, 1, host_id);

@@ -121,6 +121,28 @@ static void test_migrated(void **state)
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 2);
 }
 
+/* After its commits the writer holds no read snapshot, so a checkpoint can
+ * copy the whole WAL back (a statement left on a row once pinned it, and
+ * the WAL grew without bound). */
+static void test_checkpoint_not_pinned(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(PASSIVE)", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int busy = sqlite3_column_int(st, 0), log = sqlite3_column_int(st, 1),
+        done = sqlite3_column_int(st, 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(busy, 0);
+    assert_true(log > 0);
+    assert_int_equal(done, log);
+}
+
 static void test_hello_and_batches(void **state)
 {
     fixture_t *f = *state;
@@ -307,6 +329,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrated, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_not_pinned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hello_and_batches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
