@@ -236,6 +236,29 @@ static void test_ids_survive_reopen_not_rollback(void **state)
     store_rollback(f->st);
     m = s_batch(9, 2, T0 + 4 * SEC, 0, 1, one, v, d, fl);
     assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
+    /* One row per collector run holds its map, however many series it has. */
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM incarnation_ids"), 1);
+    assert_int_equal(s_scalar(f, "SELECT length(ids) FROM incarnation_ids"), 4 * 16);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_ids"), 0);
+}
+
+/* A run stored before migration 007 has its map in series_ids rows. */
+static void test_ids_from_before_007(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    store_close(&f->st);
+    testlib_sh("sqlite3 %s \"INSERT INTO series_ids SELECT h.id, 7, s.rowid, s.id FROM hosts h, "
+               "series s WHERE s.host_id = h.id; DELETE FROM incarnation_ids\"", f->path);
+    char err[256];
+    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    static const uint32_t ids[] = {1, 2};
+    static const uint64_t v[] = {130, 6000};
+    static const int64_t d[] = {15, 900};
+    static const uint32_t fl[] = {0, 0};
+    msg_t m = s_batch(7, 4, T0 + 2 * SEC, 0, 2, ids, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops WHERE layer = 'socket'"), 30 + 15);
 }
 
 typedef struct {
@@ -334,6 +357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
     };
