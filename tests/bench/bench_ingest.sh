@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Aggregator ingest at fleet scale (DESIGN §10), with dropscope-fleetsim on
+# the real codec and transport:
+#  1. baseline: raw SQLite narrow-row inserts (bench_sqlite_raw), this run;
+#  2. replay: the backlog of BENCH_SECONDS intervals of BENCH_HOSTS hosts,
+#     sent as fast as acks allow, after a short run that registered the
+#     hosts (a backlog follows an outage of a fleet the aggregator knows):
+#     committed samples/s, its ratio to the baseline (goal >= 0.7), and
+#     every sent sample stored (the aggregator's count and the database's);
+#  3. real time: BENCH_HOSTS hosts every second for BENCH_REALTIME seconds:
+#     ack latency p50/p99 (goal p99 < 1 s) and the backlog over the run
+#     (goal: not growing).
+#   BIN_DIR=build/bin BENCH_HOSTS=10000 BENCH_SECONDS=30 BENCH_REALTIME=300 bash tests/bench/bench_ingest.sh
+# CI runs a smoke run (BENCH_SECONDS=2: 50 hosts, 3 s of each).
+source "$(dirname "$0")/../integration/lib.sh"
+SECS=${BENCH_SECONDS:-30}
+if [ "$SECS" -lt 10 ]; then HOSTS=${BENCH_HOSTS:-50} REALTIME=${BENCH_REALTIME:-3} RAW=20000
+else HOSTS=${BENCH_HOSTS:-10000} REALTIME=${BENCH_REALTIME:-300} RAW=5000000; fi
+ulimit -n 65536 2>/dev/null || true
+
+"$BIN_DIR/bench_sqlite_raw" "$RAW" "$TMP/raw.sqlite" | tee "$TMP/raw.txt"
+raw=$(awk '$1 == "raw_rows_per_s" { print $2 }' "$TMP/raw.txt")
+rm -f "$TMP"/raw.sqlite*
+
+start_aggregator
+sim() { "$BIN_DIR/dropscope-fleetsim" --connect "$ENDPOINT" --insecure --hosts "$HOSTS" "$@"; }
+stored() { curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_samples_stored_total" { print $2 }'; }
+
+log "registering $HOSTS hosts"
+sim --seconds 2 --replay >"$TMP/warmup.txt" 2>"$TMP/warmup.log" || fail "the warm-up run failed"
+warm=$(awk '$1 == "sent_samples" { print $2 }' "$TMP/warmup.txt")
+
+log "replay: $SECS intervals of $HOSTS hosts as fast as acks allow"
+before=$(stored)
+sim --seconds "$SECS" --replay >"$TMP/replay.txt" 2>"$TMP/replay.log" || fail "the replay failed"
+after=$(stored)
+sent=$(awk '$1 == "sent_samples" { print $2 }' "$TMP/replay.txt")
+rate=$(awk '$1 == "samples_per_s" { print $2 }' "$TMP/replay.txt")
+in_db=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT sum(nsamples) FROM batches").fetchone()[0])' "$TMP/db.sqlite")
+[ $((after - before)) -eq "$sent" ] || fail "the aggregator stored $((after - before)) of $sent samples sent"
+[ "$in_db" -eq $((warm + sent)) ] || fail "the database holds $in_db samples, $((warm + sent)) were sent"
+python3 -c 'import sys; r, raw = float(sys.argv[1]), float(sys.argv[2]); print(f"replay: {r:.0f} samples/s committed, raw SQLite {raw:.0f} rows/s: ratio {r / raw:.2f} (goal >= 0.7); all {sys.argv[3]} samples stored")' \
+  "$rate" "$raw" "$sent"
+
+log "real time: $HOSTS hosts every second for $REALTIME s"
+sim --seconds "$REALTIME" >"$TMP/realtime.txt" 2>"$TMP/realtime.log" || fail "the real-time run failed"
+python3 - "$TMP/realtime.txt" "$TMP/realtime.log" <<'PY'
+import re, sys
+out = dict(l.split(None, 1) for l in open(sys.argv[1]) if " " in l)
+backlog = [int(m.group(1)) for m in (re.search(r"backlog (\d+)", l) for l in open(sys.argv[2])) if m]
+third = max(1, len(backlog) // 3)
+early, late = backlog[third:2 * third] or backlog, backlog[-third:]
+print(f"real time: ack latency p50 {out['ack_latency_p50_ms'].strip()} ms, p99 "
+      f"{out['ack_latency_p99_ms'].strip()} ms (goal < 1000), max {out['ack_latency_max_ms'].strip()} ms; "
+      f"backlog mean {sum(early) / len(early):.0f} in the middle third, {sum(late) / len(late):.0f} in "
+      f"the last (max {out['backlog_max'].strip()}); {out['samples_per_s'].strip()} samples/s")
+PY
+ls -l "$TMP/db.sqlite" | awk '{ printf "database: %.1f MB\n", $5 / 1e6 }'
