@@ -21,6 +21,7 @@
 #include "log.h"
 #include "store_internal.h"
 #include "strmap.h"
+#include "ts.h"
 
 #define MAX_LOCAL_ID (1u << 20)     /* wire ids above this are refused */
 #define MAX_SERIES_PER_HOST 100000  /* a host defining more is refused */
@@ -46,8 +47,8 @@ typedef struct {
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_FIND, ST_SERIES_UPSERT, ST_SAVE_IDS, ST_LOAD_IDS,
-    ST_LOAD_OLD_IDS, ST_COUNT_SERIES, ST_BATCH, ST_DROP, ST_SETTING, ST_BURST, ST_HOST_DELIVERY,
-    NSTMT
+    ST_LOAD_OLD_IDS, ST_COUNT_SERIES, ST_BATCH, ST_LATE, ST_DROP, ST_SETTING, ST_BURST,
+    ST_HOST_DELIVERY, NSTMT
 };
 
 /* A wire-id map record in incarnation_ids.ids: little-endian
@@ -80,6 +81,7 @@ static const char *const s_sql[NSTMT] = {
     [ST_COUNT_SERIES] = "SELECT count(*) FROM series WHERE host_id = ?1",
     [ST_BATCH] = "INSERT OR IGNORE INTO batches (host_id, incarnation, seq, ts_ns, prev_ts_ns, "
                  "received_ns, nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_LATE] = "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)",
     [ST_DROP] = "INSERT OR REPLACE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
                 "reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_SETTING] = "INSERT INTO settings (host_id, series_id, ts_ns, value) SELECT ?1, ?2, ?3, ?4 "
@@ -104,7 +106,35 @@ struct store {
     strmap_t *hosts;           /* writer: host name -> host_cache_t */
     unsigned char *blob;       /* writer: packed samples buffer */
     size_t blobcap;
+    store_rolled_t rolled;     /* writer: the minute rollups' progress */
+    bool rolled_known;         /* rolled has been read from rollup_state */
 };
+
+void store_set_rolled(store_t *self, store_rolled_t rolled)
+{
+    self->rolled = rolled;
+    self->rolled_known = true;
+}
+
+/* Whether a batch of host at ts lands behind the minute rollups. */
+static bool s_behind_rollups(store_t *self, int64_t host_id, int64_t ts_ns)
+{
+    if (!self->rolled_known) {
+        sqlite3_stmt *st;
+        self->rolled = (store_rolled_t){INT64_MIN, 0};
+        if (sqlite3_prepare_v2(self->db, "SELECT bucket_ns, next_host FROM rollup_state WHERE "
+                                         "step_s = 60", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                self->rolled = (store_rolled_t){sqlite3_column_int64(st, 0),
+                                                sqlite3_column_int64(st, 1)};
+            sqlite3_finalize(st);
+        }
+        self->rolled_known = true;
+    }
+    int64_t bucket = ts_ns - ts_ns % (60 * TS_NS_PER_S);
+    return bucket < self->rolled.bucket_ns ||
+           (bucket == self->rolled.bucket_ns && host_id < self->rolled.next_host);
+}
 
 static int s_exec(store_t *self, const char *sql, char *err, size_t errsz)
 {
@@ -241,8 +271,10 @@ void store_rollback(store_t *self)
     char err[256];
     if (sqlite3_get_autocommit(self->db) == 0)
         s_exec(self, "ROLLBACK", err, sizeof err);
-    /* The caches may hold definitions that were just rolled back. */
+    /* The caches may hold definitions, or rollup progress, that were just
+     * rolled back. */
     strmap_clear(self->hosts, s_free_cache);
+    self->rolled_known = false;
 }
 
 /* --- writing ---------------------------------------------------------------- */
@@ -265,14 +297,6 @@ static int s_reserve(host_cache_t *c, uint32_t local)
     return 0;
 }
 
-static uint64_t s_get_le(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Fills c->ids from the stored map of c's incarnation (or, for data from
  * before migration 007, its series_ids rows). 0, -1 on a database error. */
 static int s_load_ids(store_t *self, host_cache_t *c)
@@ -287,12 +311,12 @@ static int s_load_ids(store_t *self, host_cache_t *c)
         const unsigned char *p = sqlite3_column_blob(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0) / ID_RECORD;
         for (size_t i = 0; i < n; i++, p += ID_RECORD) {
-            uint32_t local = (uint32_t)s_get_le(p, 4);
+            uint32_t local = (uint32_t)store_get_le(p, 4);
             if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0) {
                 sqlite3_reset(st);
                 return -1;
             }
-            c->ids[local] = (wire_series_t){(int64_t)s_get_le(p + 8, 8), (layer_t)p[4], (kind_t)p[5]};
+            c->ids[local] = (wire_series_t){(int64_t)store_get_le(p + 8, 8), (layer_t)p[4], (kind_t)p[5]};
         }
         sqlite3_reset(st);
         return 0;
@@ -403,12 +427,6 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     return STORE_OK;
 }
 
-/* Writes v as `bytes` little-endian bytes at out. */
-static void s_put_le(unsigned char *out, uint64_t v, int bytes)
-{
-    for (int k = 0; k < bytes; k++)
-        out[k] = (unsigned char)(v >> (8 * k));
-}
 
 /* Grows self->blob to hold `need` bytes. 0, or -1 when out of memory. */
 static int s_blob(store_t *self, size_t need)
@@ -444,10 +462,10 @@ static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b,
             return STORE_INVALID;
         }
         unsigned char *rec = self->blob + i * STORE_SAMPLE_RECORD;
-        s_put_le(rec, (uint64_t)c->ids[local].series_id, 4);
-        s_put_le(rec + 4, b->flags[i], 4);
-        s_put_le(rec + 8, b->values[i], 8);
-        s_put_le(rec + 16, (uint64_t)b->deltas[i], 8);
+        store_put_le(rec, (uint64_t)c->ids[local].series_id, 4);
+        store_put_le(rec + 4, b->flags[i], 4);
+        store_put_le(rec + 8, b->values[i], 8);
+        store_put_le(rec + 16, (uint64_t)b->deltas[i], 8);
     }
     return STORE_OK;
 }
@@ -469,7 +487,16 @@ static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg
     sqlite3_bind_blob(st, 8, self->blob, (int)(b->nsamples * STORE_SAMPLE_RECORD), SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return DB_FAIL(self, err, errsz);
-    return sqlite3_changes(self->db) == 0 ? STORE_DUPLICATE : STORE_OK;
+    if (sqlite3_changes(self->db) == 0)
+        return STORE_DUPLICATE;
+    if (!s_behind_rollups(self, c->host_id, b->ts_ns))
+        return STORE_OK;
+    /* Its minute is rolled up already: the upkeep merges it in. */
+    int64_t id = sqlite3_last_insert_rowid(self->db);
+    if (!(st = s_stmt(self, ST_LATE)))
+        return DB_FAIL(self, err, errsz);
+    sqlite3_bind_int64(st, 1, id);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
 /* Gives drop deltas and setting changes their own rows. */
@@ -512,7 +539,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     unsigned char drops[LAYER_COUNT * 8];
     uint64_t total = 0;
     for (int l = 0; l < LAYER_COUNT; l++) {
-        s_put_le(drops + 8 * l, b->drops[l], 8);
+        store_put_le(drops + 8 * l, b->drops[l], 8);
         total += b->drops[l];
     }
     if (s_blob(self, b->nprofile * 4 + 1) != 0) {
@@ -520,7 +547,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
         return STORE_ERROR;
     }
     for (size_t i = 0; i < b->nprofile; i++)
-        s_put_le(self->blob + 4 * i, b->profile[i], 4);
+        store_put_le(self->blob + 4 * i, b->profile[i], 4);
     sqlite3_stmt *st = s_stmt(self, ST_BURST);
     if (!st)
         return DB_FAIL(self, err, errsz);
@@ -580,11 +607,11 @@ static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, char *err, si
     for (size_t i = 0; i < c->nids; i++) {
         if (!c->ids[i].series_id)
             continue;
-        s_put_le(p, i, 4);
+        store_put_le(p, i, 4);
         p[4] = (unsigned char)c->ids[i].layer;
         p[5] = (unsigned char)c->ids[i].kind;
-        s_put_le(p + 6, 0, 2);
-        s_put_le(p + 8, (uint64_t)c->ids[i].series_id, 8);
+        store_put_le(p + 6, 0, 2);
+        store_put_le(p + 8, (uint64_t)c->ids[i].series_id, 8);
         p += ID_RECORD;
     }
     sqlite3_stmt *st = s_stmt(self, ST_SAVE_IDS);

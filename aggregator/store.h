@@ -133,6 +133,9 @@ typedef struct {
     int64_t from_ns;    /* samples read in (from_ns, to_ns] */
     int64_t to_ns;
     int64_t limit;
+    int64_t step_s;     /* 0: raw samples; 60 or 3600: the rollups of that step, whose rows
+                           start in [from_ns, to_ns) and hold the bucket's delta sum and last
+                           value */
 } series_query_t;
 
 typedef struct {
@@ -197,5 +200,24 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);
+
+/* --- upkeep (the writer's connection, between transactions) ------------ */
+
+typedef struct {
+    int64_t raw_ns;    /* raw batches are kept this long (default 14 days) */
+    int64_t rollup_ns; /* rollups, drops and bursts this long (default 396 days) */
+    int64_t lag_ns;    /* a minute is rolled up this long after it ended (2 min) */
+} store_retention_t;
+
+#define STORE_RETENTION_DEFAULT                                                                    \
+    ((store_retention_t){14 * 86400 * INT64_C(1000000000), 396 * 86400 * INT64_C(1000000000),      \
+                         120 * INT64_C(1000000000)})
+
+/* One bounded step of upkeep in its own transaction, for about budget_ns:
+ * late batches merged into their rollups, the next hosts of the minute and
+ * hour being rolled up, expired rows deleted. Returns the units of work
+ * done (0: nothing to do now), -1 + err (the step is rolled back). */
+long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,
+                  char *err, size_t errsz);
 
 #endif

@@ -6,13 +6,61 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
 #define STORE_SAMPLE_RECORD 24 /* bytes per packed sample in batches.samples */
 
+/* A packed sample (batches.samples, rollups.samples): little-endian
+ * {u32 series_id, u32 flags, u64 value, i64 delta}. In a rollup, value is
+ * the last one of the bucket and delta the sum of its deltas. */
+typedef struct {
+    uint32_t series_id, flags;
+    uint64_t value;
+    int64_t delta;
+} store_sample_t;
+
+static inline uint64_t store_get_le(const unsigned char *in, int bytes)
+{
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--)
+        v = v << 8 | in[k];
+    return v;
+}
+
+static inline void store_put_le(unsigned char *out, uint64_t v, int bytes)
+{
+    for (int k = 0; k < bytes; k++, v >>= 8)
+        out[k] = (unsigned char)v;
+}
+
+static inline store_sample_t store_sample_get(const unsigned char *rec)
+{
+    return (store_sample_t){(uint32_t)store_get_le(rec, 4), (uint32_t)store_get_le(rec + 4, 4),
+                            store_get_le(rec + 8, 8), (int64_t)store_get_le(rec + 16, 8)};
+}
+
+static inline void store_sample_put(unsigned char *rec, const store_sample_t *s)
+{
+    store_put_le(rec, s->series_id, 4);
+    store_put_le(rec + 4, s->flags, 4);
+    store_put_le(rec + 8, s->value, 8);
+    store_put_le(rec + 16, (uint64_t)s->delta, 8);
+}
+
 /* The connection (borrowed). */
 sqlite3 *store_db(store_t *self);
+
+/* How far the minute rollups have got (rollup_state, cached by the
+ * writer): every bucket before bucket_ns is rolled up, and in bucket_ns
+ * every host below next_host. A batch stored behind that is merged late. */
+typedef struct {
+    int64_t bucket_ns; /* INT64_MIN: nothing rolled up yet */
+    int64_t next_host;
+} store_rolled_t;
+
+void store_set_rolled(store_t *self, store_rolled_t rolled);
 
 /* vsnprintf into err. */
 void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,13 +8,6 @@
 
 #include "store_internal.h"
 
-static uint64_t s_get_le(const unsigned char *in, int bytes)
-{
-    uint64_t v = 0;
-    for (int k = bytes - 1; k >= 0; k--)
-        v = v << 8 | in[k];
-    return v;
-}
 
 static const char *s_col_text(sqlite3_stmt *st, int col)
 {
@@ -181,7 +174,7 @@ int store_bursts(store_t *self, const bursts_query_t *q,
         const unsigned char *drops = sqlite3_column_blob(st, 9);
         int dlen = sqlite3_column_bytes(st, 9);
         for (int l = 0; l < LAYER_COUNT && (l + 1) * 8 <= dlen; l++)
-            row.drops[l] = (int64_t)s_get_le(drops + 8 * l, 8);
+            row.drops[l] = (int64_t)store_get_le(drops + 8 * l, 8);
         row.profile_start_ns = sqlite3_column_int64(st, 10);
         row.tick_ns = sqlite3_column_int64(st, 11);
         const unsigned char *p = sqlite3_column_blob(st, 12);
@@ -191,7 +184,7 @@ int store_bursts(store_t *self, const bursts_query_t *q,
             break;
         profile = grown;
         for (size_t i = 0; i < row.nprofile; i++)
-            profile[i] = (uint32_t)s_get_le(p + 4 * i, 4);
+            profile[i] = (uint32_t)store_get_le(p + 4 * i, 4);
         row.profile = profile;
         row.profile_complete = sqlite3_column_int(st, 13) != 0;
         row.corrected_start_ns = sqlite3_column_int64(st, 14);
@@ -242,25 +235,28 @@ int store_series(store_t *self, const series_query_t *q,
 {
     int64_t host_id = 0;
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
-    static const char sql[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
+    static const char raw[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
                               "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    static const char rolled[] = "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
+                                 "step_s = ?4 AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns";
+    sqlite3_stmt *st = s_query(self, q->step_s ? rolled : raw, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, host_id);
     sqlite3_bind_int64(st, 2, q->from_ns);
     sqlite3_bind_int64(st, 3, q->to_ns);
+    if (q->step_s)
+        sqlite3_bind_int64(st, 4, q->step_s);
     int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
     int rc = SQLITE_DONE;
     while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const unsigned char *blob = sqlite3_column_blob(st, 1);
         size_t n = (size_t)sqlite3_column_bytes(st, 1) / STORE_SAMPLE_RECORD;
         for (size_t i = 0; i < n && left > 0; i++) {
-            const unsigned char *rec = blob + i * STORE_SAMPLE_RECORD;
-            if ((int64_t)s_get_le(rec, 4) != id)
+            store_sample_t smp = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+            if ((int64_t)smp.series_id != id)
                 continue;
-            series_row_t row = {sqlite3_column_int64(st, 0), s_get_le(rec + 8, 8),
-                                (int64_t)s_get_le(rec + 16, 8), (uint32_t)s_get_le(rec + 4, 4)};
+            series_row_t row = {sqlite3_column_int64(st, 0), smp.value, smp.delta, smp.flags};
             left--;
             if (fn(ctx, &row) != 0)
                 left = 0;

@@ -1,0 +1,376 @@
+/* store_retention: rollups and retention, the store's upkeep (same wall as
+ * store.c: only the store touches SQLite). Assumes it runs in the writer
+ * thread between transactions, a bounded step at a time, so that ingest
+ * never waits long:
+ *  - a minute is rolled up per host once it is `lag` old: every series'
+ *    delta summed, its last value kept (batches -> rollups step 60); an
+ *    hour likewise from its minutes (step 3600). Progress is kept in
+ *    rollup_state (the bucket being done, the next host), so a restart
+ *    carries on where it was;
+ *  - a batch that arrives for a minute already rolled up (a spool resent
+ *    after an outage) is merged into the minute and the hour it belongs to
+ *    (rollup_late), so their totals stay exact;
+ *  - batches older than the raw retention, and rollups, drops and bursts
+ *    older than the rollup retention, are deleted a few thousand rows at a
+ *    time; SQLite reuses the freed pages, so the file stops growing. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_internal.h"
+#include "ts.h"
+
+#define DELETE_CHUNK 5000
+
+typedef struct {
+    uint32_t series_id, flags;
+    int64_t ts_ns;
+    uint64_t value;
+    int64_t delta;
+} fold_rec_t;
+
+typedef struct {
+    fold_rec_t *recs;
+    size_t n, cap;
+} fold_t;
+
+static sqlite3_stmt *s_prepare(store_t *self, const char *sql, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(self), sql, -1, &st, NULL) != SQLITE_OK) {
+        store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs one statement with up to three integer parameters. 0, -1 + err. */
+static int s_run(store_t *self, const char *sql, int64_t a, int64_t b, int64_t c, char *err,
+                 size_t errsz)
+{
+    sqlite3_stmt *st = s_prepare(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    int n = sqlite3_bind_parameter_count(st);
+    int64_t v[3] = {a, b, c};
+    for (int i = 0; i < n && i < 3; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
+        return -1;
+    }
+    return 0;
+}
+
+/* The first integer column of a one-row query, or `none`. */
+static int64_t s_scalar(store_t *self, const char *sql, int64_t a, int64_t b, int64_t none)
+{
+    char err[256];
+    sqlite3_stmt *st = s_prepare(self, sql, err, sizeof err);
+    if (!st)
+        return none;
+    sqlite3_bind_int64(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        sqlite3_bind_int64(st, 2, b);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+                    ? sqlite3_column_int64(st, 0)
+                    : none;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Adds the samples of one stored blob (batch or rollup) taken at ts. */
+static int s_fold_add(fold_t *f, const unsigned char *blob, size_t len, int64_t ts)
+{
+    size_t n = len / STORE_SAMPLE_RECORD;
+    if (f->n + n > f->cap) {
+        size_t cap = (f->n + n) * 2;
+        fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
+        if (!recs)
+            return -1;
+        f->recs = recs;
+        f->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store_sample_t s = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+        f->recs[f->n++] = (fold_rec_t){s.series_id, s.flags, ts, s.value, s.delta};
+    }
+    return 0;
+}
+
+static int s_cmp_rec(const void *a, const void *b)
+{
+    const fold_rec_t *x = a, *y = b;
+    if (x->series_id != y->series_id)
+        return x->series_id < y->series_id ? -1 : 1;
+    return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+}
+
+/* Folds the records into one per series (deltas summed, the last value,
+ * flags or-ed) packed into *blob; returns their count, -1 without memory. */
+static long s_fold_pack(fold_t *f, unsigned char **blob)
+{
+    qsort(f->recs, f->n, sizeof *f->recs, s_cmp_rec);
+    if (!(*blob = malloc(f->n * STORE_SAMPLE_RECORD + 1)))
+        return -1;
+    long out = 0;
+    for (size_t i = 0; i < f->n;) {
+        store_sample_t s = {f->recs[i].series_id, 0, 0, 0};
+        for (; i < f->n && f->recs[i].series_id == s.series_id; i++) {
+            s.flags |= f->recs[i].flags;
+            s.value = f->recs[i].value;
+            s.delta += f->recs[i].delta;
+        }
+        store_sample_put(*blob + (size_t)out++ * STORE_SAMPLE_RECORD, &s);
+    }
+    return out;
+}
+
+/* Reads a host's rows of `sql` (host, from, to -> ts, blob) into f. */
+static int s_gather(store_t *self, const char *sql, int64_t host, int64_t from, int64_t to,
+                    fold_t *f, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = s_prepare(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, host);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (s_fold_add(f, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                       sqlite3_column_int64(st, 0)) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_errf(err, errsz, "database: %s", sqlite3_errstr(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes (replacing) the rollup of one host and bucket from f. */
+static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t bucket, fold_t *f,
+                          char *err, size_t errsz)
+{
+    unsigned char *blob;
+    long n = s_fold_pack(f, &blob);
+    if (n < 0) {
+        store_errf(err, errsz, "out of memory");
+        return -1;
+    }
+    sqlite3_stmt *st = s_prepare(self, "INSERT OR REPLACE INTO rollups (host_id, step_s, ts_ns, "
+                                       "nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5)", err, errsz);
+    int rc = SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, host);
+        sqlite3_bind_int64(st, 2, step_s);
+        sqlite3_bind_int64(st, 3, bucket);
+        sqlite3_bind_int64(st, 4, n);
+        sqlite3_bind_blob(st, 5, blob, (int)(n * STORE_SAMPLE_RECORD), SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    free(blob);
+    if (rc != SQLITE_DONE) {
+        store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
+        return -1;
+    }
+    return 0;
+}
+
+/* The source of a rollup of `step_s`: batches for minutes, minutes for hours. */
+static const char *s_source_sql(int64_t step_s)
+{
+    return step_s == 60 ? "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND ts_ns >= ?2 "
+                          "AND ts_ns < ?3"
+                        : "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND step_s = 60 "
+                          "AND ts_ns >= ?2 AND ts_ns < ?3";
+}
+
+/* Rolls up one host's bucket (nothing when it has no data there). */
+static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t bucket, char *err,
+                       size_t errsz)
+{
+    fold_t f = {0};
+    int64_t step_ns = step_s * TS_NS_PER_S;
+    int rc = s_gather(self, s_source_sql(step_s), host, bucket, bucket + step_ns, &f, err, errsz);
+    if (rc == 0 && f.n)
+        rc = s_write_rollup(self, host, step_s, bucket, &f, err, errsz);
+    free(f.recs);
+    return rc;
+}
+
+/* The first bucket of `step_s` with data at or after `from`, or -1. */
+static int64_t s_next_bucket(store_t *self, int64_t step_s, int64_t from)
+{
+    int64_t step_ns = step_s * TS_NS_PER_S;
+    int64_t ts = step_s == 60
+                     ? s_scalar(self, "SELECT min(ts_ns) FROM batches WHERE ts_ns >= ?1", from, 0, -1)
+                     : s_scalar(self, "SELECT min(ts_ns) FROM rollups WHERE step_s = 60 AND "
+                                      "ts_ns >= ?1", from, 0, -1);
+    return ts < 0 ? -1 : ts - ts % step_ns;
+}
+
+/* The progress of the rollups of step_s (bucket INT64_MIN: none yet). */
+static store_rolled_t s_progress(store_t *self, int64_t step_s)
+{
+    return (store_rolled_t){
+        s_scalar(self, "SELECT bucket_ns FROM rollup_state WHERE step_s = ?1", step_s, 0, INT64_MIN),
+        s_scalar(self, "SELECT next_host FROM rollup_state WHERE step_s = ?1", step_s, 0, 0)};
+}
+
+/* Whether host's bucket of step_s at ts has been rolled up already. */
+static bool s_is_rolled(store_rolled_t p, int64_t step_s, int64_t host, int64_t ts)
+{
+    int64_t bucket = ts - ts % (step_s * TS_NS_PER_S);
+    return bucket < p.bucket_ns || (bucket == p.bucket_ns && host < p.next_host);
+}
+
+/* One bounded step of the rollups of `step_s`: the next hosts of the
+ * bucket in progress, once the bucket is complete (`ready` ns or older).
+ * Returns the hosts done, -1 + err. */
+static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t deadline_mono,
+                        char *err, size_t errsz)
+{
+    int64_t step_ns = step_s * TS_NS_PER_S;
+    store_rolled_t p = s_progress(self, step_s);
+    int64_t bucket = p.bucket_ns, next = p.next_host;
+    if (bucket == INT64_MIN && (bucket = s_next_bucket(self, step_s, 0)) < 0)
+        return 0; /* no data yet */
+    if (bucket + step_ns > ready)
+        return 0;
+    long done = 0;
+    while (ts_mono_ns() < deadline_mono) {
+        int64_t host = s_scalar(self, "SELECT min(id) FROM hosts WHERE id >= ?1", next, 0, -1);
+        if (host < 0) { /* the bucket is done: on to the next one with data */
+            int64_t after = s_next_bucket(self, step_s, bucket + step_ns);
+            /* None: every complete bucket until now is empty (data that
+             * comes for them later is merged as late). */
+            bucket = after >= 0 ? after : ready - ready % step_ns;
+            next = 0;
+            if (bucket + step_ns > ready)
+                break;
+            continue;
+        }
+        if (s_roll_host(self, step_s, host, bucket, err, errsz) != 0)
+            return -1;
+        next = host + 1;
+        done++;
+    }
+    if (s_run(self, "INSERT OR REPLACE INTO rollup_state (step_s, bucket_ns, next_host) VALUES "
+                    "(?1, ?2, ?3)", step_s, bucket, next, err, errsz) != 0)
+        return -1;
+    if (step_s == 60)
+        store_set_rolled(self, (store_rolled_t){bucket, next});
+    return done;
+}
+
+/* Merges one batch that came after its minute was rolled up into that
+ * minute's rollup, and into its hour's when that is rolled up too. */
+static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = s_prepare(self, "SELECT host_id, ts_ns, samples FROM batches WHERE id = ?1",
+                                 err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, batch_id);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t host = sqlite3_column_int64(st, 0), ts = sqlite3_column_int64(st, 1);
+        for (int64_t step_s = 60; step_s <= 3600 && rc == 0; step_s *= 60) {
+            int64_t bucket = ts - ts % (step_s * TS_NS_PER_S);
+            if (!s_is_rolled(s_progress(self, step_s), step_s, host, ts))
+                continue; /* not rolled up yet: it will be counted then */
+            fold_t f = {0};
+            rc = s_gather(self, "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
+                                "step_s = ?2 AND ts_ns = ?3", host, step_s, bucket, &f, err, errsz);
+            if (rc == 0)
+                rc = s_fold_add(&f, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                                ts);
+            if (rc == 0)
+                rc = s_write_rollup(self, host, step_s, bucket, &f, err, errsz);
+            free(f.recs);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == 0 ? s_run(self, "DELETE FROM rollup_late WHERE batch_id = ?1", batch_id, 0, 0, err,
+                           errsz)
+                   : -1;
+}
+
+static long s_merge_lates(store_t *self, int64_t deadline_mono, char *err, size_t errsz)
+{
+    long done = 0;
+    int64_t id;
+    while (ts_mono_ns() < deadline_mono &&
+           (id = s_scalar(self, "SELECT min(batch_id) FROM rollup_late WHERE batch_id >= ?1", 0, 0,
+                          -1)) >= 0) {
+        if (s_merge_late(self, id, err, errsz) != 0)
+            return -1;
+        done++;
+    }
+    return done;
+}
+
+/* Deletes up to DELETE_CHUNK expired rows of each kind; returns how many. */
+static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, char *err,
+                     size_t errsz)
+{
+    /* Raw batches go only once their minute is rolled up and merged. */
+    int64_t raw = now_ns - r->raw_ns, minutes = s_progress(self, 60).bucket_ns;
+    int64_t raw_cut = raw < minutes ? raw : minutes;
+    int64_t old = now_ns - r->rollup_ns;
+    /* drops and bursts have no rowid: a chunk is what is older than the
+     * chunk's oldest time (or the cut). */
+    static const char *const sql[] = {
+        "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE ts_ns < ?1 AND id NOT IN "
+        "(SELECT batch_id FROM rollup_late) ORDER BY ts_ns LIMIT ?2)",
+        "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
+        "LIMIT ?2)",
+        "DELETE FROM drops WHERE ts_ns < min(?1, coalesce((SELECT ts_ns FROM drops ORDER BY ts_ns "
+        "LIMIT 1 OFFSET ?2), ?1))",
+        "DELETE FROM bursts WHERE start_ns < min(?1, coalesce((SELECT start_ns FROM bursts ORDER BY "
+        "start_ns LIMIT 1 OFFSET ?2), ?1))"};
+    long deleted = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        if (s_run(self, sql[i], i == 0 ? raw_cut : old, DELETE_CHUNK, 0, err, errsz) != 0)
+            return -1;
+        deleted += sqlite3_changes(store_db(self));
+    }
+    return deleted;
+}
+
+long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,
+                  char *err, size_t errsz)
+{
+    int64_t deadline = ts_mono_ns() + budget_ns;
+    if (store_begin(self, err, errsz) != 0)
+        return -1;
+    long done = s_merge_lates(self, deadline, err, errsz), n;
+    int64_t ready = now_ns - r->lag_ns;
+    if (done >= 0 && (n = s_roll_step(self, 60, ready, deadline, err, errsz)) >= 0)
+        done += n;
+    else
+        done = -1;
+    /* An hour is complete once its last minute is rolled up. */
+    int64_t minutes = s_progress(self, 60).bucket_ns;
+    if (done >= 0 && (n = s_roll_step(self, 3600, minutes, deadline, err, errsz)) >= 0)
+        done += n;
+    else
+        done = -1;
+    if (done >= 0 && (n = s_expire(self, r, now_ns, err, errsz)) >= 0)
+        done += n;
+    else
+        done = -1;
+    if (done < 0) {
+        store_rollback(self);
+        return -1;
+    }
+    return store_commit(self, err, errsz) == 0 ? done : -1;
+}

@@ -1,0 +1,218 @@
+/* Tests aggregator/store_retention on a real SQLite file: hours of batches
+ * from two hosts rolled up by minute and by hour (their delta sums equal the
+ * raw ones, against a naive sum of what was stored), raw batches gone after
+ * the raw retention while the rollups still answer the same totals, a late
+ * batch merged into minutes and hours already rolled up, and a file that
+ * stops growing once old data is deleted as fast as new comes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "testlib.h"
+
+#define SEC INT64_C(1000000000)
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define T0 (INT64_C(1795359600) * SEC) /* a whole hour */
+#define STEP (10 * SEC)                 /* batch interval */
+
+typedef struct {
+    char dir[64], path[128];
+    store_t *st;
+    uint64_t seq[2], value[2];
+} fixture_t;
+
+static const char *const s_hosts[2] = {"a", "b"};
+static const series_def_t s_defs[] = {
+    {1, "snmp", "", "Udp.RcvbufErrors", KIND_COUNTER, LAYER_SOCKET, false, ""},
+    {2, "netdev", "eth0", "rx_packets", KIND_COUNTER, LAYER_TRAFFIC, false, ""},
+};
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ds-retention-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
+    char err[256];
+    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(&f->st);
+    testlib_sh("rm -rf %s", f->dir);
+    free(f);
+    return 0;
+}
+
+/* Stores host h's batch at ts with `drops` new drops and 100 packets. */
+static void s_batch(fixture_t *f, int h, int64_t ts, int64_t drops)
+{
+    static const uint32_t ids[] = {1, 2};
+    uint64_t values[2] = {f->value[h] += (uint64_t)drops, 100 * f->seq[h]};
+    int64_t deltas[2] = {drops, 100};
+    uint32_t flags[2] = {0, 0};
+    bool first = f->seq[h] == 0;
+    msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = ++f->seq[h],
+               .sent_ns = ts, .type = MSG_TYPE_BATCH,
+               .batch = {ts, ts - STEP, false, first ? 2 : 0, s_defs, 2, ids, values, deltas, flags,
+                         0, NULL, 0, 0, {0}}};
+    char err[256];
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_int_equal(store_message(f->st, &m, ts, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
+}
+
+/* Runs the upkeep at `now` until it has nothing left to do. */
+static void s_upkeep(fixture_t *f, const store_retention_t *r, int64_t now)
+{
+    char err[256];
+    long n;
+    int rounds = 0;
+    while ((n = store_upkeep(f->st, r, now, 50 * 1000000, err, sizeof err)) > 0)
+        assert_true(++rounds < 100000);
+    assert_int_equal(n, 0);
+}
+
+typedef struct {
+    int64_t sum;
+    int rows;
+} sum_t;
+
+static int s_add(void *ctx, const series_row_t *row)
+{
+    sum_t *s = ctx;
+    s->sum += row->delta;
+    s->rows++;
+    return 0;
+}
+
+/* Host h's Udp.RcvbufErrors deltas in [from, to), raw (step 0) or rolled up. */
+static sum_t s_sum(fixture_t *f, int h, int64_t step_s, int64_t from, int64_t to)
+{
+    sum_t s = {0, 0};
+    series_query_t q = {s_hosts[h], "snmp", "", "Udp.RcvbufErrors", step_s ? from : from - 1,
+                        step_s ? to : to - 1, 0, step_s};
+    char err[256];
+    assert_int_equal(store_series(f->st, &q, s_add, &s, err, sizeof err), 0);
+    return s;
+}
+
+static void test_rollups_and_expiry(void **state)
+{
+    fixture_t *f = *state;
+    /* Three hours of batches every 10 s from two hosts; drops now and then. */
+    int64_t want[2][3] = {{0}}; /* per host and hour */
+    srand(3);
+    for (int64_t ts = T0; ts < T0 + 3 * HOUR; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            int64_t drops = rand() % 7 == 0 ? rand() % 50 : 0;
+            want[h][(ts - T0) / HOUR] += drops;
+            s_batch(f, h, ts, drops);
+        }
+    for (int h = 0; h < 2; h++)
+        assert_int_equal(s_sum(f, h, 0, T0, T0 + HOUR).sum, want[h][0]); /* the naive view */
+    /* An hour after the data: raw kept for 1 h, rollups for a day. */
+    store_retention_t r = {HOUR, 24 * HOUR, 2 * MIN};
+    int64_t now = T0 + 4 * HOUR;
+    s_upkeep(f, &r, now);
+    for (int h = 0; h < 2; h++) {
+        for (int k = 0; k < 3; k++) {
+            int64_t from = T0 + k * HOUR, to = from + HOUR;
+            sum_t minutes = s_sum(f, h, 60, from, to), hour = s_sum(f, h, 3600, from, to);
+            assert_int_equal(minutes.sum, want[h][k]);
+            assert_int_equal(minutes.rows, 60);
+            assert_int_equal(hour.sum, want[h][k]);
+            assert_int_equal(hour.rows, 1);
+        }
+        /* The raw batches older than an hour are gone. */
+        assert_int_equal(s_sum(f, h, 0, T0, T0 + 3 * HOUR).rows, 0);
+    }
+    assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM batches"), 0);
+    /* A batch of host a comes late for the first hour (a spool resent). */
+    sum_t before = s_sum(f, 0, 60, T0 + 30 * MIN, T0 + 31 * MIN);
+    s_batch(f, 0, T0 + 30 * MIN + 5 * SEC, 1000);
+    s_upkeep(f, &r, now);
+    sum_t after = s_sum(f, 0, 60, T0 + 30 * MIN, T0 + 31 * MIN);
+    assert_int_equal(after.rows, 1);
+    assert_int_equal(after.sum, before.sum + 1000);
+    assert_int_equal(s_sum(f, 0, 3600, T0, T0 + HOUR).sum, want[0][0] + 1000);
+    assert_int_equal(s_sum(f, 0, 60, T0, T0 + HOUR).sum, want[0][0] + 1000);
+    assert_int_equal(s_sum(f, 1, 3600, T0, T0 + HOUR).sum, want[1][0]); /* b untouched */
+    /* A day and more later the rollups are gone too. */
+    s_upkeep(f, &r, T0 + 30 * HOUR);
+    assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM rollups"), 0);
+    assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM drops"), 0);
+}
+
+/* A rollup in progress: hosts already done in the current minute get a
+ * batch for it merged late, the others are rolled up with theirs. */
+static void test_batch_during_a_rollup(void **state)
+{
+    fixture_t *f = *state;
+    for (int64_t ts = T0; ts < T0 + 2 * MIN; ts += STEP)
+        for (int h = 0; h < 2; h++)
+            s_batch(f, h, ts, 1);
+    store_retention_t r = {HOUR, 24 * HOUR, 0};
+    s_upkeep(f, &r, T0 + 2 * MIN);
+    /* Both minutes rolled up: 6 drops each per host. */
+    assert_int_equal(s_sum(f, 0, 60, T0, T0 + 2 * MIN).sum, 12);
+    s_batch(f, 1, T0 + MIN + 55 * SEC, 7); /* behind the rollups */
+    s_upkeep(f, &r, T0 + 2 * MIN);
+    assert_int_equal(s_sum(f, 1, 60, T0 + MIN, T0 + 2 * MIN).sum, 6 + 7);
+    assert_int_equal(s_sum(f, 1, 0, T0, T0 + 2 * MIN).sum, 12 + 7); /* raw kept (an hour) */
+}
+
+static long s_file_size(const fixture_t *f)
+{
+    struct stat st;
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    long size = stat(f->path, &st) == 0 ? (long)st.st_size : 0;
+    return size + (stat(wal, &st) == 0 ? (long)st.st_size : 0);
+}
+
+static void test_file_stops_growing(void **state)
+{
+    fixture_t *f = *state;
+    /* Keep raw data 30 min and rollups 2 h; add an hour every cycle. */
+    store_retention_t r = {30 * MIN, 2 * HOUR, MIN};
+    long sizes[8];
+    for (int cycle = 0; cycle < 8; cycle++) {
+        int64_t start = T0 + cycle * HOUR;
+        for (int64_t ts = start; ts < start + HOUR; ts += STEP)
+            for (int h = 0; h < 2; h++)
+                s_batch(f, h, ts, 3);
+        s_upkeep(f, &r, start + HOUR);
+        sizes[cycle] = s_file_size(f);
+    }
+    print_message("file size by cycle: %ld %ld %ld %ld %ld %ld %ld %ld\n", sizes[0], sizes[1],
+                  sizes[2], sizes[3], sizes[4], sizes[5], sizes[6], sizes[7]);
+    /* Once old data goes as fast as new comes, freed pages are reused. */
+    assert_true(sizes[7] <= sizes[4] + sizes[4] / 10);
+    assert_true(testlib_sql_scalar(f->path, "SELECT count(*) FROM batches") <= 2 * (30 * 6 + 6));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rollups_and_expiry, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_during_a_rollup, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_file_stops_growing, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
