@@ -524,15 +524,22 @@ static api_reply_t s_series_list(const req_t *r, const char *host)
 
 static api_reply_t s_series(const req_t *r)
 {
-    static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", NULL};
+    static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", "step",
+                                          NULL};
     const char *bad = s_unknown_param(r, allowed);
     if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, series, since, from, to, limit)",
-                       bad);
+        return s_error(400, "unknown parameter '%s' (use host, series, since, from, to, limit, "
+                       "step)", bad);
     series_query_t q = {0};
     api_reply_t fail;
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
+    /* step=1m or 1h: the rollups (kept longer than the raw samples). */
+    const char *step = r->param(r->ctx, "step");
+    if (step && strcmp(step, "1m") != 0 && strcmp(step, "1h") != 0)
+        return s_error(400, "step '%s' must be 1m or 1h (the rollups); leave it out for every "
+                       "sample", step);
+    q.step_s = !step ? 0 : step[1] == 'm' ? 60 : 3600;
     const char *series = r->param(r->ctx, "series");
     if (!q.host)
         return s_error(400, "host is required (and series, as source/device/name, e.g. "
@@ -610,6 +617,27 @@ static api_reply_t s_metrics(const req_t *r)
     s_metric(out, "dropscope_auth_failures_total", "counter",
              "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
              s->auth_failures);
+    s_metric(out, "dropscope_ingest_samples_per_second", "gauge",
+             "Samples stored per second over the last 10 s.", s->samples_per_s);
+    s_metric(out, "dropscope_commit_latency_p50_microseconds", "gauge",
+             "Median commit latency over the last 10 s.", s->commit_p50_us);
+    s_metric(out, "dropscope_commit_latency_p99_microseconds", "gauge",
+             "99th percentile commit latency over the last 10 s.", s->commit_p99_us);
+    s_metric(out, "dropscope_commit_latency_max_microseconds", "gauge",
+             "Longest commit over the last 10 s.", s->commit_max_us);
+    s_metric(out, "dropscope_ingest_queue_depth", "gauge",
+             "Messages that were waiting when the last group was stored (512 at most: more wait "
+             "when it is 512).", s->group_messages);
+    s_metric(out, "dropscope_upkeep_rows_total", "counter",
+             "Rows rolled up, merged or expired by the rollups and retention.", s->upkeep_rows);
+    s_metric(out, "dropscope_upkeep_failures_total", "counter",
+             "Steps of rollups and retention that failed and were retried.", s->upkeep_failures);
+    s_metric(out, "dropscope_database_bytes", "gauge", "Size of the database file and its WAL.",
+             (uint64_t)store_file_bytes(r->store));
+    int64_t rolled = store_rolled_until(r->store, 60);
+    s_metric(out, "dropscope_rollups_behind_seconds", "gauge",
+             "How far the minute rollups are behind now (0 before the first).",
+             rolled == INT64_MIN ? 0 : (uint64_t)((ts_now_ns() - rolled) / TS_NS_PER_S));
     ingest_peer_t peers[INGEST_MAX_PEERS];
     size_t npeers = ingest_peer_errors(r->stats, peers);
     fprintf(out, "# HELP dropscope_decode_errors_by_peer_total Frames dropped as not a valid "

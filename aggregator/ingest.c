@@ -16,6 +16,10 @@
 
 #define GROUP_MAX 512
 #define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
+#define WINDOW 10              /* seconds of commit latencies and ingest rate in the gauges */
+#define COMMITS_KEPT 4096      /* commit latencies kept for the gauges */
+#define UPKEEP_EVERY_NS (250 * TS_NS_PER_MS)
+#define UPKEEP_BUDGET_NS (25 * TS_NS_PER_MS) /* at most a tenth of the writer's time */
 
 typedef struct {
     zframe_t *identity;   /* ROUTER routing id of the sender */
@@ -37,6 +41,13 @@ struct ingest {
     size_t npending;
     live_t *live;                 /* incidents as bursts arrive */
     int64_t last_scan;            /* monotonic time of the last live scan */
+    bool upkeep;                  /* rollups and retention are on */
+    store_retention_t retention;
+    int64_t last_upkeep;          /* monotonic */
+    uint32_t commit_us[COMMITS_KEPT]; /* recent commit latencies (a ring) */
+    int64_t commit_at[COMMITS_KEPT];  /* and when they ended (monotonic) */
+    size_t ncommits;
+    uint64_t stored_at[WINDOW];   /* samples_stored at each of the last seconds */
 };
 
 /* Makes the router a CurveZMQ server that admits only the certificates in
@@ -324,6 +335,8 @@ static void s_group(ingest_t *self)
         s_drop_acks(self);
         return;
     }
+    int64_t t0 = ts_mono_ns();
+    atomic_store(&self->stats->group_messages, self->npending);
     if (store_commit(self->store, err, sizeof err) != 0) {
         atomic_fetch_add(&self->stats->commit_failures, 1);
         log_limited(LOGL_ERROR, "commit", "aggregator: commit failed, %zu messages not stored or "
@@ -332,6 +345,9 @@ static void s_group(ingest_t *self)
         return;
     }
     atomic_fetch_add(&self->stats->commits, 1);
+    int64_t t1 = ts_mono_ns();
+    self->commit_us[self->ncommits % COMMITS_KEPT] = (uint32_t)((t1 - t0) / 1000);
+    self->commit_at[self->ncommits++ % COMMITS_KEPT] = t1;
     s_send_acks(self);
 }
 
@@ -372,6 +388,32 @@ static void s_on_incident(void *ctx, const live_incident_t *inc)
 }
 
 /* Reports settled incidents, at most once a second. */
+static int s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The gauges of the last WINDOW seconds: ingest rate and commit latency. */
+static void s_gauges(ingest_t *self, int64_t now)
+{
+    static uint32_t recent[COMMITS_KEPT];
+    size_t n = 0;
+    for (size_t i = 0; i < COMMITS_KEPT && i < self->ncommits; i++)
+        if (now - self->commit_at[i] <= WINDOW * TS_NS_PER_S)
+            recent[n++] = self->commit_us[i];
+    qsort(recent, n, sizeof *recent, s_cmp_u32);
+    atomic_store(&self->stats->commit_p50_us, n ? recent[n / 2] : 0);
+    atomic_store(&self->stats->commit_p99_us, n ? recent[n * 99 / 100] : 0);
+    atomic_store(&self->stats->commit_max_us, n ? recent[n - 1] : 0);
+    uint64_t stored = atomic_load(&self->stats->samples_stored);
+    uint64_t then = self->stored_at[0];
+    memmove(self->stored_at, self->stored_at + 1, (WINDOW - 1) * sizeof *self->stored_at);
+    self->stored_at[WINDOW - 1] = stored;
+    atomic_store(&self->stats->samples_per_s, then && stored >= then ? (stored - then) / WINDOW : 0);
+}
+
+/* Once a second: live incidents, and the gauges. */
 static void s_scan(ingest_t *self)
 {
     int64_t now = ts_mono_ns();
@@ -379,6 +421,32 @@ static void s_scan(ingest_t *self)
         return;
     self->last_scan = now;
     live_scan(self->live, ts_now_ns(), s_on_incident, self);
+    s_gauges(self, now);
+}
+
+void ingest_set_retention(ingest_t *self, const store_retention_t *retention)
+{
+    self->retention = *retention;
+    self->upkeep = true;
+}
+
+/* A bounded step of rollups and retention, four times a second. */
+static void s_upkeep(ingest_t *self)
+{
+    int64_t now = ts_mono_ns();
+    if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS)
+        return;
+    self->last_upkeep = now;
+    char err[256];
+    long n = store_upkeep(self->store, &self->retention, ts_now_ns(), UPKEEP_BUDGET_NS, err,
+                          sizeof err);
+    if (n < 0) {
+        atomic_fetch_add(&self->stats->upkeep_failures, 1);
+        log_limited(LOGL_ERROR, "upkeep", "aggregator: rollups and retention failed (retried): %s",
+                    err);
+    } else {
+        atomic_fetch_add(&self->stats->upkeep_rows, (uint64_t)n);
+    }
 }
 
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
@@ -387,6 +455,7 @@ void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
                                {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
     while (!*stop) {
         s_scan(self);
+        s_upkeep(self);
         if (zmq_poll(items, 2, 200) <= 0)
             continue;
         if (items[1].revents & ZMQ_POLLIN)

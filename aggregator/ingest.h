@@ -33,6 +33,14 @@ typedef struct {
     _Atomic uint64_t commits;        /* transactions committed */
     _Atomic uint64_t auth_failures;  /* connections that failed the CurveZMQ handshake */
     _Atomic uint64_t incidents;      /* incidents found live as bursts arrived */
+    /* Gauges, updated every second by the ingest thread. */
+    _Atomic uint64_t samples_per_s;  /* samples stored per second, over the last 10 s */
+    _Atomic uint64_t commit_p50_us;  /* commit latency over the last 10 s */
+    _Atomic uint64_t commit_p99_us;
+    _Atomic uint64_t commit_max_us;
+    _Atomic uint64_t group_messages; /* messages in the last group: how many were waiting */
+    _Atomic uint64_t upkeep_rows;    /* rows rolled up, merged or expired since start */
+    _Atomic uint64_t upkeep_failures;
     pthread_mutex_t peers_lock;      /* guards the per-peer table (set up by ingest_new) */
     ingest_peer_t peers[INGEST_MAX_PEERS];
     size_t npeers;                   /* further peers are counted under "other" */
@@ -57,6 +65,10 @@ typedef struct ingest ingest_t;
 ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
                      ingest_stats_t *stats, char *err, size_t errsz);
 void ingest_destroy(ingest_t **self_p);
+
+/* Keeps rollups and retention going between groups (store_upkeep); off
+ * until called. */
+void ingest_set_retention(ingest_t *self, const store_retention_t *retention);
 
 /* Serves until *stop becomes non-zero. */
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop);

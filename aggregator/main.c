@@ -14,6 +14,7 @@
 #include "log.h"
 #include "stop.h"
 #include "store.h"
+#include "ts.h"
 
 typedef struct {
     const char *db;
@@ -22,6 +23,7 @@ typedef struct {
     const char *cert;  /* CurveZMQ secret certificate */
     const char *allow; /* directory of admitted collectors' public certificates */
     bool insecure;
+    store_retention_t retention;
 } opts_t;
 
 static void s_usage(FILE *out)
@@ -42,6 +44,12 @@ static void s_usage(FILE *out)
             "  --allow DIR        admit only collectors whose public certificate is in DIR\n"
             "                     (re-read when it changes)\n"
             "  --insecure         accept plain-text collectors from anyone who can connect\n"
+            "  --retention-raw DURATION\n"
+            "                     keep every batch this long (default 14d); older data lives on\n"
+            "                     in the minute and hour rollups\n"
+            "  --retention-rollups DURATION\n"
+            "                     keep rollups, drops and bursts this long (default 396d, about\n"
+            "                     13 months)\n"
             "  --verbose          log debug messages\n"
             "  --help             this text\n");
 }
@@ -53,8 +61,11 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"http", required_argument, NULL, 'H'}, {"insecure", no_argument, NULL, 'I'},
         {"cert", required_argument, NULL, 'C'}, {"allow", required_argument, NULL, 'A'},
         {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+        {"retention-raw", required_argument, NULL, 'R'},
+        {"retention-rollups", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0}};
-    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", NULL, NULL, false};
+    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", NULL, NULL, false,
+                  STORE_RETENTION_DEFAULT};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -66,6 +77,17 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'C': o->cert = optarg; break;
         case 'A': o->allow = optarg; break;
         case 'v': log_init("dropscope-aggregator", LOGL_DEBUG); break;
+        case 'R':
+        case 'U': {
+            int64_t *v = c == 'R' ? &o->retention.raw_ns : &o->retention.rollup_ns;
+            if (ts_parse_duration(optarg, v) != 0 || *v < TS_NS_PER_S * 60) {
+                fprintf(stderr, "dropscope-aggregator: --%s '%s' is not a duration of a minute or "
+                                "more (e.g. 14d)\n", c == 'R' ? "retention-raw" : "retention-rollups",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h': s_usage(stdout); exit(0);
         default:
             fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
@@ -79,6 +101,11 @@ static int s_parse(int argc, char **argv, opts_t *o)
     }
     if (!o->db) {
         fprintf(stderr, "dropscope-aggregator: --db PATH is required (e.g. --db ./var/dropscope.db)\n");
+        return 2;
+    }
+    if (o->retention.rollup_ns < o->retention.raw_ns) {
+        fprintf(stderr, "dropscope-aggregator: --retention-rollups must be at least "
+                        "--retention-raw (rollups outlive the raw data they sum up)\n");
         return 2;
     }
     if (o->insecure && (o->cert || o->allow)) {
@@ -121,6 +148,7 @@ int main(int argc, char **argv)
         log_error("aggregator: %s", err);
         goto out;
     }
+    ingest_set_retention(ingest, &o.retention);
     if (o.insecure)
         log_warn("aggregator: --insecure: collectors connect in plain text and anyone who can "
                  "reach %s can store data", o.listen);

@@ -213,6 +213,13 @@ typedef struct {
     ((store_retention_t){14 * 86400 * INT64_C(1000000000), 396 * 86400 * INT64_C(1000000000),      \
                          120 * INT64_C(1000000000)})
 
+/* The size of the database file and its WAL, in bytes. */
+int64_t store_file_bytes(store_t *self);
+
+/* Where the rollups of step_s (60 or 3600) are: every bucket before the
+ * returned start is rolled up; INT64_MIN when none is. */
+int64_t store_rolled_until(store_t *self, int64_t step_s);
+
 /* One bounded step of upkeep in its own transaction, for about budget_ns:
  * late batches merged into their rollups, the next hosts of the minute and
  * hour being rolled up, expired rows deleted. Returns the units of work

@@ -14,7 +14,9 @@
  *    older than the rollup retention, are deleted a few thousand rows at a
  *    time; SQLite reuses the freed pages, so the file stops growing. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "log.h"
@@ -344,6 +346,21 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
         deleted += sqlite3_changes(store_db(self));
     }
     return deleted;
+}
+
+int64_t store_rolled_until(store_t *self, int64_t step_s)
+{
+    return s_progress(self, step_s).bucket_ns;
+}
+
+int64_t store_file_bytes(store_t *self)
+{
+    const char *path = sqlite3_db_filename(store_db(self), "main");
+    char wal[4096];
+    struct stat st;
+    int64_t bytes = path && stat(path, &st) == 0 ? st.st_size : 0;
+    snprintf(wal, sizeof wal, "%s-wal", path ? path : "");
+    return bytes + (path && stat(wal, &st) == 0 ? st.st_size : 0);
 }
 
 long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,

@@ -47,8 +47,10 @@ static void s_usage(FILE *out)
             "                        bursts on several hosts at the same instant (clock-corrected),\n"
             "                        with the drops that followed and the period when they recur\n"
             "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]]\n"
-            "                        the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
-            "                        per tick) or sampler//lateness_p99_us (the sampler's delay)\n"
+            "         [--step 1m|1h]  the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
+            "                        per tick) or sampler//lateness_p99_us (the sampler's delay);\n"
+            "                        with --step, the minute or hour rollups (delta sums, last\n"
+            "                        values), kept after the raw samples expire\n"
             "  keygen PATH           make a CurveZMQ keypair: PATH (public) and PATH_secret\n"
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
@@ -297,7 +299,7 @@ static const arg_def_t s_bursts_args[] = {
 
 static const arg_def_t s_series_args[] = {
     {"host", ARG_TEXT}, {"series", ARG_TEXT}, {"since", ARG_DURATION}, {"from", ARG_TIME},
-    {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
+    {"to", ARG_TIME},   {"limit", ARG_COUNT}, {"step", ARG_TEXT},      {NULL, ARG_TEXT}};
 
 static void s_series_table(json_t *doc)
 {

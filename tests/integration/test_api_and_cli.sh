@@ -57,6 +57,22 @@ curl -sf "$SERVER/metrics" >"$TMP/metrics.txt"
 stored=$(awk '$1 == "dropscope_samples_stored_total" { print $2 }' "$TMP/metrics.txt")
 [ "${stored:-0}" -gt 100 ] || fail "dropscope_samples_stored_total is '$stored'"
 grep -q '^dropscope_fleet_drops_total{layer="socket"} ' "$TMP/metrics.txt" || fail "no fleet drops"
+# The aggregator's own health: ingest rate, commit latency, queue depth, database size.
+python3 - "$TMP/metrics.txt" "$TMP/db.sqlite" <<'PY'
+import os, sys
+m = dict(l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#") and "{" not in l)
+for k in ("dropscope_ingest_samples_per_second", "dropscope_commit_latency_p99_microseconds",
+          "dropscope_commit_latency_max_microseconds", "dropscope_ingest_queue_depth",
+          "dropscope_rollups_behind_seconds", "dropscope_upkeep_rows_total"):
+    assert k in m, f"/metrics has no {k}"
+size = os.path.getsize(sys.argv[2]) + os.path.getsize(sys.argv[2] + "-wal")
+assert abs(int(m["dropscope_database_bytes"]) - size) <= 2 << 20, (m["dropscope_database_bytes"], size)
+assert int(m["dropscope_commit_latency_max_microseconds"]) > 0, m
+PY
+# Rollups are read with step=1m or 1h, and nothing else.
+curl -sf "$SERVER/api/series?host=api-host&series=snmp//Udp.InErrors&step=1m&since=1h" |
+  python3 -c 'import json,sys; assert isinstance(json.load(sys.stdin), list)' || fail "step=1m"
+expect_400 "/api/series?host=api-host&series=snmp//Udp.InErrors&step=5m" "must be 1m or 1h"
 curl -sf "$SERVER/healthz" | grep -q '"ok"' || fail "healthz"
 
 # CLI exit codes and messages.
