@@ -33,6 +33,8 @@ typedef struct {
     int64_t series_id; /* 0 = not defined */
     layer_t layer;
     kind_t kind;
+    bool setting_known; /* a setting whose latest stored value is `setting` */
+    int64_t setting;
 } wire_series_t;
 
 typedef struct {
@@ -43,10 +45,11 @@ typedef struct {
     size_t nids;          /* entries allocated in ids */
     int64_t nseries;      /* series rows of the host */
     bool fresh;           /* it had none when loaded: its definitions need no lookup */
+    bool dirty;           /* ids changed since they were last saved */
 } host_cache_t;
 
 enum {
-    ST_HOST_UPSERT, ST_HELLO, ST_SERIES_FIND, ST_SERIES_UPSERT, ST_SAVE_IDS, ST_LOAD_IDS,
+    ST_HOST_UPSERT, ST_HELLO, ST_SERIES_FIND, ST_SERIES_UPSERT, ST_SAVE_IDS, ST_REUSE_IDS, ST_LOAD_IDS,
     ST_LOAD_OLD_IDS, ST_COUNT_SERIES, ST_BATCH, ST_LATE, ST_DROP, ST_SETTING, ST_BURST,
     ST_HOST_DELIVERY, NSTMT
 };
@@ -71,8 +74,10 @@ static const char *const s_sql[NSTMT] = {
     [ST_SERIES_FIND] = "SELECT id FROM series WHERE host_id = ?1 AND source = ?2 AND device = ?3 "
                        "AND name = ?4 AND kind = ?5 AND layer = ?6 AND overlap = ?7 AND "
                        "(?8 = '' OR owner = ?8)",
-    [ST_SAVE_IDS] = "INSERT OR REPLACE INTO incarnation_ids (host_id, incarnation, ids) "
-                    "VALUES (?1, ?2, ?3)",
+    [ST_SAVE_IDS] = "INSERT OR REPLACE INTO incarnation_ids (host_id, incarnation, ids, defs_hash) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+    [ST_REUSE_IDS] = "SELECT ids FROM incarnation_ids WHERE host_id = ?1 AND defs_hash = ?2 "
+                     "LIMIT 1",
     [ST_LOAD_IDS] = "SELECT ids FROM incarnation_ids WHERE host_id = ?1 AND incarnation = ?2",
     /* Databases from before 007 kept the map as a row per series. */
     [ST_LOAD_OLD_IDS] = "SELECT i.local_id, i.series_id, s.kind, s.layer FROM series_ids i "
@@ -221,7 +226,7 @@ store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
                    /* Each message is stored in a savepoint: its journal in
                     * memory, not in a temporary file (900 MB/s of writes). */
                    s_exec(self, "PRAGMA temp_store = MEMORY", sub, sizeof sub) != 0 ||
-                   s_exec(self, "PRAGMA cache_size = -65536", sub, sizeof sub) != 0 ||
+                   s_exec(self, "PRAGMA cache_size = -262144", sub, sizeof sub) != 0 ||
                    s_migrate(self, sub, sizeof sub) != 0)) {
         store_errf(err, errsz, "cannot prepare database %s: %s", path, sub);
         store_close(&self);
@@ -297,6 +302,20 @@ static int s_reserve(host_cache_t *c, uint32_t local)
     return 0;
 }
 
+/* Fills c->ids from a stored map (n records at p). 0, -1 without memory or
+ * on a wire id out of range. */
+static int s_decode_ids(host_cache_t *c, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++, p += ID_RECORD) {
+        uint32_t local = (uint32_t)store_get_le(p, 4);
+        if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0)
+            return -1;
+        c->ids[local] = (wire_series_t){(int64_t)store_get_le(p + 8, 8), (layer_t)p[4], (kind_t)p[5],
+                                        false, 0};
+    }
+    return 0;
+}
+
 /* Fills c->ids from the stored map of c's incarnation (or, for data from
  * before migration 007, its series_ids rows). 0, -1 on a database error. */
 static int s_load_ids(store_t *self, host_cache_t *c)
@@ -308,18 +327,10 @@ static int s_load_ids(store_t *self, host_cache_t *c)
     sqlite3_bind_int64(st, 2, (int64_t)c->incarnation);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const unsigned char *p = sqlite3_column_blob(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0) / ID_RECORD;
-        for (size_t i = 0; i < n; i++, p += ID_RECORD) {
-            uint32_t local = (uint32_t)store_get_le(p, 4);
-            if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0) {
-                sqlite3_reset(st);
-                return -1;
-            }
-            c->ids[local] = (wire_series_t){(int64_t)store_get_le(p + 8, 8), (layer_t)p[4], (kind_t)p[5]};
-        }
+        rc = s_decode_ids(c, sqlite3_column_blob(st, 0),
+                          (size_t)sqlite3_column_bytes(st, 0) / ID_RECORD);
         sqlite3_reset(st);
-        return 0;
+        return rc;
     }
     if (rc != SQLITE_DONE || !(st = s_stmt(self, ST_LOAD_OLD_IDS)))
         return -1;
@@ -331,7 +342,8 @@ static int s_load_ids(store_t *self, host_cache_t *c)
             return -1;
         c->ids[local] = (wire_series_t){sqlite3_column_int64(st, 1),
                                         layer_from_name((const char *)sqlite3_column_text(st, 3)),
-                                        kind_from_name((const char *)sqlite3_column_text(st, 2))};
+                                        kind_from_name((const char *)sqlite3_column_text(st, 2)),
+                                        false, 0};
     }
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -423,7 +435,8 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     }
     if (c->ids[d->id].series_id == 0)
         c->nseries++; /* an upper bound: a redefinition may reuse a row */
-    c->ids[d->id] = (wire_series_t){series_id, d->layer, d->kind};
+    c->ids[d->id] = (wire_series_t){series_id, d->layer, d->kind, false, 0};
+    c->dirty = true;
     return STORE_OK;
 }
 
@@ -500,11 +513,11 @@ static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg
 }
 
 /* Gives drop deltas and setting changes their own rows. */
-static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const batch_t *b,
-                                  char *err, size_t errsz)
+static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t *b, char *err,
+                                  size_t errsz)
 {
     for (size_t i = 0; i < b->nsamples; i++) {
-        const wire_series_t *info = &c->ids[b->series[i]];
+        wire_series_t *info = &c->ids[b->series[i]];
         bool reset = (b->flags[i] & SAMPLE_RESET) != 0;
         sqlite3_stmt *st;
         if (info->kind == KIND_COUNTER && layer_is_drop(info->layer) && (b->deltas[i] || reset)) {
@@ -518,6 +531,11 @@ static store_rc_t s_insert_events(store_t *self, const host_cache_t *c, const ba
             sqlite3_bind_int64(st, 6, b->deltas[i]);
             sqlite3_bind_int(st, 7, reset);
         } else if (info->kind == KIND_SETTING) {
+            /* Settings are sent in every full batch and rarely change. */
+            if (info->setting_known && info->setting == (int64_t)b->values[i])
+                continue;
+            info->setting_known = true;
+            info->setting = (int64_t)b->values[i];
             if (!(st = s_stmt(self, ST_SETTING)))
                 return DB_FAIL(self, err, errsz);
             sqlite3_bind_int64(st, 1, c->host_id);
@@ -593,8 +611,56 @@ static store_rc_t s_update_delivery(store_t *self, const host_cache_t *c, const 
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
+static uint64_t s_fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* FNV-1a over a batch's definitions (strings with their terminators, so
+ * that fields cannot run into each other), never 0. */
+static int64_t s_defs_hash(const batch_t *b)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < b->ndefs; i++) {
+        const series_def_t *d = &b->defs[i];
+        int32_t ints[4] = {(int32_t)d->id, d->kind, d->layer, d->overlap};
+        h = s_fnv(h, ints, sizeof ints);
+        for (const char *const *str = (const char *const[]){d->source, d->device, d->name, d->owner, NULL};
+             *str; str++)
+            h = s_fnv(h, *str, strlen(*str) + 1);
+    }
+    return (int64_t)(h ? h : 1);
+}
+
+/* A run of this host with the same first definitions: its map, when it
+ * holds exactly this batch's ids, becomes c's. True when it did. */
+static bool s_reuse_ids(store_t *self, host_cache_t *c, const batch_t *b, int64_t hash)
+{
+    sqlite3_stmt *st = s_stmt(self, ST_REUSE_IDS);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, hash);
+    bool ok = sqlite3_step(st) == SQLITE_ROW &&
+              (size_t)sqlite3_column_bytes(st, 0) == b->ndefs * ID_RECORD &&
+              s_decode_ids(c, sqlite3_column_blob(st, 0), b->ndefs) == 0;
+    sqlite3_reset(st);
+    for (size_t i = 0; ok && i < b->ndefs; i++) {
+        const series_def_t *d = &b->defs[i];
+        ok = d->id < c->nids && c->ids[d->id].series_id && c->ids[d->id].layer == d->layer &&
+             c->ids[d->id].kind == d->kind;
+    }
+    if (!ok && c->ids) /* not a match: start from nothing again */
+        memset(c->ids, 0, c->nids * sizeof *c->ids);
+    return ok;
+}
+
 /* Saves c's wire-id map as its incarnation's one row. */
-static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, char *err, size_t errsz)
+static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, int64_t defs_hash, char *err,
+                             size_t errsz)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->nids; i++)
@@ -620,7 +686,17 @@ static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, char *err, si
     sqlite3_bind_int64(st, 1, c->host_id);
     sqlite3_bind_int64(st, 2, (int64_t)c->incarnation);
     sqlite3_bind_blob(st, 3, self->blob, (int)(n * ID_RECORD), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, defs_hash);
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+}
+
+/* True when no wire id of c's incarnation is mapped yet. */
+static bool s_no_ids(const host_cache_t *c)
+{
+    for (size_t i = 0; i < c->nids; i++)
+        if (c->ids[i].series_id)
+            return false;
+    return true;
 }
 
 static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg,
@@ -633,10 +709,17 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
         return STORE_INVALID;
     }
     store_rc_t rc = STORE_OK;
-    for (size_t i = 0; i < b->ndefs && rc == STORE_OK; i++)
+    /* The first definitions of a run: a restarted collector's are usually
+     * those of its previous run, whose map then serves as it is. */
+    int64_t hash = b->ndefs && s_no_ids(c) ? s_defs_hash(b) : 0;
+    bool reused = hash && !c->fresh && s_reuse_ids(self, c, b, hash);
+    for (size_t i = 0; i < b->ndefs && rc == STORE_OK && !reused; i++)
         rc = s_define(self, c, &b->defs[i], err, errsz);
-    if (rc == STORE_OK && b->ndefs)
-        rc = s_save_ids(self, c, err, errsz);
+    /* Saved with the hash when it is exactly the first definitions; a map
+     * that grew later is saved without (it no longer matches them). */
+    if (rc == STORE_OK && (hash || c->dirty))
+        rc = s_save_ids(self, c, hash, err, errsz);
+    c->dirty = false;
     if (rc == STORE_OK)
         rc = s_pack(self, c, b, err, errsz);
     if (rc == STORE_OK)

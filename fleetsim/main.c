@@ -43,6 +43,8 @@ typedef struct {
     size_t link;
     uint64_t seq;           /* last seq used */
     uint64_t intervals;     /* batches made */
+    int64_t start_mono;     /* when it says hello (--ramp spreads these) */
+    bool started;
     int64_t next_mono;      /* real time: when the next batch is due */
     bool defs_acked;        /* a batch carrying the definitions was stored */
     flight_t flight[WINDOW];
@@ -52,7 +54,7 @@ typedef struct {
 typedef struct {
     const char *connect, *cert, *server_cert, *prefix;
     uint32_t hosts, sockets;
-    int64_t seconds, interval_ns;
+    int64_t seconds, interval_ns, ramp_ns;
     bool replay, insecure;
 } opts_t;
 
@@ -68,6 +70,7 @@ typedef struct {
     size_t backlog, backlog_max;
     histogram_t latency_ms; /* ack latency of batches, ms */
     histogram_t latency_1s; /* the same, this second (for the progress line) */
+    histogram_t latency_steady; /* of batches sent once every host had started */
 } sim_t;
 
 static void s_usage(FILE *out)
@@ -84,6 +87,9 @@ static void s_usage(FILE *out)
             "  --seconds S           real time: run S seconds; --replay: S intervals of backlog\n"
             "  --replay              send each host's backlog as fast as acks allow (%d in flight)\n"
             "  --interval DURATION   reporting interval of every host (default 1s)\n"
+            "  --ramp DURATION       start the hosts one by one over this time (default 0: at\n"
+            "                        once, as after an outage of the whole fleet); latency is also\n"
+            "                        reported for what was sent after the ramp\n"
             "  --sockets K           DEALER sockets the hosts share (default 16)\n"
             "  --prefix NAME         host names are NAME-<index> (default sim)\n"
             "  --insecure            plain text; else --cert and --server-cert (CurveZMQ)\n"
@@ -99,7 +105,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"interval", required_argument, NULL, 'i'}, {"sockets", required_argument, NULL, 'k'},
         {"prefix", required_argument, NULL, 'p'},   {"insecure", no_argument, NULL, 'I'},
         {"cert", required_argument, NULL, 'C'},     {"server-cert", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},           {"ramp", required_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0}};
     *o = (opts_t){.interval_ns = TS_NS_PER_S, .sockets = 16, .prefix = "sim"};
     long long n;
     char *end;
@@ -130,6 +137,13 @@ static int s_parse(int argc, char **argv, opts_t *o)
                 o->seconds = n;
             else
                 o->sockets = (uint32_t)n;
+            break;
+        case 'R':
+            if (ts_parse_duration(optarg, &o->ramp_ns) != 0) {
+                fprintf(stderr, "dropscope-fleetsim: --ramp '%s' is not a duration (e.g. 30s)\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'i':
             if (ts_parse_duration(optarg, &o->interval_ns) != 0 || o->interval_ns < TS_NS_PER_MS) {
@@ -274,6 +288,8 @@ static void s_on_ack(sim_t *sim, const msg_t *msg)
         uint32_t v = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
         histogram_add(&sim->latency_ms, v, 1, false);
         histogram_add(&sim->latency_1s, v, 1, false);
+        if (f->sent_mono >= sim->start_mono + sim->o.ramp_ns)
+            histogram_add(&sim->latency_steady, v, 1, false);
     }
     free(f->buf);
     h->flight[i] = h->flight[--h->nflight];
@@ -307,6 +323,13 @@ static int s_make(sim_t *sim, int64_t now, bool sending)
 {
     for (uint32_t i = 0; i < sim->o.hosts; i++) {
         host_t *h = &sim->hosts[i];
+        if (!h->started) {
+            if (!sending || now < h->start_mono)
+                continue;
+            if (s_hello(sim, h) != 0)
+                return -1;
+            h->started = true;
+        }
         bool due = sim->o.replay ? h->intervals < (uint64_t)sim->o.seconds : now >= h->next_mono;
         /* Like a collector: the definitions ride on one batch until it is
          * stored, then the window opens. */
@@ -325,7 +348,7 @@ static int s_make(sim_t *sim, int64_t now, bool sending)
  * the last acks. 0 when everything sent was acknowledged. */
 static int s_run(sim_t *sim, volatile sig_atomic_t *stop)
 {
-    int64_t end = sim->start_mono + sim->o.seconds * sim->o.interval_ns;
+    int64_t end = sim->start_mono + sim->o.ramp_ns + sim->o.seconds * sim->o.interval_ns;
     int64_t next_report = sim->start_mono, stopped = 0;
     uint64_t total = (uint64_t)sim->o.seconds * sim->o.hosts;
     for (;;) {
@@ -376,9 +399,12 @@ static int s_setup(sim_t *sim)
         snprintf(h->name, sizeof h->name, "%s-%u", sim->o.prefix, i);
         h->incarnation = (base << HOST_BITS) | i;
         h->link = i % sim->o.sockets;
-        /* Real time: the hosts' sends spread evenly over an interval. */
-        h->next_mono = sim->start_mono + (int64_t)((double)i / sim->o.hosts * (double)sim->o.interval_ns);
-        if (!(h->model = model_new(base + i)) || s_hello(sim, h) != 0)
+        /* Real time: the hosts' sends spread evenly over an interval (and
+         * their starts over the ramp). */
+        double share = (double)i / sim->o.hosts;
+        h->start_mono = sim->start_mono + (int64_t)(share * (double)sim->o.ramp_ns);
+        h->next_mono = h->start_mono + (int64_t)(share * (double)sim->o.interval_ns);
+        if (!(h->model = model_new(base + i)))
             return -1;
     }
     return 0;
@@ -409,15 +435,18 @@ int main(int argc, char **argv)
     rc = s_setup(&sim) == 0 ? s_run(&sim, stop) : 1;
     double elapsed = (double)(ts_mono_ns() - sim.start_mono) / 1e9;
     histogram_summary_t lat = histogram_take(&sim.latency_ms);
+    histogram_summary_t steady = histogram_take(&sim.latency_steady);
     printf("mode %s\nhosts %u\nseconds %.3f\nsent_batches %llu\nacked_batches %llu\n"
            "acked_samples %llu\nneed_defs %llu\nrejected %llu\nsend_retries %llu\n"
            "samples_per_s %.0f\nack_latency_p50_ms %u\nack_latency_p99_ms %u\n"
-           "ack_latency_max_ms %u\nbacklog_max %zu\nbacklog_end %zu\nsent_samples %llu\n",
+           "ack_latency_max_ms %u\nafter_ramp_ack_latency_p50_ms %u\n"
+           "after_ramp_ack_latency_p99_ms %u\nbacklog_max %zu\nbacklog_end %zu\nsent_samples %llu\n",
            sim.o.replay ? "replay" : "realtime", sim.o.hosts, elapsed,
            (unsigned long long)sim.sent_batches, (unsigned long long)sim.acked_batches,
            (unsigned long long)sim.acked_samples, (unsigned long long)sim.need_defs,
            (unsigned long long)sim.rejected, (unsigned long long)sim.send_retries,
-           (double)sim.acked_samples / elapsed, lat.p50, lat.p99, lat.max, sim.backlog_max,
+           (double)sim.acked_samples / elapsed, lat.p50, lat.p99, lat.max, steady.p50, steady.p99,
+           sim.backlog_max,
            sim.backlog, (unsigned long long)sim.sent_samples);
     s_teardown(&sim);
     return rc != 0 || sim.rejected ? 1 : 0;
