@@ -221,6 +221,42 @@ static api_reply_t s_drops(const req_t *r)
     return s_json(200, rows);
 }
 
+/* --- /api/top ------------------------------------------------------------- */
+
+/* Rows come grouped by host, top host first: one object per host. */
+static int s_top_row(void *ctx, const char *host, const char *layer, int64_t drops)
+{
+    json_t *rows = ctx, *last = json_array_get(rows, json_array_size(rows) - 1);
+    if (!last || strcmp(json_string_value(json_object_get(last, "host")), host) != 0) {
+        last = json_pack("{s:s, s:I, s:{}}", "host", host, "drops", (json_int_t)0, "layers");
+        json_array_append_new(rows, last);
+    }
+    json_object_set_new(json_object_get(last, "layers"), layer, json_integer(drops));
+    json_object_set_new(last, "drops",
+                        json_integer(json_integer_value(json_object_get(last, "drops")) + drops));
+    return 0;
+}
+
+static api_reply_t s_top(const req_t *r)
+{
+    static const char *const allowed[] = {"since", "from", "to", "limit", NULL};
+    const char *bad = s_unknown_param(r, allowed);
+    if (bad)
+        return s_error(400, "unknown parameter '%s' (use since, from, to, limit)", bad);
+    int64_t from, to, limit = 20;
+    api_reply_t fail;
+    if (s_range(r, &from, &to, &fail) ||
+        (r->param(r->ctx, "limit") && s_common_limit(r, &limit, &fail)))
+        return fail;
+    json_t *rows = json_array();
+    char err[256];
+    if (store_top_droppers(r->store, from, to, limit, s_top_row, rows, err, sizeof err) != 0) {
+        json_decref(rows);
+        return s_error(500, "%s", err);
+    }
+    return s_json(200, rows);
+}
+
 /* --- /api/bursts ---------------------------------------------------------- */
 
 static int s_burst_row(void *ctx, const burst_row_t *b)
@@ -675,6 +711,8 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_drops(&r);
     if (strcmp(path, "/api/bursts") == 0)
         return s_bursts(&r);
+    if (strcmp(path, "/api/top") == 0)
+        return s_top(&r);
     if (strcmp(path, "/api/series") == 0)
         return s_series(&r);
     if (strcmp(path, "/api/incidents") == 0)
@@ -691,6 +729,6 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_metrics(&r);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/healthz, /metrics)",
+                   "/api/top, /healthz, /metrics)",
                    path);
 }

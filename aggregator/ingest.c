@@ -20,6 +20,7 @@
 #define COMMITS_KEPT 4096      /* commit latencies kept for the gauges */
 #define UPKEEP_EVERY_NS (250 * TS_NS_PER_MS)
 #define UPKEEP_BUDGET_NS (25 * TS_NS_PER_MS) /* at most a tenth of the writer's time */
+#define UPKEEP_BUSY_GROUP 64   /* more messages waiting than this: no upkeep now */
 
 typedef struct {
     zframe_t *identity;   /* ROUTER routing id of the sender */
@@ -430,11 +431,15 @@ void ingest_set_retention(ingest_t *self, const store_retention_t *retention)
     self->upkeep = true;
 }
 
-/* A bounded step of rollups and retention, four times a second. */
+/* A bounded step of rollups and retention, four times a second, when the
+ * writer has time to spare: ingest comes first (acks wait for commits);
+ * rollups that fall behind catch up when the load eases, and /metrics says
+ * how far behind they are. */
 static void s_upkeep(ingest_t *self)
 {
     int64_t now = ts_mono_ns();
-    if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS)
+    if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS ||
+        atomic_load(&self->stats->group_messages) > UPKEEP_BUSY_GROUP)
         return;
     self->last_upkeep = now;
     char err[256];

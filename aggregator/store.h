@@ -81,6 +81,13 @@ typedef struct {
     bool overlap;       /* also counted by a more specific series */
 } drop_row_t;
 
+/* The hosts that dropped most in (from_ns, to_ns], most first, leaving out
+ * overlapping series: fn(ctx, host, layer, drops) for each host and layer
+ * with drops, grouped by host in that order. 0, -1 + err. */
+int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                       int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
+                       void *ctx, char *err, size_t errsz);
+
 /* Calls fn for each drop delta matching q, in time order. 0, -1 + err. */
 int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
                 void *ctx, char *err, size_t errsz);

@@ -107,6 +107,31 @@ static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
                     q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "");
 }
 
+int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                       int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
+                       void *ctx, char *err, size_t errsz)
+{
+    /* The range's drops are read once through the time index, summed per
+     * host and layer; the top hosts are then ranked by their total. */
+    static const char sql[] =
+        "WITH per AS (SELECT d.host_id, d.layer, sum(d.delta) AS n FROM drops d JOIN series s ON "
+        "s.id = d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2 AND s.overlap = 0 GROUP BY "
+        "d.host_id, d.layer), top AS (SELECT host_id, sum(n) AS total FROM per GROUP BY host_id "
+        "ORDER BY total DESC LIMIT ?3) SELECT h.name, per.layer, per.n FROM top JOIN per USING "
+        "(host_id) JOIN hosts h ON h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
+    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, from_ns);
+    sqlite3_bind_int64(st, 2, to_ns);
+    sqlite3_bind_int64(st, 3, limit > 0 ? limit : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(ctx, s_col_text(st, 0), s_col_text(st, 1), sqlite3_column_int64(st, 2)) != 0)
+            break;
+    return s_query_end(self, st, rc, err, errsz);
+}
+
 int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
                 void *ctx, char *err, size_t errsz)
 {

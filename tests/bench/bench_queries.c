@@ -1,0 +1,310 @@
+/* bench_queries: history queries on a seeded month of a fleet (DESIGN §10
+ * budgets): HOSTS hosts (default 1000) over DAYS days (default 30), with
+ * EVENTS (100) drop events per host and day (each a socket delta, the overlapping
+ * Udp.InErrors, and now and then a backlog delta), a burst every 30 min per
+ * host and an incident of 20 hosts every minute. The drops and bursts are
+ * seeded with SQL into the aggregator's own schema (a month through the
+ * writer would take hours); then, through the store's query functions:
+ *   one host's drop history for the month      budget  50 ms
+ *   the fleet's top droppers for a day          budget 500 ms
+ *   the incidents of an hour                    budget   1 s
+ * and the database's size per host and day: the seeded drops and bursts,
+ * plus raw batches and their rollups measured by storing an hour of 20
+ * hosts (75 samples a second each) through the writer.
+ * Usage: bench_queries [HOSTS [DAYS]] (default 1000 30; CI runs 20 hosts,
+ * 2 days). A full run writes about 11 GB under /tmp, removed at the end. */
+#define _GNU_SOURCE
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "incidents.h"
+#include "store.h"
+#include "ts.h"
+
+#define DAY (86400 * TS_NS_PER_S)
+#define HOUR (3600 * TS_NS_PER_S)
+#define EVENTS 100
+#define T0 (INT64_C(1795305600) * TS_NS_PER_S) /* midnight */
+
+/* The database's size once its WAL is checkpointed into it. */
+static int64_t s_file(const char *path)
+{
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) == SQLITE_OK)
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static void s_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "bench_queries: %s: %s\n", sql, msg);
+        exit(1);
+    }
+}
+
+static sqlite3_stmt *s_prep(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_queries: %s: %s\n", sql, sqlite3_errmsg(db));
+        exit(1);
+    }
+    return st;
+}
+
+static void s_step(sqlite3_stmt *st, const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        fprintf(stderr, "bench_queries: insert: %s\n", sqlite3_errmsg(sqlite3_db_handle(st)));
+        exit(1);
+    }
+    sqlite3_reset(st);
+}
+
+/* Hosts with three drop series each; returns the first series id. */
+static void s_seed_hosts(sqlite3 *db, int hosts)
+{
+    sqlite3_stmt *h = s_prep(db, "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES "
+                                 "(?1, printf('host%05d', ?1), ?2, ?2)");
+    sqlite3_stmt *s = s_prep(db, "INSERT INTO series (id, host_id, source, device, name, kind, "
+                                 "layer, overlap) VALUES (?1 * 3 + ?2, ?1, CASE ?2 WHEN 2 THEN "
+                                 "'softnet' ELSE 'snmp' END, CASE ?2 WHEN 2 THEN 'cpu0' ELSE '' END, "
+                                 "CASE ?2 WHEN 0 THEN 'Udp.RcvbufErrors' WHEN 1 THEN 'Udp.InErrors' "
+                                 "ELSE 'dropped' END, 'counter', CASE ?2 WHEN 0 THEN 'socket' WHEN 1 "
+                                 "THEN 'proto' ELSE 'backlog' END, ?2 = 1)");
+    for (int64_t i = 0; i < hosts; i++) {
+        s_step(h, (int64_t[]){i, T0}, 2);
+        for (int64_t k = 0; k < 3; k++)
+            s_step(s, (int64_t[]){i, k}, 2);
+    }
+    sqlite3_finalize(h);
+    sqlite3_finalize(s);
+}
+
+static int s_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Drops and bursts, host by host (as each host's rows cluster in the keys). */
+static long s_seed_events(sqlite3 *db, int hosts, int days)
+{
+    sqlite3_stmt *d = s_prep(db, "INSERT OR IGNORE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "
+                                 "delta) VALUES (?1, CASE ?2 % 3 WHEN 0 THEN 'socket' WHEN 1 THEN "
+                                 "'proto' ELSE 'backlog' END, ?3, ?2, ?3 - 1000000000, ?4)");
+    sqlite3_stmt *b = s_prep(db, "INSERT OR IGNORE INTO bursts (host_id, start_ns, iface, direction, "
+                                 "end_ns, peak_per_ms, packets, bytes, threshold_per_ms, drops_total, "
+                                 "drops, profile_start_ns, tick_ns, profile, profile_complete, "
+                                 "corrected_start_ns, uncertainty_ns) VALUES (?1, ?2, 'eth0', 'rx', "
+                                 "?2 + 3000000, 700, 2100, 210000, 256, ?3, zeroblob(88), ?2 - "
+                                 "10000000, 1000000, zeroblob(160), 1, ?2, 100000)");
+    int64_t *ts = malloc(sizeof *ts * EVENTS);
+    long rows = 0;
+    srand(11);
+    for (int64_t h = 0; h < hosts; h++) {
+        for (int day = 0; day < days; day++) {
+            for (int e = 0; e < EVENTS; e++)
+                ts[e] = T0 + day * DAY + (int64_t)(rand() % 86400) * TS_NS_PER_S;
+            qsort(ts, EVENTS, sizeof *ts, s_cmp_i64);
+            for (int e = 0; e < EVENTS; e++) {
+                int64_t delta = 1 + rand() % 500;
+                s_step(d, (int64_t[]){h, h * 3, ts[e], delta}, 4);
+                s_step(d, (int64_t[]){h, h * 3 + 1, ts[e], delta}, 4);
+                rows += 2;
+                if (e % 5 == 0) {
+                    s_step(d, (int64_t[]){h, h * 3 + 2, ts[e], delta / 2}, 4);
+                    rows++;
+                }
+            }
+            for (int k = 0; k < 48; k++, rows++) /* a burst every 30 min */
+                s_step(b, (int64_t[]){h, T0 + day * DAY + k * HOUR / 2 + (rand() % 1000000) *
+                                                                          1000, 0}, 3);
+            for (int m = 0; m < 1440; m++) /* 20 hosts together every minute */
+                if ((m * 20 / hosts + h) % (hosts / 20 > 0 ? hosts / 20 : 1) == 0) {
+                    s_step(b, (int64_t[]){h, T0 + day * DAY + m * 60 * TS_NS_PER_S + rand() % 500000,
+                                          100}, 3);
+                    rows++;
+                }
+        }
+        if (h % 50 == 49) {
+            s_exec(db, "COMMIT");
+            s_exec(db, "BEGIN");
+        }
+    }
+    free(ts);
+    sqlite3_finalize(d);
+    sqlite3_finalize(b);
+    return rows;
+}
+
+typedef struct {
+    long rows;
+} count_t;
+
+static int s_count_drop(void *ctx, const drop_row_t *r)
+{
+    (void)r;
+    ((count_t *)ctx)->rows++;
+    return 0;
+}
+
+static int s_count_top(void *ctx, const char *host, const char *layer, int64_t drops)
+{
+    (void)host, (void)layer, (void)drops;
+    ((count_t *)ctx)->rows++;
+    return 0;
+}
+
+/* Median of 5 timings of one query, in ms; *rows: what the last one found. */
+static double s_time(store_t *st, int which, int hosts, int days, long *rows)
+{
+    double ms[5];
+    char err[256];
+    for (int k = 0; k < 5; k++) {
+        count_t c = {0};
+        int64_t t0 = ts_mono_ns();
+        if (which == 0) {
+            char host[32];
+            snprintf(host, sizeof host, "host%05d", (k * 7919) % hosts);
+            drops_query_t q = {.host = host, .from_ns = T0, .to_ns = T0 + days * DAY};
+            store_drops(st, &q, s_count_drop, &c, err, sizeof err);
+        } else if (which == 1) {
+            int64_t day = T0 + (days - 1 - k % days) * DAY;
+            store_top_droppers(st, day, day + DAY, 20, s_count_top, &c, err, sizeof err);
+        } else {
+            int64_t hour = T0 + (days - 1) * DAY + (k + 7) * HOUR;
+            incidents_query_t q = {hour, hour + HOUR, 2 * TS_NS_PER_MS, 2, 1000000};
+            json_t *doc = incidents_find(st, &q, err, sizeof err);
+            c.rows = doc ? (long)json_array_size(doc) : -1;
+            json_decref(doc);
+        }
+        ms[k] = (double)(ts_mono_ns() - t0) / 1e6;
+        *rows = c.rows;
+    }
+    for (int i = 1; i < 5; i++) /* insertion sort for the median */
+        for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+            double t = ms[j];
+            ms[j] = ms[j - 1];
+            ms[j - 1] = t;
+        }
+    return ms[2];
+}
+
+/* Bytes per host and day of raw batches and of their minute and hour
+ * rollups: an hour of 20 hosts at 1 s, 75 changing samples each. */
+static void s_raw_size(const char *dir, double *raw, double *rolled)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/raw.sqlite", dir);
+    store_t *st = store_open(path, true, err, sizeof err);
+    static series_def_t defs[75];
+    static char names[75][16];
+    uint32_t ids[75];
+    uint64_t values[75];
+    int64_t deltas[75];
+    uint32_t flags[75] = {0};
+    for (int i = 0; i < 75; i++) {
+        snprintf(names[i], sizeof names[i], "c%d", i);
+        defs[i] = (series_def_t){(uint32_t)i + 1, "netdev", "eth0", names[i], KIND_COUNTER,
+                                 LAYER_TRAFFIC, false, ""};
+        ids[i] = (uint32_t)i + 1;
+        values[i] = 1000000000u + (uint64_t)i * 1000;
+    }
+    int64_t before = s_file(path);
+    for (int h = 0; h < 20; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "raw%02d", h);
+        store_begin(st, err, sizeof err);
+        for (int s = 0; s < 3600; s++) {
+            for (int i = 0; i < 75; i++) {
+                deltas[i] = 10000 + rand() % 20000;
+                values[i] += (uint64_t)deltas[i];
+            }
+            msg_t m = {.host = host, .boot_id = "b", .incarnation = 1, .seq = (uint64_t)s + 1,
+                       .sent_ns = 1, .type = MSG_TYPE_BATCH};
+            m.batch = (batch_t){.ts_ns = T0 + s * TS_NS_PER_S,
+                                .prev_ts_ns = T0 + (s - 1) * TS_NS_PER_S,
+                                .ndefs = s ? 0 : 75,
+                                .defs = defs,
+                                .nsamples = 75,
+                                .series = ids,
+                                .values = values,
+                                .deltas = deltas,
+                                .flags = flags};
+            size_t n;
+            store_message(st, &m, T0 + s * TS_NS_PER_S, &n, err, sizeof err);
+        }
+        store_commit(st, err, sizeof err);
+    }
+    int64_t after_raw = s_file(path);
+    store_retention_t r = {DAY, 400 * DAY, 0};
+    while (store_upkeep(st, &r, T0 + HOUR + 60 * TS_NS_PER_S, 100000000, err, sizeof err) > 0)
+        ;
+    int64_t after_rollups = s_file(path);
+    store_close(&st);
+    *raw = (double)(after_raw - before) / 20 * 24;
+    *rolled = (double)(after_rollups - after_raw) / 20 * 24;
+}
+
+int main(int argc, char **argv)
+{
+    int hosts = argc > 1 ? atoi(argv[1]) : 1000;
+    int days = argc > 2 ? atoi(argv[2]) : hosts < 100 ? 2 : 30; /* CI's smoke run passes 20 */
+    hosts = hosts < 20 ? 20 : hosts;
+    days = days < 2 ? 2 : days;
+    char dir[] = "/tmp/bench_queries.XXXXXX", path[256], err[256];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/db.sqlite", dir);
+    store_t *st = store_open(path, true, err, sizeof err);
+    store_close(&st);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    s_exec(db, "PRAGMA synchronous = OFF");
+    s_exec(db, "BEGIN");
+    int64_t t0 = ts_mono_ns();
+    s_seed_hosts(db, hosts);
+    long rows = s_seed_events(db, hosts, days);
+    s_exec(db, "COMMIT");
+    s_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    sqlite3_close(db);
+    printf("seeded %d hosts x %d days: %ld drop and burst rows in %.1f s, %.1f MB\n", hosts, days,
+           rows, (double)(ts_mono_ns() - t0) / 1e9, (double)s_file(path) / 1e6);
+    double seeded = (double)s_file(path) / hosts / days;
+    if (!(st = store_open(path, false, err, sizeof err)))
+        return 1;
+    static const char *const what[] = {"one host's drop history, the whole month",
+                                        "the fleet's top 20 droppers of a day",
+                                        "the incidents of an hour"};
+    static const double budget[] = {50, 500, 1000};
+    int missed = 0;
+    for (int q = 0; q < 3; q++) {
+        long found;
+        double ms = s_time(st, q, hosts, days, &found);
+        printf("%-42s %8.1f ms (%ld rows)  budget %4.0f ms: %s\n", what[q], ms, found, budget[q],
+               ms <= budget[q] ? "met" : "MISSED");
+        missed += ms > budget[q];
+    }
+    store_close(&st);
+    double raw, rolled;
+    s_raw_size(dir, &raw, &rolled);
+    printf("size per host and day: drops and bursts %.2f MB, raw batches (1 s, 75 samples) %.1f MB, "
+           "their minute and hour rollups %.2f MB\n", seeded / 1e6, raw / 1e6, rolled / 1e6);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_queries: cannot remove %s\n", dir);
+    (void)missed;
+    return 0;
+}
