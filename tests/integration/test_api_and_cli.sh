@@ -69,6 +69,25 @@ size = os.path.getsize(sys.argv[2]) + os.path.getsize(sys.argv[2] + "-wal")
 assert abs(int(m["dropscope_database_bytes"]) - size) <= 2 << 20, (m["dropscope_database_bytes"], size)
 assert int(m["dropscope_commit_latency_max_microseconds"]) > 0, m
 PY
+# The top droppers: after socket drops on loopback (a receiver that never
+# reads), the host, with its drops by layer summing to its total.
+python3 -c '
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+r.bind(("127.0.0.1", 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(300):
+    s.sendto(b"x" * 100, r.getsockname())'
+sleep 0.5 # the next batches
+curl -sf "$SERVER/api/top?since=1h" | python3 -c '
+import json, sys
+top = json.load(sys.stdin)
+assert top and top[0]["host"] == "api-host", top
+assert top[0]["drops"] == sum(top[0]["layers"].values()), top
+assert top[0]["layers"].get("socket", 0) >= 200, top' || fail "/api/top"
+
+expect_400 "/api/top?limit=0" "limit"
 # Rollups are read with step=1m or 1h, and nothing else.
 curl -sf "$SERVER/api/series?host=api-host&series=snmp//Udp.InErrors&step=1m&since=1h" |
   python3 -c 'import json,sys; assert isinstance(json.load(sys.stdin), list)' || fail "step=1m"
