@@ -33,6 +33,7 @@ typedef struct {
     int64_t series_id; /* 0 = not defined */
     layer_t layer;
     kind_t kind;
+    bool overlap;       /* its drops are also counted by a more specific series */
     bool setting_known; /* a setting whose latest stored value is `setting` */
     int64_t setting;
 } wire_series_t;
@@ -55,7 +56,7 @@ enum {
 };
 
 /* A wire-id map record in incarnation_ids.ids: little-endian
- * {u32 local_id, u8 layer, u8 kind, u16 zero, i64 series_id}. */
+ * {u32 local_id, u8 layer, u8 kind, u8 overlap, u8 zero, i64 series_id}. */
 #define ID_RECORD 16
 
 static const char *const s_sql[NSTMT] = {
@@ -80,7 +81,7 @@ static const char *const s_sql[NSTMT] = {
                      "LIMIT 1",
     [ST_LOAD_IDS] = "SELECT ids FROM incarnation_ids WHERE host_id = ?1 AND incarnation = ?2",
     /* Databases from before 007 kept the map as a row per series. */
-    [ST_LOAD_OLD_IDS] = "SELECT i.local_id, i.series_id, s.kind, s.layer FROM series_ids i "
+    [ST_LOAD_OLD_IDS] = "SELECT i.local_id, i.series_id, s.kind, s.layer, s.overlap FROM series_ids i "
                         "JOIN series s ON s.id = i.series_id WHERE i.host_id = ?1 AND "
                         "i.incarnation = ?2",
     [ST_COUNT_SERIES] = "SELECT count(*) FROM series WHERE host_id = ?1",
@@ -88,7 +89,7 @@ static const char *const s_sql[NSTMT] = {
                  "received_ns, nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_LATE] = "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)",
     [ST_DROP] = "INSERT OR REPLACE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
-                "reset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "reset, overlap) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_SETTING] = "INSERT INTO settings (host_id, series_id, ts_ns, value) SELECT ?1, ?2, ?3, ?4 "
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
                    "(SELECT max(ts_ns) FROM settings WHERE series_id = ?2) AND value = ?4)",
@@ -311,7 +312,7 @@ static int s_decode_ids(host_cache_t *c, const unsigned char *p, size_t n)
         if (local >= MAX_LOCAL_ID || s_reserve(c, local) != 0)
             return -1;
         c->ids[local] = (wire_series_t){(int64_t)store_get_le(p + 8, 8), (layer_t)p[4], (kind_t)p[5],
-                                        false, 0};
+                                        p[6] != 0, false, 0};
     }
     return 0;
 }
@@ -343,7 +344,7 @@ static int s_load_ids(store_t *self, host_cache_t *c)
         c->ids[local] = (wire_series_t){sqlite3_column_int64(st, 1),
                                         layer_from_name((const char *)sqlite3_column_text(st, 3)),
                                         kind_from_name((const char *)sqlite3_column_text(st, 2)),
-                                        false, 0};
+                                        sqlite3_column_int(st, 4) != 0, false, 0};
     }
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -404,7 +405,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     /* Definitions ride along until a batch carrying them is acknowledged:
      * one this run has already given, alike, changes nothing. */
     if (d->id < c->nids && c->ids[d->id].series_id && c->ids[d->id].layer == d->layer &&
-        c->ids[d->id].kind == d->kind && !d->owner[0])
+        c->ids[d->id].kind == d->kind && c->ids[d->id].overlap == d->overlap && !d->owner[0])
         return STORE_OK;
     int64_t series_id = 0;
     /* A series the host has already defined alike needs no write; a host
@@ -435,7 +436,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     }
     if (c->ids[d->id].series_id == 0)
         c->nseries++; /* an upper bound: a redefinition may reuse a row */
-    c->ids[d->id] = (wire_series_t){series_id, d->layer, d->kind, false, 0};
+    c->ids[d->id] = (wire_series_t){series_id, d->layer, d->kind, d->overlap, false, 0};
     c->dirty = true;
     return STORE_OK;
 }
@@ -530,6 +531,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t 
             sqlite3_bind_int64(st, 5, b->prev_ts_ns);
             sqlite3_bind_int64(st, 6, b->deltas[i]);
             sqlite3_bind_int(st, 7, reset);
+            sqlite3_bind_int(st, 8, info->overlap);
         } else if (info->kind == KIND_SETTING) {
             /* Settings are sent in every full batch and rarely change. */
             if (info->setting_known && info->setting == (int64_t)b->values[i])
@@ -651,7 +653,7 @@ static bool s_reuse_ids(store_t *self, host_cache_t *c, const batch_t *b, int64_
     for (size_t i = 0; ok && i < b->ndefs; i++) {
         const series_def_t *d = &b->defs[i];
         ok = d->id < c->nids && c->ids[d->id].series_id && c->ids[d->id].layer == d->layer &&
-             c->ids[d->id].kind == d->kind;
+             c->ids[d->id].kind == d->kind && c->ids[d->id].overlap == d->overlap;
     }
     if (!ok && c->ids) /* not a match: start from nothing again */
         memset(c->ids, 0, c->nids * sizeof *c->ids);
@@ -676,7 +678,8 @@ static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, int64_t defs_
         store_put_le(p, i, 4);
         p[4] = (unsigned char)c->ids[i].layer;
         p[5] = (unsigned char)c->ids[i].kind;
-        store_put_le(p + 6, 0, 2);
+        p[6] = c->ids[i].overlap;
+        p[7] = 0;
         store_put_le(p + 8, (uint64_t)c->ids[i].series_id, 8);
         p += ID_RECORD;
     }

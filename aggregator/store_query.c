@@ -114,9 +114,8 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
     /* The range's drops are read once through the time index, summed per
      * host and layer; the top hosts are then ranked by their total. */
     static const char sql[] =
-        "WITH per AS (SELECT d.host_id, d.layer, sum(d.delta) AS n FROM drops d JOIN series s ON "
-        "s.id = d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2 AND s.overlap = 0 GROUP BY "
-        "d.host_id, d.layer), top AS (SELECT host_id, sum(n) AS total FROM per GROUP BY host_id "
+        "WITH per AS (SELECT host_id, layer, sum(delta) AS n FROM drops WHERE ts_ns > ?1 AND "
+        "ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), top AS (SELECT host_id, sum(n) AS total FROM per GROUP BY host_id "
         "ORDER BY total DESC LIMIT ?3) SELECT h.name, per.layer, per.n FROM top JOIN per USING "
         "(host_id) JOIN hosts h ON h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
@@ -292,8 +291,7 @@ int store_series(store_t *self, const series_query_t *q,
 
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
 {
-    static const char sql[] = "SELECT d.layer, sum(d.delta) FROM drops d JOIN series s ON "
-                              "s.id = d.series_id WHERE s.overlap = 0 GROUP BY d.layer";
+    static const char sql[] = "SELECT layer, sum(delta) FROM drops WHERE overlap = 0 GROUP BY layer";
     memset(totals, 0, LAYER_COUNT * sizeof *totals);
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)

@@ -100,9 +100,10 @@ static int s_cmp_i64(const void *a, const void *b)
 /* Drops and bursts, host by host (as each host's rows cluster in the keys). */
 static long s_seed_events(sqlite3 *db, int hosts, int days)
 {
-    sqlite3_stmt *d = s_prep(db, "INSERT OR IGNORE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "
-                                 "delta) VALUES (?1, CASE ?2 % 3 WHEN 0 THEN 'socket' WHEN 1 THEN "
-                                 "'proto' ELSE 'backlog' END, ?3, ?2, ?3 - 1000000000, ?4)");
+    sqlite3_stmt *d = s_prep(db, "INSERT OR IGNORE INTO drops (host_id, layer, ts_ns, series_id, "
+                                 "prev_ts_ns, delta, overlap) VALUES (?1, CASE ?2 % 3 WHEN 0 THEN "
+                                 "'socket' WHEN 1 THEN 'proto' ELSE 'backlog' END, ?3, ?2, ?3 - "
+                                 "1000000000, ?4, ?2 % 3 = 1)");
     sqlite3_stmt *b = s_prep(db, "INSERT OR IGNORE INTO bursts (host_id, start_ns, iface, direction, "
                                  "end_ns, peak_per_ms, packets, bytes, threshold_per_ms, drops_total, "
                                  "drops, profile_start_ns, tick_ns, profile, profile_complete, "
