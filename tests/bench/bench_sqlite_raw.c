@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         perror("bench_sqlite_raw: mkstemp");
         return 1;
     }
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     sqlite3_stmt *st;
     if (rows < 1 || sqlite3_open(path, &db) != SQLITE_OK ||
         s_exec(db, "PRAGMA journal_mode = WAL") ||
