@@ -414,7 +414,7 @@ static void s_gauges(ingest_t *self, int64_t now)
     atomic_store(&self->stats->samples_per_s, then && stored >= then ? (stored - then) / WINDOW : 0);
 }
 
-/* Once a second: live incidents, and the gauges. */
+/* Once a second: live incidents, the gauges, and the hosts' rows. */
 static void s_scan(ingest_t *self)
 {
     int64_t now = ts_mono_ns();
@@ -423,6 +423,10 @@ static void s_scan(ingest_t *self)
     self->last_scan = now;
     live_scan(self->live, ts_now_ns(), s_on_incident, self);
     s_gauges(self, now);
+    char err[256];
+    if (store_flush_hosts(self->store, err, sizeof err) != 0)
+        log_limited(LOGL_ERROR, "flush", "aggregator: cannot save the hosts' latest state "
+                    "(retried in a second): %s", err);
 }
 
 void ingest_set_retention(ingest_t *self, const store_retention_t *retention)

@@ -47,12 +47,24 @@ typedef struct {
     int64_t nseries;      /* series rows of the host */
     bool fresh;           /* it had none when loaded: its definitions need no lookup */
     bool dirty;           /* ids changed since they were last saved */
+    /* The latest of what every message updates in the hosts row, written
+     * once a second by store_flush_hosts rather than once per message: a
+     * commit of K batches from K hosts would otherwise rewrite K pages of
+     * hosts (DESIGN §10). */
+    bool listed;          /* in store_t.pending */
+    bool seen;            /* last_seen_ns and last_seq wait */
+    int64_t last_seen_ns;
+    uint64_t last_seq;
+    bool delivery;        /* the batch fields below wait */
+    int64_t clock_ts_ns;
+    uint64_t spool_messages, spool_samples;
+    clock_msg_t clock;
 } host_cache_t;
 
 enum {
     ST_HOST_UPSERT, ST_HELLO, ST_SERIES_FIND, ST_SERIES_UPSERT, ST_SAVE_IDS, ST_REUSE_IDS, ST_LOAD_IDS,
     ST_LOAD_OLD_IDS, ST_COUNT_SERIES, ST_BATCH, ST_LATE, ST_DROP, ST_SETTING, ST_BURST,
-    ST_HOST_DELIVERY, NSTMT
+    ST_HOST_DELIVERY, ST_HOST_SEEN, NSTMT
 };
 
 /* A wire-id map record in incarnation_ids.ids: little-endian
@@ -98,6 +110,8 @@ static const char *const s_sql[NSTMT] = {
         "spool_dropped_samples = max(spool_dropped_samples, ?3), clock_ts_ns = ?4, "
         "clock_offset_valid = ?5, clock_offset_ns = ?6, clock_rtt_ns = ?7, clock_synced = ?8, "
         "clock_maxerror_ns = ?9, clock_esterror_ns = ?10 WHERE id = ?1 AND clock_ts_ns <= ?4",
+    [ST_HOST_SEEN] = "UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), incarnation = ?3, "
+                     "last_seq = ?4 WHERE id = ?1",
     [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
                  "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
@@ -110,6 +124,8 @@ struct store {
     bool writer;
     sqlite3_stmt *stmt[NSTMT]; /* prepared lazily */
     strmap_t *hosts;           /* writer: host name -> host_cache_t */
+    host_cache_t **pending;    /* writer: hosts whose row has updates waiting */
+    size_t npending, cappending;
     unsigned char *blob;       /* writer: packed samples buffer */
     size_t blobcap;
     store_rolled_t rolled;     /* writer: the minute rollups' progress */
@@ -248,11 +264,15 @@ void store_close(store_t **self_p)
     if (!self_p || !*self_p)
         return;
     store_t *self = *self_p;
+    char err[256];
+    if (self->npending && store_flush_hosts(self, err, sizeof err) != 0)
+        log_error("aggregator: the hosts' latest state is not saved: %s", err);
     for (int i = 0; i < NSTMT; i++)
         sqlite3_finalize(self->stmt[i]);
     if (self->hosts)
         strmap_clear(self->hosts, s_free_cache);
     strmap_destroy(&self->hosts);
+    free(self->pending);
     sqlite3_close(self->db);
     free(self->blob);
     free(self);
@@ -280,6 +300,7 @@ void store_rollback(store_t *self)
     /* The caches may hold definitions, or rollup progress, that were just
      * rolled back. */
     strmap_clear(self->hosts, s_free_cache);
+    self->npending = 0;
     self->rolled_known = false;
 }
 
@@ -351,8 +372,32 @@ static int s_load_ids(store_t *self, host_cache_t *c)
 
 /* Upserts the host row and returns its cache, (re)loading the wire-id map
  * when the message comes from another incarnation than the cached one. */
+/* Puts c on the list of hosts whose row has updates waiting. */
+static store_rc_t s_list_pending(store_t *self, host_cache_t *c, char *err, size_t errsz)
+{
+    if (c->listed)
+        return STORE_OK;
+    if (self->npending == self->cappending) {
+        size_t cap = self->cappending ? self->cappending * 2 : 1024;
+        host_cache_t **grown = realloc(self->pending, cap * sizeof *grown);
+        if (!grown) {
+            store_errf(err, errsz, "out of memory");
+            return STORE_ERROR;
+        }
+        self->pending = grown;
+        self->cappending = cap;
+    }
+    self->pending[self->npending++] = c;
+    c->listed = true;
+    return STORE_OK;
+}
+
 static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns)
 {
+    host_cache_t *c = strmap_get(self->hosts, msg->host);
+    /* A run already known: its row waits for the flush (s_seen). */
+    if (c && c->loaded && c->incarnation == msg->incarnation)
+        return c;
     sqlite3_stmt *st = s_stmt(self, ST_HOST_UPSERT);
     if (!st)
         return NULL;
@@ -365,8 +410,9 @@ static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns
         return NULL;
     int64_t host_id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    host_cache_t *c = strmap_get(self->hosts, msg->host);
-    if (!c) {
+    if (c)
+        c->seen = false; /* the row has just been given this message's */
+    else {
         if (!(c = calloc(1, sizeof *c)) || strmap_put(self->hosts, msg->host, c) != 0) {
             free(c);
             return NULL;
@@ -594,23 +640,74 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
 
 /* The host's spool losses and clock as of this batch (a replayed older
  * batch does not overwrite a newer clock). */
-static store_rc_t s_update_delivery(store_t *self, const host_cache_t *c, const batch_t *b,
-                                    char *err, size_t errsz)
+/* Keeps the batch's delivery and clock report for the next flush (the
+ * newest batch's, as ST_HOST_DELIVERY would keep it). */
+static store_rc_t s_update_delivery(store_t *self, host_cache_t *c, const batch_t *b, char *err,
+                                    size_t errsz)
 {
-    sqlite3_stmt *st = s_stmt(self, ST_HOST_DELIVERY);
-    if (!st)
-        return DB_FAIL(self, err, errsz);
-    sqlite3_bind_int64(st, 1, c->host_id);
-    sqlite3_bind_int64(st, 2, (int64_t)b->spool_dropped_messages);
-    sqlite3_bind_int64(st, 3, (int64_t)b->spool_dropped_samples);
-    sqlite3_bind_int64(st, 4, b->ts_ns);
-    sqlite3_bind_int(st, 5, b->clock.offset_valid);
-    sqlite3_bind_int64(st, 6, b->clock.offset_ns);
-    sqlite3_bind_int64(st, 7, b->clock.rtt_ns);
-    sqlite3_bind_int(st, 8, b->clock.synced);
-    sqlite3_bind_int64(st, 9, b->clock.maxerror_ns);
-    sqlite3_bind_int64(st, 10, b->clock.esterror_ns);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+    if (c->delivery && b->ts_ns < c->clock_ts_ns)
+        return STORE_OK;
+    if (!c->delivery || b->spool_dropped_messages > c->spool_messages)
+        c->spool_messages = b->spool_dropped_messages;
+    if (!c->delivery || b->spool_dropped_samples > c->spool_samples)
+        c->spool_samples = b->spool_dropped_samples;
+    c->clock_ts_ns = b->ts_ns;
+    c->clock = b->clock;
+    c->delivery = true;
+    return s_list_pending(self, c, err, errsz);
+}
+
+static int s_flush_host(store_t *self, host_cache_t *c)
+{
+    sqlite3_stmt *st;
+    if (c->seen) {
+        if (!(st = s_stmt(self, ST_HOST_SEEN)))
+            return -1;
+        sqlite3_bind_int64(st, 1, c->host_id);
+        sqlite3_bind_int64(st, 2, c->last_seen_ns);
+        sqlite3_bind_int64(st, 3, (int64_t)c->incarnation);
+        sqlite3_bind_int64(st, 4, (int64_t)c->last_seq);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return -1;
+        c->seen = false;
+    }
+    if (c->delivery) {
+        if (!(st = s_stmt(self, ST_HOST_DELIVERY)))
+            return -1;
+        sqlite3_bind_int64(st, 1, c->host_id);
+        sqlite3_bind_int64(st, 2, (int64_t)c->spool_messages);
+        sqlite3_bind_int64(st, 3, (int64_t)c->spool_samples);
+        sqlite3_bind_int64(st, 4, c->clock_ts_ns);
+        sqlite3_bind_int(st, 5, c->clock.offset_valid);
+        sqlite3_bind_int64(st, 6, c->clock.offset_ns);
+        sqlite3_bind_int64(st, 7, c->clock.rtt_ns);
+        sqlite3_bind_int(st, 8, c->clock.synced);
+        sqlite3_bind_int64(st, 9, c->clock.maxerror_ns);
+        sqlite3_bind_int64(st, 10, c->clock.esterror_ns);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return -1;
+        c->delivery = false;
+    }
+    c->listed = false;
+    return 0;
+}
+
+int store_flush_hosts(store_t *self, char *err, size_t errsz)
+{
+    if (!self->npending)
+        return 0;
+    if (store_begin(self, err, errsz) != 0)
+        return -1;
+    for (size_t i = 0; i < self->npending; i++)
+        if (s_flush_host(self, self->pending[i]) != 0) {
+            store_errf(err, errsz, "database: %s", sqlite3_errmsg(self->db));
+            store_rollback(self);
+            return -1;
+        }
+    if (store_commit(self, err, errsz) != 0)
+        return -1;
+    self->npending = 0;
+    return 0;
 }
 
 static uint64_t s_fnv(uint64_t h, const void *data, size_t len)
@@ -754,6 +851,17 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hell
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
+/* A message stored: the host was seen (written by the next flush). */
+static store_rc_t s_seen(store_t *self, host_cache_t *c, const msg_t *msg, int64_t received_ns,
+                         char *err, size_t errsz)
+{
+    if (!c->seen || received_ns > c->last_seen_ns)
+        c->last_seen_ns = received_ns;
+    c->last_seq = msg->seq;
+    c->seen = true;
+    return s_list_pending(self, c, err, errsz);
+}
+
 store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, size_t *samples,
                          char *err, size_t errsz)
 {
@@ -770,7 +878,7 @@ store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, s
     char sub[256];
     if (rc == STORE_OK) {
         if (s_exec(self, "RELEASE msg", sub, sizeof sub) == 0)
-            return STORE_OK;
+            return s_seen(self, c, msg, received_ns, err, errsz);
         store_errf(err, errsz, "database: %s", sub);
         return STORE_ERROR;
     }

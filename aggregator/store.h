@@ -28,6 +28,15 @@ int store_begin(store_t *self, char *err, size_t errsz);
 int store_commit(store_t *self, char *err, size_t errsz);
 void store_rollback(store_t *self);
 
+/* Writes what stored messages changed in their hosts' rows (last seen, last
+ * seq, clock, spool losses), in a transaction of its own, outside any
+ * group. The writer keeps it in memory until then, so that a busy fleet
+ * costs one hosts update per host and flush instead of one per message;
+ * call it about once a second (store_close does it a last time). After a
+ * crash or a rolled-back group, a host's row lags until its next message:
+ * its batches, drops and bursts do not. */
+int store_flush_hosts(store_t *self, char *err, size_t errsz);
+
 typedef enum {
     STORE_OK,        /* stored (after the commit) */
     STORE_DUPLICATE, /* already stored earlier: a resend; acknowledge it */

@@ -49,6 +49,16 @@ static inline void store_sample_put(unsigned char *rec, const store_sample_t *s)
     store_put_le(rec + 16, (uint64_t)s->delta, 8);
 }
 
+/* A host's batches in a time range, through batches_at (second, host_id,
+ * ...): the seconds the range touches, each one seek, and none outside
+ * the seconds stored. Prefix a SELECT on batches that says
+ * `second IN sec AND host_id = ...` with it; lo and hi are SQL expressions
+ * of the range's ends in ns. */
+#define STORE_SECONDS(lo, hi)                                                                      \
+    "WITH RECURSIVE sec(s) AS (SELECT max((" lo ") / 1000000000, (SELECT min(second) FROM "      \
+    "batches)) UNION ALL SELECT s + 1 FROM sec WHERE s < min((" hi ") / 1000000000, (SELECT "    \
+    "max(second) FROM batches))) "
+
 /* The connection (borrowed). */
 sqlite3 *store_db(store_t *self);
 

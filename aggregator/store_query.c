@@ -259,8 +259,9 @@ int store_series(store_t *self, const series_query_t *q,
 {
     int64_t host_id = 0;
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
-    static const char raw[] = "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND "
-                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    static const char raw[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples FROM batches "
+                              "WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND ts_ns <= ?3 "
+                              "ORDER BY ts_ns";
     static const char rolled[] = "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
                                  "step_s = ?4 AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns";
     sqlite3_stmt *st = s_query(self, q->step_s ? rolled : raw, err, errsz);
@@ -356,8 +357,9 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
 int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
                       int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz)
 {
-    static const char sql[] = "SELECT ts_ns FROM batches WHERE host_id = (SELECT id FROM hosts "
-                              "WHERE name = ?1) AND ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    static const char sql[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns FROM batches WHERE second "
+                              "IN sec AND host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
+                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;

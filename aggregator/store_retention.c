@@ -189,8 +189,8 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
 /* The source of a rollup of `step_s`: batches for minutes, minutes for hours. */
 static const char *s_source_sql(int64_t step_s)
 {
-    return step_s == 60 ? "SELECT ts_ns, samples FROM batches WHERE host_id = ?1 AND ts_ns >= ?2 "
-                          "AND ts_ns < ?3"
+    return step_s == 60 ? STORE_SECONDS("?2", "?3 - 1") "SELECT ts_ns, samples FROM batches WHERE "
+                          "second IN sec AND host_id = ?1 AND ts_ns >= ?2 AND ts_ns < ?3"
                         : "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND step_s = 60 "
                           "AND ts_ns >= ?2 AND ts_ns < ?3";
 }
@@ -213,7 +213,8 @@ static int64_t s_next_bucket(store_t *self, int64_t step_s, int64_t from)
 {
     int64_t step_ns = step_s * TS_NS_PER_S;
     int64_t ts = step_s == 60
-                     ? s_scalar(self, "SELECT min(ts_ns) FROM batches WHERE ts_ns >= ?1", from, 0, -1)
+                     ? s_scalar(self, "SELECT min(second) * 1000000000 FROM batches WHERE second "
+                                      ">= (?1 + 999999999) / 1000000000", from, 0, -1)
                      : s_scalar(self, "SELECT min(ts_ns) FROM rollups WHERE step_s = 60 AND "
                                       "ts_ns >= ?1", from, 0, -1);
     return ts < 0 ? -1 : ts - ts % step_ns;
@@ -331,8 +332,8 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
     /* drops and bursts have no rowid: a chunk is what is older than the
      * chunk's oldest time (or the cut). */
     static const char *const sql[] = {
-        "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE ts_ns < ?1 AND id NOT IN "
-        "(SELECT batch_id FROM rollup_late) ORDER BY ts_ns LIMIT ?2)",
+        "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE second < ?1 / 1000000000 AND "
+        "id NOT IN (SELECT batch_id FROM rollup_late) ORDER BY second LIMIT ?2)",
         "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
         "LIMIT ?2)",
         "DELETE FROM drops WHERE ts_ns < min(?1, coalesce((SELECT ts_ns FROM drops ORDER BY ts_ns "

@@ -52,7 +52,13 @@ while :; do
   sleep 0.5
 done
 [ "$got" -eq "$expected" ] || fail "stored $got drops, the kernel counted $expected"
-curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
+# A host's row (losses, clock) is written about once a second.
+for _ in $(seq 30); do
+  curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
+  python3 -c 'import json, sys; sys.exit(not any(h["host"] == sys.argv[2] and h["clock"] for h in json.load(open(sys.argv[1]))))' \
+    "$TMP/hosts.json" "$HOST" && break
+  sleep 0.2
+done
 python3 - "$TMP/hosts.json" "$HOST" <<'PY'
 import json, sys
 h = [x for x in json.load(open(sys.argv[1])) if x["host"] == sys.argv[2]][0]

@@ -156,7 +156,13 @@ static void test_hello_and_batches(void **state)
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts WHERE backend = 'netlink' AND "
                                  "backend_note = 'ebpf: the kernel has no BTF'"), 1);
     assert_int_equal(s_scalar(f, "SELECT ncpus FROM hosts"), 2);
+    /* What every message changes in its host's row waits for the flush:
+     * the row holds the hello's seq until then. */
+    assert_int_equal(s_scalar(f, "SELECT last_seq FROM hosts"), 1);
+    char err[256];
+    assert_int_equal(store_flush_hosts(f->st, err, sizeof err), 0);
     assert_int_equal(s_scalar(f, "SELECT last_seq FROM hosts"), 3);
+    assert_int_equal(s_scalar(f, "SELECT last_seen_ns FROM hosts"), T0 + SEC);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM series"), 4);
     /* Drop rows only for drop-layer counters with a delta: the traffic
      * counter and the baseline do not get one. */
@@ -327,6 +333,7 @@ static void test_queries(void **state)
     assert_int_equal(r.rows[0].ts_ns % (60 * SEC), 0);
     assert_int_equal(r.rows[0].delta, 15);
     int hosts = 0;
+    assert_int_equal(store_flush_hosts(f->st, err, sizeof err), 0);
     assert_int_equal(store_hosts(f->st, s_count_hosts, &hosts, err, sizeof err), 0);
     assert_int_equal(hosts, 1);
     int64_t totals[LAYER_COUNT];
