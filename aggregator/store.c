@@ -370,8 +370,6 @@ static int s_load_ids(store_t *self, host_cache_t *c)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Upserts the host row and returns its cache, (re)loading the wire-id map
- * when the message comes from another incarnation than the cached one. */
 /* Puts c on the list of hosts whose row has updates waiting. */
 static store_rc_t s_list_pending(store_t *self, host_cache_t *c, char *err, size_t errsz)
 {
@@ -392,6 +390,9 @@ static store_rc_t s_list_pending(store_t *self, host_cache_t *c, char *err, size
     return STORE_OK;
 }
 
+/* The host's cache. A message from another run than the cached one (or
+ * the first since the cache was cleared) upserts the host row and
+ * (re)loads the wire-id map. */
 static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns)
 {
     host_cache_t *c = strmap_get(self->hosts, msg->host);
@@ -638,10 +639,8 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
 }
 
-/* The host's spool losses and clock as of this batch (a replayed older
- * batch does not overwrite a newer clock). */
-/* Keeps the batch's delivery and clock report for the next flush (the
- * newest batch's, as ST_HOST_DELIVERY would keep it). */
+/* Keeps the host's spool losses and clock as of this batch for the next
+ * flush (a replayed older batch does not overwrite a newer clock). */
 static store_rc_t s_update_delivery(store_t *self, host_cache_t *c, const batch_t *b, char *err,
                                     size_t errsz)
 {

@@ -61,4 +61,5 @@ print(f"real time: ack latency p50 {out['ack_latency_p50_ms'].strip()} ms, p99 "
       f"{sum(early) / len(early):.0f} in the middle third, {sum(late) / len(late):.0f} in the last "
       f"(max {out['backlog_max'].strip()}); {out['samples_per_s'].strip()} samples/s")
 PY
+curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_rollups_behind_seconds" { print "rollups behind at the end: " $2 " s (a minute is rolled up once 2 min old)" }'
 ls -l "$TMP/db.sqlite" | awk '{ printf "database: %.1f MB\n", $5 / 1e6 }'

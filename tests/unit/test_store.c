@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "ts.h"
 #include "testlib.h"
 
 #define T0 INT64_C(1795359570000000000)
@@ -296,6 +297,57 @@ static int s_count_hosts(void *ctx, const host_row_t *row)
     return 0;
 }
 
+static int s_sample_times(void *ctx, const series_row_t *row)
+{
+    int64_t *t = ctx;
+    t[++t[0]] = row->ts_ns;
+    return 0;
+}
+
+/* A host's raw samples are found a second at a time (batches_at): ranges
+ * that end inside a second, that span empty seconds, and that reach far
+ * past the stored data (the walk stops at the stored seconds: from 0 it
+ * would otherwise take 1.8e9 seeks). */
+static void test_series_ranges(void **state)
+{
+    fixture_t *f = *state;
+    static const uint32_t ids[] = {2};
+    static const uint64_t v[] = {1000};
+    static const int64_t d[] = {10};
+    static const uint32_t fl[] = {0};
+    const int64_t ts[] = {T0 + SEC / 2, T0 + 2 * SEC - 1, T0 + 5 * SEC, T0 + 9 * SEC};
+    for (int i = 0; i < 4; i++) {
+        msg_t m = s_batch(7, (uint64_t)i + 2, ts[i], i ? 0 : 4, 1, ids, v, d, fl);
+        assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    }
+    /* Another host's batches in the same seconds are not its. */
+    msg_t other = s_batch(8, 2, T0 + SEC / 2 + 1, 4, 1, ids, v, d, fl);
+    other.host = "h2";
+    assert_int_equal(s_store(f, &other, NULL), STORE_OK);
+    const struct {
+        int64_t from, to;
+        int n, first;
+    } cases[] = {
+        {T0, T0 + 2 * SEC, 2, 0},              /* (from, to]: both of the first two seconds */
+        {T0 + SEC / 2, T0 + 5 * SEC, 2, 1},    /* from is exclusive, to inclusive */
+        {T0 + 2 * SEC - 1, T0 + 5 * SEC - 1, 0, 0}, /* empty seconds between */
+        {0, INT64_MAX, 4, 0},                  /* everything, quickly */
+        {T0 + 9 * SEC, INT64_MAX, 0, 0},
+    };
+    char err[256];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int64_t got[8] = {0};
+        series_query_t q = {.host = "h1", .source = "netdev", .device = "eth0",
+                            .name = "rx_packets", .from_ns = cases[c].from, .to_ns = cases[c].to};
+        int64_t t0 = ts_mono_ns();
+        assert_int_equal(store_series(f->st, &q, s_sample_times, got, err, sizeof err), 0);
+        assert_true(ts_mono_ns() - t0 < SEC);
+        assert_int_equal(got[0], cases[c].n);
+        for (int i = 0; i < cases[c].n; i++)
+            assert_int_equal(got[1 + i], ts[cases[c].first + i]);
+    }
+}
+
 static void test_queries(void **state)
 {
     fixture_t *f = *state;
@@ -366,6 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_series_ranges, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
