@@ -59,6 +59,7 @@ typedef struct {
     int64_t clock_ts_ns;
     uint64_t spool_messages, spool_samples;
     clock_msg_t clock;
+    store_minute_t *minute; /* the minute being rolled up (store_minute_add) */
 } host_cache_t;
 
 enum {
@@ -129,6 +130,8 @@ struct store {
     unsigned char *blob;       /* writer: packed samples buffer */
     size_t blobcap;
     store_rolled_t rolled;     /* writer: the minute rollups' progress */
+    int64_t fresh_from;        /* writer: every batch from this time on was stored by us */
+    int64_t latest_ts;         /* writer: the latest batch time stored */
     bool rolled_known;         /* rolled has been read from rollup_state */
 };
 
@@ -209,6 +212,22 @@ static int s_migrate(store_t *self, char *err, size_t errsz)
     return 0;
 }
 
+/* The first second after every batch stored before this process: the
+ * minutes rolled up as they are stored begin there (store_rollback moves
+ * it past what a failed group may have left). */
+static int s_first_fresh(store_t *self, int64_t *fresh_from)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, "SELECT max(second) FROM batches", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    *fresh_from = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+                      ? (sqlite3_column_int64(st, 0) + 1) * TS_NS_PER_S
+                      : INT64_MIN;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
 /* Process-wide: no allocation statistics, whose global mutex every
  * allocation of every connection took (13% of the writer's time). */
 static void s_configure(void)
@@ -249,6 +268,11 @@ store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
         store_close(&self);
         return NULL;
     }
+    if (writer && s_first_fresh(self, &self->fresh_from) != 0) {
+        store_errf(err, errsz, "cannot read database %s: %s", path, sqlite3_errmsg(self->db));
+        store_close(&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -256,6 +280,7 @@ static void s_free_cache(void *value)
 {
     host_cache_t *c = value;
     free(c->ids);
+    store_minute_free(&c->minute);
     free(c);
 }
 
@@ -302,6 +327,10 @@ void store_rollback(store_t *self)
     strmap_clear(self->hosts, s_free_cache);
     self->npending = 0;
     self->rolled_known = false;
+    /* The minutes folded so far went with the caches; a batch of them may
+     * be stored already. */
+    if (self->latest_ts && self->latest_ts + 1 > self->fresh_from)
+        self->fresh_from = self->latest_ts + 1;
 }
 
 /* --- writing ---------------------------------------------------------------- */
@@ -531,7 +560,7 @@ static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b,
     return STORE_OK;
 }
 
-static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg_t *msg,
+static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *msg,
                                  int64_t received_ns, char *err, size_t errsz)
 {
     const batch_t *b = &msg->batch;
@@ -550,10 +579,16 @@ static store_rc_t s_insert_batch(store_t *self, const host_cache_t *c, const msg
         return DB_FAIL(self, err, errsz);
     if (sqlite3_changes(self->db) == 0)
         return STORE_DUPLICATE;
-    if (!s_behind_rollups(self, c->host_id, b->ts_ns))
-        return STORE_OK;
-    /* Its minute is rolled up already: the upkeep merges it in. */
     int64_t id = sqlite3_last_insert_rowid(self->db);
+    if (b->ts_ns > self->latest_ts)
+        self->latest_ts = b->ts_ns;
+    /* Folded now, while self->blob holds its samples: nothing after this
+     * fails but the database, and then the whole group is rolled back. */
+    if (!s_behind_rollups(self, c->host_id, b->ts_ns))
+        return store_minute_add(self, &c->minute, c->host_id, id, b->ts_ns, self->blob,
+                                b->nsamples, self->fresh_from, err, errsz) == 0 ? STORE_OK
+                                                                                : STORE_ERROR;
+    /* Its minute is rolled up already: the upkeep merges it in. */
     if (!(st = s_stmt(self, ST_LATE)))
         return DB_FAIL(self, err, errsz);
     sqlite3_bind_int64(st, 1, id);

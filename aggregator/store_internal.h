@@ -72,6 +72,22 @@ typedef struct {
 
 void store_set_rolled(store_t *self, store_rolled_t rolled);
 
+/* A host's minute being rolled up as its batches are stored (writer). */
+typedef struct store_minute store_minute_t;
+
+/* Folds a batch just stored (its id, time and packed samples) into its
+ * host's minute *m, after writing the rollup of the minute before when a
+ * later one begins; that rollup is written only when every batch of it
+ * passed here: fresh_from is the time from which this process has stored
+ * every batch (minutes before it, and after a failure, are left to the
+ * upkeep). A batch for an older minute already written is merged late.
+ * Call only for batches not behind the rollups' progress, inside the
+ * transaction that stores them. 0, or -1 + err. */
+int store_minute_add(store_t *self, store_minute_t **m, int64_t host, int64_t batch_id,
+                     int64_t ts_ns, const unsigned char *blob, size_t nsamples, int64_t fresh_from,
+                     char *err, size_t errsz);
+void store_minute_free(store_minute_t **m);
+
 /* vsnprintf into err. */
 void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

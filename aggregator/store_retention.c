@@ -2,11 +2,16 @@
  * store.c: only the store touches SQLite). Assumes it runs in the writer
  * thread between transactions, a bounded step at a time, so that ingest
  * never waits long:
- *  - a minute is rolled up per host once it is `lag` old: every series'
- *    delta summed, its last value kept (batches -> rollups step 60); an
- *    hour likewise from its minutes (step 3600). Progress is kept in
- *    rollup_state (the bucket being done, the next host), so a restart
- *    carries on where it was;
+ *  - a host's minute is rolled up as its batches are stored: every series'
+ *    delta summed, its last value kept, in memory (store_minute_add), and
+ *    written when the host's first batch of a later minute comes. Reading
+ *    the batches back instead cost a random page per batch: at 10,000
+ *    hosts the rollups fell minutes behind;
+ *  - the upkeep rolls up from the batches the minutes that were not (the
+ *    ones a restart cut in two, a host that stopped), once `lag` old; an
+ *    hour from its minutes (step 3600). Progress is kept in rollup_state
+ *    (the bucket being done, the next host), so a restart carries on where
+ *    it was;
  *  - a batch that arrives for a minute already rolled up (a spool resent
  *    after an outage) is merged into the minute and the hour it belongs to
  *    (rollup_late), so their totals stay exact;
@@ -195,10 +200,19 @@ static const char *s_source_sql(int64_t step_s)
                           "AND ts_ns >= ?2 AND ts_ns < ?3";
 }
 
+/* Whether host's minute at bucket has a rollup row. */
+static bool s_has_minute(store_t *self, int64_t host, int64_t bucket)
+{
+    return s_scalar(self, "SELECT count(*) FROM rollups WHERE host_id = ?1 AND step_s = 60 AND "
+                          "ts_ns = ?2", host, bucket, 0) > 0;
+}
+
 /* Rolls up one host's bucket (nothing when it has no data there). */
 static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t bucket, char *err,
                        size_t errsz)
 {
+    if (step_s == 60 && s_has_minute(self, host, bucket))
+        return 0; /* rolled up as it was stored */
     fold_t f = {0};
     int64_t step_ns = step_s * TS_NS_PER_S;
     int rc = s_gather(self, s_source_sql(step_s), host, bucket, bucket + step_ns, &f, err, errsz);
@@ -288,7 +302,8 @@ static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz
         int64_t host = sqlite3_column_int64(st, 0), ts = sqlite3_column_int64(st, 1);
         for (int64_t step_s = 60; step_s <= 3600 && rc == 0; step_s *= 60) {
             int64_t bucket = ts - ts % (step_s * TS_NS_PER_S);
-            if (!s_is_rolled(s_progress(self, step_s), step_s, host, ts))
+            if (!s_is_rolled(s_progress(self, step_s), step_s, host, ts) &&
+                !(step_s == 60 && s_has_minute(self, host, bucket)))
                 continue; /* not rolled up yet: it will be counted then */
             fold_t f = {0};
             rc = s_gather(self, "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
@@ -347,6 +362,103 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
         deleted += sqlite3_changes(store_db(self));
     }
     return deleted;
+}
+
+/* --- minutes rolled up as they are stored --------------------------------- */
+
+struct store_minute {
+    int64_t bucket; /* the minute being folded */
+    bool complete;  /* it holds every batch of the host stored for that minute */
+    fold_t f;       /* one record per series, by series id */
+};
+
+void store_minute_free(store_minute_t **m_p)
+{
+    if (!m_p || !*m_p)
+        return;
+    free((*m_p)->f.recs);
+    free(*m_p);
+    *m_p = NULL;
+}
+
+/* Folds one stored sample into m: deltas summed, the latest value kept. */
+static int s_minute_fold(store_minute_t *m, const store_sample_t *smp, int64_t ts)
+{
+    fold_t *f = &m->f;
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->recs[mid].series_id < smp->series_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    fold_rec_t *r = lo < f->n ? &f->recs[lo] : NULL;
+    if (r && r->series_id == smp->series_id) {
+        r->flags |= smp->flags;
+        r->delta += smp->delta;
+        if (ts >= r->ts_ns) {
+            r->ts_ns = ts;
+            r->value = smp->value;
+        }
+        return 0;
+    }
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
+        if (!recs)
+            return -1;
+        f->recs = recs;
+        f->cap = cap;
+    }
+    memmove(f->recs + lo + 1, f->recs + lo, (f->n - lo) * sizeof *f->recs);
+    f->recs[lo] = (fold_rec_t){smp->series_id, smp->flags, ts, smp->value, smp->delta};
+    f->n++;
+    return 0;
+}
+
+int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t batch_id,
+                     int64_t ts_ns, const unsigned char *blob, size_t nsamples, int64_t fresh_from,
+                     char *err, size_t errsz)
+{
+    int64_t bucket = ts_ns - ts_ns % (60 * TS_NS_PER_S);
+    store_minute_t *m = *m_p;
+    if (m && bucket < m->bucket) {
+        /* An older minute: already written, it takes the batch late;
+         * else the upkeep rolls it up from the batches. */
+        if (!s_has_minute(self, host, bucket))
+            return 0;
+        return s_run(self, "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)", batch_id, 0,
+                     0, err, errsz);
+    }
+    if (m && bucket > m->bucket) {
+        int rc = 0;
+        if (m->complete && m->f.n &&
+            !s_is_rolled(s_progress(self, 60), 60, host, m->bucket))
+            rc = s_write_rollup(self, host, 60, m->bucket, &m->f, err, errsz);
+        store_minute_free(m_p);
+        if (rc != 0)
+            return -1;
+        m = NULL;
+    }
+    if (!m) {
+        if (!(m = calloc(1, sizeof *m))) {
+            store_errf(err, errsz, "out of memory");
+            return -1;
+        }
+        m->bucket = bucket;
+        m->complete = bucket >= fresh_from;
+        *m_p = m;
+    }
+    for (size_t i = 0; i < nsamples; i++) {
+        store_sample_t smp = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+        if (s_minute_fold(m, &smp, ts_ns) != 0) {
+            m->complete = false;
+            store_errf(err, errsz, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int64_t store_rolled_until(store_t *self, int64_t step_s)

@@ -177,6 +177,98 @@ static void test_batch_during_a_rollup(void **state)
     assert_int_equal(s_sum(f, 1, 0, T0, T0 + 2 * MIN).sum, 12 + 7); /* raw kept (an hour) */
 }
 
+/* Rows of host h's minute rollups in [from, to) before any upkeep ran. */
+static int64_t s_minute_rows(fixture_t *f, int h, int64_t from, int64_t to)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM rollups r JOIN hosts h ON h.id = r.host_id "
+             "WHERE h.name = '%s' AND step_s = 60 AND ts_ns >= %lld AND ts_ns < %lld",
+             s_hosts[h], (long long)from, (long long)to);
+    return testlib_sql_scalar(f->path, sql);
+}
+
+/* Minutes are rolled up as they are stored: written when the next minute
+ * begins, exact against the raw sum; a late batch for one is merged; a
+ * minute that a restart or a rolled-back group cut in two is left to the
+ * upkeep, which reads it back from the batches. */
+static void test_minutes_at_ingest(void **state)
+{
+    fixture_t *f = *state;
+    int64_t want[2][6] = {{0}};
+    srand(5);
+    for (int64_t ts = T0; ts < T0 + 3 * MIN; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            int64_t drops = rand() % 40;
+            want[h][(ts - T0) / MIN] += drops;
+            s_batch(f, h, ts, drops);
+        }
+    for (int h = 0; h < 2; h++) {
+        /* Minutes 0 and 1 are written, the open minute 2 is not yet. */
+        assert_int_equal(s_minute_rows(f, h, T0, T0 + 2 * MIN), 2);
+        assert_int_equal(s_minute_rows(f, h, T0 + 2 * MIN, T0 + 3 * MIN), 0);
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(s_sum(f, h, 60, T0 + k * MIN, T0 + (k + 1) * MIN).sum, want[h][k]);
+    }
+    /* Host a: a late batch for minute 0, already written. */
+    s_batch(f, 0, T0 + 25 * SEC, 500);
+    want[0][0] += 500;
+    /* The aggregator restarts in the middle of minute 3. */
+    for (int64_t ts = T0 + 3 * MIN; ts < T0 + 3 * MIN + 30 * SEC; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            want[h][3] += 2;
+            s_batch(f, h, ts, 2);
+        }
+    store_close(&f->st);
+    char err[256];
+    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    for (int64_t ts = T0 + 3 * MIN + 30 * SEC; ts < T0 + 5 * MIN; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            want[h][(ts - T0) / MIN] += 3;
+            s_batch(f, h, ts, 3);
+        }
+    /* A group with host b's batch of minute 5 fails: the batch is not
+     * stored, and the folded minute that held it is not written. */
+    for (int64_t ts = T0 + 5 * MIN; ts < T0 + 5 * MIN + 30 * SEC; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            want[h][5] += 4;
+            s_batch(f, h, ts, 4);
+        }
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    static const uint32_t ids[] = {1, 2};
+    uint64_t values[2] = {f->value[1] + 900, 0};
+    int64_t deltas[2] = {900, 100};
+    uint32_t flags[2] = {0, 0};
+    msg_t lost = {.host = s_hosts[1], .boot_id = "boot", .incarnation = 1, .seq = f->seq[1] + 1,
+                  .sent_ns = T0 + 5 * MIN + 30 * SEC, .type = MSG_TYPE_BATCH,
+                  .batch = {T0 + 5 * MIN + 30 * SEC, T0 + 5 * MIN + 20 * SEC, false, 0, s_defs, 2,
+                            ids, values, deltas, flags, 0, NULL, 0, 0, {0}}};
+    size_t n;
+    assert_int_equal(store_message(f->st, &lost, lost.sent_ns, &n, err, sizeof err), STORE_OK);
+    store_rollback(f->st);
+    for (int64_t ts = T0 + 5 * MIN + 30 * SEC; ts < T0 + 7 * MIN; ts += STEP)
+        for (int h = 0; h < 2; h++) {
+            if (ts < T0 + 6 * MIN)
+                want[h][5] += 1;
+            s_batch(f, h, ts, ts < T0 + 6 * MIN);
+        }
+    /* Minute 3 (cut by the restart) and 5 (by the failure) wait for the
+     * upkeep; minute 4 was written as it was stored. */
+    for (int h = 0; h < 2; h++) {
+        assert_int_equal(s_minute_rows(f, h, T0 + 3 * MIN, T0 + 4 * MIN), 0);
+        assert_int_equal(s_minute_rows(f, h, T0 + 4 * MIN, T0 + 5 * MIN), 1);
+        assert_int_equal(s_minute_rows(f, h, T0 + 5 * MIN, T0 + 6 * MIN), 0);
+    }
+    store_retention_t r = {HOUR, 24 * HOUR, MIN};
+    s_upkeep(f, &r, T0 + 8 * MIN);
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 6; k++) {
+            sum_t m = s_sum(f, h, 60, T0 + k * MIN, T0 + (k + 1) * MIN);
+            assert_int_equal(m.rows, 1);
+            assert_int_equal(m.sum, want[h][k]);
+            assert_int_equal(m.sum, s_sum(f, h, 0, T0 + k * MIN, T0 + (k + 1) * MIN).sum);
+        }
+}
+
 static long s_file_size(const fixture_t *f)
 {
     struct stat st;
@@ -212,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollups_and_expiry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_batch_during_a_rollup, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_minutes_at_ingest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_stops_growing, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
