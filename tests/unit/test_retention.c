@@ -2,8 +2,10 @@
  * from two hosts rolled up by minute and by hour (their delta sums equal the
  * raw ones, against a naive sum of what was stored), raw batches gone after
  * the raw retention while the rollups still answer the same totals, a late
- * batch merged into minutes and hours already rolled up, and a file that
- * stops growing once old data is deleted as fast as new comes. */
+ * batch merged into minutes and hours already rolled up, minutes rolled up
+ * as they are stored (and the ones a restart or a failed group cut in two
+ * left to the upkeep), and a file that stops growing once old data is
+ * deleted as fast as new comes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
