@@ -99,7 +99,8 @@ static const char *const s_sql[NSTMT] = {
                         "i.incarnation = ?2",
     [ST_COUNT_SERIES] = "SELECT count(*) FROM series WHERE host_id = ?1",
     [ST_BATCH] = "INSERT OR IGNORE INTO batches (host_id, incarnation, seq, ts_ns, prev_ts_ns, "
-                 "received_ns, nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 "received_ns, nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                 "1)",
     [ST_LATE] = "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)",
     [ST_DROP] = "INSERT OR REPLACE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
                 "reset, overlap) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -128,7 +129,7 @@ struct store {
     host_cache_t **pending;    /* writer: hosts whose row has updates waiting */
     size_t npending, cappending;
     unsigned char *blob;       /* writer: packed samples buffer */
-    size_t blobcap;
+    size_t blobcap, bloblen;
     store_rolled_t rolled;     /* writer: the minute rollups' progress */
     int64_t fresh_from;        /* writer: every batch from this time on was stored by us */
     int64_t latest_ts;         /* writer: the latest batch time stored */
@@ -532,14 +533,16 @@ static int s_blob(store_t *self, size_t need)
 }
 
 /* Checks every sample against the definitions and packs them into
- * self->blob as STORE_SAMPLE_RECORD-byte little-endian records. */
+ * self->blob (STORE_PACK_VARINT, self->bloblen bytes). */
 static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b, char *err,
                          size_t errsz)
 {
-    if (s_blob(self, b->nsamples * STORE_SAMPLE_RECORD + 1) != 0) {
+    if (s_blob(self, b->nsamples * STORE_SAMPLE_MAX + 1) != 0) {
         store_errf(err, errsz, "out of memory packing %zu samples", b->nsamples);
         return STORE_ERROR;
     }
+    unsigned char *out = self->blob;
+    uint32_t prev = 0;
     for (size_t i = 0; i < b->nsamples; i++) {
         uint32_t local = b->series[i];
         if (local >= c->nids || c->ids[local].series_id == 0) {
@@ -551,12 +554,11 @@ static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b,
                   (long long)b->deltas[i]);
             return STORE_INVALID;
         }
-        unsigned char *rec = self->blob + i * STORE_SAMPLE_RECORD;
-        store_put_le(rec, (uint64_t)c->ids[local].series_id, 4);
-        store_put_le(rec + 4, b->flags[i], 4);
-        store_put_le(rec + 8, b->values[i], 8);
-        store_put_le(rec + 16, (uint64_t)b->deltas[i], 8);
+        store_sample_t smp = {(uint32_t)c->ids[local].series_id, b->flags[i], b->values[i],
+                              b->deltas[i]};
+        out = store_pack(out, &prev, &smp);
     }
+    self->bloblen = (size_t)(out - self->blob);
     return STORE_OK;
 }
 
@@ -574,7 +576,7 @@ static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *ms
     sqlite3_bind_int64(st, 5, b->prev_ts_ns);
     sqlite3_bind_int64(st, 6, received_ns);
     sqlite3_bind_int64(st, 7, (int64_t)b->nsamples);
-    sqlite3_bind_blob(st, 8, self->blob, (int)(b->nsamples * STORE_SAMPLE_RECORD), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, self->blob, (int)self->bloblen, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return DB_FAIL(self, err, errsz);
     if (sqlite3_changes(self->db) == 0)
@@ -586,8 +588,8 @@ static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *ms
      * fails but the database, and then the whole group is rolled back. */
     if (!s_behind_rollups(self, c->host_id, b->ts_ns))
         return store_minute_add(self, &c->minute, c->host_id, id, b->ts_ns, self->blob,
-                                b->nsamples, self->fresh_from, err, errsz) == 0 ? STORE_OK
-                                                                                : STORE_ERROR;
+                                self->bloblen, self->fresh_from, err, errsz) == 0 ? STORE_OK
+                                                                                  : STORE_ERROR;
     /* Its minute is rolled up already: the upkeep merges it in. */
     if (!(st = s_stmt(self, ST_LATE)))
         return DB_FAIL(self, err, errsz);

@@ -259,10 +259,10 @@ int store_series(store_t *self, const series_query_t *q,
 {
     int64_t host_id = 0;
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
-    static const char raw[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples FROM batches "
+    static const char raw[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM batches "
                               "WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND ts_ns <= ?3 "
                               "ORDER BY ts_ns";
-    static const char rolled[] = "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
+    static const char rolled[] = "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
                                  "step_s = ?4 AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns";
     sqlite3_stmt *st = s_query(self, q->step_s ? rolled : raw, err, errsz);
     if (!st)
@@ -275,10 +275,11 @@ int store_series(store_t *self, const series_query_t *q,
     int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
     int rc = SQLITE_DONE;
     while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *blob = sqlite3_column_blob(st, 1);
-        size_t n = (size_t)sqlite3_column_bytes(st, 1) / STORE_SAMPLE_RECORD;
-        for (size_t i = 0; i < n && left > 0; i++) {
-            store_sample_t smp = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+        store_unpack_t u = store_unpack(sqlite3_column_blob(st, 1),
+                                        (size_t)sqlite3_column_bytes(st, 1),
+                                        sqlite3_column_int(st, 2));
+        store_sample_t smp;
+        while (left > 0 && store_unpack_next(&u, &smp)) {
             if ((int64_t)smp.series_id != id)
                 continue;
             series_row_t row = {sqlite3_column_int64(st, 0), smp.value, smp.delta, smp.flags};

@@ -90,19 +90,19 @@ static int64_t s_scalar(store_t *self, const char *sql, int64_t a, int64_t b, in
 }
 
 /* Adds the samples of one stored blob (batch or rollup) taken at ts. */
-static int s_fold_add(fold_t *f, const unsigned char *blob, size_t len, int64_t ts)
+static int s_fold_add(fold_t *f, const void *blob, size_t len, int packing, int64_t ts)
 {
-    size_t n = len / STORE_SAMPLE_RECORD;
-    if (f->n + n > f->cap) {
-        size_t cap = (f->n + n) * 2;
-        fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
-        if (!recs)
-            return -1;
-        f->recs = recs;
-        f->cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        store_sample_t s = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+    store_unpack_t u = store_unpack(blob, len, packing);
+    store_sample_t s;
+    while (store_unpack_next(&u, &s)) {
+        if (f->n == f->cap) {
+            size_t cap = f->cap ? f->cap * 2 : 256;
+            fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
+            if (!recs)
+                return -1;
+            f->recs = recs;
+            f->cap = cap;
+        }
         f->recs[f->n++] = (fold_rec_t){s.series_id, s.flags, ts, s.value, s.delta};
     }
     return 0;
@@ -117,12 +117,15 @@ static int s_cmp_rec(const void *a, const void *b)
 }
 
 /* Folds the records into one per series (deltas summed, the last value,
- * flags or-ed) packed into *blob; returns their count, -1 without memory. */
-static long s_fold_pack(fold_t *f, unsigned char **blob)
+ * flags or-ed) packed into *blob (STORE_PACK_VARINT, *len bytes); returns
+ * their count, -1 without memory. */
+static long s_fold_pack(fold_t *f, unsigned char **blob, size_t *len)
 {
     qsort(f->recs, f->n, sizeof *f->recs, s_cmp_rec);
-    if (!(*blob = malloc(f->n * STORE_SAMPLE_RECORD + 1)))
+    if (!(*blob = malloc(f->n * STORE_SAMPLE_MAX + 1)))
         return -1;
+    unsigned char *p = *blob;
+    uint32_t prev = 0;
     long out = 0;
     for (size_t i = 0; i < f->n;) {
         store_sample_t s = {f->recs[i].series_id, 0, 0, 0};
@@ -131,8 +134,10 @@ static long s_fold_pack(fold_t *f, unsigned char **blob)
             s.value = f->recs[i].value;
             s.delta += f->recs[i].delta;
         }
-        store_sample_put(*blob + (size_t)out++ * STORE_SAMPLE_RECORD, &s);
+        p = store_pack(p, &prev, &s);
+        out++;
     }
+    *len = (size_t)(p - *blob);
     return out;
 }
 
@@ -149,7 +154,7 @@ static int s_gather(store_t *self, const char *sql, int64_t host, int64_t from, 
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (s_fold_add(f, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-                       sqlite3_column_int64(st, 0)) != 0) {
+                       sqlite3_column_int(st, 2), sqlite3_column_int64(st, 0)) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -166,20 +171,22 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
                           char *err, size_t errsz)
 {
     unsigned char *blob;
-    long n = s_fold_pack(f, &blob);
+    size_t len;
+    long n = s_fold_pack(f, &blob, &len);
     if (n < 0) {
         store_errf(err, errsz, "out of memory");
         return -1;
     }
     sqlite3_stmt *st = s_prepare(self, "INSERT OR REPLACE INTO rollups (host_id, step_s, ts_ns, "
-                                       "nsamples, samples) VALUES (?1, ?2, ?3, ?4, ?5)", err, errsz);
+                                       "nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, 1)", err,
+                                       errsz);
     int rc = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, host);
         sqlite3_bind_int64(st, 2, step_s);
         sqlite3_bind_int64(st, 3, bucket);
         sqlite3_bind_int64(st, 4, n);
-        sqlite3_bind_blob(st, 5, blob, (int)(n * STORE_SAMPLE_RECORD), SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, blob, (int)len, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_finalize(st);
     }
@@ -194,9 +201,11 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
 /* The source of a rollup of `step_s`: batches for minutes, minutes for hours. */
 static const char *s_source_sql(int64_t step_s)
 {
-    return step_s == 60 ? STORE_SECONDS("?2", "?3 - 1") "SELECT ts_ns, samples FROM batches WHERE "
+    return step_s == 60 ? STORE_SECONDS("?2", "?3 - 1") "SELECT ts_ns, samples, packing FROM batches "
+                                                        "WHERE "
                           "second IN sec AND host_id = ?1 AND ts_ns >= ?2 AND ts_ns < ?3"
-                        : "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND step_s = 60 "
+                        : "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
+                          "step_s = 60 "
                           "AND ts_ns >= ?2 AND ts_ns < ?3";
 }
 
@@ -292,7 +301,8 @@ static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t de
  * minute's rollup, and into its hour's when that is rolled up too. */
 static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = s_prepare(self, "SELECT host_id, ts_ns, samples FROM batches WHERE id = ?1",
+    sqlite3_stmt *st = s_prepare(self, "SELECT host_id, ts_ns, samples, packing FROM batches WHERE "
+                                       "id = ?1",
                                  err, errsz);
     if (!st)
         return -1;
@@ -306,11 +316,11 @@ static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz
                 !(step_s == 60 && s_has_minute(self, host, bucket)))
                 continue; /* not rolled up yet: it will be counted then */
             fold_t f = {0};
-            rc = s_gather(self, "SELECT ts_ns, samples FROM rollups WHERE host_id = ?1 AND "
+            rc = s_gather(self, "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
                                 "step_s = ?2 AND ts_ns = ?3", host, step_s, bucket, &f, err, errsz);
             if (rc == 0)
                 rc = s_fold_add(&f, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-                                ts);
+                                sqlite3_column_int(st, 3), ts);
             if (rc == 0)
                 rc = s_write_rollup(self, host, step_s, bucket, &f, err, errsz);
             free(f.recs);
@@ -418,7 +428,7 @@ static int s_minute_fold(store_minute_t *m, const store_sample_t *smp, int64_t t
 }
 
 int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t batch_id,
-                     int64_t ts_ns, const unsigned char *blob, size_t nsamples, int64_t fresh_from,
+                     int64_t ts_ns, const unsigned char *blob, size_t len, int64_t fresh_from,
                      char *err, size_t errsz)
 {
     int64_t bucket = ts_ns - ts_ns % (60 * TS_NS_PER_S);
@@ -450,14 +460,14 @@ int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t 
         m->complete = bucket >= fresh_from;
         *m_p = m;
     }
-    for (size_t i = 0; i < nsamples; i++) {
-        store_sample_t smp = store_sample_get(blob + i * STORE_SAMPLE_RECORD);
+    store_unpack_t u = store_unpack(blob, len, STORE_PACK_VARINT);
+    store_sample_t smp;
+    while (store_unpack_next(&u, &smp))
         if (s_minute_fold(m, &smp, ts_ns) != 0) {
             m->complete = false;
             store_errf(err, errsz, "out of memory");
             return -1;
         }
-    }
     return 0;
 }
 

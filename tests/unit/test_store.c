@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_internal.h"
 #include "ts.h"
 #include "testlib.h"
 
@@ -174,11 +175,14 @@ static void test_hello_and_batches(void **state)
     /* The setting is recorded once: its value did not change. */
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM settings"), 1);
     assert_int_equal(s_scalar(f, "SELECT value FROM settings"), 212992);
-    /* Every sample is in the packed blob: 24 bytes each, value at offset 8. */
-    assert_int_equal(s_scalar(f, "SELECT length(samples) FROM batches WHERE seq = 3"), 4 * 24);
+    /* Every sample is in the packed blob, as varints (STORE_PACK_VARINT):
+     * series id step (zigzag), flags, value, delta (zigzag). Series 1..4:
+     * 115/15, 5100 (EC 27)/100 (zigzag 200: C8 01), 212992 (80 80 0D)/0,
+     * 15/15 (zigzag 30: 1E). */
     assert_int_equal(s_scalar(f, "SELECT nsamples FROM batches WHERE seq = 3"), 4);
-    assert_int_equal(s_scalar(f, "SELECT hex(substr(samples, 9, 8)) = '7300000000000000' "
-                                 "FROM batches WHERE seq = 3"), 1); /* 115 little-endian */
+    assert_int_equal(s_scalar(f, "SELECT packing FROM batches WHERE seq = 3"), 1);
+    assert_int_equal(s_scalar(f, "SELECT hex(samples) = '0200731E' || '0200EC27C801' || "
+                                 "'020080800D00' || '02000F1E' FROM batches WHERE seq = 3"), 1);
 }
 
 static void test_resend_is_idempotent(void **state)
@@ -295,6 +299,95 @@ static int s_count_hosts(void *ctx, const host_row_t *row)
     assert_int_equal(row->last_seq, 3);
     (*(int *)ctx)++;
     return 0;
+}
+
+/* The varint packing against the fixed one on the extremes: every field
+ * at 0 and at its limits, series ids going down as well as up; a record
+ * cut short ends the reading. */
+static void test_sample_packing(void **state)
+{
+    (void)state;
+    const store_sample_t in[] = {
+        {1, 0, 0, 0},
+        {UINT32_MAX, UINT32_MAX, UINT64_MAX, INT64_MAX},
+        {2, 1, 1, INT64_MIN},
+        {2, 3, 127, -1},
+        {0, 0, 128, 64},
+    };
+    size_t n = sizeof in / sizeof in[0];
+    unsigned char packed[5 * STORE_SAMPLE_MAX], fixed[5 * 24];
+    unsigned char *end = packed;
+    uint32_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        end = store_pack(end, &prev, &in[i]);
+        store_put_le(fixed + 24 * i, in[i].series_id, 4);
+        store_put_le(fixed + 24 * i + 4, in[i].flags, 4);
+        store_put_le(fixed + 24 * i + 8, in[i].value, 8);
+        store_put_le(fixed + 24 * i + 16, (uint64_t)in[i].delta, 8);
+    }
+    /* {1,0,0,0} is 4 bytes; the limits take 5 + 5 + 10 + 10. */
+    assert_int_equal(packed[0], 2);
+    assert_true(end - packed <= (long)(n * STORE_SAMPLE_MAX));
+    for (int packing = STORE_PACK_FIXED; packing <= STORE_PACK_VARINT; packing++) {
+        store_unpack_t u = packing == STORE_PACK_VARINT
+                               ? store_unpack(packed, (size_t)(end - packed), packing)
+                               : store_unpack(fixed, sizeof fixed, packing);
+        store_sample_t out;
+        for (size_t i = 0; i < n; i++) {
+            assert_true(store_unpack_next(&u, &out));
+            assert_int_equal(out.series_id, in[i].series_id);
+            assert_int_equal(out.flags, in[i].flags);
+            assert_true(out.value == in[i].value);
+            assert_true(out.delta == in[i].delta);
+        }
+        assert_false(store_unpack_next(&u, &out));
+    }
+    /* Cut inside the second record: the first reads, then nothing. */
+    store_unpack_t u = store_unpack(packed, 7, STORE_PACK_VARINT);
+    store_sample_t out;
+    assert_true(store_unpack_next(&u, &out));
+    assert_false(store_unpack_next(&u, &out));
+    assert_false(store_unpack_next(&u, &out));
+    u = store_unpack(fixed, 30, STORE_PACK_FIXED);
+    assert_true(store_unpack_next(&u, &out));
+    assert_false(store_unpack_next(&u, &out));
+}
+
+typedef struct {
+    int n;
+    uint64_t value[8];
+    int64_t delta[8];
+} samples_t;
+
+static int s_value_delta(void *ctx, const series_row_t *row)
+{
+    samples_t *c = ctx;
+    if (c->n < 8) {
+        c->value[c->n] = row->value;
+        c->delta[c->n++] = row->delta;
+    }
+    return 0;
+}
+
+/* Batches stored before 012 (24-byte records, packing 0) read as before,
+ * next to new ones. */
+static void test_fixed_packing_still_read(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    /* Series 2 (rx_packets) at 5300 (+200), as a database from before 012 holds it. */
+    testlib_sh("sqlite3 %s \"INSERT INTO batches (host_id, incarnation, seq, ts_ns, prev_ts_ns, "
+               "received_ns, nsamples, samples, packing) VALUES (1, 7, 4, %lld, %lld, 0, 1, "
+               "X'0200000000000000B414000000000000C800000000000000', 0)\"",
+               f->path, (long long)(T0 + 2 * SEC), (long long)(T0 + SEC));
+    series_query_t q = {.host = "h1", .source = "netdev", .device = "eth0", .name = "rx_packets",
+                        .from_ns = T0 - 1, .to_ns = T0 + 2 * SEC};
+    char err[256];
+    samples_t c = {0};
+    assert_int_equal(store_series(f->st, &q, s_value_delta, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 3);
+    assert_true(c.value[0] == 5000 && c.value[1] == 5100 && c.value[2] == 5300);
+    assert_true(c.delta[1] == 100 && c.delta[2] == 200);
 }
 
 static int s_sample_times(void *ctx, const series_row_t *row)
@@ -419,6 +512,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_series_ranges, s_setup, s_teardown),
+        cmocka_unit_test(test_sample_packing),
+        cmocka_unit_test_setup_teardown(test_fixed_packing_still_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
