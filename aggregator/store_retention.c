@@ -89,20 +89,28 @@ static int64_t s_scalar(store_t *self, const char *sql, int64_t a, int64_t b, in
     return v;
 }
 
+/* Makes room for one more record. 0, or -1 without memory. */
+static int s_fold_room(fold_t *f)
+{
+    if (f->n < f->cap)
+        return 0;
+    size_t cap = f->cap ? f->cap * 2 : 64;
+    fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
+    if (!recs)
+        return -1;
+    f->recs = recs;
+    f->cap = cap;
+    return 0;
+}
+
 /* Adds the samples of one stored blob (batch or rollup) taken at ts. */
 static int s_fold_add(fold_t *f, const void *blob, size_t len, int packing, int64_t ts)
 {
     store_unpack_t u = store_unpack(blob, len, packing);
     store_sample_t s;
     while (store_unpack_next(&u, &s)) {
-        if (f->n == f->cap) {
-            size_t cap = f->cap ? f->cap * 2 : 256;
-            fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
-            if (!recs)
-                return -1;
-            f->recs = recs;
-            f->cap = cap;
-        }
+        if (s_fold_room(f) != 0)
+            return -1;
         f->recs[f->n++] = (fold_rec_t){s.series_id, s.flags, ts, s.value, s.delta};
     }
     return 0;
@@ -413,14 +421,8 @@ static int s_minute_fold(store_minute_t *m, const store_sample_t *smp, int64_t t
         }
         return 0;
     }
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64;
-        fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
-        if (!recs)
-            return -1;
-        f->recs = recs;
-        f->cap = cap;
-    }
+    if (s_fold_room(f) != 0)
+        return -1;
     memmove(f->recs + lo + 1, f->recs + lo, (f->n - lo) * sizeof *f->recs);
     f->recs[lo] = (fold_rec_t){smp->series_id, smp->flags, ts, smp->value, smp->delta};
     f->n++;
