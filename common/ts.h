@@ -20,6 +20,10 @@ void ts_set_offset_for_testing(int64_t offset_ns);
 /* Monotonic now, ns. */
 int64_t ts_mono_ns(void);
 
+/* Wall clock minus monotonic clock now, from the tightest of a few paired
+ * readings, so that a preemption between the two reads does not skew it. */
+int64_t ts_real_minus_mono_ns(void);
+
 /* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad.
  * ts_parse_signed_duration also takes a leading '-'. */
 int ts_parse_signed_duration(const char *text, int64_t *ns);

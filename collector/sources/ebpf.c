@@ -295,7 +295,7 @@ size_t ebpf_track(ebpf_t *self, const uint32_t *ifindex, size_t n, char *err, si
 
 uint64_t ebpf_fold(ebpf_t *self, ebpf_sample_fn *fn, void *ctx)
 {
-    int64_t real_minus_mono = ts_now_ns() - ts_mono_ns();
+    int64_t real_minus_mono = ts_real_minus_mono_ns();
     uint64_t upto = s_epoch_now(self) - 2, lost = 0;
     for (size_t i = 0; i < EBPF_MAX_SLOTS; i++) {
         slot_t *s = &self->slots[i];
@@ -317,7 +317,7 @@ uint64_t ebpf_fold(ebpf_t *self, ebpf_sample_fn *fn, void *ctx)
 bool ebpf_drops_between(const ebpf_t *self, int64_t from_ns, int64_t to_ns,
                         uint64_t out[LAYER_COUNT])
 {
-    int64_t mono_minus_real = ts_mono_ns() - ts_now_ns();
+    int64_t mono_minus_real = -ts_real_minus_mono_ns();
     if (to_ns <= from_ns)
         return true;
     uint64_t first = (uint64_t)(from_ns + mono_minus_real) / (uint64_t)self->tick_ns;
