@@ -52,14 +52,24 @@ static api_reply_t s_error(int status, const char *fmt, ...)
 
 /* Refuses parameters the endpoint does not know, so a typo is not
  * silently ignored. Returns the offending name or NULL. */
-static const char *s_unknown_param(const req_t *r, const char *const *allowed)
+/* A 400 naming the first parameter of r that is not in `allowed` (NULL
+ * ended) and those that are; NULL when every parameter is allowed. */
+static api_reply_t *s_params(const req_t *r, const char *const *allowed, api_reply_t *fail)
 {
     for (const char *const *n = r->names; n && *n; n++) {
         const char *const *a = allowed;
         while (*a && strcmp(*a, *n) != 0)
             a++;
-        if (!*a)
-            return *n;
+        if (*a)
+            continue;
+        char list[256] = "";
+        size_t len = 0;
+        for (a = allowed; *a && len < sizeof list; a++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a == allowed ? "" : ", ",
+                                    *a);
+        *fail = *allowed ? s_error(400, "unknown parameter '%s' (use %s)", *n, list)
+                         : s_error(400, "unknown parameter '%s' (this endpoint takes none)", *n);
+        return fail;
     }
     return NULL;
 }
@@ -98,9 +108,9 @@ static int s_host_row(void *ctx, const host_row_t *h)
 static api_reply_t s_hosts(const req_t *r)
 {
     static const char *const allowed[] = {NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (/api/hosts takes none)", bad);
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
     json_t *rows = json_array();
     char err[256];
     if (store_hosts(r->store, s_host_row, rows, err, sizeof err) != 0) {
@@ -180,11 +190,8 @@ static api_reply_t *s_common(const req_t *r, const char **host, int64_t *from_ns
 static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t *fail)
 {
     static const char *const allowed[] = {"host", "layer", "since", "from", "to", "step", "limit", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad) {
-        *fail = s_error(400, "unknown parameter '%s' (use host, layer, since, from, to, step, limit)", bad);
+    if (s_params(r, allowed, fail))
         return fail;
-    }
     *q = (drops_query_t){0};
     const char *layer = r->param(r->ctx, "layer");
     if (layer && !layer_is_drop(q->layer = layer_from_name(layer))) {
@@ -240,11 +247,10 @@ static int s_top_row(void *ctx, const char *host, const char *layer, int64_t dro
 static api_reply_t s_top(const req_t *r)
 {
     static const char *const allowed[] = {"since", "from", "to", "limit", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use since, from, to, limit)", bad);
-    int64_t from, to, limit = 20;
     api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    int64_t from, to, limit = 20;
     if (s_range(r, &from, &to, &fail) ||
         (r->param(r->ctx, "limit") && s_common_limit(r, &limit, &fail)))
         return fail;
@@ -268,11 +274,10 @@ static int s_burst_row(void *ctx, const burst_row_t *b)
 static api_reply_t s_bursts(const req_t *r)
 {
     static const char *const allowed[] = {"host", "iface", "since", "from", "to", "limit", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, iface, since, from, to, limit)", bad);
-    bursts_query_t q = {.iface = r->param(r->ctx, "iface")};
     api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    bursts_query_t q = {.iface = r->param(r->ctx, "iface")};
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
     json_t *rows = json_array();
@@ -290,12 +295,10 @@ static api_reply_t s_incidents(const req_t *r)
 {
     static const char *const allowed[] = {"since", "from", "to", "window", "min_hosts", "limit",
                                           NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use since, from, to, window, min_hosts, "
-                       "limit)", bad);
-    bursts_query_t q = {.rx_only = true};
     api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    bursts_query_t q = {.rx_only = true};
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
     int64_t window = 2 * TS_NS_PER_MS;
@@ -396,12 +399,11 @@ static int s_diag_burst(void *ctx, const burst_row_t *r)
 static api_reply_t s_diagnose(const req_t *r)
 {
     static const char *const allowed[] = {"host", "since", "from", "to", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, since, from, to)", bad);
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
     diag_gather_t g = {0};
     int64_t limit;
-    api_reply_t fail;
     if (s_common(r, &g.in.host, &g.in.from_ns, &g.in.to_ns, &limit, &fail))
         return fail;
     if (!g.in.host)
@@ -437,12 +439,10 @@ static api_reply_t s_diagnose(const req_t *r)
 static api_reply_t s_timeline(const req_t *r)
 {
     static const char *const allowed[] = {"host", "since", "from", "to", "window", "limit", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, since, from, to, window, limit)",
-                       bad);
-    timeline_query_t q = {.window_ns = 2 * TS_NS_PER_MS};
     api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    timeline_query_t q = {.window_ns = 2 * TS_NS_PER_MS};
     const char *hosts_text = r->param(r->ctx, "host");
     if (s_range(r, &q.from_ns, &q.to_ns, &fail) || s_common_limit(r, &q.limit, &fail))
         return fail;
@@ -505,12 +505,11 @@ static int s_setting_row(void *ctx, const setting_row_t *row)
 static api_reply_t s_settings(const req_t *r)
 {
     static const char *const allowed[] = {"host", "since", "from", "to", NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, since, from, to)", bad);
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
     const char *host;
     int64_t to_ns, limit;
-    api_reply_t fail;
     settings_gather_t g = {0};
     if (s_common(r, &host, &g.from_ns, &to_ns, &limit, &fail))
         return fail;
@@ -562,12 +561,10 @@ static api_reply_t s_series(const req_t *r)
 {
     static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", "step",
                                           NULL};
-    const char *bad = s_unknown_param(r, allowed);
-    if (bad)
-        return s_error(400, "unknown parameter '%s' (use host, series, since, from, to, limit, "
-                       "step)", bad);
-    series_query_t q = {0};
     api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    series_query_t q = {0};
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
     /* step=1m or 1h: the rollups (kept longer than the raw samples). */
