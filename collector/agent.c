@@ -2,8 +2,8 @@
  * are rate-limited (BURST_SNAPSHOT_GAP) so that a storm of bursts costs at
  * most a few snapshots a second; bursts wait until a snapshot taken after
  * their tail exists. Drops are attributed to a burst from the snapshots
- * whose interval overlaps [start, end + margin]: exact when nothing else
- * dropped in those intervals, an upper bound otherwise. */
+ * whose interval overlaps its drop window (sampler.h): exact when nothing
+ * else dropped in those intervals, an upper bound otherwise. */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -134,7 +134,7 @@ static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
 /* The drops of the remembered snapshots overlapping the burst and its tail. */
 static void s_attribute(const agent_t *a, const sampler_burst_t *b, uint64_t *drops)
 {
-    int64_t from = b->ev.start_ns, to = b->ev.end_ns + a->o->sampler.margin_ns;
+    int64_t from = b->drops_from_ns, to = b->drops_to_ns;
     size_t n = a->nhistory < HISTORY ? a->nhistory : HISTORY;
     for (size_t i = 0; i < n; i++) {
         const drops_at_t *h = &a->history[i];

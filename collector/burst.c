@@ -3,6 +3,7 @@
  * its duration. */
 #include "burst.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define NS_PER_MS 1000000.0
@@ -30,13 +31,13 @@ double burst_rate(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns)
     return (double)packets * NS_PER_MS / (double)s_span(opts, dt_ns);
 }
 
-static void s_take_hot(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets,
-                       uint64_t bytes)
+static void s_take_hot(burst_t *self, int64_t onset_ns, int64_t t_ns, int64_t dt_ns,
+                       uint64_t packets, uint64_t bytes)
 {
     double rate = burst_rate(&self->opts, packets, dt_ns);
     if (!self->active) {
         self->active = true;
-        self->cur = (burst_event_t){.start_ns = t_ns - dt_ns};
+        self->cur = (burst_event_t){.start_ns = t_ns - dt_ns, .onset_ns = onset_ns};
     }
     self->cur.packets += self->gap_packets + packets;
     self->cur.bytes += self->gap_bytes + bytes;
@@ -52,8 +53,17 @@ bool burst_feed(burst_t *self, int64_t t_ns, int64_t dt_ns, uint64_t packets, ui
 {
     if (dt_ns <= 0)
         return false;
+    /* Adjoining within half a tick: eBPF folds map ticks to wall time with
+     * offsets that differ by a few ns. */
+    int64_t start = t_ns - dt_ns;
+    bool lead_in =
+        self->last.packets && llabs(start - self->last.end_ns) < self->opts.min_dt_ns / 2;
+    int64_t onset = lead_in ? self->last.start_ns : start;
+    self->last.start_ns = start;
+    self->last.end_ns = t_ns;
+    self->last.packets = packets;
     if (burst_is_hot(&self->opts, packets, dt_ns)) {
-        s_take_hot(self, t_ns, dt_ns, packets, bytes);
+        s_take_hot(self, onset, t_ns, dt_ns, packets, bytes);
         return false;
     }
     if (!self->active)

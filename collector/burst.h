@@ -20,8 +20,13 @@ typedef struct {
                                   two, and its rate over a few us means nothing */
 } burst_opts_t;
 
+/* onset_ns is where the burst's drops can begin: a burst that begins late
+ * in a tick leaves that tick under the threshold, yet its first packets,
+ * and the drops they cause once a small buffer is full, are there. */
 typedef struct {
     int64_t start_ns;    /* start of the first hot sample */
+    int64_t onset_ns;    /* start of the sample before it when that one adjoins it
+                            (within half a tick) and carried packets, else start_ns */
     int64_t end_ns;      /* end of the last hot sample */
     double peak_per_ms;  /* highest sample rate, packets per ms */
     uint64_t packets;    /* from start_ns to end_ns, quiet samples inside included */
@@ -35,6 +40,10 @@ typedef struct {
     burst_event_t cur;    /* the burst so far, up to its last hot sample */
     uint64_t gap_packets; /* quiet samples since the last hot one */
     uint64_t gap_bytes;
+    struct {
+        int64_t start_ns, end_ns;
+        uint64_t packets;
+    } last;               /* the latest sample fed */
 } burst_t;
 
 void burst_init(burst_t *self, const burst_opts_t *opts);

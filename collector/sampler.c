@@ -227,17 +227,18 @@ static void s_finish_bursts(sampler_t *self, int64_t now)
         size_t n = s_profile_window(self, &p->ev, &start);
         sampler_burst_t *b = &self->ready[self->nready];
         *b = (sampler_burst_t){.tx = p->tx, .ev = p->ev, .threshold_per_ms = l->threshold,
-                               .profile_start_ns = start, .tick_ns = tick};
+                               .profile_start_ns = start, .tick_ns = tick,
+                               .drops_from_ns = p->ev.onset_ns,
+                               .drops_to_ns = p->ev.end_ns + self->opts.margin_ns};
         snprintf(b->iface, sizeof b->iface, "%s", l->name);
         if ((b->profile = calloc(n, sizeof *b->profile))) {
             b->nprofile = n;
             b->profile_complete = recorder_profile(l->rec, start, tick, n, p->tx, b->profile);
         }
-        /* The kernel's drop reasons give the burst its drops exactly: those
-         * during it and in the margin after it. */
+        /* The kernel's drop reasons give the burst its drops exactly. */
         if (self->ebpf)
-            b->exact_drops = ebpf_drops_between(self->ebpf, p->ev.start_ns,
-                                                p->ev.end_ns + self->opts.margin_ns, b->drops);
+            b->exact_drops = ebpf_drops_between(self->ebpf, b->drops_from_ns, b->drops_to_ns,
+                                                b->drops);
         self->nready++;
     }
     self->npending = keep;

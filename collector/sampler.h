@@ -51,8 +51,10 @@ typedef struct {
     uint32_t *profile;         /* packets per tick, owned by the report */
     size_t nprofile;
     bool profile_complete;     /* the recorder still held the whole window */
-    bool exact_drops;          /* drops[] holds the kernel's drops during the burst and
-                                  its margin, by reason's layer (eBPF backend) */
+    int64_t drops_from_ns;     /* the drops that belong to the burst: from its onset */
+    int64_t drops_to_ns;       /* to the margin after its end */
+    bool exact_drops;          /* drops[] holds the kernel's drops in that window, by
+                                  reason's layer (eBPF backend) */
     uint64_t drops[LAYER_COUNT];
 } sampler_burst_t;
 

@@ -1,7 +1,7 @@
 /* Tests collector/burst, the microburst state machine, on synthetic sample
  * sequences: quiet links, single-tick bursts, merging across short gaps,
  * late ticks judged by their real rate, short samples over a whole tick,
- * and random sequences against a
+ * a burst's onset, and random sequences against a
  * naive reference (group the hot samples, split where the quiet stretch
  * reaches the gap). */
 #include <setjmp.h>
@@ -48,6 +48,7 @@ static void test_single_tick_burst(void **state)
     assert_false(s_tick(&b, 52 * MS, 1, &ev));
     assert_true(s_tick(&b, 53 * MS, 1, &ev)); /* quiet for the 3 ms gap: over */
     assert_int_equal(ev.start_ns, 49 * MS);
+    assert_int_equal(ev.onset_ns, 48 * MS); /* the tick before carried a packet */
     assert_int_equal(ev.end_ns, 50 * MS);
     assert_int_equal(ev.packets, 300);
     assert_int_equal(ev.bytes, 30000);
@@ -123,16 +124,43 @@ static void test_late_ticks_use_real_rate(void **state)
     assert_false(burst_flush(&b, &ev));
 }
 
+/* A burst's onset reaches back over the tick before it when that tick
+ * adjoins it and carried packets (the burst's edge, under the threshold),
+ * and only then. */
+static void test_onset(void **state)
+{
+    (void)state;
+    burst_t b;
+    burst_event_t ev;
+    struct {
+        int64_t lead_end, lead_packets, onset;
+    } cases[] = {
+        {10 * MS, 40, 9 * MS},         /* the burst began late in the tick before */
+        {10 * MS, 0, 10 * MS},         /* a quiet tick before: onset is the start */
+        {10 * MS + 3, 40, 9 * MS + 3}, /* a few ns apart (eBPF folds): still adjoining */
+        {9 * MS, 40, 10 * MS},         /* a missing sample between: not adjoining */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        burst_init(&b, &s_opts);
+        assert_false(
+            burst_feed(&b, cases[i].lead_end, MS, (uint64_t)cases[i].lead_packets, 0, &ev));
+        assert_false(s_tick(&b, 11 * MS, 300, &ev));
+        assert_true(burst_flush(&b, &ev));
+        assert_int_equal(ev.start_ns, 10 * MS);
+        assert_int_equal(ev.onset_ns, cases[i].onset);
+        assert_int_equal(ev.packets, 300); /* the edge is not counted as the burst's */
+    }
+}
+
 /* The naive reference, written from the definition: a burst opens at a hot
  * sample, takes every sample up to the last hot one, and closes at the
  * first quiet sample that ends gap_ns or more after the last hot sample. */
 typedef struct {
-    int64_t start, end;
+    int64_t start, onset, end;
     uint64_t packets;
 } ref_t;
 
-static int s_reference(const int64_t *t, const int64_t *dt, const uint64_t *p, int n,
-                       ref_t *out)
+static int s_reference(const int64_t *t, const int64_t *dt, const uint64_t *p, int n, ref_t *out)
 {
     int nb = 0;
     bool open = false;
@@ -142,7 +170,9 @@ static int s_reference(const int64_t *t, const int64_t *dt, const uint64_t *p, i
         bool hot = p[i] * 1000000 >= s_opts.threshold_per_ms * (uint64_t)span;
         if (hot) {
             if (!open) {
-                out[nb++] = (ref_t){t[i] - dt[i], t[i], 0};
+                bool lead = i > 0 && p[i - 1] > 0; /* the samples adjoin */
+                out[nb++] =
+                    (ref_t){t[i] - dt[i], lead ? t[i - 1] - dt[i - 1] : t[i] - dt[i], t[i], 0};
                 open = true;
             }
             out[nb - 1].packets += pending + p[i];
@@ -184,6 +214,7 @@ static void test_random_against_reference(void **state)
             if (burst_feed(&b, t[i], dt[i], p[i], 0, &ev)) {
                 assert_true(got < nref);
                 assert_int_equal(ev.start_ns, ref[got].start);
+                assert_int_equal(ev.onset_ns, ref[got].onset);
                 assert_int_equal(ev.end_ns, ref[got].end);
                 assert_int_equal(ev.packets, ref[got].packets);
                 got++;
@@ -205,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_single_tick_burst),
         cmocka_unit_test(test_gaps_merge_or_split),
         cmocka_unit_test(test_late_ticks_use_real_rate),
+        cmocka_unit_test(test_onset),
         cmocka_unit_test(test_random_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
