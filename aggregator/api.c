@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "grow.h"
 #include "incidents.h"
 #include "rows.h"
 #include "timeline.h"
@@ -322,20 +323,6 @@ static api_reply_t s_incidents(const req_t *r)
 
 /* --- /api/diagnose ---------------------------------------------------------- */
 
-/* Makes room for one more element in a growable array; false when out of memory. */
-static bool s_room(void **array, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t grown = *cap ? *cap * 2 : 64;
-    void *p = realloc(*array, grown * size);
-    if (!p)
-        return false;
-    *array = p;
-    *cap = grown;
-    return true;
-}
-
 typedef struct {
     diag_input_t in;
     diag_counter_t *counters;
@@ -348,9 +335,11 @@ typedef struct {
 static int s_diag_counter(void *ctx, const drop_sum_t *r)
 {
     diag_gather_t *g = ctx;
-    if (!s_room((void **)&g->counters, &g->ccap, g->in.ncounters, sizeof *g->counters))
+    diag_counter_t *c = grow(g->counters, g->in.ncounters + 1, &g->ccap, sizeof *c, 64);
+    if (!c)
         return 1;
-    diag_counter_t *c = &g->counters[g->in.ncounters++];
+    g->counters = c;
+    c += g->in.ncounters++;
     *c = (diag_counter_t){.layer = layer_from_name(r->layer), .overlap = r->overlap,
                           .drops = r->drops, .first_ns = r->first_ns, .last_ns = r->last_ns};
     snprintf(c->source, sizeof c->source, "%s", r->source);
@@ -362,9 +351,11 @@ static int s_diag_counter(void *ctx, const drop_sum_t *r)
 static int s_diag_setting(void *ctx, const setting_row_t *r)
 {
     diag_gather_t *g = ctx;
-    if (!s_room((void **)&g->settings, &g->scap, g->in.nsettings, sizeof *g->settings))
+    diag_setting_t *t = grow(g->settings, g->in.nsettings + 1, &g->scap, sizeof *t, 64);
+    if (!t)
         return 1;
-    diag_setting_t *t = &g->settings[g->in.nsettings++];
+    g->settings = t;
+    t += g->in.nsettings++;
     *t = (diag_setting_t){.ts_ns = r->ts_ns, .value = r->value};
     snprintf(t->source, sizeof t->source, "%s", r->source);
     snprintf(t->device, sizeof t->device, "%s", r->device);
@@ -377,18 +368,22 @@ static int s_diag_delta(void *ctx, const drop_row_t *r)
     diag_gather_t *g = ctx;
     if (r->overlap)
         return 0;
-    if (!s_room((void **)&g->deltas, &g->dcap, g->in.ndeltas, sizeof *g->deltas))
+    diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
+    if (!d)
         return 1;
-    g->deltas[g->in.ndeltas++] = (diag_delta_t){r->ts_ns, layer_from_name(r->layer), r->delta};
+    g->deltas = d;
+    d[g->in.ndeltas++] = (diag_delta_t){r->ts_ns, layer_from_name(r->layer), r->delta};
     return 0;
 }
 
 static int s_diag_burst(void *ctx, const burst_row_t *r)
 {
     diag_gather_t *g = ctx;
-    if (!s_room((void **)&g->bursts, &g->bcap, g->in.nbursts, sizeof *g->bursts))
+    diag_burst_t *b = grow(g->bursts, g->in.nbursts + 1, &g->bcap, sizeof *b, 64);
+    if (!b)
         return 1;
-    diag_burst_t *b = &g->bursts[g->in.nbursts++];
+    g->bursts = b;
+    b += g->in.nbursts++;
     *b = (diag_burst_t){.start_ns = r->start_ns, .end_ns = r->end_ns};
     for (int l = 0; l < LAYER_COUNT; l++)
         b->drops += r->drops[l];

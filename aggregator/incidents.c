@@ -8,37 +8,35 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "grow.h"
+
+typedef struct {
+    char host[128];
+    char iface[16];
+} burst_name_t;
 
 typedef struct {
     correlate_burst_t *b;
-    char (*host)[128]; /* name of each burst's host */
-    char (*iface)[16];
-    size_t n, cap;
+    burst_name_t *names; /* of each burst's host and interface */
+    size_t n, cap, capnames;
 } gather_t;
 
 static int s_gather(void *ctx, const burst_start_t *row)
 {
     gather_t *g = ctx;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        correlate_burst_t *b = realloc(g->b, cap * sizeof *b);
-        char(*host)[128] = realloc(g->host, cap * sizeof *host);
-        char(*iface)[16] = realloc(g->iface, cap * sizeof *iface);
-        if (b)
-            g->b = b;
-        if (host)
-            g->host = host;
-        if (iface)
-            g->iface = iface;
-        if (!b || !host || !iface)
-            return 1;
-        g->cap = cap;
-    }
+    correlate_burst_t *b = grow(g->b, g->n + 1, &g->cap, sizeof *b, 256);
+    if (b)
+        g->b = b;
+    burst_name_t *names = grow(g->names, g->n + 1, &g->capnames, sizeof *names, 256);
+    if (names)
+        g->names = names;
+    if (!b || !names)
+        return 1;
     g->b[g->n] = (correlate_burst_t){(uint32_t)row->host_id,   row->corrected_start_ns,
                                      row->end_ns,               row->uncertainty_ns,
                                      (uint64_t)row->packets,   (uint64_t)row->drops_total, g->n};
-    snprintf(g->host[g->n], sizeof g->host[0], "%s", row->host);
-    snprintf(g->iface[g->n], sizeof g->iface[0], "%s", row->iface);
+    snprintf(g->names[g->n].host, sizeof g->names[0].host, "%s", row->host);
+    snprintf(g->names[g->n].iface, sizeof g->names[0].iface, "%s", row->iface);
     g->n++;
     return 0;
 }
@@ -56,7 +54,7 @@ static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c,
     json_t *hosts = json_array(), *members = json_array(), *inc = json_object();
     for (size_t k = c->first; k < c->first + c->count; k++) {
         const correlate_burst_t *b = &g->b[k];
-        const char *name = g->host[b->ref];
+        const char *name = g->names[b->ref].host;
         bool listed = false;
         for (size_t i = 0; i < json_array_size(hosts) && !listed; i++)
             listed = strcmp(json_string_value(json_array_get(hosts, i)), name) == 0;
@@ -64,7 +62,7 @@ static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c,
             json_array_append_new(hosts, json_string(name));
         json_t *m = json_object();
         json_object_set_new_nocheck(m, "host", json_string(name));
-        json_object_set_new_nocheck(m, "iface", json_string(g->iface[b->ref]));
+        json_object_set_new_nocheck(m, "iface", json_string(g->names[b->ref].iface));
         s_int(m, "start_ns", b->start_ns);
         s_int(m, "uncertainty_ns", b->uncertainty_ns);
         s_int(m, "packets", (int64_t)b->packets);
@@ -90,8 +88,7 @@ json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, si
     gather_t g = {0};
     if (store_burst_starts(store, q->from_ns, q->to_ns, s_gather, &g, err, errsz) != 0) {
         free(g.b);
-        free(g.host);
-        free(g.iface);
+        free(g.names);
         return NULL;
     }
     correlate_incident_t *inc = NULL;
@@ -106,7 +103,6 @@ json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, si
     }
     free(inc);
     free(g.b);
-    free(g.host);
-    free(g.iface);
+    free(g.names);
     return rows;
 }

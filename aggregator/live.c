@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "strmap.h"
 
 struct live {
@@ -52,14 +53,10 @@ static uint32_t s_host_id(live_t *self, const char *host)
     uintptr_t id = (uintptr_t)strmap_get(self->ids, host);
     if (id)
         return (uint32_t)(id - 1);
-    if (self->nnames == self->capnames) {
-        size_t cap = self->capnames ? self->capnames * 2 : 64;
-        char **grown = realloc(self->names, cap * sizeof *grown);
-        if (!grown)
-            return UINT32_MAX;
-        self->names = grown;
-        self->capnames = cap;
-    }
+    char **grown = grow(self->names, self->nnames + 1, &self->capnames, sizeof *grown, 64);
+    if (!grown)
+        return UINT32_MAX;
+    self->names = grown;
     char *copy = strdup(host);
     if (!copy || strmap_put(self->ids, host, (void *)(uintptr_t)(self->nnames + 1)) != 0) {
         free(copy);
@@ -76,14 +73,10 @@ void live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_
     uint32_t id = s_host_id(self, host);
     if (id == UINT32_MAX)
         return;
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 256;
-        correlate_burst_t *grown = realloc(self->b, cap * sizeof *grown);
-        if (!grown)
-            return;
-        self->b = grown;
-        self->cap = cap;
-    }
+    correlate_burst_t *grown = grow(self->b, self->n + 1, &self->cap, sizeof *grown, 256);
+    if (!grown)
+        return;
+    self->b = grown;
     self->b[self->n++] = correlate_burst(b, clock, id, 0);
 }
 

@@ -18,6 +18,7 @@
 
 #include "correlate.h"
 #include "embed.h"
+#include "grow.h"
 #include "log.h"
 #include "store_internal.h"
 #include "strmap.h"
@@ -405,16 +406,13 @@ static store_rc_t s_list_pending(store_t *self, host_cache_t *c, char *err, size
 {
     if (c->listed)
         return STORE_OK;
-    if (self->npending == self->cappending) {
-        size_t cap = self->cappending ? self->cappending * 2 : 1024;
-        host_cache_t **grown = realloc(self->pending, cap * sizeof *grown);
-        if (!grown) {
-            store_errf(err, errsz, "out of memory");
-            return STORE_ERROR;
-        }
-        self->pending = grown;
-        self->cappending = cap;
+    host_cache_t **grown =
+        grow(self->pending, self->npending + 1, &self->cappending, sizeof *grown, 1024);
+    if (!grown) {
+        store_errf(err, errsz, "out of memory");
+        return STORE_ERROR;
     }
+    self->pending = grown;
     self->pending[self->npending++] = c;
     c->listed = true;
     return STORE_OK;

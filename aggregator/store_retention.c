@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "grow.h"
 #include "log.h"
 #include "store_internal.h"
 #include "ts.h"
@@ -92,14 +93,10 @@ static int64_t s_scalar(store_t *self, const char *sql, int64_t a, int64_t b, in
 /* Makes room for one more record. 0, or -1 without memory. */
 static int s_fold_room(fold_t *f)
 {
-    if (f->n < f->cap)
-        return 0;
-    size_t cap = f->cap ? f->cap * 2 : 64;
-    fold_rec_t *recs = realloc(f->recs, cap * sizeof *recs);
+    fold_rec_t *recs = grow(f->recs, f->n + 1, &f->cap, sizeof *recs, 64);
     if (!recs)
         return -1;
     f->recs = recs;
-    f->cap = cap;
     return 0;
 }
 

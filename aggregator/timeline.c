@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "incidents.h"
 #include "rows.h"
 #include "ts.h"
@@ -27,16 +28,12 @@ static int s_add(gather_t *g, json_t *ev, const char *type, int64_t ts)
 {
     if (!ev)
         return 1;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        json_t **grown = realloc(g->ev, cap * sizeof *grown);
-        if (!grown) {
-            json_decref(ev);
-            return 1;
-        }
-        g->ev = grown;
-        g->cap = cap;
+    json_t **grown = grow(g->ev, g->n + 1, &g->cap, sizeof *grown, 256);
+    if (!grown) {
+        json_decref(ev);
+        return 1;
     }
+    g->ev = grown;
     json_object_set_new(ev, "type", json_string(type));
     json_object_set_new(ev, "ts_ns", json_integer(ts));
     g->ev[g->n++] = ev;
@@ -74,14 +71,10 @@ static int s_setting(void *ctx, const setting_row_t *r)
 static int s_batch(void *ctx, int64_t ts)
 {
     gather_t *g = ctx;
-    if (g->nbatches == g->capbatches) {
-        size_t cap = g->capbatches ? g->capbatches * 2 : 1024;
-        int64_t *grown = realloc(g->batches, cap * sizeof *grown);
-        if (!grown)
-            return 1;
-        g->batches = grown;
-        g->capbatches = cap;
-    }
+    int64_t *grown = grow(g->batches, g->nbatches + 1, &g->capbatches, sizeof *grown, 1024);
+    if (!grown)
+        return 1;
+    g->batches = grown;
     g->batches[g->nbatches++] = ts;
     return 0;
 }
@@ -138,14 +131,10 @@ typedef struct {
 static int s_host_name(void *ctx, const host_row_t *row)
 {
     names_t *h = ctx;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        const char **grown = realloc(h->names, cap * sizeof *grown);
-        if (!grown)
-            return 1;
-        h->names = grown;
-        h->cap = cap;
-    }
+    const char **grown = grow(h->names, h->n + 1, &h->cap, sizeof *grown, 64);
+    if (!grown)
+        return 1;
+    h->names = grown;
     h->names[h->n] = strdup(row->name);
     return h->names[h->n++] ? 0 : 1;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 struct table {
     int ncols;
     const char *const *headers;
@@ -37,14 +39,11 @@ void table_destroy(table_t **self_p)
 
 int table_add(table_t *self, const char *const *cells)
 {
-    if (self->nrows == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 64;
-        char **grown = realloc(self->cells, cap * (size_t)self->ncols * sizeof *grown);
-        if (!grown)
-            return -1;
-        self->cells = grown;
-        self->cap = cap;
-    }
+    char **grown =
+        grow(self->cells, self->nrows + 1, &self->cap, (size_t)self->ncols * sizeof *grown, 64);
+    if (!grown)
+        return -1;
+    self->cells = grown;
     char **row = self->cells + self->nrows * (size_t)self->ncols;
     for (int c = 0; c < self->ncols; c++)
         row[c] = strdup(cells[c] ? cells[c] : "");

@@ -15,6 +15,7 @@
 
 #include "clocksync.h"
 #include "delivery.h"
+#include "grow.h"
 #include "link.h"
 #include "log.h"
 #include "report.h"
@@ -202,17 +203,13 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
 /* Moves a sampler report's bursts into the held list (taking their profiles). */
 static void s_hold(agent_t *a, sampler_report_t *r)
 {
-    if (a->nheld + r->nbursts > a->capheld) {
-        size_t cap = a->nheld + r->nbursts + 16;
-        sampler_burst_t *held = realloc(a->held, cap * sizeof *held);
-        if (!held) {
-            log_limited(LOGL_WARN, "agent:oom", "collector: out of memory; %zu bursts lost",
-                        r->nbursts);
-            return;
-        }
-        a->held = held;
-        a->capheld = cap;
+    sampler_burst_t *held = grow(a->held, a->nheld + r->nbursts, &a->capheld, sizeof *held, 16);
+    if (!held) {
+        log_limited(LOGL_WARN, "agent:oom", "collector: out of memory; %zu bursts lost",
+                    r->nbursts);
+        return;
     }
+    a->held = held;
     for (size_t i = 0; i < r->nbursts; i++) {
         a->held[a->nheld++] = r->bursts[i];
         r->bursts[i].profile = NULL; /* now ours */

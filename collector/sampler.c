@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ebpf.h"
+#include "grow.h"
 #include "log.h"
 #include "netlink.h"
 #include "recorder.h"
@@ -138,16 +139,12 @@ static size_t s_profile_window(const sampler_t *self, const burst_event_t *ev, i
 
 static void s_queue_burst(sampler_t *self, size_t link, bool tx, const burst_event_t *ev)
 {
-    if (self->npending == self->cappending) {
-        size_t cap = self->cappending ? self->cappending * 2 : 16;
-        pending_t *p = realloc(self->pending, cap * sizeof *p);
-        if (!p) {
-            log_limited(LOGL_WARN, "sampler:oom", "sampler: out of memory; a burst was lost");
-            return;
-        }
-        self->pending = p;
-        self->cappending = cap;
+    pending_t *p = grow(self->pending, self->npending + 1, &self->cappending, sizeof *p, 16);
+    if (!p) {
+        log_limited(LOGL_WARN, "sampler:oom", "sampler: out of memory; a burst was lost");
+        return;
     }
+    self->pending = p;
     /* Ready once the recorder holds the profile's last tick, so the whole
      * window is there when it is cut. */
     int64_t start;
@@ -214,14 +211,10 @@ static void s_finish_bursts(sampler_t *self, int64_t now)
             self->pending[keep++] = *p;
             continue;
         }
-        if (self->nready == self->capready) {
-            size_t cap = self->capready ? self->capready * 2 : 16;
-            sampler_burst_t *r = realloc(self->ready, cap * sizeof *r);
-            if (!r)
-                continue;
-            self->ready = r;
-            self->capready = cap;
-        }
+        sampler_burst_t *r = grow(self->ready, self->nready + 1, &self->capready, sizeof *r, 16);
+        if (!r)
+            continue;
+        self->ready = r;
         link_state_t *l = &self->links[p->link];
         int64_t tick = self->opts.tick_ns, start;
         size_t n = s_profile_window(self, &p->ev, &start);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "grow.h"
 #include "log.h"
 #include "strmap.h"
 
@@ -70,14 +71,10 @@ static void s_key(const reading_t *r, char *key, size_t size)
 
 static int s_grow(series_t *self)
 {
-    if (self->count < self->cap)
-        return 0;
-    size_t cap = self->cap ? self->cap * 2 : 256;
-    entry_t *entries = realloc(self->entries, cap * sizeof *entries);
+    entry_t *entries = grow(self->entries, self->count + 1, &self->cap, sizeof *entries, 256);
     if (!entries)
         return -1;
     self->entries = entries;
-    self->cap = cap;
     return 0;
 }
 

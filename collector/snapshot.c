@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ethtool.h"
+#include "grow.h"
 #include "log.h"
 #include "netdev.h"
 #include "netlink.h"
@@ -119,17 +120,13 @@ static ssize_t s_read(snapshot_t *self, const char *root, const char *relpath)
         return -1;
     size_t len = 0;
     for (;;) {
-        if (self->bufcap - len < 4096) {
-            size_t cap = self->bufcap ? self->bufcap * 2 : 65536;
-            char *buf = realloc(self->buf, cap);
-            if (!buf) {
-                close(fd);
-                errno = ENOMEM;
-                return -1;
-            }
-            self->buf = buf;
-            self->bufcap = cap;
+        char *buf = grow(self->buf, len + 4096, &self->bufcap, 1, 65536);
+        if (!buf) {
+            close(fd);
+            errno = ENOMEM;
+            return -1;
         }
+        self->buf = buf;
         ssize_t n = read(fd, self->buf + len, self->bufcap - len - 1);
         if (n < 0 && errno == EINTR)
             continue;

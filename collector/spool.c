@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "log.h"
 
 /* A message file: a 48-byte little-endian header, then the data.
@@ -300,12 +301,10 @@ static int s_make_slot(spool_t *self)
         self->tail = w;
         return 0;
     }
-    size_t cap = self->cap ? self->cap * 2 : 256;
-    entry_t *e = realloc(self->e, cap * sizeof *e);
+    entry_t *e = grow(self->e, self->tail + 1, &self->cap, sizeof *e, 256);
     if (!e)
         return -1;
     self->e = e;
-    self->cap = cap;
     return 0;
 }
 

@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "grow.h"
+
 /* One qdisc of the current dump. */
 typedef struct {
     int ifindex;       /* tcm_ifindex */
@@ -91,19 +93,6 @@ void qdisc_destroy(qdisc_t **self_p)
     free(self->links);
     free(self);
     *self_p = NULL;
-}
-
-/* arr with room for element n (*cap doubles), NULL when out of memory (arr
- * intact): the read fails once the dump is read to its end, not midway. */
-static void *s_grow(void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    size_t c = *cap ? 2 * *cap : 16;
-    void *grown = realloc(arr, c * size);
-    if (grown)
-        *cap = c;
-    return grown;
 }
 
 /* Copies an attribute's payload into out (size bytes, zero-filled past a
@@ -182,7 +171,7 @@ static int s_on_qdisc(const struct nlmsghdr *nlh, void *data)
         s_read_stats(&e, tb[TCA_STATS]);
     if (!e.has_queue && !e.has_basic)
         return MNL_CB_OK;
-    entry_t *q = s_grow(self->q, self->nq, &self->capq, sizeof *q);
+    entry_t *q = grow(self->q, self->nq + 1, &self->capq, sizeof *q, 16);
     if (!q) {
         self->oom = true;
         return MNL_CB_OK;
@@ -201,7 +190,7 @@ static int s_on_link(const struct nlmsghdr *nlh, void *data)
         mnl_attr_parse(nlh, sizeof *ifm, s_keep, tb) < 0 || !tb[IFLA_IFNAME] ||
         mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
         return MNL_CB_OK;
-    link_t *links = s_grow(self->links, self->nlinks, &self->caplinks, sizeof *links);
+    link_t *links = grow(self->links, self->nlinks + 1, &self->caplinks, sizeof *links, 16);
     if (!links) {
         self->oom = true;
         return MNL_CB_OK;
