@@ -345,6 +345,7 @@ static int s_diag_counter(void *ctx, const drop_sum_t *r)
     snprintf(c->source, sizeof c->source, "%s", r->source);
     snprintf(c->device, sizeof c->device, "%s", r->device);
     snprintf(c->name, sizeof c->name, "%s", r->name);
+    snprintf(c->owner, sizeof c->owner, "%s", r->owner);
     return 0;
 }
 
@@ -535,8 +536,10 @@ static int s_series_info(void *ctx, const series_info_t *s)
 {
     char name[600];
     snprintf(name, sizeof name, "%s/%s/%s", s->source, s->device, s->name);
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:b}", "series", name, "kind", s->kind,
-                                         "layer", s->layer, "overlap", s->overlap));
+    json_t *row = json_pack("{s:s, s:s, s:s, s:b}", "series", name, "kind", s->kind, "layer",
+                            s->layer, "overlap", s->overlap);
+    rows_owner(row, s->owner);
+    json_array_append_new(ctx, row);
     return 0;
 }
 

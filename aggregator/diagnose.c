@@ -115,16 +115,21 @@ static void s_budget(const diag_input_t *in, advice_t *a)
              (long long)b * 2, (long long)u * 2);
 }
 
-/* The dropping sockets, for the socket finding: "udp:A:P (N)". */
+/* The dropping sockets, for the socket finding: "udp:A:P (N)", or
+ * "udp:A:P held by PID/COMM (N)" when the process holding it is known. */
 static void s_sockets(const diag_input_t *in, char *out, size_t size)
 {
+    size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
-        size_t len = strlen(out);
-        if (strcmp(c->source, "sock") == 0 && c->drops > 0 && len + 64 < size)
-            snprintf(out + len, size - len, "%s%s (%lld)", len ? ", " : "", c->device,
-                     (long long)c->drops);
+        if (strcmp(c->source, "sock") != 0 || c->drops <= 0)
+            continue;
+        char one[300]; /* whole entries only */
+        int n = snprintf(one, sizeof one, "%s%s%s (%lld)", c->device,
+                         c->owner[0] ? " held by " : "", c->owner, (long long)c->drops);
+        if (n > 0 && len + (size_t)n + 3 < size)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", one);
     }
 }
 
@@ -279,8 +284,11 @@ static json_t *s_finding(const diag_input_t *in, layer_t layer)
             continue;
         char series[400];
         snprintf(series, sizeof series, "%s/%s/%s", c->source, c->device, c->name);
-        json_array_append_new(counters, json_pack("{s:s, s:I, s:b}", "series", series, "drops",
-                                                  (json_int_t)c->drops, "overlap", c->overlap));
+        json_t *row = json_pack("{s:s, s:I, s:b}", "series", series, "drops", (json_int_t)c->drops,
+                                "overlap", c->overlap);
+        if (c->owner[0])
+            json_object_set_new(row, "owner", json_string(c->owner));
+        json_array_append_new(counters, row);
         if (strcmp(c->source, "reason") == 0) { /* the kernel's own drop reasons (eBPF) */
             reasons += c->drops;
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;

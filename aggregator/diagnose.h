@@ -16,6 +16,7 @@
 
 typedef struct {
     char source[16], device[192], name[128];
+    char owner[64];             /* sock counters: the process holding it, "pid/comm"; "" */
     layer_t layer;
     bool overlap;               /* also counted by a more specific counter */
     int64_t drops, first_ns, last_ns;

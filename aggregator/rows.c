@@ -1,11 +1,19 @@
 /* rows: see rows.h. */
 #include "rows.h"
 
+void rows_owner(json_t *row, const char *owner)
+{
+    if (row && owner && owner[0])
+        json_object_set_new(row, "owner", json_string(owner));
+}
+
 json_t *rows_drop(const drop_row_t *d)
 {
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "host", d->host, "series", d->series,
-                     "layer", d->layer, "ts_ns", (json_int_t)d->ts_ns, "delta",
-                     (json_int_t)d->delta, "reset", d->reset, "overlap", d->overlap);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "host", d->host, "series",
+                            d->series, "layer", d->layer, "ts_ns", (json_int_t)d->ts_ns, "delta",
+                            (json_int_t)d->delta, "reset", d->reset, "overlap", d->overlap);
+    rows_owner(row, d->owner);
+    return row;
 }
 
 json_t *rows_burst(const burst_row_t *b)

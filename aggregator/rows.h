@@ -7,8 +7,13 @@
 
 #include "store.h"
 
-/* {"host", "series", "layer", "ts_ns", "delta", "reset", "overlap"} */
+/* {"host", "series", "layer", "ts_ns", "delta", "reset", "overlap"}, and
+ * "owner" when known */
 json_t *rows_drop(const drop_row_t *d);
+
+/* Sets row's "owner" (the process holding a socket, "pid/comm") unless it
+ * is unknown (""). */
+void rows_owner(json_t *row, const char *owner);
 
 /* {"host", "iface", "direction", "start_ns", "end_ns", "corrected_start_ns",
  *  "uncertainty_ns", "peak_per_ms", "packets", "bytes", "threshold_per_ms",

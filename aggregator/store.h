@@ -88,6 +88,7 @@ typedef struct {
     int64_t delta;
     bool reset;         /* the counter restarted within this delta */
     bool overlap;       /* also counted by a more specific series */
+    const char *owner;  /* sock series: the process holding it, "pid/comm"; "" unknown */
 } drop_row_t;
 
 /* The hosts that dropped most in (from_ns, to_ns], most first, leaving out
@@ -164,6 +165,7 @@ typedef struct {
 typedef struct {
     const char *source, *device, *name, *kind, *layer;
     bool overlap;
+    const char *owner; /* as in drop_row_t */
 } series_info_t;
 
 /* Calls fn for every series of host, by source, device and name. 0, -1 + err. */
@@ -188,6 +190,7 @@ typedef struct {
     int64_t drops;            /* sum of the deltas in the range */
     int64_t first_ns, last_ns; /* first and last delta in the range */
     int64_t deltas;           /* how many */
+    const char *owner;        /* as in drop_row_t */
 } drop_sum_t;
 
 /* Calls fn for every drop counter of host with deltas in (from_ns, to_ns],

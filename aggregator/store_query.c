@@ -95,9 +95,9 @@ static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
 {
     const char *select = q->step_ns > 0
         ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
-          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap"
+          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap, s.owner"
         : "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, d.ts_ns AS t, "
-          "d.delta, d.reset, s.overlap";
+          "d.delta, d.reset, s.overlap, s.owner";
     return snprintf(sql, size,
                     "%s FROM drops d JOIN hosts h ON h.id = d.host_id JOIN series s ON s.id = "
                     "d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2%s%s%s "
@@ -153,7 +153,7 @@ int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, cons
         drop_row_t row = {s_col_text(st, 0),           s_col_text(st, 1),
                           s_col_text(st, 2),           sqlite3_column_int64(st, 3),
                           sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5) != 0,
-                          sqlite3_column_int(st, 6) != 0};
+                          sqlite3_column_int(st, 6) != 0, s_col_text(st, 7)};
         if (fn(ctx, &row) != 0)
             break;
     }
@@ -310,7 +310,7 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
 {
     static const char sql[] =
         "SELECT s.source, s.device, s.name, d.layer, s.overlap, sum(d.delta), min(d.ts_ns), "
-        "max(d.ts_ns), count(*) FROM drops d JOIN series s ON s.id = d.series_id "
+        "max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = d.series_id "
         "WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 AND "
         "d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, sum(d.delta) DESC";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
@@ -325,7 +325,7 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
                           s_col_text(st, 2),           s_col_text(st, 3),
                           sqlite3_column_int(st, 4) != 0, sqlite3_column_int64(st, 5),
                           sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
-                          sqlite3_column_int64(st, 8)};
+                          sqlite3_column_int64(st, 8), s_col_text(st, 9)};
         if (fn(ctx, &row) != 0)
             break;
     }
@@ -405,7 +405,7 @@ int store_series_list(store_t *self, const char *host,
                       int (*fn)(void *ctx, const series_info_t *row), void *ctx, char *err,
                       size_t errsz)
 {
-    static const char sql[] = "SELECT source, device, name, kind, layer, overlap FROM series WHERE "
+    static const char sql[] = "SELECT source, device, name, kind, layer, overlap, owner FROM series WHERE "
                               "host_id = (SELECT id FROM hosts WHERE name = ?1) ORDER BY source, "
                               "device, name";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
@@ -415,7 +415,8 @@ int store_series_list(store_t *self, const char *host,
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         series_info_t row = {s_col_text(st, 0), s_col_text(st, 1), s_col_text(st, 2),
-                             s_col_text(st, 3), s_col_text(st, 4), sqlite3_column_int(st, 5) != 0};
+                             s_col_text(st, 3), s_col_text(st, 4), sqlite3_column_int(st, 5) != 0,
+                             s_col_text(st, 6)};
         if (fn(ctx, &row) != 0)
             break;
     }

@@ -209,9 +209,10 @@ static void s_drops_table(json_t *doc)
         ts_format(s_int(d, "ts_ns"), when, sizeof when);
         snprintf(delta, sizeof delta, "%lld%s", s_int(d, "delta"),
                  json_is_true(json_object_get(d, "reset")) ? " (reset)" : "");
-        char series[600];
-        snprintf(series, sizeof series, "%s%s", s_str(d, "series"),
-                 json_is_true(json_object_get(d, "overlap")) ? "  [overlaps]" : "");
+        char series[700];
+        const char *owner = s_str(d, "owner");
+        snprintf(series, sizeof series, "%s%s%s%s", s_str(d, "series"), owner[0] ? " held by " : "",
+                 owner, json_is_true(json_object_get(d, "overlap")) ? "  [overlaps]" : "");
         const char *cells[] = {when, s_str(d, "host"), s_str(d, "layer"), delta, series};
         table_add(t, cells);
         if (!json_is_true(json_object_get(d, "overlap")))
@@ -394,8 +395,9 @@ static void s_diagnose_text(json_t *doc)
         size_t k;
         json_t *c;
         json_array_foreach(json_object_get(ev, "counters"), k, c)
-            printf("  %s %s %lld%s\n", k ? "         " : "evidence:", s_str(c, "series"),
-                   s_int(c, "drops"), json_is_true(json_object_get(c, "overlap")) ? " (overlaps)" : "");
+            printf("  %s %s%s%s %lld%s\n", k ? "         " : "evidence:", s_str(c, "series"),
+                   s_str(c, "owner")[0] ? " held by " : "", s_str(c, "owner"), s_int(c, "drops"),
+                   json_is_true(json_object_get(c, "overlap")) ? " (overlaps)" : "");
         if (s_int(ev, "bursts_before") > 0)
             printf("            %lld bursts in the second before or during the drops\n",
                    s_int(ev, "bursts_before"));

@@ -28,8 +28,9 @@ static void s_add(void *ctx, series_entry_t *e)
     if (!(e->changed || (b->full && e->present)))
         return;
     if (!e->def_acked) {
-        b->defs[b->ndefs++] = (series_def_t){e->id, e->source, e->device, e->name,
-                                             e->cls.kind, e->cls.layer, e->cls.overlap, ""};
+        b->defs[b->ndefs++] =
+            (series_def_t){e->id,       e->source,    e->device,      e->name,
+                           e->cls.kind, e->cls.layer, e->cls.overlap, e->owner ? e->owner : ""};
         e->def_seq = b->seq;
     }
     size_t i = b->nsamples++;
@@ -106,11 +107,13 @@ static void s_json_series(void *ctx, series_entry_t *e)
     json_t *array = ctx;
     if (!e->present)
         return;
-    json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "source",
-                                           e->source, "device", e->device, "name", e->name,
-                                           "kind", kind_name(e->cls.kind), "layer",
-                                           layer_name(e->cls.layer), "value",
-                                           (json_int_t)e->value, "overlap", e->cls.overlap));
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "source", e->source, "device",
+                            e->device, "name", e->name, "kind", kind_name(e->cls.kind), "layer",
+                            layer_name(e->cls.layer), "value", (json_int_t)e->value, "overlap",
+                            e->cls.overlap);
+    if (row && e->owner)
+        json_object_set_new(row, "owner", json_string(e->owner));
+    json_array_append_new(array, row);
 }
 
 char *report_json(series_t *series, const report_id_t *id, int64_t ts_ns)

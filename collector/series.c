@@ -56,6 +56,7 @@ void series_destroy(series_t **self_p)
     for (size_t i = 0; i < self->count; i++) {
         free((char *)self->entries[i].pub.device);
         free((char *)self->entries[i].pub.name);
+        free((char *)self->entries[i].pub.owner);
     }
     free(self->entries);
     strmap_destroy(&self->index);
@@ -195,6 +196,22 @@ int series_observe(series_t *self, const reading_t *r)
     if (!e)
         return -1;
     s_update(self, e, r, is_new);
+    return 0;
+}
+
+int series_set_owner(series_t *self, series_entry_t *e, const char *owner)
+{
+    (void)self; /* e belongs to it */
+    e->owner_of = e->instance;
+    if (!owner || (e->owner && strcmp(e->owner, owner) == 0))
+        return 0;
+    char *copy = strdup(owner);
+    if (!copy)
+        return -1;
+    free((char *)e->owner);
+    e->owner = copy;
+    e->changed = true;
+    e->def_acked = false;
     return 0;
 }
 

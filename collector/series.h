@@ -24,6 +24,8 @@ typedef struct {
     counter_class_t cls;
     uint64_t value;        /* last value read */
     uint64_t instance;     /* identity of the object behind it (socket inode), 0 = none */
+    const char *owner;     /* the process holding it, "pid/comm"; NULL = not known */
+    uint64_t owner_of;     /* the instance whose owner was looked for (0 = not yet) */
     int64_t delta;         /* change in the last snapshot (see series_delta) */
     uint32_t flags;        /* SAMPLE_FIRST / SAMPLE_RESET for the last snapshot */
     bool changed;          /* delta != 0, flags != 0, or newly seen */
@@ -54,6 +56,12 @@ void series_end(series_t *self);
  * first snapshot counts what happened in between instead of starting from
  * a baseline. Sources other than the collector's own are refused (-1). */
 int series_restore(series_t *self, const reading_t *r);
+
+/* Records the owner found for e's current instance (NULL: none found,
+ * which keeps the one known). A new owner marks e changed with its
+ * definition unacknowledged, so the next batch carries it. 0, or -1 when
+ * out of memory (e is unchanged). */
+int series_set_owner(series_t *self, series_entry_t *e, const char *owner);
 
 /* Calls fn for every series, in id order. */
 void series_each(series_t *self, void (*fn)(void *ctx, series_entry_t *e), void *ctx);

@@ -20,12 +20,15 @@
 #include "qdisc.h"
 #include "snmp.h"
 #include "sockets.h"
+#include "sockowner.h"
 #include "softnet.h"
 #include "strmap.h"
 #include "sysctl.h"
 #include "ts.h"
 
 #define MAX_IFACES 512
+#define OWNER_LOOKS 64                    /* sockets whose owner one walk of /proc looks for */
+#define OWNER_LOOK_GAP (10 * TS_NS_PER_S) /* between walks */
 
 /* A /proc file and the parser for it. `arg` is the parser's extra argument. */
 typedef struct {
@@ -107,6 +110,7 @@ struct snapshot {
     char kernel[128];
     series_t *series;           /* the registry of the current collect */
     strmap_t *sockets;          /* socket address -> inode, this collect */
+    int64_t owners_mono;        /* when /proc was last walked for socket owners */
 };
 
 /* Reads relpath under root into self->buf (NUL-terminated). Returns the
@@ -412,6 +416,41 @@ static void s_collect_ethtool(snapshot_t *self)
     }
 }
 
+typedef struct {
+    series_entry_t *e[OWNER_LOOKS];
+    uint64_t inode[OWNER_LOOKS];
+    size_t n;
+} owner_looks_t;
+
+static void s_want_owner(void *ctx, series_entry_t *e)
+{
+    owner_looks_t *w = ctx;
+    if (w->n < OWNER_LOOKS && e->present && e->instance && e->owner_of != e->instance &&
+        strcmp(e->source, "sock") == 0) {
+        w->e[w->n] = e;
+        w->inode[w->n++] = e->instance;
+    }
+}
+
+/* Names the processes holding dropping sockets not looked up yet: one walk
+ * of /proc for all of them, at most every OWNER_LOOK_GAP, as it costs a
+ * readlink per open file on the host. */
+static void s_find_owners(snapshot_t *self, series_t *series)
+{
+    int64_t now = ts_mono_ns();
+    if (self->owners_mono && now - self->owners_mono < OWNER_LOOK_GAP)
+        return;
+    owner_looks_t w = {.n = 0};
+    series_each(series, s_want_owner, &w);
+    if (!w.n)
+        return;
+    self->owners_mono = now;
+    char owner[OWNER_LOOKS][SOCKOWNER_LEN];
+    sockowner_find(self->procfs, w.inode, w.n, owner);
+    for (size_t i = 0; i < w.n; i++)
+        series_set_owner(series, w.e[i], owner[i][0] ? owner[i] : NULL);
+}
+
 int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *extra,
                          size_t nextra)
 {
@@ -438,6 +477,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
             series_source_ok(series, extra[i].source);
     }
     series_end(series);
+    s_find_owners(self, series);
     self->series = NULL;
     return ts;
 }

@@ -173,7 +173,8 @@
       h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
       f.resolved ? h("p", { class: "resolved" }, h("strong", {}, "Resolved: "), f.resolved) : null,
       h("ul", { class: "evidence" },
-        ev.counters.map((c) => h("li", {}, h("code", {}, c.series), ` ${DS.fmtCount(c.drops)}`,
+        ev.counters.map((c) => h("li", {}, h("code", {}, c.series), c.owner ? ` held by ${c.owner}` : "",
+          ` ${DS.fmtCount(c.drops)}`,
           c.overlap ? " (overlaps a more specific counter)" : "")),
         ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the drops`) : null,
         ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, h("code", {}, s.series),
@@ -357,7 +358,8 @@
 
   function eventDetail(e) {
     switch (e.type) {
-      case "drop": return [layerBadge(e.layer), " ", h("code", {}, e.series), ` +${DS.fmtCount(e.delta)}`,
+      case "drop": return [layerBadge(e.layer), " ", h("code", {}, e.series),
+        e.owner ? ` held by ${e.owner}` : "", ` +${DS.fmtCount(e.delta)}`,
         e.reset ? " (counter reset)" : "", e.overlap ? " (overlaps)" : ""];
       case "burst": return `${e.iface} ${e.direction}: ${DS.fmtCount(e.packets)} packets in ` +
         `${DS.fmtDuration(e.end_ns - e.start_ns)}, peak ${e.peak_per_ms.toFixed(0)}/ms` +

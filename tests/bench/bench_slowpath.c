@@ -2,8 +2,11 @@
  * /proc/net file, netlink interface stats, sysctls, ethtool for every
  * interface, into the series registry), against a baseline measured in the
  * same run: reading the same /proc files without parsing them. DESIGN §10
- * budget: <= 1 ms per snapshot. Usage: bench_slowpath [ITERATIONS]
- * (default 2000; CI runs a smoke run of 20). */
+ * budget: <= 1 ms per snapshot. Then the cost of one walk for socket
+ * owners (every /proc/<pid>/fd link, for a socket nobody holds: the worst
+ * case), which a snapshot adds at most every 10 s when a new socket drops.
+ * Usage: bench_slowpath [ITERATIONS] (default 2000; CI runs a smoke run of
+ * 20). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "snapshot.h"
+#include "sockowner.h"
 #include "ts.h"
 
 static const char *const s_files[] = {
@@ -80,6 +84,21 @@ int main(int argc, char **argv)
     }
     printf("ratio snapshot/baseline (mean): %.2f; budget 1000 us: %s\n",
            (double)full_sum / (double)raw_sum, full[n / 2] <= 1000000 ? "met (p50)" : "MISSED (p50)");
+    int walks = n / 20 > 5 ? n / 20 : 5;
+    int64_t *walk = calloc((size_t)walks, sizeof *walk);
+    uint64_t nobody = UINT64_MAX;
+    char owner[1][SOCKOWNER_LEN];
+    for (int i = 0; walk && i < walks; i++) {
+        int64_t t0 = ts_mono_ns();
+        sockowner_find("/proc", &nobody, 1, owner);
+        walk[i] = ts_mono_ns() - t0;
+    }
+    if (walk) {
+        s_report("socket owner walk", walk, walks);
+        printf("ratio owner walk/snapshot (p50): %.2f\n",
+               (double)walk[walks / 2] / (double)full[n / 2]);
+    }
+    free(walk);
     free(full);
     free(raw);
     series_destroy(&series);

@@ -3,7 +3,8 @@
 # reads is sent N datagrams inside a namespace. Within a few intervals,
 # `dropscope drops --json --layer socket` must report exactly the
 # Udp.RcvbufErrors increment the kernel counted, for that host, at a time
-# inside the window in which the datagrams were sent.
+# inside the window in which the datagrams were sent, and the per-socket
+# counter must name the receiving process.
 source "$(dirname "$0")/lib.sh"
 require_root
 
@@ -18,11 +19,11 @@ sleep 0.6 # the collector's first (baseline) snapshot
 
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
 ip netns exec "$NS" python3 -c '
-import socket, time
+import os, socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
 s.bind(("127.0.0.1", 9999))
-print("ready", flush=True)
+print("ready", os.getpid(), flush=True)
 time.sleep(30)' >"$TMP/receiver.out" &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q ready "$TMP/receiver.out" 2>/dev/null && break; sleep 0.1; done
@@ -53,9 +54,10 @@ print(sum(r["delta"] for r in rows))' "$TMP/drops.json")
   sleep 0.2
 done
 
-python3 - "$TMP/drops.json" "$HOST" "$expected" "$t0" "$t1" "$INTERVAL_MS" <<'PY'
+receiver_pid=$(awk '/ready/ {print $2}' "$TMP/receiver.out")
+python3 - "$TMP/drops.json" "$HOST" "$expected" "$t0" "$t1" "$INTERVAL_MS" "$receiver_pid" <<'PY'
 import json, sys
-path, host, expected, t0, t1, interval_ms = sys.argv[1:]
+path, host, expected, t0, t1, interval_ms, pid = sys.argv[1:]
 expected, t0, t1 = int(expected), int(t0), int(t1)
 slack = 3 * int(interval_ms) * 1_000_000
 rows = json.load(open(path))
@@ -75,6 +77,13 @@ for r in snmp:
 sock = [r for r in rows if r["series"] == "sock/udp:127.0.0.1:9999/drops"]
 assert sum(r["delta"] for r in sock) == expected, f"per-socket drops {sock} != {expected}"
 assert all(r["overlap"] for r in sock), "per-socket drops must be marked as overlapping"
+# ... and the process that holds it (found through /proc/<pid>/fd).
+assert all(r.get("owner") == f"{pid}/python3" for r in sock), f"owner {sock}, receiver {pid}"
+assert not any("owner" in r for r in snmp), "a protocol total has no owner"
 print(f"ok: {total} socket-layer drops in {len(snmp)} deltas, all within the send window")
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" drops --layer socket --host "$HOST" --since 5m
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$HOST" --since 5m >"$TMP/diagnose.txt"
+grep -q "udp:127.0.0.1:9999 held by $receiver_pid/python3" "$TMP/diagnose.txt" ||
+  fail "the diagnosis does not name the receiving process: $(cat "$TMP/diagnose.txt")"
+log "ok: the diagnosis names the socket's owner, $receiver_pid/python3"

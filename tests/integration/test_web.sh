@@ -32,6 +32,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(sys.argv[1]))
 s.bind(("0.0.0.0", 7000))
 time.sleep(120)' "$rcvbuf"
+  echo "web$i-$$ $!/python3" >>"$TMP/receivers.txt" # the owner the page must name
 done
 sleep 1.5
 t0=$(( $(now_ns) + 500000000 ))
@@ -56,6 +57,7 @@ python3 - "$TMP" "$$" "$t_from" "$t_to" >"$TMP/expected.json" <<'PY'
 import json, sys
 tmp, run, t_from, t_to = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 kernel = dict(line.split() for line in open(f"{tmp}/kernel.txt"))
+owners = dict(line.split() for line in open(f"{tmp}/receivers.txt"))
 bursts = json.load(open(f"{tmp}/bursts.json"))
 incidents = json.load(open(f"{tmp}/incidents.json"))
 timeline = json.load(open(f"{tmp}/timeline.json"))
@@ -68,6 +70,7 @@ assert any(set(c["hosts"]) == set(hosts[:2]) for c in incidents), f"no incident 
 json.dump({
     "from": t_from, "to": t_to, "hosts": hosts,
     "socket_drops": {h: int(kernel[h]) for h in hosts},
+    "owners": owners,
     "bursts": [{"start_ns": b["start_ns"], "profile": b["profile"]} for b in bursts
                if b["host"] == hosts[0]],
     "incidents": [{"id": c["id"], "hosts": sorted(c["hosts"])} for c in incidents],

@@ -1,8 +1,8 @@
 /* Tests aggregator/diagnose on hand-made inputs: the NIC ring rule (below
  * its maximum, at it, unknown), the backlog and budget rules with and
  * without the host's sysctls, layer totals that leave out overlapping
- * counters, the bursts that preceded the drops, and a setting change that
- * ended the drops. */
+ * counters, the bursts that preceded the drops, the dropping sockets and
+ * their owners, and a setting change that ended the drops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +130,30 @@ static void test_reasons(void **state)
     json_decref(doc);
 }
 
+/* The socket finding names the dropping sockets and, when known, the
+ * process holding each; the evidence carries the owner too. */
+static void test_socket_owner(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 70, 5 * S, 6 * S),
+        s_c("sock", "udp:10.0.0.1:9999", "drops", LAYER_SOCKET, true, 50, 5 * S, 6 * S),
+        s_c("sock", "udp:10.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
+    snprintf(c[1].owner, sizeof c[1].owner, "%s", "4242/feed");
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0};
+    json_t *doc = diagnose(&in);
+    json_t *f = s_finding(doc, "socket");
+    assert_non_null(strstr(s_text(f, "limit"),
+                           "dropping sockets: udp:10.0.0.1:9999 held by 4242/feed (50), "
+                           "udp:10.0.0.1:53 (20)"));
+    assert_non_null(strstr(s_text(f, "remedy"), "udp:10.0.0.1:9999 held by 4242/feed (50)"));
+    json_t *ev = json_object_get(json_object_get(f, "evidence"), "counters");
+    assert_string_equal(s_text(json_array_get(ev, 1), "owner"), "4242/feed");
+    assert_null(json_object_get(json_array_get(ev, 2), "owner")); /* not known: absent */
+    json_decref(doc);
+}
+
 static void test_change_ends_drops(void **state)
 {
     (void)state;
@@ -157,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_nic_ring),
         cmocka_unit_test(test_backlog_budget_and_bursts),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_socket_owner),
         cmocka_unit_test(test_change_ends_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -543,6 +543,60 @@ static void test_registry_def_acks(void **state)
     s_acked(s, true, true, true, false);
 }
 
+typedef struct {
+    series_t *s;
+    const char *owner;
+} own_t;
+
+static void s_own_cb(void *ctx, series_entry_t *e)
+{
+    own_t *o = ctx;
+    if (strcmp(e->source, "sock") == 0)
+        assert_int_equal(series_set_owner(o->s, e, o->owner), 0);
+}
+
+static void s_sock(series_t *s, uint64_t value, uint64_t inode)
+{
+    series_begin(s, "boot-a");
+    s_obs(s, "sock", "udp:0.0.0.0:53", "drops", value, inode);
+    series_source_ok(s, "sock");
+    series_end(s);
+}
+
+/* An owner found is kept for its socket, and a new one (another socket on
+ * the address) makes the definition go out again with the sample. */
+static void test_registry_sock_owner(void **state)
+{
+    series_t *s = *state;
+    s_sock(s, 10, 111);
+    series_entry_t e = s_get(s, "sock", "udp:0.0.0.0:53", "drops");
+    assert_null(e.owner);
+    assert_int_equal(e.owner_of, 0); /* not looked for yet */
+    series_each(s, s_own_cb, &(own_t){s, "42/app"});
+    e = s_get(s, "sock", "udp:0.0.0.0:53", "drops");
+    assert_string_equal(e.owner, "42/app");
+    assert_int_equal(e.owner_of, 111);
+    assert_true(e.changed);
+    series_each(s, s_set_def_seq, NULL);
+    series_ack_defs(s, 5); /* id 1: def_seq 5 */
+    s_sock(s, 10, 111);    /* unchanged */
+    series_each(s, s_own_cb, &(own_t){s, "42/app"});
+    series_each(s, s_own_cb, &(own_t){s, NULL}); /* not found on a later look: kept */
+    e = s_get(s, "sock", "udp:0.0.0.0:53", "drops");
+    assert_string_equal(e.owner, "42/app");
+    assert_false(e.changed);
+    assert_true(e.def_acked);
+    s_sock(s, 3, 222); /* a new socket on the address: look again */
+    e = s_get(s, "sock", "udp:0.0.0.0:53", "drops");
+    assert_int_equal(e.owner_of, 111);
+    series_each(s, s_own_cb, &(own_t){s, "43/new"});
+    e = s_get(s, "sock", "udp:0.0.0.0:53", "drops");
+    assert_string_equal(e.owner, "43/new");
+    assert_int_equal(e.owner_of, 222);
+    assert_true(e.changed);
+    assert_false(e.def_acked); /* the new owner goes out with the definition */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registry_first_snapshot, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_born_later, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_sock_instance, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_registry_sock_owner, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_boot_change, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_vanish_and_return, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_transient_failure, s_setup, s_teardown),

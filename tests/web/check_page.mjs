@@ -85,6 +85,7 @@ try {
   check(finding.layer === "socket" && finding.text.includes("rmem_max"),
     `diagnosis: ${finding.layer} layer, remedy names rmem_max`);
   check(finding.text.includes(`${exp.socket_drops[web1].toLocaleString("en-US")} drops`), "diagnosis: the kernel's drop count");
+  check(finding.text.includes(`held by ${exp.owners[web1]}`), `diagnosis: the dropping socket is ${exp.owners[web1]}'s`);
   const graphs = await page.$$eval(".burst-chart", (els) => els.map((el) => ({
     start: Number(el.dataset.start), points: Number(el.dataset.points), drawn: el.uplot.data[1],
   })));
