@@ -6,7 +6,7 @@
 
 void *grow(void *array, size_t need, size_t *cap, size_t size, size_t first)
 {
-    if (need <= *cap)
+    if (need <= *cap && array)
         return array;
     size_t want = *cap ? *cap : first ? first : 1;
     while (want < need) {

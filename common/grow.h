@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /* array (of *cap elements of `size` bytes) with room for `need` elements:
- * array itself when it has it, else reallocated, with *cap updated. NULL
- * without memory or when the size would overflow, array and *cap intact. */
+ * array itself when it has it, else reallocated, with *cap updated (a NULL
+ * array is always allocated, even for need 0). NULL only without memory or
+ * when the size would overflow, array and *cap intact. */
 void *grow(void *array, size_t need, size_t *cap, size_t size, size_t first);
 
 #endif

@@ -25,8 +25,10 @@ cleanup() {
   done
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ $rc -eq 0 ] && grep -l -E "Sanitizer|runtime error" "$TMP"/*.log 2>/dev/null; then
-    log "FAIL: sanitizer reports in the logs above"
+  # Sanitizer reports, and "out of memory" (which these machines never run
+  # out of: a false one once hid a growth bug), fail the test.
+  if [ $rc -eq 0 ] && grep -l -E "Sanitizer|runtime error|out of memory" "$TMP"/*.log 2>/dev/null; then
+    log "FAIL: sanitizer or out-of-memory reports in the logs above"
     rc=1
   fi
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done

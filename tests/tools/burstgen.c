@@ -2,7 +2,9 @@
  * demo. It sleeps until an absolute wall-clock time, then sends a burst
  * with sendmmsg, so that senders on several hosts (or namespaces) started
  * with the same --start burst at the same instant; between bursts it can
- * keep a steady background rate. Prints one line per burst:
+ * keep a steady background rate, which never catches up after a stall (a
+ * late sender skips the packets it missed rather than sending them as a
+ * burst of its own). Prints one line per burst:
  *   burst K start_ns=T0 end_ns=T1 packets=N
  * With several --dest, each burst sends --packets to every destination,
  * interleaved in the same sendmmsg calls, so the destinations are hit at
@@ -188,6 +190,9 @@ int main(int argc, char **argv)
             s_sleep_until(next_bg);
             s_send(fd, &o, buf, 1);
             next_bg += bg_gap;
+            int64_t now = ts_now_ns();
+            if (next_bg < now - bg_gap) /* stalled: skip, do not burst */
+                next_bg = now;
             continue;
         }
         if (k == o.bursts)

@@ -1,6 +1,6 @@
 /* Tests common/grow: the first allocation, doubling, a need beyond twice
- * the capacity, the array kept when it has room, and sizes that would
- * overflow refused with the array and capacity intact. */
+ * the capacity, the array kept when it has room, room for nothing, and
+ * sizes that would overflow refused with the array and capacity intact. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +34,19 @@ static void test_doubles_from_first(void **state)
     free(a);
 }
 
+/* Room for nothing is still an array: NULL means out of memory to callers
+ * (the collector once logged "out of memory; 0 bursts lost" every interval). */
+static void test_need_zero(void **state)
+{
+    (void)state;
+    size_t cap = 0;
+    int *a = grow(NULL, 0, &cap, sizeof *a, 8);
+    assert_non_null(a);
+    assert_int_equal(cap, 8);
+    assert_ptr_equal(grow(a, 0, &cap, sizeof *a, 8), a);
+    free(a);
+}
+
 static void test_overflow_refused(void **state)
 {
     (void)state;
@@ -52,6 +65,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_doubles_from_first),
+        cmocka_unit_test(test_need_zero),
         cmocka_unit_test(test_overflow_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
