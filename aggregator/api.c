@@ -52,9 +52,9 @@ static api_reply_t s_error(int status, const char *fmt, ...)
 }
 
 /* Refuses parameters the endpoint does not know, so a typo is not
- * silently ignored. Returns the offending name or NULL. */
-/* A 400 naming the first parameter of r that is not in `allowed` (NULL
- * ended) and those that are; NULL when every parameter is allowed. */
+ * silently ignored: *fail becomes a 400 naming the first parameter of r
+ * that is not in `allowed` (NULL ended) and those that are. Returns fail,
+ * or NULL when every parameter is allowed. */
 static api_reply_t *s_params(const req_t *r, const char *const *allowed, api_reply_t *fail)
 {
     for (const char *const *n = r->names; n && *n; n++) {

@@ -182,9 +182,10 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
         store_errf(err, errsz, "out of memory");
         return -1;
     }
-    sqlite3_stmt *st = s_prepare(self, "INSERT OR REPLACE INTO rollups (host_id, step_s, ts_ns, "
-                                       "nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, 1)", err,
-                                       errsz);
+    sqlite3_stmt *st = s_prepare(self,
+                                 "INSERT OR REPLACE INTO rollups (host_id, step_s, ts_ns, "
+                                 "nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                                 err, errsz);
     int rc = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, host);
@@ -206,12 +207,12 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
 /* The source of a rollup of `step_s`: batches for minutes, minutes for hours. */
 static const char *s_source_sql(int64_t step_s)
 {
-    return step_s == 60 ? STORE_SECONDS("?2", "?3 - 1") "SELECT ts_ns, samples, packing FROM batches "
-                                                        "WHERE "
-                          "second IN sec AND host_id = ?1 AND ts_ns >= ?2 AND ts_ns < ?3"
-                        : "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
-                          "step_s = 60 "
-                          "AND ts_ns >= ?2 AND ts_ns < ?3";
+    return step_s == 60
+               ? STORE_SECONDS("?2", "?3 - 1") "SELECT ts_ns, samples, packing FROM batches WHERE "
+                                               "second IN sec AND host_id = ?1 AND ts_ns >= ?2 AND "
+                                               "ts_ns < ?3"
+               : "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND step_s = 60 "
+                 "AND ts_ns >= ?2 AND ts_ns < ?3";
 }
 
 /* Whether host's minute at bucket has a rollup row. */
@@ -306,9 +307,8 @@ static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t de
  * minute's rollup, and into its hour's when that is rolled up too. */
 static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = s_prepare(self, "SELECT host_id, ts_ns, samples, packing FROM batches WHERE "
-                                       "id = ?1",
-                                 err, errsz);
+    sqlite3_stmt *st = s_prepare(
+        self, "SELECT host_id, ts_ns, samples, packing FROM batches WHERE id = ?1", err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, batch_id);
@@ -440,24 +440,21 @@ int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t 
         return s_run(self, "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)", batch_id, 0,
                      0, err, errsz);
     }
-    if (m && bucket > m->bucket) {
-        int rc = 0;
-        if (m->complete && m->f.n &&
-            !s_is_rolled(s_progress(self, 60), 60, host, m->bucket))
-            rc = s_write_rollup(self, host, 60, m->bucket, &m->f, err, errsz);
-        store_minute_free(m_p);
-        if (rc != 0)
-            return -1;
-        m = NULL;
-    }
     if (!m) {
         if (!(m = calloc(1, sizeof *m))) {
             store_errf(err, errsz, "out of memory");
             return -1;
         }
+        m->bucket = INT64_MIN; /* begins below */
+        *m_p = m;
+    }
+    if (bucket > m->bucket) { /* a later minute begins: the one before is done */
+        if (m->complete && m->f.n && !s_is_rolled(s_progress(self, 60), 60, host, m->bucket) &&
+            s_write_rollup(self, host, 60, m->bucket, &m->f, err, errsz) != 0)
+            return -1;
         m->bucket = bucket;
         m->complete = bucket >= fresh_from;
-        *m_p = m;
+        m->f.n = 0; /* its records' room is kept */
     }
     store_unpack_t u = store_unpack(blob, len, STORE_PACK_VARINT);
     store_sample_t smp;
