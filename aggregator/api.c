@@ -93,7 +93,8 @@ static int s_host_row(void *ctx, const host_row_t *h)
                           (json_int_t)h->clock.maxerror_ns, "esterror_ns",
                           (json_int_t)h->clock.esterror_ns);
     json_t *row = json_pack(
-        "{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:{s:I, s:I}, s:o}",
+        "{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:{s:I, s:I}, "
+        "s:{s:I, s:I}, s:o}",
         "host", h->name, "boot_id", h->boot_id, "first_seen_ns", (json_int_t)h->first_seen_ns,
         "last_seen_ns", (json_int_t)h->last_seen_ns, "backend",
         h->backend[0] ? h->backend : "none", "backend_note", h->backend_note, "kernel", h->kernel, "collector_version",
@@ -101,7 +102,8 @@ static int s_host_row(void *ctx, const host_row_t *h)
         (json_int_t)h->ncpus, "incarnation", incarnation, "last_seq", (json_int_t)h->last_seq,
         "series", (json_int_t)h->nseries, "spool_dropped", "messages",
         (json_int_t)h->spool_dropped_messages, "samples", (json_int_t)h->spool_dropped_samples,
-        "clock", clock);
+        "spool_rejected", "messages", (json_int_t)h->spool_rejected_messages, "samples",
+        (json_int_t)h->spool_rejected_samples, "clock", clock);
     json_array_append_new(ctx, row);
     return 0;
 }
@@ -636,7 +638,11 @@ static api_reply_t s_metrics(const req_t *r)
     s_metric(out, "dropscope_decode_errors_total", "counter",
              "Frames dropped because they were not a valid message.", s->decode_errors);
     s_metric(out, "dropscope_rejects_total", "counter",
-             "Valid messages refused for breaking a rule.", s->rejected);
+             "Messages refused with ACK_REJECTED for breaking a rule (the reason is logged and "
+             "sent back).", s->rejected);
+    s_metric(out, "dropscope_identity_rejects_total", "counter",
+             "Of those, messages that claimed a host their CurveZMQ key does not speak for (or "
+             "whose key was revoked).", s->identity_rejected);
     s_metric(out, "dropscope_need_defs_total", "counter",
              "Batches refused because they named undefined series.", s->need_defs);
     s_metric(out, "dropscope_commit_failures_total", "counter",

@@ -9,10 +9,13 @@
 #include <czmq.h>
 #include <sys/stat.h>
 
+#include "allowlist.h"
 #include "codec.h"
 #include "live.h"
 #include "log.h"
+#include "text.h"
 #include "ts.h"
+#include "validate.h"
 
 #define GROUP_MAX 512
 #define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
@@ -34,6 +37,7 @@ typedef struct {
 struct ingest {
     zsock_t *router;
     zactor_t *auth;     /* czmq zauth (the ZAP handler), when secure */
+    allowlist_t *allow; /* the host each admitted key speaks for, when secure */
     zsock_t *monitor;   /* handshake failure events of the router */
     store_t *store;
     ingest_stats_t *stats;
@@ -44,6 +48,7 @@ struct ingest {
     int64_t last_scan;            /* monotonic time of the last live scan */
     bool upkeep;                  /* rollups and retention are on */
     store_retention_t retention;
+    int64_t max_skew_ns;          /* how far ahead of our clock a sender's times may be */
     int64_t last_upkeep;          /* monotonic */
     uint32_t commit_us[COMMITS_KEPT]; /* recent commit latencies (a ring) */
     int64_t commit_at[COMMITS_KEPT];  /* and when they ended (monotonic) */
@@ -72,8 +77,9 @@ static int s_secure(ingest_t *self, const ingest_security_t *sec, char *err, siz
         return -1;
     }
     self->auth = zactor_new(zauth, NULL);
-    if (!self->auth) {
-        snprintf(err, errsz, "cannot start the CurveZMQ authenticator (zauth)");
+    if (!self->auth || !(self->allow = allowlist_new(sec->allow_dir, err, errsz))) {
+        if (!self->auth)
+            snprintf(err, errsz, "cannot start the CurveZMQ authenticator (zauth)");
         zcert_destroy(&cert);
         return -1;
     }
@@ -110,6 +116,8 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     }
     self->store = store;
     self->stats = stats;
+    self->retention = STORE_RETENTION_DEFAULT;
+    self->max_skew_ns = VALIDATE_SKEW_DEFAULT_NS;
     pthread_mutex_init(&stats->peers_lock, NULL);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->live = live_new(2 * TS_NS_PER_MS, 2);
@@ -148,6 +156,7 @@ void ingest_destroy(ingest_t **self_p)
     zsock_destroy(&self->monitor);
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
+    allowlist_destroy(&self->allow);
     live_destroy(&self->live);
     free(self);
     *self_p = NULL;
@@ -200,11 +209,59 @@ static void s_queue_ack(ingest_t *self, zframe_t **identity_p, const msg_t *msg,
     p->ack = (ack_t){msg->seq, msg->sent_ns, received_ns, 0, status, p->error};
 }
 
+/* Acknowledges a frame the codec refused for its shape when its envelope
+ * can still be read, so that its sender learns why and does not resend it. */
+static void s_refuse_shape(ingest_t *self, zframe_t **identity_p, zframe_t *payload,
+                           int64_t received_ns, const char *why)
+{
+    msg_t head = {.type = MSG_TYPE_NONE};
+    if (codec_peek(zframe_data(payload), zframe_size(payload), &head.incarnation, &head.seq,
+                   &head.sent_ns) == 0)
+        s_queue_ack(self, identity_p, &head, received_ns, ACK_REJECTED, why);
+}
+
+/* With CurveZMQ, a message speaks only for the host named by the
+ * certificate of the key that authenticated its connection, as the
+ * --allow directory holds it now. 0, or -1 with the reason. */
+static int s_identity(ingest_t *self, zframe_t *payload, const msg_t *msg, char *err, size_t errsz)
+{
+    if (!self->allow)
+        return 0;
+    const char *key = zframe_meta(payload, "User-Id");
+    const char *host = key ? allowlist_host(self->allow, key) : NULL;
+    if (!host)
+        snprintf(err, errsz, "the key of this connection is no longer in the --allow directory "
+                 "(revoked); nothing from it is stored");
+    else if (!host[0])
+        snprintf(err, errsz, "the certificate of this key names no host (metadata `name`); "
+                 "nothing from it is stored");
+    else if (strcmp(host, msg->host) != 0)
+        snprintf(err, errsz, "this key speaks for host %s (the name in its certificate), not for "
+                 "%s; nothing is stored under %s", host, msg->host, msg->host);
+    else
+        return 0;
+    return -1;
+}
+
+/* Decodes, validates, checks the sender's identity, then stores. */
+static store_rc_t s_judge(ingest_t *self, zframe_t *payload, const msg_t *msg, int64_t received_ns,
+                          size_t *samples, char *err, size_t errsz)
+{
+    validate_window_t window = {received_ns, self->max_skew_ns, self->retention.raw_ns};
+    if (validate_message(msg, &window, err, errsz) != 0)
+        return STORE_INVALID;
+    if (s_identity(self, payload, msg, err, errsz) != 0) {
+        atomic_fetch_add(&self->stats->identity_rejected, 1);
+        return STORE_INVALID;
+    }
+    return store_message(self->store, msg, received_ns, samples, err, errsz);
+}
+
 /* Judges and stores one message; queues its ack. Returns -1 when the
  * database failed and the group must be abandoned. */
 static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, int64_t received_ns)
 {
-    char err[256], key[128];
+    char err[256], key[128], host[80];
     const char *peer = s_peer(payload);
     msg_t *msg = codec_decode(zframe_data(payload), zframe_size(payload), err, sizeof err);
     if (!msg) {
@@ -215,18 +272,16 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         snprintf(key, sizeof key, "decode:%s:%.*s", peer, (int)strcspn(err, "("), err);
         log_limited(LOGL_WARN, key, "aggregator: dropped a %zu-byte frame from %s: %s",
                     zframe_size(payload), peer, err);
+        s_refuse_shape(self, identity_p, payload, received_ns, err);
         return 0;
     }
     int rc = 0;
     size_t samples = 0;
-    store_rc_t src = msg->type == MSG_TYPE_ACK ? STORE_INVALID
-                                          : store_message(self->store, msg, received_ns, &samples,
-                                                          err, sizeof err);
-    if (msg->type == MSG_TYPE_ACK)
-        snprintf(err, sizeof err, "collectors do not send acks");
+    store_rc_t src = s_judge(self, payload, msg, received_ns, &samples, err, sizeof err);
+    text_escape_name(msg->host, host, sizeof host); /* for logs: it may be the poison */
     if (src == STORE_OK && msg->type == MSG_TYPE_HELLO)
         log_info("aggregator: hello from host %s (%s): collector %s, kernel %s, boot %s, run "
-                 "%016llx", msg->host, peer, msg->hello.collector_version, msg->hello.kernel,
+                 "%016llx", host, peer, msg->hello.collector_version, msg->hello.kernel,
                  msg->boot_id, (unsigned long long)msg->incarnation);
     switch (src) {
     case STORE_OK:
@@ -248,14 +303,16 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         break;
     case STORE_INVALID:
         atomic_fetch_add(&self->stats->rejected, 1);
-        snprintf(key, sizeof key, "reject:%s", msg->host);
+        /* Keyed by peer and reason, not by the claimed host, which the
+         * sender chooses freely. */
+        snprintf(key, sizeof key, "reject:%s:%.40s", peer, err);
         log_limited(LOGL_WARN, key, "aggregator: rejected %s %llu from host %s (%s): %s",
-                    codec_type_name(msg->type), (unsigned long long)msg->seq, msg->host, peer, err);
+                    codec_type_name(msg->type), (unsigned long long)msg->seq, host, peer, err);
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
         break;
     case STORE_ERROR:
         log_limited(LOGL_ERROR, "store", "aggregator: cannot store %s from %s: %s",
-                    codec_type_name(msg->type), msg->host, err);
+                    codec_type_name(msg->type), host, err);
         rc = -1;
         break;
     }
@@ -422,11 +479,18 @@ static void s_scan(ingest_t *self)
         return;
     self->last_scan = now;
     live_scan(self->live, ts_now_ns(), s_on_incident, self);
+    if (self->allow)
+        allowlist_refresh(self->allow, now);
     s_gauges(self, now);
     char err[256];
     if (store_flush_hosts(self->store, err, sizeof err) != 0)
         log_limited(LOGL_ERROR, "flush", "aggregator: cannot save the hosts' latest state "
                     "(retried in a second): %s", err);
+}
+
+void ingest_set_max_skew(ingest_t *self, int64_t max_skew_ns)
+{
+    self->max_skew_ns = max_skew_ns;
 }
 
 void ingest_set_retention(ingest_t *self, const store_retention_t *retention)

@@ -27,7 +27,8 @@ typedef struct {
     _Atomic uint64_t samples_stored; /* samples in stored batches */
     _Atomic uint64_t duplicates;     /* resent messages acknowledged again */
     _Atomic uint64_t decode_errors;  /* frames that were not a valid Envelope */
-    _Atomic uint64_t rejected;       /* valid protobuf breaking a rule */
+    _Atomic uint64_t rejected;       /* valid protobuf breaking a rule (ACK_REJECTED) */
+    _Atomic uint64_t identity_rejected; /* of those: a host its key does not speak for */
     _Atomic uint64_t need_defs;      /* batches refused for unknown series ids */
     _Atomic uint64_t commit_failures;/* groups rolled back: nothing acknowledged */
     _Atomic uint64_t commits;        /* transactions committed */
@@ -60,11 +61,17 @@ typedef struct {
 typedef struct ingest ingest_t;
 
 /* Binds a ROUTER to endpoint, with CurveZMQ and an allow-list when sec is
- * given (czmq zauth), in plain text when sec is NULL. NULL with the reason
- * in err. */
+ * given (czmq zauth; each key then speaks only for the host its certificate
+ * names), in plain text when sec is NULL. NULL with the reason in err. */
 ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
                      ingest_stats_t *stats, char *err, size_t errsz);
 void ingest_destroy(ingest_t **self_p);
+
+/* How far ahead of the aggregator's clock a message's times may be
+ * (default VALIDATE_SKEW_DEFAULT_NS, a day); how far behind is the raw
+ * retention (ingest_set_retention): a spool resent after an outage is old,
+ * but nothing older than the store keeps is taken. */
+void ingest_set_max_skew(ingest_t *self, int64_t max_skew_ns);
 
 /* Keeps rollups and retention going between groups (store_upkeep); off
  * until called. */

@@ -150,8 +150,8 @@ int main(int argc, char **argv)
     }
     ingest_set_retention(ingest, &o.retention);
     if (o.insecure)
-        log_warn("aggregator: --insecure: collectors connect in plain text and anyone who can "
-                 "reach %s can store data", o.listen);
+        log_warn("aggregator: --insecure: collectors connect in plain text, anyone who can "
+                 "reach %s can store data, and any peer can claim any host", o.listen);
     log_info("aggregator: storing in %s, collectors connect to %s (%s), HTTP API on http://%s/",
              o.db, o.listen, o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
     ingest_run(ingest, stop);

@@ -23,8 +23,9 @@
 #include "store_internal.h"
 #include "strmap.h"
 #include "ts.h"
+#include "validate.h"
 
-#define MAX_LOCAL_ID (1u << 20)     /* wire ids above this are refused */
+#define MAX_LOCAL_ID VALIDATE_MAX_ID /* a stored map's ids, as the validator bounds them */
 #define MAX_SERIES_PER_HOST 100000  /* a host defining more is refused */
 
 extern const embed_file_t schema_files[];
@@ -58,7 +59,8 @@ typedef struct {
     uint64_t last_seq;
     bool delivery;        /* the batch fields below wait */
     int64_t clock_ts_ns;
-    uint64_t spool_messages, spool_samples;
+    uint64_t spool_messages, spool_samples;   /* lost to the spool's bound */
+    uint64_t rejected_messages, rejected_samples; /* refused by us */
     clock_msg_t clock;
     store_minute_t *minute; /* the minute being rolled up (store_minute_add) */
 } host_cache_t;
@@ -103,7 +105,7 @@ static const char *const s_sql[NSTMT] = {
                  "received_ns, nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
                  "1)",
     [ST_LATE] = "INSERT OR IGNORE INTO rollup_late (batch_id) VALUES (?1)",
-    [ST_DROP] = "INSERT OR REPLACE INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
+    [ST_DROP] = "INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, "
                 "reset, overlap) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_SETTING] = "INSERT INTO settings (host_id, series_id, ts_ns, value) SELECT ?1, ?2, ?3, ?4 "
                    "WHERE NOT EXISTS (SELECT 1 FROM settings WHERE series_id = ?2 AND ts_ns = "
@@ -112,10 +114,13 @@ static const char *const s_sql[NSTMT] = {
         "UPDATE hosts SET spool_dropped_messages = max(spool_dropped_messages, ?2), "
         "spool_dropped_samples = max(spool_dropped_samples, ?3), clock_ts_ns = ?4, "
         "clock_offset_valid = ?5, clock_offset_ns = ?6, clock_rtt_ns = ?7, clock_synced = ?8, "
-        "clock_maxerror_ns = ?9, clock_esterror_ns = ?10 WHERE id = ?1 AND clock_ts_ns <= ?4",
+        "clock_maxerror_ns = ?9, clock_esterror_ns = ?10, "
+        "spool_rejected_messages = max(spool_rejected_messages, ?11), "
+        "spool_rejected_samples = max(spool_rejected_samples, ?12) WHERE id = ?1 AND "
+        "clock_ts_ns <= ?4",
     [ST_HOST_SEEN] = "UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), incarnation = ?3, "
                      "last_seq = ?4 WHERE id = ?1",
-    [ST_BURST] = "INSERT OR REPLACE INTO bursts (host_id, start_ns, iface, direction, end_ns, "
+    [ST_BURST] = "INSERT INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
                  "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
                  "uncertainty_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
@@ -131,6 +136,8 @@ struct store {
     size_t npending, cappending;
     unsigned char *blob;       /* writer: packed samples buffer */
     size_t blobcap, bloblen;
+    uint32_t *profile;         /* writer: a burst's profile, little-endian */
+    size_t capprofile;
     store_rolled_t rolled;     /* writer: the minute rollups' progress */
     int64_t fresh_from;        /* writer: every batch from this time on was stored by us */
     int64_t latest_ts;         /* writer: the latest batch time stored */
@@ -302,6 +309,7 @@ void store_close(store_t **self_p)
     free(self->pending);
     sqlite3_close(self->db);
     free(self->blob);
+    free(self->profile);
     free(self);
     *self_p = NULL;
 }
@@ -337,8 +345,19 @@ void store_rollback(store_t *self)
 
 /* --- writing ---------------------------------------------------------------- */
 
-#define DB_FAIL(self, err, errsz)                                                                  \
-    (store_errf(err, errsz, "database: %s", sqlite3_errmsg((self)->db)), STORE_ERROR)
+/* A failed statement: a message that breaks a constraint (a drop or burst
+ * row another message already stored, say) is refused alone; anything else
+ * is the database's own failure (I/O, a full disk, a lock), which abandons
+ * the group. */
+static store_rc_t s_db_fail(store_t *self, char *err, size_t errsz)
+{
+    int code = sqlite3_errcode(self->db);
+    bool message = code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH || code == SQLITE_TOOBIG ||
+                   code == SQLITE_RANGE;
+    store_errf(err, errsz, "%s: %s", message ? "refused by the database" : "database",
+               sqlite3_errmsg(self->db));
+    return message ? STORE_INVALID : STORE_ERROR;
+}
 
 /* Makes c->ids[local] addressable. 0, or -1 when out of memory. */
 static int s_reserve(host_cache_t *c, uint32_t local)
@@ -468,10 +487,6 @@ static host_cache_t *s_host(store_t *self, const msg_t *msg, int64_t received_ns
 static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d, char *err,
                            size_t errsz)
 {
-    if (d->id == 0 || d->id >= MAX_LOCAL_ID) {
-        store_errf(err, errsz, "series id %u is outside 1..%u", d->id, MAX_LOCAL_ID - 1);
-        return STORE_INVALID;
-    }
     if (c->nseries >= MAX_SERIES_PER_HOST) {
         store_errf(err, errsz, "host has more than %d series; refusing %s/%s/%s", MAX_SERIES_PER_HOST,
               d->source, d->device, d->name);
@@ -489,7 +504,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
     for (int which = first; which <= ST_SERIES_UPSERT && !series_id; which++) {
         sqlite3_stmt *st = s_stmt(self, which);
         if (!st)
-            return DB_FAIL(self, err, errsz);
+            return s_db_fail(self, err, errsz);
         sqlite3_bind_int64(st, 1, c->host_id);
         sqlite3_bind_text(st, 2, d->source, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, d->device, -1, SQLITE_STATIC);
@@ -503,7 +518,7 @@ static store_rc_t s_define(store_t *self, host_cache_t *c, const series_def_t *d
             series_id = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && (which == ST_SERIES_UPSERT || rc != SQLITE_DONE))
-            return DB_FAIL(self, err, errsz);
+            return s_db_fail(self, err, errsz);
     }
     if (s_reserve(c, d->id) != 0) {
         store_errf(err, errsz, "out of memory");
@@ -560,13 +575,15 @@ static store_rc_t s_pack(store_t *self, const host_cache_t *c, const batch_t *b,
     return STORE_OK;
 }
 
+/* Inserts the batch row (self->blob holds its samples); STORE_DUPLICATE
+ * when it is a resend. *id receives its rowid. */
 static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *msg,
-                                 int64_t received_ns, char *err, size_t errsz)
+                                 int64_t received_ns, int64_t *id, char *err, size_t errsz)
 {
     const batch_t *b = &msg->batch;
     sqlite3_stmt *st = s_stmt(self, ST_BATCH);
     if (!st)
-        return DB_FAIL(self, err, errsz);
+        return s_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, c->host_id);
     sqlite3_bind_int64(st, 2, (int64_t)msg->incarnation);
     sqlite3_bind_int64(st, 3, (int64_t)msg->seq);
@@ -576,23 +593,32 @@ static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *ms
     sqlite3_bind_int64(st, 7, (int64_t)b->nsamples);
     sqlite3_bind_blob(st, 8, self->blob, (int)self->bloblen, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return DB_FAIL(self, err, errsz);
+        return s_db_fail(self, err, errsz);
     if (sqlite3_changes(self->db) == 0)
         return STORE_DUPLICATE;
-    int64_t id = sqlite3_last_insert_rowid(self->db);
+    *id = sqlite3_last_insert_rowid(self->db);
+    return STORE_OK;
+}
+
+/* Folds a stored batch (self->blob, still) into its host's minute, or
+ * marks it late when its minute is rolled up already. Last of a batch's
+ * steps: the fold lives in memory, and only the whole group's rollback
+ * (which drops it with the caches) can undo it now. */
+static store_rc_t s_fold_batch(store_t *self, host_cache_t *c, const batch_t *b, int64_t id,
+                               char *err, size_t errsz)
+{
     if (b->ts_ns > self->latest_ts)
         self->latest_ts = b->ts_ns;
-    /* Folded now, while self->blob holds its samples: nothing after this
-     * fails but the database, and then the whole group is rolled back. */
     if (!s_behind_rollups(self, c->host_id, b->ts_ns))
         return store_minute_add(self, &c->minute, c->host_id, id, b->ts_ns, self->blob,
                                 self->bloblen, self->fresh_from, err, errsz) == 0 ? STORE_OK
                                                                                   : STORE_ERROR;
     /* Its minute is rolled up already: the upkeep merges it in. */
-    if (!(st = s_stmt(self, ST_LATE)))
-        return DB_FAIL(self, err, errsz);
+    sqlite3_stmt *st = s_stmt(self, ST_LATE);
+    if (!st)
+        return s_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, id);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : s_db_fail(self, err, errsz);
 }
 
 /* Gives drop deltas and setting changes their own rows. */
@@ -605,7 +631,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t 
         sqlite3_stmt *st;
         if (info->kind == KIND_COUNTER && layer_is_drop(info->layer) && (b->deltas[i] || reset)) {
             if (!(st = s_stmt(self, ST_DROP)))
-                return DB_FAIL(self, err, errsz);
+                return s_db_fail(self, err, errsz);
             sqlite3_bind_int64(st, 1, c->host_id);
             sqlite3_bind_text(st, 2, layer_name(info->layer), -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 3, b->ts_ns);
@@ -621,7 +647,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t 
             info->setting_known = true;
             info->setting = (int64_t)b->values[i];
             if (!(st = s_stmt(self, ST_SETTING)))
-                return DB_FAIL(self, err, errsz);
+                return s_db_fail(self, err, errsz);
             sqlite3_bind_int64(st, 1, c->host_id);
             sqlite3_bind_int64(st, 2, info->series_id);
             sqlite3_bind_int64(st, 3, b->ts_ns);
@@ -630,7 +656,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t 
             continue;
         }
         if (sqlite3_step(st) != SQLITE_DONE)
-            return DB_FAIL(self, err, errsz);
+            return s_db_fail(self, err, errsz);
     }
     return STORE_OK;
 }
@@ -644,15 +670,18 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
         store_put_le(drops + 8 * l, b->drops[l], 8);
         total += b->drops[l];
     }
-    if (s_blob(self, b->nprofile * 4 + 1) != 0) {
+    /* Not in self->blob, which holds the batch's samples until its fold. */
+    uint32_t *grown = grow(self->profile, b->nprofile, &self->capprofile, sizeof *grown, 256);
+    if (!grown) {
         store_errf(err, errsz, "out of memory packing a %zu-tick profile", b->nprofile);
         return STORE_ERROR;
     }
+    self->profile = grown;
     for (size_t i = 0; i < b->nprofile; i++)
-        store_put_le(self->blob + 4 * i, b->profile[i], 4);
+        store_put_le((unsigned char *)(self->profile + i), b->profile[i], 4);
     sqlite3_stmt *st = s_stmt(self, ST_BURST);
     if (!st)
-        return DB_FAIL(self, err, errsz);
+        return s_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, c->host_id);
     sqlite3_bind_int64(st, 2, b->start_ns);
     sqlite3_bind_text(st, 3, b->iface, -1, SQLITE_STATIC);
@@ -666,12 +695,12 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     sqlite3_bind_blob(st, 11, drops, sizeof drops, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, b->profile_start_ns);
     sqlite3_bind_int64(st, 13, b->tick_ns);
-    sqlite3_bind_blob(st, 14, self->blob, (int)(b->nprofile * 4), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 14, self->profile, (int)(b->nprofile * 4), SQLITE_STATIC);
     sqlite3_bind_int(st, 15, b->profile_complete);
     correlate_burst_t corrected = correlate_burst(b, clock, 0, 0);
     sqlite3_bind_int64(st, 16, corrected.start_ns);
     sqlite3_bind_int64(st, 17, corrected.uncertainty_ns);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : s_db_fail(self, err, errsz);
 }
 
 /* Keeps the host's spool losses and clock as of this batch for the next
@@ -685,6 +714,10 @@ static store_rc_t s_update_delivery(store_t *self, host_cache_t *c, const batch_
         c->spool_messages = b->spool_dropped_messages;
     if (!c->delivery || b->spool_dropped_samples > c->spool_samples)
         c->spool_samples = b->spool_dropped_samples;
+    if (!c->delivery || b->spool_rejected_messages > c->rejected_messages)
+        c->rejected_messages = b->spool_rejected_messages;
+    if (!c->delivery || b->spool_rejected_samples > c->rejected_samples)
+        c->rejected_samples = b->spool_rejected_samples;
     c->clock_ts_ns = b->ts_ns;
     c->clock = b->clock;
     c->delivery = true;
@@ -718,6 +751,8 @@ static int s_flush_host(store_t *self, host_cache_t *c)
         sqlite3_bind_int(st, 8, c->clock.synced);
         sqlite3_bind_int64(st, 9, c->clock.maxerror_ns);
         sqlite3_bind_int64(st, 10, c->clock.esterror_ns);
+        sqlite3_bind_int64(st, 11, (int64_t)c->rejected_messages);
+        sqlite3_bind_int64(st, 12, (int64_t)c->rejected_samples);
         if (sqlite3_step(st) != SQLITE_DONE)
             return -1;
         c->delivery = false;
@@ -816,12 +851,12 @@ static store_rc_t s_save_ids(store_t *self, const host_cache_t *c, int64_t defs_
     }
     sqlite3_stmt *st = s_stmt(self, ST_SAVE_IDS);
     if (!st)
-        return DB_FAIL(self, err, errsz);
+        return s_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, c->host_id);
     sqlite3_bind_int64(st, 2, (int64_t)c->incarnation);
     sqlite3_bind_blob(st, 3, self->blob, (int)(n * ID_RECORD), SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, defs_hash);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : s_db_fail(self, err, errsz);
 }
 
 /* True when no wire id of c's incarnation is mapped yet. */
@@ -837,11 +872,6 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
                                 int64_t received_ns, size_t *samples, char *err, size_t errsz)
 {
     const batch_t *b = &msg->batch;
-    if (msg->seq == 0 || b->ts_ns <= 0 || b->prev_ts_ns < 0 || b->prev_ts_ns > b->ts_ns) {
-        store_errf(err, errsz, "batch seq %llu has an impossible seq or times (ts %lld, prev %lld)",
-              (unsigned long long)msg->seq, (long long)b->ts_ns, (long long)b->prev_ts_ns);
-        return STORE_INVALID;
-    }
     store_rc_t rc = STORE_OK;
     /* The first definitions of a run: a restarted collector's are usually
      * those of its previous run, whose map then serves as it is. */
@@ -856,12 +886,15 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
     c->dirty = false;
     if (rc == STORE_OK)
         rc = s_pack(self, c, b, err, errsz);
+    int64_t id = 0;
     if (rc == STORE_OK)
-        rc = s_insert_batch(self, c, msg, received_ns, err, errsz);
+        rc = s_insert_batch(self, c, msg, received_ns, &id, err, errsz);
     if (rc == STORE_OK)
         rc = s_insert_events(self, c, b, err, errsz);
     for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
         rc = s_insert_burst(self, c, &b->bursts[i], &b->clock, err, errsz);
+    if (rc == STORE_OK)
+        rc = s_fold_batch(self, c, b, id, err, errsz);
     if (rc == STORE_OK)
         rc = s_update_delivery(self, c, b, err, errsz);
     if (rc == STORE_OK)
@@ -874,7 +907,7 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hell
 {
     sqlite3_stmt *st = s_stmt(self, ST_HELLO);
     if (!st)
-        return DB_FAIL(self, err, errsz);
+        return s_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, c->host_id);
     sqlite3_bind_text(st, 2, h->backend, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, h->kernel, -1, SQLITE_STATIC);
@@ -882,7 +915,7 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hell
     sqlite3_bind_int64(st, 5, h->ncpus);
     sqlite3_bind_int64(st, 6, h->interval_ns);
     sqlite3_bind_text(st, 7, h->backend_note ? h->backend_note : "", -1, SQLITE_STATIC);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : DB_FAIL(self, err, errsz);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : s_db_fail(self, err, errsz);
 }
 
 /* A message stored: the host was seen (written by the next flush). */
@@ -904,7 +937,7 @@ store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, s
     if (s_exec(self, "SAVEPOINT msg", err, errsz) != 0)
         return STORE_ERROR;
     host_cache_t *c = s_host(self, msg, received_ns);
-    store_rc_t rc = c ? STORE_OK : DB_FAIL(self, err, errsz);
+    store_rc_t rc = c ? STORE_OK : s_db_fail(self, err, errsz);
     if (rc == STORE_OK && msg->type == MSG_TYPE_HELLO)
         rc = s_store_hello(self, c, &msg->hello, err, errsz);
     else if (rc == STORE_OK && msg->type == MSG_TYPE_BATCH)

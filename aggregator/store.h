@@ -58,10 +58,11 @@ typedef struct {
     int64_t first_seen_ns, last_seen_ns, interval_ns;
     uint64_t incarnation, last_seq;
     int64_t ncpus, nseries;
-    int64_t spool_dropped_messages, spool_dropped_samples;
+    int64_t spool_dropped_messages, spool_dropped_samples; /* lost to the spool's bound */
     int64_t clock_ts_ns;  /* when the clock below was reported; 0 = never */
     clock_msg_t clock;
     const char *backend_note; /* why the backend asked for is not in use; "" */
+    int64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
 } host_row_t;
 
 /* Calls fn for every host, by name; fn returns 0 to go on. 0, -1 + err. */

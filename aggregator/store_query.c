@@ -44,7 +44,8 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
         "interval_ns, incarnation, last_seq, ncpus, "
         "(SELECT count(*) FROM series s WHERE s.host_id = h.id), spool_dropped_messages, "
         "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
-        "clock_synced, clock_maxerror_ns, clock_esterror_ns, backend_note FROM hosts h "
+        "clock_synced, clock_maxerror_ns, clock_esterror_ns, backend_note, spool_rejected_messages, "
+        "spool_rejected_samples FROM hosts h "
         "ORDER BY name";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
@@ -69,7 +70,9 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
                           {sqlite3_column_int(st, 15) != 0, sqlite3_column_int64(st, 16),
                            sqlite3_column_int64(st, 17), sqlite3_column_int(st, 18) != 0,
                            sqlite3_column_int64(st, 19), sqlite3_column_int64(st, 20)},
-                          s_col_text(st, 21)};
+                          s_col_text(st, 21),
+                          sqlite3_column_int64(st, 22),
+                          sqlite3_column_int64(st, 23)};
         if (fn(ctx, &row) != 0)
             break;
     }

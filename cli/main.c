@@ -92,20 +92,25 @@ static long long s_int(json_t *obj, const char *key)
 
 static void s_hosts_table(json_t *doc)
 {
-    static const char *const headers[] = {"HOST",    ">SERIES", "LAST SEEN", ">AGO",
-                                          "BACKEND", "KERNEL",  "BOOT ID"};
-    table_t *t = table_new(7, headers);
+    static const char *const headers[] = {"HOST",   ">SERIES", "LAST SEEN", ">AGO",    "BACKEND",
+                                          "KERNEL", "BOOT ID", ">LOST",     ">REJECTED"};
+    table_t *t = table_new(9, headers);
     int64_t now = ts_now_ns();
     size_t i;
     json_t *h;
     json_array_foreach(doc, i, h) {
-        char seen[40], ago[32], series[24];
+        char seen[40], ago[32], series[24], lost[24], rejected[24];
         int64_t last = s_int(h, "last_seen_ns");
         ts_format(last, seen, sizeof seen);
         snprintf(ago, sizeof ago, "%llds", (long long)((now - last) / TS_NS_PER_S));
         snprintf(series, sizeof series, "%lld", s_int(h, "series"));
-        const char *cells[] = {s_str(h, "host"),    series,             seen, ago,
-                               s_str(h, "backend"), s_str(h, "kernel"), s_str(h, "boot_id")};
+        /* messages lost to the spool's bound, and refused by the aggregator */
+        snprintf(lost, sizeof lost, "%lld", s_int(json_object_get(h, "spool_dropped"), "messages"));
+        snprintf(rejected, sizeof rejected, "%lld",
+                 s_int(json_object_get(h, "spool_rejected"), "messages"));
+        const char *cells[] = {s_str(h, "host"),    series,           seen,
+                               ago,                 s_str(h, "backend"), s_str(h, "kernel"),
+                               s_str(h, "boot_id"), lost,             rejected};
         table_add(t, cells);
     }
     table_print(t, stdout);

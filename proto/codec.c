@@ -49,19 +49,13 @@ const char *codec_type_name(msg_type_t type)
     }
 }
 
-/* A string is acceptable if it is short and free of control characters, so
- * it can go into logs, SQL parameters and JSON without surprises. */
+/* A string of acceptable size (its content is validate.c's to judge). */
 static bool s_string_ok(const char *s, bool may_be_empty)
 {
     if (!s)
         return may_be_empty;
     size_t n = strnlen(s, CODEC_MAX_STRING + 1);
-    if (n > CODEC_MAX_STRING || (n == 0 && !may_be_empty))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
+    return n <= CODEC_MAX_STRING && (n > 0 || may_be_empty);
 }
 
 static char *s_str(const char *s)
@@ -132,6 +126,8 @@ static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, Dropscope__Clo
     pb->bursts = sc->burst_ptrs;
     pb->spool_dropped_messages = b->spool_dropped_messages;
     pb->spool_dropped_samples = b->spool_dropped_samples;
+    pb->spool_rejected_messages = b->spool_rejected_messages;
+    pb->spool_rejected_samples = b->spool_rejected_samples;
     clock->offset_valid = b->clock.offset_valid;
     clock->offset_ns = b->clock.offset_ns;
     clock->rtt_ns = b->clock.rtt_ns;
@@ -237,10 +233,9 @@ static int s_decode_bursts(const Dropscope__Batch *pb, owned_t *own, char *err, 
     for (size_t i = 0; i < pb->n_bursts; i++) {
         const Dropscope__Burst *b = pb->bursts[i];
         if (!s_string_ok(b->iface, false) || b->n_profile > CODEC_MAX_PROFILE ||
-            b->n_drops > LAYER_COUNT || b->end_ns < b->start_ns || b->tick_ns < 0 ||
-            (b->n_profile > 0 && b->tick_ns == 0)) {
-            s_err(err, errsz, "burst %zu is malformed (interface, times, %zu profile ticks or "
-                  "%zu drop layers)", i, b->n_profile, b->n_drops);
+            b->n_drops > LAYER_COUNT) {
+            s_err(err, errsz, "burst %zu is malformed (interface, %zu profile ticks or %zu drop "
+                  "layers)", i, b->n_profile, b->n_drops);
             return -1;
         }
         burst_msg_t *out = &own->bursts[i];
@@ -279,7 +274,7 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
         const Dropscope__SeriesDef *d = pb->defs[i];
         if (!s_string_ok(d->source, false) || !s_string_ok(d->device, true) ||
             !s_string_ok(d->name, false) || !s_string_ok(d->owner, true)) {
-            s_err(err, errsz, "series definition %zu (id %u) has an empty, overlong or binary string",
+            s_err(err, errsz, "series definition %zu (id %u) has an empty or overlong string",
                   i, d->id);
             return -1;
         }
@@ -308,11 +303,26 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
                            .nbursts = pb->n_bursts,
                            .bursts = own->bursts,
                            .spool_dropped_messages = pb->spool_dropped_messages,
-                           .spool_dropped_samples = pb->spool_dropped_samples};
+                           .spool_dropped_samples = pb->spool_dropped_samples,
+                           .spool_rejected_messages = pb->spool_rejected_messages,
+                           .spool_rejected_samples = pb->spool_rejected_samples};
     const Dropscope__Clock *c = pb->clock;
     if (c)
         msg->batch.clock = (clock_msg_t){c->offset_valid, c->offset_ns,   c->rtt_ns,
                                          c->synced,       c->maxerror_ns, c->esterror_ns};
+    return 0;
+}
+
+int codec_peek(const uint8_t *buf, size_t len, uint64_t *incarnation, uint64_t *seq,
+               int64_t *sent_ns)
+{
+    Dropscope__Envelope *env = dropscope__envelope__unpack(NULL, len, buf);
+    if (!env)
+        return -1;
+    *incarnation = env->incarnation;
+    *seq = env->seq;
+    *sent_ns = env->sent_ns;
+    dropscope__envelope__free_unpacked(env, NULL);
     return 0;
 }
 
@@ -324,7 +334,7 @@ static int s_decode_body(const Dropscope__Envelope *env, msg_t *msg, owned_t *ow
         const Dropscope__Hello *h = env->hello;
         if (!s_string_ok(h->collector_version, true) || !s_string_ok(h->kernel, true) ||
             !s_string_ok(h->backend, true) || !s_string_ok(h->backend_note, true)) {
-            s_err(err, errsz, "hello has an overlong or binary string");
+            s_err(err, errsz, "hello has an overlong string");
             return -1;
         }
         msg->type = MSG_TYPE_HELLO;
@@ -341,7 +351,7 @@ static int s_decode_body(const Dropscope__Envelope *env, msg_t *msg, owned_t *ow
     case DROPSCOPE__ENVELOPE__BODY_ACK: {
         const Dropscope__Ack *a = env->ack;
         if (!s_string_ok(a->error, true) || a->status < 0 || a->status > 2) {
-            s_err(err, errsz, "ack has an unknown status or a bad error string");
+            s_err(err, errsz, "ack has an unknown status or an overlong error string");
             return -1;
         }
         msg->type = MSG_TYPE_ACK;
@@ -378,7 +388,7 @@ msg_t *codec_decode(const uint8_t *buf, size_t len, char *err, size_t errsz)
         goto fail;
     }
     if (!s_string_ok(env->host, false) || !s_string_ok(env->boot_id, true)) {
-        s_err(err, errsz, "envelope host is empty, longer than %d bytes or not text",
+        s_err(err, errsz, "envelope host is empty, or host or boot_id is longer than %d bytes",
               CODEC_MAX_STRING);
         goto fail;
     }

@@ -1,7 +1,7 @@
 /* codec: the dropscope wire format (dropscope.proto) as plain C structs.
- * This is the only module that touches protobuf-c. Decoding validates the
- * shape of a message (sizes, string lengths, equal column lengths, a body
- * present), so that callers only judge meaning. Decoded strings and arrays
+ * This is the only module that touches protobuf-c. Decoding checks the
+ * shape of a message (sizes, string lengths, equal column lengths, known
+ * enums, a body present); validate.c judges its content. Decoded strings and arrays
  * point into storage owned by the msg_t and live until codec_msg_destroy. */
 #ifndef DROPSCOPE_CODEC_H
 #define DROPSCOPE_CODEC_H
@@ -81,6 +81,7 @@ typedef struct {
     const burst_msg_t *bursts;
     uint64_t spool_dropped_messages, spool_dropped_samples;
     clock_msg_t clock;
+    uint64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
 } batch_t;
 
 typedef enum { ACK_STORED = 0, ACK_REJECTED = 1, ACK_NEED_DEFS = 2 } ack_status_t;
@@ -114,6 +115,12 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
 /* Decodes `len` bytes. Returns a new msg_t, or NULL with a one-line reason
  * in err ("truncated or malformed protobuf", "no body", ...). */
 msg_t *codec_decode(const uint8_t *buf, size_t len, char *err, size_t errsz);
+
+/* The envelope's identity of a message that codec_decode refused for its
+ * shape, so that the refusal can be acknowledged: 0, or -1 when the bytes
+ * are not a protobuf Envelope at all. */
+int codec_peek(const uint8_t *buf, size_t len, uint64_t *incarnation, uint64_t *seq,
+               int64_t *sent_ns);
 
 /* Frees a decoded message; safe on NULL and twice; nulls *msg_p. */
 void codec_msg_destroy(msg_t **msg_p);

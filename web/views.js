@@ -137,7 +137,7 @@
         incidents.length ? h("p", { class: "note" }, "Dashed lines: incidents (bursts on several hosts at the same instant).") : null),
       section("Hosts × time", names.length ? heatmap(names, folded, incidents, stepNs, range)
         : h("p", { class: "empty" }, "No host has reported yet. Start a collector with --connect.")),
-      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "incidents", "clock ±", "spool lost"],
+      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "incidents", "clock ±", "spool lost", "rejected"],
         names.map((n) => {
           const x = hosts.find((y) => y.host === n), d = folded.byHost[n] || { total: 0, layers: {} };
           return h("tr", { dataset: { host: n } },
@@ -151,7 +151,9 @@
               h("span", { class: "layer-count" }, layerBadge(l), " ", DS.fmtCount(d.layers[l])))),
             h("td", { class: "num" }, DS.fmtCount(inIncidents[n] || 0)),
             h("td", {}, x.clock ? DS.fmtDuration(x.clock.uncertainty_ns) : "–"),
-            h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)));
+            h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)),
+            h("td", { class: "num", title: `${DS.fmtCount(x.spool_rejected.samples)} samples refused by the aggregator` },
+              DS.fmtCount(x.spool_rejected.messages)));
         }), { id: "hosts-table" })));
     if (total) {
       const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];

@@ -212,7 +212,8 @@ static msg_t s_batch(void)
     const int64_t ts = INT64_C(1795359570000000000);
     m.batch = (batch_t){ts,       ts - 1000000000, true,     4,       s_defs, 7,
                         s_series, s_values,        s_deltas, s_flags, 2,      s_bursts,
-                        3,        77,              {true, -12345, 678, true, 16000000, 500000}};
+                        3,        77,              {true, -12345, 678, true, 16000000, 500000},
+                        5,        1234};
     return m;
 }
 
@@ -276,6 +277,8 @@ static void test_batch_round_trip(void **state)
     assert_true(b->full);
     assert_int_equal(b->spool_dropped_messages, 3);
     assert_int_equal(b->spool_dropped_samples, 77);
+    assert_int_equal(b->spool_rejected_messages, 5);
+    assert_int_equal(b->spool_rejected_samples, 1234);
     assert_true(b->clock.offset_valid && b->clock.synced);
     assert_true(b->clock.offset_ns == -12345 && b->clock.rtt_ns == 678);
     assert_true(b->clock.maxerror_ns == 16000000 && b->clock.esterror_ns == 500000);
@@ -513,7 +516,7 @@ static void test_decode_bad_def(void **state)
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     const series_def_t ok = {9, "netdev", "eth0", "rx_dropped", KIND_COUNTER, LAYER_NIC, true, ""};
-    const char *bad_string = "(id 9) has an empty, overlong or binary string";
+    const char *bad_string = "(id 9) has an empty or overlong string";
 #define BAD_DEF(field, value, want)                                                                \
     do {                                                                                           \
         series_def_t d_ = ok;                                                                      \
@@ -524,10 +527,10 @@ static void test_decode_bad_def(void **state)
     BAD_DEF(layer, (layer_t)99, "series definition 9 has unknown kind 1 or layer 99");
     BAD_DEF(layer, LAYER_UNKNOWN, "unknown kind 1 or layer 0");
     BAD_DEF(kind, KIND_COUNT, "unknown kind 4");
-    BAD_DEF(name, "", "definition 0 (id 9) has an empty, overlong or binary string");
-    BAD_DEF(source, "net\ndev", bad_string);
+    BAD_DEF(name, "", "definition 0 (id 9) has an empty or overlong string");
+    BAD_DEF(source, "", bad_string);
     BAD_DEF(device, longname, bad_string);
-    BAD_DEF(owner, "12/a\x7f", bad_string);
+    BAD_DEF(owner, longname, bad_string); /* what the characters mean is validate.c's */
 #undef BAD_DEF
     /* 255 bytes is still allowed */
     longname[CODEC_MAX_STRING] = '\0';
@@ -556,10 +559,7 @@ static void test_decode_bad_burst(void **state)
         b_.field = value;                                                                          \
         s_bad_burst(b_);                                                                           \
     } while (0)
-    BAD_BURST(0, iface, "");
-    BAD_BURST(0, end_ns, 999); /* before start_ns */
-    BAD_BURST(0, tick_ns, 0);  /* a profile needs a tick */
-    BAD_BURST(1, tick_ns, -1);
+    BAD_BURST(0, iface, ""); /* times and ticks are validate.c's */
 #undef BAD_BURST
     burst_msg_t b = s_bursts[0];
     uint32_t *ticks = calloc(CODEC_MAX_PROFILE + 1, sizeof *ticks);
@@ -590,7 +590,7 @@ static void s_bad_host(const char *host, const char *boot_id)
     msg_t in = s_envelope(MSG_TYPE_HEARTBEAT);
     in.host = host;
     in.boot_id = boot_id;
-    s_encoded_fails(&in, "envelope host is empty, longer than 255 bytes or not text");
+    s_encoded_fails(&in, "envelope host is empty, or host or boot_id is longer than 255 bytes");
 }
 
 static void test_decode_bad_host(void **state)
@@ -600,10 +600,8 @@ static void test_decode_bad_host(void **state)
     memset(host, 'h', sizeof host - 1);
     host[sizeof host - 1] = '\0';
     s_bad_host(host, "b");
-    s_bad_host("db\x01-17", "b");
-    s_bad_host("db-17\n", "b");
     s_bad_host("", "b");
-    s_bad_host("db-17", "boot\tid");
+    s_bad_host("db-17", host);
     /* 255 bytes and UTF-8 are fine */
     host[CODEC_MAX_STRING] = '\0';
     msg_t in = s_envelope(MSG_TYPE_HEARTBEAT);
@@ -620,14 +618,17 @@ static void test_decode_bad_ack_and_hello(void **state)
     (void)state;
     msg_t in = s_envelope(MSG_TYPE_ACK);
     in.ack = (ack_t){.seq = 1, .status = (ack_status_t)3, .error = ""};
-    s_encoded_fails(&in, "ack has an unknown status or a bad error string");
-    in.ack = (ack_t){.seq = 1, .status = ACK_REJECTED, .error = "line one\nline two"};
-    s_encoded_fails(&in, "ack has an unknown status or a bad error string");
+    s_encoded_fails(&in, "ack has an unknown status or an overlong error string");
+    char longtext[CODEC_MAX_STRING + 2];
+    memset(longtext, 'x', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    in.ack = (ack_t){.seq = 1, .status = ACK_REJECTED, .error = longtext};
+    s_encoded_fails(&in, "ack has an unknown status or an overlong error string");
     in = s_envelope(MSG_TYPE_HELLO);
-    in.hello = (hello_t){"0.3", "6.18\x1b[31m", "none", 4, 1, 1, ""};
-    s_encoded_fails(&in, "hello has an overlong or binary string");
-    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, "ebpf: \x07"};
-    s_encoded_fails(&in, "hello has an overlong or binary string");
+    in.hello = (hello_t){"0.3", longtext, "none", 4, 1, 1, ""};
+    s_encoded_fails(&in, "hello has an overlong string");
+    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, longtext};
+    s_encoded_fails(&in, "hello has an overlong string");
 }
 
 /* More definitions than CODEC_MAX_DEFS, which only a hand-made frame holds. */

@@ -4,6 +4,7 @@
  * no rows, while valid messages before and after them are stored and
  * acknowledged only after commit. */
 #include <czmq.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "store.h"
 #include "testlib.h"
+#include "ts.h"
 
 typedef struct {
     char dir[64], db[128], endpoint[160], logpath[128];
@@ -119,10 +121,15 @@ static const series_def_t s_def = {1, "snmp", "", "Udp.RcvbufErrors", KIND_COUNT
 static msg_t s_batch(uint64_t seq, const uint64_t *value, const int64_t *delta)
 {
     static const uint32_t ids[] = {1}, flags[] = {0};
-    int64_t ts = INT64_C(1795359570000000000) + (int64_t)seq * 1000000000;
+    /* Near the aggregator's clock: times more than a day ahead or older
+     * than the raw retention are refused. */
+    static int64_t t0;
+    if (!t0)
+        t0 = ts_now_ns() - 60 * TS_NS_PER_S;
+    int64_t ts = t0 + (int64_t)seq * 1000000000;
     return (msg_t){.host = "h1", .boot_id = "b", .incarnation = 5, .seq = seq,
                    .sent_ns = 1000 + (int64_t)seq, .type = MSG_TYPE_BATCH,
-                   .batch = {ts, ts - 1000000000, false, 1, &s_def, 1, ids, value, delta, flags, 0, NULL, 0, 0, {0}}};
+                   .batch = {ts, ts - 1000000000, false, 1, &s_def, 1, ids, value, delta, flags, 0, NULL, 0, 0, {0}, 0, 0}};
 }
 
 static int64_t s_scalar(fixture_t *f, const char *sql)
@@ -172,9 +179,13 @@ static void test_hostile_frames(void **state)
     assert_int_equal(codec_encode(&next, &buf, &len, err, sizeof err), 0);
     s_send_raw(f, buf, len / 2);
     free(buf);
-    /* An unknown message type: host "h1" then field 20 (length-delimited). */
-    static const uint8_t unknown[] = {0x0a, 0x02, 'h', '1', 0xa2, 0x01, 0x01, 0x00};
+    /* An unknown message type: host "h1", sent_ns 1011 (field 5), seq 11
+     * (field 4), then field 20 (length-delimited). The envelope can be read,
+     * so its refusal is acknowledged, with the reason. */
+    static const uint8_t unknown[] = {0x0a, 0x02, 'h', '1', 0x20, 11, 0x28, 0xf3, 0x07,
+                                      0xa2, 0x01, 0x01, 0x00};
     s_send_raw(f, unknown, sizeof unknown);
+    s_expect_ack(f, 11, ACK_REJECTED);
     /* Two payload frames in one message. */
     zframe_t *a = zframe_new("a", 1), *b = zframe_new("b", 1);
     zframe_send(&a, f->dealer, ZFRAME_MORE);
@@ -210,10 +221,47 @@ static void test_hostile_frames(void **state)
     assert_int_equal(f->stats.batches, 2);
     /* Each kind of problem is logged once, naming what was wrong. */
     assert_int_equal(s_log_lines(f, "dropped a 14-byte frame"), 1);
+    assert_int_equal(f->stats.rejected, 1); /* the codec's refusals are decode errors */
     assert_int_equal(s_log_lines(f, "truncated or malformed protobuf"), 1); /* garbage, too */
     assert_int_equal(s_log_lines(f, "unknown message type"), 1);
     assert_int_equal(s_log_lines(f, "expected exactly one payload frame"), 1);
     assert_int_equal(s_log_lines(f, "collectors do not send acks"), 1);
+}
+
+/* Poison among good messages received together (one group): each poison
+ * is refused alone with the reason, every good one is stored and
+ * acknowledged, and no group is rolled back. */
+static void test_poison_refused_alone(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t v = 10;
+    int64_t d = 10, huge = INT64_C(1) << 62;
+    msg_t first = s_batch(1, &v, &d);
+    s_send(f, &first);
+    s_expect_ack(f, 1, ACK_STORED);
+    burst_msg_t nan_burst = {.iface = "eth0", .peak_per_ms = NAN};
+    for (uint64_t seq = 2; seq <= 7; seq++) {
+        msg_t m = s_batch(seq, &v, seq == 5 ? &huge : &d);
+        m.batch.ndefs = 0;
+        if (seq == 3) {
+            nan_burst.start_ns = nan_burst.end_ns = m.batch.ts_ns;
+            m.batch.nbursts = 1;
+            m.batch.bursts = &nan_burst;
+        }
+        if (seq == 7)
+            m.host = "h1\xff";
+        s_send(f, &m);
+    }
+    for (uint64_t seq = 2; seq <= 7; seq++)
+        s_expect_ack(f, seq, seq == 3 || seq == 5 || seq == 7 ? ACK_REJECTED : ACK_STORED);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 4);
+    assert_int_equal(s_scalar(f, "SELECT sum(delta) FROM drops"), 40);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM bursts"), 0);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts"), 1);
+    assert_int_equal(f->stats.rejected, 3);
+    assert_int_equal(f->stats.commit_failures, 0);
+    assert_int_equal(s_log_lines(f, "peak_per_ms is nan"), 1);
+    assert_int_equal(s_log_lines(f, "from host h1%FF"), 1); /* escaped in the log */
 }
 
 int main(void)
@@ -222,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_valid_batches_acked_after_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_frames, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_poison_refused_alone, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

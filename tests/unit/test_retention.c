@@ -74,7 +74,7 @@ static void s_batch_kept(fixture_t *f, int h, int64_t ts, int64_t drops, bool ke
     msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = ++f->seq[h],
                .sent_ns = ts, .type = MSG_TYPE_BATCH,
                .batch = {ts, ts - STEP, false, first ? 2 : 0, s_defs, 2, ids, values, deltas, flags,
-                         0, NULL, 0, 0, {0}}};
+                         0, NULL, 0, 0, {0}, 0, 0}};
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);

@@ -69,7 +69,7 @@ static msg_t s_batch(uint64_t incarnation, uint64_t seq, int64_t ts, size_t ndef
                    .seq = seq,
                    .sent_ns = ts,
                    .type = MSG_TYPE_BATCH,
-                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}}};
+                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}, 0, 0}};
 }
 
 static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
@@ -211,9 +211,6 @@ static void test_refusals_leave_no_trace(void **state)
     assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
     m = s_batch(7, 5, T0 + 2 * SEC, 0, 1, one, v, neg, fl);
     assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
-    m = s_batch(7, 6, T0 - 10 * SEC, 0, 1, one, v, d, fl);
-    m.batch.prev_ts_ns = T0; /* previous snapshot after this one */
-    assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
     /* A new incarnation must define its series again. */
     m = s_batch(8, 1, T0 + 3 * SEC, 0, 1, one, v, d, fl);
     assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
@@ -223,6 +220,43 @@ static void test_refusals_leave_no_trace(void **state)
     m = s_batch(7, 7, T0 + 4 * SEC, 0, 1, one, v, d, fl);
     assert_int_equal(s_store(f, &m, NULL), STORE_OK);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 3);
+}
+
+/* A message whose drop or burst rows clash with rows another message
+ * stored is refused alone (STORE_INVALID, not a database failure that
+ * would roll back its whole group), and the rows stored first stand. */
+static void test_rows_never_overwritten(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    static const uint32_t one[] = {1};
+    static const uint64_t v[] = {999};
+    static const int64_t d[] = {884};
+    static const uint32_t fl[] = {0};
+    msg_t forged = s_batch(7, 9, T0 + SEC, 0, 1, one, v, d, fl); /* batch 3's time, another seq */
+    char err[256];
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_int_equal(store_message(f->st, &forged, T0, &n, err, sizeof err), STORE_INVALID);
+    assert_non_null(strstr(err, "refused by the database"));
+    /* the rest of the transaction goes on */
+    msg_t next = s_batch(7, 10, T0 + 5 * SEC, 0, 1, one, v, d, fl);
+    assert_int_equal(store_message(f->st, &next, T0, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
+    assert_int_equal(s_scalar(f, "SELECT delta FROM drops WHERE ts_ns = 1795359571000000000 AND "
+                                 "layer = 'socket' AND overlap = 0"), 15);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM batches"), 3);
+    /* A burst at the start, interface and direction of one stored. */
+    burst_msg_t b = {.iface = "eth0", .start_ns = T0 + 2 * SEC, .end_ns = T0 + 2 * SEC + 1000000,
+                     .peak_per_ms = 500, .packets = 500};
+    msg_t m = s_batch(7, 11, T0 + 6 * SEC, 0, 0, one, v, d, fl);
+    m.batch.nbursts = 1;
+    m.batch.bursts = &b;
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    b.packets = 1;
+    m.seq = 12;
+    assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
+    assert_int_equal(s_scalar(f, "SELECT packets FROM bursts"), 500);
 }
 
 static void test_ids_survive_reopen_not_rollback(void **state)
@@ -508,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hello_and_batches, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rows_never_overwritten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
