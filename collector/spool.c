@@ -31,13 +31,17 @@
  *     the data is damaged. */
 enum { HDR_SIZE = 48, VERSION = 1 };
 static const uint8_t s_magic[4] = {'D', 'S', 'P', 'L'};
-#define DROPPED_FILE "dropped" /* "<messages> <samples>\n", the loss counters */
+/* The loss counters: "<dropped messages> <samples> <rejected messages>
+ * <samples>\n" (a file of two numbers, from before rejections were
+ * counted, reads as none rejected). */
+#define DROPPED_FILE "dropped"
 
 typedef struct {
     uint64_t file; /* the number in its name (push order); 0 marks a hole */
     uint64_t incarnation, seq;
     uint32_t nsamples;
     uint32_t len; /* bytes of data */
+    bool deferred; /* skipped by spool_next until spool_release_deferred */
 } entry_t;
 
 typedef enum { READ_OK, READ_CORRUPT, READ_IOERR } read_rc_t;
@@ -53,7 +57,8 @@ struct spool {
     size_t in_flight; /* held slots before cursor */
     uint64_t bytes;   /* data held */
     uint64_t next_file;
-    uint64_t dropped_messages, dropped_samples;
+    uint64_t dropped_messages, dropped_samples;   /* lost to the bound or to damage */
+    uint64_t rejected_messages, rejected_samples; /* refused by the aggregator */
     uint8_t *buf; /* the data of the message read last */
     size_t bufcap;
     spool_msg_t msg; /* what spool_next returned last */
@@ -225,9 +230,10 @@ static int s_write_file(spool_t *self, const char *tmp, const char *name, const 
 /* Writes the loss counters. */
 static int s_save_dropped(spool_t *self, char *err, size_t errsz)
 {
-    char text[64];
-    int n = snprintf(text, sizeof text, "%" PRIu64 " %" PRIu64 "\n", self->dropped_messages,
-                     self->dropped_samples);
+    char text[96];
+    int n = snprintf(text, sizeof text, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+                     self->dropped_messages, self->dropped_samples, self->rejected_messages,
+                     self->rejected_samples);
     if (s_write_file(self, DROPPED_FILE ".tmp", DROPPED_FILE, (const uint8_t *)text, (size_t)n,
                      NULL, 0) < 0) {
         int saved = errno;
@@ -248,6 +254,15 @@ static void s_count_dropped(spool_t *self, uint64_t messages, uint64_t samples)
         log_limited(LOGL_WARN, "spool:dropped", "%s", err);
 }
 
+static void s_count_rejected(spool_t *self, uint64_t samples)
+{
+    char err[512];
+    self->rejected_messages++;
+    self->rejected_samples += samples;
+    if (s_save_dropped(self, err, sizeof err) < 0)
+        log_limited(LOGL_WARN, "spool:dropped", "%s", err);
+}
+
 /* Forgets slot i and deletes its file. The index is never moved here, so
  * callers may go on walking it. */
 static int s_remove(spool_t *self, size_t i)
@@ -262,7 +277,7 @@ static int s_remove(spool_t *self, size_t i)
                     self->dir, name, strerror(errno));
     self->bytes -= e->len;
     self->held--;
-    if (i < self->cursor)
+    if (i < self->cursor && !e->deferred) /* a deferred one is not in flight */
         self->in_flight--;
     e->file = 0;
     while (self->head < self->tail && self->e[self->head].file == 0)
@@ -351,13 +366,16 @@ static void s_load_dropped(spool_t *self)
     int fd = openat(self->dirfd, DROPPED_FILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
-    uint8_t text[64];
+    uint8_t text[96];
     ssize_t n = s_read_full(fd, text, sizeof text - 1);
     close(fd);
     text[n > 0 ? n : 0] = '\0';
-    if (sscanf((const char *)text, "%" SCNu64 " %" SCNu64, &self->dropped_messages,
-               &self->dropped_samples) != 2) {
+    int got = sscanf((const char *)text, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+                     &self->dropped_messages, &self->dropped_samples, &self->rejected_messages,
+                     &self->rejected_samples);
+    if (got != 2 && got != 4) {
         self->dropped_messages = self->dropped_samples = 0;
+        self->rejected_messages = self->rejected_samples = 0;
         log_warn("spool: %s/" DROPPED_FILE " is damaged; the count of lost messages starts again",
                  self->dir);
     }
@@ -496,7 +514,7 @@ int spool_push(spool_t *self, uint64_t incarnation, uint64_t seq, uint32_t nsamp
         snprintf(err, errsz, "spool: out of memory for the index of %s", self->dir);
         return -1;
     }
-    entry_t e = {self->next_file, incarnation, seq, nsamples, (uint32_t)len};
+    entry_t e = {self->next_file, incarnation, seq, nsamples, (uint32_t)len, false};
     char tmp[32], name[32];
     snprintf(tmp, sizeof tmp, "%020" PRIu64 ".tmp", e.file);
     snprintf(name, sizeof name, "%020" PRIu64 ".msg", e.file);
@@ -520,7 +538,7 @@ const spool_msg_t *spool_next(spool_t *self)
 {
     while (self->cursor < self->tail) {
         size_t i = self->cursor;
-        if (self->e[i].file == 0) {
+        if (self->e[i].file == 0 || self->e[i].deferred) {
             self->cursor++;
             continue;
         }
@@ -574,6 +592,35 @@ int spool_ack(spool_t *self, uint64_t incarnation, uint64_t seq)
     return s_remove(self, i) < 0 ? -1 : 1;
 }
 
+int spool_reject(spool_t *self, uint64_t incarnation, uint64_t seq)
+{
+    size_t i = s_find(self, incarnation, seq);
+    if (i == SIZE_MAX)
+        return 0;
+    uint32_t nsamples = self->e[i].nsamples;
+    int rc = s_remove(self, i);
+    s_count_rejected(self, nsamples);
+    return rc < 0 ? -1 : 1;
+}
+
+int spool_defer(spool_t *self, uint64_t incarnation, uint64_t seq)
+{
+    size_t i = s_find(self, incarnation, seq);
+    if (i == SIZE_MAX || self->e[i].deferred)
+        return 0;
+    self->e[i].deferred = true;
+    if (i < self->cursor)
+        self->in_flight--;
+    return 1;
+}
+
+void spool_release_deferred(spool_t *self)
+{
+    for (size_t i = self->head; i < self->tail; i++)
+        self->e[i].deferred = false;
+    spool_rewind(self);
+}
+
 bool spool_holds(const spool_t *self, uint64_t incarnation, uint64_t seq)
 {
     return s_find(self, incarnation, seq) != SIZE_MAX;
@@ -581,7 +628,9 @@ bool spool_holds(const spool_t *self, uint64_t incarnation, uint64_t seq)
 
 spool_stats_t spool_stats(const spool_t *self)
 {
-    return (spool_stats_t){self->held, self->bytes, self->dropped_messages, self->dropped_samples};
+    return (spool_stats_t){self->held,           self->bytes,
+                           self->dropped_messages, self->dropped_samples,
+                           self->rejected_messages, self->rejected_samples};
 }
 
 size_t spool_in_flight(const spool_t *self)

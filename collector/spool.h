@@ -26,6 +26,8 @@ typedef struct {
     uint64_t messages, bytes;                   /* held now (bytes of message data) */
     uint64_t dropped_messages, dropped_samples; /* lost to the bound or to corruption,
                                                    cumulative across restarts */
+    uint64_t rejected_messages, rejected_samples; /* refused by the aggregator (spool_reject),
+                                                     cumulative across restarts */
 } spool_stats_t;
 
 /* Opens the spool in dir (created with mode 0700 if missing; its parent must
@@ -66,6 +68,22 @@ void spool_rewind(spool_t *self);
  * unknown), -1 if its file could not be deleted (logged; the spool forgets it
  * anyway, so it would be sent again only after a restart). */
 int spool_ack(spool_t *self, uint64_t incarnation, uint64_t seq);
+
+/* Deletes the message (incarnation, seq), which the aggregator refused,
+ * and counts it (and its samples) as rejected. 1 if it was held, 0 if not,
+ * -1 if its file could not be deleted (logged; counted anyway). */
+int spool_reject(spool_t *self, uint64_t incarnation, uint64_t seq);
+
+/* Defers the message (incarnation, seq): spool_next skips it, and it is
+ * not in flight, until spool_release_deferred. For a message the
+ * aggregator cannot store yet (it lost our series definitions), to be sent
+ * again after the definitions. Not kept across restarts. 1 if it was held
+ * and not deferred already, else 0. */
+int spool_defer(spool_t *self, uint64_t incarnation, uint64_t seq);
+
+/* Lets every deferred message go, and rewinds (spool_rewind) so that they
+ * are sent again in push order. */
+void spool_release_deferred(spool_t *self);
 
 /* True when a message with that identity is held. */
 bool spool_holds(const spool_t *self, uint64_t incarnation, uint64_t seq);

@@ -4,6 +4,7 @@
 #include "ts.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,18 +12,26 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t s_test_offset; /* ts_set_offset_for_testing */
+/* ts_set_offset_for_testing; atomic: the collector's threads all read it,
+ * and a test steps it while they run. */
+static _Atomic int64_t s_test_offset;
 
 int64_t ts_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec + s_test_offset;
+    return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec +
+           atomic_load_explicit(&s_test_offset, memory_order_relaxed);
 }
 
 void ts_set_offset_for_testing(int64_t offset_ns)
 {
-    s_test_offset = offset_ns;
+    atomic_store(&s_test_offset, offset_ns);
+}
+
+void ts_step_for_testing(int64_t by_ns)
+{
+    atomic_fetch_add(&s_test_offset, by_ns);
 }
 
 int64_t ts_mono_ns(void)

@@ -17,6 +17,9 @@ int64_t ts_now_ns(void);
 /* TESTING ONLY: makes ts_now_ns() run `offset_ns` ahead (or behind) of the
  * real clock, to simulate a host whose clock is off. */
 void ts_set_offset_for_testing(int64_t offset_ns);
+/* TESTING ONLY: steps that clock by `by_ns` at once, as a wall clock set
+ * by hand (or by an NTP step) would jump, while the process runs. */
+void ts_step_for_testing(int64_t by_ns);
 /* Monotonic now, ns. */
 int64_t ts_mono_ns(void);
 

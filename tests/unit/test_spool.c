@@ -354,6 +354,44 @@ static void test_in_flight_and_holds(void **state)
     spool_destroy(&sp);
 }
 
+/* The loss counters: a rejection is counted with its samples and
+ * persists; a counters file from before rejections were counted (two
+ * numbers) reads as none rejected. */
+static void test_rejected_counted(void **state)
+{
+    fixture_t *f = *state;
+    testlib_sh("mkdir -p %s && printf '3 7\\n' > %s/dropped", f->dir, f->dir);
+    spool_t *sp = s_open(f, 1 << 20);
+    spool_stats_t st = spool_stats(sp);
+    assert_int_equal(st.dropped_messages, 3);
+    assert_int_equal(st.dropped_samples, 7);
+    assert_int_equal(st.rejected_messages, 0);
+    s_push(f, sp, 42, 5);
+    s_push(f, sp, 42, 6);
+    assert_int_equal(spool_reject(sp, 42, 5), 1);
+    assert_int_equal(spool_reject(sp, 42, 5), 0); /* once */
+    spool_destroy(&sp);
+    sp = s_open(f, 1 << 20);
+    st = spool_stats(sp);
+    assert_int_equal(st.rejected_messages, 1);
+    assert_int_equal(st.rejected_samples, s_nsamples(5));
+    assert_int_equal(st.dropped_messages, 3);
+    assert_int_equal(st.messages, 1);
+    /* a deferred message waits for the release, then goes first again */
+    s_push(f, sp, 42, 7);
+    s_expect(sp, 42, 6);
+    assert_int_equal(spool_defer(sp, 42, 6), 1);
+    assert_int_equal(spool_in_flight(sp), 0);
+    s_expect(sp, 42, 7);
+    assert_null(spool_next(sp));
+    spool_rewind(sp); /* a resend after a timeout leaves it deferred */
+    s_expect(sp, 42, 7);
+    spool_release_deferred(sp);
+    s_expect(sp, 42, 6);
+    s_expect(sp, 42, 7);
+    spool_destroy(&sp);
+}
+
 static void test_bad_directories(void **state)
 {
     fixture_t *f = *state;
@@ -393,12 +431,13 @@ typedef struct {
     uint64_t inc, seq;
     size_t len;
     bool handed;
+    bool deferred;
 } ref_msg_t;
 
 typedef struct {
     ref_msg_t m[2048];
     size_t n;
-    uint64_t bytes, dropped, dropped_samples;
+    uint64_t bytes, dropped, dropped_samples, rejected, rejected_samples;
 } ref_t;
 
 static uint64_t s_rand(uint64_t *x)
@@ -418,7 +457,7 @@ static void s_ref_remove(ref_t *r, size_t i)
 
 static void s_ref_push(ref_t *r, uint64_t inc, uint64_t seq, size_t len, uint64_t max)
 {
-    r->m[r->n++] = (ref_msg_t){inc, seq, len, false};
+    r->m[r->n++] = (ref_msg_t){inc, seq, len, false, false};
     r->bytes += len;
     while (r->bytes > max) {
         r->dropped++;
@@ -434,6 +473,8 @@ static void s_ref_check(const ref_t *r, spool_t *sp)
     assert_int_equal(st.bytes, r->bytes);
     assert_int_equal(st.dropped_messages, r->dropped);
     assert_int_equal(st.dropped_samples, r->dropped_samples);
+    assert_int_equal(st.rejected_messages, r->rejected);
+    assert_int_equal(st.rejected_samples, r->rejected_samples);
     size_t handed = 0;
     for (size_t i = 0; i < r->n; i++)
         handed += r->m[i].handed;
@@ -443,7 +484,7 @@ static void s_ref_check(const ref_t *r, spool_t *sp)
 static void s_ref_next(ref_t *r, spool_t *sp)
 {
     size_t i = 0;
-    while (i < r->n && r->m[i].handed)
+    while (i < r->n && (r->m[i].handed || r->m[i].deferred))
         i++;
     if (i == r->n) {
         assert_null(spool_next(sp));
@@ -453,16 +494,32 @@ static void s_ref_next(ref_t *r, spool_t *sp)
     s_expect_len(sp, r->m[i].inc, r->m[i].seq, r->m[i].len);
 }
 
+/* An ack, a rejection (counted) or a deferral (NEED_DEFS) of a message. */
 static void s_ref_ack(ref_t *r, spool_t *sp, uint64_t *x)
 {
     if (r->n == 0 || s_rand(x) % 8 == 0) {
         assert_int_equal(spool_ack(sp, 12345, s_rand(x)), 0);
+        assert_int_equal(spool_reject(sp, 12345, s_rand(x)), 0);
         return;
     }
     size_t i = s_rand(x) % r->n;
     if (s_rand(x) % 2) /* favour the in-flight ones, as the aggregator would */
         i = i % (spool_in_flight(sp) ? spool_in_flight(sp) : 1);
-    assert_int_equal(spool_ack(sp, r->m[i].inc, r->m[i].seq), 1);
+    ref_msg_t *m = &r->m[i];
+    uint64_t kind = s_rand(x) % 10;
+    if (kind == 0) {
+        assert_int_equal(spool_defer(sp, m->inc, m->seq), !m->deferred);
+        m->deferred = true;
+        m->handed = false;
+        return;
+    }
+    if (kind == 1) {
+        assert_int_equal(spool_reject(sp, m->inc, m->seq), 1);
+        r->rejected++;
+        r->rejected_samples += s_nsamples(m->seq);
+    } else {
+        assert_int_equal(spool_ack(sp, m->inc, m->seq), 1);
+    }
     s_ref_remove(r, i);
 }
 
@@ -485,14 +542,20 @@ static void test_against_reference(void **state)
         } else if (pick < 92) {
             s_ref_ack(r, sp, &x);
         } else if (pick < 99 || op < 10000) { /* no reopen at first: let the index fill */
-            spool_rewind(sp);
-            for (size_t i = 0; i < r->n; i++)
+            bool release = s_rand(&x) % 4 == 0;
+            if (release)
+                spool_release_deferred(sp);
+            else
+                spool_rewind(sp);
+            for (size_t i = 0; i < r->n; i++) {
                 r->m[i].handed = false;
+                r->m[i].deferred = r->m[i].deferred && !release;
+            }
         } else {
             spool_destroy(&sp);
             sp = s_open(f, max);
             for (size_t i = 0; i < r->n; i++)
-                r->m[i].handed = false;
+                r->m[i].handed = r->m[i].deferred = false; /* not kept across restarts */
             inc = s_rand(&x); /* a new, random incarnation; seqs start over */
             seq = 0;
         }
@@ -511,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_leftovers, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_while_open, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_in_flight_and_holds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_directories, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_is_safe, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_against_reference, s_setup, s_teardown),
