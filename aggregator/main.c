@@ -15,6 +15,7 @@
 #include "stop.h"
 #include "store.h"
 #include "ts.h"
+#include "validate.h"
 
 typedef struct {
     const char *db;
@@ -24,6 +25,7 @@ typedef struct {
     const char *allow; /* directory of admitted collectors' public certificates */
     bool insecure;
     store_retention_t retention;
+    int64_t max_skew_ns; /* how far ahead of our clock a collector's times may be */
 } opts_t;
 
 static void s_usage(FILE *out)
@@ -50,6 +52,10 @@ static void s_usage(FILE *out)
             "  --retention-rollups DURATION\n"
             "                     keep rollups, drops and bursts this long (default 396d, about\n"
             "                     13 months)\n"
+            "  --max-skew DURATION\n"
+            "                     refuse (ACK_REJECTED) messages whose times are more than this\n"
+            "                     ahead of our clock (default 1d); times older than\n"
+            "                     --retention-raw are refused too\n"
             "  --verbose          log debug messages\n"
             "  --help             this text\n");
 }
@@ -63,9 +69,10 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
         {"retention-raw", required_argument, NULL, 'R'},
         {"retention-rollups", required_argument, NULL, 'U'},
+        {"max-skew", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
-    *o = (opts_t){NULL, "tcp://0.0.0.0:7420", "127.0.0.1:7421", NULL, NULL, false,
-                  STORE_RETENTION_DEFAULT};
+    *o = (opts_t){NULL,  "tcp://0.0.0.0:7420",     "127.0.0.1:7421",        NULL, NULL,
+                  false, STORE_RETENTION_DEFAULT, VALIDATE_SKEW_DEFAULT_NS};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -88,6 +95,13 @@ static int s_parse(int argc, char **argv, opts_t *o)
             }
             break;
         }
+        case 'S':
+            if (ts_parse_duration(optarg, &o->max_skew_ns) != 0 || o->max_skew_ns < TS_NS_PER_S) {
+                fprintf(stderr, "dropscope-aggregator: --max-skew '%s' is not a duration of a "
+                                "second or more (e.g. 1d, 10m)\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': s_usage(stdout); exit(0);
         default:
             fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
@@ -149,6 +163,7 @@ int main(int argc, char **argv)
         goto out;
     }
     ingest_set_retention(ingest, &o.retention);
+    ingest_set_max_skew(ingest, o.max_skew_ns);
     if (o.insecure)
         log_warn("aggregator: --insecure: collectors connect in plain text, anyone who can "
                  "reach %s can store data, and any peer can claim any host", o.listen);

@@ -19,6 +19,7 @@
 #include "link.h"
 #include "log.h"
 #include "report.h"
+#include "text.h"
 #include "ts.h"
 
 #define COLLECTOR_VERSION "0.2.0"
@@ -44,7 +45,12 @@ typedef struct {
     uint64_t seq;                 /* last seq sent */
     uint64_t intervals;           /* interval batches sent */
     int64_t prev_ts;              /* time of the previous snapshot */
+    int64_t interval_start;       /* where the last snapshot's interval starts (s_snapshot) */
     int64_t last_snap_mono;       /* monotonic time of the previous snapshot */
+    bool want_all_defs;           /* the aggregator lost our definitions: send them all */
+    uint64_t defs_seq;            /* the batch that carries them all, until it is answered */
+    int64_t started_mono;         /* for the testing clock steps */
+    int nsteps_done;
     drops_at_t history[HISTORY];  /* ring of recent snapshots' drops */
     size_t nhistory;
     sampler_burst_t *held;        /* finished bursts waiting for their snapshot */
@@ -55,13 +61,18 @@ typedef struct {
 
 static void s_send_hello(agent_t *a)
 {
+    /* Text as the aggregator takes it (text.h): the note holds error
+     * messages of any length, and the release string is the kernel's. */
+    char kernel[TEXT_MAX + 1], note[TEXT_MAX + 1];
+    text_escape(snapshot_kernel(a->snap), kernel, sizeof kernel);
+    text_escape(a->backend_note, note, sizeof note);
     hello_t hello = {COLLECTOR_VERSION,
-                     snapshot_kernel(a->snap),
+                     kernel,
                      a->sampler ? sampler_backend(a->sampler) : "none",
                      (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
                      a->o->interval_ns,
                      ts_now_ns(),
-                     a->backend_note};
+                     note};
     uint8_t *buf;
     size_t len;
     char err[256];
@@ -116,6 +127,23 @@ static size_t s_sampler_readings(const sampler_report_t *r, reading_t *out)
     return n;
 }
 
+/* Where the interval of a snapshot read at ts (wall) and mono starts on
+ * the wall clock: at the previous snapshot, unless the wall clock stepped
+ * back since. Then the interval the monotonic clock measured, ending at ts:
+ * its drops happened, and an interval that ends before it starts would be
+ * refused with them. */
+static int64_t s_interval_start(agent_t *a, int64_t ts, int64_t mono)
+{
+    if (ts >= a->prev_ts)
+        return a->prev_ts;
+    int64_t measured = a->last_snap_mono ? mono - a->last_snap_mono : a->o->interval_ns;
+    log_limited(LOGL_WARN, "clock:back", "collector: the wall clock went back %lld ms since the "
+                "last snapshot; its interval is stamped as the %lld ms the monotonic clock "
+                "measured, ending now, and no drop is lost", (long long)((a->prev_ts - ts) / TS_NS_PER_MS),
+                (long long)(measured / TS_NS_PER_MS));
+    return ts - measured > 0 ? ts - measured : 0;
+}
+
 static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
 {
     reading_t *extra = NULL;
@@ -124,9 +152,11 @@ static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
         nextra = s_sampler_readings(rates, extra);
     int64_t ts = snapshot_collect(a->snap, a->series, extra, nextra);
     free(extra);
-    a->last_snap_mono = ts_mono_ns();
+    int64_t mono = ts_mono_ns();
+    a->interval_start = s_interval_start(a, ts, mono);
+    a->last_snap_mono = mono;
     drops_at_t *at = &a->history[a->nhistory++ % HISTORY];
-    *at = (drops_at_t){.prev_ts = a->prev_ts, .ts = ts};
+    *at = (drops_at_t){.prev_ts = a->interval_start, .ts = ts};
     scan_t scan = {a, at};
     series_each(a->series, s_scan_series, &scan);
     return ts;
@@ -179,8 +209,22 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
     char err[256];
     a->seq++;
     spool_stats_t spool = delivery_stats(a->delivery);
-    report_batch_t rb = {a->seq, ts, a->prev_ts, full, bursts, nb, spool.dropped_messages,
-                         spool.dropped_samples, s_clock(a)};
+    report_batch_t rb = {.seq = a->seq,
+                         .ts_ns = ts,
+                         .prev_ts_ns = a->interval_start,
+                         .full = full,
+                         .all_defs = a->want_all_defs,
+                         .bursts = bursts,
+                         .nbursts = nb,
+                         .spool_dropped_messages = spool.dropped_messages,
+                         .spool_dropped_samples = spool.dropped_samples,
+                         .spool_rejected_messages = spool.rejected_messages,
+                         .spool_rejected_samples = spool.rejected_samples,
+                         .clock = s_clock(a)};
+    if (a->want_all_defs) { /* the deferred batches go again once this one is stored */
+        a->want_all_defs = false;
+        a->defs_seq = a->seq;
+    }
     if (report_batch(a->series, &a->id, &rb, &buf, &len, &nsamples, err, sizeof err) == 0) {
         state_head_t head = {.incarnation = a->id.incarnation, .seq = a->seq, .ts_ns = ts};
         snprintf(head.boot_id, sizeof head.boot_id, "%s", a->id.boot_id);
@@ -232,6 +276,28 @@ static void s_check_silence(agent_t *a)
     }
 }
 
+/* ACK_NEED_DEFS: the aggregator lost our series definitions (its database
+ * was replaced, say). The batch waits in the spool while the next one
+ * carries every definition, and goes again once that one is stored. A
+ * previous run's batch cannot be helped: its ids went with it. */
+static void s_need_defs(agent_t *a, const msg_t *msg, bool ours)
+{
+    if (!ours) {
+        log_limited(LOGL_ERROR, "lost-defs", "collector: the aggregator no longer knows the series "
+                    "of a previous run; its message %llu cannot be stored and is counted as "
+                    "rejected", (unsigned long long)msg->ack.seq);
+        delivery_rejected(a->delivery, msg->incarnation, msg->ack.seq);
+        return;
+    }
+    delivery_defer(a->delivery, msg->incarnation, msg->ack.seq);
+    if (a->defs_seq || a->want_all_defs)
+        return; /* already on their way */
+    log_warn("collector: the aggregator lost our series definitions (batch %llu not stored); "
+             "sending them all, then the batches that need them", (unsigned long long)msg->ack.seq);
+    series_unack_defs(a->series);
+    a->want_all_defs = true;
+}
+
 static void s_on_reply(agent_t *a, msg_t *msg)
 {
     if (msg->type != MSG_TYPE_ACK) {
@@ -242,24 +308,50 @@ static void s_on_reply(agent_t *a, msg_t *msg)
     a->last_ack_mono = ts_mono_ns();
     clocksync_add(&a->clock, msg->ack.t1_ns, msg->ack.t2_ns, msg->ack.t3_ns,
                   ts_now_ns() + a->o->test_rtt_extra_ns);
-    /* Acks name the incarnation that sent the message: after a restart the
-     * spool replays the previous run's messages first. */
-    delivery_acked(a->delivery, msg->incarnation, msg->ack.seq);
-    bool ours = msg->incarnation == a->id.incarnation;
     if (a->silent) {
         a->silent = false;
         log_info("collector: the aggregator at %s acknowledges again", a->o->connect);
     }
-    if (msg->ack.status == ACK_STORED) {
+    /* Acks name the incarnation that sent the message: after a restart the
+     * spool replays the previous run's messages first. */
+    bool ours = msg->incarnation == a->id.incarnation;
+    char why[TEXT_MAX + 1];
+    switch (msg->ack.status) {
+    case ACK_STORED:
+        delivery_acked(a->delivery, msg->incarnation, msg->ack.seq);
         if (ours)
             series_ack_defs(a->series, msg->ack.seq);
-    } else if (msg->ack.status == ACK_NEED_DEFS && ours) {
-        log_warn("collector: the aggregator lost our series definitions (batch %llu not stored); "
-                 "resending them", (unsigned long long)msg->ack.seq);
-        series_unack_defs(a->series);
-    } else {
-        log_limited(LOGL_ERROR, "rejected", "collector: the aggregator rejected message %llu: %s",
-                    (unsigned long long)msg->ack.seq, msg->ack.error);
+        break;
+    case ACK_NEED_DEFS:
+        break; /* below, once a round of definitions this ends is over */
+    default:
+        text_escape(msg->ack.error, why, sizeof why);
+        log_limited(LOGL_ERROR, "rejected", "collector: the aggregator rejected message %llu "
+                    "(counted, not sent again): %s", (unsigned long long)msg->ack.seq, why);
+        delivery_rejected(a->delivery, msg->incarnation, msg->ack.seq);
+        break;
+    }
+    /* The batch carrying every definition was answered: the deferred go
+     * again (if it was refused, they come back NEED_DEFS for a new round). */
+    if (ours && a->defs_seq && msg->ack.seq == a->defs_seq) {
+        a->defs_seq = 0;
+        delivery_release(a->delivery);
+    }
+    if (msg->ack.status == ACK_NEED_DEFS)
+        s_need_defs(a, msg, ours);
+}
+
+/* TESTING ONLY: the wall clock steps of --test-clock-step that are due. */
+static void s_test_clock_steps(agent_t *a)
+{
+    while (a->nsteps_done < a->o->ntest_clock_steps) {
+        const agent_clock_step_t *st = &a->o->test_clock_steps[a->nsteps_done];
+        if (ts_mono_ns() - a->started_mono < st->after_ns)
+            return;
+        ts_step_for_testing(st->by_ns);
+        log_info("collector: TESTING: the wall clock stepped by %lld ms",
+                 (long long)(st->by_ns / TS_NS_PER_MS));
+        a->nsteps_done++;
     }
 }
 
@@ -337,8 +429,9 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
         goto out;
     s_send_hello(&a);
     int64_t next = ts_mono_ns();
-    a.last_ack_mono = next;
+    a.last_ack_mono = a.started_mono = next;
     while (!*stop) {
+        s_test_clock_steps(&a);
         int64_t now = ts_mono_ns();
         if (now >= next) {
             sampler_report_t *r = a.sampler ? sampler_take(a.sampler, true) : NULL;

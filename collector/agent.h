@@ -18,6 +18,13 @@
  * saying why in the log and in the Hello (backend_note). */
 typedef enum { AGENT_BACKEND_NONE, AGENT_BACKEND_AUTO, AGENT_BACKEND_NETLINK, AGENT_BACKEND_EBPF } agent_backend_t;
 
+#define AGENT_CLOCK_STEPS 4
+
+/* TESTING ONLY: after running after_ns, the wall clock steps by by_ns. */
+typedef struct {
+    int64_t after_ns, by_ns;
+} agent_clock_step_t;
+
 typedef struct {
     const char *connect;    /* aggregator endpoint */
     const char *cert;       /* CurveZMQ keypair (PATH_secret); NULL = plain text */
@@ -30,6 +37,8 @@ typedef struct {
     uint64_t spool_size;    /* bytes */
     agent_backend_t backend; /* the fast path's backend */
     int64_t test_rtt_extra_ns; /* TESTING ONLY: added to every measured round trip */
+    agent_clock_step_t test_clock_steps[AGENT_CLOCK_STEPS]; /* TESTING ONLY */
+    int ntest_clock_steps;
     sampler_opts_t sampler;
 } agent_opts_t;
 

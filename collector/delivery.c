@@ -19,9 +19,18 @@
 #define RESEND_FIRST_NS (5 * TS_NS_PER_S) /* no ack for this long: send again */
 #define RESEND_MAX_NS (60 * TS_NS_PER_S)  /* backoff cap */
 
+/* Without a spool: what was sent lately, so that a rejection can count
+ * the samples it lost. */
+#define RECENT 256
+
 struct delivery {
     link_t *link;          /* borrowed */
     spool_t *spool;        /* NULL without --spool */
+    struct {
+        uint64_t incarnation, seq;
+        uint32_t nsamples;
+    } recent[RECENT];      /* without a spool: the last messages sent, by seq % RECENT */
+    uint64_t rejected_messages, rejected_samples; /* without a spool */
     char state[4096];      /* the state file */
     char state_next[4096]; /* the state file being committed */
     int64_t resend_at;     /* monotonic; 0 = nothing in flight */
@@ -109,6 +118,9 @@ void delivery_send(delivery_t *self, uint64_t incarnation, uint64_t seq, uint32_
 {
     char err[512];
     if (!self->spool) {
+        self->recent[seq % RECENT].incarnation = incarnation;
+        self->recent[seq % RECENT].seq = seq;
+        self->recent[seq % RECENT].nsamples = nsamples;
         if (link_send(self->link, buf, len, err, sizeof err) != 0)
             log_limited(LOGL_WARN, "send", "collector: message %llu not sent: %s",
                         (unsigned long long)seq, err);
@@ -143,6 +155,39 @@ void delivery_acked(delivery_t *self, uint64_t incarnation, uint64_t seq)
     s_pump(self);
 }
 
+void delivery_rejected(delivery_t *self, uint64_t incarnation, uint64_t seq)
+{
+    if (self->spool) {
+        spool_reject(self->spool, incarnation, seq);
+        s_pump(self);
+        return;
+    }
+    self->rejected_messages++;
+    if (self->recent[seq % RECENT].incarnation == incarnation &&
+        self->recent[seq % RECENT].seq == seq)
+        self->rejected_samples += self->recent[seq % RECENT].nsamples;
+}
+
+void delivery_defer(delivery_t *self, uint64_t incarnation, uint64_t seq)
+{
+    if (!self->spool) {
+        log_limited(LOGL_WARN, "defer", "collector: message %llu cannot be sent again without "
+                    "--spool; counted as rejected", (unsigned long long)seq);
+        delivery_rejected(self, incarnation, seq);
+        return;
+    }
+    spool_defer(self->spool, incarnation, seq);
+    s_pump(self);
+}
+
+void delivery_release(delivery_t *self)
+{
+    if (!self->spool)
+        return;
+    spool_release_deferred(self->spool);
+    s_pump(self);
+}
+
 int delivery_tick(delivery_t *self)
 {
     if (!self->spool)
@@ -167,6 +212,7 @@ int delivery_tick(delivery_t *self)
 
 spool_stats_t delivery_stats(const delivery_t *self)
 {
-    spool_stats_t none = {0};
-    return self->spool ? spool_stats(self->spool) : none;
+    spool_stats_t memory = {.rejected_messages = self->rejected_messages,
+                            .rejected_samples = self->rejected_samples};
+    return self->spool ? spool_stats(self->spool) : memory;
 }

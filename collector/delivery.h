@@ -41,14 +41,29 @@ int64_t delivery_restore(delivery_t *self, const char *boot_id, series_t *series
 void delivery_send(delivery_t *self, uint64_t incarnation, uint64_t seq, uint32_t nsamples,
                    uint8_t *buf, size_t len, const state_head_t *head, series_t *series);
 
-/* The aggregator acknowledged (incarnation, seq): forget it, send more. */
+/* The aggregator stored (incarnation, seq): forget it, send more. */
 void delivery_acked(delivery_t *self, uint64_t incarnation, uint64_t seq);
+
+/* The aggregator refused (incarnation, seq) for good (ACK_REJECTED): it is
+ * forgotten and counted, with its samples, in delivery_stats, which every
+ * batch reports; with a spool the count survives restarts. */
+void delivery_rejected(delivery_t *self, uint64_t incarnation, uint64_t seq);
+
+/* The aggregator cannot store (incarnation, seq) yet (ACK_NEED_DEFS): with
+ * a spool it is kept and not sent again until delivery_release; without
+ * one it cannot be sent again, and is counted as rejected. */
+void delivery_defer(delivery_t *self, uint64_t incarnation, uint64_t seq);
+
+/* The definitions the deferred messages need are stored: they go again,
+ * in order. */
+void delivery_release(delivery_t *self);
 
 /* Resends what is overdue; call regularly. Returns the ms until it wants
  * to be called again (bounded by the caller's own timeout). */
 int delivery_tick(delivery_t *self);
 
-/* What the spool lost to its bound (zero without a spool). */
+/* What the spool lost to its bound (zero without a spool), and what the
+ * aggregator refused (counted in memory without a spool). */
 spool_stats_t delivery_stats(const delivery_t *self);
 
 #endif

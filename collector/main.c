@@ -14,6 +14,7 @@
 #include "delivery.h"
 #include "log.h"
 #include "stop.h"
+#include "text.h"
 #include "report.h"
 #include "ts.h"
 
@@ -65,8 +66,11 @@ static void s_usage(FILE *out)
             "  --test-clock-offset DURATION, --test-rtt-extra DURATION\n"
             "                       TESTING ONLY: run our clock that far ahead (e.g. 50ms, -20ms);\n"
             "                       add that much to every measured round trip to the aggregator\n"
+            "  --test-clock-step AFTER:BY\n"
+            "                       TESTING ONLY: AFTER running that long, step our wall clock by\n"
+            "                       BY (e.g. 3s:-1h); up to %d of them\n"
             "  --help               this text\n",
-            SAMPLER_THRESHOLD_FLOOR);
+            SAMPLER_THRESHOLD_FLOOR, AGENT_CLOCK_STEPS);
 }
 
 /* Parses "123", "500K", "64M", "1G" into bytes; 0, or -1 below 64K or bad. */
@@ -97,7 +101,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"server-cert", required_argument, NULL, 'S'}, {"spool", required_argument, NULL, 'D'},
         {"spool-size", required_argument, NULL, 'Z'},
         {"test-clock-offset", required_argument, NULL, 'O'},
-        {"test-rtt-extra", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
+        {"test-rtt-extra", required_argument, NULL, 'R'},
+        {"test-clock-step", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
     *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL},
                             .interval_ns = TS_NS_PER_S,
                             .full_every = 60,
@@ -125,6 +130,22 @@ static int s_parse(int argc, char **argv, opts_t *o)
                 return 2;
             }
             ts_set_offset_for_testing(offset);
+            break;
+        }
+        case 'P': {
+            char after[64];
+            const char *colon = strchr(optarg, ':');
+            agent_clock_step_t *st = &a->test_clock_steps[a->ntest_clock_steps];
+            if (!colon || colon - optarg >= (long)sizeof after ||
+                a->ntest_clock_steps == AGENT_CLOCK_STEPS ||
+                (snprintf(after, sizeof after, "%.*s", (int)(colon - optarg), optarg),
+                 ts_parse_duration(after, &st->after_ns) != 0) ||
+                ts_parse_signed_duration(colon + 1, &st->by_ns) != 0) {
+                fprintf(stderr, "dropscope-collector: --test-clock-step '%s' is not AFTER:BY (e.g. "
+                                "3s:-1h), or more than %d were given\n", optarg, AGENT_CLOCK_STEPS);
+                return 2;
+            }
+            a->ntest_clock_steps++;
             break;
         }
         case 'R':
@@ -253,14 +274,19 @@ int main(int argc, char **argv)
     int rc = s_parse(argc, argv, &o);
     if (rc != 0)
         return rc;
-    char hostname[256] = "";
-    if (!o.agent.host) {
+    char hostname[256] = "", clean[TEXT_MAX + 1];
+    if (!o.agent.host) { /* the machine's name: sent escaped if it must be */
         gethostname(hostname, sizeof hostname - 1);
-        o.agent.host = hostname;
+        if (text_escape_name(hostname, clean, sizeof clean))
+            fprintf(stderr, "dropscope-collector: this machine's name is not a host name as "
+                            "dropscope takes them (letters, digits and . _ - : @ + # [ ] %%); "
+                            "reporting as %s (pass --host-name to choose)\n", clean);
+        o.agent.host = clean;
     }
-    if (!o.agent.host[0] || strlen(o.agent.host) > CODEC_MAX_STRING) {
-        fprintf(stderr, "dropscope-collector: host name '%s' must be 1 to %d characters (pass --host-name)\n",
-                o.agent.host, CODEC_MAX_STRING);
+    if (!o.agent.host[0] || !text_is_name(o.agent.host)) {
+        text_escape(o.agent.host, clean, sizeof clean);
+        fprintf(stderr, "dropscope-collector: --host-name '%s' is not a host name: 1 to %d of "
+                        "letters, digits and . _ - : @ + # [ ] %%\n", clean, TEXT_MAX);
         return 2;
     }
     if (o.once)

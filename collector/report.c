@@ -10,6 +10,7 @@
 
 typedef struct {
     bool full;
+    bool all_defs;
     uint64_t seq;
     size_t nsamples, ndefs;
     uint32_t *series;
@@ -21,18 +22,20 @@ typedef struct {
 
 /* A batch carries the definition of every series it has a sample of and
  * whose definition the aggregator has not acknowledged, so each batch can
- * be stored on its own even if the spool dropped older ones. */
+ * be stored on its own even if the spool dropped older ones. Ids go out
+ * ascending (series_each's order), as the aggregator requires. */
 static void s_add(void *ctx, series_entry_t *e)
 {
     batch_build_t *b = ctx;
-    if (!(e->changed || (b->full && e->present)))
-        return;
-    if (!e->def_acked) {
+    bool sampled = e->changed || (b->full && e->present);
+    if (!e->def_acked && (sampled || b->all_defs)) {
         b->defs[b->ndefs++] =
             (series_def_t){e->id,       e->source,    e->device,      e->name,
                            e->cls.kind, e->cls.layer, e->cls.overlap, e->owner ? e->owner : ""};
         e->def_seq = b->seq;
     }
+    if (!sampled)
+        return;
     size_t i = b->nsamples++;
     b->series[i] = e->id;
     b->values[i] = e->value;
@@ -54,7 +57,7 @@ int report_batch(series_t *series, const report_id_t *id, const report_batch_t *
                  uint8_t **buf_p, size_t *len_p, size_t *nsamples_p, char *err, size_t errsz)
 {
     size_t n = series_count(series) + 1;
-    batch_build_t b = {.full = rb->full, .seq = rb->seq};
+    batch_build_t b = {.full = rb->full, .all_defs = rb->all_defs, .seq = rb->seq};
     b.series = calloc(n, sizeof *b.series);
     b.values = calloc(n, sizeof *b.values);
     b.deltas = calloc(n, sizeof *b.deltas);
@@ -81,7 +84,9 @@ int report_batch(series_t *series, const report_id_t *id, const report_batch_t *
                           .bursts = rb->bursts,
                           .spool_dropped_messages = rb->spool_dropped_messages,
                           .spool_dropped_samples = rb->spool_dropped_samples,
-                          .clock = rb->clock};
+                          .clock = rb->clock,
+                          .spool_rejected_messages = rb->spool_rejected_messages,
+                          .spool_rejected_samples = rb->spool_rejected_samples};
     rc = codec_encode(&msg, buf_p, len_p, err, errsz);
     if (nsamples_p)
         *nsamples_p = b.nsamples;

@@ -24,16 +24,19 @@ typedef struct {
     int64_t ts_ns;      /* when the snapshot was read */
     int64_t prev_ts_ns; /* the previous snapshot, 0 for the first */
     bool full;          /* every present series, not only the changed ones */
+    bool all_defs;      /* the definition of every series not acknowledged, sampled or not
+                           (after the aggregator said it lost them: ACK_NEED_DEFS) */
     const burst_msg_t *bursts;
     size_t nbursts;
     uint64_t spool_dropped_messages, spool_dropped_samples;
+    uint64_t spool_rejected_messages, spool_rejected_samples;
     clock_msg_t clock;
 } report_batch_t;
 
 /* Encodes a Batch with the samples of every series that changed in the
  * last snapshot (or every present one when full), the bursts, and the
- * definitions the aggregator has not acknowledged (marked as carried by
- * this seq). The buffer is the caller's to free; *nsamples_p (optional)
+ * definitions the aggregator has not acknowledged of the series sampled
+ * (of every series with all_defs), marked as carried by this seq. The buffer is the caller's to free; *nsamples_p (optional)
  * receives the sample count. 0, or -1 with err. */
 int report_batch(series_t *series, const report_id_t *id, const report_batch_t *rb,
                  uint8_t **buf_p, size_t *len_p, size_t *nsamples_p, char *err, size_t errsz);

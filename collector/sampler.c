@@ -20,6 +20,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "recorder.h"
+#include "text.h"
 #include "ts.h"
 
 #define MAX_LINKS 1024
@@ -32,7 +33,7 @@
 
 typedef struct {
     uint32_t ifindex;
-    char name[IF_NAMESIZE];
+    char name[SAMPLER_IFACE_LEN]; /* escaped as the series' devices are (text.h) */
     uint64_t rx, tx, rxb, txb; /* counters at the last sample */
     int64_t last_ns;           /* when the last sample was read */
     uint64_t threshold;        /* packets per ms */
@@ -49,7 +50,7 @@ typedef struct {
 } pending_t;
 
 typedef struct {
-    char name[IF_NAMESIZE];
+    char name[SAMPLER_IFACE_LEN];
     uint64_t rx_ring;
 } ring_t;
 
@@ -116,8 +117,10 @@ static link_state_t *s_link(sampler_t *self, uint32_t ifindex, size_t hint)
     link_state_t *l = &self->links[self->nlinks];
     memset(l, 0, sizeof *l);
     l->ifindex = ifindex;
-    if (!if_indextoname(ifindex, l->name))
-        snprintf(l->name, sizeof l->name, "if%u", ifindex);
+    char raw[IF_NAMESIZE];
+    if (!if_indextoname(ifindex, raw))
+        snprintf(raw, sizeof raw, "if%u", ifindex);
+    text_escape_name(raw, l->name, sizeof l->name);
     if (!(l->rec = recorder_new(RECORDER_SAMPLES)))
         return NULL;
     burst_opts_t bo = {1, self->opts.gap_ns, self->opts.tick_ns};

@@ -31,6 +31,10 @@
  * would fill a quarter of the ring in one tick if the softirq fell behind. */
 #define SAMPLER_RING_FRACTION 4
 
+/* An interface's name as sent: at most IF_NAMESIZE - 1 bytes, each of which
+ * text_escape_name() may turn into three. */
+#define SAMPLER_IFACE_LEN (3 * IF_NAMESIZE)
+
 typedef enum { SAMPLER_NETLINK, SAMPLER_EBPF } sampler_backend_t;
 
 typedef struct {
@@ -42,7 +46,7 @@ typedef struct {
 } sampler_opts_t;
 
 typedef struct {
-    char iface[IF_NAMESIZE];
+    char iface[SAMPLER_IFACE_LEN];
     bool tx;                   /* direction */
     burst_event_t ev;
     uint64_t threshold_per_ms;
@@ -64,7 +68,7 @@ typedef struct {
 } sampler_reason_t;
 
 typedef struct {
-    char iface[IF_NAMESIZE];
+    char iface[SAMPLER_IFACE_LEN];
     bool tx;
     uint64_t threshold_per_ms;
     histogram_summary_t h;

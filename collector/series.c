@@ -13,6 +13,8 @@
 #include "grow.h"
 #include "log.h"
 #include "strmap.h"
+#include "text.h"
+#include "validate.h"
 
 typedef struct {
     series_entry_t pub;  /* what callers see */
@@ -177,6 +179,18 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
     } else {
         p->delta = series_delta(p->value, r->value, p->cls.width, &p->flags);
     }
+    /* The aggregator refuses a delta beyond 2^48 (validate.h): no counter
+     * moves that much in an interval, so it is a restart whose increase is
+     * unknown; a gauge's or a setting's delta means nothing anyway. */
+    if (p->delta > (int64_t)VALIDATE_MAX_COUNT || p->delta < -(int64_t)VALIDATE_MAX_COUNT) {
+        if (p->cls.kind == KIND_COUNTER) {
+            p->flags |= SAMPLE_RESET;
+            log_limited(LOGL_WARN, "series:jump", "collector: %s/%s/%s jumped by %lld, more than "
+                        "any count; sent as a restart", p->source, p->device, p->name,
+                        (long long)p->delta);
+        }
+        p->delta = 0;
+    }
     p->changed = is_new || returning || p->delta != 0 || p->flags != 0 || r->value != p->value;
     p->value = r->value;
     p->present = true;
@@ -186,9 +200,26 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
     e->boot_epoch = self->boot_epoch;
 }
 
+/* The reading as it may go on the wire (text.h): a device that is not a
+ * name, or a name that is not text, is escaped into dev or name. */
+static const reading_t *s_clean(const reading_t *r, reading_t *copy, char *dev, char *name)
+{
+    bool dev_ok = text_is_name(r->device), name_ok = text_is_text(r->name);
+    if (dev_ok && name_ok)
+        return r;
+    *copy = *r;
+    if (!dev_ok && text_escape_name(r->device, dev, TEXT_MAX + 1))
+        copy->device = dev;
+    if (!name_ok && text_escape(r->name, name, TEXT_MAX + 1))
+        copy->name = name;
+    return copy;
+}
+
 int series_observe(series_t *self, const reading_t *r)
 {
-    char key[3 * 256];
+    reading_t copy;
+    char dev[TEXT_MAX + 1], name[TEXT_MAX + 1], key[3 * 256];
+    r = s_clean(r, &copy, dev, name);
     s_key(r, key, sizeof key);
     uint32_t id = (uint32_t)(uintptr_t)strmap_get(self->index, key);
     bool is_new = id == 0;
@@ -231,6 +262,8 @@ static const char *const s_sources[] = {"netdev", "snmp", "snmp6", "netstat", "s
 int series_restore(series_t *self, const reading_t *r)
 {
     const char *source = NULL;
+    if (!text_is_name(r->device) || !text_is_text(r->name)) /* written clean: damaged */
+        return -1;
     for (size_t i = 0; i < sizeof s_sources / sizeof s_sources[0]; i++)
         if (strcmp(s_sources[i], r->source) == 0)
             source = s_sources[i];

@@ -13,6 +13,7 @@ packages=(
   libcmocka-dev
   libbpf-dev bpftool
   iproute2 ethtool python3 curl tcpdump nftables
+  python3-zmq python3-protobuf protobuf-compiler
   chromium
 )
 # The web view's libraries come from the npm registry (web/package-lock.json):

@@ -104,8 +104,8 @@ static int s_samples(const batch_t *b, char *err, size_t errsz)
         if (b->flags[i] & ~(SAMPLE_FIRST | SAMPLE_RESET))
             return s_fail(err, errsz, "sample %zu (series %u): unknown flags 0x%x", i, id,
                           b->flags[i]);
-        if (s_count("value of sample", i, b->values[i], VALIDATE_MAX_VALUE, err, errsz))
-            return -1;
+        /* A value is any u64: a raw reading (Tcp.MaxConn's -1 reads as
+         * 2^64-1), stored packed, never summed. */
         int64_t d = b->deltas[i];
         if (d > (int64_t)VALIDATE_MAX_COUNT || d < -(int64_t)VALIDATE_MAX_COUNT)
             return s_fail(err, errsz, "sample %zu (series %u): delta %lld is beyond +-2^48, more "

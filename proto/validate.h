@@ -1,9 +1,9 @@
 /* validate: what a decoded message means, judged before anything of it is
  * stored (decode -> validate -> store). The codec checks shape (sizes,
  * column lengths, enums); this checks content: text and names (common/text),
- * finite numbers, values that fit the store's 64-bit integers with room
- * for sums, times near the aggregator's clock, series ids given once per
- * batch. A message that passes cannot make the store fail for any reason
+ * finite numbers, deltas and counts that leave room for sums in the
+ * store's 64-bit integers, times near the aggregator's clock, series ids
+ * given once per batch. A message that passes cannot make the store fail for any reason
  * but the database itself; rules that need the stored state (a sample of a
  * series never defined, a counter going backwards) stay in the store.
  * Pure: no I/O, no globals, no allocation. */
@@ -17,7 +17,7 @@
 
 #define VALIDATE_MAX_ID (1u << 20)          /* wire series ids are 1 .. this - 1 */
 #define VALIDATE_MAX_COUNT (UINT64_C(1) << 48) /* a delta, a burst's packets, bytes or drops */
-#define VALIDATE_MAX_VALUE ((uint64_t)INT64_MAX) /* a sample's value, a spool count */
+#define VALIDATE_MAX_VALUE ((uint64_t)INT64_MAX) /* a spool count (an int64 column) */
 #define VALIDATE_MAX_SPAN_NS (INT64_C(3600) * 1000000000) /* a burst or its profile */
 #define VALIDATE_SKEW_DEFAULT_NS (INT64_C(86400) * 1000000000) /* 1 day */
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "text.h"
 
 /* The pid a /proc entry names, or 0. */
 static unsigned long s_pid(const char *name)
@@ -24,15 +25,21 @@ static unsigned long s_pid(const char *name)
 /* "pid/comm" of the process whose /proc directory is pidfd. */
 static void s_name(int pidfd, unsigned long pid, char out[SOCKOWNER_LEN])
 {
-    char comm[32] = "";
+    char comm[17] = ""; /* TASK_COMM_LEN - 1 bytes, and the kernel's newline */
     int fd = openat(pidfd, "comm", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n = read(fd, comm, sizeof comm - 1);
         close(fd);
         comm[n > 0 ? n : 0] = '\0';
-        comm[strcspn(comm, "\n")] = '\0';
+        if (n > 0 && comm[n - 1] == '\n')
+            comm[n - 1] = '\0';
     }
-    snprintf(out, SOCKOWNER_LEN, "%lu/%s", pid, comm[0] ? comm : "?");
+    /* Any user can name a process anything (prctl PR_SET_NAME), newlines
+     * and escape bytes included: escaped here, at the source, so that no
+     * such byte reaches the aggregator, which would refuse the batch. */
+    char clean[4 * 16];
+    text_escape(comm, clean, sizeof clean);
+    snprintf(out, SOCKOWNER_LEN, "%lu/%s", pid, clean[0] ? clean : "?");
 }
 
 /* Looks through one process's open files; returns how many of the wanted

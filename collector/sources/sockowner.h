@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SOCKOWNER_LEN 64 /* "pid/comm": comm is at most 15 bytes */
+#define SOCKOWNER_LEN 96 /* "pid/comm": comm is at most 15 bytes, 60 escaped (text.h) */
 
 /* For each of the n inodes, owner[i] gets "pid/comm" of the process with
  * the lowest pid that holds it, or "" when none is found. procfs is the

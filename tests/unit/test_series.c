@@ -597,6 +597,29 @@ static void test_registry_sock_owner(void **state)
     assert_false(e.def_acked); /* the new owner goes out with the definition */
 }
 
+/* What the aggregator would refuse never leaves the registry: a device
+ * that is not a name and a name that is not text are escaped (and the raw
+ * reading still finds its series), and a jump beyond 2^48 is sent as a
+ * restart, not as a delta; a raw -1 stays a value. */
+static void test_registry_wire_rules(void **state)
+{
+    series_t *s = *state;
+    for (uint64_t k = 0; k < 2; k++) {
+        series_begin(s, "boot-a");
+        s_obs(s, "netdev", "e;x", "rx_\x1b[2J", 10 + k, 0);
+        s_obs(s, "snmp", "", "Tcp.MaxConn", UINT64_MAX, 0);
+        s_obs(s, "snmp", "", "Udp.RcvbufErrors", k ? 100 + (UINT64_C(1) << 50) : 100, 0);
+        s_obs(s, "softnet", "cpu0", "backlog_len", k ? UINT64_C(1) << 60 : 0, 0);
+        series_end(s);
+    }
+    assert_int_equal(series_count(s), 4);
+    s_expect(s, "snmp", "", "Tcp.MaxConn", UINT64_MAX, 0, 0, false, true);
+    s_expect(s, "netdev", "e%3Bx", "rx_\\x1b[2J", 11, 1, 0, true, true);
+    s_expect(s, "snmp", "", "Udp.RcvbufErrors", 100 + (UINT64_C(1) << 50), 0, SAMPLE_RESET, true,
+             true);
+    s_expect(s, "softnet", "cpu0", "backlog_len", UINT64_C(1) << 60, 0, 0, true, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registry_ids_dense, s_setup, s_teardown),
         cmocka_unit_test(test_registry_cap),
         cmocka_unit_test_setup_teardown(test_registry_def_acks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_registry_wire_rules, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

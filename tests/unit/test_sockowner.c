@@ -25,8 +25,9 @@ static void test_built_tree(void **state)
     (void)state;
     char dir[] = "/tmp/dropscope-sockowner.XXXXXX";
     assert_non_null(mkdtemp(dir));
-    testlib_sh("cd %s && mkdir -p 300/fd 41/fd 7/fd self/fd 99 && "
+    testlib_sh("cd %s && mkdir -p 300/fd 41/fd 7/fd self/fd 99 62/fd && "
                "printf 'myapp\\n' >300/comm && printf 'shared\\n' >41/comm && "
+               "printf 'ev\\033[2Jl\\nx\\377\\n' >62/comm && ln -s 'socket:[620]' 62/fd/3 && "
                "printf 'other\\n' >7/comm && "
                "ln -s 'socket:[555]' 300/fd/3 && ln -s /dev/null 300/fd/0 && "
                "ln -s 'socket:[777]' 300/fd/9 && ln -s 'socket:[777]' 41/fd/4 && "
@@ -41,6 +42,11 @@ static void test_built_tree(void **state)
     assert_string_equal(owner[2], "");          /* "self" is not a process directory */
     assert_string_equal(owner[3], "");          /* nobody holds it */
     assert_string_equal(owner[4], "300/myapp"); /* asked twice, answered twice */
+    /* A name with an escape, a newline and a byte that is not UTF-8, as
+     * prctl(PR_SET_NAME) allows: escaped, so that it is text on the wire. */
+    uint64_t odd[] = {620};
+    assert_int_equal(sockowner_find(dir, odd, 1, owner), 1);
+    assert_string_equal(owner[0], "62/ev\\x1b[2Jl\\x0ax\\xff");
     assert_int_equal(sockowner_find(dir, inodes, 0, owner), 0);
     char missing[600];
     snprintf(missing, sizeof missing, "%s/none", dir);
