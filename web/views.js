@@ -152,7 +152,7 @@
             h("td", { class: "num" }, DS.fmtCount(inIncidents[n] || 0)),
             h("td", {}, x.clock ? DS.fmtDuration(x.clock.uncertainty_ns) : "–"),
             h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)),
-            h("td", { class: "num", title: `${DS.fmtCount(x.spool_rejected.samples)} samples refused by the aggregator` },
+            h("td", { class: "num rejected", title: `${DS.fmtCount(x.spool_rejected.samples)} samples refused by the aggregator` },
               DS.fmtCount(x.spool_rejected.messages)));
         }), { id: "hosts-table" })));
     if (total) {

@@ -62,7 +62,10 @@ try {
   const rows = await page.$$eval("#hosts-table tbody tr", (trs) => trs.map((tr) => ({
     host: tr.dataset.host,
     layers: [...tr.querySelectorAll(".layer-count")].map((s) => s.textContent.trim()),
+    rejected: (tr.querySelector("td.rejected") || { textContent: "?" }).textContent.trim(),
   })));
+  check(rows.every((r) => r.rejected === "0"), `the hosts table shows no batch refused by the ` +
+    `aggregator (got ${rows.map((r) => r.rejected).join(", ")})`);
   check(JSON.stringify(rows.map((r) => r.host).sort()) === JSON.stringify([...exp.hosts].sort()),
     `the hosts table lists ${exp.hosts.join(", ")} (got ${rows.map((r) => r.host).join(", ")})`);
   for (const host of [web1, web2]) {
