@@ -7,9 +7,47 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sat.h"
+#include "text.h"
 #include "ts.h"
 
 #define PRECEDE_NS TS_NS_PER_S /* a burst this long before the first drop "preceded" it */
+/* Room for a device as a shell word: at worst every byte a quote, 4 bytes. */
+#define WORD_SIZE (4 * sizeof((diag_counter_t *)NULL)->device + 3)
+
+static int64_t s_twice(int64_t v)
+{
+    return sat_add(v, v);
+}
+
+/* s as one word of a POSIX shell command, for a remedy that a user pastes
+ * into a shell: a name (text.h) as it is, anything else in single quotes
+ * with each ' as '\''. Devices come from collectors, and rows stored
+ * before ingest checked names (or any later path) may hold anything. The
+ * name set has '#' and '[ ]', which a shell reads as a comment or a glob,
+ * so those are quoted too, and so is "", which would vanish. Returns s or
+ * out (borrowed); WORD_SIZE bytes of out hold any device; in fewer, a word
+ * that does not fit comes back as the placeholder DEVICE. */
+static const char *s_shell_word(const char *s, char *out, size_t size)
+{
+    if (s[0] && text_is_name(s) && !strpbrk(s, "#[]"))
+        return s;
+    if (4 * strlen(s) + 3 > size)
+        return "DEVICE";
+    size_t o = 0;
+    out[o++] = '\'';
+    for (; *s; s++) {
+        if (*s == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
+}
 
 /* The value of setting source/device/name in effect at `at`; false if none. */
 static bool s_setting(const diag_input_t *in, const char *source, const char *device,
@@ -56,12 +94,15 @@ static bool s_has(const diag_input_t *in, layer_t layer, const char *name_part)
 
 typedef struct {
     char limit[384];
-    char remedy[512];
+    char remedy[2048]; /* two quoted devices fit whole: cut mid-quote, a
+                          pasted remedy would leave the shell waiting */
 } advice_t;
 
 static void s_nic(const diag_input_t *in, const diag_counter_t *top, advice_t *a)
 {
     const char *dev = top->device;
+    char word[WORD_SIZE];
+    const char *arg = s_shell_word(dev, word, sizeof word);
     int64_t rx, max;
     bool known = s_setting(in, "ring", dev, "rx", in->to_ns, &rx) &&
                  s_setting(in, "ring", dev, "rx_max", in->to_ns, &max);
@@ -69,17 +110,17 @@ static void s_nic(const diag_input_t *in, const diag_counter_t *top, advice_t *a
         snprintf(a->limit, sizeof a->limit, "the RX ring of %s (its size is not reported by the "
                  "driver)", dev);
         snprintf(a->remedy, sizeof a->remedy, "check the ring with `ethtool -g %s` and raise it "
-                 "to its maximum; spread the load over more queues (ethtool -L) and CPUs", dev);
+                 "to its maximum; spread the load over more queues (ethtool -L) and CPUs", arg);
     } else if (rx < max) {
         snprintf(a->limit, sizeof a->limit, "the RX ring of %s holds %lld of a possible %lld "
                  "descriptors", dev, (long long)rx, (long long)max);
-        snprintf(a->remedy, sizeof a->remedy, "ethtool -G %s rx %lld", dev, (long long)max);
+        snprintf(a->remedy, sizeof a->remedy, "ethtool -G %s rx %lld", arg, (long long)max);
     } else {
         snprintf(a->limit, sizeof a->limit, "the RX ring of %s is at its maximum (%lld)", dev,
                  (long long)max);
         snprintf(a->remedy, sizeof a->remedy, "spread the load: more queues (ethtool -L %s "
                  "combined N), RSS and IRQ affinity on idle CPUs; check softnet time_squeeze",
-                 dev);
+                 arg);
     }
 }
 
@@ -91,7 +132,7 @@ static void s_backlog(const diag_input_t *in, advice_t *a)
                  (long long)v);
         snprintf(a->remedy, sizeof a->remedy, "sysctl -w net.core.netdev_max_backlog=%lld, or "
                  "spread receive processing over more CPUs (RPS/RFS) and make it cheaper",
-                 (long long)v * 2);
+                 (long long)s_twice(v));
     } else {
         snprintf(a->limit, sizeof a->limit, "net.core.netdev_max_backlog (a global setting, not "
                  "visible in this network namespace; 1000 by default)");
@@ -112,7 +153,7 @@ static void s_budget(const diag_input_t *in, advice_t *a)
              (long long)u, known ? "" : " (kernel defaults: not visible in this namespace)");
     snprintf(a->remedy, sizeof a->remedy, "sysctl -w net.core.netdev_budget=%lld "
              "net.core.netdev_budget_usecs=%lld; add queues or move IRQs off busy CPUs",
-             (long long)b * 2, (long long)u * 2);
+             (long long)s_twice(b), (long long)s_twice(u));
 }
 
 /* The dropping sockets, for the socket finding: "udp:A:P (N)", or
@@ -164,7 +205,7 @@ static void s_socket(const diag_input_t *in, advice_t *a)
     else
         snprintf(a->limit, sizeof a->limit, "the socket receive buffer (SO_RCVBUF)%s%s",
                  socks[0] ? "; dropping sockets: " : "", socks);
-    int64_t want = rmax * 2 > 8388608 ? rmax * 2 : 8388608;
+    int64_t want = s_twice(rmax) > 8388608 ? s_twice(rmax) : 8388608;
     snprintf(a->remedy, sizeof a->remedy, "the application reading %s falls behind: read faster "
              "or from more sockets (SO_REUSEPORT), and ask for a larger SO_RCVBUF, which "
              "net.core.rmem_max must allow: sysctl -w net.core.rmem_max=%lld",
@@ -182,7 +223,7 @@ static void s_listen(const diag_input_t *in, advice_t *a)
                  "net.core.somaxconn)");
     snprintf(a->remedy, sizeof a->remedy, "accept faster, and listen() with a larger backlog "
              "that net.core.somaxconn allows: sysctl -w net.core.somaxconn=%lld",
-             (long long)(s * 2 > 4096 ? s * 2 : 4096));
+             (long long)(s_twice(s) > 4096 ? s_twice(s) : 4096));
 }
 
 static void s_qdisc(const diag_counter_t *top, advice_t *a)
@@ -193,10 +234,13 @@ static void s_qdisc(const diag_counter_t *top, advice_t *a)
     const char *handle = colon ? colon + 1 : "";
     if (colon)
         *colon = '\0';
+    char dev_word[WORD_SIZE], handle_word[WORD_SIZE];
     snprintf(a->limit, sizeof a->limit, "the limit of qdisc %s on %s", handle, dev);
     snprintf(a->remedy, sizeof a->remedy, "raise its limit (tc qdisc change dev %s handle %s "
              "... limit N) or use fq_codel, and pace the sender (its sendto() succeeds while "
-             "the packet is dropped: Udp SndbufErrors)", dev, handle);
+             "the packet is dropped: Udp SndbufErrors)",
+             s_shell_word(dev, dev_word, sizeof dev_word),
+             s_shell_word(handle, handle_word, sizeof handle_word));
 }
 
 static void s_proto(const diag_counter_t *top, advice_t *a)
@@ -239,7 +283,7 @@ static int64_t s_drops_between(const diag_input_t *in, layer_t layer, int64_t fr
     int64_t n = 0;
     for (size_t i = 0; i < in->ndeltas; i++)
         if (in->deltas[i].layer == layer && in->deltas[i].ts_ns > from && in->deltas[i].ts_ns <= to)
-            n += in->deltas[i].delta;
+            n = sat_add(n, in->deltas[i].delta);
     return n;
 }
 
@@ -290,13 +334,13 @@ static json_t *s_finding(const diag_input_t *in, layer_t layer)
             json_object_set_new(row, "owner", json_string(c->owner));
         json_array_append_new(counters, row);
         if (strcmp(c->source, "reason") == 0) { /* the kernel's own drop reasons (eBPF) */
-            reasons += c->drops;
+            reasons = sat_add(reasons, c->drops);
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
             rlast = c->last_ns > rlast ? c->last_ns : rlast;
         }
         if (c->overlap)
             continue;
-        drops += c->drops;
+        drops = sat_add(drops, c->drops);
         first = c->first_ns < first ? c->first_ns : first;
         last = c->last_ns > last ? c->last_ns : last;
     }
@@ -317,7 +361,8 @@ static json_t *s_finding(const diag_input_t *in, layer_t layer)
     }
     int64_t bursts = 0;
     for (size_t i = 0; i < in->nbursts; i++)
-        bursts += in->bursts[i].start_ns >= first - PRECEDE_NS && in->bursts[i].start_ns <= last;
+        bursts += in->bursts[i].start_ns >= sat_add(first, -PRECEDE_NS) &&
+                  in->bursts[i].start_ns <= last;
     advice_t a = {"", ""};
     s_advise(in, layer, s_top(in, layer), &a);
     char resolved[512] = "";

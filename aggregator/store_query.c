@@ -6,8 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sat.h"
 #include "store_internal.h"
 
+/* A sum of drop deltas, as SQL, that saturates at the ends of int64
+ * instead of failing: sum() raises "integer overflow" once a sum leaves
+ * int64 (rows stored before ingest bounded a delta to 2^48, or very many
+ * rows), and with it every /healthz, /metrics, /api/top and diagnose that
+ * reads them until they expire. total() adds in a double: exact while the
+ * sum stays below 2^53 (9e15), which real drop counts are nowhere near, and
+ * rounded beyond (by under 1 part in 2^53 per row); a CAST of a real beyond
+ * int64 gives INT64_MAX (INT64_MIN). */
+#define SQL_SUM(x) "CAST(total(" x ") AS INTEGER)"
 
 static const char *s_col_text(sqlite3_stmt *st, int col)
 {
@@ -98,7 +108,7 @@ static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
 {
     const char *select = q->step_ns > 0
         ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
-          "(d.ts_ns / ?5) * ?5 AS t, sum(d.delta), max(d.reset), s.overlap, s.owner"
+          "(d.ts_ns / ?5) * ?5 AS t, " SQL_SUM("d.delta") ", max(d.reset), s.overlap, s.owner"
         : "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, d.ts_ns AS t, "
           "d.delta, d.reset, s.overlap, s.owner";
     return snprintf(sql, size,
@@ -117,10 +127,12 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
     /* The range's drops are read once through the time index, summed per
      * host and layer; the top hosts are then ranked by their total. */
     static const char sql[] =
-        "WITH per AS (SELECT host_id, layer, sum(delta) AS n FROM drops WHERE ts_ns > ?1 AND "
-        "ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), top AS (SELECT host_id, sum(n) AS total FROM per GROUP BY host_id "
-        "ORDER BY total DESC LIMIT ?3) SELECT h.name, per.layer, per.n FROM top JOIN per USING "
-        "(host_id) JOIN hosts h ON h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
+        "WITH per AS (SELECT host_id, layer, " SQL_SUM("delta") " AS n FROM drops "
+        "WHERE ts_ns > ?1 AND ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), "
+        "top AS (SELECT host_id, " SQL_SUM("n") " AS total FROM per GROUP BY host_id "
+        "ORDER BY total DESC LIMIT ?3) "
+        "SELECT h.name, per.layer, per.n FROM top JOIN per USING (host_id) JOIN hosts h ON "
+        "h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -296,14 +308,17 @@ int store_series(store_t *self, const series_query_t *q,
 
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
 {
-    static const char sql[] = "SELECT layer, sum(delta) FROM drops WHERE overlap = 0 GROUP BY layer";
+    static const char sql[] =
+        "SELECT layer, " SQL_SUM("delta") " FROM drops WHERE overlap = 0 GROUP BY layer";
     memset(totals, 0, LAYER_COUNT * sizeof *totals);
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        totals[layer_from_name(s_col_text(st, 0))] += sqlite3_column_int64(st, 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t *t = &totals[layer_from_name(s_col_text(st, 0))]; /* unknown names share one */
+        *t = sat_add(*t, sqlite3_column_int64(st, 1));
+    }
     return s_query_end(self, st, rc, err, errsz);
 }
 
@@ -312,10 +327,10 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
                     size_t errsz)
 {
     static const char sql[] =
-        "SELECT s.source, s.device, s.name, d.layer, s.overlap, sum(d.delta), min(d.ts_ns), "
-        "max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = d.series_id "
-        "WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 AND "
-        "d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, sum(d.delta) DESC";
+        "SELECT s.source, s.device, s.name, d.layer, s.overlap, " SQL_SUM("d.delta") " AS n, "
+        "min(d.ts_ns), max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = "
+        "d.series_id WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 "
+        "AND d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, n DESC";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;

@@ -26,6 +26,7 @@
 
 #include "grow.h"
 #include "log.h"
+#include "sat.h"
 #include "store_internal.h"
 #include "ts.h"
 
@@ -137,7 +138,7 @@ static long s_fold_pack(fold_t *f, unsigned char **blob, size_t *len)
         for (; i < f->n && f->recs[i].series_id == s.series_id; i++) {
             s.flags |= f->recs[i].flags;
             s.value = f->recs[i].value;
-            s.delta += f->recs[i].delta;
+            s.delta = sat_add(s.delta, f->recs[i].delta);
         }
         p = store_pack(p, &prev, &s);
         out++;
@@ -411,7 +412,7 @@ static int s_minute_fold(store_minute_t *m, const store_sample_t *smp, int64_t t
     fold_rec_t *r = lo < f->n ? &f->recs[lo] : NULL;
     if (r && r->series_id == smp->series_id) {
         r->flags |= smp->flags;
-        r->delta += smp->delta;
+        r->delta = sat_add(r->delta, smp->delta);
         if (ts >= r->ts_ns) {
             r->ts_ns = ts;
             r->value = smp->value;

@@ -4,9 +4,9 @@
  * sends what would be refused. Two classes:
  *   text  well-formed UTF-8 without control characters (C0, DEL, C1), so it
  *         can go into logs, SQL, JSON and a terminal as it is;
- *   name  ASCII letters, digits and . _ - : @ + # [ ] %, so it can stand
- *         unquoted in a shell command (a remedy such as `ethtool -G eth0`),
- *         a URL path or a series key ("source/device/name": no '/').
+ *   name  ASCII letters, digits and . _ - : @ + # [ ] %: nothing a shell
+ *         expands but a comment and a glob (diagnose quotes those), nothing
+ *         a URL path or a series key ("source/device/name") splits on.
  * Both are at most TEXT_MAX bytes. Pure functions, no allocation. */
 #ifndef DROPSCOPE_TEXT_H
 #define DROPSCOPE_TEXT_H

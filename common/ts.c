@@ -122,10 +122,66 @@ static bool s_expect(const char **p, char c)
     return true;
 }
 
+/* Days from 1970-01-01 to y-m-d, proleptic Gregorian, y >= 0 (H. Hinnant's
+ * days_from_civil). Counted here rather than by timegm: no struct tm to
+ * normalise, no time_t range to trust, and a year of four digits keeps
+ * every term below 4e6. */
+static int64_t s_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = y / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static int s_month_days(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* An optional ".ddd" at *p as ns: digits past the ninth are dropped, not
+ * rounded; a '.' without digits is an error. */
+static bool s_fraction(const char **p, int64_t *frac)
+{
+    *frac = 0;
+    if (**p != '.')
+        return true;
+    const char *first = ++*p;
+    int n = 0;
+    for (; isdigit((unsigned char)**p); (*p)++)
+        if (n < 9) {
+            *frac = *frac * 10 + (**p - '0');
+            n++;
+        }
+    for (; n < 9; n++)
+        *frac *= 10;
+    return *p > first;
+}
+
+/* The zone at *p, "Z" or "+hh:mm" / "-hh:mm", as seconds east of UTC. */
+static bool s_zone(const char **p, int64_t *east_s)
+{
+    *east_s = 0;
+    if (**p == 'Z' || **p == 'z') {
+        (*p)++;
+        return true;
+    }
+    if (**p != '+' && **p != '-')
+        return false;
+    int sign = **p == '-' ? -1 : 1, oh, om;
+    (*p)++;
+    if (!s_digits(p, 2, &oh) || !s_expect(p, ':') || !s_digits(p, 2, &om) || oh > 23 || om > 59)
+        return false;
+    *east_s = sign * (oh * 3600 + om * 60);
+    return true;
+}
+
 static int s_parse_rfc3339(const char *p, int64_t *ns)
 {
-    struct tm tm = {0};
     int year, mon, day, hour, min, sec;
+    int64_t frac, east_s;
     if (!s_digits(&p, 4, &year) || !s_expect(&p, '-') || !s_digits(&p, 2, &mon) ||
         !s_expect(&p, '-') || !s_digits(&p, 2, &day))
         return -1;
@@ -133,49 +189,25 @@ static int s_parse_rfc3339(const char *p, int64_t *ns)
         return -1;
     p++;
     if (!s_digits(&p, 2, &hour) || !s_expect(&p, ':') || !s_digits(&p, 2, &min) ||
-        !s_expect(&p, ':') || !s_digits(&p, 2, &sec))
+        !s_expect(&p, ':') || !s_digits(&p, 2, &sec) || !s_fraction(&p, &frac) ||
+        !s_zone(&p, &east_s) || *p != '\0')
         return -1;
-    /* No leap seconds (timegm cannot place them) and nothing before 1970. */
-    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
-        sec > 59)
+    /* No leap seconds (ns since the epoch have no place for them) and
+     * nothing written before 1970; a zone may still put the instant up to
+     * a day before it. */
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > s_month_days(year, mon) ||
+        hour > 23 || min > 59 || sec > 59)
         return -1;
-    int64_t frac = 0;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        for (; isdigit((unsigned char)*p); p++, n++)
-            if (n < 9)
-                frac = frac * 10 + (*p - '0');
-        if (n == 0)
-            return -1;
-        for (; n < 9; n++)
-            frac *= 10;
-    }
-    int64_t offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (!s_digits(&p, 2, &oh) || !s_expect(&p, ':') || !s_digits(&p, 2, &om) || oh > 23 ||
-            om > 59)
-            return -1;
-        offset_s = sign * (oh * 3600 + om * 60);
-    } else {
+    /* With four digits of year the seconds stay below 2.6e11; their ns do
+     * not fit int64 after 2262-04-11T23:47:16.854775807Z, and such a time
+     * is refused rather than wrapped. */
+    int64_t secs =
+        s_days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - east_s;
+    int64_t whole, out;
+    if (__builtin_mul_overflow(secs, TS_NS_PER_S, &whole) ||
+        __builtin_add_overflow(whole, frac, &out))
         return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (tm.tm_mday != day) /* normalised: the day does not exist in that month */
-        return -1;
-    *ns = ((int64_t)t - offset_s) * TS_NS_PER_S + frac;
+    *ns = out;
     return 0;
 }
 

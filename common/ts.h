@@ -27,12 +27,16 @@ int64_t ts_mono_ns(void);
  * readings, so that a preemption between the two reads does not skew it. */
 int64_t ts_real_minus_mono_ns(void);
 
-/* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad.
+/* Parses a positive duration with a unit suffix into *ns. 0 ok, -1 bad
+ * (*ns untouched), and so is one longer than INT64_MAX ns (106752d).
  * ts_parse_signed_duration also takes a leading '-'. */
 int ts_parse_signed_duration(const char *text, int64_t *ns);
 int ts_parse_duration(const char *text, int64_t *ns);
 
-/* Parses RFC 3339 or integer ns since the epoch into *ns. 0 ok, -1 bad. */
+/* Parses RFC 3339 or integer ns since the epoch into *ns. 0 ok, -1 bad
+ * (*ns untouched). Exact to the ns up to 2262-04-11T23:47:16.854775807Z
+ * (INT64_MAX); anything later is bad. Nothing written before 1970 is
+ * taken, though a zone offset can place a time up to a day before it. */
 int ts_parse_time(const char *text, int64_t *ns);
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into buf; returns buf. */

@@ -2,7 +2,8 @@
  * its maximum, at it, unknown), the backlog and budget rules with and
  * without the host's sysctls, layer totals that leave out overlapping
  * counters, the bursts that preceded the drops, the dropping sockets and
- * their owners, and a setting change that ended the drops. */
+ * their owners, a setting change that ended the drops, devices quoted for
+ * the shell in remedies, and drop counts that add up past int64. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,6 +176,134 @@ static void test_change_ends_drops(void **state)
     json_decref(doc);
 }
 
+/* The NIC finding's remedy for device dev in each state of its ring: below
+ * its maximum, at it, and not reported. */
+static void s_nic_remedies(const char *dev, char below[512], char at_max[512], char unknown[512])
+{
+    diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
+    diag_setting_t ring[] = {s_s("ring", dev, "rx", 1, 1024),
+                             s_s("ring", dev, "rx_max", 1, 4096)};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0};
+    char *out[] = {below, at_max, unknown};
+    for (int i = 0; i < 3; i++) {
+        ring[0].value = i == 1 ? 4096 : 1024;
+        in.nsettings = i == 2 ? 0 : 2;
+        json_t *doc = diagnose(&in);
+        json_t *f = s_finding(doc, "nic");
+        assert_non_null(f);
+        snprintf(out[i], 512, "%s", s_text(f, "remedy"));
+        json_decref(doc);
+    }
+}
+
+/* A remedy is pasted into a shell, and the device in it came from a
+ * collector: a name stands as it is, anything else is single-quoted (rows
+ * stored before ingest checked names must not inject a command). */
+static void test_remedy_quotes_device(void **state)
+{
+    (void)state;
+    char below[512], at_max[512], unknown[512];
+    s_nic_remedies("eth0", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G eth0 rx 4096");
+    assert_non_null(strstr(at_max, "(ethtool -L eth0 combined N)"));
+    assert_non_null(strstr(unknown, "`ethtool -g eth0`"));
+    s_nic_remedies("e;reboot", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G 'e;reboot' rx 4096");
+    assert_non_null(strstr(at_max, "(ethtool -L 'e;reboot' combined N)"));
+    assert_non_null(strstr(unknown, "`ethtool -g 'e;reboot'`"));
+    s_nic_remedies("it's $(id)`x`", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G 'it'\\''s $(id)`x`' rx 4096");
+    /* In the name set, yet read by a shell: a comment, a glob; and empty. */
+    s_nic_remedies("#eth0", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G '#eth0' rx 4096");
+    s_nic_remedies("eth[0]", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G 'eth[0]' rx 4096");
+    s_nic_remedies("", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G '' rx 4096");
+    s_nic_remedies("en-p1.10_x:y@z+1%2", below, at_max, unknown);
+    assert_string_equal(below, "ethtool -G en-p1.10_x:y@z+1%2 rx 4096");
+    /* The longest device quoted whole: the remedy is not cut mid-quote. */
+    char dev[192];
+    memset(dev, '\'', sizeof dev - 1);
+    dev[sizeof dev - 1] = '\0';
+    diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    json_t *doc = diagnose(&in);
+    char want[1024] = "`ethtool -g '";
+    for (size_t i = 0; i < sizeof dev - 1; i++)
+        strcat(want, "'\\''");
+    strcat(want, "'` and raise it to its maximum");
+    assert_non_null(strstr(s_text(s_finding(doc, "nic"), "remedy"), want));
+    json_decref(doc);
+}
+
+static const char *s_qdisc_remedy(json_t **doc, const char *dev)
+{
+    diag_counter_t c[] = {s_c("qdisc", dev, "drops", LAYER_QDISC, false, 9, S, 2 * S)};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    *doc = diagnose(&in);
+    json_t *f = s_finding(*doc, "qdisc");
+    assert_non_null(f);
+    return s_text(f, "remedy");
+}
+
+static void test_qdisc_remedy_quotes(void **state)
+{
+    (void)state;
+    json_t *doc;
+    assert_non_null(strstr(s_qdisc_remedy(&doc, "eth0:1:"),
+                           "(tc qdisc change dev eth0 handle 1: ... limit N)"));
+    json_decref(doc);
+    assert_non_null(strstr(s_qdisc_remedy(&doc, "e|x:1;reboot"),
+                           "(tc qdisc change dev 'e|x' handle '1;reboot' ... limit N)"));
+    json_decref(doc);
+    assert_non_null(strstr(s_qdisc_remedy(&doc, "e$x:1:"),
+                           "(tc qdisc change dev 'e$x' handle 1: ... limit N)"));
+    json_decref(doc);
+}
+
+/* Drop counts near int64's end (rows stored before ingest bounded a
+ * delta) add up to INT64_MAX, not to a wrapped negative (signed overflow
+ * is undefined: the UBSan build aborted); a huge setting doubled for a
+ * remedy holds at INT64_MAX too. */
+static void test_sums_saturate(void **state)
+{
+    (void)state;
+    const int64_t M = INT64_MAX;
+    diag_counter_t c[] = {
+        s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, M, 5 * S, 6 * S),
+        s_c("snmp", "", "Udp6.RcvbufErrors", LAYER_SOCKET, false, M, 5 * S, 6 * S),
+        s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, M, 7 * S, 8 * S),
+        s_c("reason", "", "IP_INHDR", LAYER_PROTO, true, M, 7 * S, 8 * S),
+        s_c("softnet", "cpu0", "dropped", LAYER_BACKLOG, false, 1, 5 * S, 6 * S),
+        s_c("softnet", "cpu0", "time_squeeze", LAYER_BUDGET, false, 1, 5 * S, 6 * S),
+        s_c("netstat", "", "TcpExt.ListenOverflows", LAYER_LISTEN, false, 1, 5 * S, 6 * S)};
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.netdev_budget", 1, M),
+                            s_s("sysctl", "", "net.core.netdev_budget_usecs", 1, M),
+                            s_s("sysctl", "", "net.core.netdev_max_backlog", 1, M),
+                            s_s("sysctl", "", "net.core.rmem_max", 1, 1),
+                            s_s("sysctl", "", "net.core.rmem_max", 30 * S, M),
+                            s_s("sysctl", "", "net.core.somaxconn", 1, M)};
+    diag_delta_t d[] = {{5 * S, LAYER_SOCKET, M}, {6 * S, LAYER_SOCKET, M}};
+    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, d, 2, NULL, 0};
+    json_t *doc = diagnose(&in);
+    json_t *sock = s_finding(doc, "socket");
+    assert_true(json_integer_value(json_object_get(sock, "drops")) == M);
+    assert_non_null(strstr(s_text(sock, "remedy"), "rmem_max=9223372036854775807"));
+    json_t *ch = json_array_get(json_object_get(json_object_get(sock, "evidence"),
+                                                "setting_changes"), 0);
+    assert_true(json_integer_value(json_object_get(ch, "drops_before")) == M);
+    assert_true(json_integer_value(json_object_get(s_finding(doc, "proto"), "drops")) == M);
+    assert_non_null(strstr(s_text(s_finding(doc, "backlog"), "remedy"),
+                           "netdev_max_backlog=9223372036854775807"));
+    assert_non_null(strstr(s_text(s_finding(doc, "budget"), "remedy"),
+                           "netdev_budget=9223372036854775807 "
+                           "net.core.netdev_budget_usecs=9223372036854775807"));
+    assert_non_null(strstr(s_text(s_finding(doc, "listen"), "remedy"),
+                           "somaxconn=9223372036854775807"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +312,9 @@ int main(void)
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_socket_owner),
         cmocka_unit_test(test_change_ends_drops),
+        cmocka_unit_test(test_remedy_quotes_device),
+        cmocka_unit_test(test_qdisc_remedy_quotes),
+        cmocka_unit_test(test_sums_saturate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -534,6 +534,97 @@ static void test_reader_sees_writer(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 }
 
+typedef struct {
+    int n;
+    char what[8][96]; /* "host layer" or "source/device/name" */
+    int64_t drops[8];
+} sums_t;
+
+static int s_top_row(void *ctx, const char *host, const char *layer, int64_t drops)
+{
+    sums_t *c = ctx;
+    if (c->n < 8) {
+        snprintf(c->what[c->n], sizeof c->what[0], "%s %s", host, layer);
+        c->drops[c->n++] = drops;
+    }
+    return 0;
+}
+
+static int s_sum_row(void *ctx, const drop_sum_t *row)
+{
+    sums_t *c = ctx;
+    if (c->n < 8) {
+        snprintf(c->what[c->n], sizeof c->what[0], "%s/%s/%s", row->source, row->device,
+                 row->name);
+        c->drops[c->n++] = row->drops;
+    }
+    return 0;
+}
+
+/* A sum of deltas beyond int64 (rows stored before ingest bounded a delta
+ * to 2^48, or very many rows) saturates at INT64_MAX: SQLite's sum()
+ * failed with "integer overflow" instead, and with it every /healthz,
+ * /metrics, /api/top and diagnose until the rows expired. Sums of an
+ * ordinary size stay exact. */
+static void test_sums_saturate(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f); /* the socket counter's 15 drops at T0 + 1 s */
+    /* Four deltas of 2^62 more on it, T0 + 2..5 s; on the NIC layer (any
+     * series will do) 2^48 - 1 and 2^48 + 3, whose sum needs more than
+     * 49 bits but is still exact. */
+    testlib_sh("sqlite3 %s \"INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "
+               "delta, overlap) SELECT 1, 'socket', %lld + k * %lld, 1, 0, 4611686018427387904, "
+               "0 FROM (SELECT 2 AS k UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5); "
+               "INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, overlap) "
+               "VALUES (1, 'nic', %lld, 2, 0, 281474976710655, 0), "
+               "(1, 'nic', %lld, 2, 0, 281474976710659, 0)\"",
+               f->path, (long long)T0, (long long)SEC, (long long)(T0 + 2 * SEC),
+               (long long)(T0 + 3 * SEC));
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM drops"), 8);
+    const int64_t nic = INT64_C(562949953421314); /* 2^49 + 2 */
+    char err[256] = "";
+    int64_t totals[LAYER_COUNT];
+    if (store_drop_totals(f->st, totals, err, sizeof err) != 0)
+        fail_msg("store_drop_totals: %s", err);
+    assert_true(totals[LAYER_SOCKET] == INT64_MAX);
+    assert_true(totals[LAYER_NIC] == nic);
+    sums_t top = {0};
+    if (store_top_droppers(f->st, 0, INT64_MAX, 10, s_top_row, &top, err, sizeof err) != 0)
+        fail_msg("store_top_droppers: %s", err);
+    assert_int_equal(top.n, 2);
+    assert_string_equal(top.what[0], "h1 socket");
+    assert_true(top.drops[0] == INT64_MAX);
+    assert_string_equal(top.what[1], "h1 nic");
+    assert_true(top.drops[1] == nic);
+    /* One minute holds them all (T0 is 30 s into its minute). */
+    rows_t r = {0};
+    drops_query_t q = {.host = "h1", .layer = LAYER_SOCKET, .from_ns = 0, .to_ns = INT64_MAX,
+                       .step_ns = 60 * SEC};
+    if (store_drops(f->st, &q, s_collect, &r, err, sizeof err) != 0)
+        fail_msg("store_drops: %s", err);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.text[0][1], "snmp//Udp.RcvbufErrors");
+    assert_true(r.rows[0].delta == INT64_MAX);
+    assert_string_equal(r.text[1][1], "sock/udp:0.0.0.0:9999/drops");
+    assert_int_equal(r.rows[1].delta, 15);
+    r.n = 0;
+    q.layer = LAYER_NIC;
+    assert_int_equal(store_drops(f->st, &q, s_collect, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 1);
+    assert_true(r.rows[0].delta == nic);
+    sums_t sums = {0};
+    if (store_drop_sums(f->st, "h1", 0, INT64_MAX, s_sum_row, &sums, err, sizeof err) != 0)
+        fail_msg("store_drop_sums: %s", err);
+    assert_int_equal(sums.n, 3); /* by layer, then most first */
+    assert_string_equal(sums.what[0], "netdev/eth0/rx_packets");
+    assert_true(sums.drops[0] == nic);
+    assert_string_equal(sums.what[1], "snmp//Udp.RcvbufErrors");
+    assert_true(sums.drops[1] == INT64_MAX);
+    assert_string_equal(sums.what[2], "sock/udp:0.0.0.0:9999/drops");
+    assert_int_equal(sums.drops[2], 15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_sample_packing),
         cmocka_unit_test_setup_teardown(test_fixed_packing_still_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sums_saturate, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -71,6 +72,60 @@ static void test_duration_rejects(void **state)
         s_duration_bad(bad[i]);
     int64_t ns = 5;
     assert_int_equal(ts_parse_duration(NULL, &ns), -1);
+}
+
+/* The signed form: the same limits on either side of zero, never wrapped
+ * (there is no ns unit, so INT64_MIN itself cannot be written). */
+static void test_signed_duration_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ns;
+    } ok[] = {
+        {"-106751d", -INT64_C(106751) * 86400 * S},
+        {"106751d", INT64_C(106751) * 86400 * S},
+        {"-2562047h", -INT64_C(2562047) * 3600 * S},
+        {"-153722867m", -INT64_C(153722867) * 60 * S},
+        {"-9223372036s", -INT64_C(9223372036) * S},
+        {"-9223372036854ms", -INT64_C(9223372036854) * 1000000},
+        {"-9223372036854775us", -INT64_C(9223372036854775) * 1000},
+        {"-1us", -1000},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t ns = 12345;
+        if (ts_parse_signed_duration(ok[i].text, &ns) != 0)
+            fail_msg("\"%s\" was rejected", ok[i].text);
+        if (ns != ok[i].ns)
+            fail_msg("\"%s\" gave %lld ns, want %lld", ok[i].text, (long long)ns,
+                     (long long)ok[i].ns);
+    }
+    static const char *const bad[] = {
+        "106752d",
+        "-106752d",
+        "-2562048h",
+        "2562048h",
+        "-153722868m",
+        "-9223372037s",
+        "-9223372036855ms",
+        "-9223372036854776us",
+        "-99999999999999999999d",
+        "-18446744073709551616s",
+        "--1s",
+        "-",
+        "-0s",
+        "- 1s",
+        "-+1s",
+        "+-1s",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t ns = 12345;
+        if (ts_parse_signed_duration(bad[i], &ns) == 0)
+            fail_msg("\"%s\" was accepted as %lld ns", bad[i], (long long)ns);
+    }
+    int64_t ns = 5;
+    assert_int_equal(ts_parse_signed_duration(NULL, &ns), -1);
 }
 
 /* --- times -------------------------------------------------------------- */
@@ -173,6 +228,85 @@ static void test_time_rejects(void **state)
     assert_int_equal(ts_parse_time(NULL, &ns), -1);
 }
 
+/* int64 ns end at 2262-04-11T23:47:16.854775807Z: that instant is exact,
+ * however it is written, and anything later is refused, not wrapped (the
+ * UBSan build aborted on such years, and the plain build gave times in
+ * 1677 or 1970). */
+static void test_time_int64_edge(void **state)
+{
+    (void)state;
+    /* date -u -d 2262-04-11T23:47:16Z +%s = 9223372036 */
+    s_time_ok("2262-04-11T23:47:16.854775807Z", INT64_MAX);
+    s_time_ok("2262-04-11T23:47:16.8547758079Z", INT64_MAX); /* past ns: dropped */
+    s_time_ok("2262-04-11T23:47:16Z", INT64_C(9223372036) * S);
+    s_time_bad("2262-04-11T23:47:16.854775808Z");
+    s_time_bad("2262-04-11T23:47:16.9Z");
+    s_time_bad("2262-04-11T23:47:17Z");
+    s_time_bad("2262-04-12T00:00:00Z");
+    /* the same edge written in other zones */
+    s_time_ok("2262-04-12T00:47:16.854775807+01:00", INT64_MAX);
+    s_time_ok("2262-04-12T23:46:16.854775807+23:59", INT64_MAX);
+    s_time_ok("2262-04-11T00:00:16.854775807-23:47", INT64_MAX);
+    s_time_bad("2262-04-12T00:47:16.854775808+01:00");
+    s_time_bad("2262-04-11T23:47:16.854775807-00:01");
+    s_time_bad("2262-04-11T23:47:16.854775807-23:59");
+    s_time_bad("2262-04-12T23:59:59.999999999+23:59");
+    /* date -u -d 2262-01-01T00:00:00Z +%s, 2262-04-11, 2100-03-01 */
+    s_time_ok("2262-01-01T00:00:00Z", INT64_C(9214646400) * S);
+    s_time_ok("2262-04-11T00:00:00.000000001Z", INT64_C(9223286400) * S + 1);
+    s_time_ok("2100-03-01T00:00:00Z", INT64_C(4107542400) * S);
+    s_time_bad("2100-02-29T00:00:00Z"); /* not a leap year: a century */
+    static const char *const late[] = {
+        "2263-01-01T00:00:00Z",
+        "2300-01-01T00:00:00Z",
+        "2262-12-31T23:59:59.999999999Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "9999-12-31T23:59:59.999999999-23:59",
+        "9999-12-31T23:59:59+23:59",
+        "9999-01-01T00:00:00Z",
+        "10000-01-01T00:00:00Z",
+        "99999999999-01-01T00:00:00Z",
+        "+2300-01-01T00:00:00Z",
+    };
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++)
+        s_time_bad(late[i]);
+}
+
+/* Before 1970 a time is refused as it is written, but a zone offset may
+ * still place a 1970 time a few hours before the epoch: kept as it was,
+ * and exact. */
+static void test_time_before_epoch(void **state)
+{
+    (void)state;
+    s_time_bad("1969-12-31T23:59:59Z");
+    s_time_bad("0000-01-01T00:00:00Z");
+    s_time_ok("1970-01-01T00:00:00+01:00", -3600 * S);
+    s_time_ok("1970-01-01T00:00:00.5+23:59", -(23 * 3600 + 59 * 60) * S + S / 2);
+    s_time_ok("1970-01-01T00:00:00-23:59", (23 * 3600 + 59 * 60) * S);
+}
+
+/* Every day from 1970 to the int64 edge against the C library's calendar
+ * (gmtime_r), at the start and at the last ns of the day. */
+static void test_time_every_day(void **state)
+{
+    (void)state;
+    for (int64_t day = 0; day <= INT64_MAX / (86400 * S); day++) {
+        time_t secs = (time_t)(day * 86400);
+        struct tm tm;
+        assert_non_null(gmtime_r(&secs, &tm));
+        char text[64];
+        snprintf(text, sizeof text, "%04d-%02d-%02dT00:00:00Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday);
+        s_time_ok(text, day * 86400 * S);
+        snprintf(text, sizeof text, "%04d-%02d-%02dT23:59:59.999999999Z", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday);
+        if (day < INT64_MAX / (86400 * S))
+            s_time_ok(text, (day + 1) * 86400 * S - 1);
+        else
+            s_time_bad(text); /* 2262-04-11: ends past the edge */
+    }
+}
+
 /* --- formatting --------------------------------------------------------- */
 
 static void test_format(void **state)
@@ -243,9 +377,13 @@ int main(void)
         cmocka_unit_test(test_duration_units),
         cmocka_unit_test(test_duration_limits),
         cmocka_unit_test(test_duration_rejects),
+        cmocka_unit_test(test_signed_duration_limits),
         cmocka_unit_test(test_time_rfc3339),
         cmocka_unit_test(test_time_integer_ns),
         cmocka_unit_test(test_time_rejects),
+        cmocka_unit_test(test_time_int64_edge),
+        cmocka_unit_test(test_time_before_epoch),
+        cmocka_unit_test(test_time_every_day),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_parse_round_trip),
         cmocka_unit_test(test_now),
