@@ -51,7 +51,10 @@ static void s_usage(FILE *out)
             "                        per tick) or sampler//lateness_p99_us (the sampler's delay);\n"
             "                        with --step, the minute or hour rollups (delta sums, last\n"
             "                        values), kept after the raw samples expire\n"
-            "  keygen PATH           make a CurveZMQ keypair: PATH (public) and PATH_secret\n"
+            "  keygen [--name HOST] PATH\n"
+            "                        make a CurveZMQ keypair: PATH (public) and PATH_secret; a\n"
+            "                        collector with it speaks for HOST only (default: PATH's\n"
+            "                        file name), which must be its --host-name\n"
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
@@ -517,6 +520,34 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
     return 0;
 }
 
+/* --- keygen ----------------------------------------------------------------- */
+
+/* keygen [--name HOST] PATH, the option before or after PATH. */
+static int s_keygen(int argc, char **argv)
+{
+    const char *path = NULL, *host = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--name") == 0) {
+            if (i + 1 >= argc)
+                return s_bad_usage("%s", "keygen --name needs a HOST, e.g. --name web1");
+            host = argv[++i];
+        } else if (strncmp(argv[i], "--name=", 7) == 0) {
+            host = argv[i] + 7;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return s_bad_usage("keygen has no option '%s' (keygen [--name HOST] PATH)", argv[i]);
+        } else if (path) {
+            return s_bad_usage("keygen takes one PATH, not '%s' and '%s' (writes PATH and "
+                               "PATH_secret)", path, argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path || !path[0])
+        return s_bad_usage("%s", "keygen needs a PATH (writes PATH and PATH_secret), e.g. "
+                           "dropscope keygen --name web1 /etc/dropscope/web1");
+    return keygen_run(path, host);
+}
+
 /* --- main ------------------------------------------------------------------- */
 
 /* Takes the global options (--server, --json, --help) wherever they appear,
@@ -560,8 +591,7 @@ int main(int argc, char **argv)
         return s_bad_usage("--server '%s' must start with http:// or https://", g.server);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (strcmp(argv[0], "keygen") == 0)
-        return argc == 2 ? keygen_run(argv[1])
-                         : s_bad_usage("%s", "keygen takes one PATH (writes PATH and PATH_secret)");
+        return s_keygen(argc, argv);
     int rc = -1;
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(argv[0], s_commands[i].name) == 0)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: an aggregator on ./var/dropscope.db and a collector for this
 # host, in the foreground until Ctrl-C, talking CurveZMQ with keys made on
-# the first run under ./var/keys (the collector's public key is put in the
-# aggregator's allow-list).
+# the first run under ./var/keys (the collector's public key, naming this
+# host, is put in the aggregator's allow-list). DROPSCOPE_HOST_NAME=NAME
+# overrides the host name (default: hostname).
 set -euo pipefail
 BIN=${1:-build/bin}
 VAR=${2:-var}
@@ -18,14 +19,44 @@ for port in "$ZMQ_PORT" "$HTTP_PORT"; do
   fi
 done
 
+# The collector's key names this host (its certificate's metadata `name`):
+# the aggregator stores a key's messages only under the host it names.
 KEYS=$VAR/keys
-if [ ! -f "$KEYS/aggregator_secret" ] || [ ! -f "$KEYS/collector_secret" ]; then
-  mkdir -p "$KEYS/allow"
-  rm -f "$KEYS/aggregator" "$KEYS/aggregator_secret" "$KEYS/collector" "$KEYS/collector_secret"
-  "$BIN/dropscope" keygen "$KEYS/aggregator" >/dev/null
-  "$BIN/dropscope" keygen "$KEYS/collector" >/dev/null
-  cp "$KEYS/collector" "$KEYS/allow/$(hostname)"
-  echo "run: made CurveZMQ keys in $KEYS (the aggregator admits the certificates in $KEYS/allow)"
+HOST=${DROPSCOPE_HOST_NAME:-$(hostname)}
+mkdir -p "$KEYS/allow"
+cert_name() { sed -n 's/^[[:space:]]*name = "\(.*\)"[[:space:]]*$/\1/p' "$1" | head -n 1; }
+keygen() {
+  local rc=0
+  "$BIN/dropscope" keygen "$@" >/dev/null || rc=$?
+  [ $rc -ne 2 ] || echo "run: choose a valid host name: DROPSCOPE_HOST_NAME=NAME make run" >&2
+  [ $rc -eq 0 ] || exit 1
+}
+made=()
+if [ ! -f "$KEYS/aggregator_secret" ] || [ ! -f "$KEYS/aggregator" ]; then
+  rm -f "$KEYS/aggregator" "$KEYS/aggregator_secret"
+  keygen "$KEYS/aggregator"
+  made+=(aggregator)
+fi
+# A key made by an older version names another host ("collector") or none:
+# the aggregator would refuse everything it sends. Replace it, and take its
+# public certificate out of the allow-list.
+if [ -f "$KEYS/collector_secret" ] && [ "$(cert_name "$KEYS/collector_secret")" != "$HOST" ]; then
+  echo "run: $KEYS/collector_secret names host '$(cert_name "$KEYS/collector_secret")', not" \
+       "'$HOST' (made by an older version?): making a new collector key" >&2
+  for f in "$KEYS"/allow/*; do
+    [ -f "$f" ] && [ -f "$KEYS/collector" ] && cmp -s "$f" "$KEYS/collector" && rm -f "$f"
+  done
+  rm -f "$KEYS/collector" "$KEYS/collector_secret"
+fi
+if [ ! -f "$KEYS/collector_secret" ] || [ ! -f "$KEYS/collector" ]; then
+  rm -f "$KEYS/collector" "$KEYS/collector_secret"
+  keygen --name "$HOST" "$KEYS/collector"
+  made+=(collector)
+fi
+cmp -s "$KEYS/collector" "$KEYS/allow/$HOST" 2>/dev/null || cp "$KEYS/collector" "$KEYS/allow/$HOST"
+if [ ${#made[@]} -gt 0 ]; then
+  echo "run: made CurveZMQ keys (${made[*]}) in $KEYS (the aggregator admits the certificates" \
+       "in $KEYS/allow; the collector's key speaks for host $HOST)"
 fi
 
 pids=()
@@ -41,7 +72,8 @@ trap 'exit 0' INT TERM
   2>>"$VAR/aggregator.log" &
 pids+=($!)
 "$BIN/dropscope-collector" --connect "tcp://127.0.0.1:$ZMQ_PORT" --cert "$KEYS/collector_secret" \
-  --server-cert "$KEYS/aggregator" --spool "$VAR/spool" 2>>"$VAR/collector.log" &
+  --server-cert "$KEYS/aggregator" --host-name "$HOST" --spool "$VAR/spool" \
+  2>>"$VAR/collector.log" &
 pids+=($!)
 
 server="http://127.0.0.1:$HTTP_PORT"
@@ -56,7 +88,7 @@ if ! curl -sf "$server/healthz" >/dev/null 2>&1; then
 fi
 
 cat <<EOT
-dropscope is running: aggregator (database $VAR/dropscope.db) and a collector for $(hostname).
+dropscope is running: aggregator (database $VAR/dropscope.db) and a collector for $HOST.
 
   HTTP API     $server/api/hosts   $server/api/drops?since=1h   $server/metrics
   CLI          $BIN/dropscope --server $server hosts
