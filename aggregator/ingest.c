@@ -303,9 +303,10 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         break;
     case STORE_INVALID:
         atomic_fetch_add(&self->stats->rejected, 1);
-        /* Keyed by peer and reason, not by the claimed host, which the
-         * sender chooses freely. */
-        snprintf(key, sizeof key, "reject:%s:%.40s", peer, err);
+        /* Keyed by peer and the kind of reason (its words before any
+         * value), not by the claimed host, which the sender chooses: a
+         * flood of poison costs one line a minute per peer and rule. */
+        snprintf(key, sizeof key, "reject:%s:%.*s", peer, (int)strcspn(err, "0123456789'"), err);
         log_limited(LOGL_WARN, key, "aggregator: rejected %s %llu from host %s (%s): %s",
                     codec_type_name(msg->type), (unsigned long long)msg->seq, host, peer, err);
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);

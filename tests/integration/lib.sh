@@ -113,6 +113,46 @@ make_pair() {
   ip -n "$2" link set vr up
 }
 
+# wait_for SECONDS WHAT CMD...: runs CMD every 0.2 s until it succeeds; the
+# test fails after SECONDS, naming WHAT. (A fixed sleep is too short on a
+# busy machine and too long on an idle one.)
+wait_for() {
+  local limit=$1 what=$2 deadline=$((SECONDS + $1))
+  shift 2
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+# stuck_receiver NS [PYTHON]: a UDP receiver on 127.0.0.1:9999 in NS with a
+# 2 KB SO_RCVBUF that never reads, so every datagram beyond the buffer is a
+# Udp.RcvbufErrors; PYTHON (a statement) runs first, e.g. to rename the
+# process. Waits until it is bound; its pid in RECEIVER_PID.
+stuck_receiver() {
+  local out="$TMP/receiver-$1.out"
+  ip netns exec "$1" python3 -c "
+import ctypes, os, socket, time
+${2:-pass}
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+s.bind(('127.0.0.1', 9999))
+print('ready', os.getpid(), flush=True)
+time.sleep(600)" >"$out" &
+  PIDS+=($!)
+  wait_for 10 "the UDP receiver in $1" grep -q ready "$out"
+  RECEIVER_PID=$(awk '/ready/ {print $2}' "$out")
+}
+
+# send_datagrams NS N: N datagrams of 200 bytes to the stuck receiver in NS.
+send_datagrams() {
+  ip netns exec "$1" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range($2):
+    s.sendto(b'x' * 200, ('127.0.0.1', 9999))"
+}
+
 # udp_sink NS PORT RCVBUF READ: a UDP receiver on 10.88.0.2:PORT in NS with
 # SO_RCVBUF=RCVBUF that drains its socket when READ is 1 and never reads
 # when it is 0. Waits until it is bound.

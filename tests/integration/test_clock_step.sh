@@ -16,39 +16,13 @@ FUTURE=clock-future-$$
 make_ns "$NS"
 start_aggregator
 start_collector "$NS" "$HOST" --interval 200ms --backend none --test-clock-step 2s:-1h
-ip netns exec "$NS" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-s.bind(("127.0.0.1", 9999))
-print("ready", flush=True)
-time.sleep(60)' >"$TMP/receiver.out" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q ready "$TMP/receiver.out" 2>/dev/null && break; sleep 0.1; done
+stuck_receiver "$NS"
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
-
-send() { # N: datagrams to the receiver that never reads
-  ip netns exec "$NS" python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range($1):
-    s.sendto(b'x' * 200, ('127.0.0.1', 9999))"
-}
-# wait_for WHAT SECONDS CMD...: polls CMD until it succeeds.
-wait_for() {
-  local what=$1 deadline=$(($(date +%s) + $2))
-  shift 2
-  until "$@"; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "timed out waiting for $what"
-    sleep 0.2
-  done
-}
-
-send 1000
-wait_for "the clock step" 20 grep -q "TESTING: the wall clock stepped" "$TMP/collector-$HOST.log"
-send 1000
-wait_for "the collector to notice the step" 20 grep -q "the wall clock went back" "$TMP/collector-$HOST.log"
-send 1000
+send_datagrams "$NS" 1000
+wait_for 20 "the clock step" grep -q "TESTING: the wall clock stepped" "$TMP/collector-$HOST.log"
+send_datagrams "$NS" 1000
+wait_for 20 "the collector to notice the step" grep -q "the wall clock went back" "$TMP/collector-$HOST.log"
+send_datagrams "$NS" 1000
 expected=$(($(kernel_counter "$NS" UdpRcvbufErrors) - before))
 [ "$expected" -gt 0 ] || fail "the kernel counted no RcvbufErrors; the experiment did not drop"
 log "kernel: Udp.RcvbufErrors +$expected"
@@ -84,14 +58,14 @@ for h in json.load(sys.stdin):
         print(h["spool_rejected"]["messages"], h["spool_rejected"]["samples"]); sys.exit(0)
 sys.exit(1)' "$FUTURE" >"$TMP/rejected" 2>/dev/null
 }
-wait_for "the rejected batches in /api/hosts" 30 rejected_shown
+wait_for 30 "the rejected batches in /api/hosts" rejected_shown
 read -r messages samples <"$TMP/rejected"
 [ "$samples" -gt 0 ] || fail "$messages rejected batches shown with no samples"
 grep -q "rejected message .*ahead of the aggregator's clock" "$TMP/collector-$FUTURE.log" ||
   fail "the collector does not log why its batches were refused"
 refused=$(curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_rejects_total" { print $2 }')
 [ "$refused" -ge "$messages" ] || fail "the aggregator refused $refused messages, the collector counts $messages"
-stored_batches=$(sqlite3 "$TMP/db.sqlite" "SELECT count(*) FROM batches b JOIN hosts h ON h.id = b.host_id WHERE h.name = '$FUTURE' AND b.ts_ns > $(( $(now_ns) + 86400000000000 ))")
+stored_batches=$(sqlite3 -cmd ".timeout 10000" "$TMP/db.sqlite" "SELECT count(*) FROM batches b JOIN hosts h ON h.id = b.host_id WHERE h.name = '$FUTURE' AND b.ts_ns > $(( $(now_ns) + 86400000000000 ))")
 [ "$stored_batches" = 0 ] || fail "$stored_batches batches from three days ahead were stored"
 "$BIN_DIR/dropscope" --server "$SERVER" hosts >"$TMP/hosts.txt"
 awk -v h="$FUTURE" -v n="$messages" '$1 == h && $NF >= n { found = 1 } END { exit !found }' \

@@ -50,15 +50,6 @@ stop() {
   kill "$1"
   wait "$1" 2>/dev/null || true
 }
-# wait_for SECONDS WHAT CMD...: until CMD succeeds; fails after SECONDS.
-wait_for() {
-  local limit=$1 what=$2 deadline=$((SECONDS + $1))
-  shift 2
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${limit}s waiting for $what"
-    sleep 0.2
-  done
-}
 sql() { sqlite3 -cmd '.timeout 10000' "$TMP/db.sqlite" "$1"; }
 batches() { # HOST
   sql "SELECT count(*) FROM batches b JOIN hosts h ON h.id = b.host_id WHERE h.name = '$1'"

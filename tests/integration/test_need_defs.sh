@@ -24,7 +24,7 @@ start_agg() { # DB
   fail "the aggregator on $1 did not answer"
 }
 stored() { # DB: the host's stored Udp.RcvbufErrors
-  sqlite3 "$1" "SELECT coalesce(sum(d.delta), 0) FROM drops d JOIN series s ON s.id = d.series_id
+  sqlite3 -cmd ".timeout 10000" "$1" "SELECT coalesce(sum(d.delta), 0) FROM drops d JOIN series s ON s.id = d.series_id
                 JOIN hosts h ON h.id = d.host_id WHERE h.name = '$HOST' AND s.source = 'snmp'
                 AND s.name = 'Udp.RcvbufErrors'"
 }
@@ -32,15 +32,7 @@ stored() { # DB: the host's stored Udp.RcvbufErrors
 make_ns "$NS"
 start_agg "$TMP/first.db"
 start_collector "$NS" "$HOST" --interval 200ms --backend none --spool "$TMP/spool"
-ip netns exec "$NS" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-s.bind(("127.0.0.1", 9999))
-print("ready", flush=True)
-time.sleep(120)' >"$TMP/receiver.out" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q ready "$TMP/receiver.out" 2>/dev/null && break; sleep 0.1; done
+stuck_receiver "$NS"
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
 ip netns exec "$NS" python3 -c '
 import socket, time
@@ -52,17 +44,14 @@ while True:
 SENDER=$!
 PIDS+=($SENDER)
 
-for _ in $(seq 100); do [ "$(stored "$TMP/first.db")" -gt 0 ] && break; sleep 0.1; done
-[ "$(stored "$TMP/first.db")" -gt 0 ] || fail "nothing stored in the first database"
+stored_some() { [ "$(stored "$TMP/first.db")" -gt 0 ]; }
+wait_for 15 "drops in the first database" stored_some
 kill "$AGG"
 wait "$AGG" 2>/dev/null || true
 sleep 1 # the collector spools a few batches it cannot send
 start_agg "$TMP/second.db"
-deadline=$(($(date +%s) + 30))
-until grep -q "lost our series definitions" "$TMP/collector-$HOST.log"; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "the collector was never told its definitions were lost"
-  sleep 0.2
-done
+wait_for 30 "the collector to be told its definitions were lost" \
+  grep -q "lost our series definitions" "$TMP/collector-$HOST.log"
 sleep 2
 kill "$SENDER"
 wait "$SENDER" 2>/dev/null || true
@@ -77,7 +66,7 @@ done
 [ $((first + second)) -eq "$expected" ] ||
   fail "stored $first + $second = $((first + second)) drops; the kernel counted $expected"
 [ "$second" -gt 0 ] || fail "nothing was stored in the second database"
-rejected=$(sqlite3 "$TMP/second.db" "SELECT spool_rejected_messages FROM hosts WHERE name = '$HOST'")
+rejected=$(sqlite3 -cmd ".timeout 10000" "$TMP/second.db" "SELECT spool_rejected_messages FROM hosts WHERE name = '$HOST'")
 [ "${rejected:-x}" = 0 ] || fail "$rejected batches were counted as rejected"
 need=$(curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_need_defs_total" { print $2 }')
 [ "${need:-0}" -gt 0 ] || fail "the second aggregator never answered NEED_DEFS"

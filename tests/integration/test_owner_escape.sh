@@ -12,26 +12,12 @@ HOST=owner-host-$$
 make_ns "$NS"
 start_aggregator
 start_collector "$NS" "$HOST" --interval 200ms --backend none
-ip netns exec "$NS" python3 -c '
-import ctypes, os, socket, time
 # PR_SET_NAME (15): an escape sequence, a newline and a byte that is not UTF-8
-ctypes.CDLL(None).prctl(15, b"ev\x1b[2Jil\n\xff", 0, 0, 0)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-s.bind(("127.0.0.1", 9999))
-print("ready", os.getpid(), flush=True)
-time.sleep(60)' >"$TMP/receiver.out" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q ready "$TMP/receiver.out" 2>/dev/null && break; sleep 0.1; done
-pid=$(awk '/ready/ {print $2}' "$TMP/receiver.out")
-[ -n "$pid" ] || fail "the receiver did not start"
+stuck_receiver "$NS" 'ctypes.CDLL(None).prctl(15, b"ev\x1b[2Jil\n\xff", 0, 0, 0)'
+pid=$RECEIVER_PID
 grep -q $'\e' "/proc/$pid/comm" || fail "the receiver's name has no escape byte: $(od -c "/proc/$pid/comm")"
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
-ip netns exec "$NS" python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(3000):
-    s.sendto(b'x' * 200, ('127.0.0.1', 9999))"
+send_datagrams "$NS" 3000
 expected=$(($(kernel_counter "$NS" UdpRcvbufErrors) - before))
 [ "$expected" -gt 0 ] || fail "the kernel counted no RcvbufErrors; the experiment did not drop"
 
@@ -51,11 +37,8 @@ if snmp != expected or owners != {want}:
     sys.exit(1)
 PY
 }
-deadline=$(($(date +%s) + 25))
-until check 2>"$TMP/check.err"; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "$(cat "$TMP/check.err")"
-  sleep 0.5
-done
+checked() { check 2>"$TMP/check.err" || { cat "$TMP/check.err" >&2; false; }; }
+wait_for 25 "the drops and their owner" checked
 rejects=$(curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_rejects_total" { print $2 }')
 [ "${rejects:-x}" = 0 ] || fail "the aggregator refused $rejects messages"
 # Still reporting: a batch stored after the owner went out.
@@ -63,11 +46,8 @@ seen() { curl -sf "$SERVER/api/hosts" | python3 -c '
 import json, sys
 print(next(h["last_seen_ns"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]))' "$HOST"; }
 first=$(seen)
-deadline=$(($(date +%s) + 10))
-until [ "$(seen)" -gt "$first" ]; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "the host stopped reporting"
-  sleep 0.3
-done
+later() { [ "$(seen)" -gt "$first" ]; }
+wait_for 10 "a later batch (the host stopped reporting?)" later
 "$BIN_DIR/dropscope" --server "$SERVER" diagnose "$HOST" --since 5m >"$TMP/diagnose.txt"
 grep -qF "held by $pid/ev\\x1b[2Jil\\x0a\\xff" "$TMP/diagnose.txt" ||
   fail "the diagnosis does not name the owner escaped: $(cat "$TMP/diagnose.txt")"

@@ -18,22 +18,10 @@ start_collector "$NS" "$HOST" --interval ${INTERVAL_MS}ms
 sleep 0.6 # the collector's first (baseline) snapshot
 
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
-ip netns exec "$NS" python3 -c '
-import os, socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-s.bind(("127.0.0.1", 9999))
-print("ready", os.getpid(), flush=True)
-time.sleep(30)' >"$TMP/receiver.out" &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q ready "$TMP/receiver.out" 2>/dev/null && break; sleep 0.1; done
+stuck_receiver "$NS"
 
 t0=$(now_ns)
-ip netns exec "$NS" python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range($N):
-    s.sendto(b'x' * 200, ('127.0.0.1', 9999))"
+send_datagrams "$NS" "$N"
 t1=$(now_ns)
 after=$(kernel_counter "$NS" UdpRcvbufErrors)
 expected=$((after - before))
@@ -54,7 +42,7 @@ print(sum(r["delta"] for r in rows))' "$TMP/drops.json")
   sleep 0.2
 done
 
-receiver_pid=$(awk '/ready/ {print $2}' "$TMP/receiver.out")
+receiver_pid=$RECEIVER_PID
 python3 - "$TMP/drops.json" "$HOST" "$expected" "$t0" "$t1" "$INTERVAL_MS" "$receiver_pid" <<'PY'
 import json, sys
 path, host, expected, t0, t1, interval_ms, pid = sys.argv[1:]
