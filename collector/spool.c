@@ -29,7 +29,7 @@
  *  24 nsamples (u32) 28 data length (u32)   32 FNV-1a 64 of the data
  *  40 FNV-1a 64 of bytes 0..40, so that nsamples can be trusted when only
  *     the data is damaged. */
-enum { HDR_SIZE = 48, VERSION = 1 };
+enum { HDR_SIZE = SPOOL_HEADER_SIZE, VERSION = 1 };
 static const uint8_t s_magic[4] = {'D', 'S', 'P', 'L'};
 /* The loss counters: "<dropped messages> <samples> <rejected messages>
  * <samples>\n" (a file of two numbers, from before rejections were
@@ -59,7 +59,7 @@ struct spool {
     uint64_t next_file;
     uint64_t dropped_messages, dropped_samples;   /* lost to the bound or to damage */
     uint64_t rejected_messages, rejected_samples; /* refused by the aggregator */
-    uint8_t *buf; /* the data of the message read last */
+    uint8_t *buf; /* the message file read last: header, then data */
     size_t bufcap;
     spool_msg_t msg; /* what spool_next returned last */
 };
@@ -106,17 +106,49 @@ static void s_encode(uint8_t *h, const entry_t *e, const uint8_t *data)
     s_put(h + 40, s_fnv(FNV_INIT, h, 40), 8);
 }
 
-/* Fills e from a header; false when it is not a sound version-1 header. */
-static bool s_decode(const uint8_t *h, entry_t *e)
+int spool_parse_header(const uint8_t *buf, size_t len, spool_file_t *out)
 {
-    if (memcmp(h, s_magic, 4) || s_get(h + 4, 4) != VERSION ||
-        s_get(h + 40, 8) != s_fnv(FNV_INIT, h, 40))
-        return false;
-    e->incarnation = s_get(h + 8, 8);
-    e->seq = s_get(h + 16, 8);
-    e->nsamples = (uint32_t)s_get(h + 24, 4);
-    e->len = (uint32_t)s_get(h + 28, 4);
-    return true;
+    *out = (spool_file_t){0};
+    if (len < HDR_SIZE || memcmp(buf, s_magic, 4) || s_get(buf + 4, 4) != VERSION ||
+        s_get(buf + 40, 8) != s_fnv(FNV_INIT, buf, 40))
+        return -1;
+    out->incarnation = s_get(buf + 8, 8);
+    out->seq = s_get(buf + 16, 8);
+    out->nsamples = (uint32_t)s_get(buf + 24, 4);
+    out->len = (uint32_t)s_get(buf + 28, 4);
+    return 0;
+}
+
+int spool_parse_message(const uint8_t *buf, size_t len, spool_file_t *out, const char **why)
+{
+    if (spool_parse_header(buf, len, out) < 0)
+        *why = "bad header";
+    else if (len - HDR_SIZE != out->len) /* len >= HDR_SIZE here */
+        *why = "truncated or overlong";
+    else if (s_get(buf + 32, 8) != s_fnv(FNV_INIT, buf + HDR_SIZE, out->len))
+        *why = "data checksum mismatch";
+    else {
+        out->data = buf + HDR_SIZE;
+        return 0;
+    }
+    return -1;
+}
+
+int spool_parse_counters(const char *text, size_t len, uint64_t counts[4])
+{
+    /* sscanf needs the NUL that the file's bytes lack */
+    char copy[SPOOL_COUNTERS_MAX + 1];
+    size_t n = len < SPOOL_COUNTERS_MAX ? len : SPOOL_COUNTERS_MAX;
+    if (n)
+        memcpy(copy, text, n);
+    copy[n] = '\0';
+    memset(counts, 0, 4 * sizeof *counts);
+    int got = sscanf(copy, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &counts[0], &counts[1],
+                     &counts[2], &counts[3]);
+    if (got == 2 || got == 4)
+        return 0;
+    memset(counts, 0, 4 * sizeof *counts);
+    return -1;
 }
 
 /* Reads up to n bytes; returns how many (fewer at end of file), -1 on error. */
@@ -162,9 +194,39 @@ static int s_reserve(spool_t *self, size_t n)
     return 0;
 }
 
-/* Reads message `file` into e and self->buf, checking it whole. READ_CORRUPT
- * sets *why and keeps e->nsamples only when the header was sound; READ_IOERR
- * leaves errno. */
+/* Reads an open message file into self->buf: the header, then the data it
+ * announces and one byte more, so that an overlong file shows, but never
+ * more than the file holds, so that a damaged length costs no memory. Sets
+ * *have to the bytes read; -1 with errno on an I/O error. */
+static int s_read_bytes(spool_t *self, int fd, size_t *have)
+{
+    struct stat st;
+    spool_file_t f;
+    ssize_t n;
+    if (s_reserve(self, HDR_SIZE) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if ((n = s_read_full(fd, self->buf, HDR_SIZE)) < 0 || fstat(fd, &st) < 0)
+        return -1;
+    *have = (size_t)n;
+    if (spool_parse_header(self->buf, *have, &f) < 0)
+        return 0; /* judged on the header alone */
+    uint64_t rest = (uint64_t)st.st_size > *have ? (uint64_t)st.st_size - *have : 0;
+    size_t want = (size_t)(rest < f.len ? rest : f.len) + 1;
+    if (s_reserve(self, HDR_SIZE + want) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if ((n = s_read_full(fd, self->buf + HDR_SIZE, want)) < 0)
+        return -1;
+    *have += (size_t)n;
+    return 0;
+}
+
+/* Reads message `file` into e and self->buf (its data at HDR_SIZE), checking
+ * it whole. READ_CORRUPT sets *why and keeps e->nsamples only when the header
+ * was sound; READ_IOERR leaves errno. */
 static read_rc_t s_read(spool_t *self, uint64_t file, entry_t *e, const char **why)
 {
     char name[32];
@@ -175,31 +237,17 @@ static read_rc_t s_read(spool_t *self, uint64_t file, entry_t *e, const char **w
         *why = "vanished";
         return errno == ENOENT ? READ_CORRUPT : READ_IOERR;
     }
-    uint8_t h[HDR_SIZE];
-    struct stat st;
-    ssize_t n = s_read_full(fd, h, HDR_SIZE);
-    read_rc_t rc = READ_CORRUPT;
-    if (n < 0 || fstat(fd, &st) < 0) {
-        rc = READ_IOERR;
-    } else if (n < HDR_SIZE || !s_decode(h, e)) {
-        *why = "bad header";
-        e->nsamples = 0; /* cannot be trusted */
-    } else if ((uint64_t)st.st_size != HDR_SIZE + (uint64_t)e->len) {
-        *why = "truncated or overlong";
-    } else if (s_reserve(self, e->len ? e->len : 1) < 0) {
-        errno = ENOMEM;
-        rc = READ_IOERR;
-    } else if ((n = s_read_full(fd, self->buf, e->len)) < 0) {
-        rc = READ_IOERR;
-    } else if ((size_t)n != e->len || s_get(h + 32, 8) != s_fnv(FNV_INIT, self->buf, e->len)) {
-        *why = "data checksum mismatch";
-    } else {
-        rc = READ_OK;
-    }
+    size_t have = 0;
+    int rc = s_read_bytes(self, fd, &have);
     int saved = errno;
     close(fd);
     errno = saved;
-    return rc;
+    if (rc < 0)
+        return READ_IOERR;
+    spool_file_t f;
+    rc = spool_parse_message(self->buf, have, &f, why);
+    *e = (entry_t){file, f.incarnation, f.seq, f.nsamples, f.len, false};
+    return rc == 0 ? READ_OK : READ_CORRUPT;
 }
 
 /* Writes a then b into tmp, then renames it to name, so that a crash leaves
@@ -366,19 +414,17 @@ static void s_load_dropped(spool_t *self)
     int fd = openat(self->dirfd, DROPPED_FILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
-    uint8_t text[96];
-    ssize_t n = s_read_full(fd, text, sizeof text - 1);
+    uint8_t text[SPOOL_COUNTERS_MAX];
+    ssize_t n = s_read_full(fd, text, sizeof text);
     close(fd);
-    text[n > 0 ? n : 0] = '\0';
-    int got = sscanf((const char *)text, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
-                     &self->dropped_messages, &self->dropped_samples, &self->rejected_messages,
-                     &self->rejected_samples);
-    if (got != 2 && got != 4) {
-        self->dropped_messages = self->dropped_samples = 0;
-        self->rejected_messages = self->rejected_samples = 0;
+    uint64_t c[4];
+    if (spool_parse_counters((const char *)text, n > 0 ? (size_t)n : 0, c) < 0)
         log_warn("spool: %s/" DROPPED_FILE " is damaged; the count of lost messages starts again",
                  self->dir);
-    }
+    self->dropped_messages = c[0];
+    self->dropped_samples = c[1];
+    self->rejected_messages = c[2];
+    self->rejected_samples = c[3];
 }
 
 /* Adds message `file` to the index; a damaged one is dropped. */
@@ -561,7 +607,8 @@ const spool_msg_t *spool_next(spool_t *self)
         }
         self->cursor++;
         self->in_flight++;
-        self->msg = (spool_msg_t){got.incarnation, got.seq, got.nsamples, self->buf, got.len};
+        self->msg =
+            (spool_msg_t){got.incarnation, got.seq, got.nsamples, self->buf + HDR_SIZE, got.len};
         return &self->msg;
     }
     return NULL;

@@ -93,4 +93,39 @@ spool_stats_t spool_stats(const spool_t *self);
 /* How many held messages have been handed out and not acknowledged. */
 size_t spool_in_flight(const spool_t *self);
 
+/* --- the file formats, as pure parsers (no I/O; for the tests and fuzzing) */
+
+#define SPOOL_HEADER_SIZE 48  /* bytes before a message file's data */
+#define SPOOL_COUNTERS_MAX 95 /* bytes of the counters file that are looked at */
+
+/* A message file as spool_parse_message sees it. */
+typedef struct {
+    uint64_t incarnation, seq; /* its identity */
+    uint32_t nsamples;         /* samples in it */
+    uint32_t len;              /* bytes of data the header announces */
+    const uint8_t *data;       /* the data: points into the parsed buffer (borrowed);
+                                  NULL unless the whole message is sound */
+} spool_file_t;
+
+/* Reads the header at the start of buf: 0 and *out filled (data NULL) when
+ * its first SPOOL_HEADER_SIZE bytes are a sound header (magic, version,
+ * header checksum), else -1 and *out zeroed. Tells how much file to read. */
+int spool_parse_header(const uint8_t *buf, size_t len, spool_file_t *out);
+
+/* Judges a whole message file, the len bytes at buf: 0 when it is a sound
+ * header followed by exactly the data it announces, with a matching data
+ * checksum; then *out is filled and out->data points at buf +
+ * SPOOL_HEADER_SIZE. Else -1 with *why set to a borrowed static reason
+ * ("bad header", "truncated or overlong", "data checksum mismatch"); the
+ * header's fields stay in *out when the header itself was sound (its
+ * nsamples can then be trusted for the loss count) and are zero when not. */
+int spool_parse_message(const uint8_t *buf, size_t len, spool_file_t *out, const char **why);
+
+/* Reads the loss counters file, the len bytes at text (no NUL needed; only
+ * the first SPOOL_COUNTERS_MAX are looked at): "<dropped messages>
+ * <samples> <rejected messages> <samples>", or the first two alone (a file
+ * from before rejections were counted: none rejected). 0 with counts[]
+ * filled, or -1 with counts[] zeroed when it holds neither. */
+int spool_parse_counters(const char *text, size_t len, uint64_t counts[4]);
+
 #endif

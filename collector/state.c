@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "grow.h"
 
 typedef struct {
     json_t *array;
@@ -31,9 +34,14 @@ int state_write(const char *path, const state_head_t *head, series_t *series, ch
     json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "boot_id", head->boot_id, "incarnation",
                             (json_int_t)head->incarnation, "seq", (json_int_t)head->seq, "ts_ns",
                             (json_int_t)head->ts_ns, "series", d.array);
+    if (!doc) { /* jansson packs only UTF-8 */
+        snprintf(err, errsz, "cannot write %s: out of memory, or a boot id that is not UTF-8",
+                 path);
+        return -1;
+    }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = doc ? json_dump_file(doc, tmp, JSON_COMPACT) : -1;
+    int rc = json_dump_file(doc, tmp, JSON_COMPACT);
     json_decref(doc);
     if (rc != 0 || rename(tmp, path) != 0) {
         snprintf(err, errsz, "cannot write %s: %s", rc != 0 ? tmp : path, strerror(errno));
@@ -43,29 +51,32 @@ int state_write(const char *path, const state_head_t *head, series_t *series, ch
     return 0;
 }
 
+/* Restores every row, or none: a damaged row anywhere refuses the file
+ * before the registry is touched, so the caller's new baseline is clean. */
 static int s_restore(json_t *array, series_t *series)
 {
     size_t i;
     json_t *row;
-    json_array_foreach(array, i, row) {
-        const char *source, *device, *name;
-        json_int_t value, instance;
-        if (json_unpack(row, "[s, s, s, I, I]", &source, &device, &name, &value, &instance) != 0)
-            return -1;
-        reading_t r = {source, device, name, (uint64_t)value, (uint64_t)instance};
-        series_restore(series, &r); /* an unknown source is skipped */
-    }
+    for (int apply = 0; apply < 2; apply++)
+        json_array_foreach(array, i, row) {
+            const char *source, *device, *name;
+            json_int_t value, instance;
+            if (json_unpack(row, "[s, s, s, I, I]", &source, &device, &name, &value, &instance))
+                return -1;
+            reading_t r = {source, device, name, (uint64_t)value, (uint64_t)instance};
+            if (apply)
+                series_restore(series, &r); /* an unknown source is skipped */
+        }
     return 0;
 }
 
-int state_read(const char *path, state_head_t *head, series_t *series, char *err, size_t errsz)
+int state_parse(const char *buf, size_t len, state_head_t *head, series_t *series, char *err,
+                size_t errsz)
 {
     json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
+    json_t *doc = json_loadb(buf, len, 0, &jerr);
     if (!doc) {
-        if (errno == ENOENT || jerr.position == 0)
-            return 1;
-        snprintf(err, errsz, "%s is not a collector state file: %s", path, jerr.text);
+        snprintf(err, errsz, "not a collector state file: %s", jerr.text);
         return -1;
     }
     const char *boot_id;
@@ -73,6 +84,15 @@ int state_read(const char *path, state_head_t *head, series_t *series, char *err
     json_t *array;
     int rc = json_unpack(doc, "{s:s, s:I, s:I, s:I, s:o}", "boot_id", &boot_id, "incarnation",
                          &incarnation, "seq", &seq, "ts_ns", &ts, "series", &array);
+    /* A boot id too long for the head was not written by state_write. It is
+     * refused, not cut: a cut can split a UTF-8 character, and state_write
+     * would then refuse the head it was given back. */
+    if (rc == 0 && strlen(boot_id) >= sizeof head->boot_id) {
+        snprintf(err, errsz, "not a collector state file (a boot_id of %zu bytes)",
+                 strlen(boot_id));
+        json_decref(doc);
+        return -1;
+    }
     if (rc == 0) {
         *head = (state_head_t){.incarnation = (uint64_t)incarnation, .seq = (uint64_t)seq,
                                .ts_ns = (int64_t)ts};
@@ -81,7 +101,57 @@ int state_read(const char *path, state_head_t *head, series_t *series, char *err
             rc = s_restore(array, series);
     }
     if (rc != 0)
-        snprintf(err, errsz, "%s is not a collector state file (fields missing)", path);
+        snprintf(err, errsz, "not a collector state file (fields missing)");
     json_decref(doc);
     return rc == 0 ? 0 : -1;
+}
+
+/* The whole file at path in a new malloc'd buffer (the caller frees it),
+ * its size in *len; NULL with errno when it cannot be read. */
+static char *s_slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        char *more = grow(buf, n + 4096, &cap, 1, 16384);
+        if (!more) {
+            free(buf);
+            fclose(fp);
+            errno = ENOMEM;
+            return NULL;
+        }
+        buf = more;
+        n += got = fread(buf + n, 1, cap - n, fp);
+    } while (got > 0);
+    int failed = ferror(fp), saved = errno;
+    fclose(fp);
+    if (failed) {
+        free(buf);
+        errno = saved;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+int state_read(const char *path, state_head_t *head, series_t *series, char *err, size_t errsz)
+{
+    size_t len = 0;
+    char *buf = s_slurp(path, &len);
+    if (!buf && errno == ENOENT)
+        return 1;
+    if (!buf) {
+        snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char why[256];
+    /* An empty file was created but never written: as good as none. */
+    int rc = len == 0 ? 1 : state_parse(buf, len, head, series, why, sizeof why);
+    free(buf);
+    if (rc < 0)
+        snprintf(err, errsz, "%s is %s", path, why);
+    return rc;
 }

@@ -24,8 +24,18 @@ int state_write(const char *path, const state_head_t *head, series_t *series, ch
                 size_t errsz);
 
 /* Reads path. Fills *head; when `series` is not NULL, also restores every
- * series into it (series_restore). 0; 1 when the file does not exist; -1
- * with err when it is unreadable or malformed. */
+ * series into it (series_restore). 0; 1 when the file does not exist or is
+ * empty; -1 with err naming the file when it is unreadable or malformed. */
 int state_read(const char *path, state_head_t *head, series_t *series, char *err, size_t errsz);
+
+/* state_read without the file: parses the len bytes at buf (no NUL
+ * needed). 0 with *head filled and, when `series` is not NULL, every row
+ * restored into it (a row series_restore refuses, such as one of an unknown
+ * source, is skipped). -1 with the reason in err ("not a collector state
+ * file: ..."; err may be NULL when errsz is 0) when buf is not JSON of that
+ * shape; then *head may be filled already, and `series` may hold the rows
+ * before the bad one. Pure: no I/O, no globals. */
+int state_parse(const char *buf, size_t len, state_head_t *head, series_t *series, char *err,
+                size_t errsz);
 
 #endif

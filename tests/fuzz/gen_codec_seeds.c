@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "seedlib.h"
 
 static const series_def_t s_defs[] = {
     {1, "netdev", "eth0", "rx_drop_total", KIND_COUNTER, LAYER_NIC, false, ""},
@@ -46,26 +47,9 @@ static msg_t s_envelope(msg_type_t type, uint64_t seq)
                    .type = type};
 }
 
-/* Encodes msg into dir/name. Returns 0, or -1 after saying why on stderr. */
 static int s_write(const char *dir, const char *name, const msg_t *msg)
 {
-    char err[256], path[4096];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (codec_encode(msg, &buf, &len, err, sizeof err) != 0) {
-        fprintf(stderr, "gen_codec_seeds: cannot encode %s: %s\n", name, err);
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    int rc = f && fwrite(buf, 1, len, f) == len ? 0 : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    if (rc != 0)
-        fprintf(stderr, "gen_codec_seeds: cannot write %s: %s (is %s a writable directory?)\n",
-                path, strerror(errno), dir);
-    free(buf);
-    return rc;
+    return seedlib_write_msg("gen_codec_seeds", dir, name, msg);
 }
 
 int main(int argc, char **argv)

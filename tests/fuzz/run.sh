@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS [libFuzzer flags...]: runs $FUZZ_DIR/fuzz_NAME for
-# SECONDS on a throwaway corpus seeded from $FIXTURES_DIR (codec: from
-# gen_codec_seeds). Exits with the fuzzer's status; a crash, leak or timeout
+# SECONDS on a throwaway corpus seeded from $FIXTURES_DIR (codec, ingest,
+# spool, state: by their $FUZZ_DIR/gen_NAME_seeds). Exits with the fuzzer's status; a crash, leak or timeout
 # input is kept as ${FUZZ_ARTIFACTS:-/tmp}/fuzz_NAME-<kind>-<sha1>.
 set -euo pipefail
 
@@ -37,6 +37,15 @@ seed() {
 shopt -s nullglob
 case $name in
   codec) "$fuzz_dir/gen_codec_seeds" "$corpus" ;;
+  ingest)
+    "$fuzz_dir/gen_ingest_seeds" "$corpus"
+    # and the codec's, mostly refused by the validator, renamed: both have a hello.pb
+    mkdir "$work/codec"
+    "$fuzz_dir/gen_codec_seeds" "$work/codec"
+    for f in "$work"/codec/*; do cp "$f" "$corpus/codec-${f##*/}"; done
+    ;;
+  spool) "$fuzz_dir/gen_spool_seeds" "$corpus" ;;
+  state) "$fuzz_dir/gen_state_seeds" "$corpus" "$fixtures" ;;
   netdev) seed "$fixtures"/*/proc/net/dev ;;
   snmp)
     seed "$fixtures"/*/proc/net/snmp "$fixtures"/*/proc/net/netstat "$fixtures"/*/proc/net/snmp6 \
@@ -59,7 +68,7 @@ case $name in
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
     exit 2
     ;;
 esac

@@ -1,8 +1,10 @@
 /* Tests collector/spool (the on-disk queue of unacknowledged messages): push
  * order, rewind and acks in any order; persistence across reopen whatever the
  * incarnation; the byte bound and its persisted loss counters; leftovers of a
- * crash and damaged files; in-flight accounting; bad directories; and a long
- * random run against a naive in-memory reference, reopens included. */
+ * crash and damaged files; in-flight accounting; bad directories; the pure
+ * parsers of a message file and of the counters file on every truncation and
+ * every flipped byte; and a long random run against a naive in-memory
+ * reference, reopens included. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +126,24 @@ static void s_flip(const fixture_t *f, uint64_t file, off_t off)
     b ^= 0x5a;
     assert_int_equal(pwrite(fd, &b, 1, off), 1);
     close(fd);
+}
+
+/* The bytes of the file at path, in a buffer malloc'd to the byte (1 when
+ * empty); sets *len. The caller frees it. */
+static uint8_t *s_slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long size = ftell(fp);
+    assert_true(size >= 0);
+    rewind(fp);
+    uint8_t *buf = malloc(size ? (size_t)size : 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, fp), (size_t)size);
+    fclose(fp);
+    *len = (size_t)size;
+    return buf;
 }
 
 static void test_order_rewind_ack(void **state)
@@ -565,6 +585,154 @@ static void test_against_reference(void **state)
     free(r);
 }
 
+/* Parses the first n bytes of file (copied to the byte, so that ASan sees
+ * any read past n); returns its verdict, with the reason in *why. */
+static int s_parse_prefix(const uint8_t *file, size_t n, spool_file_t *out, const char **why)
+{
+    uint8_t *copy = malloc(n ? n : 1);
+    assert_non_null(copy);
+    memcpy(copy, file, n);
+    *why = NULL;
+    int rc = spool_parse_message(copy, n, out, why);
+    if (rc == 0)
+        assert_ptr_equal(out->data, copy + SPOOL_HEADER_SIZE);
+    else
+        assert_null(out->data);
+    free(copy);
+    out->data = NULL; /* it pointed into the copy */
+    return rc;
+}
+
+/* spool_parse_message on files that spool_push wrote: sound whole; every
+ * shorter prefix and one byte more are truncated or overlong (a bad header
+ * when shorter than one); every flipped byte is caught, and only a flip in
+ * the data leaves the header's sample count trusted. */
+static void test_parse_message(void **state)
+{
+    fixture_t *f = *state;
+    spool_t *sp = s_open(f, 1 << 20);
+    s_push(f, sp, 77, 5);                             /* file 1 */
+    assert_int_equal(s_push_len(f, sp, 78, 6, 0), 0); /* file 2: no data */
+    spool_destroy(&sp);
+
+    char path[160];
+    size_t len;
+    s_msg_path(f, 2, path, sizeof path);
+    uint8_t *empty = s_slurp(path, &len);
+    assert_int_equal(len, SPOOL_HEADER_SIZE);
+    spool_file_t out;
+    const char *why;
+    assert_int_equal(s_parse_prefix(empty, len, &out, &why), 0);
+    assert_int_equal(out.incarnation, 78);
+    assert_int_equal(out.len, 0);
+    free(empty);
+
+    s_msg_path(f, 1, path, sizeof path);
+    uint8_t *file = s_slurp(path, &len);
+    assert_int_equal(len, SPOOL_HEADER_SIZE + s_len(5));
+    uint8_t *copy = malloc(len);
+    memcpy(copy, file, len);
+    assert_int_equal(spool_parse_message(copy, len, &out, &why), 0);
+    assert_int_equal(out.incarnation, 77);
+    assert_int_equal(out.seq, 5);
+    assert_int_equal(out.nsamples, s_nsamples(5));
+    assert_int_equal(out.len, s_len(5));
+    assert_ptr_equal(out.data, copy + SPOOL_HEADER_SIZE);
+    uint8_t want[1024];
+    s_fill(want, s_len(5), 77, 5);
+    assert_memory_equal(out.data, want, s_len(5));
+    assert_int_equal(spool_parse_header(copy, SPOOL_HEADER_SIZE, &out), 0);
+    assert_int_equal(out.seq, 5);
+    assert_null(out.data);
+    free(copy);
+
+    for (size_t n = 0; n < len; n++) {
+        assert_int_equal(s_parse_prefix(file, n, &out, &why), -1);
+        bool header = n >= SPOOL_HEADER_SIZE;
+        assert_string_equal(why, header ? "truncated or overlong" : "bad header");
+        assert_int_equal(out.nsamples, header ? s_nsamples(5) : 0);
+        assert_int_equal(spool_parse_header(file, n, &out), header ? 0 : -1);
+    }
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, file, len);
+    longer[len] = 0;
+    assert_int_equal(s_parse_prefix(longer, len + 1, &out, &why), -1);
+    assert_string_equal(why, "truncated or overlong");
+    free(longer);
+
+    for (size_t k = 0; k < len; k++) {
+        file[k] ^= 0x5a;
+        assert_int_equal(s_parse_prefix(file, len, &out, &why), -1);
+        bool data = k >= SPOOL_HEADER_SIZE;
+        assert_string_equal(why, data ? "data checksum mismatch" : "bad header");
+        assert_int_equal(out.nsamples, data ? s_nsamples(5) : 0);
+        file[k] ^= 0x5a;
+    }
+    assert_int_equal(s_parse_prefix(file, len, &out, &why), 0);
+    free(file);
+}
+
+/* Parses a counters text copied to the byte (no NUL after it). */
+static int s_counters(const char *text, uint64_t counts[4])
+{
+    size_t len;
+    char *buf = testlib_exact(text, &len);
+    int rc = spool_parse_counters(buf, len, counts);
+    free(buf);
+    return rc;
+}
+
+/* spool_parse_counters: four numbers, or two (none rejected); anything
+ * else is damaged and reads as zero; and it reads what the spool writes. */
+static void test_parse_counters(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t c[4];
+    assert_int_equal(s_counters("1 2 3 4\n", c), 0);
+    assert_true(c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4);
+    assert_int_equal(s_counters("18446744073709551615 7 0 9", c), 0); /* no newline */
+    assert_true(c[0] == UINT64_MAX && c[1] == 7 && c[2] == 0 && c[3] == 9);
+    assert_int_equal(s_counters("3 7\n", c), 0);
+    assert_true(c[0] == 3 && c[1] == 7 && c[2] == 0 && c[3] == 0);
+    static const char *const bad[] = {"",          "\n",        "3\n",    "1 2 3\n",
+                                      "garbage\n", "x 1 2 3 4", "1 x 3 4"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memset(c, 0xff, sizeof c);
+        assert_int_equal(s_counters(bad[k], c), -1);
+        assert_true(c[0] == 0 && c[1] == 0 && c[2] == 0 && c[3] == 0);
+    }
+    /* Only the first SPOOL_COUNTERS_MAX bytes count: a number past them is not seen. */
+    char pad[SPOOL_COUNTERS_MAX + 16];
+    memset(pad, ' ', sizeof pad);
+    memcpy(pad + SPOOL_COUNTERS_MAX - 4, "1 2 3", 5);
+    assert_int_equal(spool_parse_counters(pad, sizeof pad, c), 0);
+    assert_true(c[0] == 1 && c[1] == 2 && c[2] == 0);
+    assert_int_equal(spool_parse_counters(NULL, 0, c), -1);
+    assert_int_equal(spool_parse_counters("5\0 6 7 8", 9, c), -1); /* a NUL ends the text */
+    assert_int_equal(spool_parse_counters("5 6\0 7 8", 9, c), 0);
+    assert_true(c[0] == 5 && c[1] == 6 && c[2] == 0 && c[3] == 0);
+
+    /* What the spool wrote after a loss and a rejection. */
+    spool_t *sp = s_open(f, 100);
+    for (uint64_t s = 1; s <= 3; s++)
+        assert_int_equal(s_push_len(f, sp, 4, s, 60), 0); /* drops 1 and 2 */
+    assert_int_equal(spool_reject(sp, 4, 3), 1);
+    spool_stats_t st = spool_stats(sp);
+    spool_destroy(&sp);
+    char path[160];
+    snprintf(path, sizeof path, "%s/dropped", f->dir);
+    size_t len;
+    uint8_t *text = s_slurp(path, &len);
+    assert_int_equal(spool_parse_counters((const char *)text, len, c), 0);
+    free(text);
+    assert_int_equal(c[0], st.dropped_messages);
+    assert_int_equal(c[1], st.dropped_samples);
+    assert_int_equal(c[2], st.rejected_messages);
+    assert_int_equal(c[3], st.rejected_samples);
+    assert_int_equal(c[0], 2);
+    assert_int_equal(c[2], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +745,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejected_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_directories, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_is_safe, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_message, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_parse_counters, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_against_reference, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
