@@ -243,7 +243,7 @@ static int s_identity(ingest_t *self, zframe_t *payload, const msg_t *msg, char 
     return -1;
 }
 
-/* Decodes, validates, checks the sender's identity, then stores. */
+/* Validates a decoded message, checks the sender's identity, then stores it. */
 static store_rc_t s_judge(ingest_t *self, zframe_t *payload, const msg_t *msg, int64_t received_ns,
                           size_t *samples, char *err, size_t errsz)
 {
