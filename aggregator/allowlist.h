@@ -1,11 +1,11 @@
 /* allowlist: which host each admitted CurveZMQ key may speak for. It reads
  * the same --allow directory of public certificates that zauth admits at
- * the handshake, keyed by public key, each with the host its metadata
- * names (`name = "web1"`, written by `dropscope keygen`). The directory is
- * looked at again at most once a second and re-read when a file in it
- * changed, so a certificate removed (revoked) or replaced (re-keyed) takes
- * effect on connections already open, not only on new ones. One thread
- * (ingest) owns it. */
+ * the handshake (its top level), keyed by public key, each with the host
+ * its metadata names (`name = "web1"`, written by `dropscope keygen`).
+ * Changes are looked for at most once a second and the directory re-read
+ * when it changed, so a certificate removed (revoked) or replaced
+ * (re-keyed) takes effect on connections already open, not only on new
+ * ones. One thread (ingest) owns it. */
 #ifndef DROPSCOPE_ALLOWLIST_H
 #define DROPSCOPE_ALLOWLIST_H
 
@@ -18,8 +18,8 @@ typedef struct allowlist allowlist_t;
 allowlist_t *allowlist_new(const char *dir, char *err, size_t errsz);
 void allowlist_destroy(allowlist_t **self_p);
 
-/* Re-reads the directory when it changed; looks at most once a second
- * (now_mono_ns: a monotonic clock). */
+/* Re-reads the directory when it changed (inotify); looks at most once a
+ * second (now_mono_ns: a monotonic clock). */
 void allowlist_refresh(allowlist_t *self, int64_t now_mono_ns);
 
 /* The host the key (its Z85 text, ZeroMQ's "User-Id") may speak for: NULL

@@ -231,7 +231,8 @@ static int s_identity(ingest_t *self, zframe_t *payload, const msg_t *msg, char 
     const char *host = key ? allowlist_host(self->allow, key) : NULL;
     if (!host)
         snprintf(err, errsz, "the key of this connection is no longer in the --allow directory "
-                 "(revoked); nothing from it is stored");
+                 "(revoked), or only in a subdirectory of it, which names no host; nothing from "
+                 "it is stored");
     else if (!host[0])
         snprintf(err, errsz, "the certificate of this key names no host (metadata `name`); "
                  "nothing from it is stored");
