@@ -127,7 +127,8 @@ static int s_cmp_rec(const void *a, const void *b)
  * their count, -1 without memory. */
 static long s_fold_pack(fold_t *f, unsigned char **blob, size_t *len)
 {
-    qsort(f->recs, f->n, sizeof *f->recs, s_cmp_rec);
+    if (f->n) /* recs is NULL for a late batch that sampled nothing */
+        qsort(f->recs, f->n, sizeof *f->recs, s_cmp_rec);
     if (!(*blob = malloc(f->n * STORE_SAMPLE_MAX + 1)))
         return -1;
     unsigned char *p = *blob;

@@ -125,6 +125,22 @@ wait_for() {
   done
 }
 
+# wait_clocks HOST...: waits (60 s at most) until every HOST has said hello
+# and measured its clock offset to the aggregator, so that bursts from now
+# on carry a small clock uncertainty: a burst stamped before that carries
+# the kernel's maxerror (16 s unsynchronized), which widens the incident
+# window around it to everything in 16 s. Collectors that load eBPF in the
+# sanitizer build can take seconds to start.
+wait_clocks() {
+  _clocks_known() {
+    curl -sf "$SERVER/api/hosts" | python3 -c '
+import json, sys
+known = {h["host"] for h in json.load(sys.stdin) if h["clock"] and h["clock"]["offset_valid"]}
+sys.exit(0 if set(sys.argv[1:]) <= known else 1)' "$@"
+  }
+  wait_for 60 "the clock offsets of $*" _clocks_known "$@"
+}
+
 # stuck_receiver NS [PYTHON]: a UDP receiver on 127.0.0.1:9999 in NS with a
 # 2 KB SO_RCVBUF that never reads, so every datagram beyond the buffer is a
 # Udp.RcvbufErrors; PYTHON (a statement) runs first, e.g. to rename the

@@ -55,7 +55,8 @@ while time.time() < end:
     for _ in range(20):
         s.sendto(b"x" * 100, ("127.0.0.1", 9000))
     time.sleep(0.05)
-time.sleep(600)' 24 &
+open(sys.argv[2], "w").close()
+time.sleep(600)' 24 "$TMP/sent-$i" &
   PIDS+=($!)
 done
 
@@ -75,7 +76,9 @@ for k in 1 2 3 4 5; do
   sleep "$(( RANDOM % 15 + 3 ))e-1" # down 0.3-1.7 s
   start_agg
 done
-sleep 12 # the senders finish (24 s in all)
+# The senders finish (24 s in all): the kernel's counts are final only then.
+senders_done() { for i in $(seq 1 $N); do [ -e "$TMP/sent-$i" ] || return 1; done; }
+wait_for 60 "the senders to finish" senders_done
 
 declare -A KERNEL
 for i in $(seq 1 $N); do

@@ -22,7 +22,7 @@ s.bind(("0.0.0.0", 7000))
 time.sleep(60)' &
   PIDS+=($!)
 done
-sleep 1.5
+wait_clocks $(for i in $(seq 1 8); do echo "host$i-$$"; done)
 t0=$(( $(now_ns) + 1000000000 ))
 # Synchronized bursts at hosts 1-4: one sender standing for many clients
 # that fire at the same instant (interleaved in the same sendmmsg calls).

@@ -24,7 +24,8 @@ s.bind(("0.0.0.0", 7000))
 time.sleep(60)' &
   PIDS+=($!)
 done
-sleep 2 # a few acks: the offsets are known before the first burst
+wait_clocks clk1-$$ clk2-$$ clk3-$$ clk4-$$
+sleep 1 # a few more acks: the estimate is the best of the last 16 round trips
 t0=$(( $(now_ns) + 500000000 ))
 ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
   --dest 10.90.0.3:7000 --dest 10.90.0.4:7000 --start "$t0" --bursts 8 --every 500ms \

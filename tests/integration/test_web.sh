@@ -34,7 +34,7 @@ s.bind(("0.0.0.0", 7000))
 time.sleep(120)' "$rcvbuf"
   echo "web$i-$$ $!/python3" >>"$TMP/receivers.txt" # the owner the page must name
 done
-sleep 1.5
+wait_clocks web1-$$ web2-$$ web3-$$
 t0=$(( $(now_ns) + 500000000 ))
 ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
   --start "$t0" --bursts 6 --every 500ms --packets 150 --payload 64 >"$TMP/burstgen.out" \
