@@ -10,15 +10,18 @@ require_root
 NS=ds-spool-$$ HOST=spool-host-$$
 make_ns "$NS"
 ENDPOINT="ipc://$TMP/aggregator.sock"
-# Lots of changing counters per batch (traffic on lo), 20 ms apart: the small
-# spool (128 KiB, about 4 s of batches that carry definitions) overflows soon.
+# Lots of changing counters per batch (traffic on lo), 50 ms apart: the small
+# spool (64 KiB, about 4 s of batches) overflows soon. Not faster: once the
+# aggregator is back the collector must deliver faster than it produces, or
+# the bound keeps dropping the oldest, the newest drops among them (the
+# sanitizer build on a busy machine stores about 50 batches a second).
 bg ip netns exec "$NS" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 while True:
     s.sendto(b"y", ("127.0.0.1", 9))
     time.sleep(0.001)'
-start_collector "$NS" "$HOST" --interval 20ms --backend none --spool "$TMP/spool" --spool-size 128K
+start_collector "$NS" "$HOST" --interval 50ms --backend none --spool "$TMP/spool" --spool-size 64K
 for _ in $(seq 100); do
   grep -q "is full" "$TMP/collector-$HOST.log" 2>/dev/null && break
   sleep 0.1
