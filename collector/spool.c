@@ -293,22 +293,20 @@ static int s_save_dropped(spool_t *self, char *err, size_t errsz)
     return 0;
 }
 
-static void s_count_dropped(spool_t *self, uint64_t messages, uint64_t samples)
+/* Adds to one pair of loss counters (dropped or rejected) and saves them all. */
+static void s_count(spool_t *self, uint64_t *messages, uint64_t *samples, uint64_t nmessages,
+                    uint64_t nsamples)
 {
     char err[512];
-    self->dropped_messages += messages;
-    self->dropped_samples += samples;
+    *messages += nmessages;
+    *samples += nsamples;
     if (s_save_dropped(self, err, sizeof err) < 0)
         log_limited(LOGL_WARN, "spool:dropped", "%s", err);
 }
 
-static void s_count_rejected(spool_t *self, uint64_t samples)
+static void s_count_dropped(spool_t *self, uint64_t messages, uint64_t samples)
 {
-    char err[512];
-    self->rejected_messages++;
-    self->rejected_samples += samples;
-    if (s_save_dropped(self, err, sizeof err) < 0)
-        log_limited(LOGL_WARN, "spool:dropped", "%s", err);
+    s_count(self, &self->dropped_messages, &self->dropped_samples, messages, samples);
 }
 
 /* Forgets slot i and deletes its file. The index is never moved here, so
@@ -646,7 +644,7 @@ int spool_reject(spool_t *self, uint64_t incarnation, uint64_t seq)
         return 0;
     uint32_t nsamples = self->e[i].nsamples;
     int rc = s_remove(self, i);
-    s_count_rejected(self, nsamples);
+    s_count(self, &self->rejected_messages, &self->rejected_samples, 1, nsamples);
     return rc < 0 ? -1 : 1;
 }
 

@@ -78,17 +78,19 @@ static int s_def(const series_def_t *d, size_t i, uint32_t prev_id, char *err, s
         return s_fail(err, errsz, "series definition %zu: id %u is outside 1..%u or not above the "
                       "one before (%u): each id once, ascending", i, d->id, VALIDATE_MAX_ID - 1,
                       prev_id);
-    snprintf(what, sizeof what, "series definition %u source", d->id);
-    if (s_string(what, d->source, true, false, err, errsz))
-        return -1;
-    snprintf(what, sizeof what, "series definition %u device", d->id);
-    if (s_string(what, d->device, true, true, err, errsz))
-        return -1;
-    snprintf(what, sizeof what, "series definition %u name", d->id);
-    if (s_string(what, d->name, false, false, err, errsz))
-        return -1;
-    snprintf(what, sizeof what, "series definition %u owner", d->id);
-    return s_string(what, d->owner, false, true, err, errsz);
+    const struct {
+        const char *field, *value;
+        bool name, may_be_empty;
+    } strings[] = {{"source", d->source, true, false},
+                   {"device", d->device, true, true},
+                   {"name", d->name, false, false},
+                   {"owner", d->owner, false, true}};
+    for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++) {
+        snprintf(what, sizeof what, "series definition %u %s", d->id, strings[k].field);
+        if (s_string(what, strings[k].value, strings[k].name, strings[k].may_be_empty, err, errsz))
+            return -1;
+    }
+    return 0;
 }
 
 static int s_samples(const batch_t *b, char *err, size_t errsz)
