@@ -1,4 +1,4 @@
-/* correlate: cross-host burst correlation (DESIGN §6). Bursts on several
+/* correlate: cross-host burst correlation (docs/ARCHITECTURE.md, Fleet analysis). Bursts on several
  * hosts whose clock-corrected starts fall within a window, widened by the
  * members' clock uncertainty, are one incident; incidents that come back at
  * a steady period (timer-driven clients) get that period. Pure functions

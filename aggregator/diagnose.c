@@ -254,7 +254,8 @@ static void s_proto(const diag_counter_t *top, advice_t *a)
         snprintf(a->remedy, sizeof a->remedy, "corrupt packets: check cables, NIC offloads and "
                  "the sender");
     else
-        snprintf(a->remedy, sizeof a->remedy, "see the counter's meaning in COUNTERS.md");
+        snprintf(a->remedy, sizeof a->remedy,
+                 "see the counter's meaning in dropscope's docs/COUNTERS.md");
 }
 
 static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,

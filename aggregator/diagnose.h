@@ -1,5 +1,5 @@
 /* diagnose: turns one host's drops, settings and bursts over a time range
- * into findings (DESIGN §6): per layer, how many packets were lost and
+ * into findings (docs/ARCHITECTURE.md, Fleet analysis): per layer, how many packets were lost and
  * when, the setting that bounds that layer and its value on the host, the
  * concrete command that addresses it, the evidence (counters, bursts that
  * preceded the drops, setting changes), and whether the drops stopped

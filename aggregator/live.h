@@ -1,4 +1,4 @@
-/* live: incidents found as bursts arrive (DESIGN §6, "live"), beside the
+/* live: incidents found as bursts arrive (docs/ARCHITECTURE.md, Fleet analysis, "live"), beside the
  * on-demand search over any past range. The ingest thread adds every
  * stored burst; once no late burst can still join a group (its window has
  * passed by LIVE_SETTLE_NS), the group is judged and, if it spans enough

@@ -52,7 +52,7 @@ typedef struct {
     /* The latest of what every message updates in the hosts row, written
      * once a second by store_flush_hosts rather than once per message: a
      * commit of K batches from K hosts would otherwise rewrite K pages of
-     * hosts (DESIGN §10). */
+     * hosts (docs/ARCHITECTURE.md, Budgets). */
     bool listed;          /* in store_t.pending */
     bool seen;            /* last_seen_ns and last_seq wait */
     int64_t last_seen_ns;

@@ -1,5 +1,5 @@
 /* timeline: what happened on some hosts over a time range, merged into one
- * time-ordered list (DESIGN §6): drop deltas, bursts with their 1 ms
+ * time-ordered list (docs/ARCHITECTURE.md, Fleet analysis): drop deltas, bursts with their 1 ms
  * profile, incidents involving the hosts, setting changes, and gaps in a
  * host's data. Each event is {"ts_ns", "host", "type", ...}, type one of
  * drop | burst | incident | setting | gap. */

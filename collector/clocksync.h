@@ -1,5 +1,5 @@
 /* clocksync: how far this host's clock is from the aggregator's, and how
- * good the local clock says it is (DESIGN §6). The offset comes from the
+ * good the local clock says it is (docs/ARCHITECTURE.md, Fleet analysis). The offset comes from the
  * four timestamps of each acknowledged message, NTP style: t1 sent (ours),
  * t2 received and t3 acked (aggregator's), t4 ack received (ours). The
  * sample with the smallest round trip among the recent ones is the most

@@ -1,8 +1,8 @@
-/* counters: counter -> layer table (DESIGN §4, COUNTERS.md). Entries are
+/* counters: counter -> layer table (docs/COUNTERS.md). Entries are
  * matched in order with fnmatch(3) on source and name; the first match wins,
  * so specific entries come before patterns. Sites are kernel 6.x source
  * paths where the counter is incremented. "overlap" entries are visible in
- * every query but excluded from totals: COUNTERS.md §11 rule "assign each
+ * every query but excluded from totals: docs/COUNTERS.md's rule "assign each
  * drop to the most specific counter, count it there once". */
 #include "counters.h"
 
@@ -178,7 +178,7 @@ static const counter_entry_t s_table[] = {
      * layer without inference; but every one of them is also counted by a
      * counter above (RcvbufErrors, softnet dropped, qdisc drops, ...), so they
      * are overlap: totals stay the same with or without the eBPF backend, and
-     * diagnosis uses them as evidence (COUNTERS.md §0, §11). */
+     * diagnosis uses them as evidence (docs/COUNTERS.md). */
     /* __udp_queue_rcv_skb, tcp_add_backlog, sk_filter_trim_cap, and
      * PROTO_MEM: the protocol's memory limit (udp_mem, tcp_mem) or a pruned
      * TCP receive queue (tcp_prune_queue, tcp_data_queue zero window). */
@@ -211,7 +211,7 @@ static const counter_entry_t s_table[] = {
     SETTING("sysctl", "*"),
     SETTING("ring", "*"),
 
-    /* --- ethtool -S: driver names (COUNTERS.md §1) ------------------------- */
+    /* --- ethtool -S: driver names (docs/COUNTERS.md, nic) ------------------------- */
     /* Mirrored by the driver into rtnl rx_missed_errors: mlx5 rx_out_of_buffer,
      * ice rx_dropped.nic, ixgbe MPC. */
     O64("ethtool", "rx_out_of_buffer", LAYER_NIC),

@@ -1,4 +1,4 @@
-/* delivery: the collector's side of exact delivery (DESIGN §7). With a
+/* delivery: the collector's side of exact delivery (docs/ARCHITECTURE.md, Transport). With a
  * spool, every message is written to disk before it is sent and deleted
  * only when the aggregator acknowledges it (after its commit); at most
  * DELIVERY_WINDOW are in flight, and when acks stop coming the oldest

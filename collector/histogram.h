@@ -1,5 +1,5 @@
 /* histogram: the distribution of per-tick packet counts of one interface
- * and direction over one reporting interval (DESIGN §5 "rate histogram"):
+ * and direction over one reporting interval (docs/ARCHITECTURE.md, Bursts "rate histogram"):
  * max, p99, p50 and the ticks at or over the burst threshold, so that
  * sub-second structure survives without shipping every tick. Adding a tick
  * is O(1) and allocation-free, because it runs for every interface on

@@ -45,7 +45,7 @@ int report_batch(series_t *series, const report_id_t *id, const report_batch_t *
 int report_hello(const report_id_t *id, uint64_t seq, const hello_t *hello, uint8_t **buf_p,
                  size_t *len_p, char *err, size_t errsz);
 
-/* Returns the `--once --json` document (DESIGN §8) for the present series,
+/* Returns the `--once --json` document (docs/ARCHITECTURE.md, Interfaces) for the present series,
  * as a string the caller frees; NULL on allocation failure. */
 char *report_json(series_t *series, const report_id_t *id, int64_t ts_ns);
 

@@ -1,4 +1,4 @@
-/* sampler: the collector's fast path (DESIGN §5). A thread wakes on a
+/* sampler: the collector's fast path (docs/ARCHITECTURE.md, Bursts). A thread wakes on a
  * timerfd and feeds each interface's burst detectors, flight recorder and
  * rate histograms with samples from one of two backends, chosen here:
  * netlink, one RTM_GETSTATS dump of every interface's counters per tick,

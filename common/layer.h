@@ -1,4 +1,4 @@
-/* layer: where in the receive path a counter sits (DESIGN §4), and what kind
+/* layer: where in the receive path a counter sits (docs/ARCHITECTURE.md, Series), and what kind
  * of value it is. The numeric values are the wire values (proto Layer/Kind),
  * the names are what users type and read. */
 #ifndef DROPSCOPE_LAYER_H

@@ -1,5 +1,5 @@
 /* dropscope-fleetsim: a fleet of simulated collectors on the real codec and
- * transport, for load tests and benchmarks of the aggregator (DESIGN §8).
+ * transport, for load tests and benchmarks of the aggregator (docs/ARCHITECTURE.md, Interfaces).
  * Each host (model.c) says hello, then sends one batch per interval: in
  * real time, staggered over the interval, or with --replay a backlog of
  * --seconds intervals as fast as acknowledgements allow (a window of

@@ -1,5 +1,5 @@
 -- 001_initial: hosts, their series, and what they reported.
--- Layout (DESIGN §10): every batch is one row with its samples packed into a
+-- Layout (docs/ARCHITECTURE.md, Budgets): every batch is one row with its samples packed into a
 -- blob, so the write cost is one row per host-interval however many series
 -- changed; only drop-layer counter deltas (sparse: most intervals have none)
 -- and settings changes get rows of their own, keyed for per-host, per-layer,

@@ -1,4 +1,4 @@
--- 002_bursts: microbursts (DESIGN §5), one row per burst and direction,
+-- 002_bursts: microbursts (docs/ARCHITECTURE.md, Bursts), one row per burst and direction,
 -- with the drops that followed it by layer and its per-tick profile.
 CREATE TABLE bursts (
   host_id          INTEGER NOT NULL,

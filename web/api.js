@@ -103,7 +103,7 @@ DS.fmtDuration = function (ns) {
   return `${(ns / 60e9).toFixed(1)} min`;
 };
 
-// The drop layers (DESIGN §4) in the order the receive path meets them,
+// The drop layers (docs/ARCHITECTURE.md, Series) in the order the receive path meets them,
 // each with its colour in every chart and heatmap.
 DS.LAYERS = ["nic", "budget", "backlog", "qdisc", "proto", "listen", "socket", "onload"];
 DS.LAYER_COLORS = {

@@ -1,4 +1,4 @@
-// views.js: the four views of DESIGN §1's questions. Each is an async
+// views.js: the four views of the four questions dropscope answers (README). Each is an async
 // function (root, ctx) that reads the JSON API for ctx.range and fills
 // root; an API error propagates to app.js, which shows it in place of the
 // view. Drops from counters marked "overlap" (they repeat a more specific

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* dropscope.bpf.c: the eBPF backend's kernel half (DESIGN §5). Two kinds of
+/* dropscope.bpf.c: the eBPF backend's kernel half (docs/ARCHITECTURE.md, Bursts). Two kinds of
  * program, both counting into maps that userspace maps into its memory and
  * reads without a system call:
  *  - ds_ingress / ds_egress (tcx, one link per interface and direction):

@@ -1,4 +1,4 @@
-/* ebpf: the eBPF backend of the fast path (DESIGN §5), the only code that
+/* ebpf: the eBPF backend of the fast path (docs/ARCHITECTURE.md, Bursts), the only code that
  * touches libbpf. It loads dropscope.bpf.c (CO-RE, bpftool skeleton),
  * attaches a tcx program to each interface it is asked to track and the
  * skb:kfree_skb tracepoint, and reads what they count through mmap: per

@@ -1,7 +1,7 @@
 /* qdisc: per read, one RTM_GETQDISC dump kept whole (a few qdiscs per
  * device, so finding parents is quadratic only per device), then one
  * RTM_GETLINK dump for the names, both from the socket's own namespace.
- * Kernel semantics (COUNTERS.md §7; sch_generic.h, gen_stats.c):
+ * Kernel semantics (docs/COUNTERS.md, qdisc; sch_generic.h, gen_stats.c):
  * - drops: qdisc_drop, the qdisc at its limit; the skb is freed in
  *   __dev_queue_xmit (reason QDISC_DROP or a more specific one). Not in the
  *   device's tx_dropped; the sender's Udp SndbufErrors and Ip OutDiscards

@@ -1,5 +1,5 @@
 /* qdisc: the drop, shaping and requeue counters of every transmit queueing
- * discipline (COUNTERS.md §7), from one RTM_GETQDISC dump through the
+ * discipline (docs/COUNTERS.md, qdisc), from one RTM_GETQDISC dump through the
  * caller's own NETLINK_ROUTE socket, so of the network namespace that
  * qdisc_new ran in. A dump holds a few qdiscs per device; it is kept whole
  * until it ends, because a qdisc's drops are its own or its children's

@@ -1,7 +1,7 @@
-/* sysctl: table of the drop-bounding settings (DESIGN §1) and the parser of
+/* sysctl: table of the drop-bounding settings (docs/COUNTERS.md) and the parser of
  * one /proc/sys file. Assumes what proc_dointvec / proc_doulongvec print:
  * decimal values separated by tabs, ending with a newline. The meaning of
- * each setting, and which counter it bounds, is in COUNTERS.md §1-§5. */
+ * each setting, and which counter it bounds, is in docs/COUNTERS.md. */
 #include "sysctl.h"
 
 #include <stdint.h>

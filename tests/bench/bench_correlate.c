@@ -1,5 +1,5 @@
-/* bench_correlate: incidents over one hour of bursts from a fleet (DESIGN
- * §10 budget: 10,000 hosts, <= 1 s). Each host bursts PER_HOUR times at
+/* bench_correlate: incidents over one hour of bursts from a fleet (budget
+ * in docs/ARCHITECTURE.md: 10,000 hosts, <= 1 s). Each host bursts PER_HOUR times at
  * random (default 6); every 10 s, 50 hosts burst together (an incident).
  * Random bursts of different hosts within 2 ms of each other are
  * incidents too: at 60 per host per hour that is 145k of them. Measured:

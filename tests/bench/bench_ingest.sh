@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Aggregator ingest at fleet scale (DESIGN §10), with dropscope-fleetsim on
+# Aggregator ingest at fleet scale (docs/ARCHITECTURE.md, Budgets), with dropscope-fleetsim on
 # the real codec and transport:
 #  1. baseline: raw SQLite narrow-row inserts (bench_sqlite_raw), this run;
 #  2. replay: the backlog of BENCH_SECONDS intervals of BENCH_HOSTS hosts,

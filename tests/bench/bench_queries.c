@@ -1,4 +1,4 @@
-/* bench_queries: history queries on a seeded month of a fleet (DESIGN §10
+/* bench_queries: history queries on a seeded month of a fleet (docs/ARCHITECTURE.md, Budgets
  * budgets): HOSTS hosts (default 1000) over DAYS days (default 30), with
  * EVENTS (100) drop events per host and day (each a socket delta, the overlapping
  * Udp.InErrors, and now and then a backlog delta), a burst every 30 min per

@@ -3,7 +3,7 @@
 # a bare timerfd loop doing the same single RTM_GETSTATS dump per tick
 # (tests/tools/timerfd_floor), run side by side for the same time in the
 # same network namespace, with 4 and with 32 interfaces. CPU is utime+stime
-# from /proc. DESIGN §10 goal: collector / floor <= 1.3.
+# from /proc. docs/ARCHITECTURE.md, Budgets goal: collector / floor <= 1.3.
 #   sudo BIN_DIR=build/bin BENCH_SECONDS=30 bash tests/bench/bench_sampler.sh
 # (CI runs it with BENCH_SECONDS=2 as a smoke test.)
 source "$(dirname "$0")/../integration/lib.sh"

@@ -1,7 +1,7 @@
 /* bench_slowpath: the cost of one collector slow-path snapshot (every
  * /proc/net file, netlink interface stats, sysctls, ethtool for every
  * interface, into the series registry), against a baseline measured in the
- * same run: reading the same /proc files without parsing them. DESIGN §10
+ * same run: reading the same /proc files without parsing them. docs/ARCHITECTURE.md, Budgets
  * budget: <= 1 ms per snapshot. Then the cost of one walk for socket
  * owners (every /proc/<pid>/fd link, for a socket nobody holds: the worst
  * case), which a snapshot adds at most every 10 s when a new socket drops.

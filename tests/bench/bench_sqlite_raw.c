@@ -1,4 +1,4 @@
-/* bench_sqlite_raw: the baseline of the ingest benchmark (DESIGN §10):
+/* bench_sqlite_raw: the baseline of the ingest benchmark (docs/ARCHITECTURE.md, Budgets):
  * raw SQLite inserting narrow rows (host, series, ts, value) into a plain
  * table, WAL and synchronous=FULL as the aggregator runs, 10,000 rows per
  * transaction, from one prepared statement. Prints rows per second.

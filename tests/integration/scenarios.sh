@@ -11,7 +11,7 @@
 #   ip -s -j link                     "<dev>_rx_dropped"
 #   tc -s -j qdisc                    "qdisc_drops" (sum over the leaf qdiscs)
 # Every increment is reported, 0 included. The recipes are those of
-# shared/COUNTERS.md §12, checked on the 2-CPU 6.18 VM.
+# docs/COUNTERS.md ("Producing each drop"), checked on the 2-CPU 6.18 VM.
 #
 # Usage (run them in the main shell, not in $(...), so that lib.sh's PIDS
 # cleanup sees what they start):

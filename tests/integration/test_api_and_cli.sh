@@ -13,7 +13,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# hosts: the fields of DESIGN §8.
+# hosts: the fields of docs/ARCHITECTURE.md, Interfaces.
 curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
 python3 - "$TMP/hosts.json" <<'PY'
 import json, sys, time

@@ -1,7 +1,7 @@
 /* Tests collector/sources/qdisc against the live kernel, in network
  * namespaces of the test's own (ip netns, deleted in teardown even after a
- * failure; the machine's interfaces are never touched): the COUNTERS.md §12
- * recipe 4 bottleneck (tbf 1: over pfifo 10: limit 5 on veth va) must show
+ * failure; the machine's interfaces are never touched): the qdisc recipe of
+ * docs/COUNTERS.md, a bottleneck (tbf 1: over pfifo 10: limit 5 on veth va) must show
  * the drops, overlimits and traffic that `tc -s -j qdisc show` shows, with
  * only the leaf's drops as "drops"; a namespace with just lo, down and then
  * up, must read cleanly; mq children (all handle 0) must get distinct names.
