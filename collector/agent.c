@@ -455,6 +455,10 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
             }
             wake = allowed < wake ? allowed : wake;
         }
+        /* One directory fsync for everything spooled since the last wait
+         * (an interval's batch, the burst snapshots and definitions sent
+         * with it): each message's data was synced when it was pushed. */
+        delivery_sync(a.delivery);
         bool woken = false;
         msg_t *msg = link_recv(a.link, (int)((wake - now + 999999) / TS_NS_PER_MS),
                                a.sampler ? sampler_fd(a.sampler) : -1, &woken);

@@ -188,6 +188,13 @@ void delivery_release(delivery_t *self)
     s_pump(self);
 }
 
+void delivery_sync(delivery_t *self)
+{
+    char err[512];
+    if (self->spool && spool_sync(self->spool, err, sizeof err) != 0)
+        log_limited(LOGL_ERROR, "spool:sync", "collector: %s", err);
+}
+
 int delivery_tick(delivery_t *self)
 {
     if (!self->spool)

@@ -58,6 +58,11 @@ void delivery_defer(delivery_t *self, uint64_t incarnation, uint64_t seq);
  * in order. */
 void delivery_release(delivery_t *self);
 
+/* Makes the messages spooled since the last call survive a power loss
+ * (spool_sync: one directory fsync for all of them). Call before waiting.
+ * An error is logged; the messages are still sent. */
+void delivery_sync(delivery_t *self);
+
 /* Resends what is overdue; call regularly. Returns the ms until it wants
  * to be called again (bounded by the caller's own timeout). */
 int delivery_tick(delivery_t *self);

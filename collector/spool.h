@@ -28,7 +28,15 @@ typedef struct {
                                                    cumulative across restarts */
     uint64_t rejected_messages, rejected_samples; /* refused by the aggregator (spool_reject),
                                                      cumulative across restarts */
+    uint64_t file_syncs; /* fdatasyncs of message and counters files since spool_open */
+    uint64_t dir_syncs;  /* fsyncs of the directory (spool_sync) since spool_open */
 } spool_stats_t;
+
+/* TESTING ONLY: when this variable is set in the environment, spool_open
+ * makes a spool that never fsyncs (and says so), to measure what syncing
+ * costs (tests/bench/bench_spool_fsync.sh). Not an option: without syncs a
+ * power loss loses batches nobody acknowledged. */
+#define SPOOL_NOSYNC_ENV "DROPSCOPE_TEST_SPOOL_NOSYNC"
 
 /* Opens the spool in dir (created with mode 0700 if missing; its parent must
  * exist), bounded to max_bytes of message data, and locks it against a second
@@ -39,18 +47,29 @@ typedef struct {
  * Returns NULL with the reason, naming the path, in err. */
 spool_t *spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errsz);
 
-/* Closes the spool, leaving its messages on disk. Safe on NULL and twice;
- * nulls *self_p. */
+/* Closes the spool, leaving its messages on disk, synced (spool_sync; an
+ * error is logged). Safe on NULL and twice; nulls *self_p. */
 void spool_destroy(spool_t **self_p);
 
 /* Appends a copy of the message (data is the caller's) durably against a
- * process crash: a crash leaves either the whole message or nothing. Then
+ * process crash: a crash leaves either the whole message or nothing; its
+ * data is on the disk when this returns, and its name once spool_sync has
+ * returned 0 (so that several pushes share that sync). Then
  * drops the oldest messages, handed out or not, while the data held exceeds
  * max_bytes. Returns 0, or -1 with the reason in err when the message is
  * larger than max_bytes or cannot be written; then nothing is dropped and the
  * spool holds what it held. */
 int spool_push(spool_t *self, uint64_t incarnation, uint64_t seq, uint32_t nsamples,
                const uint8_t *data, size_t len, char *err, size_t errsz);
+
+/* Makes durable what was renamed into place since the last successful
+ * call (pushed messages, the counters file): one fsync of the directory,
+ * none when nothing changed. Call once after a group of pushes, before
+ * waiting. Deletions (acks) are not made durable: a message brought back by
+ * a power loss is only sent again. 0, or -1 with the reason, naming the
+ * directory, in err (the messages stay held and are sent; the next call
+ * tries again). */
+int spool_sync(spool_t *self, char *err, size_t errsz);
 
 /* The oldest held message not handed out since the last spool_rewind (or
  * spool_open), now marked handed out; borrowed, valid until the next spool

@@ -1,7 +1,9 @@
 /* Tests collector/spool (the on-disk queue of unacknowledged messages): push
  * order, rewind and acks in any order; persistence across reopen whatever the
  * incarnation; the byte bound and its persisted loss counters; leftovers of a
- * crash and damaged files; in-flight accounting; bad directories; the pure
+ * crash and damaged files; in-flight accounting; bad directories; the
+ * fsyncs (one per file, one per group of pushes for the directory, none for
+ * deletions) and a failed directory fsync, reported and retried; the pure
  * parsers of a message file and of the counters file on every truncation and
  * every flipped byte; and a long random run against a naive in-memory
  * reference, reopens included. */
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -433,6 +437,107 @@ static void test_bad_directories(void **state)
     spool_destroy(&sp);
 }
 
+/* Every file's data is synced as it is pushed; the renames of a group
+ * share one directory fsync at spool_sync; deletions are not synced, and a
+ * spool_sync with nothing renamed since the last costs nothing. */
+static void test_sync_batched(void **state)
+{
+    fixture_t *f = *state;
+    unsetenv(SPOOL_NOSYNC_ENV);
+    spool_t *sp = s_open(f, 1 << 20);
+    spool_stats_t st = spool_stats(sp);
+    assert_int_equal(st.file_syncs, 1); /* the counters file, written at open */
+    assert_int_equal(st.dir_syncs, 1);  /* its rename, synced before spool_open returns */
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        s_push(f, sp, 42, seq);
+    st = spool_stats(sp);
+    assert_int_equal(st.file_syncs, 4);
+    assert_int_equal(st.dir_syncs, 1);
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    assert_int_equal(spool_stats(sp).dir_syncs, 2);
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    assert_int_equal(spool_stats(sp).dir_syncs, 2); /* nothing new */
+    assert_int_equal(spool_ack(sp, 42, 1), 1);
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    st = spool_stats(sp);
+    assert_int_equal(st.file_syncs, 4); /* an ack is not synced */
+    assert_int_equal(st.dir_syncs, 2);
+    assert_int_equal(spool_reject(sp, 42, 2), 1); /* rewrites the counters file */
+    assert_int_equal(spool_stats(sp).file_syncs, 5);
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    assert_int_equal(spool_stats(sp).dir_syncs, 3);
+    s_push(f, sp, 42, 4); /* synced by spool_destroy */
+    spool_destroy(&sp);
+    sp = s_open(f, 1 << 20);
+    assert_int_equal(spool_stats(sp).messages, 2);
+    spool_destroy(&sp);
+}
+
+/* The spool's descriptor of its directory (found through /proc/self/fd). */
+static int s_dirfd(const char *dir)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int found = -1;
+    while (d && found < 0 && (de = readdir(d))) {
+        char link[300], target[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0 && (target[n] = '\0', strcmp(target, dir) == 0))
+            found = atoi(de->d_name);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A directory fsync that fails is reported with the directory's name and
+ * the reason, the messages stay held, and the next spool_sync tries again. */
+static void test_sync_error(void **state)
+{
+    fixture_t *f = *state;
+    unsetenv(SPOOL_NOSYNC_ENV);
+    spool_t *sp = s_open(f, 1 << 20);
+    int dirfd = s_dirfd(f->dir);
+    assert_true(dirfd >= 0);
+    s_push(f, sp, 42, 1);
+    int saved = dup(dirfd), p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_true(dup2(p[0], dirfd) == dirfd); /* fsync of a pipe fails: EINVAL */
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), -1);
+    assert_non_null(strstr(f->err, f->dir));
+    assert_non_null(strstr(f->err, "cannot fsync"));
+    assert_non_null(strstr(f->err, "power loss"));
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), -1); /* still due */
+    assert_true(dup2(saved, dirfd) == dirfd);
+    close(saved);
+    close(p[0]);
+    close(p[1]);
+    uint64_t before = spool_stats(sp).dir_syncs;
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    assert_int_equal(spool_stats(sp).dir_syncs, before + 1);
+    assert_int_equal(spool_stats(sp).messages, 1);
+    s_expect(sp, 42, 1);
+    spool_destroy(&sp);
+}
+
+/* The benchmark's switch: no sync at all, and a warning that says so. */
+static void test_nosync_hook(void **state)
+{
+    fixture_t *f = *state;
+    setenv(SPOOL_NOSYNC_ENV, "1", 1);
+    spool_t *sp = s_open(f, 1 << 20);
+    unsetenv(SPOOL_NOSYNC_ENV);
+    s_push(f, sp, 42, 1);
+    assert_int_equal(spool_sync(sp, f->err, sizeof f->err), 0);
+    spool_stats_t st = spool_stats(sp);
+    assert_int_equal(st.file_syncs, 0);
+    assert_int_equal(st.dir_syncs, 0);
+    spool_destroy(&sp);
+    fflush(stderr);
+    assert_int_equal(testlib_count_lines(f->log, "TESTING ONLY"), 1);
+}
+
 static void test_destroy_is_safe(void **state)
 {
     fixture_t *f = *state;
@@ -549,6 +654,10 @@ static void test_against_reference(void **state)
     const uint64_t max = 24000; /* ~300 held: the index fills, squeezes and grows */
     uint64_t x = 88172645463325252ULL, inc = 1000, seq = 0;
     ref_t *r = calloc(1, sizeof *r);
+    /* The index against the reference, not durability (test_sync_*): its
+     * thousands of fdatasyncs took 5 s of a 13 s run, and far more on a
+     * busy disk. The switch is read at each spool_open, reopens included. */
+    setenv(SPOOL_NOSYNC_ENV, "1", 1);
     spool_t *sp = s_open(f, max);
     for (int op = 0; op < 20000; op++) {
         uint64_t pick = s_rand(&x) % 100;
@@ -583,6 +692,7 @@ static void test_against_reference(void **state)
     }
     spool_destroy(&sp);
     free(r);
+    unsetenv(SPOOL_NOSYNC_ENV);
 }
 
 /* Parses the first n bytes of file (copied to the byte, so that ASan sees
@@ -745,6 +855,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejected_counted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_directories, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_is_safe, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_batched, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_nosync_hook, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_parse_message, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_parse_counters, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_against_reference, s_setup, s_teardown),
