@@ -1,6 +1,8 @@
 /* api: one function per endpoint. Parameters are checked before any query
  * runs; the first bad one is named in the error. Result sets are built in
- * memory with jansson and capped by `limit`. */
+ * memory with jansson and capped by `limit` (and bursts' profiles by a
+ * tick budget): a capped list keeps its newest rows, still oldest first,
+ * and says what it left out in api_reply_t.truncated. */
 #define _GNU_SOURCE
 #include "api.h"
 
@@ -13,6 +15,7 @@
 #include "codec.h"
 #include "grow.h"
 #include "incidents.h"
+#include "metrics.h"
 #include "rows.h"
 #include "timeline.h"
 #include "diagnose.h"
@@ -35,8 +38,9 @@ static api_reply_t s_json(int status, json_t *doc)
     char *body = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!body)
-        return (api_reply_t){500, "application/json", strdup("{\"error\":\"out of memory\"}")};
-    return (api_reply_t){status, "application/json", body};
+        return (api_reply_t){.status = 500, .type = "application/json",
+                             .body = strdup("{\"error\":\"out of memory\"}")};
+    return (api_reply_t){.status = status, .type = "application/json", .body = body};
 }
 
 static api_reply_t s_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,7 +52,51 @@ static api_reply_t s_error(int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return s_json(status, json_pack("{s:s}", "error", msg));
+    json_t *doc = json_pack("{s:s}", "error", msg);
+    if (!doc) { /* msg quotes a parameter that is not UTF-8 (MHD decodes %ff): JSON must be */
+        for (char *c = msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                *c = '?';
+        doc = json_pack("{s:s}", "error", msg);
+    }
+    return s_json(status, doc);
+}
+
+const char *api_param(void *ctx, const char *name)
+{
+    const api_params_t *p = ctx;
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return p->values[i];
+    return NULL;
+}
+
+api_reply_t api_error(int status, const char *msg)
+{
+    return s_error(status, "%s", msg);
+}
+
+api_reply_t api_too_slow(const char *path, int64_t timeout_ns)
+{
+    return s_error(503, "%s took longer than %g s (the limit, --query-timeout); narrow the range, "
+                   "name fewer hosts or ask for fewer rows (limit)", path,
+                   (double)timeout_ns / 1e9);
+}
+
+/* A list in the API's oldest-first order, with what its bounds cut. */
+static api_reply_t s_cut_json(json_t *rows, const rows_cut_t *cut, int64_t limit)
+{
+    api_reply_t rep = s_json(200, rows);
+    if (rep.status == 200)
+        rows_cut_words(cut, limit, MAX_LIMIT, rep.truncated, sizeof rep.truncated);
+    return rep;
+}
+
+/* A list read newest first (up to limit + 1 rows), put back in order. */
+static api_reply_t s_newest_json(json_t *rows, const rows_cut_t *cut, int64_t limit)
+{
+    rows_reverse(rows);
+    return s_cut_json(rows, cut, limit);
 }
 
 /* Refuses parameters the endpoint does not know, so a typo is not
@@ -210,25 +258,21 @@ static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t
     return s_common(r, &q->host, &q->from_ns, &q->to_ns, &q->limit, fail);
 }
 
-static int s_drop_row(void *ctx, const drop_row_t *d)
-{
-    json_array_append_new(ctx, rows_drop(d));
-    return 0;
-}
-
 static api_reply_t s_drops(const req_t *r)
 {
     drops_query_t q;
     api_reply_t fail;
     if (s_drops_params(r, &q, &fail))
         return fail;
-    json_t *rows = json_array();
+    rows_cut_t cut = ROWS_CUT_INIT;
+    rows_newest_t n = {json_array(), q.limit, &cut};
     char err[256];
-    if (store_drops(r->store, &q, s_drop_row, rows, err, sizeof err) != 0) {
-        json_decref(rows);
+    q.limit++; /* one more: the sign that there were more */
+    if (store_drops_newest(r->store, &q, rows_newest_drop, &n, err, sizeof err) != 0) {
+        json_decref(n.rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    return s_newest_json(n.rows, &cut, n.limit);
 }
 
 /* --- /api/top ------------------------------------------------------------- */
@@ -268,12 +312,6 @@ static api_reply_t s_top(const req_t *r)
 
 /* --- /api/bursts ---------------------------------------------------------- */
 
-static int s_burst_row(void *ctx, const burst_row_t *b)
-{
-    json_array_append_new(ctx, rows_burst(b));
-    return 0;
-}
-
 static api_reply_t s_bursts(const req_t *r)
 {
     static const char *const allowed[] = {"host", "iface", "since", "from", "to", "limit", NULL};
@@ -283,13 +321,15 @@ static api_reply_t s_bursts(const req_t *r)
     bursts_query_t q = {.iface = r->param(r->ctx, "iface")};
     if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
         return fail;
-    json_t *rows = json_array();
+    rows_cut_t cut = ROWS_CUT_INIT;
+    rows_newest_t n = {json_array(), q.limit, &cut};
     char err[256];
-    if (store_bursts(r->store, &q, s_burst_row, rows, err, sizeof err) != 0) {
-        json_decref(rows);
+    q.limit++;
+    if (store_bursts_newest(r->store, &q, rows_newest_burst, &n, err, sizeof err) != 0) {
+        json_decref(n.rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    return s_newest_json(n.rows, &cut, n.limit);
 }
 
 /* --- /api/incidents --------------------------------------------------------- */
@@ -315,12 +355,13 @@ static api_reply_t s_incidents(const req_t *r)
         if (*text == '\0' || *end || min_hosts < 2 || min_hosts > 100000)
             return s_error(400, "min_hosts '%s' must be an integer from 2 to 100000", text);
     }
-    incidents_query_t iq = {q.from_ns, q.to_ns, window, (unsigned)min_hosts, q.limit};
+    incidents_query_t iq = {q.from_ns, q.to_ns, window, (unsigned)min_hosts, q.limit, 0};
     char err[256] = "";
-    json_t *rows = incidents_find(r->store, &iq, err, sizeof err);
+    rows_cut_t cut = ROWS_CUT_INIT;
+    json_t *rows = incidents_find_cut(r->store, &iq, &cut, err, sizeof err);
     if (!rows)
         return s_error(500, "%s", err);
-    return s_json(200, rows);
+    return s_cut_json(rows, &cut, q.limit);
 }
 
 /* --- /api/diagnose ---------------------------------------------------------- */
@@ -462,10 +503,11 @@ static api_reply_t s_timeline(const req_t *r)
         q.hosts = hosts;
     }
     char err[256] = "";
-    json_t *rows = timeline_build(r->store, &q, err, sizeof err);
+    rows_cut_t cut = ROWS_CUT_INIT;
+    json_t *rows = timeline_build(r->store, &q, &cut, err, sizeof err);
     if (!rows)
         return s_error(500, "%s", err);
-    return s_json(200, rows);
+    return s_cut_json(rows, &cut, q.limit);
 }
 
 /* --- /api/settings ---------------------------------------------------------- */
@@ -524,14 +566,32 @@ static api_reply_t s_settings(const req_t *r)
 
 /* --- /api/series ------------------------------------------------------------ */
 
+/* A series' samples come oldest first (they are packed in batches read in
+ * time order), so the newest `limit` are kept in a ring as they pass. */
+typedef struct {
+    series_row_t *ring;
+    size_t cap;
+    int64_t limit, seen;
+} series_ring_t;
+
 static int s_series_row(void *ctx, const series_row_t *row)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:I, s:I, s:b, s:b}", "ts_ns",
-                                         (json_int_t)row->ts_ns, "value", (json_int_t)row->value,
-                                         "delta", (json_int_t)row->delta, "first",
-                                         (row->flags & SAMPLE_FIRST) != 0, "reset",
-                                         (row->flags & SAMPLE_RESET) != 0));
+    series_ring_t *g = ctx;
+    if (g->seen < g->limit) {
+        series_row_t *grown = grow(g->ring, (size_t)g->seen + 1, &g->cap, sizeof *grown, 1024);
+        if (!grown)
+            return 1;
+        g->ring = grown;
+    }
+    g->ring[g->seen++ % g->limit] = *row;
     return 0;
+}
+
+static json_t *s_series_json(const series_row_t *row)
+{
+    return json_pack("{s:I, s:I, s:I, s:b, s:b}", "ts_ns", (json_int_t)row->ts_ns, "value",
+                     (json_int_t)row->value, "delta", (json_int_t)row->delta, "first",
+                     (row->flags & SAMPLE_FIRST) != 0, "reset", (row->flags & SAMPLE_RESET) != 0);
 }
 
 static int s_series_info(void *ctx, const series_info_t *s)
@@ -593,113 +653,31 @@ static api_reply_t s_series(const req_t *r)
     q.name = last + 1;
     if (!store_series_known(r->store, q.host, q.source, q.device, q.name))
         return s_error(400, "host '%s' has no series '%s'", q.host, series);
-    json_t *rows = json_array();
+    series_ring_t g = {NULL, 0, q.limit, 0};
     char err[256];
-    if (store_series(r->store, &q, s_series_row, rows, err, sizeof err) != 0) {
-        json_decref(rows);
+    q.limit = 0; /* all of the range, through the ring */
+    if (store_series(r->store, &q, s_series_row, &g, err, sizeof err) != 0) {
+        free(g.ring);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    json_t *rows = json_array();
+    int64_t kept = g.seen < g.limit ? g.seen : g.limit;
+    for (int64_t i = g.seen - kept; i < g.seen; i++)
+        json_array_append_new(rows, s_series_json(&g.ring[i % g.limit]));
+    free(g.ring);
+    rows_cut_t cut = ROWS_CUT_INIT;
+    cut.limit = g.seen > g.limit;
+    return s_cut_json(rows, &cut, g.limit);
 }
 
 /* --- /healthz, /metrics --------------------------------------------------- */
 
 static api_reply_t s_healthz(const req_t *r)
 {
-    int64_t totals[LAYER_COUNT];
     char err[256];
-    if (store_drop_totals(r->store, totals, err, sizeof err) != 0)
+    if (store_ping(r->store, err, sizeof err) != 0)
         return s_error(503, "database unavailable: %s", err);
     return s_json(200, json_pack("{s:s}", "status", "ok"));
-}
-
-static void s_metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
-{
-    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-            (unsigned long long)v);
-}
-
-static api_reply_t s_metrics(const req_t *r)
-{
-    char *body = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&body, &size);
-    if (!out)
-        return s_error(500, "out of memory");
-    const ingest_stats_t *s = r->stats;
-    s_metric(out, "dropscope_samples_stored_total", "counter",
-             "Samples committed to the database since the aggregator started.", s->samples_stored);
-    s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
-    s_metric(out, "dropscope_messages_received_total", "counter",
-             "ZeroMQ messages received from collectors.", s->messages);
-    s_metric(out, "dropscope_duplicates_total", "counter",
-             "Resent messages that were already stored (acknowledged, not stored again).",
-             s->duplicates);
-    s_metric(out, "dropscope_decode_errors_total", "counter",
-             "Frames dropped because they were not a valid message.", s->decode_errors);
-    s_metric(out, "dropscope_rejects_total", "counter",
-             "Messages refused with ACK_REJECTED for breaking a rule (the reason is logged and "
-             "sent back).", s->rejected);
-    s_metric(out, "dropscope_identity_rejects_total", "counter",
-             "Of those, messages that claimed a host their CurveZMQ key does not speak for (or "
-             "whose key was revoked).", s->identity_rejected);
-    s_metric(out, "dropscope_need_defs_total", "counter",
-             "Batches refused because they named undefined series.", s->need_defs);
-    s_metric(out, "dropscope_commit_failures_total", "counter",
-             "Transactions rolled back; their messages were not acknowledged.", s->commit_failures);
-    s_metric(out, "dropscope_commits_total", "counter", "Transactions committed.", s->commits);
-    s_metric(out, "dropscope_incidents_total", "counter",
-             "Incidents found live as bursts arrived (2 ms window, 2 hosts or more).",
-             s->incidents);
-    s_metric(out, "dropscope_auth_failures_total", "counter",
-             "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
-             s->auth_failures);
-    s_metric(out, "dropscope_ingest_samples_per_second", "gauge",
-             "Samples stored per second over the last 10 s.", s->samples_per_s);
-    s_metric(out, "dropscope_commit_latency_p50_microseconds", "gauge",
-             "Median commit latency over the last 10 s.", s->commit_p50_us);
-    s_metric(out, "dropscope_commit_latency_p99_microseconds", "gauge",
-             "99th percentile commit latency over the last 10 s.", s->commit_p99_us);
-    s_metric(out, "dropscope_commit_latency_max_microseconds", "gauge",
-             "Longest commit over the last 10 s.", s->commit_max_us);
-    s_metric(out, "dropscope_ingest_queue_depth", "gauge",
-             "Messages that were waiting when the last group was stored (512 at most: more wait "
-             "when it is 512).", s->group_messages);
-    s_metric(out, "dropscope_upkeep_rows_total", "counter",
-             "Rows rolled up, merged or expired by the rollups and retention.", s->upkeep_rows);
-    s_metric(out, "dropscope_upkeep_failures_total", "counter",
-             "Steps of rollups and retention that failed and were retried.", s->upkeep_failures);
-    s_metric(out, "dropscope_database_bytes", "gauge", "Size of the database file and its WAL.",
-             (uint64_t)store_file_bytes(r->store));
-    int64_t rolled = store_rolled_until(r->store, 60);
-    s_metric(out, "dropscope_rollups_behind_seconds", "gauge",
-             "How far the minute rollups are behind now (0 before the first).",
-             rolled == INT64_MIN ? 0 : (uint64_t)((ts_now_ns() - rolled) / TS_NS_PER_S));
-    ingest_peer_t peers[INGEST_MAX_PEERS];
-    size_t npeers = ingest_peer_errors(r->stats, peers);
-    fprintf(out, "# HELP dropscope_decode_errors_by_peer_total Frames dropped as not a valid "
-                 "message, by peer address.\n# TYPE dropscope_decode_errors_by_peer_total counter\n");
-    for (size_t i = 0; i < npeers; i++) {
-        json_t *label = json_string(peers[i].peer); /* escapes quotes and backslashes */
-        char *quoted = json_dumps(label, JSON_ENCODE_ANY);
-        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n",
-                quoted ? quoted : "\"?\"", (unsigned long long)peers[i].errors);
-        free(quoted);
-        json_decref(label);
-    }
-    int64_t totals[LAYER_COUNT];
-    char err[256];
-    if (store_drop_totals(r->store, totals, err, sizeof err) == 0) {
-        fprintf(out, "# HELP dropscope_fleet_drops_total Packets dropped across the fleet by "
-                     "layer (overlapping counters left out).\n"
-                     "# TYPE dropscope_fleet_drops_total counter\n");
-        for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
-            if (layer_is_drop((layer_t)l))
-                fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %lld\n",
-                        layer_name((layer_t)l), (long long)totals[l]);
-    }
-    fclose(out);
-    return (api_reply_t){200, "text/plain; version=0.0.4", body};
 }
 
 api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
@@ -727,7 +705,7 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
-        return s_metrics(&r);
+        return metrics_get(store, stats);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
                    "/api/top, /healthz, /metrics)",

@@ -1,20 +1,26 @@
 /* http: the aggregator's HTTP server (libmicrohttpd): the JSON API the CLI
- * and the web view read, /healthz and /metrics. Runs its own thread with
- * its own read-only database connection. Every query parameter is
- * validated; a bad one gets 400 and {"error": "..."}. */
+ * and the web view read, /healthz and /metrics. Its I/O thread answers the
+ * cheap requests itself; /api/ queries run on a bounded pool of workers,
+ * each with its own read-only database connection and a deadline per
+ * query, so a slow query never holds up /healthz. Every query parameter
+ * is validated; a bad one gets 400 and {"error": "..."}. */
 #ifndef DROPSCOPE_HTTP_H
 #define DROPSCOPE_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ingest.h"
 
 typedef struct http http_t;
 
+#define HTTP_QUERY_TIMEOUT_DEFAULT_NS (INT64_C(10) * 1000000000) /* --query-timeout */
+
 /* Serves on listen ("HOST:PORT", numeric IPv4 or [IPv6]) reading db_path;
- * stats is read for /metrics and must outlive the server. NULL + err. */
-http_t *http_new(const char *listen, const char *db_path, ingest_stats_t *stats, char *err,
-                 size_t errsz);
+ * stats is read for /metrics and must outlive the server. A query running
+ * longer than query_timeout_ns is stopped and answered 503. NULL + err. */
+http_t *http_new(const char *listen, const char *db_path, ingest_stats_t *stats,
+                 int64_t query_timeout_ns, char *err, size_t errsz);
 void http_destroy(http_t **self_p);
 
 #endif

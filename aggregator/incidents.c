@@ -1,6 +1,7 @@
-/* incidents: see incidents.h. Every received burst of the range is read
- * (their number is bounded by the range), grouped, and only then is the
- * limit applied to the incidents. */
+/* incidents: see incidents.h. The received bursts of the range are read
+ * newest first up to a bound (INCIDENTS_MAX_BURSTS: a month of a fleet is
+ * millions), grouped, and only then is the limit applied to the incidents,
+ * keeping the newest. */
 #include "incidents.h"
 
 #include <stdio.h>
@@ -83,20 +84,52 @@ static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c,
     return inc;
 }
 
-json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, size_t errsz)
+/* Reverses the bursts gathered newest first into start order, and when
+ * there were more than max, drops the oldest read and any starting with it
+ * (its peers beyond the bound were not read): the range covered then
+ * starts after it, in cut. */
+static void s_order(gather_t *g, int64_t max, rows_cut_t *cut)
+{
+    for (size_t i = 0; i < g->n / 2; i++) {
+        correlate_burst_t t = g->b[i];
+        g->b[i] = g->b[g->n - 1 - i];
+        g->b[g->n - 1 - i] = t;
+    }
+    if ((int64_t)g->n <= max)
+        return;
+    int64_t from = g->b[0].start_ns;
+    size_t skip = 0;
+    while (skip < g->n && g->b[skip].start_ns <= from)
+        skip++;
+    memmove(g->b, g->b + skip, (g->n - skip) * sizeof *g->b);
+    g->n -= skip;
+    if (cut) {
+        cut->bursts_from_ns = from;
+        cut->bursts_read = (int64_t)g->n;
+    }
+}
+
+json_t *incidents_find_cut(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
+                           size_t errsz)
 {
     gather_t g = {0};
-    if (store_burst_starts(store, q->from_ns, q->to_ns, s_gather, &g, err, errsz) != 0) {
+    int64_t max = q->max_bursts > 0 ? q->max_bursts : INCIDENTS_MAX_BURSTS;
+    if (store_burst_starts_newest(store, q->from_ns, q->to_ns, max + 1, s_gather, &g, err,
+                                  errsz) != 0) {
         free(g.b);
         free(g.names);
         return NULL;
     }
+    s_order(&g, max, cut);
     correlate_incident_t *inc = NULL;
     long ni = correlate_find(g.b, g.n, q->window_ns, q->min_hosts, &inc);
     json_t *rows = ni >= 0 ? json_array() : NULL;
     if (rows) {
         correlate_recurrence(inc, (size_t)ni);
-        for (long i = 0; i < ni && i < q->limit; i++)
+        long first = q->limit < ni ? ni - (long)q->limit : 0;
+        if (first > 0 && cut)
+            cut->limit = true;
+        for (long i = first; i < ni; i++)
             json_array_append_new(rows, s_incident_json(&g, &inc[i], i + 1));
     } else {
         snprintf(err, errsz, "out of memory grouping %zu bursts", g.n);
@@ -105,4 +138,9 @@ json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, si
     free(g.b);
     free(g.names);
     return rows;
+}
+
+json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, size_t errsz)
+{
+    return incidents_find_cut(store, q, NULL, err, errsz);
 }

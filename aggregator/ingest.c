@@ -7,6 +7,8 @@
 #include "ingest.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "allowlist.h"
@@ -18,12 +20,17 @@
 #include "validate.h"
 
 #define GROUP_MAX 512
+#define INGEST_ACK_HWM 10000   /* acks queued per peer: a collector's window is far smaller */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
 #define WINDOW 10              /* seconds of commit latencies and ingest rate in the gauges */
 #define COMMITS_KEPT 4096      /* commit latencies kept for the gauges */
 #define UPKEEP_EVERY_NS (250 * TS_NS_PER_MS)
 #define UPKEEP_BUDGET_NS (25 * TS_NS_PER_MS) /* at most a tenth of the writer's time */
 #define UPKEEP_BUSY_GROUP 64   /* more messages waiting than this: no upkeep now */
+#define IDLE_EVICT_NS (600 * TS_NS_PER_S) /* a host silent this long leaves the writer's cache */
+#define EVICT_EVERY_NS (10 * TS_NS_PER_S)
 
 typedef struct {
     zframe_t *identity;   /* ROUTER routing id of the sender */
@@ -46,6 +53,7 @@ struct ingest {
     size_t npending;
     live_t *live;                 /* incidents as bursts arrive */
     int64_t last_scan;            /* monotonic time of the last live scan */
+    int64_t last_evict;           /* monotonic time of the last eviction of idle hosts */
     bool upkeep;                  /* rollups and retention are on */
     store_retention_t retention;
     int64_t max_skew_ns;          /* how far ahead of our clock a sender's times may be */
@@ -129,7 +137,13 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     }
     zsock_set_maxmsgsize(self->router, INGEST_MAXMSGSIZE);
     zsock_set_linger(self->router, 1000);
-    zsock_set_router_mandatory(self->router, 0);
+    /* An ack that cannot be sent is counted and logged, not dropped
+     * silently (ZeroMQ's default): with ROUTER_MANDATORY the send fails
+     * instead. The pipe to each peer holds INGEST_ACK_HWM acks, more than
+     * a collector's window of messages in flight; only a peer that stops
+     * reading fills it, and it resends what was not acknowledged. */
+    zsock_set_router_mandatory(self->router, 1);
+    zsock_set_sndhwm(self->router, INGEST_ACK_HWM);
     /* ZMTP heartbeats both ways: a dead collector connection is noticed and closed. */
     zsock_set_heartbeat_ivl(self->router, 2000);
     zsock_set_heartbeat_timeout(self->router, 10000);
@@ -258,6 +272,48 @@ static store_rc_t s_judge(ingest_t *self, zframe_t *payload, const msg_t *msg, i
     return store_message(self->store, msg, received_ns, samples, err, errsz);
 }
 
+const char *ingest_limit_name(ingest_limit_t limit)
+{
+    static const char *const names[INGEST_LIMIT_COUNT] = {
+        [INGEST_LIMIT_SERIES] = "series_per_host", [INGEST_LIMIT_HOSTS] = "hosts",
+        [INGEST_LIMIT_LIVE_WINDOW] = "live_window", [INGEST_LIMIT_LIVE_FULL] = "live_bursts"};
+    return limit < INGEST_LIMIT_COUNT ? names[limit] : "unknown";
+}
+
+/* Counts a limit hit; the first of each kind in a minute is logged. */
+static void s_limit(ingest_t *self, ingest_limit_t limit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_limit(ingest_t *self, ingest_limit_t limit, const char *fmt, ...)
+{
+    atomic_fetch_add(&self->stats->limit_hits[limit], 1);
+    char key[64], text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    snprintf(key, sizeof key, "limit:%s", ingest_limit_name(limit));
+    log_limited(LOGL_WARN, key, "aggregator: limit %s: %s (dropscope_limit_hits_total counts "
+                "these)", ingest_limit_name(limit), text);
+}
+
+/* Offers a stored batch's bursts to the live incidents. */
+static void s_live(ingest_t *self, const msg_t *msg, int64_t now_ns)
+{
+    for (size_t i = 0; i < msg->batch.nbursts; i++) {
+        live_rc_t rc = live_add(self->live, msg->host, &msg->batch.bursts[i], &msg->batch.clock,
+                                now_ns);
+        if (rc == LIVE_OUTSIDE)
+            s_limit(self, INGEST_LIMIT_LIVE_WINDOW, "a burst of host %s starts outside the last "
+                    "%lld s or the next %lld s; it is stored, but not correlated live (`dropscope "
+                    "incidents` over its range finds it)", msg->host,
+                    (long long)(LIVE_KEEP_NS / TS_NS_PER_S), (long long)(LIVE_AHEAD_NS / TS_NS_PER_S));
+        else if (rc == LIVE_FULL)
+            s_limit(self, INGEST_LIMIT_LIVE_FULL, "%d bursts are waiting to be correlated live; "
+                    "a burst of host %s is stored, but not correlated live", LIVE_MAX_BURSTS,
+                    msg->host);
+    }
+}
+
 /* Judges and stores one message; queues its ack. Returns -1 when the
  * database failed and the group must be abandoned. */
 static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, int64_t received_ns)
@@ -289,8 +345,7 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         atomic_fetch_add(&self->stats->samples_stored, samples);
         if (msg->type == MSG_TYPE_BATCH) {
             atomic_fetch_add(&self->stats->batches, 1);
-            for (size_t i = 0; i < msg->batch.nbursts; i++)
-                live_add(self->live, msg->host, &msg->batch.bursts[i], &msg->batch.clock);
+            s_live(self, msg, received_ns);
         }
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
         break;
@@ -312,6 +367,13 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
                     codec_type_name(msg->type), (unsigned long long)msg->seq, host, peer, err);
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
         break;
+    case STORE_OVER_LIMIT:
+        atomic_fetch_add(&self->stats->rejected, 1);
+        s_limit(self, store_last_limit(self->store) == STORE_LIMIT_SERIES ? INGEST_LIMIT_SERIES
+                                                                          : INGEST_LIMIT_HOSTS,
+                "%s", err);
+        s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
+        break;
     case STORE_ERROR:
         log_limited(LOGL_ERROR, "store", "aggregator: cannot store %s from %s: %s",
                     codec_type_name(msg->type), host, err);
@@ -320,6 +382,20 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
     }
     codec_msg_destroy(&msg);
     return rc;
+}
+
+/* Counts an ack ZeroMQ would not take: the message is stored, and its
+ * sender resends it after its timeout (acknowledged then as a duplicate). */
+static void s_ack_unsent(ingest_t *self, int errnum)
+{
+    bool full = errnum == EAGAIN;
+    atomic_fetch_add(full ? &self->stats->acks_unsent_full : &self->stats->acks_unsent_gone, 1);
+    log_limited(LOGL_WARN, full ? "ack-full" : "ack-gone",
+                "aggregator: could not acknowledge a stored message: %s; it will be acknowledged "
+                "when its sender resends it (dropscope_acks_unsent_total counts these)",
+                full ? "the sender is not reading its acknowledgements (" STR(INGEST_ACK_HWM)
+                       " are queued for it)"
+                     : "the sender has disconnected");
 }
 
 static void s_send_acks(ingest_t *self)
@@ -337,6 +413,8 @@ static void s_send_acks(ingest_t *self)
             free(buf);
             if (zframe_send(&p->identity, self->router, ZFRAME_MORE | ZFRAME_DONTWAIT) == 0)
                 zframe_send(&body, self->router, ZFRAME_DONTWAIT);
+            else
+                s_ack_unsent(self, zmq_errno());
             zframe_destroy(&body);
         }
         zframe_destroy(&p->identity);
@@ -485,9 +563,13 @@ static void s_scan(ingest_t *self)
         allowlist_refresh(self->allow, now);
     s_gauges(self, now);
     char err[256];
-    if (store_flush_hosts(self->store, err, sizeof err) != 0)
+    if (store_flush_hosts(self->store, err, sizeof err) != 0) {
         log_limited(LOGL_ERROR, "flush", "aggregator: cannot save the hosts' latest state "
                     "(retried in a second): %s", err);
+    } else if (now - self->last_evict >= EVICT_EVERY_NS) {
+        self->last_evict = now;
+        atomic_store(&self->stats->host_caches, store_evict_idle(self->store, now, IDLE_EVICT_NS));
+    }
 }
 
 void ingest_set_max_skew(ingest_t *self, int64_t max_skew_ns)

@@ -15,6 +15,19 @@
 
 #define INGEST_MAX_PEERS 64 /* peers whose decode errors are counted by name */
 
+/* The bounds on what one peer can cost the aggregator, as counted in
+ * dropscope_limit_hits_total{limit}. */
+typedef enum {
+    INGEST_LIMIT_SERIES,      /* series of one host (STORE_MAX_SERIES_PER_HOST): refused */
+    INGEST_LIMIT_HOSTS,       /* hosts in the database (--max-hosts): a new one refused */
+    INGEST_LIMIT_LIVE_WINDOW, /* a burst outside now +- the live window: not correlated live */
+    INGEST_LIMIT_LIVE_FULL,   /* a burst beyond LIVE_MAX_BURSTS: not correlated live */
+    INGEST_LIMIT_COUNT
+} ingest_limit_t;
+
+/* "series_per_host", "hosts", "live_window", "live_bursts". */
+const char *ingest_limit_name(ingest_limit_t limit);
+
 typedef struct {
     char peer[64];   /* peer address ("local" over ipc) */
     uint64_t errors; /* frames from it that were not a valid message */
@@ -34,6 +47,9 @@ typedef struct {
     _Atomic uint64_t commits;        /* transactions committed */
     _Atomic uint64_t auth_failures;  /* connections that failed the CurveZMQ handshake */
     _Atomic uint64_t incidents;      /* incidents found live as bursts arrived */
+    _Atomic uint64_t acks_unsent_full; /* acks not sent: the sender's pipe was full */
+    _Atomic uint64_t acks_unsent_gone; /* acks not sent: the sender had disconnected */
+    _Atomic uint64_t limit_hits[INGEST_LIMIT_COUNT]; /* by limit_t: refused or set aside */
     /* Gauges, updated every second by the ingest thread. */
     _Atomic uint64_t samples_per_s;  /* samples stored per second, over the last 10 s */
     _Atomic uint64_t commit_p50_us;  /* commit latency over the last 10 s */
@@ -42,6 +58,7 @@ typedef struct {
     _Atomic uint64_t group_messages; /* messages in the last group: how many were waiting */
     _Atomic uint64_t upkeep_rows;    /* rows rolled up, merged or expired since start */
     _Atomic uint64_t upkeep_failures;
+    _Atomic uint64_t host_caches;    /* hosts the writer holds in memory (idle ones leave) */
     pthread_mutex_t peers_lock;      /* guards the per-peer table (set up by ingest_new) */
     ingest_peer_t peers[INGEST_MAX_PEERS];
     size_t npeers;                   /* further peers are counted under "other" */

@@ -4,6 +4,7 @@
  * the last one reported. */
 #include "live.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,33 +67,84 @@ static uint32_t s_host_id(live_t *self, const char *host)
     return (uint32_t)self->nnames++;
 }
 
-void live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock)
+live_rc_t live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock,
+                   int64_t now_ns)
 {
     if (b->tx)
-        return; /* incidents are about what hosts received */
-    uint32_t id = s_host_id(self, host);
-    if (id == UINT32_MAX)
-        return;
+        return LIVE_SKIPPED;
+    correlate_burst_t c = correlate_burst(b, clock, 0, 0);
+    if (c.start_ns <= now_ns - LIVE_KEEP_NS || c.start_ns > now_ns + LIVE_AHEAD_NS)
+        return LIVE_OUTSIDE;
+    if (self->n >= LIVE_MAX_BURSTS)
+        return LIVE_FULL;
+    if ((c.host = s_host_id(self, host)) == UINT32_MAX)
+        return LIVE_FULL;
     correlate_burst_t *grown = grow(self->b, self->n + 1, &self->cap, sizeof *grown, 256);
     if (!grown)
-        return;
+        return LIVE_FULL;
     self->b = grown;
-    self->b[self->n++] = correlate_burst(b, clock, id, 0);
+    self->b[self->n++] = c;
+    return LIVE_ADDED;
 }
 
-/* "a, b, c": the distinct hosts of an incident. */
+/* Forgets the names no burst held refers to, once they outnumber the
+ * bursts: a fleet sending bursts under ever new host names costs memory
+ * for the last LIVE_KEEP_NS of them only. */
+static void s_forget_names(live_t *self)
+{
+    if (self->nnames <= 2 * self->n + 1024)
+        return;
+    strmap_t *ids = strmap_new();
+    size_t *renum = malloc(self->nnames * sizeof *renum);
+    char **names = malloc((self->n + 1) * sizeof *names);
+    if (!ids || !renum || !names) {
+        strmap_destroy(&ids);
+        free(renum);
+        free(names);
+        return;
+    }
+    for (size_t i = 0; i < self->nnames; i++)
+        renum[i] = SIZE_MAX;
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        uint32_t old = self->b[i].host;
+        if (renum[old] == SIZE_MAX) {
+            names[kept] = self->names[old];
+            self->names[old] = NULL;
+            strmap_put(ids, names[kept], (void *)(uintptr_t)(kept + 1));
+            renum[old] = kept++;
+        }
+        self->b[i].host = (uint32_t)renum[old];
+    }
+    for (size_t i = 0; i < self->nnames; i++)
+        free(self->names[i]);
+    free(self->names);
+    self->names = names;
+    self->nnames = kept;
+    self->capnames = self->n + 1;
+    strmap_destroy(&self->ids);
+    self->ids = ids;
+    free(renum);
+}
+
+/* "a, b, c": the distinct hosts of an incident, as many as fit out. The
+ * search for a repeat stops with the room: the cost is bounded by the
+ * names that fit, not members x hosts. */
 static void s_names(const live_t *self, const correlate_burst_t *b, size_t n, char *out,
                     size_t size)
 {
     out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        const char *name = self->names[b[i].host];
+    size_t len = 0, listed = 0;
+    uint32_t shown[64];
+    for (size_t i = 0; i < n && listed < sizeof shown / sizeof *shown; i++) {
         bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = b[k].host == b[i].host;
-        size_t len = strlen(out);
-        if (!seen && len + strlen(name) + 3 < size)
-            snprintf(out + len, size - len, "%s%s", len ? ", " : "", name);
+        for (size_t k = 0; k < listed && !seen; k++)
+            seen = shown[k] == b[i].host;
+        const char *name = self->names[b[i].host];
+        if (seen || len + strlen(name) + 3 >= size)
+            continue;
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", name);
+        shown[listed++] = b[i].host;
     }
 }
 
@@ -105,6 +157,7 @@ void live_scan(live_t *self, int64_t now_ns, void (*fn)(void *ctx, const live_in
         if (self->b[i].start_ns > now_ns - LIVE_KEEP_NS)
             self->b[keep++] = self->b[i];
     self->n = keep;
+    s_forget_names(self);
     correlate_incident_t *inc;
     long ni = correlate_find(self->b, self->n, self->window_ns, self->min_hosts, &inc);
     for (long i = 0; i < ni; i++) {
@@ -123,4 +176,14 @@ void live_scan(live_t *self, int64_t now_ns, void (*fn)(void *ctx, const live_in
         self->reported = c->start_ns;
     }
     free(inc);
+}
+
+size_t live_bursts(const live_t *self)
+{
+    return self->n;
+}
+
+size_t live_hosts(const live_t *self)
+{
+    return self->nnames;
 }

@@ -2,7 +2,11 @@
  * on-demand search over any past range. The ingest thread adds every
  * stored burst; once no late burst can still join a group (its window has
  * passed by LIVE_SETTLE_NS), the group is judged and, if it spans enough
- * hosts, reported once. Keeps only the last LIVE_KEEP_NS of bursts. */
+ * hosts, reported once. Keeps only bursts from LIVE_KEEP_NS before now
+ * to LIVE_AHEAD_NS after it (a burst dated far ahead would never settle,
+ * and stay forever), at most LIVE_MAX_BURSTS of them, and the names of
+ * the hosts those bursts come from: what one scan costs is bounded however
+ * many bursts, or host names, the fleet sends. */
 #ifndef DROPSCOPE_LIVE_H
 #define DROPSCOPE_LIVE_H
 
@@ -13,6 +17,8 @@
 
 #define LIVE_SETTLE_NS (2 * INT64_C(1000000000))
 #define LIVE_KEEP_NS (30 * INT64_C(1000000000))
+#define LIVE_AHEAD_NS (10 * INT64_C(1000000000))
+#define LIVE_MAX_BURSTS 200000 /* a scan sorts and sweeps them in ~40 ms */
 
 typedef struct live live_t;
 
@@ -28,8 +34,21 @@ typedef struct {
 live_t *live_new(int64_t window_ns, unsigned min_hosts);
 void live_destroy(live_t **self_p);
 
-/* Adds a stored burst of host (clock-corrected, see correlate_burst). */
-void live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock);
+typedef enum {
+    LIVE_ADDED,
+    LIVE_SKIPPED, /* sent bursts: incidents are about what hosts received */
+    LIVE_OUTSIDE, /* its clock-corrected start is not within the window around now */
+    LIVE_FULL,    /* LIVE_MAX_BURSTS are held already (or no memory) */
+} live_rc_t;
+
+/* Adds a stored burst of host (clock-corrected, see correlate_burst),
+ * now_ns on the aggregator's clock. */
+live_rc_t live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock,
+                   int64_t now_ns);
+
+/* Bursts and host names held now (what a scan costs, and the memory). */
+size_t live_bursts(const live_t *self);
+size_t live_hosts(const live_t *self);
 
 /* Reports, through fn, every incident that settled since the last call
  * (now_ns on the aggregator's clock); forgets old bursts. */

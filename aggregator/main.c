@@ -26,6 +26,8 @@ typedef struct {
     bool insecure;
     store_retention_t retention;
     int64_t max_skew_ns; /* how far ahead of our clock a collector's times may be */
+    int64_t query_timeout_ns; /* an HTTP query running longer is stopped (503) */
+    int64_t max_hosts; /* hosts in the database; a new one beyond is refused */
 } opts_t;
 
 static void s_usage(FILE *out)
@@ -56,8 +58,16 @@ static void s_usage(FILE *out)
             "                     refuse (ACK_REJECTED) messages whose times are more than this\n"
             "                     ahead of our clock (default 1d); times older than\n"
             "                     --retention-raw are refused too\n"
+            "  --query-timeout DURATION\n"
+            "                     stop an HTTP API query that runs longer and answer 503 with\n"
+            "                     what to narrow (default 10s); /healthz and /metrics are\n"
+            "                     answered apart from queries, and never wait for them\n"
+            "  --max-hosts N      refuse (ACK_REJECTED) messages of new hosts once the database\n"
+            "                     holds N (default %d): a stream of made-up host names\n"
+            "                     cannot grow the database and the caches without bound\n"
             "  --verbose          log debug messages\n"
-            "  --help             this text\n");
+            "  --help             this text\n",
+            STORE_MAX_HOSTS_DEFAULT);
 }
 
 static int s_parse(int argc, char **argv, opts_t *o)
@@ -70,9 +80,12 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"retention-raw", required_argument, NULL, 'R'},
         {"retention-rollups", required_argument, NULL, 'U'},
         {"max-skew", required_argument, NULL, 'S'},
+        {"query-timeout", required_argument, NULL, 'Q'},
+        {"max-hosts", required_argument, NULL, 'M'},
         {NULL, 0, NULL, 0}};
     *o = (opts_t){NULL,  "tcp://0.0.0.0:7420",     "127.0.0.1:7421",        NULL, NULL,
-                  false, STORE_RETENTION_DEFAULT, VALIDATE_SKEW_DEFAULT_NS};
+                  false, STORE_RETENTION_DEFAULT, VALIDATE_SKEW_DEFAULT_NS,
+                  HTTP_QUERY_TIMEOUT_DEFAULT_NS, STORE_MAX_HOSTS_DEFAULT};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -102,6 +115,25 @@ static int s_parse(int argc, char **argv, opts_t *o)
                 return 2;
             }
             break;
+        case 'Q':
+            if (ts_parse_duration(optarg, &o->query_timeout_ns) != 0 ||
+                o->query_timeout_ns < TS_NS_PER_MS || o->query_timeout_ns > 3600 * TS_NS_PER_S) {
+                fprintf(stderr, "dropscope-aggregator: --query-timeout '%s' is not a duration "
+                                "from 1ms to 1h (e.g. 10s)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'M': {
+            char *end;
+            long long n = strtoll(optarg, &end, 10);
+            if (*optarg == '\0' || *end || n < 1 || n > INT32_MAX) {
+                fprintf(stderr, "dropscope-aggregator: --max-hosts '%s' is not a number of hosts "
+                                "from 1 to %d\n", optarg, INT32_MAX);
+                return 2;
+            }
+            o->max_hosts = n;
+            break;
+        }
         case 'h': s_usage(stdout); exit(0);
         default:
             fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
@@ -158,12 +190,13 @@ int main(int argc, char **argv)
     }
     ingest_security_t sec = {o.cert, o.allow};
     if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, &stats, err, sizeof err)) ||
-        !(http = http_new(o.http, o.db, &stats, err, sizeof err))) {
+        !(http = http_new(o.http, o.db, &stats, o.query_timeout_ns, err, sizeof err))) {
         log_error("aggregator: %s", err);
         goto out;
     }
     ingest_set_retention(ingest, &o.retention);
     ingest_set_max_skew(ingest, o.max_skew_ns);
+    store_set_max_hosts(store, o.max_hosts);
     if (o.insecure)
         log_warn("aggregator: --insecure: collectors connect in plain text, anyone who can "
                  "reach %s can store data, and any peer can claim any host", o.listen);

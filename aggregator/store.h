@@ -42,8 +42,28 @@ typedef enum {
     STORE_DUPLICATE, /* already stored earlier: a resend; acknowledge it */
     STORE_NEED_DEFS, /* refers to series ids never defined: nothing stored */
     STORE_INVALID,   /* breaks a rule (err says which): nothing stored */
+    STORE_OVER_LIMIT,/* over a bound on one host's cost (store_last_limit): nothing stored */
     STORE_ERROR      /* the database failed (err): abandon the transaction */
 } store_rc_t;
+
+/* The bounds on what one host, or a stream of new host names, can cost
+ * the store (and the writer's memory). */
+#define STORE_MAX_SERIES_PER_HOST 100000 /* a host defining more is refused */
+#define STORE_MAX_HOSTS_DEFAULT 100000   /* hosts in the database; a new one beyond is refused */
+typedef enum { STORE_LIMIT_SERIES, STORE_LIMIT_HOSTS } store_limit_t;
+
+/* The limit behind the last STORE_OVER_LIMIT. */
+store_limit_t store_last_limit(const store_t *self);
+
+/* Refuses messages from a host not in the database yet once it holds
+ * max_hosts (default STORE_MAX_HOSTS_DEFAULT). */
+void store_set_max_hosts(store_t *self, int64_t max_hosts);
+
+/* Forgets the writer's cache of every host that sent nothing since
+ * now_mono_ns - idle_ns (call between transactions, after
+ * store_flush_hosts); a host that comes back costs a reload. Returns the
+ * number of hosts still cached. */
+size_t store_evict_idle(store_t *self, int64_t now_mono_ns, int64_t idle_ns);
 
 /* Stores one decoded message (hello, batch or heartbeat) received at
  * received_ns, inside the current transaction; on anything but STORE_OK
@@ -220,6 +240,38 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
 /* Fills totals[layer] with the fleet's drops per layer over all time,
  * leaving out overlapping series. 0, -1 + err. */
 int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);
+
+/* --- queries that stay bounded (the HTTP API) ---------------------------- */
+
+/* A deadline for a connection's queries, owned by the caller (one per
+ * connection: each is used by one thread). */
+typedef struct {
+    int64_t mono_ns; /* ts_mono_ns() past which a query is stopped; 0: none */
+    bool passed;     /* set when a query was stopped for it (the caller clears it) */
+} store_deadline_t;
+
+/* Makes every query on self check *deadline every few thousand SQLite VM
+ * steps and fail once it has passed (-1, err says "stopped at its
+ * deadline", deadline->passed set), whatever it was doing. deadline is
+ * borrowed: it must outlive the connection, or be unset with NULL. */
+void store_set_deadline(store_t *self, store_deadline_t *deadline);
+
+/* The cheapest question that needs the database: 0, -1 + err. */
+int store_ping(store_t *self, char *err, size_t errsz);
+
+/* store_drops and store_bursts newest first (ties reversed too), so that a
+ * limit keeps the newest rows of the range. 0, -1 + err. */
+int store_drops_newest(store_t *self, const drops_query_t *q,
+                       int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err,
+                       size_t errsz);
+int store_bursts_newest(store_t *self, const bursts_query_t *q,
+                        int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
+                        size_t errsz);
+
+/* store_burst_starts newest first, at most limit rows (0: all). */
+int store_burst_starts_newest(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                              int (*fn)(void *ctx, const burst_start_t *row), void *ctx,
+                              char *err, size_t errsz);
 
 /* --- upkeep (the writer's connection, between transactions) ------------ */
 

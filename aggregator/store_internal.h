@@ -161,6 +161,8 @@ int store_minute_add(store_t *self, store_minute_t **m, int64_t host, int64_t ba
                      int64_t ts_ns, const unsigned char *blob, size_t len, int64_t fresh_from,
                      char *err, size_t errsz);
 void store_minute_free(store_minute_t **m);
+/* The minute m is folding (INT64_MIN before its first batch). */
+int64_t store_minute_bucket(const store_minute_t *m);
 
 /* vsnprintf into err. */
 void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

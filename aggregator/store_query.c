@@ -8,6 +8,16 @@
 
 #include "sat.h"
 #include "store_internal.h"
+#include "ts.h"
+
+/* How many SQLite VM steps between two looks at a deadline: a look costs a
+ * clock read (~20 ns, vDSO), a thousand steps a few microseconds, so the
+ * deadline is kept to well within a millisecond for under 1% of the time. */
+#define DEADLINE_STEPS 1000
+
+/* Row order of the queries that have both: oldest first (the API's order)
+ * or newest first (what a capped answer keeps). */
+typedef enum { S_OLDEST_FIRST, S_NEWEST_FIRST } s_order_t;
 
 /* A sum of drop deltas, as SQL, that saturates at the ends of int64
  * instead of failing: sum() raises "integer overflow" once a sum leaves
@@ -40,7 +50,9 @@ static sqlite3_stmt *s_query(store_t *self, const char *sql, char *err, size_t e
 static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_t errsz)
 {
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
+    if (!ok && rc == SQLITE_INTERRUPT)
+        store_errf(err, errsz, "the query was stopped at its deadline");
+    else if (!ok)
         store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
     sqlite3_finalize(st);
     return ok ? 0 : -1;
@@ -101,10 +113,15 @@ bool store_host_known(store_t *self, const char *name)
     return known;
 }
 
+static const char *s_desc(s_order_t order)
+{
+    return order == S_NEWEST_FIRST ? " DESC" : "";
+}
+
 /* The drops query in four shapes (host and layer given or not), so that
  * SQLite can use the (host_id, layer, ts_ns) key or the ts_ns index rather
  * than an optional-parameter condition it cannot plan around. */
-static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
+static int s_drops_sql(const drops_query_t *q, s_order_t order, char *sql, size_t size)
 {
     const char *select = q->step_ns > 0
         ? "SELECT h.name, s.source || '/' || s.device || '/' || s.name, d.layer, "
@@ -114,10 +131,11 @@ static int s_drops_sql(const drops_query_t *q, char *sql, size_t size)
     return snprintf(sql, size,
                     "%s FROM drops d JOIN hosts h ON h.id = d.host_id JOIN series s ON s.id = "
                     "d.series_id WHERE d.ts_ns > ?1 AND d.ts_ns <= ?2%s%s%s "
-                    "ORDER BY t, h.name, 2 LIMIT ?6",
+                    "ORDER BY t%s, h.name%s, 2%s LIMIT ?6",
                     select, q->host ? " AND d.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
                     q->layer != LAYER_UNKNOWN ? " AND d.layer = ?4" : "",
-                    q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "");
+                    q->step_ns > 0 ? " GROUP BY d.host_id, d.series_id, t" : "", s_desc(order),
+                    s_desc(order), s_desc(order));
 }
 
 int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
@@ -146,11 +164,11 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
     return s_query_end(self, st, rc, err, errsz);
 }
 
-int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
-                void *ctx, char *err, size_t errsz)
+static int s_drops(store_t *self, const drops_query_t *q, s_order_t order,
+                   int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err, size_t errsz)
 {
     char sql[1024];
-    s_drops_sql(q, sql, sizeof sql);
+    s_drops_sql(q, order, sql, sizeof sql);
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -175,8 +193,22 @@ int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, cons
     return s_query_end(self, st, rc, err, errsz);
 }
 
-int store_bursts(store_t *self, const bursts_query_t *q,
-                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
+int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
+                void *ctx, char *err, size_t errsz)
+{
+    return s_drops(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
+}
+
+int store_drops_newest(store_t *self, const drops_query_t *q,
+                       int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err,
+                       size_t errsz)
+{
+    return s_drops(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
+}
+
+static int s_bursts(store_t *self, const bursts_query_t *q, s_order_t order,
+                    int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
+                    size_t errsz)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
@@ -184,10 +216,11 @@ int store_bursts(store_t *self, const bursts_query_t *q,
              "b.bytes, b.threshold_per_ms, b.drops, b.profile_start_ns, b.tick_ns, b.profile, "
              "b.profile_complete, b.corrected_start_ns, b.uncertainty_ns, b.host_id "
              "FROM bursts b JOIN hosts h ON h.id = b.host_id "
-             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s%s ORDER BY b.start_ns, h.name "
+             "WHERE b.start_ns > ?1 AND b.start_ns <= ?2%s%s%s ORDER BY b.start_ns%s, h.name%s "
              "LIMIT ?5",
              q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
-             q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "");
+             q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "",
+             s_desc(order), s_desc(order));
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -234,6 +267,19 @@ int store_bursts(store_t *self, const bursts_query_t *q,
     }
     free(profile);
     return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_bursts(store_t *self, const bursts_query_t *q,
+                 int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
+{
+    return s_bursts(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
+}
+
+int store_bursts_newest(store_t *self, const bursts_query_t *q,
+                        int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
+                        size_t errsz)
+{
+    return s_bursts(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
 /* The series row id (and its host id) of host's source/device/name; 0 if none. */
@@ -392,21 +438,24 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
     return s_query_end(self, st, rc, err, errsz);
 }
 
-int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
-                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
-                       size_t errsz)
+static int s_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                          s_order_t order, int (*fn)(void *ctx, const burst_start_t *row),
+                          void *ctx, char *err, size_t errsz)
 {
-    static const char sql[] =
-        "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
-        "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
-        "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
-        "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
-        "ORDER BY b.corrected_start_ns";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
+             "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
+             "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
+             "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
+             "ORDER BY b.corrected_start_ns%s LIMIT ?3",
+             s_desc(order));
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, from_ns);
     sqlite3_bind_int64(st, 2, to_ns);
+    sqlite3_bind_int64(st, 3, limit > 0 ? limit : INT64_MAX);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         burst_start_t row = {s_col_text(st, 0),           s_col_text(st, 1),
@@ -439,4 +488,41 @@ int store_series_list(store_t *self, const char *host,
             break;
     }
     return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
+                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
+                       size_t errsz)
+{
+    return s_burst_starts(self, from_ns, to_ns, 0, S_OLDEST_FIRST, fn, ctx, err, errsz);
+}
+
+int store_burst_starts_newest(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                              int (*fn)(void *ctx, const burst_start_t *row), void *ctx,
+                              char *err, size_t errsz)
+{
+    return s_burst_starts(self, from_ns, to_ns, limit, S_NEWEST_FIRST, fn, ctx, err, errsz);
+}
+
+/* SQLite's progress handler: non-zero interrupts the statement running. */
+static int s_deadline_check(void *ctx)
+{
+    store_deadline_t *d = ctx;
+    if (d->mono_ns == 0 || ts_mono_ns() < d->mono_ns)
+        return 0;
+    d->passed = true;
+    return 1;
+}
+
+void store_set_deadline(store_t *self, store_deadline_t *deadline)
+{
+    sqlite3_progress_handler(store_db(self), deadline ? DEADLINE_STEPS : 0,
+                             deadline ? s_deadline_check : NULL, deadline);
+}
+
+int store_ping(store_t *self, char *err, size_t errsz)
+{
+    sqlite3_stmt *st = s_query(self, "SELECT count(*) FROM (SELECT 1 FROM hosts LIMIT 1)", err,
+                               errsz);
+    return st ? s_query_end(self, st, sqlite3_step(st), err, errsz) : -1;
 }

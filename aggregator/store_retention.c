@@ -398,6 +398,11 @@ void store_minute_free(store_minute_t **m_p)
     *m_p = NULL;
 }
 
+int64_t store_minute_bucket(const store_minute_t *m)
+{
+    return m->bucket;
+}
+
 /* Folds one stored sample into m: deltas summed, the latest value kept. */
 static int s_minute_fold(store_minute_t *m, const store_sample_t *smp, int64_t ts)
 {

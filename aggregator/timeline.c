@@ -1,6 +1,9 @@
 /* timeline: gathers each kind of event per host with the store's queries,
  * tags it, and sorts the lot by time. Gaps are found from the batch times:
- * a silence longer than three reporting intervals (and at least 2 s). */
+ * a silence longer than three reporting intervals (and at least 2 s).
+ * Drops and bursts are read newest first, limit + 1 per host and kind, so
+ * that a month of a fleet costs at most that many rows per host (the
+ * newest `limit` of the union are among them) and the cut is noticed. */
 #include "timeline.h"
 
 #include <stdlib.h>
@@ -22,6 +25,8 @@ typedef struct {
     size_t nbatches, capbatches;
     setting_row_t prev;   /* previous setting row, for changes */
     char prev_key[512];
+    int64_t limit;        /* events of one kind read per host at most */
+    rows_cut_t *cut;      /* the profile budget, and what was cut */
 } gather_t;
 
 static int s_add(gather_t *g, json_t *ev, const char *type, int64_t ts)
@@ -47,7 +52,8 @@ static int s_drop(void *ctx, const drop_row_t *d)
 
 static int s_burst(void *ctx, const burst_row_t *b)
 {
-    return s_add(ctx, rows_burst(b), "burst", b->start_ns);
+    gather_t *g = ctx;
+    return s_add(g, rows_burst_cut(b, g->cut), "burst", b->start_ns);
 }
 
 /* Setting rows come by series then time; a row that differs from the one
@@ -114,10 +120,10 @@ static int s_host(store_t *store, gather_t *g, const char *host, char *err, size
     g->host = host;
     g->nbatches = 0;
     g->prev_key[0] = '\0';
-    drops_query_t dq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns};
-    bursts_query_t bq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns};
-    int rc = store_drops(store, &dq, s_drop, g, err, errsz);
-    rc = rc ? rc : store_bursts(store, &bq, s_burst, g, err, errsz);
+    drops_query_t dq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns, .limit = g->limit};
+    bursts_query_t bq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns, .limit = g->limit};
+    int rc = store_drops_newest(store, &dq, s_drop, g, err, errsz);
+    rc = rc ? rc : store_bursts_newest(store, &bq, s_burst, g, err, errsz);
     rc = rc ? rc : store_settings(store, host, g->to_ns, s_setting, g, err, errsz);
     rc = rc ? rc : store_batch_times(store, host, g->from_ns, g->to_ns, s_batch, g, err, errsz);
     return rc ? rc : s_gaps(g);
@@ -143,8 +149,8 @@ static int s_host_name(void *ctx, const host_row_t *row)
 static int s_incidents(store_t *store, gather_t *g, const timeline_query_t *q, char *err,
                        size_t errsz)
 {
-    incidents_query_t iq = {q->from_ns, q->to_ns, q->window_ns, 2, INT64_MAX};
-    json_t *all = incidents_find(store, &iq, err, errsz);
+    incidents_query_t iq = {q->from_ns, q->to_ns, q->window_ns, 2, g->limit, 0};
+    json_t *all = incidents_find_cut(store, &iq, g->cut, err, errsz);
     if (!all)
         return -1;
     size_t i;
@@ -173,9 +179,11 @@ static int s_by_time(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-json_t *timeline_build(store_t *store, const timeline_query_t *q, char *err, size_t errsz)
+json_t *timeline_build(store_t *store, const timeline_query_t *q, rows_cut_t *cut, char *err,
+                       size_t errsz)
 {
-    gather_t g = {.from_ns = q->from_ns, .to_ns = q->to_ns};
+    int64_t limit = q->limit > 0 && q->limit < INT64_MAX ? q->limit : INT64_MAX - 1;
+    gather_t g = {.from_ns = q->from_ns, .to_ns = q->to_ns, .limit = limit + 1, .cut = cut};
     names_t all = {0};
     int rc = 0;
     if (q->nhosts == 0)
@@ -190,8 +198,11 @@ json_t *timeline_build(store_t *store, const timeline_query_t *q, char *err, siz
     if (out)
         if (g.n > 1) /* qsort(NULL, 0) is undefined */
             qsort(g.ev, g.n, sizeof *g.ev, s_by_time);
+    size_t first = (int64_t)g.n > limit ? g.n - (size_t)limit : 0;
+    if (first > 0)
+        cut->limit = true;
     for (size_t i = 0; i < g.n; i++) {
-        if (out && (int64_t)i < q->limit)
+        if (out && i >= first)
             json_array_append(out, g.ev[i]);
         json_decref(g.ev[i]);
     }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rows.h"
 #include "store.h"
 
 typedef struct {
@@ -17,10 +18,13 @@ typedef struct {
     size_t nhosts;
     int64_t from_ns, to_ns;   /* events in (from, to] */
     int64_t window_ns;        /* for incidents */
-    int64_t limit;            /* events at most (the earliest are kept) */
+    int64_t limit;            /* events at most (the newest are kept) */
 } timeline_query_t;
 
-/* The events as a JSON array in time order; NULL with err. */
-json_t *timeline_build(store_t *store, const timeline_query_t *q, char *err, size_t errsz);
+/* The events as a JSON array in time order; NULL with err. *cut says
+ * what the bounds left out: events beyond the limit, profiles beyond its
+ * tick budget, bursts beyond the incidents' bound. */
+json_t *timeline_build(store_t *store, const timeline_query_t *q, rows_cut_t *cut, char *err,
+                       size_t errsz);
 
 #endif

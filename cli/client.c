@@ -1,11 +1,13 @@
 /* client: one curl easy handle per request; replies are small enough
- * (bounded by the API's limit) to collect in memory. */
+ * (bounded by the API's limit) to collect in memory. An answer the
+ * aggregator capped (X-Dropscope-Truncated) is used, with a warning. */
 #include "client.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     char *data;
@@ -26,6 +28,25 @@ static size_t s_write(char *ptr, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
+#define TRUNCATED_HEADER "X-Dropscope-Truncated:"
+
+/* Keeps the value of X-Dropscope-Truncated, if the answer has one. */
+static size_t s_header(char *line, size_t size, size_t nmemb, void *ctx)
+{
+    char *truncated = ctx; /* 1024 bytes */
+    size_t n = size * nmemb, k = strlen(TRUNCATED_HEADER);
+    if (n > k && strncasecmp(line, TRUNCATED_HEADER, k) == 0) {
+        const char *v = line + k;
+        size_t len = n - k;
+        while (len && (*v == ' ' || *v == '\t'))
+            v++, len--;
+        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+            len--;
+        snprintf(truncated, 1024, "%.*s", (int)len, v);
+    }
+    return n;
+}
+
 json_t *client_get(const char *server, const char *path_and_query, int *exit_code)
 {
     char url[4096];
@@ -41,6 +62,9 @@ json_t *client_get(const char *server, const char *path_and_query, int *exit_cod
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    char truncated[1024] = "";
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, s_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, truncated);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(curl);
@@ -64,6 +88,8 @@ json_t *client_get(const char *server, const char *path_and_query, int *exit_cod
     } else if (!doc) {
         fprintf(stderr, "dropscope: the aggregator at %s sent a reply that is not JSON: %s\n",
                 server, jerr.text);
+    } else if (truncated[0]) {
+        fprintf(stderr, "dropscope: warning: the answer is incomplete: %s\n", truncated);
     }
 out:
     free(body.data);

@@ -1,6 +1,6 @@
 /* strmap: open addressing with linear probing, load <= 1/2, FNV-1a. No
- * deletion of single keys (callers clear the whole map), which keeps
- * probing simple. */
+ * deletion of single keys: a removal rebuilds the table (strmap_retain, a
+ * pass over a cache now and then), which keeps probing simple. */
 #include "strmap.h"
 
 #include <stdint.h>
@@ -89,6 +89,26 @@ int strmap_put(strmap_t *self, const char *key, void *value)
     }
     slot->value = value;
     return 0;
+}
+
+void strmap_retain(strmap_t *self, bool (*keep)(void *ctx, void *value), void *ctx)
+{
+    slot_t *slots = calloc(self->nslots, sizeof *slots);
+    if (!slots)
+        return; /* nothing removed: the caller tries again later */
+    self->count = 0;
+    for (size_t i = 0; i < self->nslots; i++) {
+        if (!self->slots[i].key)
+            continue;
+        if (keep(ctx, self->slots[i].value)) {
+            *s_find(slots, self->nslots, self->slots[i].key) = self->slots[i];
+            self->count++;
+        } else {
+            free(self->slots[i].key);
+        }
+    }
+    free(self->slots);
+    self->slots = slots;
 }
 
 void strmap_clear(strmap_t *self, void (*fn)(void *value))

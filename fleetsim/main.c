@@ -3,8 +3,12 @@
  * Each host (model.c) says hello, then sends one batch per interval: in
  * real time, staggered over the interval, or with --replay a backlog of
  * --seconds intervals as fast as acknowledgements allow (a window of
- * batches in flight per host). Hosts share a few DEALER sockets (the
- * aggregator tells them apart by the envelope, as it does collectors).
+ * batches in flight per host, resent when not acknowledged in time, as a
+ * collector does). Hosts share DEALER sockets (the aggregator tells them
+ * apart by the envelope, as it does collectors): few, so that a full
+ * socket queue holds the fleet back instead of queueing seconds of work in
+ * the aggregator, and enough that each one's messages in flight fit the
+ * acks the aggregator queues for one peer.
  * Progress goes to stderr every second; the totals to stdout, ending with
  * "sent_samples N". Exit codes: 0 ok, 1 runtime failure (a batch was
  * refused or never acknowledged), 2 bad usage. */
@@ -25,12 +29,17 @@
 #include "ts.h"
 
 #define WINDOW 8             /* batches in flight per host */
+#define SOCKETS 16           /* by default; more when their hosts' windows would not fit: */
+#define PIPE_MESSAGES 10000  /* acks the aggregator queues per peer (INGEST_ACK_HWM) */
+#define RESEND_FIRST_NS (5 * TS_NS_PER_S) /* as a collector: no ack this long, send again */
+#define RESEND_MAX_NS (60 * TS_NS_PER_S)  /* backoff cap */
 #define HOST_BITS 24         /* low bits of an incarnation: the host's index */
 #define DRAIN_NS (30 * TS_NS_PER_S) /* how long to wait for the last acks */
 
 typedef struct {
     uint64_t seq;
-    int64_t sent_mono; /* 0 = not sent yet (the socket's queue was full) */
+    int64_t sent_mono;  /* last sent; 0 = to be sent (new, resent, or the socket was full) */
+    int64_t first_mono; /* first sent (for the ack latency) */
     size_t nsamples;
     uint8_t *buf;
     size_t len;
@@ -51,6 +60,18 @@ typedef struct {
     size_t nflight;
 } host_t;
 
+/* A socket's resend timer, as a collector keeps one for its connection:
+ * armed while messages are in flight, reset by any ack. An aggregator
+ * working through a queue that takes longer than the timeout to drain (a
+ * fleet's first definitions) still acks something on every socket, so
+ * nothing is resent for nothing; a socket whose acks stop is resent. */
+typedef struct {
+    size_t inflight;
+    int64_t resend_at; /* monotonic; 0 = not armed */
+    int64_t backoff;   /* the current resend timeout */
+    bool expired;      /* in this pass */
+} resend_timer_t;
+
 typedef struct {
     const char *connect, *cert, *server_cert, *prefix;
     uint32_t hosts, sockets;
@@ -62,11 +83,13 @@ typedef struct {
     opts_t o;
     host_t *hosts;
     link_t **links;
+    bool *full;       /* a socket's queue was full in this pass: its hosts wait for the next */
+    resend_timer_t *timers; /* by socket */
     size_t ndefs;
     const series_def_t *defs;
     int64_t start_mono, start_real;
     uint64_t sent_batches, sent_samples, acked_batches, acked_samples, need_defs, rejected;
-    uint64_t send_retries;
+    uint64_t send_retries, resent;
     size_t backlog, backlog_max;
     histogram_t latency_ms; /* ack latency of batches, ms */
     histogram_t latency_1s; /* the same, this second (for the progress line) */
@@ -90,11 +113,13 @@ static void s_usage(FILE *out)
             "  --ramp DURATION       start the hosts one by one over this time (default 0: at\n"
             "                        once, as after an outage of the whole fleet); latency is also\n"
             "                        reported for what was sent after the ramp\n"
-            "  --sockets K           DEALER sockets the hosts share (default 16)\n"
+            "  --sockets K           DEALER sockets the hosts share (default %d, or more so that\n"
+            "                        each has at most %d messages in flight: the acks the\n"
+            "                        aggregator queues for one peer)\n"
             "  --prefix NAME         host names are NAME-<index> (default sim)\n"
             "  --insecure            plain text; else --cert and --server-cert (CurveZMQ)\n"
             "  --help                this text\n",
-            WINDOW);
+            WINDOW, SOCKETS, PIPE_MESSAGES);
 }
 
 static int s_parse(int argc, char **argv, opts_t *o)
@@ -107,7 +132,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"cert", required_argument, NULL, 'C'},     {"server-cert", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},           {"ramp", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
-    *o = (opts_t){.interval_ns = TS_NS_PER_S, .sockets = 16, .prefix = "sim"};
+    *o = (opts_t){.interval_ns = TS_NS_PER_S, .prefix = "sim"};
     long long n;
     char *end;
     int c;
@@ -167,6 +192,10 @@ static int s_parse(int argc, char **argv, opts_t *o)
                         "--server-cert PATH\n");
         return 2;
     }
+    if (!o->sockets) { /* few, so that a full socket holds the fleet back, yet each pipe fits its hosts' windows */
+        uint64_t fit = ((uint64_t)o->hosts * WINDOW + PIPE_MESSAGES - 1) / PIPE_MESSAGES;
+        o->sockets = fit > SOCKETS ? (uint32_t)fit : SOCKETS;
+    }
     o->sockets = o->sockets > o->hosts ? o->hosts : o->sockets;
     return 0;
 }
@@ -174,24 +203,33 @@ static int s_parse(int argc, char **argv, opts_t *o)
 /* Queues one encoded message of host h; it goes out now or at a later try. */
 static void s_fly(sim_t *sim, host_t *h, uint64_t seq, uint8_t *buf, size_t len, size_t nsamples)
 {
-    h->flight[h->nflight++] = (flight_t){seq, 0, nsamples, buf, len};
+    h->flight[h->nflight++] = (flight_t){seq, 0, 0, nsamples, buf, len};
+    sim->timers[h->link].inflight++;
     sim->backlog++;
     sim->backlog_max = sim->backlog > sim->backlog_max ? sim->backlog : sim->backlog_max;
 }
 
-/* Sends what host h has not sent yet; stops at a full socket queue. */
-static void s_flush(sim_t *sim, host_t *h)
+/* Sends what host h has not sent yet, and, as a collector does, all it
+ * has in flight again when no ack came for the resend timeout (an ack can
+ * be lost with its connection, or refused by a full pipe); stops at a full
+ * socket queue. */
+static void s_flush(sim_t *sim, host_t *h, int64_t now)
 {
     char err[256];
-    for (size_t i = 0; i < h->nflight; i++) {
+    resend_timer_t *t = &sim->timers[h->link];
+    if (t->inflight && !t->resend_at)
+        t->resend_at = now + t->backoff;
+    for (size_t i = 0; i < h->nflight && !sim->full[h->link]; i++) {
         flight_t *f = &h->flight[i];
         if (f->sent_mono)
             continue;
         if (link_send(sim->links[h->link], f->buf, f->len, err, sizeof err) != 0) {
             sim->send_retries++;
+            sim->full[h->link] = true; /* trying its other hosts now would only burn CPU */
             return;
         }
-        f->sent_mono = ts_mono_ns();
+        f->sent_mono = now;
+        f->first_mono = f->first_mono ? f->first_mono : now;
     }
 }
 
@@ -270,6 +308,8 @@ static void s_on_ack(sim_t *sim, const msg_t *msg)
     if (i == h->nflight)
         return; /* a duplicate ack */
     flight_t *f = &h->flight[i];
+    sim->timers[h->link] = (resend_timer_t){sim->timers[h->link].inflight - 1, 0, RESEND_FIRST_NS,
+                                            false};
     if (msg->ack.status == ACK_NEED_DEFS) { /* send the definitions again with this batch's data */
         sim->need_defs++;
         h->defs_acked = false;
@@ -284,11 +324,11 @@ static void s_on_ack(sim_t *sim, const msg_t *msg)
         h->defs_acked = true;
         sim->acked_batches++;
         sim->acked_samples += f->nsamples;
-        int64_t ms = (ts_mono_ns() - f->sent_mono) / TS_NS_PER_MS;
+        int64_t ms = (ts_mono_ns() - f->first_mono) / TS_NS_PER_MS;
         uint32_t v = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
         histogram_add(&sim->latency_ms, v, 1, false);
         histogram_add(&sim->latency_1s, v, 1, false);
-        if (f->sent_mono >= sim->start_mono + sim->o.ramp_ns)
+        if (f->first_mono >= sim->start_mono + sim->o.ramp_ns)
             histogram_add(&sim->latency_steady, v, 1, false);
     }
     free(f->buf);
@@ -319,8 +359,34 @@ static void s_progress(sim_t *sim)
 }
 
 /* One pass over the hosts: new batches where they are due and fit the window. */
+/* Sockets whose resend timer expired: everything their hosts have in
+ * flight goes again, and the timeout doubles. */
+static void s_expire(sim_t *sim, int64_t now)
+{
+    bool any = false;
+    for (size_t l = 0; l < sim->o.sockets; l++) {
+        resend_timer_t *t = &sim->timers[l];
+        t->expired = t->resend_at && now >= t->resend_at;
+        any |= t->expired;
+        if (t->expired)
+            *t = (resend_timer_t){t->inflight, 0, t->backoff * 2 > RESEND_MAX_NS ? RESEND_MAX_NS
+                                                                                  : t->backoff * 2,
+                                  true};
+    }
+    for (uint32_t i = 0; any && i < sim->o.hosts; i++) {
+        host_t *h = &sim->hosts[i];
+        for (size_t k = 0; sim->timers[h->link].expired && k < h->nflight; k++)
+            if (h->flight[k].sent_mono) {
+                h->flight[k].sent_mono = 0;
+                sim->resent++;
+            }
+    }
+}
+
 static int s_make(sim_t *sim, int64_t now, bool sending)
 {
+    s_expire(sim, now);
+    memset(sim->full, 0, sim->o.sockets * sizeof *sim->full);
     for (uint32_t i = 0; i < sim->o.hosts; i++) {
         host_t *h = &sim->hosts[i];
         if (!h->started) {
@@ -339,7 +405,7 @@ static int s_make(sim_t *sim, int64_t now, bool sending)
                 return -1;
             h->next_mono += sim->o.interval_ns;
         }
-        s_flush(sim, h);
+        s_flush(sim, h, now);
     }
     return 0;
 }
@@ -383,7 +449,9 @@ static int s_setup(sim_t *sim)
     sim->defs = model_defs(&sim->ndefs);
     sim->hosts = calloc(sim->o.hosts, sizeof *sim->hosts);
     sim->links = calloc(sim->o.sockets, sizeof *sim->links);
-    if (!sim->hosts || !sim->links)
+    sim->full = calloc(sim->o.sockets, sizeof *sim->full);
+    sim->timers = calloc(sim->o.sockets, sizeof *sim->timers);
+    if (!sim->hosts || !sim->links || !sim->full || !sim->timers)
         return -1;
     link_security_t sec = {sim->o.cert, sim->o.server_cert};
     for (size_t l = 0; l < sim->o.sockets; l++)
@@ -392,6 +460,8 @@ static int s_setup(sim_t *sim)
             log_error("fleetsim: %s", err);
             return -1;
         }
+    for (size_t l = 0; l < sim->o.sockets; l++)
+        sim->timers[l].backoff = RESEND_FIRST_NS;
     sim->start_mono = ts_mono_ns();
     sim->start_real = ts_now_ns();
     for (uint32_t i = 0; i < sim->o.hosts; i++) {
@@ -421,6 +491,8 @@ static void s_teardown(sim_t *sim)
         link_destroy(&sim->links[l]);
     free(sim->hosts);
     free(sim->links);
+    free(sim->full);
+    free(sim->timers);
 }
 
 int main(int argc, char **argv)
@@ -437,7 +509,7 @@ int main(int argc, char **argv)
     histogram_summary_t lat = histogram_take(&sim.latency_ms);
     histogram_summary_t steady = histogram_take(&sim.latency_steady);
     printf("mode %s\nhosts %u\nseconds %.3f\nsent_batches %llu\nacked_batches %llu\n"
-           "acked_samples %llu\nneed_defs %llu\nrejected %llu\nsend_retries %llu\n"
+           "acked_samples %llu\nneed_defs %llu\nrejected %llu\nsend_retries %llu\nresent %llu\n"
            "samples_per_s %.0f\nack_latency_p50_ms %u\nack_latency_p99_ms %u\n"
            "ack_latency_max_ms %u\nafter_ramp_ack_latency_p50_ms %u\n"
            "after_ramp_ack_latency_p99_ms %u\nbacklog_max %zu\nbacklog_end %zu\nsent_samples %llu\n",
@@ -445,6 +517,7 @@ int main(int argc, char **argv)
            (unsigned long long)sim.sent_batches, (unsigned long long)sim.acked_batches,
            (unsigned long long)sim.acked_samples, (unsigned long long)sim.need_defs,
            (unsigned long long)sim.rejected, (unsigned long long)sim.send_retries,
+           (unsigned long long)sim.resent,
            (double)sim.acked_samples / elapsed, lat.p50, lat.p99, lat.max, steady.p50, steady.p99,
            sim.backlog_max,
            sim.backlog, (unsigned long long)sim.sent_samples);

@@ -37,8 +37,15 @@ DS.get = async function (path, params) {
     throw new ApiError(path, resp.status, `the answer was not JSON (HTTP ${resp.status})`);
   }
   if (!resp.ok) throw new ApiError(path, resp.status, (body && body.error) || `HTTP ${resp.status}`);
+  const cut = resp.headers.get("X-Dropscope-Truncated");
+  if (cut) DS.truncations.push(`GET ${path}: ${cut}`);
   return body;
 };
+
+// What the answers of the view being drawn left out (their
+// X-Dropscope-Truncated headers); the router empties it for each view and
+// shows it above the view.
+DS.truncations = [];
 
 // h("a", {href: "#"}, "text", child...): an element; attributes starting
 // with "on" are listeners, "dataset" an object of data-* values.

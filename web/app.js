@@ -88,6 +88,7 @@
     const root = document.createElement("div");
     root.className = `view view-${state.view}`;
     let failed = null;
+    DS.truncations = [];
     try {
       if (!view) throw new DS.ApiError("", 0, `no view "${state.view}" (fleet, host/NAME, incidents, timeline)`);
       await view(root, state);
@@ -103,6 +104,9 @@
       DS.destroyCharts(root);
       root.replaceChildren(DS.errorBox(failed));
       if (!(failed instanceof DS.ApiError)) console.warn(failed); // a bug of the page: keep its stack
+    } else if (DS.truncations.length) { // capped answers: the view shows part of the range
+      root.prepend(DS.h("div", { class: "truncated", role: "status" },
+        DS.h("strong", {}, "Incomplete: "), DS.truncations.join(" · ")));
     }
     DS.destroyCharts(main.querySelector(".view"));
     main.replaceChildren(root);

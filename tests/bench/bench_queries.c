@@ -197,7 +197,7 @@ static double s_time(store_t *st, int which, int hosts, int days, long *rows)
             store_top_droppers(st, day, day + DAY, 20, s_count_top, &c, err, sizeof err);
         } else {
             int64_t hour = T0 + (days - 1) * DAY + (k + 7) * HOUR;
-            incidents_query_t q = {hour, hour + HOUR, 2 * TS_NS_PER_MS, 2, 1000000};
+            incidents_query_t q = {hour, hour + HOUR, 2 * TS_NS_PER_MS, 2, 1000000, 0};
             json_t *doc = incidents_find(st, &q, err, sizeof err);
             c.rows = doc ? (long)json_array_size(doc) : -1;
             json_decref(doc);

@@ -130,7 +130,8 @@ static void s_store_one(const msg_t *msg, bool commit)
                 codec_type_name(msg->type), err);
         __builtin_trap();
     }
-    if (rc != STORE_OK && rc != STORE_DUPLICATE && rc != STORE_NEED_DEFS && rc != STORE_INVALID)
+    if (rc != STORE_OK && rc != STORE_DUPLICATE && rc != STORE_NEED_DEFS && rc != STORE_INVALID &&
+        rc != STORE_OVER_LIMIT)
         __builtin_trap();
     s_outcomes[rc]++;
     if ((rc != STORE_OK && samples != 0) ||

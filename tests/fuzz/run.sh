@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS [libFuzzer flags...]: runs $FUZZ_DIR/fuzz_NAME for
 # SECONDS on a throwaway corpus seeded from $FIXTURES_DIR (codec, ingest,
-# spool, state: by their $FUZZ_DIR/gen_NAME_seeds). Exits with the fuzzer's status; a crash, leak or timeout
-# input is kept as ${FUZZ_ARTIFACTS:-/tmp}/fuzz_NAME-<kind>-<sha1>.
+# spool, state: by their $FUZZ_DIR/gen_NAME_seeds; http: requests listed
+# below). Exits with the fuzzer's status; a crash, leak or timeout input is kept as ${FUZZ_ARTIFACTS:-/tmp}/fuzz_NAME-<kind>-<sha1>.
 set -euo pipefail
 
 name=${1:?usage: run.sh NAME SECONDS [libFuzzer flags...]}
@@ -45,6 +45,33 @@ case $name in
     for f in "$work"/codec/*; do cp "$f" "$corpus/codec-${f##*/}"; done
     ;;
   spool) "$fuzz_dir/gen_spool_seeds" "$corpus" ;;
+  http)
+    # requests as MHD hands them over (decoded): every endpoint, every kind
+    # of parameter, good and bad
+    i=0
+    while IFS= read -r line; do
+      printf '%s' "$line" >"$corpus/http-$i"
+      i=$((i + 1))
+    done <<'SEEDS'
+/api/hosts
+/api/drops?host=h1&since=2h&limit=5
+/api/drops?layer=nic&from=2026-11-22T14:00:00Z&to=2026-11-22T15:00:00.5+01:00&step=1m
+/api/drops?from=1795359570000000000&to=1795359580000000000
+/api/bursts?host=h1&iface=eth0&since=1d&limit=2
+/api/incidents?since=90s&window=2ms&min_hosts=3&limit=10
+/api/timeline?host=h1,h2&since=1h&window=10s&limit=3
+/api/diagnose?host=h1&since=7d
+/api/series?host=h1&series=netdev/eth0/rx_dropped&since=1h&step=1m
+/api/series?host=h1
+/api/settings?host=h1&to=2262-04-11T23:47:16.854775807Z
+/api/top?since=1d&limit=20
+/api/drops?since=106752d&limit=1000000
+/api/drops?since=250us&from=x
+/healthz
+/metrics
+/nope?a&b=&=c
+SEEDS
+    ;;
   state) "$fuzz_dir/gen_state_seeds" "$corpus" "$fixtures" ;;
   netdev) seed "$fixtures"/*/proc/net/dev ;;
   snmp)
@@ -68,7 +95,7 @@ case $name in
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
     exit 2
     ;;
 esac

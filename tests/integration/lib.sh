@@ -72,14 +72,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_aggregator: an aggregator on $TMP/db.sqlite, reachable by every
-# namespace over ipc:// and from here over HTTP. Sets ENDPOINT and SERVER.
+# start_aggregator [ARGS...]: an aggregator on $TMP/db.sqlite, reachable by
+# every namespace over ipc:// and from here over HTTP, with ARGS added to
+# its options. Sets ENDPOINT and SERVER.
 start_aggregator() {
   ENDPOINT="ipc://$TMP/aggregator.sock"
   local port; port=$(free_port)
   SERVER="http://127.0.0.1:$port"
   daemon "$BIN_DIR/dropscope-aggregator" --db "$TMP/db.sqlite" --listen "$ENDPOINT" \
-     --http "127.0.0.1:$port" --insecure 2>>"$TMP/aggregator.log"
+     --http "127.0.0.1:$port" --insecure "$@" 2>>"$TMP/aggregator.log"
   for _ in $(seq 50); do
     curl -sf "$SERVER/healthz" >/dev/null 2>&1 && return 0
     sleep 0.1

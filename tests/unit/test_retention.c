@@ -20,6 +20,7 @@
 
 #include "store.h"
 #include "testlib.h"
+#include "ts.h"
 
 #define SEC INT64_C(1000000000)
 #define MIN (60 * SEC)
@@ -274,6 +275,30 @@ static void test_minutes_at_ingest(void **state)
         }
 }
 
+/* A host idle long enough leaves the writer's cache, with the minute it
+ * was folding: when it comes back within that minute, the fold must not
+ * write the minute from its later batches alone; the upkeep rolls it up
+ * from every batch. */
+static void test_evicted_host_minute(void **state)
+{
+    fixture_t *f = *state;
+    s_batch(f, 0, T0, 3);
+    s_batch(f, 0, T0 + 10 * SEC, 4);
+    char err[256];
+    assert_int_equal(store_evict_idle(f->st, ts_mono_ns() + 1, 0), 1); /* its row waits */
+    assert_int_equal(store_flush_hosts(f->st, err, sizeof err), 0);
+    assert_int_equal(store_evict_idle(f->st, ts_mono_ns() + 1, 0), 0); /* idle: gone */
+    s_batch(f, 0, T0 + 20 * SEC, 5);
+    s_batch(f, 0, T0 + MIN, 6); /* the next minute: minute 0 is done */
+    assert_int_equal(s_minute_rows(f, 0, T0, T0 + MIN), 0); /* not from a part */
+    store_retention_t r = STORE_RETENTION_DEFAULT;
+    s_upkeep(f, &r, T0 + 10 * MIN);
+    assert_int_equal(s_sum(f, 0, 60, T0, T0 + MIN).sum, 3 + 4 + 5);
+    /* A host that sent something since is kept. */
+    assert_int_equal(store_flush_hosts(f->st, err, sizeof err), 0);
+    assert_int_equal(store_evict_idle(f->st, ts_mono_ns(), 60 * SEC), 1);
+}
+
 static long s_file_size(const fixture_t *f)
 {
     struct stat st;
@@ -309,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollups_and_expiry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_batch_during_a_rollup, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_evicted_host_minute, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_minutes_at_ingest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_stops_growing, s_setup, s_teardown),
     };

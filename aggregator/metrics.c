@@ -1,0 +1,123 @@
+/* metrics: /metrics, the aggregator's health in Prometheus text format:
+ * ingest's counters and gauges (read from ingest_stats_t, written by the
+ * ingest thread), the database's size and rollup lag, and the fleet's
+ * drops by layer (a scan of every drop row: on a large store it may run
+ * past the caller's deadline, and is then left out with a comment). */
+#define _GNU_SOURCE
+#include "metrics.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ts.h"
+
+static void s_metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+            (unsigned long long)v);
+}
+
+api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
+{
+    char *body = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&body, &size);
+    if (!out)
+        return api_error(500, "out of memory");
+    const ingest_stats_t *s = stats;
+    s_metric(out, "dropscope_samples_stored_total", "counter",
+             "Samples committed to the database since the aggregator started.", s->samples_stored);
+    s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
+    s_metric(out, "dropscope_messages_received_total", "counter",
+             "ZeroMQ messages received from collectors.", s->messages);
+    s_metric(out, "dropscope_duplicates_total", "counter",
+             "Resent messages that were already stored (acknowledged, not stored again).",
+             s->duplicates);
+    s_metric(out, "dropscope_decode_errors_total", "counter",
+             "Frames dropped because they were not a valid message.", s->decode_errors);
+    s_metric(out, "dropscope_rejects_total", "counter",
+             "Messages refused with ACK_REJECTED for breaking a rule (the reason is logged and "
+             "sent back).",
+             s->rejected);
+    s_metric(out, "dropscope_identity_rejects_total", "counter",
+             "Of those, messages that claimed a host their CurveZMQ key does not speak for (or "
+             "whose key was revoked).",
+             s->identity_rejected);
+    s_metric(out, "dropscope_need_defs_total", "counter",
+             "Batches refused because they named undefined series.", s->need_defs);
+    s_metric(out, "dropscope_commit_failures_total", "counter",
+             "Transactions rolled back; their messages were not acknowledged.", s->commit_failures);
+    s_metric(out, "dropscope_commits_total", "counter", "Transactions committed.", s->commits);
+    s_metric(out, "dropscope_incidents_total", "counter",
+             "Incidents found live as bursts arrived (2 ms window, 2 hosts or more).",
+             s->incidents);
+    s_metric(out, "dropscope_auth_failures_total", "counter",
+             "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
+             s->auth_failures);
+    s_metric(out, "dropscope_ingest_samples_per_second", "gauge",
+             "Samples stored per second over the last 10 s.", s->samples_per_s);
+    s_metric(out, "dropscope_commit_latency_p50_microseconds", "gauge",
+             "Median commit latency over the last 10 s.", s->commit_p50_us);
+    s_metric(out, "dropscope_commit_latency_p99_microseconds", "gauge",
+             "99th percentile commit latency over the last 10 s.", s->commit_p99_us);
+    s_metric(out, "dropscope_commit_latency_max_microseconds", "gauge",
+             "Longest commit over the last 10 s.", s->commit_max_us);
+    s_metric(out, "dropscope_ingest_queue_depth", "gauge",
+             "Messages that were waiting when the last group was stored (512 at most: more wait "
+             "when it is 512).",
+             s->group_messages);
+    s_metric(out, "dropscope_upkeep_rows_total", "counter",
+             "Rows rolled up, merged or expired by the rollups and retention.", s->upkeep_rows);
+    s_metric(out, "dropscope_upkeep_failures_total", "counter",
+             "Steps of rollups and retention that failed and were retried.", s->upkeep_failures);
+    s_metric(out, "dropscope_database_bytes", "gauge", "Size of the database file and its WAL.",
+             (uint64_t)store_file_bytes(store));
+    int64_t rolled = store_rolled_until(store, 60);
+    s_metric(out, "dropscope_rollups_behind_seconds", "gauge",
+             "How far the minute rollups are behind now (0 before the first).",
+             rolled == INT64_MIN ? 0 : (uint64_t)((ts_now_ns() - rolled) / TS_NS_PER_S));
+    s_metric(out, "dropscope_host_caches", "gauge",
+             "Hosts whose state the writer holds in memory (a host silent for 10 min leaves).",
+             s->host_caches);
+    fprintf(out, "# HELP dropscope_acks_unsent_total Acknowledgements of stored messages that "
+                 "could not be sent (the sender resends, and gets a duplicate's ack).\n"
+                 "# TYPE dropscope_acks_unsent_total counter\n"
+                 "dropscope_acks_unsent_total{reason=\"pipe_full\"} %llu\n"
+                 "dropscope_acks_unsent_total{reason=\"disconnected\"} %llu\n",
+            (unsigned long long)s->acks_unsent_full, (unsigned long long)s->acks_unsent_gone);
+    fprintf(out, "# HELP dropscope_limit_hits_total Messages refused, or bursts not correlated "
+                 "live, by a bound on what one peer can cost.\n"
+                 "# TYPE dropscope_limit_hits_total counter\n");
+    for (int l = 0; l < INGEST_LIMIT_COUNT; l++)
+        fprintf(out, "dropscope_limit_hits_total{limit=\"%s\"} %llu\n",
+                ingest_limit_name((ingest_limit_t)l), (unsigned long long)s->limit_hits[l]);
+    ingest_peer_t peers[INGEST_MAX_PEERS];
+    size_t npeers = ingest_peer_errors(stats, peers);
+    fprintf(out,
+            "# HELP dropscope_decode_errors_by_peer_total Frames dropped as not a valid "
+            "message, by peer address.\n# TYPE dropscope_decode_errors_by_peer_total counter\n");
+    for (size_t i = 0; i < npeers; i++) {
+        json_t *label = json_string(peers[i].peer); /* escapes quotes and backslashes */
+        char *quoted = json_dumps(label, JSON_ENCODE_ANY);
+        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n",
+                quoted ? quoted : "\"?\"", (unsigned long long)peers[i].errors);
+        free(quoted);
+        json_decref(label);
+    }
+    int64_t totals[LAYER_COUNT];
+    char err[256];
+    if (store_drop_totals(store, totals, err, sizeof err) == 0) {
+        fprintf(out, "# HELP dropscope_fleet_drops_total Packets dropped across the fleet by "
+                     "layer (overlapping counters left out).\n"
+                     "# TYPE dropscope_fleet_drops_total counter\n");
+        for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
+            if (layer_is_drop((layer_t)l))
+                fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %lld\n",
+                        layer_name((layer_t)l), (long long)totals[l]);
+    } else { /* a scan of every drop: on a large store it can run past its deadline */
+        fprintf(out, "# dropscope_fleet_drops_total left out: %s\n", err);
+    }
+    fclose(out);
+    return (api_reply_t){.status = 200, .type = "text/plain; version=0.0.4", .body = body};
+}

@@ -1,0 +1,259 @@
+/* test_api: the API's bounds on a seeded database: a capped list keeps the
+ * newest rows, oldest first, and says so; a whole one does not; a query
+ * past its deadline fails as such (store_set_deadline) and the connection
+ * answers again after; incidents read a bounded number of bursts and say
+ * from when; a burst's profile beyond the tick budget is left out, marked. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "testlib.h"
+
+#include "api.h"
+#include "incidents.h"
+#include "rows.h"
+#include "store.h"
+#include "ts.h"
+
+#define S TS_NS_PER_S
+#define T0 (INT64_C(1795305600) * S)
+#define NDROPS 20
+#define NBURSTS 12 /* of each host: they burst together, every 10 s */
+#define BDROPS 2000
+
+typedef struct {
+    char dir[64];
+    store_t *st; /* a reader, as the HTTP workers have */
+} fixture_t;
+
+static fixture_t s_fixture; /* the tests only read it: one for the group */
+
+static void s_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+/* Hosts a and b; a drop of a every second from T0 + 1 s (and BDROPS of b
+ * in the ms after T0, so that a query over all runs long enough for the
+ * deadline to be looked at: every DEADLINE_STEPS VM steps); bursts of both
+ * every 10 s from T0 + 10 s, each with a 40-tick profile. */
+static int s_setup(void **state)
+{
+    fixture_t *f = &s_fixture;
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_api.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char path[128], err[256], sql[1024];
+    snprintf(path, sizeof path, "%s/db.sqlite", f->dir);
+    store_t *w = store_open(path, true, err, sizeof err);
+    assert_non_null(w);
+    store_close(&w);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    s_exec(db, "BEGIN");
+    s_exec(db, "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES (1, 'a', 0, 0), "
+               "(2, 'b', 0, 0)");
+    s_exec(db, "INSERT INTO series (id, host_id, source, device, name, kind, layer, overlap) "
+               "VALUES (1, 1, 'snmp', '', 'Udp.RcvbufErrors', 'counter', 'socket', 0)");
+    for (int i = 1; i <= NDROPS; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "
+                 "delta, overlap) VALUES (1, 'socket', %lld, 1, 0, %d, 0)",
+                 (long long)(T0 + i * S), i);
+        s_exec(db, sql);
+    }
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+             "WHERE i < %d) INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "
+             "delta, overlap) SELECT 2, 'socket', %lld + i, 1, 0, 1, 0 FROM k",
+             BDROPS, (long long)T0);
+    s_exec(db, sql);
+    for (int i = 1; i <= NBURSTS; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO bursts (host_id, start_ns, iface, direction, end_ns, "
+                 "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
+                 "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
+                 "uncertainty_ns) SELECT id, %lld + id * 1000, 'eth0', 'rx', %lld, 700, 2100, "
+                 "210000, 256, 0, zeroblob(88), %lld, 1000000, zeroblob(160), 1, %lld + id * "
+                 "1000, 1000 FROM hosts",
+                 (long long)(T0 + i * 10 * S), (long long)(T0 + i * 10 * S + 3000000),
+                 (long long)(T0 + i * 10 * S), (long long)(T0 + i * 10 * S));
+        s_exec(db, sql);
+    }
+    s_exec(db, "COMMIT");
+    sqlite3_close(db);
+    assert_non_null(f->st = store_open(path, false, err, sizeof err));
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    store_close(&s_fixture.st);
+    testlib_sh("rm -rf %s", s_fixture.dir);
+    return 0;
+}
+
+/* Query parameters as name=value pairs, NULL-ended. */
+typedef struct {
+    const char *names[8];
+    const char *values[8];
+} params_t;
+
+static const char *s_param(void *ctx, const char *name)
+{
+    const params_t *p = ctx;
+    for (int i = 0; p->names[i]; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return p->values[i];
+    return NULL;
+}
+
+/* GET path over the seeded range with limit (and host, unless NULL): the
+ * answer's rows, its reply in *r. */
+static json_t *s_get(fixture_t *f, const char *path, const char *limit, const char *host,
+                     api_reply_t *r)
+{
+    static ingest_stats_t stats;
+    char from[32], to[32];
+    snprintf(from, sizeof from, "%lld", (long long)T0);
+    snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
+    params_t p = {{"from", "to", "limit", host ? "host" : NULL, NULL}, {from, to, limit, host}};
+    *r = api_get(f->st, &stats, path, p.names, s_param, &p);
+    assert_int_equal(r->status, 200);
+    json_t *doc = json_loads(r->body, 0, NULL);
+    assert_non_null(doc);
+    free(r->body);
+    return doc;
+}
+
+static void test_capped_keeps_newest(void **state)
+{
+    (void)state;
+    fixture_t *f = &s_fixture;
+    api_reply_t r;
+    json_t *rows = s_get(f, "/api/drops", "5", "a", &r);
+    assert_int_equal(json_array_size(rows), 5);
+    for (size_t i = 0; i < 5; i++) /* the newest five, oldest first */
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, i), "ts_ns")),
+                         T0 + (NDROPS - 4 + (int64_t)i) * S);
+    assert_non_null(strstr(r.truncated, "limit (more than 5 rows: the newest 5 kept"));
+    json_decref(rows);
+
+    rows = s_get(f, "/api/drops", "20", "a", &r); /* exactly all: whole */
+    assert_int_equal(json_array_size(rows), NDROPS);
+    assert_string_equal(r.truncated, "");
+    json_decref(rows);
+
+    rows =
+        s_get(f, "/api/bursts", "3", NULL, &r); /* both hosts' last burst, and one of b's before */
+    assert_int_equal(json_array_size(rows), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 2), "start_ns")),
+                     T0 + NBURSTS * 10 * S + 2000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "start_ns")),
+                     T0 + (NBURSTS - 1) * 10 * S + 2000);
+    assert_non_null(strstr(r.truncated, "limit (more than 3 rows"));
+    json_decref(rows);
+
+    rows = s_get(f, "/api/incidents", "2", NULL, &r); /* the last two of 12 */
+    assert_int_equal(json_array_size(rows), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "id")), NBURSTS);
+    assert_non_null(strstr(r.truncated, "limit (more than 2 rows"));
+    json_decref(rows);
+}
+
+static int s_count(void *ctx, const drop_row_t *row)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_deadline(void **state)
+{
+    (void)state;
+    fixture_t *f = &s_fixture;
+    store_deadline_t d = {ts_mono_ns() - 1, false}; /* already past */
+    store_set_deadline(f->st, &d);
+    drops_query_t q = {.from_ns = 0, .to_ns = INT64_MAX};
+    char err[256] = "";
+    int n = 0;
+    assert_int_equal(store_drops(f->st, &q, s_count, &n, err, sizeof err), -1);
+    assert_true(d.passed);
+    assert_non_null(strstr(err, "deadline"));
+    d = (store_deadline_t){ts_mono_ns() + 60 * S, false}; /* far: the same connection answers */
+    n = 0;
+    assert_int_equal(store_drops(f->st, &q, s_count, &n, err, sizeof err), 0);
+    assert_int_equal(n, NDROPS + BDROPS);
+    assert_false(d.passed);
+    store_set_deadline(f->st, NULL);
+
+    api_reply_t r = api_too_slow("/api/timeline", 2500 * TS_NS_PER_MS);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "/api/timeline took longer than 2.5 s (the limit, "
+                                   "--query-timeout); narrow the range"));
+    free(r.body);
+}
+
+static void test_incidents_bounded(void **state)
+{
+    (void)state;
+    fixture_t *f = &s_fixture;
+    char err[256];
+    rows_cut_t cut = ROWS_CUT_INIT;
+    /* 24 bursts, 7 at most: the newest 8 are read (the 8th says there were
+     * more), the oldest of them (a's 9th) is dropped, as its peer may be
+     * beyond the bound, and b's 9th stays alone: three incidents */
+    incidents_query_t q = {T0, T0 + 1000 * S, 2 * TS_NS_PER_MS, 2, 100, 7};
+    json_t *rows = incidents_find_cut(f->st, &q, &cut, err, sizeof err);
+    assert_non_null(rows);
+    assert_int_equal(json_array_size(rows), 3);
+    assert_int_equal(cut.bursts_from_ns, T0 + (NBURSTS - 3) * 10 * S + 1000);
+    assert_int_equal(cut.bursts_read, 7);
+    assert_false(cut.limit);
+    char words[512];
+    rows_cut_words(&cut, 100, 1000, words, sizeof words);
+    assert_non_null(strstr(words, "bursts (more bursts than the 7 newest read, after "));
+    json_decref(rows);
+}
+
+static void test_profile_budget(void **state)
+{
+    (void)state;
+    uint32_t ticks[40] = {0};
+    burst_row_t b = {
+        .host = "a", .iface = "eth0", .direction = "rx", .nprofile = 40, .profile = ticks};
+    rows_cut_t cut = ROWS_CUT_INIT;
+    cut.ticks_left = 50;
+    json_t *first = rows_burst_cut(&b, &cut), *second = rows_burst_cut(&b, &cut);
+    assert_int_equal(json_array_size(json_object_get(first, "profile")), 40);
+    assert_null(json_object_get(first, "profile_omitted"));
+    assert_int_equal(json_array_size(json_object_get(second, "profile")), 0);
+    assert_true(json_is_true(json_object_get(second, "profile_omitted")));
+    assert_true(cut.profiles);
+    assert_int_equal(cut.ticks_left, 10);
+    json_decref(first);
+    json_decref(second);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_capped_keeps_newest),
+        cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_incidents_bounded),
+        cmocka_unit_test(test_profile_budget),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
