@@ -280,12 +280,12 @@ const char *ingest_limit_name(ingest_limit_t limit)
     return limit < INGEST_LIMIT_COUNT ? names[limit] : "unknown";
 }
 
-/* Counts a limit hit; the first of each kind in a minute is logged. */
-static void s_limit(ingest_t *self, ingest_limit_t limit, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_limit(ingest_t *self, ingest_limit_t limit, const char *fmt, ...)
+/* Counts n hits of a limit; the first of each kind in a minute is logged. */
+static void s_limit(ingest_t *self, ingest_limit_t limit, uint64_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void s_limit(ingest_t *self, ingest_limit_t limit, uint64_t n, const char *fmt, ...)
 {
-    atomic_fetch_add(&self->stats->limit_hits[limit], 1);
+    atomic_fetch_add(&self->stats->limit_hits[limit], n);
     char key[64], text[512];
     va_list ap;
     va_start(ap, fmt);
@@ -299,19 +299,23 @@ static void s_limit(ingest_t *self, ingest_limit_t limit, const char *fmt, ...)
 /* Offers a stored batch's bursts to the live incidents. */
 static void s_live(ingest_t *self, const msg_t *msg, int64_t now_ns)
 {
+    uint64_t outside = 0, full = 0;
     for (size_t i = 0; i < msg->batch.nbursts; i++) {
         live_rc_t rc = live_add(self->live, msg->host, &msg->batch.bursts[i], &msg->batch.clock,
                                 now_ns);
-        if (rc == LIVE_OUTSIDE)
-            s_limit(self, INGEST_LIMIT_LIVE_WINDOW, "a burst of host %s starts outside the last "
-                    "%lld s or the next %lld s; it is stored, but not correlated live (`dropscope "
-                    "incidents` over its range finds it)", msg->host,
-                    (long long)(LIVE_KEEP_NS / TS_NS_PER_S), (long long)(LIVE_AHEAD_NS / TS_NS_PER_S));
-        else if (rc == LIVE_FULL)
-            s_limit(self, INGEST_LIMIT_LIVE_FULL, "%d bursts are waiting to be correlated live; "
-                    "a burst of host %s is stored, but not correlated live", LIVE_MAX_BURSTS,
-                    msg->host);
+        outside += rc == LIVE_OUTSIDE;
+        full += rc == LIVE_FULL;
     }
+    if (outside)
+        s_limit(self, INGEST_LIMIT_LIVE_WINDOW, outside, "%llu bursts of host %s start outside "
+                "the last %lld s or the next %lld s; they are stored, but not correlated live "
+                "(`dropscope incidents` over their range finds them)", (unsigned long long)outside,
+                msg->host, (long long)(LIVE_KEEP_NS / TS_NS_PER_S),
+                (long long)(LIVE_AHEAD_NS / TS_NS_PER_S));
+    if (full)
+        s_limit(self, INGEST_LIMIT_LIVE_FULL, full, "%d bursts are waiting to be correlated live; "
+                "%llu of host %s are stored, but not correlated live", LIVE_MAX_BURSTS,
+                (unsigned long long)full, msg->host);
 }
 
 /* Judges and stores one message; queues its ack. Returns -1 when the
@@ -371,7 +375,7 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         atomic_fetch_add(&self->stats->rejected, 1);
         s_limit(self, store_last_limit(self->store) == STORE_LIMIT_SERIES ? INGEST_LIMIT_SERIES
                                                                           : INGEST_LIMIT_HOSTS,
-                "%s", err);
+                1, "%s", err);
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
         break;
     case STORE_ERROR:

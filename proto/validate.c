@@ -29,12 +29,18 @@ static int s_fail(char *err, size_t errsz, const char *fmt, ...)
 }
 
 /* A string of its class (NULL counts as ""); `what` names it in the reason. */
+static bool s_string_ok(const char *s, bool name, bool may_be_empty)
+{
+    s = s ? s : "";
+    return s[0] ? (name ? text_is_name(s) : text_is_text(s)) : may_be_empty;
+}
+
 static int s_string(const char *what, const char *s, bool name, bool may_be_empty, char *err,
                     size_t errsz)
 {
-    s = s ? s : "";
-    if (s[0] ? (name ? text_is_name(s) : text_is_text(s)) : may_be_empty)
+    if (s_string_ok(s, name, may_be_empty))
         return 0;
+    s = s ? s : "";
     char shown[64];
     text_escape(s, shown, sizeof shown);
     return s_fail(err, errsz, "%s '%s' is %s", what, shown,
@@ -86,9 +92,11 @@ static int s_def(const series_def_t *d, size_t i, uint32_t prev_id, char *err, s
                    {"name", d->name, false, false},
                    {"owner", d->owner, false, true}};
     for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++) {
+        if (s_string_ok(strings[k].value, strings[k].name, strings[k].may_be_empty))
+            continue; /* named only when refused: a fleet's first definitions are millions */
         snprintf(what, sizeof what, "series definition %u %s", d->id, strings[k].field);
-        if (s_string(what, strings[k].value, strings[k].name, strings[k].may_be_empty, err, errsz))
-            return -1;
+        return s_string(what, strings[k].value, strings[k].name, strings[k].may_be_empty, err,
+                        errsz);
     }
     return 0;
 }
