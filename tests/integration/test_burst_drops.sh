@@ -58,7 +58,9 @@ assert len(rx) == 1, f"{host}: expected one rx burst on vr, got {rx}"
 b = rx[0]
 assert b["drops"].get("socket") == expected, f"{host}: burst drops {b['drops']}, kernel {expected}"
 assert b["packets"] >= 400, f"{host}: the burst holds only {b['packets']} of 500 packets: {b}"
-assert t0 < b["start_ns"] < t0 + 1_000_000_000, b
+# Aimed 0.3 s after t0; a slow start of python and burstgen (the sanitizer
+# build, a busy machine) sends it later, but within seconds.
+assert t0 < b["start_ns"] < t0 + 5_000_000_000, f"{host}: burst at {b['start_ns'] - t0} ns after the send began: {b}"
 print(f"ok: {host}: burst of {b['packets']} packets, peak {b['peak_per_ms']:.0f}/ms, "
       f"carries socket drops {expected}")
 PY
