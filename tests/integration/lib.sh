@@ -255,3 +255,25 @@ require_ebpf() {
     *) fail "the collector of $1 fell back: $got" ;;
   esac
 }
+
+# raw_client_setup: for a raw client written from proto/dropscope.proto
+# alone (not the C codec): sets PY to Debian's /usr/bin/python3 and
+# generates dropscope_pb2.py into $TMP. Not the python3 on PATH: that may be
+# a pyenv or venv Python, which does not see the Debian packages python3-zmq
+# and python3-protobuf; protoc is Debian's too, so that the code it
+# generates matches the protobuf runtime. The packages come with `make test`
+# (deploy/install-deps.sh): missing, they are a broken setup, not a reason
+# to skip.
+raw_client_setup() {
+  local proto_dir; proto_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../proto" && pwd)
+  PY=/usr/bin/python3
+  [ -x $PY ] || fail "$PY is missing: install the Debian package python3 (deploy/install-deps.sh)"
+  $PY -c 'import zmq' 2>/dev/null ||
+    fail "$PY cannot import zmq: install the Debian package python3-zmq (deploy/install-deps.sh)"
+  $PY -c 'import google.protobuf' 2>/dev/null ||
+    fail "$PY cannot import google.protobuf: install the Debian package python3-protobuf (deploy/install-deps.sh)"
+  [ -x /usr/bin/protoc ] ||
+    fail "/usr/bin/protoc is missing: install the Debian package protobuf-compiler (deploy/install-deps.sh)"
+  /usr/bin/protoc --proto_path="$proto_dir" --python_out="$TMP" "$proto_dir/dropscope.proto" ||
+    fail "protoc could not generate the Python module from proto/dropscope.proto"
+}

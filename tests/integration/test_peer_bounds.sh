@@ -51,7 +51,6 @@
 source "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-PROTO_DIR=$HERE/../../proto
 MAX_HOSTS=1020
 ANSWER_S=5 OVERSIZE_S=5 WIDE_S=10 HONEST_ACK_S=5 HEALTHZ_S=1 RSS_MB=256 WIDE_RSS_MB=64
 # The sanitizer build (detected as test_http_load.sh does) is several times
@@ -60,17 +59,7 @@ if grep -q __asan_init "$BIN_DIR/dropscope-aggregator"; then
   ANSWER_S=20 OVERSIZE_S=10 WIDE_S=30 HONEST_ACK_S=20 HEALTHZ_S=2 RSS_MB=1024 WIDE_RSS_MB=256
 fi
 
-# Debian's python3, protobuf runtime and protoc, as in test_poison.sh.
-PY=/usr/bin/python3
-[ -x $PY ] || fail "$PY is missing: install the Debian package python3 (deploy/install-deps.sh)"
-$PY -c 'import zmq' 2>/dev/null ||
-  fail "$PY cannot import zmq: install the Debian package python3-zmq (deploy/install-deps.sh)"
-$PY -c 'import google.protobuf' 2>/dev/null ||
-  fail "$PY cannot import google.protobuf: install the Debian package python3-protobuf (deploy/install-deps.sh)"
-[ -x /usr/bin/protoc ] ||
-  fail "/usr/bin/protoc is missing: install the Debian package protobuf-compiler (deploy/install-deps.sh)"
-/usr/bin/protoc --proto_path="$PROTO_DIR" --python_out="$TMP" "$PROTO_DIR/dropscope.proto" ||
-  fail "protoc could not generate the Python module from proto/dropscope.proto"
+raw_client_setup
 
 port=$(free_port) http=$(free_port)
 SERVER="http://127.0.0.1:$http"

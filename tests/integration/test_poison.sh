@@ -12,24 +12,8 @@
 source "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-PROTO_DIR=$HERE/../../proto
 
-# The client runs on Debian's /usr/bin/python3, not the python3 on PATH:
-# that may be a pyenv or venv Python, which does not see the Debian packages
-# python3-zmq and python3-protobuf. protoc is Debian's too, so that the code
-# it generates matches the protobuf runtime of python3-protobuf. The packages
-# come with `make test` (deploy/install-deps.sh): missing, they are a broken
-# setup, not a reason to skip.
-PY=/usr/bin/python3
-[ -x $PY ] || fail "$PY is missing: install the Debian package python3 (deploy/install-deps.sh)"
-$PY -c 'import zmq' 2>/dev/null ||
-  fail "$PY cannot import zmq: install the Debian package python3-zmq (deploy/install-deps.sh)"
-$PY -c 'import google.protobuf' 2>/dev/null ||
-  fail "$PY cannot import google.protobuf: install the Debian package python3-protobuf (deploy/install-deps.sh)"
-[ -x /usr/bin/protoc ] ||
-  fail "/usr/bin/protoc is missing: install the Debian package protobuf-compiler (deploy/install-deps.sh)"
-/usr/bin/protoc --proto_path="$PROTO_DIR" --python_out="$TMP" "$PROTO_DIR/dropscope.proto" ||
-  fail "protoc could not generate the Python module from proto/dropscope.proto"
+raw_client_setup
 
 port=$(free_port) http=$(free_port)
 SERVER="http://127.0.0.1:$http"
