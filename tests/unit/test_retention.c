@@ -43,11 +43,7 @@ static const series_def_t s_defs[] = {
 static int s_setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ds-retention-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    char err[256];
-    assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
+    f->st = testlib_store_new("retention", f->dir, f->path);
     *state = f;
     return 0;
 }
@@ -55,8 +51,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(&f->st);
-    testlib_sh("rm -rf %s", f->dir);
+    testlib_store_destroy(&f->st, f->dir);
     free(f);
     return 0;
 }

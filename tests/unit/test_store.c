@@ -39,12 +39,7 @@ static const series_def_t s_defs[] = {
 static int s_setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ds-store-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/db.sqlite", f->dir);
-    char err[256];
-    f->st = store_open(f->path, true, err, sizeof err);
-    assert_non_null(f->st);
+    f->st = testlib_store_new("store", f->dir, f->path);
     *state = f;
     return 0;
 }
@@ -52,9 +47,8 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(&f->st);
+    testlib_store_destroy(&f->st, f->dir);
     store_close(&f->st); /* safe twice */
-    testlib_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store.h"
 #include "testlib.h"
 
 static int s_saved_stderr = -1;
@@ -53,6 +54,23 @@ int testlib_count_lines(const char *path, const char *needle)
     if (in)
         fclose(in);
     return n;
+}
+
+store_t *testlib_store_new(const char *tag, char dir[64], char path[128])
+{
+    snprintf(dir, 64, "/tmp/ds-%s-XXXXXX", tag);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, 128, "%s/db.sqlite", dir);
+    char err[256];
+    store_t *store = store_open(path, true, err, sizeof err);
+    assert_non_null(store);
+    return store;
+}
+
+void testlib_store_destroy(store_t **store_p, const char *dir)
+{
+    store_close(store_p);
+    testlib_sh("rm -rf %s", dir);
 }
 
 int64_t testlib_sql_scalar(const char *path, const char *sql)

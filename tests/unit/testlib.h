@@ -26,6 +26,12 @@ int testlib_count_lines(const char *path, const char *needle);
 /* The first column of the first row of sql run on the database at path. */
 int64_t testlib_sql_scalar(const char *path, const char *sql);
 
+/* A writer store on a new database (path) in a new directory (dir) under
+ * /tmp, named after tag; testlib_store_destroy closes it and removes dir. */
+struct store;
+struct store *testlib_store_new(const char *tag, char dir[64], char path[128]);
+void testlib_store_destroy(struct store **store_p, const char *dir);
+
 /* --- collecting readings ------------------------------------------------ */
 
 /* One reading as testlib_collect kept it. */
