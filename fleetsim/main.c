@@ -106,7 +106,7 @@ static void s_usage(FILE *out)
             "dropscope-aggregator over ZeroMQ, and reports what was sent and acknowledged.\n"
             "\n"
             "  --connect ENDPOINT    the aggregator, e.g. tcp://127.0.0.1:7420 or ipc:///tmp/ds.sock\n"
-            "  --hosts N             simulated hosts (1 to 1000000)\n"
+            "  --hosts N             simulated hosts (1 to 16777216)\n"
             "  --seconds S           real time: run S seconds; --replay: S intervals of backlog\n"
             "  --replay              send each host's backlog as fast as acks allow (%d in flight)\n"
             "  --interval DURATION   reporting interval of every host (default 1s)\n"
