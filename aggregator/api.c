@@ -358,7 +358,7 @@ static api_reply_t s_incidents(const req_t *r)
     incidents_query_t iq = {q.from_ns, q.to_ns, window, (unsigned)min_hosts, q.limit, 0};
     char err[256] = "";
     rows_cut_t cut = ROWS_CUT_INIT;
-    json_t *rows = incidents_find_cut(r->store, &iq, &cut, err, sizeof err);
+    json_t *rows = incidents_find(r->store, &iq, &cut, err, sizeof err);
     if (!rows)
         return s_error(500, "%s", err);
     return s_cut_json(rows, &cut, q.limit);

@@ -109,13 +109,12 @@ static void s_order(gather_t *g, int64_t max, rows_cut_t *cut)
     }
 }
 
-json_t *incidents_find_cut(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
-                           size_t errsz)
+json_t *incidents_find(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
+                       size_t errsz)
 {
     gather_t g = {0};
     int64_t max = q->max_bursts > 0 ? q->max_bursts : INCIDENTS_MAX_BURSTS;
-    if (store_burst_starts_newest(store, q->from_ns, q->to_ns, max + 1, s_gather, &g, err,
-                                  errsz) != 0) {
+    if (store_burst_starts(store, q->from_ns, q->to_ns, max + 1, s_gather, &g, err, errsz) != 0) {
         free(g.b);
         free(g.names);
         return NULL;
@@ -138,9 +137,4 @@ json_t *incidents_find_cut(store_t *store, const incidents_query_t *q, rows_cut_
     free(g.b);
     free(g.names);
     return rows;
-}
-
-json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, size_t errsz)
-{
-    return incidents_find_cut(store, q, NULL, err, errsz);
 }

@@ -24,13 +24,11 @@ typedef struct {
     int64_t max_bursts;     /* bursts read at most (the newest); 0: INCIDENTS_MAX_BURSTS */
 } incidents_query_t;
 
-/* The incidents as a JSON array, oldest first; NULL with err. */
-json_t *incidents_find(store_t *store, const incidents_query_t *q, char *err, size_t errsz);
-
-/* incidents_find, saying in *cut (when not NULL) what its bounds left
- * out: more incidents than q->limit (cut->limit), or more bursts than
- * max_bursts, when only those after cut->bursts_from_ns were grouped. */
-json_t *incidents_find_cut(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
-                           size_t errsz);
+/* The incidents as a JSON array, oldest first; NULL with err. Says in
+ * *cut (when not NULL) what its bounds left out: more incidents than
+ * q->limit (cut->limit), or more bursts than max_bursts, when only those
+ * after cut->bursts_from_ns were grouped. */
+json_t *incidents_find(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
+                       size_t errsz);
 
 #endif

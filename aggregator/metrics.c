@@ -12,10 +12,16 @@
 
 #include "ts.h"
 
+/* A metric family's header; its samples follow. */
+static void s_family(FILE *out, const char *name, const char *type, const char *help)
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void s_metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
 {
-    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-            (unsigned long long)v);
+    s_family(out, name, type, help);
+    fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
 api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
@@ -80,23 +86,22 @@ api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
     s_metric(out, "dropscope_host_caches", "gauge",
              "Hosts whose state the writer holds in memory (a host silent for 10 min leaves).",
              s->host_caches);
-    fprintf(out, "# HELP dropscope_acks_unsent_total Acknowledgements of stored messages that "
-                 "could not be sent (the sender resends, and gets a duplicate's ack).\n"
-                 "# TYPE dropscope_acks_unsent_total counter\n"
-                 "dropscope_acks_unsent_total{reason=\"pipe_full\"} %llu\n"
+    s_family(out, "dropscope_acks_unsent_total", "counter",
+             "Acknowledgements of stored messages that could not be sent (the sender resends, "
+             "and gets a duplicate's ack).");
+    fprintf(out, "dropscope_acks_unsent_total{reason=\"pipe_full\"} %llu\n"
                  "dropscope_acks_unsent_total{reason=\"disconnected\"} %llu\n",
             (unsigned long long)s->acks_unsent_full, (unsigned long long)s->acks_unsent_gone);
-    fprintf(out, "# HELP dropscope_limit_hits_total Messages refused, or bursts not correlated "
-                 "live, by a bound on what one peer can cost.\n"
-                 "# TYPE dropscope_limit_hits_total counter\n");
+    s_family(out, "dropscope_limit_hits_total", "counter",
+             "Messages refused, or bursts not correlated live, by a bound on what one peer can "
+             "cost.");
     for (int l = 0; l < INGEST_LIMIT_COUNT; l++)
         fprintf(out, "dropscope_limit_hits_total{limit=\"%s\"} %llu\n",
                 ingest_limit_name((ingest_limit_t)l), (unsigned long long)s->limit_hits[l]);
     ingest_peer_t peers[INGEST_MAX_PEERS];
     size_t npeers = ingest_peer_errors(stats, peers);
-    fprintf(out,
-            "# HELP dropscope_decode_errors_by_peer_total Frames dropped as not a valid "
-            "message, by peer address.\n# TYPE dropscope_decode_errors_by_peer_total counter\n");
+    s_family(out, "dropscope_decode_errors_by_peer_total", "counter",
+             "Frames dropped as not a valid message, by peer address.");
     for (size_t i = 0; i < npeers; i++) {
         json_t *label = json_string(peers[i].peer); /* escapes quotes and backslashes */
         char *quoted = json_dumps(label, JSON_ENCODE_ANY);
@@ -108,9 +113,8 @@ api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
     int64_t totals[LAYER_COUNT];
     char err[256];
     if (store_drop_totals(store, totals, err, sizeof err) == 0) {
-        fprintf(out, "# HELP dropscope_fleet_drops_total Packets dropped across the fleet by "
-                     "layer (overlapping counters left out).\n"
-                     "# TYPE dropscope_fleet_drops_total counter\n");
+        s_family(out, "dropscope_fleet_drops_total", "counter",
+                 "Packets dropped across the fleet by layer (overlapping counters left out).");
         for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
             if (layer_is_drop((layer_t)l))
                 fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %lld\n",

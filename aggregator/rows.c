@@ -22,12 +22,7 @@ json_t *rows_drop(const drop_row_t *d)
     return row;
 }
 
-json_t *rows_burst(const burst_row_t *b)
-{
-    return rows_burst_cut(b, NULL);
-}
-
-json_t *rows_burst_cut(const burst_row_t *b, rows_cut_t *cut)
+json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
 {
     bool omit = cut && b->nprofile > cut->ticks_left;
     if (omit)
@@ -77,7 +72,7 @@ int rows_newest_drop(void *ctx, const drop_row_t *d)
 int rows_newest_burst(void *ctx, const burst_row_t *b)
 {
     rows_newest_t *n = ctx;
-    return s_room(n) ? json_array_append_new(n->rows, rows_burst_cut(b, n->cut)) != 0 : 1;
+    return s_room(n) ? json_array_append_new(n->rows, rows_burst(b, n->cut)) != 0 : 1;
 }
 
 void rows_reverse(json_t *rows)

@@ -17,12 +17,6 @@ json_t *rows_drop(const drop_row_t *d);
  * is unknown (""). */
 void rows_owner(json_t *row, const char *owner);
 
-/* {"host", "iface", "direction", "start_ns", "end_ns", "corrected_start_ns",
- *  "uncertainty_ns", "peak_per_ms", "packets", "bytes", "threshold_per_ms",
- *  "drops" {layer: n}, "drops_total", "profile" [...], "profile_start_ns",
- *  "tick_ns", "profile_complete"} */
-json_t *rows_burst(const burst_row_t *b);
-
 /* Profile ticks one answer carries at most: a burst's profile is a tick a
  * millisecond (or 100 us) over seconds, and a month of bursts as JSON
  * integers would take gigabytes. */
@@ -40,11 +34,15 @@ typedef struct {
 
 #define ROWS_CUT_INIT ((rows_cut_t){false, ROWS_PROFILE_TICKS, false, 0, 0})
 
-/* rows_burst within cut's tick budget: a profile that does not fit in
- * cut->ticks_left is left out ("profile": [], "profile_omitted": true, and
- * cut->profiles set); one that fits is spent from it. Rows read newest
- * first so give the newest bursts their profiles. */
-json_t *rows_burst_cut(const burst_row_t *b, rows_cut_t *cut);
+/* {"host", "iface", "direction", "start_ns", "end_ns", "corrected_start_ns",
+ *  "uncertainty_ns", "peak_per_ms", "packets", "bytes", "threshold_per_ms",
+ *  "drops" {layer: n}, "drops_total", "profile" [...], "profile_start_ns",
+ *  "tick_ns", "profile_complete"}, within cut's tick budget when cut is
+ * given: a profile that does not fit in cut->ticks_left is left out
+ * ("profile": [], "profile_omitted": true, and cut->profiles set); one that
+ * fits is spent from it. Rows read newest first so give the newest bursts
+ * their profiles. */
+json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut);
 
 /* A JSON array being filled newest first up to limit rows: the callbacks
  * below append while there is room, and at the first row beyond it set

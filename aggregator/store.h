@@ -155,9 +155,10 @@ typedef struct {
 } burst_start_t;
 
 /* The few fields of every received burst starting (on the corrected
- * clock) in (from_ns, to_ns] that correlation needs, by corrected start:
- * no profiles, so it stays fast over a fleet's hour. 0, -1 + err. */
-int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
+ * clock) in (from_ns, to_ns] that correlation needs, newest first, at most
+ * limit rows (0: all): no profiles, so it stays fast over a fleet's hour.
+ * 0, -1 + err. */
+int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
                        int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
                        size_t errsz);
 
@@ -267,11 +268,6 @@ int store_drops_newest(store_t *self, const drops_query_t *q,
 int store_bursts_newest(store_t *self, const bursts_query_t *q,
                         int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
                         size_t errsz);
-
-/* store_burst_starts newest first, at most limit rows (0: all). */
-int store_burst_starts_newest(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
-                              int (*fn)(void *ctx, const burst_start_t *row), void *ctx,
-                              char *err, size_t errsz);
 
 /* --- upkeep (the writer's connection, between transactions) ------------ */
 

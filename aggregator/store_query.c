@@ -438,18 +438,16 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
     return s_query_end(self, st, rc, err, errsz);
 }
 
-static int s_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
-                          s_order_t order, int (*fn)(void *ctx, const burst_start_t *row),
-                          void *ctx, char *err, size_t errsz)
+int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
+                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
+                       size_t errsz)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
-             "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
-             "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
-             "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
-             "ORDER BY b.corrected_start_ns%s LIMIT ?3",
-             s_desc(order));
+    static const char sql[] =
+        "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
+        "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
+        "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
+        "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
+        "ORDER BY b.corrected_start_ns DESC LIMIT ?3";
     sqlite3_stmt *st = s_query(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -488,20 +486,6 @@ int store_series_list(store_t *self, const char *host,
             break;
     }
     return s_query_end(self, st, rc, err, errsz);
-}
-
-int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns,
-                       int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
-                       size_t errsz)
-{
-    return s_burst_starts(self, from_ns, to_ns, 0, S_OLDEST_FIRST, fn, ctx, err, errsz);
-}
-
-int store_burst_starts_newest(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
-                              int (*fn)(void *ctx, const burst_start_t *row), void *ctx,
-                              char *err, size_t errsz)
-{
-    return s_burst_starts(self, from_ns, to_ns, limit, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
 /* SQLite's progress handler: non-zero interrupts the statement running. */

@@ -53,7 +53,7 @@ static int s_drop(void *ctx, const drop_row_t *d)
 static int s_burst(void *ctx, const burst_row_t *b)
 {
     gather_t *g = ctx;
-    return s_add(g, rows_burst_cut(b, g->cut), "burst", b->start_ns);
+    return s_add(g, rows_burst(b, g->cut), "burst", b->start_ns);
 }
 
 /* Setting rows come by series then time; a row that differs from the one
@@ -150,7 +150,7 @@ static int s_incidents(store_t *store, gather_t *g, const timeline_query_t *q, c
                        size_t errsz)
 {
     incidents_query_t iq = {q->from_ns, q->to_ns, q->window_ns, 2, g->limit, 0};
-    json_t *all = incidents_find_cut(store, &iq, g->cut, err, errsz);
+    json_t *all = incidents_find(store, &iq, g->cut, err, errsz);
     if (!all)
         return -1;
     size_t i;

@@ -137,11 +137,11 @@ int main(int argc, char **argv)
     st = store_open(path, false, err, sizeof err);
     size_t rows_read = 0;
     a = ts_mono_ns();
-    store_burst_starts(st, t0 - 1, t0 + HOUR, s_count, &rows_read, err, sizeof err);
+    store_burst_starts(st, t0 - 1, t0 + HOUR, 0, s_count, &rows_read, err, sizeof err);
     printf("reading the %zu burst starts alone: %.1f ms\n", rows_read, (ts_mono_ns() - a) / 1e6);
     incidents_query_t q = {t0 - 1, t0 + HOUR, 2 * MS, 2, INT64_MAX, 0};
     a = ts_mono_ns();
-    json_t *rows = incidents_find(st, &q, err, sizeof err);
+    json_t *rows = incidents_find(st, &q, NULL, err, sizeof err);
     int64_t query_ns = ts_mono_ns() - a;
     printf("incidents over the hour from SQLite (read + group + JSON objects): %.1f ms, %zu "
            "incidents; budget 1000 ms: %s\n", query_ns / 1e6, json_array_size(rows),

@@ -198,7 +198,7 @@ static double s_time(store_t *st, int which, int hosts, int days, long *rows)
         } else {
             int64_t hour = T0 + (days - 1) * DAY + (k + 7) * HOUR;
             incidents_query_t q = {hour, hour + HOUR, 2 * TS_NS_PER_MS, 2, 1000000, 0};
-            json_t *doc = incidents_find(st, &q, err, sizeof err);
+            json_t *doc = incidents_find(st, &q, NULL, err, sizeof err);
             c.rows = doc ? (long)json_array_size(doc) : -1;
             json_decref(doc);
         }

@@ -216,7 +216,7 @@ static void test_incidents_bounded(void **state)
      * more), the oldest of them (a's 9th) is dropped, as its peer may be
      * beyond the bound, and b's 9th stays alone: three incidents */
     incidents_query_t q = {T0, T0 + 1000 * S, 2 * TS_NS_PER_MS, 2, 100, 7};
-    json_t *rows = incidents_find_cut(f->st, &q, &cut, err, sizeof err);
+    json_t *rows = incidents_find(f->st, &q, &cut, err, sizeof err);
     assert_non_null(rows);
     assert_int_equal(json_array_size(rows), 3);
     assert_int_equal(cut.bursts_from_ns, T0 + (NBURSTS - 3) * 10 * S + 1000);
@@ -236,7 +236,7 @@ static void test_profile_budget(void **state)
         .host = "a", .iface = "eth0", .direction = "rx", .nprofile = 40, .profile = ticks};
     rows_cut_t cut = ROWS_CUT_INIT;
     cut.ticks_left = 50;
-    json_t *first = rows_burst_cut(&b, &cut), *second = rows_burst_cut(&b, &cut);
+    json_t *first = rows_burst(&b, &cut), *second = rows_burst(&b, &cut);
     assert_int_equal(json_array_size(json_object_get(first, "profile")), 40);
     assert_null(json_object_get(first, "profile_omitted"));
     assert_int_equal(json_array_size(json_object_get(second, "profile")), 0);
