@@ -77,12 +77,13 @@ static void s_seed_hosts(sqlite3 *db, int hosts)
 {
     sqlite3_stmt *h = s_prep(db, "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES "
                                  "(?1, printf('host%05d', ?1), ?2, ?2)");
-    sqlite3_stmt *s = s_prep(db, "INSERT INTO series (id, host_id, source, device, name, kind, "
-                                 "layer, overlap) VALUES (?1 * 3 + ?2, ?1, CASE ?2 WHEN 2 THEN "
-                                 "'softnet' ELSE 'snmp' END, CASE ?2 WHEN 2 THEN 'cpu0' ELSE '' END, "
-                                 "CASE ?2 WHEN 0 THEN 'Udp.RcvbufErrors' WHEN 1 THEN 'Udp.InErrors' "
-                                 "ELSE 'dropped' END, 'counter', CASE ?2 WHEN 0 THEN 'socket' WHEN 1 "
-                                 "THEN 'proto' ELSE 'backlog' END, ?2 = 1)");
+    s_exec(db, "INSERT INTO series_names (id, source, device, name) VALUES (1, 'snmp', '', "
+               "'Udp.RcvbufErrors'), (2, 'snmp', '', 'Udp.InErrors'), (3, 'softnet', 'cpu0', "
+               "'dropped')");
+    sqlite3_stmt *s = s_prep(db, "INSERT INTO host_series (id, host_id, name_id, kind, layer, "
+                                 "overlap) VALUES (?1 * 3 + ?2, ?1, ?2 + 1, 'counter', CASE ?2 "
+                                 "WHEN 0 THEN 'socket' WHEN 1 THEN 'proto' ELSE 'backlog' END, "
+                                 "?2 = 1)");
     for (int64_t i = 0; i < hosts; i++) {
         s_step(h, (int64_t[]){i, T0}, 2);
         for (int64_t k = 0; k < 3; k++)

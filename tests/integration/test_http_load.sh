@@ -40,15 +40,16 @@ t0 = end - days * 86400 * S
 random.seed(13)
 c = sqlite3.connect(db)
 c.execute("PRAGMA synchronous = OFF")
+names = [("snmp", "", "Udp.RcvbufErrors", "socket", 0), ("snmp", "", "Udp.InErrors", "proto", 1),
+         ("softnet", "cpu0", "dropped", "backlog", 0)]
+c.executemany("INSERT INTO series_names (id, source, device, name) VALUES (?, ?, ?, ?)",
+              [(k + 1, src, dev, name) for k, (src, dev, name, _, _) in enumerate(names)])
 for h in range(hosts):
     c.execute("INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES (?, ?, ?, ?)",
               (h + 1, f"load{h}", t0, end))
-    for k, (src, dev, name, layer, overlap) in enumerate([
-            ("snmp", "", "Udp.RcvbufErrors", "socket", 0), ("snmp", "", "Udp.InErrors", "proto", 1),
-            ("softnet", "cpu0", "dropped", "backlog", 0)]):
-        c.execute("INSERT INTO series (id, host_id, source, device, name, kind, layer, overlap) "
-                  "VALUES (?, ?, ?, ?, ?, 'counter', ?, ?)",
-                  ((h + 1) * 3 + k, h + 1, src, dev, name, layer, overlap))
+    for k, (_, _, _, layer, overlap) in enumerate(names):
+        c.execute("INSERT INTO host_series (id, host_id, name_id, kind, layer, overlap) "
+                  "VALUES (?, ?, ?, 'counter', ?, ?)", ((h + 1) * 3 + k, h + 1, k + 1, layer, overlap))
 drops, bursts = [], []
 for h in range(hosts):
     sid = (h + 1) * 3

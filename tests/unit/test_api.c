@@ -63,8 +63,10 @@ static int s_setup(void **state)
     s_exec(db, "BEGIN");
     s_exec(db, "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES (1, 'a', 0, 0), "
                "(2, 'b', 0, 0)");
-    s_exec(db, "INSERT INTO series (id, host_id, source, device, name, kind, layer, overlap) "
-               "VALUES (1, 1, 'snmp', '', 'Udp.RcvbufErrors', 'counter', 'socket', 0)");
+    s_exec(db, "INSERT INTO series_names (id, source, device, name) VALUES "
+               "(1, 'snmp', '', 'Udp.RcvbufErrors')");
+    s_exec(db, "INSERT INTO host_series (id, host_id, name_id, kind, layer, overlap) VALUES "
+               "(1, 1, 1, 'counter', 'socket', 0)");
     for (int i = 1; i <= NDROPS; i++) {
         snprintf(sql, sizeof sql,
                  "INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, "

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "embed.h"
 #include "store.h"
 #include "store_internal.h"
 #include "ts.h"
@@ -20,7 +21,8 @@
 
 #define T0 INT64_C(1795359570000000000)
 
-extern const unsigned schema_files_count; /* the migrations compiled in */
+extern const embed_file_t schema_files[]; /* the migrations compiled in */
+extern const unsigned schema_files_count;
 #define SEC INT64_C(1000000000)
 
 typedef struct {
@@ -281,13 +283,113 @@ static void test_ids_survive_reopen_not_rollback(void **state)
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_ids"), 0);
 }
 
+/* Hosts share their series names: one series_names row per name, one
+ * narrow host_series row per host and series, and the series view shows
+ * what each host defined. */
+static void test_names_shared(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    static const uint32_t ids[] = {1, 2, 3, 4};
+    static const uint64_t v[] = {100, 5000, 212992, 0};
+    static const int64_t d[] = {0, 0, 0, 0};
+    static const uint32_t fl[] = {1, 1, 1, 1};
+    msg_t m = s_batch(3, 1, T0, 4, 4, ids, v, d, fl);
+    m.host = "h2";
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_names"), 4);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM host_series"), 8);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series s JOIN hosts h ON h.id = s.host_id "
+                                 "WHERE h.name = 'h2' AND s.source = 'sock' AND s.device = "
+                                 "'udp:0.0.0.0:9999' AND s.name = 'drops' AND s.kind = 'counter' "
+                                 "AND s.layer = 'socket' AND s.overlap = 1"), 1);
+}
+
+/* A name inserted by a message that is then refused, or by a group that
+ * is rolled back, is gone from the database: the writer must not keep its
+ * id (the next host would point at a name that does not exist, or at
+ * whatever name takes the id next). */
+static void test_names_rolled_back(void **state)
+{
+    fixture_t *f = *state;
+    static const uint32_t ids[] = {1, 2, 3, 4}, unknown[] = {9};
+    static const uint64_t v[] = {100, 5000, 212992, 0};
+    static const int64_t d[] = {0, 0, 0, 0};
+    static const uint32_t fl[] = {1, 1, 1, 1};
+    msg_t m = s_batch(7, 1, T0, 4, 1, unknown, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
+    char err[256];
+    size_t n;
+    m = s_batch(8, 1, T0, 4, 4, ids, v, d, fl);
+    m.host = "h2";
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_int_equal(store_message(f->st, &m, T0, &n, err, sizeof err), STORE_OK);
+    store_rollback(f->st);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_names"), 0);
+    /* Another name first, so that a stale id would now name it. */
+    static const series_def_t other = {1, "snmp", "", "Udp.InErrors", KIND_COUNTER, LAYER_PROTO,
+                                       true, ""};
+    m = s_batch(9, 1, T0, 1, 1, ids, v, d, fl);
+    m.host = "h3";
+    m.batch.defs = &other;
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    m = s_batch(7, 2, T0, 4, 4, ids, v, d, fl);
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_names"), 5);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM host_series"), 5);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series"), 5);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM series s JOIN hosts h ON h.id = s.host_id "
+                                 "WHERE h.name = 'h1' AND s.name = 'Udp.RcvbufErrors' AND "
+                                 "s.layer = 'socket'"), 1);
+}
+
+/* Migration 014 moves the names of a database's series into series_names
+ * and keeps every series' id and columns, as the view shows them. */
+static void test_names_migrated(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_store_014.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/db.sqlite", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (unsigned i = 0; i < schema_files_count && atoi(schema_files[i].name) <= 13; i++)
+        assert_int_equal(sqlite3_exec(db, schema_files[i].data, NULL, NULL, NULL), SQLITE_OK);
+    static const char old[] =
+        "PRAGMA user_version = 13;"
+        "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES (1, 'a', 0, 0), "
+        "(2, 'b', 0, 0);"
+        "INSERT INTO series (id, host_id, source, device, name, kind, layer, overlap, owner) "
+        "VALUES (10, 1, 'snmp', '', 'Udp.RcvbufErrors', 'counter', 'socket', 0, ''), "
+        "(11, 1, 'sock', 'udp:0.0.0.0:9999', 'drops', 'counter', 'socket', 1, 'app[7]'), "
+        "(20, 2, 'snmp', '', 'Udp.RcvbufErrors', 'counter', 'socket', 0, ''), "
+        "(25, 2, 'sysctl', '', 'net.core.rmem_max', 'setting', 'config', 0, '');";
+    assert_int_equal(sqlite3_exec(db, old, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    store_t *st = store_open(path, true, err, sizeof err);
+    assert_non_null(st);
+    store_close(&st);
+    assert_int_equal(testlib_sql_scalar(path, "PRAGMA user_version"), schema_files_count);
+    assert_int_equal(testlib_sql_scalar(path, "SELECT count(*) FROM series_names"), 3);
+    assert_int_equal(testlib_sql_scalar(path, "SELECT count(*) FROM series"), 4);
+    assert_int_equal(testlib_sql_scalar(
+        path, "SELECT count(*) FROM series WHERE (id, host_id, source, device, name, kind, layer, "
+              "overlap, owner) IN (VALUES (10, 1, 'snmp', '', 'Udp.RcvbufErrors', 'counter', "
+              "'socket', 0, ''), (11, 1, 'sock', 'udp:0.0.0.0:9999', 'drops', 'counter', "
+              "'socket', 1, 'app[7]'), (20, 2, 'snmp', '', 'Udp.RcvbufErrors', 'counter', "
+              "'socket', 0, ''), (25, 2, 'sysctl', '', 'net.core.rmem_max', 'setting', "
+              "'config', 0, ''))"), 4);
+    testlib_sh("rm -rf %s", dir);
+}
+
 /* A run stored before migration 007 has its map in series_ids rows. */
 static void test_ids_from_before_007(void **state)
 {
     fixture_t *f = *state;
     s_two_batches(f);
     store_close(&f->st);
-    testlib_sh("sqlite3 %s \"INSERT INTO series_ids SELECT h.id, 7, s.rowid, s.id FROM hosts h, "
+    testlib_sh("sqlite3 %s \"INSERT INTO series_ids SELECT h.id, 7, s.id, s.id FROM hosts h, "
                "series s WHERE s.host_id = h.id; DELETE FROM incarnation_ids\"", f->path);
     char err[256];
     assert_non_null(f->st = store_open(f->path, true, err, sizeof err));
@@ -630,6 +732,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rows_never_overwritten, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names_shared, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names_rolled_back, s_setup, s_teardown),
+        cmocka_unit_test(test_names_migrated),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_series_ranges, s_setup, s_teardown),
         cmocka_unit_test(test_sample_packing),
