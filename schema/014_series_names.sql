@@ -3,9 +3,10 @@
 -- Hosts share their names (a few hundred per collector, the same on every
 -- host with the same drivers), but each host wrote them again as text, and
 -- again into the unique index: 10,000 new hosts wrote 2.55 million such
--- rows, two thirds of a fresh database, and taking them in was half of what
--- a fleet's cold start cost (docs/ARCHITECTURE.md, A fleet's first
--- definitions). The view `series` keeps the columns every reader knows.
+-- rows, half of the database after their first 30 s, and taking them in
+-- was the largest part of a fleet's cold start (docs/ARCHITECTURE.md, A
+-- fleet's first definitions). The view `series` keeps the columns every
+-- reader knows.
 CREATE TABLE series_names (
   id     INTEGER PRIMARY KEY,
   source TEXT NOT NULL,
