@@ -138,7 +138,7 @@ struct store {
     bool writer;
     sqlite3_stmt *stmt[NSTMT]; /* prepared lazily */
     strmap_t *hosts;           /* writer: host name -> host_cache_t */
-    strmap_t *names;           /* writer: s_name_key -> its series_names.id (int64_t) */
+    strmap_t *names;           /* writer: "source\x1fdevice\x1fname" -> series_names.id (int64_t *) */
     host_cache_t **pending;    /* writer: hosts whose row has updates waiting */
     size_t npending, cappending;
     unsigned char *blob;       /* writer: packed samples buffer */
