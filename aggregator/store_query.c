@@ -35,16 +35,6 @@ static const char *s_col_text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
-/* Prepares a one-off query statement; NULL with err. */
-static sqlite3_stmt *s_query(store_t *self, const char *sql, char *err, size_t errsz)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(self), sql, -1, &st, NULL) == SQLITE_OK)
-        return st;
-    store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
-    return NULL;
-}
-
 /* Ends a query whose last sqlite3_step returned rc (SQLITE_ROW when the
  * caller stopped early): finalizes it, 0, or -1 with err. */
 static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_t errsz)
@@ -64,12 +54,12 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
     static const char sql[] =
         "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
         "interval_ns, incarnation, last_seq, ncpus, "
-        "(SELECT count(*) FROM series s WHERE s.host_id = h.id), spool_dropped_messages, "
+        "(SELECT count(*) FROM host_series s WHERE s.host_id = h.id), spool_dropped_messages, "
         "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
         "clock_synced, clock_maxerror_ns, clock_esterror_ns, backend_note, spool_rejected_messages, "
         "spool_rejected_samples FROM hosts h "
         "ORDER BY name";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     int rc;
@@ -104,7 +94,7 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
 bool store_host_known(store_t *self, const char *name)
 {
     char err[256];
-    sqlite3_stmt *st = s_query(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
+    sqlite3_stmt *st = store_prepare(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
     if (!st)
         return false;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -151,7 +141,7 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
         "ORDER BY total DESC LIMIT ?3) "
         "SELECT h.name, per.layer, per.n FROM top JOIN per USING (host_id) JOIN hosts h ON "
         "h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, from_ns);
@@ -169,7 +159,7 @@ static int s_drops(store_t *self, const drops_query_t *q, s_order_t order,
 {
     char sql[1024];
     s_drops_sql(q, order, sql, sizeof sql);
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, q->from_ns);
@@ -221,7 +211,7 @@ static int s_bursts(store_t *self, const bursts_query_t *q, s_order_t order,
              q->host ? " AND b.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
              q->iface ? " AND b.iface = ?4" : "", q->rx_only ? " AND b.direction = 'rx'" : "",
              s_desc(order), s_desc(order));
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, q->from_ns);
@@ -287,7 +277,7 @@ static int64_t s_series_id(store_t *self, const char *host, const char *source,
                            const char *device, const char *name, int64_t *host_id)
 {
     char err[256];
-    sqlite3_stmt *st = s_query(self,
+    sqlite3_stmt *st = store_prepare(self,
                                "SELECT s.id, s.host_id FROM series s JOIN hosts h ON h.id = "
                                "s.host_id WHERE h.name = ?1 AND s.source = ?2 AND s.device = ?3 "
                                "AND s.name = ?4",
@@ -325,7 +315,7 @@ int store_series(store_t *self, const series_query_t *q,
                               "ORDER BY ts_ns";
     static const char rolled[] = "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
                                  "step_s = ?4 AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = s_query(self, q->step_s ? rolled : raw, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, q->step_s ? rolled : raw, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, host_id);
@@ -357,7 +347,7 @@ int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, siz
     static const char sql[] =
         "SELECT layer, " SQL_SUM("delta") " FROM drops WHERE overlap = 0 GROUP BY layer";
     memset(totals, 0, LAYER_COUNT * sizeof *totals);
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     int rc;
@@ -377,7 +367,7 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
         "min(d.ts_ns), max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = "
         "d.series_id WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 "
         "AND d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, n DESC";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
@@ -404,7 +394,7 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
         "SELECT s.source, s.device, s.name, t.ts_ns, t.value FROM settings t JOIN series s ON "
         "s.id = t.series_id WHERE t.host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
         "t.ts_ns <= ?2 ORDER BY s.source, s.device, s.name, t.ts_ns";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
@@ -425,7 +415,7 @@ int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t 
     static const char sql[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns FROM batches WHERE second "
                               "IN sec AND host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
                               "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
@@ -448,7 +438,7 @@ int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
         "b.drops_total FROM bursts b JOIN hosts h ON h.id = b.host_id WHERE "
         "b.corrected_start_ns > ?1 AND b.corrected_start_ns <= ?2 AND b.direction = 'rx' "
         "ORDER BY b.corrected_start_ns DESC LIMIT ?3";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, from_ns);
@@ -473,7 +463,7 @@ int store_series_list(store_t *self, const char *host,
     static const char sql[] = "SELECT source, device, name, kind, layer, overlap, owner FROM series WHERE "
                               "host_id = (SELECT id FROM hosts WHERE name = ?1) ORDER BY source, "
                               "device, name";
-    sqlite3_stmt *st = s_query(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
@@ -506,7 +496,7 @@ void store_set_deadline(store_t *self, store_deadline_t *deadline)
 
 int store_ping(store_t *self, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = s_query(self, "SELECT count(*) FROM (SELECT 1 FROM hosts LIMIT 1)", err,
+    sqlite3_stmt *st = store_prepare(self, "SELECT count(*) FROM (SELECT 1 FROM hosts LIMIT 1)", err,
                                errsz);
     return st ? s_query_end(self, st, sqlite3_step(st), err, errsz) : -1;
 }

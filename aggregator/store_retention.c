@@ -1,7 +1,7 @@
-/* store_retention: rollups and retention, the store's upkeep (same wall as
- * store.c: only the store touches SQLite). Assumes it runs in the writer
- * thread between transactions, a bounded step at a time, so that ingest
- * never waits long:
+/* store_retention: rollups and retention, the store's upkeep, and the
+ * rollups' progress. Assumes it runs in the writer thread, a bounded step
+ * at a time inside store_upkeep's transaction, so that ingest never waits
+ * long:
  *  - a host's minute is rolled up as its batches are stored: every series'
  *    delta summed, its last value kept, in memory (store_minute_add), and
  *    written when the host's first batch of a later minute comes. Reading
@@ -44,21 +44,42 @@ typedef struct {
     size_t n, cap;
 } fold_t;
 
-static sqlite3_stmt *s_prepare(store_t *self, const char *sql, char *err, size_t errsz)
+static void s_set_rolled(store_t *self, store_rolled_t rolled)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(self), sql, -1, &st, NULL) != SQLITE_OK) {
-        store_errf(err, errsz, "database: %s", sqlite3_errmsg(store_db(self)));
-        return NULL;
+    self->rolled = rolled;
+    self->rolled_known = true;
+}
+
+/* Whether a batch of host at ts lands behind the minute rollups. */
+bool store_behind_rollups(store_t *self, int64_t host_id, int64_t ts_ns)
+{
+    if (!self->rolled_known) {
+        sqlite3_stmt *st;
+        self->rolled = (store_rolled_t){INT64_MIN, 0};
+        if (sqlite3_prepare_v2(self->db, "SELECT bucket_ns, next_host FROM rollup_state WHERE "
+                                         "step_s = 60", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                self->rolled = (store_rolled_t){sqlite3_column_int64(st, 0),
+                                                sqlite3_column_int64(st, 1)};
+            sqlite3_finalize(st);
+        }
+        self->rolled_known = true;
     }
-    return st;
+    int64_t bucket = ts_ns - ts_ns % (60 * TS_NS_PER_S);
+    return bucket < self->rolled.bucket_ns ||
+           (bucket == self->rolled.bucket_ns && host_id < self->rolled.next_host);
+}
+
+void store_rollups_forget(store_t *self)
+{
+    self->rolled_known = false;
 }
 
 /* Runs one statement with up to three integer parameters. 0, -1 + err. */
 static int s_run(store_t *self, const char *sql, int64_t a, int64_t b, int64_t c, char *err,
                  size_t errsz)
 {
-    sqlite3_stmt *st = s_prepare(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     int n = sqlite3_bind_parameter_count(st);
@@ -78,7 +99,7 @@ static int s_run(store_t *self, const char *sql, int64_t a, int64_t b, int64_t c
 static int64_t s_scalar(store_t *self, const char *sql, int64_t a, int64_t b, int64_t none)
 {
     char err[256];
-    sqlite3_stmt *st = s_prepare(self, sql, err, sizeof err);
+    sqlite3_stmt *st = store_prepare(self, sql, err, sizeof err);
     if (!st)
         return none;
     sqlite3_bind_int64(st, 1, a);
@@ -152,7 +173,7 @@ static long s_fold_pack(fold_t *f, unsigned char **blob, size_t *len)
 static int s_gather(store_t *self, const char *sql, int64_t host, int64_t from, int64_t to,
                     fold_t *f, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = s_prepare(self, sql, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, host);
@@ -184,7 +205,7 @@ static int s_write_rollup(store_t *self, int64_t host, int64_t step_s, int64_t b
         store_errf(err, errsz, "out of memory");
         return -1;
     }
-    sqlite3_stmt *st = s_prepare(self,
+    sqlite3_stmt *st = store_prepare(self,
                                  "INSERT OR REPLACE INTO rollups (host_id, step_s, ts_ns, "
                                  "nsamples, samples, packing) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
                                  err, errsz);
@@ -301,7 +322,7 @@ static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t de
                     "(?1, ?2, ?3)", step_s, bucket, next, err, errsz) != 0)
         return -1;
     if (step_s == 60)
-        store_set_rolled(self, (store_rolled_t){bucket, next});
+        s_set_rolled(self, (store_rolled_t){bucket, next});
     return done;
 }
 
@@ -309,7 +330,7 @@ static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t de
  * minute's rollup, and into its hour's when that is rolled up too. */
 static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz)
 {
-    sqlite3_stmt *st = s_prepare(
+    sqlite3_stmt *st = store_prepare(
         self, "SELECT host_id, ts_ns, samples, packing FROM batches WHERE id = ?1", err, errsz);
     if (!st)
         return -1;
@@ -489,31 +510,20 @@ int64_t store_file_bytes(store_t *self)
     return bytes + (path && stat(wal, &st) == 0 ? st.st_size : 0);
 }
 
-long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,
-                  char *err, size_t errsz)
+long store_retention_step(store_t *self, const store_retention_t *r, int64_t now_ns,
+                          int64_t deadline, char *err, size_t errsz)
 {
-    int64_t deadline = ts_mono_ns() + budget_ns;
-    if (store_begin(self, err, errsz) != 0)
-        return -1;
     long done = s_merge_lates(self, deadline, err, errsz), n;
     int64_t ready = now_ns - r->lag_ns;
-    if (done >= 0 && (n = s_roll_step(self, 60, ready, deadline, err, errsz)) >= 0)
-        done += n;
-    else
-        done = -1;
+    if (done < 0 || (n = s_roll_step(self, 60, ready, deadline, err, errsz)) < 0)
+        return -1;
+    done += n;
     /* An hour is complete once its last minute is rolled up. */
     int64_t minutes = s_progress(self, 60).bucket_ns;
-    if (done >= 0 && (n = s_roll_step(self, 3600, minutes, deadline, err, errsz)) >= 0)
-        done += n;
-    else
-        done = -1;
-    if (done >= 0 && (n = s_expire(self, r, now_ns, err, errsz)) >= 0)
-        done += n;
-    else
-        done = -1;
-    if (done < 0) {
-        store_rollback(self);
+    if ((n = s_roll_step(self, 3600, minutes, deadline, err, errsz)) < 0)
         return -1;
-    }
-    return store_commit(self, err, errsz) == 0 ? done : -1;
+    done += n;
+    if ((n = s_expire(self, r, now_ns, err, errsz)) < 0)
+        return -1;
+    return done + n;
 }
