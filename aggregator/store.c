@@ -218,7 +218,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     unsigned char drops[LAYER_COUNT * 8];
     uint64_t total = 0;
     for (int l = 0; l < LAYER_COUNT; l++) {
-        store_put_le(drops + 8 * l, b->drops[l], 8);
+        bytes_put_le(drops + 8 * l, b->drops[l], 8);
         total += b->drops[l];
     }
     /* Not in self->blob, which holds the batch's samples until its fold. */
@@ -229,7 +229,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     }
     self->profile = grown;
     for (size_t i = 0; i < b->nprofile; i++)
-        store_put_le((unsigned char *)(self->profile + i), b->profile[i], 4);
+        bytes_put_le((unsigned char *)(self->profile + i), b->profile[i], 4);
     sqlite3_stmt *st = store_stmt(self, ST_BURST);
     if (!st)
         return store_db_fail(self, err, errsz);

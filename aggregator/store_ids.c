@@ -38,7 +38,7 @@ static int s_map(host_cache_t *c, uint32_t local, int64_t series_id, layer_t lay
 static int s_decode_ids(host_cache_t *c, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++, p += ID_RECORD) {
-        if (s_map(c, (uint32_t)store_get_le(p, 4), (int64_t)store_get_le(p + 8, 8), (layer_t)p[4],
+        if (s_map(c, (uint32_t)bytes_get_le(p, 4), (int64_t)bytes_get_le(p + 8, 8), (layer_t)p[4],
                   (kind_t)p[5], p[6] != 0) != 0)
             return -1;
     }
@@ -191,26 +191,18 @@ store_rc_t store_define(store_t *self, host_cache_t *c, const series_def_t *d, c
     return STORE_OK;
 }
 
-static uint64_t s_fnv(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * UINT64_C(1099511628211);
-    return h;
-}
-
 /* FNV-1a over a batch's definitions (strings with their terminators, so
  * that fields cannot run into each other), never 0. */
 int64_t store_defs_hash(const batch_t *b)
 {
-    uint64_t h = UINT64_C(14695981039346656037);
+    uint64_t h = BYTES_FNV1A_INIT;
     for (size_t i = 0; i < b->ndefs; i++) {
         const series_def_t *d = &b->defs[i];
         int32_t ints[4] = {(int32_t)d->id, d->kind, d->layer, d->overlap};
-        h = s_fnv(h, ints, sizeof ints);
+        h = bytes_fnv1a(h, ints, sizeof ints);
         for (const char *const *str = (const char *const[]){d->source, d->device, d->name, d->owner, NULL};
              *str; str++)
-            h = s_fnv(h, *str, strlen(*str) + 1);
+            h = bytes_fnv1a(h, *str, strlen(*str) + 1);
     }
     return (int64_t)(h ? h : 1);
 }
@@ -249,12 +241,12 @@ store_rc_t store_ids_save(store_t *self, const host_cache_t *c, int64_t defs_has
     unsigned char *p = self->blob;
     for (size_t i = 0; i < n; i++) {
         const idmap_entry_t *e = &c->ids.e[i];
-        store_put_le(p, e->wire, 4);
+        bytes_put_le(p, e->wire, 4);
         p[4] = e->layer;
         p[5] = e->kind;
         p[6] = e->overlap;
         p[7] = 0;
-        store_put_le(p + 8, (uint64_t)e->series_id, 8);
+        bytes_put_le(p + 8, (uint64_t)e->series_id, 8);
         p += ID_RECORD;
     }
     sqlite3_stmt *st = store_stmt(self, ST_SAVE_IDS);

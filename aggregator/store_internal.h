@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "idmap.h"
 #include "store.h"
 #include "strmap.h"
@@ -39,20 +40,6 @@ typedef struct {
  *                     flags and deltas small. */
 enum { STORE_PACK_FIXED = 0, STORE_PACK_VARINT = 1 };
 #define STORE_SAMPLE_MAX 30 /* bytes of one sample, packed either way, at most */
-
-static inline uint64_t store_get_le(const unsigned char *in, int bytes)
-{
-    uint64_t v = 0;
-    for (int k = bytes - 1; k >= 0; k--)
-        v = v << 8 | in[k];
-    return v;
-}
-
-static inline void store_put_le(unsigned char *out, uint64_t v, int bytes)
-{
-    for (int k = 0; k < bytes; k++, v >>= 8)
-        out[k] = (unsigned char)v;
-}
 
 static inline unsigned char *store_put_varint(unsigned char *out, uint64_t v)
 {
@@ -117,8 +104,8 @@ static inline bool store_unpack_next(store_unpack_t *u, store_sample_t *s)
         if (u->end - u->p < 24)
             return false;
         const unsigned char *r = u->p;
-        *s = (store_sample_t){(uint32_t)store_get_le(r, 4), (uint32_t)store_get_le(r + 4, 4),
-                              store_get_le(r + 8, 8), (int64_t)store_get_le(r + 16, 8)};
+        *s = (store_sample_t){(uint32_t)bytes_get_le(r, 4), (uint32_t)bytes_get_le(r + 4, 4),
+                              bytes_get_le(r + 8, 8), (int64_t)bytes_get_le(r + 16, 8)};
         u->p += 24;
         return true;
     }

@@ -236,7 +236,7 @@ static int s_bursts(store_t *self, const bursts_query_t *q, s_order_t order,
         const unsigned char *drops = sqlite3_column_blob(st, 9);
         int dlen = sqlite3_column_bytes(st, 9);
         for (int l = 0; l < LAYER_COUNT && (l + 1) * 8 <= dlen; l++)
-            row.drops[l] = (int64_t)store_get_le(drops + 8 * l, 8);
+            row.drops[l] = (int64_t)bytes_get_le(drops + 8 * l, 8);
         row.profile_start_ns = sqlite3_column_int64(st, 10);
         row.tick_ns = sqlite3_column_int64(st, 11);
         const unsigned char *p = sqlite3_column_blob(st, 12);
@@ -246,7 +246,7 @@ static int s_bursts(store_t *self, const bursts_query_t *q, s_order_t order,
             break;
         profile = grown;
         for (size_t i = 0; i < row.nprofile; i++)
-            profile[i] = (uint32_t)store_get_le(p + 4 * i, 4);
+            profile[i] = (uint32_t)bytes_get_le(p + 4 * i, 4);
         row.profile = profile;
         row.profile_complete = sqlite3_column_int(st, 13) != 0;
         row.corrected_start_ns = sqlite3_column_int64(st, 14);

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "grow.h"
 #include "log.h"
 
@@ -93,50 +94,28 @@ static const char *s_advice(int errnum)
     return "the spool keeps what it has; check --spool";
 }
 
-static uint64_t s_fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * UINT64_C(1099511628211);
-    return h;
-}
-#define FNV_INIT UINT64_C(14695981039346656037)
-
-static void s_put(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t s_get(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void s_encode(uint8_t *h, const entry_t *e, const uint8_t *data)
 {
     memcpy(h, s_magic, 4);
-    s_put(h + 4, VERSION, 4);
-    s_put(h + 8, e->incarnation, 8);
-    s_put(h + 16, e->seq, 8);
-    s_put(h + 24, e->nsamples, 4);
-    s_put(h + 28, e->len, 4);
-    s_put(h + 32, s_fnv(FNV_INIT, data, e->len), 8);
-    s_put(h + 40, s_fnv(FNV_INIT, h, 40), 8);
+    bytes_put_le(h + 4, VERSION, 4);
+    bytes_put_le(h + 8, e->incarnation, 8);
+    bytes_put_le(h + 16, e->seq, 8);
+    bytes_put_le(h + 24, e->nsamples, 4);
+    bytes_put_le(h + 28, e->len, 4);
+    bytes_put_le(h + 32, bytes_fnv1a(BYTES_FNV1A_INIT, data, e->len), 8);
+    bytes_put_le(h + 40, bytes_fnv1a(BYTES_FNV1A_INIT, h, 40), 8);
 }
 
 int spool_parse_header(const uint8_t *buf, size_t len, spool_file_t *out)
 {
     *out = (spool_file_t){0};
-    if (len < HDR_SIZE || memcmp(buf, s_magic, 4) || s_get(buf + 4, 4) != VERSION ||
-        s_get(buf + 40, 8) != s_fnv(FNV_INIT, buf, 40))
+    if (len < HDR_SIZE || memcmp(buf, s_magic, 4) || bytes_get_le(buf + 4, 4) != VERSION ||
+        bytes_get_le(buf + 40, 8) != bytes_fnv1a(BYTES_FNV1A_INIT, buf, 40))
         return -1;
-    out->incarnation = s_get(buf + 8, 8);
-    out->seq = s_get(buf + 16, 8);
-    out->nsamples = (uint32_t)s_get(buf + 24, 4);
-    out->len = (uint32_t)s_get(buf + 28, 4);
+    out->incarnation = bytes_get_le(buf + 8, 8);
+    out->seq = bytes_get_le(buf + 16, 8);
+    out->nsamples = (uint32_t)bytes_get_le(buf + 24, 4);
+    out->len = (uint32_t)bytes_get_le(buf + 28, 4);
     return 0;
 }
 
@@ -146,7 +125,7 @@ int spool_parse_message(const uint8_t *buf, size_t len, spool_file_t *out, const
         *why = "bad header";
     else if (len - HDR_SIZE != out->len) /* len >= HDR_SIZE here */
         *why = "truncated or overlong";
-    else if (s_get(buf + 32, 8) != s_fnv(FNV_INIT, buf + HDR_SIZE, out->len))
+    else if (bytes_get_le(buf + 32, 8) != bytes_fnv1a(BYTES_FNV1A_INIT, buf + HDR_SIZE, out->len))
         *why = "data checksum mismatch";
     else {
         out->data = buf + HDR_SIZE;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
+
 typedef struct {
     char *key;   /* NULL = empty */
     void *value;
@@ -20,10 +22,7 @@ struct strmap {
 
 static uint64_t s_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return bytes_fnv1a(BYTES_FNV1A_INIT, s, strlen(s));
 }
 
 strmap_t *strmap_new(void)

@@ -450,10 +450,10 @@ static void test_sample_packing(void **state)
     uint32_t prev = 0;
     for (size_t i = 0; i < n; i++) {
         end = store_pack(end, &prev, &in[i]);
-        store_put_le(fixed + 24 * i, in[i].series_id, 4);
-        store_put_le(fixed + 24 * i + 4, in[i].flags, 4);
-        store_put_le(fixed + 24 * i + 8, in[i].value, 8);
-        store_put_le(fixed + 24 * i + 16, (uint64_t)in[i].delta, 8);
+        bytes_put_le(fixed + 24 * i, in[i].series_id, 4);
+        bytes_put_le(fixed + 24 * i + 4, in[i].flags, 4);
+        bytes_put_le(fixed + 24 * i + 8, in[i].value, 8);
+        bytes_put_le(fixed + 24 * i + 16, (uint64_t)in[i].delta, 8);
     }
     /* {1,0,0,0} is 4 bytes; the limits take 5 + 5 + 10 + 10. */
     assert_int_equal(packed[0], 2);
