@@ -60,6 +60,7 @@ struct ingest {
     int64_t last_upkeep;          /* monotonic */
     uint32_t commit_us[COMMITS_KEPT]; /* recent commit latencies (a ring) */
     int64_t commit_at[COMMITS_KEPT];  /* and when they ended (monotonic) */
+    uint32_t recent_us[COMMITS_KEPT]; /* s_gauges' sorted copy of the last WINDOW seconds' */
     size_t ncommits;
     uint64_t stored_at[WINDOW];   /* samples_stored at each of the last seconds */
 };
@@ -529,7 +530,6 @@ static void s_on_incident(void *ctx, const live_incident_t *inc)
              inc->uncertain ? " (uncertain: the hosts' clocks are not known well enough)" : "");
 }
 
-/* Reports settled incidents, at most once a second. */
 static int s_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -539,7 +539,7 @@ static int s_cmp_u32(const void *a, const void *b)
 /* The gauges of the last WINDOW seconds: ingest rate and commit latency. */
 static void s_gauges(ingest_t *self, int64_t now)
 {
-    static uint32_t recent[COMMITS_KEPT];
+    uint32_t *recent = self->recent_us;
     size_t n = 0;
     for (size_t i = 0; i < COMMITS_KEPT && i < self->ncommits; i++)
         if (now - self->commit_at[i] <= WINDOW * TS_NS_PER_S)
