@@ -130,7 +130,8 @@ static int s_migrate(store_t *self, char *err, size_t errsz)
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
         if (store_exec(self, "BEGIN IMMEDIATE", sub, sizeof sub) != 0 ||
             store_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
-            store_exec(self, bump, sub, sizeof sub) != 0 || store_exec(self, "COMMIT", sub, sizeof sub) != 0) {
+            store_exec(self, bump, sub, sizeof sub) != 0 ||
+            store_exec(self, "COMMIT", sub, sizeof sub) != 0) {
             store_exec(self, "ROLLBACK", err, errsz);
             store_errf(err, errsz, "migration %s failed: %s", schema_files[i].name, sub);
             return -1;

@@ -39,7 +39,8 @@ typedef enum { SAMPLER_NETLINK, SAMPLER_EBPF } sampler_backend_t;
 
 typedef struct {
     sampler_backend_t backend;
-    int64_t tick_ns;           /* sampling period (default 1 ms; --tick: 100 us and up, under 1 ms with eBPF only) */
+    int64_t tick_ns;           /* sampling period (default 1 ms; 100 us and up, under 1 ms with
+                                * eBPF only: --tick) */
     uint64_t threshold_per_ms; /* 0 = per interface: ring / 4, or the floor */
     int64_t gap_ns;            /* merge hot ticks closer than this (default 5 ticks) */
     int64_t margin_ns;         /* profile margin before and after a burst (default 10 ms) */
