@@ -348,7 +348,8 @@ static void s_collect_sysctls(snapshot_t *self)
             continue;
         ssize_t n = s_read(self, self->procfs, def->path);
         if (n < 0) {
-            /* Child network namespaces lack the global ones (COUNTERS §11.3). */
+            /* Child network namespaces lack the global ones (docs/COUNTERS.md,
+             * Global versus per namespace). */
             if (errno == ENOENT || errno == EACCES || errno == EPERM) {
                 log_debug("collector: %s/%s: %s; not reported", self->procfs, def->path,
                           strerror(errno));

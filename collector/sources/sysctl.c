@@ -23,13 +23,13 @@
     }
 
 const sysctl_def_t sysctl_defs[] = {
-    /* backlog (§2) and budget (§3) */
+    /* backlog and budget (docs/COUNTERS.md) */
     ONE("net.core.netdev_max_backlog", "sys/net/core/netdev_max_backlog"),
     ONE("net.core.netdev_budget", "sys/net/core/netdev_budget"),
     ONE("net.core.netdev_budget_usecs", "sys/net/core/netdev_budget_usecs"),
     ONE("net.core.dev_weight", "sys/net/core/dev_weight"),
     ONE("net.core.flow_limit_table_len", "sys/net/core/flow_limit_table_len"),
-    /* socket buffers (§4) */
+    /* socket buffers */
     ONE("net.core.rmem_default", "sys/net/core/rmem_default"),
     ONE("net.core.rmem_max", "sys/net/core/rmem_max"),
     ONE("net.core.wmem_default", "sys/net/core/wmem_default"),
@@ -38,7 +38,7 @@ const sysctl_def_t sysctl_defs[] = {
     ONE("net.ipv4.udp_rmem_min", "sys/net/ipv4/udp_rmem_min"),
     TRIPLE("net.ipv4.tcp_rmem", "sys/net/ipv4/tcp_rmem", "min", "default", "max"),
     TRIPLE("net.ipv4.tcp_mem", "sys/net/ipv4/tcp_mem", "min", "pressure", "max"),
-    /* listen queues (§5) */
+    /* listen queues */
     ONE("net.core.somaxconn", "sys/net/core/somaxconn"),
     ONE("net.ipv4.tcp_max_syn_backlog", "sys/net/ipv4/tcp_max_syn_backlog"),
     ONE("net.ipv4.tcp_syncookies", "sys/net/ipv4/tcp_syncookies"),
