@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "counters.h"
 #include "grow.h"
 #include "incidents.h"
 #include "metrics.h"
@@ -617,6 +618,21 @@ static api_reply_t s_series_list(const req_t *r, const char *host)
     return s_json(200, rows);
 }
 
+/* Splits source/device/name (source and name never contain '/': split at
+ * the first and the last) into source[64], device[256] and *name (into
+ * series). False when it is not of that form. */
+static bool s_split_series(const char *series, char source[64], char device[256],
+                           const char **name)
+{
+    const char *first = strchr(series, '/'), *last = strrchr(series, '/');
+    if (!first || first == last || first - series >= 64 || last - first - 1 >= 256)
+        return false;
+    snprintf(source, 64, "%.*s", (int)(first - series), series);
+    snprintf(device, 256, "%.*s", (int)(last - first - 1), first + 1);
+    *name = last + 1;
+    return true;
+}
+
 static api_reply_t s_series(const req_t *r)
 {
     static const char *const allowed[] = {"host", "series", "since", "from", "to", "limit", "step",
@@ -639,18 +655,11 @@ static api_reply_t s_series(const req_t *r)
                        "sampler//lateness_p99_us; without it, the host's series are listed)");
     if (!series)
         return s_series_list(r, q.host);
-    /* source/device/name: source and name never contain '/', so split at
-     * the first and the last. */
-    const char *first = strchr(series, '/'), *last = strrchr(series, '/');
     char source[64], device[256];
-    if (!first || first == last || (size_t)(first - series) >= sizeof source ||
-        (size_t)(last - first - 1) >= sizeof device)
+    if (!s_split_series(series, source, device, &q.name))
         return s_error(400, "series '%s' is not source/device/name", series);
-    snprintf(source, sizeof source, "%.*s", (int)(first - series), series);
-    snprintf(device, sizeof device, "%.*s", (int)(last - first - 1), first + 1);
     q.source = source;
     q.device = device;
-    q.name = last + 1;
     if (!store_series_known(r->store, q.host, q.source, q.device, q.name))
         return s_error(400, "host '%s' has no series '%s'", q.host, series);
     series_ring_t g = {NULL, 0, q.limit, 0};
@@ -668,6 +677,35 @@ static api_reply_t s_series(const req_t *r)
     rows_cut_t cut = ROWS_CUT_INIT;
     cut.limit = g.seen > g.limit;
     return s_cut_json(rows, &cut, g.limit);
+}
+
+/* --- /api/explain ---------------------------------------------------------- */
+
+/* What a series counts, what bounds it and what to do: the counter
+ * reference (common/counters.c) that `dropscope explain` prints and the web
+ * view links each finding's series to. */
+static api_reply_t s_explain(const req_t *r)
+{
+    static const char *const allowed[] = {"series", NULL};
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    const char *series = r->param(r->ctx, "series"), *name;
+    char source[64], device[256];
+    if (!series)
+        return s_error(400, "series is required, as source/device/name (e.g. "
+                       "snmp//Udp.RcvbufErrors, softnet/cpu0/dropped)");
+    if (!s_split_series(series, source, device, &name) || !name[0])
+        return s_error(400, "series '%s' is not source/device/name (e.g. "
+                       "snmp//Udp.RcvbufErrors)", series);
+    counter_class_t c = counters_classify(source, name);
+    counter_text_t t = counters_explain(source, name);
+    return s_json(200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s}",
+                                 "series", series, "source", source, "device", device, "name",
+                                 name, "layer", layer_name(c.layer), "drop",
+                                 layer_is_drop(c.layer) && c.kind == KIND_COUNTER, "overlap",
+                                 c.overlap, "kind", kind_name(c.kind), "meaning", t.meaning,
+                                 "setting", t.setting, "remedy", t.remedy));
 }
 
 /* --- /healthz, /metrics --------------------------------------------------- */
@@ -702,12 +740,14 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_timeline(&r);
     if (strcmp(path, "/api/settings") == 0)
         return s_settings(&r);
+    if (strcmp(path, "/api/explain") == 0)
+        return s_explain(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return metrics_get(store, stats);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/api/top, /healthz, /metrics)",
+                   "/api/top, /api/explain, /healthz, /metrics)",
                    path);
 }

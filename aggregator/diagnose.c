@@ -253,9 +253,13 @@ static void s_proto(const diag_counter_t *top, advice_t *a)
     else if (strstr(top->name, "Csum") || strstr(top->name, "HdrErrors"))
         snprintf(a->remedy, sizeof a->remedy, "corrupt packets: check cables, NIC offloads and "
                  "the sender");
-    else
-        snprintf(a->remedy, sizeof a->remedy,
-                 "see the counter's meaning in dropscope's docs/COUNTERS.md");
+    else {
+        char series[sizeof top->source + sizeof top->device + sizeof top->name + 2];
+        char word[4 * sizeof series + 3]; /* any series quoted whole */
+        snprintf(series, sizeof series, "%s/%s/%s", top->source, top->device, top->name);
+        snprintf(a->remedy, sizeof a->remedy, "what the counter counts, what bounds it and "
+                 "what to do: dropscope explain %s", s_shell_word(series, word, sizeof word));
+    }
 }
 
 static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,

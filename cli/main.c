@@ -51,6 +51,10 @@ static void s_usage(FILE *out)
             "                        per tick) or sampler//lateness_p99_us (the sampler's delay);\n"
             "                        with --step, the minute or hour rollups (delta sums, last\n"
             "                        values), kept after the raw samples expire\n"
+            "  explain SOURCE/DEVICE/NAME\n"
+            "                        what a series counts, its layer, what bounds it and what to\n"
+            "                        do when it moves, e.g. snmp//Udp.RcvbufErrors (the series of\n"
+            "                        diagnose's evidence and of the web view's findings)\n"
             "  keygen [--name HOST] PATH\n"
             "                        make a CurveZMQ keypair: PATH (public) and PATH_secret; a\n"
             "                        collector with it speaks for HOST only (default: PATH's\n"
@@ -470,22 +474,42 @@ static void s_timeline_table(json_t *doc)
 
 static const arg_def_t s_no_args[] = {{NULL, ARG_TEXT}};
 
+static void s_explain_text(json_t *doc)
+{
+    const char *layer = s_str(doc, "layer");
+    bool drop = json_is_true(json_object_get(doc, "drop"));
+    printf("%s: %s %s of the %s layer%s\n", s_str(doc, "series"), drop ? "a drop" : "a",
+           s_str(doc, "kind"), layer,
+           json_is_true(json_object_get(doc, "overlap"))
+               ? " (overlap: its drops are counted by a more specific series too, so totals "
+                 "leave it out)"
+               : "");
+    printf("  meaning:  %s\n", s_str(doc, "meaning"));
+    if (drop) {
+        printf("  bound by: %s\n", s_str(doc, "setting"));
+        printf("  remedy:   %s\n", s_str(doc, "remedy"));
+    }
+    printf("  more:     docs/COUNTERS.md, %s\n", layer);
+}
+
 typedef struct {
     const char *name;
     const char *path;            /* API endpoint */
     const arg_def_t *args;       /* its options, checked here first */
     void (*table)(json_t *doc);  /* human output */
     const char *positional;      /* query parameter of a required first argument, or NULL */
+    const char *example;         /* of the arguments, for the error when it is missing */
 } command_t;
 
 static const command_t s_commands[] = {
-    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL},
-    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL},
-    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL},
-    {"series", "/api/series", s_series_args, s_series_table, NULL},
-    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL},
-    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host"},
-    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL},
+    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL, NULL},
+    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL, NULL},
+    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL, NULL},
+    {"series", "/api/series", s_series_args, s_series_table, NULL, NULL},
+    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL},
+    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host", "web1 --since 1h"},
+    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL},
+    {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors"},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
@@ -495,8 +519,8 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
     const char *positional = NULL;
     if (c->positional) {
         if (argc < 2 || argv[1][0] == '-')
-            return s_bad_usage("%s needs a %s first (e.g. dropscope %s NAME --since 1h)", c->name,
-                               c->positional, c->name);
+            return s_bad_usage("%s needs a %s first (e.g. dropscope %s %s)", c->name,
+                               c->positional, c->name, c->example);
         positional = argv[1];
         argv[1] = argv[0]; /* drop it from what getopt sees */
         argc--;
@@ -598,7 +622,7 @@ int main(int argc, char **argv)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
         rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, "
-                         "diagnose, timeline, series, keygen)", argv[0]);
+                         "diagnose, timeline, series, explain, keygen)", argv[0]);
     curl_global_cleanup();
     return rc;
 }

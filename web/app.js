@@ -90,7 +90,7 @@
     let failed = null;
     DS.truncations = [];
     try {
-      if (!view) throw new DS.ApiError("", 0, `no view "${state.view}" (fleet, host/NAME, incidents, timeline)`);
+      if (!view) throw new DS.ApiError("", 0, `no view "${state.view}" (fleet, host/NAME, incidents, timeline, explain/SERIES)`);
       await view(root, state);
     } catch (err) {
       failed = err;

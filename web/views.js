@@ -1,4 +1,5 @@
-// views.js: the four views of the four questions dropscope answers (README). Each is an async
+// views.js: the four views of the four questions dropscope answers (README), and the
+// explain view a finding's series links to. Each is an async
 // function (root, ctx) that reads the JSON API for ctx.range and fills
 // root; an API error propagates to app.js, which shows it in place of the
 // view. Drops from counters marked "overlap" (they repeat a more specific
@@ -166,7 +167,12 @@
 
   // --- host ---------------------------------------------------------------
 
-  function finding(f) {
+  // A series name linked to what it counts (the explain view).
+  const seriesLink = (series, range) =>
+    h("a", { class: "series", href: DS.link("explain", series, range), title: "what it counts, what bounds it" },
+      h("code", {}, series));
+
+  function finding(f, range) {
     const ev = f.evidence;
     return h("div", { class: "finding", dataset: { layer: f.layer } },
       h("h3", {}, layerBadge(f.layer), ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`),
@@ -175,7 +181,7 @@
       h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
       f.resolved ? h("p", { class: "resolved" }, h("strong", {}, "Resolved: "), f.resolved) : null,
       h("ul", { class: "evidence" },
-        ev.counters.map((c) => h("li", {}, h("code", {}, c.series), c.owner ? ` held by ${c.owner}` : "",
+        ev.counters.map((c) => h("li", {}, seriesLink(c.series, range), c.owner ? ` held by ${c.owner}` : "",
           ` ${DS.fmtCount(c.drops)}`,
           c.overlap ? " (overlaps a more specific counter)" : "")),
         ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the drops`) : null,
@@ -261,7 +267,7 @@
       h("h1", {}, host),
       h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary((folded.byHost[host] || { layers: {} }).layers) || "none"}), ` +
         `${bursts.length} bursts in the range.`),
-      section("Diagnosis", diag.findings.length ? h("div", { id: "findings" }, diag.findings.map(finding))
+      section("Diagnosis", diag.findings.length ? h("div", { id: "findings" }, diag.findings.map((f) => finding(f, range)))
         : h("p", { class: "empty" }, "No drops in this range: nothing to diagnose.")),
       section("Drops by layer", total ? dropChart : h("p", { class: "empty" }, "No drops in this range.")),
       section("Bursts", bursts.length ? [
@@ -373,6 +379,22 @@
       default: return JSON.stringify(e);
     }
   }
+
+  // What a series counts, its layer, what bounds it and what to do: the
+  // counter reference, the same text as `dropscope explain SERIES`.
+  views.explain = async function (root, { arg: series, range }) {
+    if (!series) throw new DS.ApiError("", 0, "explain needs a series: #/explain/SOURCE/DEVICE/NAME");
+    const x = await DS.get("/api/explain", { series });
+    fill(root,
+      h("h1", {}, h("code", {}, x.series)),
+      h("p", { class: "summary" }, layerBadge(x.layer), ` ${x.drop ? "a drop" : "a"} ${x.kind} of the ${x.layer} layer`,
+        x.overlap ? " (overlap: a more specific series counts its drops too, so totals leave it out)" : ""),
+      h("dl", { class: "explain" },
+        h("dt", {}, "Meaning"), h("dd", { class: "meaning" }, x.meaning),
+        x.drop ? [h("dt", {}, "Bounded by"), h("dd", { class: "setting" }, x.setting),
+          h("dt", {}, "Remedy"), h("dd", { class: "remedy" }, x.remedy)] : null),
+      h("p", { class: "note" }, `The long form: docs/COUNTERS.md, section ${x.layer}.`));
+  };
 
   views.timeline = async function (root, { range, params }) {
     const hosts = params.get("hosts") || "";

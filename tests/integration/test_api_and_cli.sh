@@ -113,5 +113,13 @@ set +e
 "$BIN_DIR/dropscope-aggregator" 2>"$TMP/e6"; rc=$?
 [ $rc -eq 2 ] && grep -q -- "--db" "$TMP/e6" || fail "aggregator without --db: rc $rc"
 "$BIN_DIR/dropscope" --help | grep -q "drops" || fail "--help"
+# explain: what a series counts, its layer, what bounds it, what to do.
+"$BIN_DIR/dropscope" --server "$SERVER" explain snmp//Udp.RcvbufErrors >"$TMP/x1"; rc=$?
+[ $rc -eq 0 ] && grep -q "a drop counter of the socket layer" "$TMP/x1" &&
+  grep -q "^  meaning:  a UDP datagram did not fit" "$TMP/x1" &&
+  grep -q "^  bound by: .*net.core.rmem_max" "$TMP/x1" && grep -q "^  remedy:   read faster" "$TMP/x1" ||
+  fail "dropscope explain: rc $rc, $(cat "$TMP/x1")"
+"$BIN_DIR/dropscope" --server "$SERVER" explain 2>"$TMP/x2"; rc=$?
+[ $rc -eq 2 ] && grep -q "explain needs a series" "$TMP/x2" || fail "explain without a series: rc $rc"
 set -e
 log "ok: API shapes, 400s, metrics and CLI exit codes"

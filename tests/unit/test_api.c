@@ -249,6 +249,43 @@ static void test_profile_budget(void **state)
     json_decref(second);
 }
 
+/* /api/explain: the counter reference of a series, as `dropscope explain`
+ * and the web view show it; a name that is not source/device/name is a 400
+ * that shows the form. */
+static void test_explain(void **state)
+{
+    (void)state;
+    static ingest_stats_t stats;
+    params_t p = {{"series", NULL}, {"snmp//Udp.RcvbufErrors"}};
+    api_reply_t r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    assert_int_equal(r.status, 200);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_string_equal(json_string_value(json_object_get(doc, "layer")), "socket");
+    assert_string_equal(json_string_value(json_object_get(doc, "device")), "");
+    assert_true(json_is_true(json_object_get(doc, "drop")));
+    assert_true(json_is_false(json_object_get(doc, "overlap")));
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "meaning")), "receive buffer"));
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "setting")), "rmem_max"));
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "remedy")), "rmem_max"));
+    json_decref(doc);
+    p.values[0] = "softnet/cpu3/flow_limit_count";
+    r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_string_equal(json_string_value(json_object_get(doc, "layer")), "backlog");
+    assert_string_equal(json_string_value(json_object_get(doc, "device")), "cpu3");
+    assert_true(json_is_true(json_object_get(doc, "overlap")));
+    assert_non_null(strstr(json_string_value(json_object_get(doc, "setting")),
+                           "netdev_max_backlog"));
+    json_decref(doc);
+    p.values[0] = "Udp.RcvbufErrors";
+    r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "source/device/name"));
+    free(r.body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_incidents_bounded),
         cmocka_unit_test(test_profile_budget),
+        cmocka_unit_test(test_explain),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -255,10 +255,45 @@ static void test_classify(void **state)
     }
 }
 
+/* The reference text a user reads for a series: what moves it, what bounds
+ * it (the entry's own setting where its layer's is wrong for it), what to do;
+ * every drop counter of the table has all three. */
+static void test_explain(void **state)
+{
+    (void)state;
+    counter_text_t t = counters_explain("snmp", "Udp.MemErrors");
+    assert_non_null(strstr(t.meaning, "UDP"));
+    assert_non_null(strstr(t.setting, "udp_mem"));
+    assert_non_null(strstr(t.remedy, "read faster"));
+    t = counters_explain("netstat", "TcpExt.ListenOverflows");
+    assert_non_null(strstr(t.meaning, "accept queue"));
+    assert_non_null(strstr(t.setting, "somaxconn"));
+    t = counters_explain("qdisc", "drops");
+    assert_non_null(strstr(t.remedy, "limit"));
+    t = counters_explain("netdev", "rx_missed_errors");
+    assert_non_null(strstr(t.setting, "ring"));
+    t = counters_explain("netstat", "TcpExt.TCPHPHits"); /* context */
+    assert_non_null(strstr(t.meaning, "not drops"));
+    static const char *const drops[][2] = {
+        {"netdev", "rx_missed_errors"}, {"netdev", "rx_dropped"}, {"snmp", "Udp.RcvbufErrors"},
+        {"snmp6", "Udp6.RcvbufErrors"}, {"snmp", "Udp.NoPorts"}, {"snmp", "Ip.InDiscards"},
+        {"netstat", "TcpExt.TCPBacklogDrop"}, {"softnet", "dropped"}, {"softnet", "time_squeeze"},
+        {"sock", "drops"}, {"qdisc", "drops_incl_children"}, {"reason", "SOCKET_RCVBUFF"},
+        {"reason", "NO_SOCKET"}, {"ethtool", "rx_discards_phy"}, {"ethtool", "rx_queue_3_drops"},
+    };
+    for (size_t i = 0; i < sizeof drops / sizeof drops[0]; i++) {
+        counter_class_t c = counters_classify(drops[i][0], drops[i][1]);
+        t = counters_explain(drops[i][0], drops[i][1]);
+        assert_true(layer_is_drop(c.layer));
+        assert_true(strlen(t.meaning) > 20 && strlen(t.setting) > 5 && strlen(t.remedy) > 10);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_explain),
         cmocka_unit_test(test_line_names),
         cmocka_unit_test(test_known_driver_names),
         cmocka_unit_test(test_fixture_names),

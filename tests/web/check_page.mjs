@@ -110,6 +110,16 @@ try {
   check(after === graphs.length + 1, "clicking a burst adds its graph");
   await shot("host");
 
+  // A finding's series links to what it counts: the text `dropscope explain` prints.
+  const evidence = await page.$eval("#findings .finding a.series", (a) => ({ href: a.getAttribute("href"), series: a.textContent }));
+  check(await open(evidence.href) === "ready", `explain view of ${evidence.series} draws`);
+  const explained = await (await fetch(`${server}/api/explain?series=${encodeURIComponent(evidence.series)}`)).json();
+  const shown = await page.$eval(".explain", (el) => ({
+    meaning: el.querySelector(".meaning").textContent, remedy: el.querySelector(".remedy").textContent }));
+  check(explained.layer === "socket" && explained.meaning.length > 20 && shown.meaning === explained.meaning &&
+    shown.remedy === explained.remedy && explained.remedy.includes("rmem_max"),
+    `explain: ${evidence.series} is a socket drop, its meaning and remedy as the API gives them`);
+
   // Incidents: each one's hosts, and the selected one on one time axis.
   check(await open(`#/incidents?${range}`) === "ready", "incidents view draws");
   const incidentRows = await page.$$eval("#incidents-table tbody tr", (trs) =>

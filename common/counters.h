@@ -1,8 +1,9 @@
 /* counters: the one table that says, for every counter dropscope reads, which
  * layer of the receive path it belongs to, what kind of value it is, how wide
  * the kernel keeps it, and whether its drops are already counted by a more
- * specific counter. The kernel meaning of each entry is written beside it in
- * counters.c. */
+ * specific counter; and, for a user, what moves it, what bounds it and what
+ * to do (`dropscope explain`, the web view). The kernel site of each entry is
+ * written beside it in counters.c; docs/COUNTERS.md is the long form. */
 #ifndef DROPSCOPE_COUNTERS_H
 #define DROPSCOPE_COUNTERS_H
 
@@ -22,5 +23,14 @@ typedef struct {
  * counters the table does not know are non-drop traffic counters. Costs a
  * table scan with fnmatch(3); the series registry calls it once per series. */
 counter_class_t counters_classify(const char *source, const char *name);
+
+typedef struct {
+    const char *meaning; /* what moves it */
+    const char *setting; /* what bounds it */
+    const char *remedy;  /* what to do when it moves (its layer's) */
+} counter_text_t;
+
+/* The reference text of source/name (static strings, never NULL). */
+counter_text_t counters_explain(const char *source, const char *name);
 
 #endif
