@@ -16,7 +16,7 @@
 #include "clocksync.h"
 #include "delivery.h"
 #include "grow.h"
-#include "link.h"
+#include "uplink.h"
 #include "log.h"
 #include "report.h"
 #include "text.h"
@@ -35,7 +35,7 @@ typedef struct {
 typedef struct {
     const agent_opts_t *o;
     report_id_t id;
-    link_t *link;
+    uplink_t *link;
     delivery_t *delivery;         /* spool, resends, state file */
     clocksync_t clock;            /* offset to the aggregator, from acks */
     snapshot_t *snap;
@@ -393,8 +393,8 @@ static int s_start(agent_t *a)
         log_error("collector: out of memory");
         return -1;
     }
-    link_security_t sec = {o->cert, o->server_cert};
-    if (!(a->link = link_new(o->connect, o->cert ? &sec : NULL, o->spool_dir != NULL, err,
+    uplink_security_t sec = {o->cert, o->server_cert};
+    if (!(a->link = uplink_new(o->connect, o->cert ? &sec : NULL, o->spool_dir != NULL, err,
                              sizeof err)) ||
         !(a->delivery = delivery_new(a->link, o->spool_dir, o->spool_size, err, sizeof err))) {
         log_error("collector: %s", err);
@@ -460,7 +460,7 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
          * with it): each message's data was synced when it was pushed. */
         delivery_sync(a.delivery);
         bool woken = false;
-        msg_t *msg = link_recv(a.link, (int)((wake - now + 999999) / TS_NS_PER_MS),
+        msg_t *msg = uplink_recv(a.link, (int)((wake - now + 999999) / TS_NS_PER_MS),
                                a.sampler ? sampler_fd(a.sampler) : -1, &woken);
         if (msg)
             s_on_reply(&a, msg);
@@ -480,7 +480,7 @@ out:
         free(a.held[i].profile);
     free(a.held);
     delivery_destroy(&a.delivery);
-    link_destroy(&a.link);
+    uplink_destroy(&a.link);
     series_destroy(&a.series);
     snapshot_destroy(&a.snap);
     return rc;

@@ -24,7 +24,7 @@
 #define RECENT 256
 
 struct delivery {
-    link_t *link;          /* borrowed */
+    uplink_t *link;          /* borrowed */
     spool_t *spool;        /* NULL without --spool */
     struct {
         uint64_t incarnation, seq;
@@ -37,7 +37,7 @@ struct delivery {
     int64_t backoff;       /* current resend timeout */
 };
 
-delivery_t *delivery_new(link_t *link, const char *spool_dir, uint64_t spool_size, char *err,
+delivery_t *delivery_new(uplink_t *link, const char *spool_dir, uint64_t spool_size, char *err,
                          size_t errsz)
 {
     delivery_t *self = calloc(1, sizeof *self);
@@ -104,7 +104,7 @@ static void s_pump(delivery_t *self)
     const spool_msg_t *m;
     char err[256];
     while (spool_in_flight(self->spool) < DELIVERY_WINDOW && (m = spool_next(self->spool))) {
-        if (link_send(self->link, m->data, m->len, err, sizeof err) != 0) {
+        if (uplink_send(self->link, m->data, m->len, err, sizeof err) != 0) {
             spool_rewind(self->spool); /* not connected: all again once it is */
             break;
         }
@@ -121,7 +121,7 @@ void delivery_send(delivery_t *self, uint64_t incarnation, uint64_t seq, uint32_
         self->recent[seq % RECENT].incarnation = incarnation;
         self->recent[seq % RECENT].seq = seq;
         self->recent[seq % RECENT].nsamples = nsamples;
-        if (link_send(self->link, buf, len, err, sizeof err) != 0)
+        if (uplink_send(self->link, buf, len, err, sizeof err) != 0)
             log_limited(LOGL_WARN, "send", "collector: message %llu not sent: %s",
                         (unsigned long long)seq, err);
         free(buf);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "link.h"
+#include "uplink.h"
 #include "series.h"
 #include "spool.h"
 #include "state.h"
@@ -25,7 +25,7 @@ typedef struct delivery delivery_t;
 
 /* Uses link (borrowed) and, when spool_dir is not NULL, a spool there of at
  * most spool_size bytes. NULL with the reason in err. */
-delivery_t *delivery_new(link_t *link, const char *spool_dir, uint64_t spool_size, char *err,
+delivery_t *delivery_new(uplink_t *link, const char *spool_dir, uint64_t spool_size, char *err,
                          size_t errsz);
 void delivery_destroy(delivery_t **self_p);
 

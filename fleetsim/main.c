@@ -22,7 +22,7 @@
 #include <time.h>
 
 #include "histogram.h"
-#include "link.h"
+#include "uplink.h"
 #include "log.h"
 #include "model.h"
 #include "stop.h"
@@ -82,7 +82,7 @@ typedef struct {
 typedef struct {
     opts_t o;
     host_t *hosts;
-    link_t **links;
+    uplink_t **links;
     bool *full;       /* a socket's queue was full in this pass: its hosts wait for the next */
     resend_timer_t *timers; /* by socket */
     size_t ndefs;
@@ -223,7 +223,7 @@ static void s_flush(sim_t *sim, host_t *h, int64_t now)
         flight_t *f = &h->flight[i];
         if (f->sent_mono)
             continue;
-        if (link_send(sim->links[h->link], f->buf, f->len, err, sizeof err) != 0) {
+        if (uplink_send(sim->links[h->link], f->buf, f->len, err, sizeof err) != 0) {
             sim->send_retries++;
             sim->full[h->link] = true; /* trying its other hosts now would only burn CPU */
             return;
@@ -341,7 +341,7 @@ static void s_receive(sim_t *sim)
     for (size_t l = 0; l < sim->o.sockets; l++) {
         msg_t *msg;
         bool woken;
-        while ((msg = link_recv(sim->links[l], 0, -1, &woken))) {
+        while ((msg = uplink_recv(sim->links[l], 0, -1, &woken))) {
             s_on_ack(sim, msg);
             codec_msg_destroy(&msg);
         }
@@ -453,9 +453,9 @@ static int s_setup(sim_t *sim)
     sim->timers = calloc(sim->o.sockets, sizeof *sim->timers);
     if (!sim->hosts || !sim->links || !sim->full || !sim->timers)
         return -1;
-    link_security_t sec = {sim->o.cert, sim->o.server_cert};
+    uplink_security_t sec = {sim->o.cert, sim->o.server_cert};
     for (size_t l = 0; l < sim->o.sockets; l++)
-        if (!(sim->links[l] = link_new(sim->o.connect, sim->o.insecure ? NULL : &sec, false, err,
+        if (!(sim->links[l] = uplink_new(sim->o.connect, sim->o.insecure ? NULL : &sec, false, err,
                                        sizeof err))) {
             log_error("fleetsim: %s", err);
             return -1;
@@ -488,7 +488,7 @@ static void s_teardown(sim_t *sim)
         model_destroy(&sim->hosts[i].model);
     }
     for (size_t l = 0; sim->links && l < sim->o.sockets; l++)
-        link_destroy(&sim->links[l]);
+        uplink_destroy(&sim->links[l]);
     free(sim->hosts);
     free(sim->links);
     free(sim->full);

@@ -2,7 +2,7 @@
  * few minutes of batches while the aggregator is away; beyond that, sends
  * fail and the caller counts the loss. Linger is short so that a stopping
  * collector does not hang on an absent aggregator. */
-#include "link.h"
+#include "uplink.h"
 
 #include <czmq.h>
 
@@ -18,7 +18,7 @@ struct link {
 
 /* Makes the DEALER a CurveZMQ client with our keypair, trusting only the
  * aggregator's public key. */
-static int s_secure(link_t *self, const link_security_t *sec, char *err, size_t errsz)
+static int s_secure(uplink_t *self, const uplink_security_t *sec, char *err, size_t errsz)
 {
     static const char no_secret[] = "0000000000000000000000000000000000000000";
     zcert_t *ours = zcert_load(sec->cert);
@@ -42,10 +42,10 @@ static int s_secure(link_t *self, const link_security_t *sec, char *err, size_t 
     return rc;
 }
 
-link_t *link_new(const char *endpoint, const link_security_t *sec, bool immediate, char *err,
+uplink_t *uplink_new(const char *endpoint, const uplink_security_t *sec, bool immediate, char *err,
                  size_t errsz)
 {
-    link_t *self = calloc(1, sizeof *self);
+    uplink_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errsz, "out of memory");
         return NULL;
@@ -67,19 +67,19 @@ link_t *link_new(const char *endpoint, const link_security_t *sec, bool immediat
     zsock_set_heartbeat_ivl(self->sock, 2000);
     zsock_set_heartbeat_timeout(self->sock, 10000);
     if (sec && s_secure(self, sec, err, errsz) != 0) {
-        link_destroy(&self);
+        uplink_destroy(&self);
         return NULL;
     }
     if (zsock_connect(self->sock, "%s", endpoint) != 0) {
         snprintf(err, errsz, "cannot connect to %s: %s (use tcp://HOST:PORT or ipc://PATH)",
                  endpoint, zmq_strerror(zmq_errno()));
-        link_destroy(&self);
+        uplink_destroy(&self);
         return NULL;
     }
     return self;
 }
 
-void link_destroy(link_t **self_p)
+void uplink_destroy(uplink_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -88,7 +88,7 @@ void link_destroy(link_t **self_p)
     *self_p = NULL;
 }
 
-int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz)
+int uplink_send(uplink_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz)
 {
     zframe_t *frame = zframe_new(buf, len);
     if (!frame) {
@@ -104,7 +104,7 @@ int link_send(link_t *self, const uint8_t *buf, size_t len, char *err, size_t er
     return 0;
 }
 
-msg_t *link_recv(link_t *self, int timeout_ms, int wake_fd, bool *woken)
+msg_t *uplink_recv(uplink_t *self, int timeout_ms, int wake_fd, bool *woken)
 {
     zmq_pollitem_t items[2] = {{zsock_resolve(self->sock), 0, ZMQ_POLLIN, 0},
                                {NULL, wake_fd, ZMQ_POLLIN, 0}};
