@@ -51,6 +51,7 @@ struct ingest {
     char endpoint[256];
     pending_t pending[GROUP_MAX]; /* acks waiting for the commit */
     size_t npending;
+    uint64_t group_samples, group_batches; /* counted once the group commits */
     live_t *live;                 /* incidents as bursts arrive */
     int64_t last_scan;            /* monotonic time of the last live scan */
     int64_t last_evict;           /* monotonic time of the last eviction of idle hosts */
@@ -347,9 +348,9 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
                  msg->boot_id, (unsigned long long)msg->incarnation);
     switch (src) {
     case STORE_OK:
-        atomic_fetch_add(&self->stats->samples_stored, samples);
+        self->group_samples += samples;
         if (msg->type == MSG_TYPE_BATCH) {
-            atomic_fetch_add(&self->stats->batches, 1);
+            self->group_batches++;
             s_live(self, msg, received_ns);
         }
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
@@ -427,11 +428,15 @@ static void s_send_acks(ingest_t *self)
     self->npending = 0;
 }
 
-static void s_drop_acks(ingest_t *self)
+/* The group is not stored: nothing of it is acknowledged, counted or
+ * correlated (its collectors send it again). */
+static void s_drop_group(ingest_t *self)
 {
     for (size_t i = 0; i < self->npending; i++)
         zframe_destroy(&self->pending[i].identity);
     self->npending = 0;
+    self->group_samples = self->group_batches = 0;
+    live_abandon(self->live);
 }
 
 /* Receives one [identity, payload] message without blocking. 1 = handled,
@@ -475,7 +480,7 @@ static void s_group(ingest_t *self)
     if (rc < 0) {
         store_rollback(self->store);
         atomic_fetch_add(&self->stats->commit_failures, 1);
-        s_drop_acks(self);
+        s_drop_group(self);
         return;
     }
     int64_t t0 = ts_mono_ns();
@@ -484,10 +489,14 @@ static void s_group(ingest_t *self)
         atomic_fetch_add(&self->stats->commit_failures, 1);
         log_limited(LOGL_ERROR, "commit", "aggregator: commit failed, %zu messages not stored or "
                     "acknowledged (collectors will resend): %s", self->npending, err);
-        s_drop_acks(self);
+        s_drop_group(self);
         return;
     }
     atomic_fetch_add(&self->stats->commits, 1);
+    atomic_fetch_add(&self->stats->samples_stored, self->group_samples);
+    atomic_fetch_add(&self->stats->batches, self->group_batches);
+    self->group_samples = self->group_batches = 0;
+    live_commit(self->live);
     int64_t t1 = ts_mono_ns();
     self->commit_us[self->ncommits % COMMITS_KEPT] = (uint32_t)((t1 - t0) / 1000);
     self->commit_at[self->ncommits++ % COMMITS_KEPT] = t1;

@@ -17,6 +17,7 @@ struct live {
     unsigned min_hosts;
     correlate_burst_t *b;  /* recent bursts, in arrival order */
     size_t n, cap;
+    size_t committed;      /* b[0..committed) are stored; the rest wait for their commit */
     strmap_t *ids;         /* host name -> id + 1 */
     char **names;          /* by id */
     size_t nnames, capnames;
@@ -148,18 +149,31 @@ static void s_names(const live_t *self, const correlate_burst_t *b, size_t n, ch
     }
 }
 
+void live_commit(live_t *self)
+{
+    self->committed = self->n;
+}
+
+void live_abandon(live_t *self)
+{
+    self->n = self->committed;
+}
+
 void live_scan(live_t *self, int64_t now_ns, void (*fn)(void *ctx, const live_incident_t *inc),
                void *ctx)
 {
-    /* Forget what is too old to matter, then group the rest. */
-    size_t keep = 0;
-    for (size_t i = 0; i < self->n; i++)
+    /* Forget what is too old to matter, then group the rest of what is
+     * stored (bursts still waiting for their commit stay behind it). */
+    size_t keep = 0, waiting = self->n - self->committed;
+    for (size_t i = 0; i < self->committed; i++)
         if (self->b[i].start_ns > now_ns - LIVE_KEEP_NS)
             self->b[keep++] = self->b[i];
-    self->n = keep;
+    memmove(self->b + keep, self->b + self->committed, waiting * sizeof *self->b);
+    self->committed = keep;
+    self->n = keep + waiting;
     s_forget_names(self);
     correlate_incident_t *inc;
-    long ni = correlate_find(self->b, self->n, self->window_ns, self->min_hosts, &inc);
+    long ni = correlate_find(self->b, self->committed, self->window_ns, self->min_hosts, &inc);
     for (long i = 0; i < ni; i++) {
         const correlate_incident_t *c = &inc[i];
         int64_t widest = 0;

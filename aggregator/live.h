@@ -41,10 +41,15 @@ typedef enum {
     LIVE_FULL,    /* LIVE_MAX_BURSTS are held already (or no memory) */
 } live_rc_t;
 
-/* Adds a stored burst of host (clock-corrected, see correlate_burst),
- * now_ns on the aggregator's clock. */
+/* Adds a burst of host (clock-corrected, see correlate_burst) that the
+ * transaction in progress stores, now_ns on the aggregator's clock. Scans
+ * see it once live_commit says the transaction committed; live_abandon
+ * forgets every burst added since the last commit (the transaction rolled
+ * back: the burst is not stored, and its collector sends it again). */
 live_rc_t live_add(live_t *self, const char *host, const burst_msg_t *b, const clock_msg_t *clock,
                    int64_t now_ns);
+void live_commit(live_t *self);
+void live_abandon(live_t *self);
 
 /* Bursts and host names held now (what a scan costs, and the memory). */
 size_t live_bursts(const live_t *self);

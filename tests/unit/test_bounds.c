@@ -191,6 +191,7 @@ static void test_live_window(void **state)
         b.start_ns = now - SEC + i * 1000;
         assert_int_equal(live_add(live, name, &b, &clock, now), LIVE_ADDED);
     }
+    live_commit(live);
     assert_int_equal(live_hosts(live), 5000);
     /* A minute later they are forgotten, and so are their names. */
     int reported = 0;
@@ -204,6 +205,34 @@ static void test_live_window(void **state)
     live_destroy(&live);
 }
 
+/* Bursts join the live incidents once their group is committed: a scan
+ * before the commit neither reports nor loses them, and a group rolled
+ * back takes its bursts with it. */
+static void test_live_commit(void **state)
+{
+    (void)state;
+    live_t *live = live_new(2 * 1000000, 2);
+    clock_msg_t clock = {true, 0, 200000, true, 1000000, 100000};
+    int64_t now = T0;
+    burst_msg_t b = {.iface = "eth0", .start_ns = now, .end_ns = now + 1000000, .packets = 100};
+    int reported = 0;
+    assert_int_equal(live_add(live, "a", &b, &clock, now), LIVE_ADDED);
+    assert_int_equal(live_add(live, "b", &b, &clock, now), LIVE_ADDED);
+    live_abandon(live); /* the group rolled back */
+    live_scan(live, now + 5 * SEC, s_ignore, &reported);
+    assert_int_equal(reported, 0);
+    assert_int_equal(live_bursts(live), 0);
+    assert_int_equal(live_add(live, "a", &b, &clock, now), LIVE_ADDED);
+    assert_int_equal(live_add(live, "b", &b, &clock, now), LIVE_ADDED);
+    live_scan(live, now + 5 * SEC, s_ignore, &reported); /* its group still open */
+    assert_int_equal(reported, 0);
+    assert_int_equal(live_bursts(live), 2);
+    live_commit(live);
+    live_scan(live, now + 5 * SEC, s_ignore, &reported);
+    assert_int_equal(reported, 1);
+    live_destroy(&live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +241,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max_hosts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refused_host_not_counted, s_setup, s_teardown),
         cmocka_unit_test(test_live_window),
+        cmocka_unit_test(test_live_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
