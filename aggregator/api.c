@@ -18,6 +18,7 @@
 #include "incidents.h"
 #include "metrics.h"
 #include "rows.h"
+#include "sat.h"
 #include "timeline.h"
 #include "diagnose.h"
 #include "ts.h"
@@ -239,9 +240,10 @@ static api_reply_t *s_common(const req_t *r, const char **host, int64_t *from_ns
     return NULL;
 }
 
-static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t *fail)
+/* /api/drops' parameters, and /api/totals' (allowed: which of them). */
+static api_reply_t *s_drops_params(const req_t *r, const char *const *allowed, drops_query_t *q,
+                                   api_reply_t *fail)
 {
-    static const char *const allowed[] = {"host", "layer", "since", "from", "to", "step", "limit", NULL};
     if (s_params(r, allowed, fail))
         return fail;
     *q = (drops_query_t){0};
@@ -261,9 +263,11 @@ static api_reply_t *s_drops_params(const req_t *r, drops_query_t *q, api_reply_t
 
 static api_reply_t s_drops(const req_t *r)
 {
+    static const char *const allowed[] = {"host", "layer", "since", "from", "to", "step", "limit",
+                                          NULL};
     drops_query_t q;
     api_reply_t fail;
-    if (s_drops_params(r, &q, &fail))
+    if (s_drops_params(r, allowed, &q, &fail))
         return fail;
     rows_cut_t cut = ROWS_CUT_INIT;
     rows_newest_t n = {json_array(), q.limit, &cut};
@@ -274,6 +278,29 @@ static api_reply_t s_drops(const req_t *r)
         return s_error(500, "%s", err);
     }
     return s_newest_json(n.rows, &cut, n.limit);
+}
+
+/* The drops of a range by layer, every row of it (a list of drops is
+ * capped by its limit, so summing one undercounts), overlapping series
+ * left out: what the CLI's and the page's totals show. */
+static api_reply_t s_totals(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "layer", "since", "from", "to", NULL};
+    drops_query_t q;
+    api_reply_t fail;
+    if (s_drops_params(r, allowed, &q, &fail))
+        return fail;
+    int64_t totals[LAYER_COUNT], all = 0;
+    char err[256];
+    if (store_drop_totals(r->store, &q, totals, err, sizeof err) != 0)
+        return s_error(500, "%s", err);
+    json_t *layers = json_object();
+    for (int l = 0; l < LAYER_COUNT; l++)
+        if (totals[l] && layer_is_drop((layer_t)l)) {
+            json_object_set_new(layers, layer_name((layer_t)l), json_integer(totals[l]));
+            all = sat_add(all, totals[l]);
+        }
+    return s_json(200, json_pack("{s:o, s:I}", "layers", layers, "total", (json_int_t)all));
 }
 
 /* --- /api/top ------------------------------------------------------------- */
@@ -742,12 +769,14 @@ api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
         return s_settings(&r);
     if (strcmp(path, "/api/explain") == 0)
         return s_explain(&r);
+    if (strcmp(path, "/api/totals") == 0)
+        return s_totals(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return metrics_get(store, stats);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/api/top, /api/explain, /healthz, /metrics)",
+                   "/api/top, /api/totals, /api/explain, /healthz, /metrics)",
                    path);
 }

@@ -112,7 +112,7 @@ api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
     }
     int64_t totals[LAYER_COUNT];
     char err[256];
-    if (store_drop_totals(store, totals, err, sizeof err) == 0) {
+    if (store_drop_totals(store, NULL, totals, err, sizeof err) == 0) {
         s_family(out, "dropscope_fleet_drops_total", "counter",
                  "Packets dropped across the fleet by layer (overlapping counters left out).");
         for (int l = LAYER_NIC; l < LAYER_COUNT; l++)

@@ -238,9 +238,11 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
 int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
                       int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz);
 
-/* Fills totals[layer] with the fleet's drops per layer over all time,
- * leaving out overlapping series. 0, -1 + err. */
-int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz);
+/* Fills totals[layer] with the drops per layer of q's range, host and layer
+ * (step and limit do not apply; q NULL: every host over all time), leaving
+ * out overlapping series. 0, -1 + err. */
+int store_drop_totals(store_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
+                      char *err, size_t errsz);
 
 /* --- queries that stay bounded (the HTTP API) ---------------------------- */
 

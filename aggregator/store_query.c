@@ -342,14 +342,28 @@ int store_series(store_t *self, const series_query_t *q,
     return s_query_end(self, st, rc, err, errsz);
 }
 
-int store_drop_totals(store_t *self, int64_t totals[LAYER_COUNT], char *err, size_t errsz)
+int store_drop_totals(store_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
+                      char *err, size_t errsz)
 {
-    static const char sql[] =
-        "SELECT layer, " SQL_SUM("delta") " FROM drops WHERE overlap = 0 GROUP BY layer";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT layer, " SQL_SUM("delta") " FROM drops WHERE overlap = 0%s%s%s "
+             "GROUP BY layer",
+             q ? " AND ts_ns > ?1 AND ts_ns <= ?2" : "",
+             q && q->host ? " AND host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+             q && q->layer != LAYER_UNKNOWN ? " AND layer = ?4" : "");
     memset(totals, 0, LAYER_COUNT * sizeof *totals);
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
+    if (q) {
+        sqlite3_bind_int64(st, 1, q->from_ns);
+        sqlite3_bind_int64(st, 2, q->to_ns);
+        if (q->host)
+            sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+        if (q->layer != LAYER_UNKNOWN)
+            sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
+    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t *t = &totals[layer_from_name(s_col_text(st, 0))]; /* unknown names share one */

@@ -169,8 +169,10 @@ static int s_check_arg(const arg_def_t *d, const char *value)
  * without a round trip, and builds path?name=value&... in query; an option
  * given several times (--host a --host b) becomes one comma-separated
  * value. */
-static int s_query(int argc, char **argv, const char *path, const arg_def_t *defs, char *query,
-                   size_t size)
+/* Checks argv against defs and builds path?params into query, leaving out
+ * the options named in `omit` (NULL: none). 0, or 2 on bad usage. */
+static int s_query(int argc, char **argv, const char *path, const arg_def_t *defs,
+                   const char *const *omit, char *query, size_t size)
 {
     struct option longopts[16] = {{0}};
     char values[16][1024] = {{0}};
@@ -198,7 +200,10 @@ static int s_query(int argc, char **argv, const char *path, const arg_def_t *def
     if (since && range)
         return s_bad_usage("%s", "give either --since or --from/--to, not both");
     for (int i = 0; i < n; i++) {
-        if (!values[i][0])
+        bool omitted = false;
+        for (const char *const *o = omit; o && *o && !omitted; o++)
+            omitted = strcmp(*o, defs[i].name) == 0;
+        if (!values[i][0] || omitted)
             continue;
         char param[64]; /* --min-hosts is min_hosts in the API */
         snprintf(param, sizeof param, "%s", defs[i].name);
@@ -213,7 +218,6 @@ static void s_drops_table(json_t *doc)
 {
     static const char *const headers[] = {"TIME", "HOST", "LAYER", ">DELTA", "SERIES"};
     table_t *t = table_new(5, headers);
-    long long totals[LAYER_COUNT] = {0};
     size_t i;
     json_t *d;
     json_array_foreach(doc, i, d) {
@@ -227,20 +231,24 @@ static void s_drops_table(json_t *doc)
                  owner, json_is_true(json_object_get(d, "overlap")) ? "  [overlaps]" : "");
         const char *cells[] = {when, s_str(d, "host"), s_str(d, "layer"), delta, series};
         table_add(t, cells);
-        if (!json_is_true(json_object_get(d, "overlap")))
-            totals[layer_from_name(s_str(d, "layer"))] += s_int(d, "delta");
     }
     table_print(t, stdout);
     table_destroy(&t);
-    if (json_array_size(doc) == 0) {
+    if (json_array_size(doc) == 0)
         printf("(no drops in this range)\n");
+}
+
+/* /api/totals: every drop of the range by layer, not only the rows listed. */
+static void s_totals_text(json_t *doc)
+{
+    json_t *layers = json_object_get(doc, "layers");
+    if (json_object_size(layers) == 0)
         return;
-    }
-    printf("\ntotal by layer (series marked [overlaps] also count drops counted elsewhere and "
-           "are left out):\n");
+    printf("\ntotal by layer, over the whole range (series marked [overlaps] also count drops "
+           "counted elsewhere and are left out):\n");
     for (int l = 0; l < LAYER_COUNT; l++)
-        if (totals[l])
-            printf("  %-8s %lld\n", layer_name((layer_t)l), totals[l]);
+        if (json_object_get(layers, layer_name((layer_t)l)))
+            printf("  %-8s %lld\n", layer_name((layer_t)l), s_int(layers, layer_name((layer_t)l)));
 }
 
 static const arg_def_t s_drops_args[] = {
@@ -499,17 +507,20 @@ typedef struct {
     void (*table)(json_t *doc);  /* human output */
     const char *positional;      /* query parameter of a required first argument, or NULL */
     const char *example;         /* of the arguments, for the error when it is missing */
+    const char *totals;          /* an endpoint whose answer follows the table, or NULL */
 } command_t;
 
 static const command_t s_commands[] = {
-    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL, NULL},
-    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL, NULL},
-    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL, NULL},
-    {"series", "/api/series", s_series_args, s_series_table, NULL, NULL},
-    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL},
-    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host", "web1 --since 1h"},
-    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL},
-    {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors"},
+    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL, NULL, NULL},
+    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL, NULL, "/api/totals"},
+    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL, NULL, NULL},
+    {"series", "/api/series", s_series_args, s_series_table, NULL, NULL, NULL},
+    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL, NULL},
+    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host", "web1 --since 1h",
+     NULL},
+    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL, NULL},
+    {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors",
+     NULL},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
@@ -526,7 +537,7 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
         argc--;
         argv++;
     }
-    int rc = s_query(argc, argv, c->path, c->args, query, sizeof query);
+    int rc = s_query(argc, argv, c->path, c->args, NULL, query, sizeof query);
     if (rc != 0)
         return rc;
     if (positional)
@@ -540,6 +551,15 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
     } else {
         c->table(doc);
     }
+    json_decref(doc);
+    if (g->json || !c->totals)
+        return 0;
+    /* The same range, host and layer; step and limit shape a list only. */
+    static const char *const list_only[] = {"step", "limit", NULL};
+    if ((rc = s_query(argc, argv, c->totals, c->args, list_only, query, sizeof query)) != 0 ||
+        !(doc = client_get(g->server, query, &rc)))
+        return rc;
+    s_totals_text(doc);
     json_decref(doc);
     return 0;
 }

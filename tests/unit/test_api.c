@@ -249,6 +249,42 @@ static void test_profile_budget(void **state)
     json_decref(second);
 }
 
+/* /api/totals sums every drop of the range, however many rows a list of
+ * them would be cut to: host a's 20 deltas 1..20, host b's 2,000 ones. */
+static void test_totals(void **state)
+{
+    (void)state;
+    api_reply_t r;
+    json_t *doc = s_get(&s_fixture, "/api/drops", "7", "a", &r);
+    assert_int_equal(json_array_size(doc), 7); /* a capped list: its sum would be 14+..+20 */
+    json_decref(doc);
+    static ingest_stats_t stats;
+    char from[32], to[32];
+    snprintf(from, sizeof from, "%lld", (long long)T0);
+    snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
+    params_t p = {{"from", "to", "host", NULL}, {from, to, "a"}};
+    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    assert_int_equal(r.status, 200);
+    doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_int_equal(json_integer_value(json_object_get(doc, "total")), NDROPS * (NDROPS + 1) / 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "layers"), "socket")),
+                     NDROPS * (NDROPS + 1) / 2);
+    json_decref(doc);
+    p.names[2] = NULL; /* every host */
+    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_int_equal(json_integer_value(json_object_get(doc, "total")),
+                     NDROPS * (NDROPS + 1) / 2 + BDROPS);
+    json_decref(doc);
+    p.names[2] = "limit"; /* a list's parameter, not a total's */
+    p.values[2] = "7";
+    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    assert_int_equal(r.status, 400);
+    free(r.body);
+}
+
 /* /api/explain: the counter reference of a series, as `dropscope explain`
  * and the web view show it; a name that is not source/device/name is a 400
  * that shows the form. */
@@ -294,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_incidents_bounded),
         cmocka_unit_test(test_profile_budget),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_totals),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

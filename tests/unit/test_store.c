@@ -612,7 +612,7 @@ static void test_queries(void **state)
     assert_int_equal(store_hosts(f->st, s_count_hosts, &hosts, err, sizeof err), 0);
     assert_int_equal(hosts, 1);
     int64_t totals[LAYER_COUNT];
-    assert_int_equal(store_drop_totals(f->st, totals, err, sizeof err), 0);
+    assert_int_equal(store_drop_totals(f->st, NULL, totals, err, sizeof err), 0);
     assert_int_equal(totals[LAYER_SOCKET], 15); /* the overlapping sock series left out */
     assert_int_equal(totals[LAYER_NIC], 0);
 }
@@ -681,7 +681,7 @@ static void test_sums_saturate(void **state)
     const int64_t nic = INT64_C(562949953421314); /* 2^49 + 2 */
     char err[256] = "";
     int64_t totals[LAYER_COUNT];
-    if (store_drop_totals(f->st, totals, err, sizeof err) != 0)
+    if (store_drop_totals(f->st, NULL, totals, err, sizeof err) != 0)
         fail_msg("store_drop_totals: %s", err);
     assert_true(totals[LAYER_SOCKET] == INT64_MAX);
     assert_true(totals[LAYER_NIC] == nic);
