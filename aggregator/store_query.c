@@ -154,6 +154,17 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
     return s_query_end(self, st, rc, err, errsz);
 }
 
+/* Binds a drops query's range (?1, ?2), host (?3) and layer (?4). */
+static void s_bind_drops(sqlite3_stmt *st, const drops_query_t *q)
+{
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    if (q->layer != LAYER_UNKNOWN)
+        sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
+}
+
 static int s_drops(store_t *self, const drops_query_t *q, s_order_t order,
                    int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err, size_t errsz)
 {
@@ -162,12 +173,7 @@ static int s_drops(store_t *self, const drops_query_t *q, s_order_t order,
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, q->from_ns);
-    sqlite3_bind_int64(st, 2, q->to_ns);
-    if (q->host)
-        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
-    if (q->layer != LAYER_UNKNOWN)
-        sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
+    s_bind_drops(st, q);
     if (q->step_ns > 0)
         sqlite3_bind_int64(st, 5, q->step_ns);
     sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : INT64_MAX);
@@ -356,14 +362,8 @@ int store_drop_totals(store_t *self, const drops_query_t *q, int64_t totals[LAYE
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
-    if (q) {
-        sqlite3_bind_int64(st, 1, q->from_ns);
-        sqlite3_bind_int64(st, 2, q->to_ns);
-        if (q->host)
-            sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
-        if (q->layer != LAYER_UNKNOWN)
-            sqlite3_bind_text(st, 4, layer_name(q->layer), -1, SQLITE_STATIC);
-    }
+    if (q)
+        s_bind_drops(st, q);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t *t = &totals[layer_from_name(s_col_text(st, 0))]; /* unknown names share one */
