@@ -120,15 +120,16 @@
   views.fleet = async function (root, { range }) {
     const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
     const p = DS.rangeParams(range);
-    const [hosts, drops, incidents] = await Promise.all([
-      DS.get("/api/hosts"), DS.get("/api/drops", { ...p, step }), DS.get("/api/incidents", p)]);
+    const [hosts, drops, incidents, totals] = await Promise.all([
+      DS.get("/api/hosts"), DS.get("/api/drops", { ...p, step }), DS.get("/api/incidents", p),
+      DS.get("/api/totals", p)]);
     const bounds = DS.rangeBounds(range);
     const folded = foldDrops(drops, stepNs, bounds);
     const names = hosts.map((x) => x.host).sort((a, b) =>
       ((folded.byHost[b] || {}).total || 0) - ((folded.byHost[a] || {}).total || 0) || a.localeCompare(b));
     const inIncidents = {};
     for (const c of incidents) for (const n of c.hosts) inIncidents[n] = (inIncidents[n] || 0) + 1;
-    const total = Object.values(folded.byHost).reduce((a, x) => a + x.total, 0);
+    const total = totals.total; // every drop of the range, however many rows a list is cut to
 
     const chart = h("div", { class: "chart", id: "fleet-drops" });
     fill(root, 
@@ -242,10 +243,10 @@
     const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
     const p = DS.rangeParams(range);
     if (!host) throw new DS.ApiError("", 0, "no host named: open a host from the fleet view");
-    const [drops, diag, bursts, series, settings] = await Promise.all([
+    const [drops, diag, bursts, series, settings, totals] = await Promise.all([
       DS.get("/api/drops", { ...p, host, step }), DS.get("/api/diagnose", { ...p, host }),
       DS.get("/api/bursts", { ...p, host, limit: 2000 }), DS.get("/api/series", { host }),
-      DS.get("/api/settings", { ...p, host })]);
+      DS.get("/api/settings", { ...p, host }), DS.get("/api/totals", { ...p, host })]);
     const bounds = DS.rangeBounds(range);
     const folded = foldDrops(drops, stepNs, bounds);
     const ifaces = series.map((s) => /^rate\/(.+)\/rx_max$/.exec(s.series)).filter(Boolean).map((m) => m[1]);
@@ -253,7 +254,7 @@
     const rates = await Promise.all(shown.map((i) => rateChart(host, i, range)));
 
     const dropChart = h("div", { class: "chart", id: "host-drops" });
-    const total = (folded.byHost[host] || { total: 0 }).total;
+    const total = totals.total;
     const newest = [...bursts].sort((a, b) => b.start_ns - a.start_ns);
     const graphs = h("div", { class: "burst-graphs", id: "burst-graphs" });
     const pending = [];
@@ -265,7 +266,7 @@
     };
     fill(root, 
       h("h1", {}, host),
-      h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary((folded.byHost[host] || { layers: {} }).layers) || "none"}), ` +
+      h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary(totals.layers) || "none"}), ` +
         `${bursts.length} bursts in the range.`),
       section("Diagnosis", diag.findings.length ? h("div", { id: "findings" }, diag.findings.map((f) => finding(f, range)))
         : h("p", { class: "empty" }, "No drops in this range: nothing to diagnose.")),

@@ -80,6 +80,10 @@ try {
   check(hot[web3].length === 0, `heatmap: ${web3} has no hot cells`);
   const fleetChart = await page.$eval("#fleet-drops", (el) => el.uplot.series.slice(1).map((s) => s.label));
   check(JSON.stringify(fleetChart) === '["socket"]', `fleet chart: layers ${JSON.stringify(fleetChart)}`);
+  const fleetTotal = exp.hosts.reduce((a, x) => a + (exp.socket_drops[x] || 0), 0);
+  const fleetSummary = await page.$eval(".view-fleet .summary", (el) => el.textContent);
+  check(fleetSummary.includes(`${fleetTotal.toLocaleString("en-US")} drops`),
+    `fleet summary (from /api/totals) "${fleetSummary}", the kernel says ${fleetTotal} drops`);
   await shot("fleet");
 
   // Host: the diagnosis, and each burst's graph point for point.
