@@ -1,26 +1,29 @@
-/* netlink: one RTM_GETLINK dump per call through libmnl; the kernel may be
- * older or newer than our headers, so a stats64 attribute shorter than our
- * struct yields only the fields it covers, and a longer one is truncated. */
+/* netlink: the dumps go through rtnl, which hands each datagram to the
+ * decoders below in its own receive buffer: the fast path (one RTM_GETSTATS
+ * per sampler tick) neither allocates nor copies. The kernel may be older or
+ * newer than our headers, so a stats64 attribute shorter than our struct
+ * yields only the fields it covers, and a longer one is truncated. */
 #define _GNU_SOURCE
 #include "netlink.h"
 
-#include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/socket.h>
+
+#include "rtnl.h"
 
 struct netlink {
-    struct mnl_socket *nl; /* NETLINK_ROUTE, bound */
-    unsigned portid;       /* our netlink port id */
-    unsigned seq;          /* last request sequence number */
-    char *buf;             /* receive buffer, MNL_SOCKET_BUFFER_SIZE */
+    rtnl_t *rtnl; /* the NETLINK_ROUTE socket and its receive buffer */
 };
 
-#define F(field) {#field, offsetof(struct rtnl_link_stats64, field)}
+#define F(field)                                                                                   \
+    {                                                                                              \
+#field, offsetof(struct rtnl_link_stats64, field)                                          \
+    }
 static const struct {
     const char *name;
     size_t offset;
@@ -38,19 +41,12 @@ static const struct {
 netlink_t *netlink_new(char *err, size_t errsz)
 {
     netlink_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->buf = malloc(MNL_SOCKET_BUFFER_SIZE))) {
+    if (!self) {
         snprintf(err, errsz, "netlink: out of memory");
-        free(self);
         return NULL;
     }
-    self->nl = mnl_socket_open(NETLINK_ROUTE);
-    if (!self->nl || mnl_socket_bind(self->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-        snprintf(err, errsz, "netlink: cannot open a NETLINK_ROUTE socket: %s", strerror(errno));
+    if (!(self->rtnl = rtnl_new(err, errsz)))
         netlink_destroy(&self);
-        return NULL;
-    }
-    self->portid = mnl_socket_get_portid(self->nl);
-    self->seq = (unsigned)time(NULL);
     return self;
 }
 
@@ -58,121 +54,142 @@ void netlink_destroy(netlink_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    netlink_t *self = *self_p;
-    if (self->nl)
-        mnl_socket_close(self->nl);
-    free(self->buf);
-    free(self);
+    rtnl_destroy(&(*self_p)->rtnl);
+    free(*self_p);
     *self_p = NULL;
 }
+
+/* --- RTM_NEWLINK -> readings ------------------------------------------- */
 
 typedef struct {
     reading_fn *emit;
     void *ctx;
-} walk_t;
+} links_t;
 
-static int s_link_attr(const struct nlattr *attr, void *data)
+static void s_emit_stats64(const links_t *links, const char *ifname, const struct nlattr *attr)
 {
-    const struct nlattr **tb = data;
-    int type = mnl_attr_get_type(attr);
-    if (type == IFLA_IFNAME || type == IFLA_STATS64)
-        tb[type] = attr;
-    return MNL_CB_OK;
-}
-
-static int s_on_link(const struct nlmsghdr *nlh, void *data)
-{
-    const walk_t *walk = data;
-    const struct nlattr *tb[IFLA_MAX + 1] = {0};
-    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), s_link_attr, tb);
-    if (!tb[IFLA_IFNAME] || !tb[IFLA_STATS64] ||
-        mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
-        return MNL_CB_OK;
     struct rtnl_link_stats64 stats = {0};
-    size_t len = mnl_attr_get_payload_len(tb[IFLA_STATS64]);
-    memcpy(&stats, mnl_attr_get_payload(tb[IFLA_STATS64]), len < sizeof stats ? len : sizeof stats);
-    const char *ifname = mnl_attr_get_str(tb[IFLA_IFNAME]);
+    size_t len = mnl_attr_get_payload_len(attr);
+    memcpy(&stats, mnl_attr_get_payload(attr), len < sizeof stats ? len : sizeof stats);
     for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++) {
         if (s_fields[i].offset + sizeof(uint64_t) > len)
             continue; /* an older kernel's shorter struct */
         uint64_t v;
         memcpy(&v, (const char *)&stats + s_fields[i].offset, sizeof v);
         reading_t r = {"netdev", ifname, s_fields[i].name, v, 0};
-        walk->emit(walk->ctx, &r);
+        links->emit(links->ctx, &r);
     }
-    return MNL_CB_OK;
 }
 
-/* Sends the dump request in self->req and runs cb over every reply. */
-static int s_dump(netlink_t *self, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, const char *what,
-                  char *err, size_t errsz)
+static int s_on_link(void *ctx, const struct nlmsghdr *nlh, char *err, size_t errsz)
 {
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++self->seq;
-    if (mnl_socket_sendto(self->nl, nlh, nlh->nlmsg_len) < 0) {
-        snprintf(err, errsz, "netlink %s: send: %s", what, strerror(errno));
-        return -1;
+    const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+    const struct nlattr *attr, *name = NULL, *stats = NULL;
+    mnl_attr_for_each(attr, nlh, sizeof *ifm)
+    {
+        if (mnl_attr_get_type(attr) == IFLA_IFNAME)
+            name = attr;
+        else if (mnl_attr_get_type(attr) == IFLA_STATS64)
+            stats = attr;
     }
-    for (;;) {
-        ssize_t n = mnl_socket_recvfrom(self->nl, self->buf, MNL_SOCKET_BUFFER_SIZE);
-        if (n < 0) {
-            snprintf(err, errsz, "netlink %s: receive: %s", what, strerror(errno));
-            return -1;
-        }
-        int rc = mnl_cb_run(self->buf, (size_t)n, self->seq, self->portid, cb, data);
-        if (rc == MNL_CB_STOP)
-            return 0;
-        if (rc < 0) {
-            snprintf(err, errsz, "netlink %s: %s", what, strerror(errno));
-            return -1;
-        }
-    }
+    if (!name || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0)
+        return rtnl_problem(err, errsz, "netlink: interface %d has no NUL-terminated IFLA_IFNAME",
+                            ifm->ifi_index);
+    if (!stats)
+        return rtnl_problem(err, errsz, "netlink: interface %s (%d) has no IFLA_STATS64",
+                            mnl_attr_get_str(name), ifm->ifi_index);
+    s_emit_stats64(ctx, mnl_attr_get_str(name), stats);
+    return 0;
+}
+
+int netlink_decode_links(const void *buf, size_t len, reading_fn *emit, void *ctx, char *err,
+                         size_t errsz)
+{
+    if (err && errsz)
+        err[0] = '\0';
+    links_t links = {emit, ctx};
+    return rtnl_walk(buf, len, RTM_NEWLINK, sizeof(struct ifinfomsg), s_on_link, &links, err,
+                     errsz);
+}
+
+static int s_links_datagram(void *ctx, const void *buf, size_t len, char *err, size_t errsz)
+{
+    (void)err, (void)errsz;
+    const links_t *links = ctx;
+    netlink_decode_links(buf, len, links->emit, links->ctx, NULL, 0);
+    return 0;
 }
 
 int netlink_read_links(netlink_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
-    char req[64];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-    nlh->nlmsg_type = RTM_GETLINK;
-    struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-    ifm->ifi_family = AF_UNSPEC;
-    walk_t walk = {emit, ctx};
-    return s_dump(self, nlh, s_on_link, &walk, "RTM_GETLINK", err, errsz);
+    struct ifinfomsg ifm = {.ifi_family = AF_UNSPEC};
+    links_t links = {emit, ctx};
+    return rtnl_dump(self->rtnl, RTM_GETLINK, &ifm, sizeof ifm, s_links_datagram, &links, err,
+                     errsz) == RTNL_OK
+               ? 0
+               : -1;
 }
+
+/* --- RTM_NEWSTATS -> netlink_link_stats_t ------------------------------ */
 
 typedef struct {
     netlink_link_stats_t *out;
-    size_t n, max;
-} stats_walk_t;
+    size_t max, *n;
+} stats_t;
 
-static int s_on_stats(const struct nlmsghdr *nlh, void *data)
+static int s_on_stats(void *ctx, const struct nlmsghdr *nlh, char *err, size_t errsz)
 {
-    stats_walk_t *walk = data;
+    const stats_t *st = ctx;
     const struct if_stats_msg *ifsm = mnl_nlmsg_get_payload(nlh);
-    const struct nlattr *attr;
-    mnl_attr_for_each(attr, nlh, sizeof *ifsm) {
-        if (mnl_attr_get_type(attr) != IFLA_STATS_LINK_64 || walk->n == walk->max)
-            continue;
-        struct rtnl_link_stats64 st = {0};
-        size_t len = mnl_attr_get_payload_len(attr);
-        memcpy(&st, mnl_attr_get_payload(attr), len < sizeof st ? len : sizeof st);
-        walk->out[walk->n++] = (netlink_link_stats_t){ifsm->ifindex, st.rx_packets, st.tx_packets,
-                                                      st.rx_bytes, st.tx_bytes};
+    const struct nlattr *attr, *link64 = NULL;
+    mnl_attr_for_each(attr, nlh, sizeof *ifsm)
+    {
+        if (mnl_attr_get_type(attr) == IFLA_STATS_LINK_64 && !link64)
+            link64 = attr;
     }
-    return MNL_CB_OK;
+    /* rx_packets, tx_packets, rx_bytes, tx_bytes: the first 32 bytes */
+    struct rtnl_link_stats64 s;
+    size_t need = offsetof(struct rtnl_link_stats64, tx_bytes) + sizeof s.tx_bytes;
+    if (!link64 || mnl_attr_get_payload_len(link64) < need)
+        return rtnl_problem(err, errsz,
+                            "netlink: interface %u has no IFLA_STATS_LINK_64 of %zu "
+                            "bytes or more",
+                            ifsm->ifindex, need);
+    if (*st->n == st->max)
+        return 0;
+    memcpy(&s, mnl_attr_get_payload(link64), need);
+    st->out[(*st->n)++] =
+        (netlink_link_stats_t){ifsm->ifindex, s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes};
+    return 0;
+}
+
+int netlink_decode_stats(const void *buf, size_t len, netlink_link_stats_t *out, size_t max,
+                         size_t *n, char *err, size_t errsz)
+{
+    if (err && errsz)
+        err[0] = '\0';
+    stats_t st = {out, max, n};
+    return rtnl_walk(buf, len, RTM_NEWSTATS, sizeof(struct if_stats_msg), s_on_stats, &st, err,
+                     errsz);
+}
+
+static int s_stats_datagram(void *ctx, const void *buf, size_t len, char *err, size_t errsz)
+{
+    (void)err, (void)errsz;
+    const stats_t *st = ctx;
+    netlink_decode_stats(buf, len, st->out, st->max, st->n, NULL, 0);
+    return 0;
 }
 
 int netlink_dump_stats(netlink_t *self, netlink_link_stats_t *out, size_t max, char *err,
                        size_t errsz)
 {
-    char req[64];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-    nlh->nlmsg_type = RTM_GETSTATS;
-    struct if_stats_msg *ifsm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifsm);
-    ifsm->family = AF_UNSPEC;
-    ifsm->filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
-    stats_walk_t walk = {out, 0, max};
-    if (s_dump(self, nlh, s_on_stats, &walk, "RTM_GETSTATS", err, errsz) != 0)
+    struct if_stats_msg ifsm = {.family = AF_UNSPEC,
+                                .filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64)};
+    size_t n = 0;
+    stats_t st = {out, max, &n};
+    if (rtnl_dump(self->rtnl, RTM_GETSTATS, &ifsm, sizeof ifsm, s_stats_datagram, &st, err,
+                  errsz) != RTNL_OK)
         return -1;
-    return (int)walk.n;
+    return (int)n;
 }

@@ -1,6 +1,8 @@
-/* qdisc: per read, one RTM_GETQDISC dump kept whole (a few qdiscs per
- * device, so finding parents is quadratic only per device), then one
- * RTM_GETLINK dump for the names, both from the socket's own namespace.
+/* qdisc: per read, one RTM_GETQDISC dump decoded datagram by datagram into
+ * a table of qdiscs kept until the end (a few qdiscs per device, so finding
+ * parents is quadratic only per device), then one RTM_GETLINK dump for the
+ * names, both from the socket's own namespace through rtnl; qdisc_decode
+ * builds the same table from recorded bytes.
  * Kernel semantics (docs/COUNTERS.md, qdisc; sch_generic.h, gen_stats.c):
  * - drops: qdisc_drop, the qdisc at its limit; the skb is freed in
  *   __dev_queue_xmit (reason QDISC_DROP or a more specific one). Not in the
@@ -15,7 +17,6 @@
 #define _GNU_SOURCE
 #include "qdisc.h"
 
-#include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/gen_stats.h>
 #include <linux/if_link.h>
@@ -28,15 +29,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "grow.h"
+#include "rtnl.h"
 
 /* One qdisc of the current dump. */
 typedef struct {
     int ifindex;       /* tcm_ifindex */
     uint32_t handle;   /* tcm_handle: major:0, or 0 for a default qdisc */
     uint32_t parent;   /* tcm_parent: TC_H_ROOT, TC_H_INGRESS or a class */
+    size_t order;      /* its place in the dump, so that sorting keeps it */
     bool has_queue;    /* drops and overlimits came */
     bool has_requeues; /* requeues came (TCA_STATS_QUEUE only; tc_stats lacks it) */
     bool has_basic;    /* packets and bytes came */
@@ -50,35 +52,37 @@ typedef struct {
     char name[IF_NAMESIZE];
 } link_t;
 
-struct qdisc {
-    struct mnl_socket *nl; /* NETLINK_ROUTE, bound */
-    unsigned portid;       /* our netlink port id */
-    unsigned seq;          /* last request sequence number */
-    char *buf;             /* receive buffer, MNL_SOCKET_BUFFER_SIZE */
-    entry_t *q;            /* this read's qdiscs: nq used of capq; reused */
+/* The qdiscs and interfaces of one read or one qdisc_decode. */
+typedef struct {
+    entry_t *q; /* the qdiscs: nq used of capq */
     size_t nq, capq;
-    link_t *links; /* this read's interfaces: nlinks used of caplinks; reused */
+    link_t *links; /* the interfaces: nlinks used of caplinks */
     size_t nlinks, caplinks;
-    bool oom; /* a callback could not grow q or links: the read fails */
+    bool oom; /* q or links could not grow: the read fails */
+} table_t;
+
+struct qdisc {
+    rtnl_t *rtnl; /* the NETLINK_ROUTE socket and its receive buffer */
+    table_t t;    /* this read's; the arrays are reused from read to read */
 };
 
 qdisc_t *qdisc_new(char *err, size_t errsz)
 {
     qdisc_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->buf = malloc(MNL_SOCKET_BUFFER_SIZE))) {
+    if (!self) {
         snprintf(err, errsz, "qdisc: out of memory");
-        free(self);
         return NULL;
     }
-    self->nl = mnl_socket_open(NETLINK_ROUTE);
-    if (!self->nl || mnl_socket_bind(self->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-        snprintf(err, errsz, "qdisc: cannot open a NETLINK_ROUTE socket: %s", strerror(errno));
+    if (!(self->rtnl = rtnl_new(err, errsz)))
         qdisc_destroy(&self);
-        return NULL;
-    }
-    self->portid = mnl_socket_get_portid(self->nl);
-    self->seq = (unsigned)time(NULL);
     return self;
+}
+
+static void s_table_free(table_t *t)
+{
+    free(t->q);
+    free(t->links);
+    memset(t, 0, sizeof *t);
 }
 
 void qdisc_destroy(qdisc_t **self_p)
@@ -86,11 +90,8 @@ void qdisc_destroy(qdisc_t **self_p)
     if (!self_p || !*self_p)
         return;
     qdisc_t *self = *self_p;
-    if (self->nl)
-        mnl_socket_close(self->nl);
-    free(self->buf);
-    free(self->q);
-    free(self->links);
+    rtnl_destroy(&self->rtnl);
+    s_table_free(&self->t);
     free(self);
     *self_p = NULL;
 }
@@ -155,89 +156,78 @@ static void s_read_stats(entry_t *e, const struct nlattr *attr)
     e->packets = st.packets;
 }
 
-static int s_on_qdisc(const struct nlmsghdr *nlh, void *data)
+static int s_on_qdisc(void *ctx, const struct nlmsghdr *nlh, char *err, size_t errsz)
 {
-    qdisc_t *self = data;
+    table_t *t = ctx;
     const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
     const struct nlattr *tb[S_TB] = {0};
-    if (mnl_nlmsg_get_payload_len(nlh) < sizeof *tcm ||
-        mnl_attr_parse(nlh, sizeof *tcm, s_keep, tb) < 0 || !tb[TCA_KIND] ||
-        mnl_attr_validate(tb[TCA_KIND], MNL_TYPE_NUL_STRING) < 0)
-        return MNL_CB_OK; /* malformed: skip it, keep the rest of the dump */
-    entry_t e = {.ifindex = tcm->tcm_ifindex, .handle = tcm->tcm_handle, .parent = tcm->tcm_parent};
+    mnl_attr_parse(nlh, sizeof *tcm, s_keep, tb);
+    if (!tb[TCA_KIND] || mnl_attr_validate(tb[TCA_KIND], MNL_TYPE_NUL_STRING) < 0)
+        return rtnl_problem(err, errsz, "qdisc: qdisc %x: of interface %d has no TCA_KIND string",
+                            TC_H_MAJ(tcm->tcm_handle) >> 16, tcm->tcm_ifindex);
+    entry_t e = {.ifindex = tcm->tcm_ifindex,
+                 .handle = tcm->tcm_handle,
+                 .parent = tcm->tcm_parent,
+                 .order = t->nq};
     if (tb[TCA_STATS2])
         s_read_stats2(&e, tb[TCA_STATS2]);
     else if (tb[TCA_STATS])
         s_read_stats(&e, tb[TCA_STATS]);
     if (!e.has_queue && !e.has_basic)
-        return MNL_CB_OK;
-    entry_t *q = grow(self->q, self->nq + 1, &self->capq, sizeof *q, 16);
+        return 0;
+    entry_t *q = grow(t->q, t->nq + 1, &t->capq, sizeof *q, 16);
     if (!q) {
-        self->oom = true;
-        return MNL_CB_OK;
+        t->oom = true;
+        return 0;
     }
-    self->q = q;
-    q[self->nq++] = e;
-    return MNL_CB_OK;
+    t->q = q;
+    q[t->nq++] = e;
+    return 0;
 }
 
-static int s_on_link(const struct nlmsghdr *nlh, void *data)
+static int s_on_link(void *ctx, const struct nlmsghdr *nlh, char *err, size_t errsz)
 {
-    qdisc_t *self = data;
+    table_t *t = ctx;
     const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
     const struct nlattr *tb[S_TB] = {0};
-    if (mnl_nlmsg_get_payload_len(nlh) < sizeof *ifm ||
-        mnl_attr_parse(nlh, sizeof *ifm, s_keep, tb) < 0 || !tb[IFLA_IFNAME] ||
-        mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
-        return MNL_CB_OK;
-    link_t *links = grow(self->links, self->nlinks + 1, &self->caplinks, sizeof *links, 16);
+    mnl_attr_parse(nlh, sizeof *ifm, s_keep, tb);
+    if (!tb[IFLA_IFNAME] || mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
+        return rtnl_problem(err, errsz, "qdisc: interface %d has no NUL-terminated IFLA_IFNAME",
+                            ifm->ifi_index);
+    link_t *links = grow(t->links, t->nlinks + 1, &t->caplinks, sizeof *links, 16);
     if (!links) {
-        self->oom = true;
-        return MNL_CB_OK;
+        t->oom = true;
+        return 0;
     }
-    self->links = links;
-    link_t *l = &links[self->nlinks++];
+    t->links = links;
+    link_t *l = &links[t->nlinks++];
     l->ifindex = ifm->ifi_index;
     snprintf(l->name, sizeof l->name, "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
-    return MNL_CB_OK;
+    return 0;
 }
 
-/* Discards the rest of a dump that failed halfway, which the next request
- * would otherwise read as its answer (the kernel fills it in on each recv). */
-static void s_drain(qdisc_t *self)
+static int s_add_qdiscs(table_t *t, const void *buf, size_t len, char *err, size_t errsz)
 {
-    int fd = mnl_socket_get_fd(self->nl);
-    while (recv(fd, self->buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT) > 0)
-        ;
+    return rtnl_walk(buf, len, RTM_NEWQDISC, sizeof(struct tcmsg), s_on_qdisc, t, err, errsz);
 }
 
-/* Sends the dump request nlh and runs cb over every reply. */
-static int s_dump(qdisc_t *self, struct nlmsghdr *nlh, mnl_cb_t cb, const char *what, char *err,
-                  size_t errsz)
+static int s_add_links(table_t *t, const void *buf, size_t len, char *err, size_t errsz)
 {
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++self->seq;
-    if (mnl_socket_sendto(self->nl, nlh, nlh->nlmsg_len) < 0) {
-        snprintf(err, errsz, "qdisc: netlink %s: send: %s", what, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        ssize_t n = mnl_socket_recvfrom(self->nl, self->buf, MNL_SOCKET_BUFFER_SIZE);
-        int rc = n < 0 ? -1 : mnl_cb_run(self->buf, (size_t)n, self->seq, self->portid, cb, self);
-        if (rc == MNL_CB_STOP)
-            return 0;
-        if (rc < 0) {
-            snprintf(err, errsz, "qdisc: netlink %s: %s", what, strerror(errno));
-            s_drain(self);
-            return -1;
-        }
-    }
+    return rtnl_walk(buf, len, RTM_NEWLINK, sizeof(struct ifinfomsg), s_on_link, t, err, errsz);
 }
 
 static int s_by_ifindex(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b; /* ifindex leads both structs */
     return (x > y) - (x < y);
+}
+
+/* By device, then in dump order: qsort is not stable. */
+static int s_by_place(const void *a, const void *b)
+{
+    const entry_t *x = a, *y = b;
+    int c = s_by_ifindex(a, b);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 /* True when another qdisc of the device (q[0..n), e among them) hangs below
@@ -289,44 +279,76 @@ static void s_emit_entry(const entry_t *e, const char *device, bool has_children
 #undef S_PUT
 }
 
-int qdisc_read(qdisc_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz)
+/* Emits every qdisc of t whose device is named, device by device. */
+static void s_emit(table_t *t, reading_fn *emit, void *ctx)
 {
-    char req[64];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
-    nlh->nlmsg_type = RTM_GETQDISC;
-    struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof *tcm);
-    tcm->tcm_family = AF_UNSPEC;
-    self->nq = self->nlinks = 0;
-    self->oom = false;
-    /* Qdiscs first: a device that appears between the two dumps is then
-     * never named, only one that vanished, and that is skipped. */
-    if (s_dump(self, nlh, s_on_qdisc, "RTM_GETQDISC", err, errsz) != 0)
-        return -1;
-    nlh = mnl_nlmsg_put_header(req);
-    nlh->nlmsg_type = RTM_GETLINK;
-    struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-    ifm->ifi_family = AF_UNSPEC;
-    if (s_dump(self, nlh, s_on_link, "RTM_GETLINK", err, errsz) != 0)
-        return -1;
-    if (self->oom) {
-        snprintf(err, errsz, "qdisc: out of memory for %zu qdiscs", self->nq);
-        return -1;
-    }
-    if (self->nq == 0 || self->nlinks == 0)
-        return 0; /* and keeps NULL arrays away from qsort and bsearch */
-    qsort(self->q, self->nq, sizeof *self->q, s_by_ifindex);
-    qsort(self->links, self->nlinks, sizeof *self->links, s_by_ifindex);
-    for (size_t i = 0, end; i < self->nq; i = end) {
-        for (end = i + 1; end < self->nq && self->q[end].ifindex == self->q[i].ifindex;)
+    if (t->nq == 0 || t->nlinks == 0)
+        return; /* and keeps NULL arrays away from qsort and bsearch */
+    qsort(t->q, t->nq, sizeof *t->q, s_by_place);
+    qsort(t->links, t->nlinks, sizeof *t->links, s_by_ifindex);
+    for (size_t i = 0, end; i < t->nq; i = end) {
+        for (end = i + 1; end < t->nq && t->q[end].ifindex == t->q[i].ifindex;)
             end++;
-        const link_t *l = bsearch(&self->q[i].ifindex, self->links, self->nlinks,
-                                  sizeof *self->links, s_by_ifindex);
+        const link_t *l =
+            bsearch(&t->q[i].ifindex, t->links, t->nlinks, sizeof *t->links, s_by_ifindex);
         for (size_t j = i; l && j < end; j++) {
             char device[IF_NAMESIZE + 24];
-            s_device(device, sizeof device, l->name, &self->q[j]);
-            s_emit_entry(&self->q[j], device, s_has_children(&self->q[i], end - i, &self->q[j]),
-                         emit, ctx);
+            s_device(device, sizeof device, l->name, &t->q[j]);
+            s_emit_entry(&t->q[j], device, s_has_children(&t->q[i], end - i, &t->q[j]), emit, ctx);
         }
     }
+}
+
+int qdisc_decode(const void *qdiscs, size_t qlen, const void *links, size_t llen, reading_fn *emit,
+                 void *ctx, char *err, size_t errsz)
+{
+    if (err && errsz)
+        err[0] = '\0';
+    table_t t = {0};
+    int problems = s_add_qdiscs(&t, qdiscs, qlen, err, errsz);
+    problems += s_add_links(&t, links, llen, err, errsz);
+    if (t.oom) {
+        snprintf(err, errsz, "qdisc: out of memory for %zu qdiscs and %zu interfaces", t.nq,
+                 t.nlinks);
+        problems = -1;
+    } else {
+        s_emit(&t, emit, ctx);
+    }
+    s_table_free(&t);
+    return problems;
+}
+
+static int s_qdisc_datagram(void *ctx, const void *buf, size_t len, char *err, size_t errsz)
+{
+    table_t *t = ctx;
+    s_add_qdiscs(t, buf, len, NULL, 0); /* malformed qdiscs are skipped */
+    if (t->oom)
+        snprintf(err, errsz, "qdisc: out of memory for %zu qdiscs", t->nq);
+    return t->oom ? -1 : 0;
+}
+
+static int s_link_datagram(void *ctx, const void *buf, size_t len, char *err, size_t errsz)
+{
+    table_t *t = ctx;
+    s_add_links(t, buf, len, NULL, 0);
+    if (t->oom)
+        snprintf(err, errsz, "qdisc: out of memory for %zu interfaces", t->nlinks);
+    return t->oom ? -1 : 0;
+}
+
+int qdisc_read(qdisc_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz)
+{
+    struct tcmsg tcm = {.tcm_family = AF_UNSPEC};
+    struct ifinfomsg ifm = {.ifi_family = AF_UNSPEC};
+    self->t.nq = self->t.nlinks = 0;
+    self->t.oom = false;
+    /* Qdiscs first: a device that appears between the two dumps is then
+     * never named, only one that vanished, and that is skipped. */
+    if (rtnl_dump(self->rtnl, RTM_GETQDISC, &tcm, sizeof tcm, s_qdisc_datagram, &self->t, err,
+                  errsz) != RTNL_OK ||
+        rtnl_dump(self->rtnl, RTM_GETLINK, &ifm, sizeof ifm, s_link_datagram, &self->t, err,
+                  errsz) != RTNL_OK)
+        return -1;
+    s_emit(&self->t, emit, ctx);
     return 0;
 }

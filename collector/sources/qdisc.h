@@ -1,8 +1,8 @@
 /* qdisc: the drop, shaping and requeue counters of every transmit queueing
  * discipline (docs/COUNTERS.md, qdisc), from one RTM_GETQDISC dump through the
- * caller's own NETLINK_ROUTE socket, so of the network namespace that
- * qdisc_new ran in. A dump holds a few qdiscs per device; it is kept whole
- * until it ends, because a qdisc's drops are its own or its children's
+ * caller's own NETLINK_ROUTE socket (rtnl.h), so of the network namespace
+ * that qdisc_new ran in; or from recorded dumps (qdisc_decode). A dump holds a few qdiscs per
+ * device; it is kept whole until it ends, because a qdisc's drops are its own or its children's
  * depending on the qdiscs that come after it. */
 #ifndef DROPSCOPE_QDISC_H
 #define DROPSCOPE_QDISC_H
@@ -34,8 +34,23 @@ void qdisc_destroy(qdisc_t **self_p);
  *   "packets", "bytes"    sent by this qdisc, u64
  * instance = the ifindex, so that a re-created device restarts its series.
  * Qdiscs without statistics are skipped; handle-0 ones (noqueue, the mq
- * children) report them and are kept. 0, or -1 with the reason in err and
+ * children) report them and are kept; so are malformed messages. Emission
+ * is by ifindex, then in dump order. 0, or -1 with the reason in err and
  * nothing emitted. */
 int qdisc_read(qdisc_t *self, reading_fn *emit, void *ctx, char *err, size_t errsz);
+
+/* What qdisc_read emits, decoded from recorded bytes: [qdiscs, qdiscs +
+ * qlen) holds the datagrams of an RTM_GETQDISC dump, [links, links + llen)
+ * those of the RTM_GETLINK dump after it (as rtnl_collect keeps them; both
+ * 4-byte aligned, as malloc'd buffers are). Any bytes are safe: every
+ * length is checked, and a message that cannot be trusted is skipped and
+ * counted, as is a message of the wrong type; both stop at NLMSG_DONE. A
+ * qdisc of an interface that the links do not name is left out (it
+ * vanished between the dumps), which is no problem. Pure but for a
+ * temporary table it allocates. Returns the number of problems (0 =
+ * clean) with the first in err ("" when none; err may be NULL when errsz
+ * is 0), or -1 when out of memory (nothing emitted). */
+int qdisc_decode(const void *qdiscs, size_t qlen, const void *links, size_t llen, reading_fn *emit,
+                 void *ctx, char *err, size_t errsz);
 
 #endif

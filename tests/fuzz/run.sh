@@ -91,11 +91,21 @@ SEEDS
       i=$((i + 1))
     done <"$fixtures/seed-lines/sysctl-net-buffers.txt"
     ;;
+  netlink) seed "$fixtures"/*/netlink/*.bin ;;
+  qdisc)
+    seed "$fixtures"/*/netlink/*.bin
+    # a qdisc dump and the link dump recorded after it, as fuzz_qdisc splits them
+    for d in "$fixtures"/*/netlink; do
+      if [[ -f $d/getqdisc.bin && -f $d/getlink.bin ]]; then
+        cat "$d/getqdisc.bin" "$d/getlink.bin" >"$corpus/$(tr / _ <<<"${d#"$fixtures"/}")_qdisc+link"
+      fi
+    done
+    ;;
   ethtool)
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool, netlink, qdisc)" >&2
     exit 2
     ;;
 esac

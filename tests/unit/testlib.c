@@ -1,5 +1,9 @@
 /* testlib: see testlib.h. Failures go through cmocka's assertions, so a
  * helper failing fails the calling test. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,11 +159,12 @@ size_t testlib_count_device(const testlib_collect_t *c, const char *device)
 
 char *testlib_load(const char *rel, size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", FIXTURES_DIR, rel);
+    const char *dir = getenv("FIXTURES_DIR") ? getenv("FIXTURES_DIR") : FIXTURES_DIR;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
     FILE *f = fopen(path, "rb");
     if (!f)
-        fail_msg("cannot open fixture %s", path);
+        fail_msg("cannot open fixture %s: %s", path, strerror(errno));
     fseek(f, 0, SEEK_END);
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -193,4 +198,72 @@ void testlib_every_prefix(const char *full, size_t len, testlib_prefix_fn *check
         check(buf, k, arg);
         free(buf);
     }
+}
+
+static int s_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void testlib_assert_lines(const testlib_collect_t *got, const char *expected, bool with_instance)
+{
+    size_t len;
+    char *raw = testlib_load(expected, &len), *text = malloc(len + 1);
+    assert_non_null(text);
+    memcpy(text, raw, len);
+    text[len] = '\0';
+    free(raw);
+    char **want = calloc(len + 1, sizeof *want), **have = calloc(got->n + 1, sizeof *have);
+    assert_true(want && have);
+    size_t nwant = 0;
+    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        want[nwant++] = line;
+    for (size_t i = 0; i < got->n; i++) {
+        const testlib_entry_t *e = &got->e[i];
+        const char *slash = strrchr(e->key, '/');
+        assert_non_null(slash);
+        have[i] = malloc(256);
+        assert_non_null(have[i]);
+        int n = snprintf(have[i], 256, "%s %.*s %s %llu", e->source, (int)(slash - e->key), e->key,
+                         slash + 1, (unsigned long long)e->value);
+        if (with_instance)
+            snprintf(have[i] + n, 256 - (size_t)n, " %llu", (unsigned long long)e->instance);
+    }
+    qsort(want, nwant, sizeof *want, s_cmp_str);
+    qsort(have, got->n, sizeof *have, s_cmp_str);
+    for (size_t i = 0; i < nwant && i < got->n; i++)
+        assert_string_equal(have[i], want[i]);
+    assert_int_equal(got->n, nwant);
+    for (size_t i = 0; i < got->n; i++)
+        free(have[i]);
+    free(have);
+    free(want);
+    free(text);
+}
+
+/* Writes one line to a /proc file; 0 or -1. */
+static int s_put(const char *path, const char *line)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : write(fd, line, strlen(line));
+    if (fd >= 0)
+        close(fd);
+    return n == (ssize_t)strlen(line) ? 0 : -1;
+}
+
+bool testlib_userns(const char *who)
+{
+    if (geteuid() == 0)
+        return true;
+    char uid[32], gid[32];
+    snprintf(uid, sizeof uid, "0 %u 1", (unsigned)geteuid());
+    snprintf(gid, sizeof gid, "0 %u 1", (unsigned)getegid());
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 || s_put("/proc/self/uid_map", uid) != 0 ||
+        s_put("/proc/self/setgroups", "deny") != 0 || s_put("/proc/self/gid_map", gid) != 0) {
+        fprintf(stderr, "%s: no user namespace of our own (%s): the live tests skip (allow them: "
+                "sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)\n", who,
+                strerror(errno));
+        return false;
+    }
+    return true;
 }

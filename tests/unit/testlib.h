@@ -7,6 +7,7 @@
 #ifndef DROPSCOPE_TESTLIB_H
 #define DROPSCOPE_TESTLIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,10 +73,25 @@ size_t testlib_count_device(const testlib_collect_t *c, const char *device);
 
 /* --- exact-size buffers ------------------------------------------------- */
 
-/* Reads FIXTURES_DIR/rel into a malloc'd buffer of exactly its size, with
- * no NUL after it; sets *len. The caller frees it. Fails the test if the
- * file cannot be read. */
+/* Reads FIXTURES_DIR/rel (the environment's $FIXTURES_DIR first, for a
+ * copy of the fixtures another user can read) into a malloc'd buffer of
+ * exactly its size, with no NUL after it; sets *len. The caller frees it.
+ * Fails the test if the file cannot be read. */
 char *testlib_load(const char *rel, size_t *len);
+
+/* Asserts that got holds exactly the lines of the fixture file expected,
+ * in any order: "source device name value", and " instance" after it when
+ * with_instance. */
+void testlib_assert_lines(const testlib_collect_t *got, const char *expected, bool with_instance);
+
+/* --- namespaces --------------------------------------------------------- */
+
+/* As root: true, nothing done. Otherwise enters a user namespace in which
+ * the test is root (its uid and gid mapped to 0) with a network namespace
+ * of its own, so that a live network test can set up interfaces and
+ * qdiscs unprivileged. Must run before any thread starts. False, with a
+ * message naming `who`, when the kernel refuses (the live tests skip). */
+bool testlib_userns(const char *who);
 
 /* Copies the n bytes at buf into a malloc'd buffer of exactly n bytes (1 if
  * n is 0, so it is never NULL). The caller frees it. */
