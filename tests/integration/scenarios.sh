@@ -73,7 +73,7 @@ _sc_nstat() {
 }
 
 # _sc_softnet FILE: /proc/net/softnet_stat into FILE. It is global to the
-# machine: every namespace sees the same rows (COUNTERS §11.3).
+# machine: every namespace sees the same rows (docs/COUNTERS.md, Global versus per namespace).
 _sc_softnet() {
   cat /proc/net/softnet_stat >"$1"
 }
@@ -90,7 +90,8 @@ _sc_get() {
 #   link:BEFORE:AFTER:KEY                (ip -s -j link show DEV; rx dropped as KEY)
 #   qdisc:BEFORE:AFTER                   (tc -s -j qdisc show dev DEV; leaf drops)
 # softnet_stat fields, qdisc drops are u32: deltas are taken modulo 2^32
-# (COUNTERS §11.4); softnet rows are keyed by the cpu id column (col 13).
+# (docs/COUNTERS.md, Where the numbers come from: CPUs); softnet rows are
+# keyed by the cpu id column (col 13).
 _sc_json() {
   python3 -c '
 import json, sys
@@ -167,10 +168,10 @@ _sc_poll() {
 # scenario_udp_slow_receiver NS [N]: a UDP receiver on 127.0.0.1 in NS with
 # SO_RCVBUF 2048 (the kernel doubles it and enforces a floor, ~4.6 KB) that
 # never reads, sent N (default 3000) datagrams of 200 bytes. Buffer limits
-# count skb truesize (COUNTERS §11.8), so only a handful fit and every other
-# datagram is refused in __udp_enqueue_schedule_skb (COUNTERS §4, §12.1).
+# count skb truesize (docs/COUNTERS.md, socket), so only a handful fit and every other
+# datagram is refused in __udp_enqueue_schedule_skb (docs/COUNTERS.md, socket; Producing each drop).
 # Prints {"UdpRcvbufErrors": n, "UdpInErrors": n} (InErrors is the total that
-# includes RcvbufErrors, §11.1: both rise by the same amount here).
+# includes RcvbufErrors, docs/COUNTERS.md, Counting each drop once: both rise by the same amount here).
 scenario_udp_slow_receiver() {
   local ns=$1 n=${2:-3000} d port
   d=$(_sc_dir udp)
@@ -206,12 +207,12 @@ for _ in range(n):
 # --- 2. socket: TCP receive-queue pruning -----------------------------------
 # scenario_tcp_prune NS: a TCP connection over 127.0.0.1 in NS. The client
 # writes 100-byte TCP_NODELAY segments non-stop; the server reads for 0.5 s,
-# then sets SO_RCVBUF 2048 and stops reading (COUNTERS §12.3). The window it
+# then sets SO_RCVBUF 2048 and stops reading (docs/COUNTERS.md, Producing each drop). The window it
 # advertised while it had its default buffer (tcp_rmem[1]) lets the client
 # keep sending, but the receive memory is now far over sk_rcvbuf: the kernel
 # collapses the queue (PruneCalled, TCPRcvCollapsed), fails to free enough and
 # refuses the segment (RcvPruned, then TCPRcvQDrop for that same segment,
-# §11.1), and the client retransmits it (TcpRetransSegs).
+# docs/COUNTERS.md, Counting each drop once), and the client retransmits it (TcpRetransSegs).
 # Tuning, measured on the 6.18 VM (10 + 5 runs): the recipe works as written,
 # every run gave PruneCalled 1-2, RcvPruned 1, TCPRcvQDrop 1, RetransSegs 2-10.
 # What matters is that the buffer shrinks AFTER the connection advertised a
@@ -278,12 +279,12 @@ while True:  # and never read again
 # listen(fd, 2) that never accepts, and CONNECTS (default 20) non-blocking
 # connects from one process that keeps the sockets open. The accept queue
 # holds backlog+1 = 3 connections; every further SYN finds it full and is
-# dropped in tcp_conn_request (COUNTERS §5, §12.2). On loopback the SYNs are
+# dropped in tcp_conn_request (docs/COUNTERS.md, listen; Producing each drop). On loopback the SYNs are
 # handled at once, so the clients are closed after 0.5 s, before their first
 # SYN retransmission (1 s; on 6.18 the next ones follow every second, see
 # net.ipv4.tcp_syn_linear_timeouts): without that the counter never stops
 # moving. The increment is then CONNECTS - 3 (17 for 20 connects).
-# Prints TcpExtListenOverflows, TcpExtListenDrops (a superset, §11.1),
+# Prints TcpExtListenOverflows, TcpExtListenDrops (a superset: docs/COUNTERS.md, Counting each drop once),
 # TcpExtTCPReqQFullDrop (0 unless syncookies are off) and
 # TcpExtTCPReqQFullDoCookies.
 scenario_listen_overflow() {
@@ -329,7 +330,7 @@ while True:
 }
 
 # --- 4. backlog: per-CPU input queue ----------------------------------------
-# scenario_backlog NS: per-CPU backlog drops on lo of NS (COUNTERS §2, §12.5).
+# scenario_backlog NS: per-CPU backlog drops on lo of NS (docs/COUNTERS.md, backlog; Producing each drop).
 # Loopback delivers through netif_rx, i.e. through the per-CPU backlog queue.
 # RPS on NS's lo (rps_cpus = 2) steers every packet to CPU1's queue, an nft
 # `inet` table in NS with an input chain of 3000 non-matching rules makes each
@@ -339,10 +340,10 @@ while True:
 # rx_dropped of lo). The receiver never reads (tiny SO_RCVBUF), which keeps
 # the socket side cheap and ICMP out of the picture.
 # rps_cpus is written through `ip netns exec`, which mounts NS's own sysfs;
-# the root namespace's lo is checked before and after (COUNTERS §12 warns that
-# /sys of the host is otherwise what gets written).
+# the root namespace's lo is checked before and after (docs/COUNTERS.md,
+# Producing each drop, warns that /sys of the host is otherwise what gets written).
 # softnet_stat is GLOBAL to the machine: every namespace sees the same rows
-# (COUNTERS §11.3), so softnet_dropped / softnet_time_squeeze include any other
+# (docs/COUNTERS.md, Global versus per namespace), so softnet_dropped / softnet_time_squeeze include any other
 # backlog drop on the machine during the run. The queue is per CPU and shared
 # by all namespaces, so while it is full, a packet of ANY namespace (the host
 # included) that passes through CPU1's backlog is dropped too: in 8 runs
@@ -433,13 +434,13 @@ while True:
 # scenario_qdisc NS_A NS_B: NS_A and NS_B joined by make_pair (vs in NS_A at
 # 10.88.0.1, vr in NS_B at 10.88.0.2). A pfifo with limit 5 alone on vs drops
 # nothing, because veth hands each packet over synchronously and the queue
-# never builds (COUNTERS §12.4); so a tbf bottleneck (10 Mbit/s) goes in front
+# never builds (docs/COUNTERS.md, Producing each drop); so a tbf bottleneck (10 Mbit/s) goes in front
 # of it: root tbf 1:, child pfifo 10: limit 5. 20000 UDP datagrams of 100
 # bytes sent as fast as python can from NS_A to a reading receiver in NS_B
 # arrive much faster than 10 Mbit/s, so the pfifo is full and refuses most of
-# them (qdisc_drop). sendto() still succeeds (no IP_RECVERR, §11.9): only the
+# them (qdisc_drop). sendto() still succeeds (no IP_RECVERR: docs/COUNTERS.md, proto): only the
 # sender's Udp SndbufErrors and Ip OutDiscards record it, by the same amount
-# (§7). Only the leaf's drops are counted: tbf reports its child's drops too.
+# (docs/COUNTERS.md, qdisc). Only the leaf's drops are counted: tbf reports its child's drops too.
 # Prints {"qdisc_drops": n, "UdpSndbufErrors": n, "IpOutDiscards": n}.
 scenario_qdisc() {
   local a=$1 b=$2 d port
@@ -485,11 +486,12 @@ for _ in range(20000):
 
 # --- 6. listen: the settings change that ends the drops ---------------------
 # scenario_listen_fixed NS: scenario 6 of the issue, a fix seen in the data.
-# In NS (somaxconn is per netns, COUNTERS §10/§11.3) net.core.somaxconn is set
+# In NS (somaxconn is per netns: docs/COUNTERS.md, Global versus per
+# namespace) net.core.somaxconn is set
 # to 4; a listener calls listen(fd, 4096), which the kernel caps to 4, and
 # never accepts; a client makes 20 non-blocking connects every 0.5 s and keeps
 # them open. The accept queue (backlog+1 = 5) is full after the first wave, so
-# every later SYN overflows (COUNTERS §5). Once overflows are seen (and 1 s
+# every later SYN overflows (docs/COUNTERS.md, listen). Once overflows are seen (and 1 s
 # has passed), somaxconn goes to 4096 and the listener calls listen(fd, 4096)
 # again (on SIGUSR1), which raises the limit of the live socket to 4096: the
 # waves, and the SYN retransmissions of the earlier ones, now fit. After a

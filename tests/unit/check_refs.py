@@ -4,8 +4,9 @@
 Every Markdown file that code, docs or pages name (`docs/COUNTERS.md`, or
 a link relative to the naming file) exists in the repository, resolved from
 the naming file's directory or from the top; and no path climbs out of the
-repository into the workplace's shared directory. Fails naming every
-reference that does not resolve, and says how many it checked.
+repository into the workplace's shared directory, and no comment cites a
+numbered section (the repository's documents name theirs). Fails naming
+every reference that does not resolve, and says how many it checked.
 
 Usage: check_refs.py REPO_ROOT
 """
@@ -18,6 +19,9 @@ TEXT = (".c", ".h", ".md", ".js", ".html", ".css", ".sh", ".py", ".sql", ".txt",
         ".cmake", ".json", ".service", ".conf")
 MD_REF = re.compile(r"[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b")
 OUTSIDE = re.compile(r"\.\./(?:\.\./)*" + "shared" + r"\b")
+# The repository's documents name their sections; a numbered one
+# is another document's.
+SECTION = re.compile("\u00a7" + r"\s*\d")
 
 
 def files(root):
@@ -40,6 +44,9 @@ def main(root):
         for n, line in enumerate(text.splitlines(), 1):
             if OUTSIDE.search(line):
                 bad.append(f"{rel}:{n}: points outside the repository: {line.strip()[:80]}")
+            if SECTION.search(line):
+                bad.append(f"{rel}:{n}: cites a numbered section, which no document here has "
+                           f"(name the section): {line.strip()[:80]}")
             for ref in MD_REF.findall(line):
                 checked += 1
                 found = [p for p in (os.path.normpath(os.path.join(os.path.dirname(path), ref)),

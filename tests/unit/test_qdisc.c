@@ -397,7 +397,7 @@ static void s_make_pair(fixture_t *f)
 }
 
 /* Sends n datagrams of 100 bytes from the current namespace to vb. The
- * qdisc drops most of them and sendto() still succeeds (COUNTERS §11.9). */
+ * qdisc drops most of them and sendto() still succeeds (docs/COUNTERS.md, proto). */
 static void s_send(int n)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
