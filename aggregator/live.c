@@ -168,7 +168,8 @@ void live_scan(live_t *self, int64_t now_ns, void (*fn)(void *ctx, const live_in
     for (size_t i = 0; i < self->committed; i++)
         if (self->b[i].start_ns > now_ns - LIVE_KEEP_NS)
             self->b[keep++] = self->b[i];
-    memmove(self->b + keep, self->b + self->committed, waiting * sizeof *self->b);
+    if (waiting) /* (b is NULL before the first burst) */
+        memmove(self->b + keep, self->b + self->committed, waiting * sizeof *self->b);
     self->committed = keep;
     self->n = keep + waiting;
     s_forget_names(self);

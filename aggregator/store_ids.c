@@ -14,10 +14,10 @@
 
 #define MAX_LOCAL_ID VALIDATE_MAX_ID /* a stored map's ids, as the validator bounds them */
 #define NAMES_CACHED 65536 /* series names the writer keeps ids of (a fleet uses a few thousand) */
+
 /* A wire-id map record in incarnation_ids.ids: little-endian
  * {u32 local_id, u8 layer, u8 kind, u8 overlap, u8 zero, i64 series_id}. */
 #define ID_RECORD 16
-
 
 /* Whether a mapped wire id is defined as d defines it. */
 static bool s_alike(const idmap_entry_t *e, const series_def_t *d)
