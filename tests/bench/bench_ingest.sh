@@ -29,7 +29,13 @@ rm -f "$TMP"/raw.sqlite*
 
 start_aggregator
 sim() { "$BIN_DIR/dropscope-fleetsim" --connect "$ENDPOINT" --insecure --hosts "$HOSTS" "$@"; }
-stored() { curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_samples_stored_total" { print $2 }'; }
+# /metrics answers 503 past its 0.5 s deadline on a writer that is busy
+# (a loaded machine): ask again rather than end the run there.
+metrics() {
+  curl -sf --retry 10 --retry-delay 1 --retry-all-errors "$SERVER/metrics" ||
+    fail "/metrics did not answer in 10 tries (is the machine loaded?)"
+}
+stored() { metrics | awk '$1 == "dropscope_samples_stored_total" { print $2 }'; }
 
 # replay FILE NAME: BENCH_SECONDS intervals of every host as fast as acks allow;
 # checks that every sample sent was stored, prints the rate against raw.
@@ -68,5 +74,5 @@ print(f"real time: ack latency p50 {out['ack_latency_p50_ms'].strip()} ms, p99 "
       f"{sum(early) / len(early):.0f} in the middle third, {sum(late) / len(late):.0f} in the last "
       f"(max {out['backlog_max'].strip()}); {out['samples_per_s'].strip()} samples/s")
 PY
-curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_rollups_behind_seconds" { print "rollups behind at the end: " $2 " s (a minute is rolled up once 2 min old)" }'
+metrics | awk '$1 == "dropscope_rollups_behind_seconds" { print "rollups behind at the end: " $2 " s (a minute is rolled up once 2 min old)" }'
 ls -l "$TMP/db.sqlite" | awk '{ printf "database: %.1f MB\n", $5 / 1e6 }'
