@@ -166,11 +166,10 @@ static int s_check_arg(const arg_def_t *d, const char *value)
 
 /* Parses a query command's options (all of the form --name VALUE, from
  * `defs`), checks them locally so that a typo gets a precise message
- * without a round trip, and builds path?name=value&... in query; an option
- * given several times (--host a --host b) becomes one comma-separated
- * value. */
-/* Checks argv against defs and builds path?params into query, leaving out
- * the options named in `omit` (NULL: none). 0, or 2 on bad usage. */
+ * without a round trip, and builds path?name=value&... in query, leaving
+ * out the options named in `omit` (NULL: none); an option given several
+ * times (--host a --host b) becomes one comma-separated value. 0, or 2 on
+ * bad usage. */
 static int s_query(int argc, char **argv, const char *path, const arg_def_t *defs,
                    const char *const *omit, char *query, size_t size)
 {

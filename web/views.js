@@ -383,7 +383,7 @@
 
   // What a series counts, its layer, what bounds it and what to do: the
   // counter reference, the same text as `dropscope explain SERIES`.
-  views.explain = async function (root, { arg: series, range }) {
+  views.explain = async function (root, { arg: series }) {
     if (!series) throw new DS.ApiError("", 0, "explain needs a series: #/explain/SOURCE/DEVICE/NAME");
     const x = await DS.get("/api/explain", { series });
     fill(root,
