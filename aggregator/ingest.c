@@ -13,6 +13,7 @@
 
 #include "allowlist.h"
 #include "codec.h"
+#include "intake.h"
 #include "live.h"
 #include "log.h"
 #include "text.h"
@@ -271,7 +272,7 @@ static store_rc_t s_judge(ingest_t *self, zframe_t *payload, const msg_t *msg, i
         atomic_fetch_add(&self->stats->identity_rejected, 1);
         return STORE_INVALID;
     }
-    return store_message(self->store, msg, received_ns, samples, err, errsz);
+    return intake_store(self->store, msg, received_ns, samples, err, errsz);
 }
 
 const char *ingest_limit_name(ingest_limit_t limit)

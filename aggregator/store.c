@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "correlate.h"
 #include "grow.h"
 #include "idmap.h"
 #include "log.h"
@@ -98,7 +97,7 @@ void store_rollback(store_t *self)
 
 /* Checks every sample against the definitions and packs them into
  * self->blob (STORE_PACK_VARINT, self->bloblen bytes). */
-static store_rc_t s_pack(store_t *self, host_cache_t *c, const batch_t *b, char *err,
+static store_rc_t s_pack(store_t *self, host_cache_t *c, const store_batch_t *b, char *err,
                          size_t errsz)
 {
     if (store_blob(self, b->nsamples * STORE_SAMPLE_MAX + 1) != 0) {
@@ -128,19 +127,18 @@ static store_rc_t s_pack(store_t *self, host_cache_t *c, const batch_t *b, char 
 
 /* Inserts the batch row (self->blob holds its samples); STORE_DUPLICATE
  * when it is a resend. *id receives its rowid. */
-static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *msg,
-                                 int64_t received_ns, int64_t *id, char *err, size_t errsz)
+static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const store_origin_t *o,
+                                 const store_batch_t *b, int64_t *id, char *err, size_t errsz)
 {
-    const batch_t *b = &msg->batch;
     sqlite3_stmt *st = store_stmt(self, ST_BATCH);
     if (!st)
         return store_db_fail(self, err, errsz);
     sqlite3_bind_int64(st, 1, c->host_id);
-    sqlite3_bind_int64(st, 2, (int64_t)msg->incarnation);
-    sqlite3_bind_int64(st, 3, (int64_t)msg->seq);
+    sqlite3_bind_int64(st, 2, (int64_t)o->incarnation);
+    sqlite3_bind_int64(st, 3, (int64_t)o->seq);
     sqlite3_bind_int64(st, 4, b->ts_ns);
     sqlite3_bind_int64(st, 5, b->prev_ts_ns);
-    sqlite3_bind_int64(st, 6, received_ns);
+    sqlite3_bind_int64(st, 6, o->received_ns);
     sqlite3_bind_int64(st, 7, (int64_t)b->nsamples);
     sqlite3_bind_blob(st, 8, self->blob, (int)self->bloblen, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
@@ -155,7 +153,7 @@ static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const msg_t *ms
  * marks it late when its minute is rolled up already. Last of a batch's
  * steps: the fold lives in memory, and only the whole group's rollback
  * (which drops it with the caches) can undo it now. */
-static store_rc_t s_fold_batch(store_t *self, host_cache_t *c, const batch_t *b, int64_t id,
+static store_rc_t s_fold_batch(store_t *self, host_cache_t *c, const store_batch_t *b, int64_t id,
                                char *err, size_t errsz)
 {
     if (b->ts_ns > self->latest_ts)
@@ -173,8 +171,8 @@ static store_rc_t s_fold_batch(store_t *self, host_cache_t *c, const batch_t *b,
 }
 
 /* Gives drop deltas and setting changes their own rows. */
-static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t *b, char *err,
-                                  size_t errsz)
+static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const store_batch_t *b,
+                                  char *err, size_t errsz)
 {
     for (size_t i = 0; i < b->nsamples; i++) {
         idmap_entry_t *info = idmap_find(&c->ids, b->series[i]); /* s_pack checked it */
@@ -212,8 +210,8 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const batch_t 
     return STORE_OK;
 }
 
-static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const burst_msg_t *b,
-                                 const clock_msg_t *clock, char *err, size_t errsz)
+static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const store_burst_t *b,
+                                 char *err, size_t errsz)
 {
     unsigned char drops[LAYER_COUNT * 8];
     uint64_t total = 0;
@@ -248,9 +246,8 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const bur
     sqlite3_bind_int64(st, 13, b->tick_ns);
     sqlite3_bind_blob(st, 14, self->profile, (int)(b->nprofile * 4), SQLITE_STATIC);
     sqlite3_bind_int(st, 15, b->profile_complete);
-    correlate_burst_t corrected = correlate_burst(b, clock, 0, 0);
-    sqlite3_bind_int64(st, 16, corrected.start_ns);
-    sqlite3_bind_int64(st, 17, corrected.uncertainty_ns);
+    sqlite3_bind_int64(st, 16, b->corrected_start_ns);
+    sqlite3_bind_int64(st, 17, b->uncertainty_ns);
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
 }
 
@@ -268,10 +265,9 @@ int store_flush_hosts(store_t *self, char *err, size_t errsz)
     return store_commit(self, err, errsz);
 }
 
-static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg,
-                                int64_t received_ns, size_t *samples, char *err, size_t errsz)
+static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const store_origin_t *o,
+                                const store_batch_t *b, char *err, size_t errsz)
 {
-    const batch_t *b = &msg->batch;
     store_rc_t rc = STORE_OK;
     /* The first definitions of a run: a restarted collector's are usually
      * those of its previous run, whose map then serves as it is. */
@@ -288,22 +284,20 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const msg_t *msg
         rc = s_pack(self, c, b, err, errsz);
     int64_t id = 0;
     if (rc == STORE_OK)
-        rc = s_insert_batch(self, c, msg, received_ns, &id, err, errsz);
+        rc = s_insert_batch(self, c, o, b, &id, err, errsz);
     if (rc == STORE_OK)
         rc = s_insert_events(self, c, b, err, errsz);
     for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
-        rc = s_insert_burst(self, c, &b->bursts[i], &b->clock, err, errsz);
+        rc = s_insert_burst(self, c, &b->bursts[i], err, errsz);
     if (rc == STORE_OK)
         rc = s_fold_batch(self, c, b, id, err, errsz);
     if (rc == STORE_OK)
         rc = store_host_delivery(self, c, b, err, errsz);
-    if (rc == STORE_OK)
-        *samples = b->nsamples;
     return rc;
 }
 
-static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hello_t *h, char *err,
-                                size_t errsz)
+static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const store_hello_t *h,
+                                char *err, size_t errsz)
 {
     sqlite3_stmt *st = store_stmt(self, ST_HELLO);
     if (!st)
@@ -318,24 +312,25 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const hell
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
 }
 
-store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, size_t *samples,
-                         char *err, size_t errsz)
+/* Stores one message of origin: its hello, its batch, or neither (a
+ * heartbeat), in a savepoint so that a failure undoes it alone. */
+static store_rc_t s_message(store_t *self, const store_origin_t *o, const store_hello_t *hello,
+                            const store_batch_t *batch, char *err, size_t errsz)
 {
-    *samples = 0;
     err[0] = '\0';
     self->host_inserted = false;
     if (store_run(self, ST_SAVEPOINT, err, errsz) != 0)
         return STORE_ERROR;
     host_cache_t *c;
-    store_rc_t rc = store_host(self, msg, received_ns, &c, err, errsz);
-    if (rc == STORE_OK && msg->type == MSG_TYPE_HELLO)
-        rc = s_store_hello(self, c, &msg->hello, err, errsz);
-    else if (rc == STORE_OK && msg->type == MSG_TYPE_BATCH)
-        rc = s_store_batch(self, c, msg, received_ns, samples, err, errsz);
+    store_rc_t rc = store_host(self, o, &c, err, errsz);
+    if (rc == STORE_OK && hello)
+        rc = s_store_hello(self, c, hello, err, errsz);
+    else if (rc == STORE_OK && batch)
+        rc = s_store_batch(self, c, o, batch, err, errsz);
     char sub[256];
     if (rc == STORE_OK) {
         if (store_run(self, ST_RELEASE, sub, sizeof sub) == 0)
-            return store_host_seen(self, c, msg, received_ns, err, errsz);
+            return store_host_seen(self, c, o, err, errsz);
         store_errf(err, errsz, "database: %s", sub);
         return STORE_ERROR;
     }
@@ -347,8 +342,26 @@ store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, s
         c->loaded = false;
     if (self->host_inserted)
         self->nhosts = -1; /* its row went with the rest: count again */
-    *samples = 0;
     return rc;
+}
+
+store_rc_t store_hello(store_t *self, const store_origin_t *origin, const store_hello_t *hello,
+                       char *err, size_t errsz)
+{
+    return s_message(self, origin, hello, NULL, err, errsz);
+}
+
+store_rc_t store_batch(store_t *self, const store_origin_t *origin, const store_batch_t *batch,
+                       size_t *samples, char *err, size_t errsz)
+{
+    store_rc_t rc = s_message(self, origin, NULL, batch, err, errsz);
+    *samples = rc == STORE_OK ? batch->nsamples : 0;
+    return rc;
+}
+
+store_rc_t store_heartbeat(store_t *self, const store_origin_t *origin, char *err, size_t errsz)
+{
+    return s_message(self, origin, NULL, NULL, err, errsz);
 }
 
 long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,

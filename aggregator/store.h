@@ -1,8 +1,30 @@
-/* store: the aggregator's SQLite database, the only module that touches
- * SQLite. One writer connection (the ingest thread) applies migrations at
- * open and stores messages inside transactions the caller groups; reader
- * connections (the HTTP thread) answer queries concurrently thanks to WAL.
- * Every statement binds its parameters. */
+/* store: the aggregator's database. This SQLite implementation is the
+ * only module that touches SQLite: one writer connection (the ingest
+ * thread) applies migrations at open and stores messages inside
+ * transactions the caller groups; reader connections (the HTTP threads)
+ * answer queries concurrently thanks to WAL. Every statement binds its
+ * parameters.
+ *
+ * This header is the contract a second storage engine implements. What
+ * callers rely on:
+ *  - Input is the store's own types below, already validated (intake.c
+ *    translates the wire format's messages and corrects burst clocks): the
+ *    store knows nothing of protobuf or ZeroMQ.
+ *  - A message is stored whole or not at all, inside the caller's group
+ *    (store_begin .. store_commit): nothing is visible to readers, nor may
+ *    be acknowledged, before the commit returns 0; a failed commit or
+ *    store_rollback leaves no trace of the group.
+ *  - Idempotent: a batch is identified by (host, incarnation, seq); storing
+ *    it again changes nothing and answers STORE_DUPLICATE.
+ *  - Samples name series by the collector's wire ids, which the store maps
+ *    to its series per (host, incarnation) from the definitions it has been
+ *    given, in any earlier batch of that run: a batch using an id never
+ *    defined answers STORE_NEED_DEFS and stores nothing.
+ *  - Bounds on what one host can cost (STORE_MAX_SERIES_PER_HOST,
+ *    --max-hosts) answer STORE_OVER_LIMIT and store nothing.
+ *  - Readers may run on other connections and threads, each connection
+ *    used by one thread at a time; their callbacks' pointers are valid
+ *    during the call only. */
 #ifndef DROPSCOPE_STORE_H
 #define DROPSCOPE_STORE_H
 
@@ -10,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
 #include "layer.h"
+#include "sample.h"
 
 typedef struct store store_t;
 
@@ -21,7 +43,7 @@ typedef struct store store_t;
 store_t *store_open(const char *path, bool writer, char *err, size_t errsz);
 void store_close(store_t **self_p);
 
-/* Groups the following store_message calls into one transaction. A failed
+/* Groups the following store_hello/batch/heartbeat calls into one transaction. A failed
  * commit rolls everything back (and returns -1 with err): nothing of the
  * group was stored and nothing may be acknowledged. */
 int store_begin(store_t *self, char *err, size_t errsz);
@@ -65,11 +87,82 @@ void store_set_max_hosts(store_t *self, int64_t max_hosts);
  * number of hosts still cached. */
 size_t store_evict_idle(store_t *self, int64_t now_mono_ns, int64_t idle_ns);
 
-/* Stores one decoded message (hello, batch or heartbeat) received at
- * received_ns, inside the current transaction; on anything but STORE_OK
- * the message leaves no trace. *samples receives the samples stored. */
-store_rc_t store_message(store_t *self, const msg_t *msg, int64_t received_ns, size_t *samples,
-                         char *err, size_t errsz);
+/* --- what the writer stores -------------------------------------------- */
+
+#define STORE_MAX_WIRE_ID (1u << 20) /* a collector's series ids are 1 .. this - 1 */
+
+/* Who sent a message, and when it arrived. */
+typedef struct {
+    const char *host, *boot_id;
+    uint64_t incarnation; /* the collector's run: wire ids are its own */
+    uint64_t seq;         /* the message's number within the run */
+    int64_t received_ns;  /* on the aggregator's clock */
+} store_origin_t;
+
+/* A host's clock against the aggregator's, as its collector measured it. */
+typedef struct {
+    bool offset_valid;
+    int64_t offset_ns, rtt_ns;
+    bool synced; /* NTP-disciplined, within maxerror_ns (esterror_ns estimated) */
+    int64_t maxerror_ns, esterror_ns;
+} store_clock_t;
+
+typedef struct {
+    const char *collector_version, *kernel, *backend;
+    uint32_t ncpus;
+    int64_t interval_ns;
+    const char *backend_note; /* why the backend asked for is not in use; "" */
+} store_hello_t;
+
+/* A series of the host, under the run's wire id. */
+typedef struct {
+    uint32_t id; /* 1 .. STORE_MAX_WIRE_ID - 1 */
+    const char *source, *device, *name;
+    kind_t kind;
+    layer_t layer;
+    bool overlap;      /* drops also counted by a more specific series */
+    const char *owner; /* sock series: the process holding it, "pid/comm"; "" unknown */
+} store_def_t;
+
+typedef struct {
+    const char *iface;
+    bool tx;
+    int64_t start_ns, end_ns; /* on the host's clock */
+    double peak_per_ms;
+    uint64_t packets, bytes, threshold_per_ms;
+    uint64_t drops[LAYER_COUNT]; /* by layer */
+    int64_t profile_start_ns, tick_ns;
+    size_t nprofile;
+    const uint32_t *profile; /* packets per tick */
+    bool profile_complete;
+    int64_t corrected_start_ns; /* start_ns on the aggregator's clock */
+    int64_t uncertainty_ns;     /* of that correction */
+} store_burst_t;
+
+typedef struct {
+    int64_t ts_ns, prev_ts_ns; /* when its values were read, and the previous read (0) */
+    size_t ndefs;
+    const store_def_t *defs;   /* ascending ids */
+    size_t nsamples;           /* the length of each of the four columns */
+    const uint32_t *series;    /* wire ids */
+    const uint64_t *values;
+    const int64_t *deltas;
+    const uint32_t *flags;     /* SAMPLE_FIRST, SAMPLE_RESET */
+    size_t nbursts;
+    const store_burst_t *bursts;
+    uint64_t spool_dropped_messages, spool_dropped_samples;   /* lost to the spool's bound */
+    uint64_t spool_rejected_messages, spool_rejected_samples; /* refused by the aggregator */
+    store_clock_t clock;
+} store_batch_t;
+
+/* Store one message of origin inside the current transaction: a hello, a
+ * batch (*samples receives the samples stored) or a heartbeat (the host
+ * was seen). On anything but STORE_OK the message leaves no trace. */
+store_rc_t store_hello(store_t *self, const store_origin_t *origin, const store_hello_t *hello,
+                       char *err, size_t errsz);
+store_rc_t store_batch(store_t *self, const store_origin_t *origin, const store_batch_t *batch,
+                       size_t *samples, char *err, size_t errsz);
+store_rc_t store_heartbeat(store_t *self, const store_origin_t *origin, char *err, size_t errsz);
 
 /* --- queries (any connection) ------------------------------------------- */
 
@@ -80,7 +173,7 @@ typedef struct {
     int64_t ncpus, nseries;
     int64_t spool_dropped_messages, spool_dropped_samples; /* lost to the spool's bound */
     int64_t clock_ts_ns;  /* when the clock below was reported; 0 = never */
-    clock_msg_t clock;
+    store_clock_t clock;
     const char *backend_note; /* why the backend asked for is not in use; "" */
     int64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
 } host_row_t;

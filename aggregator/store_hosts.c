@@ -69,24 +69,24 @@ static store_rc_t s_admit(store_t *self, const char *name, char *err, size_t err
 /* The host's cache into *c_p. A message from another run than the cached
  * one (or the first since the cache was cleared) upserts the host row and
  * (re)loads the wire-id map. */
-store_rc_t store_host(store_t *self, const msg_t *msg, int64_t received_ns, host_cache_t **c_p,
-                         char *err, size_t errsz)
+store_rc_t store_host(store_t *self, const store_origin_t *o, host_cache_t **c_p, char *err,
+                      size_t errsz)
 {
-    host_cache_t *c = *c_p = strmap_get(self->hosts, msg->host);
+    host_cache_t *c = *c_p = strmap_get(self->hosts, o->host);
     /* A run already known: its row waits for the flush (store_host_seen). */
-    if (c && c->loaded && c->incarnation == msg->incarnation)
+    if (c && c->loaded && c->incarnation == o->incarnation)
         return STORE_OK;
-    store_rc_t rc = c ? STORE_OK : s_admit(self, msg->host, err, errsz);
+    store_rc_t rc = c ? STORE_OK : s_admit(self, o->host, err, errsz);
     if (rc != STORE_OK)
         return rc;
     sqlite3_stmt *st = store_stmt(self, ST_HOST_UPSERT);
     if (!st)
         return store_db_fail(self, err, errsz);
-    sqlite3_bind_text(st, 1, msg->host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, msg->boot_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, received_ns);
-    sqlite3_bind_int64(st, 4, (int64_t)msg->incarnation);
-    sqlite3_bind_int64(st, 5, (int64_t)msg->seq);
+    sqlite3_bind_text(st, 1, o->host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->boot_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, o->received_ns);
+    sqlite3_bind_int64(st, 4, (int64_t)o->incarnation);
+    sqlite3_bind_int64(st, 5, (int64_t)o->seq);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_db_fail(self, err, errsz);
     int64_t host_id = sqlite3_column_int64(st, 0);
@@ -99,7 +99,7 @@ store_rc_t store_host(store_t *self, const msg_t *msg, int64_t received_ns, host
     if (c)
         c->seen = false; /* the row has just been given this message's */
     else {
-        if (!(c = calloc(1, sizeof *c)) || strmap_put(self->hosts, msg->host, c) != 0) {
+        if (!(c = calloc(1, sizeof *c)) || strmap_put(self->hosts, o->host, c) != 0) {
             free(c);
             store_errf(err, errsz, "out of memory");
             return STORE_ERROR;
@@ -111,7 +111,7 @@ store_rc_t store_host(store_t *self, const msg_t *msg, int64_t received_ns, host
     }
     *c_p = c;
     c->host_id = host_id;
-    c->incarnation = msg->incarnation;
+    c->incarnation = o->incarnation;
     idmap_clear(&c->ids);
     if (!(st = store_stmt(self, ST_COUNT_SERIES)))
         return store_db_fail(self, err, errsz);
@@ -127,8 +127,8 @@ store_rc_t store_host(store_t *self, const msg_t *msg, int64_t received_ns, host
 
 /* Keeps the host's spool losses and clock as of this batch for the next
  * flush (a replayed older batch does not overwrite a newer clock). */
-store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const batch_t *b, char *err,
-                                    size_t errsz)
+store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const store_batch_t *b,
+                               char *err, size_t errsz)
 {
     if (c->delivery && b->ts_ns < c->clock_ts_ns)
         return STORE_OK;
@@ -193,13 +193,13 @@ int store_hosts_flush(store_t *self)
 }
 
 /* A message stored: the host was seen (written by the next flush). */
-store_rc_t store_host_seen(store_t *self, host_cache_t *c, const msg_t *msg, int64_t received_ns,
-                         char *err, size_t errsz)
+store_rc_t store_host_seen(store_t *self, host_cache_t *c, const store_origin_t *o, char *err,
+                           size_t errsz)
 {
-    if (!c->seen || received_ns > c->last_seen_ns)
-        c->last_seen_ns = received_ns;
+    if (!c->seen || o->received_ns > c->last_seen_ns)
+        c->last_seen_ns = o->received_ns;
     c->used_mono = ts_mono_ns();
-    c->last_seq = msg->seq;
+    c->last_seq = o->seq;
     c->seen = true;
     return s_list_pending(self, c, err, errsz);
 }

@@ -10,9 +10,7 @@
 #include "idmap.h"
 #include "store_internal.h"
 #include "strmap.h"
-#include "validate.h"
 
-#define MAX_LOCAL_ID VALIDATE_MAX_ID /* a stored map's ids, as the validator bounds them */
 #define NAMES_CACHED 65536 /* series names the writer keeps ids of (a fleet uses a few thousand) */
 
 /* A wire-id map record in incarnation_ids.ids: little-endian
@@ -20,7 +18,7 @@
 #define ID_RECORD 16
 
 /* Whether a mapped wire id is defined as d defines it. */
-static bool s_alike(const idmap_entry_t *e, const series_def_t *d)
+static bool s_alike(const idmap_entry_t *e, const store_def_t *d)
 {
     return e->layer == d->layer && e->kind == d->kind && e->overlap == d->overlap;
 }
@@ -30,7 +28,7 @@ static int s_map(host_cache_t *c, uint32_t local, int64_t series_id, layer_t lay
                  bool overlap)
 {
     idmap_entry_t e = {series_id, 0, local, (uint8_t)layer, (uint8_t)kind, overlap, false};
-    return local < MAX_LOCAL_ID && idmap_put(&c->ids, &e) ? 0 : -1;
+    return local < STORE_MAX_WIRE_ID && idmap_put(&c->ids, &e) ? 0 : -1;
 }
 
 /* Fills c->ids from a stored map (n records at p). 0, -1 without memory or
@@ -88,7 +86,7 @@ void store_names_forget(store_t *self)
 /* The series_names id of d's name into *id, inserting the name when the
  * fleet has not used it before. The validator admits no control
  * characters, so the key's separators cannot occur inside a field. */
-static store_rc_t s_name_id(store_t *self, const series_def_t *d, int64_t *id, char *err,
+static store_rc_t s_name_id(store_t *self, const store_def_t *d, int64_t *id, char *err,
                             size_t errsz)
 {
     char key[3 * 256 + 3], *k = key;
@@ -137,7 +135,7 @@ static store_rc_t s_name_id(store_t *self, const series_def_t *d, int64_t *id, c
     return STORE_OK;
 }
 
-store_rc_t store_define(store_t *self, host_cache_t *c, const series_def_t *d, char *err,
+store_rc_t store_define(store_t *self, host_cache_t *c, const store_def_t *d, char *err,
                            size_t errsz)
 {
     if (c->nseries >= STORE_MAX_SERIES_PER_HOST) {
@@ -193,11 +191,11 @@ store_rc_t store_define(store_t *self, host_cache_t *c, const series_def_t *d, c
 
 /* FNV-1a over a batch's definitions (strings with their terminators, so
  * that fields cannot run into each other), never 0. */
-int64_t store_defs_hash(const batch_t *b)
+int64_t store_defs_hash(const store_batch_t *b)
 {
     uint64_t h = BYTES_FNV1A_INIT;
     for (size_t i = 0; i < b->ndefs; i++) {
-        const series_def_t *d = &b->defs[i];
+        const store_def_t *d = &b->defs[i];
         int32_t ints[4] = {(int32_t)d->id, d->kind, d->layer, d->overlap};
         h = bytes_fnv1a(h, ints, sizeof ints);
         for (const char *const *str = (const char *const[]){d->source, d->device, d->name, d->owner, NULL};
@@ -209,7 +207,7 @@ int64_t store_defs_hash(const batch_t *b)
 
 /* A run of this host with the same first definitions: its map, when it
  * holds exactly this batch's ids, becomes c's. True when it did. */
-bool store_ids_reuse(store_t *self, host_cache_t *c, const batch_t *b, int64_t hash)
+bool store_ids_reuse(store_t *self, host_cache_t *c, const store_batch_t *b, int64_t hash)
 {
     sqlite3_stmt *st = store_stmt(self, ST_REUSE_IDS);
     if (!st)

@@ -190,7 +190,7 @@ typedef struct {
     int64_t clock_ts_ns;
     uint64_t spool_messages, spool_samples;   /* lost to the spool's bound */
     uint64_t rejected_messages, rejected_samples; /* refused by us */
-    clock_msg_t clock;
+    store_clock_t clock;
     store_minute_t *minute; /* the minute being rolled up (store_minute_add) */
     int64_t fresh_from;     /* its minutes from here on are folded whole */
     int64_t used_mono;      /* when a message of it was last stored (store_evict_idle) */
@@ -259,30 +259,30 @@ void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((fo
 /* Fills c->ids from the stored map of c's run. 0, -1 on a database error. */
 int store_ids_load(store_t *self, host_cache_t *c);
 /* A hash of a batch's definitions (never 0). */
-int64_t store_defs_hash(const batch_t *b);
+int64_t store_defs_hash(const store_batch_t *b);
 /* Takes a previous run's map with the same first definitions as c's; true when it did. */
-bool store_ids_reuse(store_t *self, host_cache_t *c, const batch_t *b, int64_t hash);
+bool store_ids_reuse(store_t *self, host_cache_t *c, const store_batch_t *b, int64_t hash);
 /* Saves c's map as its run's row, with the hash of its first definitions (or 0). */
 store_rc_t store_ids_save(store_t *self, const host_cache_t *c, int64_t defs_hash, char *err,
                           size_t errsz);
 /* Stores definition d of host c and maps its wire id. */
-store_rc_t store_define(store_t *self, host_cache_t *c, const series_def_t *d, char *err,
+store_rc_t store_define(store_t *self, host_cache_t *c, const store_def_t *d, char *err,
                         size_t errsz);
 /* Empties the names cache when a name in it may be rolled back. */
 void store_names_forget(store_t *self);
 
 /* --- store_hosts.c -------------------------------------------------------- */
 
-/* The cache of msg's host into *c_p, its row upserted and its run's map
+/* The cache of o's host into *c_p, its row upserted and its run's map
  * loaded when the message is of another run than the cached one. */
-store_rc_t store_host(store_t *self, const msg_t *msg, int64_t received_ns, host_cache_t **c_p,
-                      char *err, size_t errsz);
+store_rc_t store_host(store_t *self, const store_origin_t *o, host_cache_t **c_p, char *err,
+                      size_t errsz);
 /* Keeps a batch's spool losses and clock for the next flush. */
-store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const batch_t *b, char *err,
-                               size_t errsz);
+store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const store_batch_t *b,
+                               char *err, size_t errsz);
 /* A message of c stored: it was seen (written by the next flush). */
-store_rc_t store_host_seen(store_t *self, host_cache_t *c, const msg_t *msg, int64_t received_ns,
-                           char *err, size_t errsz);
+store_rc_t store_host_seen(store_t *self, host_cache_t *c, const store_origin_t *o, char *err,
+                           size_t errsz);
 /* Writes every waiting hosts row, inside the caller's transaction. 0, -1. */
 int store_hosts_flush(store_t *self);
 /* Frees a host_cache_t (a strmap value). */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "layer.h"
+#include "sample.h"
 
 /* Limits a well-behaved collector stays far below; anything above is refused. */
 #define CODEC_MAX_STRING 255   /* host, names, devices */
@@ -19,8 +20,6 @@
 #define CODEC_MAX_BURSTS 10000     /* bursts per batch */
 #define CODEC_MAX_PROFILE 100000   /* ticks in one burst profile */
 
-#define SAMPLE_FIRST 1u /* first value of this incarnation: a baseline, delta 0 */
-#define SAMPLE_RESET 2u /* the counter restarted; delta counts from the restart */
 
 typedef enum { MSG_TYPE_NONE = 0, MSG_TYPE_HELLO, MSG_TYPE_BATCH, MSG_TYPE_HEARTBEAT, MSG_TYPE_ACK } msg_type_t;
 

@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "correlate.h"
 #include "incidents.h"
+#include "intake.h"
 #include "store.h"
 #include "ts.h"
 
@@ -78,7 +79,7 @@ static int s_fill(store_t *st, const correlate_burst_t *b, size_t n, int hosts)
                             .nbursts = count[h], .bursts = per[h],
                             .clock = {.offset_valid = true, .rtt_ns = 200000}};
         size_t samples;
-        if (store_message(st, &m, 1, &samples, err, sizeof err) != STORE_OK) {
+        if (intake_store(st, &m, 1, &samples, err, sizeof err) != STORE_OK) {
             fprintf(stderr, "bench_correlate: %s\n", err);
             return -1;
         }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "incidents.h"
+#include "intake.h"
 #include "store.h"
 #include "ts.h"
 
@@ -300,7 +301,7 @@ static void s_raw_size(const char *dir, double *raw, double *rolled, double *ser
                                 .deltas = deltas,
                                 .flags = flags};
             size_t n;
-            store_message(st, &m, T0 + s * TS_NS_PER_S, &n, err, sizeof err);
+            intake_store(st, &m, T0 + s * TS_NS_PER_S, &n, err, sizeof err);
         }
         store_commit(st, err, sizeof err);
     }

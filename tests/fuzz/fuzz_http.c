@@ -22,6 +22,7 @@
 #include "api.h"
 #include "ingest_seeds.h"
 #include "log.h"
+#include "intake.h"
 #include "store.h"
 #include "ts.h"
 
@@ -96,7 +97,7 @@ static void s_open(void)
     msg_t defs = ingest_defs_batch();
     size_t samples;
     if (!writer || store_begin(writer, err, sizeof err) != 0 ||
-        store_message(writer, &defs, INGEST_NOW_NS, &samples, err, sizeof err) != STORE_OK ||
+        intake_store(writer, &defs, INGEST_NOW_NS, &samples, err, sizeof err) != STORE_OK ||
         store_commit(writer, err, sizeof err) != 0 || store_flush_hosts(writer, err, sizeof err)) {
         fprintf(stderr, "fuzz_http: cannot make the database: %s\n", err);
         abort();

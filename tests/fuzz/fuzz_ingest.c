@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "ingest_seeds.h"
 #include "log.h"
+#include "intake.h"
 #include "store.h"
 #include "validate.h"
 
@@ -92,7 +93,7 @@ static void s_open(void)
     msg_t defs = ingest_defs_batch();
     size_t samples;
     if (store_begin(s_store, err, sizeof err) != 0 ||
-        store_message(s_store, &defs, INGEST_NOW_NS, &samples, err, sizeof err) != STORE_OK ||
+        intake_store(s_store, &defs, INGEST_NOW_NS, &samples, err, sizeof err) != STORE_OK ||
         store_commit(s_store, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_ingest: cannot store the definitions: %s\n", err);
         abort();
@@ -123,7 +124,7 @@ static void s_store_one(const msg_t *msg, bool commit)
     if (store_begin(s_store, err, sizeof err) != 0)
         __builtin_trap();         /* the last transaction was left open */
     memset(err, 'x', sizeof err); /* the store must terminate what it writes */
-    store_rc_t rc = store_message(s_store, msg, INGEST_NOW_NS, &samples, err, sizeof err);
+    store_rc_t rc = intake_store(s_store, msg, INGEST_NOW_NS, &samples, err, sizeof err);
     s_check_err(err);
     if (rc == STORE_ERROR) {
         fprintf(stderr, "fuzz_ingest: a valid %s gets STORE_ERROR: %s\n",

@@ -15,6 +15,7 @@
 
 #include "idmap.h"
 #include "live.h"
+#include "intake.h"
 #include "store.h"
 #include "testlib.h"
 #include "validate.h"
@@ -91,7 +92,7 @@ static store_rc_t s_delta(fixture_t *f, const char *host, uint32_t wire, int64_t
                          0, 0}};
     size_t n;
     assert_int_equal(store_begin(f->st, err, errsz), 0);
-    store_rc_t rc = store_message(f->st, &m, ts, &n, err, errsz);
+    store_rc_t rc = intake_store(f->st, &m, ts, &n, err, errsz);
     assert_int_equal(store_commit(f->st, err, errsz), 0);
     return rc;
 }
@@ -121,7 +122,7 @@ static void test_huge_wire_id(void **state)
                          0, {0}, 0, 0}};
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(store_message(f->st, &m, T0 + SEC, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(intake_store(f->st, &m, T0 + SEC, &n, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(f->st, err, sizeof err), 0);
     assert_int_equal(testlib_sql_scalar(f->path, "SELECT sum(delta) FROM drops"), 1);
 }

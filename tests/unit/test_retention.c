@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "intake.h"
 #include "store.h"
 #include "testlib.h"
 #include "ts.h"
@@ -74,7 +75,7 @@ static void s_batch_kept(fixture_t *f, int h, int64_t ts, int64_t drops, bool ke
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(store_message(f->st, &m, ts, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(intake_store(f->st, &m, ts, &n, err, sizeof err), STORE_OK);
     if (keep) {
         assert_int_equal(store_commit(f->st, err, sizeof err), 0);
         return;

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "embed.h"
+#include "intake.h"
 #include "store.h"
 #include "store_internal.h"
 #include "ts.h"
@@ -73,7 +74,7 @@ static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    store_rc_t rc = store_message(f->st, m, m->sent_ns, samples ? samples : &n, err, sizeof err);
+    store_rc_t rc = intake_store(f->st, m, m->sent_ns, samples ? samples : &n, err, sizeof err);
     assert_int_equal(store_commit(f->st, err, sizeof err), 0);
     return rc;
 }
@@ -233,11 +234,11 @@ static void test_rows_never_overwritten(void **state)
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(store_message(f->st, &forged, T0, &n, err, sizeof err), STORE_INVALID);
+    assert_int_equal(intake_store(f->st, &forged, T0, &n, err, sizeof err), STORE_INVALID);
     assert_non_null(strstr(err, "refused by the database"));
     /* the rest of the transaction goes on */
     msg_t next = s_batch(7, 10, T0 + 5 * SEC, 0, 1, one, v, d, fl);
-    assert_int_equal(store_message(f->st, &next, T0, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(intake_store(f->st, &next, T0, &n, err, sizeof err), STORE_OK);
     assert_int_equal(store_commit(f->st, err, sizeof err), 0);
     assert_int_equal(s_scalar(f, "SELECT delta FROM drops WHERE ts_ns = 1795359571000000000 AND "
                                  "layer = 'socket' AND overlap = 0"), 15);
@@ -273,7 +274,7 @@ static void test_ids_survive_reopen_not_rollback(void **state)
     m = s_batch(9, 1, T0 + 3 * SEC, 4, 1, one, v, d, fl);
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(store_message(f->st, &m, m.sent_ns, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(intake_store(f->st, &m, m.sent_ns, &n, err, sizeof err), STORE_OK);
     store_rollback(f->st);
     m = s_batch(9, 2, T0 + 4 * SEC, 0, 1, one, v, d, fl);
     assert_int_equal(s_store(f, &m, NULL), STORE_NEED_DEFS);
@@ -323,7 +324,7 @@ static void test_names_rolled_back(void **state)
     m = s_batch(8, 1, T0, 4, 4, ids, v, d, fl);
     m.host = "h2";
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(store_message(f->st, &m, T0, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(intake_store(f->st, &m, T0, &n, err, sizeof err), STORE_OK);
     store_rollback(f->st);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM series_names"), 0);
     /* Another name first, so that a stale id would now name it. */
