@@ -29,7 +29,7 @@
 
 typedef struct {
     store_t *store;
-    ingest_stats_t *stats;
+    stats_board_t *stats;
     const char *const *names;
     api_param_fn *param;
     void *ctx;
@@ -745,7 +745,7 @@ static api_reply_t s_healthz(const req_t *r)
     return s_json(200, json_pack("{s:s}", "status", "ok"));
 }
 
-api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
+api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx)
 {
     req_t r = {store, stats, names, param, ctx};

@@ -4,7 +4,7 @@
 #ifndef DROPSCOPE_API_H
 #define DROPSCOPE_API_H
 
-#include "ingest.h"
+#include "stats.h"
 #include "store.h"
 
 /* Looks up a query parameter by name; NULL when absent. */
@@ -34,7 +34,7 @@ typedef struct {
 /* Answers GET `path`. `names` is the NULL-terminated list of parameter
  * names present in the request (to refuse unknown ones); `param` looks up
  * values. Never fails: errors become 4xx/5xx replies with a JSON error. */
-api_reply_t api_get(store_t *store, ingest_stats_t *stats, const char *path,
+api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx);
 
 /* The answer to a request to path stopped at its deadline, timeout_ns

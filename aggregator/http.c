@@ -78,7 +78,7 @@ struct http {
     struct MHD_Daemon *daemon;
     store_t *store;            /* the I/O thread's connection: /healthz, /metrics */
     store_deadline_t deadline; /* of its requests */
-    ingest_stats_t *stats;     /* borrowed */
+    stats_board_t *stats;      /* borrowed */
     int64_t timeout_ns;        /* --query-timeout */
     pthread_mutex_t lock;      /* guards what follows */
     pthread_cond_t wake;       /* a job was queued, or stopping */
@@ -443,7 +443,7 @@ static int s_workers_start(http_t *self, const char *db_path, char *err, size_t 
     return 0;
 }
 
-http_t *http_new(const char *listen, const char *db_path, ingest_stats_t *stats,
+http_t *http_new(const char *listen, const char *db_path, stats_board_t *stats,
                  int64_t query_timeout_ns, char *err, size_t errsz)
 {
     struct sockaddr_storage addr;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ingest.h"
+#include "stats.h"
 
 typedef struct http http_t;
 
@@ -19,7 +19,7 @@ typedef struct http http_t;
 /* Serves on listen ("HOST:PORT", numeric IPv4 or [IPv6]) reading db_path;
  * stats is read for /metrics and must outlive the server. A query running
  * longer than query_timeout_ns is stopped and answered 503. NULL + err. */
-http_t *http_new(const char *listen, const char *db_path, ingest_stats_t *stats,
+http_t *http_new(const char *listen, const char *db_path, stats_board_t *stats,
                  int64_t query_timeout_ns, char *err, size_t errsz);
 void http_destroy(http_t **self_p);
 

@@ -48,7 +48,8 @@ struct ingest {
     allowlist_t *allow; /* the host each admitted key speaks for, when secure */
     zsock_t *monitor;   /* handshake failure events of the router */
     store_t *store;
-    ingest_stats_t *stats;
+    stats_t stats;                /* ours; a copy is published to board */
+    stats_board_t *board;
     char endpoint[256];
     pending_t pending[GROUP_MAX]; /* acks waiting for the commit */
     size_t npending;
@@ -118,7 +119,7 @@ static int s_monitor(ingest_t *self, char *err, size_t errsz)
 }
 
 ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
-                     ingest_stats_t *stats, char *err, size_t errsz)
+                     stats_board_t *board, char *err, size_t errsz)
 {
     ingest_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -126,10 +127,9 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
         return NULL;
     }
     self->store = store;
-    self->stats = stats;
+    self->board = board;
     self->retention = STORE_RETENTION_DEFAULT;
     self->max_skew_ns = VALIDATE_SKEW_DEFAULT_NS;
-    pthread_mutex_init(&stats->peers_lock, NULL);
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->live = live_new(2 * TS_NS_PER_MS, 2);
     self->router = zsock_new(ZMQ_ROUTER);
@@ -177,34 +177,6 @@ void ingest_destroy(ingest_t **self_p)
     live_destroy(&self->live);
     free(self);
     *self_p = NULL;
-}
-
-/* Counts a bad frame against its peer; the table is bounded, the rest
- * share the last row, "other". */
-static void s_count_peer(ingest_stats_t *stats, const char *peer)
-{
-    pthread_mutex_lock(&stats->peers_lock);
-    size_t i = 0;
-    while (i < stats->npeers && strcmp(stats->peers[i].peer, peer) != 0)
-        i++;
-    if (i == stats->npeers) {
-        if (stats->npeers == INGEST_MAX_PEERS)
-            peer = "other", i = INGEST_MAX_PEERS - 1;
-        else
-            stats->npeers++;
-        snprintf(stats->peers[i].peer, sizeof stats->peers[i].peer, "%s", peer);
-    }
-    stats->peers[i].errors++;
-    pthread_mutex_unlock(&stats->peers_lock);
-}
-
-size_t ingest_peer_errors(ingest_stats_t *stats, ingest_peer_t *out)
-{
-    pthread_mutex_lock(&stats->peers_lock);
-    size_t n = stats->npeers;
-    memcpy(out, stats->peers, n * sizeof *out);
-    pthread_mutex_unlock(&stats->peers_lock);
-    return n;
 }
 
 /* The sender's address for logs and metrics: "10.0.0.5", or over ipc
@@ -269,34 +241,26 @@ static store_rc_t s_judge(ingest_t *self, zframe_t *payload, const msg_t *msg, i
     if (validate_message(msg, &window, err, errsz) != 0)
         return STORE_INVALID;
     if (s_identity(self, payload, msg, err, errsz) != 0) {
-        atomic_fetch_add(&self->stats->identity_rejected, 1);
+        self->stats.identity_rejected++;
         return STORE_INVALID;
     }
     return intake_store(self->store, msg, received_ns, samples, err, errsz);
 }
 
-const char *ingest_limit_name(ingest_limit_t limit)
-{
-    static const char *const names[INGEST_LIMIT_COUNT] = {
-        [INGEST_LIMIT_SERIES] = "series_per_host", [INGEST_LIMIT_HOSTS] = "hosts",
-        [INGEST_LIMIT_LIVE_WINDOW] = "live_window", [INGEST_LIMIT_LIVE_FULL] = "live_bursts"};
-    return limit < INGEST_LIMIT_COUNT ? names[limit] : "unknown";
-}
-
 /* Counts n hits of a limit; the first of each kind in a minute is logged. */
-static void s_limit(ingest_t *self, ingest_limit_t limit, uint64_t n, const char *fmt, ...)
+static void s_limit(ingest_t *self, stats_limit_t limit, uint64_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static void s_limit(ingest_t *self, ingest_limit_t limit, uint64_t n, const char *fmt, ...)
+static void s_limit(ingest_t *self, stats_limit_t limit, uint64_t n, const char *fmt, ...)
 {
-    atomic_fetch_add(&self->stats->limit_hits[limit], n);
+    self->stats.limit_hits[limit] += n;
     char key[64], text[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    snprintf(key, sizeof key, "limit:%s", ingest_limit_name(limit));
+    snprintf(key, sizeof key, "limit:%s", stats_limit_name(limit));
     log_limited(LOGL_WARN, key, "aggregator: limit %s: %s (dropscope_limit_hits_total counts "
-                "these)", ingest_limit_name(limit), text);
+                "these)", stats_limit_name(limit), text);
 }
 
 /* Offers a stored batch's bursts to the live incidents. */
@@ -310,13 +274,13 @@ static void s_live(ingest_t *self, const msg_t *msg, int64_t now_ns)
         full += rc == LIVE_FULL;
     }
     if (outside)
-        s_limit(self, INGEST_LIMIT_LIVE_WINDOW, outside, "%llu bursts of host %s start outside "
+        s_limit(self, STATS_LIMIT_LIVE_WINDOW, outside, "%llu bursts of host %s start outside "
                 "the last %lld s or the next %lld s; they are stored, but not correlated live "
                 "(`dropscope incidents` over their range finds them)", (unsigned long long)outside,
                 msg->host, (long long)(LIVE_KEEP_NS / TS_NS_PER_S),
                 (long long)(LIVE_AHEAD_NS / TS_NS_PER_S));
     if (full)
-        s_limit(self, INGEST_LIMIT_LIVE_FULL, full, "%d bursts are waiting to be correlated live; "
+        s_limit(self, STATS_LIMIT_LIVE_FULL, full, "%d bursts are waiting to be correlated live; "
                 "%llu of host %s are stored, but not correlated live", LIVE_MAX_BURSTS,
                 (unsigned long long)full, msg->host);
 }
@@ -329,8 +293,8 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
     const char *peer = s_peer(payload);
     msg_t *msg = codec_decode(zframe_data(payload), zframe_size(payload), err, sizeof err);
     if (!msg) {
-        atomic_fetch_add(&self->stats->decode_errors, 1);
-        s_count_peer(self->stats, peer);
+        self->stats.decode_errors++;
+        stats_count_peer(&self->stats, peer);
         /* One log line per peer and kind of problem (the text before any
          * detail in parentheses), however many such frames follow. */
         snprintf(key, sizeof key, "decode:%s:%.*s", peer, (int)strcspn(err, "("), err);
@@ -357,15 +321,15 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
         break;
     case STORE_DUPLICATE:
-        atomic_fetch_add(&self->stats->duplicates, 1);
+        self->stats.duplicates++;
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
         break;
     case STORE_NEED_DEFS:
-        atomic_fetch_add(&self->stats->need_defs, 1);
+        self->stats.need_defs++;
         s_queue_ack(self, identity_p, msg, received_ns, ACK_NEED_DEFS, err);
         break;
     case STORE_INVALID:
-        atomic_fetch_add(&self->stats->rejected, 1);
+        self->stats.rejected++;
         /* Keyed by peer and the kind of reason (its words before any
          * value), not by the claimed host, which the sender chooses: a
          * flood of poison costs one line a minute per peer and rule. */
@@ -375,9 +339,9 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
         break;
     case STORE_OVER_LIMIT:
-        atomic_fetch_add(&self->stats->rejected, 1);
-        s_limit(self, store_last_limit(self->store) == STORE_LIMIT_SERIES ? INGEST_LIMIT_SERIES
-                                                                          : INGEST_LIMIT_HOSTS,
+        self->stats.rejected++;
+        s_limit(self, store_last_limit(self->store) == STORE_LIMIT_SERIES ? STATS_LIMIT_SERIES
+                                                                          : STATS_LIMIT_HOSTS,
                 1, "%s", err);
         s_queue_ack(self, identity_p, msg, received_ns, ACK_REJECTED, err);
         break;
@@ -396,7 +360,10 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
 static void s_ack_unsent(ingest_t *self, int errnum)
 {
     bool full = errnum == EAGAIN;
-    atomic_fetch_add(full ? &self->stats->acks_unsent_full : &self->stats->acks_unsent_gone, 1);
+    if (full)
+        self->stats.acks_unsent_full++;
+    else
+        self->stats.acks_unsent_gone++;
     log_limited(LOGL_WARN, full ? "ack-full" : "ack-gone",
                 "aggregator: could not acknowledge a stored message: %s; it will be acknowledged "
                 "when its sender resends it (dropscope_acks_unsent_total counts these)",
@@ -448,13 +415,13 @@ static int s_receive_one(ingest_t *self)
     if (!zmsg)
         return 0;
     int64_t received_ns = ts_now_ns();
-    atomic_fetch_add(&self->stats->messages, 1);
+    self->stats.messages++;
     zframe_t *identity = zmsg_pop(zmsg);
     zframe_t *payload = zmsg_pop(zmsg);
     int rc = 1;
     if (!payload || zmsg_size(zmsg) != 0) {
-        atomic_fetch_add(&self->stats->decode_errors, 1);
-        s_count_peer(self->stats, s_peer(payload));
+        self->stats.decode_errors++;
+        stats_count_peer(&self->stats, s_peer(payload));
         log_limited(LOGL_WARN, "frames", "aggregator: dropped a message of %zu frames from %s "
                     "(expected exactly one payload frame)", zmsg_size(zmsg) + 1 + (payload != NULL),
                     s_peer(payload));
@@ -480,27 +447,29 @@ static void s_group(ingest_t *self)
         ;
     if (rc < 0) {
         store_rollback(self->store);
-        atomic_fetch_add(&self->stats->commit_failures, 1);
+        self->stats.commit_failures++;
         s_drop_group(self);
         return;
     }
     int64_t t0 = ts_mono_ns();
-    atomic_store(&self->stats->group_messages, self->npending);
+    self->stats.group_messages = self->npending;
     if (store_commit(self->store, err, sizeof err) != 0) {
-        atomic_fetch_add(&self->stats->commit_failures, 1);
+        self->stats.commit_failures++;
         log_limited(LOGL_ERROR, "commit", "aggregator: commit failed, %zu messages not stored or "
                     "acknowledged (collectors will resend): %s", self->npending, err);
         s_drop_group(self);
         return;
     }
-    atomic_fetch_add(&self->stats->commits, 1);
-    atomic_fetch_add(&self->stats->samples_stored, self->group_samples);
-    atomic_fetch_add(&self->stats->batches, self->group_batches);
+    self->stats.commits++;
+    self->stats.samples_stored += self->group_samples;
+    self->stats.batches += self->group_batches;
     self->group_samples = self->group_batches = 0;
     live_commit(self->live);
     int64_t t1 = ts_mono_ns();
     self->commit_us[self->ncommits % COMMITS_KEPT] = (uint32_t)((t1 - t0) / 1000);
     self->commit_at[self->ncommits++ % COMMITS_KEPT] = t1;
+    /* Whoever reads /metrics after an ack sees the stored message counted. */
+    stats_publish(self->board, &self->stats);
     s_send_acks(self);
 }
 
@@ -520,7 +489,7 @@ static void s_on_monitor_event(ingest_t *self)
                           ? "its key is not in the --allow directory"
                           : "it does not speak CurveZMQ with our key (plain text, --insecure, "
                             "or a wrong --server-cert)";
-    atomic_fetch_add(&self->stats->auth_failures, 1);
+    self->stats.auth_failures++;
     char key[64];
     snprintf(key, sizeof key, "auth:%u", event);
     log_limited(LOGL_WARN, key, "aggregator: refused a collector connection on %s: %s; nothing "
@@ -533,7 +502,7 @@ static void s_on_incident(void *ctx, const live_incident_t *inc)
 {
     ingest_t *self = ctx;
     char when[40];
-    atomic_fetch_add(&self->stats->incidents, 1);
+    self->stats.incidents++;
     log_info("aggregator: incident at %s: %u hosts (%s), %zu bursts, %llu packets, %llu drops "
              "after%s", ts_format(inc->start_ns, when, sizeof when), inc->nhosts, inc->hosts,
              inc->nbursts, (unsigned long long)inc->packets, (unsigned long long)inc->drops,
@@ -555,14 +524,14 @@ static void s_gauges(ingest_t *self, int64_t now)
         if (now - self->commit_at[i] <= WINDOW * TS_NS_PER_S)
             recent[n++] = self->commit_us[i];
     qsort(recent, n, sizeof *recent, s_cmp_u32);
-    atomic_store(&self->stats->commit_p50_us, n ? recent[n / 2] : 0);
-    atomic_store(&self->stats->commit_p99_us, n ? recent[n * 99 / 100] : 0);
-    atomic_store(&self->stats->commit_max_us, n ? recent[n - 1] : 0);
-    uint64_t stored = atomic_load(&self->stats->samples_stored);
+    self->stats.commit_p50_us = n ? recent[n / 2] : 0;
+    self->stats.commit_p99_us = n ? recent[n * 99 / 100] : 0;
+    self->stats.commit_max_us = n ? recent[n - 1] : 0;
+    uint64_t stored = self->stats.samples_stored;
     uint64_t then = self->stored_at[0];
     memmove(self->stored_at, self->stored_at + 1, (WINDOW - 1) * sizeof *self->stored_at);
     self->stored_at[WINDOW - 1] = stored;
-    atomic_store(&self->stats->samples_per_s, then && stored >= then ? (stored - then) / WINDOW : 0);
+    self->stats.samples_per_s = then && stored >= then ? (stored - then) / WINDOW : 0;
 }
 
 /* Once a second: live incidents, the gauges, and the hosts' rows. */
@@ -582,7 +551,7 @@ static void s_scan(ingest_t *self)
                     "(retried in a second): %s", err);
     } else if (now - self->last_evict >= EVICT_EVERY_NS) {
         self->last_evict = now;
-        atomic_store(&self->stats->host_caches, store_evict_idle(self->store, now, IDLE_EVICT_NS));
+        self->stats.host_caches = store_evict_idle(self->store, now, IDLE_EVICT_NS);
     }
 }
 
@@ -605,18 +574,18 @@ static void s_upkeep(ingest_t *self)
 {
     int64_t now = ts_mono_ns();
     if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS ||
-        atomic_load(&self->stats->group_messages) > UPKEEP_BUSY_GROUP)
+        self->stats.group_messages > UPKEEP_BUSY_GROUP)
         return;
     self->last_upkeep = now;
     char err[256];
     long n = store_upkeep(self->store, &self->retention, ts_now_ns(), UPKEEP_BUDGET_NS, err,
                           sizeof err);
     if (n < 0) {
-        atomic_fetch_add(&self->stats->upkeep_failures, 1);
+        self->stats.upkeep_failures++;
         log_limited(LOGL_ERROR, "upkeep", "aggregator: rollups and retention failed (retried): %s",
                     err);
     } else {
-        atomic_fetch_add(&self->stats->upkeep_rows, (uint64_t)n);
+        self->stats.upkeep_rows += (uint64_t)n;
     }
 }
 
@@ -627,11 +596,12 @@ void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
     while (!*stop) {
         s_scan(self);
         s_upkeep(self);
-        if (zmq_poll(items, 2, 200) <= 0)
-            continue;
-        if (items[1].revents & ZMQ_POLLIN)
-            s_on_monitor_event(self);
-        if (items[0].revents & ZMQ_POLLIN)
-            s_group(self);
+        if (zmq_poll(items, 2, 200) > 0) {
+            if (items[1].revents & ZMQ_POLLIN)
+                s_on_monitor_event(self);
+            if (items[0].revents & ZMQ_POLLIN)
+                s_group(self);
+        }
+        stats_publish(self->board, &self->stats);
     }
 }

@@ -178,19 +178,19 @@ int main(int argc, char **argv)
     zsys_handler_set(NULL); /* our own handlers, not czmq's */
     volatile sig_atomic_t *stop = stop_install();
 
-    static ingest_stats_t stats;
     char err[512];
+    stats_board_t *stats = stats_board_new();
     store_t *store = store_open(o.db, true, err, sizeof err);
     ingest_t *ingest = NULL;
     http_t *http = NULL;
     rc = 1;
-    if (!store) {
-        log_error("aggregator: %s", err);
+    if (!stats || !store) {
+        log_error("aggregator: %s", stats ? err : "out of memory");
         goto out;
     }
     ingest_security_t sec = {o.cert, o.allow};
-    if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, &stats, err, sizeof err)) ||
-        !(http = http_new(o.http, o.db, &stats, o.query_timeout_ns, err, sizeof err))) {
+    if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, stats, err, sizeof err)) ||
+        !(http = http_new(o.http, o.db, stats, o.query_timeout_ns, err, sizeof err))) {
         log_error("aggregator: %s", err);
         goto out;
     }
@@ -209,5 +209,6 @@ out:
     http_destroy(&http);
     ingest_destroy(&ingest);
     store_close(&store);
+    stats_board_destroy(&stats);
     return rc;
 }

@@ -1,6 +1,5 @@
 /* metrics: /metrics, the aggregator's health in Prometheus text format:
- * ingest's counters and gauges (read from ingest_stats_t, written by the
- * ingest thread), the database's size and rollup lag, and the fleet's
+ * ingest's counters and gauges (the copy the ingest thread last published), the database's size and rollup lag, and the fleet's
  * drops by layer (a scan of every drop row: on a large store it may run
  * past the caller's deadline, and is then left out with a comment). */
 #define _GNU_SOURCE
@@ -24,14 +23,16 @@ static void s_metric(FILE *out, const char *name, const char *type, const char *
     fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
-api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
+api_reply_t metrics_get(store_t *store, stats_board_t *board)
 {
     char *body = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&body, &size);
     if (!out)
         return api_error(500, "out of memory");
-    const ingest_stats_t *s = stats;
+    stats_t copy;
+    stats_read(board, &copy);
+    const stats_t *s = &copy;
     s_metric(out, "dropscope_samples_stored_total", "counter",
              "Samples committed to the database since the aggregator started.", s->samples_stored);
     s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
@@ -95,18 +96,16 @@ api_reply_t metrics_get(store_t *store, ingest_stats_t *stats)
     s_family(out, "dropscope_limit_hits_total", "counter",
              "Messages refused, or bursts not correlated live, by a bound on what one peer can "
              "cost.");
-    for (int l = 0; l < INGEST_LIMIT_COUNT; l++)
+    for (int l = 0; l < STATS_LIMIT_COUNT; l++)
         fprintf(out, "dropscope_limit_hits_total{limit=\"%s\"} %llu\n",
-                ingest_limit_name((ingest_limit_t)l), (unsigned long long)s->limit_hits[l]);
-    ingest_peer_t peers[INGEST_MAX_PEERS];
-    size_t npeers = ingest_peer_errors(stats, peers);
+                stats_limit_name((stats_limit_t)l), (unsigned long long)s->limit_hits[l]);
     s_family(out, "dropscope_decode_errors_by_peer_total", "counter",
              "Frames dropped as not a valid message, by peer address.");
-    for (size_t i = 0; i < npeers; i++) {
-        json_t *label = json_string(peers[i].peer); /* escapes quotes and backslashes */
+    for (size_t i = 0; i < s->npeers; i++) {
+        json_t *label = json_string(s->peers[i].peer); /* escapes quotes and backslashes */
         char *quoted = json_dumps(label, JSON_ENCODE_ANY);
         fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n",
-                quoted ? quoted : "\"?\"", (unsigned long long)peers[i].errors);
+                quoted ? quoted : "\"?\"", (unsigned long long)s->peers[i].errors);
         free(quoted);
         json_decref(label);
     }

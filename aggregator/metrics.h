@@ -4,8 +4,8 @@
 
 #include "api.h"
 
-/* /metrics from stats and the store (borrowed). Never fails: an error
- * becomes a 500 reply. */
-api_reply_t metrics_get(store_t *store, ingest_stats_t *stats);
+/* /metrics from the ingest's latest published stats and the store
+ * (borrowed). Never fails: an error becomes a 500 reply. */
+api_reply_t metrics_get(store_t *store, stats_board_t *board);
 
 #endif

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char s_dir[64];
 static store_t *s_reader;           /* what api_get reads, as an HTTP worker's */
 static store_deadline_t s_deadline; /* of each input */
-static ingest_stats_t s_stats;
+static stats_board_t *s_stats; /* all zero: nothing publishes */
 static unsigned long s_status[6]; /* answers by status / 100 */
 
 static int s_remove(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -104,8 +104,8 @@ static void s_open(void)
     }
     store_close(&writer);
     s_seed(path);
-    if (!(s_reader = store_open(path, false, err, sizeof err))) {
-        fprintf(stderr, "fuzz_http: %s\n", err);
+    if (!(s_reader = store_open(path, false, err, sizeof err)) || !(s_stats = stats_board_new())) {
+        fprintf(stderr, "fuzz_http: %s\n", s_reader ? "out of memory" : err);
         abort();
     }
     store_set_deadline(s_reader, &s_deadline);
@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_params_t p = {0};
     const char *path = s_split(text, &p);
     s_deadline = (store_deadline_t){ts_mono_ns() + TS_NS_PER_S, false};
-    api_reply_t r = api_get(s_reader, &s_stats, path, (const char *const *)p.names, api_param, &p);
+    api_reply_t r = api_get(s_reader, s_stats, path, (const char *const *)p.names, api_param, &p);
     s_deadline.mono_ns = 0;
     if (!r.body || !r.type)
         __builtin_trap();

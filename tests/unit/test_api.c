@@ -33,6 +33,7 @@
 typedef struct {
     char dir[64];
     store_t *st; /* a reader, as the HTTP workers have */
+    stats_board_t *stats; /* nothing publishes: /metrics' ingest counters are 0 */
 } fixture_t;
 
 static fixture_t s_fixture; /* the tests only read it: one for the group */
@@ -53,6 +54,7 @@ static int s_setup(void **state)
     fixture_t *f = &s_fixture;
     snprintf(f->dir, sizeof f->dir, "/tmp/test_api.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
+    assert_non_null(f->stats = stats_board_new());
     char path[128], err[256], sql[1024];
     snprintf(path, sizeof path, "%s/db.sqlite", f->dir);
     store_t *w = store_open(path, true, err, sizeof err);
@@ -103,6 +105,7 @@ static int s_teardown(void **state)
 {
     (void)state;
     store_close(&s_fixture.st);
+    stats_board_destroy(&s_fixture.stats);
     testlib_sh("rm -rf %s", s_fixture.dir);
     return 0;
 }
@@ -127,12 +130,12 @@ static const char *s_param(void *ctx, const char *name)
 static json_t *s_get(fixture_t *f, const char *path, const char *limit, const char *host,
                      api_reply_t *r)
 {
-    static ingest_stats_t stats;
+    stats_board_t *stats = s_fixture.stats;
     char from[32], to[32];
     snprintf(from, sizeof from, "%lld", (long long)T0);
     snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
     params_t p = {{"from", "to", "limit", host ? "host" : NULL, NULL}, {from, to, limit, host}};
-    *r = api_get(f->st, &stats, path, p.names, s_param, &p);
+    *r = api_get(f->st, stats, path, p.names, s_param, &p);
     assert_int_equal(r->status, 200);
     json_t *doc = json_loads(r->body, 0, NULL);
     assert_non_null(doc);
@@ -258,12 +261,12 @@ static void test_totals(void **state)
     json_t *doc = s_get(&s_fixture, "/api/drops", "7", "a", &r);
     assert_int_equal(json_array_size(doc), 7); /* a capped list: its sum would be 14+..+20 */
     json_decref(doc);
-    static ingest_stats_t stats;
+    stats_board_t *stats = s_fixture.stats;
     char from[32], to[32];
     snprintf(from, sizeof from, "%lld", (long long)T0);
     snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
     params_t p = {{"from", "to", "host", NULL}, {from, to, "a"}};
-    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
     assert_int_equal(r.status, 200);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
@@ -272,7 +275,7 @@ static void test_totals(void **state)
                      NDROPS * (NDROPS + 1) / 2);
     json_decref(doc);
     p.names[2] = NULL; /* every host */
-    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
     assert_int_equal(json_integer_value(json_object_get(doc, "total")),
@@ -280,7 +283,7 @@ static void test_totals(void **state)
     json_decref(doc);
     p.names[2] = "limit"; /* a list's parameter, not a total's */
     p.values[2] = "7";
-    r = api_get(s_fixture.st, &stats, "/api/totals", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
     assert_int_equal(r.status, 400);
     free(r.body);
 }
@@ -291,9 +294,9 @@ static void test_totals(void **state)
 static void test_explain(void **state)
 {
     (void)state;
-    static ingest_stats_t stats;
+    stats_board_t *stats = s_fixture.stats;
     params_t p = {{"series", NULL}, {"snmp//Udp.RcvbufErrors"}};
-    api_reply_t r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    api_reply_t r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
     assert_int_equal(r.status, 200);
     json_t *doc = json_loads(r.body, 0, NULL);
     free(r.body);
@@ -306,7 +309,7 @@ static void test_explain(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(doc, "remedy")), "rmem_max"));
     json_decref(doc);
     p.values[0] = "softnet/cpu3/flow_limit_count";
-    r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
     assert_string_equal(json_string_value(json_object_get(doc, "layer")), "backlog");
@@ -316,7 +319,7 @@ static void test_explain(void **state)
                            "netdev_max_backlog"));
     json_decref(doc);
     p.values[0] = "Udp.RcvbufErrors";
-    r = api_get(s_fixture.st, &stats, "/api/explain", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "source/device/name"));
     free(r.body);

@@ -1,0 +1,77 @@
+/* stats: the ingest's counters and gauges as other threads see them. The
+ * ingest thread keeps its own copy in plain fields and publishes it to a
+ * board after each group and each second; /metrics (an HTTP worker) reads
+ * the latest published copy. The board is the only state the two threads
+ * share. */
+#ifndef DROPSCOPE_STATS_H
+#define DROPSCOPE_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The bounds on what one peer can cost the aggregator, as counted in
+ * dropscope_limit_hits_total{limit}. */
+typedef enum {
+    STATS_LIMIT_SERIES,      /* series of one host (STORE_MAX_SERIES_PER_HOST): refused */
+    STATS_LIMIT_HOSTS,       /* hosts in the database (--max-hosts): a new one refused */
+    STATS_LIMIT_LIVE_WINDOW, /* a burst outside now +- the live window: not correlated live */
+    STATS_LIMIT_LIVE_FULL,   /* a burst beyond LIVE_MAX_BURSTS: not correlated live */
+    STATS_LIMIT_COUNT
+} stats_limit_t;
+
+/* "series_per_host", "hosts", "live_window", "live_bursts". */
+const char *stats_limit_name(stats_limit_t limit);
+
+#define STATS_MAX_PEERS 64 /* peers whose decode errors are counted by name */
+
+typedef struct {
+    char peer[64];   /* peer address ("local" over ipc) */
+    uint64_t errors; /* frames from it that were not a valid message */
+} stats_peer_t;
+
+typedef struct {
+    uint64_t messages;          /* frames received */
+    uint64_t batches;           /* batches stored */
+    uint64_t samples_stored;    /* samples in stored batches */
+    uint64_t duplicates;        /* resent messages acknowledged again */
+    uint64_t decode_errors;     /* frames that were not a valid Envelope */
+    uint64_t rejected;          /* valid protobuf breaking a rule (ACK_REJECTED) */
+    uint64_t identity_rejected; /* of those: a host its key does not speak for */
+    uint64_t need_defs;         /* batches refused for unknown series ids */
+    uint64_t commit_failures;   /* groups rolled back: nothing acknowledged */
+    uint64_t commits;           /* transactions committed */
+    uint64_t auth_failures;     /* connections that failed the CurveZMQ handshake */
+    uint64_t incidents;         /* incidents found live as bursts arrived */
+    uint64_t acks_unsent_full;  /* acks not sent: the sender's pipe was full */
+    uint64_t acks_unsent_gone;  /* acks not sent: the sender had disconnected */
+    uint64_t limit_hits[STATS_LIMIT_COUNT]; /* refused or set aside, by limit */
+    /* Gauges, updated every second. */
+    uint64_t samples_per_s;     /* samples stored per second, over the last 10 s */
+    uint64_t commit_p50_us;     /* commit latency over the last 10 s */
+    uint64_t commit_p99_us;
+    uint64_t commit_max_us;
+    uint64_t group_messages;    /* messages in the last group: how many were waiting */
+    uint64_t upkeep_rows;       /* rows rolled up, merged or expired since start */
+    uint64_t upkeep_failures;
+    uint64_t host_caches;       /* hosts the writer holds in memory (idle ones leave) */
+    stats_peer_t peers[STATS_MAX_PEERS]; /* decode errors by peer; further peers share the
+                                            last row, "other" */
+    size_t npeers;
+} stats_t;
+
+/* Counts a frame from peer that was not a valid message. */
+void stats_count_peer(stats_t *self, const char *peer);
+
+typedef struct stats_board stats_board_t;
+
+/* A board holding all zero until the first stats_publish. NULL out of memory. */
+stats_board_t *stats_board_new(void);
+void stats_board_destroy(stats_board_t **self_p);
+
+/* Replaces the published copy with *stats (the ingest thread). */
+void stats_publish(stats_board_t *self, const stats_t *stats);
+
+/* The latest published copy into *out (any thread). */
+void stats_read(stats_board_t *self, stats_t *out);
+
+#endif
