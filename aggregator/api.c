@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "rows.h"
 #include "sat.h"
+#include "source.h"
 #include "timeline.h"
 #include "diagnose.h"
 #include "ts.h"
@@ -249,8 +250,9 @@ static api_reply_t *s_drops_params(const req_t *r, const char *const *allowed, d
     *q = (drops_query_t){0};
     const char *layer = r->param(r->ctx, "layer");
     if (layer && !layer_is_drop(q->layer = layer_from_name(layer))) {
-        *fail = s_error(400, "layer '%s' is not a drop layer (nic, backlog, budget, socket, "
-                        "listen, proto, qdisc, onload)", layer);
+        char names[128];
+        *fail = s_error(400, "layer '%s' is not a drop layer (%s)", layer,
+                        layer_path_names(names, sizeof names, ", "));
         return fail;
     }
     const char *step = r->param(r->ctx, "step");
@@ -294,11 +296,12 @@ static api_reply_t s_totals(const req_t *r)
     char err[256];
     if (store_drop_totals(r->store, &q, totals, err, sizeof err) != 0)
         return s_error(500, "%s", err);
-    json_t *layers = json_object();
-    for (int l = 0; l < LAYER_COUNT; l++)
-        if (totals[l] && layer_is_drop((layer_t)l)) {
-            json_object_set_new(layers, layer_name((layer_t)l), json_integer(totals[l]));
-            all = sat_add(all, totals[l]);
+    json_t *layers = json_object(); /* in path order: the order clients show them in */
+    for (size_t i = 0; i < LAYER_NDROP; i++)
+        if (totals[layer_path[i]]) {
+            json_object_set_new(layers, layer_name(layer_path[i]),
+                                json_integer(totals[layer_path[i]]));
+            all = sat_add(all, totals[layer_path[i]]);
         }
     return s_json(200, json_pack("{s:o, s:I}", "layers", layers, "total", (json_int_t)all));
 }
@@ -386,9 +389,11 @@ static api_reply_t s_incidents(const req_t *r)
     incidents_query_t iq = {q.from_ns, q.to_ns, window, (unsigned)min_hosts, q.limit, 0};
     char err[256] = "";
     rows_cut_t cut = ROWS_CUT_INIT;
-    json_t *rows = incidents_find(r->store, &iq, &cut, err, sizeof err);
-    if (!rows)
+    incidents_t *found = incidents_find(r->store, &iq, &cut, err, sizeof err);
+    if (!found)
         return s_error(500, "%s", err);
+    json_t *rows = rows_incidents(found);
+    incidents_destroy(&found);
     return s_cut_json(rows, &cut, q.limit);
 }
 
@@ -489,7 +494,9 @@ static api_reply_t s_diagnose(const req_t *r)
     g.in.settings = g.settings;
     g.in.deltas = g.deltas;
     g.in.bursts = g.bursts;
-    json_t *doc = rc == 0 ? diagnose(&g.in) : NULL;
+    diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
+    json_t *doc = d ? rows_diagnosis(d) : NULL;
+    diagnosis_destroy(&d);
     free(g.counters);
     free(g.settings);
     free(g.deltas);
@@ -532,9 +539,11 @@ static api_reply_t s_timeline(const req_t *r)
     }
     char err[256] = "";
     rows_cut_t cut = ROWS_CUT_INIT;
-    json_t *rows = timeline_build(r->store, &q, &cut, err, sizeof err);
-    if (!rows)
+    timeline_t *t = timeline_build(r->store, &q, &cut, err, sizeof err);
+    if (!t)
         return s_error(500, "%s", err);
+    json_t *rows = rows_timeline(t);
+    timeline_destroy(&t);
     return s_cut_json(rows, &cut, q.limit);
 }
 
@@ -735,6 +744,34 @@ static api_reply_t s_explain(const req_t *r)
                                  "setting", t.setting, "remedy", t.remedy));
 }
 
+/* --- /api/vocabulary -------------------------------------------------------- */
+
+/* The words the other answers use, so that a client keeps no copy of them:
+ * the drop layers in path order with their text, the sources a series
+ * name starts with, and the duration units the parameters take. */
+static api_reply_t s_vocabulary(const req_t *r)
+{
+    static const char *const allowed[] = {NULL};
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    json_t *layers = json_array(), *sources = json_array(), *units = json_array();
+    for (size_t i = 0; i < LAYER_NDROP; i++) {
+        counter_text_t t = counters_layer_text(layer_path[i]);
+        json_array_append_new(layers, json_pack("{s:s, s:s, s:s, s:s}", "name",
+                                                layer_name(layer_path[i]), "meaning", t.meaning,
+                                                "setting", t.setting, "remedy", t.remedy));
+    }
+    for (int src = SOURCE_UNKNOWN + 1; src < SOURCE_COUNT; src++)
+        json_array_append_new(sources, json_string(source_name((source_t)src)));
+    int64_t ns;
+    const char *unit;
+    for (size_t i = 0; (unit = ts_duration_unit(i, &ns)); i++)
+        json_array_append_new(units, json_pack("{s:s, s:I}", "unit", unit, "ns", (json_int_t)ns));
+    return s_json(200, json_pack("{s:o, s:o, s:o}", "layers", layers, "sources", sources,
+                                 "durations", units));
+}
+
 /* --- /healthz, /metrics --------------------------------------------------- */
 
 static api_reply_t s_healthz(const req_t *r)
@@ -771,12 +808,14 @@ api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
         return s_explain(&r);
     if (strcmp(path, "/api/totals") == 0)
         return s_totals(&r);
+    if (strcmp(path, "/api/vocabulary") == 0)
+        return s_vocabulary(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return metrics_get(store, stats);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/api/top, /api/totals, /api/explain, /healthz, /metrics)",
+                   "/api/top, /api/totals, /api/explain, /api/vocabulary, /healthz, /metrics)",
                    path);
 }

@@ -5,6 +5,7 @@
 #include "diagnose.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sat.h"
@@ -92,13 +93,7 @@ static bool s_has(const diag_input_t *in, layer_t layer, const char *name_part)
     return false;
 }
 
-typedef struct {
-    char limit[384];
-    char remedy[2048]; /* two quoted devices fit whole: cut mid-quote, a
-                          pasted remedy would leave the shell waiting */
-} advice_t;
-
-static void s_nic(const diag_input_t *in, const diag_counter_t *top, advice_t *a)
+static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_finding_t *a)
 {
     const char *dev = top->device;
     char word[WORD_SIZE];
@@ -124,7 +119,7 @@ static void s_nic(const diag_input_t *in, const diag_counter_t *top, advice_t *a
     }
 }
 
-static void s_backlog(const diag_input_t *in, advice_t *a)
+static void s_backlog(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t v;
     if (s_sysctl(in, "net.core.netdev_max_backlog", &v)) {
@@ -142,7 +137,7 @@ static void s_backlog(const diag_input_t *in, advice_t *a)
     }
 }
 
-static void s_budget(const diag_input_t *in, advice_t *a)
+static void s_budget(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t b = 300, u = 2000;
     bool known = s_sysctl(in, "net.core.netdev_budget", &b);
@@ -174,7 +169,7 @@ static void s_sockets(const diag_input_t *in, char *out, size_t size)
     }
 }
 
-static void s_socket(const diag_input_t *in, advice_t *a)
+static void s_socket(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t rmax = 0, rdef = 0, tcp = 0;
     char socks[256];
@@ -212,7 +207,7 @@ static void s_socket(const diag_input_t *in, advice_t *a)
              socks[0] ? socks : "the socket", (long long)want);
 }
 
-static void s_listen(const diag_input_t *in, advice_t *a)
+static void s_listen(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t s = 0;
     if (s_sysctl(in, "net.core.somaxconn", &s))
@@ -226,7 +221,7 @@ static void s_listen(const diag_input_t *in, advice_t *a)
              (long long)(s_twice(s) > 4096 ? s_twice(s) : 4096));
 }
 
-static void s_qdisc(const diag_counter_t *top, advice_t *a)
+static void s_qdisc(const diag_counter_t *top, diag_finding_t *a)
 {
     char dev[192];
     snprintf(dev, sizeof dev, "%s", top->device);
@@ -243,7 +238,7 @@ static void s_qdisc(const diag_counter_t *top, advice_t *a)
              s_shell_word(handle, handle_word, sizeof handle_word));
 }
 
-static void s_proto(const diag_counter_t *top, advice_t *a)
+static void s_proto(const diag_counter_t *top, diag_finding_t *a)
 {
     snprintf(a->limit, sizeof a->limit, "no limit: %s/%s counts packets the protocol refused",
              top->source, top->name);
@@ -263,7 +258,7 @@ static void s_proto(const diag_counter_t *top, advice_t *a)
 }
 
 static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,
-                     advice_t *a)
+                     diag_finding_t *a)
 {
     switch (layer) {
     case LAYER_NIC: s_nic(in, top, a); break;
@@ -292,52 +287,76 @@ static int64_t s_drops_between(const diag_input_t *in, layer_t layer, int64_t fr
     return n;
 }
 
-/* Setting changes inside the range, each with the layer's drops before and
- * after; sets *resolved to a sentence when one ended the drops. */
-static json_t *s_changes(const diag_input_t *in, layer_t layer, char *resolved, size_t size)
+/* Whether settings[i] changed the value of settings[i - 1]'s series inside the range. */
+static bool s_is_change(const diag_input_t *in, size_t i)
 {
-    json_t *out = json_array();
+    const diag_setting_t *prev = &in->settings[i - 1], *s = &in->settings[i];
+    bool same = strcmp(prev->source, s->source) == 0 && strcmp(prev->device, s->device) == 0 &&
+                strcmp(prev->name, s->name) == 0;
+    return same && s->value != prev->value && s->ts_ns > in->from_ns && s->ts_ns <= in->to_ns;
+}
+
+/* Setting changes inside the range into *out (malloc'd), each with the
+ * layer's drops before and after; sets resolved (size bytes, none when 0)
+ * to a sentence when one ended the drops. 0, or -1 when out of memory. */
+static int s_changes(const diag_input_t *in, layer_t layer, char *resolved, size_t size,
+                     diag_change_t **out, size_t *n)
+{
+    size_t count = 0;
+    for (size_t i = 1; i < in->nsettings; i++)
+        count += s_is_change(in, i);
+    *n = 0;
+    if (!(*out = calloc(count ? count : 1, sizeof **out)))
+        return -1;
     for (size_t i = 1; i < in->nsettings; i++) {
-        const diag_setting_t *prev = &in->settings[i - 1], *s = &in->settings[i];
-        bool same = strcmp(prev->source, s->source) == 0 && strcmp(prev->device, s->device) == 0 &&
-                    strcmp(prev->name, s->name) == 0;
-        if (!same || s->value == prev->value || s->ts_ns <= in->from_ns || s->ts_ns > in->to_ns)
+        if (!s_is_change(in, i))
             continue;
-        int64_t before = s_drops_between(in, layer, in->from_ns, s->ts_ns);
-        int64_t after = s_drops_between(in, layer, s->ts_ns, in->to_ns);
-        char series[400];
-        snprintf(series, sizeof series, "%s/%s/%s", s->source, s->device, s->name);
-        json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "series", series,
-                                             "ts_ns", (json_int_t)s->ts_ns, "from",
-                                             (json_int_t)prev->value, "to", (json_int_t)s->value,
-                                             "drops_before", (json_int_t)before, "drops_after",
-                                             (json_int_t)after));
-        if (before > 0 && after == 0) {
+        const diag_setting_t *prev = &in->settings[i - 1], *s = &in->settings[i];
+        diag_change_t *c = &(*out)[(*n)++];
+        *c = (diag_change_t){.ts_ns = s->ts_ns,
+                             .from = prev->value,
+                             .to = s->value,
+                             .drops_before = s_drops_between(in, layer, in->from_ns, s->ts_ns),
+                             .drops_after = s_drops_between(in, layer, s->ts_ns, in->to_ns)};
+        snprintf(c->series, sizeof c->series, "%s/%s/%s", s->source, s->device, s->name);
+        if (size && c->drops_before > 0 && c->drops_after == 0) {
             char when[40];
-            snprintf(resolved, size, "drops stopped after %s went from %lld to %lld at %s", series,
-                     (long long)prev->value, (long long)s->value,
+            snprintf(resolved, size, "drops stopped after %s went from %lld to %lld at %s",
+                     c->series, (long long)c->from, (long long)c->to,
                      ts_format(s->ts_ns, when, sizeof when));
         }
     }
-    return out;
+    return 0;
 }
 
-static json_t *s_finding(const diag_input_t *in, layer_t layer)
+static void s_finding_free(diag_finding_t *f)
 {
-    int64_t drops = 0, first = INT64_MAX, last = 0;
+    free(f->evidence.counters);
+    free(f->evidence.setting_changes);
+    f->evidence.counters = NULL;
+    f->evidence.setting_changes = NULL;
+}
+
+/* The counters of f's layer as its evidence, and its drops: those of the
+ * non-overlapping counters, else those the kernel's drop reasons (eBPF)
+ * saw. 0, or -1 when out of memory. */
+static int s_counters(const diag_input_t *in, diag_finding_t *f)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < in->ncounters; i++)
+        count += in->counters[i].layer == f->layer;
+    if (!(f->evidence.counters = calloc(count ? count : 1, sizeof *f->evidence.counters)))
+        return -1;
     int64_t reasons = 0, rfirst = INT64_MAX, rlast = 0;
-    json_t *counters = json_array();
+    f->first_ns = INT64_MAX;
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
-        if (c->layer != layer)
+        if (c->layer != f->layer)
             continue;
-        char series[400];
-        snprintf(series, sizeof series, "%s/%s/%s", c->source, c->device, c->name);
-        json_t *row = json_pack("{s:s, s:I, s:b}", "series", series, "drops", (json_int_t)c->drops,
-                                "overlap", c->overlap);
-        if (c->owner[0])
-            json_object_set_new(row, "owner", json_string(c->owner));
-        json_array_append_new(counters, row);
+        diag_drops_t *e = &f->evidence.counters[f->evidence.ncounters++];
+        *e = (diag_drops_t){.drops = c->drops, .overlap = c->overlap};
+        snprintf(e->series, sizeof e->series, "%s/%s/%s", c->source, c->device, c->name);
+        snprintf(e->owner, sizeof e->owner, "%s", c->owner);
         if (strcmp(c->source, "reason") == 0) { /* the kernel's own drop reasons (eBPF) */
             reasons = sat_add(reasons, c->drops);
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
@@ -345,52 +364,84 @@ static json_t *s_finding(const diag_input_t *in, layer_t layer)
         }
         if (c->overlap)
             continue;
-        drops = sat_add(drops, c->drops);
-        first = c->first_ns < first ? c->first_ns : first;
-        last = c->last_ns > last ? c->last_ns : last;
+        f->drops = sat_add(f->drops, c->drops);
+        f->first_ns = c->first_ns < f->first_ns ? c->first_ns : f->first_ns;
+        f->last_ns = c->last_ns > f->last_ns ? c->last_ns : f->last_ns;
     }
     /* The kernel named drops of this layer that no counter shows (netfilter
      * drops, udp_mem exhaustion on 6.18 where MemErrors stays 0): the
      * reasons are the finding. */
-    if (drops == 0 && reasons > 0) {
-        drops = reasons;
-        first = rfirst;
-        last = rlast;
+    if (f->drops == 0 && reasons > 0) {
+        f->drops = reasons;
+        f->first_ns = rfirst;
+        f->last_ns = rlast;
     }
+    return 0;
+}
+
+/* The finding of `layer` into f: 1, or 0 when the layer lost nothing, -1
+ * when out of memory (f owns nothing then). */
+static int s_finding(const diag_input_t *in, layer_t layer, diag_finding_t *f)
+{
+    *f = (diag_finding_t){.layer = layer};
+    if (s_counters(in, f) != 0)
+        return -1;
     /* Only overlapping counters moved (a total such as Udp InErrors, or a
      * precursor such as PruneCalled): nothing was lost at this layer that
      * another finding does not already count. */
-    if (drops == 0) {
-        json_decref(counters);
-        return NULL;
+    if (f->drops == 0) {
+        s_finding_free(f);
+        return 0;
     }
-    int64_t bursts = 0;
     for (size_t i = 0; i < in->nbursts; i++)
-        bursts += in->bursts[i].start_ns >= sat_add(first, -PRECEDE_NS) &&
-                  in->bursts[i].start_ns <= last;
-    advice_t a = {"", ""};
-    s_advise(in, layer, s_top(in, layer), &a);
-    char resolved[512] = "";
-    json_t *changes = s_changes(in, layer, resolved, sizeof resolved);
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
-                     layer_name(layer), "drops", (json_int_t)drops, "first_ns", (json_int_t)first,
-                     "last_ns", (json_int_t)last, "limit", a.limit, "remedy", a.remedy,
-                     "evidence", "counters", counters, "bursts_before", (json_int_t)bursts,
-                     "setting_changes", changes, "resolved", resolved[0] ? resolved : NULL);
+        f->evidence.bursts_before += in->bursts[i].start_ns >= sat_add(f->first_ns, -PRECEDE_NS) &&
+                                     in->bursts[i].start_ns <= f->last_ns;
+    s_advise(in, layer, s_top(in, layer), f);
+    if (s_changes(in, layer, f->resolved, sizeof f->resolved, &f->evidence.setting_changes,
+                  &f->evidence.nsetting_changes) != 0) {
+        s_finding_free(f);
+        return -1;
+    }
+    return 1;
 }
 
-json_t *diagnose(const diag_input_t *in)
+diagnosis_t *diagnose(const diag_input_t *in)
 {
-    json_t *findings = json_array();
+    diagnosis_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->from_ns = in->from_ns;
+    self->to_ns = in->to_ns;
+    self->host = strdup(in->host);
+    self->findings = calloc(LAYER_COUNT, sizeof *self->findings);
+    if (!self->host || !self->findings)
+        goto fail;
     for (int l = LAYER_NIC; l < LAYER_COUNT; l++) {
         if (!layer_is_drop((layer_t)l))
             continue;
-        json_t *f = s_finding(in, (layer_t)l);
-        if (f)
-            json_array_append_new(findings, f);
+        int found = s_finding(in, (layer_t)l, &self->findings[self->nfindings]);
+        if (found < 0)
+            goto fail;
+        self->nfindings += (size_t)found;
     }
-    char unused[8];
-    return json_pack("{s:s, s:I, s:I, s:o, s:o}", "host", in->host, "from_ns",
-                     (json_int_t)in->from_ns, "to_ns", (json_int_t)in->to_ns, "findings", findings,
-                     "changes", s_changes(in, LAYER_UNKNOWN, unused, 0));
+    if (s_changes(in, LAYER_UNKNOWN, NULL, 0, &self->changes, &self->nchanges) != 0)
+        goto fail;
+    return self;
+fail:
+    diagnosis_destroy(&self);
+    return NULL;
+}
+
+void diagnosis_destroy(diagnosis_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    diagnosis_t *self = *self_p;
+    for (size_t i = 0; i < self->nfindings; i++)
+        s_finding_free(&self->findings[i]);
+    free(self->findings);
+    free(self->changes);
+    free(self->host);
+    free(self);
+    *self_p = NULL;
 }

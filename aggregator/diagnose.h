@@ -3,11 +3,11 @@
  * when, the setting that bounds that layer and its value on the host, the
  * concrete command that addresses it, the evidence (counters, bursts that
  * preceded the drops, setting changes), and whether the drops stopped
- * after a setting changed. Pure: the caller gathers the inputs. */
+ * after a setting changed. Pure: the caller gathers the inputs, and gets
+ * the findings as plain structs (rows.c gives them their JSON form). */
 #ifndef DROPSCOPE_DIAGNOSE_H
 #define DROPSCOPE_DIAGNOSE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,8 +52,65 @@ typedef struct {
     size_t nbursts;
 } diag_input_t;
 
-/* The diagnosis document: {"host", "from_ns", "to_ns", "findings": [...],
- * "changes": [...]}; NULL when out of memory. */
-json_t *diagnose(const diag_input_t *in);
+/* --- the diagnosis ------------------------------------------------------- */
+
+/* Room for "source/device/name" of the input's fields whole (336 bytes). */
+#define DIAG_SERIES_SIZE 400
+
+/* One counter of a finding's layer, as evidence. */
+typedef struct {
+    char series[DIAG_SERIES_SIZE]; /* "source/device/name" */
+    int64_t drops;                 /* in the range */
+    bool overlap;                  /* also counted by a more specific counter */
+    char owner[64];                /* sock counters: "pid/comm"; "" unknown */
+} diag_drops_t;
+
+/* A setting that changed inside the range, with the drops of one layer
+ * before and after the change. */
+typedef struct {
+    char series[DIAG_SERIES_SIZE];
+    int64_t ts_ns;                     /* when the new value was first reported */
+    int64_t from, to;                  /* the values before and after */
+    int64_t drops_before, drops_after; /* in (from_ns, ts_ns] and (ts_ns, to_ns] */
+} diag_change_t;
+
+/* One layer that lost packets in the range. */
+typedef struct {
+    layer_t layer;
+    int64_t drops;             /* its non-overlapping counters' sum (or, when only the
+                                  kernel's drop reasons saw any, theirs) */
+    int64_t first_ns, last_ns; /* the first and last delta of those */
+    char limit[384];           /* the setting that bounds the layer, with its value */
+    char remedy[2048];         /* what to do; two quoted devices fit whole: cut
+                                  mid-quote, a pasted remedy would leave the shell
+                                  waiting */
+    struct {
+        diag_drops_t *counters; /* every counter of the layer, in input order */
+        size_t ncounters;
+        int64_t bursts_before;          /* bursts starting from 1 s before first_ns to last_ns */
+        diag_change_t *setting_changes; /* drops_before/after of this layer */
+        size_t nsetting_changes;
+    } evidence;
+    char resolved[512]; /* "drops stopped after ..." when a change ended the
+                           drops (the last such change); "" otherwise */
+} diag_finding_t;
+
+/* What diagnose found; everything in it is owned by it. */
+typedef struct {
+    char *host;
+    int64_t from_ns, to_ns;
+    diag_finding_t *findings; /* one per drop layer that lost packets, in layer order */
+    size_t nfindings;
+    diag_change_t *changes; /* every setting change in the range; their drops_before
+                               and drops_after count deltas of LAYER_UNKNOWN only */
+    size_t nchanges;
+} diagnosis_t;
+
+/* The diagnosis of in (which it does not keep); NULL when out of memory.
+ * The caller destroys it. */
+diagnosis_t *diagnose(const diag_input_t *in);
+
+/* Frees a diagnosis and nulls *self_p; safe on NULL and twice. */
+void diagnosis_destroy(diagnosis_t **self_p);
 
 #endif

@@ -1,7 +1,7 @@
 /* incidents: see incidents.h. The received bursts of the range are read
  * newest first up to a bound (INCIDENTS_MAX_BURSTS: a month of a fleet is
  * millions), grouped, and only then is the limit applied to the incidents,
- * keeping the newest. */
+ * keeping the newest: only those kept get their members copied out. */
 #include "incidents.h"
 
 #include <stdio.h>
@@ -10,17 +10,26 @@
 
 #include "correlate.h"
 #include "grow.h"
+#include "strmap.h"
 
 typedef struct {
-    char host[128];
-    char iface[16];
+    const char *host; /* in gather_t.hosts */
+    char iface[16];   /* an interface name (IFNAMSIZ) */
 } burst_name_t;
 
 typedef struct {
     correlate_burst_t *b;
     burst_name_t *names; /* of each burst's host and interface */
     size_t n, cap, capnames;
+    strmap_t *hosts;     /* host name -> its one copy: a host has many bursts */
 } gather_t;
+
+static void s_hosts_free(strmap_t **hosts_p)
+{
+    if (*hosts_p)
+        strmap_clear(*hosts_p, free);
+    strmap_destroy(hosts_p);
+}
 
 static int s_gather(void *ctx, const burst_start_t *row)
 {
@@ -31,57 +40,116 @@ static int s_gather(void *ctx, const burst_start_t *row)
     burst_name_t *names = grow(g->names, g->n + 1, &g->capnames, sizeof *names, 256);
     if (names)
         g->names = names;
-    if (!b || !names)
+    const char *host = b && names ? strmap_get(g->hosts, row->host) : NULL;
+    if (b && names && !host) {
+        char *copy = strdup(row->host);
+        if (copy && strmap_put(g->hosts, row->host, copy) == 0)
+            host = copy;
+        else
+            free(copy);
+    }
+    if (!host)
         return 1;
     g->b[g->n] = (correlate_burst_t){(uint32_t)row->host_id,   row->corrected_start_ns,
                                      row->end_ns,               row->uncertainty_ns,
                                      (uint64_t)row->packets,   (uint64_t)row->drops_total, g->n};
-    snprintf(g->names[g->n].host, sizeof g->names[0].host, "%s", row->host);
+    g->names[g->n].host = host;
     snprintf(g->names[g->n].iface, sizeof g->names[0].iface, "%s", row->iface);
     g->n++;
     return 0;
 }
 
-static void s_int(json_t *obj, const char *key, int64_t v)
+/* Member pointers of one incident, by host name then position. */
+static int s_by_host(const void *a, const void *b)
 {
-    json_object_set_new_nocheck(obj, key, json_integer(v));
+    const incident_member_t *x = *(incident_member_t *const *)a,
+                            *y = *(incident_member_t *const *)b;
+    int c = strcmp(x->host, y->host);
+    return c ? c : (x > y) - (x < y);
 }
 
-/* Built with json_object_set rather than json_pack: an hour of a large
- * fleet has hundreds of thousands of incidents, and parsing a format
- * string per object doubled the cost. */
-static json_t *s_incident_json(const gather_t *g, const correlate_incident_t *c, long id)
+static int s_by_position(const void *a, const void *b)
 {
-    json_t *hosts = json_array(), *members = json_array(), *inc = json_object();
-    for (size_t k = c->first; k < c->first + c->count; k++) {
-        const correlate_burst_t *b = &g->b[k];
-        const char *name = g->names[b->ref].host;
-        bool listed = false;
-        for (size_t i = 0; i < json_array_size(hosts) && !listed; i++)
-            listed = strcmp(json_string_value(json_array_get(hosts, i)), name) == 0;
-        if (!listed)
-            json_array_append_new(hosts, json_string(name));
-        json_t *m = json_object();
-        json_object_set_new_nocheck(m, "host", json_string(name));
-        json_object_set_new_nocheck(m, "iface", json_string(g->names[b->ref].iface));
-        s_int(m, "start_ns", b->start_ns);
-        s_int(m, "uncertainty_ns", b->uncertainty_ns);
-        s_int(m, "packets", (int64_t)b->packets);
-        s_int(m, "drops", (int64_t)b->drops);
-        json_array_append_new(members, m);
+    const incident_member_t *x = *(incident_member_t *const *)a,
+                            *y = *(incident_member_t *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* inc's distinct host names, in the order of their first member, into
+ * hosts; by sorting (scratch: room for nmembers pointers), so that an
+ * incident of 10,000 bursts costs ~10^5 steps, not members x hosts. */
+static void s_hosts(incident_t *inc, const char **hosts, incident_member_t **scratch)
+{
+    for (size_t k = 0; k < inc->nmembers; k++)
+        scratch[k] = &inc->members[k];
+    if (inc->nmembers > 1)
+        qsort(scratch, inc->nmembers, sizeof *scratch, s_by_host);
+    size_t n = 0;
+    for (size_t k = 0; k < inc->nmembers; k++)
+        if (k == 0 || strcmp(scratch[k]->host, scratch[n - 1]->host) != 0)
+            scratch[n++] = scratch[k];
+    if (n > 1)
+        qsort(scratch, n, sizeof *scratch, s_by_position);
+    for (size_t k = 0; k < n; k++)
+        hosts[k] = scratch[k]->host;
+    inc->hosts = hosts;
+    inc->nhosts = n;
+}
+
+static void s_incident(const gather_t *g, const correlate_incident_t *c, int64_t id,
+                       incident_t *inc, incident_member_t *members)
+{
+    *inc = (incident_t){.id = id,
+                        .start_ns = c->start_ns,
+                        .end_ns = c->end_ns,
+                        .packets = (int64_t)c->packets,
+                        .drops = (int64_t)c->drops,
+                        .period_ns = c->period_ns,
+                        .uncertain = c->uncertain,
+                        .members = members,
+                        .nmembers = c->count};
+    for (size_t k = 0; k < c->count; k++) {
+        const correlate_burst_t *b = &g->b[c->first + k];
+        incident_member_t *m = &members[k];
+        *m = (incident_member_t){.start_ns = b->start_ns,
+                                 .uncertainty_ns = b->uncertainty_ns,
+                                 .packets = (int64_t)b->packets,
+                                 .drops = (int64_t)b->drops};
+        m->host = g->names[b->ref].host;
+        snprintf(m->iface, sizeof m->iface, "%s", g->names[b->ref].iface);
     }
-    s_int(inc, "id", id);
-    s_int(inc, "start_ns", c->start_ns);
-    s_int(inc, "end_ns", c->end_ns);
-    json_object_set_new_nocheck(inc, "hosts", hosts);
-    s_int(inc, "bursts", (int64_t)c->count);
-    s_int(inc, "packets", (int64_t)c->packets);
-    s_int(inc, "drops", (int64_t)c->drops);
-    json_object_set_new_nocheck(inc, "period_ms", c->period_ns ? json_real((double)c->period_ns / 1e6)
-                                                               : json_null());
-    json_object_set_new_nocheck(inc, "uncertain", json_boolean(c->uncertain));
-    json_object_set_new_nocheck(inc, "members", members);
-    return inc;
+}
+
+/* incidents[first .. n) as the result; NULL when out of memory. */
+static incidents_t *s_result(const gather_t *g, const correlate_incident_t *c, size_t first,
+                             size_t n)
+{
+    size_t nmembers = 0, widest = 0;
+    for (size_t i = first; i < n; i++) {
+        nmembers += c[i].count;
+        widest = c[i].count > widest ? c[i].count : widest;
+    }
+    incidents_t *self = calloc(1, sizeof *self);
+    incident_member_t **scratch = malloc((widest + 1) * sizeof *scratch);
+    if (self) {
+        self->incidents = calloc(n - first + 1, sizeof *self->incidents);
+        self->members_ = calloc(nmembers + 1, sizeof *self->members_);
+        self->hosts_ = calloc(nmembers + 1, sizeof *self->hosts_);
+    }
+    if (!self || !scratch || !self->incidents || !self->members_ || !self->hosts_) {
+        incidents_destroy(&self);
+        free(scratch);
+        return NULL;
+    }
+    size_t at = 0;
+    for (size_t i = first; i < n; i++) {
+        incident_t *inc = &self->incidents[self->n++];
+        s_incident(g, &c[i], (int64_t)i + 1, inc, self->members_ + at);
+        s_hosts(inc, self->hosts_ + at, scratch);
+        at += c[i].count;
+    }
+    free(scratch);
+    return self;
 }
 
 /* Reverses the bursts gathered newest first into start order, and when
@@ -109,32 +177,52 @@ static void s_order(gather_t *g, int64_t max, rows_cut_t *cut)
     }
 }
 
-json_t *incidents_find(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
-                       size_t errsz)
+incidents_t *incidents_find(store_t *store, const incidents_query_t *q, rows_cut_t *cut, char *err,
+                            size_t errsz)
 {
-    gather_t g = {0};
+    gather_t g = {.hosts = strmap_new()};
     int64_t max = q->max_bursts > 0 ? q->max_bursts : INCIDENTS_MAX_BURSTS;
-    if (store_burst_starts(store, q->from_ns, q->to_ns, max + 1, s_gather, &g, err, errsz) != 0) {
+    if (!g.hosts ||
+        store_burst_starts(store, q->from_ns, q->to_ns, max + 1, s_gather, &g, err, errsz) != 0) {
+        if (!g.hosts)
+            snprintf(err, errsz, "out of memory");
         free(g.b);
         free(g.names);
+        s_hosts_free(&g.hosts);
         return NULL;
     }
     s_order(&g, max, cut);
     correlate_incident_t *inc = NULL;
     long ni = correlate_find(g.b, g.n, q->window_ns, q->min_hosts, &inc);
-    json_t *rows = ni >= 0 ? json_array() : NULL;
-    if (rows) {
+    incidents_t *self = NULL;
+    if (ni >= 0) {
         correlate_recurrence(inc, (size_t)ni);
         long first = q->limit < ni ? ni - (long)q->limit : 0;
         if (first > 0 && cut)
             cut->limit = true;
-        for (long i = first; i < ni; i++)
-            json_array_append_new(rows, s_incident_json(&g, &inc[i], i + 1));
-    } else {
+        self = s_result(&g, inc, (size_t)first, (size_t)ni);
+    }
+    if (self)
+        self->hosts_names_ = g.hosts; /* the members' names */
+    else {
         snprintf(err, errsz, "out of memory grouping %zu bursts", g.n);
+        s_hosts_free(&g.hosts);
     }
     free(inc);
     free(g.b);
     free(g.names);
-    return rows;
+    return self;
+}
+
+void incidents_destroy(incidents_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    incidents_t *self = *self_p;
+    free(self->incidents);
+    free(self->members_);
+    free(self->hosts_);
+    s_hosts_free(&self->hosts_names_);
+    free(self);
+    *self_p = NULL;
 }

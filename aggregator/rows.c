@@ -1,4 +1,7 @@
-/* rows: see rows.h. */
+/* rows: see rows.h. Every form mirrors its struct field for field, in the
+ * keys' order the web page, the CLI and the tests have always read. A row
+ * jansson refuses (text that is not UTF-8, stored before ingest checked
+ * text) is left out of its list: json_array_append_new ignores a NULL. */
 #include "rows.h"
 
 #include <stdarg.h>
@@ -22,13 +25,8 @@ json_t *rows_drop(const drop_row_t *d)
     return row;
 }
 
-json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
+json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted)
 {
-    bool omit = cut && b->nprofile > cut->ticks_left;
-    if (omit)
-        cut->profiles = true;
-    else if (cut)
-        cut->ticks_left -= b->nprofile;
     json_t *drops = json_object(), *profile = json_array();
     int64_t total = 0;
     for (int l = 0; l < LAYER_COUNT; l++) {
@@ -36,7 +34,7 @@ json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
             json_object_set_new(drops, layer_name((layer_t)l), json_integer(b->drops[l]));
         total += b->drops[l];
     }
-    for (size_t i = 0; i < b->nprofile && !omit; i++)
+    for (size_t i = 0; i < b->nprofile && !profile_omitted; i++)
         json_array_append_new(profile, json_integer(b->profile[i]));
     json_t *row =
         json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:o, s:I, s:o, "
@@ -49,9 +47,146 @@ json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
                   (json_int_t)b->threshold_per_ms, "drops", drops, "drops_total", (json_int_t)total,
                   "profile", profile, "profile_start_ns", (json_int_t)b->profile_start_ns,
                   "tick_ns", (json_int_t)b->tick_ns, "profile_complete", b->profile_complete);
-    if (row && omit)
+    if (row && profile_omitted)
         json_object_set_new(row, "profile_omitted", json_true());
     return row;
+}
+
+json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
+{
+    return rows_burst_json(b, !rows_cut_profile(cut, b->nprofile));
+}
+
+static void s_int(json_t *obj, const char *key, int64_t v)
+{
+    json_object_set_new_nocheck(obj, key, json_integer(v));
+}
+
+/* Built with json_object_set rather than json_pack: an hour of a large
+ * fleet has hundreds of thousands of incidents, and parsing a format
+ * string per object doubled the cost. */
+json_t *rows_incident(const incident_t *inc)
+{
+    json_t *hosts = json_array(), *members = json_array(), *row = json_object();
+    for (size_t i = 0; i < inc->nhosts; i++)
+        json_array_append_new(hosts, json_string(inc->hosts[i]));
+    for (size_t k = 0; k < inc->nmembers; k++) {
+        const incident_member_t *b = &inc->members[k];
+        json_t *m = json_object();
+        json_object_set_new_nocheck(m, "host", json_string(b->host));
+        json_object_set_new_nocheck(m, "iface", json_string(b->iface));
+        s_int(m, "start_ns", b->start_ns);
+        s_int(m, "uncertainty_ns", b->uncertainty_ns);
+        s_int(m, "packets", b->packets);
+        s_int(m, "drops", b->drops);
+        json_array_append_new(members, m);
+    }
+    s_int(row, "id", inc->id);
+    s_int(row, "start_ns", inc->start_ns);
+    s_int(row, "end_ns", inc->end_ns);
+    json_object_set_new_nocheck(row, "hosts", hosts);
+    s_int(row, "bursts", (int64_t)inc->nmembers);
+    s_int(row, "packets", inc->packets);
+    s_int(row, "drops", inc->drops);
+    json_object_set_new_nocheck(
+        row, "period_ms", inc->period_ns ? json_real((double)inc->period_ns / 1e6) : json_null());
+    json_object_set_new_nocheck(row, "uncertain", json_boolean(inc->uncertain));
+    json_object_set_new_nocheck(row, "members", members);
+    return row;
+}
+
+json_t *rows_incidents(const incidents_t *incidents)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < incidents->n; i++)
+        json_array_append_new(rows, rows_incident(&incidents->incidents[i]));
+    return rows;
+}
+
+/* The form of one timeline event, before its "type" and "ts_ns". */
+static json_t *s_event(const timeline_event_t *ev, const char **type)
+{
+    json_t *row = NULL;
+    switch (ev->type) {
+    case TIMELINE_DROP: *type = "drop"; return rows_drop(&ev->drop);
+    case TIMELINE_BURST:
+        *type = "burst";
+        return rows_burst_json(&ev->burst.row, ev->burst.profile_omitted);
+    case TIMELINE_INCIDENT:
+        *type = "incident";
+        if ((row = rows_incident(ev->incident)))
+            json_object_set_new(row, "host", json_string(ev->host));
+        return row;
+    case TIMELINE_SETTING:
+        *type = "setting";
+        return json_pack("{s:s, s:s, s:I, s:I}", "host", ev->host, "series", ev->setting.series,
+                         "from", (json_int_t)ev->setting.from, "to", (json_int_t)ev->setting.to);
+    case TIMELINE_GAP:
+        *type = "gap";
+        return json_pack("{s:s, s:I, s:f}", "host", ev->host, "end_ns", (json_int_t)ev->gap.end_ns,
+                         "seconds", (double)(ev->gap.end_ns - ev->ts_ns) / 1e9);
+    }
+    return NULL;
+}
+
+json_t *rows_timeline(const timeline_t *t)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < t->n; i++) {
+        const char *type = "";
+        json_t *ev = s_event(&t->events[i], &type);
+        if (ev) { /* a drop's "ts_ns" keeps its place: set replaces the value */
+            json_object_set_new(ev, "type", json_string(type));
+            json_object_set_new(ev, "ts_ns", json_integer(t->events[i].ts_ns));
+        }
+        json_array_append_new(rows, ev);
+    }
+    return rows;
+}
+
+static json_t *s_change(const diag_change_t *c)
+{
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "series", c->series, "ts_ns",
+                     (json_int_t)c->ts_ns, "from", (json_int_t)c->from, "to", (json_int_t)c->to,
+                     "drops_before", (json_int_t)c->drops_before, "drops_after",
+                     (json_int_t)c->drops_after);
+}
+
+static json_t *s_changes(const diag_change_t *c, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, s_change(&c[i]));
+    return rows;
+}
+
+static json_t *s_finding(const diag_finding_t *f)
+{
+    json_t *counters = json_array();
+    for (size_t i = 0; i < f->evidence.ncounters; i++) {
+        const diag_drops_t *c = &f->evidence.counters[i];
+        json_t *row = json_pack("{s:s, s:I, s:b}", "series", c->series, "drops",
+                                (json_int_t)c->drops, "overlap", c->overlap);
+        rows_owner(row, c->owner);
+        json_array_append_new(counters, row);
+    }
+    json_t *changes = s_changes(f->evidence.setting_changes, f->evidence.nsetting_changes);
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
+                     layer_name(f->layer), "drops", (json_int_t)f->drops, "first_ns",
+                     (json_int_t)f->first_ns, "last_ns", (json_int_t)f->last_ns, "limit", f->limit,
+                     "remedy", f->remedy, "evidence", "counters", counters, "bursts_before",
+                     (json_int_t)f->evidence.bursts_before, "setting_changes", changes, "resolved",
+                     f->resolved[0] ? f->resolved : NULL);
+}
+
+json_t *rows_diagnosis(const diagnosis_t *d)
+{
+    json_t *findings = json_array();
+    for (size_t i = 0; i < d->nfindings; i++)
+        json_array_append_new(findings, s_finding(&d->findings[i]));
+    return json_pack("{s:s, s:I, s:I, s:o, s:o}", "host", d->host, "from_ns",
+                     (json_int_t)d->from_ns, "to_ns", (json_int_t)d->to_ns, "findings", findings,
+                     "changes", s_changes(d->changes, d->nchanges));
 }
 
 /* Room for one more row in n; sets the cut and says stop when there is none. */

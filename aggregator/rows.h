@@ -1,13 +1,21 @@
-/* rows: the JSON form of store rows, shared by the API endpoints and the
- * timeline so that a burst or a drop looks the same wherever it appears;
- * and the bounds of an answer (rows, profile ticks) with what they cut,
- * so that a capped answer can say so. */
+/* rows: the JSON forms the API answers with, built from store rows and
+ * from the analyses' plain results (incidents, timeline, diagnosis), so
+ * that a burst or a drop looks the same wherever it appears and the
+ * analyses stay testable without JSON; and the words of an answer's
+ * truncation header (the bounds themselves are in rows_cut.h). */
 #ifndef DROPSCOPE_ROWS_H
 #define DROPSCOPE_ROWS_H
 
 #include <jansson.h>
 
+#include "diagnose.h"
+#include "incidents.h"
+#include "rows_cut.h"
 #include "store.h"
+#include "timeline.h"
+
+/* Each function below returns a new JSON value (the caller's reference),
+ * NULL when out of memory. */
 
 /* {"host", "series", "layer", "ts_ns", "delta", "reset", "overlap"}, and
  * "owner" when known */
@@ -17,32 +25,40 @@ json_t *rows_drop(const drop_row_t *d);
  * is unknown (""). */
 void rows_owner(json_t *row, const char *owner);
 
-/* Profile ticks one answer carries at most: a burst's profile is a tick a
- * millisecond (or 100 us) over seconds, and a month of bursts as JSON
- * integers would take gigabytes. */
-#define ROWS_PROFILE_TICKS 250000
-
-/* What an answer's bounds left out (api.c words it in the
- * X-Dropscope-Truncated header). Start it as ROWS_CUT_INIT. */
-typedef struct {
-    bool limit;             /* more rows than the limit: the newest were kept */
-    size_t ticks_left;      /* profile ticks the answer may still carry */
-    bool profiles;          /* some bursts' profiles were left out for that */
-    int64_t bursts_from_ns; /* incidents: only the bursts after this were read; 0: all */
-    int64_t bursts_read;    /* how many were read then */
-} rows_cut_t;
-
-#define ROWS_CUT_INIT ((rows_cut_t){false, ROWS_PROFILE_TICKS, false, 0, 0})
-
 /* {"host", "iface", "direction", "start_ns", "end_ns", "corrected_start_ns",
  *  "uncertainty_ns", "peak_per_ms", "packets", "bytes", "threshold_per_ms",
  *  "drops" {layer: n}, "drops_total", "profile" [...], "profile_start_ns",
- *  "tick_ns", "profile_complete"}, within cut's tick budget when cut is
- * given: a profile that does not fit in cut->ticks_left is left out
- * ("profile": [], "profile_omitted": true, and cut->profiles set); one that
- * fits is spent from it. Rows read newest first so give the newest bursts
- * their profiles. */
+ *  "tick_ns", "profile_complete"}; when profile_omitted, "profile" is []
+ * and "profile_omitted": true follows. */
+json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted);
+
+/* rows_burst_json within cut's tick budget when cut is given: a profile
+ * that does not fit in cut->ticks_left is left out (and cut->profiles
+ * set); one that fits is spent from it (rows_cut_profile). */
 json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut);
+
+/* {"id", "start_ns", "end_ns", "hosts": [name...], "bursts", "packets",
+ *  "drops", "period_ms" (null when not recurring), "uncertain",
+ *  "members": [{"host", "iface", "start_ns", "uncertainty_ns", "packets",
+ *  "drops"}...]} */
+json_t *rows_incident(const incident_t *inc);
+
+/* The incidents as an array of rows_incident, oldest first. */
+json_t *rows_incidents(const incidents_t *incidents);
+
+/* The timeline as an array of events in its order: each the event's form
+ * with "type" and "ts_ns" after it: a drop's or a burst's row; an
+ * incident's with "host": ""; {"host", "series", "from", "to"} for a
+ * setting change; {"host", "end_ns", "seconds"} for a gap. */
+json_t *rows_timeline(const timeline_t *t);
+
+/* {"host", "from_ns", "to_ns", "findings": [{"layer", "drops", "first_ns",
+ *  "last_ns", "limit", "remedy", "evidence": {"counters": [{"series",
+ *  "drops", "overlap", "owner" when known}...], "bursts_before",
+ *  "setting_changes": [change...]}, "resolved" (null when none)}...],
+ *  "changes": [change...]}, each change {"series", "ts_ns", "from", "to",
+ *  "drops_before", "drops_after"} */
+json_t *rows_diagnosis(const diagnosis_t *d);
 
 /* A JSON array being filled newest first up to limit rows: the callbacks
  * below append while there is room, and at the first row beyond it set

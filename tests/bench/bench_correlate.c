@@ -18,6 +18,7 @@
 #include "correlate.h"
 #include "incidents.h"
 #include "intake.h"
+#include "rows.h"
 #include "store.h"
 #include "ts.h"
 
@@ -142,7 +143,9 @@ int main(int argc, char **argv)
     printf("reading the %zu burst starts alone: %.1f ms\n", rows_read, (ts_mono_ns() - a) / 1e6);
     incidents_query_t q = {t0 - 1, t0 + HOUR, 2 * MS, 2, INT64_MAX, 0};
     a = ts_mono_ns();
-    json_t *rows = incidents_find(st, &q, NULL, err, sizeof err);
+    incidents_t *found = incidents_find(st, &q, NULL, err, sizeof err);
+    json_t *rows = found ? rows_incidents(found) : NULL; /* what /api/incidents builds */
+    incidents_destroy(&found);
     int64_t query_ns = ts_mono_ns() - a;
     printf("incidents over the hour from SQLite (read + group + JSON objects): %.1f ms, %zu "
            "incidents; budget 1000 ms: %s\n", query_ns / 1e6, json_array_size(rows),

@@ -20,7 +20,9 @@
 
 #include "api.h"
 #include "incidents.h"
+#include "counters.h"
 #include "rows.h"
+#include "source.h"
 #include "store.h"
 #include "ts.h"
 
@@ -221,16 +223,16 @@ static void test_incidents_bounded(void **state)
      * more), the oldest of them (a's 9th) is dropped, as its peer may be
      * beyond the bound, and b's 9th stays alone: three incidents */
     incidents_query_t q = {T0, T0 + 1000 * S, 2 * TS_NS_PER_MS, 2, 100, 7};
-    json_t *rows = incidents_find(f->st, &q, &cut, err, sizeof err);
-    assert_non_null(rows);
-    assert_int_equal(json_array_size(rows), 3);
+    incidents_t *found = incidents_find(f->st, &q, &cut, err, sizeof err);
+    assert_non_null(found);
+    assert_int_equal(found->n, 3);
     assert_int_equal(cut.bursts_from_ns, T0 + (NBURSTS - 3) * 10 * S + 1000);
     assert_int_equal(cut.bursts_read, 7);
     assert_false(cut.limit);
     char words[512];
     rows_cut_words(&cut, 100, 1000, words, sizeof words);
     assert_non_null(strstr(words, "bursts (more bursts than the 7 newest read, after "));
-    json_decref(rows);
+    incidents_destroy(&found);
 }
 
 static void test_profile_budget(void **state)
@@ -325,6 +327,54 @@ static void test_explain(void **state)
     free(r.body);
 }
 
+/* /api/vocabulary: the words the other answers use, as common/ defines
+ * them (a client keeps no copy): the drop layers in path order with their
+ * text, the sources, and the duration units with what each parses to. */
+static void test_vocabulary(void **state)
+{
+    (void)state;
+    params_t p = {{NULL}, {NULL}};
+    api_reply_t r = api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, s_param, &p);
+    assert_int_equal(r.status, 200);
+    json_t *doc = json_loads(r.body, 0, NULL), *v;
+    free(r.body);
+    json_t *layers = json_object_get(doc, "layers");
+    assert_int_equal(json_array_size(layers), LAYER_NDROP);
+    size_t i;
+    json_array_foreach(layers, i, v) {
+        counter_text_t t = counters_layer_text(layer_path[i]);
+        assert_string_equal(json_string_value(json_object_get(v, "name")),
+                            layer_name(layer_path[i]));
+        assert_string_equal(json_string_value(json_object_get(v, "setting")), t.setting);
+        assert_string_equal(json_string_value(json_object_get(v, "remedy")), t.remedy);
+        assert_true(strlen(json_string_value(json_object_get(v, "meaning"))) > 5);
+    }
+    json_t *sources = json_object_get(doc, "sources");
+    assert_int_equal(json_array_size(sources), SOURCE_COUNT - 1);
+    json_array_foreach(sources, i, v)
+        assert_int_equal(source_from_name(json_string_value(v)), (source_t)(i + 1));
+    json_t *units = json_object_get(doc, "durations");
+    assert_true(json_array_size(units) >= 6);
+    json_array_foreach(units, i, v) { /* "1<unit>" is what the parameters take it to be */
+        char text[16];
+        int64_t ns = 0;
+        snprintf(text, sizeof text, "1%s", json_string_value(json_object_get(v, "unit")));
+        assert_int_equal(ts_parse_duration(text, &ns), 0);
+        assert_int_equal(ns, json_integer_value(json_object_get(v, "ns")));
+    }
+    json_decref(doc);
+    p = (params_t){{"layer", NULL}, {"nic"}};
+    r = api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, s_param, &p);
+    assert_int_equal(r.status, 400);
+    free(r.body);
+    /* and a layer that is not one is refused with the vocabulary's list */
+    p = (params_t){{"layer", NULL}, {"ring"}};
+    r = api_get(s_fixture.st, s_fixture.stats, "/api/totals", p.names, s_param, &p);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "(nic, budget, backlog, qdisc, proto, listen, socket, onload)"));
+    free(r.body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_profile_budget),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_totals),
+        cmocka_unit_test(test_vocabulary),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
