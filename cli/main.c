@@ -25,6 +25,7 @@ typedef struct {
 
 static void s_usage(FILE *out)
 {
+    char layers[128];
     fprintf(out,
             "usage: dropscope [--server URL] COMMAND [options] [--json]\n"
             "\n"
@@ -63,10 +64,10 @@ static void s_usage(FILE *out)
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
             "\n"
-            "Layers: nic backlog budget socket listen proto qdisc onload.\n"
+            "Layers: %s.\n"
             "Durations: 500ms 90s 15m 1h 7d. Times: RFC 3339 (2026-11-22T14:59:30Z) or ns since\n"
             "the epoch.\n",
-            DEFAULT_SERVER);
+            DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "));
 }
 
 static int s_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -139,11 +140,12 @@ typedef struct {
 static int s_check_arg(const arg_def_t *d, const char *value)
 {
     int64_t v;
+    char layers[128];
     switch (d->kind) {
     case ARG_LAYER:
         if (!layer_is_drop(layer_from_name(value)))
-            return s_bad_usage("--layer '%s' is not one of nic backlog budget socket listen "
-                               "proto qdisc onload", value);
+            return s_bad_usage("--layer '%s' is not one of %s", value,
+                               layer_path_names(layers, sizeof layers, " "));
         return 0;
     case ARG_DURATION:
         if (ts_parse_duration(value, &v) != 0)
@@ -237,17 +239,18 @@ static void s_drops_table(json_t *doc)
         printf("(no drops in this range)\n");
 }
 
-/* /api/totals: every drop of the range by layer, not only the rows listed. */
+/* /api/totals: every drop of the range by layer, not only the rows listed,
+ * in the API's order (the receive path's). */
 static void s_totals_text(json_t *doc)
 {
-    json_t *layers = json_object_get(doc, "layers");
+    json_t *layers = json_object_get(doc, "layers"), *n;
+    const char *layer;
     if (json_object_size(layers) == 0)
         return;
     printf("\ntotal by layer, over the whole range (series marked [overlaps] also count drops "
            "counted elsewhere and are left out):\n");
-    for (int l = 0; l < LAYER_COUNT; l++)
-        if (json_object_get(layers, layer_name((layer_t)l)))
-            printf("  %-8s %lld\n", layer_name((layer_t)l), s_int(layers, layer_name((layer_t)l)));
+    json_object_foreach(layers, layer, n)
+        printf("  %-8s %lld\n", layer, (long long)json_integer_value(n));
 }
 
 static const arg_def_t s_drops_args[] = {

@@ -8,8 +8,7 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *source; /* static: "netdev", "snmp", "snmp6", "netstat", "softnet",
-                           "ethtool", "ring", "sysctl", "sock" */
+    const char *source; /* static: source_name() of a source_t (common/source.h) */
     const char *device; /* borrowed for the call; "" when the counter has none */
     const char *name;   /* borrowed for the call; snmp/netstat/snmp6: "Group.Field" */
     uint64_t value;     /* the counter as the kernel printed it (negative prints wrap) */

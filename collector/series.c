@@ -18,6 +18,7 @@
 
 typedef struct {
     series_entry_t pub;  /* what callers see */
+    source_t source;     /* pub.source, typed */
     uint64_t seen_gen;   /* snapshot generation in which it was last seen */
     uint64_t boot_epoch; /* the registry's boot epoch when it was last seen */
 } entry_t;
@@ -31,8 +32,7 @@ struct series {
     uint64_t gen;           /* current snapshot generation, 1 = first */
     char boot_id[64];       /* boot id of the previous snapshot */
     uint64_t boot_epoch;    /* bumped at every boot id change */
-    const char *ok_sources[16]; /* sources read completely in this snapshot */
-    size_t nok;
+    uint32_t ok_sources;    /* bit 1 << source_t: read completely in this snapshot */
     uint64_t overflowed;    /* readings refused because of max_series */
 };
 
@@ -81,14 +81,17 @@ static int s_grow(series_t *self)
     return 0;
 }
 
+_Static_assert(SOURCE_COUNT <= 32, "ok_sources has a bit per source");
+
 /* Sources whose counters start at zero when their object appears (a new
  * device, a new socket, a drop reason first seen by the eBPF programs,
- * which count from zero since they were loaded). Others (softnet rows of a CPU coming back online,
- * SNMP counters) carry history, so their first sight is only a baseline. */
-static bool s_born_at_zero(const char *source)
+ * which count from zero since they were loaded). Others (softnet rows of a
+ * CPU coming back online, SNMP counters) carry history, so their first
+ * sight is only a baseline. */
+static bool s_born_at_zero(source_t source)
 {
-    return strcmp(source, "netdev") == 0 || strcmp(source, "ethtool") == 0 ||
-           strcmp(source, "sock") == 0 || strcmp(source, "reason") == 0;
+    return source == SOURCE_NETDEV || source == SOURCE_ETHTOOL || source == SOURCE_SOCK ||
+           source == SOURCE_REASON;
 }
 
 static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
@@ -112,6 +115,7 @@ static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
     memset(e, 0, sizeof *e);
     e->pub.id = (uint32_t)self->count;
     e->pub.source = r->source;
+    e->source = source_from_name(r->source);
     e->pub.device = device;
     e->pub.name = name;
     e->pub.cls = counters_classify(r->source, r->name);
@@ -144,7 +148,7 @@ int64_t series_delta(uint64_t prev, uint64_t cur, unsigned width, uint32_t *flag
 void series_begin(series_t *self, const char *boot_id)
 {
     self->gen++;
-    self->nok = 0;
+    self->ok_sources = 0;
     if (self->gen > 1 && strncmp(self->boot_id, boot_id, sizeof self->boot_id - 1) != 0)
         self->boot_epoch++;
     snprintf(self->boot_id, sizeof self->boot_id, "%s", boot_id);
@@ -166,7 +170,7 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
         p->flags = is_new ? SAMPLE_FIRST : 0;
         p->delta = is_new ? 0 : (int64_t)(r->value - p->value);
     } else if (is_new || returning) {
-        if (s_born_at_zero(r->source)) {
+        if (s_born_at_zero(e->source)) {
             p->delta = (int64_t)r->value;
             p->flags = is_new ? 0 : SAMPLE_RESET;
         } else {
@@ -246,31 +250,20 @@ int series_set_owner(series_t *self, series_entry_t *e, const char *owner)
     return 0;
 }
 
-static bool s_source_ok(const series_t *self, const char *source)
+static bool s_source_ok(const series_t *self, source_t source)
 {
-    for (size_t i = 0; i < self->nok; i++)
-        if (strcmp(self->ok_sources[i], source) == 0)
-            return true;
-    return false;
+    return source != SOURCE_UNKNOWN && (self->ok_sources & (UINT32_C(1) << source));
 }
-
-/* The collector's sources, so a restored series gets a static source name. */
-static const char *const s_sources[] = {"netdev", "snmp", "snmp6", "netstat", "softnet", "ethtool",
-                                        "ring",   "sysctl", "sock", "rate",    "sampler", "qdisc",
-                                        "reason"};
 
 int series_restore(series_t *self, const reading_t *r)
 {
-    const char *source = NULL;
     if (!text_is_name(r->device) || !text_is_text(r->name)) /* written clean: damaged */
         return -1;
-    for (size_t i = 0; i < sizeof s_sources / sizeof s_sources[0]; i++)
-        if (strcmp(s_sources[i], r->source) == 0)
-            source = s_sources[i];
-    if (!source || self->gen != 0)
+    source_t source = source_from_name(r->source);
+    if (source == SOURCE_UNKNOWN || self->gen != 0)
         return -1;
     reading_t known = *r;
-    known.source = source;
+    known.source = source_name(source); /* static, as the registry keeps it */
     char key[3 * 256];
     s_key(&known, key, sizeof key);
     if (strmap_get(self->index, key))
@@ -285,11 +278,10 @@ int series_restore(series_t *self, const reading_t *r)
     return 0;
 }
 
-void series_source_ok(series_t *self, const char *source)
+void series_source_ok(series_t *self, source_t source)
 {
-    if (!s_source_ok(self, source) &&
-        self->nok < sizeof self->ok_sources / sizeof self->ok_sources[0])
-        self->ok_sources[self->nok++] = source;
+    if (source > SOURCE_UNKNOWN && source < SOURCE_COUNT)
+        self->ok_sources |= UINT32_C(1) << source;
 }
 
 void series_end(series_t *self)
@@ -301,7 +293,7 @@ void series_end(series_t *self)
         entry_t *e = &self->entries[i];
         if (e->seen_gen == self->gen)
             continue;
-        if (s_source_ok(self, e->pub.source))
+        if (s_source_ok(self, e->source))
             e->pub.present = false;
     }
 }

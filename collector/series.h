@@ -13,12 +13,13 @@
 
 #include "counters.h"
 #include "reading.h"
+#include "source.h"
 
 typedef struct series series_t;
 
 typedef struct {
     uint32_t id;           /* 1.. in order of first sight */
-    const char *source;    /* static */
+    const char *source;    /* static: source_name() of its source */
     const char *device;    /* owned by the registry */
     const char *name;      /* owned by the registry */
     counter_class_t cls;
@@ -43,11 +44,13 @@ void series_destroy(series_t **self_p);
  * id different from the last snapshot's makes every counter a reset. */
 void series_begin(series_t *self, const char *boot_id);
 /* Records one reading of the current snapshot. 0, or -1 when the registry
- * is full or out of memory (the reading is dropped and counted). */
+ * is full or out of memory (the reading is dropped and counted). A source
+ * that is not a source_t's name is kept, but never read completely: its
+ * series never disappear. */
 int series_observe(series_t *self, const reading_t *r);
-/* Declares that `source` (static string) was read completely in this
- * snapshot, so its series that were not seen have disappeared. */
-void series_source_ok(series_t *self, const char *source);
+/* Declares that `source` was read completely in this snapshot, so its
+ * series that were not seen have disappeared. */
+void series_source_ok(series_t *self, source_t source);
 /* Ends the snapshot. */
 void series_end(series_t *self);
 

@@ -22,6 +22,7 @@
 #include "sockets.h"
 #include "sockowner.h"
 #include "softnet.h"
+#include "source.h"
 #include "strmap.h"
 #include "sysctl.h"
 #include "ts.h"
@@ -30,35 +31,41 @@
 #define OWNER_LOOKS 64                    /* sockets whose owner one walk of /proc looks for */
 #define OWNER_LOOK_GAP (10 * TS_NS_PER_S) /* between walks */
 
-/* A /proc file and the parser for it. `arg` is the parser's extra argument. */
-typedef struct {
-    const char *source; /* series source the file feeds */
-    const char *path;   /* relative to the procfs root */
-    const char *arg;
-    int (*parse)(const char *buf, size_t len, const char *arg, reading_fn *emit, void *ctx,
+/* A /proc file and the parser for it. */
+typedef struct file_source file_source_t;
+struct file_source {
+    source_t source;  /* series source the file feeds */
+    const char *path; /* relative to the procfs root */
+    const char *arg;  /* the sockets parser's protocol, "udp" or "udp6" */
+    int (*parse)(const file_source_t *f, const char *buf, size_t len, reading_fn *emit, void *ctx,
                  char *err, size_t errsz);
-} file_source_t;
+};
 
-static int s_parse_netdev(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+static int s_parse_netdev(const file_source_t *f, const char *b, size_t n, reading_fn *e, void *c,
+                          char *err, size_t es)
 {
-    (void)a;
+    (void)f;
     return netdev_parse(b, n, e, c, err, es);
 }
 
-static int s_parse_snmp(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+/* snmp and netstat share a format: the parser is told whose file it reads. */
+static int s_parse_snmp(const file_source_t *f, const char *b, size_t n, reading_fn *e, void *c,
+                        char *err, size_t es)
 {
-    return snmp_parse(b, n, a, e, c, err, es);
+    return snmp_parse(b, n, source_name(f->source), e, c, err, es);
 }
 
-static int s_parse_snmp6(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+static int s_parse_snmp6(const file_source_t *f, const char *b, size_t n, reading_fn *e, void *c,
+                         char *err, size_t es)
 {
-    (void)a;
+    (void)f;
     return snmp6_parse(b, n, e, c, err, es);
 }
 
-static int s_parse_softnet(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+static int s_parse_softnet(const file_source_t *f, const char *b, size_t n, reading_fn *e,
+                           void *c, char *err, size_t es)
 {
-    (void)a;
+    (void)f;
     return softnet_parse(b, n, e, c, err, es);
 }
 
@@ -66,21 +73,22 @@ static int s_parse_softnet(const char *b, size_t n, const char *a, reading_fn *e
  * of quiet UDP sockets, and a socket's drop count never decreases while it
  * lives, so a socket that appears with drops has dropped since we last
  * looked. */
-static int s_parse_sockets(const char *b, size_t n, const char *a, reading_fn *e, void *c, char *err, size_t es)
+static int s_parse_sockets(const file_source_t *f, const char *b, size_t n, reading_fn *e,
+                           void *c, char *err, size_t es)
 {
-    return sockets_parse(b, n, a, 1, e, c, err, es);
+    return sockets_parse(b, n, f->arg, 1, e, c, err, es);
 }
 
 enum { SRC_NETDEV_PROC, SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOFTNET, SRC_UDP, SRC_UDP6, NFILES };
 
 static const file_source_t s_files[NFILES] = {
-    [SRC_NETDEV_PROC] = {"netdev", "net/dev", NULL, s_parse_netdev},
-    [SRC_SNMP] = {"snmp", "net/snmp", "snmp", s_parse_snmp},
-    [SRC_NETSTAT] = {"netstat", "net/netstat", "netstat", s_parse_snmp},
-    [SRC_SNMP6] = {"snmp6", "net/snmp6", NULL, s_parse_snmp6},
-    [SRC_SOFTNET] = {"softnet", "net/softnet_stat", NULL, s_parse_softnet},
-    [SRC_UDP] = {"sock", "net/udp", "udp", s_parse_sockets},
-    [SRC_UDP6] = {"sock", "net/udp6", "udp6", s_parse_sockets},
+    [SRC_NETDEV_PROC] = {SOURCE_NETDEV, "net/dev", NULL, s_parse_netdev},
+    [SRC_SNMP] = {SOURCE_SNMP, "net/snmp", NULL, s_parse_snmp},
+    [SRC_NETSTAT] = {SOURCE_NETSTAT, "net/netstat", NULL, s_parse_snmp},
+    [SRC_SNMP6] = {SOURCE_SNMP6, "net/snmp6", NULL, s_parse_snmp6},
+    [SRC_SOFTNET] = {SOURCE_SOFTNET, "net/softnet_stat", NULL, s_parse_softnet},
+    [SRC_UDP] = {SOURCE_SOCK, "net/udp", "udp", s_parse_sockets},
+    [SRC_UDP6] = {SOURCE_SOCK, "net/udp6", "udp6", s_parse_sockets},
 };
 
 typedef struct {
@@ -259,9 +267,9 @@ static void s_emit_sock(snapshot_t *self, const reading_t *r)
 static void s_emit(void *ctx, const reading_t *r)
 {
     snapshot_t *self = ctx;
-    if (strcmp(r->source, "netdev") == 0)
+    if (source_is(r->source, SOURCE_NETDEV))
         s_note_iface(self, r->device);
-    if (strcmp(r->source, "sock") == 0)
+    if (source_is(r->source, SOURCE_SOCK))
         s_emit_sock(self, r);
     else
         series_observe(self->series, r);
@@ -305,11 +313,11 @@ static bool s_collect_file(snapshot_t *self, int i)
         return true;
     ssize_t n = s_read(self, self->procfs, f->path);
     if (n < 0) {
-        self->file_off[i] = s_read_failed(self->procfs, f->path, f->source);
+        self->file_off[i] = s_read_failed(self->procfs, f->path, source_name(f->source));
         return false;
     }
     char err[256] = "";
-    int problems = f->parse(self->buf, (size_t)n, f->arg, s_emit, self, err, sizeof err);
+    int problems = f->parse(f, self->buf, (size_t)n, s_emit, self, err, sizeof err);
     if (problems > 0)
         s_parse_problems(self->procfs, f->path, problems, err);
     return problems == 0;
@@ -319,12 +327,12 @@ static void s_collect_netdev(snapshot_t *self)
 {
     if (!self->netlink) {
         if (s_collect_file(self, SRC_NETDEV_PROC))
-            series_source_ok(self->series, "netdev");
+            series_source_ok(self->series, SOURCE_NETDEV);
         return;
     }
     char err[256];
     if (netlink_read_links(self->netlink, s_emit, self, err, sizeof err) == 0)
-        series_source_ok(self->series, "netdev");
+        series_source_ok(self->series, SOURCE_NETDEV);
     else
         log_limited(LOGL_WARN, "netlink", "collector: %s; retrying next interval", err);
 }
@@ -335,7 +343,7 @@ static void s_collect_qdisc(snapshot_t *self)
     if (!self->qdisc)
         return;
     if (qdisc_read(self->qdisc, s_emit, self, err, sizeof err) == 0)
-        series_source_ok(self->series, "qdisc");
+        series_source_ok(self->series, SOURCE_QDISC);
     else
         log_limited(LOGL_WARN, "qdisc", "collector: %s; retrying next interval", err);
 }
@@ -427,7 +435,7 @@ static void s_want_owner(void *ctx, series_entry_t *e)
 {
     owner_looks_t *w = ctx;
     if (w->n < OWNER_LOOKS && e->present && e->instance && e->owner_of != e->instance &&
-        strcmp(e->source, "sock") == 0) {
+        source_is(e->source, SOURCE_SOCK)) {
         w->e[w->n] = e;
         w->inode[w->n++] = e->instance;
     }
@@ -468,14 +476,14 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
             series_source_ok(series, s_files[i].source);
     bool udp_ok = s_collect_file(self, SRC_UDP);
     if (s_collect_file(self, SRC_UDP6) && udp_ok)
-        series_source_ok(series, "sock");
+        series_source_ok(series, SOURCE_SOCK);
     s_collect_sysctls(self);
     s_collect_ethtool(self);
     s_collect_qdisc(self);
     for (size_t i = 0; i < nextra; i++) {
         series_observe(series, &extra[i]);
         if (i == 0 || strcmp(extra[i].source, extra[i - 1].source) != 0)
-            series_source_ok(series, extra[i].source);
+            series_source_ok(series, source_from_name(extra[i].source));
     }
     series_end(series);
     s_find_owners(self, series);

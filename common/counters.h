@@ -19,7 +19,7 @@ typedef struct {
                        series counts: shown, but left out of layer totals */
 } counter_class_t;
 
-/* Classifies source/name (see reading.h for the sources). Never fails:
+/* Classifies source/name (source.h names the sources). Never fails:
  * counters the table does not know are non-drop traffic counters. Costs a
  * table scan with fnmatch(3); the series registry calls it once per series. */
 counter_class_t counters_classify(const char *source, const char *name);
@@ -32,5 +32,9 @@ typedef struct {
 
 /* The reference text of source/name (static strings, never NULL). */
 counter_text_t counters_explain(const char *source, const char *name);
+/* A layer's own text: what it is (in meaning), what bounds its drops and
+ * what to do (static strings, never NULL; "" for LAYER_UNKNOWN and values
+ * out of range). */
+counter_text_t counters_layer_text(layer_t layer);
 
 #endif

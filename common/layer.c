@@ -1,6 +1,7 @@
 /* layer: name tables for layer_t and kind_t. */
 #include "layer.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const s_layers[LAYER_COUNT] = {
@@ -26,6 +27,26 @@ layer_t layer_from_name(const char *name)
 bool layer_is_drop(layer_t layer)
 {
     return layer >= LAYER_NIC && layer <= LAYER_ONLOAD;
+}
+
+/* The ring; the softirq budget that drains it; the per-CPU backlog; the
+ * qdiscs (transmit queues, kept beside the kernel's other queues); then the
+ * protocols, the listen queues and the socket. Onload bypasses the kernel:
+ * last. */
+const layer_t layer_path[LAYER_NDROP] = {
+    LAYER_NIC,   LAYER_BUDGET, LAYER_BACKLOG, LAYER_QDISC,
+    LAYER_PROTO, LAYER_LISTEN, LAYER_SOCKET,  LAYER_ONLOAD,
+};
+
+char *layer_path_names(char *buf, size_t size, const char *sep)
+{
+    size_t len = 0;
+    if (size)
+        buf[0] = '\0';
+    for (size_t i = 0; i < LAYER_NDROP && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? sep : "",
+                                layer_name(layer_path[i]));
+    return buf;
 }
 
 const char *kind_name(kind_t kind)

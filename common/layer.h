@@ -5,6 +5,7 @@
 #define DROPSCOPE_LAYER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum {
     LAYER_UNKNOWN = 0,
@@ -35,6 +36,15 @@ const char *layer_name(layer_t layer);
 layer_t layer_from_name(const char *name);
 /* True for layers whose counters count lost (or about to be lost) packets. */
 bool layer_is_drop(layer_t layer);
+
+/* The drop layers in the order a received packet meets them, from the wire
+ * to the application: the order every list of layers is shown in (the API's
+ * totals and vocabulary, the CLI, the web view's charts). */
+#define LAYER_NDROP 8
+extern const layer_t layer_path[LAYER_NDROP];
+/* Writes the drop layers' names in path order, `sep` between them, into buf
+ * (cut to `size`); returns buf. For messages that list the layers. */
+char *layer_path_names(char *buf, size_t size, const char *sep);
 
 const char *kind_name(kind_t kind);
 kind_t kind_from_name(const char *name);

@@ -89,6 +89,14 @@ int ts_parse_duration(const char *text, int64_t *ns)
     return -1;
 }
 
+const char *ts_duration_unit(size_t i, int64_t *ns)
+{
+    if (i >= sizeof s_units / sizeof s_units[0])
+        return NULL;
+    *ns = s_units[i].ns;
+    return s_units[i].suffix;
+}
+
 int ts_parse_signed_duration(const char *text, int64_t *ns)
 {
     if (text && text[0] == '-') {

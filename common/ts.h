@@ -32,6 +32,10 @@ int64_t ts_real_minus_mono_ns(void);
  * ts_parse_signed_duration also takes a leading '-'. */
 int ts_parse_signed_duration(const char *text, int64_t *ns);
 int ts_parse_duration(const char *text, int64_t *ns);
+/* The i-th unit ts_parse_duration takes, shortest first: its suffix
+ * (borrowed, static) and its length in *ns; NULL past the last. For clients
+ * that parse durations themselves (the web view, through /api/vocabulary). */
+const char *ts_duration_unit(size_t i, int64_t *ns);
 
 /* Parses RFC 3339 or integer ns since the epoch into *ns. 0 ok, -1 bad
  * (*ns untouched). Exact to the ns up to 2262-04-11T23:47:16.854775807Z

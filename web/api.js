@@ -110,9 +110,24 @@ DS.fmtDuration = function (ns) {
   return `${(ns / 60e9).toFixed(1)} min`;
 };
 
-// The drop layers (docs/ARCHITECTURE.md, Series) in the order the receive path meets them,
-// each with its colour in every chart and heatmap.
-DS.LAYERS = ["nic", "budget", "backlog", "qdisc", "proto", "listen", "socket", "onload"];
+// --- the vocabulary ---------------------------------------------------------
+
+// The API's words (GET /api/vocabulary), which app.js loads once before the
+// first view: the page keeps no copy of them. DS.LAYERS: the drop layers in
+// the order the receive path meets them; DS.LAYER_TEXT: each one's meaning,
+// bound and remedy; the duration units DS.parseDuration takes.
+DS.LAYERS = [];
+DS.LAYER_TEXT = {};
+let unitNs = {};
+
+DS.useVocabulary = function (vocabulary) {
+  DS.LAYERS = vocabulary.layers.map((l) => l.name);
+  DS.LAYER_TEXT = Object.fromEntries(vocabulary.layers.map((l) => [l.name, l]));
+  unitNs = Object.fromEntries(vocabulary.durations.map((u) => [u.unit, u.ns]));
+};
+
+// Each layer's colour in every chart and heatmap (a layer the API adds
+// later is drawn grey until it gets one).
 DS.LAYER_COLORS = {
   nic: "#d62728", budget: "#ff7f0e", backlog: "#bcbd22", qdisc: "#8c564b",
   proto: "#7f7f7f", listen: "#9467bd", socket: "#1f77b4", onload: "#17becf",
@@ -120,12 +135,11 @@ DS.LAYER_COLORS = {
 
 // --- the time range -------------------------------------------------------
 
-const UNIT_NS = { us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9, d: 86400e9 };
-
-// "15m" -> ns, or null when it is not a duration the API takes.
+// "15m" -> ns, or null when it is not a duration the API takes: a count
+// from 1 and one of the API's units (common/ts.c's syntax).
 DS.parseDuration = function (text) {
-  const m = /^(\d+)(us|ms|s|m|h|d)$/.exec(text || "");
-  return m ? Number(m[1]) * UNIT_NS[m[2]] : null;
+  const m = /^(\d+)([a-z]+)$/.exec(text || "");
+  return m && Number(m[1]) >= 1 && Object.hasOwn(unitNs, m[2]) ? Number(m[1]) * unitNs[m[2]] : null;
 };
 
 // RFC 3339 or ns since the epoch -> ns, or null (the API then says why).

@@ -10,7 +10,16 @@
   const REFRESH_MS = 5000;
   const DEFAULT_SINCE = "15m";
   const $ = (id) => document.getElementById(id);
-  let timer = null, generation = 0;
+  let timer = null, generation = 0, vocabulary = null;
+
+  // The API's vocabulary (layers, duration units), asked for once before the
+  // first view; asked again by the next render only if it failed.
+  async function loadVocabulary() {
+    if (vocabulary) return;
+    const answer = await DS.get("/api/vocabulary");
+    DS.useVocabulary(answer);
+    vocabulary = answer;
+  }
 
   // The state in the hash: {view, arg, range, params}.
   function parseHash() {
@@ -79,7 +88,6 @@
     clearTimeout(timer);
     const state = parseHash();
     const view = DS.views[state.view];
-    showRange(state.range);
     for (const a of document.querySelectorAll("nav a")) {
       a.classList.toggle("active", a.dataset.view === state.view || (state.view === "host" && a.dataset.view === "fleet"));
       a.href = DS.link(a.dataset.view, null, state.range);
@@ -90,6 +98,8 @@
     let failed = null;
     DS.truncations = [];
     try {
+      await loadVocabulary();
+      showRange(state.range); // durations are read with the API's units
       if (!view) throw new DS.ApiError("", 0, `no view "${state.view}" (fleet, host/NAME, incidents, timeline, explain/SERIES)`);
       await view(root, state);
     } catch (err) {

@@ -2,8 +2,9 @@
 // explain view a finding's series links to. Each is an async
 // function (root, ctx) that reads the JSON API for ctx.range and fills
 // root; an API error propagates to app.js, which shows it in place of the
-// view. Drops from counters marked "overlap" (they repeat a more specific
-// counter) are left out of every total, as in the CLI.
+// view. Totals are the API's (/api/totals, /api/top), never sums of a list
+// the API may have cut; charts leave out the drops of counters marked
+// "overlap" (they repeat a more specific counter), as the totals do.
 "use strict";
 
 (function () {
@@ -26,18 +27,25 @@
       h("tbody", {}, rows));
   }
 
-  const layerBadge = (layer) =>
-    h("span", { class: "layer", style: `background:${DS.LAYER_COLORS[layer] || "#999"}` }, layer);
+  // A layer's name in its colour; the API's words on it when hovered.
+  function layerBadge(layer) {
+    const t = DS.LAYER_TEXT[layer];
+    return h("span", {
+      class: "layer", style: `background:${DS.LAYER_COLORS[layer] || "#999"}`,
+      title: t ? `${t.meaning}. Bounded by ${t.setting}.` : undefined,
+    }, layer);
+  }
 
-  // Drop rows (already bucketed by the API's step) -> per bucket, per host
-  // and per layer sums of the non-overlapping counters.
+  // Drop rows (already bucketed by the API's step) -> per bucket, and per
+  // bucket and host, sums by layer of the non-overlapping counters: what
+  // the charts and the heatmap draw.
   function foldDrops(rows, stepNs, bounds) {
     const buckets = [];
     if (bounds) {
       for (let t = Math.floor(bounds[0] / stepNs) * stepNs; t < bounds[1]; t += stepNs) buckets.push(t);
     }
     const index = new Map(buckets.map((t, i) => [t, i]));
-    const byLayer = {}, byHost = {}, cells = {};
+    const byLayer = {}, cells = {};
     for (const r of rows) {
       if (r.overlap) continue;
       let i = index.get(r.ts_ns);
@@ -52,13 +60,10 @@
         i = index.get(r.ts_ns);
       }
       (byLayer[r.layer] ||= buckets.map(() => 0))[i] += r.delta;
-      const hostTotals = (byHost[r.host] ||= { total: 0, layers: {} });
-      hostTotals.total += r.delta;
-      hostTotals.layers[r.layer] = (hostTotals.layers[r.layer] || 0) + r.delta;
       const key = `${r.host}\u0000${r.layer}`;
       (cells[key] ||= buckets.map(() => 0))[i] += r.delta;
     }
-    return { buckets, byLayer, byHost, cells };
+    return { buckets, byLayer, cells };
   }
 
   function layerSeries(byLayer) {
@@ -120,13 +125,17 @@
   views.fleet = async function (root, { range }) {
     const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
     const p = DS.rangeParams(range);
-    const [hosts, drops, incidents, totals] = await Promise.all([
-      DS.get("/api/hosts"), DS.get("/api/drops", { ...p, step }), DS.get("/api/incidents", p),
-      DS.get("/api/totals", p)]);
+    const hostsAsked = DS.get("/api/hosts");
+    const [hosts, drops, incidents, totals, top] = await Promise.all([
+      hostsAsked, DS.get("/api/drops", { ...p, step }), DS.get("/api/incidents", p),
+      DS.get("/api/totals", p),
+      // every host's drops by layer (those without drops are left out)
+      hostsAsked.then((list) => DS.get("/api/top", { ...p, limit: Math.max(1, list.length) }))]);
     const bounds = DS.rangeBounds(range);
     const folded = foldDrops(drops, stepNs, bounds);
+    const byHost = Object.fromEntries(top.map((x) => [x.host, x]));
     const names = hosts.map((x) => x.host).sort((a, b) =>
-      ((folded.byHost[b] || {}).total || 0) - ((folded.byHost[a] || {}).total || 0) || a.localeCompare(b));
+      ((byHost[b] || {}).drops || 0) - ((byHost[a] || {}).drops || 0) || a.localeCompare(b));
     const inIncidents = {};
     for (const c of incidents) for (const n of c.hosts) inIncidents[n] = (inIncidents[n] || 0) + 1;
     const total = totals.total; // every drop of the range, however many rows a list is cut to
@@ -141,14 +150,14 @@
         : h("p", { class: "empty" }, "No host has reported yet. Start a collector with --connect.")),
       section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "incidents", "clock ±", "spool lost", "rejected"],
         names.map((n) => {
-          const x = hosts.find((y) => y.host === n), d = folded.byHost[n] || { total: 0, layers: {} };
+          const x = hosts.find((y) => y.host === n), d = byHost[n] || { drops: 0, layers: {} };
           return h("tr", { dataset: { host: n } },
             h("td", {}, hostLink(n, range)),
             h("td", { title: DS.fmtTime(x.last_seen_ns) }, DS.fmtAgo(x.last_seen_ns)),
             h("td", x.backend_note ? { title: x.backend_note, class: "fallback" } : {},
               x.backend, x.backend_note ? " ⚠" : ""),
             h("td", {}, DS.fmtDuration(x.interval_ns)),
-            h("td", { class: "num" }, DS.fmtCount(d.total)),
+            h("td", { class: "num" }, DS.fmtCount(d.drops)),
             h("td", { class: "layers" }, DS.LAYERS.filter((l) => d.layers[l]).map((l) =>
               h("span", { class: "layer-count" }, layerBadge(l), " ", DS.fmtCount(d.layers[l])))),
             h("td", { class: "num" }, DS.fmtCount(inIncidents[n] || 0)),

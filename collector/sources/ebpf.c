@@ -20,6 +20,7 @@
 #include "buckets.h"
 #include "counters.h"
 #include "log.h"
+#include "source.h"
 #include "ts.h"
 
 #ifdef DROPSCOPE_HAVE_EBPF
@@ -99,7 +100,7 @@ static void s_name_reasons(ebpf_t *self, const struct btf *vmlinux)
     self->reason_name[EBPF_REASON_OTHER] = strdup("OTHER_SUBSYSTEM");
     for (__u32 r = 0; r < EBPF_MAX_REASONS; r++) {
         const char *name = self->reason_name[r] ? self->reason_name[r] : "NOT_SPECIFIED";
-        __u32 layer = (__u32)counters_classify("reason", name).layer;
+        __u32 layer = (__u32)counters_classify(source_name(SOURCE_REASON), name).layer;
         bpf_map__update_elem(self->skel->maps.reason_layer, &r, sizeof r, &layer, sizeof layer,
                              BPF_ANY);
     }

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define NAME_LEN 48          /* a normalised name: "[12]: x" grows by one char */
@@ -119,7 +120,8 @@ int ethtool_stats_parse(const char *buf, size_t len, const char *device, reading
             textscan_problem(&probs, "line %u: name \"%.*s\" is empty or too long", lineno,
                              s_shown((size_t)(colon - line)), line);
         } else {
-            reading_t r = {.source = "ethtool", .device = device, .name = name, .value = v};
+            reading_t r = {
+                .source = source_name(SOURCE_ETHTOOL), .device = device, .name = name, .value = v};
             emit(ctx, &r);
         }
     }
@@ -156,8 +158,8 @@ static void s_ring_line(const char *line, size_t n, unsigned lineno, ring_sectio
         textscan_problem(probs, "line %u: %s value \"%.*s\" is not a decimal u64", lineno,
                          rx ? "RX" : "TX", s_shown(valuelen), value);
     } else {
-        static const char *const names[2][2] = {{"rx_max", "tx_max"}, {"rx", "tx"}};
-        reading_t r = {.source = "ring",
+        static const char *const names[2][2] = {{RING_RX_MAX, RING_TX_MAX}, {RING_RX, RING_TX}};
+        reading_t r = {.source = source_name(SOURCE_RING),
                        .device = device,
                        .name = names[section == RING_CURRENT][tx],
                        .value = v};
@@ -414,7 +416,7 @@ int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, vo
         return rc;
     }
     for (uint32_t i = 0; i < count; i++) {
-        reading_t r = {.source = "ethtool",
+        reading_t r = {.source = source_name(SOURCE_ETHTOOL),
                        .device = ifname,
                        .name = set->names[i],
                        .value = self->stats->data[i]};
@@ -436,13 +438,15 @@ int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, voi
     const struct {
         const char *name;
         uint32_t value;
-    } out[] = {{"rx_max", ring.rx_max_pending},
-               {"tx_max", ring.tx_max_pending},
-               {"rx", ring.rx_pending},
-               {"tx", ring.tx_pending}};
+    } out[] = {{RING_RX_MAX, ring.rx_max_pending},
+               {RING_TX_MAX, ring.tx_max_pending},
+               {RING_RX, ring.rx_pending},
+               {RING_TX, ring.tx_pending}};
     for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
-        reading_t r = {
-            .source = "ring", .device = ifname, .name = out[i].name, .value = out[i].value};
+        reading_t r = {.source = source_name(SOURCE_RING),
+                       .device = ifname,
+                       .name = out[i].name,
+                       .value = out[i].value};
         emit(ctx, &r);
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define NETDEV_NVALUES 16
@@ -89,7 +90,10 @@ static void s_parse_line(const char *line, size_t n, unsigned lineno, reading_fn
     if (s_parse_values(line + rest, n - rest, lineno, ifname, vals, probs) != 0)
         return;
     for (size_t k = 0; k < NETDEV_NVALUES; k++) {
-        reading_t r = {.source = "netdev", .device = ifname, .name = s_names[k], .value = vals[k]};
+        reading_t r = {.source = source_name(SOURCE_NETDEV),
+                       .device = ifname,
+                       .name = s_names[k],
+                       .value = vals[k]};
         emit(ctx, &r);
     }
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "rtnl.h"
+#include "source.h"
 
 struct netlink {
     rtnl_t *rtnl; /* the NETLINK_ROUTE socket and its receive buffer */
@@ -76,7 +77,7 @@ static void s_emit_stats64(const links_t *links, const char *ifname, const struc
             continue; /* an older kernel's shorter struct */
         uint64_t v;
         memcpy(&v, (const char *)&stats + s_fields[i].offset, sizeof v);
-        reading_t r = {"netdev", ifname, s_fields[i].name, v, 0};
+        reading_t r = {source_name(SOURCE_NETDEV), ifname, s_fields[i].name, v, 0};
         links->emit(links->ctx, &r);
     }
 }

@@ -32,6 +32,7 @@
 
 #include "grow.h"
 #include "rtnl.h"
+#include "source.h"
 
 /* One qdisc of the current dump. */
 typedef struct {
@@ -264,7 +265,7 @@ static void s_device(char *out, size_t size, const char *ifname, const entry_t *
 static void s_emit_entry(const entry_t *e, const char *device, bool has_children, reading_fn *emit,
                          void *ctx)
 {
-    reading_t r = {"qdisc", device, NULL, 0, (uint64_t)e->ifindex};
+    reading_t r = {source_name(SOURCE_QDISC), device, NULL, 0, (uint64_t)e->ifindex};
 #define S_PUT(nm, v) (r.name = (nm), r.value = (v), emit(ctx, &r))
     if (e->has_queue) {
         S_PUT(has_children ? "drops_incl_children" : "drops", e->drops);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define NAME_MAX_LEN 128 /* "Group.Field"; the longest real one is ~40 */
@@ -176,7 +177,8 @@ int snmp6_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *
             textscan_problem(&probs, "line %u: name \"%.*s\" is too long", lineno, s_shown(namelen),
                              name);
         } else {
-            reading_t r = {.source = "snmp6", .device = "", .name = full, .value = v};
+            reading_t r = {
+                .source = source_name(SOURCE_SNMP6), .device = "", .name = full, .value = v};
             emit(ctx, &r);
         }
     }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define COL_LOCAL 1 /* 0-based token indexes of a row */
@@ -147,7 +148,7 @@ static bool s_header_has_drops(const char *line, size_t n)
 static void s_emit(const sock_row_t *row, const char *name, uint64_t value, reading_fn *emit,
                    void *ctx)
 {
-    reading_t r = {.source = "sock",
+    reading_t r = {.source = source_name(SOURCE_SOCK),
                    .device = row->device,
                    .name = name,
                    .value = value,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define SOFTNET_KNOWN_COLS 15 /* columns whose meaning we know (6.18) */
@@ -82,7 +83,10 @@ static void s_emit_line(const uint32_t *vals, size_t ncols, unsigned index, read
     for (size_t k = 0; k < known; k++) {
         if (!s_names[k] || (k + 1 == SOFTNET_COLLISION_COL && ncols >= SOFTNET_CPU_COL))
             continue;
-        reading_t r = {.source = "softnet", .device = device, .name = s_names[k], .value = vals[k]};
+        reading_t r = {.source = source_name(SOURCE_SOFTNET),
+                       .device = device,
+                       .name = s_names[k],
+                       .value = vals[k]};
         emit(ctx, &r);
     }
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "source.h"
 #include "textscan.h"
 
 #define NAME_MAX_LEN 96 /* "net.ipv4.tcp_max_syn_backlog" and suffixes */
@@ -24,22 +25,22 @@
 
 const sysctl_def_t sysctl_defs[] = {
     /* backlog and budget (docs/COUNTERS.md) */
-    ONE("net.core.netdev_max_backlog", "sys/net/core/netdev_max_backlog"),
-    ONE("net.core.netdev_budget", "sys/net/core/netdev_budget"),
-    ONE("net.core.netdev_budget_usecs", "sys/net/core/netdev_budget_usecs"),
+    ONE(SYSCTL_NETDEV_MAX_BACKLOG, "sys/net/core/netdev_max_backlog"),
+    ONE(SYSCTL_NETDEV_BUDGET, "sys/net/core/netdev_budget"),
+    ONE(SYSCTL_NETDEV_BUDGET_USECS, "sys/net/core/netdev_budget_usecs"),
     ONE("net.core.dev_weight", "sys/net/core/dev_weight"),
     ONE("net.core.flow_limit_table_len", "sys/net/core/flow_limit_table_len"),
     /* socket buffers */
-    ONE("net.core.rmem_default", "sys/net/core/rmem_default"),
-    ONE("net.core.rmem_max", "sys/net/core/rmem_max"),
+    ONE(SYSCTL_RMEM_DEFAULT, "sys/net/core/rmem_default"),
+    ONE(SYSCTL_RMEM_MAX, "sys/net/core/rmem_max"),
     ONE("net.core.wmem_default", "sys/net/core/wmem_default"),
     ONE("net.core.wmem_max", "sys/net/core/wmem_max"),
     TRIPLE("net.ipv4.udp_mem", "sys/net/ipv4/udp_mem", "min", "pressure", "max"),
     ONE("net.ipv4.udp_rmem_min", "sys/net/ipv4/udp_rmem_min"),
-    TRIPLE("net.ipv4.tcp_rmem", "sys/net/ipv4/tcp_rmem", "min", "default", "max"),
+    TRIPLE(SYSCTL_TCP_RMEM, "sys/net/ipv4/tcp_rmem", "min", "default", "max"),
     TRIPLE("net.ipv4.tcp_mem", "sys/net/ipv4/tcp_mem", "min", "pressure", "max"),
     /* listen queues */
-    ONE("net.core.somaxconn", "sys/net/core/somaxconn"),
+    ONE(SYSCTL_SOMAXCONN, "sys/net/core/somaxconn"),
     ONE("net.ipv4.tcp_max_syn_backlog", "sys/net/ipv4/tcp_max_syn_backlog"),
     ONE("net.ipv4.tcp_syncookies", "sys/net/ipv4/tcp_syncookies"),
 };
@@ -94,7 +95,7 @@ int sysctl_parse(const char *buf, size_t len, const sysctl_def_t *def, reading_f
         char name[NAME_MAX_LEN];
         if (def->nvalues > 1)
             snprintf(name, sizeof name, "%s.%s", def->name, def->suffix[k]);
-        reading_t r = {.source = "sysctl",
+        reading_t r = {.source = source_name(SOURCE_SYSCTL),
                        .device = "",
                        .name = def->nvalues > 1 ? name : def->name,
                        .value = vals[k]};

@@ -243,6 +243,13 @@ static void test_classify(void **state)
         {"snmp", "Ip.InReceives", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
         {"snmp", "Tcp.MaxConn", LAYER_CONFIG, KIND_SETTING, 64, false},
         {"nosuchsource", "nosuchname", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        /* a source is a name, never a pattern: the Udp entries serve snmp and snmp6 only */
+        {"snmp6", "Udp6.InErrors", LAYER_PROTO, KIND_COUNTER, 64, true},
+        {"snmp*", "Udp.RcvbufErrors", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"netstat", "Udp.RcvbufErrors", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"qdisc", "drops", LAYER_QDISC, KIND_COUNTER, 32, false},
+        {"reason", "SOCKET_RCVBUFF", LAYER_SOCKET, KIND_COUNTER, 64, true},
+        {"reason", "NO_SOCKET", LAYER_PROTO, KIND_COUNTER, 64, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         counter_class_t c = counters_classify(cases[i].source, cases[i].name);
@@ -289,11 +296,42 @@ static void test_explain(void **state)
     }
 }
 
+/* The drop layers' order and text (the API's vocabulary): every drop
+ * layer once on the path, each with what it is, what bounds it and what
+ * to do, and nothing for a value that is not a layer. */
+static void test_layers(void **state)
+{
+    (void)state;
+    int on_path[LAYER_COUNT] = {0};
+    for (size_t i = 0; i < LAYER_NDROP; i++)
+        on_path[layer_path[i]]++;
+    for (int l = 0; l < LAYER_COUNT; l++) {
+        assert_int_equal(on_path[l], layer_is_drop((layer_t)l) ? 1 : 0);
+        counter_text_t t = counters_layer_text((layer_t)l);
+        if (l != LAYER_UNKNOWN)
+            assert_true(strlen(t.meaning) > 5 && strlen(t.setting) > 5 && strlen(t.remedy) > 5);
+    }
+    assert_int_equal(layer_path[0], LAYER_NIC); /* the wire first, the application last */
+    assert_int_equal(layer_path[LAYER_NDROP - 2], LAYER_SOCKET);
+    assert_non_null(strstr(counters_layer_text(LAYER_SOCKET).setting, "rmem_max"));
+    assert_string_equal(counters_layer_text(LAYER_BACKLOG).remedy,
+                        counters_explain("softnet", "dropped").remedy);
+    counter_text_t none = counters_layer_text(LAYER_COUNT);
+    assert_string_equal(none.meaning, "");
+    assert_string_equal(none.setting, "");
+    assert_string_equal(counters_layer_text(LAYER_UNKNOWN).remedy, "");
+    char names[128], cut[10];
+    assert_string_equal(layer_path_names(names, sizeof names, " "),
+                        "nic budget backlog qdisc proto listen socket onload");
+    assert_string_equal(layer_path_names(cut, sizeof cut, ", "), "nic, budg");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_layers),
         cmocka_unit_test(test_line_names),
         cmocka_unit_test(test_known_driver_names),
         cmocka_unit_test(test_fixture_names),

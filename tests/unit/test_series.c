@@ -206,11 +206,11 @@ static void s_snapshot(series_t *s, const char *boot, uint64_t k)
     s_obs(s, "softnet", "cpu0", "backlog_len", 2 + k, 0);
     s_obs(s, "sysctl", "", "net.core.netdev_max_backlog", 1000 + k, 0);
     s_obs(s, "sock", "udp:0.0.0.0:53", "drops", 4 + k, 111);
-    series_source_ok(s, "netdev");
-    series_source_ok(s, "snmp");
-    series_source_ok(s, "softnet");
-    series_source_ok(s, "sysctl");
-    series_source_ok(s, "sock");
+    series_source_ok(s, SOURCE_NETDEV);
+    series_source_ok(s, SOURCE_SNMP);
+    series_source_ok(s, SOURCE_SOFTNET);
+    series_source_ok(s, SOURCE_SYSCTL);
+    series_source_ok(s, SOURCE_SOCK);
     series_end(s);
 }
 
@@ -290,7 +290,7 @@ static void test_registry_sock_instance(void **state)
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         series_begin(s, "boot-a");
         s_obs(s, "sock", "udp:0.0.0.0:53", "drops", steps[i].value, steps[i].inode);
-        series_source_ok(s, "sock");
+        series_source_ok(s, SOURCE_SOCK);
         series_end(s);
         s_expect(s, "sock", "udp:0.0.0.0:53", "drops", steps[i].value, steps[i].delta,
                  steps[i].flags, true, true);
@@ -327,8 +327,8 @@ static void test_registry_vanish_and_return(void **state)
         series_end(s);
         series_begin(s, "boot-a");
         for (int k = 0; k < 20; k++) /* declared once per device: must not crowd out softnet */
-            series_source_ok(s, "netdev");
-        series_source_ok(s, "softnet");
+            series_source_ok(s, SOURCE_NETDEV);
+        series_source_ok(s, SOURCE_SOFTNET);
         series_end(s);
         s_expect(s, "netdev", "eth1", "rx_bytes", 100, 0, 0, false, false);
         s_expect(s, "softnet", "cpu3", "dropped", 100, 0, 0, false, false);
@@ -350,7 +350,7 @@ static void test_registry_transient_failure(void **state)
     series_t *s = *state;
     s_snapshot(s, "boot-a", 0);
     series_begin(s, "boot-a");
-    series_source_ok(s, "snmp");
+    series_source_ok(s, SOURCE_SNMP);
     s_obs(s, "snmp", "", "Udp.RcvbufErrors", 9, 0);
     series_end(s);
     s_expect(s, "netdev", "eth0", "rx_bytes", 1000, 0, 0, false, true);
@@ -371,11 +371,11 @@ static void test_registry_return_after_failed_read(void **state)
     for (size_t i = 0; i < 2; i++) {
         series_begin(s, "boot-a");
         s_obs(s, "netdev", "eth1", "rx_bytes", values[i], 0);
-        series_source_ok(s, "netdev");
+        series_source_ok(s, SOURCE_NETDEV);
         series_end(s);
     }
     series_begin(s, "boot-a"); /* removed */
-    series_source_ok(s, "netdev");
+    series_source_ok(s, SOURCE_NETDEV);
     series_end(s);
     s_expect(s, "netdev", "eth1", "rx_bytes", 150, 0, 0, false, false);
     series_begin(s, "boot-a"); /* netdev read failed */
@@ -383,7 +383,7 @@ static void test_registry_return_after_failed_read(void **state)
     s_expect(s, "netdev", "eth1", "rx_bytes", 150, 0, 0, false, false);
     series_begin(s, "boot-a"); /* created again, has received 200 bytes */
     s_obs(s, "netdev", "eth1", "rx_bytes", 200, 0);
-    series_source_ok(s, "netdev");
+    series_source_ok(s, SOURCE_NETDEV);
     series_end(s);
     s_expect(s, "netdev", "eth1", "rx_bytes", 200, 200, SAMPLE_RESET, true, true);
 }
@@ -559,7 +559,7 @@ static void s_sock(series_t *s, uint64_t value, uint64_t inode)
 {
     series_begin(s, "boot-a");
     s_obs(s, "sock", "udp:0.0.0.0:53", "drops", value, inode);
-    series_source_ok(s, "sock");
+    series_source_ok(s, SOURCE_SOCK);
     series_end(s);
 }
 
@@ -620,6 +620,39 @@ static void test_registry_wire_rules(void **state)
     s_expect(s, "softnet", "cpu0", "backlog_len", UINT64_C(1) << 60, 0, 0, true, true);
 }
 
+typedef struct {
+    const char *source[SOURCE_COUNT]; /* by id - 1: the registry's source pointers */
+    size_t n;
+} sources_seen_t;
+
+static void s_source_cb(void *ctx, series_entry_t *e)
+{
+    sources_seen_t *seen = ctx;
+    seen->source[seen->n++] = e->source;
+}
+
+/* A state file's series come back under every source the collector has,
+ * each named by the registry's static string (the file's buffer is gone by
+ * the first snapshot); a source the collector does not have is refused. */
+static void test_registry_restore_sources(void **state)
+{
+    series_t *s = *state;
+    for (int src = SOURCE_UNKNOWN + 1; src < SOURCE_COUNT; src++) {
+        char name[16]; /* a copy, as a parsed file gives it */
+        snprintf(name, sizeof name, "%s", source_name((source_t)src));
+        reading_t r = {name, "dev", "x", 5, 0};
+        assert_int_equal(series_restore(s, &r), 0);
+        memset(name, 0, sizeof name);
+    }
+    reading_t stranger = {"stats", "dev", "x", 5, 0};
+    assert_int_equal(series_restore(s, &stranger), -1);
+    sources_seen_t seen = {{0}, 0};
+    series_each(s, s_source_cb, &seen);
+    assert_int_equal(seen.n, SOURCE_COUNT - 1);
+    for (size_t i = 0; i < seen.n; i++)
+        assert_ptr_equal(seen.source[i], source_name((source_t)(i + 1)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_registry_cap),
         cmocka_unit_test_setup_teardown(test_registry_def_acks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_wire_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_registry_restore_sources, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 // in headless Chromium and checks what a person would see against what the
 // kernel and the API said (EXPECTED, written by test_web.sh): the hosts,
 // their drops by layer, each burst graph's points, the incidents' hosts,
-// the timeline, a bad link's error; and that the console stayed clean.
+// the timeline, a bad link's error; that its layers and durations are the
+// API's vocabulary, asked for once; and that the console stayed clean.
 // Run from anywhere; playwright-core is found through $WEB_DIR.
 import { createRequire } from "node:module";
 import fs from "node:fs";
@@ -36,6 +37,8 @@ const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const consoleErrors = [];
 page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
 page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+let vocabularyAsked = 0; // the page asks for the API's vocabulary once, not per view
+page.on("request", (r) => { if (new URL(r.url()).pathname === "/api/vocabulary") vocabularyAsked++; });
 
 // Opens a view and waits until it has drawn (or shown its error).
 let loaded = false;
@@ -85,6 +88,20 @@ try {
   check(fleetSummary.includes(`${fleetTotal.toLocaleString("en-US")} drops`),
     `fleet summary (from /api/totals) "${fleetSummary}", the kernel says ${fleetTotal} drops`);
   await shot("fleet");
+
+  // The page's layers and durations are the API's vocabulary, not a copy.
+  const vocabulary = await (await fetch(`${server}/api/vocabulary`)).json();
+  const pageWords = await page.evaluate(() => ({
+    layers: window.DS.LAYERS, week: window.DS.parseDuration("7d"), zero: window.DS.parseDuration("0s"),
+    badge: document.querySelector("#hosts-table .layer").title,
+  }));
+  const day = (vocabulary.durations.find((u) => u.unit === "d") || {}).ns;
+  check(JSON.stringify(pageWords.layers) === JSON.stringify(vocabulary.layers.map((l) => l.name)),
+    `the page's layers are the API's, in its order (${pageWords.layers.join(" ")})`);
+  check(day === 86400e9 && pageWords.week === 7 * day && pageWords.zero === null,
+    `the page reads durations with the API's units (7d = ${pageWords.week} ns)`);
+  check(pageWords.badge.includes(vocabulary.layers.find((l) => l.name === "socket").setting),
+    `a layer badge names its bound from the API ("${pageWords.badge.slice(0, 60)}…")`);
 
   // Host: the diagnosis, and each burst's graph point for point.
   check(await open(`#/host/${encodeURIComponent(web1)}?${range}`) === "ready", "host view draws");
@@ -146,6 +163,7 @@ try {
   check(events.includes("burst") && events.includes("drop"), "timeline: bursts and drops");
   await shot("timeline");
 
+  check(vocabularyAsked === 1, `/api/vocabulary asked for once over every view (${vocabularyAsked} times)`);
   check(consoleErrors.length === 0, `no console errors (${consoleErrors.join(" | ") || "none"})`);
 
   // A bad link shows the API's error instead of a blank chart.
