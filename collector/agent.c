@@ -19,6 +19,8 @@
 #include "uplink.h"
 #include "log.h"
 #include "report.h"
+#include "source.h"
+#include "state.h"
 #include "text.h"
 #include "ts.h"
 
@@ -36,7 +38,8 @@ typedef struct {
     const agent_opts_t *o;
     report_id_t id;
     uplink_t *link;
-    delivery_t *delivery;         /* spool, resends, state file */
+    delivery_channel_t *channel;  /* the uplink's resend timer */
+    delivery_t *delivery;         /* spool, resends, the state file's commit */
     clocksync_t clock;            /* offset to the aggregator, from acks */
     snapshot_t *snap;
     series_t *series;
@@ -78,7 +81,7 @@ static void s_send_hello(agent_t *a)
     char err[256];
     a->seq++;
     if (report_hello(&a->id, a->seq, &hello, &buf, &len, err, sizeof err) == 0)
-        delivery_send(a->delivery, a->id.incarnation, a->seq, 0, buf, len, NULL, NULL);
+        delivery_send(a->delivery, a->id.incarnation, a->seq, 0, &buf, len, NULL, 0);
     else
         log_error("collector: cannot encode hello: %s", err);
 }
@@ -96,8 +99,8 @@ static void s_scan_series(void *ctx, series_entry_t *e)
     if (e->cls.kind == KIND_COUNTER && layer_is_drop(e->cls.layer) && !e->cls.overlap &&
         e->delta > 0)
         scan->at->drops[e->cls.layer] += (uint64_t)e->delta;
-    if (scan->a->sampler && e->changed && strcmp(e->source, "ring") == 0 &&
-        strcmp(e->name, "rx") == 0)
+    if (scan->a->sampler && e->changed && source_is(e->source, SOURCE_RING) &&
+        strcmp(e->name, RING_RX) == 0)
         sampler_set_ring(scan->a->sampler, e->device, e->value);
 }
 
@@ -115,15 +118,17 @@ static size_t s_sampler_readings(const sampler_report_t *r, reading_t *out)
         const char *const *nm = names[rt->tx];
         uint64_t v[5] = {rt->h.max, rt->h.p99, rt->h.p50, rt->h.over, rt->threshold_per_ms};
         for (int k = 0; k < 5; k++)
-            out[n++] = (reading_t){"rate", rt->iface, nm[k], v[k], 0};
+            out[n++] = (reading_t){source_name(SOURCE_RATE), rt->iface, nm[k], v[k], 0};
     }
-    out[n++] = (reading_t){"sampler", "", "ticks", r->ticks, 0};
-    out[n++] = (reading_t){"sampler", "", "missed_ticks", r->missed_ticks, 0};
-    out[n++] = (reading_t){"sampler", "", "errors", r->errors, 0};
-    out[n++] = (reading_t){"sampler", "", "lateness_p50_us", (uint64_t)r->lateness_p50_ns / 1000, 0};
-    out[n++] = (reading_t){"sampler", "", "lateness_p99_us", (uint64_t)r->lateness_p99_ns / 1000, 0};
+    const char *smp = source_name(SOURCE_SAMPLER);
+    out[n++] = (reading_t){smp, "", "ticks", r->ticks, 0};
+    out[n++] = (reading_t){smp, "", "missed_ticks", r->missed_ticks, 0};
+    out[n++] = (reading_t){smp, "", "errors", r->errors, 0};
+    out[n++] = (reading_t){smp, "", "lateness_p50_us", (uint64_t)r->lateness_p50_ns / 1000, 0};
+    out[n++] = (reading_t){smp, "", "lateness_p99_us", (uint64_t)r->lateness_p99_ns / 1000, 0};
     for (size_t i = 0; i < r->nreasons; i++)
-        out[n++] = (reading_t){"reason", "", r->reasons[i].name, r->reasons[i].drops, 0};
+        out[n++] = (reading_t){source_name(SOURCE_REASON), "", r->reasons[i].name,
+                               r->reasons[i].drops, 0};
     return n;
 }
 
@@ -226,10 +231,18 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
         a->defs_seq = a->seq;
     }
     if (report_batch(a->series, &a->id, &rb, &buf, &len, &nsamples, err, sizeof err) == 0) {
+        /* With a spool, the values this batch was computed from are committed with it. */
         state_head_t head = {.incarnation = a->id.incarnation, .seq = a->seq, .ts_ns = ts};
         snprintf(head.boot_id, sizeof head.boot_id, "%s", a->id.boot_id);
-        delivery_send(a->delivery, a->id.incarnation, a->seq, (uint32_t)nsamples, buf, len, &head,
-                      a->series);
+        size_t nstate = 0;
+        char *state = a->o->spool_dir ? state_encode(&head, a->series, &nstate, err, sizeof err)
+                                      : NULL;
+        if (a->o->spool_dir && !state)
+            log_limited(LOGL_WARN, "state", "collector: %s; a restart will not continue from "
+                        "this batch", err);
+        delivery_send(a->delivery, a->id.incarnation, a->seq, (uint32_t)nsamples, &buf, len, state,
+                      nstate);
+        free(state);
         log_debug("collector: batch %llu: %zu samples, %zu bursts, %zu bytes%s",
                   (unsigned long long)a->seq, nsamples, nb, len, full ? " (full)" : "");
     } else {
@@ -394,9 +407,12 @@ static int s_start(agent_t *a)
         return -1;
     }
     uplink_security_t sec = {o->cert, o->server_cert};
+    delivery_opts_t dopts = {.spool_dir = o->spool_dir, .spool_size = o->spool_size};
+    snprintf(err, sizeof err, "out of memory"); /* the channel's only failure */
     if (!(a->link = uplink_new(o->connect, o->cert ? &sec : NULL, o->spool_dir != NULL, err,
                              sizeof err)) ||
-        !(a->delivery = delivery_new(a->link, o->spool_dir, o->spool_size, err, sizeof err))) {
+        !(a->channel = delivery_channel_new(a->link)) ||
+        !(a->delivery = delivery_new(a->channel, &dopts, err, sizeof err))) {
         log_error("collector: %s", err);
         return -1;
     }
@@ -411,7 +427,8 @@ static int s_start(agent_t *a)
     if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
         incarnation = (uint64_t)ts_now_ns();
     a->id = (report_id_t){o->host, snapshot_boot_id(a->snap), incarnation};
-    a->prev_ts = delivery_restore(a->delivery, a->id.boot_id, a->series);
+    const char *saved = delivery_restore(a->delivery); /* the state file, with a spool */
+    a->prev_ts = saved ? state_restore(saved, a->id.boot_id, a->series) : 0;
     if (!o->cert)
         log_warn("collector: --insecure: sending in plain text, unauthenticated");
     log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s "
@@ -480,6 +497,7 @@ out:
         free(a.held[i].profile);
     free(a.held);
     delivery_destroy(&a.delivery);
+    delivery_channel_destroy(&a.channel);
     uplink_destroy(&a.link);
     series_destroy(&a.series);
     snapshot_destroy(&a.snap);

@@ -1,8 +1,10 @@
 /* state: a JSON document {"boot_id", "incarnation", "seq", "ts_ns",
  * "series": [[source, device, name, value, instance], ...]}. Assumes a few
- * thousand series and one write per snapshot; no fsync, because what it
- * guards against is a collector crash (the page cache survives) and a
- * power loss brings a new boot, which invalidates the file anyway. */
+ * thousand series and one encoding per snapshot. state_write does not fsync,
+ * because what the file guards against is a collector crash (the page cache
+ * survives) and a power loss brings a new boot, which invalidates the file
+ * anyway; the collector's own commits go through delivery.c, for the same
+ * reason without fsync either. */
 #include "state.h"
 
 #include <errno.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 
 #include "grow.h"
+#include "log.h"
+#include "ts.h"
 
 typedef struct {
     json_t *array;
@@ -26,23 +30,42 @@ static void s_dump(void *ctx, series_entry_t *e)
                                                   (json_int_t)e->instance));
 }
 
-int state_write(const char *path, const state_head_t *head, series_t *series, char *err,
-                size_t errsz)
+char *state_encode(const state_head_t *head, series_t *series, size_t *len_p, char *err,
+                   size_t errsz)
 {
     dump_t d = {json_array()};
     series_each(series, s_dump, &d);
     json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "boot_id", head->boot_id, "incarnation",
                             (json_int_t)head->incarnation, "seq", (json_int_t)head->seq, "ts_ns",
                             (json_int_t)head->ts_ns, "series", d.array);
-    if (!doc) { /* jansson packs only UTF-8 */
-        snprintf(err, errsz, "cannot write %s: out of memory, or a boot id that is not UTF-8",
-                 path);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) { /* jansson packs only UTF-8 */
+        snprintf(err, errsz, "cannot encode the counter state: out of memory, or a boot id "
+                 "that is not UTF-8");
+        return NULL;
+    }
+    *len_p = strlen(text);
+    return text;
+}
+
+int state_write(const char *path, const state_head_t *head, series_t *series, char *err,
+                size_t errsz)
+{
+    size_t len;
+    char why[256];
+    char *text = state_encode(head, series, &len, why, sizeof why);
+    if (!text) {
+        snprintf(err, errsz, "%s (writing %s)", why, path);
         return -1;
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = json_dump_file(doc, tmp, JSON_COMPACT);
-    json_decref(doc);
+    FILE *fp = fopen(tmp, "wb");
+    int rc = fp && fwrite(text, 1, len, fp) == len ? 0 : -1;
+    if (fp && fclose(fp) != 0)
+        rc = -1;
+    free(text);
     if (rc != 0 || rename(tmp, path) != 0) {
         snprintf(err, errsz, "cannot write %s: %s", rc != 0 ? tmp : path, strerror(errno));
         remove(tmp);
@@ -154,4 +177,27 @@ int state_read(const char *path, state_head_t *head, series_t *series, char *err
     if (rc < 0)
         snprintf(err, errsz, "%s is %s", path, why);
     return rc;
+}
+
+int64_t state_restore(const char *path, const char *boot_id, series_t *series)
+{
+    char err[512], when[40];
+    state_head_t head;
+    int rc = state_read(path, &head, NULL, err, sizeof err);
+    if (rc < 0)
+        log_warn("collector: %s; starting from a new baseline", err);
+    if (rc != 0)
+        return 0;
+    if (strcmp(head.boot_id, boot_id) != 0) {
+        log_info("collector: %s is from another boot; starting from a new baseline", path);
+        return 0;
+    }
+    if (state_read(path, &head, series, err, sizeof err) != 0) {
+        log_warn("collector: %s; starting from a new baseline", err);
+        return 0;
+    }
+    log_info("collector: continuing from the %zu counters read at %s by the previous run; drops "
+             "since then are counted",
+             series_count(series), ts_format(head.ts_ns, when, sizeof when));
+    return head.ts_ns;
 }

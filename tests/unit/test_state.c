@@ -3,7 +3,8 @@
  * every prefix of it, on missing and mistyped fields, on rows the registry
  * refuses; and state_read around it: a missing or empty file is no state,
  * a damaged one is named in the error, and what state_write wrote reads
- * back the same. */
+ * back the same; state_encode gives back the document it was parsed from,
+ * byte for byte; state_restore continues only from a file of the same boot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,6 +256,76 @@ static void test_write_read_round_trip(void **state)
     series_destroy(&series);
 }
 
+/* Parsed and encoded again, a document comes back byte for byte, and
+ * state_write writes exactly what state_encode makes. */
+static void test_encode_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    state_head_t head;
+    series_t *series = series_new(1000);
+    assert_int_equal(s_parse(GOOD, &head, series, f->err, sizeof f->err), 0);
+    size_t len;
+    char *text = state_encode(&head, series, &len, f->err, sizeof f->err);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(GOOD));
+    assert_memory_equal(text, GOOD, len);
+    assert_int_equal(state_write(f->path, &head, series, f->err, sizeof f->err), 0);
+    FILE *fp = fopen(f->path, "rb");
+    assert_non_null(fp);
+    char file[1024];
+    size_t n = fread(file, 1, sizeof file, fp);
+    fclose(fp);
+    assert_int_equal(n, len);
+    assert_memory_equal(file, text, len);
+    free(text);
+    series_destroy(&series);
+}
+
+static void s_value_of(void *ctx, series_entry_t *e)
+{
+    uint64_t *values = ctx;
+    values[e->id - 1] = e->value;
+}
+
+/* A restarted collector continues from a state file of its own boot, and
+ * from nothing else: a missing one, another boot's, a damaged one. */
+static void test_restore(void **state)
+{
+    fixture_t *f = *state;
+    char log[128];
+    snprintf(log, sizeof log, "%s/stderr.log", f->dir);
+    testlib_capture_stderr(log);
+    series_t *series = series_new(1000);
+    assert_int_equal(state_restore(f->path, "1a49c9d9-2ac1-48a7-8b80-153458fd76e7", series), 0);
+
+    FILE *fp = fopen(f->path, "wb");
+    assert_non_null(fp);
+    fputs(GOOD, fp);
+    fclose(fp);
+    assert_int_equal(state_restore(f->path, "another-boot", series), 0);
+    assert_int_equal(series_count(series), 0);
+    assert_int_equal(testlib_count_lines(log, "is from another boot"), 1);
+
+    assert_int_equal(state_restore(f->path, "1a49c9d9-2ac1-48a7-8b80-153458fd76e7", series),
+                     1795359570123456789);
+    assert_int_equal(series_count(series), 3);
+    uint64_t values[3];
+    series_each(series, s_value_of, values);
+    assert_int_equal(values[0], 20753);
+    assert_int_equal(values[1], 17);
+    assert_int_equal(values[2], 9223372036854775807);
+    assert_int_equal(testlib_count_lines(log, "continuing from the 3 counters"), 1);
+    series_destroy(&series);
+
+    testlib_sh("printf '{\"boot_id\":' > %s", f->path);
+    series = series_new(1000);
+    assert_int_equal(state_restore(f->path, "1a49c9d9-2ac1-48a7-8b80-153458fd76e7", series), 0);
+    assert_int_equal(series_count(series), 0);
+    assert_int_equal(testlib_count_lines(log, "starting from a new baseline"), 2);
+    testlib_restore_stderr();
+    series_destroy(&series);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_boot_id_length, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_missing_empty_damaged, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_write_read_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_encode_round_trip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_restore, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
