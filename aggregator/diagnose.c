@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sat.h"
+#include "source.h"
 #include "text.h"
 #include "ts.h"
 
@@ -68,7 +69,7 @@ static bool s_setting(const diag_input_t *in, const char *source, const char *de
 
 static bool s_sysctl(const diag_input_t *in, const char *name, int64_t *value)
 {
-    return s_setting(in, "sysctl", "", name, in->to_ns, value);
+    return s_setting(in, source_name(SOURCE_SYSCTL), "", name, in->to_ns, value);
 }
 
 /* The counter of `layer` that dropped most (non-overlapping first). */
@@ -99,8 +100,8 @@ static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_findin
     char word[WORD_SIZE];
     const char *arg = s_shell_word(dev, word, sizeof word);
     int64_t rx, max;
-    bool known = s_setting(in, "ring", dev, "rx", in->to_ns, &rx) &&
-                 s_setting(in, "ring", dev, "rx_max", in->to_ns, &max);
+    bool known = s_setting(in, source_name(SOURCE_RING), dev, RING_RX, in->to_ns, &rx) &&
+                 s_setting(in, source_name(SOURCE_RING), dev, RING_RX_MAX, in->to_ns, &max);
     if (!known) {
         snprintf(a->limit, sizeof a->limit, "the RX ring of %s (its size is not reported by the "
                  "driver)", dev);
@@ -122,7 +123,7 @@ static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_findin
 static void s_backlog(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t v;
-    if (s_sysctl(in, "net.core.netdev_max_backlog", &v)) {
+    if (s_sysctl(in, SYSCTL_NETDEV_MAX_BACKLOG, &v)) {
         snprintf(a->limit, sizeof a->limit, "net.core.netdev_max_backlog = %lld packets per CPU",
                  (long long)v);
         snprintf(a->remedy, sizeof a->remedy, "sysctl -w net.core.netdev_max_backlog=%lld, or "
@@ -140,8 +141,8 @@ static void s_backlog(const diag_input_t *in, diag_finding_t *a)
 static void s_budget(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t b = 300, u = 2000;
-    bool known = s_sysctl(in, "net.core.netdev_budget", &b);
-    s_sysctl(in, "net.core.netdev_budget_usecs", &u);
+    bool known = s_sysctl(in, SYSCTL_NETDEV_BUDGET, &b);
+    s_sysctl(in, SYSCTL_NETDEV_BUDGET_USECS, &u);
     snprintf(a->limit, sizeof a->limit, "net.core.netdev_budget = %lld packets and "
              "netdev_budget_usecs = %lld per softirq run%s (time_squeeze is a precursor: packets "
              "are lost only if the ring or backlog fill before the next run)", (long long)b,
@@ -159,7 +160,7 @@ static void s_sockets(const diag_input_t *in, char *out, size_t size)
     out[0] = '\0';
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
-        if (strcmp(c->source, "sock") != 0 || c->drops <= 0)
+        if (!source_is(c->source, SOURCE_SOCK) || c->drops <= 0)
             continue;
         char one[300]; /* whole entries only */
         int n = snprintf(one, sizeof one, "%s%s%s (%lld)", c->device,
@@ -176,7 +177,7 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
     s_sockets(in, socks, sizeof socks);
     if (s_has(in, LAYER_SOCKET, "Pruned") || s_has(in, LAYER_SOCKET, "TCP")) {
         char max[48] = "unknown";
-        if (s_sysctl(in, "net.ipv4.tcp_rmem.max", &tcp))
+        if (s_sysctl(in, SYSCTL_TCP_RMEM_MAX, &tcp))
             snprintf(max, sizeof max, "%lld bytes", (long long)tcp);
         snprintf(a->limit, sizeof a->limit, "the TCP receive buffer (net.ipv4.tcp_rmem max = %s, "
                  "or the SO_RCVBUF the application set): its queue was pruned", max);
@@ -191,8 +192,8 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
                  "sockets holding memory (ss -uamn)");
         return;
     }
-    bool known = s_sysctl(in, "net.core.rmem_max", &rmax);
-    s_sysctl(in, "net.core.rmem_default", &rdef);
+    bool known = s_sysctl(in, SYSCTL_RMEM_MAX, &rmax);
+    s_sysctl(in, SYSCTL_RMEM_DEFAULT, &rdef);
     if (known)
         snprintf(a->limit, sizeof a->limit, "the socket receive buffer: net.core.rmem_max = %lld "
                  "bytes caps SO_RCVBUF (default rmem_default = %lld)%s%s", (long long)rmax,
@@ -210,7 +211,7 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
 static void s_listen(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t s = 0;
-    if (s_sysctl(in, "net.core.somaxconn", &s))
+    if (s_sysctl(in, SYSCTL_SOMAXCONN, &s))
         snprintf(a->limit, sizeof a->limit, "the accept queue: net.core.somaxconn = %lld caps "
                  "every listen() backlog", (long long)s);
     else
@@ -357,7 +358,7 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
         *e = (diag_drops_t){.drops = c->drops, .overlap = c->overlap};
         snprintf(e->series, sizeof e->series, "%s/%s/%s", c->source, c->device, c->name);
         snprintf(e->owner, sizeof e->owner, "%s", c->owner);
-        if (strcmp(c->source, "reason") == 0) { /* the kernel's own drop reasons (eBPF) */
+        if (source_is(c->source, SOURCE_REASON)) { /* the kernel's own drop reasons (eBPF) */
             reasons = sat_add(reasons, c->drops);
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
             rlast = c->last_ns > rlast ? c->last_ns : rlast;

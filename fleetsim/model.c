@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "source.h"
 
 #define IFACES 4
 #define CPUS 8
@@ -42,9 +43,9 @@ static const char *const s_netstat[] = {
     "TcpExt.TCPReqQFullDrop", "TcpExt.TCPMemoryPressures", "IpExt.InOctets",  "IpExt.OutOctets",
     "IpExt.InNoECTPkts",     "IpExt.InMcastPkts"};
 static const char *const s_sysctls[] = {
-    "net.core.rmem_max",    "net.core.rmem_default", "net.core.wmem_max",
-    "net.core.netdev_max_backlog", "net.core.netdev_budget", "net.core.netdev_budget_usecs",
-    "net.core.somaxconn",   "net.ipv4.tcp_rmem.max", "net.ipv4.udp_rmem_min",
+    SYSCTL_RMEM_MAX,       SYSCTL_RMEM_DEFAULT,        "net.core.wmem_max",
+    SYSCTL_NETDEV_MAX_BACKLOG, SYSCTL_NETDEV_BUDGET,   SYSCTL_NETDEV_BUDGET_USECS,
+    SYSCTL_SOMAXCONN,      SYSCTL_TCP_RMEM_MAX,        "net.ipv4.udp_rmem_min",
     "net.ipv4.tcp_max_syn_backlog"};
 static const char *const s_rates[] = {"rx_max", "rx_p99", "rx_p50", "rx_over", "rx_threshold",
                                       "tx_max", "tx_p99", "tx_p50", "tx_over", "tx_threshold"};
@@ -118,38 +119,42 @@ static move_t s_move_of(const char *source, const char *name, uint64_t *per_s)
     return MOVE_NEVER; /* quiet context counters (errors nobody makes, ...) */
 }
 
-static void s_build(void)
+/* A series that moves as its class in the counter table says. */
+static void s_add_classed(source_t source, const char *device, const char *name, uint64_t start)
 {
     uint64_t per_s;
+    move_t move = s_move_of(source_name(source), name, &per_s); /* before per_s is read */
+    s_add(source_name(source), device, name, move, per_s, start);
+}
+
+static void s_build(void)
+{
     char dev[16];
     for (size_t i = 0; i < IFACES; i++)
         for (size_t k = 0; k < N(s_netdev); k++)
-            s_add("netdev", s_ifaces[i], s_netdev[k], s_move_of("netdev", s_netdev[k], &per_s),
-                  per_s, 1000000);
+            s_add_classed(SOURCE_NETDEV, s_ifaces[i], s_netdev[k], 1000000);
     for (size_t c = 0; c < CPUS; c++) {
         snprintf(dev, sizeof dev, "cpu%zu", c);
         for (size_t k = 0; k < N(s_softnet); k++)
-            s_add("softnet", dev, s_softnet[k], s_move_of("softnet", s_softnet[k], &per_s), per_s,
-                  5000);
+            s_add_classed(SOURCE_SOFTNET, dev, s_softnet[k], 5000);
     }
     for (size_t k = 0; k < N(s_snmp); k++)
-        s_add("snmp", "", s_snmp[k], s_move_of("snmp", s_snmp[k], &per_s), per_s, 300000);
+        s_add_classed(SOURCE_SNMP, "", s_snmp[k], 300000);
     for (size_t k = 0; k < N(s_netstat); k++)
-        s_add("netstat", "", s_netstat[k], s_move_of("netstat", s_netstat[k], &per_s), per_s, 7000);
+        s_add_classed(SOURCE_NETSTAT, "", s_netstat[k], 7000);
     for (size_t k = 0; k < N(s_sysctls); k++)
-        s_add("sysctl", "", s_sysctls[k], MOVE_NEVER, 0, 212992);
+        s_add(source_name(SOURCE_SYSCTL), "", s_sysctls[k], MOVE_NEVER, 0, 212992);
     for (size_t i = 1; i < IFACES; i++) {
-        s_add("ring", s_ifaces[i], "rx", MOVE_NEVER, 0, 1024);
-        s_add("ring", s_ifaces[i], "rx_max", MOVE_NEVER, 0, 4096);
+        s_add(source_name(SOURCE_RING), s_ifaces[i], RING_RX, MOVE_NEVER, 0, 1024);
+        s_add(source_name(SOURCE_RING), s_ifaces[i], RING_RX_MAX, MOVE_NEVER, 0, 4096);
     }
     for (size_t i = 0; i < IFACES; i++)
         for (size_t k = 0; k < N(s_rates); k++)
-            s_add("rate", s_ifaces[i], s_rates[k], strstr(s_rates[k], "threshold") ? MOVE_NEVER
-                                                                                 : MOVE_GAUGE,
-                  20, 20);
+            s_add(source_name(SOURCE_RATE), s_ifaces[i], s_rates[k],
+                  strstr(s_rates[k], "threshold") ? MOVE_NEVER : MOVE_GAUGE, 20, 20);
     for (size_t k = 0; k < N(s_sampler); k++)
-        s_add("sampler", "", s_sampler[k], k == 0 ? MOVE_TRAFFIC : k >= 3 ? MOVE_GAUGE : MOVE_NEVER,
-              k == 0 ? 1000 : 40, 0);
+        s_add(source_name(SOURCE_SAMPLER), "", s_sampler[k],
+              k == 0 ? MOVE_TRAFFIC : k >= 3 ? MOVE_GAUGE : MOVE_NEVER, k == 0 ? 1000 : 40, 0);
 }
 
 size_t model_series(void)
