@@ -68,7 +68,7 @@ int store_begin(store_t *self, char *err, size_t errsz)
 int store_commit(store_t *self, char *err, size_t errsz)
 {
     if (store_exec(self, "COMMIT", err, errsz) == 0) {
-        self->name_inserted = false;
+        store_names_committed(self);
         return 0;
     }
     store_rollback(self);

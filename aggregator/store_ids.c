@@ -83,6 +83,11 @@ void store_names_forget(store_t *self)
     self->name_inserted = false;
 }
 
+void store_names_committed(store_t *self)
+{
+    self->name_inserted = false;
+}
+
 /* The series_names id of d's name into *id, inserting the name when the
  * fleet has not used it before. The validator admits no control
  * characters, so the key's separators cannot occur inside a field. */

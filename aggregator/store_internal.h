@@ -270,6 +270,8 @@ store_rc_t store_define(store_t *self, host_cache_t *c, const store_def_t *d, ch
                         size_t errsz);
 /* Empties the names cache when a name in it may be rolled back. */
 void store_names_forget(store_t *self);
+/* The names inserted so far are committed: no rollback can take them now. */
+void store_names_committed(store_t *self);
 
 /* --- store_hosts.c -------------------------------------------------------- */
 
