@@ -181,11 +181,10 @@ static void test_changed_and_unacknowledged_defs(void **state)
     series_destroy(&series);
 }
 
-/* A full batch samples every present series, changed or not, and not one
- * that is gone; it defines only what is not acknowledged. */
-static void test_full(void **state)
+/* A registry whose first batch (seq 2, at 1000) was sent and stored: every
+ * definition acknowledged. */
+static series_t *s_acked_registry(void)
 {
-    (void)state;
     series_t *series = series_new(100);
     size_t n;
     s_snapshot(series, (uint64_t[]){100, 50, 7, 212992});
@@ -193,6 +192,18 @@ static void test_full(void **state)
     msg_t *msg = s_batch(series, &rb, &n);
     codec_msg_destroy(&msg);
     series_ack_defs(series, 2);
+    return series;
+}
+
+/* A full batch samples every present series, changed or not, and not one
+ * that is gone; it defines only what is not acknowledged. */
+static void test_full(void **state)
+{
+    (void)state;
+    series_t *series = s_acked_registry();
+    size_t n;
+    report_batch_t rb;
+    msg_t *msg;
 
     /* Nothing changed: a batch that is not full is empty, a full one is not. */
     s_snapshot(series, (uint64_t[]){100, 50, 7, 212992});
@@ -225,13 +236,10 @@ static void test_full(void **state)
 static void test_all_defs(void **state)
 {
     (void)state;
-    series_t *series = series_new(100);
+    series_t *series = s_acked_registry();
     size_t n;
-    s_snapshot(series, (uint64_t[]){100, 50, 7, 212992});
-    report_batch_t rb = {.seq = 2, .ts_ns = 1000};
-    msg_t *msg = s_batch(series, &rb, &n);
-    codec_msg_destroy(&msg);
-    series_ack_defs(series, 2);
+    report_batch_t rb;
+    msg_t *msg;
 
     series_unack_defs(series);
     s_snapshot(series, (uint64_t[]){100, 50, 8, 212992});
