@@ -161,7 +161,8 @@ static void test_looked_up_names(void **state)
     const sysctl_def_t *rmem = sysctl_def_find(SYSCTL_TCP_RMEM);
     assert_non_null(rmem);
     assert_int_equal(rmem->nvalues, 3);
-    assert_string_equal(SYSCTL_TCP_RMEM_MAX + strlen(SYSCTL_TCP_RMEM) + 1, rmem->suffix[2]);
+    const char *tcp_rmem_max = SYSCTL_TCP_RMEM_MAX; /* "net.ipv4.tcp_rmem" "." suffix */
+    assert_string_equal(tcp_rmem_max + strlen(SYSCTL_TCP_RMEM) + 1, rmem->suffix[2]);
     assert_non_null(sysctl_def_find(SYSCTL_NETDEV_BUDGET_USECS));
     series_destroy(&series);
     snapshot_destroy(&snap);
