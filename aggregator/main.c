@@ -16,6 +16,7 @@
 #include "store.h"
 #include "ts.h"
 #include "validate.h"
+#include "version.h"
 
 typedef struct {
     const char *db;
@@ -66,7 +67,8 @@ static void s_usage(FILE *out)
             "                     holds N (default %d): a stream of made-up host names\n"
             "                     cannot grow the database and the caches without bound\n"
             "  --verbose          log debug messages\n"
-            "  --help             this text\n",
+            "  --help             this text\n"
+            "  --version          the version, and the git commit it was built from\n",
             STORE_MAX_HOSTS_DEFAULT);
 }
 
@@ -77,6 +79,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"http", required_argument, NULL, 'H'}, {"insecure", no_argument, NULL, 'I'},
         {"cert", required_argument, NULL, 'C'}, {"allow", required_argument, NULL, 'A'},
         {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {"retention-raw", required_argument, NULL, 'R'},
         {"retention-rollups", required_argument, NULL, 'U'},
         {"max-skew", required_argument, NULL, 'S'},
@@ -135,6 +138,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
             break;
         }
         case 'h': s_usage(stdout); exit(0);
+        case 'V': version_print(stdout, "dropscope-aggregator"); exit(0);
         default:
             fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
                     argv[optind - 1]);

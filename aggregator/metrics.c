@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "ts.h"
+#include "version.h"
 
 /* A metric family's header; its samples follow. */
 static void s_family(FILE *out, const char *name, const char *type, const char *help)
@@ -23,6 +24,16 @@ static void s_metric(FILE *out, const char *name, const char *type, const char *
     fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A label value, quoted, its quotes and backslashes escaped (JSON's string
+ * escapes are a superset of the exposition format's); NULL out of memory. */
+static char *s_label(const char *value)
+{
+    json_t *label = json_string(value);
+    char *quoted = label ? json_dumps(label, JSON_ENCODE_ANY) : NULL;
+    json_decref(label);
+    return quoted;
+}
+
 api_reply_t metrics_get(store_t *store, stats_board_t *board)
 {
     char *body = NULL;
@@ -33,6 +44,11 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     stats_t copy;
     stats_read(board, &copy);
     const stats_t *s = &copy;
+    char *version = s_label(version_string());
+    s_family(out, "dropscope_build_info", "gauge",
+             "The aggregator's version (--version) as a label; the value is always 1.");
+    fprintf(out, "dropscope_build_info{version=%s} 1\n", version ? version : "\"?\"");
+    free(version);
     s_metric(out, "dropscope_samples_stored_total", "counter",
              "Samples committed to the database since the aggregator started.", s->samples_stored);
     s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
@@ -102,12 +118,10 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     s_family(out, "dropscope_decode_errors_by_peer_total", "counter",
              "Frames dropped as not a valid message, by peer address.");
     for (size_t i = 0; i < s->npeers; i++) {
-        json_t *label = json_string(s->peers[i].peer); /* escapes quotes and backslashes */
-        char *quoted = json_dumps(label, JSON_ENCODE_ANY);
-        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n",
-                quoted ? quoted : "\"?\"", (unsigned long long)s->peers[i].errors);
-        free(quoted);
-        json_decref(label);
+        char *peer = s_label(s->peers[i].peer);
+        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n", peer ? peer : "\"?\"",
+                (unsigned long long)s->peers[i].errors);
+        free(peer);
     }
     int64_t totals[LAYER_COUNT];
     char err[256];

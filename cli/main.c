@@ -15,6 +15,7 @@
 #include "layer.h"
 #include "table.h"
 #include "ts.h"
+#include "version.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:7421"
 
@@ -63,6 +64,7 @@ static void s_usage(FILE *out)
             "\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
+            "  --version             the version, and the git commit it was built from\n"
             "\n"
             "Layers: %s.\n"
             "Durations: 500ms 90s 15m 1h 7d. Times: RFC 3339 (2026-11-22T14:59:30Z) or ns since\n"
@@ -596,7 +598,7 @@ static int s_keygen(int argc, char **argv)
 
 /* --- main ------------------------------------------------------------------- */
 
-/* Takes the global options (--server, --json, --help) wherever they appear,
+/* Takes the global options (--server, --json, --help, --version) wherever they appear,
  * removing them from argv; returns the new argc, or -1 on bad usage. */
 static int s_globals(int argc, char **argv, global_t *g)
 {
@@ -606,6 +608,9 @@ static int s_globals(int argc, char **argv, global_t *g)
             g->json = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
+            exit(0);
+        } else if (strcmp(argv[i], "--version") == 0) {
+            version_print(stdout, "dropscope");
             exit(0);
         } else if (strcmp(argv[i], "--server") == 0) {
             if (i + 1 >= argc)

@@ -23,8 +23,8 @@
 #include "state.h"
 #include "text.h"
 #include "ts.h"
+#include "version.h"
 
-#define COLLECTOR_VERSION "0.2.0"
 #define MAX_SERIES 50000
 #define HISTORY 128                          /* snapshots remembered for attribution */
 #define BURST_SNAPSHOT_GAP (50 * TS_NS_PER_MS) /* between burst-triggered snapshots */
@@ -69,7 +69,7 @@ static void s_send_hello(agent_t *a)
     char kernel[TEXT_MAX + 1], note[TEXT_MAX + 1];
     text_escape(snapshot_kernel(a->snap), kernel, sizeof kernel);
     text_escape(a->backend_note, note, sizeof note);
-    hello_t hello = {COLLECTOR_VERSION,
+    hello_t hello = {version_string(),
                      kernel,
                      a->sampler ? sampler_backend(a->sampler) : "none",
                      (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),

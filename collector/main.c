@@ -17,6 +17,7 @@
 #include "text.h"
 #include "report.h"
 #include "ts.h"
+#include "version.h"
 
 typedef struct {
     agent_opts_t agent;
@@ -69,7 +70,8 @@ static void s_usage(FILE *out)
             "  --test-clock-step AFTER:BY\n"
             "                       TESTING ONLY: AFTER running that long, step our wall clock by\n"
             "                       BY (e.g. 3s:-1h); up to %d of them\n"
-            "  --help               this text\n",
+            "  --help               this text\n"
+            "  --version            the version, and the git commit it was built from\n",
             SAMPLER_THRESHOLD_FLOOR, AGENT_CLOCK_STEPS);
 }
 
@@ -95,6 +97,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"ethtool-dir", required_argument, NULL, 'e'}, {"once", no_argument, NULL, 'o'},
         {"json", no_argument, NULL, 'j'},           {"insecure", no_argument, NULL, 'I'},
         {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {"backend", required_argument, NULL, 'b'},  {"tick", required_argument, NULL, 't'},
         {"burst-threshold", required_argument, NULL, 'T'},
         {"burst-gap", required_argument, NULL, 'g'}, {"cert", required_argument, NULL, 'C'},
@@ -188,6 +191,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'I': o->insecure = true; break;
         case 'v': log_init("dropscope-collector", LOGL_DEBUG); break;
         case 'h': s_usage(stdout); exit(0);
+        case 'V': version_print(stdout, "dropscope-collector"); exit(0);
         case 'i':
             if (ts_parse_duration(optarg, &a->interval_ns) != 0 || a->interval_ns < 10 * TS_NS_PER_MS) {
                 fprintf(stderr, "dropscope-collector: --interval '%s' is not a duration of at least 10ms (e.g. 1s)\n", optarg);

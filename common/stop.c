@@ -18,5 +18,9 @@ volatile sig_atomic_t *stop_install(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A hangup (a closed terminal, a reload asked of a service) is not a
+     * reason to stop: nothing is re-read on it yet, and a monitor that a
+     * stray SIGHUP kills is down when it is needed. */
+    signal(SIGHUP, SIG_IGN);
     return &s_stop;
 }

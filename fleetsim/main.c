@@ -39,6 +39,7 @@
 #include "stop.h"
 #include "ts.h"
 #include "uplink.h"
+#include "version.h"
 
 #define WINDOW 8             /* batches in flight per host */
 #define SOCKETS 16           /* by default; more when their hosts' windows would not fit: */
@@ -127,7 +128,8 @@ static void s_usage(FILE *out)
             "                        aggregator queues for one peer)\n"
             "  --prefix NAME         host names are NAME-<index> (default sim)\n"
             "  --insecure            plain text; else --cert and --server-cert (CurveZMQ)\n"
-            "  --help                this text\n",
+            "  --help                this text\n"
+            "  --version             the version, and the git commit it was built from\n",
             WINDOW, SOCKETS, PIPE_MESSAGES);
 }
 
@@ -140,6 +142,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"prefix", required_argument, NULL, 'p'},   {"insecure", no_argument, NULL, 'I'},
         {"cert", required_argument, NULL, 'C'},     {"server-cert", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},           {"ramp", required_argument, NULL, 'R'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     *o = (opts_t){.interval_ns = TS_NS_PER_S, .prefix = "sim"};
     long long n;
@@ -155,6 +158,7 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'C': o->cert = optarg; break;
         case 'S': o->server_cert = optarg; break;
         case 'h': s_usage(stdout); exit(0);
+        case 'V': version_print(stdout, "dropscope-fleetsim"); exit(0);
         case 'n':
         case 's':
         case 'k':

@@ -121,5 +121,25 @@ set +e
   fail "dropscope explain: rc $rc, $(cat "$TMP/x1")"
 "$BIN_DIR/dropscope" --server "$SERVER" explain 2>"$TMP/x2"; rc=$?
 [ $rc -eq 2 ] && grep -q "explain needs a series" "$TMP/x2" || fail "explain without a series: rc $rc"
+# --version: CMake's project version (and git describe when built from git),
+# the same in every binary, in the Hello (/api/hosts) and in /metrics.
+want=$(sed -n 's/^project(dropscope VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../../CMakeLists.txt")
+[ -n "$want" ] || fail "no project VERSION in CMakeLists.txt"
+for b in dropscope dropscope-aggregator dropscope-collector dropscope-fleetsim; do
+  "$BIN_DIR/$b" --version >"$TMP/v" 2>&1; rc=$?
+  [ $rc -eq 0 ] && grep -q "^$b $want\( (.*)\)\?$" "$TMP/v" || fail "$b --version: rc $rc, $(cat "$TMP/v")"
+done
+version=$(sed "s/^dropscope-fleetsim //" "$TMP/v")
+curl -sf "$SERVER/api/hosts" | python3 -c 'import json, sys
+h = [x for x in json.load(sys.stdin) if x["host"] == "api-host"][0]
+assert h["collector_version"] == sys.argv[1], (h["collector_version"], sys.argv[1])' "$version" ||
+  fail "/api/hosts: the collector's version is not \"$version\""
+curl -sf "$SERVER/metrics" | grep -qxF "dropscope_build_info{version=\"$version\"} 1" ||
+  fail "/metrics has no dropscope_build_info{version=\"$version\"}"
+# SIGHUP stops neither daemon.
+for d in "${DAEMONS[@]}"; do kill -HUP "$d"; done
+sleep 0.5
+for d in "${DAEMONS[@]}"; do kill -0 "$d" 2>/dev/null || fail "a SIGHUP stopped daemon $d"; done
+curl -sf "$SERVER/healthz" >/dev/null || fail "the aggregator stopped answering after SIGHUP"
 set -e
-log "ok: API shapes, 400s, metrics and CLI exit codes"
+log "ok: API shapes, 400s, metrics, versions, SIGHUP and CLI exit codes"
