@@ -1,4 +1,6 @@
-/* log: stderr lines "2026-11-22T03:10:28.123Z program level: message".
+/* log: stderr lines "2026-11-22T03:10:28.123Z program level: message", or,
+ * when stderr is the journal's stream, "<6>program info: message": the
+ * journal reads the priority from the prefix and keeps its own timestamp.
  * The limiter keeps a small fixed table of keys; when it is full the oldest
  * slot is reused, so a flood of distinct keys costs memory only once. */
 #include "log.h"
@@ -6,7 +8,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define LIMIT_SLOTS 128
@@ -26,11 +30,26 @@ static limit_slot_t s_slots[LIMIT_SLOTS];
 static unsigned s_next_slot;
 
 static const char *s_level_name[] = {"debug", "info", "warn", "error"};
+static const int s_priority[] = {7, 6, 4, 3}; /* syslog's debug, info, warning, err */
+static bool s_journal;                        /* stderr is the journal's stream */
+
+/* Whether stderr is the stream systemd connected to the journal: it says
+ * so in JOURNAL_STREAM ("device:inode"), which a child whose stderr was
+ * redirected inherits too, so the descriptor itself must match. */
+static bool s_stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    return env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *program, log_level_t min_level)
 {
     s_program = program;
     s_min_level = min_level;
+    s_journal = s_stderr_is_journal();
 }
 
 static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_list ap)
@@ -38,14 +57,19 @@ static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_
 
 static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_list ap)
 {
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (s_journal) {
+        fprintf(stderr, "<%d>%s %s: %s%s\n", s_priority[level], s_program, s_level_name[level],
+                line, suffix);
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    char line[1024];
-    vsnprintf(line, sizeof line, fmt, ap);
     fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", stamp, ts.tv_nsec / 1000000, s_program,
             s_level_name[level], line, suffix);
 }

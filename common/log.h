@@ -10,7 +10,9 @@
 typedef enum { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR } log_level_t;
 
 /* Sets the program name printed on every line (borrowed, must outlive use)
- * and the lowest level printed. */
+ * and the lowest level printed, and looks whether stderr is the journal's
+ * stream (JOURNAL_STREAM): lines then start with their syslog priority,
+ * "<3>" to "<7>", and carry no timestamp of their own. */
 void log_init(const char *program, log_level_t min_level);
 
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
