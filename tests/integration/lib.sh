@@ -23,7 +23,8 @@ cleanup() {
       rc=1
     fi
   done
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # CONT too: a test may have stopped one (SIGSTOP) when it failed.
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   # Sanitizer reports, and "out of memory" (which these machines never run
   # out of: a false one once hid a growth bug), fail the test.

@@ -21,12 +21,14 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 while True:
     s.sendto(b"y", ("127.0.0.1", 9))
     time.sleep(0.001)'
-start_collector "$NS" "$HOST" --interval 50ms --backend none --spool "$TMP/spool" --spool-size 64K
+start_collector "$NS" "$HOST" --interval 50ms --backend none --spool "$TMP/spool" --spool-size 64K \
+  --verbose
+COLLECTOR=${DAEMONS[-1]}
 for _ in $(seq 100); do
-  grep -q "is full" "$TMP/collector-$HOST.log" 2>/dev/null && break
+  grep -q "spool: .* is full" "$TMP/collector-$HOST.log" 2>/dev/null && break
   sleep 0.1
 done
-grep -q "is full" "$TMP/collector-$HOST.log" || fail "the spool never filled"
+grep -q "spool: .* is full" "$TMP/collector-$HOST.log" || fail "the spool never filled"
 sleep 0.5
 
 # The newest data: drops after the overflow, while the aggregator is still away.
@@ -42,9 +44,19 @@ for _ in range(500):
 after=$(kernel_counter "$NS" UdpRcvbufErrors)
 expected=$((after - before))
 [ "$expected" -gt 400 ] || fail "only $expected drops produced"
-sleep 0.3 # a few more batches, still within the spool
-
+# Two more batches (the second read after the drops), then the collector
+# holds still until the aggregator is up: however long a busy machine takes
+# to start it, no newer batch pushes the drops out of the spool (the spool
+# holds about 3 s of batches; starting the sanitizer build's aggregator under
+# load took longer, and the drops were gone before it listened).
+batches() { grep -c ': batch [0-9]*:' "$TMP/collector-$HOST.log" || true; }
+seen=$(batches)
+two_more() { [ "$(batches)" -ge $((seen + 2)) ]; }
+wait_for 10 "two batches after the drops" two_more
+kill -STOP "$COLLECTOR"
+held=$(grep -o ': batch [0-9]*:' "$TMP/collector-$HOST.log" | tail -1 | tr -dc 0-9)
 start_aggregator
+kill -CONT "$COLLECTOR"
 deadline=$(( $(date +%s) + 30 ))
 while :; do
   got=$("$BIN_DIR/dropscope" --server "$SERVER" drops --json --layer socket --host "$HOST" \
@@ -57,12 +69,13 @@ done
 [ "$got" -eq "$expected" ] || fail "stored $got drops, the kernel counted $expected"
 # A host's row (losses, clock) is written about once a second. The batches
 # replayed from the spool were built before the collector had an ack to
-# estimate its clock from: the row shows a valid offset only once a batch
-# built after the first acks is stored.
+# estimate its clock from, the oldest of them before the spool overflowed:
+# the row shows the losses once the batches held in the spool are stored,
+# and a valid offset once a batch built after the first acks is.
 for _ in $(seq 50); do
   curl -sf "$SERVER/api/hosts" >"$TMP/hosts.json"
-  python3 -c 'import json, sys; sys.exit(not any(h["host"] == sys.argv[2] and (h["clock"] or {}).get("offset_valid") for h in json.load(open(sys.argv[1]))))' \
-    "$TMP/hosts.json" "$HOST" && break
+  python3 -c 'import json, sys; sys.exit(not any(h["host"] == sys.argv[2] and h["last_seq"] >= int(sys.argv[3]) and (h["clock"] or {}).get("offset_valid") for h in json.load(open(sys.argv[1]))))' \
+    "$TMP/hosts.json" "$HOST" "$held" && break
   sleep 0.2
 done
 python3 - "$TMP/hosts.json" "$HOST" <<'PY'
