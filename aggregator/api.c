@@ -128,6 +128,18 @@ static api_reply_t *s_params(const req_t *r, const char *const *allowed, api_rep
 
 /* --- /api/hosts ----------------------------------------------------------- */
 
+/* The store's one-a-line list as a JSON array of strings ([] for ""). */
+static json_t *s_lines(const char *text)
+{
+    json_t *list = json_array();
+    while (text && *text) {
+        size_t n = strcspn(text, "\n");
+        json_array_append_new(list, json_stringn(text, n));
+        text += n + (text[n] == '\n');
+    }
+    return list;
+}
+
 static int s_host_row(void *ctx, const host_row_t *h)
 {
     char incarnation[24];
@@ -155,6 +167,7 @@ static int s_host_row(void *ctx, const host_row_t *h)
         (json_int_t)h->spool_dropped_messages, "samples", (json_int_t)h->spool_dropped_samples,
         "spool_rejected", "messages", (json_int_t)h->spool_rejected_messages, "samples",
         (json_int_t)h->spool_rejected_samples, "clock", clock);
+    json_object_set_new_nocheck(row, "degraded", s_lines(h->degraded));
     json_array_append_new(ctx, row);
     return 0;
 }
@@ -782,10 +795,27 @@ static api_reply_t s_healthz(const req_t *r)
     return s_json(200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* While the writer migrates the schema (before ingest starts), a query
+ * could read half a schema: /healthz says "migrating" with which and for
+ * how long, the API says to come back, /metrics answers as ever. */
+static api_reply_t s_migrating(const char *path, const stats_migration_t *m)
+{
+    long long running_s = (long long)((ts_now_ns() - m->started_ns) / TS_NS_PER_S);
+    if (strcmp(path, "/healthz") == 0)
+        return s_json(503, json_pack("{s:s, s:s, s:i, s:i, s:I}", "status", "migrating",
+                                     "migration", m->name, "index", m->index, "count", m->count,
+                                     "running_s", (json_int_t)running_s));
+    return s_error(503, "the database is being migrated (%d of %d: %s, running for %lld s); "
+                   "try again once /healthz says ok", m->index, m->count, m->name, running_s);
+}
+
 api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx)
 {
     req_t r = {store, stats, names, param, ctx};
+    stats_migration_t m;
+    if (stats && strcmp(path, "/metrics") != 0 && stats_migration(stats, &m))
+        return s_migrating(path, &m);
     if (strcmp(path, "/api/hosts") == 0)
         return s_hosts(&r);
     if (strcmp(path, "/api/drops") == 0)

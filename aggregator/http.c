@@ -31,9 +31,19 @@
 #include "log.h"
 #include "ts.h"
 
+#ifdef DROPSCOPE_HAVE_WEB
 /* The web view, compiled in from web/ (cmake/embed.cmake). */
 extern const embed_file_t web_files[];
 extern const unsigned web_files_count;
+#else
+/* Built with -DDROPSCOPE_WEB=OFF (no npm at build time): the page's paths
+ * say so in words a browser shows, rather than a bare 404. */
+static const char s_no_web[] =
+    "404: this dropscope-aggregator was built without the web view (-DDROPSCOPE_WEB=OFF).\n"
+    "Its JSON API is at /api/... (e.g. /api/hosts, /api/drops?since=1h), with /healthz\n"
+    "and /metrics; the dropscope command reads it. For the page, build with\n"
+    "-DDROPSCOPE_WEB=ON after `npm ci --prefix web`.\n";
+#endif
 
 /* Queries at once: more than the cores, so that a short query need not
  * wait for a long one, few enough that each keeps its share of the CPU and
@@ -181,6 +191,7 @@ static enum MHD_Result s_reply_error(struct MHD_Connection *conn, int status, co
     return s_reply(conn, &r);
 }
 
+#ifdef DROPSCOPE_HAVE_WEB
 static const char *s_content_type(const char *name)
 {
     const char *dot = strrchr(name, '.');
@@ -192,9 +203,11 @@ static const char *s_content_type(const char *name)
         return "text/css; charset=utf-8";
     return "application/octet-stream";
 }
+#endif
 
-/* Serves "/" (the page) and "/static/NAME" from the embedded files; returns
- * MHD_NO when url is neither (the API answers it). */
+/* Serves "/" (the page) and "/static/NAME" from the embedded files (or,
+ * built without them, the 404 that says so); returns false when url is
+ * neither (the API answers it). */
 static bool s_static(struct MHD_Connection *conn, const char *url, enum MHD_Result *rc)
 {
     const char *name = strcmp(url, "/") == 0              ? "index.html"
@@ -202,6 +215,14 @@ static bool s_static(struct MHD_Connection *conn, const char *url, enum MHD_Resu
                                                           : NULL;
     if (!name)
         return false;
+#ifndef DROPSCOPE_HAVE_WEB
+    struct MHD_Response *none = MHD_create_response_from_buffer(
+        sizeof s_no_web - 1, (void *)s_no_web, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(none, "Content-Type", "text/plain; charset=utf-8");
+    MHD_add_response_header(none, "Cache-Control", "no-cache");
+    *rc = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, none);
+    MHD_destroy_response(none);
+#else
     for (unsigned i = 0; i < web_files_count; i++) {
         if (strcmp(web_files[i].name, name) != 0)
             continue;
@@ -215,6 +236,7 @@ static bool s_static(struct MHD_Connection *conn, const char *url, enum MHD_Resu
         return true;
     }
     *rc = s_reply_error(conn, 404, "no such file");
+#endif
     return true;
 }
 

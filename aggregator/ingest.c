@@ -16,6 +16,8 @@
 #include "intake.h"
 #include "live.h"
 #include "log.h"
+#include "notify.h"
+#include "stop.h"
 #include "text.h"
 #include "ts.h"
 #include "validate.h"
@@ -32,6 +34,7 @@
 #define UPKEEP_BUSY_GROUP 64   /* more messages waiting than this: no upkeep now */
 #define IDLE_EVICT_NS (600 * TS_NS_PER_S) /* a host silent this long leaves the writer's cache */
 #define EVICT_EVERY_NS (10 * TS_NS_PER_S)
+#define STATUS_EVERY_NS (5 * TS_NS_PER_S) /* systemd's STATUS=: a few seconds is fresh enough */
 
 typedef struct {
     zframe_t *identity;   /* ROUTER routing id of the sender */
@@ -46,6 +49,7 @@ struct ingest {
     zsock_t *router;
     zactor_t *auth;     /* czmq zauth (the ZAP handler), when secure */
     allowlist_t *allow; /* the host each admitted key speaks for, when secure */
+    char *allow_dir;    /* the --allow directory, when secure */
     zsock_t *monitor;   /* handshake failure events of the router */
     store_t *store;
     stats_t stats;                /* ours; a copy is published to board */
@@ -66,6 +70,9 @@ struct ingest {
     uint32_t recent_us[COMMITS_KEPT]; /* s_gauges' sorted copy of the last WINDOW seconds' */
     size_t ncommits;
     uint64_t stored_at[WINDOW];   /* samples_stored at each of the last seconds */
+    void (*reload)(void *ctx);    /* on SIGHUP (ingest_set_reload), or NULL */
+    void *reload_ctx;
+    int64_t last_status;          /* monotonic time of the last STATUS= to systemd */
 };
 
 /* Makes the router a CurveZMQ server that admits only the certificates in
@@ -92,6 +99,11 @@ static int s_secure(ingest_t *self, const ingest_security_t *sec, char *err, siz
     if (!self->auth || !(self->allow = allowlist_new(sec->allow_dir, err, errsz))) {
         if (!self->auth)
             snprintf(err, errsz, "cannot start the CurveZMQ authenticator (zauth)");
+        zcert_destroy(&cert);
+        return -1;
+    }
+    if (!(self->allow_dir = strdup(sec->allow_dir))) {
+        snprintf(err, errsz, "out of memory");
         zcert_destroy(&cert);
         return -1;
     }
@@ -174,6 +186,7 @@ void ingest_destroy(ingest_t **self_p)
     zsock_destroy(&self->router);
     zactor_destroy(&self->auth);
     allowlist_destroy(&self->allow);
+    free(self->allow_dir);
     live_destroy(&self->live);
     free(self);
     *self_p = NULL;
@@ -589,14 +602,72 @@ static void s_upkeep(ingest_t *self)
     }
 }
 
+void ingest_set_reload(ingest_t *self, void (*reload)(void *ctx), void *ctx)
+{
+    self->reload = reload;
+    self->reload_ctx = ctx;
+}
+
+void ingest_reload_allow(ingest_t *self)
+{
+    if (!self->auth)
+        return;
+    /* zauth re-reads a directory only when its listing changed; a CURVE
+     * command replaces its certificate store with a fresh read. */
+    zstr_sendx(self->auth, "CURVE", self->allow_dir, NULL);
+    zsock_wait(self->auth);
+    char err[256];
+    allowlist_t *fresh = allowlist_new(self->allow_dir, err, sizeof err);
+    if (!fresh) {
+        log_error("reload: cannot re-read --allow %s: %s; the hosts of the keys stay as they "
+                  "were", self->allow_dir, err);
+        return;
+    }
+    allowlist_destroy(&self->allow);
+    self->allow = fresh;
+    log_info("reload: re-read --allow %s: %zu certificates", self->allow_dir,
+             allowlist_size(fresh));
+}
+
+/* What systemctl status shows: READY=1 too after a reload. */
+static void s_status(ingest_t *self, bool ready)
+{
+    char status[128];
+    snprintf(status, sizeof status, "serving: %llu hosts active, %llu batches stored",
+             (unsigned long long)self->stats.host_caches, (unsigned long long)self->stats.batches);
+    if (ready)
+        notify_ready("%s", status);
+    else
+        notify_status("%s", status);
+}
+
+/* A SIGHUP's reload, and systemd's watchdog and status: every turn. */
+static void s_service(ingest_t *self)
+{
+    int64_t now = ts_mono_ns();
+    if (stop_take_reload() && self->reload) {
+        notify_reloading();
+        self->reload(self->reload_ctx);
+        s_status(self, true);
+        self->last_status = now;
+    }
+    notify_watchdog();
+    if (now - self->last_status >= STATUS_EVERY_NS) {
+        self->last_status = now;
+        s_status(self, false);
+    }
+}
+
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
 {
     zmq_pollitem_t items[2] = {{zsock_resolve(self->router), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
+    self->last_status = ts_mono_ns(); /* main said READY with the first status */
     while (!*stop) {
+        s_service(self);
         s_scan(self);
         s_upkeep(self);
-        if (zmq_poll(items, 2, 200) > 0) {
+        if (zmq_poll(items, 2, notify_wait_ms(200)) > 0) {
             if (items[1].revents & ZMQ_POLLIN)
                 s_on_monitor_event(self);
             if (items[0].revents & ZMQ_POLLIN)

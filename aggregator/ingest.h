@@ -40,7 +40,20 @@ void ingest_set_max_skew(ingest_t *self, int64_t max_skew_ns);
  * until called. */
 void ingest_set_retention(ingest_t *self, const store_retention_t *retention);
 
-/* Serves until *stop becomes non-zero. */
+/* What a SIGHUP runs (stop_take_reload), on the ingest thread between
+ * two groups, so it may call this module's setters and the store's
+ * without locking; systemd is told RELOADING=1 before and READY=1 after. */
+void ingest_set_reload(ingest_t *self, void (*reload)(void *ctx), void *ctx);
+
+/* Re-reads the --allow directory now, changed or not: zauth's certificate
+ * store (new handshakes) and the hosts the keys speak for (connections
+ * already open). On failure the list in use stays, with the reason
+ * logged. A no-op in plain text. */
+void ingest_reload_allow(ingest_t *self);
+
+/* Serves until *stop becomes non-zero. Each turn of the loop (at most
+ * 200 ms apart) takes a pending reload, feeds systemd's watchdog, and
+ * every few seconds refreshes the status systemd shows. */
 void ingest_run(ingest_t *self, volatile sig_atomic_t *stop);
 
 #endif

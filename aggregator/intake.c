@@ -77,7 +77,8 @@ store_rc_t intake_store(store_t *store, const msg_t *msg, int64_t received_ns, s
     case MSG_TYPE_HELLO: {
         const hello_t *h = &msg->hello;
         store_hello_t sh = {h->collector_version, h->kernel,      h->backend,
-                            h->ncpus,             h->interval_ns, h->backend_note};
+                            h->ncpus,             h->interval_ns, h->backend_note,
+                            h->ndegraded,         h->degraded};
         return store_hello(store, &o, &sh, err, errsz);
     }
     case MSG_TYPE_BATCH:

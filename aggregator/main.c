@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "notify.h"
 #include "stop.h"
 #include "store.h"
 #include "ts.h"
@@ -25,73 +27,113 @@ typedef struct {
     const char *cert;  /* CurveZMQ secret certificate */
     const char *allow; /* directory of admitted collectors' public certificates */
     bool insecure;
+    bool verbose;
     store_retention_t retention;
-    int64_t max_skew_ns; /* how far ahead of our clock a collector's times may be */
+    int64_t max_skew_ns;      /* how far ahead of our clock a collector's times may be */
     int64_t query_timeout_ns; /* an HTTP query running longer is stopped (503) */
-    int64_t max_hosts; /* hosts in the database; a new one beyond is refused */
+    int64_t max_hosts;        /* hosts in the database; a new one beyond is refused */
 } opts_t;
+
+static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
+                                           {"listen", required_argument, NULL, 'l'},
+                                           {"http", required_argument, NULL, 'H'},
+                                           {"insecure", no_argument, NULL, 'I'},
+                                           {"cert", required_argument, NULL, 'C'},
+                                           {"allow", required_argument, NULL, 'A'},
+                                           {"verbose", no_argument, NULL, 'v'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {"config", required_argument, NULL, 'K'},
+                                           {"retention-raw", required_argument, NULL, 'R'},
+                                           {"retention-rollups", required_argument, NULL, 'U'},
+                                           {"max-skew", required_argument, NULL, 'S'},
+                                           {"query-timeout", required_argument, NULL, 'Q'},
+                                           {"max-hosts", required_argument, NULL, 'M'},
+                                           {NULL, 0, NULL, 0}};
+
+/* The options a reload applies (s_apply); any other change needs a restart. */
+static const char *const s_reloadable[] = {"verbose",       "max-skew",          "max-hosts",
+                                           "retention-raw", "retention-rollups", NULL};
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dropscope-aggregator --db PATH (--cert PATH_secret --allow DIR | --insecure)\n"
-            "                            [options]\n"
-            "\n"
-            "Receives drop counters from dropscope collectors, keeps them in a SQLite file and\n"
-            "serves the JSON API that the dropscope CLI reads.\n"
-            "\n"
-            "  --db PATH          SQLite database file (created and migrated if needed)\n"
-            "  --listen ENDPOINT  ZeroMQ endpoint for collectors (default tcp://0.0.0.0:7420;\n"
-            "                     ipc:///path works too)\n"
-            "  --http HOST:PORT   HTTP API address (default 127.0.0.1:7421)\n"
-            "  --cert PATH_secret our CurveZMQ keypair (`dropscope keygen PATH` writes PATH and\n"
-            "                     PATH_secret; give PATH to collectors as --server-cert)\n"
-            "  --allow DIR        admit only collectors whose public certificate is in DIR\n"
-            "                     (re-read when it changes)\n"
-            "  --insecure         accept plain-text collectors from anyone who can connect\n"
-            "  --retention-raw DURATION\n"
-            "                     keep every batch this long (default 14d); older data lives on\n"
-            "                     in the minute and hour rollups\n"
-            "  --retention-rollups DURATION\n"
-            "                     keep rollups, drops and bursts this long (default 396d, about\n"
-            "                     13 months)\n"
-            "  --max-skew DURATION\n"
-            "                     refuse (ACK_REJECTED) messages whose times are more than this\n"
-            "                     ahead of our clock (default 1d); times older than\n"
-            "                     --retention-raw are refused too\n"
-            "  --query-timeout DURATION\n"
-            "                     stop an HTTP API query that runs longer and answer 503 with\n"
-            "                     what to narrow (default 10s); /healthz and /metrics are\n"
-            "                     answered apart from queries, and never wait for them\n"
-            "  --max-hosts N      refuse (ACK_REJECTED) messages of new hosts once the database\n"
-            "                     holds N (default %d): a stream of made-up host names\n"
-            "                     cannot grow the database and the caches without bound\n"
-            "  --verbose          log debug messages\n"
-            "  --help             this text\n"
-            "  --version          the version, and the git commit it was built from\n",
-            STORE_MAX_HOSTS_DEFAULT);
+    fprintf(
+        out,
+        "Usage: dropscope-aggregator --db PATH --cert PATH_secret --allow DIR [options]\n"
+        "   or: dropscope-aggregator --db PATH --insecure [options]\n"
+        "   or: dropscope-aggregator --config FILE [options]\n"
+        "\n"
+        "Receives drop counters from dropscope collectors, keeps them in a SQLite file and\n"
+        "serves the JSON API that the dropscope CLI reads.\n"
+        "\n"
+        "Options:\n"
+        "  --config FILE      read options from FILE first: one `key = value` a line, the keys\n"
+        "                     being the long options here without the dashes (`max-skew = 10m`),\n"
+        "                     `true` or `false` for those without a value (`insecure = true`),\n"
+        "                     each key once; lines starting with # are comments. The command\n"
+        "                     line overrides the file; help, version and config are not keys\n"
+        "  --db PATH          SQLite database file (created and migrated if needed)\n"
+        "  --listen ENDPOINT  ZeroMQ endpoint for collectors (default tcp://0.0.0.0:7420;\n"
+        "                     ipc:///path works too)\n"
+        "  --http HOST:PORT   HTTP API address (default 127.0.0.1:7421)\n"
+        "  --cert PATH_secret\n"
+        "                     our CurveZMQ keypair (`dropscope keygen PATH` writes PATH and\n"
+        "                     PATH_secret; give PATH to collectors as --server-cert)\n"
+        "  --allow DIR        admit only collectors whose public certificate is in DIR\n"
+        "                     (re-read when it changes, and on SIGHUP)\n"
+        "  --insecure         accept plain-text collectors from anyone who can connect\n"
+        "  --retention-raw DURATION\n"
+        "                     keep every batch this long (default 14d); older data lives on\n"
+        "                     in the minute and hour rollups\n"
+        "  --retention-rollups DURATION\n"
+        "                     keep rollups, drops and bursts this long (default 396d, about\n"
+        "                     13 months)\n"
+        "  --max-skew DURATION\n"
+        "                     refuse (ACK_REJECTED) messages whose times are more than this\n"
+        "                     ahead of our clock (default 1d); times older than\n"
+        "                     --retention-raw are refused too\n"
+        "  --query-timeout DURATION\n"
+        "                     stop an HTTP API query that runs longer and answer 503 with\n"
+        "                     what to narrow (default 10s); /healthz and /metrics are\n"
+        "                     answered apart from queries, and never wait for them\n"
+        "  --max-hosts N      refuse (ACK_REJECTED) messages of new hosts once the database\n"
+        "                     holds N (default %d): a stream of made-up host names\n"
+        "                     cannot grow the database and the caches without bound\n"
+        "  --verbose          log debug messages\n"
+        "  --help             this text\n"
+        "  --version          the version, and the git commit it was built from\n"
+        "\n"
+        "SIGHUP re-reads the --config file with the same command line: changes of\n"
+        "--verbose, --max-skew, --max-hosts, --retention-raw and --retention-rollups apply at\n"
+        "once, the --allow directory is re-read, and a change of any other option is logged\n"
+        "as needing a restart; a file that no longer reads is logged and the settings in use\n"
+        "stay. SIGTERM and SIGINT stop. Under systemd (Type=notify) it reports readiness\n"
+        "once the collectors' socket and the HTTP API are bound, then its status and\n"
+        "reloads, and pings WatchdogSec= from its ingest loop.\n"
+        "\n"
+        "Exit codes: 0 stopped when asked, 1 runtime failure, 2 bad usage or --config file.\n",
+        STORE_MAX_HOSTS_DEFAULT);
 }
 
-static int s_parse(int argc, char **argv, opts_t *o)
+/* Parses the config's argv (the --config file's options, then the command
+ * line's) into o, without side effects, so a reload can parse again.
+ * 0, or 2 with the reason in err. */
+static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},   {"listen", required_argument, NULL, 'l'},
-        {"http", required_argument, NULL, 'H'}, {"insecure", no_argument, NULL, 'I'},
-        {"cert", required_argument, NULL, 'C'}, {"allow", required_argument, NULL, 'A'},
-        {"verbose", no_argument, NULL, 'v'},    {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"retention-raw", required_argument, NULL, 'R'},
-        {"retention-rollups", required_argument, NULL, 'U'},
-        {"max-skew", required_argument, NULL, 'S'},
-        {"query-timeout", required_argument, NULL, 'Q'},
-        {"max-hosts", required_argument, NULL, 'M'},
-        {NULL, 0, NULL, 0}};
-    *o = (opts_t){NULL,  "tcp://0.0.0.0:7420",     "127.0.0.1:7421",        NULL, NULL,
-                  false, STORE_RETENTION_DEFAULT, VALIDATE_SKEW_DEFAULT_NS,
-                  HTTP_QUERY_TIMEOUT_DEFAULT_NS, STORE_MAX_HOSTS_DEFAULT};
+    opts_t *o = opts;
+    int argc = config_argc(cfg);
+    char **argv = config_argv(cfg);
+    *o = (opts_t){.listen = "tcp://0.0.0.0:7420",
+                  .http = "127.0.0.1:7421",
+                  .retention = STORE_RETENTION_DEFAULT,
+                  .max_skew_ns = VALIDATE_SKEW_DEFAULT_NS,
+                  .query_timeout_ns = HTTP_QUERY_TIMEOUT_DEFAULT_NS,
+                  .max_hosts = STORE_MAX_HOSTS_DEFAULT};
     int c;
+    optind = 0; /* glibc: a fresh parse (a reload parses again) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", s_longopts, NULL)) != -1) {
+        int at = optind - 1; /* the element holding the option, or its argument */
         switch (c) {
         case 'd': o->db = optarg; break;
         case 'l': o->listen = optarg; break;
@@ -99,114 +141,171 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'I': o->insecure = true; break;
         case 'C': o->cert = optarg; break;
         case 'A': o->allow = optarg; break;
-        case 'v': log_init("dropscope-aggregator", LOGL_DEBUG); break;
+        case 'K': break; /* read before the parse (config_path) */
+        case 'v': o->verbose = true; break;
         case 'R':
         case 'U': {
             int64_t *v = c == 'R' ? &o->retention.raw_ns : &o->retention.rollup_ns;
-            if (ts_parse_duration(optarg, v) != 0 || *v < TS_NS_PER_S * 60) {
-                fprintf(stderr, "dropscope-aggregator: --%s '%s' is not a duration of a minute or "
-                                "more (e.g. 14d)\n", c == 'R' ? "retention-raw" : "retention-rollups",
-                        optarg);
-                return 2;
-            }
+            if (ts_parse_duration(optarg, v) != 0 || *v < TS_NS_PER_S * 60)
+                return config_fail(cfg, at, err, errsz,
+                                   "--%s '%s' is not a duration of a minute or "
+                                   "more (e.g. 14d)",
+                                   c == 'R' ? "retention-raw" : "retention-rollups", optarg);
             break;
         }
         case 'S':
-            if (ts_parse_duration(optarg, &o->max_skew_ns) != 0 || o->max_skew_ns < TS_NS_PER_S) {
-                fprintf(stderr, "dropscope-aggregator: --max-skew '%s' is not a duration of a "
-                                "second or more (e.g. 1d, 10m)\n", optarg);
-                return 2;
-            }
+            if (ts_parse_duration(optarg, &o->max_skew_ns) != 0 || o->max_skew_ns < TS_NS_PER_S)
+                return config_fail(cfg, at, err, errsz,
+                                   "--max-skew '%s' is not a duration of a "
+                                   "second or more (e.g. 1d, 10m)",
+                                   optarg);
             break;
         case 'Q':
             if (ts_parse_duration(optarg, &o->query_timeout_ns) != 0 ||
-                o->query_timeout_ns < TS_NS_PER_MS || o->query_timeout_ns > 3600 * TS_NS_PER_S) {
-                fprintf(stderr, "dropscope-aggregator: --query-timeout '%s' is not a duration "
-                                "from 1ms to 1h (e.g. 10s)\n", optarg);
-                return 2;
-            }
+                o->query_timeout_ns < TS_NS_PER_MS || o->query_timeout_ns > 3600 * TS_NS_PER_S)
+                return config_fail(cfg, at, err, errsz,
+                                   "--query-timeout '%s' is not a duration "
+                                   "from 1ms to 1h (e.g. 10s)",
+                                   optarg);
             break;
         case 'M': {
             char *end;
             long long n = strtoll(optarg, &end, 10);
-            if (*optarg == '\0' || *end || n < 1 || n > INT32_MAX) {
-                fprintf(stderr, "dropscope-aggregator: --max-hosts '%s' is not a number of hosts "
-                                "from 1 to %d\n", optarg, INT32_MAX);
-                return 2;
-            }
+            if (*optarg == '\0' || *end || n < 1 || n > INT32_MAX)
+                return config_fail(cfg, at, err, errsz,
+                                   "--max-hosts '%s' is not a number of hosts "
+                                   "from 1 to %d",
+                                   optarg, INT32_MAX);
             o->max_hosts = n;
             break;
         }
         case 'h': s_usage(stdout); exit(0);
         case 'V': version_print(stdout, "dropscope-aggregator"); exit(0);
         default:
-            fprintf(stderr, "dropscope-aggregator: unknown or incomplete option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+            return config_fail(cfg, at, err, errsz,
+                               "unknown or incomplete option '%s' (see --help)", argv[at]);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "dropscope-aggregator: unexpected argument '%s' (see --help)\n", argv[optind]);
-        return 2;
-    }
-    if (!o->db) {
-        fprintf(stderr, "dropscope-aggregator: --db PATH is required (e.g. --db ./var/dropscope.db)\n");
-        return 2;
-    }
-    if (o->retention.rollup_ns < o->retention.raw_ns) {
-        fprintf(stderr, "dropscope-aggregator: --retention-rollups must be at least "
-                        "--retention-raw (rollups outlive the raw data they sum up)\n");
-        return 2;
-    }
-    if (o->insecure && (o->cert || o->allow)) {
-        fprintf(stderr, "dropscope-aggregator: --insecure turns CurveZMQ off; do not combine it "
-                        "with --cert/--allow\n");
-        return 2;
-    }
-    if (!o->insecure && (!o->cert || !o->allow)) {
-        fprintf(stderr, "dropscope-aggregator: CurveZMQ needs --cert PATH_secret and --allow DIR "
-                        "(make keys with `dropscope keygen PATH`), or pass --insecure to accept "
-                        "plain text\n");
-        return 2;
-    }
+    if (optind < argc)
+        return config_fail(cfg, -1, err, errsz, "unexpected argument '%s' (see --help)",
+                           argv[optind]);
+    if (!o->db)
+        return config_fail(cfg, -1, err, errsz,
+                           "--db PATH is required (e.g. --db "
+                           "./var/dropscope.db)");
+    if (o->retention.rollup_ns < o->retention.raw_ns)
+        return config_fail(cfg, -1, err, errsz,
+                           "--retention-rollups must be at least "
+                           "--retention-raw (rollups outlive the raw data they sum up)");
+    if (o->insecure && (o->cert || o->allow))
+        return config_fail(cfg, -1, err, errsz,
+                           "--insecure turns CurveZMQ off; do not combine it "
+                           "with --cert/--allow");
+    if (!o->insecure && (!o->cert || !o->allow))
+        return config_fail(cfg, -1, err, errsz,
+                           "CurveZMQ needs --cert PATH_secret and --allow DIR "
+                           "(make keys with `dropscope keygen PATH`), or pass --insecure to accept "
+                           "plain text");
     return 0;
+}
+
+/* What a reload (SIGHUP, on the ingest thread) reads again and changes. */
+typedef struct {
+    config_reload_t config;
+    opts_t *o; /* the options in use */
+    ingest_t *ingest;
+    store_t *store;
+} reload_t;
+
+/* The options s_reloadable names, from o; at the start and on a reload. */
+static void s_apply(reload_t *r, const opts_t *o)
+{
+    log_init("dropscope-aggregator", o->verbose ? LOGL_DEBUG : LOGL_INFO);
+    r->o->verbose = o->verbose;
+    r->o->retention = o->retention;
+    r->o->max_skew_ns = o->max_skew_ns;
+    r->o->max_hosts = o->max_hosts;
+    ingest_set_retention(r->ingest, &o->retention);
+    ingest_set_max_skew(r->ingest, o->max_skew_ns);
+    store_set_max_hosts(r->store, o->max_hosts);
+}
+
+static void s_reload(void *ctx)
+{
+    reload_t *r = ctx;
+    opts_t o;
+    if (!config_reload(&r->config, &o))
+        return;
+    s_apply(r, &o);
+    if (r->o->allow)
+        ingest_reload_allow(r->ingest);
+}
+
+/* store_migrate's progress: posted for /healthz, and to systemd, which
+ * then waits for READY=1 beyond its start timeout while migrations run. */
+static void s_on_migration(void *ctx, const store_migration_t *m)
+{
+    stats_migration_t posted = {
+        .index = m->index, .count = m->count, .started_ns = ts_now_ns() - m->elapsed_ns};
+    snprintf(posted.name, sizeof posted.name, "%s", m->name);
+    stats_set_migration(ctx, &posted);
+    notify_progress(3 * STORE_PROGRESS_NS / TS_NS_PER_S, "migrating the database: %d of %d (%s)",
+                    m->index, m->count, m->name);
 }
 
 int main(int argc, char **argv)
 {
     log_init("dropscope-aggregator", LOGL_INFO);
+    char err[512];
     opts_t o;
-    int rc = s_parse(argc, argv, &o);
-    if (rc != 0)
+    config_t *cfg =
+        config_new(config_path(argc, argv, s_longopts), s_longopts, argc, argv, err, sizeof err);
+    int rc = cfg ? s_parse(cfg, &o, err, sizeof err) : 2;
+    if (rc != 0) {
+        fprintf(stderr, "dropscope-aggregator: %s\n", err);
+        config_destroy(&cfg);
         return rc;
+    }
+    log_init("dropscope-aggregator", o.verbose ? LOGL_DEBUG : LOGL_INFO);
     zsys_handler_set(NULL); /* our own handlers, not czmq's */
     volatile sig_atomic_t *stop = stop_install();
 
-    char err[512];
     stats_board_t *stats = stats_board_new();
-    store_t *store = store_open(o.db, true, err, sizeof err);
+    store_t *store = store_open_unmigrated(o.db, err, sizeof err);
     ingest_t *ingest = NULL;
     http_t *http = NULL;
+    reload_t reload = {{argc, argv, s_longopts, s_reloadable, s_parse, cfg, cfg}, &o, NULL, store};
     rc = 1;
     if (!stats || !store) {
         log_error("aggregator: %s", stats ? err : "out of memory");
         goto out;
     }
+    /* The HTTP API first: while the schema migrates (minutes, on a large
+     * database) /healthz answers "migrating" rather than nothing. */
     ingest_security_t sec = {o.cert, o.allow};
-    if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, stats, err, sizeof err)) ||
-        !(http = http_new(o.http, o.db, stats, o.query_timeout_ns, err, sizeof err))) {
+    if (!(http = http_new(o.http, o.db, stats, o.query_timeout_ns, err, sizeof err)) ||
+        store_migrate(store, s_on_migration, stats, err, sizeof err) != 0) {
         log_error("aggregator: %s", err);
         goto out;
     }
-    ingest_set_retention(ingest, &o.retention);
-    ingest_set_max_skew(ingest, o.max_skew_ns);
-    store_set_max_hosts(store, o.max_hosts);
+    stats_set_migration(stats, NULL);
+    if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, stats, err, sizeof err))) {
+        log_error("aggregator: %s", err);
+        goto out;
+    }
+    reload.ingest = ingest;
+    s_apply(&reload, &o); /* log level, retention, skew, host bound */
+    ingest_set_reload(ingest, s_reload, &reload);
     if (o.insecure)
         log_warn("aggregator: --insecure: collectors connect in plain text, anyone who can "
-                 "reach %s can store data, and any peer can claim any host", o.listen);
+                 "reach %s can store data, and any peer can claim any host",
+                 o.listen);
     log_info("aggregator: storing in %s, collectors connect to %s (%s), HTTP API on http://%s/",
              o.db, o.listen, o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
+    /* Both sockets are bound: collectors can connect, the API answers. */
+    notify_ready("serving: collectors on %s, HTTP API on http://%s/", o.listen, o.http);
     ingest_run(ingest, stop);
+    notify_stopping();
     log_info("aggregator: stopping");
     rc = 0;
 out:
@@ -214,5 +313,7 @@ out:
     ingest_destroy(&ingest);
     store_close(&store);
     stats_board_destroy(&stats);
+    config_reload_end(&reload.config);
+    config_destroy(&cfg);
     return rc;
 }

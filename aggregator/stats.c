@@ -11,6 +11,8 @@
 struct stats_board {
     pthread_mutex_t lock;
     stats_t published;
+    bool migrating;
+    stats_migration_t migration;
 };
 
 const char *stats_limit_name(stats_limit_t limit)
@@ -65,4 +67,23 @@ void stats_read(stats_board_t *self, stats_t *out)
     pthread_mutex_lock(&self->lock);
     *out = self->published;
     pthread_mutex_unlock(&self->lock);
+}
+
+void stats_set_migration(stats_board_t *self, const stats_migration_t *m)
+{
+    pthread_mutex_lock(&self->lock);
+    self->migrating = m != NULL;
+    if (m)
+        self->migration = *m;
+    pthread_mutex_unlock(&self->lock);
+}
+
+bool stats_migration(stats_board_t *self, stats_migration_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    bool migrating = self->migrating;
+    if (migrating)
+        *out = self->migration;
+    pthread_mutex_unlock(&self->lock);
+    return migrating;
 }

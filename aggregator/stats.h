@@ -6,6 +6,7 @@
 #ifndef DROPSCOPE_STATS_H
 #define DROPSCOPE_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +74,19 @@ void stats_publish(stats_board_t *self, const stats_t *stats);
 
 /* The latest published copy into *out (any thread). */
 void stats_read(stats_board_t *self, stats_t *out);
+
+/* A schema migration under way: main posts it while the writer migrates,
+ * before ingest starts, and /healthz and the API answer "migrating"
+ * meanwhile rather than nothing. */
+typedef struct {
+    char name[64];        /* the migration running, e.g. "015_degraded.sql" */
+    int index, count;     /* the index-th (from 1) of count */
+    int64_t started_ns;   /* wall clock: when this one started */
+} stats_migration_t;
+
+/* Posts the migration running; NULL: none (done). */
+void stats_set_migration(stats_board_t *self, const stats_migration_t *m);
+/* true with *out when a migration runs. */
+bool stats_migration(stats_board_t *self, stats_migration_t *out);
 
 #endif

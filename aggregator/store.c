@@ -19,7 +19,7 @@
 #include "strmap.h"
 #include "ts.h"
 
-store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
+static store_t *s_open(const char *path, bool writer, bool migrate, char *err, size_t errsz)
 {
     store_t *self = calloc(1, sizeof *self);
     if (!self || (writer && (!(self->hosts = strmap_new()) || !(self->names = strmap_new())))) {
@@ -33,9 +33,20 @@ store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
     self->max_hosts = STORE_MAX_HOSTS_DEFAULT;
     self->nhosts = -1;
     self->evicted_until = INT64_MIN;
-    if (store_db_connect(self, path, err, errsz) != 0)
+    if (store_db_connect(self, path, err, errsz) != 0 ||
+        (migrate && store_migrate(self, NULL, NULL, err, errsz) != 0))
         store_close(&self);
     return self;
+}
+
+store_t *store_open(const char *path, bool writer, char *err, size_t errsz)
+{
+    return s_open(path, writer, writer, err, errsz);
+}
+
+store_t *store_open_unmigrated(const char *path, char *err, size_t errsz)
+{
+    return s_open(path, true, false, err, errsz);
 }
 
 void store_close(store_t **self_p)
@@ -309,7 +320,9 @@ static store_rc_t s_store_hello(store_t *self, const host_cache_t *c, const stor
     sqlite3_bind_int64(st, 5, h->ncpus);
     sqlite3_bind_int64(st, 6, h->interval_ns);
     sqlite3_bind_text(st, 7, h->backend_note ? h->backend_note : "", -1, SQLITE_STATIC);
-    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return store_db_fail(self, err, errsz);
+    return store_host_degraded(self, c, h, err, errsz);
 }
 
 /* Stores one message of origin: its hello, its batch, or neither (a

@@ -43,6 +43,27 @@ typedef struct store store_t;
 store_t *store_open(const char *path, bool writer, char *err, size_t errsz);
 void store_close(store_t **self_p);
 
+/* A migration as store_migrate reports it: before it starts (elapsed_ns 0)
+ * and every STORE_PROGRESS_NS while it runs. */
+typedef struct {
+    const char *name;          /* e.g. "015_degraded.sql" */
+    int index, count;          /* the index-th (from 1) of the count pending */
+    int from_version;          /* the database's version before the first */
+    int64_t elapsed_ns;        /* since this one started */
+} store_migration_t;
+typedef void store_progress_fn(void *ctx, const store_migration_t *m);
+#define STORE_PROGRESS_NS (5 * 1000000000LL)
+
+/* The writer of store_open, with its migrations still to apply: the
+ * database file exists (readers can open it, e.g. an HTTP server that says
+ * "migrating" meanwhile) and nothing but store_migrate or store_close may
+ * be called until store_migrate has returned 0. */
+store_t *store_open_unmigrated(const char *path, char *err, size_t errsz);
+/* Applies the pending migrations, each in its own transaction, calling
+ * progress (when not NULL) as store_migration_t says. 0, or -1 + err
+ * (the failed migration rolled back; the earlier ones stay). */
+int store_migrate(store_t *self, store_progress_fn *progress, void *ctx, char *err, size_t errsz);
+
 /* Groups the following store_hello/batch/heartbeat calls into one transaction. A failed
  * commit rolls everything back (and returns -1 with err): nothing of the
  * group was stored and nothing may be acknowledged. */
@@ -112,6 +133,8 @@ typedef struct {
     uint32_t ncpus;
     int64_t interval_ns;
     const char *backend_note; /* why the backend asked for is not in use; "" */
+    size_t ndegraded;         /* features running degraded for want of a capability */
+    const char *const *degraded; /* each text without control characters */
 } store_hello_t;
 
 /* A series of the host, under the run's wire id. */
@@ -176,6 +199,7 @@ typedef struct {
     store_clock_t clock;
     const char *backend_note; /* why the backend asked for is not in use; "" */
     int64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
+    const char *degraded; /* the last hello's degraded features, one a line; "" none */
 } host_row_t;
 
 /* Calls fn for every host, by name; fn returns 0 to go on. 0, -1 + err. */

@@ -111,37 +111,6 @@ int store_run(store_t *self, int which, char *err, size_t errsz)
     return -1;
 }
 
-/* Applies the embedded migrations newer than PRAGMA user_version, each in
- * its own transaction together with the version bump. */
-static int s_migrate(store_t *self, char *err, size_t errsz)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        store_errf(err, errsz, "%s", sqlite3_errmsg(self->db));
-        return -1;
-    }
-    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    for (unsigned i = 0; i < schema_files_count; i++) {
-        int v = atoi(schema_files[i].name);
-        if (v <= version)
-            continue;
-        char bump[64], sub[256];
-        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
-        if (store_exec(self, "BEGIN IMMEDIATE", sub, sizeof sub) != 0 ||
-            store_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
-            store_exec(self, bump, sub, sizeof sub) != 0 ||
-            store_exec(self, "COMMIT", sub, sizeof sub) != 0) {
-            store_exec(self, "ROLLBACK", err, errsz);
-            store_errf(err, errsz, "migration %s failed: %s", schema_files[i].name, sub);
-            return -1;
-        }
-        log_info("aggregator: database migrated to version %d (%s)", v, schema_files[i].name);
-        version = v;
-    }
-    return 0;
-}
-
 /* The first second after every batch stored before this process: the
  * minutes rolled up as they are stored begin there (store_rollback moves
  * it past what a failed group may have left). */
@@ -156,6 +125,95 @@ static int s_first_fresh(store_t *self, int64_t *fresh_from)
                       : INT64_MIN;
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* What sqlite3_progress_handler calls back into while a migration runs. */
+typedef struct {
+    store_progress_fn *fn;
+    void *ctx;
+    store_migration_t m;
+    int64_t started_ns, next_ns; /* monotonic */
+} progress_t;
+
+/* Every few thousand virtual machine steps of a migration's statements:
+ * reports (and logs) it once every STORE_PROGRESS_NS. Never interrupts. */
+static int s_progress(void *arg)
+{
+    progress_t *p = arg;
+    int64_t now = ts_mono_ns();
+    if (now < p->next_ns)
+        return 0;
+    p->next_ns = now + STORE_PROGRESS_NS;
+    p->m.elapsed_ns = now - p->started_ns;
+    log_info("aggregator: migration %d of %d (%s) still running after %lld s", p->m.index,
+             p->m.count, p->m.name, (long long)(p->m.elapsed_ns / TS_NS_PER_S));
+    if (p->fn)
+        p->fn(p->ctx, &p->m);
+    return 0;
+}
+
+static int s_version(store_t *self, int *version, char *err, size_t errsz)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+        store_errf(err, errsz, "%s", sqlite3_errmsg(self->db));
+        return -1;
+    }
+    *version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Applies the embedded migrations newer than PRAGMA user_version, each in
+ * its own transaction together with the version bump, saying so before
+ * each one starts and every few seconds of a long one. */
+int store_migrate(store_t *self, store_progress_fn *progress, void *ctx, char *err, size_t errsz)
+{
+    int version, count = 0;
+    if (s_version(self, &version, err, errsz) != 0)
+        return -1;
+    for (unsigned i = 0; i < schema_files_count; i++)
+        count += atoi(schema_files[i].name) > version;
+    if (count > 0)
+        log_info("aggregator: migrating the database from version %d: %d migration%s to apply",
+                 version, count, count == 1 ? "" : "s");
+    progress_t p = {progress, ctx, {.count = count, .from_version = version}, 0, 0};
+    for (unsigned i = 0; i < schema_files_count; i++) {
+        int v = atoi(schema_files[i].name);
+        if (v <= version)
+            continue;
+        p.m.name = schema_files[i].name;
+        p.m.index++;
+        p.m.elapsed_ns = 0;
+        p.started_ns = ts_mono_ns();
+        p.next_ns = p.started_ns + STORE_PROGRESS_NS;
+        if (progress)
+            progress(ctx, &p.m);
+        char bump[64], sub[256];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
+        sqlite3_progress_handler(self->db, 10000, s_progress, &p);
+        int rc = store_exec(self, "BEGIN IMMEDIATE", sub, sizeof sub) != 0 ||
+                 store_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
+                 store_exec(self, bump, sub, sizeof sub) != 0 ||
+                 store_exec(self, "COMMIT", sub, sizeof sub) != 0;
+        sqlite3_progress_handler(self->db, 0, NULL, NULL);
+        if (rc) {
+            store_exec(self, "ROLLBACK", err, errsz);
+            store_errf(err, errsz, "cannot prepare database %s: migration %s failed: %s",
+                       sqlite3_db_filename(self->db, "main"), schema_files[i].name, sub);
+            return -1;
+        }
+        log_info("aggregator: database migrated to version %d (%s, %d of %d, %.1f s)", v,
+                 schema_files[i].name, p.m.index, count,
+                 (double)(ts_mono_ns() - p.started_ns) / TS_NS_PER_S);
+        version = v;
+    }
+    if (s_first_fresh(self, &self->fresh_from) != 0) {
+        store_errf(err, errsz, "cannot read database %s: %s", sqlite3_db_filename(self->db, "main"),
+                   sqlite3_errmsg(self->db));
+        return -1;
+    }
+    return 0;
 }
 
 /* Process-wide: no allocation statistics, whose global mutex every
@@ -190,13 +248,8 @@ int store_db_connect(store_t *self, const char *path, char *err, size_t errsz)
          * edges of the tables, the hosts rows); a larger cache only grows,
          * a page fault per new page, and 256 MiB made a fleet's cold start
          * 15% slower (bench_ingest.sh: 0.65x raw SQLite, 0.77x at 16 MiB). */
-        store_exec(self, "PRAGMA cache_size = -16384", sub, sizeof sub) != 0 ||
-        s_migrate(self, sub, sizeof sub) != 0) {
+        store_exec(self, "PRAGMA cache_size = -16384", sub, sizeof sub) != 0) {
         store_errf(err, errsz, "cannot prepare database %s: %s", path, sub);
-        return -1;
-    }
-    if (s_first_fresh(self, &self->fresh_from) != 0) {
-        store_errf(err, errsz, "cannot read database %s: %s", path, sqlite3_errmsg(self->db));
         return -1;
     }
     return 0;

@@ -4,7 +4,9 @@
  * per message; which new hosts are admitted (--max-hosts), and which idle
  * ones leave the cache. */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grow.h"
 #include "idmap.h"
@@ -144,6 +146,36 @@ store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const store_batch
     c->clock = b->clock;
     c->delivery = true;
     return s_list_pending(self, c, err, errsz);
+}
+
+/* Once per collector run, so a statement prepared for it alone: the
+ * writer's prepared set is for what every batch does. The features are
+ * text (validate.c), so a newline cannot be inside one. */
+store_rc_t store_host_degraded(store_t *self, const host_cache_t *c, const store_hello_t *h,
+                               char *err, size_t errsz)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < h->ndegraded; i++)
+        len += strlen(h->degraded[i]) + 1;
+    char *lines = malloc(len), *at = lines;
+    if (!lines) {
+        snprintf(err, errsz, "out of memory for %zu degraded features", h->ndegraded);
+        return STORE_ERROR;
+    }
+    *at = '\0';
+    for (size_t i = 0; i < h->ndegraded; i++)
+        at += sprintf(at, "%s%s", i ? "\n" : "", h->degraded[i]);
+    sqlite3_stmt *st =
+        store_prepare(self, "UPDATE hosts SET degraded = ?2 WHERE id = ?1", err, errsz);
+    store_rc_t rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, c->host_id);
+        sqlite3_bind_text(st, 2, lines, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
+        sqlite3_finalize(st);
+    }
+    free(lines);
+    return rc;
 }
 
 static int s_flush_host(store_t *self, host_cache_t *c)

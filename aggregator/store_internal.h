@@ -232,8 +232,8 @@ struct store {
 
 /* --- store_db.c ----------------------------------------------------------- */
 
-/* Opens self->db at path (self->writer: read-write, WAL, migrated; and
- * self->fresh_from read). 0, or -1 + err. */
+/* Opens self->db at path (self->writer: read-write, WAL; store_migrate
+ * comes next). 0, or -1 + err. */
 int store_db_connect(store_t *self, const char *path, char *err, size_t errsz);
 /* Finalizes the statements and closes the connection. */
 void store_db_disconnect(store_t *self);
@@ -285,6 +285,9 @@ store_rc_t store_host_delivery(store_t *self, host_cache_t *c, const store_batch
 /* A message of c stored: it was seen (written by the next flush). */
 store_rc_t store_host_seen(store_t *self, host_cache_t *c, const store_origin_t *o, char *err,
                            size_t errsz);
+/* Writes a hello's degraded features into c's row, one a line. */
+store_rc_t store_host_degraded(store_t *self, const host_cache_t *c, const store_hello_t *h,
+                               char *err, size_t errsz);
 /* Writes every waiting hosts row, inside the caller's transaction. 0, -1. */
 int store_hosts_flush(store_t *self);
 /* Frees a host_cache_t (a strmap value). */

@@ -28,14 +28,15 @@ static void s_usage(FILE *out)
 {
     char layers[128];
     fprintf(out,
-            "usage: dropscope [--server URL] COMMAND [options] [--json]\n"
+            "Usage: dropscope [--server URL] COMMAND [options] [--json]\n"
             "\n"
             "Queries a dropscope aggregator (default %s, or $DROPSCOPE_SERVER).\n"
             "\n"
-            "commands:\n"
+            "Commands:\n"
             "  hosts                 one row per host: last seen, backend, series, kernel\n"
-            "  drops [--host H] [--layer L] [--since 1h | --from T [--to T]] [--step 1m]\n"
-            "        [--limit N]     drop deltas by host, counter and layer, oldest first\n"
+            "  drops [--host H] [--layer L] [--since 1h | --from T [--to T]] [--step 1m] "
+            "[--limit N]\n"
+            "                        drop deltas by host, counter and layer, oldest first\n"
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
@@ -48,8 +49,9 @@ static void s_usage(FILE *out)
             "  incidents [--since 1h | --from T [--to T]] [--window 2ms] [--min-hosts 2]\n"
             "                        bursts on several hosts at the same instant (clock-corrected),\n"
             "                        with the drops that followed and the period when they recur\n"
-            "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]]\n"
-            "         [--step 1m|1h]  the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
+            "  series --host H --series SOURCE/DEVICE/NAME [--since 1h | --from T [--to T]] "
+            "[--step 1m|1h]\n"
+            "                        the stored values of one series, e.g. rate/eth0/rx_p99 (packets\n"
             "                        per tick) or sampler//lateness_p99_us (the sampler's delay);\n"
             "                        with --step, the minute or hour rollups (delta sums, last\n"
             "                        values), kept after the raw samples expire\n"
@@ -62,6 +64,7 @@ static void s_usage(FILE *out)
             "                        collector with it speaks for HOST only (default: PATH's\n"
             "                        file name), which must be its --host-name\n"
             "\n"
+            "Options:\n"
             "  --json                print the API's JSON (arrays of objects) instead of a table\n"
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n"
@@ -127,6 +130,16 @@ static void s_hosts_table(json_t *doc)
     if (json_array_size(doc) == 0)
         printf("(no host has reported yet: start a collector with --connect to this aggregator)\n");
     table_destroy(&t);
+    /* Below the table, not in it: each names a capability and runs ~80
+     * characters, too wide for a column. */
+    json_array_foreach(doc, i, h) {
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(h, "degraded"), k, d) {
+            const char *what = json_string_value(d);
+            printf("%s: degraded: %s\n", s_str(h, "host"), what ? what : "");
+        }
+    }
 }
 
 /* --- drops ------------------------------------------------------------------ */

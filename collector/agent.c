@@ -13,14 +13,18 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "clocksync.h"
 #include "delivery.h"
 #include "grow.h"
 #include "uplink.h"
 #include "log.h"
+#include "notify.h"
 #include "report.h"
+#include "sockowner.h"
 #include "source.h"
 #include "state.h"
+#include "stop.h"
 #include "text.h"
 #include "ts.h"
 #include "version.h"
@@ -28,6 +32,8 @@
 #define MAX_SERIES 50000
 #define HISTORY 128                          /* snapshots remembered for attribution */
 #define BURST_SNAPSHOT_GAP (50 * TS_NS_PER_MS) /* between burst-triggered snapshots */
+#define TURN_MS 200 /* the loop turns at least this often: reloads, the watchdog */
+#define STATUS_EVERY_NS (5 * TS_NS_PER_S) /* systemd's STATUS=: a few seconds is fresh enough */
 
 typedef struct {
     int64_t prev_ts, ts;                 /* the snapshot's interval */
@@ -45,6 +51,8 @@ typedef struct {
     series_t *series;
     sampler_t *sampler;           /* NULL without a fast path */
     char backend_note[300];       /* why the eBPF backend is not in use, when it was wanted */
+    caps_degraded_t degraded[CAPS_MAX_DEGRADED]; /* features lost to missing capabilities */
+    size_t ndegraded;
     uint64_t seq;                 /* last seq sent */
     uint64_t intervals;           /* interval batches sent */
     int64_t prev_ts;              /* time of the previous snapshot */
@@ -60,6 +68,9 @@ typedef struct {
     size_t nheld, capheld;
     int64_t last_ack_mono;        /* when the aggregator last acknowledged anything */
     bool silent;                  /* we have warned that acks stopped */
+    sampler_opts_t burst;         /* --burst-threshold and --burst-gap in use (a reload sets) */
+    bool ready;                   /* systemd was told READY=1 */
+    int64_t last_status;          /* monotonic time of the last STATUS= */
 } agent_t;
 
 static void s_send_hello(agent_t *a)
@@ -69,13 +80,18 @@ static void s_send_hello(agent_t *a)
     char kernel[TEXT_MAX + 1], note[TEXT_MAX + 1];
     text_escape(snapshot_kernel(a->snap), kernel, sizeof kernel);
     text_escape(a->backend_note, note, sizeof note);
+    const char *degraded[CAPS_MAX_DEGRADED];
+    for (size_t i = 0; i < a->ndegraded; i++)
+        degraded[i] = a->degraded[i].text;
     hello_t hello = {version_string(),
                      kernel,
                      a->sampler ? sampler_backend(a->sampler) : "none",
                      (uint32_t)sysconf(_SC_NPROCESSORS_ONLN),
                      a->o->interval_ns,
                      ts_now_ns(),
-                     note};
+                     note,
+                     a->ndegraded,
+                     degraded};
     uint8_t *buf;
     size_t len;
     char err[256];
@@ -396,6 +412,28 @@ static sampler_t *s_start_sampler(agent_t *a, char *err, size_t errsz)
     return sampler_new(&so, err, errsz);
 }
 
+/* The features that run degraded for want of a capability, from our
+ * effective set and what failed here (caps.h): logged once, each with its
+ * fix, and kept for every Hello. */
+static void s_degraded(agent_t *a)
+{
+    char err[256];
+    caps_t caps;
+    if (caps_current(&caps, err, sizeof err) != 0) {
+        log_warn("collector: cannot read our capabilities (%s): degraded features are not "
+                 "reported", err);
+        return;
+    }
+    caps_facts_t facts = {
+        .ebpf_wanted = a->o->backend == AGENT_BACKEND_AUTO || a->o->backend == AGENT_BACKEND_EBPF,
+        .ebpf_loaded = a->sampler && strcmp(sampler_backend(a->sampler), "ebpf") == 0,
+        .owners_refused = sockowner_refused(a->o->snap.procfs)};
+    a->ndegraded = caps_degraded(&caps, &facts, a->degraded, CAPS_MAX_DEGRADED);
+    for (size_t i = 0; i < a->ndegraded; i++)
+        log_warn("collector: degraded: %s; run with AmbientCapabilities=%s or as root",
+                 a->degraded[i].text, a->degraded[i].missing);
+}
+
 static int s_start(agent_t *a)
 {
     char err[256];
@@ -423,6 +461,7 @@ static int s_start(agent_t *a)
         log_error("collector: %s (run with --backend none to go without burst detection)", err);
         return -1;
     }
+    s_degraded(a);
     uint64_t incarnation;
     if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
         incarnation = (uint64_t)ts_now_ns();
@@ -438,9 +477,43 @@ static int s_start(agent_t *a)
     return 0;
 }
 
+/* What systemctl status shows, with READY=1 once we serve and after a reload. */
+static void s_status(agent_t *a, bool ready)
+{
+    char status[400];
+    snprintf(status, sizeof status, "sending to %s every %lld ms, backend %s; %llu intervals sent",
+             a->o->connect, (long long)(a->o->interval_ns / TS_NS_PER_MS),
+             a->sampler ? sampler_backend(a->sampler) : "none", (unsigned long long)a->intervals);
+    if (ready)
+        notify_ready("%s", status);
+    else
+        notify_status("%s", status);
+    a->last_status = ts_mono_ns();
+}
+
+/* A SIGHUP's reload (the sampler takes new burst options between two
+ * ticks, under its lock), systemd's watchdog and status: every turn. */
+static void s_service(agent_t *a)
+{
+    if (stop_take_reload() && a->o->reload) {
+        notify_reloading();
+        sampler_opts_t burst = a->burst;
+        a->o->reload(a->o->reload_ctx, &burst);
+        if (a->sampler && (burst.threshold_per_ms != a->burst.threshold_per_ms ||
+                           burst.gap_ns != a->burst.gap_ns))
+            sampler_set_burst(a->sampler, burst.threshold_per_ms, burst.gap_ns);
+        a->burst = burst;
+        if (a->ready)
+            s_status(a, true);
+    }
+    notify_watchdog();
+    if (a->ready && ts_mono_ns() - a->last_status >= STATUS_EVERY_NS)
+        s_status(a, false);
+}
+
 int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
 {
-    agent_t a = {.o = o};
+    agent_t a = {.o = o, .burst = o->sampler};
     int rc = 1;
     if (s_start(&a) != 0)
         goto out;
@@ -448,6 +521,7 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
     int64_t next = ts_mono_ns();
     a.last_ack_mono = a.started_mono = next;
     while (!*stop) {
+        s_service(&a);
         s_test_clock_steps(&a);
         int64_t now = ts_mono_ns();
         if (now >= next) {
@@ -456,6 +530,10 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
                 s_hold(&a, r);
             s_send_batch(&a, r, true);
             sampler_report_destroy(&r);
+            if (!a.ready) { /* the uplink is up and the first snapshot sent */
+                a.ready = true;
+                s_status(&a, true);
+            }
             s_check_silence(&a);
             next += o->interval_ns;
             if (next < now) /* we fell behind (suspended?): skip, do not burst */
@@ -464,6 +542,8 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
         }
         int64_t wake = next, resend = now + (int64_t)delivery_tick(a.delivery) * TS_NS_PER_MS;
         wake = resend < wake ? resend : wake;
+        int64_t turn = now + notify_wait_ms(TURN_MS) * TS_NS_PER_MS;
+        wake = turn < wake ? turn : wake;
         if (a.nheld > 0) { /* bursts wait for the next allowed snapshot */
             int64_t allowed = a.last_snap_mono + BURST_SNAPSHOT_GAP;
             if (allowed <= now) {
@@ -489,6 +569,7 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
             sampler_report_destroy(&r);
         }
     }
+    notify_stopping();
     log_info("collector: stopping after %llu intervals", (unsigned long long)a.intervals);
     rc = 0;
 out:

@@ -25,6 +25,11 @@ typedef struct {
     int64_t after_ns, by_ns;
 } agent_clock_step_t;
 
+/* A reload asked by SIGHUP (stop_take_reload), run on the agent's thread
+ * between two snapshots. burst holds the --burst-threshold and --burst-gap
+ * in use; what it leaves there, the sampler takes from its next tick. */
+typedef void agent_reload_fn(void *ctx, sampler_opts_t *burst);
+
 typedef struct {
     const char *connect;    /* aggregator endpoint */
     const char *cert;       /* CurveZMQ keypair (PATH_secret); NULL = plain text */
@@ -40,9 +45,14 @@ typedef struct {
     agent_clock_step_t test_clock_steps[AGENT_CLOCK_STEPS]; /* TESTING ONLY */
     int ntest_clock_steps;
     sampler_opts_t sampler;
+    agent_reload_fn *reload; /* on SIGHUP; NULL: a SIGHUP is ignored */
+    void *reload_ctx;
 } agent_opts_t;
 
-/* Runs until *stop is set (0) or a fatal error (1, logged). */
+/* Runs until *stop is set (0) or a fatal error (1, logged). Under systemd
+ * it says READY=1 once the uplink is set up and the first snapshot sent,
+ * keeps STATUS= and the watchdog fresh, and says STOPPING=1 at the end
+ * (notify.h). */
 int agent_run(const agent_opts_t *opts, volatile sig_atomic_t *stop);
 
 #endif

@@ -510,3 +510,19 @@ void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring)
             s_set_threshold(&self->links[l], s_default_threshold(self, iface));
     pthread_mutex_unlock(&self->lock);
 }
+
+void sampler_set_burst(sampler_t *self, uint64_t threshold_per_ms, int64_t gap_ns)
+{
+    /* Under the lock the sampler thread holds for a whole tick: a value
+     * changes between two ticks, never while a detector is fed. */
+    pthread_mutex_lock(&self->lock);
+    self->opts.threshold_per_ms = threshold_per_ms;
+    self->opts.gap_ns = gap_ns > self->opts.tick_ns ? gap_ns : self->opts.tick_ns;
+    for (size_t l = 0; l < self->nlinks; l++) {
+        link_state_t *link = &self->links[l];
+        s_set_threshold(link, s_default_threshold(self, link->name));
+        for (int d = 0; d < 2; d++)
+            link->burst[d].opts.gap_ns = self->opts.gap_ns;
+    }
+    pthread_mutex_unlock(&self->lock);
+}

@@ -113,4 +113,9 @@ void sampler_report_destroy(sampler_report_t **report_p);
  * follows (ignored when opts.threshold_per_ms is set). */
 void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring);
 
+/* Sets --burst-threshold (0: per interface, from its ring) and --burst-gap
+ * (at least a tick) of every interface, from the next tick on (a reload).
+ * A burst in progress goes on under the new values. */
+void sampler_set_burst(sampler_t *self, uint64_t threshold_per_ms, int64_t gap_ns);
+
 #endif

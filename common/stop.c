@@ -1,14 +1,18 @@
-/* stop: see stop.h. */
+/* stop: see stop.h. The handlers only store to sig_atomic_t flags: nothing
+ * else is async-signal-safe enough to do in them. */
 #include "stop.h"
 
 #include <stddef.h>
 
 static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_reload;
 
 static void s_on_signal(int sig)
 {
-    (void)sig;
-    s_stop = 1;
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
 }
 
 volatile sig_atomic_t *stop_install(void)
@@ -17,10 +21,23 @@ volatile sig_atomic_t *stop_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A hangup (systemctl reload, a closed terminal) re-reads the
+     * configuration and never stops the daemon: a monitor that a stray
+     * SIGHUP kills is down when it is needed. SA_RESTART: the loops poll
+     * with timeouts anyway, and no system call of theirs should fail with
+     * EINTR because of a reload. */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* A hangup (a closed terminal, a reload asked of a service) is not a
-     * reason to stop: nothing is re-read on it yet, and a monitor that a
-     * stray SIGHUP kills is down when it is needed. */
-    signal(SIGHUP, SIG_IGN);
     return &s_stop;
+}
+
+bool stop_take_reload(void)
+{
+    /* Not an atomic exchange, and it need not be: a SIGHUP landing between
+     * the read and the clear asked for the reload that is about to run. */
+    if (!s_reload)
+        return false;
+    s_reload = 0;
+    return true;
 }

@@ -10,15 +10,21 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3
   libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
-  libcmocka-dev
+  libcmocka-dev libsystemd-dev
   libbpf-dev bpftool
+  libcap-dev
   iproute2 ethtool python3 curl tcpdump nftables
   python3-zmq python3-protobuf protobuf-compiler
   chromium
+  debhelper dpkg-dev fakeroot lintian systemd
+  help2man bash-completion
 )
 # The web view's libraries come from the npm registry (web/package-lock.json):
-# Debian's npm only when the machine has no npm of its own.
-command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# Debian's npm only when the machine has no npm of its own, and none for a
+# build without the web view (DROPSCOPE_WEB=OFF, as `make collector` runs).
+if [ "${DROPSCOPE_WEB:-ON}" != OFF ]; then
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -227,7 +227,8 @@ static int s_send(sim_t *sim, host_t *h, uint8_t **buf_p, size_t len, size_t nsa
 
 static int s_hello(sim_t *sim, host_t *h)
 {
-    hello_t hello = {"fleetsim", "6.18.0-sim", "netlink", 8, sim->o.interval_ns, ts_now_ns(), ""};
+    hello_t hello = {"fleetsim", "6.18.0-sim", "netlink", 8, sim->o.interval_ns, ts_now_ns(), "",
+                     0,          NULL};
     uint8_t *buf;
     size_t len;
     char err[256];

@@ -203,6 +203,14 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
         hello.ncpus = msg->hello.ncpus;
         hello.interval_ns = msg->hello.interval_ns;
         hello.started_ns = msg->hello.started_ns;
+        if (msg->hello.ndegraded > CODEC_MAX_DEGRADED) {
+            s_err(err, errsz, "hello names %zu degraded features (at most %d)",
+                  msg->hello.ndegraded, CODEC_MAX_DEGRADED);
+            return -1;
+        }
+        /* protobuf-c's packer only reads the array it is handed. */
+        hello.n_degraded = msg->hello.ndegraded;
+        hello.degraded = (char **)(uintptr_t)msg->hello.degraded;
         env.body_case = DROPSCOPE__ENVELOPE__BODY_HELLO;
         env.hello = &hello;
         break;
@@ -377,9 +385,21 @@ static int s_decode_body(const Dropscope__Envelope *env, msg_t *msg, owned_t *ow
             s_err(err, errsz, "hello has an overlong string");
             return -1;
         }
+        if (h->n_degraded > CODEC_MAX_DEGRADED) {
+            s_err(err, errsz, "hello names %zu degraded features (at most %d)", h->n_degraded,
+                  CODEC_MAX_DEGRADED);
+            return -1;
+        }
+        for (size_t i = 0; i < h->n_degraded; i++)
+            if (!s_string_ok(h->degraded[i], false)) {
+                s_err(err, errsz, "hello degraded[%zu] is empty or overlong (at most %d bytes)", i,
+                      CODEC_MAX_STRING);
+                return -1;
+            }
         msg->type = MSG_TYPE_HELLO;
         msg->hello = (hello_t){h->collector_version, h->kernel,      h->backend,     h->ncpus,
-                               h->interval_ns,        h->started_ns, h->backend_note};
+                               h->interval_ns,        h->started_ns, h->backend_note,
+                               h->n_degraded,         (const char *const *)h->degraded};
         return 0;
     }
     case DROPSCOPE__ENVELOPE__BODY_BATCH:

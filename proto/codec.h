@@ -19,6 +19,7 @@
 #define CODEC_MAX_SAMPLES 1000000
 #define CODEC_MAX_BURSTS 10000     /* bursts per batch */
 #define CODEC_MAX_PROFILE 100000   /* ticks in one burst profile */
+#define CODEC_MAX_DEGRADED 8       /* degraded features in a hello (a collector has 2 today) */
 
 
 typedef enum { MSG_TYPE_NONE = 0, MSG_TYPE_HELLO, MSG_TYPE_BATCH, MSG_TYPE_HEARTBEAT, MSG_TYPE_ACK } msg_type_t;
@@ -42,6 +43,8 @@ typedef struct {
     int64_t interval_ns;
     int64_t started_ns;
     const char *backend_note; /* why the backend asked for is not in use; "" */
+    size_t ndegraded;         /* at most CODEC_MAX_DEGRADED */
+    const char *const *degraded; /* features running degraded, each naming its capability */
 } hello_t;
 
 typedef struct {

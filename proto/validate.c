@@ -215,6 +215,13 @@ static int s_hello(const hello_t *h, char *err, size_t errsz)
         s_string("hello backend", h->backend, true, true, err, errsz) ||
         s_string("hello backend_note", h->backend_note, false, true, err, errsz))
         return -1;
+    /* Shown as they are in /api/hosts and the CLI: text, a few of them. */
+    if (h->ndegraded > CODEC_MAX_DEGRADED)
+        return s_fail(err, errsz, "hello names %zu degraded features (at most %d)", h->ndegraded,
+                      CODEC_MAX_DEGRADED);
+    for (size_t i = 0; i < h->ndegraded; i++)
+        if (s_string("hello degraded", h->degraded[i], false, false, err, errsz))
+            return -1;
     if (h->interval_ns < 0 || h->interval_ns > MAX_INTERVAL_NS)
         return s_fail(err, errsz, "hello interval_ns %lld is negative or above a day",
                       (long long)h->interval_ns);

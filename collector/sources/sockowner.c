@@ -5,7 +5,9 @@
 #include "sockowner.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +123,49 @@ size_t sockowner_find(const char *procfs, const uint64_t *inodes, size_t n,
     free(pids);
     closedir(proc);
     return found;
+}
+
+static bool s_refused(int e)
+{
+    return e == EACCES || e == EPERM;
+}
+
+/* True when the process's fd directory, or its first link, is refused. */
+static bool s_hidden(int procfd, unsigned long pid)
+{
+    char path[40];
+    snprintf(path, sizeof path, "%lu/fd", pid);
+    int fdfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fdfd < 0)
+        return s_refused(errno);
+    DIR *dir = fdopendir(fdfd);
+    if (!dir) {
+        close(fdfd);
+        return false;
+    }
+    bool hidden = false;
+    struct dirent *de;
+    while ((de = readdir(dir)) && de->d_name[0] == '.')
+        ;
+    char link[64];
+    if (de && readlinkat(dirfd(dir), de->d_name, link, sizeof link) < 0)
+        hidden = s_refused(errno);
+    closedir(dir);
+    return hidden;
+}
+
+size_t sockowner_refused(const char *procfs)
+{
+    DIR *proc = opendir(procfs);
+    if (!proc)
+        return 0;
+    size_t refused = 0;
+    struct dirent *de;
+    while ((de = readdir(proc))) {
+        unsigned long pid = s_pid(de->d_name);
+        if (pid && s_hidden(dirfd(proc), pid))
+            refused++;
+    }
+    closedir(proc);
+    return refused;
 }

@@ -18,4 +18,11 @@
 size_t sockowner_find(const char *procfs, const uint64_t *inodes, size_t n,
                       char (*owner)[SOCKOWNER_LEN]);
 
+/* How many processes under procfs hide their open files from us: the
+ * /proc/<pid>/fd directory or its first link refused (EACCES, EPERM), as
+ * for other users' processes without CAP_DAC_READ_SEARCH and
+ * CAP_SYS_PTRACE (caps.h). Their sockets would stay unowned. One opendir
+ * and at most one readlink per process. */
+size_t sockowner_refused(const char *procfs);
+
 #endif

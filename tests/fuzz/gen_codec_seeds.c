@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     }
     msg_t hello = s_envelope(MSG_TYPE_HELLO, 0);
     hello.hello = (hello_t){"0.4.0", "6.18.44", "netlink", 2, 1000000000, INT64_C(1795359500),
-                            "ebpf: the kernel has no BTF"};
+                            "ebpf: the kernel has no BTF", 0, NULL};
     msg_t batch = s_envelope(MSG_TYPE_BATCH, 1);
     batch.batch = (batch_t){.ts_ns = INT64_C(1795359570123456789),
                             .prev_ts_ns = INT64_C(1795359569123456789),

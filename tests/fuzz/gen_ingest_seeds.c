@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     msg_t hello = s_batch(0, NOW);
     hello.type = MSG_TYPE_HELLO;
     hello.hello = (hello_t){
-        "0.4.0", "6.18.44", "netlink", 2, SEC, NOW - 300 * SEC, "ebpf: the kernel has no BTF"};
+        "0.4.0", "6.18.44", "netlink", 2, SEC, NOW - 300 * SEC, "ebpf: the kernel has no BTF",
+        0,       NULL};
     msg_t defs = ingest_defs_batch();
     msg_t samples = s_batch(2, NOW - 60 * SEC);
     samples.batch.nbursts = 1;

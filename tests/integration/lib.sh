@@ -146,10 +146,14 @@ sys.exit(0 if set(sys.argv[1:]) <= known else 1)' "$@"
 # stuck_receiver NS [PYTHON]: a UDP receiver on 127.0.0.1:9999 in NS with a
 # 2 KB SO_RCVBUF that never reads, so every datagram beyond the buffer is a
 # Udp.RcvbufErrors; PYTHON (a statement) runs first, e.g. to rename the
-# process. Waits until it is bound; its pid in RECEIVER_PID.
+# process. Waits until it is bound; its pid in RECEIVER_PID. With
+# RECEIVER_UID set, it runs as that user, with no capability (Debian's
+# python: the one on PATH may live in root's home, closed to others).
 stuck_receiver() {
-  local out="$TMP/receiver-$1.out"
-  ip netns exec "$1" python3 -c "
+  local out="$TMP/receiver-$1.out" as=(python3)
+  [ -z "${RECEIVER_UID:-}" ] || as=(setpriv --reuid="$RECEIVER_UID" --regid="$RECEIVER_UID"
+    --clear-groups --inh-caps=-all /usr/bin/python3)
+  ip netns exec "$1" "${as[@]}" -c "
 import ctypes, os, socket, time
 ${2:-pass}
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -160,6 +164,8 @@ time.sleep(600)" >"$out" &
   PIDS+=($!)
   wait_for 10 "the UDP receiver in $1" grep -q ready "$out"
   RECEIVER_PID=$(awk '/ready/ {print $2}' "$out")
+  [ -z "${RECEIVER_UID:-}" ] || [ "$(stat -c %u "/proc/$RECEIVER_PID")" = "$RECEIVER_UID" ] ||
+    fail "the receiver is not uid $RECEIVER_UID"
 }
 
 # send_datagrams NS N: N datagrams of 200 bytes to the stuck receiver in NS.

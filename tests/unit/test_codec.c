@@ -226,7 +226,8 @@ static void test_hello_round_trip(void **state)
     in.hello = (hello_t){"0.3.1-g6a355e3",    "6.18.0-1-amd64",
                          "netlink",           192,
                          INT64_C(1000000000), INT64_C(1795359500000000000),
-                         "ebpf: the kernel has no BTF"};
+                         "ebpf: the kernel has no BTF", 0,
+                         NULL};
     msg_t *out = s_round_trip(&in);
     assert_string_equal(out->hello.collector_version, "0.3.1-g6a355e3");
     assert_string_equal(out->hello.kernel, "6.18.0-1-amd64");
@@ -238,7 +239,7 @@ static void test_hello_round_trip(void **state)
     codec_msg_destroy(&out);
     /* empty strings and no boot id are allowed in a hello */
     in.boot_id = NULL;
-    in.hello = (hello_t){NULL, "", NULL, 0, 0, -1, NULL};
+    in.hello = (hello_t){NULL, "", NULL, 0, 0, -1, NULL, 0, NULL};
     out = s_round_trip(&in);
     assert_string_equal(out->hello.collector_version, "");
     assert_string_equal(out->hello.kernel, "");
@@ -625,10 +626,61 @@ static void test_decode_bad_ack_and_hello(void **state)
     in.ack = (ack_t){.seq = 1, .status = ACK_REJECTED, .error = longtext};
     s_encoded_fails(&in, "ack has an unknown status or an overlong error string");
     in = s_envelope(MSG_TYPE_HELLO);
-    in.hello = (hello_t){"0.3", longtext, "none", 4, 1, 1, ""};
+    in.hello = (hello_t){"0.3", longtext, "none", 4, 1, 1, "", 0, NULL};
     s_encoded_fails(&in, "hello has an overlong string");
-    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, longtext};
+    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, longtext, 0, NULL};
     s_encoded_fails(&in, "hello has an overlong string");
+}
+
+/* The degraded features: carried in order, none when none, and bounded
+ * in count (both ways: the encoder refuses, and a hand-made frame is
+ * refused) and in each entry's length. */
+static void test_hello_degraded(void **state)
+{
+    (void)state;
+    static const char *const two[] = {
+        "socket owners: only this user's processes (uid 65534) are named (needs CAP_SYS_PTRACE)",
+        "ebpf backend: not loaded (needs CAP_BPF and CAP_PERFMON), using netlink"};
+    msg_t in = s_envelope(MSG_TYPE_HELLO);
+    in.hello = (hello_t){"0.3", "6.18", "netlink", 4, 1, 1, "ebpf: EPERM", 2, two};
+    msg_t *out = s_round_trip(&in);
+    assert_int_equal(out->hello.ndegraded, 2);
+    assert_string_equal(out->hello.degraded[0], two[0]);
+    assert_string_equal(out->hello.degraded[1], two[1]);
+    codec_msg_destroy(&out);
+    in.hello.ndegraded = 0;
+    out = s_round_trip(&in);
+    assert_int_equal(out->hello.ndegraded, 0);
+    codec_msg_destroy(&out);
+
+    const char *nine[CODEC_MAX_DEGRADED + 1];
+    for (size_t i = 0; i < CODEC_MAX_DEGRADED + 1; i++)
+        nine[i] = "x: y";
+    in.hello.ndegraded = CODEC_MAX_DEGRADED + 1;
+    in.hello.degraded = nine;
+    char err[256] = "";
+    uint8_t *buf = NULL;
+    size_t len;
+    assert_int_equal(codec_encode(&in, &buf, &len, err, sizeof err), -1);
+    assert_string_equal(err, "hello names 9 degraded features (at most 8)");
+    wr_t hello = {0}, env = {0};
+    for (size_t i = 0; i < CODEC_MAX_DEGRADED + 1; i++)
+        s_put_str(&hello, 8, "x: y");
+    s_put_str(&env, 1, "db-17");
+    s_put_bytes(&env, 10, hello.b, hello.n);
+    free(hello.b);
+    s_decode_fails(env.b, env.n, "hello names 9 degraded features (at most 8)");
+    free(env.b);
+
+    char longtext[CODEC_MAX_STRING + 2];
+    memset(longtext, 'x', sizeof longtext - 1);
+    longtext[sizeof longtext - 1] = '\0';
+    const char *bad[2] = {"x: y", longtext};
+    in.hello.ndegraded = 2;
+    in.hello.degraded = bad;
+    s_encoded_fails(&in, "hello degraded[1] is empty or overlong (at most 255 bytes)");
+    bad[1] = "";
+    s_encoded_fails(&in, "hello degraded[1] is empty or overlong");
 }
 
 /* More definitions than CODEC_MAX_DEFS, which only a hand-made frame holds. */
@@ -663,6 +715,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_round_trip),
+        cmocka_unit_test(test_hello_degraded),
         cmocka_unit_test(test_batch_round_trip),
         cmocka_unit_test(test_ack_round_trip),
         cmocka_unit_test(test_type_names),

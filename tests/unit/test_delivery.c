@@ -93,7 +93,7 @@ static int s_send(delivery_t *d, uint64_t incarnation, uint64_t seq, uint32_t ns
                   const char *companion)
 {
     report_id_t id = {"web1", "boot", incarnation};
-    hello_t hello = {"0.2.0", "6.12.0", "netlink", 4, 1000000000, 1, ""};
+    hello_t hello = {"0.2.0", "6.12.0", "netlink", 4, 1000000000, 1, "", 0, NULL};
     uint8_t *buf;
     size_t n;
     char err[256];

@@ -342,7 +342,8 @@ static void test_hello(void **state)
 {
     (void)state;
     hello_t hello = {"0.2.0",    "6.12.0-amd64",      "netlink",     16,
-                     1000000000, 1700000000000000000, "ebpf: no BTF"};
+                     1000000000, 1700000000000000000, "ebpf: no BTF", 0,
+                     NULL};
     uint8_t *buf;
     size_t len;
     char err[256];

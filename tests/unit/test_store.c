@@ -142,19 +142,28 @@ static void test_checkpoint_not_pinned(void **state)
     assert_int_equal(done, log);
 }
 
+/* A hello's degraded features (collector/caps.h), stored one a line. */
+static const char *const s_degraded[] = {
+    "socket owners: only this user's processes (uid 65534) are named (needs CAP_SYS_PTRACE)",
+    "ebpf backend: not loaded (needs CAP_BPF), using netlink"};
+
 static void test_hello_and_batches(void **state)
 {
     fixture_t *f = *state;
     msg_t hello = {.host = "h1", .boot_id = "boot-1", .incarnation = 7, .seq = 1,
                    .sent_ns = T0 - SEC, .type = MSG_TYPE_HELLO,
                    .hello = {"0.1.0", "6.18.44", "netlink", 2, SEC, T0 - 2 * SEC,
-                             "ebpf: the kernel has no BTF"}};
+                             "ebpf: the kernel has no BTF", 2, s_degraded}};
     assert_int_equal(s_store(f, &hello, NULL), STORE_OK);
     s_two_batches(f);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts"), 1);
     assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts WHERE backend = 'netlink' AND "
                                  "backend_note = 'ebpf: the kernel has no BTF'"), 1);
     assert_int_equal(s_scalar(f, "SELECT ncpus FROM hosts"), 2);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM hosts WHERE degraded = 'socket owners: "
+                                 "only this user''s processes (uid 65534) are named (needs "
+                                 "CAP_SYS_PTRACE)' || char(10) || 'ebpf backend: not loaded "
+                                 "(needs CAP_BPF), using netlink'"), 1);
     /* What every message changes in its host's row waits for the flush:
      * the row holds the hello's seq until then. */
     assert_int_equal(s_scalar(f, "SELECT last_seq FROM hosts"), 1);

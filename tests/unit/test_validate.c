@@ -87,7 +87,7 @@ static void test_good_messages_pass(void **state)
     s_deltas[0] = -(int64_t)VALIDATE_MAX_COUNT; /* a gauge's fall; counters are the store's */
     s_accepted(&m);
     msg_t hello = {.host = "h", .type = MSG_TYPE_HELLO,
-                   .hello = {"0.3", "6.18.0-1-amd64", "ebpf", 8, SEC, NOW, ""}};
+                   .hello = {"0.3", "6.18.0-1-amd64", "ebpf", 8, SEC, NOW, "", 0, NULL}};
     s_accepted(&hello);
     msg_t beat = {.host = "h", .type = MSG_TYPE_HEARTBEAT};
     s_accepted(&beat);
@@ -214,12 +214,32 @@ static void test_burst_rules(void **state)
 static void test_hello_and_acks(void **state)
 {
     (void)state;
-    msg_t m = {.host = "h", .type = MSG_TYPE_HELLO, .hello = {"0.3", "6.18", "ebpf", 8, SEC, NOW, ""}};
+    msg_t m = {.host = "h",
+               .type = MSG_TYPE_HELLO,
+               .hello = {"0.3", "6.18", "ebpf", 8, SEC, NOW, "", 0, NULL}};
     m.hello.kernel = "6.18\x1b[31m";
     s_refused(&m, "hello kernel '6.18\\x1b[31m' is not UTF-8 text");
     m.hello.kernel = "6.18";
     m.hello.interval_ns = -1;
     s_refused(&m, "hello interval_ns -1");
+    m.hello.interval_ns = SEC;
+    /* degraded features: text, at most CODEC_MAX_DEGRADED of them */
+    const char *degraded[CODEC_MAX_DEGRADED + 1] = {
+        "socket owners: only this user's processes (uid 65534) are named (needs CAP_SYS_PTRACE)",
+        "ebpf backend: not loaded (needs CAP_BPF), using netlink"};
+    m.hello.ndegraded = 2;
+    m.hello.degraded = degraded;
+    s_accepted(&m);
+    degraded[1] = "ebpf\nbackend";
+    s_refused(&m, "hello degraded 'ebpf\\x0abackend' is not UTF-8 text");
+    degraded[1] = "";
+    s_refused(&m, "hello degraded '' is empty");
+    for (size_t i = 0; i < CODEC_MAX_DEGRADED + 1; i++)
+        degraded[i] = "x: y";
+    m.hello.ndegraded = CODEC_MAX_DEGRADED;
+    s_accepted(&m);
+    m.hello.ndegraded = CODEC_MAX_DEGRADED + 1;
+    s_refused(&m, "hello names 9 degraded features (at most 8)");
     msg_t ack = {.host = "h", .type = MSG_TYPE_ACK};
     s_refused(&ack, "collectors do not send acks");
     msg_t beat = {.host = "h", .boot_id = "b\xc0\xafot", .type = MSG_TYPE_HEARTBEAT};
