@@ -220,7 +220,7 @@ typedef struct {
 /* The options s_reloadable names, from o; at the start and on a reload. */
 static void s_apply(reload_t *r, const opts_t *o)
 {
-    log_init("dropscope-aggregator", o->verbose ? LOGL_DEBUG : LOGL_INFO);
+    log_set_level(o->verbose ? LOGL_DEBUG : LOGL_INFO);
     r->o->verbose = o->verbose;
     r->o->retention = o->retention;
     r->o->max_skew_ns = o->max_skew_ns;

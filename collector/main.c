@@ -342,7 +342,7 @@ static void s_reload(void *ctx, sampler_opts_t *burst)
     opts_t o;
     if (!config_reload(r, &o))
         return;
-    log_init("dropscope-collector", o.verbose ? LOGL_DEBUG : LOGL_INFO);
+    log_set_level(o.verbose ? LOGL_DEBUG : LOGL_INFO);
     /* Without --burst-gap the gap is 5 ticks of the tick that runs, not of
      * a --tick the file may have changed (which needs a restart). */
     char *gap = config_value(r->applied, "burst-gap");

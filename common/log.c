@@ -24,7 +24,8 @@ typedef struct {
 } limit_slot_t;
 
 static const char *s_program = "dropscope";
-static log_level_t s_min_level = LOGL_INFO;
+/* Atomic: a reload (SIGHUP) changes it on one thread while others log. */
+static _Atomic log_level_t s_min_level = LOGL_INFO;
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static limit_slot_t s_slots[LIMIT_SLOTS];
 static unsigned s_next_slot;
@@ -50,6 +51,11 @@ void log_init(const char *program, log_level_t min_level)
     s_program = program;
     s_min_level = min_level;
     s_journal = s_stderr_is_journal();
+}
+
+void log_set_level(log_level_t min_level)
+{
+    s_min_level = min_level;
 }
 
 static void s_vprint(log_level_t level, const char *suffix, const char *fmt, va_list ap)

@@ -14,6 +14,8 @@ typedef enum { LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR } log_level_t;
  * stream (JOURNAL_STREAM): lines then start with their syslog priority,
  * "<3>" to "<7>", and carry no timestamp of their own. */
 void log_init(const char *program, log_level_t min_level);
+/* The least level printed from now on, from any thread (a reload). */
+void log_set_level(log_level_t min_level);
 
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
