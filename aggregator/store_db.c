@@ -187,6 +187,7 @@ int store_migrate(store_t *self, store_progress_fn *progress, void *ctx, char *e
         p.m.elapsed_ns = 0;
         p.started_ns = ts_mono_ns();
         p.next_ns = p.started_ns + STORE_PROGRESS_NS;
+        log_info("aggregator: migration %d of %d (%s) starting", p.m.index, count, p.m.name);
         if (progress)
             progress(ctx, &p.m);
         char bump[64], sub[256];

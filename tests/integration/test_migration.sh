@@ -68,4 +68,16 @@ done_lines=$(grep -c "database migrated to version" "$TMP/migrations.txt")
 [ "$done_lines" -eq "$count" ] || fail "announced $count migrations, logged $done_lines"
 grep -q "migrated to version 1 (001_initial.sql, 1 of $count, " "$TMP/migrations.txt" ||
   fail "no step line for the first migration"
+# Each one said before it started, right before its result.
+python3 - "$TMP/migrations.txt" "$count" <<'PY'
+import re, sys
+lines = [l.split(": ", 2)[-1].strip() for l in open(sys.argv[1])][1:]
+count = int(sys.argv[2])
+assert len(lines) == 2 * count, lines
+for i in range(count):
+    start, done = lines[2 * i], lines[2 * i + 1]
+    m = re.fullmatch(r"migration (\d+) of (\d+) \((\S+)\) starting", start)
+    assert m and int(m[1]) == i + 1 and int(m[2]) == count, start
+    assert re.fullmatch(rf"database migrated to version \d+ \({re.escape(m[3])}, {i + 1} of {count}, [\d.]+ s\)", done), done
+PY
 log "ok: $count migrations announced, each logged; the API said migrating meanwhile"
