@@ -262,9 +262,9 @@ static api_reply_t *s_drops_params(const req_t *r, const char *const *allowed, d
         return fail;
     *q = (drops_query_t){0};
     const char *layer = r->param(r->ctx, "layer");
-    if (layer && !layer_is_drop(q->layer = layer_from_name(layer))) {
+    if (layer && !layer_on_path(q->layer = layer_from_name(layer))) {
         char names[128];
-        *fail = s_error(400, "layer '%s' is not a drop layer (%s)", layer,
+        *fail = s_error(400, "layer '%s' is not a drop or precursor layer (%s)", layer,
                         layer_path_names(names, sizeof names, ", "));
         return fail;
     }
@@ -297,7 +297,9 @@ static api_reply_t s_drops(const req_t *r)
 
 /* The drops of a range by layer, every row of it (a list of drops is
  * capped by its limit, so summing one undercounts), overlapping series
- * left out: what the CLI's and the page's totals show. */
+ * left out: what the CLI's and the page's totals show. The precursor
+ * layers' counts (budget: squeezes) are stored as drop rows but lose no
+ * packet: they are "squeezes", beside the drops and never in them. */
 static api_reply_t s_totals(const req_t *r)
 {
     static const char *const allowed[] = {"host", "layer", "since", "from", "to", NULL};
@@ -309,29 +311,46 @@ static api_reply_t s_totals(const req_t *r)
     char err[256];
     if (store_drop_totals(r->store, &q, totals, err, sizeof err) != 0)
         return s_error(500, "%s", err);
+    int64_t squeezes = 0;
     json_t *layers = json_object(); /* in path order: the order clients show them in */
-    for (size_t i = 0; i < LAYER_NDROP; i++)
-        if (totals[layer_path[i]]) {
-            json_object_set_new(layers, layer_name(layer_path[i]),
-                                json_integer(totals[layer_path[i]]));
-            all = sat_add(all, totals[layer_path[i]]);
+    for (size_t i = 0; i < LAYER_NPATH; i++) {
+        layer_t l = layer_path[i];
+        if (layer_is_precursor(l))
+            squeezes = sat_add(squeezes, totals[l]);
+        else if (totals[l]) {
+            json_object_set_new(layers, layer_name(l), json_integer(totals[l]));
+            all = sat_add(all, totals[l]);
         }
-    return s_json(200, json_pack("{s:o, s:I}", "layers", layers, "total", (json_int_t)all));
+    }
+    return s_json(200, json_pack("{s:o, s:I, s:I}", "layers", layers, "total", (json_int_t)all,
+                                 "squeezes", (json_int_t)squeezes));
 }
 
 /* --- /api/top ------------------------------------------------------------- */
 
-/* Rows come grouped by host, top host first: one object per host. */
+/* Adds n to the integer at obj's key. */
+static void s_add(json_t *obj, const char *key, int64_t n)
+{
+    int64_t was = json_integer_value(json_object_get(obj, key));
+    json_object_set_new(obj, key, json_integer(sat_add(was, n)));
+}
+
+/* Rows come grouped by host, top host first: one object per host, its
+ * drops by layer and their sum, and its squeezes (a precursor) apart. */
 static int s_top_row(void *ctx, const char *host, const char *layer, int64_t drops)
 {
     json_t *rows = ctx, *last = json_array_get(rows, json_array_size(rows) - 1);
     if (!last || strcmp(json_string_value(json_object_get(last, "host")), host) != 0) {
-        last = json_pack("{s:s, s:I, s:{}}", "host", host, "drops", (json_int_t)0, "layers");
+        last = json_pack("{s:s, s:I, s:{}, s:I}", "host", host, "drops", (json_int_t)0, "layers",
+                         "squeezes", (json_int_t)0);
         json_array_append_new(rows, last);
     }
+    if (layer_is_precursor(layer_from_name(layer))) {
+        s_add(last, "squeezes", drops);
+        return 0;
+    }
     json_object_set_new(json_object_get(last, "layers"), layer, json_integer(drops));
-    json_object_set_new(last, "drops",
-                        json_integer(json_integer_value(json_object_get(last, "drops")) + drops));
+    s_add(last, "drops", drops);
     return 0;
 }
 
@@ -476,7 +495,7 @@ static int s_diag_burst(void *ctx, const burst_row_t *r)
     b += g->in.nbursts++;
     *b = (diag_burst_t){.start_ns = r->start_ns, .end_ns = r->end_ns};
     for (int l = 0; l < LAYER_COUNT; l++)
-        b->drops += r->drops[l];
+        b->drops += layer_is_drop((layer_t)l) ? r->drops[l] : 0;
     snprintf(b->iface, sizeof b->iface, "%s", r->iface);
     return 0;
 }
@@ -749,19 +768,23 @@ static api_reply_t s_explain(const req_t *r)
                        "snmp//Udp.RcvbufErrors)", series);
     counter_class_t c = counters_classify(source, name);
     counter_text_t t = counters_explain(source, name);
-    return s_json(200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:s}",
+    bool counter = c.kind == KIND_COUNTER;
+    return s_json(200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
                                  "series", series, "source", source, "device", device, "name",
                                  name, "layer", layer_name(c.layer), "drop",
-                                 layer_is_drop(c.layer) && c.kind == KIND_COUNTER, "overlap",
-                                 c.overlap, "kind", kind_name(c.kind), "meaning", t.meaning,
-                                 "setting", t.setting, "remedy", t.remedy));
+                                 counter && layer_is_drop(c.layer), "precursor",
+                                 counter && layer_is_precursor(c.layer), "overlap", c.overlap,
+                                 "kind", kind_name(c.kind), "meaning", t.meaning, "setting",
+                                 t.setting, "remedy", t.remedy));
 }
 
 /* --- /api/vocabulary -------------------------------------------------------- */
 
 /* The words the other answers use, so that a client keeps no copy of them:
- * the drop layers in path order with their text, the sources a series
- * name starts with, and the duration units the parameters take. */
+ * the receive-path layers in path order with their text, each marked
+ * "precursor" when its counts lose no packet (budget: shown as squeezes,
+ * in the words of "squeezes", never summed into drops), the sources a
+ * series name starts with, and the duration units the parameters take. */
 static api_reply_t s_vocabulary(const req_t *r)
 {
     static const char *const allowed[] = {NULL};
@@ -769,11 +792,13 @@ static api_reply_t s_vocabulary(const req_t *r)
     if (s_params(r, allowed, &fail))
         return fail;
     json_t *layers = json_array(), *sources = json_array(), *units = json_array();
-    for (size_t i = 0; i < LAYER_NDROP; i++) {
+    for (size_t i = 0; i < LAYER_NPATH; i++) {
         counter_text_t t = counters_layer_text(layer_path[i]);
-        json_array_append_new(layers, json_pack("{s:s, s:s, s:s, s:s}", "name",
-                                                layer_name(layer_path[i]), "meaning", t.meaning,
-                                                "setting", t.setting, "remedy", t.remedy));
+        json_array_append_new(layers, json_pack("{s:s, s:b, s:s, s:s, s:s}", "name",
+                                                layer_name(layer_path[i]), "precursor",
+                                                layer_is_precursor(layer_path[i]), "meaning",
+                                                t.meaning, "setting", t.setting, "remedy",
+                                                t.remedy));
     }
     for (int src = SOURCE_UNKNOWN + 1; src < SOURCE_COUNT; src++)
         json_array_append_new(sources, json_string(source_name((source_t)src)));
@@ -781,8 +806,8 @@ static api_reply_t s_vocabulary(const req_t *r)
     const char *unit;
     for (size_t i = 0; (unit = ts_duration_unit(i, &ns)); i++)
         json_array_append_new(units, json_pack("{s:s, s:I}", "unit", unit, "ns", (json_int_t)ns));
-    return s_json(200, json_pack("{s:o, s:o, s:o}", "layers", layers, "sources", sources,
-                                 "durations", units));
+    return s_json(200, json_pack("{s:o, s:s, s:o, s:o}", "layers", layers, "squeezes",
+                                 LAYER_PRECURSOR_WORDS, "sources", sources, "durations", units));
 }
 
 /* --- /healthz, /metrics --------------------------------------------------- */
@@ -844,8 +869,11 @@ api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return metrics_get(store, stats);
+    if (strcmp(path, "/metrics/fleet") == 0)
+        return metrics_fleet_get(stats);
     return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/api/top, /api/totals, /api/explain, /api/vocabulary, /healthz, /metrics)",
+                   "/api/top, /api/totals, /api/explain, /api/vocabulary, /healthz, /metrics, "
+                   "/metrics/fleet)",
                    path);
 }

@@ -15,8 +15,8 @@ correlate_burst_t correlate_burst(const burst_msg_t *b, const clock_msg_t *clock
                   : clock->maxerror_ns > 0 ? clock->maxerror_ns
                                            : 1000000000;
     uint64_t drops = 0;
-    for (int l = 0; l < LAYER_COUNT; l++)
-        drops += b->drops[l];
+    for (int l = 0; l < LAYER_COUNT; l++) /* squeezes (a precursor) are no loss */
+        drops += layer_is_drop((layer_t)l) ? b->drops[l] : 0;
     return (correlate_burst_t){host, b->start_ns + shift, b->end_ns + shift, unc, b->packets,
                                drops, ref};
 }

@@ -322,8 +322,9 @@ static int s_changes(const diag_input_t *in, layer_t layer, char *resolved, size
         snprintf(c->series, sizeof c->series, "%s/%s/%s", s->source, s->device, s->name);
         if (size && c->drops_before > 0 && c->drops_after == 0) {
             char when[40];
-            snprintf(resolved, size, "drops stopped after %s went from %lld to %lld at %s",
-                     c->series, (long long)c->from, (long long)c->to,
+            snprintf(resolved, size, "%s stopped after %s went from %lld to %lld at %s",
+                     layer_is_precursor(layer) ? "squeezes" : "drops", c->series,
+                     (long long)c->from, (long long)c->to,
                      ts_format(s->ts_ns, when, sizeof when));
         }
     }
@@ -415,15 +416,22 @@ diagnosis_t *diagnose(const diag_input_t *in)
     self->to_ns = in->to_ns;
     self->host = strdup(in->host);
     self->findings = calloc(LAYER_COUNT, sizeof *self->findings);
-    if (!self->host || !self->findings)
+    self->precursors = calloc(LAYER_COUNT, sizeof *self->precursors);
+    if (!self->host || !self->findings || !self->precursors)
         goto fail;
     for (int l = LAYER_NIC; l < LAYER_COUNT; l++) {
-        if (!layer_is_drop((layer_t)l))
+        /* A precursor (budget: time_squeeze) gets the same rule, limit and
+         * remedy, but as a warning apart: a busy host that lost nothing has
+         * no finding. */
+        bool drop = layer_is_drop((layer_t)l);
+        if (!drop && !layer_is_precursor((layer_t)l))
             continue;
-        int found = s_finding(in, (layer_t)l, &self->findings[self->nfindings]);
+        diag_finding_t *to = drop ? self->findings : self->precursors;
+        size_t *n = drop ? &self->nfindings : &self->nprecursors;
+        int found = s_finding(in, (layer_t)l, &to[*n]);
         if (found < 0)
             goto fail;
-        self->nfindings += (size_t)found;
+        *n += (size_t)found;
     }
     if (s_changes(in, LAYER_UNKNOWN, NULL, 0, &self->changes, &self->nchanges) != 0)
         goto fail;
@@ -440,7 +448,10 @@ void diagnosis_destroy(diagnosis_t **self_p)
     diagnosis_t *self = *self_p;
     for (size_t i = 0; i < self->nfindings; i++)
         s_finding_free(&self->findings[i]);
+    for (size_t i = 0; i < self->nprecursors; i++)
+        s_finding_free(&self->precursors[i]);
     free(self->findings);
+    free(self->precursors);
     free(self->changes);
     free(self->host);
     free(self);

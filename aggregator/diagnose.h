@@ -74,7 +74,9 @@ typedef struct {
     int64_t drops_before, drops_after; /* in (from_ns, ts_ns] and (ts_ns, to_ns] */
 } diag_change_t;
 
-/* One layer that lost packets in the range. */
+/* One layer that lost packets in the range; or, among a diagnosis'
+ * precursors, one whose counters moved without a loss (budget: squeezes),
+ * where `drops` and the evidence's counts are those events, not packets. */
 typedef struct {
     layer_t layer;
     int64_t drops;             /* its non-overlapping counters' sum (or, when only the
@@ -101,6 +103,10 @@ typedef struct {
     int64_t from_ns, to_ns;
     diag_finding_t *findings; /* one per drop layer that lost packets, in layer order */
     size_t nfindings;
+    diag_finding_t *precursors; /* one per precursor layer that moved (layer_is_precursor:
+                                   squeezes, no packet lost), with its setting and remedy:
+                                   a warning, never a finding nor in a drops count */
+    size_t nprecursors;
     diag_change_t *changes; /* every setting change in the range; their drops_before
                                and drops_after count deltas of LAYER_UNKNOWN only */
     size_t nchanges;

@@ -27,8 +27,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define INGEST_MAXMSGSIZE (16 * 1024 * 1024)
-#define WINDOW 10              /* seconds of commit latencies and ingest rate in the gauges */
-#define COMMITS_KEPT 4096      /* commit latencies kept for the gauges */
 #define UPKEEP_EVERY_NS (250 * TS_NS_PER_MS)
 #define UPKEEP_BUDGET_NS (25 * TS_NS_PER_MS) /* at most a tenth of the writer's time */
 #define UPKEEP_BUSY_GROUP 64   /* more messages waiting than this: no upkeep now */
@@ -65,11 +63,6 @@ struct ingest {
     store_retention_t retention;
     int64_t max_skew_ns;          /* how far ahead of our clock a sender's times may be */
     int64_t last_upkeep;          /* monotonic */
-    uint32_t commit_us[COMMITS_KEPT]; /* recent commit latencies (a ring) */
-    int64_t commit_at[COMMITS_KEPT];  /* and when they ended (monotonic) */
-    uint32_t recent_us[COMMITS_KEPT]; /* s_gauges' sorted copy of the last WINDOW seconds' */
-    size_t ncommits;
-    uint64_t stored_at[WINDOW];   /* samples_stored at each of the last seconds */
     void (*reload)(void *ctx);    /* on SIGHUP (ingest_set_reload), or NULL */
     void *reload_ctx;
     int64_t last_status;          /* monotonic time of the last STATUS= to systemd */
@@ -130,6 +123,31 @@ static int s_monitor(ingest_t *self, char *err, size_t errsz)
     return 0;
 }
 
+static void s_fleet_add(void *ctx, const store_tally_t *t)
+{
+    ingest_t *self = ctx;
+    if (stats_fleet_add(self->board, t) != 0)
+        log_limited(LOGL_ERROR, "fleet", "aggregator: out of memory counting host %s's drops for "
+                    "/metrics/fleet; its counters there miss this group", t->host);
+}
+
+/* The fleet's counters start from what the store holds (before any
+ * retention can run: upkeep starts with ingest_run), so that they go on
+ * from where they were rather than from 0 at each restart. */
+static int s_restore(ingest_t *self, char *err, size_t errsz)
+{
+    char why[256];
+    int64_t t0 = ts_mono_ns();
+    if (store_tally_restore(self->store, s_fleet_add, self, why, sizeof why) != 0) {
+        snprintf(err, errsz, "cannot read the hosts' stored drops and bursts for /metrics/fleet: "
+                 "%s (check the --db file)", why);
+        return -1;
+    }
+    log_info("aggregator: restored the fleet's counters in %lld ms",
+             (long long)((ts_mono_ns() - t0) / TS_NS_PER_MS));
+    return 0;
+}
+
 ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t *store,
                      stats_board_t *board, char *err, size_t errsz)
 {
@@ -162,7 +180,8 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     /* ZMTP heartbeats both ways: a dead collector connection is noticed and closed. */
     zsock_set_heartbeat_ivl(self->router, 2000);
     zsock_set_heartbeat_timeout(self->router, 10000);
-    if ((sec && s_secure(self, sec, err, errsz) != 0) || s_monitor(self, err, errsz) != 0) {
+    if ((sec && s_secure(self, sec, err, errsz) != 0) || s_monitor(self, err, errsz) != 0 ||
+        s_restore(self, err, errsz) != 0) {
         ingest_destroy(&self);
         return NULL;
     }
@@ -478,9 +497,8 @@ static void s_group(ingest_t *self)
     self->stats.batches += self->group_batches;
     self->group_samples = self->group_batches = 0;
     live_commit(self->live);
-    int64_t t1 = ts_mono_ns();
-    self->commit_us[self->ncommits % COMMITS_KEPT] = (uint32_t)((t1 - t0) / 1000);
-    self->commit_at[self->ncommits++ % COMMITS_KEPT] = t1;
+    stats_observe_commit(&self->stats, ts_mono_ns() - t0);
+    store_tally_each(self->store, s_fleet_add, self);
     /* Whoever reads /metrics after an ack sees the stored message counted. */
     stats_publish(self->board, &self->stats);
     s_send_acks(self);
@@ -522,32 +540,7 @@ static void s_on_incident(void *ctx, const live_incident_t *inc)
              inc->uncertain ? " (uncertain: the hosts' clocks are not known well enough)" : "");
 }
 
-static int s_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The gauges of the last WINDOW seconds: ingest rate and commit latency. */
-static void s_gauges(ingest_t *self, int64_t now)
-{
-    uint32_t *recent = self->recent_us;
-    size_t n = 0;
-    for (size_t i = 0; i < COMMITS_KEPT && i < self->ncommits; i++)
-        if (now - self->commit_at[i] <= WINDOW * TS_NS_PER_S)
-            recent[n++] = self->commit_us[i];
-    qsort(recent, n, sizeof *recent, s_cmp_u32);
-    self->stats.commit_p50_us = n ? recent[n / 2] : 0;
-    self->stats.commit_p99_us = n ? recent[n * 99 / 100] : 0;
-    self->stats.commit_max_us = n ? recent[n - 1] : 0;
-    uint64_t stored = self->stats.samples_stored;
-    uint64_t then = self->stored_at[0];
-    memmove(self->stored_at, self->stored_at + 1, (WINDOW - 1) * sizeof *self->stored_at);
-    self->stored_at[WINDOW - 1] = stored;
-    self->stats.samples_per_s = then && stored >= then ? (stored - then) / WINDOW : 0;
-}
-
-/* Once a second: live incidents, the gauges, and the hosts' rows. */
+/* Once a second: live incidents and the hosts' rows. */
 static void s_scan(ingest_t *self)
 {
     int64_t now = ts_mono_ns();
@@ -557,7 +550,6 @@ static void s_scan(ingest_t *self)
     live_scan(self->live, ts_now_ns(), s_on_incident, self);
     if (self->allow)
         allowlist_refresh(self->allow, now);
-    s_gauges(self, now);
     char err[256];
     if (store_flush_hosts(self->store, err, sizeof err) != 0) {
         log_limited(LOGL_ERROR, "flush", "aggregator: cannot save the hosts' latest state "

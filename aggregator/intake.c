@@ -31,8 +31,11 @@ static store_burst_t s_burst(const burst_msg_t *b, const clock_msg_t *clock)
         .tick_ns = b->tick_ns, .nprofile = b->nprofile, .profile = b->profile,
         .profile_complete = b->profile_complete, .corrected_start_ns = corrected.start_ns,
         .uncertainty_ns = corrected.uncertainty_ns};
+    /* A burst's drops are lost packets only: a collector from before
+     * layer_is_precursor attributed squeezes too, which its interval's
+     * budget rows already hold. */
     for (int l = 0; l < LAYER_COUNT; l++)
-        out.drops[l] = b->drops[l];
+        out.drops[l] = layer_is_drop((layer_t)l) ? b->drops[l] : 0;
     return out;
 }
 

@@ -1,13 +1,19 @@
-/* metrics: /metrics, the aggregator's health in Prometheus text format:
- * ingest's counters and gauges (the copy the ingest thread last published), the database's size and rollup lag, and the fleet's
- * drops by layer (a scan of every drop row: on a large store it may run
- * past the caller's deadline, and is then left out with a comment). */
+/* metrics: the Prometheus text exposition format (0.0.4). /metrics is the
+ * aggregator's own health: ingest's counters (the copy the ingest thread
+ * last published), the commit duration histogram, the database's size and
+ * rollup lag, and the fleet's drops by layer; a few kilobytes, no query
+ * but two stat()s and one row. /metrics/fleet is per host, from the
+ * counters ingest keeps as it commits (never a scan of the stored rows):
+ * at 10,000 hosts it is megabytes (bench_metrics.sh), so it has its own
+ * endpoint and scrape interval, and the health scrape stays cheap.
+ * Counters are monotonic across restarts and retention (store_tally_restore);
+ * rates are left to Prometheus. */
 #define _GNU_SOURCE
 #include "metrics.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ts.h"
 #include "version.h"
@@ -24,14 +30,70 @@ static void s_metric(FILE *out, const char *name, const char *type, const char *
     fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
-/* A label value, quoted, its quotes and backslashes escaped (JSON's string
- * escapes are a superset of the exposition format's); NULL out of memory. */
-static char *s_label(const char *value)
+size_t metrics_escape(const char *value, char *out, size_t size)
 {
-    json_t *label = json_string(value);
-    char *quoted = label ? json_dumps(label, JSON_ENCODE_ANY) : NULL;
-    json_decref(label);
-    return quoted;
+    size_t n = 0;
+    for (const char *p = value; *p; p++) {
+        const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
+        char one[2] = {*p, '\0'};
+        for (const char *e = esc ? esc : one; *e; e++, n++)
+            if (n + 1 < size)
+                out[n] = *e;
+    }
+    if (size)
+        out[n < size ? n : size - 1] = '\0';
+    return n;
+}
+
+/* Writes name="value", value escaped. */
+static void s_label(FILE *out, const char *name, const char *value)
+{
+    char buf[1024]; /* host names and ifaces are at most 255 bytes: 510 escaped */
+    metrics_escape(value, buf, sizeof buf);
+    fprintf(out, "%s=\"%s\"", name, buf);
+}
+
+/* The commit duration histogram: cumulative buckets, in seconds. */
+static void s_commits(FILE *out, const stats_t *s)
+{
+    s_family(out, "dropscope_commit_duration_seconds", "histogram",
+             "Time to commit one group of messages (one SQLite transaction), since start.");
+    uint64_t n = 0;
+    for (int i = 0; i < STATS_COMMIT_BUCKETS; i++) {
+        n += s->commit_le[i];
+        if (i == STATS_COMMIT_BUCKETS - 1)
+            fprintf(out, "dropscope_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                    (unsigned long long)n);
+        else
+            fprintf(out, "dropscope_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                    stats_commit_bounds[i], (unsigned long long)n);
+    }
+    fprintf(out,
+            "dropscope_commit_duration_seconds_sum %.9f\n"
+            "dropscope_commit_duration_seconds_count %llu\n",
+            (double)s->commit_ns / 1e9, (unsigned long long)n);
+}
+
+/* The fleet's drops by layer and squeezes: the hosts' counters summed. */
+static void s_fleet_totals(FILE *out, stats_board_t *board)
+{
+    store_tally_t total;
+    stats_fleet_total(board, &total);
+    s_family(out, "dropscope_fleet_drops_total", "counter",
+             "Packets dropped across the fleet by layer (overlapping counters left out), since "
+             "the oldest stored drop.");
+    uint64_t squeezes = 0;
+    for (int l = LAYER_NIC; l < LAYER_COUNT; l++) {
+        if (layer_is_drop((layer_t)l))
+            fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %llu\n", layer_name((layer_t)l),
+                    (unsigned long long)total.path[l]);
+        else if (layer_is_precursor((layer_t)l))
+            squeezes += total.path[l];
+    }
+    s_metric(out, "dropscope_fleet_squeezes_total", "counter",
+             "Times a softirq ran out of budget with packets still queued, across the fleet (a "
+             "precursor of drops, not a loss).",
+             squeezes);
 }
 
 api_reply_t metrics_get(store_t *store, stats_board_t *board)
@@ -44,11 +106,11 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     stats_t copy;
     stats_read(board, &copy);
     const stats_t *s = &copy;
-    char *version = s_label(version_string());
     s_family(out, "dropscope_build_info", "gauge",
              "The aggregator's version (--version) as a label; the value is always 1.");
-    fprintf(out, "dropscope_build_info{version=%s} 1\n", version ? version : "\"?\"");
-    free(version);
+    fputs("dropscope_build_info{", out);
+    s_label(out, "version", version_string());
+    fputs("} 1\n", out);
     s_metric(out, "dropscope_samples_stored_total", "counter",
              "Samples committed to the database since the aggregator started.", s->samples_stored);
     s_metric(out, "dropscope_batches_stored_total", "counter", "Batches committed.", s->batches);
@@ -78,14 +140,7 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     s_metric(out, "dropscope_auth_failures_total", "counter",
              "Collector connections refused by CurveZMQ (key not allowed, or plain text).",
              s->auth_failures);
-    s_metric(out, "dropscope_ingest_samples_per_second", "gauge",
-             "Samples stored per second over the last 10 s.", s->samples_per_s);
-    s_metric(out, "dropscope_commit_latency_p50_microseconds", "gauge",
-             "Median commit latency over the last 10 s.", s->commit_p50_us);
-    s_metric(out, "dropscope_commit_latency_p99_microseconds", "gauge",
-             "99th percentile commit latency over the last 10 s.", s->commit_p99_us);
-    s_metric(out, "dropscope_commit_latency_max_microseconds", "gauge",
-             "Longest commit over the last 10 s.", s->commit_max_us);
+    s_commits(out, s);
     s_metric(out, "dropscope_ingest_queue_depth", "gauge",
              "Messages that were waiting when the last group was stored (512 at most: more wait "
              "when it is 512).",
@@ -106,8 +161,9 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     s_family(out, "dropscope_acks_unsent_total", "counter",
              "Acknowledgements of stored messages that could not be sent (the sender resends, "
              "and gets a duplicate's ack).");
-    fprintf(out, "dropscope_acks_unsent_total{reason=\"pipe_full\"} %llu\n"
-                 "dropscope_acks_unsent_total{reason=\"disconnected\"} %llu\n",
+    fprintf(out,
+            "dropscope_acks_unsent_total{reason=\"pipe_full\"} %llu\n"
+            "dropscope_acks_unsent_total{reason=\"disconnected\"} %llu\n",
             (unsigned long long)s->acks_unsent_full, (unsigned long long)s->acks_unsent_gone);
     s_family(out, "dropscope_limit_hits_total", "counter",
              "Messages refused, or bursts not correlated live, by a bound on what one peer can "
@@ -118,23 +174,94 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     s_family(out, "dropscope_decode_errors_by_peer_total", "counter",
              "Frames dropped as not a valid message, by peer address.");
     for (size_t i = 0; i < s->npeers; i++) {
-        char *peer = s_label(s->peers[i].peer);
-        fprintf(out, "dropscope_decode_errors_by_peer_total{peer=%s} %llu\n", peer ? peer : "\"?\"",
-                (unsigned long long)s->peers[i].errors);
-        free(peer);
+        fputs("dropscope_decode_errors_by_peer_total{", out);
+        s_label(out, "peer", s->peers[i].peer);
+        fprintf(out, "} %llu\n", (unsigned long long)s->peers[i].errors);
     }
-    int64_t totals[LAYER_COUNT];
-    char err[256];
-    if (store_drop_totals(store, NULL, totals, err, sizeof err) == 0) {
-        s_family(out, "dropscope_fleet_drops_total", "counter",
-                 "Packets dropped across the fleet by layer (overlapping counters left out).");
+    s_fleet_totals(out, board);
+    fclose(out);
+    return (api_reply_t){.status = 200, .type = "text/plain; version=0.0.4", .body = body};
+}
+
+/* One host's samples of every family, in the order of s_fleet_families. */
+static void s_fleet_host(FILE *out, const store_tally_t *h, int family)
+{
+    char host[1024];
+    metrics_escape(h->host, host, sizeof host);
+    uint64_t squeezes = 0;
+    switch (family) {
+    case 0:
         for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
             if (layer_is_drop((layer_t)l))
-                fprintf(out, "dropscope_fleet_drops_total{layer=\"%s\"} %lld\n",
-                        layer_name((layer_t)l), (long long)totals[l]);
-    } else { /* a scan of every drop: on a large store it can run past its deadline */
-        fprintf(out, "# dropscope_fleet_drops_total left out: %s\n", err);
+                fprintf(out, "dropscope_host_drops_total{host=\"%s\",layer=\"%s\"} %llu\n", host,
+                        layer_name((layer_t)l), (unsigned long long)h->path[l]);
+        break;
+    case 1:
+        for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
+            if (layer_is_precursor((layer_t)l))
+                squeezes += h->path[l];
+        fprintf(out, "dropscope_host_squeezes_total{host=\"%s\"} %llu\n", host,
+                (unsigned long long)squeezes);
+        break;
+    case 2:
+        for (size_t i = 0; i < h->nbursts; i++) {
+            fprintf(out, "dropscope_host_bursts_total{host=\"%s\",", host);
+            s_label(out, "iface", h->bursts[i].iface);
+            fprintf(out, ",direction=\"%s\"} %llu\n", h->bursts[i].tx ? "tx" : "rx",
+                    (unsigned long long)h->bursts[i].n);
+        }
+        break;
+    case 3:
+        if (h->seen)
+            fprintf(out, "dropscope_host_last_seen_timestamp_seconds{host=\"%s\"} %.3f\n", host,
+                    (double)h->last_seen_ns / 1e9);
+        break;
+    case 4:
+        if (h->delivery && h->clock_valid)
+            fprintf(out, "dropscope_host_clock_offset_seconds{host=\"%s\"} %.6f\n", host,
+                    (double)h->clock_offset_ns / 1e9);
+        break;
+    case 5:
+        fprintf(out, "dropscope_host_spool_lost_messages_total{host=\"%s\"} %llu\n", host,
+                (unsigned long long)h->spool_lost);
+        break;
     }
+}
+
+api_reply_t metrics_fleet_get(stats_board_t *board)
+{
+    static const char *const families[][3] = {
+        {"dropscope_host_drops_total", "counter",
+         "Packets the host dropped, by layer (overlapping counters left out; squeezes are not "
+         "drops), since the oldest stored drop."},
+        {"dropscope_host_squeezes_total", "counter",
+         "Times the host's softirq ran out of budget with packets still queued "
+         "(softnet time_squeeze): a precursor of drops, not a loss."},
+        {"dropscope_host_bursts_total", "counter",
+         "Microbursts the host's collector reported, by interface and direction."},
+        {"dropscope_host_last_seen_timestamp_seconds", "gauge",
+         "When the host's latest message arrived (Unix time, the aggregator's clock)."},
+        {"dropscope_host_clock_offset_seconds", "gauge",
+         "The aggregator's clock minus the host's, as its collector last measured it."},
+        {"dropscope_host_spool_lost_messages_total", "counter",
+         "Messages the host's collector lost: dropped by its full spool, or refused by the "
+         "aggregator (cumulative, as the collector counts them)."}};
+    store_tally_t *hosts;
+    size_t n = stats_fleet_copy(board, &hosts);
+    char *body = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&body, &size);
+    if (!out) {
+        free(hosts);
+        return api_error(500, "out of memory");
+    }
+    for (int f = 0; f < (int)(sizeof families / sizeof families[0]); f++) {
+        s_family(out, families[f][0], families[f][1], families[f][2]);
+        for (size_t i = 0; i < n; i++)
+            s_fleet_host(out, &hosts[i], f);
+    }
+    s_metric(out, "dropscope_fleet_hosts", "gauge", "Hosts in /metrics/fleet.", n);
     fclose(out);
+    free(hosts);
     return (api_reply_t){.status = 200, .type = "text/plain; version=0.0.4", .body = body};
 }

@@ -29,10 +29,11 @@ json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted)
 {
     json_t *drops = json_object(), *profile = json_array();
     int64_t total = 0;
-    for (int l = 0; l < LAYER_COUNT; l++) {
-        if (b->drops[l] > 0)
+    for (int l = 0; l < LAYER_COUNT; l++) { /* lost packets only: no squeezes (a precursor) */
+        if (b->drops[l] > 0 && layer_is_drop((layer_t)l)) {
             json_object_set_new(drops, layer_name((layer_t)l), json_integer(b->drops[l]));
-        total += b->drops[l];
+            total += b->drops[l];
+        }
     }
     for (size_t i = 0; i < b->nprofile && !profile_omitted; i++)
         json_array_append_new(profile, json_integer(b->profile[i]));
@@ -108,7 +109,9 @@ static json_t *s_event(const timeline_event_t *ev, const char **type)
 {
     json_t *row = NULL;
     switch (ev->type) {
-    case TIMELINE_DROP: *type = "drop"; return rows_drop(&ev->drop);
+    case TIMELINE_DROP: /* a precursor's row (budget) is a squeeze: no packet was lost */
+        *type = layer_is_precursor(layer_from_name(ev->drop.layer)) ? "squeeze" : "drop";
+        return rows_drop(&ev->drop);
     case TIMELINE_BURST:
         *type = "burst";
         return rows_burst_json(&ev->burst.row, ev->burst.profile_omitted);
@@ -144,35 +147,43 @@ json_t *rows_timeline(const timeline_t *t)
     return rows;
 }
 
-static json_t *s_change(const diag_change_t *c)
+/* What a finding counts: "drops", or "squeezes" for a precursor's (no loss). */
+typedef struct {
+    const char *n, *before, *after;
+} s_noun_t;
+
+static const s_noun_t s_drops_noun = {"drops", "drops_before", "drops_after"};
+static const s_noun_t s_squeezes_noun = {"squeezes", "squeezes_before", "squeezes_after"};
+
+static json_t *s_change(const diag_change_t *c, const s_noun_t *noun)
 {
     return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "series", c->series, "ts_ns",
                      (json_int_t)c->ts_ns, "from", (json_int_t)c->from, "to", (json_int_t)c->to,
-                     "drops_before", (json_int_t)c->drops_before, "drops_after",
+                     noun->before, (json_int_t)c->drops_before, noun->after,
                      (json_int_t)c->drops_after);
 }
 
-static json_t *s_changes(const diag_change_t *c, size_t n)
+static json_t *s_changes(const diag_change_t *c, size_t n, const s_noun_t *noun)
 {
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(rows, s_change(&c[i]));
+        json_array_append_new(rows, s_change(&c[i], noun));
     return rows;
 }
 
-static json_t *s_finding(const diag_finding_t *f)
+static json_t *s_finding(const diag_finding_t *f, const s_noun_t *noun)
 {
     json_t *counters = json_array();
     for (size_t i = 0; i < f->evidence.ncounters; i++) {
         const diag_drops_t *c = &f->evidence.counters[i];
-        json_t *row = json_pack("{s:s, s:I, s:b}", "series", c->series, "drops",
+        json_t *row = json_pack("{s:s, s:I, s:b}", "series", c->series, noun->n,
                                 (json_int_t)c->drops, "overlap", c->overlap);
         rows_owner(row, c->owner);
         json_array_append_new(counters, row);
     }
-    json_t *changes = s_changes(f->evidence.setting_changes, f->evidence.nsetting_changes);
+    json_t *changes = s_changes(f->evidence.setting_changes, f->evidence.nsetting_changes, noun);
     return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
-                     layer_name(f->layer), "drops", (json_int_t)f->drops, "first_ns",
+                     layer_name(f->layer), noun->n, (json_int_t)f->drops, "first_ns",
                      (json_int_t)f->first_ns, "last_ns", (json_int_t)f->last_ns, "limit", f->limit,
                      "remedy", f->remedy, "evidence", "counters", counters, "bursts_before",
                      (json_int_t)f->evidence.bursts_before, "setting_changes", changes, "resolved",
@@ -181,12 +192,15 @@ static json_t *s_finding(const diag_finding_t *f)
 
 json_t *rows_diagnosis(const diagnosis_t *d)
 {
-    json_t *findings = json_array();
+    json_t *findings = json_array(), *precursors = json_array();
     for (size_t i = 0; i < d->nfindings; i++)
-        json_array_append_new(findings, s_finding(&d->findings[i]));
-    return json_pack("{s:s, s:I, s:I, s:o, s:o}", "host", d->host, "from_ns",
+        json_array_append_new(findings, s_finding(&d->findings[i], &s_drops_noun));
+    for (size_t i = 0; i < d->nprecursors; i++)
+        json_array_append_new(precursors, s_finding(&d->precursors[i], &s_squeezes_noun));
+    return json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}", "host", d->host, "from_ns",
                      (json_int_t)d->from_ns, "to_ns", (json_int_t)d->to_ns, "findings", findings,
-                     "changes", s_changes(d->changes, d->nchanges));
+                     "precursors", precursors, "changes",
+                     s_changes(d->changes, d->nchanges, &s_drops_noun));
 }
 
 /* Room for one more row in n; sets the cut and says stop when there is none. */

@@ -27,7 +27,7 @@ void rows_owner(json_t *row, const char *owner);
 
 /* {"host", "iface", "direction", "start_ns", "end_ns", "corrected_start_ns",
  *  "uncertainty_ns", "peak_per_ms", "packets", "bytes", "threshold_per_ms",
- *  "drops" {layer: n}, "drops_total", "profile" [...], "profile_start_ns",
+ *  "drops" {layer: n} (drop layers only), "drops_total", "profile" [...], "profile_start_ns",
  *  "tick_ns", "profile_complete"}; when profile_omitted, "profile" is []
  * and "profile_omitted": true follows. */
 json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted);
@@ -47,7 +47,8 @@ json_t *rows_incident(const incident_t *inc);
 json_t *rows_incidents(const incidents_t *incidents);
 
 /* The timeline as an array of events in its order: each the event's form
- * with "type" and "ts_ns" after it: a drop's or a burst's row; an
+ * with "type" and "ts_ns" after it: a drop's or a burst's row (a precursor
+ * layer's row, budget, has type "squeeze": no packet was lost); an
  * incident's with "host": ""; {"host", "series", "from", "to"} for a
  * setting change; {"host", "end_ns", "seconds"} for a gap. */
 json_t *rows_timeline(const timeline_t *t);
@@ -56,8 +57,9 @@ json_t *rows_timeline(const timeline_t *t);
  *  "last_ns", "limit", "remedy", "evidence": {"counters": [{"series",
  *  "drops", "overlap", "owner" when known}...], "bursts_before",
  *  "setting_changes": [change...]}, "resolved" (null when none)}...],
- *  "changes": [change...]}, each change {"series", "ts_ns", "from", "to",
- *  "drops_before", "drops_after"} */
+ *  "precursors": [the same form, with "squeezes" for "drops" throughout:
+ *  the precursor layers that moved, no packet lost], "changes": [change...]},
+ *  each change {"series", "ts_ns", "from", "to", "drops_before", "drops_after"} */
 json_t *rows_diagnosis(const diagnosis_t *d);
 
 /* A JSON array being filled newest first up to limit rows: the callbacks

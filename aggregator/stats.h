@@ -1,7 +1,9 @@
 /* stats: the ingest's counters and gauges as other threads see them. The
  * ingest thread keeps its own copy in plain fields and publishes it to a
  * board after each group and each second; /metrics (an HTTP worker) reads
- * the latest published copy. The board is the only state the two threads
+ * the latest published copy. The board also holds every host's monotonic
+ * counters (the fleet), which ingest adds to after each commit and
+ * /metrics/fleet copies out. The board is the only state the two threads
  * share. */
 #ifndef DROPSCOPE_STATS_H
 #define DROPSCOPE_STATS_H
@@ -9,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store.h"
 
 /* The bounds on what one peer can cost the aggregator, as counted in
  * dropscope_limit_hits_total{limit}. */
@@ -22,6 +26,12 @@ typedef enum {
 
 /* "series_per_host", "hosts", "live_window", "live_bursts". */
 const char *stats_limit_name(stats_limit_t limit);
+
+/* The upper bounds, in seconds, of the commit duration histogram's buckets,
+ * the last +Inf: a commit of a few hundred batches takes 0.2-2 ms on an
+ * SSD (bench_ingest.sh), a stalled disk seconds. */
+#define STATS_COMMIT_BUCKETS 15
+extern const double stats_commit_bounds[STATS_COMMIT_BUCKETS];
 
 #define STATS_MAX_PEERS 64 /* peers whose decode errors are counted by name */
 
@@ -46,11 +56,8 @@ typedef struct {
     uint64_t acks_unsent_full;  /* acks not sent: the sender's pipe was full */
     uint64_t acks_unsent_gone;  /* acks not sent: the sender had disconnected */
     uint64_t limit_hits[STATS_LIMIT_COUNT]; /* refused or set aside, by limit */
-    /* Gauges, updated every second. */
-    uint64_t samples_per_s;     /* samples stored per second, over the last 10 s */
-    uint64_t commit_p50_us;     /* commit latency over the last 10 s */
-    uint64_t commit_p99_us;
-    uint64_t commit_max_us;
+    uint64_t commit_le[STATS_COMMIT_BUCKETS]; /* commits by duration: le[i-1] < d <= le[i] */
+    uint64_t commit_ns;         /* the commits' durations, summed */
     uint64_t group_messages;    /* messages in the last group: how many were waiting */
     uint64_t upkeep_rows;       /* rows rolled up, merged or expired since start */
     uint64_t upkeep_failures;
@@ -63,6 +70,9 @@ typedef struct {
 /* Counts a frame from peer that was not a valid message. */
 void stats_count_peer(stats_t *self, const char *peer);
 
+/* Counts a commit that took ns in the duration histogram. */
+void stats_observe_commit(stats_t *self, int64_t ns);
+
 typedef struct stats_board stats_board_t;
 
 /* A board holding all zero until the first stats_publish. NULL out of memory. */
@@ -74,6 +84,19 @@ void stats_publish(stats_board_t *self, const stats_t *stats);
 
 /* The latest published copy into *out (any thread). */
 void stats_read(stats_board_t *self, stats_t *out);
+
+/* Adds t (what a commit stored of one host, or what the store held at
+ * start) to that host's counters on the board: counts only ever grow (t's
+ * are unsigned), gauges take t's. -1 out of memory (nothing added). */
+int stats_fleet_add(stats_board_t *self, const store_tally_t *t);
+
+/* The sum of every host's counters into *total (host ""): the fleet-wide
+ * figures, without a copy of the hosts. */
+void stats_fleet_total(stats_board_t *self, store_tally_t *total);
+
+/* A copy of every host's counters, in the order the hosts were first
+ * added, into *hosts (the caller frees it; NULL when none); their count. */
+size_t stats_fleet_copy(stats_board_t *self, store_tally_t **hosts);
 
 /* A schema migration under way: main posts it while the writer migrates,
  * before ingest starts, and /healthz and the API answer "migrating"

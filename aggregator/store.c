@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static store_t *s_open(const char *path, bool writer, bool migrate, char *err, s
     self->max_hosts = STORE_MAX_HOSTS_DEFAULT;
     self->nhosts = -1;
     self->evicted_until = INT64_MIN;
+    self->tally_gen = 1;
     if (store_db_connect(self, path, err, errsz) != 0 ||
         (migrate && store_migrate(self, NULL, NULL, err, errsz) != 0))
         store_close(&self);
@@ -67,6 +69,7 @@ void store_close(store_t **self_p)
     free(self->pending);
     free(self->blob);
     free(self->profile);
+    free(self->tallies);
     free(self);
     *self_p = NULL;
 }
@@ -86,6 +89,91 @@ int store_commit(store_t *self, char *err, size_t errsz)
     return -1;
 }
 
+/* --- the fleet's counters ---------------------------------------------------- */
+
+static void s_tally_forget(store_t *self)
+{
+    self->ntallies = 0;
+    self->tally_gen++;
+}
+
+void store_tally_each(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx)
+{
+    for (size_t i = 0; i < self->ntallies; i++)
+        fn(ctx, &self->tallies[i]);
+    s_tally_forget(self);
+}
+
+/* A burst into t: its (iface, direction) pair's count, or "other"'s once
+ * STORE_TALLY_IFACES pairs are taken (a host is not worth more series). */
+static void s_tally_burst(store_tally_t *t, const char *iface, bool tx, uint64_t n)
+{
+    size_t i = 0;
+    while (i < t->nbursts && (t->bursts[i].tx != tx || strncmp(t->bursts[i].iface, iface,
+                                                              sizeof t->bursts[i].iface - 1) != 0))
+        i++;
+    if (i == t->nbursts && i == STORE_TALLY_IFACES) {
+        iface = "other";
+        for (i = 0; i < t->nbursts && (t->bursts[i].tx != tx ||
+                                       strcmp(t->bursts[i].iface, iface) != 0); i++)
+            ;
+        if (i == t->nbursts)
+            i = t->nbursts - 1; /* all taken by real names: the last one takes it */
+    }
+    if (i == t->nbursts) {
+        t->nbursts++;
+        snprintf(t->bursts[i].iface, sizeof t->bursts[i].iface, "%s", iface);
+        t->bursts[i].tx = tx;
+        t->bursts[i].n = 0;
+    }
+    t->bursts[i].n += n;
+}
+
+void store_tally_add(store_tally_t *to, const store_tally_t *t)
+{
+    for (int l = 0; l < LAYER_COUNT; l++)
+        to->path[l] += t->path[l];
+    for (size_t i = 0; i < t->nbursts; i++)
+        s_tally_burst(to, t->bursts[i].iface, t->bursts[i].tx, t->bursts[i].n);
+    if (t->seen && (!to->seen || t->last_seen_ns > to->last_seen_ns)) {
+        to->seen = true;
+        to->last_seen_ns = t->last_seen_ns;
+    }
+    if (t->delivery) {
+        to->delivery = true;
+        to->clock_valid = t->clock_valid;
+        to->clock_offset_ns = t->clock_offset_ns;
+        to->spool_lost = t->spool_lost;
+    }
+}
+
+/* The message just stored for c: its share joins c's tally. 0, -1 out of memory. */
+static int s_tally_message(store_t *self, host_cache_t *c, const store_origin_t *o, bool batch)
+{
+    store_tally_t *m = &self->msg_tally;
+    m->seen = true;
+    m->last_seen_ns = o->received_ns;
+    if (batch) {
+        m->delivery = true;
+        m->clock_valid = c->clock.offset_valid;
+        m->clock_offset_ns = c->clock.offset_ns;
+        m->spool_lost = c->spool_messages + c->rejected_messages;
+    }
+    if (c->tally_gen != self->tally_gen) {
+        store_tally_t *grown = grow(self->tallies, self->ntallies + 1, &self->captallies,
+                                    sizeof *grown, 64);
+        if (!grown)
+            return -1;
+        self->tallies = grown;
+        c->tally_gen = self->tally_gen;
+        c->tally_ix = self->ntallies++;
+        memset(&grown[c->tally_ix], 0, sizeof *grown);
+        snprintf(grown[c->tally_ix].host, sizeof grown->host, "%s", o->host);
+    }
+    store_tally_add(&self->tallies[c->tally_ix], m);
+    return 0;
+}
+
 void store_rollback(store_t *self)
 {
     char err[256];
@@ -96,6 +184,7 @@ void store_rollback(store_t *self)
     strmap_clear(self->hosts, store_host_free);
     store_names_forget(self);
     self->npending = 0;
+    s_tally_forget(self);
     store_rollups_forget(self);
     self->nhosts = -1; /* a host inserted by the group is gone again */
     /* The minutes folded so far went with the caches; a batch of them may
@@ -189,7 +278,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const store_ba
         idmap_entry_t *info = idmap_find(&c->ids, b->series[i]); /* s_pack checked it */
         bool reset = (b->flags[i] & SAMPLE_RESET) != 0;
         sqlite3_stmt *st;
-        if (info->kind == KIND_COUNTER && layer_is_drop(info->layer) && (b->deltas[i] || reset)) {
+        if (info->kind == KIND_COUNTER && layer_on_path(info->layer) && (b->deltas[i] || reset)) {
             if (!(st = store_stmt(self, ST_DROP)))
                 return store_db_fail(self, err, errsz);
             sqlite3_bind_int64(st, 1, c->host_id);
@@ -200,6 +289,8 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const store_ba
             sqlite3_bind_int64(st, 6, b->deltas[i]);
             sqlite3_bind_int(st, 7, reset);
             sqlite3_bind_int(st, 8, info->overlap);
+            if (!info->overlap && b->deltas[i] > 0)
+                self->msg_tally.path[info->layer] += (uint64_t)b->deltas[i];
         } else if (info->kind == KIND_SETTING) {
             /* Settings are sent in every full batch and rarely change. */
             if (info->setting_known && info->setting == (int64_t)b->values[i])
@@ -221,7 +312,7 @@ static store_rc_t s_insert_events(store_t *self, host_cache_t *c, const store_ba
     return STORE_OK;
 }
 
-static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const store_burst_t *b,
+static store_rc_t s_insert_burst(store_t *self, host_cache_t *c, const store_burst_t *b,
                                  char *err, size_t errsz)
 {
     unsigned char drops[LAYER_COUNT * 8];
@@ -259,6 +350,7 @@ static store_rc_t s_insert_burst(store_t *self, const host_cache_t *c, const sto
     sqlite3_bind_int(st, 15, b->profile_complete);
     sqlite3_bind_int64(st, 16, b->corrected_start_ns);
     sqlite3_bind_int64(st, 17, b->uncertainty_ns);
+    s_tally_burst(&self->msg_tally, b->iface, b->tx, 1);
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
 }
 
@@ -332,6 +424,7 @@ static store_rc_t s_message(store_t *self, const store_origin_t *o, const store_
 {
     err[0] = '\0';
     self->host_inserted = false;
+    memset(&self->msg_tally, 0, sizeof self->msg_tally);
     if (store_run(self, ST_SAVEPOINT, err, errsz) != 0)
         return STORE_ERROR;
     host_cache_t *c;
@@ -342,8 +435,14 @@ static store_rc_t s_message(store_t *self, const store_origin_t *o, const store_
         rc = s_store_batch(self, c, o, batch, err, errsz);
     char sub[256];
     if (rc == STORE_OK) {
-        if (store_run(self, ST_RELEASE, sub, sizeof sub) == 0)
-            return store_host_seen(self, c, o, err, errsz);
+        if (store_run(self, ST_RELEASE, sub, sizeof sub) == 0) {
+            rc = store_host_seen(self, c, o, err, errsz);
+            if (rc == STORE_OK && s_tally_message(self, c, o, batch != NULL) != 0) {
+                store_errf(err, errsz, "out of memory");
+                rc = STORE_ERROR;
+            }
+            return rc;
+        }
         store_errf(err, errsz, "database: %s", sub);
         return STORE_ERROR;
     }

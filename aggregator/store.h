@@ -108,6 +108,49 @@ void store_set_max_hosts(store_t *self, int64_t max_hosts);
  * number of hosts still cached. */
 size_t store_evict_idle(store_t *self, int64_t now_mono_ns, int64_t idle_ns);
 
+/* --- the fleet's monotonic counters --------------------------------------- */
+
+#define STORE_TALLY_IFACES 8 /* (iface, direction) pairs counted per host; more share "other" */
+
+typedef struct {
+    char iface[32];      /* cut to 31 bytes */
+    bool tx;             /* direction */
+    uint64_t n;          /* bursts */
+} store_burst_count_t;
+
+/* What committed messages add to one host's counters, or (at start) what
+ * is stored of them. Counts are added; the gauges (seen, delivery) replace. */
+typedef struct {
+    char host[256];
+    uint64_t path[LAYER_COUNT]; /* positive non-overlapping deltas of drop and precursor layers */
+    store_burst_count_t bursts[STORE_TALLY_IFACES];
+    size_t nbursts;
+    bool seen;                  /* last_seen_ns is set */
+    int64_t last_seen_ns;       /* the latest message received, aggregator's clock */
+    bool delivery;              /* the fields below are set (from a batch or the hosts row) */
+    bool clock_valid;
+    int64_t clock_offset_ns;    /* aggregator minus host */
+    uint64_t spool_lost;        /* messages lost to the spool's bound or refused by us (cumulative) */
+} store_tally_t;
+
+/* Adds t's counts to *to, and takes its gauges when they are newer (seen)
+ * or set (delivery). */
+void store_tally_add(store_tally_t *to, const store_tally_t *t);
+
+/* Calls fn for every host the last committed transaction stored messages
+ * of, with what they added, then forgets them (the writer, right after
+ * store_commit returned 0; a rollback forgets them unseen). The pointer
+ * is valid during the call. */
+void store_tally_each(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx);
+
+/* What is stored of every host's counters, for the counters to start
+ * from: drops and squeezes (the non-overlapping drop rows plus what
+ * retention expired of them, drops_expired), bursts likewise, and the
+ * hosts rows' last_seen, clock and spool losses; fn once per host and
+ * kind. Call before any upkeep runs. 0, -1 + err. */
+int store_tally_restore(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx,
+                        char *err, size_t errsz);
+
 /* --- what the writer stores -------------------------------------------- */
 
 #define STORE_MAX_WIRE_ID (1u << 20) /* a collector's series ids are 1 .. this - 1 */
@@ -231,7 +274,9 @@ typedef struct {
 
 /* The hosts that dropped most in (from_ns, to_ns], most first, leaving out
  * overlapping series: fn(ctx, host, layer, drops) for each host and layer
- * with drops, grouped by host in that order. 0, -1 + err. */
+ * with drops, grouped by host in that order. Hosts rank by their drop
+ * layers' sum; precursor layers (layer_is_precursor: squeezes) come as
+ * rows too but only break ties. 0, -1 + err. */
 int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
                        int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
                        void *ctx, char *err, size_t errsz);

@@ -152,6 +152,26 @@ static int s_progress(void *arg)
     return 0;
 }
 
+/* BEGIN IMMEDIATE for migration p, waiting as long as another process
+ * holds the database's write lock (a backup, an sqlite3 shell): each
+ * busy timeout (5 s) logs who waits for what and reports progress, so the
+ * start is slowed, not failed. 0, or -1 + err on any other error. */
+static int s_begin_migration(store_t *self, progress_t *p, char *err, size_t errsz)
+{
+    while (store_exec(self, "BEGIN IMMEDIATE", err, errsz) != 0) {
+        if (sqlite3_errcode(self->db) != SQLITE_BUSY)
+            return -1;
+        p->m.elapsed_ns = ts_mono_ns() - p->started_ns;
+        log_limited(LOGL_WARN, "migrate:busy", "aggregator: migration %d of %d (%s) waits for "
+                    "the write lock on %s, which another process holds (%lld s so far)",
+                    p->m.index, p->m.count, p->m.name, sqlite3_db_filename(self->db, "main"),
+                    (long long)(p->m.elapsed_ns / TS_NS_PER_S));
+        if (p->fn)
+            p->fn(p->ctx, &p->m);
+    }
+    return 0;
+}
+
 static int s_version(store_t *self, int *version, char *err, size_t errsz)
 {
     sqlite3_stmt *st;
@@ -193,7 +213,7 @@ int store_migrate(store_t *self, store_progress_fn *progress, void *ctx, char *e
         char bump[64], sub[256];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v);
         sqlite3_progress_handler(self->db, 10000, s_progress, &p);
-        int rc = store_exec(self, "BEGIN IMMEDIATE", sub, sizeof sub) != 0 ||
+        int rc = s_begin_migration(self, &p, sub, sizeof sub) != 0 ||
                  store_exec(self, schema_files[i].data, sub, sizeof sub) != 0 ||
                  store_exec(self, bump, sub, sizeof sub) != 0 ||
                  store_exec(self, "COMMIT", sub, sizeof sub) != 0;

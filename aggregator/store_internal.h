@@ -194,6 +194,8 @@ typedef struct {
     store_minute_t *minute; /* the minute being rolled up (store_minute_add) */
     int64_t fresh_from;     /* its minutes from here on are folded whole */
     int64_t used_mono;      /* when a message of it was last stored (store_evict_idle) */
+    uint64_t tally_gen;     /* == store_t.tally_gen: tallies[tally_ix] is its */
+    size_t tally_ix;
 } host_cache_t;
 
 
@@ -228,6 +230,10 @@ struct store {
     bool host_inserted;        /* writer: the message being stored added a host row */
     bool name_inserted;        /* writer: the transaction added a series_names row */
     bool rolled_known;         /* rolled has been read from rollup_state */
+    store_tally_t *tallies;    /* writer: what the transaction's messages add, per host */
+    size_t ntallies, captallies;
+    uint64_t tally_gen;        /* writer: bumped when the tallies are forgotten (never 0) */
+    store_tally_t msg_tally;   /* writer: the share of the message being stored */
 };
 
 /* --- store_db.c ----------------------------------------------------------- */

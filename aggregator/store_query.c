@@ -129,19 +129,39 @@ static int s_drops_sql(const drops_query_t *q, s_order_t order, char *sql, size_
                     s_desc(order), s_desc(order));
 }
 
+/* The precursor layers' names as an SQL list, "'budget'": names from
+ * layer.c's table, never from a client, so they are written in whole. */
+static void s_precursor_list(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int l = LAYER_NIC; l < LAYER_COUNT && len < size; l++)
+        if (layer_is_precursor((layer_t)l))
+            len += (size_t)snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "",
+                                    layer_name((layer_t)l));
+    if (!buf[0])
+        snprintf(buf, size, "''"); /* IN () is not SQL */
+}
+
 int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
                        int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
                        void *ctx, char *err, size_t errsz)
 {
     /* The range's drops are read once through the time index, summed per
-     * host and layer; the top hosts are then ranked by their total. */
-    static const char sql[] =
-        "WITH per AS (SELECT host_id, layer, " SQL_SUM("delta") " AS n FROM drops "
-        "WHERE ts_ns > ?1 AND ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), "
-        "top AS (SELECT host_id, " SQL_SUM("n") " AS total FROM per GROUP BY host_id "
-        "ORDER BY total DESC LIMIT ?3) "
-        "SELECT h.name, per.layer, per.n FROM top JOIN per USING (host_id) JOIN hosts h ON "
-        "h.id = top.host_id ORDER BY top.total DESC, h.name, per.n DESC";
+     * host and layer; the top hosts are then ranked by their lost packets,
+     * their squeezes (a precursor: no loss) only breaking ties, so a busy
+     * but lossless host never outranks one that lost packets. */
+    char pre[128], sql[1024];
+    s_precursor_list(pre, sizeof pre);
+    snprintf(sql, sizeof sql,
+             "WITH per AS (SELECT host_id, layer, " SQL_SUM("delta") " AS n FROM drops "
+             "WHERE ts_ns > ?1 AND ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), "
+             "top AS (SELECT host_id, " SQL_SUM("CASE WHEN layer IN (%s) THEN 0 ELSE n END")
+             " AS lost, " SQL_SUM("CASE WHEN layer IN (%s) THEN n ELSE 0 END") " AS pre "
+             "FROM per GROUP BY host_id ORDER BY lost DESC, pre DESC LIMIT ?3) "
+             "SELECT h.name, per.layer, per.n FROM top JOIN per USING (host_id) JOIN hosts h ON "
+             "h.id = top.host_id ORDER BY top.lost DESC, top.pre DESC, h.name, per.n DESC",
+             pre, pre);
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -514,4 +534,54 @@ int store_ping(store_t *self, char *err, size_t errsz)
     sqlite3_stmt *st = store_prepare(self, "SELECT count(*) FROM (SELECT 1 FROM hosts LIMIT 1)", err,
                                errsz);
     return st ? s_query_end(self, st, sqlite3_step(st), err, errsz) : -1;
+}
+
+/* --- the fleet's counters at start ------------------------------------------ */
+
+/* One kind of restore row per query: (host, a layer | iface + direction, n),
+ * or the hosts rows' gauges. Each scans its table once (drops through the
+ * covering drops_ts index): run once, at start. */
+int store_tally_restore(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx,
+                        char *err, size_t errsz)
+{
+    static const char *const sql[] = {
+        "SELECT h.name, t.layer, sum(t.n) FROM (SELECT host_id, layer, max(delta, 0) AS n FROM "
+        "drops WHERE overlap = 0 UNION ALL SELECT host_id, layer, delta FROM drops_expired) t JOIN "
+        "hosts h ON h.id = t.host_id GROUP BY t.host_id, t.layer",
+        "SELECT h.name, t.iface, sum(t.n), t.direction FROM (SELECT host_id, iface, direction, 1 AS "
+        "n FROM bursts UNION ALL SELECT host_id, iface, direction, n FROM bursts_expired) t JOIN "
+        "hosts h ON h.id = t.host_id GROUP BY t.host_id, t.iface, t.direction",
+        "SELECT name, '', last_seen_ns, clock_offset_valid, clock_offset_ns, "
+        "spool_dropped_messages + spool_rejected_messages FROM hosts"};
+    for (int q = 0; q < 3; q++) {
+        sqlite3_stmt *st = store_prepare(self, sql[q], err, errsz);
+        if (!st)
+            return -1;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            store_tally_t t = {0};
+            snprintf(t.host, sizeof t.host, "%s", s_col_text(st, 0));
+            int64_t n = sqlite3_column_int64(st, 2);
+            if (q == 0) {
+                t.path[layer_from_name(s_col_text(st, 1))] = n > 0 ? (uint64_t)n : 0;
+            } else if (q == 1) {
+                t.nbursts = 1;
+                snprintf(t.bursts[0].iface, sizeof t.bursts[0].iface, "%s", s_col_text(st, 1));
+                t.bursts[0].tx = strcmp(s_col_text(st, 3), "tx") == 0;
+                t.bursts[0].n = n > 0 ? (uint64_t)n : 0;
+            } else {
+                t.seen = n > 0;
+                t.last_seen_ns = n;
+                t.delivery = true;
+                t.clock_valid = sqlite3_column_int(st, 3) != 0;
+                t.clock_offset_ns = sqlite3_column_int64(st, 4);
+                int64_t lost = sqlite3_column_int64(st, 5);
+                t.spool_lost = lost > 0 ? (uint64_t)lost : 0;
+            }
+            fn(ctx, &t);
+        }
+        if (s_query_end(self, st, rc, err, errsz) != 0)
+            return -1;
+    }
+    return 0;
 }

@@ -374,6 +374,33 @@ static long s_merge_lates(store_t *self, int64_t deadline_mono, char *err, size_
     return done;
 }
 
+/* Deletes the expired drops or bursts (`which` 0 or 1) of the chunk up to
+ * DELETE_CHUNK rows from the oldest, first adding what they counted to
+ * drops_expired or bursts_expired: the fleet's counters restart from
+ * stored + expired, so an expiry never lowers them. Returns how many. */
+static long s_expire_counted(store_t *self, int which, int64_t old, char *err, size_t errsz)
+{
+    /* They have no rowid: a chunk is what is older than its oldest time. */
+    static const char *const cut_sql[] = {
+        "SELECT min(?1, coalesce((SELECT ts_ns FROM drops ORDER BY ts_ns LIMIT 1 OFFSET ?2), ?1))",
+        "SELECT min(?1, coalesce((SELECT start_ns FROM bursts ORDER BY start_ns LIMIT 1 OFFSET "
+        "?2), ?1))"};
+    static const char *const carry_sql[] = {
+        "INSERT INTO drops_expired (host_id, layer, delta) SELECT host_id, layer, "
+        "sum(max(delta, 0)) FROM drops WHERE ts_ns < ?1 AND overlap = 0 GROUP BY host_id, layer "
+        "ON CONFLICT (host_id, layer) DO UPDATE SET delta = delta + excluded.delta",
+        "INSERT INTO bursts_expired (host_id, iface, direction, n) SELECT host_id, iface, "
+        "direction, count(*) FROM bursts WHERE start_ns < ?1 GROUP BY host_id, iface, direction "
+        "ON CONFLICT (host_id, iface, direction) DO UPDATE SET n = n + excluded.n"};
+    static const char *const delete_sql[] = {"DELETE FROM drops WHERE ts_ns < ?1",
+                                             "DELETE FROM bursts WHERE start_ns < ?1"};
+    int64_t cut = s_scalar(self, cut_sql[which], old, DELETE_CHUNK, INT64_MIN);
+    if (cut == INT64_MIN || s_run(self, carry_sql[which], cut, 0, 0, err, errsz) != 0 ||
+        s_run(self, delete_sql[which], cut, 0, 0, err, errsz) != 0)
+        return cut == INT64_MIN ? 0 : -1;
+    return sqlite3_changes(store_db(self));
+}
+
 /* Deletes up to DELETE_CHUNK expired rows of each kind; returns how many. */
 static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, char *err,
                      size_t errsz)
@@ -382,22 +409,21 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
     int64_t raw = now_ns - r->raw_ns, minutes = s_progress(self, 60).bucket_ns;
     int64_t raw_cut = raw < minutes ? raw : minutes;
     int64_t old = now_ns - r->rollup_ns;
-    /* drops and bursts have no rowid: a chunk is what is older than the
-     * chunk's oldest time (or the cut). */
     static const char *const sql[] = {
         "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE second < ?1 / 1000000000 AND "
         "id NOT IN (SELECT batch_id FROM rollup_late) ORDER BY second LIMIT ?2)",
         "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
-        "LIMIT ?2)",
-        "DELETE FROM drops WHERE ts_ns < min(?1, coalesce((SELECT ts_ns FROM drops ORDER BY ts_ns "
-        "LIMIT 1 OFFSET ?2), ?1))",
-        "DELETE FROM bursts WHERE start_ns < min(?1, coalesce((SELECT start_ns FROM bursts ORDER BY "
-        "start_ns LIMIT 1 OFFSET ?2), ?1))"};
-    long deleted = 0;
+        "LIMIT ?2)"};
+    long deleted = 0, n;
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         if (s_run(self, sql[i], i == 0 ? raw_cut : old, DELETE_CHUNK, 0, err, errsz) != 0)
             return -1;
         deleted += sqlite3_changes(store_db(self));
+    }
+    for (int which = 0; which < 2; which++) {
+        if ((n = s_expire_counted(self, which, old, err, errsz)) < 0)
+            return -1;
+        deleted += n;
     }
     return deleted;
 }

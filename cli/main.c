@@ -36,7 +36,8 @@ static void s_usage(FILE *out)
             "  hosts                 one row per host: last seen, backend, series, kernel\n"
             "  drops [--host H] [--layer L] [--since 1h | --from T [--to T]] [--step 1m] "
             "[--limit N]\n"
-            "                        drop deltas by host, counter and layer, oldest first\n"
+            "                        drop deltas by host, counter and layer, oldest first (budget\n"
+            "                        rows are squeezes, a precursor: in no drops total)\n"
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
@@ -69,10 +70,10 @@ static void s_usage(FILE *out)
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n"
             "\n"
-            "Layers: %s.\n"
+            "Layers: %s (budget counts %s).\n"
             "Durations: 500ms 90s 15m 1h 7d. Times: RFC 3339 (2026-11-22T14:59:30Z) or ns since\n"
             "the epoch.\n",
-            DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "));
+            DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "), LAYER_PRECURSOR_WORDS);
 }
 
 static int s_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -158,7 +159,7 @@ static int s_check_arg(const arg_def_t *d, const char *value)
     char layers[128];
     switch (d->kind) {
     case ARG_LAYER:
-        if (!layer_is_drop(layer_from_name(value)))
+        if (!layer_on_path(layer_from_name(value)))
             return s_bad_usage("--layer '%s' is not one of %s", value,
                                layer_path_names(layers, sizeof layers, " "));
         return 0;
@@ -255,17 +256,21 @@ static void s_drops_table(json_t *doc)
 }
 
 /* /api/totals: every drop of the range by layer, not only the rows listed,
- * in the API's order (the receive path's). */
+ * in the API's order (the receive path's); the squeezes apart, never in
+ * the drops (the budget rows listed above are those). */
 static void s_totals_text(json_t *doc)
 {
     json_t *layers = json_object_get(doc, "layers"), *n;
     const char *layer;
-    if (json_object_size(layers) == 0)
+    long long squeezes = s_int(doc, "squeezes");
+    if (json_object_size(layers) == 0 && squeezes == 0)
         return;
-    printf("\ntotal by layer, over the whole range (series marked [overlaps] also count drops "
-           "counted elsewhere and are left out):\n");
+    printf("\ntotal over the whole range: %lld drops (series marked [overlaps] also count drops "
+           "counted elsewhere and are left out)\n", s_int(doc, "total"));
     json_object_foreach(layers, layer, n)
         printf("  %-8s %lld\n", layer, (long long)json_integer_value(n));
+    if (squeezes)
+        printf("%s: %lld\n", LAYER_PRECURSOR_WORDS, squeezes);
 }
 
 static const arg_def_t s_drops_args[] = {
@@ -412,34 +417,48 @@ static void s_incidents_table(json_t *doc)
 static const arg_def_t s_diagnose_args[] = {
     {"since", ARG_DURATION}, {"from", ARG_TIME}, {"to", ARG_TIME}, {NULL, ARG_TEXT}};
 
+/* One finding: `noun` is "drops", or "squeezes" for a precursor's. */
+static void s_finding_text(json_t *doc, json_t *f, const char *noun)
+{
+    char first[40], last[40];
+    ts_format(s_int(f, "first_ns"), first, sizeof first);
+    ts_format(s_int(f, "last_ns"), last, sizeof last);
+    if (strcmp(noun, "drops") == 0)
+        printf("%s: %lld drops at the %s layer, %s .. %s\n", s_str(doc, "host"), s_int(f, noun),
+               s_str(f, "layer"), first, last);
+    else
+        printf("%s: warning, %lld %s at the %s layer, %s .. %s\n", s_str(doc, "host"),
+               s_int(f, noun), LAYER_PRECURSOR_WORDS, s_str(f, "layer"), first, last);
+    printf("  limit:    %s\n  remedy:   %s\n", s_str(f, "limit"), s_str(f, "remedy"));
+    json_t *ev = json_object_get(f, "evidence");
+    size_t k;
+    json_t *c;
+    json_array_foreach(json_object_get(ev, "counters"), k, c)
+        printf("  %s %s%s%s %lld%s\n", k ? "         " : "evidence:", s_str(c, "series"),
+               s_str(c, "owner")[0] ? " held by " : "", s_str(c, "owner"), s_int(c, noun),
+               json_is_true(json_object_get(c, "overlap")) ? " (overlaps)" : "");
+    if (s_int(ev, "bursts_before") > 0)
+        printf("            %lld bursts in the second before or during the %s\n",
+               s_int(ev, "bursts_before"), noun);
+    if (json_is_string(json_object_get(f, "resolved")))
+        printf("  resolved: %s\n", s_str(f, "resolved"));
+}
+
 static void s_diagnose_text(json_t *doc)
 {
     json_t *findings = json_object_get(doc, "findings");
-    if (json_array_size(findings) == 0) {
+    json_t *precursors = json_object_get(doc, "precursors");
+    if (json_array_size(findings) == 0)
         printf("%s: no drops in this range\n", s_str(doc, "host"));
-        return;
-    }
     size_t i;
     json_t *f;
     json_array_foreach(findings, i, f) {
-        char first[40], last[40];
-        ts_format(s_int(f, "first_ns"), first, sizeof first);
-        ts_format(s_int(f, "last_ns"), last, sizeof last);
-        printf("%s%s: %lld drops at the %s layer, %s .. %s\n", i ? "\n" : "", s_str(doc, "host"),
-               s_int(f, "drops"), s_str(f, "layer"), first, last);
-        printf("  limit:    %s\n  remedy:   %s\n", s_str(f, "limit"), s_str(f, "remedy"));
-        json_t *ev = json_object_get(f, "evidence");
-        size_t k;
-        json_t *c;
-        json_array_foreach(json_object_get(ev, "counters"), k, c)
-            printf("  %s %s%s%s %lld%s\n", k ? "         " : "evidence:", s_str(c, "series"),
-                   s_str(c, "owner")[0] ? " held by " : "", s_str(c, "owner"), s_int(c, "drops"),
-                   json_is_true(json_object_get(c, "overlap")) ? " (overlaps)" : "");
-        if (s_int(ev, "bursts_before") > 0)
-            printf("            %lld bursts in the second before or during the drops\n",
-                   s_int(ev, "bursts_before"));
-        if (json_is_string(json_object_get(f, "resolved")))
-            printf("  resolved: %s\n", s_str(f, "resolved"));
+        printf("%s", i ? "\n" : "");
+        s_finding_text(doc, f, "drops");
+    }
+    json_array_foreach(precursors, i, f) {
+        printf("\n");
+        s_finding_text(doc, f, "squeezes");
     }
 }
 
@@ -453,7 +472,7 @@ static const arg_def_t s_timeline_args[] = {
 static void s_event_detail(json_t *e, char *out, size_t size)
 {
     const char *type = s_str(e, "type");
-    if (strcmp(type, "drop") == 0) {
+    if (strcmp(type, "drop") == 0 || strcmp(type, "squeeze") == 0) {
         snprintf(out, size, "%s +%lld (%s)%s", s_str(e, "series"), s_int(e, "delta"),
                  s_str(e, "layer"), json_is_true(json_object_get(e, "overlap")) ? " [overlaps]" : "");
     } else if (strcmp(type, "burst") == 0) {
@@ -503,14 +522,17 @@ static void s_explain_text(json_t *doc)
 {
     const char *layer = s_str(doc, "layer");
     bool drop = json_is_true(json_object_get(doc, "drop"));
-    printf("%s: %s %s of the %s layer%s\n", s_str(doc, "series"), drop ? "a drop" : "a",
-           s_str(doc, "kind"), layer,
+    bool precursor = json_is_true(json_object_get(doc, "precursor"));
+    printf("%s: %s %s of the %s layer%s%s\n", s_str(doc, "series"),
+           drop ? "a drop" : precursor ? "a precursor" : "a", s_str(doc, "kind"), layer,
+           precursor ? " (it counts squeezes: no packet is lost, it is not in any drops total)"
+                     : "",
            json_is_true(json_object_get(doc, "overlap"))
                ? " (overlap: its drops are counted by a more specific series too, so totals "
                  "leave it out)"
                : "");
     printf("  meaning:  %s\n", s_str(doc, "meaning"));
-    if (drop) {
+    if (drop || precursor) {
         printf("  bound by: %s\n", s_str(doc, "setting"));
         printf("  remedy:   %s\n", s_str(doc, "remedy"));
     }

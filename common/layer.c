@@ -26,14 +26,27 @@ layer_t layer_from_name(const char *name)
 
 bool layer_is_drop(layer_t layer)
 {
-    return layer >= LAYER_NIC && layer <= LAYER_ONLOAD;
+    return layer >= LAYER_NIC && layer <= LAYER_ONLOAD && layer != LAYER_BUDGET;
+}
+
+/* A squeeze is counted when net_rx_action stops with work left; the packets
+ * stay queued for the next run, so nothing is lost until the ring or the
+ * backlog overflows (counted there, at nic or backlog). */
+bool layer_is_precursor(layer_t layer)
+{
+    return layer == LAYER_BUDGET;
+}
+
+bool layer_on_path(layer_t layer)
+{
+    return layer_is_drop(layer) || layer_is_precursor(layer);
 }
 
 /* The ring; the softirq budget that drains it; the per-CPU backlog; the
  * qdiscs (transmit queues, kept beside the kernel's other queues); then the
  * protocols, the listen queues and the socket. Onload bypasses the kernel:
  * last. */
-const layer_t layer_path[LAYER_NDROP] = {
+const layer_t layer_path[LAYER_NPATH] = {
     LAYER_NIC,   LAYER_BUDGET, LAYER_BACKLOG, LAYER_QDISC,
     LAYER_PROTO, LAYER_LISTEN, LAYER_SOCKET,  LAYER_ONLOAD,
 };
@@ -43,7 +56,7 @@ char *layer_path_names(char *buf, size_t size, const char *sep)
     size_t len = 0;
     if (size)
         buf[0] = '\0';
-    for (size_t i = 0; i < LAYER_NDROP && len < size; i++)
+    for (size_t i = 0; i < LAYER_NPATH && len < size; i++)
         len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? sep : "",
                                 layer_name(layer_path[i]));
     return buf;

@@ -34,15 +34,28 @@ typedef enum {
 const char *layer_name(layer_t layer);
 /* LAYER_UNKNOWN when `name` is not a layer name. */
 layer_t layer_from_name(const char *name);
-/* True for layers whose counters count lost (or about to be lost) packets. */
+/* True for layers whose counters count packets lost there: nic, backlog,
+ * socket, listen, proto, qdisc, onload. Every drops total sums only these. */
 bool layer_is_drop(layer_t layer);
+/* True for layers whose counters count pressure that precedes loss but loses
+ * nothing: budget (softnet time_squeeze, the softirq ran out of budget or time
+ * with packets still queued). Shown as squeezes, beside drops, never in them. */
+bool layer_is_precursor(layer_t layer);
+/* A drop or a precursor layer: the layers on the receive path. Their counters'
+ * deltas are stored as drop rows (the rows keep their layer; totals sort them). */
+bool layer_on_path(layer_t layer);
 
-/* The drop layers in the order a received packet meets them, from the wire
- * to the application: the order every list of layers is shown in (the API's
- * totals and vocabulary, the CLI, the web view's charts). */
-#define LAYER_NDROP 8
-extern const layer_t layer_path[LAYER_NDROP];
-/* Writes the drop layers' names in path order, `sep` between them, into buf
+/* What users read for the precursor layer's count, the same words everywhere
+ * (the API's vocabulary, the CLI, the web view takes them from the API). */
+#define LAYER_PRECURSOR_WORDS "squeezes (softirq budget ran out: a precursor, not a loss)"
+
+/* The receive-path layers (drop and precursor) in the order a received packet
+ * meets them, from the wire to the application: the order every list of
+ * layers is shown in (the API's totals and vocabulary, the CLI, the web
+ * view's charts). */
+#define LAYER_NPATH 8
+extern const layer_t layer_path[LAYER_NPATH];
+/* Writes the path layers' names in path order, `sep` between them, into buf
  * (cut to `size`); returns buf. For messages that list the layers. */
 char *layer_path_names(char *buf, size_t size, const char *sep);
 

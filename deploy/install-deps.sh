@@ -18,6 +18,7 @@ packages=(
   chromium
   debhelper dpkg-dev fakeroot lintian systemd
   help2man bash-completion
+  prometheus
 )
 # The web view's libraries come from the npm registry (web/package-lock.json):
 # Debian's npm only when the machine has no npm of its own, and none for a

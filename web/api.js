@@ -114,17 +114,26 @@ DS.fmtDuration = function (ns) {
 
 // The API's words (GET /api/vocabulary), which app.js loads once before the
 // first view: the page keeps no copy of them. DS.LAYERS: the drop layers in
-// the order the receive path meets them; DS.LAYER_TEXT: each one's meaning,
-// bound and remedy; the duration units DS.parseDuration takes.
+// the order the receive path meets them; DS.PRECURSORS: the layers the API
+// marks "precursor" (budget), whose counts are squeezes, not lost packets:
+// drawn apart and never summed into drops; DS.SQUEEZES: the API's words for
+// them; DS.LAYER_TEXT: each layer's meaning, bound and remedy; the duration
+// units DS.parseDuration takes.
 DS.LAYERS = [];
+DS.PRECURSORS = [];
+DS.SQUEEZES = "squeezes";
 DS.LAYER_TEXT = {};
 let unitNs = {};
 
 DS.useVocabulary = function (vocabulary) {
-  DS.LAYERS = vocabulary.layers.map((l) => l.name);
+  DS.LAYERS = vocabulary.layers.filter((l) => !l.precursor).map((l) => l.name);
+  DS.PRECURSORS = vocabulary.layers.filter((l) => l.precursor).map((l) => l.name);
+  DS.SQUEEZES = vocabulary.squeezes;
   DS.LAYER_TEXT = Object.fromEntries(vocabulary.layers.map((l) => [l.name, l]));
   unitNs = Object.fromEntries(vocabulary.durations.map((u) => [u.unit, u.ns]));
 };
+
+DS.isPrecursor = (layer) => DS.PRECURSORS.includes(layer);
 
 // Each layer's colour in every chart and heatmap (a layer the API adds
 // later is drawn grey until it gets one).

@@ -4,7 +4,10 @@
 // root; an API error propagates to app.js, which shows it in place of the
 // view. Totals are the API's (/api/totals, /api/top), never sums of a list
 // the API may have cut; charts leave out the drops of counters marked
-// "overlap" (they repeat a more specific counter), as the totals do.
+// "overlap" (they repeat a more specific counter), as the totals do. The
+// precursor layers' rows (the API's vocabulary marks them: budget) are
+// squeezes, not lost packets: drawn in a chart of their own, never stacked
+// into the drops.
 "use strict";
 
 (function () {
@@ -38,14 +41,15 @@
 
   // Drop rows (already bucketed by the API's step) -> per bucket, and per
   // bucket and host, sums by layer of the non-overlapping counters: what
-  // the charts and the heatmap draw.
+  // the charts and the heatmap draw; the precursor layers' rows into
+  // squeezes (per bucket) only.
   function foldDrops(rows, stepNs, bounds) {
     const buckets = [];
     if (bounds) {
       for (let t = Math.floor(bounds[0] / stepNs) * stepNs; t < bounds[1]; t += stepNs) buckets.push(t);
     }
     const index = new Map(buckets.map((t, i) => [t, i]));
-    const byLayer = {}, cells = {};
+    const byLayer = {}, cells = {}, squeezes = {};
     for (const r of rows) {
       if (r.overlap) continue;
       let i = index.get(r.ts_ns);
@@ -54,17 +58,34 @@
         buckets.sort((a, b) => a - b);
         index.clear();
         buckets.forEach((t, k) => index.set(t, k));
-        for (const per of [byLayer, cells]) {
+        for (const per of [byLayer, cells, squeezes]) {
           for (const v of Object.values(per)) v.splice(index.get(r.ts_ns), 0, 0);
         }
         i = index.get(r.ts_ns);
+      }
+      if (DS.isPrecursor(r.layer)) {
+        (squeezes[r.layer] ||= buckets.map(() => 0))[i] += r.delta;
+        continue;
       }
       (byLayer[r.layer] ||= buckets.map(() => 0))[i] += r.delta;
       const key = `${r.host}\u0000${r.layer}`;
       (cells[key] ||= buckets.map(() => 0))[i] += r.delta;
     }
-    return { buckets, byLayer, cells };
+    return { buckets, byLayer, cells, squeezes };
   }
+
+  // The squeezes' chart: bars of their own, in squeezes, beside the drops'.
+  function squeezeChart(el, folded, range) {
+    DS.stackedBars(el, {
+      times: folded.buckets.map((t) => t / 1e9), ylabel: "squeezes", range,
+      layers: DS.PRECURSORS.filter((l) => folded.squeezes[l]).map((l) => ({
+        label: `${l} (squeezes)`, color: DS.LAYER_COLORS[l], values: folded.squeezes[l],
+      })),
+    });
+  }
+
+  // "1,234 squeezes (softirq budget ran out: a precursor, not a loss)", in the API's words.
+  const squeezeWords = (n) => `${DS.fmtCount(n)} ${DS.SQUEEZES}`;
 
   function layerSeries(byLayer) {
     return DS.LAYERS.filter((l) => byLayer[l]).map((l) => ({
@@ -141,16 +162,19 @@
     const total = totals.total; // every drop of the range, however many rows a list is cut to
 
     const chart = h("div", { class: "chart", id: "fleet-drops" });
+    const squeezed = h("div", { class: "chart", id: "fleet-squeezes" });
     fill(root, 
       h("p", { class: "summary" }, `${hosts.length} hosts, ${DS.fmtCount(total)} drops and ` +
-        `${incidents.length} incidents in the range (buckets of ${step}).`),
+        `${incidents.length} incidents in the range (buckets of ${step}).`,
+        totals.squeezes ? h("span", { class: "squeezes" }, ` Also ${squeezeWords(totals.squeezes)}.`) : null),
       section("Drops by layer, all hosts", total ? chart : h("p", { class: "empty" }, "No drops in this range."),
         incidents.length ? h("p", { class: "note" }, "Dashed lines: incidents (bursts on several hosts at the same instant).") : null),
+      totals.squeezes ? section("Squeezes, all hosts", h("p", { class: "note" }, `${DS.SQUEEZES}: not in the drops above.`), squeezed) : null,
       section("Hosts × time", names.length ? heatmap(names, folded, incidents, stepNs, range)
         : h("p", { class: "empty" }, "No host has reported yet. Start a collector with --connect.")),
-      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "incidents", "clock ±", "spool lost", "rejected"],
+      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "squeezes", "incidents", "clock ±", "spool lost", "rejected"],
         names.map((n) => {
-          const x = hosts.find((y) => y.host === n), d = byHost[n] || { drops: 0, layers: {} };
+          const x = hosts.find((y) => y.host === n), d = byHost[n] || { drops: 0, layers: {}, squeezes: 0 };
           return h("tr", { dataset: { host: n } },
             h("td", {}, hostLink(n, range)),
             h("td", { title: DS.fmtTime(x.last_seen_ns) }, DS.fmtAgo(x.last_seen_ns)),
@@ -160,6 +184,7 @@
             h("td", { class: "num" }, DS.fmtCount(d.drops)),
             h("td", { class: "layers" }, DS.LAYERS.filter((l) => d.layers[l]).map((l) =>
               h("span", { class: "layer-count" }, layerBadge(l), " ", DS.fmtCount(d.layers[l])))),
+            h("td", { class: "num squeezes", title: DS.SQUEEZES }, DS.fmtCount(d.squeezes || 0)),
             h("td", { class: "num" }, DS.fmtCount(inIncidents[n] || 0)),
             h("td", {}, x.clock ? DS.fmtDuration(x.clock.uncertainty_ns) : "–"),
             h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)),
@@ -173,6 +198,10 @@
         marks: incidents.map((c) => c.start_ns / 1e9), range: [b[0] / 1e9, b[1] / 1e9],
       });
     }
+    if (totals.squeezes) {
+      const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
+      squeezeChart(squeezed, folded, [b[0] / 1e9, b[1] / 1e9]);
+    }
   };
 
   // --- host ---------------------------------------------------------------
@@ -182,21 +211,24 @@
     h("a", { class: "series", href: DS.link("explain", series, range), title: "what it counts, what bounds it" },
       h("code", {}, series));
 
-  function finding(f, range) {
-    const ev = f.evidence;
-    return h("div", { class: "finding", dataset: { layer: f.layer } },
-      h("h3", {}, layerBadge(f.layer), ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`),
+  // A finding (noun "drops"), or a precursor's warning (noun "squeezes":
+  // no packet lost, its counts in the API's words).
+  function finding(f, range, noun = "drops") {
+    const ev = f.evidence, drops = noun === "drops";
+    return h("div", { class: drops ? "finding" : "finding precursor", dataset: { layer: f.layer } },
+      h("h3", {}, layerBadge(f.layer), drops ? ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`
+        : ` Warning: ${squeezeWords(f.squeezes)} at the ${f.layer} layer`),
       h("p", { class: "when" }, `${DS.fmtTime(f.first_ns)} … ${DS.fmtTime(f.last_ns)}`),
       h("p", {}, h("strong", {}, "Limit: "), f.limit),
       h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
       f.resolved ? h("p", { class: "resolved" }, h("strong", {}, "Resolved: "), f.resolved) : null,
       h("ul", { class: "evidence" },
         ev.counters.map((c) => h("li", {}, seriesLink(c.series, range), c.owner ? ` held by ${c.owner}` : "",
-          ` ${DS.fmtCount(c.drops)}`,
+          ` ${DS.fmtCount(c[noun])}`,
           c.overlap ? " (overlaps a more specific counter)" : "")),
-        ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the drops`) : null,
+        ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the ${noun}`) : null,
         ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, h("code", {}, s.series),
-          ` ${s.from} → ${s.to} (drops before ${DS.fmtCount(s.drops_before)}, after ${DS.fmtCount(s.drops_after)})`))));
+          ` ${s.from} → ${s.to} (${noun} before ${DS.fmtCount(s[`${noun}_before`])}, after ${DS.fmtCount(s[`${noun}_after`])})`))));
   }
 
   function burstRow(b, onShow) {
@@ -263,7 +295,9 @@
     const rates = await Promise.all(shown.map((i) => rateChart(host, i, range)));
 
     const dropChart = h("div", { class: "chart", id: "host-drops" });
+    const squeezed = h("div", { class: "chart", id: "host-squeezes" });
     const total = totals.total;
+    const precursors = diag.precursors || [];
     const newest = [...bursts].sort((a, b) => b.start_ns - a.start_ns);
     const graphs = h("div", { class: "burst-graphs", id: "burst-graphs" });
     const pending = [];
@@ -276,10 +310,13 @@
     fill(root, 
       h("h1", {}, host),
       h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary(totals.layers) || "none"}), ` +
-        `${bursts.length} bursts in the range.`),
+        `${bursts.length} bursts in the range.`,
+        totals.squeezes ? h("span", { class: "squeezes" }, ` Also ${squeezeWords(totals.squeezes)}.`) : null),
       section("Diagnosis", diag.findings.length ? h("div", { id: "findings" }, diag.findings.map((f) => finding(f, range)))
-        : h("p", { class: "empty" }, "No drops in this range: nothing to diagnose.")),
+        : h("p", { class: "empty" }, "No drops in this range: nothing to diagnose."),
+        precursors.length ? h("div", { id: "precursors" }, precursors.map((f) => finding(f, range, "squeezes"))) : null),
       section("Drops by layer", total ? dropChart : h("p", { class: "empty" }, "No drops in this range.")),
+      totals.squeezes ? section("Squeezes", h("p", { class: "note" }, `${DS.SQUEEZES}: not in the drops above.`), squeezed) : null,
       section("Bursts", bursts.length ? [
         h("p", { class: "note" }, "The 1 ms I/O graph of each burst, from the collector's flight recorder (newest first; click a row to add its graph)."),
         graphs,
@@ -301,6 +338,10 @@
     if (total) {
       const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
       DS.stackedBars(dropChart, { times: folded.buckets.map((t) => t / 1e9), layers: layerSeries(folded.byLayer), range: [b[0] / 1e9, b[1] / 1e9] });
+    }
+    if (totals.squeezes) {
+      const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
+      squeezeChart(squeezed, folded, [b[0] / 1e9, b[1] / 1e9]);
     }
   };
 
@@ -376,7 +417,7 @@
 
   function eventDetail(e) {
     switch (e.type) {
-      case "drop": return [layerBadge(e.layer), " ", h("code", {}, e.series),
+      case "drop": case "squeeze": return [layerBadge(e.layer), " ", h("code", {}, e.series),
         e.owner ? ` held by ${e.owner}` : "", ` +${DS.fmtCount(e.delta)}`,
         e.reset ? " (counter reset)" : "", e.overlap ? " (overlaps)" : ""];
       case "burst": return `${e.iface} ${e.direction}: ${DS.fmtCount(e.packets)} packets in ` +
@@ -397,11 +438,12 @@
     const x = await DS.get("/api/explain", { series });
     fill(root,
       h("h1", {}, h("code", {}, x.series)),
-      h("p", { class: "summary" }, layerBadge(x.layer), ` ${x.drop ? "a drop" : "a"} ${x.kind} of the ${x.layer} layer`,
+      h("p", { class: "summary" }, layerBadge(x.layer), ` ${x.drop ? "a drop" : x.precursor ? "a precursor" : "a"} ${x.kind} of the ${x.layer} layer`,
+        x.precursor ? ` (it counts ${DS.SQUEEZES}: in no drops total)` : "",
         x.overlap ? " (overlap: a more specific series counts its drops too, so totals leave it out)" : ""),
       h("dl", { class: "explain" },
         h("dt", {}, "Meaning"), h("dd", { class: "meaning" }, x.meaning),
-        x.drop ? [h("dt", {}, "Bounded by"), h("dd", { class: "setting" }, x.setting),
+        x.drop || x.precursor ? [h("dt", {}, "Bounded by"), h("dd", { class: "setting" }, x.setting),
           h("dt", {}, "Remedy"), h("dd", { class: "remedy" }, x.remedy)] : null),
       h("p", { class: "note" }, `The long form: docs/COUNTERS.md, section ${x.layer}.`));
   };

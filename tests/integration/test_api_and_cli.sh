@@ -30,8 +30,8 @@ PY
 
 # Bad parameters: 400 and a JSON error that names the problem.
 expect_400 "/api/drops?host=no-such-host" "unknown host"
-expect_400 "/api/drops?layer=bogus" "not a drop layer"
-expect_400 "/api/drops?layer=traffic" "not a drop layer"
+expect_400 "/api/drops?layer=bogus" "not a drop or precursor layer"
+expect_400 "/api/drops?layer=traffic" "not a drop or precursor layer"
 expect_400 "/api/drops?since=yesterday" "not a duration"
 expect_400 "/api/drops?from=garbage" "not a time"
 expect_400 "/api/drops?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z" "inverted"
@@ -59,17 +59,20 @@ curl -sf "$SERVER/metrics" >"$TMP/metrics.txt"
 stored=$(awk '$1 == "dropscope_samples_stored_total" { print $2 }' "$TMP/metrics.txt")
 [ "${stored:-0}" -gt 100 ] || fail "dropscope_samples_stored_total is '$stored'"
 grep -q '^dropscope_fleet_drops_total{layer="socket"} ' "$TMP/metrics.txt" || fail "no fleet drops"
-# The aggregator's own health: ingest rate, commit latency, queue depth, database size.
+# The aggregator's own health: commit duration histogram, queue depth, database size.
 python3 - "$TMP/metrics.txt" "$TMP/db.sqlite" <<'PY'
 import os, sys
-m = dict(l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#") and "{" not in l)
-for k in ("dropscope_ingest_samples_per_second", "dropscope_commit_latency_p99_microseconds",
-          "dropscope_commit_latency_max_microseconds", "dropscope_ingest_queue_depth",
+m = dict(l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith("#"))
+for k in ("dropscope_commit_duration_seconds_count", "dropscope_commit_duration_seconds_sum",
+          'dropscope_commit_duration_seconds_bucket{le="+Inf"}', "dropscope_ingest_queue_depth",
           "dropscope_rollups_behind_seconds", "dropscope_upkeep_rows_total"):
     assert k in m, f"/metrics has no {k}"
+assert "dropscope_ingest_samples_per_second" not in m, "rates are Prometheus's job"
 size = os.path.getsize(sys.argv[2]) + os.path.getsize(sys.argv[2] + "-wal")
 assert abs(int(m["dropscope_database_bytes"]) - size) <= 2 << 20, (m["dropscope_database_bytes"], size)
-assert int(m["dropscope_commit_latency_max_microseconds"]) > 0, m
+n = int(m["dropscope_commit_duration_seconds_count"])
+assert n > 0 and n == int(m['dropscope_commit_duration_seconds_bucket{le="+Inf"}']), m
+assert float(m["dropscope_commit_duration_seconds_sum"]) > 0, m
 PY
 # The top droppers: after socket drops on loopback (a receiver that never
 # reads), the host, with its drops by layer summing to its total.

@@ -6,8 +6,8 @@
 #
 # What makes a migration wait here is real: another process holding the
 # database's write lock (a backup, say) until the test has seen the
-# "migrating" answers; the aggregator's writer waits for it (SQLite's busy
-# timeout, 5 s) and then migrates.
+# "migrating" answers; the aggregator's writer waits for it as long as it
+# takes (logging every busy timeout, 5 s), then migrates.
 source "$(dirname "$0")/lib.sh"
 
 DB="$TMP/db.sqlite"
@@ -39,7 +39,7 @@ migrating() {
   code=$(curl -s -o "$TMP/healthz.json" -w '%{http_code}' "$SERVER/healthz" || true)
   [ "$code" = 503 ] && grep -q migrating "$TMP/healthz.json"
 }
-wait_for 4 "/healthz to answer migrating" migrating
+wait_for 20 "/healthz to answer migrating" migrating
 python3 - "$TMP/healthz.json" <<'PY'
 import json, sys
 h = json.load(open(sys.argv[1]))
@@ -51,8 +51,12 @@ PY
 code=$(curl -s -o "$TMP/hosts.json" -w '%{http_code}' "$SERVER/api/hosts")
 [ "$code" = 503 ] || fail "/api/hosts answered $code during the migration, not 503"
 grep -q "being migrated (1 of" "$TMP/hosts.json" || fail "/api/hosts: $(cat "$TMP/hosts.json")"
-curl -sf "$SERVER/metrics" | grep -q '^dropscope_build_info' ||
-  fail "/metrics did not answer during the migration"
+metrics() { curl -sf "$SERVER/metrics" | grep -q '^dropscope_build_info'; }
+wait_for 20 "/metrics to answer during the migration" metrics
+# Held past a busy timeout: the writer keeps waiting, and says so.
+wait_for 20 "the writer to say it waits for the lock" \
+  grep -q "migration 1 of [0-9]* (001_initial.sql) waits for the write lock on $DB" "$TMP/aggregator.log"
+migrating || fail "no longer migrating while the lock is held: $(cat "$TMP/healthz.json")"
 
 echo >"$TMP/release"
 ok() { curl -sf "$SERVER/healthz" | grep -q '"ok"'; }
@@ -71,7 +75,7 @@ grep -q "migrated to version 1 (001_initial.sql, 1 of $count, " "$TMP/migrations
 # Each one said before it started, right before its result.
 python3 - "$TMP/migrations.txt" "$count" <<'PY'
 import re, sys
-lines = [l.split(": ", 2)[-1].strip() for l in open(sys.argv[1])][1:]
+lines = [l.split(": ", 2)[-1].strip() for l in open(sys.argv[1]) if " waits for " not in l][1:]
 count = int(sys.argv[2])
 assert len(lines) == 2 * count, lines
 for i in range(count):

@@ -112,20 +112,6 @@ static int s_teardown(void **state)
     return 0;
 }
 
-/* Query parameters as name=value pairs, NULL-ended. */
-typedef struct {
-    const char *names[8];
-    const char *values[8];
-} params_t;
-
-static const char *s_param(void *ctx, const char *name)
-{
-    const params_t *p = ctx;
-    for (int i = 0; p->names[i]; i++)
-        if (strcmp(p->names[i], name) == 0)
-            return p->values[i];
-    return NULL;
-}
 
 /* GET path over the seeded range with limit (and host, unless NULL): the
  * answer's rows, its reply in *r. */
@@ -136,8 +122,9 @@ static json_t *s_get(fixture_t *f, const char *path, const char *limit, const ch
     char from[32], to[32];
     snprintf(from, sizeof from, "%lld", (long long)T0);
     snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
-    params_t p = {{"from", "to", "limit", host ? "host" : NULL, NULL}, {from, to, limit, host}};
-    *r = api_get(f->st, stats, path, p.names, s_param, &p);
+    testlib_params_t p = {{"from", "to", "limit", host ? "host" : NULL, NULL},
+                          {from, to, limit, host}};
+    *r = api_get(f->st, stats, path, p.names, testlib_param, &p);
     assert_int_equal(r->status, 200);
     json_t *doc = json_loads(r->body, 0, NULL);
     assert_non_null(doc);
@@ -267,8 +254,8 @@ static void test_totals(void **state)
     char from[32], to[32];
     snprintf(from, sizeof from, "%lld", (long long)T0);
     snprintf(to, sizeof to, "%lld", (long long)(T0 + 1000 * S));
-    params_t p = {{"from", "to", "host", NULL}, {from, to, "a"}};
-    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
+    testlib_params_t p = {{"from", "to", "host", NULL}, {from, to, "a"}};
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, testlib_param, &p);
     assert_int_equal(r.status, 200);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
@@ -277,7 +264,7 @@ static void test_totals(void **state)
                      NDROPS * (NDROPS + 1) / 2);
     json_decref(doc);
     p.names[2] = NULL; /* every host */
-    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, testlib_param, &p);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
     assert_int_equal(json_integer_value(json_object_get(doc, "total")),
@@ -285,7 +272,7 @@ static void test_totals(void **state)
     json_decref(doc);
     p.names[2] = "limit"; /* a list's parameter, not a total's */
     p.values[2] = "7";
-    r = api_get(s_fixture.st, stats, "/api/totals", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/totals", p.names, testlib_param, &p);
     assert_int_equal(r.status, 400);
     free(r.body);
 }
@@ -297,8 +284,8 @@ static void test_explain(void **state)
 {
     (void)state;
     stats_board_t *stats = s_fixture.stats;
-    params_t p = {{"series", NULL}, {"snmp//Udp.RcvbufErrors"}};
-    api_reply_t r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
+    testlib_params_t p = {{"series", NULL}, {"snmp//Udp.RcvbufErrors"}};
+    api_reply_t r = api_get(s_fixture.st, stats, "/api/explain", p.names, testlib_param, &p);
     assert_int_equal(r.status, 200);
     json_t *doc = json_loads(r.body, 0, NULL);
     free(r.body);
@@ -311,7 +298,7 @@ static void test_explain(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(doc, "remedy")), "rmem_max"));
     json_decref(doc);
     p.values[0] = "softnet/cpu3/flow_limit_count";
-    r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/explain", p.names, testlib_param, &p);
     doc = json_loads(r.body, 0, NULL);
     free(r.body);
     assert_string_equal(json_string_value(json_object_get(doc, "layer")), "backlog");
@@ -321,7 +308,7 @@ static void test_explain(void **state)
                            "netdev_max_backlog"));
     json_decref(doc);
     p.values[0] = "Udp.RcvbufErrors";
-    r = api_get(s_fixture.st, stats, "/api/explain", p.names, s_param, &p);
+    r = api_get(s_fixture.st, stats, "/api/explain", p.names, testlib_param, &p);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "source/device/name"));
     free(r.body);
@@ -333,22 +320,28 @@ static void test_explain(void **state)
 static void test_vocabulary(void **state)
 {
     (void)state;
-    params_t p = {{NULL}, {NULL}};
-    api_reply_t r = api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, s_param, &p);
+    testlib_params_t p = {{NULL}, {NULL}};
+    api_reply_t r =
+        api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, testlib_param, &p);
     assert_int_equal(r.status, 200);
     json_t *doc = json_loads(r.body, 0, NULL), *v;
     free(r.body);
     json_t *layers = json_object_get(doc, "layers");
-    assert_int_equal(json_array_size(layers), LAYER_NDROP);
+    assert_int_equal(json_array_size(layers), LAYER_NPATH);
     size_t i;
     json_array_foreach(layers, i, v) {
         counter_text_t t = counters_layer_text(layer_path[i]);
         assert_string_equal(json_string_value(json_object_get(v, "name")),
                             layer_name(layer_path[i]));
+        /* budget, and only budget, is marked: its counts are squeezes, not drops */
+        assert_int_equal(json_is_true(json_object_get(v, "precursor")),
+                         layer_path[i] == LAYER_BUDGET);
         assert_string_equal(json_string_value(json_object_get(v, "setting")), t.setting);
         assert_string_equal(json_string_value(json_object_get(v, "remedy")), t.remedy);
         assert_true(strlen(json_string_value(json_object_get(v, "meaning"))) > 5);
     }
+    assert_string_equal(json_string_value(json_object_get(doc, "squeezes")),
+                        "squeezes (softirq budget ran out: a precursor, not a loss)");
     json_t *sources = json_object_get(doc, "sources");
     assert_int_equal(json_array_size(sources), SOURCE_COUNT - 1);
     json_array_foreach(sources, i, v)
@@ -363,13 +356,13 @@ static void test_vocabulary(void **state)
         assert_int_equal(ns, json_integer_value(json_object_get(v, "ns")));
     }
     json_decref(doc);
-    p = (params_t){{"layer", NULL}, {"nic"}};
-    r = api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, s_param, &p);
+    p = (testlib_params_t){{"layer", NULL}, {"nic"}};
+    r = api_get(s_fixture.st, s_fixture.stats, "/api/vocabulary", p.names, testlib_param, &p);
     assert_int_equal(r.status, 400);
     free(r.body);
     /* and a layer that is not one is refused with the vocabulary's list */
-    p = (params_t){{"layer", NULL}, {"ring"}};
-    r = api_get(s_fixture.st, s_fixture.stats, "/api/totals", p.names, s_param, &p);
+    p = (testlib_params_t){{"layer", NULL}, {"ring"}};
+    r = api_get(s_fixture.st, s_fixture.stats, "/api/totals", p.names, testlib_param, &p);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "(nic, budget, backlog, qdisc, proto, listen, socket, onload)"));
     free(r.body);

@@ -284,7 +284,7 @@ static void test_explain(void **state)
     static const char *const drops[][2] = {
         {"netdev", "rx_missed_errors"}, {"netdev", "rx_dropped"}, {"snmp", "Udp.RcvbufErrors"},
         {"snmp6", "Udp6.RcvbufErrors"}, {"snmp", "Udp.NoPorts"}, {"snmp", "Ip.InDiscards"},
-        {"netstat", "TcpExt.TCPBacklogDrop"}, {"softnet", "dropped"}, {"softnet", "time_squeeze"},
+        {"netstat", "TcpExt.TCPBacklogDrop"}, {"softnet", "dropped"},
         {"sock", "drops"}, {"qdisc", "drops_incl_children"}, {"reason", "SOCKET_RCVBUFF"},
         {"reason", "NO_SOCKET"}, {"ethtool", "rx_discards_phy"}, {"ethtool", "rx_queue_3_drops"},
     };
@@ -292,27 +292,46 @@ static void test_explain(void **state)
         counter_class_t c = counters_classify(drops[i][0], drops[i][1]);
         t = counters_explain(drops[i][0], drops[i][1]);
         assert_true(layer_is_drop(c.layer));
+        assert_false(layer_is_precursor(c.layer));
         assert_true(strlen(t.meaning) > 20 && strlen(t.setting) > 5 && strlen(t.remedy) > 10);
     }
+    /* A squeeze loses no packet: a precursor, with a bound and a remedy all the same. */
+    counter_class_t c = counters_classify("softnet", "time_squeeze");
+    t = counters_explain("softnet", "time_squeeze");
+    assert_int_equal(c.layer, LAYER_BUDGET);
+    assert_false(layer_is_drop(c.layer));
+    assert_true(layer_is_precursor(c.layer));
+    assert_true(strlen(t.meaning) > 20 && strlen(t.setting) > 5 && strlen(t.remedy) > 10);
 }
 
-/* The drop layers' order and text (the API's vocabulary): every drop
- * layer once on the path, each with what it is, what bounds it and what
- * to do, and nothing for a value that is not a layer. */
+/* The path layers' order and text (the API's vocabulary): every drop and
+ * precursor layer once on the path, budget the one precursor and no layer
+ * both, each with what it is, what bounds it and what to do, and nothing
+ * for a value that is not a layer. */
 static void test_layers(void **state)
 {
     (void)state;
-    int on_path[LAYER_COUNT] = {0};
-    for (size_t i = 0; i < LAYER_NDROP; i++)
+    int on_path[LAYER_COUNT] = {0}, drops = 0, precursors = 0;
+    for (size_t i = 0; i < LAYER_NPATH; i++)
         on_path[layer_path[i]]++;
     for (int l = 0; l < LAYER_COUNT; l++) {
-        assert_int_equal(on_path[l], layer_is_drop((layer_t)l) ? 1 : 0);
+        bool drop = layer_is_drop((layer_t)l), precursor = layer_is_precursor((layer_t)l);
+        assert_false(drop && precursor);
+        assert_int_equal(layer_on_path((layer_t)l), drop || precursor);
+        assert_int_equal(on_path[l], drop || precursor ? 1 : 0);
+        drops += drop;
+        precursors += precursor;
         counter_text_t t = counters_layer_text((layer_t)l);
         if (l != LAYER_UNKNOWN)
             assert_true(strlen(t.meaning) > 5 && strlen(t.setting) > 5 && strlen(t.remedy) > 5);
     }
     assert_int_equal(layer_path[0], LAYER_NIC); /* the wire first, the application last */
-    assert_int_equal(layer_path[LAYER_NDROP - 2], LAYER_SOCKET);
+    assert_int_equal(layer_path[LAYER_NPATH - 2], LAYER_SOCKET);
+    assert_int_equal(drops, 7);
+    assert_int_equal(precursors, 1);
+    assert_true(layer_is_precursor(LAYER_BUDGET) && !layer_is_drop(LAYER_BUDGET));
+    assert_false(layer_on_path(LAYER_TRAFFIC) || layer_on_path(LAYER_CONFIG) ||
+                 layer_on_path(LAYER_UNKNOWN) || layer_on_path(LAYER_COUNT));
     assert_non_null(strstr(counters_layer_text(LAYER_SOCKET).setting, "rmem_max"));
     assert_string_equal(counters_layer_text(LAYER_BACKLOG).remedy,
                         counters_explain("softnet", "dropped").remedy);

@@ -50,6 +50,15 @@ static const diag_finding_t *s_finding(const diagnosis_t *d, layer_t layer)
     return NULL;
 }
 
+/* The precursor warning of layer (budget: squeezes), or NULL. */
+static const diag_finding_t *s_precursor(const diagnosis_t *d, layer_t layer)
+{
+    for (size_t i = 0; i < d->nprecursors; i++)
+        if (d->precursors[i].layer == layer)
+            return &d->precursors[i];
+    return NULL;
+}
+
 /* The finding of layer; the test fails when there is none. */
 static const diag_finding_t *s_must(const diagnosis_t *d, layer_t layer)
 {
@@ -121,17 +130,65 @@ static void test_backlog_budget_and_bursts(void **state)
                         "over more CPUs (RPS/RFS) and make it cheaper");
     /* Only the burst in the second before the drops preceded them. */
     assert_int_equal(b->evidence.bursts_before, 1);
-    assert_non_null(strstr(s_must(d, LAYER_BUDGET)->remedy, "netdev_budget=600"));
+    /* The squeezes are a warning beside the backlog's finding, never a finding. */
+    assert_null(s_finding(d, LAYER_BUDGET));
+    assert_int_equal(d->nprecursors, 1);
+    assert_int_equal(s_precursor(d, LAYER_BUDGET)->drops, 7);
+    assert_non_null(strstr(s_precursor(d, LAYER_BUDGET)->remedy, "netdev_budget=600"));
     /* Only an overlapping total moved at the proto layer: no finding. */
     assert_null(s_finding(d, LAYER_PROTO));
-    /* Findings come in layer order. */
-    assert_int_equal(d->nfindings, 2);
+    assert_int_equal(d->nfindings, 1);
     assert_int_equal(d->findings[0].layer, LAYER_BACKLOG);
-    assert_int_equal(d->findings[1].layer, LAYER_BUDGET);
     diagnosis_destroy(&d);
     in.nsettings = 0; /* a child namespace cannot see the global sysctls */
     d = diagnose(&in);
     assert_non_null(strstr(s_must(d, LAYER_BACKLOG)->limit, "not visible"));
+    diagnosis_destroy(&d);
+}
+
+/* A busy host that lost nothing: only time_squeeze moved (every drop
+ * counter flat). No finding, so "no drops"; the squeezes are a precursor
+ * warning with the budget's bound and remedy, and in the JSON they are
+ * "squeezes", never "drops". */
+static void test_squeezes_only(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("softnet", "cpu0", "time_squeeze", LAYER_BUDGET, false, 40, 5 * S, 9 * S),
+        s_c("softnet", "cpu1", "time_squeeze", LAYER_BUDGET, false, 2, 6 * S, 7 * S)};
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.netdev_budget", 1, 300),
+                            s_s("sysctl", "", "net.core.netdev_budget", 8 * S, 600)};
+    diag_delta_t dl[] = {
+        {5 * S, LAYER_BUDGET, 30}, {6 * S, LAYER_BUDGET, 2}, {7 * S, LAYER_BUDGET, 10}};
+    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0};
+    diagnosis_t *d = diagnose(&in);
+    assert_non_null(d);
+    assert_int_equal(d->nfindings, 0);
+    assert_int_equal(d->nprecursors, 1);
+    const diag_finding_t *p = s_precursor(d, LAYER_BUDGET);
+    assert_int_equal(p->drops, 42);
+    assert_int_equal(p->first_ns, 5 * S);
+    assert_int_equal(p->last_ns, 9 * S);
+    assert_non_null(strstr(p->limit, "time_squeeze is a precursor"));
+    assert_non_null(strstr(p->remedy, "netdev_budget=1200")); /* twice the value at the end */
+    assert_int_equal(p->evidence.nsetting_changes, 1);
+    assert_int_equal(p->evidence.setting_changes[0].drops_before, 42);
+    assert_int_equal(p->evidence.setting_changes[0].drops_after, 0);
+    assert_non_null(strstr(p->resolved, "squeezes stopped after sysctl//net.core.netdev_budget"));
+    json_t *doc = rows_diagnosis(d);
+    assert_int_equal(json_array_size(json_object_get(doc, "findings")), 0);
+    json_t *w = json_array_get(json_object_get(doc, "precursors"), 0);
+    assert_string_equal(json_string_value(json_object_get(w, "layer")), "budget");
+    assert_int_equal(json_integer_value(json_object_get(w, "squeezes")), 42);
+    assert_null(json_object_get(w, "drops"));
+    json_t *ev = json_object_get(w, "evidence");
+    json_t *c0 = json_array_get(json_object_get(ev, "counters"), 0);
+    assert_int_equal(json_integer_value(json_object_get(c0, "squeezes")), 40);
+    assert_null(json_object_get(c0, "drops"));
+    json_t *ch = json_array_get(json_object_get(ev, "setting_changes"), 0);
+    assert_int_equal(json_integer_value(json_object_get(ch, "squeezes_before")), 42);
+    assert_null(json_object_get(ch, "drops_before"));
+    json_decref(doc);
     diagnosis_destroy(&d);
 }
 
@@ -323,7 +380,7 @@ static void test_sums_saturate(void **state)
     assert_true(s_must(d, LAYER_PROTO)->drops == M);
     assert_non_null(
         strstr(s_must(d, LAYER_BACKLOG)->remedy, "netdev_max_backlog=9223372036854775807"));
-    assert_non_null(strstr(s_must(d, LAYER_BUDGET)->remedy,
+    assert_non_null(strstr(s_precursor(d, LAYER_BUDGET)->remedy,
                            "netdev_budget=9223372036854775807 "
                            "net.core.netdev_budget_usecs=9223372036854775807"));
     assert_non_null(strstr(s_must(d, LAYER_LISTEN)->remedy, "somaxconn=9223372036854775807"));
@@ -373,7 +430,8 @@ static void test_json_form(void **state)
         "\"setting_changes\":[{\"series\":\"sysctl//net.core.somaxconn\",\"ts_ns\":30000000000,"
         "\"from\":4,\"to\":4096,\"drops_before\":40,\"drops_after\":0}]},\"resolved\":\"drops "
         "stopped after sysctl//net.core.somaxconn went from 4 to 4096 at "
-        "1970-01-01T00:00:30.000Z\"}],\"changes\":[{\"series\":\"sysctl//net.core.somaxconn\","
+        "1970-01-01T00:00:30.000Z\"}],\"precursors\":[],\"changes\":[{\"series\":"
+        "\"sysctl//net.core.somaxconn\","
         "\"ts_ns\":30000000000,\"from\":4,\"to\":4096,\"drops_before\":0,\"drops_after\":0}]}");
     free(text);
     json_decref(doc);
@@ -385,6 +443,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nic_ring),
         cmocka_unit_test(test_backlog_budget_and_bursts),
+        cmocka_unit_test(test_squeezes_only),
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_socket_owner),
         cmocka_unit_test(test_change_ends_drops),

@@ -267,3 +267,12 @@ bool testlib_userns(const char *who)
     }
     return true;
 }
+
+const char *testlib_param(void *ctx, const char *name)
+{
+    const testlib_params_t *p = ctx;
+    for (int i = 0; p->names[i]; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return p->values[i];
+    return NULL;
+}

@@ -107,4 +107,12 @@ typedef void(testlib_prefix_fn)(const char *buf, size_t k, void *arg);
  * each in a fresh testlib_copy freed afterwards. */
 void testlib_every_prefix(const char *full, size_t len, testlib_prefix_fn *check, void *arg);
 
+/* Query parameters for api_get as name=value pairs, NULL-ended, and the
+ * api_param_fn that reads them (ctx: a testlib_params_t). */
+typedef struct {
+    const char *names[8];
+    const char *values[8];
+} testlib_params_t;
+const char *testlib_param(void *ctx, const char *name);
+
 #endif

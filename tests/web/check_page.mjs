@@ -5,7 +5,7 @@
 // the timeline, a bad link's error; that its layers and durations are the
 // API's vocabulary, asked for once; and that the console stayed clean.
 // Run from anywhere; playwright-core is found through $WEB_DIR.
-import { createRequire } from "node:module";
+import { check, openBrowser, run, viewOpener } from "./harness.mjs";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -14,44 +14,15 @@ if (!server || !expectedPath) {
   console.error("usage: check_page.mjs SERVER EXPECTED.json [SCREENSHOT_DIR]");
   process.exit(2);
 }
-const webDir = process.env.WEB_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../web");
-const { chromium } = createRequire(path.join(webDir, "package.json"))("playwright-core");
 const exp = JSON.parse(fs.readFileSync(expectedPath, "utf8"));
 const range = `from=${exp.from}&to=${exp.to}`;
 const [web1, web2, web3] = exp.hosts;
 
-let failures = 0;
-function check(ok, what) {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures++;
-}
-
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  // As root, and on a machine with no network beyond loopback: no sandbox,
-  // and none of Chromium's own background connections.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-const consoleErrors = [];
-page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+const { browser, page, errors: consoleErrors } = await openBrowser();
 let vocabularyAsked = 0; // the page asks for the API's vocabulary once, not per view
 page.on("request", (r) => { if (new URL(r.url()).pathname === "/api/vocabulary") vocabularyAsked++; });
 
-// Opens a view and waits until it has drawn (or shown its error).
-let loaded = false;
-async function open(hash) {
-  if (!loaded) {
-    await page.goto(`${server}/${hash}`);
-    loaded = true;
-  } else {
-    await page.evaluate((h) => { delete document.body.dataset.state; location.hash = h; }, hash);
-  }
-  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 20000 });
-  return page.evaluate(() => document.body.dataset.state);
-}
+const open = viewOpener(page, server);
 
 async function shot(name) {
   if (!shotsDir) return;
@@ -59,7 +30,7 @@ async function shot(name) {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 }
 
-try {
+await run(browser, async () => {
   // Fleet: every host, the drops with their layer and the kernel's count.
   check(await open(`#/fleet?${range}`) === "ready", "fleet view draws");
   const rows = await page.$$eval("#hosts-table tbody tr", (trs) => trs.map((tr) => ({
@@ -92,12 +63,15 @@ try {
   // The page's layers and durations are the API's vocabulary, not a copy.
   const vocabulary = await (await fetch(`${server}/api/vocabulary`)).json();
   const pageWords = await page.evaluate(() => ({
-    layers: window.DS.LAYERS, week: window.DS.parseDuration("7d"), zero: window.DS.parseDuration("0s"),
+    layers: window.DS.LAYERS, precursors: window.DS.PRECURSORS, week: window.DS.parseDuration("7d"), zero: window.DS.parseDuration("0s"),
     badge: document.querySelector("#hosts-table .layer").title,
   }));
   const day = (vocabulary.durations.find((u) => u.unit === "d") || {}).ns;
-  check(JSON.stringify(pageWords.layers) === JSON.stringify(vocabulary.layers.map((l) => l.name)),
-    `the page's layers are the API's, in its order (${pageWords.layers.join(" ")})`);
+  check(JSON.stringify(pageWords.layers) === JSON.stringify(vocabulary.layers.filter((l) => !l.precursor).map((l) => l.name)),
+    `the page's drop layers are the API's, in its order (${pageWords.layers.join(" ")})`);
+  check(JSON.stringify(pageWords.precursors) === '["budget"]' &&
+    JSON.stringify(vocabulary.layers.filter((l) => l.precursor).map((l) => l.name)) === '["budget"]',
+    `budget is a precursor for the API and the page, never a drop layer (${pageWords.precursors.join(" ")})`);
   check(day === 86400e9 && pageWords.week === 7 * day && pageWords.zero === null,
     `the page reads durations with the API's units (7d = ${pageWords.week} ns)`);
   check(pageWords.badge.includes(vocabulary.layers.find((l) => l.name === "socket").setting),
@@ -189,10 +163,4 @@ try {
   await page.waitForFunction((t) => document.getElementById("status").textContent !== t && document.body.dataset.state === "ready",
     first, { timeout: 15000 });
   check(true, "auto-refresh redraws a range that ends now");
-} catch (e) {
-  check(false, `the check stopped: ${e.message}`);
-} finally {
-  await browser.close();
-}
-console.log(failures ? `${failures} checks failed` : "all browser checks passed");
-process.exit(failures ? 1 : 0);
+});
