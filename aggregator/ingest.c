@@ -66,6 +66,8 @@ struct ingest {
     void (*reload)(void *ctx);    /* on SIGHUP (ingest_set_reload), or NULL */
     void *reload_ctx;
     int64_t last_status;          /* monotonic time of the last STATUS= to systemd */
+    alerts_watch_t *alert_watch;  /* which (host, layer) pairs drop (ingest_set_alerts), or NULL */
+    alerts_t *alerts;             /* the senders' queues, or NULL */
 };
 
 /* Makes the router a CurveZMQ server that admits only the certificates in
@@ -129,6 +131,24 @@ static void s_fleet_add(void *ctx, const store_tally_t *t)
     if (stats_fleet_add(self->board, t) != 0)
         log_limited(LOGL_ERROR, "fleet", "aggregator: out of memory counting host %s's drops for "
                     "/metrics/fleet; its counters there miss this group", t->host);
+}
+
+static void s_alert_emit(void *ctx, alert_t **ev_p)
+{
+    ingest_t *self = ctx;
+    alerts_post(self->alerts, ev_p);
+}
+
+/* What a commit stored of one host: its fleet counters, and its drops for
+ * the alerts (as they arrive: a pair fires on the first commit that
+ * carries its drops, at most a collector's interval after they happened). */
+static void s_tally(void *ctx, const store_tally_t *t)
+{
+    ingest_t *self = ctx;
+    s_fleet_add(ctx, t);
+    for (int l = 0; self->alert_watch && l < LAYER_COUNT; l++)
+        alerts_watch_drops(self->alert_watch, t->host, (layer_t)l, t->path[l], ts_now_ns(),
+                           s_alert_emit, self);
 }
 
 /* The fleet's counters start from what the store holds (before any
@@ -498,7 +518,7 @@ static void s_group(ingest_t *self)
     self->group_samples = self->group_batches = 0;
     live_commit(self->live);
     stats_observe_commit(&self->stats, ts_mono_ns() - t0);
-    store_tally_each(self->store, s_fleet_add, self);
+    store_tally_each(self->store, s_tally, self);
     /* Whoever reads /metrics after an ack sees the stored message counted. */
     stats_publish(self->board, &self->stats);
     s_send_acks(self);
@@ -529,6 +549,33 @@ static void s_on_monitor_event(ingest_t *self)
     zmsg_destroy(&msg);
 }
 
+/* Queues an alert for a settled incident, unless it was sent already (a
+ * restart that sees it again). */
+static void s_alert_incident(ingest_t *self, const live_incident_t *inc)
+{
+    char *hosts = alerts_sort_hosts(inc->hosts);
+    alert_t *ev = hosts ? alert_new(ALERT_INCIDENT, hosts) : NULL;
+    free(hosts);
+    if (!ev)
+        return;
+    alerts_incident_id(inc->start_ns, ev->hosts, ev->id, sizeof ev->id);
+    ev->starts_ns = inc->start_ns;
+    ev->incident_end_ns = inc->end_ns;
+    ev->ends_ns = inc->end_ns + ALERTS_INCIDENT_MARGIN_NS;
+    ev->nhosts = inc->nhosts;
+    ev->packets = inc->packets;
+    ev->drops = inc->drops;
+    if (alerts_watch_incident(self->alert_watch, ev->id, ts_now_ns()))
+        alerts_post(self->alerts, &ev);
+    alert_destroy(&ev);
+}
+
+void ingest_set_alerts(ingest_t *self, alerts_watch_t *watch, alerts_t *alerts)
+{
+    self->alert_watch = watch;
+    self->alerts = alerts;
+}
+
 static void s_on_incident(void *ctx, const live_incident_t *inc)
 {
     ingest_t *self = ctx;
@@ -538,6 +585,8 @@ static void s_on_incident(void *ctx, const live_incident_t *inc)
              "after%s", ts_format(inc->start_ns, when, sizeof when), inc->nhosts, inc->hosts,
              inc->nbursts, (unsigned long long)inc->packets, (unsigned long long)inc->drops,
              inc->uncertain ? " (uncertain: the hosts' clocks are not known well enough)" : "");
+    if (self->alert_watch)
+        s_alert_incident(self, inc);
 }
 
 /* Once a second: live incidents and the hosts' rows. */
@@ -548,6 +597,8 @@ static void s_scan(ingest_t *self)
         return;
     self->last_scan = now;
     live_scan(self->live, ts_now_ns(), s_on_incident, self);
+    if (self->alert_watch)
+        alerts_watch_tick(self->alert_watch, ts_now_ns(), s_alert_emit, self);
     if (self->allow)
         allowlist_refresh(self->allow, now);
     char err[256];

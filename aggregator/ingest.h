@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "stats.h"
 #include "store.h"
 
@@ -50,6 +51,11 @@ void ingest_set_reload(ingest_t *self, void (*reload)(void *ctx), void *ctx);
  * already open). On failure the list in use stays, with the reason
  * logged. A no-op in plain text. */
 void ingest_reload_allow(ingest_t *self);
+
+/* Alerts (both borrowed, both or neither NULL): each commit's drops feed
+ * watch, a settled incident not sent before and the watch's events are
+ * queued on alerts (never waiting on the network). Off until called. */
+void ingest_set_alerts(ingest_t *self, alerts_watch_t *watch, alerts_t *alerts);
 
 /* Serves until *stop becomes non-zero. Each turn of the loop (at most
  * 200 ms apart) takes a pending reload, feeds systemd's watchdog, and

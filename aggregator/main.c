@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "config.h"
 #include "http.h"
 #include "ingest.h"
@@ -32,6 +33,9 @@ typedef struct {
     int64_t max_skew_ns;      /* how far ahead of our clock a collector's times may be */
     int64_t query_timeout_ns; /* an HTTP query running longer is stopped (503) */
     int64_t max_hosts;        /* hosts in the database; a new one beyond is refused */
+    const char *alertmanager; /* Alertmanager's base URL, or NULL */
+    const char *webhook;      /* the webhook's URL, or NULL */
+    const char *public_url;   /* the web view's base for alerts' links, or NULL: --http */
 } opts_t;
 
 static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
@@ -49,6 +53,9 @@ static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
                                            {"max-skew", required_argument, NULL, 'S'},
                                            {"query-timeout", required_argument, NULL, 'Q'},
                                            {"max-hosts", required_argument, NULL, 'M'},
+                                           {"alertmanager", required_argument, NULL, 'm'},
+                                           {"webhook", required_argument, NULL, 'w'},
+                                           {"public-url", required_argument, NULL, 'p'},
                                            {NULL, 0, NULL, 0}};
 
 /* The options a reload applies (s_apply); any other change needs a restart. */
@@ -99,6 +106,15 @@ static void s_usage(FILE *out)
         "  --max-hosts N      refuse (ACK_REJECTED) messages of new hosts once the database\n"
         "                     holds N (default %d): a stream of made-up host names\n"
         "                     cannot grow the database and the caches without bound\n"
+        "  --alertmanager URL\n"
+        "                     post alerts to the Alertmanager at URL (API v2, e.g.\n"
+        "                     http://127.0.0.1:9093): DropscopeIncident for each fleet\n"
+        "                     incident found live, DropscopeDrops when a host starts\n"
+        "                     dropping at a layer (docs/ALERTS.md)\n"
+        "  --webhook URL      post the same events to URL, one JSON object each\n"
+        "                     (docs/ALERTS.md)\n"
+        "  --public-url URL   the web view's address in alerts' links, when people open\n"
+        "                     another than --http (e.g. https://dropscope.example.com)\n"
         "  --verbose          log debug messages\n"
         "  --help             this text\n"
         "  --version          the version, and the git commit it was built from\n"
@@ -179,6 +195,18 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
             o->max_hosts = n;
             break;
         }
+        case 'm':
+        case 'w':
+        case 'p':
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return config_fail(cfg, at, err, errsz,
+                                   "--%s '%s' is not an http:// or https:// URL (e.g. %s)",
+                                   c == 'm' ? "alertmanager" : c == 'w' ? "webhook" : "public-url",
+                                   optarg, c == 'm' ? "http://127.0.0.1:9093"
+                                           : c == 'w' ? "http://127.0.0.1:8080/hook"
+                                                      : "https://dropscope.example.com");
+            *(c == 'm' ? &o->alertmanager : c == 'w' ? &o->webhook : &o->public_url) = optarg;
+            break;
         case 'h': s_usage(stdout); exit(0);
         case 'V': version_print(stdout, "dropscope-aggregator"); exit(0);
         default:
@@ -253,6 +281,35 @@ static void s_on_migration(void *ctx, const store_migration_t *m)
                     m->index, m->count, m->name);
 }
 
+/* The alert senders and their watch, when --alertmanager or --webhook is
+ * given; the watch's state lives beside the database (DB.alerts). */
+static int s_alerts_start(const opts_t *o, stats_board_t *stats, alerts_watch_t **watch,
+                          alerts_t **alerts, char *err, size_t errsz)
+{
+    if (!o->alertmanager && !o->webhook)
+        return 0;
+    char state[4096], link[512];
+    snprintf(state, sizeof state, "%s.alerts", o->db);
+    if (o->public_url)
+        snprintf(link, sizeof link, "%.*s", (int)strcspn(o->public_url, "#"), o->public_url);
+    else
+        snprintf(link, sizeof link, "http://%s", o->http);
+    size_t n = strlen(link);
+    while (n > 8 && link[n - 1] == '/')
+        link[--n] = '\0';
+    alerts_config_t cfg = {.alertmanager = o->alertmanager, .webhook = o->webhook,
+                           .link_base = link, .db = o->db};
+    if (!(*watch = alerts_watch_new(state, ALERTS_QUIET_NS, ALERTS_REPOST_NS, ts_now_ns(), err,
+                                    errsz)) ||
+        !(*alerts = alerts_new(&cfg, stats, err, errsz)))
+        return -1;
+    log_info("aggregator: alerts go to%s%s%s%s (state in %s, %zu drops alerts active)",
+             o->alertmanager ? " Alertmanager " : "", o->alertmanager ? o->alertmanager : "",
+             o->webhook ? " webhook " : "", o->webhook ? o->webhook : "", state,
+             alerts_watch_active(*watch));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     log_init("dropscope-aggregator", LOGL_INFO);
@@ -274,6 +331,8 @@ int main(int argc, char **argv)
     store_t *store = store_open_unmigrated(o.db, err, sizeof err);
     ingest_t *ingest = NULL;
     http_t *http = NULL;
+    alerts_watch_t *watch = NULL;
+    alerts_t *alerts = NULL;
     reload_t reload = {{argc, argv, s_longopts, s_reloadable, s_parse, cfg, cfg}, &o, NULL, store};
     rc = 1;
     if (!stats || !store) {
@@ -294,6 +353,11 @@ int main(int argc, char **argv)
         goto out;
     }
     reload.ingest = ingest;
+    if (s_alerts_start(&o, stats, &watch, &alerts, err, sizeof err) != 0) {
+        log_error("aggregator: %s", err);
+        goto out;
+    }
+    ingest_set_alerts(ingest, watch, alerts);
     s_apply(&reload, &o); /* log level, retention, skew, host bound */
     ingest_set_reload(ingest, s_reload, &reload);
     if (o.insecure)
@@ -311,6 +375,8 @@ int main(int argc, char **argv)
 out:
     http_destroy(&http);
     ingest_destroy(&ingest);
+    alerts_destroy(&alerts); /* after ingest: nothing queues any more */
+    alerts_watch_destroy(&watch);
     store_close(&store);
     stats_board_destroy(&stats);
     config_reload_end(&reload.config);

@@ -96,6 +96,27 @@ static void s_fleet_totals(FILE *out, stats_board_t *board)
              squeezes);
 }
 
+/* The alert senders' counters (stats_alerts_t), by receiver. */
+static void s_alerts(FILE *out, stats_board_t *board)
+{
+    static const char *const receivers[STATS_ALERT_RECEIVERS] = {"alertmanager", "webhook"};
+    stats_alerts_t a;
+    stats_alerts_read(board, &a);
+    s_family(out, "dropscope_alerts_sent_total", "counter",
+             "Alert events delivered (answered 2xx), by receiver (--alertmanager, --webhook).");
+    for (int r = 0; r < STATS_ALERT_RECEIVERS; r++)
+        fprintf(out, "dropscope_alerts_sent_total{receiver=\"%s\"} %llu\n", receivers[r],
+                (unsigned long long)a.sent[r]);
+    s_family(out, "dropscope_alerts_failed_total", "counter",
+             "Attempts to deliver an alert event that failed (each retry counts), by receiver.");
+    for (int r = 0; r < STATS_ALERT_RECEIVERS; r++)
+        fprintf(out, "dropscope_alerts_failed_total{receiver=\"%s\"} %llu\n", receivers[r],
+                (unsigned long long)a.failed[r]);
+    s_metric(out, "dropscope_alerts_dropped_total", "counter",
+             "Alert events dropped unsent: a receiver's queue was full (its oldest goes).",
+             a.dropped);
+}
+
 api_reply_t metrics_get(store_t *store, stats_board_t *board)
 {
     char *body = NULL;
@@ -171,6 +192,7 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
     for (int l = 0; l < STATS_LIMIT_COUNT; l++)
         fprintf(out, "dropscope_limit_hits_total{limit=\"%s\"} %llu\n",
                 stats_limit_name((stats_limit_t)l), (unsigned long long)s->limit_hits[l]);
+    s_alerts(out, board);
     s_family(out, "dropscope_decode_errors_by_peer_total", "counter",
              "Frames dropped as not a valid message, by peer address.");
     for (size_t i = 0; i < s->npeers; i++) {

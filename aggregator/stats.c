@@ -23,6 +23,7 @@ struct stats_board {
     store_tally_t *fleet;       /* every host's counters since they were restored */
     size_t nfleet, capfleet;
     store_tally_t fleet_total; /* their path counters summed (the rest unused) */
+    stats_alerts_t alerts;     /* the alert senders' counters (under lock) */
 };
 
 const double stats_commit_bounds[STATS_COMMIT_BUCKETS] = {
@@ -168,4 +169,22 @@ void stats_fleet_total(stats_board_t *self, store_tally_t *total)
     pthread_mutex_lock(&self->fleet_lock);
     *total = self->fleet_total;
     pthread_mutex_unlock(&self->fleet_lock);
+}
+
+void stats_alerts_add(stats_board_t *self, const stats_alerts_t *d)
+{
+    pthread_mutex_lock(&self->lock);
+    for (int r = 0; r < STATS_ALERT_RECEIVERS; r++) {
+        self->alerts.sent[r] += d->sent[r];
+        self->alerts.failed[r] += d->failed[r];
+    }
+    self->alerts.dropped += d->dropped;
+    pthread_mutex_unlock(&self->lock);
+}
+
+void stats_alerts_read(stats_board_t *self, stats_alerts_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    *out = self->alerts;
+    pthread_mutex_unlock(&self->lock);
 }

@@ -112,4 +112,18 @@ void stats_set_migration(stats_board_t *self, const stats_migration_t *m);
 /* true with *out when a migration runs. */
 bool stats_migration(stats_board_t *self, stats_migration_t *out);
 
+/* The alert senders' counters (alerts_send.c), by receiver: they live on
+ * the board apart from stats_t, which only the ingest thread writes. */
+#define STATS_ALERT_RECEIVERS 2 /* alertmanager, webhook (alerts_receiver_t) */
+typedef struct {
+    uint64_t sent[STATS_ALERT_RECEIVERS];   /* events delivered (2xx) */
+    uint64_t failed[STATS_ALERT_RECEIVERS]; /* attempts that failed (each retry counts) */
+    uint64_t dropped;                       /* events a full queue dropped, unsent */
+} stats_alerts_t;
+
+/* Adds d to the board's alert counters (a sender thread). */
+void stats_alerts_add(stats_board_t *self, const stats_alerts_t *d);
+/* The alert counters into *out (any thread). */
+void stats_alerts_read(stats_board_t *self, stats_alerts_t *out);
+
 #endif

@@ -551,8 +551,8 @@ int store_tally_restore(store_t *self, void (*fn)(void *ctx, const store_tally_t
         "SELECT h.name, t.iface, sum(t.n), t.direction FROM (SELECT host_id, iface, direction, 1 AS "
         "n FROM bursts UNION ALL SELECT host_id, iface, direction, n FROM bursts_expired) t JOIN "
         "hosts h ON h.id = t.host_id GROUP BY t.host_id, t.iface, t.direction",
-        "SELECT name, '', last_seen_ns, clock_offset_valid, clock_offset_ns, "
-        "spool_dropped_messages + spool_rejected_messages FROM hosts"};
+        ("SELECT name, '', last_seen_ns, clock_offset_valid, clock_offset_ns, "
+         "spool_dropped_messages + spool_rejected_messages FROM hosts")};
     for (int q = 0; q < 3; q++) {
         sqlite3_stmt *st = store_prepare(self, sql[q], err, errsz);
         if (!st)

@@ -18,7 +18,7 @@ packages=(
   chromium
   debhelper dpkg-dev fakeroot lintian systemd
   help2man bash-completion
-  prometheus
+  prometheus prometheus-alertmanager
 )
 # The web view's libraries come from the npm registry (web/package-lock.json):
 # Debian's npm only when the machine has no npm of its own, and none for a
@@ -56,3 +56,19 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# Debian's prometheus and prometheus-alertmanager start their services as
+# they install (under systemd; elsewhere through their init.d scripts, unless
+# a policy-rc.d forbids it, as in containers): a Prometheus on :9090 that
+# scrapes nothing of ours, an Alertmanager on :9093 gossiping on :9094. The
+# tests start their own, on free ports, so those installed just now are
+# stopped and disabled; ones that were here before are left alone.
+for p in prometheus prometheus-alertmanager; do
+  case " ${missing[*]} " in *" $p "*) ;; *) continue ;; esac
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$p" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$p" ]; then
+    $SUDO "/etc/init.d/$p" stop >/dev/null 2>&1 || true
+    $SUDO update-rc.d "$p" disable >/dev/null 2>&1 || true
+  fi
+done

@@ -162,7 +162,7 @@ s.bind(('127.0.0.1', 9999))
 print('ready', os.getpid(), flush=True)
 time.sleep(600)" >"$out" &
   PIDS+=($!)
-  wait_for 10 "the UDP receiver in $1" grep -q ready "$out"
+  wait_for 10 "the UDP receiver in $1" grep -qs ready "$out"
   RECEIVER_PID=$(awk '/ready/ {print $2}' "$out")
   [ -z "${RECEIVER_UID:-}" ] || [ "$(stat -c %u "/proc/$RECEIVER_PID")" = "$RECEIVER_UID" ] ||
     fail "the receiver is not uid $RECEIVER_UID"
