@@ -284,3 +284,30 @@ raw_client_setup() {
   /usr/bin/protoc --proto_path="$proto_dir" --python_out="$TMP" "$proto_dir/dropscope.proto" ||
     fail "protoc could not generate the Python module from proto/dropscope.proto"
 }
+
+# http_receiver PORT OUT [FAIL_FIRST]: an HTTP server on 127.0.0.1:PORT that
+# appends each POST to OUT as a JSON line {"path", "body"}; the first
+# FAIL_FIRST POSTs (default 0) are answered 503 and not recorded, as a
+# receiver that is briefly down. Stopped on exit.
+http_receiver() {
+  python3 - "$1" "$2" "${3:-0}" >"$TMP/receiver-$1.log" 2>&1 <<'PY' &
+import http.server, json, sys, threading
+port, out, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+lock, seen = threading.Lock(), [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock:
+            seen[0] += 1
+            n = seen[0]
+            if n > fail_first:
+                with open(out, "a") as f:
+                    f.write(json.dumps({"path": self.path, "body": json.loads(body)}) + "\n")
+        self.send_response(503 if n <= fail_first else 200)
+        self.end_headers()
+    def log_message(self, fmt, *args):
+        print(fmt % args, flush=True)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+  PIDS+=($!)
+}

@@ -5,7 +5,8 @@
 # fresh namespace where nothing else drops. The aggregator's drops totals
 # (/api/totals, /api/top: what the web view's fleet and host views draw),
 # its diagnosis and the CLI's output say 0 drops and the N squeezes apart;
-# /api/drops still lists the squeezes' rows, under their layer.
+# /api/drops still lists the squeezes' rows, under their layer; /metrics/fleet
+# counts them as squeezes and no drop; no DropscopeDrops alert is sent.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 require_root
@@ -16,7 +17,9 @@ HOST=squeezer-$$
 make_ns "$P"
 cp -r "$FIXTURES_DIR/linux-6.18-netns-drops/proc" "$TMP/proc"
 SOFTNET=$TMP/proc/net/softnet_stat
-start_aggregator
+RPORT=$(free_port)
+http_receiver "$RPORT" "$TMP/posts.jsonl"
+start_aggregator --webhook "http://127.0.0.1:$RPORT/hook"
 t_from=$(now_ns)
 start_collector "$P" "$HOST" --procfs "$TMP/proc" --backend none --interval 200ms
 
@@ -35,7 +38,11 @@ PY
 }
 # api PATH: GET PATH from the aggregator (fails the test on an error).
 api() { curl -sf "$SERVER$1" || fail "GET $1 failed"; }
-stored_batches() { [ "$(api "/api/series?host=$HOST" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -gt 0 ]; }
+stored_batches() {
+  local n
+  n=$(curl -sf "$SERVER/api/series?host=$HOST" |
+      python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null) && [ "${n:-0}" -gt 0 ]
+}
 wait_for 30 "$HOST's first batches" stored_batches
 sleep 0.5 # a few more reads of the unchanged file: the baseline
 
@@ -82,6 +89,31 @@ assert [l["name"] for l in v["layers"] if l["precursor"]] == ["budget"], v["laye
 assert v["squeezes"] == "squeezes (softirq budget ran out: a precursor, not a loss)", v["squeezes"]
 print(f"api: 0 drops, {n} squeezes apart; {len(drops)} budget rows listed; no finding, one precursor")
 PY
+
+# The metrics: the host's squeezes counted apart, no drop at any layer.
+curl -sf "$SERVER/metrics/fleet" >"$TMP/fleet.prom" || fail "GET /metrics/fleet failed"
+python3 - "$TMP/fleet.prom" "$HOST" "$N" <<'PY'
+import re, sys
+text, host, n = open(sys.argv[1]).read(), sys.argv[2], int(sys.argv[3])
+def values(metric):
+    return {m[1]: float(m[2]) for m in re.finditer(
+        r'^' + metric + r'\{([^}]*host="' + re.escape(host) + r'"[^}]*)\} (\S+)$', text, re.M)}
+squeezes = values("dropscope_host_squeezes_total")
+assert list(squeezes.values()) == [n], f"dropscope_host_squeezes_total: {squeezes}"
+drops = values("dropscope_host_drops_total")
+assert all(v == 0 for v in drops.values()), f"dropscope_host_drops_total: {drops}"
+print(f"metrics: {n} squeezes, drops {drops or 'none'}")
+PY
+# The alerts: a drops alert goes out on the first commit that carries
+# drops, long ago by now; none was sent for the squeezes.
+sleep 2 # the sender's retry interval, twice
+python3 - "$TMP/posts.jsonl" <<'PY' || fail "a drops alert for squeezes: $(cat "$TMP/posts.jsonl")"
+import json, os, sys
+posts = [json.loads(l) for l in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
+assert not [p for p in posts if p["body"].get("kind") == "drops"], posts
+PY
+curl -sf "$SERVER/metrics" | grep -q '^dropscope_alerts_failed_total{receiver="webhook"} 0$' ||
+  fail "the webhook receiver was not reachable: $(curl -sf "$SERVER/metrics" | grep alerts_)"
 
 # The CLI: the same totals under the drops list, and diagnose's words.
 "$BIN_DIR/dropscope" --server "$SERVER" drops --host "$HOST" --from "$t_from" \

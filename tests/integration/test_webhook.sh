@@ -14,26 +14,7 @@ P=ds-hook-$$
 RUN=$$
 make_fleet "$P" 3 1
 RPORT=$(free_port)
-python3 - "$RPORT" "$TMP/posts.jsonl" >"$TMP/receiver.log" 2>&1 <<'PY' &
-import http.server, json, sys, threading
-port, out = int(sys.argv[1]), sys.argv[2]
-lock, seen = threading.Lock(), [0]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with lock:
-            seen[0] += 1
-            n = seen[0]
-            if n > 2:  # the first two fail: the sender must retry them
-                with open(out, "a") as f:
-                    f.write(json.dumps({"path": self.path, "body": json.loads(body)}) + "\n")
-        self.send_response(503 if n <= 2 else 200)
-        self.end_headers()
-    def log_message(self, fmt, *args):
-        print(fmt % args, flush=True)
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
-PIDS+=($!)
+http_receiver "$RPORT" "$TMP/posts.jsonl" 2 # the first two fail: the sender must retry them
 HTTP_PORT=$(free_port)
 SERVER="http://127.0.0.1:$HTTP_PORT"
 ENDPOINT="ipc://$TMP/aggregator.sock"
