@@ -117,6 +117,15 @@ for u in "${USERS[@]}"; do
 done
 for p in "${PACKAGES[@]}"; do dpkg -L "$p"; done | sort -u >"$TMP/files.list"
 grep -qx /usr/bin/dropscope-collector "$TMP/files.list" || fail "dpkg -L lists no /usr/bin/dropscope-collector"
+# The alerting rules and the dashboard ship with the aggregator, and the
+# installed rules are valid.
+for f in /usr/share/dropscope/prometheus/dropscope.rules.yml /usr/share/dropscope/grafana/dropscope.json; do
+  grep -qx "$f" "$TMP/files.list" || fail "dpkg -L lists no $f"
+done
+if command -v promtool >/dev/null; then
+  promtool check rules /usr/share/dropscope/prometheus/dropscope.rules.yml >"$TMP/promtool.log" 2>&1 ||
+    fail "the installed rules do not check: $(cat "$TMP/promtool.log")"
+fi
 log "installed: $(wc -l <"$TMP/files.list") paths"
 
 # 2. The installed units.
