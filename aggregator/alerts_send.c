@@ -119,54 +119,6 @@ static void s_count(sender_t *s, int sent, int failed, int dropped)
     stats_alerts_add(s->owner->board, &d);
 }
 
-typedef struct {
-    diag_counter_t *counters;
-    size_t n, cap;
-    diag_setting_t *settings;
-    size_t nsettings, scap;
-} gather_t;
-
-static int s_counter(void *ctx, const drop_sum_t *r)
-{
-    gather_t *g = ctx;
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 64;
-        diag_counter_t *c = realloc(g->counters, cap * sizeof *c);
-        if (!c)
-            return 1;
-        g->counters = c, g->cap = cap;
-    }
-    diag_counter_t *c = &g->counters[g->n++];
-    *c = (diag_counter_t){.layer = layer_from_name(r->layer),
-                          .overlap = r->overlap,
-                          .drops = r->drops,
-                          .first_ns = r->first_ns,
-                          .last_ns = r->last_ns};
-    snprintf(c->source, sizeof c->source, "%s", r->source);
-    snprintf(c->device, sizeof c->device, "%s", r->device);
-    snprintf(c->name, sizeof c->name, "%s", r->name);
-    snprintf(c->owner, sizeof c->owner, "%s", r->owner ? r->owner : "");
-    return 0;
-}
-
-static int s_setting(void *ctx, const setting_row_t *r)
-{
-    gather_t *g = ctx;
-    if (g->nsettings == g->scap) {
-        size_t cap = g->scap ? 2 * g->scap : 64;
-        diag_setting_t *t = realloc(g->settings, cap * sizeof *t);
-        if (!t)
-            return 1;
-        g->settings = t, g->scap = cap;
-    }
-    diag_setting_t *t = &g->settings[g->nsettings++];
-    *t = (diag_setting_t){.ts_ns = r->ts_ns, .value = r->value};
-    snprintf(t->source, sizeof t->source, "%s", r->source);
-    snprintf(t->device, sizeof t->device, "%s", r->device);
-    snprintf(t->name, sizeof t->name, "%s", r->name);
-    return 0;
-}
-
 /* Fills ev's limit and remedy from the diagnosis of its host's last ten
  * minutes (what /api/diagnose says of that layer); left "" when the store
  * cannot say (logged). Only the counters and the settings are read: the
@@ -184,18 +136,8 @@ static void s_diagnose(sender_t *s, alert_t *ev)
         return;
     }
     int64_t now = ts_now_ns();
-    gather_t g = {0};
-    int rc = store_drop_sums(s->store, ev->hosts, now - DIAG_SPAN_NS, now, s_counter, &g, err,
-                             sizeof err);
-    rc = rc ? rc : store_settings(s->store, ev->hosts, now, s_setting, &g, err, sizeof err);
-    diag_input_t in = {.host = ev->hosts,
-                       .from_ns = now - DIAG_SPAN_NS,
-                       .to_ns = now,
-                       .counters = g.counters,
-                       .ncounters = g.n,
-                       .settings = g.settings,
-                       .nsettings = g.nsettings};
-    diagnosis_t *d = rc == 0 ? diagnose(&in) : NULL;
+    diagnosis_t *d =
+        diagnose_stored(s->store, ev->hosts, now - DIAG_SPAN_NS, now, false, err, sizeof err);
     for (size_t i = 0; d && i < d->nfindings; i++) {
         if (d->findings[i].layer != ev->layer)
             continue;
@@ -208,8 +150,6 @@ static void s_diagnose(sender_t *s, alert_t *ev)
                     "drops alert: %s",
                     ev->hosts, err[0] ? err : "out of memory");
     diagnosis_destroy(&d);
-    free(g.counters);
-    free(g.settings);
 }
 
 static size_t s_discard(char *ptr, size_t size, size_t n, void *ctx)

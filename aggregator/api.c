@@ -431,108 +431,22 @@ static api_reply_t s_incidents(const req_t *r)
 
 /* --- /api/diagnose ---------------------------------------------------------- */
 
-typedef struct {
-    diag_input_t in;
-    diag_counter_t *counters;
-    diag_setting_t *settings;
-    diag_delta_t *deltas;
-    diag_burst_t *bursts;
-    size_t ccap, scap, dcap, bcap;
-} diag_gather_t;
-
-static int s_diag_counter(void *ctx, const drop_sum_t *r)
-{
-    diag_gather_t *g = ctx;
-    diag_counter_t *c = grow(g->counters, g->in.ncounters + 1, &g->ccap, sizeof *c, 64);
-    if (!c)
-        return 1;
-    g->counters = c;
-    c += g->in.ncounters++;
-    *c = (diag_counter_t){.layer = layer_from_name(r->layer), .overlap = r->overlap,
-                          .drops = r->drops, .first_ns = r->first_ns, .last_ns = r->last_ns};
-    snprintf(c->source, sizeof c->source, "%s", r->source);
-    snprintf(c->device, sizeof c->device, "%s", r->device);
-    snprintf(c->name, sizeof c->name, "%s", r->name);
-    snprintf(c->owner, sizeof c->owner, "%s", r->owner);
-    return 0;
-}
-
-static int s_diag_setting(void *ctx, const setting_row_t *r)
-{
-    diag_gather_t *g = ctx;
-    diag_setting_t *t = grow(g->settings, g->in.nsettings + 1, &g->scap, sizeof *t, 64);
-    if (!t)
-        return 1;
-    g->settings = t;
-    t += g->in.nsettings++;
-    *t = (diag_setting_t){.ts_ns = r->ts_ns, .value = r->value};
-    snprintf(t->source, sizeof t->source, "%s", r->source);
-    snprintf(t->device, sizeof t->device, "%s", r->device);
-    snprintf(t->name, sizeof t->name, "%s", r->name);
-    return 0;
-}
-
-static int s_diag_delta(void *ctx, const drop_row_t *r)
-{
-    diag_gather_t *g = ctx;
-    if (r->overlap)
-        return 0;
-    diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
-    if (!d)
-        return 1;
-    g->deltas = d;
-    d[g->in.ndeltas++] = (diag_delta_t){r->ts_ns, layer_from_name(r->layer), r->delta};
-    return 0;
-}
-
-static int s_diag_burst(void *ctx, const burst_row_t *r)
-{
-    diag_gather_t *g = ctx;
-    diag_burst_t *b = grow(g->bursts, g->in.nbursts + 1, &g->bcap, sizeof *b, 64);
-    if (!b)
-        return 1;
-    g->bursts = b;
-    b += g->in.nbursts++;
-    *b = (diag_burst_t){.start_ns = r->start_ns, .end_ns = r->end_ns};
-    for (int l = 0; l < LAYER_COUNT; l++)
-        b->drops += layer_is_drop((layer_t)l) ? r->drops[l] : 0;
-    snprintf(b->iface, sizeof b->iface, "%s", r->iface);
-    return 0;
-}
-
 static api_reply_t s_diagnose(const req_t *r)
 {
     static const char *const allowed[] = {"host", "since", "from", "to", NULL};
     api_reply_t fail;
     if (s_params(r, allowed, &fail))
         return fail;
-    diag_gather_t g = {0};
-    int64_t limit;
-    if (s_common(r, &g.in.host, &g.in.from_ns, &g.in.to_ns, &limit, &fail))
+    const char *host;
+    int64_t from_ns, to_ns, limit;
+    if (s_common(r, &host, &from_ns, &to_ns, &limit, &fail))
         return fail;
-    if (!g.in.host)
+    if (!host)
         return s_error(400, "host is required (GET /api/hosts lists the hosts)");
     char err[256] = "";
-    drops_query_t dq = {.host = g.in.host, .from_ns = g.in.from_ns, .to_ns = g.in.to_ns};
-    bursts_query_t bq = {.host = g.in.host, .from_ns = g.in.from_ns - TS_NS_PER_S,
-                         .to_ns = g.in.to_ns, .rx_only = true};
-    int rc = store_drop_sums(r->store, g.in.host, g.in.from_ns, g.in.to_ns, s_diag_counter, &g,
-                             err, sizeof err);
-    rc = rc ? rc : store_settings(r->store, g.in.host, g.in.to_ns, s_diag_setting, &g, err,
-                                  sizeof err);
-    rc = rc ? rc : store_drops(r->store, &dq, s_diag_delta, &g, err, sizeof err);
-    rc = rc ? rc : store_bursts(r->store, &bq, s_diag_burst, &g, err, sizeof err);
-    g.in.counters = g.counters;
-    g.in.settings = g.settings;
-    g.in.deltas = g.deltas;
-    g.in.bursts = g.bursts;
-    diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
+    diagnosis_t *d = diagnose_stored(r->store, host, from_ns, to_ns, true, err, sizeof err);
     json_t *doc = d ? rows_diagnosis(d) : NULL;
     diagnosis_destroy(&d);
-    free(g.counters);
-    free(g.settings);
-    free(g.deltas);
-    free(g.bursts);
     if (!doc)
         return s_error(500, "%s", err[0] ? err : "out of memory");
     return s_json(200, doc);

@@ -119,4 +119,16 @@ diagnosis_t *diagnose(const diag_input_t *in);
 /* Frees a diagnosis and nulls *self_p; safe on NULL and twice. */
 void diagnosis_destroy(diagnosis_t **self_p);
 
+/* --- from the store (diagnose_stored.c) ------------------------------------ */
+
+struct store;
+
+/* Gathers host's inputs over [from_ns, to_ns] from store and diagnoses
+ * them: the counters and the settings always; with `timing`, the drop
+ * deltas and the bursts too (when the drops happened, the bursts that
+ * preceded them: /api/diagnose's evidence; a finding's limit and remedy
+ * need neither). NULL with the reason in err ("" when out of memory). */
+diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from_ns,
+                             int64_t to_ns, bool timing, char *err, size_t errsz);
+
 #endif

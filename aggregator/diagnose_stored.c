@@ -1,0 +1,106 @@
+/* diagnose_stored: the inputs of one host's diagnosis read from the store
+ * (diagnose.h), for every caller that diagnoses what is stored: the API's
+ * /api/diagnose and the drops alerts' limit and remedy. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "diagnose.h"
+#include "grow.h"
+#include "store.h"
+#include "ts.h"
+
+typedef struct {
+    diag_input_t in;
+    diag_counter_t *counters;
+    diag_setting_t *settings;
+    diag_delta_t *deltas;
+    diag_burst_t *bursts;
+    size_t ccap, scap, dcap, bcap;
+} gather_t;
+
+static int s_counter(void *ctx, const drop_sum_t *r)
+{
+    gather_t *g = ctx;
+    diag_counter_t *c = grow(g->counters, g->in.ncounters + 1, &g->ccap, sizeof *c, 64);
+    if (!c)
+        return 1;
+    g->counters = c;
+    c += g->in.ncounters++;
+    *c = (diag_counter_t){.layer = layer_from_name(r->layer), .overlap = r->overlap,
+                          .drops = r->drops, .first_ns = r->first_ns, .last_ns = r->last_ns};
+    snprintf(c->source, sizeof c->source, "%s", r->source);
+    snprintf(c->device, sizeof c->device, "%s", r->device);
+    snprintf(c->name, sizeof c->name, "%s", r->name);
+    snprintf(c->owner, sizeof c->owner, "%s", r->owner ? r->owner : "");
+    return 0;
+}
+
+static int s_setting(void *ctx, const setting_row_t *r)
+{
+    gather_t *g = ctx;
+    diag_setting_t *t = grow(g->settings, g->in.nsettings + 1, &g->scap, sizeof *t, 64);
+    if (!t)
+        return 1;
+    g->settings = t;
+    t += g->in.nsettings++;
+    *t = (diag_setting_t){.ts_ns = r->ts_ns, .value = r->value};
+    snprintf(t->source, sizeof t->source, "%s", r->source);
+    snprintf(t->device, sizeof t->device, "%s", r->device);
+    snprintf(t->name, sizeof t->name, "%s", r->name);
+    return 0;
+}
+
+static int s_delta(void *ctx, const drop_row_t *r)
+{
+    gather_t *g = ctx;
+    if (r->overlap)
+        return 0;
+    diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
+    if (!d)
+        return 1;
+    g->deltas = d;
+    d[g->in.ndeltas++] = (diag_delta_t){r->ts_ns, layer_from_name(r->layer), r->delta};
+    return 0;
+}
+
+static int s_burst(void *ctx, const burst_row_t *r)
+{
+    gather_t *g = ctx;
+    diag_burst_t *b = grow(g->bursts, g->in.nbursts + 1, &g->bcap, sizeof *b, 64);
+    if (!b)
+        return 1;
+    g->bursts = b;
+    b += g->in.nbursts++;
+    *b = (diag_burst_t){.start_ns = r->start_ns, .end_ns = r->end_ns};
+    for (int l = 0; l < LAYER_COUNT; l++)
+        b->drops += layer_is_drop((layer_t)l) ? r->drops[l] : 0;
+    snprintf(b->iface, sizeof b->iface, "%s", r->iface);
+    return 0;
+}
+
+diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from_ns,
+                             int64_t to_ns, bool timing, char *err, size_t errsz)
+{
+    gather_t g = {.in = {.host = host, .from_ns = from_ns, .to_ns = to_ns}};
+    if (errsz)
+        err[0] = '\0';
+    int rc = store_drop_sums(store, host, from_ns, to_ns, s_counter, &g, err, errsz);
+    rc = rc ? rc : store_settings(store, host, to_ns, s_setting, &g, err, errsz);
+    if (timing) {
+        drops_query_t dq = {.host = host, .from_ns = from_ns, .to_ns = to_ns};
+        bursts_query_t bq = {.host = host, .from_ns = from_ns - TS_NS_PER_S, .to_ns = to_ns,
+                             .rx_only = true};
+        rc = rc ? rc : store_drops(store, &dq, s_delta, &g, err, errsz);
+        rc = rc ? rc : store_bursts(store, &bq, s_burst, &g, err, errsz);
+    }
+    g.in.counters = g.counters;
+    g.in.settings = g.settings;
+    g.in.deltas = g.deltas;
+    g.in.bursts = g.bursts;
+    diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
+    free(g.counters);
+    free(g.settings);
+    free(g.deltas);
+    free(g.bursts);
+    return d;
+}
