@@ -315,14 +315,11 @@ int main(int argc, char **argv)
     log_init("dropscope-aggregator", LOGL_INFO);
     char err[512];
     opts_t o;
-    config_t *cfg =
-        config_new(config_path(argc, argv, s_longopts), s_longopts, argc, argv, err, sizeof err);
-    int rc = cfg ? s_parse(cfg, &o, err, sizeof err) : 2;
-    if (rc != 0) {
-        fprintf(stderr, "dropscope-aggregator: %s\n", err);
-        config_destroy(&cfg);
+    reload_t reload = {.o = &o};
+    int rc = config_start(&reload.config, "dropscope-aggregator", argc, argv, s_longopts,
+                          s_reloadable, s_parse, &o);
+    if (rc != 0)
         return rc;
-    }
     log_init("dropscope-aggregator", o.verbose ? LOGL_DEBUG : LOGL_INFO);
     zsys_handler_set(NULL); /* our own handlers, not czmq's */
     volatile sig_atomic_t *stop = stop_install();
@@ -333,7 +330,7 @@ int main(int argc, char **argv)
     http_t *http = NULL;
     alerts_watch_t *watch = NULL;
     alerts_t *alerts = NULL;
-    reload_t reload = {{argc, argv, s_longopts, s_reloadable, s_parse, cfg, cfg}, &o, NULL, store};
+    reload.store = store;
     rc = 1;
     if (!stats || !store) {
         log_error("aggregator: %s", stats ? err : "out of memory");
@@ -379,7 +376,6 @@ out:
     alerts_watch_destroy(&watch);
     store_close(&store);
     stats_board_destroy(&stats);
-    config_reload_end(&reload.config);
-    config_destroy(&cfg);
+    config_stop(&reload.config);
     return rc;
 }

@@ -354,16 +354,13 @@ static void s_reload(void *ctx, sampler_opts_t *burst)
 int main(int argc, char **argv)
 {
     log_init("dropscope-collector", LOGL_INFO);
-    char err[512], clean[TEXT_MAX + 1];
+    char clean[TEXT_MAX + 1];
     opts_t o;
-    config_t *cfg =
-        config_new(config_path(argc, argv, s_longopts), s_longopts, argc, argv, err, sizeof err);
-    int rc = cfg ? s_parse(cfg, &o, err, sizeof err) : 2;
-    if (rc != 0) {
-        fprintf(stderr, "dropscope-collector: %s\n", err);
-        config_destroy(&cfg);
+    config_reload_t reload;
+    int rc = config_start(&reload, "dropscope-collector", argc, argv, s_longopts, s_reloadable,
+                          s_parse, &o);
+    if (rc != 0)
         return rc;
-    }
     log_init("dropscope-collector", o.verbose ? LOGL_DEBUG : LOGL_INFO);
     if (o.test_clock_offset_ns)
         ts_set_offset_for_testing(o.test_clock_offset_ns);
@@ -372,13 +369,11 @@ int main(int argc, char **argv)
     } else if (o.once) {
         rc = s_once(&o, o.agent.host);
     } else {
-        config_reload_t reload = {argc, argv, s_longopts, s_reloadable, s_parse, cfg, cfg};
         o.agent.reload = s_reload;
         o.agent.reload_ctx = &reload;
         zsys_handler_set(NULL); /* our own handlers, not czmq's */
         rc = agent_run(&o.agent, stop_install());
-        config_reload_end(&reload);
     }
-    config_destroy(&cfg);
+    config_stop(&reload);
     return rc;
 }

@@ -362,6 +362,14 @@ int config_fail(const config_t *self, int index, char *err, size_t errsz, const 
     return 2;
 }
 
+/* Frees what the reloads kept (not started). */
+static void s_reload_end(config_reload_t *r)
+{
+    if (r->applied != r->started)
+        config_destroy(&r->applied);
+    r->applied = r->started;
+}
+
 bool config_reload(config_reload_t *r, void *opts)
 {
     const char *file = config_file(r->started);
@@ -379,14 +387,33 @@ bool config_reload(config_reload_t *r, void *opts)
     int napplied, nrestart;
     config_log_changes(r->started, r->applied, next, r->safe, &napplied, &nrestart);
     log_info("reload: re-read %s, %d changes applied, %d need a restart", file, napplied, nrestart);
-    config_reload_end(r);
+    s_reload_end(r);
     r->applied = next;
     return true;
 }
 
-void config_reload_end(config_reload_t *r)
+
+int config_start(config_reload_t *r, const char *prog, int argc, char *const *argv,
+                 const struct option *longopts, const char *const *safe, config_parse_fn *parse,
+                 void *opts)
 {
-    if (r->applied != r->started)
-        config_destroy(&r->applied);
-    r->applied = r->started;
+    char err[512];
+    config_t *cfg =
+        config_new(config_path(argc, argv, longopts), longopts, argc, argv, err, sizeof err);
+    int rc = cfg ? parse(cfg, opts, err, sizeof err) : 2;
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        config_destroy(&cfg);
+        *r = (config_reload_t){0};
+        return rc;
+    }
+    *r = (config_reload_t){argc, argv, longopts, safe, parse, cfg, cfg};
+    return 0;
+}
+
+void config_stop(config_reload_t *r)
+{
+    s_reload_end(r);
+    config_destroy(&r->started);
+    r->applied = NULL;
 }

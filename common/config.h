@@ -85,6 +85,16 @@ typedef struct {
     config_t *applied; /* the last reload's, or started */
 } config_reload_t;
 
+/* The start: reads --config FILE (when argv has one) with the command line
+ * into opts through parse, and fills r for the reloads to come. 0, or 2
+ * (bad usage) after printing "PROG: the reason" on stderr; r then holds
+ * nothing. config_stop frees it. */
+int config_start(config_reload_t *r, const char *prog, int argc, char *const *argv,
+                 const struct option *longopts, const char *const *safe, config_parse_fn *parse,
+                 void *opts);
+/* Frees what config_start and the reloads kept. */
+void config_stop(config_reload_t *r);
+
 /* A reload (SIGHUP): reads the file again with the same command line and
  * parses it into opts, logging each change (config_log_changes) and a
  * summary. true when opts holds the new options, whose `safe` ones the
@@ -92,7 +102,5 @@ typedef struct {
  * logged, without a file or when the file no longer parses: the settings
  * in use stay. */
 bool config_reload(config_reload_t *r, void *opts);
-/* Frees what the reloads kept (not started). */
-void config_reload_end(config_reload_t *r);
 
 #endif
