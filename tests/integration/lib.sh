@@ -234,20 +234,28 @@ expect_400() {
     "$TMP/err.json" "$2" || fail "GET $1: error does not mention '$2': $(cat "$TMP/err.json")"
 }
 
-# host_backend HOST: waits for HOST's hello and prints "BACKEND NOTE" from
-# /api/hosts (the fast-path backend in use, and why another was not).
-host_backend() {
+# host_row HOST [TRIES]: waits (TRIES tenths of a second, 100 unless given)
+# for HOST's hello and prints its /api/hosts row as JSON.
+host_row() {
   local _
-  for _ in $(seq 50); do
+  for _ in $(seq "${2:-100}"); do
     curl -sf "$SERVER/api/hosts" | python3 -c '
 import json, sys
 for h in json.load(sys.stdin):
     if h["host"] == sys.argv[1]:
-        print(h["backend"], h["backend_note"]); sys.exit(0)
+        print(json.dumps(h)); sys.exit(0)
 sys.exit(1)' "$1" && return 0
     sleep 0.1
   done
   fail "host $1 did not say hello"
+}
+
+# host_backend HOST: waits for HOST's hello and prints "BACKEND NOTE" from
+# /api/hosts (the fast-path backend in use, and why another was not).
+host_backend() {
+  local row
+  row=$(host_row "$1" 50) || exit 1
+  python3 -c 'import json, sys; h = json.loads(sys.argv[1]); print(h["backend"], h["backend_note"])' "$row"
 }
 
 # require_ebpf HOST: HOST's collector was started with --backend ebpf; skip
@@ -310,4 +318,16 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
   PIDS+=($!)
+}
+
+# roomy_receiver NS [SECONDS]: a UDP receiver on port 7000 in NS with room
+# (8 MiB) for every burst the tests send, which never reads (costs no CPU)
+# and so never drops: bursts without drops. Stopped on exit.
+roomy_receiver() {
+  bg ip netns exec "$1" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+s.bind(("0.0.0.0", 7000))
+time.sleep(float(sys.argv[1]))' "${2:-300}"
 }

@@ -115,12 +115,7 @@ wait_for 30 "Prometheus on $PROM" ready "$PROM/-/ready"
 # every burst (never reads, costs no CPU), or the bursts would drop.
 for h in "${HOSTS[@]}"; do
   start_collector "$h" "$h" --interval 500ms --burst-threshold 20
-  bg ip netns exec "$h" $PY -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-s.bind(("0.0.0.0", 7000))
-time.sleep(300)'
+  roomy_receiver "$h" 300
 done
 # The spool host (test_spool_full's recipe): many counters changing (a
 # datagram a millisecond on lo, read back: no drop), a batch every 50 ms,

@@ -14,13 +14,7 @@ for i in $(seq 1 8); do
   # steady traffic elsewhere is 0.5/ms.
   start_collector "$P-h$i" "host$i-$$" --interval 500ms --burst-threshold 20
   # A receiver with room for everything, which never reads (costs no CPU).
-  ip netns exec "$P-h$i" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-s.bind(("0.0.0.0", 7000))
-time.sleep(60)' &
-  PIDS+=($!)
+  roomy_receiver "$P-h$i" 60
 done
 wait_clocks $(for i in $(seq 1 8); do echo "host$i-$$"; done)
 t0=$(( $(now_ns) + 1000000000 ))

@@ -16,13 +16,7 @@ for i in 1 2 3 4; do
   [ "$i" = 2 ] && extra=(--test-clock-offset 50ms)
   [ "$i" = 4 ] && extra=(--test-rtt-extra 30ms)
   start_collector "$P-h$i" "clk$i-$$" --interval 300ms --burst-threshold 20 "${extra[@]}"
-  ip netns exec "$P-h$i" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-s.bind(("0.0.0.0", 7000))
-time.sleep(60)' &
-  PIDS+=($!)
+  roomy_receiver "$P-h$i" 60
 done
 wait_clocks clk1-$$ clk2-$$ clk3-$$ clk4-$$
 sleep 1 # a few more acks: the estimate is the best of the last 16 round trips

@@ -36,21 +36,6 @@ kernel_sock_drops() {
   ip netns exec "$1" awk '$2 == "0100007F:270F" { print $NF }' /proc/net/udp
 }
 
-# host_json HOST: HOST's /api/hosts row, once it has said hello.
-host_json() {
-  local _
-  for _ in $(seq 100); do
-    curl -sf "$SERVER/api/hosts" | python3 -c '
-import json, sys
-for h in json.load(sys.stdin):
-    if h["host"] == sys.argv[1]:
-        print(json.dumps(h)); sys.exit(0)
-sys.exit(1)' "$1" && return 0
-    sleep 0.1
-  done
-  fail "host $1 did not say hello"
-}
-
 # run_case NAME CAPS: a namespace with the other user's receiver and a
 # collector as uid 65534 with CAPS; floods it and waits until the stored
 # per-socket drops reach the kernel's. Leaves $TMP/NAME.{host,drops}.json
@@ -64,7 +49,7 @@ run_case() {
     --inh-caps="$c" --ambient-caps="$c" --bounding-set="$c" \
     "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure --host-name "$host" \
     --interval 200ms 2>>"$TMP/collector-$name.log"
-  host_json "$host" >"$TMP/$name.host.json"
+  host_row "$host" >"$TMP/$name.host.json"
   sleep 0.6 # the baseline snapshot
   [ "$(kernel_sock_drops "$ns")" = 0 ] || fail "$name: the socket dropped before the flood"
   send_datagrams "$ns" $N
@@ -82,7 +67,7 @@ print(sum(r["delta"] for r in json.load(open(sys.argv[1]))
     [ $SECONDS -lt $deadline ] || fail "$name: after 10 s the aggregator has $got of $EXPECTED socket drops"
     sleep 0.2
   done
-  host_json "$host" >"$TMP/$name.host.json" # after the flood: the last hello's
+  host_row "$host" >"$TMP/$name.host.json" # after the flood: the last hello's
   PID_NAME="$RECEIVER_PID/python3"
 }
 

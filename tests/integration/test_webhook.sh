@@ -30,13 +30,7 @@ aggregator() {
 aggregator
 for i in 1 2 3; do
   start_collector "$P-h$i" "h$i-$RUN" --interval 500ms --burst-threshold 20
-  ip netns exec "$P-h$i" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-s.bind(("0.0.0.0", 7000))
-time.sleep(120)' &
-  PIDS+=($!)
+  roomy_receiver "$P-h$i" 120
   stuck_receiver "$P-h$i"
 done
 wait_clocks "h1-$RUN" "h2-$RUN" "h3-$RUN"
