@@ -4,10 +4,12 @@
  * each layer before and after them say whether a change ended the drops. */
 #include "diagnose.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "sat.h"
 #include "source.h"
 #include "text.h"
@@ -72,14 +74,26 @@ static bool s_sysctl(const diag_input_t *in, const char *name, int64_t *value)
     return s_setting(in, source_name(SOURCE_SYSCTL), "", name, in->to_ns, value);
 }
 
-/* The counter of `layer` that dropped most (non-overlapping first). */
+/* How well c names the cause of its layer's drops: a counter of its own
+ * (non-overlapping) best, then a drop reason the kernel gave, then a total
+ * or mirror; a vague reason (counters.h) names none. */
+static int s_rank(const diag_counter_t *c)
+{
+    if (!c->overlap)
+        return 3;
+    if (!source_is(c->source, SOURCE_REASON))
+        return 1;
+    return counters_classify(c->source, c->name).vague ? 0 : 2;
+}
+
+/* The counter of `layer` that names the cause best, the most drops among equals. */
 static const diag_counter_t *s_top(const diag_input_t *in, layer_t layer)
 {
     const diag_counter_t *top = NULL;
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
-        if (c->layer == layer && (!top || (top->overlap && !c->overlap) ||
-                                  (top->overlap == c->overlap && c->drops > top->drops)))
+        if (c->layer == layer && (!top || s_rank(c) > s_rank(top) ||
+                                  (s_rank(c) == s_rank(top) && c->drops > top->drops)))
             top = c;
     }
     return top;
@@ -239,23 +253,70 @@ static void s_qdisc(const diag_counter_t *top, diag_finding_t *a)
              s_shell_word(handle, handle_word, sizeof handle_word));
 }
 
+/* The protocol layer's causes: no setting bounds these drops, so each
+ * cause's limit says what refused the packets, and its remedy where to look.
+ * Patterns (fnmatch) on the counter's name; the first that matches wins. */
+static const struct {
+    const char *names[8]; /* NULL-terminated */
+    const char *limit;  /* followed by the series */
+    const char *remedy; /* followed by the device as a shell word when `device` */
+    bool device;
+} s_proto_causes[] = {
+    {{"*NoPorts", "NO_SOCKET", "*UnknownProtos", "UNHANDLED_PROTO", "IP_NOPROTO"},
+     "nothing to raise: no socket or protocol handler on this host took them",
+     "start the receiver, or fix the senders' destination: `ss -uanp` lists the ports bound "
+     "here", false},
+    {{"*Csum*", "*CSUM*", "*HdrErrors", "Tcp.InErrs", "*Truncated*", "*HDR*"},
+     "nothing to raise: the packets arrived damaged",
+     "check the link (ethtool -S: rx_crc_errors), cables and optics, the NIC's offloads "
+     "(ethtool -k) and the sender", false},
+    {{"NETFILTER_DROP", "*NETFILTER*"}, "a firewall rule (netfilter) on this host dropped them",
+     "find the rule whose counter moves: nft list ruleset, or iptables -L -v -n", false},
+    {{"IP_RPFILTER"},
+     "reverse-path filtering (net.ipv4.conf.*.rp_filter) refused packets from a source it routes "
+     "elsewhere",
+     "make replies leave by the interface the packets came in on, or loosen the check: sysctl -w "
+     "net.ipv4.conf.all.rp_filter=2", false},
+    {{"*NoRoutes", "*NOROUTES", "*AddrErrors", "*ADDRERRORS", "IPV6DISABLED"},
+     "routing: no route or no local address for the packets' destination",
+     "check `ip route get DESTINATION` and the host's addresses (ip addr)", false},
+    {{"*xdp*", "XDP"}, "an XDP program chose to drop them: its policy, not a limit",
+     "check the program attached to the device: bpftool net", false},
+    {{"*Reasm*", "*FRAG*", "*Frag*"},
+     "IP fragment reassembly: net.ipv4.ipfrag_high_thresh bounds its memory, ipfrag_time its "
+     "wait",
+     "send datagrams under the path MTU so nothing is fragmented, or raise "
+     "net.ipv4.ipfrag_high_thresh", false},
+    {{"rx_nohandler"}, "a device that delivers only exact matches (an inactive bond slave) got "
+     "them", "check which slave the bond uses: cat /proc/net/bonding/BOND", false},
+    {{"rx_otherhost_dropped"}, "frames for another host's MAC address, seen in promiscuous mode: "
+     "not this host's traffic", "nothing is lost; turn promiscuous mode off if nobody needs "
+     "it: ip link set promisc off dev ", true},
+};
+
 static void s_proto(const diag_counter_t *top, diag_finding_t *a)
 {
-    snprintf(a->limit, sizeof a->limit, "no limit: %s/%s counts packets the protocol refused",
-             top->source, top->name);
-    if (strstr(top->name, "NoPorts"))
-        snprintf(a->remedy, sizeof a->remedy, "datagrams arrive for ports nobody listens on: "
-                 "start the receiver, or fix the senders' destination");
-    else if (strstr(top->name, "Csum") || strstr(top->name, "HdrErrors"))
-        snprintf(a->remedy, sizeof a->remedy, "corrupt packets: check cables, NIC offloads and "
-                 "the sender");
-    else {
-        char series[sizeof top->source + sizeof top->device + sizeof top->name + 2];
-        char word[4 * sizeof series + 3]; /* any series quoted whole */
-        snprintf(series, sizeof series, "%s/%s/%s", top->source, top->device, top->name);
-        snprintf(a->remedy, sizeof a->remedy, "what the counter counts, what bounds it and "
-                 "what to do: dropscope explain %s", s_shell_word(series, word, sizeof word));
+    char series[sizeof top->source + sizeof top->device + sizeof top->name + 2];
+    char word[4 * sizeof series + 3]; /* any series quoted whole */
+    snprintf(series, sizeof series, "%s/%s/%s", top->source, top->device, top->name);
+    for (size_t i = 0; i < sizeof s_proto_causes / sizeof s_proto_causes[0]; i++) {
+        for (const char *const *n = s_proto_causes[i].names; *n; n++) {
+            if (fnmatch(*n, top->name, 0) != 0)
+                continue;
+            char dev[WORD_SIZE];
+            snprintf(a->limit, sizeof a->limit, "%s (%.200s)", s_proto_causes[i].limit, series);
+            snprintf(a->remedy, sizeof a->remedy, "%s%s", s_proto_causes[i].remedy,
+                     s_proto_causes[i].device ? s_shell_word(top->device, dev, sizeof dev) : "");
+            return;
+        }
     }
+    /* The kernel says no more than the counter's name: say so, and where
+     * finer causes come from. */
+    snprintf(a->limit, sizeof a->limit, "nothing to raise: the kernel counts these in %.300s "
+             "and gives no finer cause", series);
+    snprintf(a->remedy, sizeof a->remedy, "what the counter counts: dropscope explain %s; where "
+             "each packet is freed: the collector's eBPF backend (drop reasons), or perf trace -e "
+             "skb:kfree_skb", s_shell_word(series, word, sizeof word));
 }
 
 static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,
@@ -359,7 +420,8 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
         *e = (diag_drops_t){.drops = c->drops, .overlap = c->overlap};
         snprintf(e->series, sizeof e->series, "%s/%s/%s", c->source, c->device, c->name);
         snprintf(e->owner, sizeof e->owner, "%s", c->owner);
-        if (source_is(c->source, SOURCE_REASON)) { /* the kernel's own drop reasons (eBPF) */
+        /* The kernel's own drop reasons (eBPF); a vague one is evidence only. */
+        if (source_is(c->source, SOURCE_REASON) && !counters_classify(c->source, c->name).vague) {
             reasons = sat_add(reasons, c->drops);
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
             rlast = c->last_ns > rlast ? c->last_ns : rlast;

@@ -28,17 +28,22 @@ typedef struct {
     bool overlap;
     const char *meaning; /* what moves it, for a user (the kernel site in a comment) */
     const char *setting; /* what bounds it, when not its layer's (s_layers) */
+    bool vague;          /* counters.h: evidence, never a finding of its own */
 } counter_entry_t;
 
-#define C64(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, false, what, NULL}
-#define O64(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, true, what, NULL}
-#define C32(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 32, false, what, NULL}
-#define O32(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 32, true, what, NULL}
-#define GAUGE(src, nm, layer, what) {src, nm, layer, KIND_GAUGE, 64, false, what, NULL}
-#define SETTING(src, nm, what) {src, nm, LAYER_CONFIG, KIND_SETTING, 64, false, what, NULL}
+#define C64(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, false, what, NULL, false}
+#define O64(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, true, what, NULL, false}
+#define C32(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 32, false, what, NULL, false}
+#define O32(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 32, true, what, NULL, false}
+#define GAUGE(src, nm, layer, what) {src, nm, layer, KIND_GAUGE, 64, false, what, NULL, false}
+#define SETTING(src, nm, what) {src, nm, LAYER_CONFIG, KIND_SETTING, 64, false, what, NULL, false}
 /* An entry whose bounding setting is not its layer's. */
-#define C64S(src, nm, layer, what, bound) {src, nm, layer, KIND_COUNTER, 64, false, what, bound}
-#define O64S(src, nm, layer, what, bound) {src, nm, layer, KIND_COUNTER, 64, true, what, bound}
+#define C64S(src, nm, layer, what, bound) \
+    {src, nm, layer, KIND_COUNTER, 64, false, what, bound, false}
+#define O64S(src, nm, layer, what, bound) \
+    {src, nm, layer, KIND_COUNTER, 64, true, what, bound, false}
+/* A drop reason that does not tell a loss of the host's traffic from other frees. */
+#define VAGUE(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, true, what, NULL, true}
 
 /* Per layer: what it is, what bounds its drops, and what to do
  * (docs/COUNTERS.md). */
@@ -251,9 +256,9 @@ static const counter_entry_t s_table[] = {
         "a softirq run ran out of budget or time with packets left: nothing lost yet, but "
         "the ring or the backlog fills if it goes on"),
     {S(SOFTNET), "*qlen", LAYER_BACKLOG, KIND_GAUGE, 32, false, "packets in the CPU's queue now",
-     NULL},
+     NULL, false},
     {S(SOFTNET), "backlog_len", LAYER_BACKLOG, KIND_GAUGE, 32, false,
-     "packets in the CPU's backlog now", NULL},
+     "packets in the CPU's backlog now", NULL, false},
     C32(S(SOFTNET), "*", LAYER_TRAFFIC, "the CPU's receive processing (packets handled)"),
 
     /* --- sock: /proc/net/udp* per-socket drops (u32, udp4_format_sock) ---- */
@@ -336,8 +341,28 @@ static const counter_entry_t s_table[] = {
     O64(S(REASON), "FULL_RING", LAYER_NIC, "a driver had no free descriptor in its ring"),
     O64(S(REASON), "DEV_*", LAYER_NIC, "the device refused the packet (the name says why)"),
     O64(S(REASON), "XDP", LAYER_NIC, "an XDP program dropped the packet"),
-    /* NOT_SPECIFIED, NO_SOCKET, checksums, IP and TCP validation, netfilter,
-     * neighbours: the protocol stack refused the packet. */
+    /* Frees that are not losses of the host's traffic, or cannot be told
+     * apart from them: kfree_skb without a reason (NOT_SPECIFIED: on 6.x
+     * still the default of many call sites that free packets nobody lost,
+     * e.g. 20 in 10 s on every idle host of `make demo`), queues purged or
+     * dropped when their socket closed (skb_queue_purge, tcp_close), and
+     * TCP segments or fragments whose data had already arrived (tcp_validate_incoming,
+     * tcp_data_queue_ofo, ip_frag_queue). Evidence only. */
+    VAGUE(S(REASON), "NOT_SPECIFIED", LAYER_PROTO,
+          "the kernel freed a packet without saying why: not necessarily a loss"),
+    VAGUE(S(REASON), "QUEUE_PURGE", LAYER_SOCKET,
+          "a socket's queue was purged as it closed: data the application abandoned"),
+    VAGUE(S(REASON), "*_CLOSE", LAYER_SOCKET,
+          "the packet arrived for, or was queued on, a socket that was closing"),
+    VAGUE(S(REASON), "TCP_OLD_*", LAYER_PROTO,
+          "a TCP segment whose data or acknowledgment had already arrived: a duplicate"),
+    VAGUE(S(REASON), "TCP_OFOMERGE", LAYER_PROTO,
+          "an out-of-order TCP segment whose data was already queued: a duplicate"),
+    VAGUE(S(REASON), "DUP_FRAG", LAYER_PROTO, "a fragment that had already arrived"),
+    VAGUE(S(REASON), "OTHERHOST", LAYER_PROTO,
+          "a frame for another host's MAC address (promiscuous mode): not this host's"),
+    /* NO_SOCKET, checksums, IP and TCP validation, netfilter, neighbours:
+     * the protocol stack refused the packet. */
     O64(S(REASON), "*", LAYER_PROTO,
         "the protocol stack freed the packet for the reason the name gives (no socket, a bad "
         "checksum, netfilter, ...)"),
@@ -414,7 +439,7 @@ static const counter_entry_t *s_find(const char *source, const char *name)
 counter_class_t counters_classify(const char *source, const char *name)
 {
     const counter_entry_t *e = s_find(source, name);
-    return (counter_class_t){e->layer, e->kind, e->width, e->overlap};
+    return (counter_class_t){e->layer, e->kind, e->width, e->overlap, e->vague};
 }
 
 counter_text_t counters_explain(const char *source, const char *name)

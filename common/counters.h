@@ -17,6 +17,9 @@ typedef struct {
     unsigned width; /* 32: the kernel keeps it in 32 bits, a decrease near 2^32 is a wrap */
     bool overlap;   /* a sum, superset, mirror or precursor of drops that another
                        series counts: shown, but left out of layer totals */
+    bool vague;     /* a drop reason that need not be a loss of the host's traffic
+                       (NOT_SPECIFIED, a socket closed with data queued, a duplicate
+                       segment): evidence beside a finding, never one on its own */
 } counter_class_t;
 
 /* Classifies source/name (source.h names the sources). Never fails:

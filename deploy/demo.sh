@@ -18,34 +18,8 @@ ds() { "$BIN_DIR/dropscope" --server "$SERVER" "$@"; }
 trap 'exit 0' INT TERM # Ctrl-C is how a demo ends: clean up quietly
 
 P=demo-$$
-log "creating 8 hosts and a sender on a bridge"
-make_fleet "$P" 8 1
 start_aggregator
-for i in $(seq 1 8); do
-  start_collector "$P-h$i" "host$i" --interval 1s --burst-threshold 20
-done
-for i in 1 2 3 4; do # receivers that cannot keep up
-  ip netns exec "$P-h$i" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.bind(("0.0.0.0", 7000))
-while True:
-    time.sleep(0.25)
-    s.setblocking(False)
-    try:
-        while True:
-            s.recv(65536)
-    except BlockingIOError:
-        pass' &
-  PIDS+=($!)
-done
-sleep 2
-log "synchronized bursts at host1-host4 every 500 ms; a full accept queue on host5"
-bg ip netns exec "$P-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
-  --dest 10.90.0.3:7000 --dest 10.90.0.4:7000 --bursts 1000000 --every 500ms --packets 150 \
-  --payload 64 --background-pps 200 >/dev/null
-scenario_listen_overflow "$P-h5" 40 >/dev/null
+scenario_demo_fleet "$P"
 sleep 12
 
 cat <<EOT

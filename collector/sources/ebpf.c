@@ -100,7 +100,9 @@ static void s_name_reasons(ebpf_t *self, const struct btf *vmlinux)
     self->reason_name[EBPF_REASON_OTHER] = strdup("OTHER_SUBSYSTEM");
     for (__u32 r = 0; r < EBPF_MAX_REASONS; r++) {
         const char *name = self->reason_name[r] ? self->reason_name[r] : "NOT_SPECIFIED";
-        __u32 layer = (__u32)counters_classify(source_name(SOURCE_REASON), name).layer;
+        /* A vague reason (NOT_SPECIFIED, ...) is no loss of a burst's packets. */
+        counter_class_t cls = counters_classify(source_name(SOURCE_REASON), name);
+        __u32 layer = (__u32)(cls.vague ? LAYER_UNKNOWN : cls.layer);
         bpf_map__update_elem(self->skel->maps.reason_layer, &r, sizeof r, &layer, sizeof layer,
                              BPF_ANY);
     }

@@ -573,3 +573,40 @@ while True:
     || fail "listen_fixed: overflows went on after somaxconn=4096 ($after)"
   echo "$SC_JSON"
 }
+
+# --- the demo's fleet -------------------------------------------------------
+# scenario_demo_fleet PREFIX: `make demo`'s fleet, for the demo and the test
+# that checks its diagnosis (test_demo_findings): eight hosts on a bridge
+# (make_fleet), each with a collector reporting to the running aggregator; a
+# sender fires synchronized bursts at host1-host4 every 500 ms into receivers
+# too small to keep up; host5 has a listener that never accepts. Everything
+# keeps running (in PIDS) until the caller exits; prints nothing on stdout.
+scenario_demo_fleet() {
+  local p=$1 i
+  log "creating 8 hosts and a sender on a bridge"
+  make_fleet "$p" 8 1
+  for i in $(seq 1 8); do
+    start_collector "$p-h$i" "host$i" --interval 1s --burst-threshold 20
+  done
+  for i in 1 2 3 4; do # receivers that cannot keep up
+    bg ip netns exec "$p-h$i" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.bind(("0.0.0.0", 7000))
+while True:
+    time.sleep(0.25)
+    s.setblocking(False)
+    try:
+        while True:
+            s.recv(65536)
+    except BlockingIOError:
+        pass'
+  done
+  sleep 2
+  log "synchronized bursts at host1-host4 every 500 ms; a full accept queue on host5"
+  bg ip netns exec "$p-s1" "$BIN_DIR/burstgen" --dest 10.90.0.1:7000 --dest 10.90.0.2:7000 \
+    --dest 10.90.0.3:7000 --dest 10.90.0.4:7000 --bursts 1000000 --every 500ms --packets 150 \
+    --payload 64 --background-pps 200 >/dev/null
+  scenario_listen_overflow "$p-h5" 40 >/dev/null
+}

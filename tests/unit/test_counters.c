@@ -251,6 +251,15 @@ static void test_classify(void **state)
         {"reason", "SOCKET_RCVBUFF", LAYER_SOCKET, KIND_COUNTER, 64, true},
         {"reason", "NO_SOCKET", LAYER_PROTO, KIND_COUNTER, 64, true},
     };
+    /* Vague reasons: evidence only; the named ones and every counter are not. */
+    const char *vague[] = {"NOT_SPECIFIED", "QUEUE_PURGE", "SOCKET_CLOSE", "TCP_CLOSE",
+                           "TCP_OLD_DATA", "OTHERHOST"};
+    for (size_t i = 0; i < sizeof vague / sizeof vague[0]; i++)
+        if (!counters_classify("reason", vague[i]).vague)
+            fail_msg("reason %s is not vague", vague[i]);
+    assert_false(counters_classify("reason", "NETFILTER_DROP").vague);
+    assert_false(counters_classify("reason", "SOCKET_RCVBUFF").vague);
+    assert_false(counters_classify("snmp", "Udp.NoPorts").vague);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         counter_class_t c = counters_classify(cases[i].source, cases[i].name);
         if (c.layer != cases[i].layer || c.kind != cases[i].kind || c.width != cases[i].width ||

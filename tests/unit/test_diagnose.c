@@ -214,6 +214,63 @@ static void test_reasons(void **state)
     diagnosis_destroy(&d);
 }
 
+/* No finding without a cause: a vague reason (NOT_SPECIFIED, a socket's
+ * queue purged on close) alone is no finding; beside one the kernel named
+ * it is evidence, and the limit and remedy follow the named one even when
+ * the vague one counted more. */
+static void test_vague_reasons(void **state)
+{
+    (void)state;
+    diag_counter_t alone[] = {s_c("reason", "", "NOT_SPECIFIED", LAYER_PROTO, true, 20, S, 9 * S),
+                              s_c("reason", "", "QUEUE_PURGE", LAYER_SOCKET, true, 3, S, 2 * S)};
+    diag_input_t in = {"h", 0, 100 * S, alone, 2, NULL, 0, NULL, 0, NULL, 0};
+    diagnosis_t *d = diagnose(&in);
+    assert_int_equal(d->nfindings, 0);
+    diagnosis_destroy(&d);
+
+    diag_counter_t named[] = {s_c("reason", "", "NOT_SPECIFIED", LAYER_PROTO, true, 50, S, 9 * S),
+                              s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 7, S, 2 * S)};
+    in.counters = named;
+    d = diagnose(&in);
+    const diag_finding_t *f = s_must(d, LAYER_PROTO);
+    assert_int_equal(f->drops, 7);
+    assert_int_equal(f->evidence.ncounters, 2);
+    assert_non_null(strstr(f->limit, "firewall rule (netfilter)"));
+    assert_non_null(strstr(f->limit, "reason//NETFILTER_DROP"));
+    assert_non_null(strstr(f->remedy, "nft list ruleset"));
+    diagnosis_destroy(&d);
+}
+
+/* Every protocol-layer finding says what refused the packets and where to
+ * look, never "no limit"; a counter the rules do not know says plainly that
+ * the kernel gives no finer cause. */
+static void test_proto_causes(void **state)
+{
+    (void)state;
+    const struct {
+        const char *src, *dev, *name, *limit, *remedy;
+    } cases[] = {
+        {"snmp", "", "Udp.NoPorts", "no socket or protocol handler", "start the receiver"},
+        {"snmp", "", "Udp.InCsumErrors", "arrived damaged", "rx_crc_errors"},
+        {"reason", "", "IP_RPFILTER", "rp_filter", "rp_filter=2"},
+        {"netstat", "", "IpExt.InNoRoutes", "no route", "ip route get"},
+        {"snmp", "", "Ip.ReasmFails", "ipfrag_high_thresh", "path MTU"},
+        {"netdev", "eth 0", "rx_otherhost_dropped", "promiscuous", "promisc off dev 'eth 0'"},
+        {"snmp", "", "Ip.InDiscards", "gives no finer cause", "dropscope explain 'snmp//Ip.InDiscards'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        diag_counter_t c = s_c(cases[i].src, cases[i].dev, cases[i].name, LAYER_PROTO,
+                               strcmp(cases[i].src, "reason") == 0, 5, S, 2 * S);
+        diag_input_t in = {"h", 0, 100 * S, &c, 1, NULL, 0, NULL, 0, NULL, 0};
+        diagnosis_t *d = diagnose(&in);
+        const diag_finding_t *f = s_must(d, LAYER_PROTO);
+        if (!strstr(f->limit, cases[i].limit) || !strstr(f->remedy, cases[i].remedy))
+            fail_msg("%s: limit '%s', remedy '%s'", cases[i].name, f->limit, f->remedy);
+        assert_null(strstr(f->limit, "no limit"));
+        diagnosis_destroy(&d);
+    }
+}
+
 /* The socket finding names the dropping sockets and, when known, the
  * process holding each; the evidence carries the owner too. */
 static void test_socket_owner(void **state)
@@ -445,6 +502,8 @@ int main(void)
         cmocka_unit_test(test_backlog_budget_and_bursts),
         cmocka_unit_test(test_squeezes_only),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_vague_reasons),
+        cmocka_unit_test(test_proto_causes),
         cmocka_unit_test(test_socket_owner),
         cmocka_unit_test(test_change_ends_drops),
         cmocka_unit_test(test_remedy_quotes_device),
