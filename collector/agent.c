@@ -102,22 +102,13 @@ static void s_send_hello(agent_t *a)
         log_error("collector: cannot encode hello: %s", err);
 }
 
-/* After a snapshot: remember its drops by layer, and tell the sampler the
- * RX ring sizes its thresholds derive from. */
-typedef struct {
-    agent_t *a;
-    drops_at_t *at;
-} scan_t;
-
+/* After a snapshot: remember its drops by layer. */
 static void s_scan_series(void *ctx, series_entry_t *e)
 {
-    scan_t *scan = ctx;
+    drops_at_t *at = ctx;
     if (e->cls.kind == KIND_COUNTER && layer_is_drop(e->cls.layer) && !e->cls.overlap &&
         e->delta > 0)
-        scan->at->drops[e->cls.layer] += (uint64_t)e->delta;
-    if (scan->a->sampler && e->changed && source_is(e->source, SOURCE_RING) &&
-        strcmp(e->name, RING_RX) == 0)
-        sampler_set_ring(scan->a->sampler, e->device, e->value);
+        at->drops[e->cls.layer] += (uint64_t)e->delta;
 }
 
 /* Sampler summaries as readings: rate/<iface>/{rx,tx}_{max,p99,p50,over},
@@ -178,8 +169,7 @@ static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
     a->last_snap_mono = mono;
     drops_at_t *at = &a->history[a->nhistory++ % HISTORY];
     *at = (drops_at_t){.prev_ts = a->interval_start, .ts = ts};
-    scan_t scan = {a, at};
-    series_each(a->series, s_scan_series, &scan);
+    series_each(a->series, s_scan_series, at);
     return ts;
 }
 

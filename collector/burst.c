@@ -85,3 +85,9 @@ bool burst_flush(burst_t *self, burst_event_t *ev)
     self->gap_packets = self->gap_bytes = 0;
     return true;
 }
+
+uint64_t burst_default_threshold(uint64_t p50_per_ms)
+{
+    uint64_t t = p50_per_ms > UINT64_MAX / BURST_MEDIANS ? UINT64_MAX : p50_per_ms * BURST_MEDIANS;
+    return t > BURST_FLOOR ? t : BURST_FLOOR;
+}

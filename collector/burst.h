@@ -65,4 +65,20 @@ bool burst_is_hot(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns);
 /* The rate of `packets` over dt_ns (at least min_dt_ns), packets per ms. */
 double burst_rate(const burst_opts_t *opts, uint64_t packets, int64_t dt_ns);
 
+/* The default threshold, relative to the interface's own typical rate:
+ * BURST_MEDIANS times the median rate of its last reporting interval
+ * (p50_per_ms, packets per ms), and never under BURST_FLOOR. A burst is a
+ * rate the link does not usually carry, whatever its ring holds: a
+ * threshold derived from the ring (a quarter of it per ms) went blind to a
+ * field report's 700/ms bursts once its remedy grew the ring from 1024 to
+ * 4096. The median ignores bursts that fill under half the interval's
+ * ticks; traffic that stays high for most of an interval is the link's
+ * rate from then on, not a burst. */
+#define BURST_MEDIANS 4
+/* 100 per ms is 100k packets/s: far above an idle link's chatter, a
+ * seventh of the field report's bursts and a fifth of the ~500/ms that
+ * overflowed a 1024-slot ring in the seeds' incident. */
+#define BURST_FLOOR 100
+uint64_t burst_default_threshold(uint64_t p50_per_ms);
+
 #endif

@@ -62,8 +62,8 @@ static void s_usage(FILE *out)
         "  --tick DURATION      burst sampling period (default 1ms; at least 100us; below\n"
         "                       1ms only with ebpf)\n"
         "  --burst-threshold N  a tick is part of a burst at N packets per ms or more (default:\n"
-        "                       a quarter of the interface's RX ring per ms, or %d when the\n"
-        "                       ring size is unknown)\n"
+        "                       per interface and direction, %d times its median rate of the\n"
+        "                       last interval, and at least %d)\n"
         "  --burst-gap DURATION\n"
         "                       merge bursts separated by less than this (default 5 ticks)\n"
         "  --full-every N       send every series, changed or not, every N intervals (default 60)\n"
@@ -97,7 +97,7 @@ static void s_usage(FILE *out)
         "\n"
         "Exit codes: 0 stopped when asked (or --once done), 1 runtime failure, 2 bad usage or\n"
         "--config file.\n",
-        SAMPLER_THRESHOLD_FLOOR, AGENT_CLOCK_STEPS);
+        BURST_MEDIANS, BURST_FLOOR, AGENT_CLOCK_STEPS);
 }
 
 /* Parses "123", "500K", "64M", "1G" into bytes; 0, or -1 below 64K or bad. */

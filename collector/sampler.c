@@ -26,7 +26,6 @@
 #define MAX_LINKS 1024
 #define RECORDER_SAMPLES 8192  /* about 8 s at 1 ms */
 #define MAX_PROFILE 10000      /* ticks shipped per burst at most */
-#define MAX_RINGS 256
 #define EBPF_FOLD_NS (20 * TS_NS_PER_MS) /* how often the eBPF buckets are folded: 1/5 of the ring */
 #define TRACK_EVERY_NS TS_NS_PER_S       /* how often the eBPF backend looks for new interfaces */
 #define MAX_REASONS 256
@@ -36,7 +35,8 @@ typedef struct {
     char name[SAMPLER_IFACE_LEN]; /* escaped as the series' devices are (text.h) */
     uint64_t rx, tx, rxb, txb; /* counters at the last sample */
     int64_t last_ns;           /* when the last sample was read */
-    uint64_t threshold;        /* packets per ms */
+    uint64_t threshold[2];     /* rx, tx: packets per ms */
+    uint64_t p50_per_ms[2];    /* the median rate of the last interval, packets per ms */
     burst_t burst[2];          /* rx, tx */
     histogram_t hist[2];
     recorder_t *rec;
@@ -48,11 +48,6 @@ typedef struct {
     bool tx;
     int64_t ready_ns; /* when its tail has been recorded */
 } pending_t;
-
-typedef struct {
-    char name[SAMPLER_IFACE_LEN];
-    uint64_t rx_ring;
-} ring_t;
 
 struct sampler {
     sampler_opts_t opts;
@@ -75,32 +70,19 @@ struct sampler {
     size_t npending, cappending;
     sampler_burst_t *ready;        /* finished bursts for the main thread */
     size_t nready, capready;
-    ring_t rings[MAX_RINGS];       /* RX ring sizes reported by the slow path */
-    size_t nrings;
     histogram_t lateness;          /* microseconds, this interval */
     uint64_t ticks, missed, errors;
     ebpf_reason_t reasons[MAX_REASONS]; /* running totals, at the last fold */
     size_t nreasons;
 };
 
-static uint64_t s_default_threshold(const sampler_t *self, const char *name)
+/* Direction d's threshold from --burst-threshold, or the link's own rate. */
+static void s_set_threshold(const sampler_t *self, link_state_t *l, int d)
 {
-    if (self->opts.threshold_per_ms)
-        return self->opts.threshold_per_ms;
-    for (size_t i = 0; i < self->nrings; i++) {
-        if (strcmp(self->rings[i].name, name) == 0 && self->rings[i].rx_ring > 0) {
-            uint64_t t = self->rings[i].rx_ring / SAMPLER_RING_FRACTION;
-            return t > 0 ? t : 1;
-        }
-    }
-    return SAMPLER_THRESHOLD_FLOOR;
-}
-
-static void s_set_threshold(link_state_t *l, uint64_t threshold)
-{
-    l->threshold = threshold;
-    for (int d = 0; d < 2; d++)
-        l->burst[d].opts.threshold_per_ms = threshold;
+    uint64_t t = self->opts.threshold_per_ms ? self->opts.threshold_per_ms
+                                             : burst_default_threshold(l->p50_per_ms[d]);
+    l->threshold[d] = t;
+    l->burst[d].opts.threshold_per_ms = t;
 }
 
 /* The state of ifindex, created on first sight; `hint` is where it was in
@@ -126,7 +108,8 @@ static link_state_t *s_link(sampler_t *self, uint32_t ifindex, size_t hint)
     burst_opts_t bo = {1, self->opts.gap_ns, self->opts.tick_ns};
     burst_init(&l->burst[0], &bo);
     burst_init(&l->burst[1], &bo);
-    s_set_threshold(l, s_default_threshold(self, l->name));
+    s_set_threshold(self, l, 0);
+    s_set_threshold(self, l, 1);
     self->nlinks++;
     return l;
 }
@@ -222,7 +205,7 @@ static void s_finish_bursts(sampler_t *self, int64_t now)
         int64_t tick = self->opts.tick_ns, start;
         size_t n = s_profile_window(self, &p->ev, &start);
         sampler_burst_t *b = &self->ready[self->nready];
-        *b = (sampler_burst_t){.tx = p->tx, .ev = p->ev, .threshold_per_ms = l->threshold,
+        *b = (sampler_burst_t){.tx = p->tx, .ev = p->ev, .threshold_per_ms = l->threshold[p->tx],
                                .profile_start_ns = start, .tick_ns = tick,
                                .drops_from_ns = p->ev.onset_ns,
                                .drops_to_ns = p->ev.end_ns + self->opts.margin_ns};
@@ -442,8 +425,11 @@ static void s_take_rates(sampler_t *self, sampler_report_t *r)
             sampler_rate_t *rate = &r->rates[r->nrates++];
             snprintf(rate->iface, sizeof rate->iface, "%s", l->name);
             rate->tx = d == 1;
-            rate->threshold_per_ms = l->threshold;
+            rate->threshold_per_ms = l->threshold[d];
             rate->h = histogram_take(&l->hist[d]);
+            /* The next interval's default threshold follows this one's median. */
+            l->p50_per_ms[d] = (uint64_t)rate->h.p50 * TS_NS_PER_MS / (uint64_t)self->opts.tick_ns;
+            s_set_threshold(self, l, d);
         }
     }
     histogram_summary_t late = histogram_take(&self->lateness);
@@ -494,23 +480,6 @@ void sampler_report_destroy(sampler_report_t **report_p)
     *report_p = NULL;
 }
 
-void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring)
-{
-    pthread_mutex_lock(&self->lock);
-    size_t i = 0;
-    while (i < self->nrings && strcmp(self->rings[i].name, iface) != 0)
-        i++;
-    if (i < MAX_RINGS) {
-        snprintf(self->rings[i].name, sizeof self->rings[i].name, "%s", iface);
-        self->rings[i].rx_ring = rx_ring;
-        self->nrings = i == self->nrings ? i + 1 : self->nrings;
-    }
-    for (size_t l = 0; l < self->nlinks; l++)
-        if (strcmp(self->links[l].name, iface) == 0)
-            s_set_threshold(&self->links[l], s_default_threshold(self, iface));
-    pthread_mutex_unlock(&self->lock);
-}
-
 void sampler_set_burst(sampler_t *self, uint64_t threshold_per_ms, int64_t gap_ns)
 {
     /* Under the lock the sampler thread holds for a whole tick: a value
@@ -520,9 +489,10 @@ void sampler_set_burst(sampler_t *self, uint64_t threshold_per_ms, int64_t gap_n
     self->opts.gap_ns = gap_ns > self->opts.tick_ns ? gap_ns : self->opts.tick_ns;
     for (size_t l = 0; l < self->nlinks; l++) {
         link_state_t *link = &self->links[l];
-        s_set_threshold(link, s_default_threshold(self, link->name));
-        for (int d = 0; d < 2; d++)
+        for (int d = 0; d < 2; d++) {
+            s_set_threshold(self, link, d);
             link->burst[d].opts.gap_ns = self->opts.gap_ns;
+        }
     }
     pthread_mutex_unlock(&self->lock);
 }

@@ -21,16 +21,6 @@
 #include "histogram.h"
 #include "layer.h"
 
-/* Default burst threshold when the RX ring size is unknown (veth, lo, most
- * virtual devices), in packets per ms. 100/ms is 100k packets/s sustained,
- * far above steady traffic, and a fifth of the ~500 that overflow a
- * 1024-slot ring in the seeds' incident. */
-#define SAMPLER_THRESHOLD_FLOOR 100
-
-/* With a known ring, the threshold is a quarter of it per ms: a burst that
- * would fill a quarter of the ring in one tick if the softirq fell behind. */
-#define SAMPLER_RING_FRACTION 4
-
 /* An interface's name as sent: at most IF_NAMESIZE - 1 bytes, each of which
  * text_escape_name() may turn into three. */
 #define SAMPLER_IFACE_LEN (3 * IF_NAMESIZE)
@@ -41,7 +31,7 @@ typedef struct {
     sampler_backend_t backend;
     int64_t tick_ns;           /* sampling period (default 1 ms; 100 us and up, under 1 ms with
                                 * eBPF only: --tick) */
-    uint64_t threshold_per_ms; /* 0 = per interface: ring / 4, or the floor */
+    uint64_t threshold_per_ms; /* 0 = per interface and direction: burst_default_threshold */
     int64_t gap_ns;            /* merge hot ticks closer than this (default 5 ticks) */
     int64_t margin_ns;         /* profile margin before and after a burst (default 10 ms) */
 } sampler_opts_t;
@@ -109,11 +99,8 @@ int sampler_fd(const sampler_t *self);
 sampler_report_t *sampler_take(sampler_t *self, bool interval);
 void sampler_report_destroy(sampler_report_t **report_p);
 
-/* Sets the RX ring size of an interface, from which its default threshold
- * follows (ignored when opts.threshold_per_ms is set). */
-void sampler_set_ring(sampler_t *self, const char *iface, uint64_t rx_ring);
-
-/* Sets --burst-threshold (0: per interface, from its ring) and --burst-gap
+/* Sets --burst-threshold (0: per interface and direction, from its median
+ * rate: burst_default_threshold) and --burst-gap
  * (at least a tick) of every interface, from the next tick on (a reload).
  * A burst in progress goes on under the new values. */
 void sampler_set_burst(sampler_t *self, uint64_t threshold_per_ms, int64_t gap_ns);

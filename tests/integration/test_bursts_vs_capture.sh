@@ -9,13 +9,19 @@
 # following 3 s of background only.
 # By default: the netlink backend at 1 ms, within +-2 ms. With BS_BACKEND=
 # ebpf BS_TICK_NS=100000 BS_TOLERANCE_NS=500000 (test_bursts_ebpf.sh): the
-# eBPF backend at 100 us, within +-0.5 ms.
+# eBPF backend at 100 us, within +-0.5 ms. With BS_PACKETS=700
+# BS_THRESHOLD=default (test_bursts_default_threshold.sh): bursts of 700
+# packets found by the collector's default threshold, no --burst-threshold.
 source "$(dirname "$0")/lib.sh"
 require_root
 command -v tcpdump >/dev/null || { echo "SKIP: tcpdump is not installed" >&2; exit $SKIP; }
 BACKEND=${BS_BACKEND:-netlink}
 TICK_NS=${BS_TICK_NS:-1000000}
 TOLERANCE_NS=${BS_TOLERANCE_NS:-2000000}
+PACKETS=${BS_PACKETS:-300}
+THRESHOLD=${BS_THRESHOLD:-50}
+THRESHOLD_ARGS=(--burst-threshold "$THRESHOLD")
+[ "$THRESHOLD" = default ] && THRESHOLD_ARGS=()
 
 S=ds-bs-s-$$ R=ds-bs-r-$$ HOST=burst-host-$$
 make_pair "$S" "$R"
@@ -29,7 +35,7 @@ start_aggregator
 # preempted in the middle of a burst can pause for a millisecond.
 GAP_TICKS=$(( 2000000 / TICK_NS > 5 ? 2000000 / TICK_NS : 5 ))
 start_collector "$R" "$HOST" --interval 500ms --backend "$BACKEND" --tick "$((TICK_NS / 1000))us" \
-  --burst-threshold 50 --burst-gap "$((GAP_TICKS * TICK_NS / 1000))us"
+  "${THRESHOLD_ARGS[@]}" --burst-gap "$((GAP_TICKS * TICK_NS / 1000))us"
 [ "$BACKEND" = ebpf ] && require_ebpf "$HOST"
 udp_sink "$R" 7000 8388608 1
 # The capture taps where the backend counts. netlink reads the veth's
@@ -46,7 +52,7 @@ sleep 1
 
 t_start=$(( $(now_ns) + 1500000000 ))
 ip netns exec "$S" "$BIN_DIR/burstgen" --dest 10.88.0.2:7000 --start "$t_start" --bursts 15 \
-  --every 200ms --packets 300 --payload 64 --background-pps 1000 --lead 1s --tail 3s \
+  --every 200ms --packets "$PACKETS" --payload 64 --background-pps 1000 --lead 1s --tail 3s \
   >"$TMP/burstgen.out"
 t_control=$(( t_start + 14 * 200000000 + 100000000 )) # after the last burst
 t_end=$(now_ns)
@@ -66,8 +72,8 @@ curl -sf "$SERVER/api/bursts?host=$HOST&iface=vr&from=$((t_start - 1500000000))&
 "$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series sampler//missed_ticks \
   --from "$((t_start - 1500000000))" --to "$t_end" >"$TMP/missed.json" ||
   fail "dropscope series sampler//missed_ticks failed"
-python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" "$TOLERANCE_NS" "$TMP/missed.json" <<'PY'
-import json, sys
+BS_THRESHOLD=$THRESHOLD python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" "$TOLERANCE_NS" "$TMP/missed.json" <<'PY'
+import json, os, sys
 captured = json.load(open(sys.argv[1]))
 missed_rows = sorted(json.load(open(sys.argv[5])), key=lambda r: r["ts_ns"])
 def unsampled(t):
@@ -79,6 +85,9 @@ def unsampled(t):
     return False
 reported = [b for b in json.load(open(sys.argv[2])) if b["direction"] == "rx"]
 t_control, tolerance = int(sys.argv[3]), int(sys.argv[4])
+if os.environ.get("BS_THRESHOLD") == "default":
+    # Over 1 packet/ms of background the default is its floor: 100 per ms.
+    assert {r["threshold_per_ms"] for r in reported} <= {100}, f"default thresholds: {reported}"
 before = [c for c in captured if c["start_ns"] < t_control]
 # A sender preempted in the middle of a burst (seen with a busy CPU: a 5 ms
 # pause) sends it as two, and the capture then shows 16: the capture is

@@ -152,6 +152,25 @@ static void test_onset(void **state)
     }
 }
 
+
+/* The default threshold follows the link's median rate with a floor, and
+ * whatever the ring: the field report's 700/ms bursts over a quiet link
+ * stay bursts after the ring grew to 4096 (the ring/4 rule made it 1024);
+ * a link that carries 500/ms all the time is not bursting at 700. */
+static void test_default_threshold(void **state)
+{
+    (void)state;
+    assert_int_equal(burst_default_threshold(0), BURST_FLOOR);
+    assert_int_equal(burst_default_threshold(1), BURST_FLOOR);
+    assert_int_equal(burst_default_threshold(25), BURST_FLOOR);
+    assert_int_equal(burst_default_threshold(26), 104);
+    assert_int_equal(burst_default_threshold(500), 2000);
+    assert_int_equal(burst_default_threshold(UINT64_MAX), UINT64_MAX);
+    burst_opts_t quiet = {burst_default_threshold(10), 5 * MS, MS};
+    assert_true(burst_is_hot(&quiet, 700, MS));
+    burst_opts_t busy = {burst_default_threshold(500), 5 * MS, MS};
+    assert_false(burst_is_hot(&busy, 700, MS));
+}
 /* The naive reference, written from the definition: a burst opens at a hot
  * sample, takes every sample up to the last hot one, and closes at the
  * first quiet sample that ends gap_ns or more after the last hot sample. */
@@ -237,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_gaps_merge_or_split),
         cmocka_unit_test(test_late_ticks_use_real_rate),
         cmocka_unit_test(test_onset),
+        cmocka_unit_test(test_default_threshold),
         cmocka_unit_test(test_random_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
