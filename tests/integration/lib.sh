@@ -103,6 +103,16 @@ kernel_counter() {
 
 now_ns() { date +%s%N; }
 
+# http_has URL GREP-ARGS...: URL answers and its body matches (grep -q
+# GREP-ARGS). Not `curl | grep -q`: grep stops at the first match, curl
+# still writing a long answer (/metrics) dies of SIGPIPE, and pipefail
+# fails the line.
+http_has() {
+  local url=$1 body; shift
+  body=$(mktemp "$TMP/http.XXXXXX")
+  curl -sf "$url" >"$body" && grep -q "$@" "$body"
+}
+
 # make_pair S R: namespaces S and R joined by a veth pair (vs in S at
 # 10.88.0.1, vr in R at 10.88.0.2), both up.
 make_pair() {

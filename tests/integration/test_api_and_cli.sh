@@ -9,7 +9,7 @@ daemon "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT" --insecure --host-na
    --interval 100ms 2>>"$TMP/collector.log"
 # Until the first batch is stored: the hello comes first, its series after.
 for _ in $(seq 100); do
-  curl -sf "$SERVER/api/hosts" | grep -q '"host":"api-host".*"series":[1-9]' && break
+  http_has "$SERVER/api/hosts" '"host":"api-host".*"series":[1-9]' && break
   sleep 0.1
 done
 
@@ -50,7 +50,7 @@ printf 'not a protobuf \377\001' | "$BIN_DIR/zsend" "$ENDPOINT" | grep -q "no re
   fail "the aggregator answered a garbage frame"
 # zsend gives up waiting for a reply after a while; on a busy machine the
 # aggregator may read the frame only after that.
-counted() { curl -sf "$SERVER/metrics" | grep -q '^dropscope_decode_errors_by_peer_total{peer="localhost:.*"} 1$'; }
+counted() { http_has "$SERVER/metrics" '^dropscope_decode_errors_by_peer_total{peer="localhost:.*"} 1$'; }
 wait_for 10 "the garbage frame to be counted per peer in /metrics" counted
 grep -q "dropped a 17-byte frame" "$TMP/aggregator.log" || fail "the garbage frame is not logged"
 
@@ -97,7 +97,7 @@ expect_400 "/api/top?limit=0" "limit"
 curl -sf "$SERVER/api/series?host=api-host&series=snmp//Udp.InErrors&step=1m&since=1h" |
   python3 -c 'import json,sys; assert isinstance(json.load(sys.stdin), list)' || fail "step=1m"
 expect_400 "/api/series?host=api-host&series=snmp//Udp.InErrors&step=5m" "must be 1m or 1h"
-curl -sf "$SERVER/healthz" | grep -q '"ok"' || fail "healthz"
+http_has "$SERVER/healthz" '"ok"' || fail "healthz"
 
 # CLI exit codes and messages.
 set +e
@@ -137,7 +137,7 @@ curl -sf "$SERVER/api/hosts" | python3 -c 'import json, sys
 h = [x for x in json.load(sys.stdin) if x["host"] == "api-host"][0]
 assert h["collector_version"] == sys.argv[1], (h["collector_version"], sys.argv[1])' "$version" ||
   fail "/api/hosts: the collector's version is not \"$version\""
-curl -sf "$SERVER/metrics" | grep -qxF "dropscope_build_info{version=\"$version\"} 1" ||
+http_has "$SERVER/metrics" -xF "dropscope_build_info{version=\"$version\"} 1" ||
   fail "/metrics has no dropscope_build_info{version=\"$version\"}"
 # SIGHUP stops neither daemon.
 for d in "${DAEMONS[@]}"; do kill -HUP "$d"; done

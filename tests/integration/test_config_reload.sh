@@ -109,7 +109,7 @@ start_collector_here() {
     --interval 100ms --backend none --test-clock-offset 30m 2>>"$TMP/collector.log"
 }
 start_collector_here
-stored() { curl -sf "$SERVER/api/hosts" | grep -q '"host":"ahead".*"series":[1-9]'; }
+stored() { http_has "$SERVER/api/hosts" '"host":"ahead".*"series":[1-9]'; }
 wait_for 20 "the collector 30 minutes ahead to be stored" stored
 rejects() { curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_rejects_total" { print $2 }'; }
 [ "$(rejects)" = 0 ] || fail "messages refused under max-skew 1d: $(rejects)"
@@ -170,7 +170,7 @@ PIDS+=($collector)
 DAEMONS+=($collector)
 wait_for 20 "the collector's READY=1" grep -q \
   "READY=1|STATUS=sending to $ENDPOINT every 100 ms, backend none; " "$TMP/collector-notify.txt"
-configured() { curl -sf "$SERVER/api/hosts" | grep -q '"host":"configured"'; }
+configured() { http_has "$SERVER/api/hosts" '"host":"configured"'; }
 wait_for 20 "the configured collector's host" configured
 sed -i -e 's/^burst-threshold = 500$/burst-threshold = 800/' -e 's/^interval = 100ms$/interval = 1s/' \
   "$cconf"

@@ -51,7 +51,7 @@ PY
 code=$(curl -s -o "$TMP/hosts.json" -w '%{http_code}' "$SERVER/api/hosts")
 [ "$code" = 503 ] || fail "/api/hosts answered $code during the migration, not 503"
 grep -q "being migrated (1 of" "$TMP/hosts.json" || fail "/api/hosts: $(cat "$TMP/hosts.json")"
-metrics() { curl -sf "$SERVER/metrics" | grep -q '^dropscope_build_info'; }
+metrics() { http_has "$SERVER/metrics" '^dropscope_build_info'; }
 wait_for 20 "/metrics to answer during the migration" metrics
 # Held past a busy timeout: the writer keeps waiting, and says so.
 wait_for 20 "the writer to say it waits for the lock" \
@@ -59,7 +59,7 @@ wait_for 20 "the writer to say it waits for the lock" \
 migrating || fail "no longer migrating while the lock is held: $(cat "$TMP/healthz.json")"
 
 echo >"$TMP/release"
-ok() { curl -sf "$SERVER/healthz" | grep -q '"ok"'; }
+ok() { http_has "$SERVER/healthz" '"ok"'; }
 wait_for 20 "/healthz to say ok after the migrations" ok
 [ "$(curl -s "$SERVER/api/hosts")" = "[]" ] || fail "/api/hosts after the migration: not []"
 

@@ -112,7 +112,7 @@ import json, os, sys
 posts = [json.loads(l) for l in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
 assert not [p for p in posts if p["body"].get("kind") == "drops"], posts
 PY
-curl -sf "$SERVER/metrics" | grep -q '^dropscope_alerts_failed_total{receiver="webhook"} 0$' ||
+http_has "$SERVER/metrics" '^dropscope_alerts_failed_total{receiver="webhook"} 0$' ||
   fail "the webhook receiver was not reachable: $(curl -sf "$SERVER/metrics" | grep alerts_)"
 
 # The CLI: the same totals under the drops list, and diagnose's words.
