@@ -1,0 +1,47 @@
+/* stackdump: runs `onload_stackdump lots` for the Onload source, with the
+ * source's failure policy: no tool turns the source off with one log line;
+ * a run that fails, hangs past its deadline (killed) or prints what does not
+ * parse is logged (rate-limited), its series keep their last values, and it
+ * is tried again at the next run. Runs at most every STACKDUMP_GAP_NS. */
+#ifndef DROPSCOPE_STACKDUMP_H
+#define DROPSCOPE_STACKDUMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "reading.h"
+#include "ts.h"
+
+/* Between runs. `lots` walks every socket of every stack, and reads each
+ * stack's processes under /proc: heavier than the whole /proc slow path
+ * (tests/bench/bench_onload measures it), so not every interval. Onload's
+ * counters are cumulative, so a loss between runs is still counted, 10 s
+ * late at most; bursts come from the NIC counters, which this does not slow. */
+#define STACKDUMP_GAP_NS (10 * TS_NS_PER_S)
+/* A run still going after this is killed (SIGKILL) and counts as failed. */
+#define STACKDUMP_DEADLINE_NS (2 * TS_NS_PER_S)
+/* Output beyond this is a runaway: killed, failed (1000 stacks' worth). */
+#define STACKDUMP_MAX_OUTPUT (64u << 20)
+
+typedef struct stackdump stackdump_t;
+
+/* tool: the onload_stackdump to run; NULL to look for it on $PATH; "none"
+ * for no Onload source. NULL when out of memory. The tool is looked for
+ * here, once: when there is none (or it is not executable), the source is
+ * off for the collector's life, as one log line says. */
+stackdump_t *stackdump_new(const char *tool);
+void stackdump_destroy(stackdump_t **self_p);
+
+/* True while the source is on (a tool was found). */
+bool stackdump_on(const stackdump_t *self);
+
+/* Runs the tool when STACKDUMP_GAP_NS has passed since the last run (or
+ * always, with `force`), feeding its readings to emit. Returns 1 when it ran
+ * and every line parsed (the source was read completely), 0 when it did not
+ * run or read only part, -1 when the run failed (logged). */
+int stackdump_collect(stackdump_t *self, bool force, reading_fn *emit, void *ctx);
+
+/* The path it runs (borrowed); "" when off. */
+const char *stackdump_tool(const stackdump_t *self);
+
+#endif
