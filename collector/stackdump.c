@@ -23,6 +23,8 @@
 #include "onload.h"
 
 #define TOOL_NAME "onload_stackdump"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define ERR_KEPT 160 /* bytes of the tool's stderr quoted in a log line */
 
 extern char **environ;
@@ -184,7 +186,7 @@ static int s_wait(stackdump_t *self, pid_t pid, int out, int err, int64_t deadli
     fcntl(out, F_SETFL, O_NONBLOCK);
     fcntl(err, F_SETFL, O_NONBLOCK);
     int open_fds = 2, status = 0;
-    *why = "did not finish within the deadline";
+    *why = "did not finish within the deadline (" STR(STACKDUMP_DEADLINE_MS) " ms)";
     while (open_fds > 0 || waitpid(pid, &status, WNOHANG) == 0) {
         int64_t left = deadline - ts_mono_ns();
         if (left <= 0)
@@ -201,7 +203,7 @@ static int s_wait(stackdump_t *self, pid_t pid, int out, int err, int64_t deadli
                 continue;
             int rc = s_drain(self, p[i].fd, i == 0);
             if (rc < 0) {
-                *why = "printed more than the collector reads";
+                *why = "printed more than the collector reads (" STR(STACKDUMP_MAX_MB) " MB)";
                 goto kill;
             }
             if (rc == 0) {
@@ -248,8 +250,7 @@ static int s_run(stackdump_t *self)
     self->errtext[self->errlen] = '\0';
     char what[128];
     if (status < 0) {
-        snprintf(what, sizeof what, "%s (%lld ms): killed", why,
-                 (long long)(STACKDUMP_DEADLINE_NS / TS_NS_PER_MS));
+        snprintf(what, sizeof what, "%s: killed", why);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(what, sizeof what, "failed (%s %d)",
                  WIFEXITED(status) ? "exit status" : "signal",

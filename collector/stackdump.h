@@ -24,9 +24,11 @@
  * does not slow. */
 #define STACKDUMP_GAP_NS (10 * TS_NS_PER_S)
 /* A run still going after this is killed (SIGKILL) and counts as failed. */
-#define STACKDUMP_DEADLINE_NS (2 * TS_NS_PER_S)
+#define STACKDUMP_DEADLINE_MS 2000
+#define STACKDUMP_DEADLINE_NS (STACKDUMP_DEADLINE_MS * TS_NS_PER_MS)
 /* Output beyond this is a runaway: killed, failed (1000 stacks' worth). */
-#define STACKDUMP_MAX_OUTPUT (64u << 20)
+#define STACKDUMP_MAX_MB 64
+#define STACKDUMP_MAX_OUTPUT ((size_t)STACKDUMP_MAX_MB << 20)
 
 typedef struct stackdump stackdump_t;
 
