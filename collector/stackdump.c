@@ -1,20 +1,25 @@
 /* stackdump: one `onload_stackdump lots` at a time, from the collector's
- * main thread. posix_spawn (a vfork underneath: the collector's mappings,
- * the eBPF rings among them, are not copied) into a process group of its
- * own, so that a hung tool is killed with everything it started. stdout is
- * read whole into a buffer kept between runs; stderr's first line, if the
- * run fails, goes into the log line. */
+ * main thread, which it never holds up: posix_spawn (a vfork underneath: the
+ * collector's mappings, the eBPF rings among them, are not copied) into a
+ * process group of its own, so that a hung tool is killed with everything
+ * it started; each snapshot looks whether the run ended (waitpid WNOHANG),
+ * and reads its output once it has. Only the first run is waited for (up to
+ * its deadline), so that --once and the first batch carry the stacks. The
+ * output goes to a memfd, read whole into a buffer kept between runs;
+ * stderr's first line, if the run fails, goes into the log line. */
 #define _GNU_SOURCE
 #include "stackdump.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,10 +37,11 @@ extern char **environ;
 struct stackdump {
     char *tool;       /* the executable, or NULL when the source is off */
     int64_t last_ns;  /* monotonic start of the last run; 0 = never */
-    char *buf;        /* its stdout */
+    pid_t pid;        /* the run going on; 0 = none */
+    int out, err;     /* its stdout and stderr (memfds); -1 = none */
+    char *buf;        /* the last run's stdout */
     size_t len, cap;
     char errtext[ERR_KEPT + 1]; /* the start of its stderr */
-    size_t errlen;
 };
 
 /* name on $PATH as a malloc'd path, or NULL. */
@@ -56,11 +62,22 @@ static char *s_on_path(const char *name)
     return NULL;
 }
 
+static void s_close(stackdump_t *self)
+{
+    if (self->out >= 0)
+        close(self->out);
+    if (self->err >= 0)
+        close(self->err);
+    self->out = self->err = -1;
+    self->pid = 0;
+}
+
 stackdump_t *stackdump_new(const char *tool)
 {
     stackdump_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    self->out = self->err = -1;
     if (tool && strcmp(tool, "none") == 0)
         return self;
     if (!tool || !strchr(tool, '/')) {
@@ -86,6 +103,11 @@ void stackdump_destroy(stackdump_t **self_p)
     if (!self_p || !*self_p)
         return;
     stackdump_t *self = *self_p;
+    if (self->pid) { /* a run still going: it ends with us */
+        kill(-self->pid, SIGKILL);
+        waitpid(self->pid, NULL, 0);
+    }
+    s_close(self);
     free(self->tool);
     free(self->buf);
     free(self);
@@ -102,27 +124,25 @@ const char *stackdump_tool(const stackdump_t *self)
     return self->tool ? self->tool : "";
 }
 
-/* Starts the tool with stdout and stderr into pipes; its pid, or -1. */
-static pid_t s_spawn(stackdump_t *self, int out[2], int err[2])
+/* Starts the tool, stdout and stderr into memfds: a file the tool writes
+ * at its own pace (a pipe would stall it between two of our looks), bounded
+ * by RLIMIT_FSIZE (past it, the kernel's SIGXFSZ ends the tool). 0, or -1. */
+static int s_start(stackdump_t *self)
 {
-    pid_t pid = -1;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
     char *argv[] = {self->tool, "lots", NULL};
-    if (pipe2(out, O_CLOEXEC) != 0)
+    self->out = memfd_create("onload_stackdump.out", MFD_CLOEXEC);
+    self->err = memfd_create("onload_stackdump.err", MFD_CLOEXEC);
+    if (self->out < 0 || self->err < 0)
         return -1;
-    if (pipe2(err, O_CLOEXEC) != 0) {
-        close(out[0]);
-        close(out[1]);
-        return -1;
-    }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, self->out, 1);
+    posix_spawn_file_actions_adddup2(&fa, self->err, 2);
     posix_spawnattr_init(&at);
     /* Its own process group (killed whole), default dispositions and no
      * blocked signal: none of the collector's signal handling carries over. */
@@ -131,92 +151,42 @@ static pid_t s_spawn(stackdump_t *self, int out[2], int err[2])
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &all);
-    int rc = posix_spawn(&pid, self->tool, &fa, &at, argv, environ);
+    int rc = posix_spawn(&self->pid, self->tool, &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    close(out[1]);
-    close(err[1]);
     if (rc != 0) {
-        close(out[0]);
-        close(err[0]);
+        self->pid = 0;
         errno = rc;
         return -1;
     }
-    return pid;
+    struct rlimit fsize = {STACKDUMP_MAX_OUTPUT, STACKDUMP_MAX_OUTPUT};
+    prlimit(self->pid, RLIMIT_FSIZE, &fsize, NULL); /* before it printed a line */
+    return 0;
 }
 
-/* Reads what is ready on fd: stdout into buf, stderr's start into errtext.
- * 1 more to come, 0 at EOF, -1 on error or past STACKDUMP_MAX_OUTPUT. */
-static int s_drain(stackdump_t *self, int fd, bool is_out)
-{
-    char scratch[4096];
-    for (;;) {
-        char *to = scratch;
-        size_t room = sizeof scratch;
-        if (is_out) {
-            char *b = grow(self->buf, self->len + 65536, &self->cap, 1, 65536);
-            if (!b || self->len > STACKDUMP_MAX_OUTPUT)
-                return -1;
-            self->buf = b;
-            to = b + self->len;
-            room = self->cap - self->len;
-        }
-        ssize_t n = read(fd, to, room);
-        if (n < 0)
-            return errno == EAGAIN ? 1 : errno == EINTR ? s_drain(self, fd, is_out) : -1;
-        if (n == 0)
-            return 0;
-        if (is_out) {
-            self->len += (size_t)n;
-        } else if (self->errlen < ERR_KEPT) {
-            size_t k = (size_t)n < ERR_KEPT - self->errlen ? (size_t)n : ERR_KEPT - self->errlen;
-            memcpy(self->errtext + self->errlen, scratch, k);
-            self->errlen += k;
-        }
-    }
-}
 
-/* Collects both pipes until EOF and the child's exit, or the deadline.
- * The exit status, or -1 after killing the process group (timed out, or
- * output beyond bounds: *why says which). */
-static int s_wait(stackdump_t *self, pid_t pid, int out, int err, int64_t deadline,
-                  const char **why)
+/* Reads what the finished tool wrote: stdout whole into buf, the start of
+ * stderr into errtext. 0, or -1 without memory. */
+static int s_gather(stackdump_t *self)
 {
-    struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = err, .events = POLLIN}};
-    fcntl(out, F_SETFL, O_NONBLOCK);
-    fcntl(err, F_SETFL, O_NONBLOCK);
-    int open_fds = 2, status = 0;
-    *why = "did not finish within the deadline (" STR(STACKDUMP_DEADLINE_MS) " ms)";
-    while (open_fds > 0 || waitpid(pid, &status, WNOHANG) == 0) {
-        int64_t left = deadline - ts_mono_ns();
-        if (left <= 0)
-            goto kill;
-        int ms = (int)(left / TS_NS_PER_MS) + 1;
-        if (open_fds == 0) { /* pipes closed, the process lives on: poll its exit */
-            usleep(1000);
-            continue;
-        }
-        if (poll(p, 2, ms) < 0 && errno != EINTR)
-            goto kill;
-        for (int i = 0; i < 2; i++) {
-            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            int rc = s_drain(self, p[i].fd, i == 0);
-            if (rc < 0) {
-                *why = "printed more than the collector reads (" STR(STACKDUMP_MAX_MB) " MB)";
-                goto kill;
-            }
-            if (rc == 0) {
-                p[i].fd = -1;
-                open_fds--;
-            }
-        }
+    struct stat st;
+    self->len = 0;
+    if (fstat(self->out, &st) != 0)
+        return -1;
+    size_t size = (size_t)st.st_size;
+    char *b = grow(self->buf, size + 1, &self->cap, 1, 65536);
+    if (!b)
+        return -1;
+    self->buf = b;
+    while (self->len < size) {
+        ssize_t n = pread(self->out, b + self->len, size - self->len, (off_t)self->len);
+        if (n <= 0)
+            break;
+        self->len += (size_t)n;
     }
-    return status;
-kill:
-    kill(-pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
+    ssize_t n = pread(self->err, self->errtext, ERR_KEPT, 0);
+    self->errtext[n > 0 ? n : 0] = '\0';
+    return 0;
 }
 
 static void s_log_failure(const stackdump_t *self, const char *what)
@@ -228,48 +198,74 @@ static void s_log_failure(const stackdump_t *self, const char *what)
                 first[0] ? ": " : "", first, (long long)(STACKDUMP_GAP_NS / TS_NS_PER_S));
 }
 
-/* One run of the tool; 0 with its output in self->buf, or -1 (logged). */
-static int s_run(stackdump_t *self)
+typedef enum { RUN_GOING, RUN_DONE, RUN_FAILED } run_t;
+
+/* Looks at the running tool (until its end, with `block`): RUN_DONE with
+ * its output in buf, RUN_FAILED (logged, killed if it had to be), or
+ * RUN_GOING. */
+static run_t s_look(stackdump_t *self, bool block)
 {
-    int out[2], err[2];
-    self->len = 0;
-    self->errlen = 0;
-    self->errtext[0] = '\0';
-    int64_t start = ts_mono_ns();
-    pid_t pid = s_spawn(self, out, err);
-    if (pid < 0) {
-        char what[128];
-        snprintf(what, sizeof what, "could not start (%s)", strerror(errno));
-        s_log_failure(self, what);
-        return -1;
+    int status = 0;
+    const char *killed = NULL;
+    for (;;) {
+        pid_t r = waitpid(self->pid, &status, WNOHANG);
+        if (r == self->pid || (r < 0 && errno != EINTR))
+            break;
+        if (ts_mono_ns() - self->last_ns >= STACKDUMP_DEADLINE_NS) {
+            killed = "did not finish within the deadline (" STR(STACKDUMP_DEADLINE_MS) " ms)";
+            kill(-self->pid, SIGKILL);
+            waitpid(self->pid, &status, 0);
+            break;
+        }
+        if (!block)
+            return RUN_GOING;
+        usleep(2000); /* the first run only, at start */
     }
-    const char *why;
-    int status = s_wait(self, pid, out[0], err[0], start + STACKDUMP_DEADLINE_NS, &why);
-    close(out[0]);
-    close(err[0]);
-    self->errtext[self->errlen] = '\0';
-    char what[128];
-    if (status < 0) {
-        snprintf(what, sizeof what, "%s: killed", why);
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    kill(-self->pid, SIGKILL); /* whatever it left running in its group */
+    char what[128] = "";
+    if (s_gather(self) != 0)
+        snprintf(what, sizeof what, "output could not be read (out of memory)");
+    else if (killed)
+        snprintf(what, sizeof what, "%s: killed", killed);
+    else if (self->len >= STACKDUMP_MAX_OUTPUT ||
+             (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ))
+        snprintf(what, sizeof what, "printed more than the collector reads (%d MB): stopped",
+                 STACKDUMP_MAX_MB);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         snprintf(what, sizeof what, "failed (%s %d)",
                  WIFEXITED(status) ? "exit status" : "signal",
                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    } else {
-        return 0;
+    s_close(self);
+    if (what[0]) {
+        s_log_failure(self, what);
+        return RUN_FAILED;
     }
-    s_log_failure(self, what);
-    return -1;
+    return RUN_DONE;
 }
 
-int stackdump_collect(stackdump_t *self, bool force, reading_fn *emit, void *ctx)
+int stackdump_collect(stackdump_t *self, bool wait, reading_fn *emit, void *ctx)
 {
-    int64_t now = ts_mono_ns();
-    if (!self->tool || (!force && self->last_ns && now - self->last_ns < STACKDUMP_GAP_NS))
+    if (!self->tool)
         return 0;
-    self->last_ns = now;
-    if (s_run(self) != 0)
-        return -1;
+    if (!self->pid) {
+        int64_t now = ts_mono_ns();
+        bool first = self->last_ns == 0;
+        if (!wait && !first && now - self->last_ns < STACKDUMP_GAP_NS)
+            return 0;
+        self->last_ns = now;
+        self->errtext[0] = '\0';
+        if (s_start(self) != 0) {
+            char what[128];
+            snprintf(what, sizeof what, "could not start (%s)", strerror(errno));
+            s_close(self);
+            s_log_failure(self, what);
+            return -1;
+        }
+        wait = wait || first; /* the first run is read at once: --once, the first batch */
+    }
+    run_t run = s_look(self, wait);
+    if (run != RUN_DONE)
+        return run == RUN_FAILED ? -1 : 0;
     char err[256] = "";
     int problems = onload_parse(self->buf, self->len, emit, ctx, err, sizeof err);
     if (problems > 0)

@@ -1,4 +1,5 @@
-/* stackdump: runs `onload_stackdump lots` for the Onload source, with the
+/* stackdump: runs `onload_stackdump lots` for the Onload source, beside the
+ * collector's loop (never blocking it but for the first run), with the
  * source's failure policy: no tool turns the source off with one log line;
  * a run that fails, hangs past its deadline (killed) or prints what does not
  * parse is logged (rate-limited), its series keep their last values, and it
@@ -26,7 +27,8 @@
 /* A run still going after this is killed (SIGKILL) and counts as failed. */
 #define STACKDUMP_DEADLINE_MS 2000
 #define STACKDUMP_DEADLINE_NS (STACKDUMP_DEADLINE_MS * TS_NS_PER_MS)
-/* Output beyond this is a runaway: killed, failed (1000 stacks' worth). */
+/* Output beyond this is a runaway: stopped (RLIMIT_FSIZE), failed (1000
+ * stacks' worth). */
 #define STACKDUMP_MAX_MB 64
 #define STACKDUMP_MAX_OUTPUT ((size_t)STACKDUMP_MAX_MB << 20)
 
@@ -42,11 +44,14 @@ void stackdump_destroy(stackdump_t **self_p);
 /* True while the source is on (a tool was found). */
 bool stackdump_on(const stackdump_t *self);
 
-/* Runs the tool when STACKDUMP_GAP_NS has passed since the last run (or
- * always, with `force`), feeding its readings to emit. Returns 1 when it ran
- * and every line parsed (the source was read completely), 0 when it did not
- * run or read only part, -1 when the run failed (logged). */
-int stackdump_collect(stackdump_t *self, bool force, reading_fn *emit, void *ctx);
+/* Starts the tool when STACKDUMP_GAP_NS has passed since the last run
+ * started, and feeds the readings of a run that ended to emit. A run is
+ * waited for (until it ends or its deadline) only when it is the first, or
+ * with `wait` (which also starts one at once); otherwise a later call reads
+ * it. Returns 1 when a run's output was read and every line parsed (the
+ * source was read completely), 0 when none ended or only part parsed, -1
+ * when a run failed (logged). */
+int stackdump_collect(stackdump_t *self, bool wait, reading_fn *emit, void *ctx);
 
 /* The path it runs (borrowed); "" when off. */
 const char *stackdump_tool(const stackdump_t *self);
