@@ -35,11 +35,11 @@
 extern char **environ;
 
 struct stackdump {
-    char *tool;       /* the executable, or NULL when the source is off */
-    int64_t last_ns;  /* monotonic start of the last run; 0 = never */
-    pid_t pid;        /* the run going on; 0 = none */
-    int out, err;     /* its stdout and stderr (memfds); -1 = none */
-    char *buf;        /* the last run's stdout */
+    char *tool;      /* the executable, or NULL when the source is off */
+    int64_t last_ns; /* monotonic start of the last run; 0 = never */
+    pid_t pid;       /* the run going on; 0 = none */
+    int out, err;    /* its stdout and stderr (memfds); -1 = none */
+    char *buf;       /* the last run's stdout */
     size_t len, cap;
     char errtext[ERR_KEPT + 1]; /* the start of its stderr */
 };
@@ -53,8 +53,7 @@ static char *s_on_path(const char *name)
     while (*path) {
         size_t n = strcspn(path, ":");
         char *full = NULL;
-        if (n > 0 && asprintf(&full, "%.*s/%s", (int)n, path, name) > 0 &&
-            access(full, X_OK) == 0)
+        if (n > 0 && asprintf(&full, "%.*s/%s", (int)n, path, name) > 0 && access(full, X_OK) == 0)
             return full;
         free(full);
         path += n + (path[n] == ':');
@@ -84,10 +83,12 @@ stackdump_t *stackdump_new(const char *tool)
         self->tool = s_on_path(tool ? tool : TOOL_NAME);
         if (!self->tool)
             log_info("collector: %s is not on PATH; Onload counters are off (no Onload here, or "
-                     "pass --onload-stackdump PATH)", tool ? tool : TOOL_NAME);
+                     "pass --onload-stackdump PATH)",
+                     tool ? tool : TOOL_NAME);
     } else if (access(tool, X_OK) != 0) {
         log_warn("collector: cannot run --onload-stackdump %s: %s; Onload counters are off "
-                 "(give the path of onload_stackdump, or none)", tool, strerror(errno));
+                 "(give the path of onload_stackdump, or none)",
+                 tool, strerror(errno));
     } else if (!(self->tool = strdup(tool))) {
         free(self);
         return NULL;
@@ -164,7 +165,6 @@ static int s_start(stackdump_t *self)
     return 0;
 }
 
-
 /* Reads what the finished tool wrote: stdout whole into buf, the start of
  * stderr into errtext. 0, or -1 without memory. */
 static int s_gather(stackdump_t *self)
@@ -193,9 +193,11 @@ static void s_log_failure(const stackdump_t *self, const char *what)
 {
     char first[ERR_KEPT + 1];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(self->errtext, "\n"), self->errtext);
-    log_limited(LOGL_WARN, "stackdump:run", "collector: `%s lots` %s%s%s; Onload counters keep "
-                "their last values, retrying in %lld s", self->tool, what,
-                first[0] ? ": " : "", first, (long long)(STACKDUMP_GAP_NS / TS_NS_PER_S));
+    log_limited(LOGL_WARN, "stackdump:run",
+                "collector: `%s lots` %s%s%s; Onload counters keep "
+                "their last values, retrying in %lld s",
+                self->tool, what, first[0] ? ": " : "", first,
+                (long long)(STACKDUMP_GAP_NS / TS_NS_PER_S));
 }
 
 typedef enum { RUN_GOING, RUN_DONE, RUN_FAILED } run_t;
@@ -232,8 +234,7 @@ static run_t s_look(stackdump_t *self, bool block)
         snprintf(what, sizeof what, "printed more than the collector reads (%d MB): stopped",
                  STACKDUMP_MAX_MB);
     else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        snprintf(what, sizeof what, "failed (%s %d)",
-                 WIFEXITED(status) ? "exit status" : "signal",
+        snprintf(what, sizeof what, "failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     s_close(self);
     if (what[0]) {
@@ -269,7 +270,9 @@ int stackdump_collect(stackdump_t *self, bool wait, reading_fn *emit, void *ctx)
     char err[256] = "";
     int problems = onload_parse(self->buf, self->len, emit, ctx, err, sizeof err);
     if (problems > 0)
-        log_limited(LOGL_WARN, "stackdump:parse", "collector: `%s lots`: %d unexpected line(s), "
-                    "first: %s; the rest of its output is used", self->tool, problems, err);
+        log_limited(LOGL_WARN, "stackdump:parse",
+                    "collector: `%s lots`: %d unexpected line(s), "
+                    "first: %s; the rest of its output is used",
+                    self->tool, problems, err);
     return problems == 0 ? 1 : 0;
 }

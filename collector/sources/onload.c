@@ -32,22 +32,22 @@
 #include "text.h"
 #include "textscan.h"
 
-#define TOKEN_SHOWN 48     /* longest token quoted in an error message */
-#define NAME_RAW 64        /* bytes of a stack's name kept (Onload's own limit is lower) */
+#define TOKEN_SHOWN 48 /* longest token quoted in an error message */
+#define NAME_RAW 64    /* bytes of a stack's name kept (Onload's own limit is lower) */
 #define STACK_SIZE (3 * NAME_RAW + 1) /* the name, every byte escaped as %NN */
 #define IFACE_SIZE (3 * 32 + 1)
-#define ADDR_SHOWN 64      /* "[ffff:...]" and more */
+#define ADDR_SHOWN 64                              /* "[ffff:...]" and more */
 #define DEVICE_SIZE (STACK_SIZE + ADDR_SHOWN + 16) /* a socket's: STACK:udp6:ADDR:PORT */
-#define HEADER_MIN 10      /* dashes or equals that make a line a section header */
+#define HEADER_MIN 10 /* dashes or equals that make a line a section header */
 
 typedef enum { SEC_NETIF, SEC_SOCKETS, SEC_STATS, SEC_OPTS, SEC_OTHER } section_t;
 
 /* The socket being read: its lines come between its header and the next. */
 typedef struct {
-    bool udp;                  /* a UDP socket (the others are not read) */
-    unsigned line;             /* its header's line number */
-    char device[DEVICE_SIZE];  /* STACK:udp:ADDR:PORT */
-    uint64_t instance;         /* stack + 1 << 32 | socket + 1 */
+    bool udp;                 /* a UDP socket (the others are not read) */
+    unsigned line;            /* its header's line number */
+    char device[DEVICE_SIZE]; /* STACK:udp:ADDR:PORT */
+    uint64_t instance;        /* stack + 1 << 32 | socket + 1 */
     uint64_t oflow, mem, rcvbuf;
     bool have_rcv, have_rcvbuf;
 } sock_t;
@@ -58,13 +58,13 @@ typedef struct {
     void *ctx;
     textscan_problems_t probs;
     unsigned lineno;
-    bool in_stack;              /* a stack header was read */
-    unsigned stack_line;        /* its line number */
+    bool in_stack;       /* a stack header was read */
+    unsigned stack_line; /* its line number */
     uint64_t stack_id;
-    char stack[STACK_SIZE];     /* its device: name, escaped, or number */
-    bool saw_stats;             /* its ci_netif_stats section began */
+    char stack[STACK_SIZE]; /* its device: name, escaped, or number */
+    bool saw_stats;         /* its ci_netif_stats section began */
     section_t sec;
-    char iface[IFACE_SIZE];     /* the interface of the last ci_netif_dump_vi line */
+    char iface[IFACE_SIZE]; /* the interface of the last ci_netif_dump_vi line */
     sock_t sock;
 } parse_t;
 
@@ -137,8 +137,10 @@ static void s_stack_end(parse_t *p)
 {
     s_sock_end(p);
     if (p->in_stack && !p->saw_stats)
-        textscan_problem(&p->probs, "line %u: stack %s: the output ends before its "
-                         "ci_netif_stats (cut short?)", p->stack_line, p->stack);
+        textscan_problem(&p->probs,
+                         "line %u: stack %s: the output ends before its "
+                         "ci_netif_stats (cut short?)",
+                         p->stack_line, p->stack);
     p->in_stack = false;
 }
 
@@ -249,8 +251,10 @@ static void s_sock_begin(parse_t *p, const char *line, size_t n)
         textscan_parse_u64(colon + 1, idn - (size_t)(colon - ids) - 1, &sock) ||
         !s_starts(lcl, lcln, "lcl=") || !pc || pc == lcl + 4 ||
         textscan_parse_u64(pc + 1, lcln - (size_t)(pc - lcl) - 1, &port) || port > 65535) {
-        textscan_problem(&p->probs, "line %u: \"%.*s\" is not \"UDP STACK:SOCKET lcl=ADDR:PORT "
-                         "...\"", p->lineno, s_shown(n), line);
+        textscan_problem(&p->probs,
+                         "line %u: \"%.*s\" is not \"UDP STACK:SOCKET lcl=ADDR:PORT "
+                         "...\"",
+                         p->lineno, s_shown(n), line);
         return;
     }
     sock_t *s = &p->sock;
@@ -277,8 +281,10 @@ static void s_sockets(parse_t *p, const char *line, size_t n)
         return;
     if (s_starts(t, tn, "rcv:") && s_contains(t, tn, "oflow_drop=")) {
         if (s_field(t, tn, "oflow_drop=", &s->oflow) || s_field(t, tn, "mem_drop=", &s->mem)) {
-            textscan_problem(&p->probs, "line %u: \"%.*s\": no count in oflow_drop= or "
-                             "mem_drop=", p->lineno, s_shown(tn), t);
+            textscan_problem(&p->probs,
+                             "line %u: \"%.*s\": no count in oflow_drop= or "
+                             "mem_drop=",
+                             p->lineno, s_shown(tn), t);
             s->udp = false;
             return;
         }

@@ -26,7 +26,6 @@
  * stack whose output ends before its statistics (a cut-short dump), are
  * problems. Returns the number of problems; err (may be NULL) gets the first
  * one, or "". */
-int onload_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                 size_t errsz);
+int onload_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz);
 
 #endif

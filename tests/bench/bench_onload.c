@@ -61,8 +61,7 @@ static int s_build(const char *fixture, FILE *out)
     for (int k = 0; k < STACKS; k++) {
         fprintf(out, "%.*s", (int)(sock - text), text);
         for (int i = 0; i < SOCKETS; i++) {
-            fprintf(out, "UDP 1:%d lcl=239.1.%d.%d:%d rmt=0.0.0.0:0 UDP\n", 3 + i, k, i,
-                    31001 + i);
+            fprintf(out, "UDP 1:%d lcl=239.1.%d.%d:%d rmt=0.0.0.0:0 UDP\n", 3 + i, k, i, 31001 + i);
             fprintf(out, "%.*s", (int)(end - body), body);
         }
         fprintf(out, "%.*s", (int)(stack2 - stats), stats);
@@ -84,9 +83,8 @@ static void s_observe(void *ctx, const reading_t *r)
 
 static void s_report(const char *what, int64_t ns, int n)
 {
-    printf("%-42s %8.2f ms per run (wall), at most %.3f%% of a core at one run per 10 s\n",
-           what, ns / 1e6 / n,
-           100.0 * ns / n / (double)STACKDUMP_GAP_NS);
+    printf("%-42s %8.2f ms per run (wall), at most %.3f%% of a core at one run per 10 s\n", what,
+           ns / 1e6 / n, 100.0 * ns / n / (double)STACKDUMP_GAP_NS);
 }
 
 int main(int argc, char **argv)

@@ -168,8 +168,7 @@ static void test_seed_lines(void **state)
     testlib_collect_t c = {0};
     char err[256];
     assert_int_equal(
-        s_parse_fixture("seed-lines/onload_stackdump-lots-oflow_drop.txt", &c, err, sizeof err),
-        0);
+        s_parse_fixture("seed-lines/onload_stackdump-lots-oflow_drop.txt", &c, err, sizeof err), 0);
     assert_int_equal(c.n, 0);
     /* inside a stack, the older rcv: line reads */
     static const char text[] = "ci_netif_dump: stack=1 name=\n"
@@ -248,9 +247,9 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quiet_stack),  cmocka_unit_test(test_oflow_sockets),
+        cmocka_unit_test(test_quiet_stack),     cmocka_unit_test(test_oflow_sockets),
         cmocka_unit_test(test_memory_pressure), cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_seed_lines),   cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_seed_lines),      cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
