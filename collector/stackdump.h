@@ -16,13 +16,13 @@
 /* Between runs. `lots` walks every socket of every stack, and reads each
  * stack's processes under /proc: heavier than the whole /proc slow path
  * (budget 1 ms), so not every interval. `bench_onload 200` (4 stacks of 200
- * dropping sockets, 600 KB of output; 2 vCPUs at load average 10): parse
- * 2.8 ms, into the registry 3.6 ms, spawn of an empty stand-in 14.7 ms, a
- * whole run with a stand-in that cats the output 29.8 ms, wall: at most 0.3%
- * of a core at one run per 10 s (a real onload_stackdump adds its own
- * walk). Onload's counters are cumulative, so a loss between runs is still
- * counted, 10 s late at most; bursts come from the NIC counters, which this
- * does not slow. */
+ * dropping sockets, 600 KB of output; 2 vCPUs at load average 6): parse
+ * 2.5 ms, into the registry 3.5 ms; a whole run with a stand-in that cats
+ * the output 29.9 ms wall, 12.8 ms of CPU (collector and tool; 5.1 ms of it
+ * the spawn of a shell): 0.13% of a core at one run per 10 s (a real
+ * onload_stackdump adds its own walk). Onload's counters are cumulative, so
+ * a loss between runs is still counted, 10 s late at most; bursts come from
+ * the NIC counters, which this does not slow. */
 #define STACKDUMP_GAP_NS (10 * TS_NS_PER_S)
 /* A run still going after this is killed (SIGKILL) and counts as failed. */
 #define STACKDUMP_DEADLINE_MS 2000

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,20 @@ static void s_observe(void *ctx, const reading_t *r)
     series_observe(ctx, r);
 }
 
+/* CPU time of this process and its waited-for children so far, in ns. */
+static int64_t s_cpu_ns(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    int64_t us = 0;
+    const struct rusage *r[2] = {&self, &kids};
+    for (int i = 0; i < 2; i++)
+        us += (int64_t)(r[i]->ru_utime.tv_sec + r[i]->ru_stime.tv_sec) * 1000000 +
+              r[i]->ru_utime.tv_usec + r[i]->ru_stime.tv_usec;
+    return us * 1000;
+}
+
 static void s_report(const char *what, int64_t ns, int n)
 {
     printf("%-42s %8.2f ms per run (wall), at most %.3f%% of a core at one run per 10 s\n", what,
@@ -138,19 +153,26 @@ int main(int argc, char **argv)
     chmod(tool, 0700);
     chmod(empty, 0700);
     stackdump_t *run = stackdump_new(tool), *nothing = stackdump_new(empty);
-    int64_t spawn = 0, whole = 0;
+    int64_t spawn = 0, whole = 0, cpu_spawn = 0, cpu_whole = 0;
     int runs = n < 100 ? n : 100, ok = 0;
     for (int i = 0; i < runs; i++) {
         size_t k = 0;
         t0 = ts_mono_ns();
+        int64_t c0 = s_cpu_ns();
         stackdump_collect(nothing, true, s_count, &k);
-        int64_t t1 = ts_mono_ns();
+        int64_t t1 = ts_mono_ns(), c1 = s_cpu_ns();
         ok += stackdump_collect(run, true, s_count, &k) == 1 && k == readings;
         spawn += t1 - t0;
         whole += ts_mono_ns() - t1;
+        cpu_spawn += c1 - c0;
+        cpu_whole += s_cpu_ns() - c1;
     }
     s_report("spawn of a stand-in that prints nothing", spawn, runs);
     s_report("run: spawn + read + parse (stand-in cat)", whole, runs);
+    printf("CPU (collector + tool): %.2f ms a spawn, %.2f ms a run: %.3f%% of a core at one run "
+           "per 10 s\n",
+           cpu_spawn / 1e6 / runs, cpu_whole / 1e6 / runs,
+           100.0 * cpu_whole / runs / (double)STACKDUMP_GAP_NS);
     stackdump_destroy(&run);
     stackdump_destroy(&nothing);
     unlink(input);
