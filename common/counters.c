@@ -1,7 +1,8 @@
 /* counters: counter -> layer table (docs/COUNTERS.md). Entries are
  * matched in order, on a set of sources and an fnmatch(3) pattern of the
  * name; the first match wins, so specific entries come before patterns.
- * Sites are kernel 6.x source paths where the counter is incremented.
+ * Sites are kernel 6.x source paths where the counter is incremented (for
+ * Onload, files of Xilinx-CNS/onload @ ef17681d).
  * "overlap" entries are visible in every query but excluded from totals:
  * docs/COUNTERS.md's rule "assign each drop to the most specific counter,
  * count it there once". */
@@ -49,6 +50,11 @@ typedef struct {
                    "buffer fills (shown, never a drop here: check the switch's pause/PFC drops)"
 #define PAUSE_RECEIVED "the NIC received pause (XOFF) frames: the switch asked it to stop " \
                        "sending; transmit waits, and queues fill behind it (shown, never a drop)"
+/* A flow-control name and its twin: BEFORE "tx" AFTER (sent), BEFORE "rx"
+ * AFTER (received). */
+#define PAUSE(before, after)                                                                      \
+    O64(S(ETHTOOL), before "tx" after, LAYER_NIC, PAUSE_SENT),                                   \
+        O64(S(ETHTOOL), before "rx" after, LAYER_NIC, PAUSE_RECEIVED)
 
 /* Per layer: what it is, what bounds its drops, and what to do
  * (docs/COUNTERS.md). */
@@ -439,26 +445,16 @@ static const counter_entry_t s_table[] = {
      * port.link_xo[nf]f_[rt]x, port.[rt]x_priority_N_xo[nf]f_*; ice *.nic twins;
      * ixgbe [rt]x_flow_control_xo[nf]f, [rt]x_pb_N_pxo[nf]f. Not ENA's
      * admin_q_pause (its admin queue). counters_pause() repeats the direction. */
-    O64(S(ETHTOOL), "tx_pause*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "*_tx_pause", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "tx_prio[0-9]*_pause*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "tx_global_pause*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "*link_xo[nf]*_tx*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "*tx_priority_[0-9]*_xo[nf]*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "tx_pb_[0-9]*_pxo[nf]*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "tx_flow_control_xo[nf]*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "tx_pfc*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "pfc_pri[0-9]*_tx_*", LAYER_NIC, PAUSE_SENT),
-    O64(S(ETHTOOL), "rx_pause*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "*_rx_pause", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "rx_prio[0-9]*_pause*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "rx_global_pause*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "*link_xo[nf]*_rx*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "*rx_priority_[0-9]*_xo[nf]*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "rx_pb_[0-9]*_pxo[nf]*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "rx_flow_control_xo[nf]*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "rx_pfc*", LAYER_NIC, PAUSE_RECEIVED),
-    O64(S(ETHTOOL), "pfc_pri[0-9]*_rx_*", LAYER_NIC, PAUSE_RECEIVED),
+    PAUSE("", "_pause*"),
+    PAUSE("*_", "_pause"),
+    PAUSE("", "_prio[0-9]*_pause*"),
+    PAUSE("", "_global_pause*"),
+    PAUSE("*link_xo[nf]*_", "*"),
+    PAUSE("*", "_priority_[0-9]*_xo[nf]*"),
+    PAUSE("", "_pb_[0-9]*_pxo[nf]*"),
+    PAUSE("", "_flow_control_xo[nf]*"),
+    PAUSE("", "_pfc*"),
+    PAUSE("pfc_pri[0-9]*_", "_*"),
     O64(S(ETHTOOL), "*_pause_events", LAYER_NIC, PAUSE_RECEIVED),
     /* Mirrored by the driver into rtnl rx_missed_errors: mlx5 rx_out_of_buffer,
      * ice rx_dropped.nic, ixgbe MPC. */

@@ -493,7 +493,8 @@ static void test_onload_memory_pressure(void **state)
     /* memory_pressure_drops (the sockets' mem_drop are in it: overlap) and
      * udp_rx_no_match_drops; enter/refill/reap are precursors (overlap) */
     assert_int_equal(f->drops, 91234 + 12);
-    assert_non_null(strstr(f->limit, "packet buffers of Onload stack feed: EF_MAX_PACKETS = 32768"));
+    assert_non_null(
+        strstr(f->limit, "packet buffers of Onload stack feed: EF_MAX_PACKETS = 32768"));
     assert_non_null(strstr(f->remedy, "raise EF_MAX_PACKETS (now 32768) to 65536 and "
                                       "EF_MAX_RX_PACKETS (now 24576) to 49152"));
     assert_null(strstr(f->remedy, "lower EF_RXQ_SIZE"));
