@@ -16,6 +16,7 @@
 #include "ts.h"
 
 #define PRECEDE_NS TS_NS_PER_S /* a burst this long before the first drop "preceded" it */
+#define ONLOAD_RXQ_MAX 4096    /* EF_RXQ_SIZE's largest value on EF10 and X2 adapters */
 /* Room for a device as a shell word: at worst every byte a quote, 4 bytes. */
 #define WORD_SIZE (4 * sizeof((diag_counter_t *)NULL)->device + 3)
 
@@ -108,9 +109,111 @@ static bool s_has(const diag_input_t *in, layer_t layer, const char *name_part)
     return false;
 }
 
-static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_finding_t *a)
+/* Whether the host reports Onload stacks: any onload setting (EF_*, rings). */
+static bool s_has_onload(const diag_input_t *in)
 {
-    const char *dev = top->device;
+    for (size_t i = 0; i < in->nsettings; i++)
+        if (source_is(in->settings[i].source, SOURCE_ONLOAD) && in->settings[i].ts_ns <= in->to_ns)
+            return true;
+    return false;
+}
+
+/* The smallest RX ring an Onload stack posts on dev at the end of the range:
+ * its rxq_cap on STACK:dev, else the smallest EF_RXQ_SIZE a stack set
+ * (automatic, -1, is not reported). stack (size 192) names the stack. */
+static bool s_onload_rxq(const diag_input_t *in, const char *dev, int64_t *n, char *stack)
+{
+    bool found = false;
+    size_t dn = strlen(dev);
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        for (size_t i = 0; i < in->nsettings; i++) {
+            const diag_setting_t *s = &in->settings[i];
+            const char *colon = strchr(s->device, ':');
+            int64_t v;
+            bool match = pass == 0 ? strcmp(s->name, "rxq_cap") == 0 && colon &&
+                                         strcmp(colon + 1, dev) == 0 && dn > 0
+                                   : strcmp(s->name, ONLOAD_RXQ_SIZE) == 0 && !colon;
+            if (!source_is(s->source, SOURCE_ONLOAD) || !match ||
+                !s_setting(in, s->source, s->device, s->name, in->to_ns, &v) ||
+                (found && v >= *n))
+                continue;
+            *n = v;
+            snprintf(stack, 192, "%.*s", (int)(colon ? colon - s->device : 191), s->device);
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* sfc's nodesc counters on an Onload host: the adapter ran out of the
+ * buffers Onload posts, so the ring is Onload's (EF_RXQ_SIZE), not the
+ * kernel driver's `ethtool -G`. */
+static void s_nic_onload(const diag_input_t *in, const char *dev, diag_finding_t *a)
+{
+    int64_t n = 0;
+    char stack[192];
+    if (!s_onload_rxq(in, dev, &n, stack)) {
+        snprintf(a->limit, sizeof a->limit, "the Onload RX ring of %s (EF_RXQ_SIZE; its size "
+                 "is not reported: onload_stackdump lots shows it as rxq: cap=)", dev);
+        snprintf(a->remedy, sizeof a->remedy, "set EF_RXQ_SIZE=%d (the most) in the environment "
+                 "of the Onload applications on %s, and keep their stacks polled (EF_POLL_USEC); "
+                 "if memory_pressure_drops or refill_rx_limited moved, raise EF_MAX_PACKETS "
+                 "first: a ring Onload cannot refill drops at any size", ONLOAD_RXQ_MAX, dev);
+        return;
+    }
+    snprintf(a->limit, sizeof a->limit, "the Onload RX ring of %s: EF_RXQ_SIZE = %lld "
+             "descriptors (stack %s): the adapter ran out of the buffers Onload posts", dev,
+             (long long)n, stack);
+    if (n < ONLOAD_RXQ_MAX) {
+        int64_t m = s_twice(n) < ONLOAD_RXQ_MAX ? s_twice(n) : ONLOAD_RXQ_MAX;
+        snprintf(a->remedy, sizeof a->remedy, "raise EF_RXQ_SIZE to %lld (max %d) in the "
+                 "environment of the application of stack %s (the kernel driver's ring, which "
+                 "ethtool sets, is not the one that ran dry), and keep the stack polled "
+                 "(EF_POLL_USEC); if memory_pressure_drops or refill_rx_limited moved, raise "
+                 "EF_MAX_PACKETS first", (long long)m, ONLOAD_RXQ_MAX, stack);
+    } else {
+        snprintf(a->remedy, sizeof a->remedy, "EF_RXQ_SIZE is at its maximum (%d): stack %s "
+                 "must poll faster (spin: EF_POLL_USEC, on a core of its own) or the load go to "
+                 "more stacks and queues", ONLOAD_RXQ_MAX, stack);
+    }
+}
+
+/* The most pause frames one counter of dev counted in the range, by
+ * direction: the most, not the sum, as drivers count the same frames in
+ * several counters (a link total and per priority, mlx5 ctrl_phy and global). */
+static void s_pause(const diag_input_t *in, const char *dev, int64_t *sent, int64_t *received)
+{
+    *sent = *received = 0;
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        if (c->layer != LAYER_NIC || strcmp(c->device, dev) != 0)
+            continue;
+        pause_t p = counters_pause(c->source, c->name);
+        int64_t *to = p == PAUSE_FRAMES_SENT ? sent : p == PAUSE_FRAMES_RECEIVED ? received : NULL;
+        if (to && c->drops > *to)
+            *to = c->drops;
+    }
+}
+
+/* Says what flow control did while the ring overflowed (after the remedy). */
+static void s_nic_pause(const diag_input_t *in, const char *dev, diag_finding_t *a)
+{
+    int64_t sent, received;
+    s_pause(in, dev, &sent, &received);
+    size_t len = strlen(a->remedy);
+    if (sent > 0)
+        len += (size_t)snprintf(a->remedy + len, len < sizeof a->remedy ? sizeof a->remedy - len
+                                                                         : 0,
+                                "; the NIC sent %lld pause frames after its ring filled: the "
+                                "switch held or dropped traffic upstream; check the switch's "
+                                "pause/PFC drops on the port facing %s", (long long)sent, dev);
+    if (received > 0 && len < sizeof a->remedy)
+        snprintf(a->remedy + len, sizeof a->remedy - len, "; the NIC received %lld pause "
+                 "frames: the switch held this host's transmit", (long long)received);
+}
+
+static void s_nic_ring(const diag_input_t *in, const char *dev, diag_finding_t *a)
+{
     char word[WORD_SIZE];
     const char *arg = s_shell_word(dev, word, sizeof word);
     int64_t rx, max;
@@ -132,6 +235,15 @@ static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_findin
                  "combined N), RSS and IRQ affinity on idle CPUs; check softnet time_squeeze",
                  arg);
     }
+}
+
+static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_finding_t *a)
+{
+    if (source_is(top->source, SOURCE_ETHTOOL) && strstr(top->name, "nodesc") && s_has_onload(in))
+        s_nic_onload(in, top->device, a);
+    else
+        s_nic_ring(in, top->device, a);
+    s_nic_pause(in, top->device, a);
 }
 
 static void s_backlog(const diag_input_t *in, diag_finding_t *a)
@@ -319,6 +431,96 @@ static void s_proto(const diag_counter_t *top, diag_finding_t *a)
              "skb:kfree_skb", s_shell_word(series, word, sizeof word));
 }
 
+/* The stack of an onload device: STACK, STACK:IFACE or STACK:udp:A:P (a
+ * stack's name never holds ':', the collector names such a stack by its
+ * number). */
+static void s_stack_of(const char *device, char *out, size_t size)
+{
+    snprintf(out, size, "%.*s", (int)strcspn(device, ":"), device);
+}
+
+/* The Onload sockets that overflowed: "STACK:udp:A:P (N)", whole entries. */
+static void s_onload_sockets(const diag_input_t *in, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        if (!source_is(c->source, SOURCE_ONLOAD) || strcmp(c->name, "oflow_drop") != 0 ||
+            c->drops <= 0)
+            continue;
+        char one[256];
+        int n = snprintf(one, sizeof one, "%s (%lld)", c->device, (long long)c->drops);
+        if (n > 0 && len + (size_t)n + 3 < size)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", one);
+    }
+}
+
+/* A socket over its receive buffer: SO_RCVBUF, or EF_UDP_RCVBUF for all. */
+static void s_onload_oflow(const diag_input_t *in, const diag_counter_t *top, const char *stack,
+                           diag_finding_t *a)
+{
+    const char *src = source_name(SOURCE_ONLOAD);
+    int64_t rcvbuf = 0, udp = 0;
+    char socks[256], ef[64] = "";
+    s_onload_sockets(in, socks, sizeof socks);
+    bool known = s_setting(in, src, top->device, ONLOAD_RCVBUF, in->to_ns, &rcvbuf);
+    if (s_setting(in, src, stack, ONLOAD_UDP_RCVBUF, in->to_ns, &udp) && udp > 0)
+        snprintf(ef, sizeof ef, " = %lld", (long long)udp);
+    /* Precisions keep it within the limit's room (devices are short: the
+     * whole list of overflowing sockets is in the remedy). */
+    if (known)
+        snprintf(a->limit, sizeof a->limit, "the receive buffer of Onload socket %.120s: rcvbuf "
+                 "= %lld bytes (SO_RCVBUF, or EF_UDP_RCVBUF%s for every UDP socket of stack "
+                 "%.60s)", top->device, (long long)rcvbuf, ef, stack);
+    else
+        snprintf(a->limit, sizeof a->limit, "the receive buffer of Onload socket %.120s "
+                 "(SO_RCVBUF, or EF_UDP_RCVBUF%s for every UDP socket of stack %.60s)",
+                 top->device, ef, stack);
+    snprintf(a->remedy, sizeof a->remedy, "the application reading %s falls behind: read "
+             "faster (spin: EF_POLL_USEC) or from more sockets; and give it a larger buffer: "
+             "SO_RCVBUF, or EF_UDP_RCVBUF=%lld in the environment of the application of stack "
+             "%s; overflowing Onload sockets: %s", top->device,
+             (long long)(known && rcvbuf > 0 ? s_twice(rcvbuf) : 4194304), stack, socks);
+}
+
+/* The stack out of packet buffers: EF_MAX_PACKETS (and EF_MAX_RX_PACKETS). */
+static void s_onload_buffers(const diag_input_t *in, const char *stack, diag_finding_t *a)
+{
+    const char *src = source_name(SOURCE_ONLOAD);
+    int64_t max = 32768, rx = 0; /* EF_MAX_PACKETS' default (opts_netif_def.h) */
+    bool known = s_setting(in, src, stack, ONLOAD_MAX_PACKETS, in->to_ns, &max);
+    bool rx_known = s_setting(in, src, stack, ONLOAD_MAX_RX_PACKETS, in->to_ns, &rx);
+    char rxtext[96] = "";
+    if (rx_known)
+        snprintf(rxtext, sizeof rxtext, " and EF_MAX_RX_PACKETS (now %lld) to %lld with it",
+                 (long long)rx, (long long)s_twice(rx));
+    snprintf(a->limit, sizeof a->limit, "the packet buffers of Onload stack %s: EF_MAX_PACKETS "
+             "= %lld%s: the stack ran out of them (memory pressure) and dropped what arrived",
+             stack, (long long)max, known ? "" : " (the default: not reported)");
+    snprintf(a->remedy, sizeof a->remedy, "raise EF_MAX_PACKETS (now %lld) to %lld%s in the "
+             "environment of the application of stack %s (buffers need memory: huge pages, and "
+             "the onload module's max_packets_per_stack); and read faster: queued datagrams "
+             "hold buffers", (long long)max, (long long)s_twice(max), rxtext, stack);
+}
+
+static void s_onload(const diag_input_t *in, const diag_counter_t *top, diag_finding_t *a)
+{
+    char stack[192];
+    s_stack_of(top->device, stack, sizeof stack);
+    if (strcmp(top->name, "oflow_drop") == 0) {
+        s_onload_oflow(in, top, stack, a);
+    } else if (strcmp(top->name, "udp_rx_no_match_drops") == 0) {
+        snprintf(a->limit, sizeof a->limit, "no limit: datagrams reached Onload stack %s for no "
+                 "socket of it", stack);
+        snprintf(a->remedy, sizeof a->remedy, "a socket closed while datagrams still came, or "
+                 "it is bound (SO_BINDTODEVICE) to another interface or VLAN: compare "
+                 "onload_stackdump lots' sockets with what the senders send");
+    } else { /* memory_pressure_drops, mem_drop, and the buffer-bound rest */
+        s_onload_buffers(in, stack, a);
+    }
+}
+
 static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t *top,
                      diag_finding_t *a)
 {
@@ -329,12 +531,7 @@ static void s_advise(const diag_input_t *in, layer_t layer, const diag_counter_t
     case LAYER_SOCKET: s_socket(in, a); break;
     case LAYER_LISTEN: s_listen(in, a); break;
     case LAYER_QDISC: s_qdisc(top, a); break;
-    case LAYER_ONLOAD:
-        snprintf(a->limit, sizeof a->limit, "the Onload stack's buffers (EF_MAX_PACKETS, "
-                 "EF_RXQ_SIZE)");
-        snprintf(a->remedy, sizeof a->remedy, "raise EF_MAX_PACKETS or lower EF_RXQ_SIZE; read "
-                 "faster");
-        break;
+    case LAYER_ONLOAD: s_onload(in, top, a); break;
     default: s_proto(top, a); break;
     }
 }

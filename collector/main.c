@@ -76,6 +76,11 @@ static void s_usage(FILE *out)
         "                       and ethtool ioctls)\n"
         "  --sysfs DIR          root of /sys (default /sys)\n"
         "  --ethtool-dir DIR    replay `ethtool -S`/`-g` output from DIR/IFACE/{statistics,ring}\n"
+        "  --onload-stackdump PATH\n"
+        "                       the onload_stackdump whose `lots` output gives the Onload\n"
+        "                       (kernel bypass) stacks' drops and EF_* settings, run every 10s\n"
+        "                       and killed after 2s (default: onload_stackdump on PATH, when\n"
+        "                       --procfs is /proc); none: no Onload counters\n"
         "  --once               read one snapshot, print it and exit (needs --json)\n"
         "  --json               print the snapshot as JSON\n"
         "  --verbose            log debug messages\n"
@@ -119,6 +124,7 @@ static const struct option s_longopts[] = {{"connect", required_argument, NULL, 
                                            {"procfs", required_argument, NULL, 'p'},
                                            {"sysfs", required_argument, NULL, 's'},
                                            {"ethtool-dir", required_argument, NULL, 'e'},
+                                           {"onload-stackdump", required_argument, NULL, 'L'},
                                            {"once", no_argument, NULL, 'o'},
                                            {"json", no_argument, NULL, 'j'},
                                            {"insecure", no_argument, NULL, 'I'},
@@ -150,7 +156,7 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
     opts_t *o = opts;
     int argc = config_argc(cfg);
     char **argv = config_argv(cfg);
-    *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL},
+    *o = (opts_t){.agent = {.snap = {"/proc", "/sys", NULL, NULL},
                             .interval_ns = TS_NS_PER_S,
                             .full_every = 60,
                             .spool_size = DELIVERY_SPOOL_SIZE,
@@ -169,6 +175,13 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
         case 'p': a->snap.procfs = optarg; break;
         case 's': a->snap.sysfs = optarg; break;
         case 'e': a->snap.ethtool_dir = optarg; break;
+        case 'L':
+            if (!optarg[0])
+                return config_fail(cfg, at, err, errsz,
+                                   "--onload-stackdump '' is empty (give the path of "
+                                   "onload_stackdump, or none)");
+            a->snap.onload_stackdump = optarg;
+            break;
         case 'b': o->backend = optarg, backend_at = at; break;
         case 'C': a->cert = optarg; break;
         case 'D': a->spool_dir = optarg; break;

@@ -33,6 +33,7 @@ struct series {
     char boot_id[64];       /* boot id of the previous snapshot */
     uint64_t boot_epoch;    /* bumped at every boot id change */
     uint32_t ok_sources;    /* bit 1 << source_t: read completely in this snapshot */
+    uint32_t was_ok;        /* the same, in any snapshot before this one */
     uint64_t overflowed;    /* readings refused because of max_series */
 };
 
@@ -103,6 +104,16 @@ static bool s_born_at_zero(source_t source)
 {
     return source == SOURCE_NETDEV || source == SOURCE_ETHTOOL || source == SOURCE_SOCK ||
            source == SOURCE_REASON;
+}
+
+/* Onload's stacks and sockets count from zero too, but its source may fail
+ * its first runs (a hung onload_stackdump): until one run was read whole,
+ * a series first seen carries the history of a stack that was already
+ * there, so only then is it born at zero. */
+static bool s_born_at_zero_here(const series_t *self, source_t source)
+{
+    return s_born_at_zero(source) ||
+           (source == SOURCE_ONLOAD && (self->was_ok & (UINT32_C(1) << SOURCE_ONLOAD)));
 }
 
 static entry_t *s_insert(series_t *self, const reading_t *r, const char *key)
@@ -181,7 +192,7 @@ static void s_update(series_t *self, entry_t *e, const reading_t *r, bool is_new
         p->flags = is_new ? SAMPLE_FIRST : 0;
         p->delta = is_new ? 0 : (int64_t)(r->value - p->value);
     } else if (is_new || returning) {
-        if (s_born_at_zero(e->source)) {
+        if (s_born_at_zero_here(self, e->source)) {
             p->delta = (int64_t)r->value;
             p->flags = is_new ? 0 : SAMPLE_RESET;
         } else {
@@ -307,6 +318,7 @@ void series_end(series_t *self)
         if (s_source_ok(self, e->source))
             e->pub.present = false;
     }
+    self->was_ok |= self->ok_sources;
 }
 
 void series_each(series_t *self, void (*fn)(void *ctx, series_entry_t *e), void *ctx)

@@ -23,6 +23,7 @@
 #include "sockowner.h"
 #include "softnet.h"
 #include "source.h"
+#include "stackdump.h"
 #include "strmap.h"
 #include "sysctl.h"
 #include "ts.h"
@@ -108,6 +109,7 @@ struct snapshot {
     netlink_t *netlink;         /* live netdev counters; NULL = use /proc/net/dev */
     qdisc_t *qdisc;             /* live qdisc counters; NULL when not live */
     ethtool_t *ethtool;         /* live NIC counters; NULL when not live */
+    stackdump_t *stackdump;     /* Onload stacks; NULL when not live and not asked for */
     iface_t ifaces[MAX_IFACES]; /* interfaces seen by the netdev source */
     size_t nifaces;
     iface_t *last_iface;        /* the one s_note_iface matched last */
@@ -192,6 +194,13 @@ snapshot_t *snapshot_new(const snapshot_opts_t *opts)
             log_warn("collector: cannot open a socket for ethtool ioctls; NIC driver counters "
                      "and ring sizes are off");
     }
+    /* Onload's stacks are this machine's: a fixture root reads them only
+     * when told which tool to run (a stand-in, in tests). */
+    if ((self->live || opts->onload_stackdump) &&
+        !(self->stackdump = stackdump_new(opts->onload_stackdump))) {
+        snapshot_destroy(&self);
+        return NULL;
+    }
     s_read_fact(self, "sys/kernel/random/boot_id", self->boot_id, sizeof self->boot_id);
     s_read_fact(self, "sys/kernel/osrelease", self->kernel, sizeof self->kernel);
     return self;
@@ -205,6 +214,7 @@ void snapshot_destroy(snapshot_t **self_p)
     netlink_destroy(&self->netlink);
     qdisc_destroy(&self->qdisc);
     ethtool_destroy(&self->ethtool);
+    stackdump_destroy(&self->stackdump);
     free(self->procfs);
     free(self->sysfs);
     free(self->ethtool_dir);
@@ -247,7 +257,9 @@ static void s_note_iface(snapshot_t *self, const char *name)
 /* Several sockets can share an address (SO_REUSEPORT groups, a port bound
  * by many processes). The first one listed keeps the plain name; the others
  * become "udp:ADDR:PORT#INODE", so each keeps a series of its own instead
- * of taking turns on one (which would look like a restart every time). */
+ * of taking turns on one (which would look like a restart every time).
+ * Onload's sockets alike (their instance: stack and socket number), and two
+ * stacks of one name. */
 static void s_emit_sock(snapshot_t *self, const reading_t *r)
 {
     uintptr_t inode = (uintptr_t)strmap_get(self->sockets, r->device);
@@ -269,7 +281,7 @@ static void s_emit(void *ctx, const reading_t *r)
     snapshot_t *self = ctx;
     if (source_is(r->source, SOURCE_NETDEV))
         s_note_iface(self, r->device);
-    if (source_is(r->source, SOURCE_SOCK))
+    if (source_is(r->source, SOURCE_SOCK) || source_is(r->source, SOURCE_ONLOAD))
         s_emit_sock(self, r);
     else
         series_observe(self->series, r);
@@ -346,6 +358,14 @@ static void s_collect_qdisc(snapshot_t *self)
         series_source_ok(self->series, SOURCE_QDISC);
     else
         log_limited(LOGL_WARN, "qdisc", "collector: %s; retrying next interval", err);
+}
+
+/* Onload: at most every STACKDUMP_GAP_NS; between runs its series keep
+ * their values (the source is not "read", so nothing of it is gone). */
+static void s_collect_onload(snapshot_t *self)
+{
+    if (self->stackdump && stackdump_collect(self->stackdump, false, s_emit, self) == 1)
+        series_source_ok(self->series, SOURCE_ONLOAD);
 }
 
 static void s_collect_sysctls(snapshot_t *self)
@@ -480,6 +500,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
     s_collect_sysctls(self);
     s_collect_ethtool(self);
     s_collect_qdisc(self);
+    s_collect_onload(self);
     for (size_t i = 0; i < nextra; i++) {
         series_observe(series, &extra[i]);
         if (i == 0 || strcmp(extra[i].source, extra[i - 1].source) != 0)

@@ -1,5 +1,6 @@
 /* snapshot: reads every slow-path source once (netdev, snmp, snmp6, netstat,
- * softnet, per-socket drops, sysctls, ethtool stats and rings) into the
+ * softnet, per-socket drops, sysctls, ethtool stats and rings; Onload's
+ * stacks every STACKDUMP_GAP_NS) into the
  * series registry, applying each source's failure policy: a missing file or
  * an unsupported ioctl turns that source off with one log line; a transient
  * error or a malformed line is logged (rate-limited) and retried next time.
@@ -19,6 +20,8 @@ typedef struct {
     const char *sysfs;       /* root of /sys (borrowed) */
     const char *ethtool_dir; /* replay `ethtool -S`/`-g` dumps from DIR/<if>/{statistics,ring}
                                 instead of the ioctl; NULL = live */
+    const char *onload_stackdump; /* the onload_stackdump to run ("none": no Onload source);
+                                     NULL = onload_stackdump on $PATH, when procfs is /proc */
 } snapshot_opts_t;
 
 /* NULL on allocation failure. Live kernel interfaces (netlink, ethtool

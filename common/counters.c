@@ -1,7 +1,8 @@
 /* counters: counter -> layer table (docs/COUNTERS.md). Entries are
  * matched in order, on a set of sources and an fnmatch(3) pattern of the
  * name; the first match wins, so specific entries come before patterns.
- * Sites are kernel 6.x source paths where the counter is incremented.
+ * Sites are kernel 6.x source paths where the counter is incremented (for
+ * Onload, files of Xilinx-CNS/onload @ ef17681d).
  * "overlap" entries are visible in every query but excluded from totals:
  * docs/COUNTERS.md's rule "assign each drop to the most specific counter,
  * count it there once". */
@@ -9,6 +10,7 @@
 
 #include <fnmatch.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "source.h"
 
@@ -42,8 +44,24 @@ typedef struct {
     {src, nm, layer, KIND_COUNTER, 64, false, what, bound, false}
 #define O64S(src, nm, layer, what, bound) \
     {src, nm, layer, KIND_COUNTER, 64, true, what, bound, false}
+#define C32S(src, nm, layer, what, bound) \
+    {src, nm, layer, KIND_COUNTER, 32, false, what, bound, false}
+#define O32S(src, nm, layer, what, bound) \
+    {src, nm, layer, KIND_COUNTER, 32, true, what, bound, false}
 /* A drop reason that does not tell a loss of the host's traffic from other frees. */
 #define VAGUE(src, nm, layer, what) {src, nm, layer, KIND_COUNTER, 64, true, what, NULL, true}
+
+/* Where the NIC's flow-control counters say the pause frames went. */
+#define PAUSE_SENT "the NIC sent pause (XOFF) frames: its receive buffer filled, so it asked " \
+                   "the switch to hold traffic; the switch queues, and drops once its own " \
+                   "buffer fills (shown, never a drop here: check the switch's pause/PFC drops)"
+#define PAUSE_RECEIVED "the NIC received pause (XOFF) frames: the switch asked it to stop " \
+                       "sending; transmit waits, and queues fill behind it (shown, never a drop)"
+/* A flow-control name and its twin: BEFORE "tx" AFTER (sent), BEFORE "rx"
+ * AFTER (received). */
+#define PAUSE(before, after)                                                                      \
+    O64(S(ETHTOOL), before "tx" after, LAYER_NIC, PAUSE_SENT),                                   \
+        O64(S(ETHTOOL), before "rx" after, LAYER_NIC, PAUSE_RECEIVED)
 
 /* Per layer: what it is, what bounds its drops, and what to do
  * (docs/COUNTERS.md). */
@@ -84,9 +102,13 @@ static const struct {
                      "a larger limit (tc qdisc change dev DEV handle H ... limit N), a fair "
                      "queue (fq, fq_codel), or pacing the sender (its sendto() succeeds while "
                      "the packet is dropped)"},
-    [LAYER_ONLOAD] = {"kernel bypass (Onload)",
-                      "the Onload stack's buffers (EF_MAX_PACKETS, the socket's buffer)",
-                      "raise EF_MAX_PACKETS or the socket's buffer; read faster"},
+    [LAYER_ONLOAD] = {"kernel bypass (Onload): accelerated sockets that no kernel counter sees",
+                      "the Onload stack's packet buffers (EF_MAX_PACKETS, EF_MAX_RX_PACKETS) and "
+                      "each socket's receive buffer (SO_RCVBUF, or EF_UDP_RCVBUF for every UDP "
+                      "socket of the stack)",
+                      "a stack out of packet buffers: raise EF_MAX_PACKETS (and "
+                      "EF_MAX_RX_PACKETS); a socket over its buffer: read faster, or a larger "
+                      "SO_RCVBUF / EF_UDP_RCVBUF (onload_stackdump lots shows both)"},
     [LAYER_TRAFFIC] = {"packets and bytes: context, not drops",
                        "nothing: it counts work done, not losses", "none needed: context"},
     [LAYER_CONFIG] = {"settings that bound the layers",
@@ -367,11 +389,100 @@ static const counter_entry_t s_table[] = {
         "the protocol stack freed the packet for the reason the name gives (no socket, a bad "
         "checksum, netfilter, ...)"),
 
+    /* --- onload: onload_stackdump lots (Xilinx-CNS/onload @ ef17681d). Every
+     * Onload statistic is a ci_uint32 (stats_def.h), but spin_* (u64). ------ */
+    /* ci_udp_rx_deliver (udp_rx.c): the socket's queue is over its rcvbuf in
+     * packets; ++us->stats.n_rx_overflow. No stack total repeats it (more_stats'
+     * udp_tot_recv_drops_ul, a sum over live sockets, is not read). */
+    C32S(S(ONLOAD), "oflow_drop", LAYER_ONLOAD,
+         "a datagram did not fit this Onload socket's receive buffer: the application "
+         "reads too slowly",
+         "the socket's receive buffer: SO_RCVBUF, or EF_UDP_RCVBUF for every UDP socket of "
+         "the stack (onload/STACK:udp:A:P/rcvbuf shows it)"),
+    /* ci_udp_rx_deliver: the stack is in memory pressure; counts
+     * memory_pressure_drops too, which is the one counted. */
+    O32S(S(ONLOAD), "mem_drop", LAYER_ONLOAD,
+         "a datagram for this socket was dropped because its stack was out of packet "
+         "buffers (also in the stack's memory_pressure_drops)",
+         "EF_MAX_PACKETS and EF_MAX_RX_PACKETS of the stack"),
+    /* ci_udp_rx_deliver (UDP) and ci_tcp_handle_rx's mem_pressure label
+     * (tcp_rx.c): every packet dropped for lack of packet buffers. */
+    C32S(S(ONLOAD), "memory_pressure_drops", LAYER_ONLOAD,
+         "the Onload stack ran out of packet buffers and dropped received packets (the "
+         "sockets' mem_drop, and TCP's, together); nodesc drops at the NIC usually follow",
+         "EF_MAX_PACKETS and EF_MAX_RX_PACKETS of the stack"),
+    /* ci_netif_mem_pressure_enter_critical (netif.c): once per episode. */
+    O32S(S(ONLOAD), "memory_pressure_*", LAYER_ONLOAD,
+         "the stack entered (or left) memory pressure: out of packet buffers, it could not "
+         "refill its RX ring (episodes, not packets: a precursor)",
+         "EF_MAX_PACKETS and EF_MAX_RX_PACKETS of the stack"),
+    /* ci_netif_rx_post (netif.c): not enough free buffers to refill the ring;
+     * reap_*: buffers reclaimed under pressure. */
+    O32S(S(ONLOAD), "refill_*_limited", LAYER_ONLOAD,
+         "the stack could not refill its RX ring for lack of packet buffers: nodesc drops at "
+         "the NIC follow (a precursor, not packets)",
+         "EF_MAX_PACKETS and EF_MAX_RX_PACKETS of the stack"),
+    O32S(S(ONLOAD), "reap_*_limited", LAYER_ONLOAD,
+         "the stack reclaimed packet buffers close to memory pressure (a precursor)",
+         "EF_MAX_PACKETS of the stack"),
+    O32S(S(ONLOAD), "bufset_alloc_*", LAYER_ONLOAD,
+         "the stack could not allocate more packet buffers (huge pages, the NIC's buffer "
+         "table): memory pressure follows (a precursor)",
+         "EF_MAX_PACKETS, huge pages, EF_PACKET_BUFFER_MODE"),
+    /* ci_udp_handle_rx (udp_rx.c): no socket matched the datagram. */
+    C32S(S(ONLOAD), "udp_rx_no_match_drops", LAYER_ONLOAD,
+         "a UDP datagram reached the stack for no socket of it (a socket just closed, or "
+         "bound to another interface or VLAN)",
+         "no setting: which sockets are open and where they are bound"),
+    C32S(S(ONLOAD), "udp_send_mcast_loop_drop", LAYER_ONLOAD,
+         "a multicast datagram looped back to a local socket was dropped at the RX packet "
+         "buffer limit", "EF_MAX_RX_PACKETS of the stack"),
+    C32S(S(ONLOAD), "no_match_oom", LAYER_ONLOAD,
+         "a packet for no socket could not be passed to the kernel for lack of memory",
+         "EF_MAX_PACKETS of the stack"),
+    /* ci_netif_rx_pkt_complete / handle_rx_discard (netif_event.c): the
+     * NIC's discard classes, frames the protocol would refuse anyway. */
+    C32(S(ONLOAD), "rx_discard_*", LAYER_PROTO,
+        "frames the NIC flagged and Onload discarded (the name says why: checksum, CRC, "
+        "length, truncated, ...)"),
+    C32(S(ONLOAD), "no_match_dropped", LAYER_PROTO,
+        "a packet for no socket that Onload may not pass to the kernel (inject_kernel_gid)"),
+    C32(S(ONLOAD), "rx_xdp_drop", LAYER_PROTO,
+        "packets an XDP program on the Onload stack chose to drop: policy, not congestion"),
+    C32(S(ONLOAD), "rx_icmp_dropped", LAYER_PROTO, "ICMP messages the Onload stack dropped"),
+    SETTING(S(ONLOAD), "EF_*", "an Onload option of the stack (onload_stackdump's config "
+                               "opts): EF_MAX_PACKETS, EF_RXQ_SIZE, EF_UDP_RCVBUF, ..."),
+    SETTING(S(ONLOAD), "rcvbuf", "this Onload socket's receive buffer in bytes (SO_RCVBUF or "
+                                 "EF_UDP_RCVBUF)"),
+    SETTING(S(ONLOAD), "rxq_cap", "the RX ring the Onload stack posts on this interface "
+                                  "(descriptors: EF_RXQ_SIZE, or the NIC's default)"),
+    C64(S(ONLOAD), "spin_*", LAYER_TRAFFIC, "busy-wait loops of the stack (64-bit)"),
+    C32(S(ONLOAD), "*", LAYER_TRAFFIC, "an Onload stack statistic: context, not drops"),
+
     /* --- settings ----------------------------------------------------------- */
     SETTING(S(SYSCTL), "*", "a kernel setting (sysctl) that bounds one of the layers"),
     SETTING(S(RING), "*", "the NIC's ring sizes (ethtool -g): rx, and rx_max the hardware allows"),
 
     /* --- ethtool -S: driver names (docs/COUNTERS.md, nic) ------------------------- */
+    /* Flow control (802.3x pause, 802.1Qbb PFC): the MAC's own counters, pause
+     * frames and not packets, so overlap (shown, never in a drop total). Before
+     * the catch-alls below; names from the fixtures: mlx5 rx/tx_pause_ctrl_phy,
+     * [rt]x_global_pause*, rx/tx_prioN_pause*; sfc port_[rt]x_pause; bnxt
+     * [rt]x_pause_frames, [rt]x_pfc_*, pfc_priN_[rt]x_*, *_pause_events; i40e
+     * port.link_xo[nf]f_[rt]x, port.[rt]x_priority_N_xo[nf]f_*; ice *.nic twins;
+     * ixgbe [rt]x_flow_control_xo[nf]f, [rt]x_pb_N_pxo[nf]f. Not ENA's
+     * admin_q_pause (its admin queue). counters_pause() repeats the direction. */
+    PAUSE("", "_pause*"),
+    PAUSE("*_", "_pause"),
+    PAUSE("", "_prio[0-9]*_pause*"),
+    PAUSE("", "_global_pause*"),
+    PAUSE("*link_xo[nf]*_", "*"),
+    PAUSE("*", "_priority_[0-9]*_xo[nf]*"),
+    PAUSE("", "_pb_[0-9]*_pxo[nf]*"),
+    PAUSE("", "_flow_control_xo[nf]*"),
+    PAUSE("", "_pfc*"),
+    PAUSE("pfc_pri[0-9]*_", "_*"),
+    O64(S(ETHTOOL), "*_pause_events", LAYER_NIC, PAUSE_RECEIVED),
     /* Mirrored by the driver into rtnl rx_missed_errors: mlx5 rx_out_of_buffer,
      * ice rx_dropped.nic, ixgbe MPC. */
     O64(S(ETHTOOL), "rx_out_of_buffer", LAYER_NIC,
@@ -455,4 +566,19 @@ counter_text_t counters_layer_text(layer_t layer)
         layer = LAYER_UNKNOWN;
     return (counter_text_t){s_layers[layer].meaning, s_layers[layer].setting,
                             s_layers[layer].remedy};
+}
+
+pause_t counters_pause(const char *source, const char *name)
+{
+    const counter_entry_t *e = s_find(source, name);
+    bool sent = strcmp(e->meaning, PAUSE_SENT) == 0;
+    if (!sent && strcmp(e->meaning, PAUSE_RECEIVED) != 0)
+        return PAUSE_NONE;
+    /* XON (resume) frames, xon-to-xoff transitions, durations and pause
+     * storm events are flow control too, but no count of XOFF frames. */
+    static const char *const not_frames[] = {"xon", "duration", "transition", "events"};
+    for (size_t i = 0; i < sizeof not_frames / sizeof not_frames[0]; i++)
+        if (strstr(name, not_frames[i]))
+            return PAUSE_NONE;
+    return sent ? PAUSE_FRAMES_SENT : PAUSE_FRAMES_RECEIVED;
 }

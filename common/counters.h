@@ -40,4 +40,16 @@ counter_text_t counters_explain(const char *source, const char *name);
  * out of range). */
 counter_text_t counters_layer_text(layer_t layer);
 
+typedef enum {
+    PAUSE_NONE = 0,
+    PAUSE_FRAMES_SENT,     /* the NIC asked the switch to hold traffic (its buffer filled) */
+    PAUSE_FRAMES_RECEIVED, /* the switch asked the NIC to stop sending */
+} pause_t;
+
+/* Whether source/name counts pause (XOFF, PFC) frames a NIC sent or
+ * received, by the table's flow-control entries (nic, overlap). XON frames,
+ * durations, transitions and events are flow-control entries too, but
+ * PAUSE_NONE here: they count no pause frame. */
+pause_t counters_pause(const char *source, const char *name);
+
 #endif

@@ -24,6 +24,7 @@ typedef enum {
     SOURCE_RATE,    /* the sampler's packets-per-tick histogram, per interface */
     SOURCE_SAMPLER, /* the sampler's own health (ticks, lateness) */
     SOURCE_REASON,  /* skb drop reasons counted by the eBPF programs */
+    SOURCE_ONLOAD,  /* Onload (kernel bypass) stacks and sockets: onload_stackdump lots */
     SOURCE_COUNT
 } source_t;
 
@@ -53,5 +54,14 @@ bool source_is(const char *name, source_t source);
 #define SYSCTL_SOMAXCONN "net.core.somaxconn"
 #define SYSCTL_TCP_RMEM "net.ipv4.tcp_rmem"
 #define SYSCTL_TCP_RMEM_MAX SYSCTL_TCP_RMEM ".max"
+
+/* onload/STACK/NAME: the settings of an Onload stack that diagnosis quotes
+ * (the names onload_stackdump prints them by), and a socket's buffer
+ * (onload/STACK:udp:ADDR:PORT/rcvbuf). */
+#define ONLOAD_MAX_PACKETS "EF_MAX_PACKETS"
+#define ONLOAD_MAX_RX_PACKETS "EF_MAX_RX_PACKETS"
+#define ONLOAD_RXQ_SIZE "EF_RXQ_SIZE"
+#define ONLOAD_UDP_RCVBUF "EF_UDP_RCVBUF"
+#define ONLOAD_RCVBUF "rcvbuf"
 
 #endif

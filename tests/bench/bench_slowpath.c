@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_slowpath [ITERATIONS]\n");
         return 2;
     }
-    snapshot_opts_t opts = {"/proc", "/sys", NULL};
+    snapshot_opts_t opts = {"/proc", "/sys", NULL, "none"}; /* Onload: bench_onload */
     snapshot_t *snap = snapshot_new(&opts);
     series_t *series = series_new(50000);
     int64_t *full = calloc((size_t)n, sizeof *full), *raw = calloc((size_t)n, sizeof *raw);

@@ -66,7 +66,8 @@ static int s_fixture(const char *dir, const char *fixtures, const char *name)
     struct stat st;
     if (stat(procfs, &st) != 0 || !S_ISDIR(st.st_mode))
         return 0; /* not a fixture root */
-    snapshot_opts_t opts = {procfs, "/nonexistent-sys", stat(ethtool, &st) == 0 ? ethtool : NULL};
+    snapshot_opts_t opts = {procfs, "/nonexistent-sys", stat(ethtool, &st) == 0 ? ethtool : NULL,
+                            NULL};
     snapshot_t *snap = snapshot_new(&opts);
     series_t *all = series_new(100000);
     int rc = snap && all ? 0 : -1;

@@ -101,11 +101,13 @@ SEEDS
       fi
     done
     ;;
+  onload)
+    seed "$fixtures"/onload-stackdump/*.txt "$fixtures"/seed-lines/onload_stackdump-*.txt ;;
   ethtool)
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool, netlink, qdisc)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool, onload, netlink, qdisc)" >&2
     exit 2
     ;;
 esac

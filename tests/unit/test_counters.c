@@ -161,6 +161,136 @@ static void test_fixture_names(void **state)
     assert_int_equal(t.bad, 0);
 }
 
+/* Words of a flow-control counter's name in the drivers' statistics. */
+static bool s_flow_control(const char *name)
+{
+    static const char *const words[] = {"pause", "xon", "xoff", "pfc", "flow_control"};
+    if (strcmp(name, "admin_q_pause") == 0) /* ENA: its admin queue, not the link */
+        return false;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strstr(name, words[i]))
+            return true;
+    return false;
+}
+
+/* Every flow-control name of the real captures is nic pressure, overlap:
+ * shown, never in a drop total, whatever catch-all comes after its entry. */
+static void test_pause_fixture_names(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(FIXTURES_DIR "/*/ethtool/*/statistics", 0, NULL, &g), 0);
+    int seen = 0, frames = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *in = fopen(g.gl_pathv[i], "r");
+        assert_non_null(in);
+        char line[512], name[256];
+        while (fgets(line, sizeof line, in)) {
+            if (!s_line_name(line, name, sizeof name) || !s_flow_control(name))
+                continue;
+            counter_class_t c = counters_classify("ethtool", name);
+            if (c.layer != LAYER_NIC || !c.overlap || c.kind != KIND_COUNTER)
+                fail_msg("%s: %s classified %s%s, want nic overlap", g.gl_pathv[i], name,
+                         layer_name(c.layer), c.overlap ? " overlap" : "");
+            assert_non_null(strstr(counters_explain("ethtool", name).meaning, "pause"));
+            seen++;
+            frames += counters_pause("ethtool", name) != PAUSE_NONE;
+        }
+        fclose(in);
+    }
+    globfree(&g);
+    print_message("%d flow-control names, %d of them pause frame counts\n", seen, frames);
+    assert_true(seen >= 150);
+    assert_true(frames >= 40);
+    assert_int_equal(counters_pause("ethtool", "admin_q_pause"), PAUSE_NONE);
+    assert_int_equal(counters_classify("ethtool", "admin_q_pause").layer, LAYER_TRAFFIC);
+}
+
+/* The direction of the names each driver really prints (fixtures), and of
+ * the mlx5 per-priority ones; XON, durations and transitions count no
+ * pause frame. */
+static void test_pause_direction(void **state)
+{
+    (void)state;
+    static const char *const sent[] = {
+        "tx_pause_ctrl_phy",     "tx_global_pause",       "port_tx_pause",
+        "tx_pause_frames",       "tx_pfc_frames",         "tx_pfc_ena_frames_pri3",
+        "port.link_xoff_tx",     "link_xoff_tx.nic",      "port.tx_priority_0_xoff_tx",
+        "tx_priority_7_xoff.nic", "tx_flow_control_xoff", "tx_pb_2_pxoff",
+        "tx_prio3_pause",        "tx_pause",
+    };
+    static const char *const received[] = {
+        "rx_pause_ctrl_phy", "rx_global_pause",      "port_rx_pause",   "rx_pause_frames",
+        "rx_pfc_frames",     "port.link_xoff_rx",    "link_xoff_rx.nic", "rx_flow_control_xoff",
+        "rx_pb_0_pxoff",     "rx_prio0_pause",       "rx_pause",
+    };
+    static const char *const neither[] = {
+        "tx_global_pause_duration", "rx_global_pause_transition", "port.link_xon_tx",
+        "rx_priority_1_xon.nic",    "tx_pb_1_pxon",               "port.rx_priority_0_xon_2_xoff",
+        "continuous_pause_events",  "pfc_pri0_rx_duration_us",    "rx_prio0_pause_duration",
+        "rx_nodesc_drop_cnt",       "rx_packets",
+    };
+    for (size_t i = 0; i < sizeof sent / sizeof sent[0]; i++)
+        if (counters_pause("ethtool", sent[i]) != PAUSE_FRAMES_SENT)
+            fail_msg("%s: not pause frames sent", sent[i]);
+    for (size_t i = 0; i < sizeof received / sizeof received[0]; i++)
+        if (counters_pause("ethtool", received[i]) != PAUSE_FRAMES_RECEIVED)
+            fail_msg("%s: not pause frames received", received[i]);
+    for (size_t i = 0; i < sizeof neither / sizeof neither[0]; i++)
+        if (counters_pause("ethtool", neither[i]) != PAUSE_NONE)
+            fail_msg("%s: counted as pause frames", neither[i]);
+    assert_int_equal(counters_pause("netdev", "tx_pause"), PAUSE_NONE); /* ethtool only */
+    /* A drop counter that says pause is still a drop counter (mlx5). */
+    assert_false(counters_classify("ethtool", "rx_discards_phy").overlap);
+}
+
+/* Onload's counters: which one counts each drop, and the precursors. */
+static void test_onload(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        layer_t layer;
+        kind_t kind;
+        unsigned width;
+        bool overlap;
+    } want[] = {
+        {"oflow_drop", LAYER_ONLOAD, KIND_COUNTER, 32, false},
+        {"mem_drop", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"memory_pressure_drops", LAYER_ONLOAD, KIND_COUNTER, 32, false},
+        {"memory_pressure_enter", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"memory_pressure_exit_poll", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"refill_rx_limited", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"refill_buf_limited", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"reap_rx_limited", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"bufset_alloc_fails", LAYER_ONLOAD, KIND_COUNTER, 32, true},
+        {"udp_rx_no_match_drops", LAYER_ONLOAD, KIND_COUNTER, 32, false},
+        {"rx_discard_csum_bad", LAYER_PROTO, KIND_COUNTER, 32, false},
+        {"EF_MAX_PACKETS", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"EF_RXQ_SIZE", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"rcvbuf", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"rxq_cap", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"spin_udp_recv", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
+        {"rx_evs", LAYER_TRAFFIC, KIND_COUNTER, 32, false},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        counter_class_t c = counters_classify("onload", want[i].name);
+        if (c.layer != want[i].layer || c.kind != want[i].kind || c.width != want[i].width ||
+            c.overlap != want[i].overlap)
+            fail_msg("onload %s: %s %s %u%s", want[i].name, layer_name(c.layer),
+                     kind_name(c.kind), c.width, c.overlap ? " overlap" : "");
+    }
+    assert_non_null(strstr(counters_explain("onload", "oflow_drop").setting, "EF_UDP_RCVBUF"));
+    assert_non_null(strstr(counters_explain("onload", "memory_pressure_drops").setting,
+                           "EF_MAX_PACKETS"));
+    assert_non_null(strstr(counters_explain("onload", "refill_rx_limited").meaning,
+                           "precursor"));
+    assert_null(strstr(counters_layer_text(LAYER_ONLOAD).remedy, "lower EF_RXQ_SIZE"));
+    /* the kernel's names mean nothing special under onload, and back */
+    assert_int_equal(counters_classify("sock", "oflow_drop").layer, LAYER_TRAFFIC);
+    assert_int_equal(counters_classify("onload", "drops").layer, LAYER_TRAFFIC);
+}
+
 /* The line parser above on the shapes the fixtures hold. */
 static void test_line_names(void **state)
 {
@@ -363,6 +493,9 @@ int main(void)
         cmocka_unit_test(test_line_names),
         cmocka_unit_test(test_known_driver_names),
         cmocka_unit_test(test_fixture_names),
+        cmocka_unit_test(test_pause_fixture_names),
+        cmocka_unit_test(test_pause_direction),
+        cmocka_unit_test(test_onload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,10 @@
  * counters, the bursts that preceded the drops, the dropping sockets and
  * their owners, a setting change that ended the drops, devices quoted for
  * the shell in remedies, and drop counts that add up past int64; on the
- * diagnosis' structs, and once on the JSON form rows.c gives them. */
+ * diagnosis' structs, and once on the JSON form rows.c gives them. Onload:
+ * hosts built from the onload_stackdump fixtures (each counter's value as
+ * its drops in the range, each setting as reported), the sfc nodesc case
+ * on an Onload host, and pause frames beside a NIC finding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +18,12 @@
 
 #include <cmocka.h>
 
+#include "counters.h"
 #include "diagnose.h"
+#include "ethtool.h"
+#include "onload.h"
 #include "rows.h"
+#include "testlib.h"
 
 #define S INT64_C(1000000000)
 
@@ -495,6 +502,164 @@ static void test_json_form(void **state)
     diagnosis_destroy(&d);
 }
 
+/* A host read from fixtures: every counter's value as its drops over the
+ * range (as if it had started at 0), every setting as reported at 1 ns. */
+typedef struct {
+    diag_counter_t c[1024];
+    size_t nc;
+    diag_setting_t s[256];
+    size_t ns;
+} host_t;
+
+static void s_host_emit(void *ctx, const reading_t *r)
+{
+    host_t *h = ctx;
+    counter_class_t k = counters_classify(r->source, r->name);
+    if (k.kind == KIND_SETTING && h->ns < sizeof h->s / sizeof h->s[0])
+        h->s[h->ns++] = s_s(r->source, r->device, r->name, 1, (int64_t)r->value);
+    else if (k.kind == KIND_COUNTER && layer_on_path(k.layer) && r->value > 0 &&
+             h->nc < sizeof h->c / sizeof h->c[0])
+        h->c[h->nc++] = s_c(r->source, r->device, r->name, k.layer, k.overlap,
+                            (int64_t)r->value, 10 * S, 20 * S);
+}
+
+static void s_host_onload(host_t *h, const char *rel)
+{
+    size_t len;
+    char *buf = testlib_load(rel, &len);
+    assert_int_equal(onload_parse(buf, len, s_host_emit, h, NULL, 0), 0);
+    free(buf);
+}
+
+static diagnosis_t *s_diagnose_host(const host_t *h)
+{
+    diag_input_t in = {"h", 0, 100 * S, h->c, h->nc, h->s, h->ns, NULL, 0, NULL, 0};
+    diagnosis_t *d = diagnose(&in);
+    assert_non_null(d);
+    return d;
+}
+
+static void test_onload_memory_pressure(void **state)
+{
+    (void)state;
+    static host_t h;
+    memset(&h, 0, sizeof h);
+    s_host_onload(&h, "onload-stackdump/memory-pressure.txt");
+    diagnosis_t *d = s_diagnose_host(&h);
+    const diag_finding_t *f = s_must(d, LAYER_ONLOAD);
+    /* memory_pressure_drops (the sockets' mem_drop are in it: overlap) and
+     * udp_rx_no_match_drops; enter/refill/reap are precursors (overlap) */
+    assert_int_equal(f->drops, 91234 + 12);
+    assert_non_null(
+        strstr(f->limit, "packet buffers of Onload stack feed: EF_MAX_PACKETS = 32768"));
+    assert_non_null(strstr(f->remedy, "raise EF_MAX_PACKETS (now 32768) to 65536 and "
+                                      "EF_MAX_RX_PACKETS (now 24576) to 49152"));
+    assert_null(strstr(f->remedy, "lower EF_RXQ_SIZE"));
+    assert_int_equal(d->nfindings, 1);
+    diagnosis_destroy(&d);
+}
+
+static void test_onload_oflow(void **state)
+{
+    (void)state;
+    static host_t h;
+    memset(&h, 0, sizeof h);
+    s_host_onload(&h, "onload-stackdump/oflow.txt");
+    diagnosis_t *d = s_diagnose_host(&h);
+    const diag_finding_t *f = s_must(d, LAYER_ONLOAD);
+    assert_int_equal(f->drops, 48211 + 17 + 4096);
+    assert_non_null(strstr(f->limit, "Onload socket md:udp:239.1.1.1:31001: rcvbuf = 212992 "
+                                     "bytes (SO_RCVBUF, or EF_UDP_RCVBUF = 212992"));
+    assert_non_null(strstr(f->remedy, "EF_UDP_RCVBUF=425984 in the environment of the "
+                                      "application of stack md"));
+    assert_non_null(strstr(f->remedy, "md:udp:239.1.1.1:31001 (48211), md:udp:239.1.1.2:31002 "
+                                      "(17), md:udp6:[fd00::5]:31003 (4096)"));
+    assert_null(strstr(f->remedy, "EF_MAX_PACKETS"));
+    diagnosis_destroy(&d);
+}
+
+/* The sfc capture's counters with nodesc drops (its own are 0) on the
+ * memory-pressure stack's host: the ring that ran dry is Onload's. */
+static void test_nic_nodesc_onload(void **state)
+{
+    (void)state;
+    static host_t h;
+    memset(&h, 0, sizeof h);
+    size_t len;
+    char *buf = testlib_load("sfc-ethq/ethtool/eth0/statistics", &len);
+    assert_int_equal(ethtool_stats_parse(buf, len, "enp1s0f0", s_host_emit, &h, NULL, 0), 0);
+    free(buf);
+    /* the capture's one non-zero drop counter: port_rx_dp_di_dropped_packets 27 */
+    assert_int_equal(h.nc, 1);
+    assert_int_equal(h.c[0].drops, 27);
+    h.c[h.nc++] = s_c("ethtool", "enp1s0f0", "port_rx_nodesc_drops", LAYER_NIC, false, 7000,
+                      10 * S, 20 * S);
+    assert_int_equal(counters_classify("ethtool", "port_rx_nodesc_drops").layer, LAYER_NIC);
+    diagnosis_t *d = s_diagnose_host(&h); /* no Onload: the kernel driver's ring */
+    assert_non_null(strstr(s_must(d, LAYER_NIC)->remedy, "ethtool -g enp1s0f0"));
+    diagnosis_destroy(&d);
+
+    s_host_onload(&h, "onload-stackdump/memory-pressure.txt");
+    d = s_diagnose_host(&h);
+    const diag_finding_t *f = s_must(d, LAYER_NIC);
+    assert_string_equal(f->limit, "the Onload RX ring of enp1s0f0: EF_RXQ_SIZE = 512 descriptors "
+                                  "(stack feed): the adapter ran out of the buffers Onload posts");
+    assert_non_null(strstr(f->remedy, "raise EF_RXQ_SIZE to 1024 (max 4096)"));
+    assert_null(strstr(f->remedy, "ethtool -G"));
+    assert_non_null(s_finding(d, LAYER_ONLOAD)); /* and the stack's own finding */
+    diagnosis_destroy(&d);
+
+    /* A ring at the most: no raise. */
+    for (size_t i = 0; i < h.ns; i++)
+        if (strcmp(h.s[i].name, "rxq_cap") == 0)
+            h.s[i].value = 4096;
+    d = s_diagnose_host(&h);
+    f = s_must(d, LAYER_NIC);
+    assert_non_null(strstr(f->limit, "EF_RXQ_SIZE = 4096"));
+    assert_non_null(strstr(f->remedy, "EF_RXQ_SIZE is at its maximum (4096)"));
+    diagnosis_destroy(&d);
+}
+
+/* Pause frames moved with the ring overflow: the finding says so, with the
+ * largest count (not the sum of counters that count the same frames). */
+static void test_nic_pause(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 500, 10 * S, 20 * S),
+        s_c("ethtool", "eth0", "tx_pause_ctrl_phy", LAYER_NIC, true, 120, 10 * S, 20 * S),
+        s_c("ethtool", "eth0", "tx_global_pause", LAYER_NIC, true, 120, 10 * S, 20 * S),
+        s_c("ethtool", "eth0", "tx_global_pause_duration", LAYER_NIC, true, 99999, 10 * S, 20 * S),
+        s_c("ethtool", "eth0", "rx_pause_ctrl_phy", LAYER_NIC, true, 5, 10 * S, 20 * S),
+        s_c("ethtool", "eth1", "tx_pause_ctrl_phy", LAYER_NIC, true, 777, 10 * S, 20 * S),
+    };
+    for (size_t i = 1; i < sizeof c / sizeof c[0]; i++) /* as the table classifies them */
+        assert_true(counters_classify("ethtool", c[i].name).overlap);
+    diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024),
+                             s_s("ring", "eth0", "rx_max", 1, 4096)};
+    diag_input_t in = {"h", 0, 100 * S, c, 6, ring, 2, NULL, 0, NULL, 0};
+    diagnosis_t *d = diagnose(&in);
+    const diag_finding_t *f = s_must(d, LAYER_NIC);
+    assert_int_equal(f->drops, 500); /* pause frames are no drops */
+    assert_non_null(strstr(f->remedy, "ethtool -G eth0 rx 4096; the NIC sent 120 pause frames "
+                                      "after its ring filled: the switch held or dropped "
+                                      "traffic upstream; check the switch's pause/PFC drops"));
+    assert_non_null(strstr(f->remedy, "the NIC received 5 pause frames"));
+    assert_null(strstr(f->remedy, "777"));
+    diagnosis_destroy(&d);
+    /* no pause frame: nothing said */
+    in.ncounters = 1;
+    d = diagnose(&in);
+    assert_null(strstr(s_must(d, LAYER_NIC)->remedy, "pause"));
+    diagnosis_destroy(&d);
+    /* pause frames alone make no finding */
+    in.counters = c + 1;
+    in.ncounters = 4;
+    d = diagnose(&in);
+    assert_null(s_finding(d, LAYER_NIC));
+    diagnosis_destroy(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +675,10 @@ int main(void)
         cmocka_unit_test(test_qdisc_remedy_quotes),
         cmocka_unit_test(test_sums_saturate),
         cmocka_unit_test(test_json_form),
+        cmocka_unit_test(test_onload_memory_pressure),
+        cmocka_unit_test(test_onload_oflow),
+        cmocka_unit_test(test_nic_nodesc_onload),
+        cmocka_unit_test(test_nic_pause),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

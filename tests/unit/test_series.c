@@ -272,6 +272,42 @@ static void test_registry_born_later(void **state)
     assert_int_equal(s_get(s, "softnet", "cpu1", "backlog_len").id, 14);
 }
 
+/* Onload's stacks and sockets count from zero, but only once the source was
+ * read whole: a first run that failed (a hung onload_stackdump) leaves the
+ * stacks' history unknown, and the next run's values are a baseline. */
+static void test_registry_onload_born(void **state)
+{
+    series_t *s = *state;
+    s_snapshot(s, "boot-a", 0); /* gen 1: the onload tool hung, nothing of it */
+    series_begin(s, "boot-a");  /* gen 2: the first whole read */
+    s_obs(s, "onload", "md", "memory_pressure_drops", 91234, 2);
+    s_obs(s, "onload", "md:udp:239.1.1.1:31001", "oflow_drop", 48211, (UINT64_C(2) << 32) | 4);
+    series_source_ok(s, SOURCE_ONLOAD);
+    series_end(s);
+    s_expect(s, "onload", "md", "memory_pressure_drops", 91234, 0, SAMPLE_FIRST, true, true);
+    s_expect(s, "onload", "md:udp:239.1.1.1:31001", "oflow_drop", 48211, 0, SAMPLE_FIRST, true,
+             true);
+    series_begin(s, "boot-a"); /* gen 3: a socket drops for the first time, a new stack */
+    s_obs(s, "onload", "md", "memory_pressure_drops", 91240, 2);
+    s_obs(s, "onload", "md:udp:239.1.1.1:31001", "oflow_drop", 48211, (UINT64_C(2) << 32) | 4);
+    s_obs(s, "onload", "md:udp:239.1.1.2:31002", "oflow_drop", 17, (UINT64_C(2) << 32) | 6);
+    s_obs(s, "onload", "feed", "memory_pressure_drops", 5, 4);
+    series_source_ok(s, SOURCE_ONLOAD);
+    series_end(s);
+    s_expect(s, "onload", "md", "memory_pressure_drops", 91240, 6, 0, true, true);
+    s_expect(s, "onload", "md:udp:239.1.1.2:31002", "oflow_drop", 17, 17, 0, true, true);
+    s_expect(s, "onload", "feed", "memory_pressure_drops", 5, 5, 0, true, true);
+    series_begin(s, "boot-a"); /* gen 4: between runs, nothing read: values kept */
+    series_end(s);
+    s_expect(s, "onload", "md", "memory_pressure_drops", 91240, 0, 0, false, true);
+    series_begin(s, "boot-a"); /* gen 5: stack md re-created under its name */
+    s_obs(s, "onload", "md", "memory_pressure_drops", 3, 9);
+    series_source_ok(s, SOURCE_ONLOAD);
+    series_end(s);
+    s_expect(s, "onload", "md", "memory_pressure_drops", 3, 3, SAMPLE_RESET, true, true);
+    s_expect(s, "onload", "feed", "memory_pressure_drops", 5, 0, 0, false, false);
+}
+
 static void test_registry_sock_instance(void **state)
 {
     series_t *s = *state;
@@ -661,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_delta_edges),
         cmocka_unit_test_setup_teardown(test_registry_first_snapshot, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_born_later, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_registry_onload_born, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_sock_instance, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_sock_owner, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_registry_boot_change, s_setup, s_teardown),

@@ -35,7 +35,7 @@ static int s_setup(void **state)
     snprintf(f->logpath, sizeof f->logpath, "%s/stderr.log", f->dir);
     testlib_sh("cp -r %s/proc %s/", FIX, f->dir);
     testlib_capture_stderr(f->logpath);
-    snapshot_opts_t opts = {f->procfs, "/nonexistent-sys", FIX "/ethtool"};
+    snapshot_opts_t opts = {f->procfs, "/nonexistent-sys", FIX "/ethtool", NULL};
     assert_non_null(f->snap = snapshot_new(&opts));
     assert_non_null(f->series = series_new(10000));
     *state = f;

@@ -66,7 +66,7 @@ static void s_note(void *ctx, series_entry_t *e)
 /* One snapshot of procfs (and ethtool dumps, or NULL) into a new registry. */
 static void s_collect(const char *procfs, const char *sysfs, const char *ethtool, sources_t *out)
 {
-    snapshot_opts_t opts = {procfs, sysfs, ethtool};
+    snapshot_opts_t opts = {procfs, sysfs, ethtool, NULL};
     snapshot_t *snap = snapshot_new(&opts);
     series_t *series = series_new(100000);
     assert_non_null(snap);
@@ -131,7 +131,7 @@ static void test_looked_up_names(void **state)
 {
     (void)state;
     snapshot_opts_t opts = {FIXTURES_DIR "/linux-6.18-vm-rootns/proc", "/nonexistent-sys",
-                            FIXTURES_DIR "/linux-6.18-vm-rootns/ethtool"};
+                            FIXTURES_DIR "/linux-6.18-vm-rootns/ethtool", NULL};
     snapshot_t *snap = snapshot_new(&opts);
     series_t *series = series_new(100000);
     assert_true(snapshot_collect(snap, series, NULL, 0) > 0);
