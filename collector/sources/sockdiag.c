@@ -128,15 +128,16 @@ static int s_message(void *ctx, const struct nlmsghdr *nlh, char *err, size_t er
     const struct nlattr *a;
     mnl_attr_for_each(a, nlh, sizeof *m)
     {
-        if (mnl_attr_validate(a, MNL_TYPE_UNSPEC) < 0)
-            return rtnl_problem(err, errsz, "sock_diag: %s (inode %llu): attribute %u is longer "
-                                "than its message", s.device, (unsigned long long)s.inode,
-                                mnl_attr_get_type(a));
         if (mnl_attr_get_type(a) == INET_DIAG_SKMEMINFO)
             s_meminfo(a, &s);
         else if (mnl_attr_get_type(a) == INET_DIAG_INFO && s.tcp)
             s_tcpinfo(a, &s);
     }
+    /* the walk stops at the first attribute that is not whole */
+    if ((const char *)a < (const char *)mnl_nlmsg_get_payload_tail(nlh))
+        return rtnl_problem(err, errsz,
+                            "sock_diag: %s (inode %llu): attribute %u is longer than its message",
+                            s.device, (unsigned long long)s.inode, mnl_attr_get_type(a));
     d->fn(d->ctx, &s);
     return 0;
 }
@@ -145,6 +146,8 @@ int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_soc
                     void *ctx, char *err, size_t errsz)
 {
     s_decode_t d = {proto, fn, ctx};
+    if (err && errsz)
+        err[0] = '\0';
     return rtnl_walk(buf, len, SOCK_DIAG_BY_FAMILY, sizeof(struct inet_diag_msg), s_message, &d,
                      err, errsz);
 }
@@ -255,7 +258,11 @@ static int s_datagram(void *ctx, const void *buf, size_t len, char *err, size_t 
     s_read_t *r = ctx;
     (void)err;
     (void)errsz;
-    r->problems += sockdiag_decode(buf, len, r->proto, s_take, r, r->err, r->errsz);
+    char why[256];
+    int problems = sockdiag_decode(buf, len, r->proto, s_take, r, why, sizeof why);
+    if (problems && r->problems == 0)
+        snprintf(r->err, r->errsz, "%s", why); /* the first of the whole read */
+    r->problems += problems;
     return 0;
 }
 
@@ -267,23 +274,30 @@ static bool s_refused(int e)
            e == EINVAL;
 }
 
-static int s_dump(sockdiag_t *self, s_read_t *r, uint8_t family, uint8_t protocol,
-                  uint32_t states, char *err, size_t errsz)
+/* One dump of family/protocol, its datagrams handed to fn: OK, RETRY, or
+ * UNAVAILABLE when the kernel refuses it for good. */
+static int s_dump(sockdiag_t *self, uint8_t family, uint8_t protocol, rtnl_datagram_fn *fn,
+                  void *ctx, char *err, size_t errsz)
 {
     struct inet_diag_req_v2 req;
     memset(&req, 0, sizeof req);
     req.sdiag_family = family;
     req.sdiag_protocol = protocol;
-    req.idiag_states = states;
+    req.idiag_states = protocol == IPPROTO_TCP ? TCP_STATES : ~0u;
     req.idiag_ext = 1u << (INET_DIAG_SKMEMINFO - 1);
     if (protocol == IPPROTO_TCP)
         req.idiag_ext |= 1u << (INET_DIAG_INFO - 1);
     req.id.idiag_cookie[0] = req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-    r->proto = protocol == IPPROTO_TCP ? "tcp" : "udp";
-    int rc = rtnl_dump(self->nl, SOCK_DIAG_BY_FAMILY, &req, sizeof req, s_datagram, r, err, errsz);
+    int rc = rtnl_dump(self->nl, SOCK_DIAG_BY_FAMILY, &req, sizeof req, fn, ctx, err, errsz);
     if (rc == RTNL_ERROR && s_refused(rtnl_error(self->nl)))
         return SOCKDIAG_UNAVAILABLE;
     return rc == RTNL_OK ? SOCKDIAG_OK : SOCKDIAG_RETRY;
+}
+
+int sockdiag_collect(sockdiag_t *self, int family, int protocol, rtnl_bytes_t *out, char *err,
+                     size_t errsz)
+{
+    return s_dump(self, (uint8_t)family, (uint8_t)protocol, rtnl_collect, out, err, errsz);
 }
 
 int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets, char *err,
@@ -298,9 +312,10 @@ int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets
     int rc = SOCKDIAG_OK;
     self->nnext = 0;
     self->oom = false;
-    for (size_t i = 0; i < sizeof dumps / sizeof dumps[0] && rc == SOCKDIAG_OK; i++)
-        rc = s_dump(self, &r, dumps[i].family, dumps[i].protocol,
-                    dumps[i].protocol == IPPROTO_TCP ? TCP_STATES : ~0u, err, errsz);
+    for (size_t i = 0; i < sizeof dumps / sizeof dumps[0] && rc == SOCKDIAG_OK; i++) {
+        r.proto = dumps[i].protocol == IPPROTO_TCP ? "tcp" : "udp";
+        rc = s_dump(self, dumps[i].family, dumps[i].protocol, s_datagram, &r, err, errsz);
+    }
     if (sockets)
         *sockets = r.sockets;
     if (rc == SOCKDIAG_OK && r.problems > 0) {

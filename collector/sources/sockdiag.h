@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "reading.h"
+#include "rtnl.h"
 
 #define SOCKDIAG_DEVICE_LEN 112 /* "tcp6:[v6]:65535-[v6]:65535" and a NUL */
 
@@ -43,8 +44,7 @@ typedef void(sockdiag_sock_fn)(void *ctx, const sockdiag_sock_t *s);
  * ("udp" or "tcp"; borrowed; the messages do not say), handing each socket
  * to fn. Pure. A message too short, of an unknown family or with a
  * malformed attribute is a problem and skipped. Returns the number of
- * problems; err (may be NULL when errsz is 0) gets the first one if it is
- * "" on entry (rtnl_walk's rule). */
+ * problems; err (may be NULL when errsz is 0) gets the first one, or "". */
 int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn,
                     void *ctx, char *err, size_t errsz);
 
@@ -79,5 +79,12 @@ enum {
  * NULL) gets the number of sockets listed. */
 int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets, char *err,
                   size_t errsz);
+
+/* Appends the raw datagrams of the dump sockdiag_read makes of family
+ * (AF_INET, AF_INET6) and protocol (IPPROTO_UDP, IPPROTO_TCP) to *out, for
+ * recordings (tests/tools/sockdiag_record). SOCKDIAG_OK, _RETRY or
+ * _UNAVAILABLE, with the reason in err. */
+int sockdiag_collect(sockdiag_t *self, int family, int protocol, rtnl_bytes_t *out, char *err,
+                     size_t errsz);
 
 #endif
