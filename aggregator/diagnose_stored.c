@@ -1,8 +1,10 @@
 /* diagnose_stored: the inputs of one host's diagnosis read from the store
  * (diagnose.h), for every caller that diagnoses what is stored: the API's
  * /api/diagnose and the drops alerts' limit and remedy. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diagnose.h"
 #include "grow.h"
@@ -15,7 +17,8 @@ typedef struct {
     diag_setting_t *settings;
     diag_delta_t *deltas;
     diag_burst_t *bursts;
-    size_t ccap, scap, dcap, bcap;
+    diag_retrans_t *retrans;
+    size_t ccap, scap, dcap, bcap, rcap;
 } gather_t;
 
 static int s_counter(void *ctx, const drop_sum_t *r)
@@ -50,11 +53,31 @@ static int s_setting(void *ctx, const setting_row_t *r)
     return 0;
 }
 
+/* A retransmission counter (common/counters.c: overlap evidence). */
+static bool s_is_retrans(const char *series)
+{
+    size_t n = strlen(series);
+    return strcmp(series, "snmp//Tcp.RetransSegs") == 0 ||
+           (strncmp(series, "sock/", 5) == 0 && n > 8 && strcmp(series + n - 8, "/retrans") == 0);
+}
+
+static int s_retrans(gather_t *g, const drop_row_t *r)
+{
+    diag_retrans_t *t = grow(g->retrans, g->in.nretrans + 1, &g->rcap, sizeof *t, 64);
+    if (!t)
+        return 1;
+    g->retrans = t;
+    t += g->in.nretrans++;
+    *t = (diag_retrans_t){.ts_ns = r->ts_ns, .delta = r->delta};
+    snprintf(t->series, sizeof t->series, "%s", r->series);
+    return 0;
+}
+
 static int s_delta(void *ctx, const drop_row_t *r)
 {
     gather_t *g = ctx;
     if (r->overlap)
-        return 0;
+        return s_is_retrans(r->series) ? s_retrans(g, r) : 0;
     diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
     if (!d)
         return 1;
@@ -97,10 +120,12 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
     g.in.settings = g.settings;
     g.in.deltas = g.deltas;
     g.in.bursts = g.bursts;
+    g.in.retrans = g.retrans;
     diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
     free(g.counters);
     free(g.settings);
     free(g.deltas);
     free(g.bursts);
+    free(g.retrans);
     return d;
 }
