@@ -1,11 +1,10 @@
 /* diagnose_stored: the inputs of one host's diagnosis read from the store
  * (diagnose.h), for every caller that diagnoses what is stored: the API's
  * /api/diagnose and the drops alerts' limit and remedy. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "counters.h"
 #include "diagnose.h"
 #include "grow.h"
 #include "store.h"
@@ -53,14 +52,6 @@ static int s_setting(void *ctx, const setting_row_t *r)
     return 0;
 }
 
-/* A retransmission counter (common/counters.c: overlap evidence). */
-static bool s_is_retrans(const char *series)
-{
-    size_t n = strlen(series);
-    return strcmp(series, "snmp//Tcp.RetransSegs") == 0 ||
-           (strncmp(series, "sock/", 5) == 0 && n > 8 && strcmp(series + n - 8, "/retrans") == 0);
-}
-
 static int s_retrans(gather_t *g, const drop_row_t *r)
 {
     diag_retrans_t *t = grow(g->retrans, g->in.nretrans + 1, &g->rcap, sizeof *t, 64);
@@ -77,7 +68,7 @@ static int s_delta(void *ctx, const drop_row_t *r)
 {
     gather_t *g = ctx;
     if (r->overlap)
-        return s_is_retrans(r->series) ? s_retrans(g, r) : 0;
+        return counters_is_retrans(r->series) ? s_retrans(g, r) : 0;
     diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
     if (!d)
         return 1;

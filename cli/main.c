@@ -473,7 +473,8 @@ static const arg_def_t s_timeline_args[] = {
 static void s_event_detail(json_t *e, char *out, size_t size)
 {
     const char *type = s_str(e, "type");
-    if (strcmp(type, "drop") == 0 || strcmp(type, "squeeze") == 0) {
+    if (strcmp(type, "drop") == 0 || strcmp(type, "squeeze") == 0 ||
+        strcmp(type, "retrans") == 0) {
         snprintf(out, size, "%s +%lld (%s)%s", s_str(e, "series"), s_int(e, "delta"),
                  s_str(e, "layer"), json_is_true(json_object_get(e, "overlap")) ? " [overlaps]" : "");
     } else if (strcmp(type, "burst") == 0) {

@@ -9,6 +9,7 @@
 
 #include <fnmatch.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "source.h"
 
@@ -460,4 +461,15 @@ counter_text_t counters_layer_text(layer_t layer)
         layer = LAYER_UNKNOWN;
     return (counter_text_t){s_layers[layer].meaning, s_layers[layer].setting,
                             s_layers[layer].remedy};
+}
+
+bool counters_is_retrans(const char *series)
+{
+    static const char *const names[] = {"snmp//Tcp.RetransSegs", "netstat//TcpExt.TCPTimeouts",
+                                        "netstat//TcpExt.TCPLostRetransmit"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(series, names[i]) == 0)
+            return true;
+    const char *last = strrchr(series, '/');
+    return strncmp(series, "sock/", 5) == 0 && last && strcmp(last, "/retrans") == 0;
 }
