@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "sockdiag.h"
 #include "sockets.h"
 #include "ts.h"
@@ -129,23 +130,6 @@ static int s_setup(int nudp, int ntcp)
     return 0;
 }
 
-static int s_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double s_report(const char *what, int64_t *ns, int n)
-{
-    qsort(ns, (size_t)n, sizeof *ns, s_cmp);
-    int64_t sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += ns[i];
-    printf("%-34s mean %8.1f us  p50 %8.1f us  p99 %8.1f us\n", what, sum / 1e3 / n,
-           ns[n / 2] / 1e3, ns[n * 99 / 100] / 1e3);
-    return (double)sum / n;
-}
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200;
@@ -194,10 +178,10 @@ int main(int argc, char **argv)
     printf("%d UDP sockets (%d dropping), %d TCP connections; sock_diag lists %zu sockets and "
            "emits %zu readings, the /proc scan %zu; %d iterations\n",
            nudp, (nudp + 199) / 200, ntcp, listed, emitted, scanned, n);
-    double p = s_report("baseline: /proc/net/udp{,6} scan", proc, n);
-    double d = s_report("sock_diag: UDP and TCP, v4 and v6", diag, n);
-    double u = s_report("sock_diag: UDP only", udp, n);
-    s_report("(/proc/net/tcp{,6}, read only)", tcp, n);
+    double p = benchlib_report("baseline: /proc/net/udp{,6} scan", proc, n);
+    double d = benchlib_report("sock_diag: UDP and TCP, v4 and v6", diag, n);
+    double u = benchlib_report("sock_diag: UDP only", udp, n);
+    benchlib_report("(/proc/net/tcp{,6}, read only)", tcp, n);
     printf("ratio sock_diag (UDP and TCP)/proc udp scan (mean): %.2f; UDP only: %.2f\n", d / p,
            u / p);
     sockdiag_destroy(&sd);

@@ -1,5 +1,5 @@
 /* fuzz_sockdiag: sockdiag_decode on arbitrary bytes, as UDP and as TCP,
- * seeded with the recorded dumps (tests/fixtures/<dir>/sockdiag/*.bin); each
+ * seeded with the recorded dumps (the .bin files of tests/fixtures/<dir>/sockdiag); each
  * socket goes through sockdiag_emit so fuzzlib checks its readings. See
  * fuzzlib.h for what every run checks. */
 #include <stddef.h>

@@ -227,17 +227,6 @@ static void test_malformed(void **state)
 
 /* --- live --------------------------------------------------------------- */
 
-static void s_lo_up(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ifreq ifr = {0};
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-    ifr.ifr_flags |= IFF_UP;
-    assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-    close(fd);
-}
-
 static int s_udp(uint16_t port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -265,7 +254,7 @@ static void test_live_kept_while_it_lives(void **state)
     if (!s_live)
         skip();
     assert_int_equal(unshare(CLONE_NEWNET), 0);
-    s_lo_up();
+    testlib_lo_up();
     char err[256];
     sockdiag_t *sd = sockdiag_new(err, sizeof err);
     assert_non_null(sd);
