@@ -1,4 +1,6 @@
-/* Tests collector/sources/sockdiag. The decoder: on the four dumps recorded
+/* Tests collector/sources/sockdiag, and the snapshot's choice of it or of
+ * the /proc/net/udp scan (a kernel or policy that refuses sock_diag,
+ * played by a seccomp filter). The decoder: on the four dumps recorded
  * in tests/fixtures/linux-6.18-netns-sockets (values as ss -m printed them at
  * the time: ss-udp.txt, ss-tcp.txt), on every prefix of them and on
  * hand-built malformed messages. The rule of which sockets matter. Live: in
@@ -6,8 +8,11 @@
  * socket is kept while it lives and forgotten once closed. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -20,11 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "series.h"
+#include "snapshot.h"
 #include "sockdiag.h"
 #include "testlib.h"
 
@@ -287,6 +296,94 @@ static void test_live_kept_while_it_lives(void **state)
     assert_null(sd);
 }
 
+typedef struct {
+    const char *device, *name;
+    bool found;
+    uint64_t value;
+} s_look_t;
+
+static void s_look(void *ctx, series_entry_t *e)
+{
+    s_look_t *l = ctx;
+    if (e->present && strcmp(e->source, "sock") == 0 && strcmp(e->device, l->device) == 0 &&
+        strcmp(e->name, l->name) == 0) {
+        l->found = true;
+        l->value = e->value;
+    }
+}
+
+static s_look_t s_series(series_t *series, const char *device, const char *name)
+{
+    s_look_t l = {device, name, false, 0};
+    series_each(series, s_look, &l);
+    return l;
+}
+
+/* Two live snapshots into series, the log into the file log. */
+static void s_snapshot(const char *log, series_t *series)
+{
+    snapshot_opts_t opts = {"/proc", "/sys", NULL};
+    testlib_capture_stderr(log);
+    snapshot_t *snap = snapshot_new(&opts);
+    assert_non_null(snap);
+    snapshot_collect(snap, series, NULL, 0);
+    snapshot_collect(snap, series, NULL, 0); /* the fallback's second read: no second line */
+    snapshot_destroy(&snap);
+    testlib_restore_stderr();
+}
+
+/* sock_diag by default: the granted buffer is there. A process that may
+ * not open NETLINK_SOCK_DIAG sockets (EPERM) says so once and reads the
+ * dropping sockets from /proc/net/udp: the same drops, no buffer. */
+static void test_snapshot_falls_back(void **state)
+{
+    (void)state;
+    if (!s_live)
+        skip();
+    assert_int_equal(unshare(CLONE_NEWNET), 0);
+    testlib_lo_up();
+    int fd = s_udp(7102, 4096);
+    s_send(7102, 50);
+    series_t *series = series_new(10000);
+    char log[] = "/tmp/test_sockdiag_log_XXXXXX";
+    int lfd = mkstemp(log);
+    assert_true(lfd >= 0);
+    close(lfd);
+    s_snapshot(log, series);
+    s_look_t drops = s_series(series, "udp:127.0.0.1:7102", "drops");
+    assert_true(drops.found && drops.value > 0);
+    assert_int_equal(s_series(series, "udp:127.0.0.1:7102", "rcvbuf").value, 8192);
+    assert_int_equal(testlib_count_lines(log, "NETLINK_SOCK_DIAG"), 0);
+    series_destroy(&series);
+
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NETLINK_SOCK_DIAG, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    assert_int_equal(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+    assert_int_equal(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+    char err[256];
+    assert_null(sockdiag_new(err, sizeof err));
+    series = series_new(10000);
+    s_snapshot(log, series);
+    s_look_t fallback = s_series(series, "udp:127.0.0.1:7102", "drops");
+    assert_true(fallback.found);
+    assert_int_equal(fallback.value, drops.value);
+    assert_false(s_series(series, "udp:127.0.0.1:7102", "rcvbuf").found);
+    assert_int_equal(testlib_count_lines(log, "NETLINK_SOCK_DIAG"), 1);
+    assert_int_equal(testlib_count_lines(log, "from /proc/net/udp{,6} instead"), 1);
+    series_destroy(&series);
+    unlink(log);
+    close(fd);
+}
+
 int main(void)
 {
     s_live = testlib_userns("test_sockdiag");
@@ -295,6 +392,8 @@ int main(void)
         cmocka_unit_test(test_emit),               cmocka_unit_test(test_matters),
         cmocka_unit_test(test_every_prefix),       cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_live_kept_while_it_lives),
+        /* last: its seccomp filter stays on the process */
+        cmocka_unit_test(test_snapshot_falls_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
