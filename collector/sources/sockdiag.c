@@ -152,14 +152,18 @@ int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_soc
                      err, errsz);
 }
 
-/* Half its buffer: the kernel drops a UDP datagram once sk_rmem_alloc is
+/* Retransmitting means in timeout backoff now (tcpi_retransmits, or
+ * tcpi_backoff, which zero-window probes raise too: a peer that stopped
+ * reading), not "ever retransmitted": on a busy host most long-lived
+ * connections have a few fast retransmits behind them, and each would
+ * cost five series. Half its buffer: the kernel drops a UDP datagram once sk_rmem_alloc is
  * over sk_rcvbuf (__udp_enqueue_schedule_skb) and prunes a TCP queue there
  * (tcp_try_rmem_schedule), so at half the socket is one more burst of the
  * same size from losing it; a reader that keeps up holds a few packets, far
  * less. rmem_alloc and rcvbuf are both truesize, so they compare. */
 bool sockdiag_matters(const sockdiag_sock_t *s)
 {
-    return s->drops > 0 || (s->tcp && s->retrans > 0) ||
+    return s->drops > 0 || (s->tcp && (s->retransmits > 0 || s->backoff > 0)) ||
            (s->has_mem && s->rcvbuf > 0 && (uint64_t)s->rmem_alloc * 2 >= s->rcvbuf);
 }
 

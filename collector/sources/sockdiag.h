@@ -48,8 +48,9 @@ typedef void(sockdiag_sock_fn)(void *ctx, const sockdiag_sock_t *s);
 int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn,
                     void *ctx, char *err, size_t errsz);
 
-/* True for a socket worth a series: it dropped, it retransmitted (TCP), or
- * its queue holds at least half its buffer (see sockdiag.c). Pure. */
+/* True for a socket worth a series: it dropped, it is retransmitting after
+ * a timeout or probing a zero window (TCP: in backoff now), or its queue
+ * holds at least half its buffer (see sockdiag.c). Pure. */
 bool sockdiag_matters(const sockdiag_sock_t *s);
 
 /* Emits s's readings, source "sock", device s->device, instance s->inode:

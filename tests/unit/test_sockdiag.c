@@ -167,9 +167,14 @@ static void test_matters(void **state)
     s.drops = 1;
     assert_true(sockdiag_matters(&s));
     s.drops = 0;
-    s.retrans = 2; /* a UDP socket has none: only TCP's count */
+    s.retransmits = 2; /* a UDP socket has none: only TCP's count */
     assert_false(sockdiag_matters(&s));
     s.tcp = true;
+    assert_true(sockdiag_matters(&s));
+    s.retransmits = 0;
+    s.retrans = 9; /* fast retransmits long ago: not now */
+    assert_false(sockdiag_matters(&s));
+    s.backoff = 3; /* probing a zero window, or timing out */
     assert_true(sockdiag_matters(&s));
     sockdiag_sock_t none = {.rcvbuf = 0, .has_mem = true};
     assert_false(sockdiag_matters(&none));
