@@ -256,8 +256,12 @@ static void s_tcp_story(const diag_input_t *in, char *out, size_t size)
                      "prune", peer, (long long)n);
     }
     if (n < 0 && (n = s_retrans_after(in, "snmp//Tcp.RetransSegs", prune_ns)) >= 0 && len < size)
-        snprintf(out + len, size - len, "; this host retransmitted %lld TCP segments after the "
-                 "prune (Tcp.RetransSegs)", (long long)n);
+        len += (size_t)snprintf(out + len, size - len, "; this host retransmitted %lld TCP "
+                                "segments after the prune (Tcp.RetransSegs)", (long long)n);
+    int64_t rto = s_retrans_after(in, "netstat//TcpExt.TCPTimeouts", prune_ns);
+    if (rto > 0 && len < size)
+        snprintf(out + len, size - len, ", %lld of them after a timeout (TCPTimeouts: each "
+                 "doubles the next wait)", (long long)rto);
 }
 
 static void s_socket(const diag_input_t *in, diag_finding_t *a)
@@ -265,7 +269,10 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
     int64_t rmax = 0, rdef = 0, tcp = 0;
     char socks[512];
     s_sockets(in, socks, sizeof socks);
-    if (s_has(in, LAYER_SOCKET, "Pruned") || s_has(in, LAYER_SOCKET, "TCPRcvQDrop") ||
+    bool tcp_sock = false;
+    for (size_t i = 0; i < in->ncounters; i++)
+        tcp_sock |= s_sock_drops(&in->counters[i]) && strncmp(in->counters[i].device, "tcp", 3) == 0;
+    if (tcp_sock || s_has(in, LAYER_SOCKET, "Prune") || s_has(in, LAYER_SOCKET, "TCPRcvQDrop") ||
         s_has(in, LAYER_SOCKET, "TCPOFODrop") || s_has(in, LAYER_SOCKET, "TCPBacklogDrop") ||
         s_has(in, LAYER_SOCKET, "TCPZeroWindowDrop") || s_has(in, LAYER_SOCKET, "TCPMemory")) {
         char max[48] = "unknown", story[400];
@@ -445,6 +452,7 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
     if (!(f->evidence.counters = calloc(count ? count : 1, sizeof *f->evidence.counters)))
         return -1;
     int64_t reasons = 0, rfirst = INT64_MAX, rlast = 0;
+    int64_t socks = 0, sfirst = INT64_MAX, slast = 0;
     f->first_ns = INT64_MAX;
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
@@ -459,6 +467,11 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
             rlast = c->last_ns > rlast ? c->last_ns : rlast;
         }
+        if (s_sock_drops(c)) { /* the sockets' own drop counts (sk_drops) */
+            socks = sat_add(socks, c->drops);
+            sfirst = c->first_ns < sfirst ? c->first_ns : sfirst;
+            slast = c->last_ns > slast ? c->last_ns : slast;
+        }
         if (c->overlap)
             continue;
         f->drops = sat_add(f->drops, c->drops);
@@ -472,6 +485,14 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
         f->drops = reasons;
         f->first_ns = rfirst;
         f->last_ns = rlast;
+    }
+    /* Sockets dropped what no counter of the layer's own counts (on 6.18 a
+     * stalled TCP receiver was seen dropping with PruneCalled alone moving,
+     * no RcvPruned or TCPRcvQDrop): the sockets' sk_drops are the finding. */
+    if (f->drops == 0 && socks > 0) {
+        f->drops = socks;
+        f->first_ns = sfirst;
+        f->last_ns = slast;
     }
     return 0;
 }

@@ -126,7 +126,8 @@ print(f"ok: prune at {first}, then {len(after)} retransmission rows after it, in
 PY
 
 "$BIN_DIR/dropscope" --server "$SERVER" diagnose "$HOST" --since 5m >"$TMP/diagnose.txt"
-grep -qF "pruned: $RECV" "$TMP/diagnose.txt" || fail "the diagnosis does not name $RECV: $(cat "$TMP/diagnose.txt")"
+grep -qF "pruned: $RECV" "$TMP/diagnose.txt" ||
+  fail "the diagnosis does not name $RECV: $(cat "$TMP/diagnose.txt"); nstat: $(ip netns exec "$NS" nstat -as | grep -E "Prune|Drop|Retrans" | tr -s " " | tr "\n" ";")"
 grep -qE "the peer $SEND retransmitted [1-9][0-9]* segments after the prune" "$TMP/diagnose.txt" ||
   fail "the diagnosis does not count the peer's retransmissions: $(cat "$TMP/diagnose.txt")"
 log "ok: $(grep -oE "pruned: [^;]*; the peer [^;]* after the prune" "$TMP/diagnose.txt")"
