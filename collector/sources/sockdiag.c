@@ -32,18 +32,18 @@
 #define S_TIME_WAIT 6
 #define S_LISTEN 10
 #define S_NEW_SYN_RECV 12
-#define TCP_STATES                                                                                \
+#define TCP_STATES                                                                                 \
     (~((1u << S_SYN_RECV) | (1u << S_TIME_WAIT) | (1u << S_LISTEN) | (1u << S_NEW_SYN_RECV)))
 
 struct sockdiag {
-    rtnl_t *nl;      /* NETLINK_SOCK_DIAG */
-    uint64_t *kept;  /* inodes emitted by the last complete read, sorted */
+    rtnl_t *nl;     /* NETLINK_SOCK_DIAG */
+    uint64_t *kept; /* inodes emitted by the last complete read, sorted */
     size_t nkept;
     size_t keptcap;
-    uint64_t *next;  /* inodes emitted by the read under way */
+    uint64_t *next; /* inodes emitted by the read under way */
     size_t nnext;
     size_t nextcap;
-    bool oom;        /* next could not grow during this read */
+    bool oom; /* next could not grow during this read */
 };
 
 /* --- the decoder ----------------------------------------------------------- */
@@ -142,8 +142,8 @@ static int s_message(void *ctx, const struct nlmsghdr *nlh, char *err, size_t er
     return 0;
 }
 
-int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn,
-                    void *ctx, char *err, size_t errsz)
+int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn, void *ctx,
+                    char *err, size_t errsz)
 {
     s_decode_t d = {proto, fn, ctx};
     if (err && errsz)
@@ -167,8 +167,8 @@ bool sockdiag_matters(const sockdiag_sock_t *s)
            (s->has_mem && s->rcvbuf > 0 && (uint64_t)s->rmem_alloc * 2 >= s->rcvbuf);
 }
 
-static void s_reading(const sockdiag_sock_t *s, const char *name, uint64_t value,
-                      reading_fn *emit, void *ctx)
+static void s_reading(const sockdiag_sock_t *s, const char *name, uint64_t value, reading_fn *emit,
+                      void *ctx)
 {
     reading_t r = {.source = source_name(SOURCE_SOCK),
                    .device = s->device,
@@ -309,8 +309,10 @@ int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets
 {
     static const struct {
         uint8_t family, protocol;
-    } dumps[] = {{AF_INET, IPPROTO_UDP}, {AF_INET6, IPPROTO_UDP},
-                 {AF_INET, IPPROTO_TCP}, {AF_INET6, IPPROTO_TCP}};
+    } dumps[] = {{AF_INET, IPPROTO_UDP},
+                 {AF_INET6, IPPROTO_UDP},
+                 {AF_INET, IPPROTO_TCP},
+                 {AF_INET6, IPPROTO_TCP}};
     char problem[256] = "";
     s_read_t r = {self, emit, ctx, NULL, 0, 0, problem, sizeof problem};
     int rc = SOCKDIAG_OK;

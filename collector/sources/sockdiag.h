@@ -45,8 +45,8 @@ typedef void(sockdiag_sock_fn)(void *ctx, const sockdiag_sock_t *s);
  * to fn. Pure. A message too short, of an unknown family or with a
  * malformed attribute is a problem and skipped. Returns the number of
  * problems; err (may be NULL when errsz is 0) gets the first one, or "". */
-int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn,
-                    void *ctx, char *err, size_t errsz);
+int sockdiag_decode(const void *buf, size_t len, const char *proto, sockdiag_sock_fn *fn, void *ctx,
+                    char *err, size_t errsz);
 
 /* True for a socket worth a series: it dropped, it is retransmitting after
  * a timeout or probing a zero window (TCP: in backoff now), or its queue

@@ -16,8 +16,8 @@ static void s_socket(void *ctx, const sockdiag_sock_t *s)
     sockdiag_emit(s, fuzzlib_emit, ctx);
 }
 
-static int s_decode(const char *buf, size_t len, const void *arg, fuzzlib_seen_t *seen,
-                    char *err, size_t errsz)
+static int s_decode(const char *buf, size_t len, const void *arg, fuzzlib_seen_t *seen, char *err,
+                    size_t errsz)
 {
     return sockdiag_decode(buf, len, arg, s_socket, seen, err, errsz);
 }

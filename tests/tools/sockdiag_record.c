@@ -79,8 +79,8 @@ static int s_print(const char *dir)
         while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
             rtnl_collect(&b, chunk, n, err, sizeof err);
         fclose(f);
-        int problems = sockdiag_decode(b.data, b.len, s_dumps[i].proto, s_print_sock, NULL, err,
-                                       sizeof err);
+        int problems =
+            sockdiag_decode(b.data, b.len, s_dumps[i].proto, s_print_sock, NULL, err, sizeof err);
         rtnl_bytes_reset(&b);
         if (problems) {
             fprintf(stderr, "sockdiag_record: %s: %d problem(s): %s\n", path, problems, err);

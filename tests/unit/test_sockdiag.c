@@ -134,9 +134,17 @@ static void test_tcp_recorded(void **state)
 static void test_emit(void **state)
 {
     (void)state;
-    sockdiag_sock_t s = {.device = "tcp:10.0.0.1:22-10.0.0.2:4000", .tcp = true, .inode = 7,
-                         .rqueue = 5, .has_mem = true, .rmem_alloc = 9, .rcvbuf = 16,
-                         .drops = 3, .has_info = true, .retrans = 4, .rtt_us = 250};
+    sockdiag_sock_t s = {.device = "tcp:10.0.0.1:22-10.0.0.2:4000",
+                         .tcp = true,
+                         .inode = 7,
+                         .rqueue = 5,
+                         .has_mem = true,
+                         .rmem_alloc = 9,
+                         .rcvbuf = 16,
+                         .drops = 3,
+                         .has_info = true,
+                         .retrans = 4,
+                         .rtt_us = 250};
     testlib_collect_t got = {0};
     sockdiag_emit(&s, testlib_collect, &got);
     assert_int_equal(got.n, 5);
@@ -213,9 +221,8 @@ static void test_malformed(void **state)
     m->idiag_family = 99;
     char err[256] = "";
     socks_t k = {.n = 0};
-    assert_int_equal(sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, err,
-                                     sizeof err),
-                     1);
+    assert_int_equal(
+        sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, err, sizeof err), 1);
     assert_string_equal(err, "sock_diag: a udp socket of family 99, not IPv4 or IPv6");
     assert_int_equal(k.n, 0);
     m->idiag_family = AF_INET;
@@ -224,16 +231,14 @@ static void test_malformed(void **state)
     a->nla_len = 200; /* the message holds 8 bytes of it */
     nlh->nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof *m) + 8);
     err[0] = '\0';
-    assert_int_equal(sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, err,
-                                     sizeof err),
-                     1);
+    assert_int_equal(
+        sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, err, sizeof err), 1);
     assert_string_equal(err, "sock_diag: udp:0.0.0.0:0 (inode 0): attribute 7 is longer than "
                              "its message");
     assert_int_equal(k.n, 0);
     /* a short SK_MEMINFO (an old kernel): the socket, without memory */
     a->nla_len = 8;
-    assert_int_equal(sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, NULL,
-                                     0),
+    assert_int_equal(sockdiag_decode(buf, NLMSG_ALIGN(nlh->nlmsg_len), "udp", s_keep, &k, NULL, 0),
                      0);
     assert_int_equal(k.n, 1);
     assert_false(k.s[0].has_mem);
@@ -393,9 +398,12 @@ int main(void)
 {
     s_live = testlib_userns("test_sockdiag");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_udp_recorded),       cmocka_unit_test(test_tcp_recorded),
-        cmocka_unit_test(test_emit),               cmocka_unit_test(test_matters),
-        cmocka_unit_test(test_every_prefix),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_udp_recorded),
+        cmocka_unit_test(test_tcp_recorded),
+        cmocka_unit_test(test_emit),
+        cmocka_unit_test(test_matters),
+        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_live_kept_while_it_lives),
         /* last: its seccomp filter stays on the process */
         cmocka_unit_test(test_snapshot_falls_back),
