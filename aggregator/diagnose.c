@@ -270,8 +270,10 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
     char socks[512];
     s_sockets(in, socks, sizeof socks);
     bool tcp_sock = false;
-    for (size_t i = 0; i < in->ncounters; i++)
-        tcp_sock |= s_sock_drops(&in->counters[i]) && strncmp(in->counters[i].device, "tcp", 3) == 0;
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        tcp_sock |= s_sock_drops(c) && strncmp(c->device, "tcp", 3) == 0;
+    }
     if (tcp_sock || s_has(in, LAYER_SOCKET, "Prune") || s_has(in, LAYER_SOCKET, "TCPRcvQDrop") ||
         s_has(in, LAYER_SOCKET, "TCPOFODrop") || s_has(in, LAYER_SOCKET, "TCPBacklogDrop") ||
         s_has(in, LAYER_SOCKET, "TCPZeroWindowDrop") || s_has(in, LAYER_SOCKET, "TCPMemory")) {
