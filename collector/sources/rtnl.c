@@ -13,6 +13,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,6 +36,7 @@ struct rtnl {
     char *buf;             /* receive buffer of bufsize bytes (malloc'd: aligned) */
     size_t bufsize;        /* RTNL_DUMP_SIZE, more once a datagram did not fit */
     int error;             /* errno of the last RTNL_ERROR (the kernel's own when it refused) */
+    int protocol;          /* NETLINK_ROUTE or NETLINK_SOCK_DIAG */
 };
 
 /* What s_check makes of a datagram (or RTNL_ERROR). */
@@ -72,6 +74,7 @@ rtnl_t *rtnl_open(int protocol, char *err, size_t errsz)
     (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
     (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
     self->portid = mnl_socket_get_portid(self->nl);
+    self->protocol = protocol;
     self->seq = (unsigned)time(NULL);
     return self;
 }
@@ -322,7 +325,10 @@ int rtnl_dump(rtnl_t *self, uint16_t type, const void *hdr, size_t hdrlen, rtnl_
               void *ctx, char *err, size_t errsz)
 {
     assert(self && fn && hdrlen <= RTNL_MAX_HDR);
-    const char *what = rtnl_type_name(type);
+    /* sock_diag's compat request shares its number with RTM_GETLINK */
+    const char *what = self->protocol == NETLINK_SOCK_DIAG && type == TCPDIAG_GETSOCK
+                           ? "TCPDIAG_GETSOCK"
+                           : rtnl_type_name(type);
     self->error = 0;
     if (s_send(self, type, hdr, hdrlen, what, err, errsz) != RTNL_OK)
         return RTNL_ERROR;

@@ -40,7 +40,7 @@ typedef struct {
 typedef void(sockdiag_sock_fn)(void *ctx, const sockdiag_sock_t *s);
 
 /* Decodes [buf, buf + len) (4-byte aligned: the datagrams of one
- * SOCK_DIAG_BY_FAMILY dump, up to its NLMSG_DONE) of protocol `proto`
+ * SOCK_DIAG_BY_FAMILY or TCPDIAG_GETSOCK dump, up to its NLMSG_DONE) of protocol `proto`
  * ("udp" or "tcp"; borrowed; the messages do not say), handing each socket
  * to fn. Pure. A message too short, of an unknown family or with a
  * malformed attribute is a problem and skipped. Returns the number of
@@ -73,7 +73,7 @@ enum {
                                   udp_diag or tcp_diag module: err): use the fallback */
 };
 
-/* Dumps UDP and TCP, IPv4 and IPv6, and emits (sockdiag_emit) every socket
+/* Dumps UDP (IPv4, IPv6) and TCP (both at once), and emits (sockdiag_emit) every socket
  * that matters now or has mattered since it was opened: once a socket is a
  * series it stays one while it lives. Returns SOCKDIAG_OK, _RETRY or
  * _UNAVAILABLE; on _RETRY the sockets kept stay kept. *sockets (may be
@@ -82,7 +82,8 @@ int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets
                   size_t errsz);
 
 /* Appends the raw datagrams of the dump sockdiag_read makes of family
- * (AF_INET, AF_INET6) and protocol (IPPROTO_UDP, IPPROTO_TCP) to *out, for
+ * (AF_INET, AF_INET6; ignored for TCP, whose one dump lists both) and
+ * protocol (IPPROTO_UDP, IPPROTO_TCP) to *out, for
  * recordings (tests/tools/sockdiag_record). SOCKDIAG_OK, _RETRY or
  * _UNAVAILABLE, with the reason in err. */
 int sockdiag_collect(sockdiag_t *self, int family, int protocol, rtnl_bytes_t *out, char *err,

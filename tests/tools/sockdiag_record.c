@@ -2,8 +2,8 @@
  * tests/tools/sockdiag_record.sh, which runs it inside a network namespace
  * of its own with known sockets):
  *   sockdiag_record dump DIR    records, from the calling thread's network
- *       namespace, the raw datagrams of the four dumps sockdiag_read makes
- *       (UDP and TCP, IPv4 and IPv6) into DIR/{udp4,udp6,tcp4,tcp6}.bin
+ *       namespace, the raw datagrams of the three dumps sockdiag_read makes
+ *       (UDP IPv4, UDP IPv6, TCP both) into DIR/{udp4,udp6,tcp}.bin
  *   sockdiag_record print DIR   decodes them as the collector does and
  *       prints one line per socket: "DEVICE inode=N rqueue=N rmem=N
  *       rcvbuf=N drops=N [retrans=N backoff=N] matters=0|1"
@@ -23,8 +23,7 @@ static const struct {
     int family, protocol;
 } s_dumps[] = {{"udp4.bin", "udp", AF_INET, IPPROTO_UDP},
                {"udp6.bin", "udp", AF_INET6, IPPROTO_UDP},
-               {"tcp4.bin", "tcp", AF_INET, IPPROTO_TCP},
-               {"tcp6.bin", "tcp", AF_INET6, IPPROTO_TCP}};
+               {"tcp.bin", "tcp", AF_UNSPEC, IPPROTO_TCP}};
 
 static int s_dump(const char *dir)
 {
@@ -35,7 +34,7 @@ static int s_dump(const char *dir)
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < 4 && rc == 0; i++) {
+    for (size_t i = 0; i < 3 && rc == 0; i++) {
         rtnl_bytes_t b = {0};
         snprintf(path, sizeof path, "%s/%s", dir, s_dumps[i].file);
         FILE *f = NULL;
@@ -67,7 +66,7 @@ static void s_print_sock(void *ctx, const sockdiag_sock_t *s)
 static int s_print(const char *dir)
 {
     char path[4096], err[512] = "", chunk[4096];
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 3; i++) {
         rtnl_bytes_t b = {0};
         snprintf(path, sizeof path, "%s/%s", dir, s_dumps[i].file);
         FILE *f = fopen(path, "rb");

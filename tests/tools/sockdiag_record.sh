@@ -8,7 +8,7 @@
 #   udp6 [::1]:9002      one datagram of 100 bytes queued, default buffer
 #   tcp  127.0.0.1:9100  a connection whose accepting end left 1000 bytes unread
 #   tcp6 [::1]:9101      a quiet connection; and listeners (not dumped)
-# Writes OUT/sockdiag/{udp4,udp6,tcp4,tcp6}.bin (sockdiag_record dump), what
+# Writes OUT/sockdiag/{udp4,udp6,tcp}.bin (sockdiag_record dump), what
 # ss -uamn / ss -tanmi and /proc/net/udp{,6} said right after, and
 # expected-sockets.txt (sockdiag_record print). Needs root and
 # $BIN_DIR/sockdiag_record (default build/bin). Touches nothing outside the
