@@ -39,7 +39,7 @@ typedef struct {
     uint64_t packets, drops;       /* incident: in its bursts; drops: since the pair started */
     int64_t incident_end_ns;       /* incident: its end (ends_ns adds the margin) */
     layer_t layer;                 /* drops */
-    char limit[384], remedy[2048]; /* drops: from the diagnosis; "" unknown */
+    char limit[768], remedy[2048]; /* drops: from the diagnosis; "" unknown */
 } alert_t;
 
 /* A new event with a copy of hosts; NULL out of memory. */

@@ -278,38 +278,141 @@ static void s_budget(const diag_input_t *in, diag_finding_t *a)
              (long long)s_twice(b), (long long)s_twice(u));
 }
 
+/* What capped a socket's buffer: sock_setsockopt's SO_RCVBUF caps the
+ * request at net.core.rmem_max, then doubles it (the kernel's own
+ * bookkeeping), so a socket granted exactly 2 x rmem_max asked for at
+ * least rmem_max and got less than it asked for. */
+static int s_granted(const diag_input_t *in, const diag_counter_t *c, char *out, size_t size)
+{
+    int64_t got, rmax;
+    if (!s_setting(in, c->source, c->device, "rcvbuf", in->to_ns, &got))
+        return 0;
+    if (s_sysctl(in, SYSCTL_RMEM_MAX, &rmax) && got == s_twice(rmax))
+        return snprintf(out, size, " got SO_RCVBUF %lld bytes: net.core.rmem_max = %lld caps a "
+                        "request at 2 x rmem_max", (long long)got, (long long)rmax);
+    return snprintf(out, size, " got SO_RCVBUF %lld bytes", (long long)got);
+}
+
+/* A socket's own drop counter (not its retransmissions, which are evidence). */
+static bool s_sock_drops(const diag_counter_t *c)
+{
+    return source_is(c->source, SOURCE_SOCK) && strcmp(c->name, "drops") == 0 && c->drops > 0;
+}
+
 /* The dropping sockets, for the socket finding: "udp:A:P (N)", or
- * "udp:A:P held by PID/COMM (N)" when the process holding it is known. */
+ * "udp:A:P held by PID/COMM (N)" when the process holding it is known, then
+ * the buffer it was granted and what capped it when the collector read it
+ * (sock_diag). */
 static void s_sockets(const diag_input_t *in, char *out, size_t size)
 {
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
-        if (!source_is(c->source, SOURCE_SOCK) || c->drops <= 0)
+        if (!s_sock_drops(c))
             continue;
-        char one[300]; /* whole entries only */
-        int n = snprintf(one, sizeof one, "%s%s%s (%lld)", c->device,
-                         c->owner[0] ? " held by " : "", c->owner, (long long)c->drops);
+        char one[400], granted[160] = ""; /* whole entries only */
+        s_granted(in, c, granted, sizeof granted);
+        int n = snprintf(one, sizeof one, "%s%s%s (%lld)%s", c->device,
+                         c->owner[0] ? " held by " : "", c->owner, (long long)c->drops, granted);
         if (n > 0 && len + (size_t)n + 3 < size)
             len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", one);
     }
 }
 
+/* The peer of "tcp:LA:LP-RA:RP" on the same host, "tcp:RA:RP-LA:LP" (a
+ * "#inode" suffix dropped); false for a device of another form. */
+static bool s_peer(const char *device, char *out, size_t size)
+{
+    const char *colon = strchr(device, ':'), *dash = strchr(device, '-');
+    if (strncmp(device, "tcp", 3) != 0 || !colon || !dash || dash < colon)
+        return false;
+    size_t rl = strcspn(dash + 1, "#");
+    int n = snprintf(out, size, "%.*s:%.*s-%.*s", (int)(colon - device), device, (int)rl,
+                     dash + 1, (int)(dash - colon - 1), colon + 1);
+    return n > 0 && (size_t)n < size;
+}
+
+/* Retransmissions of `series` read at or after `from`; -1 when it has no row. */
+static int64_t s_retrans_after(const diag_input_t *in, const char *series, int64_t from)
+{
+    int64_t n = -1;
+    for (size_t i = 0; i < in->nretrans; i++)
+        if (strcmp(in->retrans[i].series, series) == 0)
+            n = sat_add(n < 0 ? 0 : n, in->retrans[i].ts_ns >= from ? in->retrans[i].delta : 0);
+    return n;
+}
+
+/* The TCP story: the socket whose queue was pruned (the sock drops counter
+ * of a tcp device that dropped most), and the retransmissions that followed
+ * the first prune: its peer's when the peer is on this host, else the
+ * host's Tcp.RetransSegs (all of them: a peer elsewhere shows its own). */
+static void s_tcp_story(const diag_input_t *in, char *out, size_t size)
+{
+    const diag_counter_t *sock = NULL;
+    int64_t prune_ns = INT64_MAX;
+    out[0] = '\0';
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        bool tcp_sock = s_sock_drops(c) && strncmp(c->device, "tcp", 3) == 0;
+        if (tcp_sock && (!sock || c->drops > sock->drops))
+            sock = c;
+        if (c->layer == LAYER_SOCKET && c->drops > 0 && c->first_ns < prune_ns &&
+            (tcp_sock || strstr(c->name, "Prune") || strstr(c->name, "RcvQDrop")))
+            prune_ns = c->first_ns;
+    }
+    size_t len = 0;
+    int64_t rcvbuf;
+    if (sock) {
+        len = (size_t)snprintf(out, size, "; pruned: %s (%lld segments dropped", sock->device,
+                               (long long)sock->drops);
+        if (s_setting(in, sock->source, sock->device, "rcvbuf", in->to_ns, &rcvbuf) && len < size)
+            len += (size_t)snprintf(out + len, size - len, ", SO_RCVBUF %lld bytes",
+                                    (long long)rcvbuf);
+        if (len < size)
+            len += (size_t)snprintf(out + len, size - len, ")");
+    }
+    char peer[192], series[DIAG_SERIES_SIZE];
+    int64_t n = -1;
+    if (sock && s_peer(sock->device, peer, sizeof peer)) {
+        snprintf(series, sizeof series, "sock/%s/retrans", peer);
+        n = s_retrans_after(in, series, prune_ns);
+        if (n >= 0 && len < size)
+            snprintf(out + len, size - len, "; the peer %s retransmitted %lld segments after the "
+                     "prune", peer, (long long)n);
+    }
+    if (n < 0 && (n = s_retrans_after(in, "snmp//Tcp.RetransSegs", prune_ns)) >= 0 && len < size)
+        len += (size_t)snprintf(out + len, size - len, "; this host retransmitted %lld TCP "
+                                "segments after the prune (Tcp.RetransSegs)", (long long)n);
+    int64_t rto = s_retrans_after(in, "netstat//TcpExt.TCPTimeouts", prune_ns);
+    if (rto > 0 && len < size)
+        snprintf(out + len, size - len, ", %lld of them after a timeout (TCPTimeouts: each "
+                 "doubles the next wait)", (long long)rto);
+}
+
 static void s_socket(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t rmax = 0, rdef = 0, tcp = 0;
-    char socks[256];
+    char socks[512];
     s_sockets(in, socks, sizeof socks);
-    if (s_has(in, LAYER_SOCKET, "Pruned") || s_has(in, LAYER_SOCKET, "TCP")) {
-        char max[48] = "unknown";
+    bool tcp_sock = false;
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        tcp_sock |= s_sock_drops(c) && strncmp(c->device, "tcp", 3) == 0;
+    }
+    if (tcp_sock || s_has(in, LAYER_SOCKET, "Prune") || s_has(in, LAYER_SOCKET, "TCPRcvQDrop") ||
+        s_has(in, LAYER_SOCKET, "TCPOFODrop") || s_has(in, LAYER_SOCKET, "TCPBacklogDrop") ||
+        s_has(in, LAYER_SOCKET, "TCPZeroWindowDrop") || s_has(in, LAYER_SOCKET, "TCPMemory")) {
+        char max[48] = "unknown", story[400];
         if (s_sysctl(in, SYSCTL_TCP_RMEM_MAX, &tcp))
             snprintf(max, sizeof max, "%lld bytes", (long long)tcp);
+        s_tcp_story(in, story, sizeof story);
         snprintf(a->limit, sizeof a->limit, "the TCP receive buffer (net.ipv4.tcp_rmem max = %s, "
-                 "or the SO_RCVBUF the application set): its queue was pruned", max);
+                 "or the SO_RCVBUF the application set): its queue was pruned%s", max, story);
         snprintf(a->remedy, sizeof a->remedy, "the receiving application does not read fast "
                  "enough: fix the reader; a larger buffer (do not set SO_RCVBUF, let tcp_rmem "
-                 "autotune) only buys time");
+                 "autotune) only buys time; the sender's retransmissions back off exponentially, "
+                 "so the stall outlasts the reader's");
         return;
     }
     if (s_has(in, LAYER_SOCKET, "MemErrors")) {
@@ -330,8 +433,9 @@ static void s_socket(const diag_input_t *in, diag_finding_t *a)
     int64_t want = s_twice(rmax) > 8388608 ? s_twice(rmax) : 8388608;
     snprintf(a->remedy, sizeof a->remedy, "the application reading %s falls behind: read faster "
              "or from more sockets (SO_REUSEPORT), and ask for a larger SO_RCVBUF, which "
-             "net.core.rmem_max must allow: sysctl -w net.core.rmem_max=%lld",
-             socks[0] ? socks : "the socket", (long long)want);
+             "net.core.rmem_max must allow: sysctl -w net.core.rmem_max=%lld (a request is "
+             "capped at rmem_max, then doubled: up to %lld bytes granted)",
+             socks[0] ? socks : "the socket", (long long)want, (long long)s_twice(want));
 }
 
 static void s_listen(const diag_input_t *in, diag_finding_t *a)
@@ -608,6 +712,7 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
     if (!(f->evidence.counters = calloc(count ? count : 1, sizeof *f->evidence.counters)))
         return -1;
     int64_t reasons = 0, rfirst = INT64_MAX, rlast = 0;
+    int64_t socks = 0, sfirst = INT64_MAX, slast = 0;
     f->first_ns = INT64_MAX;
     for (size_t i = 0; i < in->ncounters; i++) {
         const diag_counter_t *c = &in->counters[i];
@@ -623,6 +728,11 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
             rfirst = c->first_ns < rfirst ? c->first_ns : rfirst;
             rlast = c->last_ns > rlast ? c->last_ns : rlast;
         }
+        if (s_sock_drops(c)) { /* the sockets' own drop counts (sk_drops) */
+            socks = sat_add(socks, c->drops);
+            sfirst = c->first_ns < sfirst ? c->first_ns : sfirst;
+            slast = c->last_ns > slast ? c->last_ns : slast;
+        }
         if (c->overlap)
             continue;
         f->drops = sat_add(f->drops, c->drops);
@@ -636,6 +746,14 @@ static int s_counters(const diag_input_t *in, diag_finding_t *f)
         f->drops = reasons;
         f->first_ns = rfirst;
         f->last_ns = rlast;
+    }
+    /* Sockets dropped what no counter of the layer's own counts (on 6.18 a
+     * stalled TCP receiver was seen dropping with PruneCalled alone moving,
+     * no RcvPruned or TCPRcvQDrop): the sockets' sk_drops are the finding. */
+    if (f->drops == 0 && socks > 0) {
+        f->drops = socks;
+        f->first_ns = sfirst;
+        f->last_ns = slast;
     }
     return 0;
 }

@@ -14,6 +14,9 @@
 
 #include "layer.h"
 
+/* Room for "source/device/name" of the input's fields whole (336 bytes). */
+#define DIAG_SERIES_SIZE 400
+
 typedef struct {
     char source[16], device[192], name[128];
     char owner[64];             /* sock counters: the process holding it, "pid/comm"; "" */
@@ -33,6 +36,13 @@ typedef struct {
     int64_t delta;              /* non-overlapping drop delta read at ts_ns */
 } diag_delta_t;                 /* in time order */
 
+/* A retransmission counter's delta (overlap evidence, never a drop): a
+ * socket's "sock/tcp:.../retrans" or the host's "snmp//Tcp.RetransSegs". */
+typedef struct {
+    char series[DIAG_SERIES_SIZE];
+    int64_t ts_ns, delta;
+} diag_retrans_t;               /* in time order */
+
 typedef struct {
     int64_t start_ns, end_ns;
     char iface[16];
@@ -50,12 +60,11 @@ typedef struct {
     size_t ndeltas;
     const diag_burst_t *bursts;
     size_t nbursts;
+    const diag_retrans_t *retrans; /* with the deltas: when the sender sent again */
+    size_t nretrans;
 } diag_input_t;
 
 /* --- the diagnosis ------------------------------------------------------- */
-
-/* Room for "source/device/name" of the input's fields whole (336 bytes). */
-#define DIAG_SERIES_SIZE 400
 
 /* One counter of a finding's layer, as evidence. */
 typedef struct {
@@ -82,7 +91,8 @@ typedef struct {
     int64_t drops;             /* its non-overlapping counters' sum (or, when only the
                                   kernel's drop reasons saw any, theirs) */
     int64_t first_ns, last_ns; /* the first and last delta of those */
-    char limit[384];           /* the setting that bounds the layer, with its value */
+    char limit[768];           /* the setting that bounds the layer, with its value (the
+                                  socket layer: each dropping socket's granted buffer) */
     char remedy[2048];         /* what to do; two quoted devices fit whole: cut
                                   mid-quote, a pasted remedy would leave the shell
                                   waiting */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "counters.h"
 #include "diagnose.h"
 #include "grow.h"
 #include "store.h"
@@ -15,7 +16,8 @@ typedef struct {
     diag_setting_t *settings;
     diag_delta_t *deltas;
     diag_burst_t *bursts;
-    size_t ccap, scap, dcap, bcap;
+    diag_retrans_t *retrans;
+    size_t ccap, scap, dcap, bcap, rcap;
 } gather_t;
 
 static int s_counter(void *ctx, const drop_sum_t *r)
@@ -50,11 +52,23 @@ static int s_setting(void *ctx, const setting_row_t *r)
     return 0;
 }
 
+static int s_retrans(gather_t *g, const drop_row_t *r)
+{
+    diag_retrans_t *t = grow(g->retrans, g->in.nretrans + 1, &g->rcap, sizeof *t, 64);
+    if (!t)
+        return 1;
+    g->retrans = t;
+    t += g->in.nretrans++;
+    *t = (diag_retrans_t){.ts_ns = r->ts_ns, .delta = r->delta};
+    snprintf(t->series, sizeof t->series, "%s", r->series);
+    return 0;
+}
+
 static int s_delta(void *ctx, const drop_row_t *r)
 {
     gather_t *g = ctx;
     if (r->overlap)
-        return 0;
+        return counters_is_retrans(r->series) ? s_retrans(g, r) : 0;
     diag_delta_t *d = grow(g->deltas, g->in.ndeltas + 1, &g->dcap, sizeof *d, 64);
     if (!d)
         return 1;
@@ -97,10 +111,12 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
     g.in.settings = g.settings;
     g.in.deltas = g.deltas;
     g.in.bursts = g.bursts;
+    g.in.retrans = g.retrans;
     diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
     free(g.counters);
     free(g.settings);
     free(g.deltas);
     free(g.bursts);
+    free(g.retrans);
     return d;
 }

@@ -112,6 +112,9 @@ static json_t *s_event(const timeline_event_t *ev, const char **type)
     case TIMELINE_DROP: /* a precursor's row (budget) is a squeeze: no packet was lost */
         *type = layer_is_precursor(layer_from_name(ev->drop.layer)) ? "squeeze" : "drop";
         return rows_drop(&ev->drop);
+    case TIMELINE_RETRANS: /* evidence of a loss elsewhere, with a drop row's fields */
+        *type = "retrans";
+        return rows_drop(&ev->drop);
     case TIMELINE_BURST:
         *type = "burst";
         return rows_burst_json(&ev->burst.row, ev->burst.profile_omitted);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters.h"
 #include "grow.h"
 #include "ts.h"
 
@@ -109,7 +110,8 @@ static int s_drop(void *ctx, const drop_row_t *d)
 {
     gather_t *g = ctx;
     timeline_arena_t *a = g->t->arena_;
-    timeline_event_t *ev = s_add(g, TIMELINE_DROP, d->ts_ns);
+    timeline_type_t type = counters_is_retrans(d->series) ? TIMELINE_RETRANS : TIMELINE_DROP;
+    timeline_event_t *ev = s_add(g, type, d->ts_ns);
     if (!ev)
         return s_oom(g);
     ev->drop = *d;

@@ -2,8 +2,9 @@
  * time-ordered list (docs/ARCHITECTURE.md, Fleet analysis): drop deltas, bursts with their 1 ms
  * profile, incidents involving the hosts, setting changes, and gaps in a
  * host's data, as plain structs (rows.c gives them their JSON form, each
- * {"ts_ns", "host", "type", ...}, type one of drop | burst | incident |
- * setting | gap). */
+ * {"ts_ns", "host", "type", ...}, type one of drop | squeeze | retrans |
+ * burst | incident | setting | gap; a retrans row has a drop row's fields:
+ * a TCP sender's retransmissions after a pruned queue, in time order). */
 #ifndef DROPSCOPE_TIMELINE_H
 #define DROPSCOPE_TIMELINE_H
 
@@ -29,6 +30,8 @@ typedef enum {
     TIMELINE_INCIDENT,
     TIMELINE_SETTING,
     TIMELINE_GAP,
+    TIMELINE_RETRANS, /* a retransmission counter's delta (counters_is_retrans): a drop row
+                         of evidence, kept in `drop` */
 } timeline_type_t;
 
 /* One event; its strings, profile and incident are owned by the timeline. */
@@ -38,7 +41,7 @@ typedef struct {
                          change, the last batch before a gap */
     const char *host; /* "" for an incident (it may span hosts: see its hosts) */
     union {
-        drop_row_t drop; /* TIMELINE_DROP (drop.ts_ns is ts_ns) */
+        drop_row_t drop; /* TIMELINE_DROP, TIMELINE_RETRANS (drop.ts_ns is ts_ns) */
         struct {
             burst_row_t row;      /* TIMELINE_BURST (row.start_ns is ts_ns) */
             bool profile_omitted; /* left out for the tick budget: row.nprofile is 0 */

@@ -42,8 +42,9 @@ static void s_usage(FILE *out)
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
             "  timeline --from T --to T [--host H ...] [--window 2ms]\n"
-            "                        drops, bursts (with their 1 ms profile), incidents, setting\n"
-            "                        changes and gaps in the data, in time order\n"
+            "                        drops, TCP retransmissions (retrans), bursts (with their\n"
+            "                        1 ms profile), incidents, setting changes and gaps in the\n"
+            "                        data, in time order\n"
             "  diagnose HOST [--since 1h | --from T [--to T]]\n"
             "                        which layer dropped, how many, the setting that bounds it on\n"
             "                        that host, the command that addresses it, and the evidence\n"
@@ -473,7 +474,8 @@ static const arg_def_t s_timeline_args[] = {
 static void s_event_detail(json_t *e, char *out, size_t size)
 {
     const char *type = s_str(e, "type");
-    if (strcmp(type, "drop") == 0 || strcmp(type, "squeeze") == 0) {
+    if (strcmp(type, "drop") == 0 || strcmp(type, "squeeze") == 0 ||
+        strcmp(type, "retrans") == 0) {
         snprintf(out, size, "%s +%lld (%s)%s", s_str(e, "series"), s_int(e, "delta"),
                  s_str(e, "layer"), json_is_true(json_object_get(e, "overlap")) ? " [overlaps]" : "");
     } else if (strcmp(type, "burst") == 0) {

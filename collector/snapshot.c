@@ -19,6 +19,7 @@
 #include "netlink.h"
 #include "qdisc.h"
 #include "snmp.h"
+#include "sockdiag.h"
 #include "sockets.h"
 #include "sockowner.h"
 #include "softnet.h"
@@ -70,10 +71,10 @@ static int s_parse_softnet(const file_source_t *f, const char *b, size_t n, read
     return softnet_parse(b, n, e, c, err, es);
 }
 
-/* Only sockets that have dropped become series: a busy host has thousands
- * of quiet UDP sockets, and a socket's drop count never decreases while it
- * lives, so a socket that appears with drops has dropped since we last
- * looked. */
+/* The fallback of sock_diag: only sockets that have dropped become series
+ * (a busy host has thousands of quiet UDP sockets, and a socket's drop
+ * count never decreases while it lives, so one that appears with drops
+ * has dropped since we last looked). */
 static int s_parse_sockets(const file_source_t *f, const char *b, size_t n, reading_fn *e,
                            void *c, char *err, size_t es)
 {
@@ -110,6 +111,7 @@ struct snapshot {
     qdisc_t *qdisc;             /* live qdisc counters; NULL when not live */
     ethtool_t *ethtool;         /* live NIC counters; NULL when not live */
     stackdump_t *stackdump;     /* Onload stacks; NULL when not live and not asked for */
+    sockdiag_t *sockdiag;       /* live sockets; NULL = the /proc/net/udp{,6} scan */
     iface_t ifaces[MAX_IFACES]; /* interfaces seen by the netdev source */
     size_t nifaces;
     iface_t *last_iface;        /* the one s_note_iface matched last */
@@ -190,6 +192,9 @@ snapshot_t *snapshot_new(const snapshot_opts_t *opts)
                      self->procfs);
         if (!(self->qdisc = qdisc_new(err, sizeof err)))
             log_warn("collector: %s; qdisc counters are off", err);
+        if (!(self->sockdiag = sockdiag_new(err, sizeof err)))
+            log_warn("collector: %s; reading dropping UDP sockets from %s/net/udp{,6} instead "
+                     "(no TCP sockets, no granted buffer sizes)", err, self->procfs);
         if (!self->ethtool_dir && !(self->ethtool = ethtool_new()))
             log_warn("collector: cannot open a socket for ethtool ioctls; NIC driver counters "
                      "and ring sizes are off");
@@ -215,6 +220,7 @@ void snapshot_destroy(snapshot_t **self_p)
     qdisc_destroy(&self->qdisc);
     ethtool_destroy(&self->ethtool);
     stackdump_destroy(&self->stackdump);
+    sockdiag_destroy(&self->sockdiag);
     free(self->procfs);
     free(self->sysfs);
     free(self->ethtool_dir);
@@ -347,6 +353,31 @@ static void s_collect_netdev(snapshot_t *self)
         series_source_ok(self->series, SOURCE_NETDEV);
     else
         log_limited(LOGL_WARN, "netlink", "collector: %s; retrying next interval", err);
+}
+
+/* sock_diag when the kernel grants it; the /proc scan otherwise, from the
+ * first refusal on (one log line), and for replayed fixture roots. */
+static void s_collect_sockets(snapshot_t *self)
+{
+    char err[256];
+    if (self->sockdiag) {
+        int rc = sockdiag_read(self->sockdiag, s_emit, self, NULL, err, sizeof err);
+        if (rc == SOCKDIAG_OK) {
+            series_source_ok(self->series, SOURCE_SOCK);
+            return;
+        }
+        if (rc == SOCKDIAG_RETRY) {
+            log_limited(LOGL_WARN, "sockdiag", "collector: %s; retrying next interval", err);
+            return;
+        }
+        log_warn("collector: %s; reading dropping UDP sockets from %s/net/udp{,6} from now on "
+                 "(no TCP sockets, no granted buffer sizes)", err, self->procfs);
+        sockdiag_destroy(&self->sockdiag);
+        strmap_clear(self->sockets, NULL);
+    }
+    bool udp_ok = s_collect_file(self, SRC_UDP);
+    if (s_collect_file(self, SRC_UDP6) && udp_ok)
+        series_source_ok(self->series, SOURCE_SOCK);
 }
 
 static void s_collect_qdisc(snapshot_t *self)
@@ -494,9 +525,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
     for (int i = SRC_SNMP; i <= SRC_SOFTNET; i++)
         if (s_collect_file(self, i))
             series_source_ok(series, s_files[i].source);
-    bool udp_ok = s_collect_file(self, SRC_UDP);
-    if (s_collect_file(self, SRC_UDP6) && udp_ok)
-        series_source_ok(series, SOURCE_SOCK);
+    s_collect_sockets(self);
     s_collect_sysctls(self);
     s_collect_ethtool(self);
     s_collect_qdisc(self);

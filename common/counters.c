@@ -193,6 +193,13 @@ static const counter_entry_t s_table[] = {
         "IP packets that needed fragmenting and could not be"),
     SETTING(S(SNMP), "Ip.Forwarding", "whether the host forwards IP packets"),
     SETTING(S(SNMP), "Ip.DefaultTTL", "the TTL of the packets the host sends"),
+    /* tcp_retransmit_skb: every segment this host sent again. Evidence of
+     * loss on the path or at the peer (a pruned receive queue), not a drop
+     * here: overlap, so its deltas are stored and timed with the drops
+     * (the timeline's retrans rows) but never summed. */
+    O64(S(SNMP), "Tcp.RetransSegs", LAYER_SOCKET,
+        "TCP segments this host sent again: evidence of loss somewhere (the path, or a peer's "
+        "pruned receive queue), not a drop here"),
     /* tcp_v4_rcv: malformed segments. */
     C64(S(SNMP), "Tcp.InErrs", LAYER_PROTO, "TCP segments received malformed"),
     C64(S(SNMP), "Tcp.InCsumErrors", LAYER_PROTO, "TCP segments with a bad checksum"),
@@ -244,6 +251,14 @@ static const counter_entry_t s_table[] = {
     O64S(S(NETSTAT), "TcpExt.TCPMemoryPressures", LAYER_SOCKET,
          "TCP as a whole crossed its memory pressure mark (a precursor)",
          "net.ipv4.tcp_mem (pages, for every TCP socket of the host)"),
+    /* tcp_retransmit_timer (and tcp_probe_timer): an RTO expired, the
+     * sender backs off exponentially; evidence like RetransSegs. */
+    O64(S(NETSTAT), "TcpExt.TCPTimeouts", LAYER_SOCKET,
+        "a TCP retransmission timer expired (the sender waits twice as long each time): "
+        "evidence of loss, not a drop here"),
+    /* tcp_mark_lost_retrans / tcp_rack_detect_loss: a retransmission lost too. */
+    O64(S(NETSTAT), "TcpExt.TCPLostRetransmit", LAYER_SOCKET,
+        "a retransmitted TCP segment was lost again: evidence of loss, not a drop here"),
     /* tcp_conn_request / tcp_v4_syn_recv_sock: accept queue full. */
     C64(S(NETSTAT), "TcpExt.ListenOverflows", LAYER_LISTEN,
         "a listener's accept queue was full when a SYN or the final ACK arrived"),
@@ -283,13 +298,28 @@ static const counter_entry_t s_table[] = {
      "packets in the CPU's backlog now", NULL, false},
     C32(S(SOFTNET), "*", LAYER_TRAFFIC, "the CPU's receive processing (packets handled)"),
 
-    /* --- sock: /proc/net/udp* per-socket drops (u32, udp4_format_sock) ---- */
-    /* sk_drops: every drop charged to the socket; the same drops are in
-     * Udp RcvbufErrors/MemErrors, so this is the per-socket detail. */
+    /* --- sock: per-socket, from sock_diag (SK_MEMINFO_*, struct tcp_info:
+     * inet_sk_diag_fill) or /proc/net/udp* (udp4_format_sock) ---------- */
+    /* sk_drops (u32): every drop charged to the socket; the same drops are
+     * in Udp RcvbufErrors/MemErrors or TCP's prune and queue drops, so
+     * this is the per-socket detail. */
     O32(S(SOCK), "drops", LAYER_SOCKET,
-        "every drop charged to this socket (also in Udp RcvbufErrors or MemErrors): it names "
-        "the socket and its owner"),
+        "every drop charged to this socket (also in Udp RcvbufErrors or MemErrors, or TCP's "
+        "RcvPruned, TCPRcvQDrop, TCPOFODrop): it names the socket and its owner"),
     GAUGE(S(SOCK), "rx_queue", LAYER_SOCKET, "bytes waiting in this socket's receive queue now"),
+    /* sk_rcvbuf (SK_MEMINFO_RCVBUF): sock_setsockopt SO_RCVBUF stores twice
+     * the request, the request capped at net.core.rmem_max first. */
+    {S(SOCK), "rcvbuf", LAYER_CONFIG, KIND_SETTING, 64, false,
+     "the receive buffer this socket was granted, as getsockopt(SO_RCVBUF) returns it: twice "
+     "the size asked for, the request capped at net.core.rmem_max (TCP: grown by autotuning "
+     "up to net.ipv4.tcp_rmem's max unless SO_RCVBUF was set)",
+     "net.core.rmem_max caps SO_RCVBUF requests (SO_RCVBUFFORCE does not)", false},
+    /* tcpi_total_retrans (u32, tp->total_retrans): tcp_retransmit_skb. */
+    O32(S(SOCK), "retrans", LAYER_SOCKET,
+        "TCP segments this socket sent again in its life: evidence (its peer lost them, "
+        "perhaps to a pruned receive queue), not a drop here"),
+    /* tcpi_rtt: the smoothed RTT in microseconds (tp->srtt_us >> 3). */
+    GAUGE(S(SOCK), "rtt_us", LAYER_TRAFFIC, "the TCP socket's smoothed round-trip time (us)"),
 
     /* --- qdisc: tc statistics (rtnetlink TCA_STATS2, gnet_stats_queue u32) - */
     /* qdisc_drop (sch_generic.h): a leaf qdisc at its limit refused the skb,
@@ -581,4 +611,15 @@ pause_t counters_pause(const char *source, const char *name)
         if (strstr(name, not_frames[i]))
             return PAUSE_NONE;
     return sent ? PAUSE_FRAMES_SENT : PAUSE_FRAMES_RECEIVED;
+}
+
+bool counters_is_retrans(const char *series)
+{
+    static const char *const names[] = {"snmp//Tcp.RetransSegs", "netstat//TcpExt.TCPTimeouts",
+                                        "netstat//TcpExt.TCPLostRetransmit"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(series, names[i]) == 0)
+            return true;
+    const char *last = strrchr(series, '/');
+    return strncmp(series, "sock/", 5) == 0 && last && strcmp(last, "/retrans") == 0;
 }

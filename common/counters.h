@@ -33,6 +33,12 @@ typedef struct {
     const char *remedy;  /* what to do when it moves (its layer's) */
 } counter_text_t;
 
+/* True for the retransmission counters: evidence that a sender sent again
+ * (its peer lost the segments, perhaps to a pruned queue), never a drop:
+ * snmp Tcp.RetransSegs, netstat TcpExt.TCPTimeouts and TCPLostRetransmit,
+ * sock retrans. series is "source/device/name". */
+bool counters_is_retrans(const char *series);
+
 /* The reference text of source/name (static strings, never NULL). */
 counter_text_t counters_explain(const char *source, const char *name);
 /* A layer's own text: what it is (in meaning), what bounds its drops and

@@ -19,7 +19,7 @@ typedef enum {
     SOURCE_ETHTOOL, /* the driver's statistics (ethtool -S) */
     SOURCE_RING,    /* the NIC's ring sizes (ethtool -g): settings */
     SOURCE_SYSCTL,  /* the kernel settings that bound the layers, dotted names */
-    SOURCE_SOCK,    /* per-socket counters of the UDP sockets that dropped */
+    SOURCE_SOCK,    /* per-socket counters of the UDP and TCP sockets that matter */
     SOURCE_QDISC,   /* tc statistics, one device "IFACE:HANDLE" per qdisc */
     SOURCE_RATE,    /* the sampler's packets-per-tick histogram, per interface */
     SOURCE_SAMPLER, /* the sampler's own health (ticks, lateness) */

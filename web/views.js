@@ -417,7 +417,7 @@
 
   function eventDetail(e) {
     switch (e.type) {
-      case "drop": case "squeeze": return [layerBadge(e.layer), " ", h("code", {}, e.series),
+      case "drop": case "squeeze": case "retrans": return [layerBadge(e.layer), " ", h("code", {}, e.series),
         e.owner ? ` held by ${e.owner}` : "", ` +${DS.fmtCount(e.delta)}`,
         e.reset ? " (counter reset)" : "", e.overlap ? " (overlaps)" : ""];
       case "burst": return `${e.iface} ${e.direction}: ${DS.fmtCount(e.packets)} packets in ` +

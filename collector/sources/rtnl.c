@@ -13,6 +13,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,11 +30,13 @@
 #define RTNL_MAX_HDR 64         /* the largest family header of a request */
 
 struct rtnl {
-    struct mnl_socket *nl; /* NETLINK_ROUTE, bound */
+    struct mnl_socket *nl; /* NETLINK_ROUTE or NETLINK_SOCK_DIAG, bound */
     unsigned portid;       /* our port id: the kernel's replies to us carry it */
     unsigned seq;          /* sequence number of the latest request */
     char *buf;             /* receive buffer of bufsize bytes (malloc'd: aligned) */
     size_t bufsize;        /* RTNL_DUMP_SIZE, more once a datagram did not fit */
+    int error;             /* errno of the last RTNL_ERROR (the kernel's own when it refused) */
+    int protocol;          /* NETLINK_ROUTE or NETLINK_SOCK_DIAG */
 };
 
 /* What s_check makes of a datagram (or RTNL_ERROR). */
@@ -40,6 +44,12 @@ enum { S_MORE = 1, S_DONE = 2, S_STALE = 3 };
 
 rtnl_t *rtnl_new(char *err, size_t errsz)
 {
+    return rtnl_open(NETLINK_ROUTE, err, errsz);
+}
+
+rtnl_t *rtnl_open(int protocol, char *err, size_t errsz)
+{
+    const char *pname = protocol == NETLINK_SOCK_DIAG ? "NETLINK_SOCK_DIAG" : "NETLINK_ROUTE";
     rtnl_t *self = calloc(1, sizeof *self);
     if (!self || !(self->buf = malloc(RTNL_DUMP_SIZE))) {
         snprintf(err, errsz, "netlink: out of memory for a %d-byte receive buffer", RTNL_DUMP_SIZE);
@@ -47,12 +57,13 @@ rtnl_t *rtnl_new(char *err, size_t errsz)
         return NULL;
     }
     self->bufsize = RTNL_DUMP_SIZE;
-    self->nl = mnl_socket_open(NETLINK_ROUTE);
+    self->nl = mnl_socket_open(protocol);
     if (!self->nl || mnl_socket_bind(self->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+        self->error = errno;
         snprintf(err, errsz,
-                 "netlink: cannot open a NETLINK_ROUTE socket: %s (check that the seccomp or "
+                 "netlink: cannot open a %s socket: %s (check that the seccomp or "
                  "LSM policy of this process allows netlink sockets)",
-                 strerror(errno));
+                 pname, strerror(errno));
         rtnl_destroy(&self);
         return NULL;
     }
@@ -63,6 +74,7 @@ rtnl_t *rtnl_new(char *err, size_t errsz)
     (void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
     (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
     self->portid = mnl_socket_get_portid(self->nl);
+    self->protocol = protocol;
     self->seq = (unsigned)time(NULL);
     return self;
 }
@@ -92,6 +104,9 @@ const char *rtnl_type_name(uint16_t type)
     case RTM_GETQDISC: return "RTM_GETQDISC";
     case RTM_NEWSTATS: return "RTM_NEWSTATS";
     case RTM_GETSTATS: return "RTM_GETSTATS";
+    /* NETLINK_SOCK_DIAG's only type; RTM_NEWADDR shares its number, but no
+     * rtnetlink source here asks for addresses */
+    case SOCK_DIAG_BY_FAMILY: return "SOCK_DIAG_BY_FAMILY";
     default: return "an unknown type";
     }
 }
@@ -150,10 +165,12 @@ static const char *s_extack(const struct nlmsghdr *nlh, size_t off)
 
 /* An NLMSG_ERROR in a dump: the kernel refused the request (or, error 0,
  * acknowledged it: nothing to do). */
-static int s_error(const struct nlmsghdr *nlh, const char *what, char *err, size_t errsz)
+static int s_error(const struct nlmsghdr *nlh, const char *what, int *errnum, char *err,
+                   size_t errsz)
 {
     const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
     size_t len = mnl_nlmsg_get_payload_len(nlh);
+    *errnum = EPROTO;
     if (len < sizeof *e) {
         snprintf(err, errsz,
                  "netlink %s dump: the kernel's NLMSG_ERROR has %zu bytes, fewer than "
@@ -163,6 +180,7 @@ static int s_error(const struct nlmsghdr *nlh, const char *what, char *err, size
     }
     if (e->error == 0)
         return S_MORE;
+    *errnum = -e->error;
     size_t off = sizeof *e; /* and the request echoed back unless capped */
     if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof e->msg)
         off += e->msg.nlmsg_len - sizeof e->msg;
@@ -173,7 +191,8 @@ static int s_error(const struct nlmsghdr *nlh, const char *what, char *err, size
 }
 
 /* NLMSG_DONE ends the dump; a negative int in it says the dump failed. */
-static int s_done(const struct nlmsghdr *nlh, const char *what, char *err, size_t errsz)
+static int s_done(const struct nlmsghdr *nlh, const char *what, int *errnum, char *err,
+                  size_t errsz)
 {
     int32_t v;
     if (mnl_nlmsg_get_payload_len(nlh) < sizeof v)
@@ -181,6 +200,7 @@ static int s_done(const struct nlmsghdr *nlh, const char *what, char *err, size_
     memcpy(&v, mnl_nlmsg_get_payload(nlh), sizeof v);
     if (v >= 0)
         return S_DONE;
+    *errnum = -v;
     const char *why = s_extack(nlh, sizeof v);
     snprintf(err, errsz, "netlink %s dump: the kernel ended it with an error: %s (errno %d)%s%s",
              what, strerror(-v), -v, why ? ": " : "", why ? why : "");
@@ -207,11 +227,11 @@ static int s_check(rtnl_t *self, size_t n, const char *what, bool *intr, char *e
         if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
             *intr = true;
         if (nlh->nlmsg_type == NLMSG_ERROR) {
-            int rc = s_error(nlh, what, err, errsz);
+            int rc = s_error(nlh, what, &self->error, err, errsz);
             if (rc != S_MORE)
                 return rc;
         } else if (nlh->nlmsg_type == NLMSG_DONE) {
-            return s_done(nlh, what, err, errsz);
+            return s_done(nlh, what, &self->error, err, errsz);
         }
     }
     if (rem != 0) {
@@ -260,6 +280,7 @@ static ssize_t s_recv(rtnl_t *self, const char *what, char *err, size_t errsz)
         n = recvmsg(mnl_socket_get_fd(self->nl), &msg, MSG_TRUNC);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
+        self->error = errno;
         snprintf(err, errsz, "netlink %s dump: recvmsg: %s (errno %d)", what, strerror(errno),
                  errno);
         return RTNL_ERROR;
@@ -293,6 +314,7 @@ static int s_send(rtnl_t *self, uint16_t type, const void *hdr, size_t hdrlen, c
     if (hdrlen)
         memcpy(extra, hdr, hdrlen);
     if (mnl_socket_sendto(self->nl, nlh, nlh->nlmsg_len) < 0) {
+        self->error = errno;
         snprintf(err, errsz, "netlink %s dump: send: %s (errno %d)", what, strerror(errno), errno);
         return RTNL_ERROR;
     }
@@ -303,7 +325,11 @@ int rtnl_dump(rtnl_t *self, uint16_t type, const void *hdr, size_t hdrlen, rtnl_
               void *ctx, char *err, size_t errsz)
 {
     assert(self && fn && hdrlen <= RTNL_MAX_HDR);
-    const char *what = rtnl_type_name(type);
+    /* sock_diag's compat request shares its number with RTM_GETLINK */
+    const char *what = self->protocol == NETLINK_SOCK_DIAG && type == TCPDIAG_GETSOCK
+                           ? "TCPDIAG_GETSOCK"
+                           : rtnl_type_name(type);
+    self->error = 0;
     if (s_send(self, type, hdr, hdrlen, what, err, errsz) != RTNL_OK)
         return RTNL_ERROR;
     bool intr = false;
@@ -330,6 +356,11 @@ int rtnl_dump(rtnl_t *self, uint16_t type, const void *hdr, size_t hdrlen, rtnl_
         return RTNL_RETRY;
     }
     return RTNL_OK;
+}
+
+int rtnl_error(const rtnl_t *self)
+{
+    return self->error;
 }
 
 int rtnl_collect(void *ctx, const void *buf, size_t len, char *err, size_t errsz)

@@ -1,5 +1,5 @@
-/* rtnl: the one NETLINK_ROUTE socket code of the rtnetlink sources (netlink,
- * qdisc), after iproute2's rtnl_dump_filter: send a dump request, read
+/* rtnl: the one netlink socket code of the rtnetlink sources (netlink,
+ * qdisc) and of sock_diag (sockdiag), after iproute2's rtnl_dump_filter: send a dump request, read
  * datagrams until NLMSG_DONE, check each (port id, sequence number,
  * NLMSG_ERROR, NLM_F_DUMP_INTR, truncation) and hand it whole to a callback
  * that decodes it in place or keeps its bytes (rtnl_collect), so that what
@@ -29,6 +29,15 @@ enum {
 /* Opens and binds a NETLINK_ROUTE socket with a receive buffer sized for
  * dumps. NULL with the reason in err. */
 rtnl_t *rtnl_new(char *err, size_t errsz);
+
+/* The same for another netlink protocol whose dumps follow the same rules
+ * (NETLINK_SOCK_DIAG). */
+rtnl_t *rtnl_open(int protocol, char *err, size_t errsz);
+
+/* The errno behind the last RTNL_ERROR of rtnl_dump: the kernel's own when
+ * it refused the request (EPERM, ENOENT for a diag module it has not, ...),
+ * the system call's, or 0 when the reply itself was malformed. */
+int rtnl_error(const rtnl_t *self);
 
 /* Closes the socket; safe on NULL and twice, nulls *self_p. */
 void rtnl_destroy(rtnl_t **self_p);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "snapshot.h"
 #include "sockowner.h"
 #include "ts.h"
@@ -33,22 +34,6 @@ static void s_read_raw(void)
             ;
         close(fd);
     }
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void s_report(const char *what, int64_t *ns, int n)
-{
-    qsort(ns, (size_t)n, sizeof *ns, s_cmp);
-    int64_t sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += ns[i];
-    printf("%-28s mean %7.1f us  p50 %7.1f us  p99 %7.1f us\n", what, sum / 1e3 / n,
-           ns[n / 2] / 1e3, ns[n * 99 / 100] / 1e3);
 }
 
 int main(int argc, char **argv)
@@ -75,8 +60,8 @@ int main(int argc, char **argv)
         full[i] = t2 - t1;
     }
     printf("%zu series, %d iterations\n", series_count(series), n);
-    s_report("baseline: read /proc files", raw, n);
-    s_report("snapshot (all sources)", full, n);
+    benchlib_report("baseline: read /proc files", raw, n);
+    benchlib_report("snapshot (all sources)", full, n);
     int64_t raw_sum = 0, full_sum = 0;
     for (int i = 0; i < n; i++) {
         raw_sum += raw[i];
@@ -94,7 +79,7 @@ int main(int argc, char **argv)
         walk[i] = ts_mono_ns() - t0;
     }
     if (walk) {
-        s_report("socket owner walk", walk, walks);
+        benchlib_report("socket owner walk", walk, walks);
         printf("ratio owner walk/snapshot (p50): %.2f\n",
                (double)walk[walks / 2] / (double)full[n / 2]);
     }

@@ -81,6 +81,7 @@ SEEDS
     seed "$fixtures"/*/proc/net/softnet_stat "$fixtures"/procfs-softnet-multiformat/proc/net/* \
       "$fixtures"/seed-lines/softnet_stat-line-10col.txt ;;
   sockets) seed "$fixtures"/*/proc/net/udp* ;;
+  sockdiag) seed "$fixtures"/*/sockdiag/*.bin ;;
   sysctl)
     seed "$fixtures"/*/proc/sys/net/*/* "$fixtures"/seed-lines/sysctl-net-buffers.txt
     # and the values of that `sysctl` listing alone, as the files hold them
@@ -107,7 +108,7 @@ SEEDS
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sysctl, ethtool, onload, netlink, qdisc)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sockdiag, sysctl, ethtool, onload, netlink, qdisc)" >&2
     exit 2
     ;;
 esac

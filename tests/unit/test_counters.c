@@ -484,10 +484,38 @@ static void test_layers(void **state)
     assert_string_equal(layer_path_names(cut, sizeof cut, ", "), "nic, budg");
 }
 
+/* The per-socket series of sock_diag, and the retransmission counters:
+ * evidence (overlap), never in a drops total; the granted buffer a setting. */
+static void test_sock_diag_and_retrans(void **state)
+{
+    (void)state;
+    counter_class_t c = counters_classify("sock", "rcvbuf");
+    assert_int_equal(c.kind, KIND_SETTING);
+    assert_int_equal(c.layer, LAYER_CONFIG);
+    c = counters_classify("sock", "retrans");
+    assert_int_equal(c.layer, LAYER_SOCKET);
+    assert_true(c.overlap);
+    assert_int_equal(c.width, 32);
+    c = counters_classify("sock", "rtt_us");
+    assert_int_equal(c.kind, KIND_GAUGE);
+    assert_false(layer_is_drop(c.layer));
+    c = counters_classify("snmp", "Tcp.RetransSegs");
+    assert_true(c.overlap);
+    assert_true(counters_classify("netstat", "TcpExt.TCPTimeouts").overlap);
+    assert_true(counters_classify("netstat", "TcpExt.TCPLostRetransmit").overlap);
+    assert_true(counters_is_retrans("snmp//Tcp.RetransSegs"));
+    assert_true(counters_is_retrans("netstat//TcpExt.TCPTimeouts"));
+    assert_true(counters_is_retrans("sock/tcp:10.0.0.1:22-10.0.0.2:4000/retrans"));
+    assert_false(counters_is_retrans("sock/tcp:10.0.0.1:22-10.0.0.2:4000/drops"));
+    assert_false(counters_is_retrans("netstat//TcpExt.RcvPruned"));
+    assert_false(counters_is_retrans("snmp/retrans"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_sock_diag_and_retrans),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_line_names),

@@ -83,7 +83,7 @@ static void test_nic_ring(void **state)
                           s_c("ethtool", "eth0", "rx_out_of_buffer", LAYER_NIC, true, 500, 10 * S,
                               20 * S)};
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024), s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_string_equal(d->host, "h");
@@ -129,7 +129,7 @@ static void test_backlog_budget_and_bursts(void **state)
                             s_s("sysctl", "", "net.core.netdev_max_backlog", 1, 1000)};
     diag_burst_t bursts[] = {{49 * S + S / 2, 49 * S + S / 2 + 1000, "eth0", 0},
                              {10 * S, 10 * S + 1000, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *b = s_must(d, LAYER_BACKLOG);
     assert_string_equal(b->remedy,
@@ -167,7 +167,7 @@ static void test_squeezes_only(void **state)
                             s_s("sysctl", "", "net.core.netdev_budget", 8 * S, 600)};
     diag_delta_t dl[] = {
         {5 * S, LAYER_BUDGET, 30}, {6 * S, LAYER_BUDGET, 2}, {7 * S, LAYER_BUDGET, 10}};
-    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0};
+    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_int_equal(d->nfindings, 0);
@@ -208,7 +208,7 @@ static void test_reasons(void **state)
     diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 40, 5 * S, 6 * S),
                           s_c("reason", "", "SOCKET_RCVBUFF", LAYER_SOCKET, true, 40, 5 * S, 6 * S),
                           s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 12, 7 * S, 8 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_int_equal(sock->drops, 40); /* not 80 */
@@ -230,7 +230,7 @@ static void test_vague_reasons(void **state)
     (void)state;
     diag_counter_t alone[] = {s_c("reason", "", "NOT_SPECIFIED", LAYER_PROTO, true, 20, S, 9 * S),
                               s_c("reason", "", "QUEUE_PURGE", LAYER_SOCKET, true, 3, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, alone, 2, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, alone, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_int_equal(d->nfindings, 0);
     diagnosis_destroy(&d);
@@ -268,7 +268,7 @@ static void test_proto_causes(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         diag_counter_t c = s_c(cases[i].src, cases[i].dev, cases[i].name, LAYER_PROTO,
                                strcmp(cases[i].src, "reason") == 0, 5, S, 2 * S);
-        diag_input_t in = {"h", 0, 100 * S, &c, 1, NULL, 0, NULL, 0, NULL, 0};
+        diag_input_t in = {"h", 0, 100 * S, &c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
         diagnosis_t *d = diagnose(&in);
         const diag_finding_t *f = s_must(d, LAYER_PROTO);
         if (!strstr(f->limit, cases[i].limit) || !strstr(f->remedy, cases[i].remedy))
@@ -289,7 +289,7 @@ static void test_socket_owner(void **state)
         s_c("sock", "udp:10.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
     snprintf(c[1].owner, sizeof c[1].owner, "%s", "4242/feed");
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_non_null(strstr(f->limit, "dropping sockets: udp:10.0.0.1:9999 held by 4242/feed (50), "
@@ -301,6 +301,93 @@ static void test_socket_owner(void **state)
     diagnosis_destroy(&d);
 }
 
+/* Each dropping socket's granted buffer, and what capped it: the kernel
+ * caps an SO_RCVBUF request at rmem_max and doubles it, so 2 x rmem_max
+ * granted means the request was capped. */
+static void test_socket_granted(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 70, 5 * S, 6 * S),
+        s_c("sock", "udp:127.0.0.1:9999", "drops", LAYER_SOCKET, true, 50, 5 * S, 6 * S),
+        s_c("sock", "udp:127.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
+    diag_setting_t set[] = {s_s("sock", "udp:127.0.0.1:53", "rcvbuf", 1, 8192),
+                            s_s("sock", "udp:127.0.0.1:9999", "rcvbuf", 1, 425984),
+                            s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 3, NULL, 0, NULL, 0, NULL, 0};
+    diagnosis_t *d = diagnose(&in);
+    const diag_finding_t *f = s_must(d, LAYER_SOCKET);
+    assert_non_null(strstr(f->limit, "udp:127.0.0.1:9999 (50) got SO_RCVBUF 425984 bytes: "
+                                     "net.core.rmem_max = 212992 caps a request at 2 x rmem_max"));
+    assert_non_null(strstr(f->limit, "udp:127.0.0.1:53 (20) got SO_RCVBUF 8192 bytes"));
+    assert_null(strstr(f->limit, "8192 bytes: net.core"));
+    assert_non_null(strstr(f->remedy, "sysctl -w net.core.rmem_max=8388608 (a request is capped "
+                                      "at rmem_max, then doubled: up to 16777216 bytes granted)"));
+    diagnosis_destroy(&d);
+}
+
+/* A pruned TCP queue: the socket, and its peer's retransmissions after the
+ * first prune (the ones before it are not the prune's); without the peer on
+ * this host, the host's Tcp.RetransSegs after it. */
+static void test_tcp_prune_story(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("netstat", "", "TcpExt.PruneCalled", LAYER_SOCKET, true, 2, 10 * S, 10 * S),
+        s_c("netstat", "", "TcpExt.RcvPruned", LAYER_SOCKET, false, 1, 10 * S, 10 * S),
+        s_c("sock", "tcp:127.0.0.1:7777-127.0.0.1:5000", "drops", LAYER_SOCKET, true, 5, 10 * S,
+            10 * S),
+        s_c("sock", "tcp:127.0.0.1:5000-127.0.0.1:7777", "retrans", LAYER_SOCKET, true, 4, 9 * S,
+            14 * S),
+        s_c("snmp", "", "Tcp.RetransSegs", LAYER_SOCKET, true, 9, 9 * S, 14 * S)};
+    diag_setting_t set[] = {s_s("sock", "tcp:127.0.0.1:7777-127.0.0.1:5000", "rcvbuf", 1, 8192)};
+    diag_retrans_t rt[] = {{"snmp//Tcp.RetransSegs", 9 * S, 6},
+                           {"sock/tcp:127.0.0.1:5000-127.0.0.1:7777/retrans", 9 * S, 1},
+                           {"sock/tcp:127.0.0.1:5000-127.0.0.1:7777/retrans", 10 * S, 1},
+                           {"snmp//Tcp.RetransSegs", 10 * S, 1},
+                           {"sock/tcp:127.0.0.1:5000-127.0.0.1:7777/retrans", 12 * S, 2},
+                           {"snmp//Tcp.RetransSegs", 12 * S, 2}};
+    diag_input_t in = {"h", 0, 100 * S, c, 5, set, 1, NULL, 0, NULL, 0, rt, 6};
+    diagnosis_t *d = diagnose(&in);
+    const diag_finding_t *f = s_must(d, LAYER_SOCKET);
+    assert_int_equal(f->drops, 1); /* RcvPruned: the rest are overlap or evidence */
+    assert_non_null(strstr(f->limit, "its queue was pruned; pruned: "
+                                     "tcp:127.0.0.1:7777-127.0.0.1:5000 (5 segments dropped, "
+                                     "SO_RCVBUF 8192 bytes); the peer "
+                                     "tcp:127.0.0.1:5000-127.0.0.1:7777 retransmitted 3 segments "
+                                     "after the prune"));
+    diagnosis_destroy(&d);
+    /* only PruneCalled and the socket's own drops moved (seen on 6.18): the
+     * socket's drops are the finding, with the same story */
+    diag_counter_t only[] = {c[0], c[2], c[3], c[4]};
+    in.counters = only;
+    in.ncounters = 4;
+    d = diagnose(&in);
+    f = s_must(d, LAYER_SOCKET);
+    assert_int_equal(f->drops, 5);
+    assert_int_equal(f->first_ns, 10 * S);
+    assert_non_null(strstr(f->limit, "its queue was pruned; pruned: tcp:127.0.0.1:7777-"));
+    assert_non_null(strstr(f->limit, "retransmitted 3 segments after the prune"));
+    diagnosis_destroy(&d);
+    in.counters = c;
+    in.ncounters = 5;
+    in.nretrans = 0; /* no deltas (the alerts' diagnosis): no count */
+    d = diagnose(&in);
+    assert_null(strstr(s_must(d, LAYER_SOCKET)->limit, "retransmitted"));
+    diagnosis_destroy(&d);
+    diag_retrans_t host[] = {{"snmp//Tcp.RetransSegs", 9 * S, 6},
+                             {"snmp//Tcp.RetransSegs", 12 * S, 2},
+                             {"netstat//TcpExt.TCPTimeouts", 12 * S, 2}};
+    in.retrans = host;
+    in.nretrans = 3;
+    d = diagnose(&in);
+    assert_non_null(strstr(s_must(d, LAYER_SOCKET)->limit,
+                           "; this host retransmitted 2 TCP segments after the prune "
+                           "(Tcp.RetransSegs), 2 of them after a timeout (TCPTimeouts: each "
+                           "doubles the next wait)"));
+    diagnosis_destroy(&d);
+}
+
 static void test_change_ends_drops(void **state)
 {
     (void)state;
@@ -309,7 +396,7 @@ static void test_change_ends_drops(void **state)
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.somaxconn", 1, 4),
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_LISTEN);
     assert_non_null(strstr(f->limit, "somaxconn = 4096"));
@@ -337,7 +424,7 @@ static void s_nic_remedies(const char *dev, char below[2048], char at_max[2048],
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
     diag_setting_t ring[] = {s_s("ring", dev, "rx", 1, 1024),
                              s_s("ring", dev, "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     char *out[] = {below, at_max, unknown};
     for (int i = 0; i < 3; i++) {
         ring[0].value = i == 1 ? 4096 : 1024;
@@ -379,7 +466,7 @@ static void test_remedy_quotes_device(void **state)
     memset(dev, '\'', sizeof dev - 1);
     dev[sizeof dev - 1] = '\0';
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     char want[1024] = "`ethtool -g '";
     for (size_t i = 0; i < sizeof dev - 1; i++)
@@ -393,7 +480,7 @@ static void test_remedy_quotes_device(void **state)
 static void s_qdisc_remedy(const char *dev, char remedy[2048])
 {
     diag_counter_t c[] = {s_c("qdisc", dev, "drops", LAYER_QDISC, false, 9, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     snprintf(remedy, 2048, "%s", s_must(d, LAYER_QDISC)->remedy);
     diagnosis_destroy(&d);
@@ -434,7 +521,7 @@ static void test_sums_saturate(void **state)
                             s_s("sysctl", "", "net.core.rmem_max", 30 * S, M),
                             s_s("sysctl", "", "net.core.somaxconn", 1, M)};
     diag_delta_t dl[] = {{5 * S, LAYER_SOCKET, M}, {6 * S, LAYER_SOCKET, M}};
-    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0};
+    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_true(sock->drops == M);
@@ -467,7 +554,7 @@ static void test_json_form(void **state)
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
     diag_burst_t bursts[] = {{5 * S - 1, 5 * S, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     json_t *doc = rows_diagnosis(d);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -479,7 +566,8 @@ static void test_json_form(void **state)
         "sockets: udp:10.0.0.1:9999 held by 4242/feed (50)\",\"remedy\":\"the application "
         "reading udp:10.0.0.1:9999 held by 4242/feed (50) falls behind: read faster or from "
         "more sockets (SO_REUSEPORT), and ask for a larger SO_RCVBUF, which net.core.rmem_max "
-        "must allow: sysctl -w net.core.rmem_max=8388608\","
+        "must allow: sysctl -w net.core.rmem_max=8388608 (a request is capped at rmem_max, then "
+        "doubled: up to 16777216 bytes granted)\","
         "\"evidence\":{\"counters\":[{\"series\":\"sock/udp:10.0.0.1:9999/drops\",\"drops\":50,"
         "\"overlap\":true,\"owner\":\"4242/feed\"},{\"series\":\"snmp//Udp.RcvbufErrors\","
         "\"drops\":70,\"overlap\":false}],\"bursts_before\":1,"
@@ -533,7 +621,7 @@ static void s_host_onload(host_t *h, const char *rel)
 
 static diagnosis_t *s_diagnose_host(const host_t *h)
 {
-    diag_input_t in = {"h", 0, 100 * S, h->c, h->nc, h->s, h->ns, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, h->c, h->nc, h->s, h->ns, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     return d;
@@ -637,7 +725,7 @@ static void test_nic_pause(void **state)
         assert_true(counters_classify("ethtool", c[i].name).overlap);
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024),
                              s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 6, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 6, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_NIC);
     assert_int_equal(f->drops, 500); /* pause frames are no drops */
@@ -670,6 +758,8 @@ int main(void)
         cmocka_unit_test(test_vague_reasons),
         cmocka_unit_test(test_proto_causes),
         cmocka_unit_test(test_socket_owner),
+        cmocka_unit_test(test_socket_granted),
+        cmocka_unit_test(test_tcp_prune_story),
         cmocka_unit_test(test_change_ends_drops),
         cmocka_unit_test(test_remedy_quotes_device),
         cmocka_unit_test(test_qdisc_remedy_quotes),

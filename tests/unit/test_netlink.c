@@ -358,12 +358,8 @@ static int s_netns_new(void)
 
 static void s_send_lo(int n)
 {
+    testlib_lo_up();
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ifreq ifr = {0};
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-    ifr.ifr_flags |= IFF_UP;
-    assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int i = 0; i < n; i++)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -275,4 +278,15 @@ const char *testlib_param(void *ctx, const char *name)
         if (strcmp(p->names[i], name) == 0)
             return p->values[i];
     return NULL;
+}
+
+void testlib_lo_up(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+    ifr.ifr_flags |= IFF_UP;
+    assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+    close(fd);
 }

@@ -93,6 +93,10 @@ void testlib_assert_lines(const testlib_collect_t *got, const char *expected, bo
  * message naming `who`, when the kernel refuses (the live tests skip). */
 bool testlib_userns(const char *who);
 
+/* Brings up lo in the calling thread's network namespace (a new one has
+ * it down); fails the test if the kernel refuses. */
+void testlib_lo_up(void);
+
 /* Copies the n bytes at buf into a malloc'd buffer of exactly n bytes (1 if
  * n is 0, so it is never NULL). The caller frees it. */
 char *testlib_copy(const char *buf, size_t n);
