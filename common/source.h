@@ -24,6 +24,7 @@ typedef enum {
     SOURCE_RATE,    /* the sampler's packets-per-tick histogram, per interface */
     SOURCE_SAMPLER, /* the sampler's own health (ticks, lateness) */
     SOURCE_REASON,  /* skb drop reasons counted by the eBPF programs */
+    SOURCE_PROBE,   /* an application-level receiver's counts (--probe), device GROUP:PORT */
     SOURCE_COUNT
 } source_t;
 

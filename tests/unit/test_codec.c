@@ -206,6 +206,11 @@ static const burst_msg_t s_bursts[] = {
     {.iface = "veth1@if2", .tx = true, .start_ns = -3, .end_ns = -3},
 };
 
+static const gap_msg_t s_gaps[] = {
+    {"239.1.1.1", 5000, 1000, 2000, 3, UINT64_MAX - 2, UINT64_MAX},
+    {"10.0.0.1", 65535, 7, 7, 1, 0, 0},
+};
+
 static msg_t s_batch(void)
 {
     msg_t m = s_envelope(MSG_TYPE_BATCH);
@@ -213,7 +218,7 @@ static msg_t s_batch(void)
     m.batch = (batch_t){ts,       ts - 1000000000, true,     4,       s_defs, 7,
                         s_series, s_values,        s_deltas, s_flags, 2,      s_bursts,
                         3,        77,              {true, -12345, 678, true, 16000000, 500000},
-                        5,        1234};
+                        5,        1234,            2,        s_gaps};
     return m;
 }
 
@@ -304,6 +309,16 @@ static void test_batch_round_trip(void **state)
     assert_int_equal(b->nbursts, 2);
     s_check_burst(&b->bursts[0], &s_bursts[0]);
     s_check_burst(&b->bursts[1], &s_bursts[1]);
+    assert_int_equal(b->ngaps, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(b->gaps[i].group, s_gaps[i].group);
+        assert_int_equal(b->gaps[i].port, s_gaps[i].port);
+        assert_true(b->gaps[i].start_ns == s_gaps[i].start_ns);
+        assert_true(b->gaps[i].end_ns == s_gaps[i].end_ns);
+        assert_true(b->gaps[i].missing == s_gaps[i].missing);
+        assert_true(b->gaps[i].first_seq == s_gaps[i].first_seq);
+        assert_true(b->gaps[i].last_seq == s_gaps[i].last_seq);
+    }
     codec_msg_destroy(&out);
 
     /* an empty batch */
