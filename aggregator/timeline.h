@@ -1,9 +1,10 @@
 /* timeline: what happened on some hosts over a time range, merged into one
  * time-ordered list (docs/ARCHITECTURE.md, Fleet analysis): drop deltas, bursts with their 1 ms
- * profile, incidents involving the hosts, setting changes, and gaps in a
- * host's data, as plain structs (rows.c gives them their JSON form, each
+ * profile, incidents involving the hosts, setting changes, the probes'
+ * sequence gaps, and gaps in a host's data, as plain structs (rows.c gives them their JSON form, each
  * {"ts_ns", "host", "type", ...}, type one of drop | burst | incident |
- * setting | gap). */
+ * setting | gap | seq_gap: a probe's sequence gap, named apart from `gap`,
+ * the silence in a host's data, which the type already meant). */
 #ifndef DROPSCOPE_TIMELINE_H
 #define DROPSCOPE_TIMELINE_H
 
@@ -29,6 +30,7 @@ typedef enum {
     TIMELINE_INCIDENT,
     TIMELINE_SETTING,
     TIMELINE_GAP,
+    TIMELINE_SEQ_GAP,
 } timeline_type_t;
 
 /* One event; its strings, profile and incident are owned by the timeline. */
@@ -51,6 +53,7 @@ typedef struct {
         struct {
             int64_t end_ns; /* the first batch after the silence */
         } gap;              /* TIMELINE_GAP */
+        gap_row_t seq_gap;  /* TIMELINE_SEQ_GAP (seq_gap.start_ns is ts_ns) */
     };
 } timeline_event_t;
 

@@ -76,7 +76,7 @@ static void test_nic_ring(void **state)
                           s_c("ethtool", "eth0", "rx_out_of_buffer", LAYER_NIC, true, 500, 10 * S,
                               20 * S)};
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024), s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_string_equal(d->host, "h");
@@ -112,6 +112,76 @@ static void test_nic_ring(void **state)
     diagnosis_destroy(&d);
 }
 
+/* A probe's gaps with no drop layer moving around them: an upstream
+ * finding with the missing count, the numbers and the probe; not in any
+ * drop layer's count. */
+static void test_gaps_upstream(void **state)
+{
+    (void)state;
+    diag_gap_t gaps[] = {{10 * S, 10 * S + 1000, 5, 100, 104, "239.1.1.1", 5000},
+                         {30 * S, 30 * S + 1000, 15, 2000, 2014, "239.1.1.1", 5000}};
+    /* A socket drop 5 s after the second gap: outside the slack, no explanation. */
+    diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 7, 36 * S,
+                              36 * S)};
+    diag_delta_t dl[] = {{36 * S, LAYER_SOCKET, 7}};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, dl, 1, NULL, 0, gaps, 2};
+    diagnosis_t *d = diagnose(&in);
+    assert_int_equal(d->nfindings, 2);
+    const diag_finding_t *u = s_must(d, LAYER_UPSTREAM);
+    assert_ptr_equal(u, &d->findings[1]); /* after the host's own layers */
+    assert_int_equal(u->drops, 20);
+    assert_int_equal(u->first_ns, 10 * S);
+    assert_int_equal(u->last_ns, 30 * S + 1000);
+    assert_int_equal(u->evidence.ngaps, 2);
+    assert_int_equal(u->evidence.gaps[1].first_seq, 2000);
+    assert_non_null(strstr(u->limit, "239.1.1.1:5000 missed 20 packets in 2 gaps (sequence "
+                                     "100..2014)"));
+    assert_non_null(strstr(u->remedy, "the loss happened before this host"));
+    assert_non_null(strstr(u->remedy, "ethtool -S rx_crc_errors"));
+    const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
+    assert_int_equal(sock->drops, 7);
+    assert_int_equal(sock->evidence.ngaps, 0);
+    assert_false(layer_is_drop(LAYER_UPSTREAM));
+    json_t *j = rows_diagnosis(d);
+    json_t *ev = json_object_get(json_array_get(json_object_get(j, "findings"), 1), "evidence");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(ev, "gaps"),
+                                                                       0), "missing")), 5);
+    json_decref(j);
+    diagnosis_destroy(&d);
+}
+
+/* Gaps while the socket layer dropped (within 1 s after them: the next
+ * snapshot): no upstream finding; the socket's finding holds the gaps the
+ * application missed there. */
+static void test_gaps_local(void **state)
+{
+    (void)state;
+    diag_gap_t gaps[] = {{10 * S, 12 * S, 300, 1, 300, "239.1.1.1", 5000},
+                         {20 * S, 20 * S + 1000, 2, 900, 901, "239.1.1.1", 5000}};
+    diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 300, 13 * S,
+                              13 * S),
+                          s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 2,
+                              19 * S + S / 2, 19 * S + S / 2)};
+    diag_delta_t dl[] = {{13 * S, LAYER_SOCKET, 300}, {19 * S + S / 2, LAYER_NIC, 2}};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, NULL, 0, dl, 2, NULL, 0, gaps, 2};
+    diagnosis_t *d = diagnose(&in);
+    assert_null(s_finding(d, LAYER_UPSTREAM));
+    assert_int_equal(d->nfindings, 2);
+    const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
+    assert_int_equal(sock->drops, 300);
+    assert_int_equal(sock->evidence.ngaps, 1);
+    assert_int_equal(sock->evidence.gaps[0].missing, 300);
+    const diag_finding_t *nic = s_must(d, LAYER_NIC); /* read 0.5 s before the gap */
+    assert_int_equal(nic->evidence.ngaps, 1);
+    assert_int_equal(nic->evidence.gaps[0].first_seq, 900);
+    diagnosis_destroy(&d);
+    in.ngaps = 0; /* no probe: nothing changes for the host's own findings */
+    d = diagnose(&in);
+    assert_int_equal(d->nfindings, 2);
+    assert_int_equal(s_must(d, LAYER_SOCKET)->evidence.ngaps, 0);
+    diagnosis_destroy(&d);
+}
+
 static void test_backlog_budget_and_bursts(void **state)
 {
     (void)state;
@@ -122,7 +192,7 @@ static void test_backlog_budget_and_bursts(void **state)
                             s_s("sysctl", "", "net.core.netdev_max_backlog", 1, 1000)};
     diag_burst_t bursts[] = {{49 * S + S / 2, 49 * S + S / 2 + 1000, "eth0", 0},
                              {10 * S, 10 * S + 1000, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *b = s_must(d, LAYER_BACKLOG);
     assert_string_equal(b->remedy,
@@ -160,7 +230,7 @@ static void test_squeezes_only(void **state)
                             s_s("sysctl", "", "net.core.netdev_budget", 8 * S, 600)};
     diag_delta_t dl[] = {
         {5 * S, LAYER_BUDGET, 30}, {6 * S, LAYER_BUDGET, 2}, {7 * S, LAYER_BUDGET, 10}};
-    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0};
+    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_int_equal(d->nfindings, 0);
@@ -201,7 +271,7 @@ static void test_reasons(void **state)
     diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 40, 5 * S, 6 * S),
                           s_c("reason", "", "SOCKET_RCVBUFF", LAYER_SOCKET, true, 40, 5 * S, 6 * S),
                           s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 12, 7 * S, 8 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_int_equal(sock->drops, 40); /* not 80 */
@@ -225,7 +295,7 @@ static void test_socket_owner(void **state)
         s_c("sock", "udp:10.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
     snprintf(c[1].owner, sizeof c[1].owner, "%s", "4242/feed");
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_non_null(strstr(f->limit, "dropping sockets: udp:10.0.0.1:9999 held by 4242/feed (50), "
@@ -245,7 +315,7 @@ static void test_change_ends_drops(void **state)
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.somaxconn", 1, 4),
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_LISTEN);
     assert_non_null(strstr(f->limit, "somaxconn = 4096"));
@@ -273,7 +343,7 @@ static void s_nic_remedies(const char *dev, char below[2048], char at_max[2048],
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
     diag_setting_t ring[] = {s_s("ring", dev, "rx", 1, 1024),
                              s_s("ring", dev, "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     char *out[] = {below, at_max, unknown};
     for (int i = 0; i < 3; i++) {
         ring[0].value = i == 1 ? 4096 : 1024;
@@ -315,7 +385,7 @@ static void test_remedy_quotes_device(void **state)
     memset(dev, '\'', sizeof dev - 1);
     dev[sizeof dev - 1] = '\0';
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     char want[1024] = "`ethtool -g '";
     for (size_t i = 0; i < sizeof dev - 1; i++)
@@ -329,7 +399,7 @@ static void test_remedy_quotes_device(void **state)
 static void s_qdisc_remedy(const char *dev, char remedy[2048])
 {
     diag_counter_t c[] = {s_c("qdisc", dev, "drops", LAYER_QDISC, false, 9, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     snprintf(remedy, 2048, "%s", s_must(d, LAYER_QDISC)->remedy);
     diagnosis_destroy(&d);
@@ -370,7 +440,7 @@ static void test_sums_saturate(void **state)
                             s_s("sysctl", "", "net.core.rmem_max", 30 * S, M),
                             s_s("sysctl", "", "net.core.somaxconn", 1, M)};
     diag_delta_t dl[] = {{5 * S, LAYER_SOCKET, M}, {6 * S, LAYER_SOCKET, M}};
-    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0};
+    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_true(sock->drops == M);
@@ -403,7 +473,7 @@ static void test_json_form(void **state)
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
     diag_burst_t bursts[] = {{5 * S - 1, 5 * S, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     json_t *doc = rows_diagnosis(d);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -451,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_qdisc_remedy_quotes),
         cmocka_unit_test(test_sums_saturate),
         cmocka_unit_test(test_json_form),
+        cmocka_unit_test(test_gaps_upstream),
+        cmocka_unit_test(test_gaps_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
