@@ -493,10 +493,15 @@ static void s_finding_text(json_t *doc, json_t *f, const char *noun)
     if (s_int(ev, "bursts_before") > 0)
         printf("            %lld bursts in the second before or during the %s\n",
                s_int(ev, "bursts_before"), noun);
-    json_array_foreach(json_object_get(ev, "gaps"), k, c)
-        printf("            the probe of %s:%lld missed %lld packets (%lld..%lld)\n",
-               s_str(c, "group"), s_int(c, "port"), s_int(c, "missing"), s_int(c, "first_seq"),
-               s_int(c, "last_seq"));
+    bool none = json_array_size(json_object_get(ev, "counters")) == 0;
+    json_array_foreach(json_object_get(ev, "gaps"), k, c) {
+        char first[32], last[32];
+        s_seq(c, "first_seq", first, sizeof first);
+        s_seq(c, "last_seq", last, sizeof last);
+        printf("  %s the probe of %s:%lld missed %lld (sequence %s..%s)\n",
+               none && k == 0 ? "evidence:" : "         ", s_str(c, "group"), s_int(c, "port"),
+               s_int(c, "missing"), first, last);
+    }
     if (json_is_string(json_object_get(f, "resolved")))
         printf("  resolved: %s\n", s_str(f, "resolved"));
 }

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The probe (collector --probe GROUP:PORT) against the kernel. A sender in
+# one namespace sends numbered multicast datagrams over a veth pair to a
+# collector probing the group in another.
+#  1. Upstream: 3,000 numbers of which 20 are never sent (at four places).
+#     `dropscope gaps` reports exactly 20 missing, the host's drop layers
+#     none, and `dropscope diagnose` an upstream finding of 20.
+#  2. This host's loss: the probe asks for a 64 KB buffer and the collector
+#     is stopped (SIGSTOP) while 2,900 datagrams arrive with none skipped:
+#     the probe's socket overflows. The gaps equal the kernel's
+#     Udp.RcvbufErrors increment and are the socket finding's evidence;
+#     no upstream finding.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+GROUP=239.9.9.9
+PORT=5400
+SEND="$(dirname "$0")/mcast_send.py"
+
+# pair S R HOST PROBE: namespaces S (sender) and R (the collector, probing
+# with PROBE), R's route for multicast on its veth (the probe joins there).
+pair() {
+  make_pair "$1" "$2"
+  ip -n "$2" route add 224.0.0.0/4 dev vr
+  start_collector "$2" "$3" --interval 200ms --backend none --probe "$4"
+  host_row "$3" >/dev/null
+  # The probe's counters reach the aggregator with the first interval.
+  wait_for 20 "$3's probe series" series_has "$3" "probe/$GROUP:$PORT/received"
+}
+
+series_has() {
+  "$BIN_DIR/dropscope" --server "$SERVER" series --host "$1" --series "$2" --since 5m --json \
+    | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin) else 1)'
+}
+
+# received HOST: the probe's received count, as last reported.
+received() {
+  "$BIN_DIR/dropscope" --server "$SERVER" series --host "$1" \
+    --series "probe/$GROUP:$PORT/received" --since 5m --json |
+    python3 -c 'import json, sys; r = json.load(sys.stdin); print(r[-1]["value"] if r else 0)'
+}
+
+# missing HOST: the sum of the host's gaps' missing.
+missing() {
+  "$BIN_DIR/dropscope" --server "$SERVER" gaps --host "$1" --since 5m --json |
+    python3 -c 'import json, sys; print(sum(g["missing"] for g in json.load(sys.stdin)))'
+}
+
+# at_least N FN ARGS...: FN ARGS prints a number of at least N (for
+# wait_for, which runs it again each time).
+at_least() {
+  local n=$1; shift
+  [ "$("$@")" -ge "$n" ]
+}
+
+# socket_drops HOST: the host's socket-layer drops (/api/totals).
+socket_drops() {
+  curl -sf "$SERVER/api/totals?host=$1&since=5m" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["layers"].get("socket", 0))'
+}
+
+start_aggregator
+
+# --- 1. lost upstream --------------------------------------------------------
+H1=gaps-up-$$
+pair ds-gs1-$$ ds-gr1-$$ "$H1" "$GROUP:$PORT"
+SKIPPED=500,1000,1001,1002,1003,1004,2000,2001,2002,2003,2004,2005,2006,2007,2008,2009,2500,2501,2502,2503
+sent=$(ip netns exec ds-gs1-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 0 3000 "$SKIPPED")
+[ "$sent" -eq 2980 ] || fail "the sender sent $sent datagrams, not 2980"
+wait_for 20 "20 missing in $H1's gaps" at_least 20 missing "$H1"
+wait_for 20 "$H1's probe to count 2980 received" at_least 2980 received "$H1"
+"$BIN_DIR/dropscope" --server "$SERVER" gaps --host "$H1" --since 5m
+"$BIN_DIR/dropscope" --server "$SERVER" gaps --host "$H1" --since 5m --json >"$TMP/gaps1.json"
+curl -sf "$SERVER/api/totals?host=$H1&since=5m" >"$TMP/totals1.json"
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$H1" --since 5m --json >"$TMP/diag1.json"
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$H1" --since 5m
+python3 - "$TMP" "$SKIPPED" "$(received "$H1")" <<'PY'
+import json, sys
+tmp, skip, received = sys.argv[1], sorted(int(x) for x in sys.argv[2].split(",")), int(sys.argv[3])
+gaps = json.load(open(f"{tmp}/gaps1.json"))
+assert sum(g["missing"] for g in gaps) == 20, gaps
+got = sorted(n for g in gaps for n in range(g["first_seq"], g["last_seq"] + 1))
+assert got == skip, f"gaps hold {got}, the sender skipped {skip}"
+assert len(gaps) == 4 and all(g["group"] == "239.9.9.9" and g["port"] == 5400 for g in gaps), gaps
+assert set(gaps[0]) == {"host", "group", "port", "start_ns", "end_ns", "missing", "first_seq",
+                        "last_seq"}, gaps[0]
+assert received == 2980, f"the probe received {received}"
+totals = json.load(open(f"{tmp}/totals1.json"))
+assert totals["total"] == 0, f"the host's drop layers dropped: {totals}"
+diag = json.load(open(f"{tmp}/diag1.json"))
+up = [f for f in diag["findings"] if f["layer"] == "upstream"]
+assert len(up) == 1 and up[0]["drops"] == 20, diag["findings"]
+assert len(diag["findings"]) == 1, f"a local finding too: {diag['findings']}"
+assert sum(g["missing"] for g in up[0]["evidence"]["gaps"]) == 20
+assert "check the switch" in up[0]["remedy"], up[0]["remedy"]
+print("ok: 20 missing upstream, in 4 gaps, no drop on the host")
+PY
+"$BIN_DIR/dropscope" --server "$SERVER" timeline --host "$H1" --since 5m | grep -c seq_gap |
+  grep -qx 4 || fail "the timeline does not show the 4 sequence gaps"
+
+# --- 2. lost in the probe's own socket -------------------------------------------
+H2=gaps-sock-$$
+pair ds-gs2-$$ ds-gr2-$$ "$H2" "$GROUP:$PORT,rcvbuf=65536"
+collector=$(pgrep -f -- "--host-name $H2" | while read -r p; do
+  [ "$(cat /proc/$p/comm)" = dropscope-colle ] && echo "$p"; done)
+[ -n "$collector" ] || fail "no collector process for $H2"
+ip netns exec ds-gs2-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 0 100 >/dev/null
+wait_for 20 "$H2's probe to count the first 100" at_least 100 received "$H2"
+before=$(kernel_counter ds-gr2-$$ UdpRcvbufErrors)
+kill -STOP "$collector"
+ip netns exec ds-gs2-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 100 3000 "" >/dev/null
+kill -CONT "$collector"
+# A few more, slowly, once it reads again: the number after the hole.
+ip netns exec ds-gs2-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 3000 3010 "" 50 >/dev/null
+after=$(kernel_counter ds-gr2-$$ UdpRcvbufErrors)
+expected=$((after - before))
+[ "$expected" -gt 0 ] || fail "the probe's socket did not overflow"
+log "kernel: Udp.RcvbufErrors +$expected"
+wait_for 20 "$expected missing in $H2's gaps" at_least "$expected" missing "$H2"
+wait_for 20 "$H2's socket drops" at_least "$expected" socket_drops "$H2"
+"$BIN_DIR/dropscope" --server "$SERVER" gaps --host "$H2" --since 5m --json >"$TMP/gaps2.json"
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$H2" --since 5m --json >"$TMP/diag2.json"
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$H2" --since 5m
+python3 - "$TMP" "$expected" <<'PY'
+import json, sys
+tmp, expected = sys.argv[1], int(sys.argv[2])
+gaps = json.load(open(f"{tmp}/gaps2.json"))
+assert sum(g["missing"] for g in gaps) == expected, f"gaps {gaps}, the kernel counted {expected}"
+diag = json.load(open(f"{tmp}/diag2.json"))
+layers = [f["layer"] for f in diag["findings"]]
+assert "upstream" not in layers, f"an upstream finding: {diag['findings']}"
+sock = [f for f in diag["findings"] if f["layer"] == "socket"]
+assert sock and sock[0]["drops"] == expected, diag["findings"]
+ev = sock[0]["evidence"].get("gaps", [])
+assert sum(g["missing"] for g in ev) == expected, f"the socket finding's gaps: {ev}"
+print(f"ok: {expected} missing, the socket layer's (Udp.RcvbufErrors +{expected})")
+PY
