@@ -495,12 +495,12 @@ static void s_finding_text(json_t *doc, json_t *f, const char *noun)
                s_int(ev, "bursts_before"), noun);
     bool none = json_array_size(json_object_get(ev, "counters")) == 0;
     json_array_foreach(json_object_get(ev, "gaps"), k, c) {
-        char first[32], last[32];
-        s_seq(c, "first_seq", first, sizeof first);
-        s_seq(c, "last_seq", last, sizeof last);
+        char lo[32], hi[32];
+        s_seq(c, "first_seq", lo, sizeof lo);
+        s_seq(c, "last_seq", hi, sizeof hi);
         printf("  %s the probe of %s:%lld missed %lld (sequence %s..%s)\n",
                none && k == 0 ? "evidence:" : "         ", s_str(c, "group"), s_int(c, "port"),
-               s_int(c, "missing"), first, last);
+               s_int(c, "missing"), lo, hi);
     }
     if (json_is_string(json_object_get(f, "resolved")))
         printf("  resolved: %s\n", s_str(f, "resolved"));
