@@ -5,7 +5,8 @@
 #  1. Upstream: 3,000 numbers of which 20 are never sent (at four places).
 #     `dropscope gaps` reports exactly 20 missing, the host's drop layers
 #     none, and `dropscope diagnose` an upstream finding of 20.
-#  2. This host's loss: the probe asks for a 64 KB buffer and the collector
+#  2. This host's loss (probes from a --config file): the probe asks for a
+#     64 KB buffer and the collector
 #     is stopped (SIGSTOP) while 2,900 datagrams arrive with none skipped:
 #     the probe's socket overflows. The gaps equal the kernel's
 #     Udp.RcvbufErrors increment and are the socket finding's evidence;
@@ -17,15 +18,17 @@ GROUP=239.9.9.9
 PORT=5400
 SEND="$(dirname "$0")/mcast_send.py"
 
-# pair S R HOST PROBE: namespaces S (sender) and R (the collector, probing
-# with PROBE), R's route for multicast on its veth (the probe joins there).
+# pair S R HOST ARGS...: namespaces S (sender) and R (the collector, with
+# ARGS: its probes), R's route for multicast on its veth (the probe joins there).
 pair() {
-  make_pair "$1" "$2"
-  ip -n "$2" route add 224.0.0.0/4 dev vr
-  start_collector "$2" "$3" --interval 200ms --backend none --probe "$4"
-  host_row "$3" >/dev/null
+  local s=$1 r=$2 host=$3
+  shift 3
+  make_pair "$s" "$r"
+  ip -n "$r" route add 224.0.0.0/4 dev vr
+  start_collector "$r" "$host" --interval 200ms --backend none "$@"
+  host_row "$host" >/dev/null
   # The probe's counters reach the aggregator with the first interval.
-  wait_for 20 "$3's probe series" series_has "$3" "probe/$GROUP:$PORT/received"
+  wait_for 20 "$host's probe series" series_has "$host" "probe/$GROUP:$PORT/received"
 }
 
 series_has() {
@@ -63,7 +66,7 @@ start_aggregator
 
 # --- 1. lost upstream --------------------------------------------------------
 H1=gaps-up-$$
-pair ds-gs1-$$ ds-gr1-$$ "$H1" "$GROUP:$PORT"
+pair ds-gs1-$$ ds-gr1-$$ "$H1" --probe "$GROUP:$PORT"
 SKIPPED=500,1000,1001,1002,1003,1004,2000,2001,2002,2003,2004,2005,2006,2007,2008,2009,2500,2501,2502,2503
 sent=$(ip netns exec ds-gs1-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 0 3000 "$SKIPPED")
 [ "$sent" -eq 2980 ] || fail "the sender sent $sent datagrams, not 2980"
@@ -100,7 +103,10 @@ PY
 
 # --- 2. lost in the probe's own socket -------------------------------------------
 H2=gaps-sock-$$
-pair ds-gs2-$$ ds-gr2-$$ "$H2" "$GROUP:$PORT,rcvbuf=65536"
+# Probes from a --config file this time: the key repeats, one probe a line.
+printf 'probe = %s\nprobe = %s\n' "$GROUP:$PORT,rcvbuf=65536" "$GROUP:$((PORT + 1))" >"$TMP/c2.conf"
+pair ds-gs2-$$ ds-gr2-$$ "$H2" --config "$TMP/c2.conf"
+wait_for 20 "$H2's second probe" series_has "$H2" "probe/$GROUP:$((PORT + 1))/received"
 collector=$(pgrep -f -- "--host-name $H2" | while read -r p; do
   [ "$(cat /proc/$p/comm)" = dropscope-colle ] && echo "$p"; done)
 [ -n "$collector" ] || fail "no collector process for $H2"
