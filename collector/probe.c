@@ -158,35 +158,38 @@ static int s_join(int fd, struct in_addr group, char *why, size_t whysz)
     return joined ? 0 : -1;
 }
 
-static int s_open(one_t *p, char *err, size_t errsz)
+/* The socket of probe p, bound (and joined): 0, or -1 with why (the
+ * failing call and the fix). */
+static int s_socket(one_t *p, char *why, size_t whysz)
 {
     const probe_spec_t *s = &p->spec;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(s->port)};
     inet_pton(AF_INET, s->group, &sa.sin_addr);
     int one = 1, size = (int)s->rcvbuf;
-    char why[256] = "";
-    p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (p->fd < 0) {
-        snprintf(why, sizeof why, "socket: %s", strerror(errno));
-    } else {
-        setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* beside the app */
-        setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-        /* Past net.core.rmem_max as root (SO_RCVBUFFORCE), else up to it. */
-        if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
-            setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        if (bind(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-            snprintf(why, sizeof why, "bind: %s (is the port taken without SO_REUSEADDR, or "
-                     "the address not this host's?)", strerror(errno));
-        else if (s->multicast && s_join(p->fd, sa.sin_addr, why, sizeof why) != 0)
-            ;
-        else
-            why[0] = '\0';
-    }
-    if (why[0]) {
-        snprintf(err, errsz, "--probe %s:%u: %s", s->group, s->port, why);
+    if ((p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+        snprintf(why, whysz, "socket: %s", strerror(errno));
         return -1;
     }
-    return 0;
+    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* beside the application */
+    setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    /* Past net.core.rmem_max as root (SO_RCVBUFFORCE), else up to it. */
+    if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (bind(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        snprintf(why, whysz, "bind: %s (is the port taken without SO_REUSEADDR, or the address "
+                 "not this host's?)", strerror(errno));
+        return -1;
+    }
+    return s->multicast ? s_join(p->fd, sa.sin_addr, why, whysz) : 0;
+}
+
+static int s_open(one_t *p, char *err, size_t errsz)
+{
+    char why[256] = "";
+    if (s_socket(p, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errsz, "--probe %s:%u: %s", p->spec.group, p->spec.port, why);
+    return -1;
 }
 
 /* --- the thread ---------------------------------------------------------------- */
@@ -307,10 +310,13 @@ static void *s_run(void *arg)
 
 probe_t *probe_new(const probe_spec_t *specs, size_t n, char *err, size_t errsz)
 {
+    if (n > PROBE_MAX) {
+        snprintf(err, errsz, "%zu --probe options (at most %d)", n, PROBE_MAX);
+        return NULL;
+    }
     probe_t *self = calloc(1, sizeof *self);
-    if (!self || n > PROBE_MAX) {
-        snprintf(err, errsz, self ? "at most %d --probe options" : "out of memory", PROBE_MAX);
-        free(self);
+    if (!self) {
+        snprintf(err, errsz, "out of memory");
         return NULL;
     }
     pthread_mutex_init(&self->lock, NULL);
