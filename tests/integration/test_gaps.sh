@@ -11,6 +11,8 @@
 #     the probe's socket overflows. The gaps equal the kernel's
 #     Udp.RcvbufErrors increment and are the socket finding's evidence;
 #     no upstream finding.
+#  3. Exact delivery: gaps made while the aggregator is down (SIGKILL)
+#     reach it from the spool after its restart, 7 of 7, once.
 source "$(dirname "$0")/lib.sh"
 require_root
 
@@ -141,3 +143,38 @@ ev = sock[0]["evidence"].get("gaps", [])
 assert sum(g["missing"] for g in ev) == expected, f"the socket finding's gaps: {ev}"
 print(f"ok: {expected} missing, the socket layer's (Udp.RcvbufErrors +{expected})")
 PY
+
+# --- 3. exact delivery: gaps reported while the aggregator is down ----------------
+# A second aggregator of our own (killed and restarted: not a daemon of
+# lib.sh's), a collector with a spool; the gaps of a feed sent while the
+# aggregator is away reach it once it is back, each once.
+H3=gaps-spool-$$
+ENDPOINT3="ipc://$TMP/aggregator3.sock"
+PORT3=$(free_port)
+SERVER3="http://127.0.0.1:$PORT3"
+start_agg3() {
+  "$BIN_DIR/dropscope-aggregator" --db "$TMP/db3.sqlite" --listen "$ENDPOINT3" \
+    --http "127.0.0.1:$PORT3" --insecure 2>>"$TMP/aggregator3.log" &
+  AGG3=$!
+  PIDS+=($AGG3)
+  wait_for 10 "the third aggregator" curl -sf "$SERVER3/healthz" -o /dev/null
+}
+start_agg3
+make_pair ds-gs3-$$ ds-gr3-$$
+ip -n ds-gr3-$$ route add 224.0.0.0/4 dev vr
+daemon ip netns exec ds-gr3-$$ "$BIN_DIR/dropscope-collector" --connect "$ENDPOINT3" --insecure \
+  --host-name "$H3" --interval 200ms --backend none --spool "$TMP/spool3" --probe "$GROUP:$PORT" \
+  2>>"$TMP/collector-$H3.log"
+SERVER=$SERVER3 wait_for 20 "$H3's probe series" series_has "$H3" "probe/$GROUP:$PORT/received"
+kill -9 "$AGG3"
+wait "$AGG3" 2>/dev/null || true
+in_before=$(kernel_counter ds-gr3-$$ UdpInDatagrams)
+ip netns exec ds-gs3-$$ python3 "$SEND" "$GROUP" "$PORT" 10.88.0.1 0 1000 "100,101,102,700,701,702,703" >/dev/null
+in_datagrams() { echo $(($(kernel_counter ds-gr3-$$ UdpInDatagrams) - in_before)); }
+wait_for 20 "the probe's socket to receive the feed" at_least 993 in_datagrams
+sleep 1 # five intervals: the gaps' batch is made (and spooled) while the aggregator is away
+start_agg3
+SERVER=$SERVER3 wait_for 30 "7 missing in $H3's gaps after the restart" at_least 7 missing "$H3"
+got=$(SERVER=$SERVER3 missing "$H3")
+[ "$got" -eq 7 ] || fail "$H3's gaps hold $got missing after the aggregator's restart, not 7"
+log "ok: 7 missing, reported while the aggregator was down, delivered once after its restart"
