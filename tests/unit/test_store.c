@@ -66,7 +66,7 @@ static msg_t s_batch(uint64_t incarnation, uint64_t seq, int64_t ts, size_t ndef
                    .seq = seq,
                    .sent_ns = ts,
                    .type = MSG_TYPE_BATCH,
-                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}, 0, 0}};
+                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
 }
 
 static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
