@@ -8,18 +8,18 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t first, count;  /* missing numbers first .. first + count - 1 (mod M) */
+    uint64_t first, count; /* missing numbers first .. first + count - 1 (mod M) */
     int64_t start_ns, end_ns;
-    int64_t opened_ns;      /* when the datagram that opened it arrived */
-    uint64_t opened_at;     /* received count then */
+    int64_t opened_ns;  /* when the datagram that opened it arrived */
+    uint64_t opened_at; /* received count then */
 } hole_t;
 
 struct gapseq {
-    uint64_t mask;            /* M - 1 */
+    uint64_t mask; /* M - 1 */
     uint64_t ahead_max, behind_max;
-    bool started;             /* a datagram has been seen */
-    uint64_t next;            /* the number expected next */
-    int64_t last_ns;          /* arrival of the newest datagram in order */
+    bool started;                   /* a datagram has been seen */
+    uint64_t next;                  /* the number expected next */
+    int64_t last_ns;                /* arrival of the newest datagram in order */
     hole_t holes[GAPSEQ_MAX_HOLES]; /* open, oldest first */
     size_t nholes;
     gapseq_counts_t counts;
@@ -93,8 +93,7 @@ static bool s_fill(gapseq_t *self, uint64_t s, gapseq_emit_fn *emit, void *ctx)
             h->count = at;
             if (self->nholes == GAPSEQ_MAX_HOLES) { /* no room: the head goes out now */
                 s_report(self, i, emit, ctx);
-                memmove(&self->holes[i + 1], &self->holes[i],
-                        (self->nholes - i) * sizeof tail);
+                memmove(&self->holes[i + 1], &self->holes[i], (self->nholes - i) * sizeof tail);
             } else {
                 memmove(&self->holes[i + 2], &self->holes[i + 1],
                         (self->nholes - i - 1) * sizeof tail);

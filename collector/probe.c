@@ -24,24 +24,24 @@
 #include "log.h"
 #include "ts.h"
 
-#define BATCH 64        /* datagrams per recvmmsg */
-#define WAKE_MS 20      /* the longest a passed reorder window waits to be reported */
+#define BATCH 64   /* datagrams per recvmmsg */
+#define WAKE_MS 20 /* the longest a passed reorder window waits to be reported */
 
 typedef struct {
     probe_spec_t spec;
     int fd;
     gapseq_t *seq;
-    probe_stat_t stat;  /* the thread's; copied to the mailbox */
+    probe_stat_t stat; /* the thread's; copied to the mailbox */
 } one_t;
 
 struct probe {
     one_t probes[PROBE_MAX];
     size_t n;
-    int stopfd;            /* eventfd: written to stop the thread */
+    int stopfd; /* eventfd: written to stop the thread */
     pthread_t thread;
     bool running;
-    pthread_mutex_t lock;  /* guards what follows */
-    probe_gap_t *gaps;     /* waiting for probe_take */
+    pthread_mutex_t lock; /* guards what follows */
+    probe_gap_t *gaps;    /* waiting for probe_take */
     size_t ngaps, capgaps;
     probe_stat_t stats[PROBE_MAX];
 };
@@ -50,8 +50,10 @@ struct probe {
 
 static int s_bad(char *err, size_t errsz, const char *text, const char *why)
 {
-    snprintf(err, errsz, "--probe '%s': %s (the form is %s, e.g. 239.1.1.1:5000 or "
-             "239.1.1.1:5000,seq=8:4:le)", text, why, PROBE_FORM);
+    snprintf(err, errsz,
+             "--probe '%s': %s (the form is %s, e.g. 239.1.1.1:5000 or "
+             "239.1.1.1:5000,seq=8:4:le)",
+             text, why, PROBE_FORM);
     return -1;
 }
 
@@ -77,7 +79,8 @@ static int s_seq(const char *text, char *val, probe_spec_t *spec, char *err, siz
     if (!s_number(len, 2, 8, &n) || (n != 2 && n != 4 && n != 8))
         return s_bad(err, errsz, text, "the sequence number's LEN is 2, 4 or 8 bytes");
     if (!s_number(val, 0, PROBE_DATAGRAM - n, &off))
-        return s_bad(err, errsz, text, "the sequence number's OFFSET must leave it within "
+        return s_bad(err, errsz, text,
+                     "the sequence number's OFFSET must leave it within "
                      "the first 2048 bytes of the payload");
     if (strcmp(order, "be") != 0 && strcmp(order, "le") != 0)
         return s_bad(err, errsz, text, "the byte order is be (big-endian) or le");
@@ -116,7 +119,8 @@ int probe_parse(const char *text, probe_spec_t *spec, char *err, size_t errsz)
     struct in_addr a;
     unsigned long port;
     if (inet_pton(AF_INET, buf, &a) != 1)
-        return s_bad(err, errsz, text, "the group is not an IPv4 address (IPv6 is not "
+        return s_bad(err, errsz, text,
+                     "the group is not an IPv4 address (IPv6 is not "
                      "supported)");
     if (!s_number(colon + 1, 1, 65535, &port))
         return s_bad(err, errsz, text, "the port is not a number from 1 to 65535");
@@ -141,8 +145,10 @@ static int s_join(int fd, struct in_addr group, char *why, size_t whysz)
     struct ip_mreqn m = {.imr_multiaddr = group};
     if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0)
         return 0;
-    snprintf(why, whysz, "IP_ADD_MEMBERSHIP: %s (add a route for 224.0.0.0/4, or bring up an "
-             "interface with an IPv4 address)", strerror(errno));
+    snprintf(why, whysz,
+             "IP_ADD_MEMBERSHIP: %s (add a route for 224.0.0.0/4, or bring up an "
+             "interface with an IPv4 address)",
+             strerror(errno));
     struct ifaddrs *ifs, *i;
     int joined = 0;
     if (getifaddrs(&ifs) != 0)
@@ -176,8 +182,10 @@ static int s_socket(one_t *p, char *why, size_t whysz)
     if (setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
         setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (bind(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        snprintf(why, whysz, "bind: %s (is the port taken without SO_REUSEADDR, or the address "
-                 "not this host's?)", strerror(errno));
+        snprintf(why, whysz,
+                 "bind: %s (is the port taken without SO_REUSEADDR, or the address "
+                 "not this host's?)",
+                 strerror(errno));
         return -1;
     }
     return s->multicast ? s_join(p->fd, sa.sin_addr, why, whysz) : 0;
@@ -249,7 +257,8 @@ static void s_read(probe_t *self, one_t *p, uint8_t (*bufs)[PROBE_DATAGRAM], int
     for (;;) {
         for (int i = 0; i < BATCH; i++) {
             iov[i] = (struct iovec){bufs[i], PROBE_DATAGRAM};
-            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1,
+            msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i],
+                                              .msg_iovlen = 1,
                                               .msg_control = ctl[i],
                                               .msg_controllen = sizeof ctl[i]};
         }
@@ -276,7 +285,7 @@ static void *s_run(void *arg)
 {
     probe_t *self = arg;
     struct pollfd fds[PROBE_MAX + 1];
-    uint8_t (*bufs)[PROBE_DATAGRAM] = malloc(BATCH * sizeof *bufs);
+    uint8_t(*bufs)[PROBE_DATAGRAM] = malloc(BATCH * sizeof *bufs);
     if (!bufs) {
         log_error("collector: out of memory; the probes stop");
         return NULL;

@@ -16,21 +16,21 @@
 
 #include "gapseq.h"
 
-#define PROBE_MAX 16                /* --probe options */
-#define PROBE_DATAGRAM 2048         /* bytes of each datagram read: OFFSET + LEN fit in it */
-#define PROBE_RCVBUF (8u << 20)     /* SO_RCVBUF asked for by default: ~8 MB */
-#define PROBE_MAX_GAPS 100000       /* gaps waiting for the agent; more are counted, not kept */
+#define PROBE_MAX 16            /* --probe options */
+#define PROBE_DATAGRAM 2048     /* bytes of each datagram read: OFFSET + LEN fit in it */
+#define PROBE_RCVBUF (8u << 20) /* SO_RCVBUF asked for by default: ~8 MB */
+#define PROBE_MAX_GAPS 100000   /* gaps waiting for the agent; more are counted, not kept */
 #define PROBE_NAME_SIZE (INET_ADDRSTRLEN + 8) /* "GROUP:PORT" */
 
 /* One --probe GROUP:PORT[,seq=OFFSET:LEN:be|le][,rcvbuf=BYTES]. */
 typedef struct {
     char group[INET_ADDRSTRLEN]; /* dotted quad, as given */
     uint16_t port;
-    bool multicast;              /* group is 224.0.0.0/4: joined; otherwise bound */
-    size_t offset;               /* of the sequence number in the payload (default 0) */
-    int len;                     /* its bytes: 2, 4 or 8 (default 8) */
-    bool little_endian;          /* default big-endian (network order) */
-    uint32_t rcvbuf;             /* SO_RCVBUF to ask for (default PROBE_RCVBUF) */
+    bool multicast;     /* group is 224.0.0.0/4: joined; otherwise bound */
+    size_t offset;      /* of the sequence number in the payload (default 0) */
+    int len;            /* its bytes: 2, 4 or 8 (default 8) */
+    bool little_endian; /* default big-endian (network order) */
+    uint32_t rcvbuf;    /* SO_RCVBUF to ask for (default PROBE_RCVBUF) */
 } probe_spec_t;
 
 /* The accepted form, for --help and errors. */
@@ -51,12 +51,12 @@ typedef struct {
 typedef struct {
     char name[PROBE_NAME_SIZE]; /* "GROUP:PORT": the series' device */
     gapseq_counts_t counts;
-    uint64_t short_datagrams;   /* too short to hold the sequence number: not counted */
-    uint64_t gaps_lost;         /* gaps the agent's mailbox had no room for (still in missing) */
+    uint64_t short_datagrams; /* too short to hold the sequence number: not counted */
+    uint64_t gaps_lost;       /* gaps the agent's mailbox had no room for (still in missing) */
 } probe_stat_t;
 
 typedef struct {
-    probe_gap_t *gaps;          /* oldest first */
+    probe_gap_t *gaps; /* oldest first */
     size_t ngaps;
     probe_stat_t stats[PROBE_MAX];
     size_t nstats;

@@ -77,12 +77,12 @@ static void test_restarts_are_not_gaps(void **state)
     gapseq_t *t = gapseq_new(8);
     gaps_t gs = {.n = 0};
     gapseq_feed(t, 5000000, 1 * US, s_keep, &gs);
-    gapseq_feed(t, 5000002, 2 * US, s_keep, &gs);      /* 5000001 missing */
-    gapseq_feed(t, 0, 3 * US, s_keep, &gs);            /* back to 0: a restart */
-    assert_int_equal(gs.n, 1);                         /* the old stream's hole, at once */
+    gapseq_feed(t, 5000002, 2 * US, s_keep, &gs); /* 5000001 missing */
+    gapseq_feed(t, 0, 3 * US, s_keep, &gs);       /* back to 0: a restart */
+    assert_int_equal(gs.n, 1);                    /* the old stream's hole, at once */
     assert_int_equal(gs.g[0].first_seq, 5000001);
     gapseq_feed(t, 1, 4 * US, s_keep, &gs);
-    gapseq_feed(t, 1000000000, 5 * US, s_keep, &gs);   /* far ahead: a restart */
+    gapseq_feed(t, 1000000000, 5 * US, s_keep, &gs); /* far ahead: a restart */
     gapseq_feed(t, 1000000001, 6 * US, s_keep, &gs);
     gapseq_flush(t, INT64_MAX, s_keep, &gs);
     assert_int_equal(gs.n, 1);
@@ -116,9 +116,9 @@ static void test_wrap_16(void **state)
 typedef struct {
     uint64_t seq[NSTREAM * 2]; /* what the receiver gets, in arrival order */
     size_t n;
-    uint64_t missing;          /* the reference's count */
-    uint8_t *lost;             /* by stream position: never arrived */
-    uint64_t base[8];          /* each stream's first number */
+    uint64_t missing; /* the reference's count */
+    uint8_t *lost;    /* by stream position: never arrived */
+    uint64_t base[8]; /* each stream's first number */
     size_t nstreams, len[8];
 } stream_t;
 
@@ -226,12 +226,9 @@ static void test_random_wraps_16(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_in_order_has_no_gap),
-        cmocka_unit_test(test_gap_held_then_reported),
-        cmocka_unit_test(test_restarts_are_not_gaps),
-        cmocka_unit_test(test_wrap_16),
-        cmocka_unit_test(test_random_streams),
-        cmocka_unit_test(test_random_wraps_16),
+        cmocka_unit_test(test_in_order_has_no_gap),   cmocka_unit_test(test_gap_held_then_reported),
+        cmocka_unit_test(test_restarts_are_not_gaps), cmocka_unit_test(test_wrap_16),
+        cmocka_unit_test(test_random_streams),        cmocka_unit_test(test_random_wraps_16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,14 +36,12 @@ static void test_options(void **state)
     (void)state;
     probe_spec_t s;
     char err[512];
-    assert_int_equal(probe_parse("239.1.1.1:5000,seq=8:4:le,rcvbuf=65536", &s, err, sizeof err),
-                     0);
+    assert_int_equal(probe_parse("239.1.1.1:5000,seq=8:4:le,rcvbuf=65536", &s, err, sizeof err), 0);
     assert_int_equal(s.offset, 8);
     assert_int_equal(s.len, 4);
     assert_true(s.little_endian);
     assert_int_equal(s.rcvbuf, 65536);
-    assert_int_equal(probe_parse("239.1.1.1:1,rcvbuf=4096,seq=2046:2:be", &s, err, sizeof err),
-                     0);
+    assert_int_equal(probe_parse("239.1.1.1:1,rcvbuf=4096,seq=2046:2:be", &s, err, sizeof err), 0);
     assert_int_equal(s.offset, 2046); /* the last 2 bytes of those read */
     assert_int_equal(s.len, 2);
     assert_false(s.little_endian);
