@@ -102,6 +102,18 @@ print("ok: 20 missing upstream, in 4 gaps, no drop on the host")
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" timeline --host "$H1" --since 5m | grep -c seq_gap |
   grep -qx 4 || fail "the timeline does not show the 4 sequence gaps"
+# The web view, in a real browser when this machine has one (test_web.sh
+# needs it and says so).
+HERE=$(cd "$(dirname "$0")" && pwd)
+WEB_DIR=${WEB_DIR:-$(cd "$HERE/../../web" && pwd)}
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] &&
+  [ -d "$WEB_DIR/node_modules/playwright-core" ]; then
+  WEB_DIR=$WEB_DIR timeout 120 node "$HERE/../web/check_gaps.mjs" "$SERVER" "$H1" \
+    "$(( $(now_ns) - 300000000000 ))" "$(( $(now_ns) + 60000000000 ))" 2>&1 | tee "$TMP/browser.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || fail "the browser check failed (above)"
+else
+  log "the web view is not checked: node, /usr/bin/chromium or web/node_modules is missing"
+fi
 
 # --- 2. lost in the probe's own socket -------------------------------------------
 H2=gaps-sock-$$
