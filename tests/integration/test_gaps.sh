@@ -4,7 +4,10 @@
 # collector probing the group in another.
 #  1. Upstream: 3,000 numbers of which 20 are never sent (at four places).
 #     `dropscope gaps` reports exactly 20 missing, the host's drop layers
-#     none, and `dropscope diagnose` an upstream finding of 20.
+#     none, and `dropscope diagnose` an upstream finding of 20. (Softnet's
+#     backlog counts the whole machine's drops: when other namespaces'
+#     traffic made it drop within 1 s of a gap, that gap is the backlog
+#     finding's evidence instead, as the rule says, and the test says so.)
 #  2. This host's loss (probes from a --config file): the probe asks for a
 #     64 KB buffer and the collector
 #     is stopped (SIGSTOP) while 2,900 datagrams arrive with none skipped:
@@ -91,14 +94,26 @@ assert set(gaps[0]) == {"host", "group", "port", "start_ns", "end_ns", "missing"
                         "last_seq"}, gaps[0]
 assert received == 2980, f"the probe received {received}"
 totals = json.load(open(f"{tmp}/totals1.json"))
-assert totals["total"] == 0, f"the host's drop layers dropped: {totals}"
+# softnet's backlog is one for the whole machine, not per namespace
+# (docs/COUNTERS.md): other tenants' traffic moves it. Every other layer
+# is this namespace's own, and lost nothing.
+backlog = totals["layers"].get("backlog", 0)
+assert totals["total"] == backlog, f"the host's drop layers dropped: {totals}"
 diag = json.load(open(f"{tmp}/diag1.json"))
 up = [f for f in diag["findings"] if f["layer"] == "upstream"]
-assert len(up) == 1 and up[0]["drops"] == 20, diag["findings"]
-assert len(diag["findings"]) == 1, f"a local finding too: {diag['findings']}"
-assert sum(g["missing"] for g in up[0]["evidence"]["gaps"]) == 20
-assert "check the switch" in up[0]["remedy"], up[0]["remedy"]
-print("ok: 20 missing upstream, in 4 gaps, no drop on the host")
+local = [f for f in diag["findings"] if f["layer"] != "upstream"]
+if backlog == 0:
+    assert len(up) == 1 and up[0]["drops"] == 20, diag["findings"]
+    assert not local, f"a local finding too: {diag['findings']}"
+else:  # a gap within 1 s of a backlog drop is the backlog's evidence, the rest upstream's
+    assert [f["layer"] for f in local] == ["backlog"], diag["findings"]
+    print(f"note: the machine's backlog dropped {backlog} meanwhile (other namespaces' traffic)")
+held = [g for f in diag["findings"] for g in f["evidence"].get("gaps", [])]
+assert sorted(n for g in held for n in range(g["first_seq"], g["last_seq"] + 1)) == skip, held
+if up:
+    assert up[0]["drops"] == sum(g["missing"] for g in up[0]["evidence"]["gaps"])
+    assert "check the switch" in up[0]["remedy"], up[0]["remedy"]
+print(f"ok: 20 missing, {up[0]['drops'] if up else 0} of them upstream, in 4 gaps")
 PY
 "$BIN_DIR/dropscope" --server "$SERVER" timeline --host "$H1" --since 5m | grep -c seq_gap |
   grep -qx 4 || fail "the timeline does not show the 4 sequence gaps"
@@ -106,7 +121,11 @@ PY
 # needs it and says so).
 HERE=$(cd "$(dirname "$0")" && pwd)
 WEB_DIR=${WEB_DIR:-$(cd "$HERE/../../web" && pwd)}
-if command -v node >/dev/null && [ -x /usr/bin/chromium ] &&
+backlog1=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["layers"].get("backlog", 0))' \
+  "$TMP/totals1.json")
+if [ "$backlog1" -ne 0 ]; then
+  log "the web view is not checked: the machine's backlog dropped $backlog1 meanwhile"
+elif command -v node >/dev/null && [ -x /usr/bin/chromium ] &&
   [ -d "$WEB_DIR/node_modules/playwright-core" ]; then
   WEB_DIR=$WEB_DIR timeout 120 node "$HERE/../web/check_gaps.mjs" "$SERVER" "$H1" \
     "$(( $(now_ns) - 300000000000 ))" "$(( $(now_ns) + 60000000000 ))" 2>&1 | tee "$TMP/browser.log"
@@ -151,6 +170,8 @@ layers = [f["layer"] for f in diag["findings"]]
 assert "upstream" not in layers, f"an upstream finding: {diag['findings']}"
 sock = [f for f in diag["findings"] if f["layer"] == "socket"]
 assert sock and sock[0]["drops"] == expected, diag["findings"]
+# The gap goes to the layer that dropped most around it: the socket, far
+# above what other namespaces' traffic adds to the machine's backlog.
 ev = sock[0]["evidence"].get("gaps", [])
 assert sum(g["missing"] for g in ev) == expected, f"the socket finding's gaps: {ev}"
 print(f"ok: {expected} missing, the socket layer's (Udp.RcvbufErrors +{expected})")
