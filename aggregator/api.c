@@ -395,6 +395,28 @@ static api_reply_t s_bursts(const req_t *r)
     return s_newest_json(n.rows, &cut, n.limit);
 }
 
+/* --- /api/gaps: the probes' sequence gaps -------------------------------------- */
+
+static api_reply_t s_gaps(const req_t *r)
+{
+    static const char *const allowed[] = {"host", "since", "from", "to", "limit", NULL};
+    api_reply_t fail;
+    if (s_params(r, allowed, &fail))
+        return fail;
+    gaps_query_t q = {0};
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+        return fail;
+    rows_cut_t cut = ROWS_CUT_INIT;
+    rows_newest_t n = {json_array(), q.limit, &cut};
+    char err[256];
+    q.limit++;
+    if (store_gaps_newest(r->store, &q, rows_newest_gap, &n, err, sizeof err) != 0) {
+        json_decref(n.rows);
+        return s_error(500, "%s", err);
+    }
+    return s_newest_json(n.rows, &cut, n.limit);
+}
+
 /* --- /api/incidents --------------------------------------------------------- */
 
 static api_reply_t s_incidents(const req_t *r)
@@ -761,6 +783,8 @@ api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
         return s_drops(&r);
     if (strcmp(path, "/api/bursts") == 0)
         return s_bursts(&r);
+    if (strcmp(path, "/api/gaps") == 0)
+        return s_gaps(&r);
     if (strcmp(path, "/api/top") == 0)
         return s_top(&r);
     if (strcmp(path, "/api/series") == 0)
@@ -785,7 +809,7 @@ api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
         return metrics_get(store, stats);
     if (strcmp(path, "/metrics/fleet") == 0)
         return metrics_fleet_get(stats);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, "
+    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/gaps, "
                    "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
                    "/api/top, /api/totals, /api/explain, /api/vocabulary, /healthz, /metrics, "
                    "/metrics/fleet)",

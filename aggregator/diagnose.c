@@ -697,8 +697,10 @@ static void s_finding_free(diag_finding_t *f)
 {
     free(f->evidence.counters);
     free(f->evidence.setting_changes);
+    free(f->evidence.gaps);
     f->evidence.counters = NULL;
     f->evidence.setting_changes = NULL;
+    f->evidence.gaps = NULL;
 }
 
 /* The counters of f's layer as its evidence, and its drops: those of the
@@ -784,6 +786,82 @@ static int s_finding(const diag_input_t *in, layer_t layer, diag_finding_t *f)
     return 1;
 }
 
+/* --- the probes' gaps: this host's loss, or upstream's ---------------------- */
+
+/* The drop layer that dropped most within the slack of gap g, or
+ * LAYER_UNKNOWN when none dropped: then the loss was before this host. */
+static layer_t s_gap_layer(const diag_input_t *in, const diag_gap_t *g)
+{
+    int64_t by[LAYER_COUNT] = {0}, from = sat_add(g->start_ns, -DIAG_GAP_SLACK_NS);
+    int64_t to = sat_add(g->end_ns, DIAG_GAP_SLACK_NS);
+    layer_t top = LAYER_UNKNOWN;
+    for (size_t i = 0; i < in->ndeltas; i++) {
+        const diag_delta_t *d = &in->deltas[i];
+        if (!layer_is_drop(d->layer) || d->delta <= 0 || d->ts_ns < from || d->ts_ns > to)
+            continue;
+        by[d->layer] = sat_add(by[d->layer], d->delta);
+        top = top == LAYER_UNKNOWN || by[d->layer] > by[top] ? d->layer : top;
+    }
+    return top;
+}
+
+static int s_add_gap(diag_finding_t *f, const diag_gap_t *g)
+{
+    diag_gap_t *more = realloc(f->evidence.gaps, (f->evidence.ngaps + 1) * sizeof *more);
+    if (!more)
+        return -1;
+    f->evidence.gaps = more;
+    more[f->evidence.ngaps++] = *g;
+    return 0;
+}
+
+/* The upstream finding's words: its layer's text (common/counters). */
+static void s_upstream_advice(diag_finding_t *f)
+{
+    counter_text_t t = counters_layer_text(LAYER_UPSTREAM);
+    uint64_t first = UINT64_MAX, last = 0;
+    for (size_t i = 0; i < f->evidence.ngaps; i++) {
+        first = f->evidence.gaps[i].first_seq < first ? f->evidence.gaps[i].first_seq : first;
+        last = f->evidence.gaps[i].last_seq > last ? f->evidence.gaps[i].last_seq : last;
+    }
+    snprintf(f->limit, sizeof f->limit, "%s; the probe of %s:%u missed %lld packets in %zu gaps "
+             "(sequence %llu..%llu) while no drop layer of this host dropped within 1 s",
+             t.setting, f->evidence.gaps[0].group, f->evidence.gaps[0].port, (long long)f->drops,
+             f->evidence.ngaps, (unsigned long long)first, (unsigned long long)last);
+    snprintf(f->remedy, sizeof f->remedy, "%s", t.remedy);
+}
+
+/* Each gap goes to the finding of the drop layer that dropped around it
+ * (evidence: the application missed those packets there), or to an
+ * upstream finding made after the others. 0, or -1 when out of memory. */
+static int s_gaps(const diag_input_t *in, diagnosis_t *self)
+{
+    diag_finding_t up = {.layer = LAYER_UPSTREAM, .first_ns = INT64_MAX};
+    for (size_t i = 0; i < in->ngaps; i++) {
+        const diag_gap_t *g = &in->gaps[i];
+        layer_t l = s_gap_layer(in, g);
+        diag_finding_t *f = l == LAYER_UNKNOWN ? &up : NULL;
+        for (size_t k = 0; l != LAYER_UNKNOWN && k < self->nfindings; k++)
+            f = self->findings[k].layer == l ? &self->findings[k] : f;
+        if (!f) /* a layer dropped there, outside the range's counters: not upstream */
+            continue;
+        if (s_add_gap(f, g) != 0) {
+            s_finding_free(&up);
+            return -1;
+        }
+        if (f != &up)
+            continue;
+        up.drops = sat_add(up.drops, (int64_t)(g->missing < INT64_MAX ? g->missing : INT64_MAX));
+        up.first_ns = g->start_ns < up.first_ns ? g->start_ns : up.first_ns;
+        up.last_ns = g->end_ns > up.last_ns ? g->end_ns : up.last_ns;
+    }
+    if (up.evidence.ngaps == 0)
+        return 0;
+    s_upstream_advice(&up);
+    self->findings[self->nfindings++] = up;
+    return 0;
+}
+
 diagnosis_t *diagnose(const diag_input_t *in)
 {
     diagnosis_t *self = calloc(1, sizeof *self);
@@ -810,7 +888,8 @@ diagnosis_t *diagnose(const diag_input_t *in)
             goto fail;
         *n += (size_t)found;
     }
-    if (s_changes(in, LAYER_UNKNOWN, NULL, 0, &self->changes, &self->nchanges) != 0)
+    if (s_gaps(in, self) != 0 ||
+        s_changes(in, LAYER_UNKNOWN, NULL, 0, &self->changes, &self->nchanges) != 0)
         goto fail;
     return self;
 fail:

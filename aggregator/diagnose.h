@@ -50,6 +50,18 @@ typedef struct {
 } diag_burst_t;
 
 typedef struct {
+    int64_t start_ns, end_ns;   /* the arrivals around the hole (host clock) */
+    uint64_t missing, first_seq, last_seq;
+    char group[16];             /* the probe's group or address */
+    uint32_t port;
+} diag_gap_t;                   /* a probe's sequence gap (collector --probe) */
+
+/* A gap is the host's loss when a drop layer's delta was read within this
+ * of it: a snapshot reads a drop at most one --interval (default 1 s)
+ * after it happened, and the one before the gap may hold the first. */
+#define DIAG_GAP_SLACK_NS INT64_C(1000000000)
+
+typedef struct {
     const char *host;
     int64_t from_ns, to_ns;
     const diag_counter_t *counters;
@@ -62,6 +74,8 @@ typedef struct {
     size_t nbursts;
     const diag_retrans_t *retrans; /* with the deltas: when the sender sent again */
     size_t nretrans;
+    const diag_gap_t *gaps;     /* in time order */
+    size_t ngaps;
 } diag_input_t;
 
 /* --- the diagnosis ------------------------------------------------------- */
@@ -102,6 +116,10 @@ typedef struct {
         int64_t bursts_before;          /* bursts starting from 1 s before first_ns to last_ns */
         diag_change_t *setting_changes; /* drops_before/after of this layer */
         size_t nsetting_changes;
+        diag_gap_t *gaps;  /* the probes' gaps this finding explains: for a drop layer,
+                              those whose window it dropped in (the application missed
+                              them here); for upstream, those no drop layer explains */
+        size_t ngaps;
     } evidence;
     char resolved[512]; /* "drops stopped after ..." when a change ended the
                            drops (the last such change); "" otherwise */
@@ -111,7 +129,9 @@ typedef struct {
 typedef struct {
     char *host;
     int64_t from_ns, to_ns;
-    diag_finding_t *findings; /* one per drop layer that lost packets, in layer order */
+    diag_finding_t *findings; /* one per drop layer that lost packets, in layer order,
+                                 then upstream when the probes' gaps have one (its drops:
+                                 the packets missing) */
     size_t nfindings;
     diag_finding_t *precursors; /* one per precursor layer that moved (layer_is_precursor:
                                    squeezes, no packet lost), with its setting and remedy:

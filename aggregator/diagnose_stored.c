@@ -17,8 +17,13 @@ typedef struct {
     diag_delta_t *deltas;
     diag_burst_t *bursts;
     diag_retrans_t *retrans;
-    size_t ccap, scap, dcap, bcap, rcap;
+    diag_gap_t *gaps;
+    size_t ccap, scap, dcap, bcap, rcap, gcap;
 } gather_t;
+
+/* Gaps a diagnosis weighs at most (the newest kept out: a host whose
+ * probes see more in its range has its upstream finding from these). */
+#define GATHER_MAX_GAPS 100000
 
 static int s_counter(void *ctx, const drop_sum_t *r)
 {
@@ -92,6 +97,21 @@ static int s_burst(void *ctx, const burst_row_t *r)
     return 0;
 }
 
+static int s_gap(void *ctx, const gap_row_t *r)
+{
+    gather_t *g = ctx;
+    diag_gap_t *d = grow(g->gaps, g->in.ngaps + 1, &g->gcap, sizeof *d, 64);
+    if (!d)
+        return 1;
+    g->gaps = d;
+    d += g->in.ngaps++;
+    *d = (diag_gap_t){.start_ns = r->start_ns, .end_ns = r->end_ns, .missing = r->missing,
+                      .first_seq = r->first_seq, .last_seq = r->last_seq,
+                      .port = (uint32_t)r->port};
+    snprintf(d->group, sizeof d->group, "%s", r->group);
+    return 0;
+}
+
 diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from_ns,
                              int64_t to_ns, bool timing, char *err, size_t errsz)
 {
@@ -106,17 +126,22 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
                              .rx_only = true};
         rc = rc ? rc : store_drops(store, &dq, s_delta, &g, err, errsz);
         rc = rc ? rc : store_bursts(store, &bq, s_burst, &g, err, errsz);
+        gaps_query_t gq = {.host = host, .from_ns = from_ns, .to_ns = to_ns,
+                           .limit = GATHER_MAX_GAPS};
+        rc = rc ? rc : store_gaps(store, &gq, s_gap, &g, err, errsz);
     }
     g.in.counters = g.counters;
     g.in.settings = g.settings;
     g.in.deltas = g.deltas;
     g.in.bursts = g.bursts;
     g.in.retrans = g.retrans;
+    g.in.gaps = g.gaps;
     diagnosis_t *d = rc == 0 ? diagnose(&g.in) : NULL;
     free(g.counters);
     free(g.settings);
     free(g.deltas);
     free(g.bursts);
     free(g.retrans);
+    free(g.gaps);
     return d;
 }

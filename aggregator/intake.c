@@ -46,11 +46,19 @@ static store_rc_t s_batch(store_t *store, const store_origin_t *o, const batch_t
      * batches allocate nothing. */
     store_def_t *defs = b->ndefs ? malloc(b->ndefs * sizeof *defs) : NULL;
     store_burst_t *bursts = b->nbursts ? malloc(b->nbursts * sizeof *bursts) : NULL;
+    store_gap_t *gaps = b->ngaps ? malloc(b->ngaps * sizeof *gaps) : NULL;
     store_rc_t rc = STORE_ERROR;
-    if ((b->ndefs && !defs) || (b->nbursts && !bursts)) {
-        snprintf(err, errsz, "out of memory translating a batch of %zu definitions and %zu "
-                 "bursts", b->ndefs, b->nbursts);
+    if ((b->ndefs && !defs) || (b->nbursts && !bursts) || (b->ngaps && !gaps)) {
+        snprintf(err, errsz, "out of memory translating a batch of %zu definitions, %zu "
+                 "bursts and %zu gaps", b->ndefs, b->nbursts, b->ngaps);
         goto done;
+    }
+    /* Gaps stay on the host's clock: they are weighed against the same
+     * host's counters, never correlated across hosts as bursts are. */
+    for (size_t i = 0; i < b->ngaps; i++) {
+        const gap_msg_t *g = &b->gaps[i];
+        gaps[i] = (store_gap_t){g->group,   g->port,    g->start_ns, g->end_ns,
+                                g->missing, g->first_seq, g->last_seq};
     }
     for (size_t i = 0; i < b->ndefs; i++)
         defs[i] = s_def(&b->defs[i]);
@@ -63,11 +71,13 @@ static store_rc_t s_batch(store_t *store, const store_origin_t *o, const batch_t
         .spool_dropped_messages = b->spool_dropped_messages,
         .spool_dropped_samples = b->spool_dropped_samples,
         .spool_rejected_messages = b->spool_rejected_messages,
-        .spool_rejected_samples = b->spool_rejected_samples, .clock = s_clock(&b->clock)};
+        .spool_rejected_samples = b->spool_rejected_samples, .clock = s_clock(&b->clock),
+        .ngaps = b->ngaps, .gaps = gaps};
     rc = store_batch(store, o, &sb, samples, err, errsz);
 done:
     free(defs);
     free(bursts);
+    free(gaps);
     return rc;
 }
 

@@ -317,7 +317,7 @@ int main(int argc, char **argv)
     opts_t o;
     reload_t reload = {.o = &o};
     int rc = config_start(&reload.config, "dropscope-aggregator", argc, argv, s_longopts,
-                          s_reloadable, s_parse, &o);
+                          s_reloadable, NULL, s_parse, &o);
     if (rc != 0)
         return rc;
     log_init("dropscope-aggregator", o.verbose ? LOGL_DEBUG : LOGL_INFO);

@@ -53,6 +53,20 @@ json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted)
     return row;
 }
 
+/* jansson's integers are signed. */
+static json_t *s_u64(uint64_t v)
+{
+    return v <= INT64_MAX ? json_integer((json_int_t)v) : json_real((double)v);
+}
+
+json_t *rows_gap(const gap_row_t *g)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "host", g->host, "group",
+                     g->group, "port", (json_int_t)g->port, "start_ns", (json_int_t)g->start_ns,
+                     "end_ns", (json_int_t)g->end_ns, "missing", s_u64(g->missing), "first_seq",
+                     s_u64(g->first_seq), "last_seq", s_u64(g->last_seq));
+}
+
 json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut)
 {
     return rows_burst_json(b, !rows_cut_profile(cut, b->nprofile));
@@ -127,6 +141,9 @@ static json_t *s_event(const timeline_event_t *ev, const char **type)
         *type = "setting";
         return json_pack("{s:s, s:s, s:I, s:I}", "host", ev->host, "series", ev->setting.series,
                          "from", (json_int_t)ev->setting.from, "to", (json_int_t)ev->setting.to);
+    case TIMELINE_SEQ_GAP:
+        *type = "seq_gap";
+        return rows_gap(&ev->seq_gap);
     case TIMELINE_GAP:
         *type = "gap";
         return json_pack("{s:s, s:I, s:f}", "host", ev->host, "end_ns", (json_int_t)ev->gap.end_ns,
@@ -174,6 +191,21 @@ static json_t *s_changes(const diag_change_t *c, size_t n, const s_noun_t *noun)
     return rows;
 }
 
+/* {"group", "port", "start_ns", "end_ns", "missing", "first_seq", "last_seq"} each. */
+static json_t *s_diag_gaps(const diag_gap_t *g, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "group",
+                                              g[i].group, "port", (json_int_t)g[i].port,
+                                              "start_ns", (json_int_t)g[i].start_ns, "end_ns",
+                                              (json_int_t)g[i].end_ns, "missing",
+                                              s_u64(g[i].missing), "first_seq",
+                                              s_u64(g[i].first_seq), "last_seq",
+                                              s_u64(g[i].last_seq)));
+    return rows;
+}
+
 static json_t *s_finding(const diag_finding_t *f, const s_noun_t *noun)
 {
     json_t *counters = json_array();
@@ -185,12 +217,16 @@ static json_t *s_finding(const diag_finding_t *f, const s_noun_t *noun)
         json_array_append_new(counters, row);
     }
     json_t *changes = s_changes(f->evidence.setting_changes, f->evidence.nsetting_changes, noun);
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
+    json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
                      layer_name(f->layer), noun->n, (json_int_t)f->drops, "first_ns",
                      (json_int_t)f->first_ns, "last_ns", (json_int_t)f->last_ns, "limit", f->limit,
                      "remedy", f->remedy, "evidence", "counters", counters, "bursts_before",
                      (json_int_t)f->evidence.bursts_before, "setting_changes", changes, "resolved",
                      f->resolved[0] ? f->resolved : NULL);
+    if (row && f->evidence.ngaps) /* the probes' gaps it explains */
+        json_object_set_new(json_object_get(row, "evidence"), "gaps",
+                            s_diag_gaps(f->evidence.gaps, f->evidence.ngaps));
+    return row;
 }
 
 json_t *rows_diagnosis(const diagnosis_t *d)
@@ -225,6 +261,12 @@ int rows_newest_burst(void *ctx, const burst_row_t *b)
 {
     rows_newest_t *n = ctx;
     return s_room(n) ? json_array_append_new(n->rows, rows_burst(b, n->cut)) != 0 : 1;
+}
+
+int rows_newest_gap(void *ctx, const gap_row_t *g)
+{
+    rows_newest_t *n = ctx;
+    return s_room(n) ? json_array_append_new(n->rows, rows_gap(g)) != 0 : 1;
 }
 
 void rows_reverse(json_t *rows)

@@ -37,6 +37,11 @@ json_t *rows_burst_json(const burst_row_t *b, bool profile_omitted);
  * set); one that fits is spent from it (rows_cut_profile). */
 json_t *rows_burst(const burst_row_t *b, rows_cut_t *cut);
 
+/* {"host", "group", "port", "start_ns", "end_ns", "missing", "first_seq",
+ *  "last_seq"}: a probe's sequence gap. A number above 2^63 - 1 (a 64-bit
+ *  sequence near its end) is written as a JSON real, the nearest double. */
+json_t *rows_gap(const gap_row_t *g);
+
 /* {"id", "start_ns", "end_ns", "hosts": [name...], "bursts", "packets",
  *  "drops", "period_ms" (null when not recurring), "uncertain",
  *  "members": [{"host", "iface", "start_ns", "uncertainty_ns", "packets",
@@ -73,6 +78,7 @@ typedef struct {
 
 int rows_newest_drop(void *ctx, const drop_row_t *d);
 int rows_newest_burst(void *ctx, const burst_row_t *b);
+int rows_newest_gap(void *ctx, const gap_row_t *g);
 
 /* Words what cut says was left out of an answer of at most limit rows
  * (max_limit: the largest a request may ask) into buf, as the

@@ -354,6 +354,23 @@ static store_rc_t s_insert_burst(store_t *self, host_cache_t *c, const store_bur
     return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
 }
 
+static store_rc_t s_insert_gap(store_t *self, const host_cache_t *c, const store_gap_t *g,
+                               char *err, size_t errsz)
+{
+    sqlite3_stmt *st = store_stmt(self, ST_GAP);
+    if (!st)
+        return store_db_fail(self, err, errsz);
+    sqlite3_bind_int64(st, 1, c->host_id);
+    sqlite3_bind_int64(st, 2, g->start_ns);
+    sqlite3_bind_text(st, 3, g->group, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, g->port);
+    sqlite3_bind_int64(st, 5, (int64_t)g->first_seq); /* the bit pattern: read back as u64 */
+    sqlite3_bind_int64(st, 6, g->end_ns);
+    sqlite3_bind_int64(st, 7, (int64_t)g->missing);
+    sqlite3_bind_int64(st, 8, (int64_t)g->last_seq);
+    return sqlite3_step(st) == SQLITE_DONE ? STORE_OK : store_db_fail(self, err, errsz);
+}
+
 int store_flush_hosts(store_t *self, char *err, size_t errsz)
 {
     if (!self->npending)
@@ -392,6 +409,8 @@ static store_rc_t s_store_batch(store_t *self, host_cache_t *c, const store_orig
         rc = s_insert_events(self, c, b, err, errsz);
     for (size_t i = 0; i < b->nbursts && rc == STORE_OK; i++)
         rc = s_insert_burst(self, c, &b->bursts[i], err, errsz);
+    for (size_t i = 0; i < b->ngaps && rc == STORE_OK; i++)
+        rc = s_insert_gap(self, c, &b->gaps[i], err, errsz);
     if (rc == STORE_OK)
         rc = s_fold_batch(self, c, b, id, err, errsz);
     if (rc == STORE_OK)

@@ -205,6 +205,14 @@ typedef struct {
     int64_t uncertainty_ns;     /* of that correction */
 } store_burst_t;
 
+/* A probe's sequence gap (collector --probe), on the host's clock. */
+typedef struct {
+    const char *group; /* dotted quad: a name */
+    uint32_t port;
+    int64_t start_ns, end_ns;
+    uint64_t missing, first_seq, last_seq;
+} store_gap_t;
+
 typedef struct {
     int64_t ts_ns, prev_ts_ns; /* when its values were read, and the previous read (0) */
     size_t ndefs;
@@ -219,6 +227,9 @@ typedef struct {
     uint64_t spool_dropped_messages, spool_dropped_samples;   /* lost to the spool's bound */
     uint64_t spool_rejected_messages, spool_rejected_samples; /* refused by the aggregator */
     store_clock_t clock;
+    size_t ngaps;
+    const store_gap_t *gaps;   /* stored in the batch's savepoint; a gap stored already (same
+                                  start, group, port, first) is not stored twice */
 } store_batch_t;
 
 /* Store one message of origin inside the current transaction: a hello, a
@@ -327,6 +338,28 @@ int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
 /* Calls fn for each burst matching q, by start time. 0, -1 + err. */
 int store_bursts(store_t *self, const bursts_query_t *q,
                  int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz);
+
+typedef struct {
+    const char *host;   /* NULL = every host */
+    int64_t from_ns;    /* gaps starting in (from_ns, to_ns] */
+    int64_t to_ns;
+    int64_t limit;      /* rows at most; 0 = all */
+} gaps_query_t;
+
+typedef struct {
+    const char *host, *group;
+    int64_t port;
+    int64_t start_ns, end_ns;
+    uint64_t missing, first_seq, last_seq;
+} gap_row_t;
+
+/* Calls fn for each probe gap matching q, by start time (then host);
+ * store_gaps_newest newest first, so a limit keeps the newest. 0, -1 + err. */
+int store_gaps(store_t *self, const gaps_query_t *q, int (*fn)(void *ctx, const gap_row_t *row),
+               void *ctx, char *err, size_t errsz);
+int store_gaps_newest(store_t *self, const gaps_query_t *q,
+                      int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err,
+                      size_t errsz);
 
 typedef struct {
     const char *host;   /* required */

@@ -78,6 +78,8 @@ static const char *const s_sql[NSTMT] = {
                  "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "
                  "uncertainty_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                  "?14, ?15, ?16, ?17)",
+    [ST_GAP] = "INSERT OR IGNORE INTO gaps (host_id, start_ns, grp, port, first_seq, end_ns, "
+               "missing, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 int store_exec(store_t *self, const char *sql, char *err, size_t errsz)

@@ -300,6 +300,54 @@ int store_bursts_newest(store_t *self, const bursts_query_t *q,
 }
 
 /* The series row id (and its host id) of host's source/device/name; 0 if none. */
+static int s_gaps(store_t *self, const gaps_query_t *q, s_order_t order,
+                  int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err, size_t errsz)
+{
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT h.name, g.grp, g.port, g.start_ns, g.end_ns, g.missing, g.first_seq, "
+             "g.last_seq FROM gaps g JOIN hosts h ON h.id = g.host_id "
+             "WHERE g.start_ns > ?1 AND g.start_ns <= ?2%s ORDER BY g.start_ns%s, h.name%s, "
+             "g.first_seq%s LIMIT ?4",
+             q->host ? " AND g.host_id = (SELECT id FROM hosts WHERE name = ?3)" : "",
+             s_desc(order), s_desc(order), s_desc(order));
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, q->from_ns);
+    sqlite3_bind_int64(st, 2, q->to_ns);
+    if (q->host)
+        sqlite3_bind_text(st, 3, q->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, q->limit > 0 ? q->limit : INT64_MAX);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        gap_row_t row = {s_col_text(st, 0),
+                         s_col_text(st, 1),
+                         sqlite3_column_int64(st, 2),
+                         sqlite3_column_int64(st, 3),
+                         sqlite3_column_int64(st, 4),
+                         (uint64_t)sqlite3_column_int64(st, 5),
+                         (uint64_t)sqlite3_column_int64(st, 6),
+                         (uint64_t)sqlite3_column_int64(st, 7)};
+        if (fn(ctx, &row) != 0)
+            break;
+    }
+    return s_query_end(self, st, rc, err, errsz);
+}
+
+int store_gaps(store_t *self, const gaps_query_t *q, int (*fn)(void *ctx, const gap_row_t *row),
+               void *ctx, char *err, size_t errsz)
+{
+    return s_gaps(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
+}
+
+int store_gaps_newest(store_t *self, const gaps_query_t *q,
+                      int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err,
+                      size_t errsz)
+{
+    return s_gaps(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
+}
+
 static int64_t s_series_id(store_t *self, const char *host, const char *source,
                            const char *device, const char *name, int64_t *host_id)
 {

@@ -15,7 +15,7 @@
  *  - a batch that arrives for a minute already rolled up (a spool resent
  *    after an outage) is merged into the minute and the hour it belongs to
  *    (rollup_late), so their totals stay exact;
- *  - batches older than the raw retention, and rollups, drops and bursts
+ *  - batches older than the raw retention, and rollups, drops, bursts and gaps
  *    older than the rollup retention, are deleted a few thousand rows at a
  *    time; SQLite reuses the freed pages, so the file stops growing. */
 #include <stdbool.h>
@@ -413,7 +413,10 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
         "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE second < ?1 / 1000000000 AND "
         "id NOT IN (SELECT batch_id FROM rollup_late) ORDER BY second LIMIT ?2)",
         "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
-        "LIMIT ?2)"};
+        "LIMIT ?2)",
+        /* probe gaps, as long as bursts */
+        "DELETE FROM gaps WHERE rowid IN (SELECT rowid FROM gaps WHERE start_ns < ?1 ORDER BY "
+        "start_ns LIMIT ?2)"};
     long deleted = 0, n;
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         if (s_run(self, sql[i], i == 0 ? raw_cut : old, DELETE_CHUNK, 0, err, errsz) != 0)

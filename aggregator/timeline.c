@@ -144,6 +144,18 @@ static int s_burst(void *ctx, const burst_row_t *b)
     return row->host && row->iface && row->direction && profile ? 0 : s_oom(g);
 }
 
+static int s_seq_gap(void *ctx, const gap_row_t *r)
+{
+    gather_t *g = ctx;
+    timeline_event_t *ev = s_add(g, TIMELINE_SEQ_GAP, r->start_ns);
+    if (!ev)
+        return s_oom(g);
+    ev->seq_gap = *r;
+    ev->seq_gap.host = g->host;
+    ev->seq_gap.group = s_keep(g->t->arena_, r->group);
+    return ev->seq_gap.group ? 0 : s_oom(g);
+}
+
 /* Setting rows come by series then time; a row that differs from the one
  * before it in the same series, inside the range, is a change. */
 static int s_setting(void *ctx, const setting_row_t *r)
@@ -217,7 +229,9 @@ static int s_host(store_t *store, gather_t *g, const char *host, char *err, size
     drops_query_t dq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns, .limit = g->limit};
     bursts_query_t bq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns, .limit = g->limit};
     int rc = store_drops_newest(store, &dq, s_drop, g, err, errsz);
+    gaps_query_t gq = {.host = host, .from_ns = g->from_ns, .to_ns = g->to_ns, .limit = g->limit};
     rc = rc ? rc : store_bursts_newest(store, &bq, s_burst, g, err, errsz);
+    rc = rc ? rc : store_gaps_newest(store, &gq, s_seq_gap, g, err, errsz);
     rc = rc ? rc : store_settings(store, host, g->to_ns, s_setting, g, err, errsz);
     rc = rc ? rc : store_batch_times(store, host, g->from_ns, g->to_ns, s_batch, g, err, errsz);
     if (rc == 0 && g->oom)

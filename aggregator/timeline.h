@@ -1,10 +1,13 @@
 /* timeline: what happened on some hosts over a time range, merged into one
  * time-ordered list (docs/ARCHITECTURE.md, Fleet analysis): drop deltas, bursts with their 1 ms
- * profile, incidents involving the hosts, setting changes, and gaps in a
- * host's data, as plain structs (rows.c gives them their JSON form, each
- * {"ts_ns", "host", "type", ...}, type one of drop | squeeze | retrans |
- * burst | incident | setting | gap; a retrans row has a drop row's fields:
- * a TCP sender's retransmissions after a pruned queue, in time order). */
+ * profile, incidents involving the hosts, setting changes, the probes'
+ * sequence gaps, and gaps in a host's data, as plain structs (rows.c gives
+ * them their JSON form, each {"ts_ns", "host", "type", ...}, type one of
+ * drop | squeeze | retrans | burst | incident | setting | gap | seq_gap; a
+ * retrans row has a drop row's fields: a TCP sender's retransmissions after
+ * a pruned queue, in time order; seq_gap is a probe's sequence gap, named
+ * apart from `gap`, the silence in a host's data, which the type already
+ * meant). */
 #ifndef DROPSCOPE_TIMELINE_H
 #define DROPSCOPE_TIMELINE_H
 
@@ -32,6 +35,7 @@ typedef enum {
     TIMELINE_GAP,
     TIMELINE_RETRANS, /* a retransmission counter's delta (counters_is_retrans): a drop row
                          of evidence, kept in `drop` */
+    TIMELINE_SEQ_GAP,
 } timeline_type_t;
 
 /* One event; its strings, profile and incident are owned by the timeline. */
@@ -54,6 +58,7 @@ typedef struct {
         struct {
             int64_t end_ns; /* the first batch after the silence */
         } gap;              /* TIMELINE_GAP */
+        gap_row_t seq_gap;  /* TIMELINE_SEQ_GAP (seq_gap.start_ns is ts_ns) */
     };
 } timeline_event_t;
 

@@ -41,10 +41,13 @@ static void s_usage(FILE *out)
             "  bursts [--host H] [--iface I] [--since 1h | --from T [--to T]] [--limit N]\n"
             "                        microbursts: start, length, peak packets/ms, packets, the\n"
             "                        drops that followed by layer, and the 1 ms profile\n"
+            "  gaps [--host H] [--since 1h | --from T [--to T]] [--limit N]\n"
+            "                        sequence gaps the collectors' probes (--probe) saw: group:port,\n"
+            "                        start, length, the missing numbers and their count\n"
             "  timeline --from T --to T [--host H ...] [--window 2ms]\n"
             "                        drops, TCP retransmissions (retrans), bursts (with their\n"
-            "                        1 ms profile), incidents, setting changes and gaps in the\n"
-            "                        data, in time order\n"
+            "                        1 ms profile), incidents, setting changes, probes' sequence\n"
+            "                        gaps (seq_gap) and gaps in the data, in time order\n"
             "  diagnose HOST [--since 1h | --from T [--to T]]\n"
             "                        which layer dropped, how many, the setting that bounds it on\n"
             "                        that host, the command that addresses it, and the evidence\n"
@@ -340,6 +343,50 @@ static const arg_def_t s_bursts_args[] = {
     {"to", ARG_TIME},   {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
 
 
+/* --- gaps ------------------------------------------------------------------- */
+
+/* A sequence number (a real above 2^63 - 1: rows.h). */
+static void s_seq(json_t *row, const char *key, char *out, size_t size)
+{
+    json_t *v = json_object_get(row, key);
+    if (json_is_integer(v))
+        snprintf(out, size, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(out, size, "%.0f", json_number_value(v));
+}
+
+static void s_gaps_table(json_t *doc)
+{
+    static const char *const headers[] = {"START", "HOST", "GROUP:PORT", ">MS", ">MISSING",
+                                          "FIRST", "LAST"};
+    table_t *t = table_new(7, headers);
+    size_t i;
+    json_t *g;
+    long long sum = 0;
+    json_array_foreach(doc, i, g) {
+        char start[40], probe[300], ms[24], missing[24], first[32], last[32];
+        ts_format(s_int(g, "start_ns"), start, sizeof start);
+        snprintf(probe, sizeof probe, "%s:%lld", s_str(g, "group"), s_int(g, "port"));
+        snprintf(ms, sizeof ms, "%.1f", (double)(s_int(g, "end_ns") - s_int(g, "start_ns")) / 1e6);
+        s_seq(g, "missing", missing, sizeof missing);
+        s_seq(g, "first_seq", first, sizeof first);
+        s_seq(g, "last_seq", last, sizeof last);
+        sum += s_int(g, "missing");
+        const char *cells[] = {start, s_str(g, "host"), probe, ms, missing, first, last};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    if (json_array_size(doc) == 0)
+        printf("(no sequence gaps in this range)\n");
+    else
+        printf("%lld missing in %zu gaps\n", sum, json_array_size(doc));
+}
+
+static const arg_def_t s_gaps_args[] = {{"host", ARG_TEXT}, {"since", ARG_DURATION},
+                                        {"from", ARG_TIME}, {"to", ARG_TIME},
+                                        {"limit", ARG_COUNT}, {NULL, ARG_TEXT}};
+
 /* --- series ----------------------------------------------------------------- */
 
 static const arg_def_t s_series_args[] = {
@@ -425,7 +472,11 @@ static void s_finding_text(json_t *doc, json_t *f, const char *noun)
     char first[40], last[40];
     ts_format(s_int(f, "first_ns"), first, sizeof first);
     ts_format(s_int(f, "last_ns"), last, sizeof last);
-    if (strcmp(noun, "drops") == 0)
+    if (strcmp(s_str(f, "layer"), "upstream") == 0)
+        printf("%s: %lld packets lost upstream (before this host: its probes saw gaps, no layer "
+               "of the host dropped), %s .. %s\n", s_str(doc, "host"), s_int(f, noun), first,
+               last);
+    else if (strcmp(noun, "drops") == 0)
         printf("%s: %lld drops at the %s layer, %s .. %s\n", s_str(doc, "host"), s_int(f, noun),
                s_str(f, "layer"), first, last);
     else
@@ -442,6 +493,15 @@ static void s_finding_text(json_t *doc, json_t *f, const char *noun)
     if (s_int(ev, "bursts_before") > 0)
         printf("            %lld bursts in the second before or during the %s\n",
                s_int(ev, "bursts_before"), noun);
+    bool none = json_array_size(json_object_get(ev, "counters")) == 0;
+    json_array_foreach(json_object_get(ev, "gaps"), k, c) {
+        char lo[32], hi[32];
+        s_seq(c, "first_seq", lo, sizeof lo);
+        s_seq(c, "last_seq", hi, sizeof hi);
+        printf("  %s the probe of %s:%lld missed %lld (sequence %s..%s)\n",
+               none && k == 0 ? "evidence:" : "         ", s_str(c, "group"), s_int(c, "port"),
+               s_int(c, "missing"), lo, hi);
+    }
     if (json_is_string(json_object_get(f, "resolved")))
         printf("  resolved: %s\n", s_str(f, "resolved"));
 }
@@ -489,6 +549,12 @@ static void s_event_detail(json_t *e, char *out, size_t size)
         snprintf(out, size, "incident %lld: %zu hosts, %lld bursts, %lld drops",
                  s_int(e, "id"), json_array_size(json_object_get(e, "hosts")),
                  s_int(e, "bursts"), s_int(e, "drops"));
+    } else if (strcmp(type, "seq_gap") == 0) {
+        char first[32], last[32];
+        s_seq(e, "first_seq", first, sizeof first);
+        s_seq(e, "last_seq", last, sizeof last);
+        snprintf(out, size, "probe %s:%lld missed %lld (%s..%s)", s_str(e, "group"),
+                 s_int(e, "port"), s_int(e, "missing"), first, last);
     } else if (strcmp(type, "setting") == 0) {
         snprintf(out, size, "%s %lld -> %lld", s_str(e, "series"), s_int(e, "from"),
                  s_int(e, "to"));
@@ -556,6 +622,7 @@ static const command_t s_commands[] = {
     {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL, NULL, NULL},
     {"drops", "/api/drops", s_drops_args, s_drops_table, NULL, NULL, "/api/totals"},
     {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL, NULL, NULL},
+    {"gaps", "/api/gaps", s_gaps_args, s_gaps_table, NULL, NULL, NULL},
     {"series", "/api/series", s_series_args, s_series_table, NULL, NULL, NULL},
     {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL, NULL},
     {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host", "web1 --since 1h",
@@ -686,7 +753,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[0], s_commands[i].name) == 0)
             rc = s_run(&g, &s_commands[i], argc, argv);
     if (rc < 0)
-        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, incidents, "
+        rc = s_bad_usage("unknown command '%s' (commands: hosts, drops, bursts, gaps, incidents, "
                          "diagnose, timeline, series, explain, keygen)", argv[0]);
     curl_global_cleanup();
     return rc;

@@ -34,6 +34,7 @@
 #define BURST_SNAPSHOT_GAP (50 * TS_NS_PER_MS) /* between burst-triggered snapshots */
 #define TURN_MS 200 /* the loop turns at least this often: reloads, the watchdog */
 #define STATUS_EVERY_NS (5 * TS_NS_PER_S) /* systemd's STATUS=: a few seconds is fresh enough */
+#define PROBE_READINGS 6 /* series per probe (s_probe_readings) */
 
 typedef struct {
     int64_t prev_ts, ts;                 /* the snapshot's interval */
@@ -50,6 +51,7 @@ typedef struct {
     snapshot_t *snap;
     series_t *series;
     sampler_t *sampler;           /* NULL without a fast path */
+    probe_t *probe;               /* NULL without --probe */
     char backend_note[300];       /* why the eBPF backend is not in use, when it was wanted */
     caps_degraded_t degraded[CAPS_MAX_DEGRADED]; /* features lost to missing capabilities */
     size_t ndegraded;
@@ -156,12 +158,33 @@ static int64_t s_interval_start(agent_t *a, int64_t ts, int64_t mono)
     return ts - measured > 0 ? ts - measured : 0;
 }
 
-static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates)
+/* The probes' counters as readings: probe/GROUP:PORT/NAME. */
+static size_t s_probe_readings(const probe_report_t *r, reading_t *out)
+{
+    size_t n = 0;
+    const char *src = source_name(SOURCE_PROBE);
+    for (size_t i = 0; i < r->nstats; i++) {
+        const probe_stat_t *p = &r->stats[i];
+        const char *names[PROBE_READINGS] = {"received", "missing", "reordered",
+                                             "duplicates", "restarts", "short"};
+        uint64_t v[PROBE_READINGS] = {p->counts.received, p->counts.missing,
+                                      p->counts.reordered, p->counts.duplicates,
+                                      p->counts.restarts, p->short_datagrams};
+        for (int k = 0; k < PROBE_READINGS; k++)
+            out[n++] = (reading_t){src, p->name, names[k], v[k], 0};
+    }
+    return n;
+}
+
+static int64_t s_snapshot(agent_t *a, const sampler_report_t *rates, const probe_report_t *probes)
 {
     reading_t *extra = NULL;
-    size_t nextra = 0;
-    if (rates && (extra = calloc(rates->nrates * 5 + 5 + rates->nreasons, sizeof *extra)))
-        nextra = s_sampler_readings(rates, extra);
+    size_t nextra = 0, nrates = rates ? rates->nrates * 5 + 5 + rates->nreasons : 0;
+    size_t nprobes = probes ? probes->nstats * PROBE_READINGS : 0;
+    if ((nrates || nprobes) && (extra = calloc(nrates + nprobes, sizeof *extra))) {
+        nextra = rates ? s_sampler_readings(rates, extra) : 0;
+        nextra += probes ? s_probe_readings(probes, extra + nextra) : 0;
+    }
     int64_t ts = snapshot_collect(a->snap, a->series, extra, nextra);
     free(extra);
     int64_t mono = ts_mono_ns();
@@ -196,9 +219,26 @@ static clock_msg_t s_clock(const agent_t *a)
                          st.esterror_ns};
 }
 
+/* The probes' gaps as wire gaps (pointing into r). */
+static gap_msg_t *s_gaps(const probe_report_t *r)
+{
+    gap_msg_t *gaps = calloc(r ? r->ngaps + 1 : 1, sizeof *gaps);
+    for (size_t i = 0; gaps && r && i < r->ngaps; i++) {
+        const probe_gap_t *g = &r->gaps[i];
+        gaps[i] = (gap_msg_t){g->group,         g->port,           g->gap.start_ns,
+                              g->gap.end_ns,    g->gap.missing,    g->gap.first_seq,
+                              g->gap.last_seq};
+    }
+    return gaps;
+}
+
 static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interval)
 {
-    int64_t ts = s_snapshot(a, rates);
+    /* The gaps reported so far go with this batch (spooled with it: exact
+     * delivery), the counters only with an interval's. */
+    probe_report_t *probes = a->probe ? probe_take(a->probe) : NULL;
+    int64_t ts = s_snapshot(a, rates, interval ? probes : NULL);
+    gap_msg_t *gaps = s_gaps(probes);
     bool full = interval && a->intervals % (uint64_t)a->o->full_every == 0;
     burst_msg_t *bursts = calloc(a->nheld + 1, sizeof *bursts);
     size_t nb = 0;
@@ -227,6 +267,8 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
                          .all_defs = a->want_all_defs,
                          .bursts = bursts,
                          .nbursts = nb,
+                         .gaps = gaps,
+                         .ngaps = gaps && probes ? probes->ngaps : 0,
                          .spool_dropped_messages = spool.dropped_messages,
                          .spool_dropped_samples = spool.dropped_samples,
                          .spool_rejected_messages = spool.rejected_messages,
@@ -249,8 +291,8 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
         delivery_send(a->delivery, a->id.incarnation, a->seq, (uint32_t)nsamples, &buf, len, state,
                       nstate);
         free(state);
-        log_debug("collector: batch %llu: %zu samples, %zu bursts, %zu bytes%s",
-                  (unsigned long long)a->seq, nsamples, nb, len, full ? " (full)" : "");
+        log_debug("collector: batch %llu: %zu samples, %zu bursts, %zu gaps, %zu bytes%s",
+                  (unsigned long long)a->seq, nsamples, nb, rb.ngaps, len, full ? " (full)" : "");
     } else {
         log_error("collector: cannot encode batch %llu: %s", (unsigned long long)a->seq, err);
     }
@@ -258,6 +300,8 @@ static void s_send_batch(agent_t *a, const sampler_report_t *rates, bool interva
         free(a->held[i].profile);
     a->nheld = 0;
     free(bursts);
+    free(gaps);
+    probe_report_destroy(&probes);
     a->prev_ts = ts;
     if (interval)
         a->intervals++;
@@ -451,6 +495,10 @@ static int s_start(agent_t *a)
         log_error("collector: %s (run with --backend none to go without burst detection)", err);
         return -1;
     }
+    if (o->nprobes && !(a->probe = probe_new(o->probes, o->nprobes, err, sizeof err))) {
+        log_error("collector: %s", err);
+        return -1;
+    }
     s_degraded(a);
     uint64_t incarnation;
     if (getrandom(&incarnation, sizeof incarnation, 0) != sizeof incarnation)
@@ -564,6 +612,7 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
     rc = 0;
 out:
     sampler_destroy(&a.sampler);
+    probe_destroy(&a.probe);
     for (size_t i = 0; i < a.nheld; i++)
         free(a.held[i].profile);
     free(a.held);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "probe.h"
 #include "sampler.h"
 #include "snapshot.h"
 
@@ -45,6 +46,8 @@ typedef struct {
     agent_clock_step_t test_clock_steps[AGENT_CLOCK_STEPS]; /* TESTING ONLY */
     int ntest_clock_steps;
     sampler_opts_t sampler;
+    const probe_spec_t *probes; /* --probe: application-level receivers */
+    size_t nprobes;
     agent_reload_fn *reload; /* on SIGHUP; NULL: a SIGHUP is ignored */
     void *reload_ctx;
 } agent_opts_t;

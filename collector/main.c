@@ -14,6 +14,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "log.h"
+#include "probe.h"
 #include "stop.h"
 #include "text.h"
 #include "report.h"
@@ -25,6 +26,7 @@ typedef struct {
     const char *backend;
     bool once, json, insecure;
     bool verbose;
+    probe_spec_t probes[PROBE_MAX]; /* --probe */
     int64_t test_clock_offset_ns; /* TESTING ONLY: applied once, after the parse */
 } opts_t;
 
@@ -66,6 +68,15 @@ static void s_usage(FILE *out)
         "                       last interval, and at least %d)\n"
         "  --burst-gap DURATION\n"
         "                       merge bursts separated by less than this (default 5 ticks)\n"
+        "  --probe %s\n"
+        "                       receive a multicast group (joined on the interface routed to\n"
+        "                       it, else on all) or a unicast port, and count the datagrams and\n"
+        "                       the gaps in their sequence number: by default an unsigned 64-bit\n"
+        "                       big-endian number at offset 0 (seq=OFFSET:LEN:be|le, LEN 2, 4 or\n"
+        "                       8); the socket asks for an 8 MB buffer (rcvbuf=BYTES). Gaps the\n"
+        "                       host's counters do not explain were lost upstream. A unicast\n"
+        "                       port takes datagrams from whoever else reads it: probe a copy.\n"
+        "                       IPv4 only; repeatable, up to %d (e.g. --probe 239.1.1.1:5000)\n"
         "  --full-every N       send every series, changed or not, every N intervals (default 60)\n"
         "  --spool DIR          keep unacknowledged messages and the last counter values in DIR,\n"
         "                       so nothing is lost across aggregator outages and collector\n"
@@ -102,7 +113,7 @@ static void s_usage(FILE *out)
         "\n"
         "Exit codes: 0 stopped when asked (or --once done), 1 runtime failure, 2 bad usage or\n"
         "--config file.\n",
-        BURST_MEDIANS, BURST_FLOOR, AGENT_CLOCK_STEPS);
+        BURST_MEDIANS, BURST_FLOOR, PROBE_FORM, PROBE_MAX, AGENT_CLOCK_STEPS);
 }
 
 /* Parses "123", "500K", "64M", "1G" into bytes; 0, or -1 below 64K or bad. */
@@ -143,7 +154,12 @@ static const struct option s_longopts[] = {{"connect", required_argument, NULL, 
                                            {"test-clock-offset", required_argument, NULL, 'O'},
                                            {"test-rtt-extra", required_argument, NULL, 'R'},
                                            {"test-clock-step", required_argument, NULL, 'P'},
+                                           {"probe", required_argument, NULL, 'Q'},
                                            {NULL, 0, NULL, 0}};
+
+/* The options a --config file may give more than once (theirs and the
+ * command line's add up). */
+static const char *const s_repeatable[] = {"probe", NULL};
 
 /* The options a reload applies (agent_reload_fn); any other change needs a restart. */
 static const char *const s_reloadable[] = {"verbose", "burst-threshold", "burst-gap", NULL};
@@ -163,6 +179,7 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                             .sampler = {.tick_ns = TS_NS_PER_MS, .margin_ns = 10 * TS_NS_PER_MS}},
                   .backend = "auto"};
     agent_opts_t *a = &o->agent;
+    a->probes = o->probes;
     int64_t gap_ns = 0;
     int c, backend_at = -1;
     optind = 0; /* glibc: a fresh parse (a reload parses again) */
@@ -219,6 +236,14 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                     "--spool-size '%s' is not a size of at least 64K (e.g. 500K, 64M, 1G)", optarg);
             break;
         case 'S': a->server_cert = optarg; break;
+        case 'Q':
+            if (a->nprobes == PROBE_MAX)
+                return config_fail(cfg, at, err, errsz, "--probe '%s': at most %d probes", optarg,
+                                   PROBE_MAX);
+            if (probe_parse(optarg, &o->probes[a->nprobes], err, errsz) != 0)
+                return config_fail(cfg, at, err, errsz, "%s", err);
+            a->nprobes++;
+            break;
         case 't':
             if (ts_parse_duration(optarg, &a->sampler.tick_ns) != 0 || a->sampler.tick_ns < 100000)
                 return config_fail(cfg, at, err, errsz,
@@ -371,6 +396,7 @@ int main(int argc, char **argv)
     opts_t o;
     config_reload_t reload;
     int rc = config_start(&reload, "dropscope-collector", argc, argv, s_longopts, s_reloadable,
+                          s_repeatable,
                           s_parse, &o);
     if (rc != 0)
         return rc;

@@ -86,7 +86,9 @@ int report_batch(series_t *series, const report_id_t *id, const report_batch_t *
                           .spool_dropped_samples = rb->spool_dropped_samples,
                           .clock = rb->clock,
                           .spool_rejected_messages = rb->spool_rejected_messages,
-                          .spool_rejected_samples = rb->spool_rejected_samples};
+                          .spool_rejected_samples = rb->spool_rejected_samples,
+                          .ngaps = rb->ngaps,
+                          .gaps = rb->gaps};
     rc = codec_encode(&msg, buf_p, len_p, err, errsz);
     if (nsamples_p)
         *nsamples_p = b.nsamples;

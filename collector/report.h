@@ -28,6 +28,8 @@ typedef struct {
                            (after the aggregator said it lost them: ACK_NEED_DEFS) */
     const burst_msg_t *bursts;
     size_t nbursts;
+    const gap_msg_t *gaps;  /* the probes' sequence gaps */
+    size_t ngaps;
     uint64_t spool_dropped_messages, spool_dropped_samples;
     uint64_t spool_rejected_messages, spool_rejected_samples;
     clock_msg_t clock;

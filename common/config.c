@@ -22,6 +22,8 @@ struct config {
     char **argv;                   /* argv[0], the file's options, the command line's; NULL-ended */
     int nfile;                     /* argv[1 .. nfile] came from the file (owned) */
     char **where;                  /* "PATH:LINE: " of each of those (owned) */
+    int room;                      /* slots in argv and where */
+    const char *const *repeatable; /* keys a file may give more than once (borrowed) */
 };
 
 /* Keys a file may not hold: requests for one run, or the file itself. */
@@ -137,10 +139,24 @@ static int s_fail(char *err, size_t errsz, const char *fmt, ...)
     return -1;
 }
 
-/* Appends the option of one file line to self->argv (grown by the caller
- * to hold every line). 0, or -1 with the reason. */
+/* Appends the option of one file line to self->argv, growing it (a
+ * repeatable key may take any number of lines). 0, or -1 with the reason. */
 static int s_push(config_t *self, int lineno, const char *arg, char *err, size_t errsz)
 {
+    if (self->nfile + 2 >= self->room) {
+        int room = 2 * self->room;
+        char **argv = realloc(self->argv, (size_t)room * sizeof *argv);
+        if (argv)
+            self->argv = argv;
+        char **where = realloc(self->where, (size_t)room * sizeof *where);
+        if (where)
+            self->where = where;
+        if (!argv || !where)
+            return s_fail(err, errsz, "out of memory");
+        memset(argv + self->room, 0, (size_t)(room - self->room) * sizeof *argv);
+        memset(where + self->room, 0, (size_t)(room - self->room) * sizeof *where);
+        self->room = room;
+    }
     char *text = strdup(arg), *where = NULL;
     if (!text || asprintf(&where, "%s:%d: ", self->file, lineno) < 0) {
         free(text);
@@ -175,7 +191,7 @@ static int s_line(config_t *self, char *s, int lineno, int *first_line, char *er
                       "%s:%d: unknown key '%s' (keys are the long options of --help, "
                       "without the dashes)",
                       f, lineno, key);
-    if (first_line[i])
+    if (first_line[i] && !(self->repeatable && s_in(self->repeatable, key)))
         return s_fail(err, errsz, "%s:%d: '%s' is given twice, on lines %d and %d (keep one)", f,
                       lineno, key, first_line[i], lineno);
     first_line[i] = lineno;
@@ -197,8 +213,8 @@ static int s_line(config_t *self, char *s, int lineno, int *first_line, char *er
     return s_push(self, lineno, arg, err, errsz);
 }
 
-/* The file's lines into argv[1..]. A file can hold each key once, so at
- * most as many options as longopts has. */
+/* The file's lines into argv[1..]: each key once, a repeatable one as
+ * often as it is given. */
 static int s_read(config_t *self, char *err, size_t errsz)
 {
     FILE *fp = fopen(self->file, "r");
@@ -235,8 +251,9 @@ static int s_read(config_t *self, char *err, size_t errsz)
     return rc;
 }
 
-config_t *config_new(const char *path, const struct option *longopts, int argc, char *const *argv,
-                     char *err, size_t errsz)
+config_t *config_new(const char *path, const struct option *longopts,
+                     const char *const *repeatable, int argc, char *const *argv, char *err,
+                     size_t errsz)
 {
     int room = argc + s_nopts(longopts) + 1;
     config_t *self = calloc(1, sizeof *self);
@@ -248,13 +265,26 @@ config_t *config_new(const char *path, const struct option *longopts, int argc, 
         return NULL;
     }
     self->longopts = longopts;
+    self->repeatable = repeatable;
+    self->room = room;
     self->argv[0] = argc > 0 ? argv[0] : (char *)"dropscope";
     if (path && s_read(self, err, errsz) != 0) {
         config_destroy(&self);
         return NULL;
     }
+    if (self->nfile + argc + 1 > self->room) { /* the file's lines took the room */
+        char **more = realloc(self->argv, (size_t)(self->nfile + argc + 1) * sizeof *more);
+        if (!more) {
+            s_fail(err, errsz, "out of memory");
+            config_destroy(&self);
+            return NULL;
+        }
+        self->argv = more;
+        self->room = self->nfile + argc + 1;
+    }
     for (int i = 1; i < argc; i++)
         self->argv[self->nfile + i] = argv[i];
+    self->argv[self->nfile + (argc > 0 ? argc : 1)] = NULL;
     self->argc = self->nfile + (argc > 0 ? argc : 1);
     return self;
 }
@@ -378,7 +408,7 @@ bool config_reload(config_reload_t *r, void *opts)
         return false;
     }
     char err[512];
-    config_t *next = config_new(file, r->longopts, r->argc, r->argv, err, sizeof err);
+    config_t *next = config_new(file, r->longopts, r->repeatable, r->argc, r->argv, err, sizeof err);
     if (!next || r->parse(next, opts, err, sizeof err) != 0) {
         log_error("reload: %s; still running on the settings in use", err);
         config_destroy(&next);
@@ -394,12 +424,12 @@ bool config_reload(config_reload_t *r, void *opts)
 
 
 int config_start(config_reload_t *r, const char *prog, int argc, char *const *argv,
-                 const struct option *longopts, const char *const *safe, config_parse_fn *parse,
-                 void *opts)
+                 const struct option *longopts, const char *const *safe,
+                 const char *const *repeatable, config_parse_fn *parse, void *opts)
 {
     char err[512];
-    config_t *cfg =
-        config_new(config_path(argc, argv, longopts), longopts, argc, argv, err, sizeof err);
+    config_t *cfg = config_new(config_path(argc, argv, longopts), longopts, repeatable, argc, argv,
+                               err, sizeof err);
     int rc = cfg ? parse(cfg, opts, err, sizeof err) : 2;
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
@@ -407,7 +437,7 @@ int config_start(config_reload_t *r, const char *prog, int argc, char *const *ar
         *r = (config_reload_t){0};
         return rc;
     }
-    *r = (config_reload_t){argc, argv, longopts, safe, parse, cfg, cfg};
+    *r = (config_reload_t){argc, argv, longopts, safe, repeatable, parse, cfg, cfg};
     return 0;
 }
 

@@ -23,13 +23,16 @@ const char *config_path(int argc, char *const *argv, const struct option *longop
  * `true`, nothing for `false`, for options without an argument), then
  * argv[1..argc-1]. Lines: `key = value`, blanks around both trimmed; a
  * line starting with '#' and a blank line are skipped. A key must be one
- * of longopts, at most once, and not help, version, config, once or json
+ * of longopts, at most once unless it is one of `repeatable` (NULL-ended, or
+ * NULL: none; their lines and the command line's add up), and not help,
+ * version, config, once or json
  * (a file is read at every start and reload: those are one-off requests).
  * longopts and argv are borrowed and must outlive the config. NULL with
  * the reason in err ("PATH:LINE: ... (the fix)", or the path and the
  * errno text when the file cannot be read). */
-config_t *config_new(const char *path, const struct option *longopts, int argc, char *const *argv,
-                     char *err, size_t errsz);
+config_t *config_new(const char *path, const struct option *longopts,
+                     const char *const *repeatable, int argc, char *const *argv, char *err,
+                     size_t errsz);
 void config_destroy(config_t **self_p);
 
 /* The built argv, argv[argc] NULL: the config's own, valid until
@@ -80,6 +83,7 @@ typedef struct {
     char *const *argv; /* the command line, as at the start */
     const struct option *longopts;
     const char *const *safe; /* the options a reload applies (NULL-terminated) */
+    const char *const *repeatable; /* the options a file may give more than once, or NULL */
     config_parse_fn *parse;
     config_t *started; /* what the daemon started with (the caller's) */
     config_t *applied; /* the last reload's, or started */
@@ -90,8 +94,8 @@ typedef struct {
  * (bad usage) after printing "PROG: the reason" on stderr; r then holds
  * nothing. config_stop frees it. */
 int config_start(config_reload_t *r, const char *prog, int argc, char *const *argv,
-                 const struct option *longopts, const char *const *safe, config_parse_fn *parse,
-                 void *opts);
+                 const struct option *longopts, const char *const *safe,
+                 const char *const *repeatable, config_parse_fn *parse, void *opts);
 /* Frees what config_start and the reloads kept. */
 void config_stop(config_reload_t *r);
 

@@ -113,6 +113,14 @@ static const struct {
                        "nothing: it counts work done, not losses", "none needed: context"},
     [LAYER_CONFIG] = {"settings that bound the layers",
                       "it is a setting itself", "see the layers it bounds"},
+    /* No counter of the host: diagnose.c finds it from a probe's gaps
+     * that no drop layer of the host explains. */
+    [LAYER_UPSTREAM] = {"before this host: the switch, the feed or the sender (a probe saw "
+                        "sequence gaps while no layer of the host dropped)",
+                        "nothing on this host: the network's and the sender's capacity",
+                        "the loss happened before this host: check the switch's drop "
+                        "counters, the feed/sender's sequence, the NIC's link (ethtool -S "
+                        "rx_crc_errors)"},
 };
 
 static const counter_entry_t s_table[] = {
@@ -353,6 +361,16 @@ static const counter_entry_t s_table[] = {
     GAUGE(S(SAMPLER), "lateness_*", LAYER_TRAFFIC,
         "how late the burst sampler woke (a missed burst can be told from a quiet link)"),
     C64(S(SAMPLER), "*", LAYER_TRAFFIC, "the burst sampler's ticks, missed ticks and errors"),
+    /* probe/GROUP:PORT/{received,missing,reordered,duplicates,restarts,short}:
+     * an application-level receiver's counts (collector/probe, gapseq). Not
+     * drops: a gap may have been lost upstream, not by this host; diagnosis
+     * weighs the gaps against the drop layers (the upstream layer). */
+    C64(S(PROBE), "missing", LAYER_TRAFFIC,
+        "sequence numbers the probe never received (gaps): lost on this host or before it; "
+        "dropscope diagnose tells which"),
+    C64(S(PROBE), "*", LAYER_TRAFFIC,
+        "the probe's datagrams received, late ones that filled a gap (reordered), duplicates, "
+        "sender restarts and datagrams too short for the sequence number"),
 
     /* --- reason: skb:kfree_skb drops by enum skb_drop_reason (eBPF backend) -
      * The kernel names the exact cause of each freed skb, so these give the

@@ -6,7 +6,7 @@
 
 static const char *const s_layers[LAYER_COUNT] = {
     "unknown", "nic",   "backlog", "budget",  "socket", "listen",
-    "proto",   "qdisc", "onload",  "traffic", "config",
+    "proto",   "qdisc", "onload",  "traffic", "config", "upstream",
 };
 
 static const char *const s_kinds[KIND_COUNT] = {"unknown", "counter", "gauge", "setting"};

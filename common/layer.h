@@ -19,6 +19,8 @@ typedef enum {
     LAYER_ONLOAD = 8,  /* kernel bypass */
     LAYER_TRAFFIC = 9, /* packets and bytes: context, not drops */
     LAYER_CONFIG = 10, /* settings that bound the layers above */
+    LAYER_UPSTREAM = 11, /* before this host (switch, feed, sender): found by diagnosis from
+                            a probe's sequence gaps; no counter of the host, no drop total */
     LAYER_COUNT
 } layer_t;
 

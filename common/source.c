@@ -10,8 +10,8 @@ static const char *const s_names[SOURCE_COUNT] = {
     [SOURCE_SNMP6] = "snmp6",     [SOURCE_NETSTAT] = "netstat", [SOURCE_SOFTNET] = "softnet",
     [SOURCE_ETHTOOL] = "ethtool", [SOURCE_RING] = "ring",       [SOURCE_SYSCTL] = "sysctl",
     [SOURCE_SOCK] = "sock",       [SOURCE_QDISC] = "qdisc",     [SOURCE_RATE] = "rate",
-    [SOURCE_SAMPLER] = "sampler", [SOURCE_REASON] = "reason",
-    [SOURCE_ONLOAD] = "onload",
+    [SOURCE_SAMPLER] = "sampler", [SOURCE_REASON] = "reason",   [SOURCE_ONLOAD] = "onload",
+    [SOURCE_PROBE] = "probe",
 };
 
 const char *source_name(source_t source)

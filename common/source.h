@@ -25,6 +25,7 @@ typedef enum {
     SOURCE_SAMPLER, /* the sampler's own health (ticks, lateness) */
     SOURCE_REASON,  /* skb drop reasons counted by the eBPF programs */
     SOURCE_ONLOAD,  /* Onload (kernel bypass) stacks and sockets: onload_stackdump lots */
+    SOURCE_PROBE,   /* an application-level receiver's counts (--probe), device GROUP:PORT */
     SOURCE_COUNT
 } source_t;
 

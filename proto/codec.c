@@ -31,6 +31,7 @@ typedef struct {
     chunk_t *chunks;          /* newest first */
     series_def_t *defs;       /* converted definitions */
     burst_msg_t *bursts;      /* converted bursts */
+    gap_msg_t *gaps;          /* converted gaps */
 } owned_t;
 
 static void *s_arena_alloc(void *data, size_t size)
@@ -64,7 +65,14 @@ typedef struct {
     Dropscope__SeriesDef **def_ptrs;
     Dropscope__Burst *bursts;
     Dropscope__Burst **burst_ptrs;
+    Dropscope__Gap *gaps;
+    Dropscope__Gap **gap_ptrs;
 } scratch_t;
+
+/* The layers a burst's drops are sent for: all but upstream, which no
+ * counter of the host has (it lost nothing there), so an aggregator that
+ * predates it, and takes at most that many, still takes our bursts. */
+#define BURST_LAYERS LAYER_UPSTREAM
 
 static void s_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -116,7 +124,7 @@ static void s_encode_burst(const burst_msg_t *b, Dropscope__Burst *pb)
     pb->packets = b->packets;
     pb->bytes = b->bytes;
     pb->threshold_per_ms = b->threshold_per_ms;
-    pb->n_drops = LAYER_COUNT;
+    pb->n_drops = BURST_LAYERS;
     pb->drops = (uint64_t *)b->drops;
     pb->profile_start_ns = b->profile_start_ns;
     pb->tick_ns = b->tick_ns;
@@ -132,7 +140,10 @@ static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, Dropscope__Clo
     sc->def_ptrs = calloc(b->ndefs + 1, sizeof *sc->def_ptrs);
     sc->bursts = calloc(b->nbursts + 1, sizeof *sc->bursts);
     sc->burst_ptrs = calloc(b->nbursts + 1, sizeof *sc->burst_ptrs);
-    if (!sc->defs || !sc->def_ptrs || !sc->bursts || !sc->burst_ptrs)
+    sc->gaps = calloc(b->ngaps + 1, sizeof *sc->gaps);
+    sc->gap_ptrs = calloc(b->ngaps + 1, sizeof *sc->gap_ptrs);
+    if (!sc->defs || !sc->def_ptrs || !sc->bursts || !sc->burst_ptrs || !sc->gaps ||
+        !sc->gap_ptrs)
         return -1;
     pb->ts_ns = b->ts_ns;
     pb->prev_ts_ns = b->prev_ts_ns;
@@ -164,6 +175,16 @@ static int s_encode_batch(const batch_t *b, Dropscope__Batch *pb, Dropscope__Clo
     }
     pb->n_bursts = b->nbursts;
     pb->bursts = sc->burst_ptrs;
+    for (size_t i = 0; i < b->ngaps; i++) {
+        const gap_msg_t *g = &b->gaps[i];
+        Dropscope__Gap *out = &sc->gaps[i];
+        dropscope__gap__init(out);
+        *out = (Dropscope__Gap){out->base,      g->start_ns,  g->end_ns,       g->missing,
+                                g->first_seq,   g->last_seq,  s_str(g->group), g->port};
+        sc->gap_ptrs[i] = out;
+    }
+    pb->n_gaps = b->ngaps;
+    pb->gaps = sc->gap_ptrs;
     pb->spool_dropped_messages = b->spool_dropped_messages;
     pb->spool_dropped_samples = b->spool_dropped_samples;
     pb->spool_rejected_messages = b->spool_rejected_messages;
@@ -216,10 +237,11 @@ int codec_encode(const msg_t *msg, uint8_t **buf_p, size_t *len_p, char *err, si
         break;
     case MSG_TYPE_BATCH:
         if (msg->batch.ndefs > CODEC_MAX_DEFS || msg->batch.nsamples > CODEC_MAX_SAMPLES ||
-            msg->batch.nbursts > CODEC_MAX_BURSTS) {
-            s_err(err, errsz, "batch too large: %zu definitions, %zu samples, %zu bursts (limits "
-                  "%d, %d, %d)", msg->batch.ndefs, msg->batch.nsamples, msg->batch.nbursts,
-                  CODEC_MAX_DEFS, CODEC_MAX_SAMPLES, CODEC_MAX_BURSTS);
+            msg->batch.nbursts > CODEC_MAX_BURSTS || msg->batch.ngaps > CODEC_MAX_GAPS) {
+            s_err(err, errsz, "batch too large: %zu definitions, %zu samples, %zu bursts, %zu "
+                  "gaps (limits %d, %d, %d, %d)", msg->batch.ndefs, msg->batch.nsamples,
+                  msg->batch.nbursts, msg->batch.ngaps, CODEC_MAX_DEFS, CODEC_MAX_SAMPLES,
+                  CODEC_MAX_BURSTS, CODEC_MAX_GAPS);
             return -1;
         }
         if (s_encode_batch(&msg->batch, &batch, &clock, &sc) != 0) {
@@ -262,6 +284,8 @@ out:
     free(sc.def_ptrs);
     free(sc.bursts);
     free(sc.burst_ptrs);
+    free(sc.gaps);
+    free(sc.gap_ptrs);
     return rc;
 }
 
@@ -296,6 +320,30 @@ static int s_decode_bursts(const Dropscope__Batch *pb, owned_t *own, char *err, 
                              .profile_complete = b->profile_complete};
         if (b->n_drops > 0)
             memcpy(out->drops, b->drops, b->n_drops * sizeof *b->drops);
+    }
+    return 0;
+}
+
+static int s_decode_gaps(const Dropscope__Batch *pb, owned_t *own, char *err, size_t errsz)
+{
+    if (pb->n_gaps > CODEC_MAX_GAPS) {
+        s_err(err, errsz, "batch has %zu gaps (limit %d)", pb->n_gaps, CODEC_MAX_GAPS);
+        return -1;
+    }
+    own->gaps = calloc(pb->n_gaps + 1, sizeof *own->gaps);
+    if (!own->gaps) {
+        s_err(err, errsz, "out of memory decoding %zu gaps", pb->n_gaps);
+        return -1;
+    }
+    for (size_t i = 0; i < pb->n_gaps; i++) {
+        const Dropscope__Gap *g = pb->gaps[i];
+        if (!s_string_ok(g->group, false) || g->port > 65535) {
+            s_err(err, errsz, "gap %zu is malformed (an empty or overlong group, or port %u)", i,
+                  g->port);
+            return -1;
+        }
+        own->gaps[i] = (gap_msg_t){g->group,   g->port,      g->start_ns, g->end_ns,
+                                   g->missing, g->first_seq, g->last_seq};
     }
     return 0;
 }
@@ -336,7 +384,7 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
                                       d->name,       (kind_t)d->kind,  (layer_t)d->layer,
                                       d->overlap,    d->owner ? d->owner : ""};
     }
-    if (s_decode_bursts(pb, own, err, errsz) != 0)
+    if (s_decode_bursts(pb, own, err, errsz) != 0 || s_decode_gaps(pb, own, err, errsz) != 0)
         return -1;
     msg->batch = (batch_t){.ts_ns = pb->ts_ns,
                            .prev_ts_ns = pb->prev_ts_ns,
@@ -353,7 +401,9 @@ static int s_decode_batch(const Dropscope__Batch *pb, msg_t *msg, owned_t *own, 
                            .spool_dropped_messages = pb->spool_dropped_messages,
                            .spool_dropped_samples = pb->spool_dropped_samples,
                            .spool_rejected_messages = pb->spool_rejected_messages,
-                           .spool_rejected_samples = pb->spool_rejected_samples};
+                           .spool_rejected_samples = pb->spool_rejected_samples,
+                           .ngaps = pb->n_gaps,
+                           .gaps = own->gaps};
     const Dropscope__Clock *c = pb->clock;
     if (c)
         msg->batch.clock = (clock_msg_t){c->offset_valid, c->offset_ns,   c->rtt_ns,
@@ -479,6 +529,7 @@ void codec_msg_destroy(msg_t **msg_p)
         }
         free(own->defs);
         free(own->bursts);
+        free(own->gaps);
         free(own);
     }
     free(*msg_p);

@@ -19,6 +19,7 @@
 #define CODEC_MAX_SAMPLES 1000000
 #define CODEC_MAX_BURSTS 10000     /* bursts per batch */
 #define CODEC_MAX_PROFILE 100000   /* ticks in one burst profile */
+#define CODEC_MAX_GAPS 100000      /* sequence gaps per batch (a probe's mailbox holds as many) */
 #define CODEC_MAX_DEGRADED 8       /* degraded features in a hello (a collector has 2 today) */
 
 
@@ -61,6 +62,14 @@ typedef struct {
     bool profile_complete;
 } burst_msg_t;
 
+/* A probe's sequence gap (dropscope.proto, Gap). */
+typedef struct {
+    const char *group; /* dotted quad */
+    uint32_t port;
+    int64_t start_ns, end_ns;
+    uint64_t missing, first_seq, last_seq;
+} gap_msg_t;
+
 typedef struct {
     bool offset_valid;
     int64_t offset_ns, rtt_ns;
@@ -84,6 +93,8 @@ typedef struct {
     uint64_t spool_dropped_messages, spool_dropped_samples;
     clock_msg_t clock;
     uint64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
+    size_t ngaps;
+    const gap_msg_t *gaps;
 } batch_t;
 
 typedef enum { ACK_STORED = 0, ACK_REJECTED = 1, ACK_NEED_DEFS = 2 } ack_status_t;

@@ -168,6 +168,32 @@ static int s_burst(const burst_msg_t *b, size_t i, const validate_window_t *w, c
     return s_profile(b, i, w, err, errsz);
 }
 
+/* Times as a burst's; a gap may last longer (a feed that paused then
+ * resumed past the numbers it skipped), up to a day. */
+static int s_gap(const gap_msg_t *g, size_t i, const validate_window_t *w, char *err,
+                 size_t errsz)
+{
+    char what[48];
+    snprintf(what, sizeof what, "gap %zu group", i);
+    if (s_string(what, g->group, true, false, err, errsz) ||
+        s_time("gap start_ns", g->start_ns, w, err, errsz) ||
+        s_time("gap end_ns", g->end_ns, w, err, errsz))
+        return -1;
+    if (g->end_ns < g->start_ns || g->end_ns - g->start_ns > MAX_INTERVAL_NS)
+        return s_fail(err, errsz, "gap %zu (%s:%u): ends at %lld, before its start %lld or more "
+                      "than a day after it", i, g->group, g->port, (long long)g->end_ns,
+                      (long long)g->start_ns);
+    if (g->port == 0 || g->port > 65535)
+        return s_fail(err, errsz, "gap %zu (%s): port %u is not 1..65535", i, g->group, g->port);
+    if (s_count("missing of gap", i, g->missing, VALIDATE_MAX_COUNT, err, errsz))
+        return -1;
+    if (g->missing == 0 || g->first_seq > g->last_seq || g->last_seq - g->first_seq != g->missing - 1)
+        return s_fail(err, errsz, "gap %zu (%s:%u): %llu missing is not the count of %llu..%llu",
+                      i, g->group, g->port, (unsigned long long)g->missing,
+                      (unsigned long long)g->first_seq, (unsigned long long)g->last_seq);
+    return 0;
+}
+
 static int s_clock(const clock_msg_t *c, char *err, size_t errsz)
 {
     int64_t f[4] = {c->offset_ns, c->rtt_ns, c->maxerror_ns, c->esterror_ns};
@@ -197,6 +223,9 @@ static int s_batch(const msg_t *msg, const validate_window_t *w, char *err, size
         return -1;
     for (size_t i = 0; i < b->nbursts; i++)
         if (s_burst(&b->bursts[i], i, w, err, errsz))
+            return -1;
+    for (size_t i = 0; i < b->ngaps; i++)
+        if (s_gap(&b->gaps[i], i, w, err, errsz))
             return -1;
     const uint64_t spool[4] = {b->spool_dropped_messages, b->spool_dropped_samples,
                                b->spool_rejected_messages, b->spool_rejected_samples};

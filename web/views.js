@@ -213,11 +213,22 @@
 
   // A finding (noun "drops"), or a precursor's warning (noun "squeezes":
   // no packet lost, its counts in the API's words).
+  // An upstream finding's drops are packets the host's probes missed while
+  // no layer of the host dropped: lost before it.
+  function findingTitle(f, drops) {
+    if (f.layer === "upstream") return ` ${DS.fmtCount(f.drops)} packets lost upstream, before this host`;
+    return drops ? ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`
+      : ` Warning: ${squeezeWords(f.squeezes)} at the ${f.layer} layer`;
+  }
+
+  const gapItem = (g) => h("li", { class: "gap" },
+    `${DS.fmtTime(g.start_ns)}: the probe of ${g.group}:${g.port} missed ${DS.fmtCount(g.missing)} ` +
+    `(sequence ${g.first_seq}…${g.last_seq})`);
+
   function finding(f, range, noun = "drops") {
     const ev = f.evidence, drops = noun === "drops";
     return h("div", { class: drops ? "finding" : "finding precursor", dataset: { layer: f.layer } },
-      h("h3", {}, layerBadge(f.layer), drops ? ` ${DS.fmtCount(f.drops)} drops at the ${f.layer} layer`
-        : ` Warning: ${squeezeWords(f.squeezes)} at the ${f.layer} layer`),
+      h("h3", {}, layerBadge(f.layer), findingTitle(f, drops)),
       h("p", { class: "when" }, `${DS.fmtTime(f.first_ns)} … ${DS.fmtTime(f.last_ns)}`),
       h("p", {}, h("strong", {}, "Limit: "), f.limit),
       h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
@@ -228,7 +239,9 @@
           c.overlap ? " (overlaps a more specific counter)" : "")),
         ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the ${noun}`) : null,
         ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, h("code", {}, s.series),
-          ` ${s.from} → ${s.to} (${noun} before ${DS.fmtCount(s[`${noun}_before`])}, after ${DS.fmtCount(s[`${noun}_after`])})`))));
+          ` ${s.from} → ${s.to} (${noun} before ${DS.fmtCount(s[`${noun}_before`])}, after ${DS.fmtCount(s[`${noun}_after`])})`)),
+        (ev.gaps || []).slice(0, 20).map(gapItem),
+        (ev.gaps || []).length > 20 ? h("li", {}, `and ${ev.gaps.length - 20} more gaps`) : null));
   }
 
   function burstRow(b, onShow) {
@@ -284,10 +297,11 @@
     const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
     const p = DS.rangeParams(range);
     if (!host) throw new DS.ApiError("", 0, "no host named: open a host from the fleet view");
-    const [drops, diag, bursts, series, settings, totals] = await Promise.all([
+    const [drops, diag, bursts, series, settings, totals, gaps] = await Promise.all([
       DS.get("/api/drops", { ...p, host, step }), DS.get("/api/diagnose", { ...p, host }),
       DS.get("/api/bursts", { ...p, host, limit: 2000 }), DS.get("/api/series", { host }),
-      DS.get("/api/settings", { ...p, host }), DS.get("/api/totals", { ...p, host })]);
+      DS.get("/api/settings", { ...p, host }), DS.get("/api/totals", { ...p, host }),
+      DS.get("/api/gaps", { ...p, host, limit: 500 })]);
     const bounds = DS.rangeBounds(range);
     const folded = foldDrops(drops, stepNs, bounds);
     const ifaces = series.map((s) => /^rate\/(.+)\/rx_max$/.exec(s.series)).filter(Boolean).map((m) => m[1]);
@@ -325,6 +339,13 @@
           { id: "bursts-table" })),
         newest.length > 500 ? h("p", { class: "note" }, `Showing the newest 500 of ${newest.length}.`) : null,
       ] : h("p", { class: "empty" }, "No bursts in this range.")),
+      gaps.length ? section("Sequence gaps", h("p", { class: "note" },
+        "Numbers the collector's probes (--probe) never received, newest last; the diagnosis says where they were lost."),
+      h("div", { class: "scroll" }, table(["start", "probe", "length", "missing", "first", "last"],
+        gaps.map((g) => h("tr", { class: "gap" }, h("td", {}, DS.fmtTime(g.start_ns)), h("td", {}, `${g.group}:${g.port}`),
+          h("td", { class: "num" }, DS.fmtDuration(g.end_ns - g.start_ns)), h("td", { class: "num" }, DS.fmtCount(g.missing)),
+          h("td", { class: "num" }, String(g.first_seq)), h("td", { class: "num" }, String(g.last_seq)))),
+        { id: "gaps-table" }))) : null,
       section("Rate histogram", rates.length ? rates.map((r) => r.box) : h("p", { class: "empty" }, "No rate series yet.")),
       section("Settings", table(["setting", "value", "since", "changes in the range"],
         settings.map((s) => h("tr", { class: s.changes.length ? "changed" : "" },
@@ -426,6 +447,7 @@
       case "incident": return `incident ${e.id}: ${e.hosts.join(", ")} (${e.bursts} bursts` +
         (e.period_ms !== null ? `, every ${e.period_ms.toFixed(1)} ms` : "") + ")";
       case "setting": return [h("code", {}, e.series), ` ${e.from} → ${e.to}`];
+      case "seq_gap": return `the probe of ${e.group}:${e.port} missed ${DS.fmtCount(e.missing)} (sequence ${e.first_seq}…${e.last_seq})`;
       case "gap": return `no data for ${e.seconds.toFixed(1)} s (until ${DS.fmtTime(e.end_ns)})`;
       default: return JSON.stringify(e);
     }

@@ -1,5 +1,5 @@
 /* gen_codec_seeds: writes a few valid encoded messages (hello, a full batch
- * with a burst profile, an empty batch, heartbeat, ack) into the directory
+ * with a burst profile and probe gaps, an empty batch, heartbeat, ack) into the directory
  * argv[1], as the seed corpus of fuzz_codec. Usage: gen_codec_seeds DIR */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +37,13 @@ static const burst_msg_t s_bursts[] = {{
     .profile_complete = true,
 }};
 
+/* A probe's gaps: one at the 64-bit end, one of a single number. */
+static const gap_msg_t s_gaps[] = {
+    {"239.1.1.1", 5000, INT64_C(1795359570000000000), INT64_C(1795359570001000000), 3,
+     UINT64_MAX - 2, UINT64_MAX},
+    {"10.0.0.7", 65535, INT64_C(1795359570100000000), INT64_C(1795359570100000000), 1, 42, 42},
+};
+
 static msg_t s_envelope(msg_type_t type, uint64_t seq)
 {
     return (msg_t){.host = "db-17.example.net",
@@ -73,7 +80,9 @@ int main(int argc, char **argv)
                             .deltas = s_deltas,
                             .flags = s_flags,
                             .nbursts = 1,
-                            .bursts = s_bursts};
+                            .bursts = s_bursts,
+                            .ngaps = sizeof s_gaps / sizeof s_gaps[0],
+                            .gaps = s_gaps};
     msg_t empty = s_envelope(MSG_TYPE_BATCH, 2);
     msg_t heartbeat = s_envelope(MSG_TYPE_HEARTBEAT, 3);
     msg_t ack = s_envelope(MSG_TYPE_ACK, 4);

@@ -2,7 +2,7 @@
  * argv[1]: messages that pass validate_message in the fuzz runs' window
  * (ingest_seeds.h), so that the fuzzer starts at the store, not at the
  * validator: a hello, the definitions batch fuzz_ingest stores at open (a
- * resend), bare samples of those ids with a burst and a clock, new and
+ * resend), bare samples of those ids with a burst, probe gaps and a clock, new and
  * changed definitions, another host, an old and a future batch, a new run
  * without definitions (NEED_DEFS) and a heartbeat. Usage: gen_ingest_seeds DIR */
 #include <errno.h>
@@ -50,6 +50,11 @@ static const burst_msg_t s_bursts[] = {{
     .profile_complete = true,
 }};
 
+static const gap_msg_t s_gaps[] = {
+    {"239.1.1.1", 5000, NOW - 61 * SEC, NOW - 61 * SEC + 1000000, 20, 1000, 1019},
+    {"239.1.1.1", 5000, NOW - 60 * SEC, NOW - 60 * SEC, 1, UINT64_MAX, UINT64_MAX},
+};
+
 static msg_t s_batch(uint64_t seq, int64_t ts_ns)
 {
     return (msg_t){.host = INGEST_HOST,
@@ -95,6 +100,8 @@ int main(int argc, char **argv)
     msg_t samples = s_batch(2, NOW - 60 * SEC);
     samples.batch.nbursts = 1;
     samples.batch.bursts = s_bursts;
+    samples.batch.ngaps = sizeof s_gaps / sizeof s_gaps[0];
+    samples.batch.gaps = s_gaps;
     samples.batch.clock = (clock_msg_t){true, -2500000, 400000, true, 16000000, 1000};
     samples.batch.spool_dropped_messages = 3;
     samples.batch.spool_dropped_samples = 24;

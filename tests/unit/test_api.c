@@ -96,6 +96,15 @@ static int s_setup(void **state)
                  (long long)(T0 + i * 10 * S), (long long)(T0 + i * 10 * S));
         s_exec(db, sql);
     }
+    /* A's probe gaps: five, a second apart; the last at the 64-bit end. */
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5) "
+             "INSERT INTO gaps (host_id, start_ns, grp, port, first_seq, end_ns, missing, "
+             "last_seq) SELECT 1, %lld + i * %lld, '239.1.1.1', 5000, CASE i WHEN 5 THEN -3 ELSE "
+             "i * 100 END, %lld + i * %lld + 1000, i, CASE i WHEN 5 THEN -1 ELSE i * 100 + i - 1 "
+             "END FROM k",
+             (long long)T0, (long long)S, (long long)T0, (long long)S);
+    s_exec(db, sql);
     s_exec(db, "COMMIT");
     sqlite3_close(db);
     assert_non_null(f->st = store_open(path, false, err, sizeof err));
@@ -158,6 +167,24 @@ static void test_capped_keeps_newest(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "start_ns")),
                      T0 + (NBURSTS - 1) * 10 * S + 2000);
     assert_non_null(strstr(r.truncated, "limit (more than 3 rows"));
+    json_decref(rows);
+
+    rows = s_get(f, "/api/gaps", "2", "a", &r); /* the newest two of five, oldest first */
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *g = json_array_get(rows, 0);
+    assert_int_equal(json_integer_value(json_object_get(g, "start_ns")), T0 + 4 * S);
+    assert_int_equal(json_integer_value(json_object_get(g, "first_seq")), 400);
+    assert_int_equal(json_integer_value(json_object_get(g, "last_seq")), 403);
+    assert_int_equal(json_integer_value(json_object_get(g, "missing")), 4);
+    assert_string_equal(json_string_value(json_object_get(g, "group")), "239.1.1.1");
+    assert_int_equal(json_object_size(g), 8); /* host, group, port, start, end, three counts */
+    g = json_array_get(rows, 1); /* numbers past 2^63 - 1: reals, never negative */
+    assert_true(json_is_real(json_object_get(g, "last_seq")));
+    assert_true(json_real_value(json_object_get(g, "last_seq")) == 18446744073709551615.0);
+    assert_non_null(strstr(r.truncated, "limit (more than 2 rows"));
+    json_decref(rows);
+    rows = s_get(f, "/api/gaps", "10", "b", &r);
+    assert_int_equal(json_array_size(rows), 0);
     json_decref(rows);
 
     rows = s_get(f, "/api/incidents", "2", NULL, &r); /* the last two of 12 */

@@ -119,7 +119,7 @@ static void test_huge_wire_id(void **state)
     msg_t m = {.host = "h1", .boot_id = "boot", .incarnation = 1, .seq = 2, .sent_ns = T0 + SEC,
                .type = MSG_TYPE_BATCH,
                .batch = {T0 + SEC, T0, false, 0, NULL, 1, ids, values, deltas, flags, 0, NULL, 0,
-                         0, {0}, 0, 0}};
+                         0, {0}, 0, 0, 0, NULL}};
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
     assert_int_equal(intake_store(f->st, &m, T0 + SEC, &n, err, sizeof err), STORE_OK);

@@ -206,6 +206,11 @@ static const burst_msg_t s_bursts[] = {
     {.iface = "veth1@if2", .tx = true, .start_ns = -3, .end_ns = -3},
 };
 
+static const gap_msg_t s_gaps[] = {
+    {"239.1.1.1", 5000, 1000, 2000, 3, UINT64_MAX - 2, UINT64_MAX},
+    {"10.0.0.1", 65535, 7, 7, 1, 0, 0},
+};
+
 static msg_t s_batch(void)
 {
     msg_t m = s_envelope(MSG_TYPE_BATCH);
@@ -213,7 +218,7 @@ static msg_t s_batch(void)
     m.batch = (batch_t){ts,       ts - 1000000000, true,     4,       s_defs, 7,
                         s_series, s_values,        s_deltas, s_flags, 2,      s_bursts,
                         3,        77,              {true, -12345, 678, true, 16000000, 500000},
-                        5,        1234};
+                        5,        1234,            2,        s_gaps};
     return m;
 }
 
@@ -304,6 +309,16 @@ static void test_batch_round_trip(void **state)
     assert_int_equal(b->nbursts, 2);
     s_check_burst(&b->bursts[0], &s_bursts[0]);
     s_check_burst(&b->bursts[1], &s_bursts[1]);
+    assert_int_equal(b->ngaps, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(b->gaps[i].group, s_gaps[i].group);
+        assert_int_equal(b->gaps[i].port, s_gaps[i].port);
+        assert_true(b->gaps[i].start_ns == s_gaps[i].start_ns);
+        assert_true(b->gaps[i].end_ns == s_gaps[i].end_ns);
+        assert_true(b->gaps[i].missing == s_gaps[i].missing);
+        assert_true(b->gaps[i].first_seq == s_gaps[i].first_seq);
+        assert_true(b->gaps[i].last_seq == s_gaps[i].last_seq);
+    }
     codec_msg_destroy(&out);
 
     /* an empty batch */
@@ -390,6 +405,8 @@ static void test_encode_refuses(void **state)
     s_encode_refused(&in, "1000001 samples");
     in.batch = (batch_t){.nbursts = CODEC_MAX_BURSTS + 1};
     s_encode_refused(&in, "10001 bursts");
+    in.batch = (batch_t){.ngaps = CODEC_MAX_GAPS + 1};
+    s_encode_refused(&in, "100001 gaps");
 }
 
 /* --- bad input ------------------------------------------------------------------ */
@@ -549,6 +566,29 @@ static void s_bad_burst(burst_msg_t burst)
     msg_t in = s_envelope(MSG_TYPE_BATCH);
     in.batch = (batch_t){.nbursts = 1, .bursts = &burst};
     s_encoded_fails(&in, "burst 0 is malformed");
+}
+
+/* A gap without a group, or with a port beyond 16 bits (the wire's field
+ * is 32 bits), is malformed; more gaps than CODEC_MAX_GAPS are refused. */
+static void test_decode_bad_gap(void **state)
+{
+    (void)state;
+    gap_msg_t g = s_gaps[0];
+    g.group = "";
+    msg_t in = s_envelope(MSG_TYPE_BATCH);
+    in.batch = (batch_t){.ngaps = 1, .gaps = &g};
+    s_encoded_fails(&in, "gap 0 is malformed (an empty or overlong group, or port 5000)");
+    g = s_gaps[0];
+    g.port = 65536;
+    s_encoded_fails(&in, "gap 0 is malformed");
+    wr_t batch = {0}, gap = {0};
+    s_put_str(&gap, 6, "239.1.1.1");
+    for (size_t i = 0; i <= CODEC_MAX_GAPS; i++)
+        s_put_bytes(&batch, 15, gap.b, gap.n);
+    free(gap.b);
+    wr_t env = s_env_with_batch(&batch);
+    s_decode_fails(env.b, env.n, "batch has 100001 gaps (limit 100000)");
+    free(env.b);
 }
 
 static void test_decode_bad_burst(void **state)
@@ -728,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_decode_columns_differ),
         cmocka_unit_test(test_decode_bad_def),
         cmocka_unit_test(test_decode_bad_burst),
+        cmocka_unit_test(test_decode_bad_gap),
         cmocka_unit_test(test_decode_bad_host),
         cmocka_unit_test(test_decode_bad_ack_and_hello),
         cmocka_unit_test(test_decode_too_many_defs),

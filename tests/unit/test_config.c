@@ -26,7 +26,11 @@ static const struct option s_longopts[] = {
     {"verbose", no_argument, NULL, 'v'},        {"http", required_argument, NULL, 'H'},
     {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
     {"config", required_argument, NULL, 'K'},   {"once", no_argument, NULL, 'o'},
-    {"json", no_argument, NULL, 'j'},           {NULL, 0, NULL, 0}};
+    {"json", no_argument, NULL, 'j'},           {"probe", required_argument, NULL, 'Q'},
+    {NULL, 0, NULL, 0}};
+
+/* Like the collector's --probe: a file may give it more than once. */
+static const char *const s_repeatable[] = {"probe", NULL};
 
 static char s_path[64];
 
@@ -47,7 +51,8 @@ static config_t *s_config(const char *text, char *err, size_t errsz, char **argv
     int argc = 0;
     while (argv[argc])
         argc++;
-    config_t *c = config_new(text ? s_file(text) : NULL, s_longopts, argc, argv, err, errsz);
+    config_t *c =
+        config_new(text ? s_file(text) : NULL, s_longopts, s_repeatable, argc, argv, err, errsz);
     if (text)
         unlink(s_path);
     return c;
@@ -105,6 +110,30 @@ static void test_builds_argv(void **state)
     config_destroy(&c);
     config_destroy(&c); /* safe twice */
     assert_null(c);
+}
+
+/* A repeatable key: every line of it, past the room of one per option,
+ * then the command line's. Any other key still only once. */
+static void test_repeatable(void **state)
+{
+    (void)state;
+    char err[256], text[2048] = "connect = tcp://a:1\n";
+    for (int i = 0; i < 40; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "probe = 239.1.1.%d:5000\n", i);
+    char *argv[] = {"prog", "--probe", "10.0.0.1:9", NULL};
+    config_t *c = s_config(text, err, sizeof err, argv);
+    assert_non_null(c);
+    assert_int_equal(config_argc(c), 44);
+    char **av = config_argv(c);
+    assert_string_equal(av[1], "--connect=tcp://a:1");
+    assert_string_equal(av[2], "--probe=239.1.1.0:5000");
+    assert_string_equal(av[41], "--probe=239.1.1.39:5000");
+    assert_string_equal(av[42], "--probe");
+    assert_string_equal(av[43], "10.0.0.1:9");
+    assert_null(av[44]);
+    config_destroy(&c);
+    assert_string_equal(s_error("probe = a:1\nconnect = x\nconnect = y\n"),
+                        "FILE:3: 'connect' is given twice, on lines 2 and 3 (keep one)");
 }
 
 static void test_command_line_overrides(void **state)
@@ -208,10 +237,10 @@ static void test_unreadable(void **state)
     (void)state;
     char err[256];
     char *argv[] = {"prog", NULL};
-    assert_null(config_new("/nonexistent/collector.conf", s_longopts, 1, argv, err, sizeof err));
+    assert_null(config_new("/nonexistent/collector.conf", s_longopts, NULL, 1, argv, err, sizeof err));
     assert_string_equal(err, "cannot read /nonexistent/collector.conf: No such file or "
                              "directory (give --config a readable file of key = value lines)");
-    assert_null(config_new("/tmp", s_longopts, 1, argv, err, sizeof err));
+    assert_null(config_new("/tmp", s_longopts, NULL, 1, argv, err, sizeof err));
     assert_string_equal(err, "cannot read /tmp: Is a directory (give --config a readable file "
                              "of key = value lines)");
 }
@@ -329,7 +358,7 @@ int main(void)
         cmocka_unit_test(test_builds_argv),  cmocka_unit_test(test_command_line_overrides),
         cmocka_unit_test(test_no_file),      cmocka_unit_test(test_errors),
         cmocka_unit_test(test_unreadable),   cmocka_unit_test(test_path),
-        cmocka_unit_test(test_changes),
+        cmocka_unit_test(test_changes),     cmocka_unit_test(test_repeatable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

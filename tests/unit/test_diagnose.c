@@ -48,6 +48,14 @@ static diag_setting_t s_s(const char *src, const char *dev, const char *name, in
     return s;
 }
 
+/* Host "h" over [0, 100 s] with these counters and settings; the tests set
+ * the rest of the input by name. */
+static diag_input_t s_in(const diag_counter_t *c, size_t nc, const diag_setting_t *s, size_t ns)
+{
+    return (diag_input_t){.host = "h", .to_ns = 100 * S, .counters = c, .ncounters = nc,
+                          .settings = s, .nsettings = ns};
+}
+
 /* The finding of layer, or NULL. */
 static const diag_finding_t *s_finding(const diagnosis_t *d, layer_t layer)
 {
@@ -83,7 +91,7 @@ static void test_nic_ring(void **state)
                           s_c("ethtool", "eth0", "rx_out_of_buffer", LAYER_NIC, true, 500, 10 * S,
                               20 * S)};
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024), s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 2, ring, 2);
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_string_equal(d->host, "h");
@@ -119,6 +127,84 @@ static void test_nic_ring(void **state)
     diagnosis_destroy(&d);
 }
 
+/* A probe's gaps with no drop layer moving around them: an upstream
+ * finding with the missing count, the numbers and the probe; not in any
+ * drop layer's count. */
+static void test_gaps_upstream(void **state)
+{
+    (void)state;
+    diag_gap_t gaps[] = {{10 * S, 10 * S + 1000, 5, 100, 104, "239.1.1.1", 5000},
+                         {30 * S, 30 * S + 1000, 15, 2000, 2014, "239.1.1.1", 5000}};
+    /* A socket drop 5 s after the second gap: outside the slack, no explanation. */
+    diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 7, 36 * S,
+                              36 * S)};
+    diag_delta_t dl[] = {{36 * S, LAYER_SOCKET, 7}};
+    diag_input_t in = s_in(c, 1, NULL, 0);
+    in.deltas = dl;
+    in.ndeltas = 1;
+    in.gaps = gaps;
+    in.ngaps = 2;
+    diagnosis_t *d = diagnose(&in);
+    assert_int_equal(d->nfindings, 2);
+    const diag_finding_t *u = s_must(d, LAYER_UPSTREAM);
+    assert_ptr_equal(u, &d->findings[1]); /* after the host's own layers */
+    assert_int_equal(u->drops, 20);
+    assert_int_equal(u->first_ns, 10 * S);
+    assert_int_equal(u->last_ns, 30 * S + 1000);
+    assert_int_equal(u->evidence.ngaps, 2);
+    assert_int_equal(u->evidence.gaps[1].first_seq, 2000);
+    assert_non_null(strstr(u->limit, "239.1.1.1:5000 missed 20 packets in 2 gaps (sequence "
+                                     "100..2014)"));
+    assert_non_null(strstr(u->remedy, "the loss happened before this host"));
+    assert_non_null(strstr(u->remedy, "ethtool -S rx_crc_errors"));
+    const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
+    assert_int_equal(sock->drops, 7);
+    assert_int_equal(sock->evidence.ngaps, 0);
+    assert_false(layer_is_drop(LAYER_UPSTREAM));
+    json_t *j = rows_diagnosis(d);
+    json_t *ev = json_object_get(json_array_get(json_object_get(j, "findings"), 1), "evidence");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(ev, "gaps"),
+                                                                       0), "missing")), 5);
+    json_decref(j);
+    diagnosis_destroy(&d);
+}
+
+/* Gaps while the socket layer dropped (within 1 s after them: the next
+ * snapshot): no upstream finding; the socket's finding holds the gaps the
+ * application missed there. */
+static void test_gaps_local(void **state)
+{
+    (void)state;
+    diag_gap_t gaps[] = {{10 * S, 12 * S, 300, 1, 300, "239.1.1.1", 5000},
+                         {20 * S, 20 * S + 1000, 2, 900, 901, "239.1.1.1", 5000}};
+    diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 300, 13 * S,
+                              13 * S),
+                          s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 2,
+                              19 * S + S / 2, 19 * S + S / 2)};
+    diag_delta_t dl[] = {{13 * S, LAYER_SOCKET, 300}, {19 * S + S / 2, LAYER_NIC, 2}};
+    diag_input_t in = s_in(c, 2, NULL, 0);
+    in.deltas = dl;
+    in.ndeltas = 2;
+    in.gaps = gaps;
+    in.ngaps = 2;
+    diagnosis_t *d = diagnose(&in);
+    assert_null(s_finding(d, LAYER_UPSTREAM));
+    assert_int_equal(d->nfindings, 2);
+    const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
+    assert_int_equal(sock->drops, 300);
+    assert_int_equal(sock->evidence.ngaps, 1);
+    assert_int_equal(sock->evidence.gaps[0].missing, 300);
+    const diag_finding_t *nic = s_must(d, LAYER_NIC); /* read 0.5 s before the gap */
+    assert_int_equal(nic->evidence.ngaps, 1);
+    assert_int_equal(nic->evidence.gaps[0].first_seq, 900);
+    diagnosis_destroy(&d);
+    in.ngaps = 0; /* no probe: nothing changes for the host's own findings */
+    d = diagnose(&in);
+    assert_int_equal(d->nfindings, 2);
+    assert_int_equal(s_must(d, LAYER_SOCKET)->evidence.ngaps, 0);
+    diagnosis_destroy(&d);
+}
+
 static void test_backlog_budget_and_bursts(void **state)
 {
     (void)state;
@@ -129,7 +215,9 @@ static void test_backlog_budget_and_bursts(void **state)
                             s_s("sysctl", "", "net.core.netdev_max_backlog", 1, 1000)};
     diag_burst_t bursts[] = {{49 * S + S / 2, 49 * S + S / 2 + 1000, "eth0", 0},
                              {10 * S, 10 * S + 1000, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2, NULL, 0};
+    diag_input_t in = s_in(c, 3, set, 2);
+    in.bursts = bursts;
+    in.nbursts = 2;
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *b = s_must(d, LAYER_BACKLOG);
     assert_string_equal(b->remedy,
@@ -167,7 +255,10 @@ static void test_squeezes_only(void **state)
                             s_s("sysctl", "", "net.core.netdev_budget", 8 * S, 600)};
     diag_delta_t dl[] = {
         {5 * S, LAYER_BUDGET, 30}, {6 * S, LAYER_BUDGET, 2}, {7 * S, LAYER_BUDGET, 10}};
-    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 2, set, 2);
+    in.host = "busy";
+    in.deltas = dl;
+    in.ndeltas = 3;
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_int_equal(d->nfindings, 0);
@@ -208,7 +299,7 @@ static void test_reasons(void **state)
     diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 40, 5 * S, 6 * S),
                           s_c("reason", "", "SOCKET_RCVBUFF", LAYER_SOCKET, true, 40, 5 * S, 6 * S),
                           s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 12, 7 * S, 8 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 3, NULL, 0);
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_int_equal(sock->drops, 40); /* not 80 */
@@ -230,7 +321,7 @@ static void test_vague_reasons(void **state)
     (void)state;
     diag_counter_t alone[] = {s_c("reason", "", "NOT_SPECIFIED", LAYER_PROTO, true, 20, S, 9 * S),
                               s_c("reason", "", "QUEUE_PURGE", LAYER_SOCKET, true, 3, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, alone, 2, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(alone, 2, NULL, 0);
     diagnosis_t *d = diagnose(&in);
     assert_int_equal(d->nfindings, 0);
     diagnosis_destroy(&d);
@@ -268,7 +359,7 @@ static void test_proto_causes(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         diag_counter_t c = s_c(cases[i].src, cases[i].dev, cases[i].name, LAYER_PROTO,
                                strcmp(cases[i].src, "reason") == 0, 5, S, 2 * S);
-        diag_input_t in = {"h", 0, 100 * S, &c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+        diag_input_t in = s_in(&c, 1, NULL, 0);
         diagnosis_t *d = diagnose(&in);
         const diag_finding_t *f = s_must(d, LAYER_PROTO);
         if (!strstr(f->limit, cases[i].limit) || !strstr(f->remedy, cases[i].remedy))
@@ -289,7 +380,7 @@ static void test_socket_owner(void **state)
         s_c("sock", "udp:10.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
     snprintf(c[1].owner, sizeof c[1].owner, "%s", "4242/feed");
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 3, set, 1);
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_non_null(strstr(f->limit, "dropping sockets: udp:10.0.0.1:9999 held by 4242/feed (50), "
@@ -314,7 +405,7 @@ static void test_socket_granted(void **state)
     diag_setting_t set[] = {s_s("sock", "udp:127.0.0.1:53", "rcvbuf", 1, 8192),
                             s_s("sock", "udp:127.0.0.1:9999", "rcvbuf", 1, 425984),
                             s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 3, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 3, set, 3);
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_non_null(strstr(f->limit, "udp:127.0.0.1:9999 (50) got SO_RCVBUF 425984 bytes: "
@@ -347,7 +438,9 @@ static void test_tcp_prune_story(void **state)
                            {"snmp//Tcp.RetransSegs", 10 * S, 1},
                            {"sock/tcp:127.0.0.1:5000-127.0.0.1:7777/retrans", 12 * S, 2},
                            {"snmp//Tcp.RetransSegs", 12 * S, 2}};
-    diag_input_t in = {"h", 0, 100 * S, c, 5, set, 1, NULL, 0, NULL, 0, rt, 6};
+    diag_input_t in = s_in(c, 5, set, 1);
+    in.retrans = rt;
+    in.nretrans = 6;
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_int_equal(f->drops, 1); /* RcvPruned: the rest are overlap or evidence */
@@ -396,7 +489,9 @@ static void test_change_ends_drops(void **state)
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.somaxconn", 1, 4),
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 1, set, 2);
+    in.deltas = dl;
+    in.ndeltas = 2;
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_LISTEN);
     assert_non_null(strstr(f->limit, "somaxconn = 4096"));
@@ -424,7 +519,7 @@ static void s_nic_remedies(const char *dev, char below[2048], char at_max[2048],
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
     diag_setting_t ring[] = {s_s("ring", dev, "rx", 1, 1024),
                              s_s("ring", dev, "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 1, ring, 2);
     char *out[] = {below, at_max, unknown};
     for (int i = 0; i < 3; i++) {
         ring[0].value = i == 1 ? 4096 : 1024;
@@ -466,7 +561,7 @@ static void test_remedy_quotes_device(void **state)
     memset(dev, '\'', sizeof dev - 1);
     dev[sizeof dev - 1] = '\0';
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 1, NULL, 0);
     diagnosis_t *d = diagnose(&in);
     char want[1024] = "`ethtool -g '";
     for (size_t i = 0; i < sizeof dev - 1; i++)
@@ -480,7 +575,7 @@ static void test_remedy_quotes_device(void **state)
 static void s_qdisc_remedy(const char *dev, char remedy[2048])
 {
     diag_counter_t c[] = {s_c("qdisc", dev, "drops", LAYER_QDISC, false, 9, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 1, NULL, 0);
     diagnosis_t *d = diagnose(&in);
     snprintf(remedy, 2048, "%s", s_must(d, LAYER_QDISC)->remedy);
     diagnosis_destroy(&d);
@@ -521,7 +616,10 @@ static void test_sums_saturate(void **state)
                             s_s("sysctl", "", "net.core.rmem_max", 30 * S, M),
                             s_s("sysctl", "", "net.core.somaxconn", 1, M)};
     diag_delta_t dl[] = {{5 * S, LAYER_SOCKET, M}, {6 * S, LAYER_SOCKET, M}};
-    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 7, set, 6);
+    in.from_ns = INT64_MIN;
+    in.deltas = dl;
+    in.ndeltas = 2;
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_true(sock->drops == M);
@@ -554,7 +652,11 @@ static void test_json_form(void **state)
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
     diag_burst_t bursts[] = {{5 * S - 1, 5 * S, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1, NULL, 0};
+    diag_input_t in = s_in(c, 3, set, 2);
+    in.deltas = dl;
+    in.ndeltas = 2;
+    in.bursts = bursts;
+    in.nbursts = 1;
     diagnosis_t *d = diagnose(&in);
     json_t *doc = rows_diagnosis(d);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -621,7 +723,7 @@ static void s_host_onload(host_t *h, const char *rel)
 
 static diagnosis_t *s_diagnose_host(const host_t *h)
 {
-    diag_input_t in = {"h", 0, 100 * S, h->c, h->nc, h->s, h->ns, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(h->c, h->nc, h->s, h->ns);
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     return d;
@@ -725,7 +827,7 @@ static void test_nic_pause(void **state)
         assert_true(counters_classify("ethtool", c[i].name).overlap);
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024),
                              s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 6, ring, 2, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = s_in(c, 6, ring, 2);
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_NIC);
     assert_int_equal(f->drops, 500); /* pause frames are no drops */
@@ -769,6 +871,8 @@ int main(void)
         cmocka_unit_test(test_onload_oflow),
         cmocka_unit_test(test_nic_nodesc_onload),
         cmocka_unit_test(test_nic_pause),
+        cmocka_unit_test(test_gaps_upstream),
+        cmocka_unit_test(test_gaps_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

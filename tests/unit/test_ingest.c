@@ -140,7 +140,7 @@ static msg_t s_batch(uint64_t seq, const uint64_t *value, const int64_t *delta)
     int64_t ts = t0 + (int64_t)seq * 1000000000;
     return (msg_t){.host = "h1", .boot_id = "b", .incarnation = 5, .seq = seq,
                    .sent_ns = 1000 + (int64_t)seq, .type = MSG_TYPE_BATCH,
-                   .batch = {ts, ts - 1000000000, false, 1, &s_def, 1, ids, value, delta, flags, 0, NULL, 0, 0, {0}, 0, 0}};
+                   .batch = {ts, ts - 1000000000, false, 1, &s_def, 1, ids, value, delta, flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
 }
 
 static int64_t s_scalar(fixture_t *f, const char *sql)

@@ -33,6 +33,7 @@ typedef struct {
     char dir[64], path[128];
     store_t *st;
     uint64_t seq[2], value[2];
+    const gap_msg_t *gap; /* a probe gap the next batch carries, or NULL */
 } fixture_t;
 
 static const char *const s_hosts[2] = {"a", "b"};
@@ -71,7 +72,7 @@ static void s_batch_kept(fixture_t *f, int h, int64_t ts, int64_t drops, bool ke
     msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = ++f->seq[h],
                .sent_ns = ts, .type = MSG_TYPE_BATCH,
                .batch = {ts, ts - STEP, false, first ? 2 : 0, s_defs, 2, ids, values, deltas, flags,
-                         0, NULL, 0, 0, {0}, 0, 0}};
+                         0, NULL, 0, 0, {0}, 0, 0, f->gap ? 1 : 0, f->gap}};
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
@@ -131,12 +132,15 @@ static void test_rollups_and_expiry(void **state)
     /* Three hours of batches every 10 s from two hosts; drops now and then. */
     int64_t want[2][3] = {{0}}; /* per host and hour */
     srand(3);
+    const gap_msg_t gap = {"239.1.1.1", 5000, T0 + HOUR, T0 + HOUR + SEC, 5, 10, 14};
     for (int64_t ts = T0; ts < T0 + 3 * HOUR; ts += STEP)
         for (int h = 0; h < 2; h++) {
             int64_t drops = rand() % 7 == 0 ? rand() % 50 : 0;
             want[h][(ts - T0) / HOUR] += drops;
+            f->gap = ts == T0 + HOUR + STEP ? &gap : NULL; /* probe gaps expire with bursts */
             s_batch(f, h, ts, drops);
         }
+    f->gap = NULL;
     for (int h = 0; h < 2; h++)
         assert_int_equal(s_sum(f, h, 0, T0, T0 + HOUR).sum, want[h][0]); /* the naive view */
     /* An hour after the data: raw kept for 1 h, rollups for a day. */
@@ -156,6 +160,7 @@ static void test_rollups_and_expiry(void **state)
         assert_int_equal(s_sum(f, h, 0, T0, T0 + 3 * HOUR).rows, 0);
     }
     assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM batches"), 0);
+    assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM gaps"), 2);
     /* A batch of host a comes late for the first hour (a spool resent). */
     sum_t before = s_sum(f, 0, 60, T0 + 30 * MIN, T0 + 31 * MIN);
     s_batch(f, 0, T0 + 30 * MIN + 5 * SEC, 1000);
@@ -170,6 +175,7 @@ static void test_rollups_and_expiry(void **state)
     s_upkeep(f, &r, T0 + 30 * HOUR);
     assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM rollups"), 0);
     assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM drops"), 0);
+    assert_int_equal(testlib_sql_scalar(f->path, "SELECT count(*) FROM gaps"), 0);
 }
 
 /* A rollup in progress: hosts already done in the current minute get a

@@ -66,7 +66,7 @@ static msg_t s_batch(uint64_t incarnation, uint64_t seq, int64_t ts, size_t ndef
                    .seq = seq,
                    .sent_ns = ts,
                    .type = MSG_TYPE_BATCH,
-                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}, 0, 0}};
+                   .batch = {ts, ts - SEC, false, ndefs, s_defs, n, ids, values, deltas, flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
 }
 
 static store_rc_t s_store(fixture_t *f, const msg_t *m, size_t *samples)
@@ -263,6 +263,74 @@ static void test_rows_never_overwritten(void **state)
     m.seq = 12;
     assert_int_equal(s_store(f, &m, NULL), STORE_INVALID);
     assert_int_equal(s_scalar(f, "SELECT packets FROM bursts"), 500);
+}
+
+typedef struct {
+    gap_row_t rows[8];
+    char groups[8][16];
+    size_t n;
+} gaps_seen_t;
+
+static int s_gap_row(void *ctx, const gap_row_t *r)
+{
+    gaps_seen_t *g = ctx;
+    assert_true(g->n < 8);
+    snprintf(g->groups[g->n], sizeof g->groups[0], "%s", r->group);
+    g->rows[g->n] = *r;
+    g->rows[g->n].group = g->groups[g->n];
+    g->n++;
+    return 0;
+}
+
+/* A probe's gaps are stored with their batch, read back whole (a 64-bit
+ * sequence number above 2^63 too), by host and range, oldest or newest
+ * first; the same gap carried again is stored once. */
+static void test_gaps_stored(void **state)
+{
+    fixture_t *f = *state;
+    s_two_batches(f);
+    static const uint32_t one[] = {1};
+    static const uint64_t v[] = {115};
+    static const int64_t d[] = {0};
+    static const uint32_t fl[] = {0};
+    gap_msg_t gaps[] = {{"239.1.1.1", 5000, T0 + SEC, T0 + SEC + 1000, 20, 1000, 1019},
+                        {"239.1.1.1", 5000, T0 + 2 * SEC, T0 + 2 * SEC, 3, UINT64_MAX - 2,
+                         UINT64_MAX}};
+    msg_t m = s_batch(7, 4, T0 + 2 * SEC, 0, 1, one, v, d, fl);
+    m.batch.ngaps = 2;
+    m.batch.gaps = gaps;
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_store(f, &m, NULL), STORE_DUPLICATE);
+    m.seq = 5; /* another batch carrying the second again */
+    m.batch.ts_ns = m.sent_ns = T0 + 3 * SEC;
+    m.batch.prev_ts_ns = T0 + 2 * SEC;
+    m.batch.gaps = &gaps[1];
+    m.batch.ngaps = 1;
+    assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+    assert_int_equal(s_scalar(f, "SELECT count(*) FROM gaps"), 2);
+    char err[256];
+    gaps_seen_t seen = {.n = 0};
+    gaps_query_t q = {.host = "h1", .from_ns = T0, .to_ns = T0 + 10 * SEC};
+    assert_int_equal(store_gaps(f->st, &q, s_gap_row, &seen, err, sizeof err), 0);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.groups[0], "239.1.1.1");
+    assert_int_equal(seen.rows[0].port, 5000);
+    assert_int_equal(seen.rows[0].missing, 20);
+    assert_int_equal(seen.rows[0].first_seq, 1000);
+    assert_true(seen.rows[1].last_seq == UINT64_MAX);
+    assert_true(seen.rows[1].first_seq == UINT64_MAX - 2);
+    seen.n = 0;
+    q.limit = 1;
+    assert_int_equal(store_gaps_newest(f->st, &q, s_gap_row, &seen, err, sizeof err), 0);
+    assert_int_equal(seen.n, 1);
+    assert_true(seen.rows[0].start_ns == T0 + 2 * SEC);
+    seen.n = 0;
+    q = (gaps_query_t){.host = "h2", .from_ns = T0, .to_ns = T0 + 10 * SEC};
+    assert_int_equal(store_gaps(f->st, &q, s_gap_row, &seen, err, sizeof err), 0);
+    assert_int_equal(seen.n, 0);
+    q = (gaps_query_t){.from_ns = T0 + SEC, .to_ns = T0 + 10 * SEC}; /* (from, to] */
+    assert_int_equal(store_gaps(f->st, &q, s_gap_row, &seen, err, sizeof err), 0);
+    assert_int_equal(seen.n, 1);
 }
 
 static void test_ids_survive_reopen_not_rollback(void **state)
@@ -740,6 +808,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rows_never_overwritten, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_gaps_stored, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_names_shared, s_setup, s_teardown),

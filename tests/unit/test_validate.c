@@ -171,6 +171,37 @@ static void test_series_rules(void **state)
     s_refused(&m, "clock rtt_ns is -1");
 }
 
+/* A probe's gaps: a name for the group, times as a burst's, a port, and a
+ * count that is the numbers' span (at most 2^48), never an inverted span. */
+static void test_gap_rules(void **state)
+{
+    (void)state;
+    msg_t m = s_good();
+    gap_msg_t g = {"239.1.1.1", 5000, NOW - SEC, NOW - SEC + 1000, 3, UINT64_MAX - 2, UINT64_MAX};
+    m.batch.gaps = &g;
+    m.batch.ngaps = 1;
+    s_accepted(&m);
+    g.group = "239.1.1.1; rm -rf /";
+    s_refused(&m, "gap 0 group '239.1.1.1; rm -rf /' is not a name");
+    g.group = "239.1.1.1";
+    g.end_ns = g.start_ns - 1;
+    s_refused(&m, "gap 0 (239.1.1.1:5000): ends at");
+    g.end_ns = NOW;
+    g.start_ns = INT64_MIN;
+    s_refused(&m, "gap start_ns -9223372036854775808 is more than");
+    g.start_ns = NOW - SEC;
+    g.port = 0;
+    s_refused(&m, "port 0 is not 1..65535");
+    g.port = 5000;
+    g.missing = 4;
+    s_refused(&m, "4 missing is not the count of 18446744073709551613..18446744073709551615");
+    g = (gap_msg_t){"239.1.1.1", 5000, NOW - SEC, NOW, VALIDATE_MAX_COUNT + 1, 0,
+                    VALIDATE_MAX_COUNT};
+    s_refused(&m, "missing of gap 0 is 281474976710657");
+    g = (gap_msg_t){"239.1.1.1", 5000, NOW - SEC, NOW, 1, 10, 9};
+    s_refused(&m, "1 missing is not the count of 10..9");
+}
+
 static void test_burst_rules(void **state)
 {
     (void)state;
@@ -256,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_messages_pass), cmocka_unit_test(test_poison),
         cmocka_unit_test(test_series_rules),       cmocka_unit_test(test_burst_rules),
+        cmocka_unit_test(test_gap_rules),
         cmocka_unit_test(test_hello_and_acks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
