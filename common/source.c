@@ -1,4 +1,4 @@
-/* source: the name table of source_t. A lookup by name is a scan of 13
+/* source: the name table of source_t. A lookup by name is a scan of 18
  * short strings: the collector looks a source up once per new series, the
  * aggregator once per query parameter, so no index is worth keeping. */
 #include "source.h"
@@ -10,7 +10,9 @@ static const char *const s_names[SOURCE_COUNT] = {
     [SOURCE_SNMP6] = "snmp6",     [SOURCE_NETSTAT] = "netstat", [SOURCE_SOFTNET] = "softnet",
     [SOURCE_ETHTOOL] = "ethtool", [SOURCE_RING] = "ring",       [SOURCE_SYSCTL] = "sysctl",
     [SOURCE_SOCK] = "sock",       [SOURCE_QDISC] = "qdisc",     [SOURCE_RATE] = "rate",
-    [SOURCE_SAMPLER] = "sampler", [SOURCE_REASON] = "reason",
+    [SOURCE_SAMPLER] = "sampler", [SOURCE_REASON] = "reason",   [SOURCE_IRQ] = "irq",
+    [SOURCE_CPU] = "cpu",         [SOURCE_RPS] = "rps",         [SOURCE_XPS] = "xps",
+    [SOURCE_CHANNELS] = "channels",
 };
 
 const char *source_name(source_t source)

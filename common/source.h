@@ -24,6 +24,11 @@ typedef enum {
     SOURCE_RATE,    /* the sampler's packets-per-tick histogram, per interface */
     SOURCE_SAMPLER, /* the sampler's own health (ticks, lateness) */
     SOURCE_REASON,  /* skb drop reasons counted by the eBPF programs */
+    SOURCE_IRQ,     /* a NIC's interrupt lines (/proc/interrupts), device "IFACE:QUEUE" */
+    SOURCE_CPU,     /* per-CPU time (/proc/stat) and softirqs (/proc/softirqs), "cpuN" */
+    SOURCE_RPS,     /* receive packet steering masks: settings, device "IFACE:rx-N" */
+    SOURCE_XPS,     /* transmit packet steering masks: settings, device "IFACE:tx-N" */
+    SOURCE_CHANNELS, /* the NIC's queue counts (ethtool -l): settings */
     SOURCE_COUNT
 } source_t;
 
@@ -53,5 +58,21 @@ bool source_is(const char *name, source_t source);
 #define SYSCTL_SOMAXCONN "net.core.somaxconn"
 #define SYSCTL_TCP_RMEM "net.ipv4.tcp_rmem"
 #define SYSCTL_TCP_RMEM_MAX SYSCTL_TCP_RMEM ".max"
+
+/* irq/IFACE:QUEUE/NAME: the interrupts of one of a NIC's IRQ lines, and
+ * the CPU that served most of them over the last interval (a setting):
+ * diagnosis looks up the CPUs serving a dropping NIC by IRQ_CPU. */
+#define IRQ_INTERRUPTS "interrupts"
+#define IRQ_CPU "cpu"
+
+/* cpu/cpuN/NAME: a CPU's time in USER_HZ ticks (/proc/stat), whose deltas
+ * give the share of the CPU spent in softirq and irq over a window; and
+ * its NET_RX and NET_TX softirq runs (/proc/softirqs). */
+#define CPU_SOFTIRQ "softirq_ticks"
+#define CPU_IRQ "irq_ticks"
+#define CPU_BUSY "busy_ticks"
+#define CPU_TOTAL "total_ticks"
+#define CPU_NET_RX "net_rx"
+#define CPU_NET_TX "net_tx"
 
 #endif

@@ -451,3 +451,30 @@ int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, voi
     }
     return 0;
 }
+
+int ethtool_read_channels(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
+                          char *err, size_t errsz)
+{
+    assert(self && ifname && emit);
+    if (s_begin(ifname, err, errsz) != 0)
+        return -1;
+    struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+    int rc = s_ioctl(self, ifname, &ch, "ETHTOOL_GCHANNELS", err, errsz);
+    if (rc != 0)
+        return rc;
+    const struct {
+        const char *name;
+        uint32_t value;
+    } out[] = {{"rx", ch.rx_count},           {"rx_max", ch.max_rx},
+               {"tx", ch.tx_count},           {"tx_max", ch.max_tx},
+               {"other", ch.other_count},     {"other_max", ch.max_other},
+               {"combined", ch.combined_count}, {"combined_max", ch.max_combined}};
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        reading_t r = {.source = source_name(SOURCE_CHANNELS),
+                       .device = ifname,
+                       .name = out[i].name,
+                       .value = out[i].value};
+        emit(ctx, &r);
+    }
+    return 0;
+}
