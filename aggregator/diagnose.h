@@ -50,6 +50,12 @@ typedef struct {
     size_t ndeltas;
     const diag_burst_t *bursts;
     size_t nbursts;
+    /* cpu/cpuN/{softirq,irq,total}_ticks of the CPUs that serve NIC
+     * interrupts (irq/IFACE:QUEUE/cpu settings) or whose backlog dropped,
+     * each counter's deltas summed over the NIC and backlog layers' drops
+     * (in `drops`, ticks): whether such a CPU was saturated */
+    const diag_counter_t *cpu_time;
+    size_t ncpu_time;
 } diag_input_t;
 
 /* --- the diagnosis ------------------------------------------------------- */
@@ -92,6 +98,9 @@ typedef struct {
         int64_t bursts_before;          /* bursts starting from 1 s before first_ns to last_ns */
         diag_change_t *setting_changes; /* drops_before/after of this layer */
         size_t nsetting_changes;
+        char cpu[16];    /* nic, backlog: the busiest CPU serving the drops ("cpuN"),
+                            "" when none is known */
+        int64_t cpu_pct; /* its time in softirq and irq over the drops, percent */
     } evidence;
     char resolved[512]; /* "drops stopped after ..." when a change ended the
                            drops (the last such change); "" otherwise */

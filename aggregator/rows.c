@@ -182,12 +182,17 @@ static json_t *s_finding(const diag_finding_t *f, const s_noun_t *noun)
         json_array_append_new(counters, row);
     }
     json_t *changes = s_changes(f->evidence.setting_changes, f->evidence.nsetting_changes, noun);
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
+    json_t *row = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:{s:o, s:I, s:o}, s:s?}", "layer",
                      layer_name(f->layer), noun->n, (json_int_t)f->drops, "first_ns",
                      (json_int_t)f->first_ns, "last_ns", (json_int_t)f->last_ns, "limit", f->limit,
                      "remedy", f->remedy, "evidence", "counters", counters, "bursts_before",
                      (json_int_t)f->evidence.bursts_before, "setting_changes", changes, "resolved",
                      f->resolved[0] ? f->resolved : NULL);
+    if (row && f->evidence.cpu[0]) /* the busiest CPU serving the drops, when known */
+        json_object_set_new(json_object_get(row, "evidence"), "cpu",
+                            json_pack("{s:s, s:I}", "name", f->evidence.cpu, "softirq_irq_pct",
+                                      (json_int_t)f->evidence.cpu_pct));
+    return row;
 }
 
 json_t *rows_diagnosis(const diagnosis_t *d)

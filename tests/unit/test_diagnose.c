@@ -76,7 +76,7 @@ static void test_nic_ring(void **state)
                           s_c("ethtool", "eth0", "rx_out_of_buffer", LAYER_NIC, true, 500, 10 * S,
                               20 * S)};
     diag_setting_t ring[] = {s_s("ring", "eth0", "rx", 1, 1024), s_s("ring", "eth0", "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_string_equal(d->host, "h");
@@ -122,7 +122,7 @@ static void test_backlog_budget_and_bursts(void **state)
                             s_s("sysctl", "", "net.core.netdev_max_backlog", 1, 1000)};
     diag_burst_t bursts[] = {{49 * S + S / 2, 49 * S + S / 2 + 1000, "eth0", 0},
                              {10 * S, 10 * S + 1000, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, NULL, 0, bursts, 2, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *b = s_must(d, LAYER_BACKLOG);
     assert_string_equal(b->remedy,
@@ -160,7 +160,7 @@ static void test_squeezes_only(void **state)
                             s_s("sysctl", "", "net.core.netdev_budget", 8 * S, 600)};
     diag_delta_t dl[] = {
         {5 * S, LAYER_BUDGET, 30}, {6 * S, LAYER_BUDGET, 2}, {7 * S, LAYER_BUDGET, 10}};
-    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0};
+    diag_input_t in = {"busy", 0, 100 * S, c, 2, set, 2, dl, 3, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     assert_non_null(d);
     assert_int_equal(d->nfindings, 0);
@@ -201,7 +201,7 @@ static void test_reasons(void **state)
     diag_counter_t c[] = {s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 40, 5 * S, 6 * S),
                           s_c("reason", "", "SOCKET_RCVBUFF", LAYER_SOCKET, true, 40, 5 * S, 6 * S),
                           s_c("reason", "", "NETFILTER_DROP", LAYER_PROTO, true, 12, 7 * S, 8 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_int_equal(sock->drops, 40); /* not 80 */
@@ -225,7 +225,7 @@ static void test_socket_owner(void **state)
         s_c("sock", "udp:10.0.0.1:53", "drops", LAYER_SOCKET, true, 20, 5 * S, 6 * S)};
     snprintf(c[1].owner, sizeof c[1].owner, "%s", "4242/feed");
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 1, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_SOCKET);
     assert_non_null(strstr(f->limit, "dropping sockets: udp:10.0.0.1:9999 held by 4242/feed (50), "
@@ -245,7 +245,7 @@ static void test_change_ends_drops(void **state)
     diag_setting_t set[] = {s_s("sysctl", "", "net.core.somaxconn", 1, 4),
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, set, 2, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *f = s_must(d, LAYER_LISTEN);
     assert_non_null(strstr(f->limit, "somaxconn = 4096"));
@@ -273,7 +273,7 @@ static void s_nic_remedies(const char *dev, char below[2048], char at_max[2048],
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
     diag_setting_t ring[] = {s_s("ring", dev, "rx", 1, 1024),
                              s_s("ring", dev, "rx_max", 1, 4096)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, ring, 2, NULL, 0, NULL, 0, NULL, 0};
     char *out[] = {below, at_max, unknown};
     for (int i = 0; i < 3; i++) {
         ring[0].value = i == 1 ? 4096 : 1024;
@@ -315,7 +315,7 @@ static void test_remedy_quotes_device(void **state)
     memset(dev, '\'', sizeof dev - 1);
     dev[sizeof dev - 1] = '\0';
     diag_counter_t c[] = {s_c("netdev", dev, "rx_missed_errors", LAYER_NIC, false, 5, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     char want[1024] = "`ethtool -g '";
     for (size_t i = 0; i < sizeof dev - 1; i++)
@@ -329,7 +329,7 @@ static void test_remedy_quotes_device(void **state)
 static void s_qdisc_remedy(const char *dev, char remedy[2048])
 {
     diag_counter_t c[] = {s_c("qdisc", dev, "drops", LAYER_QDISC, false, 9, S, 2 * S)};
-    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0};
+    diag_input_t in = {"h", 0, 100 * S, c, 1, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     snprintf(remedy, 2048, "%s", s_must(d, LAYER_QDISC)->remedy);
     diagnosis_destroy(&d);
@@ -370,7 +370,7 @@ static void test_sums_saturate(void **state)
                             s_s("sysctl", "", "net.core.rmem_max", 30 * S, M),
                             s_s("sysctl", "", "net.core.somaxconn", 1, M)};
     diag_delta_t dl[] = {{5 * S, LAYER_SOCKET, M}, {6 * S, LAYER_SOCKET, M}};
-    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0};
+    diag_input_t in = {"h", INT64_MIN, 100 * S, c, 7, set, 6, dl, 2, NULL, 0, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *sock = s_must(d, LAYER_SOCKET);
     assert_true(sock->drops == M);
@@ -403,7 +403,7 @@ static void test_json_form(void **state)
                             s_s("sysctl", "", "net.core.somaxconn", 30 * S, 4096)};
     diag_delta_t dl[] = {{10 * S, LAYER_LISTEN, 25}, {20 * S, LAYER_LISTEN, 15}};
     diag_burst_t bursts[] = {{5 * S - 1, 5 * S, "eth0", 0}};
-    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1};
+    diag_input_t in = {"h", 0, 100 * S, c, 3, set, 2, dl, 2, bursts, 1, NULL, 0};
     diagnosis_t *d = diagnose(&in);
     json_t *doc = rows_diagnosis(d);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -438,6 +438,86 @@ static void test_json_form(void **state)
     diagnosis_destroy(&d);
 }
 
+/* The CPU serving a dropping NIC's interrupts, or whose backlog dropped,
+ * named when it spent more than half the drop window in softirq and irq:
+ * the CPU a line has at the end of the range (not the one it had), only
+ * the dropping NIC's lines, the busiest of them. */
+static void test_cpu_saturated(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 500, 10 * S,
+                              20 * S),
+                          s_c("softnet", "cpu1", "dropped", LAYER_BACKLOG, false, 40, 10 * S,
+                              20 * S)};
+    diag_setting_t set[] = {s_s("irq", "eth0:TxRx-0", "cpu", 1, 2),
+                            s_s("irq", "eth0:TxRx-0", "cpu", 5 * S, 3),
+                            s_s("irq", "eth0:TxRx-1", "cpu", 1, 0),
+                            s_s("irq", "eth1:TxRx-0", "cpu", 1, 1),
+                            s_s("ring", "eth0", "rx", 1, 4096),
+                            s_s("ring", "eth0", "rx_max", 1, 4096)};
+    diag_counter_t t[] = {
+        s_c("cpu", "cpu0", "softirq_ticks", LAYER_TRAFFIC, false, 10, 10 * S, 20 * S),
+        s_c("cpu", "cpu0", "irq_ticks", LAYER_TRAFFIC, false, 0, 10 * S, 20 * S),
+        s_c("cpu", "cpu0", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "softirq_ticks", LAYER_TRAFFIC, false, 150, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "irq_ticks", LAYER_TRAFFIC, false, 10, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "softirq_ticks", LAYER_TRAFFIC, false, 190, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "irq_ticks", LAYER_TRAFFIC, false, 0, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "softirq_ticks", LAYER_TRAFFIC, false, 120, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "irq_ticks", LAYER_TRAFFIC, false, 20, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S)};
+    diag_input_t in = {"h", 0, 100 * S, c, 2, set, 6, NULL, 0, NULL, 0, t, 12};
+    diagnosis_t *d = diagnose(&in);
+    const diag_finding_t *nic = s_must(d, LAYER_NIC), *backlog = s_must(d, LAYER_BACKLOG);
+    assert_string_equal(nic->evidence.cpu, "cpu3"); /* not cpu2, which served it before */
+    assert_int_equal(nic->evidence.cpu_pct, 70);
+    assert_string_equal(nic->limit, "the RX ring of eth0 is at its maximum (4096); cpu3, which "
+                                    "serves eth0's interrupts (eth0:TxRx-0), spent 70% of its "
+                                    "time in softirq and irq while it dropped");
+    assert_string_equal(nic->remedy,
+                        "cpu3 is saturated by eth0's interrupts and softirqs: spread them over "
+                        "more CPUs (ethtool -L eth0 combined N, irqbalance, or "
+                        "/proc/irq/N/smp_affinity_list), move protocol work to other CPUs with "
+                        "RPS (/sys/class/net/eth0/queues/rx-N/rps_cpus), and keep the "
+                        "application off cpu3 (taskset); then: spread the load: more queues "
+                        "(ethtool -L eth0 combined N), RSS and IRQ affinity on idle CPUs; check "
+                        "softnet time_squeeze");
+    assert_string_equal(backlog->evidence.cpu, "cpu1"); /* eth1's line is not eth0's */
+    assert_int_equal(backlog->evidence.cpu_pct, 80);
+    assert_non_null(strstr(backlog->limit, "; cpu1, whose backlog dropped, spent 80% of its time "
+                                           "in softirq and irq"));
+    assert_true(strncmp(backlog->remedy, "cpu1 is saturated by softirq work: ", 35) == 0);
+    json_t *doc = rows_diagnosis(d);
+    json_t *cpu = json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "findings"), 0), "evidence"), "cpu");
+    assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu3");
+    assert_int_equal(json_integer_value(json_object_get(cpu, "softirq_irq_pct")), 70);
+    json_decref(doc);
+    diagnosis_destroy(&d);
+    /* 20%: named as evidence, but not the bottleneck */
+    t[9].drops = 30;
+    t[10].drops = 10;
+    d = diagnose(&in);
+    nic = s_must(d, LAYER_NIC);
+    assert_string_equal(nic->evidence.cpu, "cpu3");
+    assert_int_equal(nic->evidence.cpu_pct, 20);
+    assert_string_equal(nic->limit, "the RX ring of eth0 is at its maximum (4096)");
+    assert_true(strncmp(nic->remedy, "spread the load", 15) == 0);
+    diagnosis_destroy(&d);
+    /* no CPU time (a collector without the cpu source): nothing said */
+    in.ncpu_time = 0;
+    d = diagnose(&in);
+    assert_string_equal(s_must(d, LAYER_NIC)->evidence.cpu, "");
+    assert_null(strstr(s_must(d, LAYER_BACKLOG)->remedy, "saturated"));
+    doc = rows_diagnosis(d);
+    assert_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "findings"), 0), "evidence"), "cpu"));
+    json_decref(doc);
+    diagnosis_destroy(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_qdisc_remedy_quotes),
         cmocka_unit_test(test_sums_saturate),
         cmocka_unit_test(test_json_form),
+        cmocka_unit_test(test_cpu_saturated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
