@@ -182,95 +182,113 @@ static bool s_owner(const irq_map_t *map, unsigned irq, const char *line, size_t
     return true;
 }
 
+/* A CPU table being read: the header's columns, then one row at a time. */
+typedef struct {
+    const char *buf;
+    size_t len, pos;
+    unsigned lineno;
+    bool header;                /* the header has been read */
+    cpus_t cpus;                /* its columns */
+    uint32_t vals[IRQ_MAX_CPUS]; /* the counts of the row in hand (s_counts) */
+    textscan_problems_t probs;
+    const char *line;           /* the row in hand */
+    size_t n, i;                /* its length, and the index past its label */
+    const char *label;          /* its label without the colon */
+    size_t labellen;
+} table_t;
+
+static void s_table_init(table_t *t, const char *buf, size_t len, char *err, size_t errsz)
+{
+    t->buf = buf;
+    t->len = len;
+    t->pos = 0;
+    t->lineno = 0;
+    t->header = false;
+    t->cpus.n = 0;
+    textscan_problems_init(&t->probs, err, errsz);
+}
+
+/* The next labelled row into t (blank lines skipped, the header read
+ * first); false at the end, or after a bad header (without the columns no
+ * row can be read). */
+static bool s_table_row(table_t *t)
+{
+    while (textscan_next_line(t->buf, t->len, &t->pos, &t->line, &t->n)) {
+        t->lineno++;
+        t->i = 0;
+        if (textscan_count_tokens(t->line, t->n) == 0)
+            continue;
+        if (!t->header) {
+            if (s_header(t->line, t->n, t->lineno, &t->cpus, &t->probs) != 0)
+                return false;
+            t->header = true;
+            continue;
+        }
+        if (s_label(t->line, t->n, &t->i, t->lineno, &t->label, &t->labellen, &t->probs))
+            return true;
+    }
+    return false;
+}
+
+/* The row's counts into t->vals: 0, or -1 after a problem. */
+static int s_table_counts(table_t *t)
+{
+    return s_counts(t->line, t->n, &t->i, &t->cpus, t->vals, t->lineno, &t->probs);
+}
+
+/* Emits the row's count in column c, under device/name, where the NULL
+ * one of the two is the column's CPU ("cpuN"). */
+static void s_emit_cpu(const table_t *t, size_t c, source_t source, const char *device,
+                       const char *name, reading_fn *emit, void *ctx)
+{
+    char cpu[16];
+    snprintf(cpu, sizeof cpu, "cpu%u", (unsigned)t->cpus.id[c]);
+    reading_t r = {.source = source_name(source), .device = device ? device : cpu,
+                   .name = name ? name : cpu, .value = t->vals[c]};
+    emit(ctx, &r);
+}
+
 int irq_interrupts_parse(const char *buf, size_t len, const irq_map_t *map, reading_fn *emit,
                          void *ctx, char *err, size_t errsz)
 {
     static const irq_map_t none = {NULL, 0, NULL, 0};
-    cpus_t cpus = {.n = 0};
-    uint32_t vals[IRQ_MAX_CPUS];
-    textscan_problems_t probs;
-    size_t pos = 0, n;
-    unsigned lineno = 0;
-    const char *line;
-    bool header = false;
-    textscan_problems_init(&probs, err, errsz);
+    table_t t;
+    s_table_init(&t, buf, len, err, errsz);
     map = map ? map : &none;
-    while (textscan_next_line(buf, len, &pos, &line, &n)) {
-        size_t i = 0, labellen;
-        const char *label;
+    while (s_table_row(&t)) {
         uint64_t irq;
-        lineno++;
-        if (textscan_count_tokens(line, n) == 0)
-            continue;
-        if (!header) {
-            if (s_header(line, n, lineno, &cpus, &probs) != 0)
-                return probs.count; /* without the columns no row can be read */
-            header = true;
-            continue;
-        }
-        if (!s_label(line, n, &i, lineno, &label, &labellen, &probs))
-            continue;
-        if (textscan_parse_u64(label, labellen, &irq) != 0 || irq > UINT32_MAX)
-            continue; /* NMI, LOC, ERR, MIS, ...: the architecture's counters */
         char device[128];
-        if (s_counts(line, n, &i, &cpus, vals, lineno, &probs) != 0 ||
-            !s_owner(map, (unsigned)irq, line, n, i, device, sizeof device))
+        if (textscan_parse_u64(t.label, t.labellen, &irq) != 0 || irq > UINT32_MAX)
+            continue; /* NMI, LOC, ERR, MIS, ...: the architecture's counters */
+        if (s_table_counts(&t) != 0 ||
+            !s_owner(map, (unsigned)irq, t.line, t.n, t.i, device, sizeof device))
             continue;
-        for (size_t c = 0; c < cpus.n; c++) {
-            if (!vals[c])
-                continue;
-            char name[16];
-            snprintf(name, sizeof name, "cpu%u", (unsigned)cpus.id[c]);
-            reading_t r = {.source = source_name(SOURCE_IRQ), .device = device, .name = name,
-                           .value = vals[c]};
-            emit(ctx, &r);
-        }
+        for (size_t c = 0; c < t.cpus.n; c++)
+            if (t.vals[c])
+                s_emit_cpu(&t, c, SOURCE_IRQ, device, NULL, emit, ctx);
     }
-    return probs.count;
+    return t.probs.count;
 }
 
 int irq_softirqs_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
                        size_t errsz)
 {
-    cpus_t cpus = {.n = 0};
-    uint32_t vals[IRQ_MAX_CPUS];
-    textscan_problems_t probs;
-    size_t pos = 0, n;
-    unsigned lineno = 0;
-    const char *line;
-    bool header = false;
-    textscan_problems_init(&probs, err, errsz);
-    while (textscan_next_line(buf, len, &pos, &line, &n)) {
-        size_t i = 0, labellen;
-        const char *label, *name;
-        lineno++;
-        if (textscan_count_tokens(line, n) == 0)
-            continue;
-        if (!header) {
-            if (s_header(line, n, lineno, &cpus, &probs) != 0)
-                return probs.count;
-            header = true;
-            continue;
-        }
-        if (!s_label(line, n, &i, lineno, &label, &labellen, &probs))
-            continue;
-        if (labellen == 6 && memcmp(label, "NET_RX", 6) == 0)
+    table_t t;
+    s_table_init(&t, buf, len, err, errsz);
+    while (s_table_row(&t)) {
+        const char *name;
+        if (t.labellen == 6 && memcmp(t.label, "NET_RX", 6) == 0)
             name = CPU_NET_RX;
-        else if (labellen == 6 && memcmp(label, "NET_TX", 6) == 0)
+        else if (t.labellen == 6 && memcmp(t.label, "NET_TX", 6) == 0)
             name = CPU_NET_TX;
         else
             continue;
-        if (s_counts(line, n, &i, &cpus, vals, lineno, &probs) != 0)
+        if (s_table_counts(&t) != 0)
             continue;
-        for (size_t c = 0; c < cpus.n; c++) {
-            char device[16];
-            snprintf(device, sizeof device, "cpu%u", (unsigned)cpus.id[c]);
-            reading_t r = {.source = source_name(SOURCE_CPU), .device = device, .name = name,
-                           .value = vals[c]};
-            emit(ctx, &r);
-        }
+        for (size_t c = 0; c < t.cpus.n; c++)
+            s_emit_cpu(&t, c, SOURCE_CPU, NULL, name, emit, ctx);
     }
-    return probs.count;
+    return t.probs.count;
 }
 
 int irq_mask_parse(const char *buf, size_t len, const char *source, const char *device,

@@ -1,6 +1,7 @@
 /* bench_slowpath: the cost of one collector slow-path snapshot (every
  * /proc/net file, netlink interface stats, sysctls, ethtool for every
- * interface, into the series registry), against a baseline measured in the
+ * interface, /proc/{interrupts,softirqs,stat} and the NICs' queue masks,
+ * into the series registry), against a baseline measured in the
  * same run: reading the same /proc files without parsing them. docs/ARCHITECTURE.md, Budgets
  * budget: <= 1 ms per snapshot. Then the cost of one walk for socket
  * owners (every /proc/<pid>/fd link, for a socket nobody holds: the worst
@@ -19,7 +20,8 @@
 
 static const char *const s_files[] = {
     "/proc/net/dev",     "/proc/net/snmp", "/proc/net/netstat", "/proc/net/snmp6",
-    "/proc/net/softnet_stat", "/proc/net/udp", "/proc/net/udp6",
+    "/proc/net/softnet_stat", "/proc/net/udp", "/proc/net/udp6", "/proc/interrupts",
+    "/proc/softirqs",    "/proc/stat",
 };
 
 static void s_read_raw(void)

@@ -290,16 +290,6 @@ static void test_every_prefix(void **state)
 
 /* --- irqs: the reduction, over reads of a root the test rewrites ---------- */
 
-static void s_write(const char *dir, const char *rel, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void s_ok(void *ctx, source_t source)
 {
     (void)ctx;
@@ -308,7 +298,7 @@ static void s_ok(void *ctx, source_t source)
 
 static void s_read(irqs_t *irqs, const char *dir, const char *interrupts, testlib_collect_t *c)
 {
-    s_write(dir, "proc/interrupts", interrupts);
+    testlib_write(dir, "proc/interrupts", interrupts);
     testlib_collect_reset(c);
     irqs_collect(irqs, testlib_collect, c, s_ok);
 }
