@@ -145,7 +145,8 @@ static void test_bad_input(void **state)
     assert_int_equal(s_text("  CPU0 CPU1\n"
                             " 66: 1 x PCI-MSI eth0-TxRx-0\n"
                             " 67: 4294967296 0 PCI-MSI eth0-TxRx-1\n"
-                            " 68: 3\n"
+                            " 68: 3 PCI-MSI eth0-TxRx-2\n"
+                            " 70: 3\n"
                             "garbage\n"
                             " 69: 4294967295 1 PCI-MSI eth0-TxRx-3\n",
                             &map, &c, err),
