@@ -25,7 +25,7 @@
 #include "procfile.h"
 #include "ts.h"
 
-#define MAX_NICS 64  /* interfaces with a device whose IRQ lines are looked for */
+#define MAX_NICS 64    /* interfaces with a device whose IRQ lines are looked for */
 #define MAX_LINES 4096 /* NIC IRQ lines followed (64 NICs of 64 queues) */
 #define RESCAN_NS (10 * TS_NS_PER_S)
 
@@ -35,33 +35,33 @@ static const char *const s_paths[NFILES] = {"interrupts", "softirqs", "stat"};
 
 /* A NIC IRQ line: its non-zero counts at the previous read. */
 typedef struct {
-    char device[128];  /* "IFACE:QUEUE" */
-    uint16_t *cpu;     /* CPU ids, in the header's order */
-    uint32_t *count;   /* their counts */
+    char device[128]; /* "IFACE:QUEUE" */
+    uint16_t *cpu;    /* CPU ids, in the header's order */
+    uint32_t *count;  /* their counts */
     size_t n, cpucap, countcap;
-    int served;        /* the CPU that served it last; -1 none yet */
-    uint64_t gen;      /* the last collect that listed it */
+    int served;   /* the CPU that served it last; -1 none yet */
+    uint64_t gen; /* the last collect that listed it */
 } line_t;
 
 struct irqs {
-    char *procfs, *sysfs;       /* owned copies of the roots */
-    bool off[NFILES];           /* files turned off for good */
-    bool sysfs_off;             /* class/net unreadable: no NIC is known */
-    irq_nic_t nics[MAX_NICS];   /* interfaces with a device */
+    char *procfs, *sysfs;     /* owned copies of the roots */
+    bool off[NFILES];         /* files turned off for good */
+    bool sysfs_off;           /* class/net unreadable: no NIC is known */
+    irq_nic_t nics[MAX_NICS]; /* interfaces with a device */
     size_t nnics;
-    irq_msi_t *msi;             /* their msi_irqs */
+    irq_msi_t *msi; /* their msi_irqs */
     size_t nmsi, msicap;
-    int64_t scan_mono;          /* when sysfs was last read; 0 never */
-    line_t *lines;              /* the lines seen, in no order */
+    int64_t scan_mono; /* when sysfs was last read; 0 never */
+    line_t *lines;     /* the lines seen, in no order */
     size_t nlines, linecap;
-    line_t *cur;                /* the line whose counts arrive now; NULL none */
+    line_t *cur;                    /* the line whose counts arrive now; NULL none */
     uint16_t now_cpu[IRQ_MAX_CPUS]; /* the current line's counts this read */
     uint32_t now_count[IRQ_MAX_CPUS];
     size_t nnow;
     uint64_t gen;
-    reading_fn *emit;           /* the caller's, during a collect */
+    reading_fn *emit; /* the caller's, during a collect */
     void *ctx;
-    char *buf;                  /* file read buffer */
+    char *buf; /* file read buffer */
     size_t bufcap;
 };
 
@@ -133,7 +133,8 @@ static void s_scan(irqs_t *self)
     if (!d) {
         if (!self->sysfs_off)
             log_info("collector: cannot list %s: %s; interrupt lines are not mapped to "
-                     "interfaces, RPS/XPS masks are off", path, strerror(errno));
+                     "interfaces, RPS/XPS masks are off",
+                     path, strerror(errno));
         self->sysfs_off = true;
         return;
     }
@@ -219,8 +220,10 @@ static void s_finish(irqs_t *self)
         memcpy(l->count, self->now_count, self->nnow * sizeof *count);
         l->n = self->nnow;
     }
-    reading_t r = {.source = source_name(SOURCE_IRQ), .device = l->device,
-                   .name = IRQ_INTERRUPTS, .value = sum};
+    reading_t r = {.source = source_name(SOURCE_IRQ),
+                   .device = l->device,
+                   .name = IRQ_INTERRUPTS,
+                   .value = sum};
     self->emit(self->ctx, &r);
     if (l->served >= 0) {
         r.name = IRQ_CPU;
@@ -320,8 +323,7 @@ static void s_masks(irqs_t *self, const irq_nic_t *nic)
     closedir(d);
 }
 
-void irqs_collect(irqs_t *self, reading_fn *emit, void *ctx,
-                  void (*ok)(void *ctx, source_t source))
+void irqs_collect(irqs_t *self, reading_fn *emit, void *ctx, void (*ok)(void *ctx, source_t source))
 {
     int64_t now = ts_mono_ns();
     bool rescan = !self->scan_mono || now - self->scan_mono >= RESCAN_NS;

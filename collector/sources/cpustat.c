@@ -13,8 +13,8 @@
 #include "textscan.h"
 
 #define TOKEN_SHOWN 40
-#define FIELDS_MIN 7   /* up to softirq */
-#define FIELDS_TIME 8  /* user .. steal: guest and guest_nice are in user and nice */
+#define FIELDS_MIN 7  /* up to softirq */
+#define FIELDS_TIME 8 /* user .. steal: guest and guest_nice are in user and nice */
 #define F_IDLE 3
 #define F_IOWAIT 4
 #define F_IRQ 5
@@ -59,8 +59,7 @@ static int s_line(const char *line, size_t n, size_t i, const char *device, unsi
     return 0;
 }
 
-int cpustat_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err,
-                  size_t errsz)
+int cpustat_parse(const char *buf, size_t len, reading_fn *emit, void *ctx, char *err, size_t errsz)
 {
     textscan_problems_t probs;
     size_t pos = 0, n;

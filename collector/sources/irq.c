@@ -21,7 +21,7 @@
 #include "text.h"
 #include "textscan.h"
 
-#define TOKEN_SHOWN 40 /* longest token quoted in an error message */
+#define TOKEN_SHOWN 40  /* longest token quoted in an error message */
 #define MASK_GROUPS 256 /* 32-bit groups of an 8192-CPU mask */
 
 typedef struct {
@@ -83,8 +83,7 @@ static int s_counts(const char *line, size_t n, size_t *i, const cpus_t *cpus, u
         uint64_t v = 0;
         while (k < n && line[k] >= '0' && line[k] <= '9' && k - start < 11)
             v = v * 10 + (uint64_t)(line[k++] - '0');
-        if (k == start || k - start > 10 || v > UINT32_MAX ||
-            (k < n && !s_space(line[k]))) {
+        if (k == start || k - start > 10 || v > UINT32_MAX || (k < n && !s_space(line[k]))) {
             const char *tok;
             size_t toklen = textscan_next_token(line, n, &start, &tok);
             if (toklen == 0)
@@ -183,8 +182,8 @@ static size_t s_prev_token(const char *s, size_t *end, const char **tok)
  * the row, joined by ", ", so they are read from the end: the last token,
  * and each before it that ends with a comma. A row of another device is
  * so told without reading its counts (most rows of a big host are). */
-static bool s_owner(const irq_map_t *map, unsigned irq, const char *line, size_t n,
-                    char *device, size_t size)
+static bool s_owner(const irq_map_t *map, unsigned irq, const char *line, size_t n, char *device,
+                    size_t size)
 {
     size_t msi_nic = SIZE_MAX, toklen, end = n;
     for (size_t k = 0; k < map->nmsi; k++)
@@ -202,7 +201,8 @@ static bool s_owner(const irq_map_t *map, unsigned irq, const char *line, size_t
             lastlen = toklen;
         }
         for (size_t k = 0; k < map->nnics && nic == SIZE_MAX; k++)
-            if ((msi_nic == SIZE_MAX || msi_nic == k) && s_named(&map->nics[k], tok, toklen, &q, &qn))
+            if ((msi_nic == SIZE_MAX || msi_nic == k) &&
+                s_named(&map->nics[k], tok, toklen, &q, &qn))
                 nic = k;
     }
     if (nic == SIZE_MAX && msi_nic != SIZE_MAX && lastlen) {
@@ -223,13 +223,13 @@ typedef struct {
     const char *buf;
     size_t len, pos;
     unsigned lineno;
-    bool header;                /* the header has been read */
-    cpus_t cpus;                /* its columns */
+    bool header;                 /* the header has been read */
+    cpus_t cpus;                 /* its columns */
     uint32_t vals[IRQ_MAX_CPUS]; /* the counts of the row in hand (s_counts) */
     textscan_problems_t probs;
-    const char *line;           /* the row in hand */
-    size_t n, i;                /* its length, and the index past its label */
-    const char *label;          /* its label without the colon */
+    const char *line;  /* the row in hand */
+    size_t n, i;       /* its length, and the index past its label */
+    const char *label; /* its label without the colon */
     size_t labellen;
 } table_t;
 
@@ -281,8 +281,10 @@ static void s_emit_cpu(const table_t *t, size_t c, source_t source, const char *
 {
     char cpu[16];
     snprintf(cpu, sizeof cpu, "cpu%u", (unsigned)t->cpus.id[c]);
-    reading_t r = {.source = source_name(source), .device = device ? device : cpu,
-                   .name = name ? name : cpu, .value = t->vals[c]};
+    reading_t r = {.source = source_name(source),
+                   .device = device ? device : cpu,
+                   .name = name ? name : cpu,
+                   .value = t->vals[c]};
     emit(ctx, &r);
 }
 
@@ -343,8 +345,10 @@ int irq_mask_parse(const char *buf, size_t len, const char *source, const char *
             continue;
         if (ngroups == MASK_GROUPS ||
             textscan_parse_hex32(s + start, k - start, 8, &groups[ngroups]) != 0) {
-            textscan_problem(&probs, "\"%.*s\" is not a CPU mask (up to %d groups of 1-8 hex "
-                             "digits, separated by commas)", s_shown(n), s, MASK_GROUPS);
+            textscan_problem(&probs,
+                             "\"%.*s\" is not a CPU mask (up to %d groups of 1-8 hex "
+                             "digits, separated by commas)",
+                             s_shown(n), s, MASK_GROUPS);
             return probs.count;
         }
         ngroups++;

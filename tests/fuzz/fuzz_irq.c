@@ -19,8 +19,8 @@ static int s_interrupts(const char *buf, size_t len, const void *arg, fuzzlib_se
     return irq_interrupts_parse(buf, len, arg, fuzzlib_emit, seen, err, errsz);
 }
 
-static int s_softirqs(const char *buf, size_t len, const void *arg, fuzzlib_seen_t *seen,
-                      char *err, size_t errsz)
+static int s_softirqs(const char *buf, size_t len, const void *arg, fuzzlib_seen_t *seen, char *err,
+                      size_t errsz)
 {
     (void)arg;
     return irq_softirqs_parse(buf, len, fuzzlib_emit, seen, err, errsz);

@@ -55,11 +55,21 @@ static void s_store(uint64_t seq, int sec, const int64_t *d)
         flags[i] = seq == 1 ? SAMPLE_FIRST : 0;
     }
     int64_t ts = T0 + sec * S;
-    msg_t m = {.host = "h", .boot_id = "boot-1", .incarnation = 1, .seq = seq, .sent_ns = ts,
+    msg_t m = {.host = "h",
+               .boot_id = "boot-1",
+               .incarnation = 1,
+               .seq = seq,
+               .sent_ns = ts,
                .type = MSG_TYPE_BATCH,
-               .batch = {.ts_ns = ts, .prev_ts_ns = ts - S, .ndefs = seq == 1 ? NDEFS : 0,
-                         .defs = s_defs, .nsamples = NDEFS, .series = ids, .values = values,
-                         .deltas = deltas, .flags = flags}};
+               .batch = {.ts_ns = ts,
+                         .prev_ts_ns = ts - S,
+                         .ndefs = seq == 1 ? NDEFS : 0,
+                         .defs = s_defs,
+                         .nsamples = NDEFS,
+                         .series = ids,
+                         .values = values,
+                         .deltas = deltas,
+                         .flags = flags}};
     char err[256] = "";
     size_t samples;
     assert_int_equal(store_begin(s_st, err, sizeof err), 0);
