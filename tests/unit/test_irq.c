@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "counters.h"
 #include "cpustat.h"
 #include "irq.h"
 #include "irqs.h"
@@ -360,8 +361,20 @@ static void test_irqs_fixtures(void **state)
     irqs_t *irqs = irqs_new(FIXTURES_DIR "/" BIG "/proc", FIXTURES_DIR "/" BIG "/sys");
     irqs_collect(irqs, testlib_collect, &c, s_ok);
     size_t by[SOURCE_COUNT] = {0};
-    for (size_t i = 0; i < c.n; i++)
+    for (size_t i = 0; i < c.n; i++) {
         by[source_from_name(c.e[i].source)]++;
+        /* context or settings, never drops nor squeezes */
+        const char *name = strrchr(c.e[i].key, '/') + 1;
+        counter_class_t cls = counters_classify(c.e[i].source, name);
+        assert_false(layer_is_drop(cls.layer) || layer_is_precursor(cls.layer));
+        bool setting = strcmp(name, IRQ_CPU) == 0 || source_is(c.e[i].source, SOURCE_RPS) ||
+                       source_is(c.e[i].source, SOURCE_XPS);
+        assert_int_equal(cls.kind, setting ? KIND_SETTING : KIND_COUNTER);
+    }
+    assert_int_equal(counters_classify("irq", IRQ_INTERRUPTS).width, 32);
+    assert_int_equal(counters_classify("cpu", CPU_NET_RX).width, 32);
+    assert_int_equal(counters_classify("cpu", CPU_TOTAL).width, 64);
+    assert_int_equal(counters_classify("channels", "combined").kind, KIND_SETTING);
     assert_int_equal(by[SOURCE_IRQ], 2 * (64 + 1 + 64 + 1));
     assert_int_equal(by[SOURCE_CPU], 128 * 6);
     assert_int_equal(by[SOURCE_RPS], 64 + 63); /* rx-0's CPUs 96-127 have no mask */
