@@ -76,6 +76,12 @@ typedef struct {
     size_t nretrans;
     const diag_gap_t *gaps;     /* in time order */
     size_t ngaps;
+    /* cpu/cpuN/{softirq,irq,total}_ticks of the CPUs that serve NIC
+     * interrupts (irq/IFACE:QUEUE/cpu settings) or whose backlog dropped,
+     * each counter's deltas summed over the NIC and backlog layers' drops
+     * (in `drops`, ticks): whether such a CPU was saturated */
+    const diag_counter_t *cpu_time;
+    size_t ncpu_time;
 } diag_input_t;
 
 /* --- the diagnosis ------------------------------------------------------- */
@@ -120,6 +126,9 @@ typedef struct {
                               those whose window it dropped in (the application missed
                               them here); for upstream, those no drop layer explains */
         size_t ngaps;
+        char cpu[16];    /* nic, backlog: the busiest CPU serving the drops ("cpuN"),
+                            "" when none is known */
+        int64_t cpu_pct; /* its time in softirq and irq over the drops, percent */
     } evidence;
     char resolved[512]; /* "drops stopped after ..." when a change ended the
                            drops (the last such change); "" otherwise */

@@ -3,12 +3,16 @@
  * /api/diagnose and the drops alerts' limit and remedy. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "counters.h"
 #include "diagnose.h"
 #include "grow.h"
+#include "source.h"
 #include "store.h"
 #include "ts.h"
+
+#define CPUS_LOOKED 32 /* CPUs whose time one diagnosis reads: 3 series queries each */
 
 typedef struct {
     diag_input_t in;
@@ -18,6 +22,7 @@ typedef struct {
     diag_burst_t *bursts;
     diag_retrans_t *retrans;
     diag_gap_t *gaps;
+    diag_counter_t cpu_time[3 * CPUS_LOOKED];
     size_t ccap, scap, dcap, bcap, rcap, gcap;
 } gather_t;
 
@@ -112,6 +117,84 @@ static int s_gap(void *ctx, const gap_row_t *r)
     return 0;
 }
 
+static int s_tick_sum(void *ctx, const series_row_t *r)
+{
+    int64_t *sum = ctx;
+    *sum += r->delta > 0 ? r->delta : 0;
+    return 0;
+}
+
+/* Adds cpu ("cpuN") to the CPUs to read, once. */
+static void s_want_cpu(char (*cpus)[16], size_t *n, const char *cpu)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(cpus[i], cpu) == 0)
+            return;
+    if (*n < CPUS_LOOKED)
+        snprintf(cpus[(*n)++], sizeof cpus[0], "%s", cpu);
+}
+
+/* Whether irq device "IFACE:QUEUE" is a line of a NIC that dropped. */
+static bool s_nic_dropped(const gather_t *g, const char *line)
+{
+    for (size_t i = 0; i < g->in.ncounters; i++) {
+        const diag_counter_t *c = &g->counters[i];
+        size_t n = strlen(c->device);
+        if (c->layer == LAYER_NIC && !c->overlap && c->drops > 0 && n &&
+            strncmp(line, c->device, n) == 0 && line[n] == ':')
+            return true;
+    }
+    return false;
+}
+
+/* The time of the CPUs serving NIC interrupts (irq/.../cpu settings) or
+ * whose backlog dropped, summed over the NIC and backlog drops' window,
+ * into g->cpu_time: whether such a CPU was saturated while they dropped.
+ * A CPU's time is a traffic counter, in the batches only: a query per
+ * series, CPUS_LOOKED CPUs at most. 0, -1 + err. */
+static int s_cpu_time(store_t *store, const char *host, gather_t *g, char *err, size_t errsz)
+{
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    char cpus[CPUS_LOOKED][16];
+    size_t ncpus = 0;
+    for (size_t i = 0; i < g->in.ncounters; i++) {
+        const diag_counter_t *c = &g->counters[i];
+        if ((c->layer != LAYER_NIC && c->layer != LAYER_BACKLOG) || c->overlap || c->drops <= 0)
+            continue;
+        first = c->first_ns < first ? c->first_ns : first;
+        last = c->last_ns > last ? c->last_ns : last;
+        if (source_is(c->source, SOURCE_SOFTNET))
+            s_want_cpu(cpus, &ncpus, c->device);
+    }
+    for (size_t i = 0; i < g->in.nsettings; i++) {
+        const diag_setting_t *s = &g->settings[i];
+        char cpu[32];
+        snprintf(cpu, sizeof cpu, "cpu%lld", (long long)s->value);
+        if (source_is(s->source, SOURCE_IRQ) && strcmp(s->name, IRQ_CPU) == 0 &&
+            s_nic_dropped(g, s->device))
+            s_want_cpu(cpus, &ncpus, cpu);
+    }
+    static const char *const names[3] = {CPU_SOFTIRQ, CPU_IRQ, CPU_TOTAL};
+    for (size_t i = 0; first <= last && i < ncpus; i++) {
+        for (int k = 0; k < 3; k++) {
+            int64_t sum = 0;
+            series_query_t q = {.host = host, .source = source_name(SOURCE_CPU),
+                                .device = cpus[i], .name = names[k], .from_ns = first - 1,
+                                .to_ns = last};
+            if (store_series(store, &q, s_tick_sum, &sum, err, errsz) != 0)
+                return -1;
+            diag_counter_t *c = &g->cpu_time[g->in.ncpu_time++];
+            *c = (diag_counter_t){.layer = LAYER_TRAFFIC, .drops = sum, .first_ns = first,
+                                  .last_ns = last};
+            snprintf(c->source, sizeof c->source, "%s", source_name(SOURCE_CPU));
+            snprintf(c->device, sizeof c->device, "%s", cpus[i]);
+            snprintf(c->name, sizeof c->name, "%s", names[k]);
+        }
+    }
+    g->in.cpu_time = g->cpu_time;
+    return 0;
+}
+
 diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from_ns,
                              int64_t to_ns, bool timing, char *err, size_t errsz)
 {
@@ -120,6 +203,9 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
         err[0] = '\0';
     int rc = store_drop_sums(store, host, from_ns, to_ns, s_counter, &g, err, errsz);
     rc = rc ? rc : store_settings(store, host, to_ns, s_setting, &g, err, errsz);
+    g.in.counters = g.counters; /* read by s_cpu_time */
+    g.in.settings = g.settings;
+    rc = rc ? rc : s_cpu_time(store, host, &g, err, errsz);
     if (timing) {
         drops_query_t dq = {.host = host, .from_ns = from_ns, .to_ns = to_ns};
         bursts_query_t bq = {.host = host, .from_ns = from_ns - TS_NS_PER_S, .to_ns = to_ns,

@@ -226,6 +226,10 @@ static json_t *s_finding(const diag_finding_t *f, const s_noun_t *noun)
     if (row && f->evidence.ngaps) /* the probes' gaps it explains */
         json_object_set_new(json_object_get(row, "evidence"), "gaps",
                             s_diag_gaps(f->evidence.gaps, f->evidence.ngaps));
+    if (row && f->evidence.cpu[0]) /* the busiest CPU serving the drops, when known */
+        json_object_set_new(json_object_get(row, "evidence"), "cpu",
+                            json_pack("{s:s, s:I}", "name", f->evidence.cpu, "softirq_irq_pct",
+                                      (json_int_t)f->evidence.cpu_pct));
     return row;
 }
 

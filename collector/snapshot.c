@@ -6,17 +6,16 @@
 #include "snapshot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ethtool.h"
-#include "grow.h"
+#include "irqs.h"
 #include "log.h"
 #include "netdev.h"
 #include "netlink.h"
+#include "procfile.h"
 #include "qdisc.h"
 #include "snmp.h"
 #include "sockdiag.h"
@@ -98,6 +97,7 @@ typedef struct {
     uint64_t seen_gen;  /* last collect that listed it */
     bool stats_off;     /* ethtool stats unsupported on it */
     bool ring_off;      /* ethtool ring parameters unsupported on it */
+    bool channels_off;  /* ethtool channel counts unsupported on it */
 } iface_t;
 
 struct snapshot {
@@ -112,6 +112,7 @@ struct snapshot {
     ethtool_t *ethtool;         /* live NIC counters; NULL when not live */
     stackdump_t *stackdump;     /* Onload stacks; NULL when not live and not asked for */
     sockdiag_t *sockdiag;       /* live sockets; NULL = the /proc/net/udp{,6} scan */
+    irqs_t *irqs;               /* the NICs' interrupt lines and the CPUs' time */
     iface_t ifaces[MAX_IFACES]; /* interfaces seen by the netdev source */
     size_t nifaces;
     iface_t *last_iface;        /* the one s_note_iface matched last */
@@ -129,36 +130,7 @@ struct snapshot {
  * length, or -1 with errno set. */
 static ssize_t s_read(snapshot_t *self, const char *root, const char *relpath)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, relpath);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = 0;
-    for (;;) {
-        char *buf = grow(self->buf, len + 4096, &self->bufcap, 1, 65536);
-        if (!buf) {
-            close(fd);
-            errno = ENOMEM;
-            return -1;
-        }
-        self->buf = buf;
-        ssize_t n = read(fd, self->buf + len, self->bufcap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    self->buf[len] = '\0';
-    return (ssize_t)len;
+    return procfile_read(root, relpath, &self->buf, &self->bufcap);
 }
 
 static void s_read_fact(snapshot_t *self, const char *relpath, char *out, size_t size)
@@ -179,7 +151,8 @@ snapshot_t *snapshot_new(const snapshot_opts_t *opts)
     self->ethtool_dir = opts->ethtool_dir ? strdup(opts->ethtool_dir) : NULL;
     self->sysctl_off = calloc(sysctl_defs_count + 1, sizeof *self->sysctl_off);
     if (!self->procfs || !self->sysfs || (opts->ethtool_dir && !self->ethtool_dir) ||
-        !self->sysctl_off || !(self->sockets = strmap_new())) {
+        !self->sysctl_off || !(self->sockets = strmap_new()) ||
+        !(self->irqs = irqs_new(opts->procfs, opts->sysfs))) {
         snapshot_destroy(&self);
         return NULL;
     }
@@ -221,6 +194,7 @@ void snapshot_destroy(snapshot_t **self_p)
     ethtool_destroy(&self->ethtool);
     stackdump_destroy(&self->stackdump);
     sockdiag_destroy(&self->sockdiag);
+    irqs_destroy(&self->irqs);
     free(self->procfs);
     free(self->sysfs);
     free(self->ethtool_dir);
@@ -293,35 +267,6 @@ static void s_emit(void *ctx, const reading_t *r)
         series_observe(self->series, r);
 }
 
-/* Logs a read failure; ENOENT and EACCES turn the source off for good. */
-static bool s_read_failed(const char *root, const char *relpath, const char *what)
-{
-    char key[160];
-    snprintf(key, sizeof key, "read:%s", relpath);
-    if (errno == ENOENT) {
-        log_info("collector: %s/%s does not exist on this kernel; %s counters are off", root,
-                 relpath, what);
-        return true;
-    }
-    if (errno == EACCES || errno == EPERM) {
-        log_warn("collector: cannot read %s/%s: %s (run as a user that can read it, or pass "
-                 "--procfs); %s counters are off", root, relpath, strerror(errno), what);
-        return true;
-    }
-    log_limited(LOGL_WARN, key, "collector: cannot read %s/%s: %s; retrying next interval", root,
-                relpath, strerror(errno));
-    return false;
-}
-
-static void s_parse_problems(const char *root, const char *relpath, int problems, const char *err)
-{
-    char key[160];
-    snprintf(key, sizeof key, "parse:%s", relpath);
-    log_limited(LOGL_WARN, key,
-                "collector: %s/%s: %d unexpected line(s), first: %s; the rest of the file is used",
-                root, relpath, problems, err);
-}
-
 /* Reads and parses one file; true when every line of it was trusted (or
  * the file is off for good, so it can hide no series). */
 static bool s_collect_file(snapshot_t *self, int i)
@@ -331,13 +276,13 @@ static bool s_collect_file(snapshot_t *self, int i)
         return true;
     ssize_t n = s_read(self, self->procfs, f->path);
     if (n < 0) {
-        self->file_off[i] = s_read_failed(self->procfs, f->path, source_name(f->source));
+        self->file_off[i] = procfile_failed(self->procfs, f->path, source_name(f->source));
         return false;
     }
     char err[256] = "";
     int problems = f->parse(f, self->buf, (size_t)n, s_emit, self, err, sizeof err);
     if (problems > 0)
-        s_parse_problems(self->procfs, f->path, problems, err);
+        procfile_problems(self->procfs, f->path, problems, err);
     return problems == 0;
 }
 
@@ -418,7 +363,7 @@ static void s_collect_sysctls(snapshot_t *self)
         }
         char err[256] = "";
         if (sysctl_parse(self->buf, (size_t)n, def, s_emit, self, err, sizeof err) > 0)
-            s_parse_problems(self->procfs, def->path, 1, err);
+            procfile_problems(self->procfs, def->path, 1, err);
     }
 }
 
@@ -441,6 +386,12 @@ static void s_ethtool_live(snapshot_t *self, iface_t *ifc)
             log_debug("collector: %s; no ring sizes for %s", err, ifc->name);
         ifc->ring_off = rc == -2;
     }
+    if (!ifc->channels_off) {
+        int rc = ethtool_read_channels(self->ethtool, ifc->name, s_emit, self, err, sizeof err);
+        if (rc == -2)
+            log_debug("collector: %s; no channel counts for %s", err, ifc->name);
+        ifc->channels_off = rc == -2;
+    }
 }
 
 /* Replayed ethtool dumps: the files that exist are parsed, others skipped. */
@@ -459,7 +410,7 @@ static void s_ethtool_replay(snapshot_t *self, iface_t *ifc)
                               : ethtool_ring_parse(self->buf, (size_t)n, ifc->name, s_emit,
                                                    self, err, sizeof err);
         if (problems > 0)
-            s_parse_problems(self->ethtool_dir, rel, problems, err);
+            procfile_problems(self->ethtool_dir, rel, problems, err);
     }
 }
 
@@ -474,6 +425,12 @@ static void s_collect_ethtool(snapshot_t *self)
         else if (self->ethtool)
             s_ethtool_live(self, ifc);
     }
+}
+
+static void s_source_ok(void *ctx, source_t source)
+{
+    snapshot_t *self = ctx;
+    series_source_ok(self->series, source);
 }
 
 typedef struct {
@@ -530,6 +487,7 @@ int64_t snapshot_collect(snapshot_t *self, series_t *series, const reading_t *ex
     s_collect_ethtool(self);
     s_collect_qdisc(self);
     s_collect_onload(self);
+    irqs_collect(self->irqs, s_emit, self, s_source_ok);
     for (size_t i = 0; i < nextra; i++) {
         series_observe(series, &extra[i]);
         if (i == 0 || strcmp(extra[i].source, extra[i - 1].source) != 0)

@@ -1,6 +1,7 @@
 /* snapshot: reads every slow-path source once (netdev, snmp, snmp6, netstat,
- * softnet, per-socket drops, sysctls, ethtool stats and rings; Onload's
- * stacks every STACKDUMP_GAP_NS) into the
+ * softnet, per-socket drops, sysctls, ethtool stats, rings and channels, the
+ * NICs' interrupt lines and the CPUs' time: irqs; Onload's stacks every
+ * STACKDUMP_GAP_NS) into the
  * series registry, applying each source's failure policy: a missing file or
  * an unsupported ioctl turns that source off with one log line; a transient
  * error or a malformed line is logged (rate-limited) and retried next time.

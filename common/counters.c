@@ -507,6 +507,39 @@ static const counter_entry_t s_table[] = {
     C64(S(ONLOAD), "spin_*", LAYER_TRAFFIC, "busy-wait loops of the stack (64-bit)"),
     C32(S(ONLOAD), "*", LAYER_TRAFFIC, "an Onload stack statistic: context, not drops"),
 
+    /* --- irq and cpu: which CPU serves a NIC, and how busy it is ------------ */
+    /* show_interrupts (kernel/irq/proc.c): per-CPU kstat_irqs, unsigned int,
+     * summed over the CPUs modulo 2^32 so that one CPU's wrap is a wrap. */
+    C32(S(IRQ), IRQ_INTERRUPTS, LAYER_TRAFFIC,
+        "interrupts of one of the NIC's IRQ lines, on every CPU (modulo 2^32)"),
+    SETTING(S(IRQ), IRQ_CPU,
+            "the CPU that served most of this IRQ line's interrupts over the last interval "
+            "(placed by irqbalance or /proc/irq/N/smp_affinity): its softirq runs the queue's "
+            "NAPI poll"),
+    /* show_stat (fs/proc/stat.c): kcpustat_cpu_fetch, nsec_to_clock_t: u64
+     * USER_HZ ticks since boot. */
+    C64(S(CPU), CPU_SOFTIRQ, LAYER_TRAFFIC,
+        "time the CPU spent in softirqs (receive processing among them), in 1/100 s ticks"),
+    C64(S(CPU), CPU_IRQ, LAYER_TRAFFIC,
+        "time the CPU spent in hardware interrupt handlers, in 1/100 s ticks"),
+    C64(S(CPU), CPU_BUSY, LAYER_TRAFFIC,
+        "time the CPU was busy (all but idle and iowait), in 1/100 s ticks"),
+    C64(S(CPU), CPU_TOTAL, LAYER_TRAFFIC,
+        "all the CPU's time, busy or idle, in 1/100 s ticks: the denominator of its shares"),
+    /* show_softirqs (fs/proc/softirqs.c): kstat_softirqs_cpu, unsigned int;
+     * raised by napi_schedule (NET_RX) and netif_schedule (NET_TX). */
+    C32(S(CPU), "net_*", LAYER_TRAFFIC,
+        "the CPU's NET_RX (receive) or NET_TX (transmit completion) softirq runs"),
+    SETTING(S(RPS), "*",
+            "the CPUs receive packet steering hands this queue's packets to "
+            "(/sys/class/net/IFACE/queues/rx-N/rps_cpus): mask (CPUs 0-62) and cpus, their "
+            "count; 0 = off"),
+    SETTING(S(XPS), "*",
+            "the CPUs whose sends use this transmit queue "
+            "(/sys/class/net/IFACE/queues/tx-N/xps_cpus): mask (CPUs 0-62) and cpus"),
+    SETTING(S(CHANNELS), "*",
+            "the NIC's queues (ethtool -l): rx, tx, other and combined, with their _max"),
+
     /* --- settings ----------------------------------------------------------- */
     SETTING(S(SYSCTL), "*", "a kernel setting (sysctl) that bounds one of the layers"),
     SETTING(S(RING), "*", "the NIC's ring sizes (ethtool -g): rx, and rx_max the hardware allows"),

@@ -1,4 +1,4 @@
-/* source: the name table of source_t. A lookup by name is a scan of 14
+/* source: the name table of source_t. A lookup by name is a scan of 20
  * short strings: the collector looks a source up once per new series, the
  * aggregator once per query parameter, so no index is worth keeping. */
 #include "source.h"
@@ -11,7 +11,8 @@ static const char *const s_names[SOURCE_COUNT] = {
     [SOURCE_ETHTOOL] = "ethtool", [SOURCE_RING] = "ring",       [SOURCE_SYSCTL] = "sysctl",
     [SOURCE_SOCK] = "sock",       [SOURCE_QDISC] = "qdisc",     [SOURCE_RATE] = "rate",
     [SOURCE_SAMPLER] = "sampler", [SOURCE_REASON] = "reason",   [SOURCE_ONLOAD] = "onload",
-    [SOURCE_PROBE] = "probe",
+    [SOURCE_PROBE] = "probe",     [SOURCE_IRQ] = "irq",         [SOURCE_CPU] = "cpu",
+    [SOURCE_RPS] = "rps",         [SOURCE_XPS] = "xps",         [SOURCE_CHANNELS] = "channels",
 };
 
 const char *source_name(source_t source)

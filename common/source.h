@@ -26,6 +26,11 @@ typedef enum {
     SOURCE_REASON,  /* skb drop reasons counted by the eBPF programs */
     SOURCE_ONLOAD,  /* Onload (kernel bypass) stacks and sockets: onload_stackdump lots */
     SOURCE_PROBE,   /* an application-level receiver's counts (--probe), device GROUP:PORT */
+    SOURCE_IRQ,     /* a NIC's interrupt lines (/proc/interrupts), device "IFACE:QUEUE" */
+    SOURCE_CPU,     /* per-CPU time (/proc/stat) and softirqs (/proc/softirqs), "cpuN" */
+    SOURCE_RPS,     /* receive packet steering masks: settings, device "IFACE:rx-N" */
+    SOURCE_XPS,     /* transmit packet steering masks: settings, device "IFACE:tx-N" */
+    SOURCE_CHANNELS, /* the NIC's queue counts (ethtool -l): settings */
     SOURCE_COUNT
 } source_t;
 
@@ -64,5 +69,21 @@ bool source_is(const char *name, source_t source);
 #define ONLOAD_RXQ_SIZE "EF_RXQ_SIZE"
 #define ONLOAD_UDP_RCVBUF "EF_UDP_RCVBUF"
 #define ONLOAD_RCVBUF "rcvbuf"
+
+/* irq/IFACE:QUEUE/NAME: the interrupts of one of a NIC's IRQ lines, and
+ * the CPU that served most of them over the last interval (a setting):
+ * diagnosis looks up the CPUs serving a dropping NIC by IRQ_CPU. */
+#define IRQ_INTERRUPTS "interrupts"
+#define IRQ_CPU "cpu"
+
+/* cpu/cpuN/NAME: a CPU's time in USER_HZ ticks (/proc/stat), whose deltas
+ * give the share of the CPU spent in softirq and irq over a window; and
+ * its NET_RX and NET_TX softirq runs (/proc/softirqs). */
+#define CPU_SOFTIRQ "softirq_ticks"
+#define CPU_IRQ "irq_ticks"
+#define CPU_BUSY "busy_ticks"
+#define CPU_TOTAL "total_ticks"
+#define CPU_NET_RX "net_rx"
+#define CPU_NET_TX "net_tx"
 
 #endif

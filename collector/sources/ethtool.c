@@ -425,6 +425,22 @@ int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, vo
     return 0;
 }
 
+/* A setting an ioctl answered: its series name and value. */
+typedef struct {
+    const char *name;
+    uint32_t value;
+} setting_t;
+
+static void s_emit_settings(source_t source, const char *ifname, const setting_t *out, size_t n,
+                            reading_fn *emit, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        reading_t r = {.source = source_name(source), .device = ifname, .name = out[i].name,
+                       .value = out[i].value};
+        emit(ctx, &r);
+    }
+}
+
 int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
                       size_t errsz)
 {
@@ -435,19 +451,28 @@ int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, voi
     int rc = s_ioctl(self, ifname, &ring, "ETHTOOL_GRINGPARAM", err, errsz);
     if (rc != 0)
         return rc;
-    const struct {
-        const char *name;
-        uint32_t value;
-    } out[] = {{RING_RX_MAX, ring.rx_max_pending},
-               {RING_TX_MAX, ring.tx_max_pending},
-               {RING_RX, ring.rx_pending},
-               {RING_TX, ring.tx_pending}};
-    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
-        reading_t r = {.source = source_name(SOURCE_RING),
-                       .device = ifname,
-                       .name = out[i].name,
-                       .value = out[i].value};
-        emit(ctx, &r);
-    }
+    const setting_t out[] = {{RING_RX_MAX, ring.rx_max_pending},
+                             {RING_TX_MAX, ring.tx_max_pending},
+                             {RING_RX, ring.rx_pending},
+                             {RING_TX, ring.tx_pending}};
+    s_emit_settings(SOURCE_RING, ifname, out, sizeof out / sizeof out[0], emit, ctx);
+    return 0;
+}
+
+int ethtool_read_channels(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
+                          char *err, size_t errsz)
+{
+    assert(self && ifname && emit);
+    if (s_begin(ifname, err, errsz) != 0)
+        return -1;
+    struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+    int rc = s_ioctl(self, ifname, &ch, "ETHTOOL_GCHANNELS", err, errsz);
+    if (rc != 0)
+        return rc;
+    const setting_t out[] = {{"rx", ch.rx_count},           {"rx_max", ch.max_rx},
+                             {"tx", ch.tx_count},           {"tx_max", ch.max_tx},
+                             {"other", ch.other_count},     {"other_max", ch.max_other},
+                             {"combined", ch.combined_count}, {"combined_max", ch.max_combined}};
+    s_emit_settings(SOURCE_CHANNELS, ifname, out, sizeof out / sizeof out[0], emit, ctx);
     return 0;
 }

@@ -56,4 +56,11 @@ int ethtool_read_stats(ethtool_t *self, const char *ifname, reading_fn *emit, vo
 int ethtool_read_ring(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx, char *err,
                       size_t errsz);
 
+/* Emits the queue counts of `ifname` (source "channels", names rx, tx,
+ * other, combined and each with _max) from ETHTOOL_GCHANNELS (`ethtool
+ * -l`). Returns 0, -2 when unsupported (a device without channels, such as
+ * veth before 5.x), -1 on other errors; err as for ethtool_read_stats. */
+int ethtool_read_channels(ethtool_t *self, const char *ifname, reading_fn *emit, void *ctx,
+                          char *err, size_t errsz);
+
 #endif

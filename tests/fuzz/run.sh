@@ -107,8 +107,14 @@ SEEDS
   ethtool)
     seed "$fixtures"/*/ethtool/*/statistics "$fixtures"/*/ethtool/*/ring \
       "$fixtures"/seed-lines/ethtool-*.txt ;;
+  irq)
+    seed "$fixtures"/linux-*/proc/interrupts "$fixtures"/*/proc/softirqs "$fixtures"/*/proc/stat \
+      "$fixtures"/*/sys/class/net/*/queues/rx-[01]/rps_cpus
+    # the 128-CPU host's lines are long: its first rows, with the mlx5 lines
+    head -n 8 "$fixtures"/synthetic-128cpu-mlx5-i40e/proc/interrupts >"$corpus/interrupts-128cpu-head"
+    ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sockdiag, sysctl, ethtool, onload, netlink, qdisc)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sockdiag, sysctl, ethtool, irq, onload, netlink, qdisc)" >&2
     exit 2
     ;;
 esac

@@ -492,16 +492,6 @@ static void s_expect_no_next(const char *dir)
     closedir(d);
 }
 
-static void s_write(const char *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
 /* The companion is committed with its message, and only with it; after a
  * crash, one whose message reached the spool is committed, one whose
  * message did not is discarded. */
@@ -535,9 +525,9 @@ static void test_companion(void **state)
     /* A crash after spooling 2, before its companion was renamed; another
      * after writing the companion of 9, before spooling it; and the commit
      * in flight of a collector from before companions were named. */
-    s_write(f->spool, "state.next.7.2", "beta, crashed");
-    s_write(f->spool, "state.next.7.9", "never sent");
-    s_write(f->spool, "state.next", "{\"boot_id\": \"old\"}");
+    testlib_write(f->spool, "state.next.7.2", "beta, crashed");
+    testlib_write(f->spool, "state.next.7.9", "never sent");
+    testlib_write(f->spool, "state.next", "{\"boot_id\": \"old\"}");
     d = s_delivery(f, &opts);
     assert_string_equal(delivery_restore(d), want_path);
     s_expect_file(f->spool, "state", "beta, crashed");
@@ -546,7 +536,7 @@ static void test_companion(void **state)
     delivery_destroy(&d);
 
     /* A crash before any companion of the run: the last committed stays. */
-    s_write(f->spool, "state.next.8.1", "not spooled");
+    testlib_write(f->spool, "state.next.8.1", "not spooled");
     d = s_delivery(f, &opts);
     delivery_restore(d);
     s_expect_file(f->spool, "state", "beta, crashed");

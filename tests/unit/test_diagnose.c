@@ -850,6 +850,88 @@ static void test_nic_pause(void **state)
     diagnosis_destroy(&d);
 }
 
+/* The CPU serving a dropping NIC's interrupts, or whose backlog dropped,
+ * named when it spent more than half the drop window in softirq and irq:
+ * the CPU a line has at the end of the range (not the one it had), only
+ * the dropping NIC's lines, the busiest of them. */
+static void test_cpu_saturated(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {s_c("netdev", "eth0", "rx_missed_errors", LAYER_NIC, false, 500, 10 * S,
+                              20 * S),
+                          s_c("softnet", "cpu1", "dropped", LAYER_BACKLOG, false, 40, 10 * S,
+                              20 * S)};
+    diag_setting_t set[] = {s_s("irq", "eth0:TxRx-0", "cpu", 1, 2),
+                            s_s("irq", "eth0:TxRx-0", "cpu", 5 * S, 3),
+                            s_s("irq", "eth0:TxRx-1", "cpu", 1, 0),
+                            s_s("irq", "eth1:TxRx-0", "cpu", 1, 1),
+                            s_s("ring", "eth0", "rx", 1, 4096),
+                            s_s("ring", "eth0", "rx_max", 1, 4096)};
+    diag_counter_t t[] = {
+        s_c("cpu", "cpu0", "softirq_ticks", LAYER_TRAFFIC, false, 10, 10 * S, 20 * S),
+        s_c("cpu", "cpu0", "irq_ticks", LAYER_TRAFFIC, false, 0, 10 * S, 20 * S),
+        s_c("cpu", "cpu0", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "softirq_ticks", LAYER_TRAFFIC, false, 150, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "irq_ticks", LAYER_TRAFFIC, false, 10, 10 * S, 20 * S),
+        s_c("cpu", "cpu1", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "softirq_ticks", LAYER_TRAFFIC, false, 190, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "irq_ticks", LAYER_TRAFFIC, false, 0, 10 * S, 20 * S),
+        s_c("cpu", "cpu2", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "softirq_ticks", LAYER_TRAFFIC, false, 120, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "irq_ticks", LAYER_TRAFFIC, false, 20, 10 * S, 20 * S),
+        s_c("cpu", "cpu3", "total_ticks", LAYER_TRAFFIC, false, 200, 10 * S, 20 * S)};
+    diag_input_t in = s_in(c, 2, set, 6);
+    in.cpu_time = t;
+    in.ncpu_time = 12;
+    diagnosis_t *d = diagnose(&in);
+    const diag_finding_t *nic = s_must(d, LAYER_NIC), *backlog = s_must(d, LAYER_BACKLOG);
+    assert_string_equal(nic->evidence.cpu, "cpu3"); /* not cpu2, which served it before */
+    assert_int_equal(nic->evidence.cpu_pct, 70);
+    assert_string_equal(nic->limit, "the RX ring of eth0 is at its maximum (4096); cpu3, which "
+                                    "serves eth0's interrupts (eth0:TxRx-0), spent 70% of its "
+                                    "time in softirq and irq while it dropped");
+    assert_string_equal(nic->remedy,
+                        "cpu3 is saturated by eth0's interrupts and softirqs: spread them over "
+                        "more CPUs (ethtool -L eth0 combined N, irqbalance, or "
+                        "/proc/irq/N/smp_affinity_list), move protocol work to other CPUs with "
+                        "RPS (/sys/class/net/eth0/queues/rx-N/rps_cpus), and keep the "
+                        "application off cpu3 (taskset); then: spread the load: more queues "
+                        "(ethtool -L eth0 combined N), RSS and IRQ affinity on idle CPUs; check "
+                        "softnet time_squeeze");
+    assert_string_equal(backlog->evidence.cpu, "cpu1"); /* eth1's line is not eth0's */
+    assert_int_equal(backlog->evidence.cpu_pct, 80);
+    assert_non_null(strstr(backlog->limit, "; cpu1, whose backlog dropped, spent 80% of its time "
+                                           "in softirq and irq"));
+    assert_true(strncmp(backlog->remedy, "cpu1 is saturated by softirq work: ", 35) == 0);
+    json_t *doc = rows_diagnosis(d);
+    json_t *cpu = json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "findings"), 0), "evidence"), "cpu");
+    assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu3");
+    assert_int_equal(json_integer_value(json_object_get(cpu, "softirq_irq_pct")), 70);
+    json_decref(doc);
+    diagnosis_destroy(&d);
+    /* 20%: named as evidence, but not the bottleneck */
+    t[9].drops = 30;
+    t[10].drops = 10;
+    d = diagnose(&in);
+    nic = s_must(d, LAYER_NIC);
+    assert_string_equal(nic->evidence.cpu, "cpu3");
+    assert_int_equal(nic->evidence.cpu_pct, 20);
+    assert_string_equal(nic->limit, "the RX ring of eth0 is at its maximum (4096)");
+    assert_true(strncmp(nic->remedy, "spread the load", 15) == 0);
+    diagnosis_destroy(&d);
+    /* no CPU time (a collector without the cpu source): nothing said */
+    in.ncpu_time = 0;
+    d = diagnose(&in);
+    assert_string_equal(s_must(d, LAYER_NIC)->evidence.cpu, "");
+    assert_null(strstr(s_must(d, LAYER_BACKLOG)->remedy, "saturated"));
+    doc = rows_diagnosis(d);
+    assert_null(json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "findings"), 0), "evidence"), "cpu"));
+    json_decref(doc);
+    diagnosis_destroy(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -873,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_nic_pause),
         cmocka_unit_test(test_gaps_upstream),
         cmocka_unit_test(test_gaps_local),
+        cmocka_unit_test(test_cpu_saturated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

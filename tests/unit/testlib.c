@@ -33,6 +33,16 @@ void testlib_sh(const char *fmt, ...)
     assert_int_equal(system(cmd), 0);
 }
 
+void testlib_write(const char *dir, const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
 void testlib_capture_stderr(const char *path)
 {
     fflush(stderr);

@@ -16,6 +16,9 @@
 /* Runs a shell command built from fmt; the test fails if it exits non-zero. */
 void testlib_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes text to dir/rel (replacing it); the test fails if it cannot. */
+void testlib_write(const char *dir, const char *rel, const char *text);
+
 /* Sends stderr to path (for tests that count log lines) until
  * testlib_restore_stderr. */
 void testlib_capture_stderr(const char *path);
