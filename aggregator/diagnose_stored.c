@@ -131,7 +131,7 @@ static void s_want_cpu(char (*cpus)[16], size_t *n, const char *cpu)
         if (strcmp(cpus[i], cpu) == 0)
             return;
     if (*n < CPUS_LOOKED)
-        snprintf(cpus[(*n)++], sizeof cpus[0], "%s", cpu);
+        snprintf(cpus[(*n)++], sizeof cpus[0], "%.15s", cpu); /* "cpuN" */
 }
 
 /* Whether irq device "IFACE:QUEUE" is a line of a NIC that dropped. */

@@ -360,7 +360,8 @@ int sockdiag_read(sockdiag_t *self, reading_fn *emit, void *ctx, size_t *sockets
     }
     if (rc != SOCKDIAG_OK)
         return rc; /* the kept set stays as it was */
-    qsort(self->next, self->nnext, sizeof *self->next, s_cmp_u64);
+    if (self->nnext > 1) /* qsort's base may not be NULL, even for none */
+        qsort(self->next, self->nnext, sizeof *self->next, s_cmp_u64);
     uint64_t *t = self->kept;
     size_t tcap = self->keptcap;
     self->kept = self->next;

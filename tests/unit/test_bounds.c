@@ -89,7 +89,7 @@ static store_rc_t s_delta(fixture_t *f, const char *host, uint32_t wire, int64_t
     msg_t m = {.host = host, .boot_id = "boot", .incarnation = 1, .seq = 1, .sent_ns = ts,
                .type = MSG_TYPE_BATCH,
                .batch = {ts, 0, true, 1, &def, 1, ids, values, deltas, flags, 0, NULL, 0, 0, {0},
-                         0, 0}};
+                         0, 0, 0, NULL}};
     size_t n;
     assert_int_equal(store_begin(f->st, err, errsz), 0);
     store_rc_t rc = intake_store(f->st, &m, ts, &n, err, errsz);

@@ -96,7 +96,9 @@ static void s_batch(fixture_t *f, int64_t ts, bool keep)
                          0,
                          {0},
                          0,
-                         0}};
+                         0,
+                         0,
+                         NULL}};
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
