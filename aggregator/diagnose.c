@@ -119,7 +119,7 @@ static bool s_has_onload(const diag_input_t *in)
 }
 
 /* The smallest RX ring an Onload stack posts on dev at the end of the range:
- * its rxq_cap on STACK:dev, else the smallest EF_RXQ_SIZE a stack set
+ * its rxq_size on STACK:dev, else the smallest EF_RXQ_SIZE a stack set
  * (automatic, -1, is not reported). stack (size 192) names the stack. */
 static bool s_onload_rxq(const diag_input_t *in, const char *dev, int64_t *n, char *stack)
 {
@@ -130,7 +130,7 @@ static bool s_onload_rxq(const diag_input_t *in, const char *dev, int64_t *n, ch
             const diag_setting_t *s = &in->settings[i];
             const char *colon = strchr(s->device, ':');
             int64_t v;
-            bool match = pass == 0 ? strcmp(s->name, "rxq_cap") == 0 && colon &&
+            bool match = pass == 0 ? strcmp(s->name, "rxq_size") == 0 && colon &&
                                          strcmp(colon + 1, dev) == 0 && dn > 0
                                    : strcmp(s->name, ONLOAD_RXQ_SIZE) == 0 && !colon;
             if (!source_is(s->source, SOURCE_ONLOAD) || !match ||
@@ -154,7 +154,7 @@ static void s_nic_onload(const diag_input_t *in, const char *dev, diag_finding_t
     char stack[192];
     if (!s_onload_rxq(in, dev, &n, stack)) {
         snprintf(a->limit, sizeof a->limit, "the Onload RX ring of %s (EF_RXQ_SIZE; its size "
-                 "is not reported: onload_stackdump lots shows it as rxq: cap=)", dev);
+                 "is not reported: onload_stackdump lots shows it less one, as rxq: cap=)", dev);
         snprintf(a->remedy, sizeof a->remedy, "set EF_RXQ_SIZE=%d (the most) in the environment "
                  "of the Onload applications on %s, and keep their stacks polled (EF_POLL_USEC); "
                  "if memory_pressure_drops or refill_rx_limited moved, raise EF_MAX_PACKETS "
@@ -378,16 +378,16 @@ static void s_tcp_story(const diag_input_t *in, char *out, size_t size)
         snprintf(series, sizeof series, "sock/%s/retrans", peer);
         n = s_retrans_after(in, series, prune_ns);
         if (n >= 0 && len < size)
-            snprintf(out + len, size - len, "; the peer %s retransmitted %lld segments after the "
-                     "prune", peer, (long long)n);
+            len += (size_t)snprintf(out + len, size - len, "; the peer %s retransmitted %lld "
+                                    "segments after the prune", peer, (long long)n);
     }
     if (n < 0 && (n = s_retrans_after(in, "snmp//Tcp.RetransSegs", prune_ns)) >= 0 && len < size)
         len += (size_t)snprintf(out + len, size - len, "; this host retransmitted %lld TCP "
                                 "segments after the prune (Tcp.RetransSegs)", (long long)n);
     int64_t rto = s_retrans_after(in, "netstat//TcpExt.TCPTimeouts", prune_ns);
-    if (rto > 0 && len < size)
-        snprintf(out + len, size - len, ", %lld of them after a timeout (TCPTimeouts: each "
-                 "doubles the next wait)", (long long)rto);
+    if (rto > 0 && len < size) /* host-wide: not a part of the peer's count */
+        snprintf(out + len, size - len, "; this host's TCP timed out %lld times after the prune "
+                 "(TCPTimeouts: each doubles the next wait)", (long long)rto);
 }
 
 static void s_socket(const diag_input_t *in, diag_finding_t *a)
@@ -890,8 +890,10 @@ static int s_finding(const diag_input_t *in, layer_t layer, diag_finding_t *f)
 
 /* --- the probes' gaps: this host's loss, or upstream's ---------------------- */
 
-/* The drop layer that dropped most within the slack of gap g, or
- * LAYER_UNKNOWN when none dropped: then the loss was before this host. */
+/* The receive layer that dropped most within the slack of gap g, or
+ * LAYER_UNKNOWN when none dropped: then the loss was before this host.
+ * Transmit (qdisc) and TCP's accept queues (listen) lose nothing a probe's
+ * datagrams pass through. */
 static layer_t s_gap_layer(const diag_input_t *in, const diag_gap_t *g)
 {
     int64_t by[LAYER_COUNT] = {0}, from = sat_add(g->start_ns, -DIAG_GAP_SLACK_NS);
@@ -899,7 +901,8 @@ static layer_t s_gap_layer(const diag_input_t *in, const diag_gap_t *g)
     layer_t top = LAYER_UNKNOWN;
     for (size_t i = 0; i < in->ndeltas; i++) {
         const diag_delta_t *d = &in->deltas[i];
-        if (!layer_is_drop(d->layer) || d->delta <= 0 || d->ts_ns < from || d->ts_ns > to)
+        if (!layer_is_drop(d->layer) || d->layer == LAYER_QDISC || d->layer == LAYER_LISTEN ||
+            d->delta <= 0 || d->ts_ns < from || d->ts_ns > to)
             continue;
         by[d->layer] = sat_add(by[d->layer], d->delta);
         top = top == LAYER_UNKNOWN || by[d->layer] > by[top] ? d->layer : top;
@@ -921,15 +924,24 @@ static int s_add_gap(diag_finding_t *f, const diag_gap_t *g)
 static void s_upstream_advice(diag_finding_t *f)
 {
     counter_text_t t = counters_layer_text(LAYER_UPSTREAM);
+    const diag_gap_t *g0 = &f->evidence.gaps[0];
     uint64_t first = UINT64_MAX, last = 0;
+    bool one = true; /* one probe: its sequence range means something */
     for (size_t i = 0; i < f->evidence.ngaps; i++) {
-        first = f->evidence.gaps[i].first_seq < first ? f->evidence.gaps[i].first_seq : first;
-        last = f->evidence.gaps[i].last_seq > last ? f->evidence.gaps[i].last_seq : last;
+        const diag_gap_t *g = &f->evidence.gaps[i];
+        first = g->first_seq < first ? g->first_seq : first;
+        last = g->last_seq > last ? g->last_seq : last;
+        one = one && g->port == g0->port && strcmp(g->group, g0->group) == 0;
     }
-    snprintf(f->limit, sizeof f->limit, "%s; the probe of %s:%u missed %lld packets in %zu gaps "
-             "(sequence %llu..%llu) while no drop layer of this host dropped within 1 s",
-             t.setting, f->evidence.gaps[0].group, f->evidence.gaps[0].port, (long long)f->drops,
-             f->evidence.ngaps, (unsigned long long)first, (unsigned long long)last);
+    if (one)
+        snprintf(f->limit, sizeof f->limit, "%s; the probe of %s:%u missed %lld packets in %zu "
+                 "gaps (sequence %llu..%llu) while no drop layer of this host dropped within 1 s",
+                 t.setting, g0->group, g0->port, (long long)f->drops, f->evidence.ngaps,
+                 (unsigned long long)first, (unsigned long long)last);
+    else
+        snprintf(f->limit, sizeof f->limit, "%s; the probes missed %lld packets in %zu gaps "
+                 "(each probe's in evidence.gaps) while no drop layer of this host dropped "
+                 "within 1 s", t.setting, (long long)f->drops, f->evidence.ngaps);
     snprintf(f->remedy, sizeof f->remedy, "%s", t.remedy);
 }
 

@@ -167,7 +167,12 @@ static int s_cpu_time(store_t *store, const char *host, gather_t *g, char *err, 
             s_want_cpu(cpus, &ncpus, c->device);
     }
     for (size_t i = 0; i < g->in.nsettings; i++) {
-        const diag_setting_t *s = &g->settings[i];
+        const diag_setting_t *s = &g->settings[i], *next = s + 1;
+        /* store_settings: by series, then time; the line's CPU now is its
+         * last value, not every CPU it was ever on */
+        if (i + 1 < g->in.nsettings && strcmp(next->source, s->source) == 0 &&
+            strcmp(next->device, s->device) == 0 && strcmp(next->name, s->name) == 0)
+            continue;
         char cpu[32];
         snprintf(cpu, sizeof cpu, "cpu%lld", (long long)s->value);
         if (source_is(s->source, SOURCE_IRQ) && strcmp(s->name, IRQ_CPU) == 0 &&

@@ -34,7 +34,7 @@
 #define BURST_SNAPSHOT_GAP (50 * TS_NS_PER_MS) /* between burst-triggered snapshots */
 #define TURN_MS 200 /* the loop turns at least this often: reloads, the watchdog */
 #define STATUS_EVERY_NS (5 * TS_NS_PER_S) /* systemd's STATUS=: a few seconds is fresh enough */
-#define PROBE_READINGS 6 /* series per probe (s_probe_readings) */
+#define PROBE_READINGS 7 /* series per probe (s_probe_readings) */
 
 typedef struct {
     int64_t prev_ts, ts;                 /* the snapshot's interval */
@@ -165,11 +165,12 @@ static size_t s_probe_readings(const probe_report_t *r, reading_t *out)
     const char *src = source_name(SOURCE_PROBE);
     for (size_t i = 0; i < r->nstats; i++) {
         const probe_stat_t *p = &r->stats[i];
-        const char *names[PROBE_READINGS] = {"received", "missing", "reordered",
-                                             "duplicates", "restarts", "short"};
-        uint64_t v[PROBE_READINGS] = {p->counts.received, p->counts.missing,
-                                      p->counts.reordered, p->counts.duplicates,
-                                      p->counts.restarts, p->short_datagrams};
+        const char *names[PROBE_READINGS] = {"received", "missing",  "reordered", "duplicates",
+                                             "restarts", "short",    "gaps_lost"};
+        uint64_t v[PROBE_READINGS] = {p->counts.received,   p->counts.missing,
+                                      p->counts.reordered,  p->counts.duplicates,
+                                      p->counts.restarts,   p->short_datagrams,
+                                      p->gaps_lost};
         for (int k = 0; k < PROBE_READINGS; k++)
             out[n++] = (reading_t){src, p->name, names[k], v[k], 0};
     }

@@ -138,8 +138,16 @@ static void s_scan(irqs_t *self)
         self->sysfs_off = true;
         return;
     }
+    self->sysfs_off = false; /* listed again: the masks are read and retired again */
     struct dirent *de;
-    while ((de = readdir(d)) && self->nnics < MAX_NICS) {
+    while ((de = readdir(d))) {
+        if (self->nnics == MAX_NICS) {
+            log_limited(LOGL_INFO, "irqs:nics",
+                        "collector: more than %d network devices in %s/class/net; the "
+                        "interrupt lines of the others are not mapped",
+                        MAX_NICS, self->sysfs);
+            break;
+        }
         char rel[512], link[256];
         if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof self->nics[0].iface)
             continue;

@@ -83,8 +83,9 @@ static void s_usage(FILE *out)
         "                       restarts (one collector per DIR)\n"
         "  --spool-size SIZE    bound of the spool, e.g. 64M (default); beyond it the oldest\n"
         "                       messages are dropped, counted and reported\n"
-        "  --procfs DIR         root of /proc (default /proc; a fixture root disables netlink\n"
-        "                       and ethtool ioctls)\n"
+        "  --procfs DIR         root of /proc (default /proc; a fixture root disables netlink,\n"
+        "                       sock_diag and ethtool ioctls, and Onload unless\n"
+        "                       --onload-stackdump is given)\n"
         "  --sysfs DIR          root of /sys (default /sys): which IRQ lines and queues are a\n"
         "                       NIC's (class/net/IFACE/device, msi_irqs, queues/*/rps_cpus)\n"
         "  --ethtool-dir DIR    replay `ethtool -S`/`-g` output from DIR/IFACE/{statistics,ring}\n"
@@ -243,6 +244,13 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                                    PROBE_MAX);
             if (probe_parse(optarg, &o->probes[a->nprobes], err, errsz) != 0)
                 return config_fail(cfg, at, err, errsz, "%s", err);
+            for (size_t i = 0; i < a->nprobes; i++) /* one series name, two sockets */
+                if (o->probes[i].port == o->probes[a->nprobes].port &&
+                    strcmp(o->probes[i].group, o->probes[a->nprobes].group) == 0)
+                    return config_fail(cfg, at, err, errsz,
+                                       "--probe '%s': %s:%u is probed already (once on the "
+                                       "command line or in --config is enough)",
+                                       optarg, o->probes[i].group, o->probes[i].port);
             a->nprobes++;
             break;
         case 't':

@@ -223,7 +223,8 @@ static void s_emit(void *ctx, const gapseq_gap_t *gap)
     size_t i = (size_t)(e->p - self->probes);
     if (self->ngaps == self->capgaps) {
         size_t cap = self->capgaps ? 2 * self->capgaps : 64;
-        probe_gap_t *g = cap <= PROBE_MAX_GAPS ? realloc(self->gaps, cap * sizeof *g) : NULL;
+        cap = cap < PROBE_MAX_GAPS ? cap : PROBE_MAX_GAPS;
+        probe_gap_t *g = cap > self->capgaps ? realloc(self->gaps, cap * sizeof *g) : NULL;
         if (!g) {
             self->stats[i].gaps_lost++;
             return;
@@ -293,7 +294,14 @@ static void *s_run(void *arg)
     for (size_t i = 0; i < self->n; i++)
         fds[i] = (struct pollfd){self->probes[i].fd, POLLIN, 0};
     fds[self->n] = (struct pollfd){self->stopfd, POLLIN, 0};
-    while (poll(fds, self->n + 1, WAKE_MS) >= 0 || errno == EINTR) {
+    for (;;) {
+        if (poll(fds, self->n + 1, WAKE_MS) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("collector: the probes cannot wait for datagrams (poll: %s); they count "
+                      "nothing more until the collector restarts", strerror(errno));
+            break;
+        }
         if (fds[self->n].revents)
             break;
         struct timespec real;
@@ -330,6 +338,7 @@ probe_t *probe_new(const probe_spec_t *specs, size_t n, char *err, size_t errsz)
     }
     pthread_mutex_init(&self->lock, NULL);
     self->stopfd = eventfd(0, EFD_CLOEXEC);
+    int stop_errno = errno;
     for (size_t i = 0; i < n; i++) {
         one_t *p = &self->probes[self->n++];
         p->spec = specs[i];
@@ -347,7 +356,7 @@ probe_t *probe_new(const probe_spec_t *specs, size_t n, char *err, size_t errsz)
             return NULL;
         }
     }
-    int rc = self->stopfd < 0 ? errno : pthread_create(&self->thread, NULL, s_run, self);
+    int rc = self->stopfd < 0 ? stop_errno : pthread_create(&self->thread, NULL, s_run, self);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the probe thread: %s", strerror(rc));
         probe_destroy(&self);

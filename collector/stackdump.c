@@ -38,6 +38,7 @@ struct stackdump {
     char *tool;      /* the executable, or NULL when the source is off */
     int64_t last_ns; /* monotonic start of the last run; 0 = never */
     pid_t pid;       /* the run going on; 0 = none */
+    pid_t stuck;     /* a run killed but not exited yet (in the kernel): reaped later */
     int out, err;    /* its stdout and stderr (memfds); -1 = none */
     char *buf;       /* the last run's stdout */
     size_t len, cap;
@@ -104,10 +105,8 @@ void stackdump_destroy(stackdump_t **self_p)
     if (!self_p || !*self_p)
         return;
     stackdump_t *self = *self_p;
-    if (self->pid) { /* a run still going: it ends with us */
+    if (self->pid) /* a run still going: it ends with us (reaped by init if it lingers) */
         kill(-self->pid, SIGKILL);
-        waitpid(self->pid, NULL, 0);
-    }
     s_close(self);
     free(self->tool);
     free(self->buf);
@@ -144,6 +143,8 @@ static int s_start(stackdump_t *self)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, self->out, 1);
     posix_spawn_file_actions_adddup2(&fa, self->err, 2);
+    /* nothing else of ours: the netlink, ethtool, ZeroMQ and probe sockets */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_init(&at);
     /* Its own process group (killed whole), default dispositions and no
      * blocked signal: none of the collector's signal handling carries over. */
@@ -160,8 +161,17 @@ static int s_start(stackdump_t *self)
         errno = rc;
         return -1;
     }
-    struct rlimit fsize = {STACKDUMP_MAX_OUTPUT, STACKDUMP_MAX_OUTPUT};
-    prlimit(self->pid, RLIMIT_FSIZE, &fsize, NULL); /* before it printed a line */
+    /* posix_spawn returns once the tool runs, so it may have printed a
+     * little before the bound applies; no core file when SIGXFSZ ends it. */
+    struct rlimit fsize = {STACKDUMP_MAX_OUTPUT, STACKDUMP_MAX_OUTPUT}, core = {0, 0};
+    if (prlimit(self->pid, RLIMIT_FSIZE, &fsize, NULL) != 0 ||
+        prlimit(self->pid, RLIMIT_CORE, &core, NULL) != 0) {
+        int e = errno;
+        kill(-self->pid, SIGKILL);
+        waitpid(self->pid, NULL, 0); /* just started: not inside a driver call yet */
+        errno = e;
+        return -1;
+    }
     return 0;
 }
 
@@ -207,16 +217,23 @@ typedef enum { RUN_GOING, RUN_DONE, RUN_FAILED } run_t;
  * RUN_GOING. */
 static run_t s_look(stackdump_t *self, bool block)
 {
-    int status = 0;
+    int status = 0, lost = 0;
     const char *killed = NULL;
     for (;;) {
         pid_t r = waitpid(self->pid, &status, WNOHANG);
-        if (r == self->pid || (r < 0 && errno != EINTR))
+        if (r == self->pid)
             break;
+        if (r < 0 && errno != EINTR) {
+            lost = errno;
+            break;
+        }
         if (ts_mono_ns() - self->last_ns >= STACKDUMP_DEADLINE_NS) {
             killed = "did not finish within the deadline (" STR(STACKDUMP_DEADLINE_MS) " ms)";
             kill(-self->pid, SIGKILL);
-            waitpid(self->pid, &status, 0);
+            /* never wait here: a tool stuck in a driver call exits when
+             * the call returns; it is reaped before the next run starts */
+            if (waitpid(self->pid, &status, WNOHANG) != self->pid)
+                self->stuck = self->pid;
             break;
         }
         if (!block)
@@ -229,6 +246,8 @@ static run_t s_look(stackdump_t *self, bool block)
         snprintf(what, sizeof what, "output could not be read (out of memory)");
     else if (killed)
         snprintf(what, sizeof what, "%s: killed", killed);
+    else if (lost)
+        snprintf(what, sizeof what, "could not be waited for (%s)", strerror(lost));
     else if (self->len >= STACKDUMP_MAX_OUTPUT ||
              (WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ))
         snprintf(what, sizeof what, "printed more than the collector reads (%d MB): stopped",
@@ -253,6 +272,12 @@ int stackdump_collect(stackdump_t *self, bool wait, reading_fn *emit, void *ctx)
         bool first = self->last_ns == 0;
         if (!wait && !first && now - self->last_ns < STACKDUMP_GAP_NS)
             return 0;
+        if (self->stuck && waitpid(self->stuck, NULL, WNOHANG) == 0) {
+            self->last_ns = now; /* one stuck run at a time: not another on top */
+            s_log_failure(self, "was killed but has not exited yet (stuck in the kernel?)");
+            return -1;
+        }
+        self->stuck = 0;
         self->last_ns = now;
         self->errtext[0] = '\0';
         if (s_start(self) != 0) {

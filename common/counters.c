@@ -361,10 +361,14 @@ static const counter_entry_t s_table[] = {
     GAUGE(S(SAMPLER), "lateness_*", LAYER_TRAFFIC,
         "how late the burst sampler woke (a missed burst can be told from a quiet link)"),
     C64(S(SAMPLER), "*", LAYER_TRAFFIC, "the burst sampler's ticks, missed ticks and errors"),
-    /* probe/GROUP:PORT/{received,missing,reordered,duplicates,restarts,short}:
+    /* probe/GROUP:PORT/{received,missing,reordered,duplicates,restarts,short,
+     * gaps_lost}:
      * an application-level receiver's counts (collector/probe, gapseq). Not
      * drops: a gap may have been lost upstream, not by this host; diagnosis
      * weighs the gaps against the drop layers (the upstream layer). */
+    C64(S(PROBE), "gaps_lost", LAYER_TRAFFIC,
+        "gaps the collector could not keep to send (more than 100,000 waiting): their packets "
+        "are in missing, but not in dropscope gaps or the diagnosis"),
     C64(S(PROBE), "missing", LAYER_TRAFFIC,
         "sequence numbers the probe never received (gaps): lost on this host or before it; "
         "dropscope diagnose tells which"),
@@ -502,8 +506,9 @@ static const counter_entry_t s_table[] = {
                                "opts): EF_MAX_PACKETS, EF_RXQ_SIZE, EF_UDP_RCVBUF, ..."),
     SETTING(S(ONLOAD), "rcvbuf", "this Onload socket's receive buffer in bytes (SO_RCVBUF or "
                                  "EF_UDP_RCVBUF)"),
-    SETTING(S(ONLOAD), "rxq_cap", "the RX ring the Onload stack posts on this interface "
-                                  "(descriptors: EF_RXQ_SIZE, or the NIC's default)"),
+    SETTING(S(ONLOAD), "rxq_size", "the RX ring the Onload stack posts on this interface "
+                                   "(descriptors: EF_RXQ_SIZE, or the NIC's default; "
+                                   "onload_stackdump prints one less, as rxq: cap=)"),
     C64(S(ONLOAD), "spin_*", LAYER_TRAFFIC, "busy-wait loops of the stack (64-bit)"),
     C32(S(ONLOAD), "*", LAYER_TRAFFIC, "an Onload stack statistic: context, not drops"),
 

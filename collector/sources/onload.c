@@ -228,7 +228,8 @@ static void s_netif(parse_t *p, const char *line, size_t n)
     if (p->iface[0] && s_starts(t, tn, "rxq:") && s_field(t, tn, "cap=", &cap) == 0) {
         char device[DEVICE_SIZE];
         snprintf(device, sizeof device, "%s:%s", p->stack, p->iface);
-        s_emit(p, device, "rxq_cap", cap, p->stack_id + 1);
+        /* cap= is ef_vi_receive_capacity: the ring's mask, its size less one */
+        s_emit(p, device, "rxq_size", cap + 1, p->stack_id + 1);
         p->iface[0] = '\0';
     }
 }

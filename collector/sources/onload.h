@@ -14,7 +14,7 @@
  *     udp_rx_no_match_drops, ...) and every numeric EF_* option of the config
  *     dump (settings: EF_MAX_PACKETS, EF_RXQ_SIZE, ...; negative values, which
  *     mean "automatic", are left out);
- *   device STACK:IFACE: rxq_cap, the RX ring the stack posts on IFACE;
+ *   device STACK:IFACE: rxq_size, the RX ring the stack posts on IFACE;
  *   device STACK:udp:ADDR:PORT (udp6:[ADDR]:PORT for IPv6): oflow_drop,
  *     mem_drop and rcvbuf of each UDP socket that has dropped (a busy stack
  *     has hundreds of quiet sockets, and a socket's counts never fall while

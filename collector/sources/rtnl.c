@@ -57,7 +57,7 @@ rtnl_t *rtnl_open(int protocol, char *err, size_t errsz)
         return NULL;
     }
     self->bufsize = RTNL_DUMP_SIZE;
-    self->nl = mnl_socket_open(protocol);
+    self->nl = mnl_socket_open2(protocol, SOCK_CLOEXEC); /* not into onload_stackdump */
     if (!self->nl || mnl_socket_bind(self->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
         self->error = errno;
         snprintf(err, errsz,

@@ -138,6 +138,12 @@ fi
 H2=gaps-sock-$$
 # Probes from a --config file this time: the key repeats, one probe a line.
 printf 'probe = %s\nprobe = %s\n' "$GROUP:$PORT,rcvbuf=65536" "$GROUP:$((PORT + 1))" >"$TMP/c2.conf"
+# The same probe again on the command line: refused, not counted twice.
+rc=0
+"$BIN_DIR/dropscope-collector" --config "$TMP/c2.conf" --probe "$GROUP:$PORT" --once --json \
+  >/dev/null 2>"$TMP/twice.log" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "$GROUP:$PORT is probed already" "$TMP/twice.log" ||
+  fail "a probe given twice: rc $rc, $(cat "$TMP/twice.log")"
 pair ds-gs2-$$ ds-gr2-$$ "$H2" --config "$TMP/c2.conf"
 wait_for 20 "$H2's second probe" series_has "$H2" "probe/$GROUP:$((PORT + 1))/received"
 collector=$(pgrep -f -- "--host-name $H2" | while read -r p; do

@@ -19,8 +19,27 @@ stand_in() { # stand_in NAME BODY: an executable script $TMP/bin/NAME
   chmod +x "$TMP/bin/$1"
 }
 
-# --- 1. the fixture's values, with the tool found on PATH ------------------
-stand_in onload_stackdump "[ \"\$1\" = lots ] || exit 64; exec cat \"$FIX/oflow.txt\""
+# --- 1. the fixture's values, with the tool found on PATH; the tool gets
+# stdin, stdout and stderr and no other descriptor of the collector's
+cat >"$TMP/bin/onload_stackdump" <<PY
+#!/usr/bin/python3
+import os, sys
+if sys.argv[1:] != ["lots"]:
+    sys.exit(64)
+inherited = []
+for name in os.listdir("/proc/self/fd"):
+    try:  # the listing's own descriptor is closed by now
+        target = os.readlink("/proc/self/fd/" + name)
+    except OSError:
+        continue
+    if int(name) > 2:
+        inherited.append(name + " -> " + target)
+if inherited:
+    sys.stderr.write("inherited descriptors: " + ", ".join(inherited) + "\n")
+    sys.exit(65)
+sys.stdout.write(open("$FIX/oflow.txt").read())
+PY
+chmod +x "$TMP/bin/onload_stackdump"
 PATH="$TMP/bin:$PATH" ip netns exec "$NS" "$BIN_DIR/dropscope-collector" --once --json \
   >"$TMP/once.json" 2>"$TMP/once.log"
 python3 - "$TMP/once.json" <<'PY'
@@ -43,7 +62,7 @@ want("md", "rx_evs", 48211033, "counter", "traffic")
 want("md", "EF_MAX_PACKETS", 32768, "setting", "config")
 want("md", "EF_RXQ_SIZE", 1024, "setting", "config")
 want("md", "EF_UDP_RCVBUF", 212992, "setting", "config")
-want("md:enp1s0f0", "rxq_cap", 1024, "setting", "config")
+want("md:enp1s0f0", "rxq_size", 1024, "setting", "config")
 want("2", "EF_MAX_PACKETS", 32768, "setting", "config")
 assert not any(d.startswith("2:udp") for d, _ in by), "a quiet socket made series"
 # md: 300 statistics, 17 numeric options, a ring; stack 2: its EF_RXQ_SIZE

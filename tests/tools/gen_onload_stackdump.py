@@ -64,8 +64,10 @@ def netif_dump(out, sid, name, pid, devs, rxq_cap, pressure):
         out.append("  vi=%d pd_owner=0 channel=%d tcpdump=off vi_flags=0 oo_vi_flags=0"
                    % (64 + sid, i))
         out.append("  evq: cap=2048 current=1f30 is_32_evs=0 is_ev=0")
+        # cap= is ef_vi_receive_capacity(): the ring's mask, its size less one
         out.append("  rxq: cap=%d lim=%d spc=%d level=%d total_desc=812345"
-                   % (rxq_cap, rxq_cap, 511 if pressure else 7, 0 if pressure else rxq_cap - 7))
+                   % (rxq_cap - 1, rxq_cap - 1, 511 if pressure else 7,
+                      0 if pressure else rxq_cap - 8))
         out.append("  txq: cap=2048 lim=2048 spc=2048 level=0 pkts=0 oflow_pkts=0")
     # ci_netif_dump_extra_to_logger
     out.append("ci_netif_dump_extra_to_logger: stack=%d" % sid)

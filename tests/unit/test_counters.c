@@ -269,7 +269,7 @@ static void test_onload(void **state)
         {"EF_MAX_PACKETS", LAYER_CONFIG, KIND_SETTING, 64, false},
         {"EF_RXQ_SIZE", LAYER_CONFIG, KIND_SETTING, 64, false},
         {"rcvbuf", LAYER_CONFIG, KIND_SETTING, 64, false},
-        {"rxq_cap", LAYER_CONFIG, KIND_SETTING, 64, false},
+        {"rxq_size", LAYER_CONFIG, KIND_SETTING, 64, false},
         {"spin_udp_recv", LAYER_TRAFFIC, KIND_COUNTER, 64, false},
         {"rx_evs", LAYER_TRAFFIC, KIND_COUNTER, 32, false},
     };

@@ -167,6 +167,18 @@ static void test_gaps_upstream(void **state)
                                                                        0), "missing")), 5);
     json_decref(j);
     diagnosis_destroy(&d);
+    /* A transmit (qdisc) drop at the first gap explains nothing a probe
+     * receives; with two probes' gaps the limit names no single probe. */
+    diag_delta_t tx[] = {{10 * S, LAYER_QDISC, 9}, {36 * S, LAYER_SOCKET, 7}};
+    gaps[1].port = 5001;
+    in.deltas = tx;
+    in.ndeltas = 2;
+    d = diagnose(&in);
+    u = s_must(d, LAYER_UPSTREAM);
+    assert_int_equal(u->drops, 20);
+    assert_non_null(strstr(u->limit, "; the probes missed 20 packets in 2 gaps (each probe's in "
+                                     "evidence.gaps)"));
+    diagnosis_destroy(&d);
 }
 
 /* Gaps while the socket layer dropped (within 1 s after them: the next
@@ -476,8 +488,17 @@ static void test_tcp_prune_story(void **state)
     d = diagnose(&in);
     assert_non_null(strstr(s_must(d, LAYER_SOCKET)->limit,
                            "; this host retransmitted 2 TCP segments after the prune "
-                           "(Tcp.RetransSegs), 2 of them after a timeout (TCPTimeouts: each "
-                           "doubles the next wait)"));
+                           "(Tcp.RetransSegs); this host's TCP timed out 2 times after the "
+                           "prune (TCPTimeouts: each doubles the next wait)"));
+    diagnosis_destroy(&d);
+    /* the peer's count and the host's timeouts, side by side */
+    diag_retrans_t both[] = {rt[1], rt[2], rt[4], {"netstat//TcpExt.TCPTimeouts", 12 * S, 2}};
+    in.retrans = both;
+    in.nretrans = 4;
+    d = diagnose(&in);
+    assert_non_null(strstr(s_must(d, LAYER_SOCKET)->limit,
+                           "retransmitted 3 segments after the prune; this host's TCP timed out "
+                           "2 times after the prune"));
     diagnosis_destroy(&d);
 }
 
@@ -801,7 +822,7 @@ static void test_nic_nodesc_onload(void **state)
 
     /* A ring at the most: no raise. */
     for (size_t i = 0; i < h.ns; i++)
-        if (strcmp(h.s[i].name, "rxq_cap") == 0)
+        if (strcmp(h.s[i].name, "rxq_size") == 0)
             h.s[i].value = 4096;
     d = s_diagnose_host(&h);
     f = s_must(d, LAYER_NIC);

@@ -67,7 +67,7 @@ static void test_quiet_stack(void **state)
     assert_null(testlib_find(&c, "0", "EF_SCALABLE_FILTERS"));
     assert_null(testlib_find(&c, "0", "TCP_ESTABLISHED")); /* more_stats: not read */
     assert_null(testlib_find(&c, "0", "in_recvs"));        /* ci_ip_stats: not read */
-    assert_int_equal(testlib_value(&c, "0:enp1s0f0", "rxq_cap"), 512);
+    assert_int_equal(testlib_value(&c, "0:enp1s0f0", "rxq_size"), 512);
     assert_int_equal(testlib_instance(&c, "0", "rx_evs"), 1);
     /* The UDP socket that lost nothing, and the TCP one, make no series. */
     assert_int_equal(s_count_prefix(&c, "0:udp"), 0);
@@ -96,7 +96,7 @@ static void test_oflow_sockets(void **state)
     assert_int_equal(testlib_value(&c, "md:udp6:[fd00::5]:31003", "rcvbuf"), 425984);
     assert_int_equal(testlib_value(&c, "md", "EF_RXQ_SIZE"), 1024); /* "(default: -1)" after */
     assert_int_equal(testlib_value(&c, "md", "EF_UDP_RCVBUF"), 212992);
-    assert_int_equal(testlib_value(&c, "md:enp1s0f0", "rxq_cap"), 1024);
+    assert_int_equal(testlib_value(&c, "md:enp1s0f0", "rxq_size"), 1024);
     assert_int_equal(s_count_prefix(&c, "md:udp"), 3 * 3);
     /* The second stack, named by its number, lost nothing. */
     assert_int_equal(testlib_value(&c, "2", "rx_evs"), 0);
@@ -125,8 +125,8 @@ static void test_memory_pressure(void **state)
     assert_int_equal(testlib_value(&c, "feed", "udp_rx_no_match_drops"), 12);
     assert_int_equal(testlib_value(&c, "feed", "EF_MAX_PACKETS"), 32768);
     assert_int_equal(testlib_value(&c, "feed", "EF_RXQ_SIZE"), 512);
-    assert_int_equal(testlib_value(&c, "feed:enp1s0f0", "rxq_cap"), 512);
-    assert_int_equal(testlib_value(&c, "feed:enp1s0f1", "rxq_cap"), 512);
+    assert_int_equal(testlib_value(&c, "feed:enp1s0f0", "rxq_size"), 512);
+    assert_int_equal(testlib_value(&c, "feed:enp1s0f1", "rxq_size"), 512);
     assert_int_equal(testlib_value(&c, "feed:udp:239.2.2.1:41001", "mem_drop"), 88001);
     assert_int_equal(testlib_value(&c, "feed:udp:239.2.2.2:41002", "mem_drop"), 3233);
     assert_int_equal(testlib_value(&c, "feed:udp:239.2.2.2:41002", "oflow_drop"), 0);
@@ -151,7 +151,7 @@ static void test_truncated(void **state)
     assert_int_equal(testlib_value(&c, "md:udp:239.1.1.1:31001", "oflow_drop"), 500);
     assert_int_equal(testlib_value(&c, "md", "EF_MAX_PACKETS"), 32768);
     assert_int_equal(testlib_count_device(&c, "cut:udp:239.1.1.9:31009"), 0);
-    assert_int_equal(testlib_value(&c, "cut:enp1s0f0", "rxq_cap"), 1024);
+    assert_int_equal(testlib_value(&c, "cut:enp1s0f0", "rxq_size"), 1024);
     testlib_collect_reset(&c);
     /* the second problem: the stack that never reached its statistics */
     s_parse_text("ci_netif_dump_to_logger: stack=9 name=x\n", &c, err, sizeof err);
