@@ -109,13 +109,26 @@ static bool s_has(const diag_input_t *in, layer_t layer, const char *name_part)
     return false;
 }
 
-/* Whether the host reports Onload stacks: any onload setting (EF_*, rings). */
-static bool s_has_onload(const diag_input_t *in)
+/* Whether an Onload stack may post dev's ring: the host reports Onload
+ * stacks (any onload setting), and the rings they post (STACK:IFACE/
+ * rxq_size) include dev's, or are not reported at all. A NIC no stack posts
+ * on carries kernel traffic only: its ring is the driver's. */
+static bool s_onload_on(const diag_input_t *in, const char *dev)
 {
-    for (size_t i = 0; i < in->nsettings; i++)
-        if (source_is(in->settings[i].source, SOURCE_ONLOAD) && in->settings[i].ts_ns <= in->to_ns)
+    bool onload = false, rings = false;
+    for (size_t i = 0; i < in->nsettings; i++) {
+        const diag_setting_t *s = &in->settings[i];
+        if (!source_is(s->source, SOURCE_ONLOAD) || s->ts_ns > in->to_ns)
+            continue;
+        onload = true;
+        if (strcmp(s->name, "rxq_size") != 0)
+            continue;
+        const char *colon = strchr(s->device, ':');
+        if (colon && strcmp(colon + 1, dev) == 0)
             return true;
-    return false;
+        rings = true;
+    }
+    return onload && !rings;
 }
 
 /* The smallest RX ring an Onload stack posts on dev at the end of the range:
@@ -239,7 +252,8 @@ static void s_nic_ring(const diag_input_t *in, const char *dev, diag_finding_t *
 
 static void s_nic(const diag_input_t *in, const diag_counter_t *top, diag_finding_t *a)
 {
-    if (source_is(top->source, SOURCE_ETHTOOL) && strstr(top->name, "nodesc") && s_has_onload(in))
+    if (source_is(top->source, SOURCE_ETHTOOL) && strstr(top->name, "nodesc") &&
+        s_onload_on(in, top->device))
         s_nic_onload(in, top->device, a);
     else
         s_nic_ring(in, top->device, a);
@@ -390,19 +404,33 @@ static void s_tcp_story(const diag_input_t *in, char *out, size_t size)
                  "(TCPTimeouts: each doubles the next wait)", (long long)rto);
 }
 
+/* Whether TCP's socket drops lead UDP's: the largest count of each (their
+ * counters overlap, so no sums), sockets' own drops by their protocol. */
+static bool s_tcp_leads(const diag_input_t *in)
+{
+    int64_t tcp = 0, udp = 0;
+    for (size_t i = 0; i < in->ncounters; i++) {
+        const diag_counter_t *c = &in->counters[i];
+        char series[DIAG_SERIES_SIZE];
+        snprintf(series, sizeof series, "%s/%s/%s", c->source, c->device, c->name);
+        if (c->layer != LAYER_SOCKET || c->drops <= 0 || counters_is_retrans(series))
+            continue; /* a sender's retransmissions: evidence, not this host's drops */
+        const char *what = s_sock_drops(c) ? c->device : c->name;
+        int64_t *to = strncmp(what, "tcp", 3) == 0 || strncmp(what, "TcpExt.", 7) == 0 ? &tcp
+                      : strncmp(what, "udp", 3) == 0 || strncmp(what, "Udp", 3) == 0 ? &udp
+                                                                                     : NULL;
+        if (to && c->drops > *to)
+            *to = c->drops;
+    }
+    return tcp > 0 && tcp >= udp;
+}
+
 static void s_socket(const diag_input_t *in, diag_finding_t *a)
 {
     int64_t rmax = 0, rdef = 0, tcp = 0;
     char socks[512];
     s_sockets(in, socks, sizeof socks);
-    bool tcp_sock = false;
-    for (size_t i = 0; i < in->ncounters; i++) {
-        const diag_counter_t *c = &in->counters[i];
-        tcp_sock |= s_sock_drops(c) && strncmp(c->device, "tcp", 3) == 0;
-    }
-    if (tcp_sock || s_has(in, LAYER_SOCKET, "Prune") || s_has(in, LAYER_SOCKET, "TCPRcvQDrop") ||
-        s_has(in, LAYER_SOCKET, "TCPOFODrop") || s_has(in, LAYER_SOCKET, "TCPBacklogDrop") ||
-        s_has(in, LAYER_SOCKET, "TCPZeroWindowDrop") || s_has(in, LAYER_SOCKET, "TCPMemory")) {
+    if (s_tcp_leads(in)) {
         char max[48] = "unknown", story[400];
         if (s_sysctl(in, SYSCTL_TCP_RMEM_MAX, &tcp))
             snprintf(max, sizeof max, "%lld bytes", (long long)tcp);
@@ -756,7 +784,10 @@ static bool s_is_change(const diag_input_t *in, size_t i)
     const diag_setting_t *prev = &in->settings[i - 1], *s = &in->settings[i];
     bool same = strcmp(prev->source, s->source) == 0 && strcmp(prev->device, s->device) == 0 &&
                 strcmp(prev->name, s->name) == 0;
-    return same && s->value != prev->value && s->ts_ns > in->from_ns && s->ts_ns <= in->to_ns;
+    /* An IRQ line's CPU is observed, not set: irqbalance moves lines every
+     * few seconds, and such a move would be named as what ended drops. */
+    return same && s->value != prev->value && s->ts_ns > in->from_ns && s->ts_ns <= in->to_ns &&
+           !source_is(s->source, SOURCE_IRQ);
 }
 
 /* Setting changes inside the range into *out (malloc'd), each with the
@@ -897,7 +928,8 @@ static int s_finding(const diag_input_t *in, layer_t layer, diag_finding_t *f)
 static layer_t s_gap_layer(const diag_input_t *in, const diag_gap_t *g)
 {
     int64_t by[LAYER_COUNT] = {0}, from = sat_add(g->start_ns, -DIAG_GAP_SLACK_NS);
-    int64_t to = sat_add(g->end_ns, DIAG_GAP_SLACK_NS);
+    int64_t to = sat_add(g->end_ns, in->interval_ns > DIAG_GAP_SLACK_NS ? in->interval_ns
+                                                                         : DIAG_GAP_SLACK_NS);
     layer_t top = LAYER_UNKNOWN;
     for (size_t i = 0; i < in->ndeltas; i++) {
         const diag_delta_t *d = &in->deltas[i];
@@ -935,13 +967,13 @@ static void s_upstream_advice(diag_finding_t *f)
     }
     if (one)
         snprintf(f->limit, sizeof f->limit, "%s; the probe of %s:%u missed %lld packets in %zu "
-                 "gaps (sequence %llu..%llu) while no drop layer of this host dropped within 1 s",
+                 "gaps (sequence %llu..%llu) while no drop layer of this host dropped around them",
                  t.setting, g0->group, g0->port, (long long)f->drops, f->evidence.ngaps,
                  (unsigned long long)first, (unsigned long long)last);
     else
         snprintf(f->limit, sizeof f->limit, "%s; the probes missed %lld packets in %zu gaps "
                  "(each probe's in evidence.gaps) while no drop layer of this host dropped "
-                 "within 1 s", t.setting, (long long)f->drops, f->evidence.ngaps);
+                 "around them", t.setting, (long long)f->drops, f->evidence.ngaps);
     snprintf(f->remedy, sizeof f->remedy, "%s", t.remedy);
 }
 

@@ -57,8 +57,9 @@ typedef struct {
 } diag_gap_t;                   /* a probe's sequence gap (collector --probe) */
 
 /* A gap is the host's loss when a drop layer's delta was read within this
- * of it: a snapshot reads a drop at most one --interval (default 1 s)
- * after it happened, and the one before the gap may hold the first. */
+ * of it, or within the host's interval after it: a snapshot reads a drop at
+ * most one --interval (default 1 s) after it happened, and the one before
+ * the gap may hold the first. */
 #define DIAG_GAP_SLACK_NS INT64_C(1000000000)
 
 typedef struct {
@@ -76,6 +77,7 @@ typedef struct {
     size_t nretrans;
     const diag_gap_t *gaps;     /* in time order */
     size_t ngaps;
+    int64_t interval_ns;        /* the host's --interval, as its hello said; 0 = unknown */
     /* cpu/cpuN/{softirq,irq,total}_ticks of the CPUs that serve NIC
      * interrupts (irq/IFACE:QUEUE/cpu settings) or whose backlog dropped,
      * each counter's deltas summed over the NIC and backlog layers' drops

@@ -220,6 +220,7 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
         gaps_query_t gq = {.host = host, .from_ns = from_ns, .to_ns = to_ns,
                            .limit = GATHER_MAX_GAPS};
         rc = rc ? rc : store_gaps(store, &gq, s_gap, &g, err, errsz);
+        g.in.interval_ns = g.in.ngaps ? store_host_interval(store, host) : 0;
     }
     g.in.counters = g.counters;
     g.in.settings = g.settings;

@@ -262,6 +262,8 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
 
 /* True when a host of that name has reported. */
 bool store_host_known(store_t *self, const char *name);
+/* The --interval host's last hello gave, in ns; 0 when unknown. */
+int64_t store_host_interval(store_t *self, const char *name);
 
 typedef struct {
     const char *host; /* NULL = every host */

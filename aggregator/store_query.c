@@ -104,6 +104,19 @@ bool store_host_known(store_t *self, const char *name)
     return known;
 }
 
+int64_t store_host_interval(store_t *self, const char *name)
+{
+    char err[256];
+    sqlite3_stmt *st =
+        store_prepare(self, "SELECT interval_ns FROM hosts WHERE name = ?1", err, sizeof err);
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int64_t ns = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return ns;
+}
+
 static const char *s_desc(s_order_t order)
 {
     return order == S_NEWEST_FIRST ? " DESC" : "";

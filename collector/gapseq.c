@@ -136,14 +136,17 @@ void gapseq_feed(gapseq_t *self, uint64_t seq, int64_t ts_ns, gapseq_emit_fn *em
     } else if (ahead < self->ahead_max) {
         if (ahead > 0)
             s_open(self, self->next, ahead, ts_ns, emit, ctx);
-    } else if (behind < self->behind_max) {
-        if (s_fill(self, s, emit, ctx))
-            self->counts.reordered++;
-        else
-            self->counts.duplicates++;
+    } else if (behind < self->behind_max && s_fill(self, s, emit, ctx)) {
+        self->counts.reordered++;
         gapseq_flush(self, ts_ns, emit, ctx);
         return;
-    } else { /* a new stream: what the old one left open cannot be filled now */
+    } else if (behind < self->behind_max &&
+               (behind < GAPSEQ_WINDOW_COUNT || s >= GAPSEQ_WINDOW_COUNT)) {
+        self->counts.duplicates++;
+        gapseq_flush(self, ts_ns, emit, ctx);
+        return;
+    } else { /* a new stream (far off, or back to a small number past the reorder
+              * window): what the old one left open cannot be filled now */
         self->counts.restarts++;
         gapseq_flush(self, INT64_MAX, emit, ctx);
     }

@@ -11,8 +11,9 @@
  * - behind by 1..GAPSEQ_BEHIND_MAX (or M/4): a late datagram that fills
  *   (part of) an open hole (`reordered`), or else a duplicate or a datagram
  *   later than the window (`duplicates`): never a gap, never negative;
- * - anything else (far ahead, far behind, back to a small number) is the
- *   sender restarting: a new stream, no gap; the old stream's open holes
+ *   but a number below GAPSEQ_WINDOW_COUNT that fills no hole, behind by
+ *   GAPSEQ_WINDOW_COUNT or more, is the sender begun again from 0 or 1;
+ * - anything else (far ahead, far behind) is the sender restarting too: a new stream, no gap; the old stream's open holes
  *   are reported at once (they can no longer be filled);
  * - numbers wrap at M: ahead and behind are measured modulo M, and a hole
  *   across the wrap is reported as two gaps, so first_seq <= last_seq. */

@@ -167,6 +167,14 @@ static void test_gaps_upstream(void **state)
                                                                        0), "missing")), 5);
     json_decref(j);
     diagnosis_destroy(&d);
+    /* A host reporting every 10 s read that socket drop in the snapshot
+     * after the second gap: its loss, not upstream's. */
+    in.interval_ns = 10 * S;
+    d = diagnose(&in);
+    assert_int_equal(s_must(d, LAYER_UPSTREAM)->drops, 5);
+    assert_int_equal(s_must(d, LAYER_SOCKET)->evidence.ngaps, 1);
+    diagnosis_destroy(&d);
+    in.interval_ns = 0;
     /* A transmit (qdisc) drop at the first gap explains nothing a probe
      * receives; with two probes' gaps the limit names no single probe. */
     diag_delta_t tx[] = {{10 * S, LAYER_QDISC, 9}, {36 * S, LAYER_SOCKET, 7}};
@@ -502,6 +510,30 @@ static void test_tcp_prune_story(void **state)
     diagnosis_destroy(&d);
 }
 
+/* One TCP socket's out-of-order drop does not turn a UDP host's socket
+ * finding into TCP's; TCP's prunes do when they are the larger loss, and
+ * retransmissions (a sender's, evidence) never count. */
+static void test_socket_protocol(void **state)
+{
+    (void)state;
+    diag_counter_t c[] = {
+        s_c("snmp", "", "Udp.RcvbufErrors", LAYER_SOCKET, false, 500, 5 * S, 6 * S),
+        s_c("sock", "tcp:10.0.0.1:22-10.0.0.2:40000", "drops", LAYER_SOCKET, true, 1, 5 * S,
+            6 * S),
+        s_c("netstat", "", "TcpExt.TCPTimeouts", LAYER_SOCKET, true, 9000, 5 * S, 6 * S),
+        s_c("netstat", "", "TcpExt.RcvPruned", LAYER_SOCKET, false, 800, 5 * S, 6 * S)};
+    diag_setting_t set[] = {s_s("sysctl", "", "net.core.rmem_max", 1, 212992)};
+    diag_input_t in = s_in(c, 3, set, 1);
+    diagnosis_t *d = diagnose(&in);
+    assert_non_null(strstr(s_must(d, LAYER_SOCKET)->limit, "net.core.rmem_max = 212992"));
+    assert_null(strstr(s_must(d, LAYER_SOCKET)->limit, "TCP receive buffer"));
+    diagnosis_destroy(&d);
+    in.ncounters = 4;
+    d = diagnose(&in);
+    assert_non_null(strstr(s_must(d, LAYER_SOCKET)->limit, "the TCP receive buffer"));
+    diagnosis_destroy(&d);
+}
+
 static void test_change_ends_drops(void **state)
 {
     (void)state;
@@ -829,6 +861,15 @@ static void test_nic_nodesc_onload(void **state)
     assert_non_null(strstr(f->limit, "EF_RXQ_SIZE = 4096"));
     assert_non_null(strstr(f->remedy, "EF_RXQ_SIZE is at its maximum (4096)"));
     diagnosis_destroy(&d);
+
+    /* A port no stack posts on (the stacks' rings are on enp1s0f0 and
+     * enp1s0f1): kernel traffic, the driver's ring. */
+    snprintf(h.c[1].device, sizeof h.c[1].device, "%s", "enp2s0f0");
+    d = s_diagnose_host(&h);
+    f = s_must(d, LAYER_NIC);
+    assert_non_null(strstr(f->remedy, "ethtool -g enp2s0f0"));
+    assert_null(strstr(f->remedy, "EF_RXQ_SIZE"));
+    diagnosis_destroy(&d);
 }
 
 /* Pause frames moved with the ring overflow: the finding says so, with the
@@ -907,6 +948,7 @@ static void test_cpu_saturated(void **state)
     diagnosis_t *d = diagnose(&in);
     const diag_finding_t *nic = s_must(d, LAYER_NIC), *backlog = s_must(d, LAYER_BACKLOG);
     assert_string_equal(nic->evidence.cpu, "cpu3"); /* not cpu2, which served it before */
+    assert_int_equal(nic->evidence.nsetting_changes, 0); /* that move is observed, not set */
     assert_int_equal(nic->evidence.cpu_pct, 70);
     assert_string_equal(nic->limit, "the RX ring of eth0 is at its maximum (4096); cpu3, which "
                                     "serves eth0's interrupts (eth0:TxRx-0), spent 70% of its "
@@ -977,6 +1019,7 @@ int main(void)
         cmocka_unit_test(test_gaps_upstream),
         cmocka_unit_test(test_gaps_local),
         cmocka_unit_test(test_cpu_saturated),
+        cmocka_unit_test(test_socket_protocol),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,24 @@ static void test_restarts_are_not_gaps(void **state)
     assert_int_equal(c.restarts, 2);
     assert_int_equal(c.missing, 1);
     gapseq_destroy(&t);
+    /* Restarted from 0 within GAPSEQ_BEHIND_MAX of where it was: a new
+     * stream, whose own gap is reported, not a run of duplicates. */
+    t = gapseq_new(8);
+    gs.n = 0;
+    for (uint64_t s = 10000; s < 10010; s++)
+        gapseq_feed(t, s, (int64_t)s * US, s_keep, &gs);
+    gapseq_feed(t, 0, 20000 * US, s_keep, &gs);
+    gapseq_feed(t, 1, 20001 * US, s_keep, &gs);
+    gapseq_feed(t, 3, 20002 * US, s_keep, &gs); /* 2 missing */
+    gapseq_feed(t, 1, 20003 * US, s_keep, &gs); /* a duplicate now */
+    gapseq_flush(t, INT64_MAX, s_keep, &gs);
+    c = gapseq_counts(t);
+    assert_int_equal(c.restarts, 1);
+    assert_int_equal(c.duplicates, 1);
+    assert_int_equal(c.missing, 1);
+    assert_int_equal(gs.n, 1);
+    assert_int_equal(gs.g[0].first_seq, 2);
+    gapseq_destroy(&t);
 }
 
 static void test_wrap_16(void **state)
