@@ -95,11 +95,16 @@ static api_reply_t s_cut_json(json_t *rows, const rows_cut_t *cut, int64_t limit
     return rep;
 }
 
-/* A list read newest first (up to limit + 1 rows), put back in order. */
-static api_reply_t s_newest_json(json_t *rows, const rows_cut_t *cut, int64_t limit)
+/* A list the store read newest first into n (up to limit + 1 rows; rc its
+ * result, err its reason), put back in order. */
+static api_reply_t s_newest_json(int rc, const rows_newest_t *n, const char *err)
 {
-    rows_reverse(rows);
-    return s_cut_json(rows, cut, limit);
+    if (rc != 0) {
+        json_decref(n->rows);
+        return s_error(500, "%s", err);
+    }
+    rows_reverse(n->rows);
+    return s_cut_json(n->rows, n->cut, n->limit);
 }
 
 /* Refuses parameters the endpoint does not know, so a typo is not
@@ -288,11 +293,8 @@ static api_reply_t s_drops(const req_t *r)
     rows_newest_t n = {json_array(), q.limit, &cut};
     char err[256];
     q.limit++; /* one more: the sign that there were more */
-    if (store_drops_newest(r->store, &q, rows_newest_drop, &n, err, sizeof err) != 0) {
-        json_decref(n.rows);
-        return s_error(500, "%s", err);
-    }
-    return s_newest_json(n.rows, &cut, n.limit);
+    int rc = store_drops_newest(r->store, &q, rows_newest_drop, &n, err, sizeof err);
+    return s_newest_json(rc, &n, err);
 }
 
 /* The drops of a range by layer, every row of it (a list of drops is
@@ -388,11 +390,8 @@ static api_reply_t s_bursts(const req_t *r)
     rows_newest_t n = {json_array(), q.limit, &cut};
     char err[256];
     q.limit++;
-    if (store_bursts_newest(r->store, &q, rows_newest_burst, &n, err, sizeof err) != 0) {
-        json_decref(n.rows);
-        return s_error(500, "%s", err);
-    }
-    return s_newest_json(n.rows, &cut, n.limit);
+    int rc = store_bursts_newest(r->store, &q, rows_newest_burst, &n, err, sizeof err);
+    return s_newest_json(rc, &n, err);
 }
 
 /* --- /api/gaps: the probes' sequence gaps -------------------------------------- */
@@ -410,11 +409,8 @@ static api_reply_t s_gaps(const req_t *r)
     rows_newest_t n = {json_array(), q.limit, &cut};
     char err[256];
     q.limit++;
-    if (store_gaps_newest(r->store, &q, rows_newest_gap, &n, err, sizeof err) != 0) {
-        json_decref(n.rows);
-        return s_error(500, "%s", err);
-    }
-    return s_newest_json(n.rows, &cut, n.limit);
+    int rc = store_gaps_newest(r->store, &q, rows_newest_gap, &n, err, sizeof err);
+    return s_newest_json(rc, &n, err);
 }
 
 /* --- /api/incidents --------------------------------------------------------- */

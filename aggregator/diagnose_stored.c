@@ -208,7 +208,7 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
         err[0] = '\0';
     int rc = store_drop_sums(store, host, from_ns, to_ns, s_counter, &g, err, errsz);
     rc = rc ? rc : store_settings(store, host, to_ns, s_setting, &g, err, errsz);
-    g.in.counters = g.counters; /* read by s_cpu_time */
+    g.in.counters = g.counters; /* complete: read by s_cpu_time and diagnose */
     g.in.settings = g.settings;
     rc = rc ? rc : s_cpu_time(store, host, &g, err, errsz);
     if (timing) {
@@ -222,8 +222,6 @@ diagnosis_t *diagnose_stored(struct store *store, const char *host, int64_t from
         rc = rc ? rc : store_gaps(store, &gq, s_gap, &g, err, errsz);
         g.in.interval_ns = g.in.ngaps ? store_host_interval(store, host) : 0;
     }
-    g.in.counters = g.counters;
-    g.in.settings = g.settings;
     g.in.deltas = g.deltas;
     g.in.bursts = g.bursts;
     g.in.retrans = g.retrans;

@@ -312,7 +312,7 @@ int store_bursts_newest(store_t *self, const bursts_query_t *q,
     return s_bursts(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
-/* The series row id (and its host id) of host's source/device/name; 0 if none. */
+/* The probes' sequence gaps of a range, oldest or newest first. */
 static int s_gaps(store_t *self, const gaps_query_t *q, s_order_t order,
                   int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err, size_t errsz)
 {
@@ -361,6 +361,7 @@ int store_gaps_newest(store_t *self, const gaps_query_t *q,
     return s_gaps(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
+/* The series row id (and its host id) of host's source/device/name; 0 if none. */
 static int64_t s_series_id(store_t *self, const char *host, const char *source,
                            const char *device, const char *name, int64_t *host_id)
 {
