@@ -414,7 +414,15 @@ static int s_query(clickhouse_t *self, const char *sql, bool with_db, const uint
 {
     if (s_statement(self, sql, with_db, err, errsz) < 0)
         return -1;
-    *answer = self->answer ? self->answer : (const uint8_t *)"";
+    /* a NUL after the answer, so that a text FORMAT reads as a string */
+    uint8_t *buf = grow(self->answer, self->len + 1, &self->cap, 1, 65536);
+    if (!buf) {
+        snprintf(err, errsz, "clickhouse: out of memory for the answer to a query");
+        return -1;
+    }
+    self->answer = buf;
+    buf[self->len] = '\0';
+    *answer = buf;
     *len = self->len;
     return 0;
 }
@@ -486,8 +494,7 @@ int clickhouse_version(clickhouse_t *self, int *major, int *minor, char *err, si
     if (s_query(self, "SELECT version() FORMAT TabSeparated", false, &answer, &len, err, errsz) < 0)
         return -1;
     char text[64];
-    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1),
-             (const char *)answer);
+    snprintf(text, sizeof text, "%s", (const char *)answer);
     text[strcspn(text, "\r\n")] = '\0';
     if (sscanf(text, "%d.%d", major, minor) != 2 || *major < 0 || *minor < 0) {
         snprintf(err, errsz,

@@ -65,8 +65,9 @@ int clickhouse_exec_nodb(clickhouse_t *self, const char *sql, char *err, size_t 
 
 /* Runs a query and sets *answer and *len to its answer's bytes, in the
  * FORMAT the SQL names (RowBinary for rowbinary.h's reader, TabSeparated,
- * ...). *answer is borrowed from self and valid until the next request on
- * it. The server finishes the query before answering (wait_end_of_query),
+ * ...), followed by a NUL byte that len does not count (a text answer reads
+ * as a string). *answer is borrowed from self and valid until the next
+ * request on it. The server finishes the query before answering (wait_end_of_query),
  * so an error part-way is an HTTP error, not the tail of an answer that
  * looked complete. 0, or -1 with err as clickhouse_exec's (and for an
  * answer over CLICKHOUSE_MAX_ANSWER). */

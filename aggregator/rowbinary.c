@@ -169,40 +169,39 @@ static const uint8_t *s_take(rbr_t *r, size_t n, const char *what)
     return at;
 }
 
-static int s_get_le(rbr_t *r, uint64_t *v, int bytes, const char *what)
+/* Reads a little-endian value of `bytes` bytes (1, 2, 4 or 8) into the
+ * object of that size at v: an unsigned or signed integer, or for 8 bytes
+ * a double's bits. */
+static int s_get_le(rbr_t *r, void *v, int bytes, const char *what)
 {
     const uint8_t *at = s_take(r, (size_t)bytes, what);
     if (!at)
         return -1;
-    *v = bytes_get_le(at, bytes);
+    uint64_t x = bytes_get_le(at, bytes);
+    uint8_t u8 = (uint8_t)x;
+    uint16_t u16 = (uint16_t)x;
+    uint32_t u32 = (uint32_t)x;
+    const void *from = bytes == 1   ? (const void *)&u8
+                       : bytes == 2 ? (const void *)&u16
+                       : bytes == 4 ? (const void *)&u32
+                                    : (const void *)&x;
+    memcpy(v, from, (size_t)bytes); /* host order: v's own type reads it */
     return 0;
 }
 
 int rbr_u8(rbr_t *r, uint8_t *v)
 {
-    uint64_t x;
-    if (s_get_le(r, &x, 1, "a UInt8 (1 byte)") < 0)
-        return -1;
-    *v = (uint8_t)x;
-    return 0;
+    return s_get_le(r, v, 1, "a UInt8 (1 byte)");
 }
 
 int rbr_u16(rbr_t *r, uint16_t *v)
 {
-    uint64_t x;
-    if (s_get_le(r, &x, 2, "a UInt16 (2 bytes)") < 0)
-        return -1;
-    *v = (uint16_t)x;
-    return 0;
+    return s_get_le(r, v, 2, "a UInt16 (2 bytes)");
 }
 
 int rbr_u32(rbr_t *r, uint32_t *v)
 {
-    uint64_t x;
-    if (s_get_le(r, &x, 4, "a UInt32 (4 bytes)") < 0)
-        return -1;
-    *v = (uint32_t)x;
-    return 0;
+    return s_get_le(r, v, 4, "a UInt32 (4 bytes)");
 }
 
 int rbr_u64(rbr_t *r, uint64_t *v)
@@ -212,20 +211,12 @@ int rbr_u64(rbr_t *r, uint64_t *v)
 
 int rbr_i64(rbr_t *r, int64_t *v)
 {
-    uint64_t x;
-    if (s_get_le(r, &x, 8, "an Int64 (8 bytes)") < 0)
-        return -1;
-    *v = (int64_t)x; /* two's complement: implementation-defined in C11, exact in gcc and clang */
-    return 0;
+    return s_get_le(r, v, 8, "an Int64 (8 bytes)"); /* two's complement, as ClickHouse's */
 }
 
 int rbr_f64(rbr_t *r, double *v)
 {
-    uint64_t x;
-    if (s_get_le(r, &x, 8, "a Float64 (8 bytes)") < 0)
-        return -1;
-    memcpy(v, &x, sizeof *v);
-    return 0;
+    return s_get_le(r, v, 8, "a Float64 (8 bytes)"); /* IEEE 754 binary64, bit for bit */
 }
 
 /* A LEB128 length, with at most LEB128_MAX bytes and no bits beyond 64. */

@@ -12,6 +12,7 @@
  * server's message. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -103,6 +104,16 @@ static clickhouse_t *s_client(const char *user, const char *password)
     if (!ch)
         fail_msg("clickhouse_new: %s", err);
     return ch;
+}
+
+/* The answer to sql; the test fails on an error. Borrowed from ch. */
+static const uint8_t *s_query(clickhouse_t *ch, const char *sql, size_t *len)
+{
+    const uint8_t *answer = NULL;
+    char err[1024] = "";
+    if (clickhouse_query(ch, sql, &answer, len, err, sizeof err) != 0)
+        fail_msg("%s: %s", sql, err);
+    return answer;
 }
 
 static void s_exec(clickhouse_t *ch, const char *sql)
@@ -377,19 +388,17 @@ static void s_make_table(clickhouse_t *ch)
     assert_null(w);
 }
 
-static uint64_t s_count(clickhouse_t *ch)
+/* The first column, a UInt32 or UInt64 (bytes 4 or 8), of the one row of sql. */
+static uint64_t s_scalar(clickhouse_t *ch, const char *sql, int bytes)
 {
-    const uint8_t *answer;
     size_t len;
-    char err[512] = "";
-    assert_int_equal(clickhouse_query(ch, "SELECT count() FROM rows FORMAT RowBinary", &answer,
-                                      &len, err, sizeof err),
-                     0);
+    const uint8_t *answer = s_query(ch, sql, &len);
     rbr_t rd = rbr_init(answer, len);
     uint64_t n = 0;
-    assert_int_equal(rbr_u64(&rd, &n), 0);
+    uint32_t n32 = 0;
+    assert_int_equal(bytes == 4 ? rbr_u32(&rd, &n32) : rbr_u64(&rd, &n), 0);
     assert_false(rbr_more(&rd));
-    return n;
+    return bytes == 4 ? n32 : n;
 }
 
 static void test_roundtrip(void **state)
@@ -397,14 +406,9 @@ static void test_roundtrip(void **state)
     (void)state;
     clickhouse_t *ch = s_client(NULL, NULL);
     s_make_table(ch);
-    const uint8_t *answer;
     size_t len;
-    char err[512] = "";
-    assert_int_equal(clickhouse_query(ch,
-                                      "SELECT " COLUMNS " FROM rows ORDER BY id FORMAT "
-                                      "RowBinary",
-                                      &answer, &len, err, sizeof err),
-                     0);
+    const uint8_t *answer =
+        s_query(ch, "SELECT " COLUMNS " FROM rows ORDER BY id FORMAT RowBinary", &len);
     rbr_t rd = rbr_init(answer, len);
     uint32_t n = 0;
     for (row_t r; rbr_more(&rd); n++) {
@@ -415,23 +419,15 @@ static void test_roundtrip(void **state)
     assert_int_equal(n, NROWS);
 
     /* The first day's partition dropped (ALTER through clickhouse_exec). */
-    assert_int_equal(clickhouse_query(ch,
-                                      "SELECT toYYYYMMDD(min(ts)) FROM rows FORMAT TabSeparated",
-                                      &answer, &len, err, sizeof err),
-                     0);
-    unsigned day = 0;
-    assert_int_equal(sscanf((const char *)answer, "%u", &day), 1);
+    uint64_t day = s_scalar(ch, "SELECT toYYYYMMDD(min(ts)) FROM rows FORMAT RowBinary", 4);
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count() FROM rows WHERE toYYYYMMDD(ts) = %u FORMAT RowBinary",
-             day);
-    assert_int_equal(clickhouse_query(ch, sql, &answer, &len, err, sizeof err), 0);
-    uint64_t in_day = 0;
-    rd = rbr_init(answer, len);
-    assert_int_equal(rbr_u64(&rd, &in_day), 0);
+    snprintf(sql, sizeof sql,
+             "SELECT count() FROM rows WHERE toYYYYMMDD(ts) = %" PRIu64 " FORMAT RowBinary", day);
+    uint64_t in_day = s_scalar(ch, sql, 8);
     assert_true(in_day > 0 && in_day < NROWS);
-    snprintf(sql, sizeof sql, "ALTER TABLE rows DROP PARTITION %u", day);
+    snprintf(sql, sizeof sql, "ALTER TABLE rows DROP PARTITION %" PRIu64, day);
     s_exec(ch, sql);
-    assert_int_equal(s_count(ch), NROWS - in_day);
+    assert_int_equal(s_scalar(ch, "SELECT count() FROM rows FORMAT RowBinary", 8), NROWS - in_day);
     clickhouse_destroy(&ch);
 }
 
@@ -461,11 +457,8 @@ static void test_quote_roundtrip(void **state)
         char *lit = clickhouse_quote_dup(cases[k]);
         char *sql;
         assert_true(asprintf(&sql, "SELECT %s FORMAT RowBinary", lit) > 0);
-        const uint8_t *answer;
         size_t len;
-        char err[1024] = "";
-        if (clickhouse_query(ch, sql, &answer, &len, err, sizeof err) != 0)
-            fail_msg("case %zu: %s", k, err);
+        const uint8_t *answer = s_query(ch, sql, &len);
         rbr_t rd = rbr_init(answer, len);
         const char *s;
         size_t slen;
@@ -520,7 +513,7 @@ static void test_auth(void **state)
     assert_int_equal(
         clickhouse_query(ch, "SELECT 1 FORMAT TabSeparated", &answer, &len, err, sizeof err), 0);
     assert_int_equal(len, 2);
-    assert_memory_equal(answer, "1\n", 2);
+    assert_string_equal((const char *)answer, "1\n"); /* a NUL after the answer */
     clickhouse_destroy(&ch);
 
     ch = s_client("auth_user", "not-the-password");
@@ -570,14 +563,9 @@ static void test_reader_prefixes(void **state)
     (void)state;
     clickhouse_t *ch = s_client(NULL, NULL);
     s_make_table(ch);
-    const uint8_t *answer;
     size_t len;
-    char err[512] = "";
-    assert_int_equal(clickhouse_query(ch,
-                                      "SELECT " COLUMNS " FROM rows ORDER BY id LIMIT 40 "
-                                      "FORMAT RowBinary",
-                                      &answer, &len, err, sizeof err),
-                     0);
+    const uint8_t *answer =
+        s_query(ch, "SELECT " COLUMNS " FROM rows ORDER BY id LIMIT 40 FORMAT RowBinary", &len);
     char *copy = testlib_copy((const char *)answer, len);
     clickhouse_destroy(&ch); /* the answer was the client's: the copy outlives it */
     testlib_every_prefix(copy, len, s_check_prefix, &len);
