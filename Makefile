@@ -42,8 +42,8 @@ release: deps web/node_modules/.package-lock.json
 	@cmake --build $(RELEASE_BUILD) -j $(JOBS) --target dropscope dropscope-aggregator \
 		dropscope-collector dropscope-fleetsim -- --no-print-directory
 
-# Every test, twice: the normal build, then the ASan+UBSan build (and the
-# release build, built).
+# Every test in the normal build, then again in the ASan+UBSan build (but the
+# few CMakeLists.txt keeps to the normal build), and the release build, built.
 test: build asan release
 	@cd $(BUILD) && ctest --output-on-failure -j 1
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -173,6 +173,7 @@ static int s_host_row(void *ctx, const host_row_t *h)
         "spool_rejected", "messages", (json_int_t)h->spool_rejected_messages, "samples",
         (json_int_t)h->spool_rejected_samples, "clock", clock);
     json_object_set_new_nocheck(row, "degraded", s_lines(h->degraded));
+    json_object_set_new_nocheck(row, "aggregator", json_string(h->aggregator));
     json_array_append_new(ctx, row);
     return 0;
 }

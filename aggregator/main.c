@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "config.h"
@@ -36,6 +37,7 @@ typedef struct {
     const char *alertmanager; /* Alertmanager's base URL, or NULL */
     const char *webhook;      /* the webhook's URL, or NULL */
     const char *public_url;   /* the web view's base for alerts' links, or NULL: --http */
+    const char *name;         /* ours in /api/hosts, or NULL: HOSTNAME:PORT of --listen */
 } opts_t;
 
 static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
@@ -56,6 +58,7 @@ static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
                                            {"alertmanager", required_argument, NULL, 'm'},
                                            {"webhook", required_argument, NULL, 'w'},
                                            {"public-url", required_argument, NULL, 'p'},
+                                           {"name", required_argument, NULL, 'N'},
                                            {NULL, 0, NULL, 0}};
 
 /* The options a reload applies (s_apply); any other change needs a restart. */
@@ -115,6 +118,10 @@ static void s_usage(FILE *out)
         "                     (docs/ALERTS.md)\n"
         "  --public-url URL   the web view's address in alerts' links, when people open\n"
         "                     another than --http (e.g. https://dropscope.example.com)\n"
+        "  --name NAME        this aggregator's name, shown in /api/hosts for the hosts\n"
+        "                     whose latest message it stored (collectors that list several\n"
+        "                     aggregators with --connect fail over between them; default:\n"
+        "                     this machine's hostname and the --listen port, HOST:7420)\n"
         "  --verbose          log debug messages\n"
         "  --help             this text\n"
         "  --version          the version, and the git commit it was built from\n"
@@ -158,6 +165,13 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
         case 'C': o->cert = optarg; break;
         case 'A': o->allow = optarg; break;
         case 'K': break; /* read before the parse (config_path) */
+        case 'N':
+            if (!optarg[0] || strlen(optarg) > 127)
+                return config_fail(cfg, at, err, errsz,
+                                   "--name '%s' must be 1 to 127 bytes (e.g. agg1.example.com)",
+                                   optarg);
+            o->name = optarg;
+            break;
         case 'v': o->verbose = true; break;
         case 'R':
         case 'U': {
@@ -235,6 +249,16 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                            "(make keys with `dropscope keygen PATH`), or pass --insecure to accept "
                            "plain text");
     return 0;
+}
+
+/* Our name when --name is not given: the hostname, and the port of a tcp://
+ * --listen, so that two aggregators on one machine differ. */
+static void s_default_name(const char *listen, char *name, size_t size)
+{
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    const char *port = strncmp(listen, "tcp://", 6) == 0 ? strrchr(listen, ':') : NULL;
+    snprintf(name, size, "%s%s", host, port && port > listen + 5 ? port : "");
 }
 
 /* What a reload (SIGHUP, on the ingest thread) reads again and changes. */
@@ -345,6 +369,9 @@ int main(int argc, char **argv)
         goto out;
     }
     stats_set_migration(stats, NULL);
+    char name[128];
+    s_default_name(o.listen, name, sizeof name);
+    store_set_name(store, o.name ? o.name : name);
     if (!(ingest = ingest_new(o.listen, o.insecure ? NULL : &sec, store, stats, err, sizeof err))) {
         log_error("aggregator: %s", err);
         goto out;
@@ -361,8 +388,9 @@ int main(int argc, char **argv)
         log_warn("aggregator: --insecure: collectors connect in plain text, anyone who can "
                  "reach %s can store data, and any peer can claim any host",
                  o.listen);
-    log_info("aggregator: storing in %s, collectors connect to %s (%s), HTTP API on http://%s/",
-             o.db, o.listen, o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
+    log_info("aggregator: %s, storing in %s, collectors connect to %s (%s), HTTP API on "
+             "http://%s/", o.name ? o.name : name, o.db, o.listen,
+             o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
     /* Both sockets are bound: collectors can connect, the API answers. */
     notify_ready("serving: collectors on %s, HTTP API on http://%s/", o.listen, o.http);
     ingest_run(ingest, stop);

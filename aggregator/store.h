@@ -102,6 +102,11 @@ store_limit_t store_last_limit(const store_t *self);
  * max_hosts (default STORE_MAX_HOSTS_DEFAULT). */
 void store_set_max_hosts(store_t *self, int64_t max_hosts);
 
+/* The name of the aggregator this writer stores for (its --name, cut to
+ * 127 bytes), written into the row of every host it stores a message of:
+ * with several aggregators, where each host reports now. "" by default. */
+void store_set_name(store_t *self, const char *name);
+
 /* Forgets the writer's cache of every host that sent nothing since
  * now_mono_ns - idle_ns (call between transactions, after
  * store_flush_hosts); a host that comes back costs a reload. Returns the
@@ -254,6 +259,7 @@ typedef struct {
     const char *backend_note; /* why the backend asked for is not in use; "" */
     int64_t spool_rejected_messages, spool_rejected_samples; /* refused with ACK_REJECTED */
     const char *degraded; /* the last hello's degraded features, one a line; "" none */
+    const char *aggregator; /* the --name of the aggregator that stored its latest message */
 } host_row_t;
 
 /* Calls fn for every host, by name; fn returns 0 to go on. 0, -1 + err. */

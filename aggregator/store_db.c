@@ -72,7 +72,7 @@ static const char *const s_sql[NSTMT] = {
     [ST_COUNT_HOSTS] = "SELECT count(*), coalesce(max(id), 0) FROM hosts",
     [ST_HOST_FIND] = "SELECT 1 FROM hosts WHERE name = ?1",
     [ST_HOST_SEEN] = "UPDATE hosts SET last_seen_ns = max(last_seen_ns, ?2), incarnation = ?3, "
-                     "last_seq = ?4 WHERE id = ?1",
+                     "last_seq = ?4, aggregator = ?5 WHERE id = ?1",
     [ST_BURST] = "INSERT INTO bursts (host_id, start_ns, iface, direction, end_ns, "
                  "peak_per_ms, packets, bytes, threshold_per_ms, drops_total, drops, "
                  "profile_start_ns, tick_ns, profile, profile_complete, corrected_start_ns, "

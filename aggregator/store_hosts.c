@@ -188,6 +188,7 @@ static int s_flush_host(store_t *self, host_cache_t *c)
         sqlite3_bind_int64(st, 2, c->last_seen_ns);
         sqlite3_bind_int64(st, 3, (int64_t)c->incarnation);
         sqlite3_bind_int64(st, 4, (int64_t)c->last_seq);
+        sqlite3_bind_text(st, 5, self->name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             return -1;
         c->seen = false;
@@ -244,6 +245,11 @@ store_limit_t store_last_limit(const store_t *self)
 void store_set_max_hosts(store_t *self, int64_t max_hosts)
 {
     self->max_hosts = max_hosts;
+}
+
+void store_set_name(store_t *self, const char *name)
+{
+    snprintf(self->name, sizeof self->name, "%s", name);
 }
 
 typedef struct {

@@ -225,6 +225,7 @@ struct store {
     int64_t latest_ts;         /* writer: the latest batch time stored */
     int64_t evicted_until;     /* writer: minutes before this may have lost their fold */
     int64_t max_hosts;         /* writer: --max-hosts */
+    char name[128];            /* writer: this aggregator's --name, into each host row */
     int64_t nhosts, max_host_id; /* writer: rows of hosts, and the largest id (-1: not read) */
     store_limit_t last_limit;  /* writer: behind the last STORE_OVER_LIMIT */
     bool host_inserted;        /* writer: the message being stored added a host row */

@@ -57,7 +57,7 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
         "(SELECT count(*) FROM host_series s WHERE s.host_id = h.id), spool_dropped_messages, "
         "spool_dropped_samples, clock_ts_ns, clock_offset_valid, clock_offset_ns, clock_rtt_ns, "
         "clock_synced, clock_maxerror_ns, clock_esterror_ns, backend_note, spool_rejected_messages, "
-        "spool_rejected_samples, degraded FROM hosts h "
+        "spool_rejected_samples, degraded, aggregator FROM hosts h "
         "ORDER BY name";
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
@@ -85,7 +85,8 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
                           s_col_text(st, 21),
                           sqlite3_column_int64(st, 22),
                           sqlite3_column_int64(st, 23),
-                          s_col_text(st, 24)};
+                          s_col_text(st, 24),
+                          s_col_text(st, 25)};
         if (fn(ctx, &row) != 0)
             break;
     }

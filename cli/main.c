@@ -111,9 +111,10 @@ static long long s_int(json_t *obj, const char *key)
 
 static void s_hosts_table(json_t *doc)
 {
-    static const char *const headers[] = {"HOST",   ">SERIES", "LAST SEEN", ">AGO",    "BACKEND",
-                                          "KERNEL", "BOOT ID", ">LOST",     ">REJECTED"};
-    table_t *t = table_new(9, headers);
+    static const char *const headers[] = {"HOST",    ">SERIES", "LAST SEEN", ">AGO",
+                                          "BACKEND", "KERNEL",  "BOOT ID",   ">LOST",
+                                          ">REJECTED", "AGGREGATOR"};
+    table_t *t = table_new(10, headers);
     int64_t now = ts_now_ns();
     size_t i;
     json_t *h;
@@ -129,7 +130,8 @@ static void s_hosts_table(json_t *doc)
                  s_int(json_object_get(h, "spool_rejected"), "messages"));
         const char *cells[] = {s_str(h, "host"),    series,           seen,
                                ago,                 s_str(h, "backend"), s_str(h, "kernel"),
-                               s_str(h, "boot_id"), lost,             rejected};
+                               s_str(h, "boot_id"), lost,             rejected,
+                               s_str(h, "aggregator")};
         table_add(t, cells);
     }
     table_print(t, stdout);

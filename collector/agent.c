@@ -69,6 +69,9 @@ typedef struct {
     sampler_burst_t *held;        /* finished bursts waiting for their snapshot */
     size_t nheld, capheld;
     int64_t last_ack_mono;        /* when the aggregator last acknowledged anything */
+    size_t endpoint;              /* o->connect[endpoint] is the one in use */
+    int64_t switched_mono;        /* when we last switched to it */
+    int64_t unheld_mono;          /* when no message was last waiting for an ack */
     bool silent;                  /* we have warned that acks stopped */
     sampler_opts_t burst;         /* --burst-threshold and --burst-gap in use (a reload sets) */
     bool ready;                   /* systemd was told READY=1 */
@@ -335,9 +338,45 @@ static void s_check_silence(agent_t *a)
         a->silent = true;
         log_warn("collector: no acknowledgement from the aggregator at %s for %lld s (is it "
                  "running and reachable, with our key in its --allow directory? unacknowledged "
-                 "batches wait %s)", a->o->connect, (long long)(quiet / TS_NS_PER_S),
+                 "batches wait %s)", uplink_endpoint(a->link), (long long)(quiet / TS_NS_PER_S),
                  a->o->spool_dir ? "in the spool" : "in memory, up to 1000");
     }
+}
+
+/* With several --connect endpoints: when messages have waited
+ * AGENT_FAILOVER_NS for an ack from the aggregator in use (since the last
+ * ack, the last switch, or the last turn of the loop on which nothing
+ * waited, at most TURN_MS before the oldest was sent), the next one
+ * of the list takes over. What was in flight goes to it again (the store
+ * keeps a message once, whichever aggregator got it), after a hello: it
+ * may not know us. */
+static void s_check_failover(agent_t *a)
+{
+    int64_t now = ts_mono_ns();
+    if (a->o->nconnect < 2 || delivery_held(a->delivery) == 0) {
+        a->unheld_mono = now;
+        return;
+    }
+    int64_t since = a->last_ack_mono > a->switched_mono ? a->last_ack_mono : a->switched_mono;
+    since = a->unheld_mono > since ? a->unheld_mono : since;
+    if (now - since < AGENT_FAILOVER_NS)
+        return;
+    const char *from = a->o->connect[a->endpoint];
+    a->endpoint = (a->endpoint + 1) % a->o->nconnect;
+    a->switched_mono = now;
+    char err[256];
+    if (uplink_switch(a->link, a->o->connect[a->endpoint], err, sizeof err) != 0) {
+        log_limited(LOGL_ERROR, "failover", "collector: %s; trying the next in %lld s", err,
+                    (long long)(AGENT_FAILOVER_NS / TS_NS_PER_S));
+        return;
+    }
+    log_limited(LOGL_WARN, "failover", "collector: no acknowledgement from %s for %lld s; "
+                "sending to %s now, %zu messages waiting", from,
+                (long long)((now - since) / TS_NS_PER_S), a->o->connect[a->endpoint],
+                delivery_held(a->delivery));
+    a->silent = false; /* the warning of silence is about the new one from here on */
+    delivery_channel_restart(a->channel);
+    s_send_hello(a);
 }
 
 /* ACK_NEED_DEFS: the aggregator lost our series definitions (its database
@@ -356,8 +395,10 @@ static void s_need_defs(agent_t *a, const msg_t *msg, bool ours)
     delivery_defer(a->delivery, msg->incarnation, msg->ack.seq);
     if (a->defs_seq || a->want_all_defs)
         return; /* already on their way */
-    log_warn("collector: the aggregator lost our series definitions (batch %llu not stored); "
-             "sending them all, then the batches that need them", (unsigned long long)msg->ack.seq);
+    log_warn("collector: the aggregator at %s does not have our series definitions (its "
+             "database was replaced, or we failed over to it; batch %llu not stored); sending "
+             "them all, then the batches that need them", uplink_endpoint(a->link),
+             (unsigned long long)msg->ack.seq);
     series_unack_defs(a->series);
     a->want_all_defs = true;
 }
@@ -374,7 +415,7 @@ static void s_on_reply(agent_t *a, msg_t *msg)
                   ts_now_ns() + a->o->test_rtt_extra_ns);
     if (a->silent) {
         a->silent = false;
-        log_info("collector: the aggregator at %s acknowledges again", a->o->connect);
+        log_info("collector: the aggregator at %s acknowledges", uplink_endpoint(a->link));
     }
     /* Acks name the incarnation that sent the message: after a restart the
      * spool replays the previous run's messages first. */
@@ -482,7 +523,7 @@ static int s_start(agent_t *a)
     uplink_security_t sec = {o->cert, o->server_cert};
     delivery_opts_t dopts = {.spool_dir = o->spool_dir, .spool_size = o->spool_size};
     snprintf(err, sizeof err, "out of memory"); /* the channel's only failure */
-    if (!(a->link = uplink_new(o->connect, o->cert ? &sec : NULL, o->spool_dir != NULL, err,
+    if (!(a->link = uplink_new(o->connect[0], o->cert ? &sec : NULL, o->spool_dir != NULL, err,
                              sizeof err)) ||
         !(a->channel = delivery_channel_new(a->link)) ||
         !(a->delivery = delivery_new(a->channel, &dopts, err, sizeof err))) {
@@ -509,10 +550,11 @@ static int s_start(agent_t *a)
     a->prev_ts = saved ? state_restore(saved, a->id.boot_id, a->series) : 0;
     if (!o->cert)
         log_warn("collector: --insecure: sending in plain text, unauthenticated");
-    log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s); burst detection: %s "
-             "backend",
-             o->host, a->id.boot_id, (long long)(o->interval_ns / TS_NS_PER_MS), o->connect,
-             o->cert ? "CurveZMQ" : "plain text", a->sampler ? sampler_backend(a->sampler) : "off");
+    log_info("collector: host %s, boot %s, sending every %lld ms to %s (%s; %zu more to fail over "
+             "to); burst detection: %s backend",
+             o->host, a->id.boot_id, (long long)(o->interval_ns / TS_NS_PER_MS), o->connect[0],
+             o->cert ? "CurveZMQ" : "plain text", o->nconnect - 1,
+             a->sampler ? sampler_backend(a->sampler) : "off");
     return 0;
 }
 
@@ -521,7 +563,7 @@ static void s_status(agent_t *a, bool ready)
 {
     char status[400];
     snprintf(status, sizeof status, "sending to %s every %lld ms, backend %s; %llu intervals sent",
-             a->o->connect, (long long)(a->o->interval_ns / TS_NS_PER_MS),
+             uplink_endpoint(a->link), (long long)(a->o->interval_ns / TS_NS_PER_MS),
              a->sampler ? sampler_backend(a->sampler) : "none", (unsigned long long)a->intervals);
     if (ready)
         notify_ready("%s", status);
@@ -558,9 +600,10 @@ int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
         goto out;
     s_send_hello(&a);
     int64_t next = ts_mono_ns();
-    a.last_ack_mono = a.started_mono = next;
+    a.last_ack_mono = a.started_mono = a.switched_mono = a.unheld_mono = next;
     while (!*stop) {
         s_service(&a);
+        s_check_failover(&a); /* every turn: it sees when nothing waits */
         s_test_clock_steps(&a);
         int64_t now = ts_mono_ns();
         if (now >= next) {

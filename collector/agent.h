@@ -20,6 +20,10 @@
 typedef enum { AGENT_BACKEND_NONE, AGENT_BACKEND_AUTO, AGENT_BACKEND_NETLINK, AGENT_BACKEND_EBPF } agent_backend_t;
 
 #define AGENT_CLOCK_STEPS 4
+#define AGENT_MAX_CONNECT 8 /* aggregators a collector can fail over between */
+/* Messages waiting this long without an ack send the collector to the next
+ * aggregator of its list (agent_opts_t.connect). */
+#define AGENT_FAILOVER_NS (5 * INT64_C(1000000000))
 
 /* TESTING ONLY: after running after_ns, the wall clock steps by by_ns. */
 typedef struct {
@@ -32,7 +36,10 @@ typedef struct {
 typedef void agent_reload_fn(void *ctx, sampler_opts_t *burst);
 
 typedef struct {
-    const char *connect;    /* aggregator endpoint */
+    /* Aggregator endpoints: the first is used until messages wait
+     * AGENT_FAILOVER_NS without an ack, then the next, round the list. */
+    const char *connect[AGENT_MAX_CONNECT];
+    size_t nconnect;
     const char *cert;       /* CurveZMQ keypair (PATH_secret); NULL = plain text */
     const char *server_cert; /* the aggregator's public certificate */
     const char *host;       /* host identity */

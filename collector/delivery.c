@@ -94,6 +94,14 @@ void delivery_channel_destroy(delivery_channel_t **self_p)
     *self_p = NULL;
 }
 
+void delivery_channel_restart(delivery_channel_t *self)
+{
+    self->round++; /* s_pump rewinds each delivery behind it */
+    self->resend_at = 0;
+    self->backoff = RESEND_FIRST_NS;
+    self->blocked_until = 0;
+}
+
 delivery_channel_stats_t delivery_channel_stats(const delivery_channel_t *self)
 {
     return self->stats;

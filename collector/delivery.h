@@ -36,6 +36,11 @@ typedef struct {
 
 delivery_channel_stats_t delivery_channel_stats(const delivery_channel_t *self);
 
+/* The channel's link now goes to another aggregator (uplink_switch): what
+ * was in flight on it goes again at each delivery's next call, at once,
+ * and the resend timer starts over from its first timeout. */
+void delivery_channel_restart(delivery_channel_t *self);
+
 typedef struct {
     const char *spool_dir; /* NULL: messages are held in memory */
     uint64_t spool_size;   /* with a spool: its bound in bytes of message data */

@@ -51,7 +51,10 @@ static void s_usage(FILE *out)
         "                       line overrides the file; help, version, config, once and json\n"
         "                       are not keys\n"
         "  --connect ENDPOINT   aggregator endpoint, e.g. tcp://10.0.0.1:7420 or "
-        "ipc:///run/ds.sock\n"
+        "ipc:///run/ds.sock;\n"
+        "                       repeatable, up to %d: the first is used until messages wait\n"
+        "                       %llds without an acknowledgement, then the next, round the\n"
+        "                       list; what waited goes to the new one\n"
         "  --cert PATH_secret   our CurveZMQ keypair (`dropscope keygen PATH`; PATH goes into\n"
         "                       the aggregator's --allow directory)\n"
         "  --server-cert PATH   the aggregator's public certificate\n"
@@ -115,7 +118,8 @@ static void s_usage(FILE *out)
         "\n"
         "Exit codes: 0 stopped when asked (or --once done), 1 runtime failure, 2 bad usage or\n"
         "--config file.\n",
-        BURST_MEDIANS, BURST_FLOOR, PROBE_FORM, PROBE_MAX, AGENT_CLOCK_STEPS);
+        AGENT_MAX_CONNECT, (long long)(AGENT_FAILOVER_NS / TS_NS_PER_S), BURST_MEDIANS, BURST_FLOOR,
+        PROBE_FORM, PROBE_MAX, AGENT_CLOCK_STEPS);
 }
 
 /* Parses "123", "500K", "64M", "1G" into bytes; 0, or -1 below 64K or bad. */
@@ -161,7 +165,7 @@ static const struct option s_longopts[] = {{"connect", required_argument, NULL, 
 
 /* The options a --config file may give more than once (theirs and the
  * command line's add up). */
-static const char *const s_repeatable[] = {"probe", NULL};
+static const char *const s_repeatable[] = {"probe", "connect", NULL};
 
 /* The options a reload applies (agent_reload_fn); any other change needs a restart. */
 static const char *const s_reloadable[] = {"verbose", "burst-threshold", "burst-gap", NULL};
@@ -189,7 +193,12 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
     while ((c = getopt_long(argc, argv, "", s_longopts, NULL)) != -1) {
         int at = optind - 1; /* the element holding the option, or its argument */
         switch (c) {
-        case 'c': a->connect = optarg; break;
+        case 'c':
+            if (a->nconnect == AGENT_MAX_CONNECT)
+                return config_fail(cfg, at, err, errsz, "--connect '%s': at most %d aggregators",
+                                   optarg, AGENT_MAX_CONNECT);
+            a->connect[a->nconnect++] = optarg;
+            break;
         case 'H': a->host = optarg; break;
         case 'p': a->snap.procfs = optarg; break;
         case 's': a->snap.sysfs = optarg; break;
@@ -320,7 +329,7 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                            "none",
                            o->backend);
     a->backend = (agent_backend_t)b;
-    if (!o->once && !a->connect)
+    if (!o->once && !a->nconnect)
         return config_fail(cfg, -1, err, errsz,
                            "--connect ENDPOINT is required (or --once --json)");
     if (!o->once && o->insecure && (a->cert || a->server_cert))

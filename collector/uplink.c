@@ -5,6 +5,7 @@
 #include "uplink.h"
 
 #include <czmq.h>
+#include <poll.h>
 
 #include "log.h"
 
@@ -14,6 +15,9 @@
 struct link {
     zsock_t *sock;  /* DEALER, connected */
     char endpoint[256];
+    uplink_security_t sec; /* borrowed paths: a switch loads the certificates again */
+    bool secure;           /* sec applies (else plain text) */
+    bool immediate;        /* ZMQ_IMMEDIATE */
 };
 
 /* Makes the DEALER a CurveZMQ client with our keypair, trusting only the
@@ -42,6 +46,34 @@ static int s_secure(uplink_t *self, const uplink_security_t *sec, char *err, siz
     return rc;
 }
 
+/* A DEALER with our options, connected to endpoint, into self->sock. */
+static int s_open(uplink_t *self, const char *endpoint, char *err, size_t errsz)
+{
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    self->sock = zsock_new(ZMQ_DEALER);
+    if (!self->sock) {
+        snprintf(err, errsz, "cannot create a ZeroMQ DEALER socket: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    zsock_set_sndhwm(self->sock, LINK_SNDHWM);
+    zsock_set_linger(self->sock, 500);
+    zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
+    zsock_set_immediate(self->sock, self->immediate);
+    zsock_set_reconnect_ivl(self->sock, 200);
+    zsock_set_reconnect_ivl_max(self->sock, 1000); /* back within a second of a restart */
+    /* ZMTP heartbeats both ways: a dead connection is noticed and redialled. */
+    zsock_set_heartbeat_ivl(self->sock, 2000);
+    zsock_set_heartbeat_timeout(self->sock, 10000);
+    if (self->secure && s_secure(self, &self->sec, err, errsz) != 0)
+        return -1;
+    if (zsock_connect(self->sock, "%s", endpoint) != 0) {
+        snprintf(err, errsz, "cannot connect to %s: %s (use tcp://HOST:PORT or ipc://PATH)",
+                 endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
 uplink_t *uplink_new(const char *endpoint, const uplink_security_t *sec, bool immediate, char *err,
                  size_t errsz)
 {
@@ -50,33 +82,27 @@ uplink_t *uplink_new(const char *endpoint, const uplink_security_t *sec, bool im
         snprintf(err, errsz, "out of memory");
         return NULL;
     }
-    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
-    self->sock = zsock_new(ZMQ_DEALER);
-    if (!self->sock) {
-        snprintf(err, errsz, "cannot create a ZeroMQ DEALER socket: %s", zmq_strerror(zmq_errno()));
-        free(self);
-        return NULL;
-    }
-    zsock_set_sndhwm(self->sock, LINK_SNDHWM);
-    zsock_set_linger(self->sock, 500);
-    zsock_set_maxmsgsize(self->sock, LINK_MAXMSGSIZE);
-    zsock_set_immediate(self->sock, immediate);
-    zsock_set_reconnect_ivl(self->sock, 200);
-    zsock_set_reconnect_ivl_max(self->sock, 1000); /* back within a second of a restart */
-    /* ZMTP heartbeats both ways: a dead connection is noticed and redialled. */
-    zsock_set_heartbeat_ivl(self->sock, 2000);
-    zsock_set_heartbeat_timeout(self->sock, 10000);
-    if (sec && s_secure(self, sec, err, errsz) != 0) {
+    self->secure = sec != NULL;
+    if (sec)
+        self->sec = *sec;
+    self->immediate = immediate;
+    if (s_open(self, endpoint, err, errsz) != 0)
         uplink_destroy(&self);
-        return NULL;
-    }
-    if (zsock_connect(self->sock, "%s", endpoint) != 0) {
-        snprintf(err, errsz, "cannot connect to %s: %s (use tcp://HOST:PORT or ipc://PATH)",
-                 endpoint, zmq_strerror(zmq_errno()));
-        uplink_destroy(&self);
-        return NULL;
-    }
     return self;
+}
+
+int uplink_switch(uplink_t *self, const char *endpoint, char *err, size_t errsz)
+{
+    zsock_destroy(&self->sock);
+    if (s_open(self, endpoint, err, errsz) == 0)
+        return 0;
+    zsock_destroy(&self->sock);
+    return -1;
+}
+
+const char *uplink_endpoint(const uplink_t *self)
+{
+    return self->endpoint;
 }
 
 void uplink_destroy(uplink_t **self_p)
@@ -90,6 +116,10 @@ void uplink_destroy(uplink_t **self_p)
 
 int uplink_send(uplink_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz)
 {
+    if (!self->sock) {
+        snprintf(err, errsz, "no connection: switching to %s failed", self->endpoint);
+        return -1;
+    }
     zframe_t *frame = zframe_new(buf, len);
     if (!frame) {
         snprintf(err, errsz, "out of memory");
@@ -107,6 +137,11 @@ int uplink_send(uplink_t *self, const uint8_t *buf, size_t len, char *err, size_
 msg_t *uplink_recv(uplink_t *self, int timeout_ms, int wake_fd, bool *woken)
 {
     *woken = false;
+    if (!self->sock) { /* a switch failed: nothing comes until one succeeds */
+        struct pollfd wake = {.fd = wake_fd, .events = POLLIN};
+        *woken = poll(&wake, wake_fd >= 0, timeout_ms) > 0;
+        return NULL;
+    }
     /* Nothing to wait for: a receive that does not block says as much as a
      * poll, without its system call (dropscope-fleetsim looks at each of its
      * sockets thousands of times a second, and those polls were a fifth of

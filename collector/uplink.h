@@ -27,6 +27,16 @@ uplink_t *uplink_new(const char *endpoint, const uplink_security_t *sec, bool im
                  size_t errsz);
 void uplink_destroy(uplink_t **self_p);
 
+/* Drops the connection (and every message queued on it, unanswered
+ * replies too) and connects to endpoint instead, with the same security
+ * and options: the caller sends again what was in flight. On failure
+ * (-1 + err: a malformed endpoint, certificates gone) self has no socket
+ * until a switch succeeds: sends fail, receives return NULL. */
+int uplink_switch(uplink_t *self, const char *endpoint, char *err, size_t errsz);
+
+/* The endpoint in use (borrowed). */
+const char *uplink_endpoint(const uplink_t *self);
+
 /* Queues one message without blocking. 0, or -1 when the queue to the
  * aggregator is full (it is unreachable or too slow); err says which. */
 int uplink_send(uplink_t *self, const uint8_t *buf, size_t len, char *err, size_t errsz);

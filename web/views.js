@@ -172,7 +172,7 @@
       totals.squeezes ? section("Squeezes, all hosts", h("p", { class: "note" }, `${DS.SQUEEZES}: not in the drops above.`), squeezed) : null,
       section("Hosts × time", names.length ? heatmap(names, folded, incidents, stepNs, range)
         : h("p", { class: "empty" }, "No host has reported yet. Start a collector with --connect.")),
-      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "squeezes", "incidents", "clock ±", "spool lost", "rejected"],
+      section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "squeezes", "incidents", "clock ±", "spool lost", "rejected", "aggregator"],
         names.map((n) => {
           const x = hosts.find((y) => y.host === n), d = byHost[n] || { drops: 0, layers: {}, squeezes: 0 };
           return h("tr", { dataset: { host: n } },
@@ -189,7 +189,9 @@
             h("td", {}, x.clock ? DS.fmtDuration(x.clock.uncertainty_ns) : "–"),
             h("td", { class: "num" }, DS.fmtCount(x.spool_dropped.messages)),
             h("td", { class: "num rejected", title: `${DS.fmtCount(x.spool_rejected.samples)} samples refused by the aggregator` },
-              DS.fmtCount(x.spool_rejected.messages)));
+              DS.fmtCount(x.spool_rejected.messages)),
+            h("td", { class: "aggregator", title: "the aggregator that stored its latest message (--name)" },
+              x.aggregator || "–"));
         }), { id: "hosts-table" })));
     if (total) {
       const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];

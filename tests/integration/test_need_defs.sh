@@ -51,7 +51,7 @@ wait "$AGG" 2>/dev/null || true
 sleep 1 # the collector spools a few batches it cannot send
 start_agg "$TMP/second.db"
 wait_for 30 "the collector to be told its definitions were lost" \
-  grep -q "lost our series definitions" "$TMP/collector-$HOST.log"
+  grep -q "does not have our series definitions" "$TMP/collector-$HOST.log"
 sleep 2
 kill "$SENDER"
 wait "$SENDER" 2>/dev/null || true

@@ -18,11 +18,6 @@
 # the purge would remove that installation.
 source "$(dirname "$0")/lib.sh"
 require_root
-case $BIN_DIR in
-  *build-asan*)
-    echo "SKIP: packaging is tested once, in the normal build ($BIN_DIR is the ASan build)" >&2
-    exit $SKIP ;;
-esac
 REPO=$(dirname "$0")/../..
 REPO=$(cd "$REPO" && pwd)
 BUILD=$(cd "$BIN_DIR/.." && pwd)

@@ -19,7 +19,7 @@ command -v node >/dev/null || fail "node is not installed (deploy/install-deps.s
 
 P=ds-web-$$
 make_fleet "$P" 3 1
-start_aggregator
+start_aggregator --name "web-agg-$$"
 t_from=$(now_ns)
 for i in 1 2 3; do
   start_collector "$P-h$i" "web$i-$$" --interval 500ms --burst-threshold 20
@@ -68,7 +68,7 @@ target = {b["host"] for b in bursts if b["direction"] == "rx" and b["iface"] == 
 assert target == set(hosts[:2]), f"bursts seen on {target}"
 assert any(set(c["hosts"]) == set(hosts[:2]) for c in incidents), f"no incident of web1+web2: {incidents}"
 json.dump({
-    "from": t_from, "to": t_to, "hosts": hosts,
+    "from": t_from, "to": t_to, "hosts": hosts, "aggregator": f"web-agg-{run}",
     "socket_drops": {h: int(kernel[h]) for h in hosts},
     "owners": owners,
     "bursts": [{"start_ns": b["start_ns"], "profile": b["profile"]} for b in bursts

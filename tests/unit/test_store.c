@@ -505,6 +505,7 @@ static int s_count_hosts(void *ctx, const host_row_t *row)
     assert_string_equal(row->boot_id, "boot-1");
     assert_int_equal(row->nseries, 4);
     assert_int_equal(row->last_seq, 3);
+    assert_string_equal(row->aggregator, "agg-1"); /* the writer's store_set_name */
     (*(int *)ctx)++;
     return 0;
 }
@@ -652,6 +653,7 @@ static void test_series_ranges(void **state)
 static void test_queries(void **state)
 {
     fixture_t *f = *state;
+    store_set_name(f->st, "agg-1");
     s_two_batches(f);
     char err[256];
     rows_t r = {0};

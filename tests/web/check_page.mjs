@@ -37,7 +37,10 @@ await run(browser, async () => {
     host: tr.dataset.host,
     layers: [...tr.querySelectorAll(".layer-count")].map((s) => s.textContent.trim()),
     rejected: (tr.querySelector("td.rejected") || { textContent: "?" }).textContent.trim(),
+    aggregator: (tr.querySelector("td.aggregator") || { textContent: "?" }).textContent.trim(),
   })));
+  check(rows.every((r) => r.aggregator === exp.aggregator), `the hosts table names the ` +
+    `aggregator ${exp.aggregator} (got ${rows.map((r) => r.aggregator).join(", ")})`);
   check(rows.every((r) => r.rejected === "0"), `the hosts table shows no batch refused by the ` +
     `aggregator (got ${rows.map((r) => r.rejected).join(", ")})`);
   check(JSON.stringify(rows.map((r) => r.host).sort()) === JSON.stringify([...exp.hosts].sort()),
