@@ -24,6 +24,8 @@
 
 typedef struct {
     const char *db;
+    const char *clickhouse;    /* its URL, instead of --db */
+    const char *ch_user, *ch_password, *ch_cluster; /* the config file's */
     const char *listen;
     const char *http;
     const char *cert;  /* CurveZMQ secret certificate */
@@ -59,6 +61,10 @@ static const struct option s_longopts[] = {{"db", required_argument, NULL, 'd'},
                                            {"webhook", required_argument, NULL, 'w'},
                                            {"public-url", required_argument, NULL, 'p'},
                                            {"name", required_argument, NULL, 'N'},
+                                           {"clickhouse", required_argument, NULL, 'c'},
+                                           {"clickhouse-user", required_argument, NULL, 'u'},
+                                           {"clickhouse-password", required_argument, NULL, 'P'},
+                                           {"clickhouse-cluster", required_argument, NULL, 'G'},
                                            {NULL, 0, NULL, 0}};
 
 /* The options a reload applies (s_apply); any other change needs a restart. */
@@ -83,6 +89,13 @@ static void s_usage(FILE *out)
         "                     each key once; lines starting with # are comments. The command\n"
         "                     line overrides the file; help, version and config are not keys\n"
         "  --db PATH          SQLite database file (created and migrated if needed)\n"
+        "  --clickhouse URL   store in ClickHouse instead, e.g.\n"
+        "                     http://127.0.0.1:8123/?database=dropscope (the database and\n"
+        "                     its tables are created if needed; several aggregators may share\n"
+        "                     it). The config file, never the command line, may give\n"
+        "                     `clickhouse-user` and `clickhouse-password`;\n"
+        "                     `clickhouse-cluster` names a cluster of the server's\n"
+        "                     remote_servers (docs/CLICKHOUSE.md)\n"
         "  --listen ENDPOINT  ZeroMQ endpoint for collectors (default tcp://0.0.0.0:7420;\n"
         "                     ipc:///path works too)\n"
         "  --http HOST:PORT   HTTP API address (default 127.0.0.1:7421)\n"
@@ -159,6 +172,17 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
         int at = optind - 1; /* the element holding the option, or its argument */
         switch (c) {
         case 'd': o->db = optarg; break;
+        case 'c': o->clickhouse = optarg; break;
+        case 'G': o->ch_cluster = optarg; break;
+        case 'u':
+        case 'P':
+            if (!config_where(cfg, at)[0])
+                return config_fail(cfg, at, err, errsz,
+                                   "--%s belongs in the --config file (mode 0600), never on "
+                                   "the command line, where every user's ps shows it",
+                                   c == 'u' ? "clickhouse-user" : "clickhouse-password");
+            *(c == 'u' ? &o->ch_user : &o->ch_password) = optarg;
+            break;
         case 'l': o->listen = optarg; break;
         case 'H': o->http = optarg; break;
         case 'I': o->insecure = true; break;
@@ -231,10 +255,16 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
     if (optind < argc)
         return config_fail(cfg, -1, err, errsz, "unexpected argument '%s' (see --help)",
                            argv[optind]);
-    if (!o->db)
+    if (!o->db == !o->clickhouse)
         return config_fail(cfg, -1, err, errsz,
-                           "--db PATH is required (e.g. --db "
-                           "./var/dropscope.db)");
+                           "give either --db PATH (e.g. --db ./var/dropscope.db) or --clickhouse "
+                           "URL (e.g. http://127.0.0.1:8123/?database=dropscope)");
+    if (o->clickhouse && (o->alertmanager || o->webhook))
+        return config_fail(cfg, -1, err, errsz,
+                           "--alertmanager and --webhook do not work with --clickhouse yet "
+                           "(several aggregators would each post the same incidents): run the "
+                           "alerts from an aggregator with --db, or use the Prometheus rules "
+                           "(docs/ALERTS.md)");
     if (o->retention.rollup_ns < o->retention.raw_ns)
         return config_fail(cfg, -1, err, errsz,
                            "--retention-rollups must be at least "
@@ -349,7 +379,10 @@ int main(int argc, char **argv)
     volatile sig_atomic_t *stop = stop_install();
 
     stats_board_t *stats = stats_board_new();
-    store_t *store = store_open_unmigrated(o.db, err, sizeof err);
+    /* The store's path or URL: readers (HTTP, alerts) open it too. */
+    const char *target = o.db ? o.db : o.clickhouse;
+    store_set_auth(o.ch_user, o.ch_password, o.ch_cluster);
+    store_t *store = store_open_unmigrated(target, err, sizeof err);
     ingest_t *ingest = NULL;
     http_t *http = NULL;
     alerts_watch_t *watch = NULL;
@@ -363,7 +396,7 @@ int main(int argc, char **argv)
     /* The HTTP API first: while the schema migrates (minutes, on a large
      * database) /healthz answers "migrating" rather than nothing. */
     ingest_security_t sec = {o.cert, o.allow};
-    if (!(http = http_new(o.http, o.db, stats, o.query_timeout_ns, err, sizeof err)) ||
+    if (!(http = http_new(o.http, target, stats, o.query_timeout_ns, err, sizeof err)) ||
         store_migrate(store, s_on_migration, stats, err, sizeof err) != 0) {
         log_error("aggregator: %s", err);
         goto out;
@@ -389,7 +422,7 @@ int main(int argc, char **argv)
                  "reach %s can store data, and any peer can claim any host",
                  o.listen);
     log_info("aggregator: %s, storing in %s, collectors connect to %s (%s), HTTP API on "
-             "http://%s/", o.name ? o.name : name, o.db, o.listen,
+             "http://%s/", o.name ? o.name : name, target, o.listen,
              o.insecure ? "plain text" : "CurveZMQ, allow-list", o.http);
     /* Both sockets are bound: collectors can connect, the API answers. */
     notify_ready("serving: collectors on %s, HTTP API on http://%s/", o.listen, o.http);

@@ -20,8 +20,40 @@
 #include "strmap.h"
 #include "ts.h"
 
+/* The config file's ClickHouse credentials and cluster (store_set_auth). */
+static struct {
+    char user[128], password[256], cluster[64];
+} s_auth;
+
+void store_set_auth(const char *user, const char *password, const char *cluster)
+{
+    snprintf(s_auth.user, sizeof s_auth.user, "%s", user ? user : "");
+    snprintf(s_auth.password, sizeof s_auth.password, "%s", password ? password : "");
+    snprintf(s_auth.cluster, sizeof s_auth.cluster, "%s", cluster ? cluster : "");
+}
+
+static store_t *s_open_clickhouse(const char *url, bool writer, bool migrate, char *err,
+                                  size_t errsz)
+{
+    store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        store_errf(err, errsz, "out of memory");
+        return NULL;
+    }
+    chstore_auth_t auth = {.user = s_auth.user[0] ? s_auth.user : NULL,
+                           .password = s_auth.password[0] ? s_auth.password : NULL,
+                           .cluster = s_auth.cluster};
+    if (!(self->ch = chstore_open(url, &auth, writer, migrate, err, errsz))) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
 static store_t *s_open(const char *path, bool writer, bool migrate, char *err, size_t errsz)
 {
+    if (chstore_is_url(path))
+        return s_open_clickhouse(path, writer, migrate, err, errsz);
     store_t *self = calloc(1, sizeof *self);
     if (!self || (writer && (!(self->hosts = strmap_new()) || !(self->names = strmap_new())))) {
         store_errf(err, errsz, "out of memory");
@@ -56,6 +88,12 @@ void store_close(store_t **self_p)
     if (!self_p || !*self_p)
         return;
     store_t *self = *self_p;
+    if (self->ch) {
+        chstore_close(&self->ch);
+        free(self);
+        *self_p = NULL;
+        return;
+    }
     char err[256];
     if (self->npending && store_flush_hosts(self, err, sizeof err) != 0)
         log_error("aggregator: the hosts' latest state is not saved: %s", err);
@@ -76,11 +114,15 @@ void store_close(store_t **self_p)
 
 int store_begin(store_t *self, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_begin(self->ch, err, errsz);
     return store_exec(self, "BEGIN IMMEDIATE", err, errsz);
 }
 
 int store_commit(store_t *self, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_commit(self->ch, err, errsz);
     if (store_exec(self, "COMMIT", err, errsz) == 0) {
         store_names_committed(self);
         return 0;
@@ -99,6 +141,10 @@ static void s_tally_forget(store_t *self)
 
 void store_tally_each(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx)
 {
+    if (self->ch) {
+        chstore_tally_each(self->ch, fn, ctx);
+        return;
+    }
     for (size_t i = 0; i < self->ntallies; i++)
         fn(ctx, &self->tallies[i]);
     s_tally_forget(self);
@@ -176,6 +222,10 @@ static int s_tally_message(store_t *self, host_cache_t *c, const store_origin_t 
 
 void store_rollback(store_t *self)
 {
+    if (self->ch) {
+        chstore_rollback(self->ch);
+        return;
+    }
     char err[256];
     if (sqlite3_get_autocommit(self->db) == 0)
         store_exec(self, "ROLLBACK", err, sizeof err);
@@ -373,6 +423,8 @@ static store_rc_t s_insert_gap(store_t *self, const host_cache_t *c, const store
 
 int store_flush_hosts(store_t *self, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_flush_hosts(self->ch, err, errsz);
     if (!self->npending)
         return 0;
     if (store_begin(self, err, errsz) != 0)
@@ -479,12 +531,16 @@ static store_rc_t s_message(store_t *self, const store_origin_t *o, const store_
 store_rc_t store_hello(store_t *self, const store_origin_t *origin, const store_hello_t *hello,
                        char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_hello(self->ch, origin, hello, err, errsz);
     return s_message(self, origin, hello, NULL, err, errsz);
 }
 
 store_rc_t store_batch(store_t *self, const store_origin_t *origin, const store_batch_t *batch,
                        size_t *samples, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_batch(self->ch, origin, batch, samples, err, errsz);
     store_rc_t rc = s_message(self, origin, NULL, batch, err, errsz);
     *samples = rc == STORE_OK ? batch->nsamples : 0;
     return rc;
@@ -492,12 +548,16 @@ store_rc_t store_batch(store_t *self, const store_origin_t *origin, const store_
 
 store_rc_t store_heartbeat(store_t *self, const store_origin_t *origin, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_heartbeat(self->ch, origin, err, errsz);
     return s_message(self, origin, NULL, NULL, err, errsz);
 }
 
 long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,
                   char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_upkeep(self->ch, r, now_ns, budget_ns, err, errsz);
     if (store_begin(self, err, errsz) != 0)
         return -1;
     long done = store_retention_step(self, r, now_ns, ts_mono_ns() + budget_ns, err, errsz);

@@ -5,7 +5,9 @@
  * answer queries concurrently thanks to WAL. Every statement binds its
  * parameters.
  *
- * This header is the contract a second storage engine implements. What
+ * This header is the contract a second storage engine implements:
+ * chstore.h, ClickHouse's, to which every function here forwards when the
+ * store was opened on an http:// or https:// URL instead of a path. What
  * callers rely on:
  *  - Input is the store's own types below, already validated (intake.c
  *    translates the wire format's messages and corrects burst clocks): the
@@ -39,8 +41,15 @@ typedef struct store store_t;
 
 /* Opens (creating if needed) the database at path. A writer applies the
  * pending migrations (PRAGMA user_version) and switches to WAL; a reader
- * needs an existing, migrated database. NULL with the reason in err. */
+ * needs an existing, migrated database. path may also be a ClickHouse URL,
+ * http://HOST:PORT/?database=NAME (chstore.h). NULL with the reason in
+ * err. */
 store_t *store_open(const char *path, bool writer, char *err, size_t errsz);
+
+/* The credentials (NULL: ClickHouse's default user) and cluster (NULL or
+ * "": one server) of every later store_open of a ClickHouse URL: the
+ * config file's, never the command line's. Copied. */
+void store_set_auth(const char *user, const char *password, const char *cluster);
 void store_close(store_t **self_p);
 
 /* A migration as store_migrate reports it: before it starts (elapsed_ns 0)

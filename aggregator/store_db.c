@@ -191,6 +191,8 @@ static int s_version(store_t *self, int *version, char *err, size_t errsz)
  * each one starts and every few seconds of a long one. */
 int store_migrate(store_t *self, store_progress_fn *progress, void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_migrate(self->ch, progress, ctx, err, errsz);
     int version, count = 0;
     if (s_version(self, &version, err, errsz) != 0)
         return -1;

@@ -239,16 +239,26 @@ store_rc_t store_host_seen(store_t *self, host_cache_t *c, const store_origin_t 
 
 store_limit_t store_last_limit(const store_t *self)
 {
+    if (self->ch)
+        return chstore_last_limit(self->ch);
     return self->last_limit;
 }
 
 void store_set_max_hosts(store_t *self, int64_t max_hosts)
 {
+    if (self->ch) {
+        chstore_set_max_hosts(self->ch, max_hosts);
+        return;
+    }
     self->max_hosts = max_hosts;
 }
 
 void store_set_name(store_t *self, const char *name)
 {
+    if (self->ch) {
+        chstore_set_name(self->ch, name);
+        return;
+    }
     snprintf(self->name, sizeof self->name, "%s", name);
 }
 
@@ -274,6 +284,8 @@ static bool s_keep_cache(void *ctx, void *value)
 
 size_t store_evict_idle(store_t *self, int64_t now_mono_ns, int64_t idle_ns)
 {
+    if (self->ch)
+        return chstore_evict_idle(self->ch, now_mono_ns, idle_ns);
     evict_t e = {self, now_mono_ns - idle_ns};
     strmap_retain(self->hosts, s_keep_cache, &e);
     return strmap_size(self->hosts);

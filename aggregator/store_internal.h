@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "chstore.h"
 #include "idmap.h"
 #include "store.h"
 #include "strmap.h"
@@ -209,6 +210,7 @@ enum {
 };
 
 struct store {
+    chstore_t *ch;             /* on ClickHouse: every store_* goes there; nothing below is used */
     sqlite3 *db;
     bool writer;
     sqlite3_stmt *stmt[NSTMT]; /* prepared lazily */

@@ -51,6 +51,8 @@ static int s_query_end(store_t *self, sqlite3_stmt *st, int rc, char *err, size_
 int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void *ctx, char *err,
                 size_t errsz)
 {
+    if (self->ch)
+        return chstore_hosts(self->ch, fn, ctx, err, errsz);
     static const char sql[] =
         "SELECT name, boot_id, backend, kernel, collector_version, first_seen_ns, last_seen_ns, "
         "interval_ns, incarnation, last_seq, ncpus, "
@@ -95,6 +97,8 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
 
 bool store_host_known(store_t *self, const char *name)
 {
+    if (self->ch)
+        return chstore_host_known(self->ch, name);
     char err[256];
     sqlite3_stmt *st = store_prepare(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
     if (!st)
@@ -107,6 +111,8 @@ bool store_host_known(store_t *self, const char *name)
 
 int64_t store_host_interval(store_t *self, const char *name)
 {
+    if (self->ch)
+        return chstore_host_interval(self->ch, name);
     char err[256];
     sqlite3_stmt *st =
         store_prepare(self, "SELECT interval_ns FROM hosts WHERE name = ?1", err, sizeof err);
@@ -161,6 +167,8 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
                        int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
                        void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_top_droppers(self->ch, from_ns, to_ns, limit, fn, ctx, err, errsz);
     /* The range's drops are read once through the time index, summed per
      * host and layer; the top hosts are then ranked by their lost packets,
      * their squeezes (a precursor: no loss) only breaking ties, so a busy
@@ -227,6 +235,8 @@ static int s_drops(store_t *self, const drops_query_t *q, s_order_t order,
 int store_drops(store_t *self, const drops_query_t *q, int (*fn)(void *ctx, const drop_row_t *row),
                 void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_drops(self->ch, q, fn, ctx, err, errsz);
     return s_drops(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -234,6 +244,8 @@ int store_drops_newest(store_t *self, const drops_query_t *q,
                        int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err,
                        size_t errsz)
 {
+    if (self->ch)
+        return chstore_drops_newest(self->ch, q, fn, ctx, err, errsz);
     return s_drops(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -303,6 +315,8 @@ static int s_bursts(store_t *self, const bursts_query_t *q, s_order_t order,
 int store_bursts(store_t *self, const bursts_query_t *q,
                  int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_bursts(self->ch, q, fn, ctx, err, errsz);
     return s_bursts(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -310,6 +324,8 @@ int store_bursts_newest(store_t *self, const bursts_query_t *q,
                         int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
                         size_t errsz)
 {
+    if (self->ch)
+        return chstore_bursts_newest(self->ch, q, fn, ctx, err, errsz);
     return s_bursts(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -352,6 +368,8 @@ static int s_gaps(store_t *self, const gaps_query_t *q, s_order_t order,
 int store_gaps(store_t *self, const gaps_query_t *q, int (*fn)(void *ctx, const gap_row_t *row),
                void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_gaps(self->ch, q, fn, ctx, err, errsz);
     return s_gaps(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -359,6 +377,8 @@ int store_gaps_newest(store_t *self, const gaps_query_t *q,
                       int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err,
                       size_t errsz)
 {
+    if (self->ch)
+        return chstore_gaps_newest(self->ch, q, fn, ctx, err, errsz);
     return s_gaps(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
@@ -391,6 +411,8 @@ static int64_t s_series_id(store_t *self, const char *host, const char *source,
 bool store_series_known(store_t *self, const char *host, const char *source, const char *device,
                         const char *name)
 {
+    if (self->ch)
+        return chstore_series_known(self->ch, host, source, device, name);
     return s_series_id(self, host, source, device, name, NULL) != 0;
 }
 
@@ -398,6 +420,8 @@ int store_series(store_t *self, const series_query_t *q,
                  int (*fn)(void *ctx, const series_row_t *row), void *ctx, char *err,
                  size_t errsz)
 {
+    if (self->ch)
+        return chstore_series(self->ch, q, fn, ctx, err, errsz);
     int64_t host_id = 0;
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
     static const char raw[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM batches "
@@ -435,6 +459,8 @@ int store_series(store_t *self, const series_query_t *q,
 int store_drop_totals(store_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
                       char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_drop_totals(self->ch, q, totals, err, errsz);
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT layer, " SQL_SUM("delta") " FROM drops WHERE overlap = 0%s%s%s "
@@ -460,6 +486,8 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
                     int (*fn)(void *ctx, const drop_sum_t *row), void *ctx, char *err,
                     size_t errsz)
 {
+    if (self->ch)
+        return chstore_drop_sums(self->ch, host, from_ns, to_ns, fn, ctx, err, errsz);
     static const char sql[] =
         "SELECT s.source, s.device, s.name, d.layer, s.overlap, " SQL_SUM("d.delta") " AS n, "
         "min(d.ts_ns), max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = "
@@ -488,6 +516,8 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
                    int (*fn)(void *ctx, const setting_row_t *row), void *ctx, char *err,
                    size_t errsz)
 {
+    if (self->ch)
+        return chstore_settings(self->ch, host, to_ns, fn, ctx, err, errsz);
     static const char sql[] =
         "SELECT s.source, s.device, s.name, t.ts_ns, t.value FROM settings t JOIN series s ON "
         "s.id = t.series_id WHERE t.host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
@@ -510,6 +540,8 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
 int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
                       int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_batch_times(self->ch, host, from_ns, to_ns, fn, ctx, err, errsz);
     static const char sql[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns FROM batches WHERE second "
                               "IN sec AND host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
                               "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
@@ -530,6 +562,8 @@ int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
                        int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
                        size_t errsz)
 {
+    if (self->ch)
+        return chstore_burst_starts(self->ch, from_ns, to_ns, limit, fn, ctx, err, errsz);
     static const char sql[] =
         "SELECT h.name, b.iface, b.host_id, b.corrected_start_ns, "
         "b.end_ns + b.corrected_start_ns - b.start_ns, b.uncertainty_ns, b.packets, "
@@ -558,6 +592,8 @@ int store_series_list(store_t *self, const char *host,
                       int (*fn)(void *ctx, const series_info_t *row), void *ctx, char *err,
                       size_t errsz)
 {
+    if (self->ch)
+        return chstore_series_list(self->ch, host, fn, ctx, err, errsz);
     static const char sql[] = "SELECT source, device, name, kind, layer, overlap, owner FROM series WHERE "
                               "host_id = (SELECT id FROM hosts WHERE name = ?1) ORDER BY source, "
                               "device, name";
@@ -588,12 +624,18 @@ static int s_deadline_check(void *ctx)
 
 void store_set_deadline(store_t *self, store_deadline_t *deadline)
 {
+    if (self->ch) {
+        chstore_set_deadline(self->ch, deadline);
+        return;
+    }
     sqlite3_progress_handler(store_db(self), deadline ? DEADLINE_STEPS : 0,
                              deadline ? s_deadline_check : NULL, deadline);
 }
 
 int store_ping(store_t *self, char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_ping(self->ch, err, errsz);
     sqlite3_stmt *st = store_prepare(self, "SELECT count(*) FROM (SELECT 1 FROM hosts LIMIT 1)", err,
                                errsz);
     return st ? s_query_end(self, st, sqlite3_step(st), err, errsz) : -1;
@@ -607,6 +649,8 @@ int store_ping(store_t *self, char *err, size_t errsz)
 int store_tally_restore(store_t *self, void (*fn)(void *ctx, const store_tally_t *t), void *ctx,
                         char *err, size_t errsz)
 {
+    if (self->ch)
+        return chstore_tally_restore(self->ch, fn, ctx, err, errsz);
     static const char *const sql[] = {
         "SELECT h.name, t.layer, sum(t.n) FROM (SELECT host_id, layer, max(delta, 0) AS n FROM "
         "drops WHERE overlap = 0 UNION ALL SELECT host_id, layer, delta FROM drops_expired) t JOIN "

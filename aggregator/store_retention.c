@@ -526,11 +526,15 @@ int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t 
 
 int64_t store_rolled_until(store_t *self, int64_t step_s)
 {
+    if (self->ch)
+        return chstore_rolled_until(self->ch, step_s);
     return s_progress(self, step_s).bucket_ns;
 }
 
 int64_t store_file_bytes(store_t *self)
 {
+    if (self->ch)
+        return chstore_file_bytes(self->ch);
     const char *path = sqlite3_db_filename(store_db(self), "main");
     char wal[4096];
     struct stat st;

@@ -73,15 +73,45 @@ int testlib_count_lines(const char *path, const char *needle)
     return n;
 }
 
+/* With DROPSCOPE_TEST_CLICKHOUSE_DIR set (ctest's @clickhouse runs), the
+ * URL of a database of this test's own on the server started there, into
+ * path; exits 77 (skipped) when that server is not running. */
+static void s_clickhouse_target(const char *chdir, const char *tag, char path[128])
+{
+    char ports[256];
+    snprintf(ports, sizeof ports, "%s/ports", chdir);
+    FILE *in = fopen(ports, "r");
+    unsigned port = 0;
+    if (!in || fscanf(in, "%u", &port) != 1) {
+        fprintf(stderr, "SKIP: no ClickHouse test server (%s: nothing read): is clickhouse-server "
+                "installed? (deploy/install-deps.sh)\n", ports);
+        exit(77);
+    }
+    fclose(in);
+    static unsigned n;
+    snprintf(path, 128, "http://127.0.0.1:%u/?database=t_%s_%d_%u", port, tag, (int)getpid(), n++);
+}
+
 store_t *testlib_store_new(const char *tag, char dir[64], char path[128])
 {
     snprintf(dir, 64, "/tmp/ds-%s-XXXXXX", tag);
     assert_non_null(mkdtemp(dir));
-    snprintf(path, 128, "%s/db.sqlite", dir);
+    const char *chdir = getenv("DROPSCOPE_TEST_CLICKHOUSE_DIR");
+    if (chdir && *chdir)
+        s_clickhouse_target(chdir, tag, path);
+    else
+        snprintf(path, 128, "%s/db.sqlite", dir);
     char err[256];
     store_t *store = store_open(path, true, err, sizeof err);
-    assert_non_null(store);
+    if (!store)
+        fail_msg("store_open %s: %s", path, err);
     return store;
+}
+
+bool testlib_clickhouse(void)
+{
+    const char *chdir = getenv("DROPSCOPE_TEST_CLICKHOUSE_DIR");
+    return chdir && *chdir;
 }
 
 void testlib_store_destroy(store_t **store_p, const char *dir)

@@ -31,10 +31,17 @@ int testlib_count_lines(const char *path, const char *needle);
 int64_t testlib_sql_scalar(const char *path, const char *sql);
 
 /* A writer store on a new database (path) in a new directory (dir) under
- * /tmp, named after tag; testlib_store_destroy closes it and removes dir. */
+ * /tmp, named after tag: a SQLite file in dir, or in the runs on
+ * ClickHouse a database of its own there (testlib_clickhouse);
+ * testlib_store_destroy closes it and removes dir. */
 struct store;
 struct store *testlib_store_new(const char *tag, char dir[64], char path[128]);
 void testlib_store_destroy(struct store **store_p, const char *dir);
+/* True in the runs on ClickHouse (ctest's unit/NAME@clickhouse): the store
+ * testlib_store_new opens is a database of the test's own on the server
+ * that ctest's clickhouse/start fixture started; SQL on a SQLite file
+ * does not apply. */
+bool testlib_clickhouse(void);
 
 /* --- collecting readings ------------------------------------------------ */
 
