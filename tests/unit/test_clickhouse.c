@@ -562,10 +562,15 @@ static void test_reader_prefixes(void **state)
 {
     (void)state;
     clickhouse_t *ch = s_client(NULL, NULL);
-    s_make_table(ch);
     size_t len;
+    /* The table's column types, made up by the server: no table needed. */
     const uint8_t *answer =
-        s_query(ch, "SELECT " COLUMNS " FROM rows ORDER BY id LIMIT 40 FORMAT RowBinary", &len);
+        s_query(ch,
+                "SELECT toUInt32(number), toDateTime(1700000000 + number), "
+                "bitNot(toUInt64(number)), -toInt64(number), number / 7, "
+                "concat('row ', toString(number), ' \\'quoted\\''), range(toUInt32(number % 4)) "
+                "FROM system.numbers LIMIT 40 FORMAT RowBinary", /* PREFIX_ROWS */
+                &len);
     char *copy = testlib_copy((const char *)answer, len);
     clickhouse_destroy(&ch); /* the answer was the client's: the copy outlives it */
     testlib_every_prefix(copy, len, s_check_prefix, &len);
