@@ -332,6 +332,17 @@ static const char *s_curl_hint(CURLcode rc)
     }
 }
 
+/* True when the server refused the credentials: by the HTTP status, or by
+ * the exception's code where a release answers them otherwise (192 unknown
+ * user, 193 wrong password, 194 password required, 516 authentication
+ * failed, as current releases say). */
+static bool s_auth_failed(long status, const char *exception)
+{
+    const char *code = strstr(exception, "Code: ");
+    int n = code ? atoi(code + 6) : 0;
+    return status == 401 || status == 403 || n == 192 || n == 193 || n == 194 || n == 516;
+}
+
 /* Says why a request about `what` failed, into err. */
 static void s_failure(clickhouse_t *self, CURLcode rc, long status, const char *what, char *err,
                       size_t errsz)
@@ -349,7 +360,7 @@ static void s_failure(clickhouse_t *self, CURLcode rc, long status, const char *
         s_exception(self->answer, self->len, exception, sizeof exception);
         snprintf(err, errsz, "clickhouse at %s refused \"%s\" (HTTP %ld): %s%s", self->base, what,
                  status, exception,
-                 status == 401 || status == 403
+                 s_auth_failed(status, exception)
                      ? " (check the ClickHouse user and password the aggregator was given)"
                      : "");
     }

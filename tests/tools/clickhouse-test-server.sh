@@ -43,9 +43,9 @@ usage() {
 
 find_server() {
   if [ -n "${CLICKHOUSE_SERVER:-}" ]; then
-    [ -x "$CLICKHOUSE_SERVER" ] || die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable"
+    [ -f "$CLICKHOUSE_SERVER" ] && [ -x "$CLICKHOUSE_SERVER" ] || die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable"
     echo "$CLICKHOUSE_SERVER"
-  elif [ -x /usr/sbin/clickhouse-server ]; then
+  elif [ -f /usr/sbin/clickhouse-server ] && [ -x /usr/sbin/clickhouse-server ]; then
     echo /usr/sbin/clickhouse-server
   elif command -v clickhouse-server >/dev/null 2>&1; then
     command -v clickhouse-server

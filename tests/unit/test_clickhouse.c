@@ -45,9 +45,10 @@ static struct {
     char url[128]; /* http://127.0.0.1:PORT/?database=dstest */
 } s_srv;
 
+static int s_teardown(void **state);
+
 static int s_setup(void **state)
 {
-    (void)state;
     snprintf(s_srv.dir, sizeof s_srv.dir, "/tmp/ds-clickhouse-XXXXXX");
     if (!mkdtemp(s_srv.dir))
         return -1;
@@ -67,9 +68,11 @@ static int s_setup(void **state)
         print_message("clickhouse-server is not installed: the tests against it are skipped\n");
         return 0;
     }
-    s_srv.running = true; /* whatever the status: the teardown stops what may run */
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (s_srv.port = atoi(line)) <= 0)
+    s_srv.running = true; /* whatever the status: stop what may run */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (s_srv.port = atoi(line)) <= 0) {
+        s_teardown(state); /* cmocka runs no group teardown after a failed setup */
         return -1;
+    }
     snprintf(s_srv.url, sizeof s_srv.url, "http://127.0.0.1:%d/?database=dstest", s_srv.port);
     return 0;
 }
@@ -529,6 +532,7 @@ static void test_auth(void **state)
     assert_int_equal(
         clickhouse_query(ch, "SELECT 1 FORMAT TabSeparated", &answer, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, "no_such_user"));
+    assert_non_null(strstr(err, "check the ClickHouse user and password"));
     clickhouse_destroy(&ch);
 }
 
