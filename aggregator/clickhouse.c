@@ -27,7 +27,7 @@ struct clickhouse {
     long connect_ms, request_ms;
     uint8_t *answer; /* the last answer: len bytes in cap */
     size_t len, cap;
-    bool too_big;                   /* the answer passed CLICKHOUSE_MAX_ANSWER: abandoned */
+    const char *abandoned;          /* why s_write stopped taking the answer, or NULL */
     char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail of the last failure */
 };
 
@@ -102,7 +102,9 @@ static int s_take_url(clickhouse_t *self, CURLU *u, const char *shown, char *err
     curl_url_get(u, CURLUPART_PATH, &path, 0);
     curl_url_get(u, CURLUPART_QUERY, &query, 0);
     curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0);
-    if (user || pass)
+    if (!scheme || !path) /* libcurl has them for any URL it parsed: no memory, then */
+        snprintf(err, errsz, "clickhouse: out of memory");
+    else if (user || pass)
         snprintf(err, errsz,
                  "clickhouse URL %s holds credentials: give the user and password as settings "
                  "of their own (a URL shows in logs and ps); the form is %s",
@@ -113,7 +115,7 @@ static int s_take_url(clickhouse_t *self, CURLU *u, const char *shown, char *err
         snprintf(err, errsz, "clickhouse URL %s has a #fragment (the form is %s)", shown, FORM);
     else if (s_parse_query(shown, query, &self->database, err, errsz) == 0) {
         const char *p = port ? port : strcmp(scheme, "https") == 0 ? "8443" : "8123";
-        if (asprintf(&self->base, "%s://%s:%s%s", scheme, host, p, path ? path : "/") < 0) {
+        if (asprintf(&self->base, "%s://%s:%s%s", scheme, host, p, path) < 0) {
             self->base = NULL;
             snprintf(err, errsz, "clickhouse: out of memory");
         } else {
@@ -158,12 +160,14 @@ static size_t s_write(char *ptr, size_t size, size_t n, void *ctx)
     clickhouse_t *self = ctx;
     size_t bytes = size * n;
     if (bytes > CLICKHOUSE_MAX_ANSWER - self->len) {
-        self->too_big = true;
+        self->abandoned = "it passed the most an answer may hold (ask for fewer rows or columns)";
         return 0; /* libcurl stops the transfer */
     }
     uint8_t *answer = grow(self->answer, self->len + bytes, &self->cap, 1, 65536);
-    if (!answer)
+    if (!answer) {
+        self->abandoned = "out of memory for it";
         return 0;
+    }
     self->answer = answer;
     memcpy(self->answer + self->len, ptr, bytes);
     self->len += bytes;
@@ -347,11 +351,10 @@ static bool s_auth_failed(long status, const char *exception)
 static void s_failure(clickhouse_t *self, CURLcode rc, long status, const char *what, char *err,
                       size_t errsz)
 {
-    if (rc == CURLE_WRITE_ERROR && self->too_big) {
+    if (rc == CURLE_WRITE_ERROR && self->abandoned) {
         snprintf(err, errsz,
-                 "clickhouse at %s: the answer to \"%s\" passed %u MiB and was abandoned "
-                 "(ask for fewer rows or columns)",
-                 self->base, what, CLICKHOUSE_MAX_ANSWER >> 20);
+                 "clickhouse at %s: the answer to \"%s\" was abandoned after %zu bytes: %s",
+                 self->base, what, self->len, self->abandoned);
     } else if (rc != CURLE_OK) {
         snprintf(err, errsz, "cannot reach clickhouse at %s for \"%s\": %s (%s)", self->base, what,
                  self->curl_err[0] ? self->curl_err : curl_easy_strerror(rc), s_curl_hint(rc));
@@ -382,7 +385,7 @@ static int s_request(clickhouse_t *self, const char *params, const void *body, s
         self->cap = 0;
     }
     self->len = 0;
-    self->too_big = false;
+    self->abandoned = NULL;
     self->curl_err[0] = '\0';
     curl_easy_setopt(self->curl, CURLOPT_URL, url);
     curl_easy_setopt(self->curl, CURLOPT_POSTFIELDS, len ? body : "");
