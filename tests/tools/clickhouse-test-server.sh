@@ -129,30 +129,49 @@ EOF
 EOF
 }
 
-alive() { # DIR: the server's pid is running
-  [ -s "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null
+# The pid in FILE while that process runs (a zombie has stopped) with
+# PATTERN on its command line: a pid the kernel has since given to another
+# process is not ours to signal (this machine may run other tests).
+running_pid() { # FILE PATTERN
+  local pid line state
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -r "/proc/$pid/cmdline" ] && line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  case "$line" in *"$2"*) ;; *) return 1 ;; esac
+  read -r line <"/proc/$pid/stat" 2>/dev/null || return 1
+  state=${line##*) }
+  [ "${state%% *}" != Z ] || return 1
+  echo "$pid"
 }
 
-# Stops the server of DIR and its watcher, and waits until the server is gone.
+server_pid() { # DIR
+  running_pid "$1/pid" " --config-file=$1/config.xml "
+}
+
+alive() { # DIR
+  server_pid "$1" >/dev/null
+}
+
+# Stops the server of DIR and its watcher, and waits until both are gone.
 stop() {
   local dir=$1 pid i
-  if [ -s "$dir/watcher.pid" ]; then # gone before we return: a test counts processes
-    pid=$(cat "$dir/watcher.pid")
-    rm -f "$dir/watcher.pid"
+  if pid=$(running_pid "$dir/watcher.pid" clickhouse-test-server); then
     kill "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    # gone before we return: a test counts processes (a zombie is gone: its
+    # reaper is not ours, and may be slow)
+    while running_pid "$dir/watcher.pid" clickhouse-test-server >/dev/null; do sleep 0.1; done
   fi
-  alive "$dir" || { rm -f "$dir/pid"; return 0; }
-  pid=$(cat "$dir/pid")
+  rm -f "$dir/watcher.pid"
+  pid=$(server_pid "$dir") || { rm -f "$dir/pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$dir" || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$dir"; then
     echo "clickhouse-test-server: the server in $dir did not stop within 30 s of SIGTERM: killed" >&2
     kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    while alive "$dir"; do sleep 0.1; done
   fi
   rm -f "$dir/pid"
 }
