@@ -174,6 +174,19 @@ stop() {
     while alive "$dir"; do sleep 0.1; done
   fi
   rm -f "$dir/pid"
+  # Stopped; a few seconds for its reaper (init: not ours) to take the
+  # zombie, so that no process list shows it after we return.
+  for ((i = 0; i < 50; i++)); do
+    is_zombie "$pid" || break
+    sleep 0.1
+  done
+}
+
+is_zombie() { # PID
+  local line
+  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  line=${line##*) }
+  [ "${line%% *}" = Z ]
 }
 
 # The last lines of the server's logs, for a failure message.
