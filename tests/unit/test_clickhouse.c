@@ -179,21 +179,27 @@ static void test_url_errors(void **state)
 static void test_quote(void **state)
 {
     (void)state;
+    static const struct {
+        const char *in, *literal;
+    } cases[] = {
+        {"", "''"},
+        {"it's a\\b\n\x01\x7f", "'it\\'s a\\\\b\\x0A\\x01\\x7F'"},
+        {"h\xc3\xa9", "'h\xc3\xa9'"}, /* UTF-8 as it is */
+        {"a'b", "'a\\'b'"},
+    };
     char out[64];
-    assert_int_equal(clickhouse_quote("", out, sizeof out), 0);
-    assert_string_equal(out, "''");
-    assert_int_equal(clickhouse_quote("it's a\\b\n\x01\x7f", out, sizeof out), 0);
-    assert_string_equal(out, "'it\\'s a\\\\b\\x0A\\x01\\x7F'");
-    assert_int_equal(clickhouse_quote("h\xc3\xa9", out, sizeof out), 0);
-    assert_string_equal(out, "'h\xc3\xa9'"); /* UTF-8 as it is */
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        assert_int_equal(clickhouse_quote(cases[k].in, out, sizeof out), 0);
+        assert_string_equal(out, cases[k].literal);
+        char *dup = clickhouse_quote_dup(cases[k].in);
+        assert_string_equal(dup, cases[k].literal);
+        free(dup);
+    }
     /* Too small: nothing half-quoted. "'abc'" needs 6 bytes. */
     assert_int_equal(clickhouse_quote("abc", out, 5), -1);
     assert_string_equal(out, "");
     assert_int_equal(clickhouse_quote("abc", out, 6), 0);
     assert_string_equal(out, "'abc'");
-    char *dup = clickhouse_quote_dup("a'b");
-    assert_string_equal(dup, "'a\\'b'");
-    free(dup);
 
     assert_true(clickhouse_is_identifier("drops_1m"));
     assert_true(clickhouse_is_identifier("_x"));
