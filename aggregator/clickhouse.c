@@ -18,6 +18,7 @@
 #define FORM "http://HOST:PORT/?database=NAME"
 #define KEEP_MAX (16u << 20) /* an answer buffer larger than this is not kept for the next */
 #define SQL_SHOWN 72         /* bytes of a statement that an error quotes */
+#define DB_MAX 128           /* characters of a database name: URL parameters have room */
 
 struct clickhouse {
     CURL *curl;                 /* one handle for every request: its connection is kept */
@@ -75,11 +76,11 @@ static int s_parse_query(const char *shown, const char *query, char **db, char *
                  shown, FORM);
         return -1;
     }
-    if (!clickhouse_is_identifier(query + 9)) {
+    if (!clickhouse_is_identifier(query + 9) || strlen(query + 9) > DB_MAX) {
         snprintf(err, errsz,
                  "clickhouse URL %s: database '%s' is not a plain identifier "
-                 "([A-Za-z_][A-Za-z0-9_]*; the form is %s)",
-                 shown, query + 9, FORM);
+                 "([A-Za-z_][A-Za-z0-9_]*, %d characters at most; the form is %s)",
+                 shown, query + 9, DB_MAX, FORM);
         return -1;
     }
     *db = strdup(query + 9);

@@ -43,7 +43,8 @@ usage() {
 
 find_server() {
   if [ -n "${CLICKHOUSE_SERVER:-}" ]; then
-    [ -f "$CLICKHOUSE_SERVER" ] && [ -x "$CLICKHOUSE_SERVER" ] || die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable"
+    [ -f "$CLICKHOUSE_SERVER" ] && [ -x "$CLICKHOUSE_SERVER" ] ||
+      die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable file"
     echo "$CLICKHOUSE_SERVER"
   elif [ -f /usr/sbin/clickhouse-server ] && [ -x /usr/sbin/clickhouse-server ]; then
     echo /usr/sbin/clickhouse-server
@@ -169,7 +170,8 @@ stop() {
     sleep 0.1
   done
   if alive "$dir"; then
-    echo "clickhouse-test-server: the server in $dir did not stop within 30 s of SIGTERM: killed" >&2
+    echo "clickhouse-test-server: the server in $dir did not stop within 30 s of" \
+      "SIGTERM: killed" >&2
     kill -KILL "$pid" 2>/dev/null || true
     while alive "$dir"; do sleep 0.1; done
   fi
@@ -201,7 +203,7 @@ log_tail() {
 # Starts the server once on free ports. 0 when it answers; 1 when it
 # died on a port taken meanwhile (worth another try); exits otherwise.
 start_once() {
-  local dir=$1 server=$2 http tcp inter waited
+  local dir=$1 server=$2 http tcp inter waited answer
   read -r http tcp inter < <(free_ports)
   write_config "$dir" "$http" "$tcp" "$inter"
   echo "$http $tcp $inter" >"$dir/ports"
@@ -211,7 +213,8 @@ start_once() {
   "$server" --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
   for ((waited = 0; waited < ${CLICKHOUSE_TEST_WAIT:-30} * 10; waited++)); do
-    if [ "$(curl -s --max-time 2 "http://127.0.0.1:$http/?query=SELECT%201" 2>/dev/null)" = 1 ]; then
+    answer=$(curl -s --max-time 2 "http://127.0.0.1:$http/?query=SELECT%201" 2>/dev/null || true)
+    if [ "$answer" = 1 ]; then
       echo "$http"
       return 0
     fi

@@ -152,6 +152,10 @@ static void test_url_errors(void **state)
               "database '1abc' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*");
     s_refused("http://127.0.0.1:8123/?database=a;DROP", NULL, NULL, "not a plain identifier");
     s_refused("http://127.0.0.1:8123/?database=", NULL, NULL, "not a plain identifier");
+    char url[256];
+    snprintf(url, sizeof url, "http://h/?database=%0129d", 0); /* 129 characters */
+    url[strlen("http://h/?database=")] = 'd';
+    s_refused(url, NULL, NULL, "128 characters at most");
     s_refused("http://127.0.0.1:99999/?database=x", NULL, NULL, "cannot be parsed");
     s_refused("http://127.0.0.1:8123/?database=x#top", NULL, NULL, "#fragment");
     s_refused("http://127.0.0.1:8123/?database=x", "bob\r\nX-Evil: 1", NULL,
