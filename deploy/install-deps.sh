@@ -19,6 +19,7 @@ packages=(
   debhelper dpkg-dev fakeroot lintian systemd
   help2man bash-completion
   prometheus prometheus-alertmanager
+  clickhouse-server clickhouse-client zookeeper
 )
 # The web view's libraries come from the npm registry (web/package-lock.json):
 # Debian's npm only when the machine has no npm of its own, and none for a
@@ -57,13 +58,16 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Debian's prometheus and prometheus-alertmanager start their services as
-# they install (under systemd; elsewhere through their init.d scripts, unless
-# a policy-rc.d forbids it, as in containers): a Prometheus on :9090 that
-# scrapes nothing of ours, an Alertmanager on :9093 gossiping on :9094. The
-# tests start their own, on free ports, so those installed just now are
-# stopped and disabled; ones that were here before are left alone.
-for p in prometheus prometheus-alertmanager; do
+# Debian's prometheus, prometheus-alertmanager and clickhouse-server start
+# their services as they install (under systemd; elsewhere through their
+# init.d scripts, unless a policy-rc.d forbids it, as in containers): a
+# Prometheus on :9090 that scrapes nothing of ours, an Alertmanager on :9093
+# gossiping on :9094, a ClickHouse on :8123 and :9000. The tests start their
+# own, on free ports, so those installed just now are stopped and disabled;
+# ones that were here before are left alone. zookeeper is in the list for
+# the same reason, though Debian 12's ships no service (zookeeperd would):
+# nothing is done for a package without one.
+for p in prometheus prometheus-alertmanager clickhouse-server zookeeper; do
   case " ${missing[*]} " in *" $p "*) ;; *) continue ;; esac
   if [ -d /run/systemd/system ]; then
     $SUDO systemctl disable --now "$p" >/dev/null 2>&1 || true
