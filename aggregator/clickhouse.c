@@ -18,6 +18,7 @@
 #define FORM "http://HOST:PORT/?database=NAME"
 #define KEEP_MAX (16u << 20) /* an answer buffer larger than this is not kept for the next */
 #define SQL_SHOWN 72         /* bytes of a statement that an error quotes */
+#define DB_MAX 128           /* characters of a database name: URL parameters have room */
 
 struct clickhouse {
     CURL *curl;                 /* one handle for every request: its connection is kept */
@@ -27,7 +28,7 @@ struct clickhouse {
     long connect_ms, request_ms;
     uint8_t *answer; /* the last answer: len bytes in cap */
     size_t len, cap;
-    bool too_big;                   /* the answer passed CLICKHOUSE_MAX_ANSWER: abandoned */
+    const char *abandoned;          /* why s_write stopped taking the answer, or NULL */
     char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail of the last failure */
 };
 
@@ -75,11 +76,11 @@ static int s_parse_query(const char *shown, const char *query, char **db, char *
                  shown, FORM);
         return -1;
     }
-    if (!clickhouse_is_identifier(query + 9)) {
+    if (!clickhouse_is_identifier(query + 9) || strlen(query + 9) > DB_MAX) {
         snprintf(err, errsz,
                  "clickhouse URL %s: database '%s' is not a plain identifier "
-                 "([A-Za-z_][A-Za-z0-9_]*; the form is %s)",
-                 shown, query + 9, FORM);
+                 "([A-Za-z_][A-Za-z0-9_]*, %d characters at most; the form is %s)",
+                 shown, query + 9, DB_MAX, FORM);
         return -1;
     }
     *db = strdup(query + 9);
@@ -102,7 +103,9 @@ static int s_take_url(clickhouse_t *self, CURLU *u, const char *shown, char *err
     curl_url_get(u, CURLUPART_PATH, &path, 0);
     curl_url_get(u, CURLUPART_QUERY, &query, 0);
     curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0);
-    if (user || pass)
+    if (!scheme || !path) /* libcurl has them for any URL it parsed: no memory, then */
+        snprintf(err, errsz, "clickhouse: out of memory");
+    else if (user || pass)
         snprintf(err, errsz,
                  "clickhouse URL %s holds credentials: give the user and password as settings "
                  "of their own (a URL shows in logs and ps); the form is %s",
@@ -113,7 +116,7 @@ static int s_take_url(clickhouse_t *self, CURLU *u, const char *shown, char *err
         snprintf(err, errsz, "clickhouse URL %s has a #fragment (the form is %s)", shown, FORM);
     else if (s_parse_query(shown, query, &self->database, err, errsz) == 0) {
         const char *p = port ? port : strcmp(scheme, "https") == 0 ? "8443" : "8123";
-        if (asprintf(&self->base, "%s://%s:%s%s", scheme, host, p, path ? path : "/") < 0) {
+        if (asprintf(&self->base, "%s://%s:%s%s", scheme, host, p, path) < 0) {
             self->base = NULL;
             snprintf(err, errsz, "clickhouse: out of memory");
         } else {
@@ -158,12 +161,14 @@ static size_t s_write(char *ptr, size_t size, size_t n, void *ctx)
     clickhouse_t *self = ctx;
     size_t bytes = size * n;
     if (bytes > CLICKHOUSE_MAX_ANSWER - self->len) {
-        self->too_big = true;
+        self->abandoned = "it passed the most an answer may hold (ask for fewer rows or columns)";
         return 0; /* libcurl stops the transfer */
     }
     uint8_t *answer = grow(self->answer, self->len + bytes, &self->cap, 1, 65536);
-    if (!answer)
+    if (!answer) {
+        self->abandoned = "out of memory for it";
         return 0;
+    }
     self->answer = answer;
     memcpy(self->answer + self->len, ptr, bytes);
     self->len += bytes;
@@ -332,15 +337,25 @@ static const char *s_curl_hint(CURLcode rc)
     }
 }
 
+/* True when the server refused the credentials: by the HTTP status, or by
+ * the exception's code where a release answers them otherwise (192 unknown
+ * user, 193 wrong password, 194 password required, 516 authentication
+ * failed, as current releases say). */
+static bool s_auth_failed(long status, const char *exception)
+{
+    const char *code = strstr(exception, "Code: ");
+    int n = code ? atoi(code + 6) : 0;
+    return status == 401 || status == 403 || n == 192 || n == 193 || n == 194 || n == 516;
+}
+
 /* Says why a request about `what` failed, into err. */
 static void s_failure(clickhouse_t *self, CURLcode rc, long status, const char *what, char *err,
                       size_t errsz)
 {
-    if (rc == CURLE_WRITE_ERROR && self->too_big) {
+    if (rc == CURLE_WRITE_ERROR && self->abandoned) {
         snprintf(err, errsz,
-                 "clickhouse at %s: the answer to \"%s\" passed %u MiB and was abandoned "
-                 "(ask for fewer rows or columns)",
-                 self->base, what, CLICKHOUSE_MAX_ANSWER >> 20);
+                 "clickhouse at %s: the answer to \"%s\" was abandoned after %zu bytes: %s",
+                 self->base, what, self->len, self->abandoned);
     } else if (rc != CURLE_OK) {
         snprintf(err, errsz, "cannot reach clickhouse at %s for \"%s\": %s (%s)", self->base, what,
                  self->curl_err[0] ? self->curl_err : curl_easy_strerror(rc), s_curl_hint(rc));
@@ -349,7 +364,7 @@ static void s_failure(clickhouse_t *self, CURLcode rc, long status, const char *
         s_exception(self->answer, self->len, exception, sizeof exception);
         snprintf(err, errsz, "clickhouse at %s refused \"%s\" (HTTP %ld): %s%s", self->base, what,
                  status, exception,
-                 status == 401 || status == 403
+                 s_auth_failed(status, exception)
                      ? " (check the ClickHouse user and password the aggregator was given)"
                      : "");
     }
@@ -371,7 +386,7 @@ static int s_request(clickhouse_t *self, const char *params, const void *body, s
         self->cap = 0;
     }
     self->len = 0;
-    self->too_big = false;
+    self->abandoned = NULL;
     self->curl_err[0] = '\0';
     curl_easy_setopt(self->curl, CURLOPT_URL, url);
     curl_easy_setopt(self->curl, CURLOPT_POSTFIELDS, len ? body : "");

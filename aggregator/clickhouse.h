@@ -36,11 +36,11 @@ typedef struct clickhouse clickhouse_t;
 /* A client of the server at url, of the form
  *   http://HOST:PORT/?database=NAME   (or https://; PORT defaults to 8123,
  *                                      8443 for https)
- * where NAME is a plain identifier ([A-Za-z_][A-Za-z0-9_]*). user and
- * password may be NULL (ClickHouse's `default` user, without a password).
- * Nothing is sent yet: a server that is down shows at the first request.
- * NULL with the reason in err (naming the URL, what is wrong and the form
- * expected). */
+ * where NAME is a plain identifier ([A-Za-z_][A-Za-z0-9_]*, 128 characters
+ * at most). user and password may be NULL (ClickHouse's `default` user,
+ * without a password). Nothing is sent yet: a server that is down shows at
+ * the first request. NULL with the reason in err (naming the URL, what is
+ * wrong and the form expected; never the password). */
 clickhouse_t *clickhouse_new(const char *url, const char *user, const char *password, char *err,
                              size_t errsz);
 void clickhouse_destroy(clickhouse_t **self_p);

@@ -68,6 +68,18 @@ static int s_by_host(const void *a, const void *b)
     return c ? c : (x > y) - (x < y);
 }
 
+/* Members by start, then host name and interface: the order of bursts
+ * that start together must not depend on a store's numbering of hosts
+ * (correlate's ties), so that every store gives the same answer. */
+static int s_by_start_name(const void *a, const void *b)
+{
+    const incident_member_t *x = a, *y = b;
+    if (x->start_ns != y->start_ns)
+        return x->start_ns < y->start_ns ? -1 : 1;
+    int c = strcmp(x->host, y->host);
+    return c ? c : strcmp(x->iface, y->iface);
+}
+
 static int s_by_position(const void *a, const void *b)
 {
     const incident_member_t *x = *(incident_member_t *const *)a,
@@ -118,6 +130,8 @@ static void s_incident(const gather_t *g, const correlate_incident_t *c, int64_t
         m->host = g->names[b->ref].host;
         snprintf(m->iface, sizeof m->iface, "%s", g->names[b->ref].iface);
     }
+    if (c->count > 1)
+        qsort(members, c->count, sizeof *members, s_by_start_name);
 }
 
 /* incidents[first .. n) as the result; NULL when out of memory. */

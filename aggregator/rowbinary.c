@@ -238,22 +238,10 @@ static int s_leb128(rbr_t *r, uint64_t *v, const char *what)
     return s_fail(r, what);
 }
 
-int rbr_string(rbr_t *r, const char **s, size_t *len)
+/* A LEB128 length no larger than the bytes left (a String's bytes follow
+ * it; an Array's elements take one byte at least). */
+static int s_length(rbr_t *r, uint64_t *n, const char *what)
 {
-    const char *what = "a String (its length, then its bytes)";
-    uint64_t n;
-    if (s_leb128(r, &n, what) < 0)
-        return -1;
-    if (n > r->len - r->pos)
-        return s_fail(r, what);
-    *s = (const char *)s_take(r, (size_t)n, what);
-    *len = (size_t)n;
-    return 0;
-}
-
-int rbr_array_len(rbr_t *r, uint64_t *n)
-{
-    const char *what = "an Array's length (no more elements than bytes left)";
     uint64_t x;
     if (s_leb128(r, &x, what) < 0)
         return -1;
@@ -261,6 +249,22 @@ int rbr_array_len(rbr_t *r, uint64_t *n)
         return s_fail(r, what);
     *n = x;
     return 0;
+}
+
+int rbr_string(rbr_t *r, const char **s, size_t *len)
+{
+    const char *what = "a String (its length, then its bytes)";
+    uint64_t n;
+    if (s_length(r, &n, what) < 0)
+        return -1;
+    *s = (const char *)s_take(r, (size_t)n, what); /* cannot fail: n bytes are left */
+    *len = (size_t)n;
+    return 0;
+}
+
+int rbr_array_len(rbr_t *r, uint64_t *n)
+{
+    return s_length(r, n, "an Array's length (no more elements than bytes left)");
 }
 
 bool rbr_more(const rbr_t *r)

@@ -23,6 +23,7 @@
  * usage. */
 #define _GNU_SOURCE
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "delivery.h"
 #include "histogram.h"
 #include "log.h"
@@ -86,8 +88,10 @@ typedef struct {
 
 typedef struct {
     const char *connect, *cert, *server_cert, *prefix;
+    const char *record;     /* --record FILE, or NULL */
     uint32_t hosts, sockets;
     int64_t seconds, interval_ns, ramp_ns;
+    int64_t sync_every;     /* --sync-bursts: every this many intervals; 0 none */
     bool replay, insecure;
 } opts_t;
 
@@ -97,6 +101,7 @@ typedef struct {
     uplink_t **links;
     delivery_channel_t **channels; /* by socket: its resend timer and full queue */
     reading_t *readings;           /* a host's step, model_series() of them */
+    FILE *record;                  /* --record: every message as first sent, or NULL */
     int64_t start_mono, start_real;
     int64_t tick_mono;             /* when every delivery is ticked next */
     uint64_t sent_batches, sent_samples, acked_batches, acked_samples, need_defs, rejected;
@@ -127,6 +132,12 @@ static void s_usage(FILE *out)
             "                        each has at most %d messages in flight: the acks the\n"
             "                        aggregator queues for one peer)\n"
             "  --prefix NAME         host names are NAME-<index> (default sim)\n"
+            "  --sync-bursts N       every N intervals, every fourth host bursts at the same\n"
+            "                        instant, mid-interval (an incident of a quarter of the\n"
+            "                        fleet), besides the bursts each host has on its own\n"
+            "  --record FILE         write every message, as first sent, to FILE (a 4-byte\n"
+            "                        little-endian length, then the frame): the same run can\n"
+            "                        be sent to another aggregator again (tests/tools/zreplay)\n"
             "  --insecure            plain text; else --cert and --server-cert (CurveZMQ)\n"
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n",
@@ -142,7 +153,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
         {"prefix", required_argument, NULL, 'p'},   {"insecure", no_argument, NULL, 'I'},
         {"cert", required_argument, NULL, 'C'},     {"server-cert", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},           {"ramp", required_argument, NULL, 'R'},
-        {"version", no_argument, NULL, 'V'},
+        {"version", no_argument, NULL, 'V'},        {"record", required_argument, NULL, 'o'},
+        {"sync-bursts", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     *o = (opts_t){.interval_ns = TS_NS_PER_S, .prefix = "sim"};
     long long n;
@@ -154,18 +166,20 @@ static int s_parse(int argc, char **argv, opts_t *o)
         case 'c': o->connect = optarg; break;
         case 'r': o->replay = true; break;
         case 'p': o->prefix = optarg; break;
+        case 'o': o->record = optarg; break;
         case 'I': o->insecure = true; break;
         case 'C': o->cert = optarg; break;
         case 'S': o->server_cert = optarg; break;
         case 'h': s_usage(stdout); exit(0);
         case 'V': version_print(stdout, "dropscope-fleetsim"); exit(0);
+        case 'B':
         case 'n':
         case 's':
         case 'k':
             n = strtoll(optarg, &end, 10);
             if (*optarg == '\0' || *end || n < 1 || n > (c == 'n' ? 1 << HOST_BITS : 1000000)) {
                 fprintf(stderr, "dropscope-fleetsim: --%s '%s' must be a positive integer%s\n",
-                        c == 'n' ? "hosts" : c == 's' ? "seconds" : "sockets", optarg,
+                        c == 'n' ? "hosts" : c == 's' ? "seconds" : c == 'B' ? "sync-bursts" : "sockets", optarg,
                         c == 'n' ? " up to 16777216" : " up to 1000000");
                 return 2;
             }
@@ -173,6 +187,8 @@ static int s_parse(int argc, char **argv, opts_t *o)
                 o->hosts = (uint32_t)n;
             else if (c == 's')
                 o->seconds = n;
+            else if (c == 'B')
+                o->sync_every = n;
             else
                 o->sockets = (uint32_t)n;
             break;
@@ -221,6 +237,15 @@ static int s_send(sim_t *sim, host_t *h, uint8_t **buf_p, size_t len, size_t nsa
         h->pending[h->npending++] = (pending_t){h->seq, ts_mono_ns(), (uint32_t)nsamples};
     sim->backlog++;
     sim->backlog_max = sim->backlog > sim->backlog_max ? sim->backlog : sim->backlog_max;
+    uint8_t prefix[4];
+    bytes_put_le(prefix, len, 4);
+    if (sim->record && (fwrite(prefix, 4, 1, sim->record) != 1 ||
+                        fwrite(*buf_p, len, 1, sim->record) != 1)) {
+        fprintf(stderr, "dropscope-fleetsim: cannot write to --record %s: %s; no longer "
+                        "recording\n", sim->o.record, strerror(errno));
+        fclose(sim->record);
+        sim->record = NULL;
+    }
     return delivery_send(h->delivery, h->id.incarnation, h->seq, (uint32_t)nsamples, buf_p, len,
                          NULL, 0);
 }
@@ -244,6 +269,9 @@ static int s_hello(sim_t *sim, host_t *h)
 static void s_snapshot(sim_t *sim, host_t *h, int64_t ts)
 {
     size_t n = model_step(h->model, ts, sim->o.interval_ns, sim->readings, &h->burst);
+    int64_t step = ts / sim->o.interval_ns;
+    if (sim->o.sync_every && ts > 0 && step % sim->o.sync_every == 0 && (h - sim->hosts) % 4 == 0)
+        h->burst = model_burst_at(h->model, ts - sim->o.interval_ns / 2);
     series_begin(h->series, BOOT_ID);
     for (size_t i = 0; i < n; i++)
         series_observe(h->series, &sim->readings[i]);
@@ -491,6 +519,10 @@ static int s_setup(sim_t *sim)
     sim->readings = calloc(model_series(), sizeof *sim->readings);
     if (!sim->hosts || !sim->links || !sim->channels || !sim->readings)
         return -1;
+    if (sim->o.record && !(sim->record = fopen(sim->o.record, "wb"))) {
+        log_error("fleetsim: cannot create --record %s: %s", sim->o.record, strerror(errno));
+        return -1;
+    }
     uplink_security_t sec = {sim->o.cert, sim->o.server_cert};
     for (size_t l = 0; l < sim->o.sockets; l++) {
         if (!(sim->links[l] = uplink_new(sim->o.connect, sim->o.insecure ? NULL : &sec, false, err,
@@ -533,6 +565,8 @@ static void s_teardown(sim_t *sim)
     free(sim->links);
     free(sim->channels);
     free(sim->readings);
+    if (sim->record && fclose(sim->record) != 0)
+        log_error("fleetsim: cannot finish --record %s: %s", sim->o.record, strerror(errno));
 }
 
 int main(int argc, char **argv)

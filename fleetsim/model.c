@@ -211,10 +211,9 @@ static uint64_t s_increase(model_t *self, size_t i, int64_t interval_ns)
     }
 }
 
-static void s_burst(model_t *self, int64_t ts_ns)
+const burst_msg_t *model_burst_at(model_t *self, int64_t start)
 {
     int64_t tick = 1000000;
-    int64_t start = ts_ns - (int64_t)(s_rand(self) % 900) * tick;
     uint64_t packets = 0;
     for (size_t k = 0; k < MODEL_PROFILE; k++) {
         self->profile[k] = (k >= 10 && k < 13) ? 300 + (uint32_t)(s_rand(self) % 400)
@@ -234,6 +233,7 @@ static void s_burst(model_t *self, int64_t ts_ns)
                                 .nprofile = MODEL_PROFILE,
                                 .profile = self->profile,
                                 .profile_complete = true};
+    return &self->burst;
 }
 
 /* Only the series that moved are read out: the registry keeps the value of
@@ -260,8 +260,7 @@ size_t model_step(model_t *self, int64_t ts_ns, int64_t interval_ns, reading_t *
     self->started = true;
     *burst_p = NULL;
     if (!first && s_rand(self) % 100 == 0) { /* a microburst in 1% of the intervals */
-        s_burst(self, ts_ns);
-        *burst_p = &self->burst;
+        *burst_p = model_burst_at(self, ts_ns - (int64_t)(s_rand(self) % 900) * 1000000);
     }
     return k;
 }

@@ -34,4 +34,8 @@ void model_destroy(model_t **self_p);
 size_t model_step(model_t *self, int64_t ts_ns, int64_t interval_ns, reading_t *readings,
                   const burst_msg_t **burst_p);
 
+/* A microburst starting at start_ns, the model's until the next call (or
+ * model_step): fleetsim's synchronized bursts, many hosts at one instant. */
+const burst_msg_t *model_burst_at(model_t *self, int64_t start_ns);
+
 #endif

@@ -10,6 +10,7 @@ TMP=$(mktemp -d /tmp/dropscope-it.XXXXXX)
 NAMESPACES=()
 PIDS=()    # everything started in the background, stopped on exit
 DAEMONS=() # the dropscope daemons among them: must still be running at the end
+CLICKHOUSES=() # the directories of the ClickHouse servers started (start_clickhouse)
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -26,6 +27,9 @@ cleanup() {
   # CONT too: a test may have stopped one (SIGSTOP) when it failed.
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for dir in "${CLICKHOUSES[@]}"; do
+    bash "$CLICKHOUSE_SCRIPT" stop "$dir" 2>>"$TMP/clickhouse.log" || true
+  done
   # Sanitizer reports, and "out of memory" (which these machines never run
   # out of: a false one once hid a growth bug), fail the test.
   if [ $rc -eq 0 ] && grep -l -E "Sanitizer|runtime error|out of memory" "$TMP"/*.log 2>/dev/null; then
@@ -67,6 +71,20 @@ bg() {
 daemon() {
   bg "$@"
   DAEMONS+=($!)
+}
+
+CLICKHOUSE_SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/clickhouse-test-server.sh
+
+# start_clickhouse NAME: a throwaway clickhouse-server in $TMP/NAME on free
+# loopback ports, stopped on exit (also if this shell dies: its watcher).
+# Sets CH_PORT (HTTP). Skips the test when clickhouse-server is missing.
+start_clickhouse() {
+  local rc=0
+  CH_PORT=$(CLICKHOUSE_TEST_OWNER=$$ bash "$CLICKHOUSE_SCRIPT" start "$TMP/$1" \
+    2>>"$TMP/clickhouse.log") || rc=$?
+  [ $rc -ne $SKIP ] || { tail -n 1 "$TMP/clickhouse.log" >&2; exit $SKIP; }
+  [ $rc -eq 0 ] || fail "clickhouse-server did not start (clickhouse.log)"
+  CLICKHOUSES+=("$TMP/$1")
 }
 
 free_port() {

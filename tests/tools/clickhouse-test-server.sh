@@ -43,9 +43,10 @@ usage() {
 
 find_server() {
   if [ -n "${CLICKHOUSE_SERVER:-}" ]; then
-    [ -x "$CLICKHOUSE_SERVER" ] || die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable"
+    [ -f "$CLICKHOUSE_SERVER" ] && [ -x "$CLICKHOUSE_SERVER" ] ||
+      die "CLICKHOUSE_SERVER=$CLICKHOUSE_SERVER is not an executable file"
     echo "$CLICKHOUSE_SERVER"
-  elif [ -x /usr/sbin/clickhouse-server ]; then
+  elif [ -f /usr/sbin/clickhouse-server ] && [ -x /usr/sbin/clickhouse-server ]; then
     echo /usr/sbin/clickhouse-server
   elif command -v clickhouse-server >/dev/null 2>&1; then
     command -v clickhouse-server
@@ -129,32 +130,65 @@ EOF
 EOF
 }
 
-alive() { # DIR: the server's pid is running
-  [ -s "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null
+# The pid in FILE while that process runs (a zombie has stopped) with
+# PATTERN on its command line: a pid the kernel has since given to another
+# process is not ours to signal (this machine may run other tests).
+running_pid() { # FILE PATTERN
+  local pid line state
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -r "/proc/$pid/cmdline" ] && line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  case "$line" in *"$2"*) ;; *) return 1 ;; esac
+  read -r line <"/proc/$pid/stat" 2>/dev/null || return 1
+  state=${line##*) }
+  [ "${state%% *}" != Z ] || return 1
+  echo "$pid"
 }
 
-# Stops the server of DIR and its watcher, and waits until the server is gone.
+server_pid() { # DIR
+  running_pid "$1/pid" " --config-file=$1/config.xml "
+}
+
+alive() { # DIR
+  server_pid "$1" >/dev/null
+}
+
+# Stops the server of DIR and its watcher, and waits until both are gone.
 stop() {
   local dir=$1 pid i
-  if [ -s "$dir/watcher.pid" ]; then # gone before we return: a test counts processes
-    pid=$(cat "$dir/watcher.pid")
-    rm -f "$dir/watcher.pid"
+  if pid=$(running_pid "$dir/watcher.pid" clickhouse-test-server); then
     kill "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    # gone before we return: a test counts processes (a zombie is gone: its
+    # reaper is not ours, and may be slow)
+    while running_pid "$dir/watcher.pid" clickhouse-test-server >/dev/null; do sleep 0.1; done
   fi
-  alive "$dir" || { rm -f "$dir/pid"; return 0; }
-  pid=$(cat "$dir/pid")
+  rm -f "$dir/watcher.pid"
+  pid=$(server_pid "$dir") || { rm -f "$dir/pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$dir" || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "clickhouse-test-server: the server in $dir did not stop within 30 s of SIGTERM: killed" >&2
+  if alive "$dir"; then
+    echo "clickhouse-test-server: the server in $dir did not stop within 30 s of" \
+      "SIGTERM: killed" >&2
     kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    while alive "$dir"; do sleep 0.1; done
   fi
   rm -f "$dir/pid"
+  # Stopped; a few seconds for its reaper (init: not ours) to take the
+  # zombie, so that no process list shows it after we return.
+  for ((i = 0; i < 50; i++)); do
+    is_zombie "$pid" || break
+    sleep 0.1
+  done
+}
+
+is_zombie() { # PID
+  local line
+  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  line=${line##*) }
+  [ "${line%% *}" = Z ]
 }
 
 # The last lines of the server's logs, for a failure message.
@@ -169,7 +203,7 @@ log_tail() {
 # Starts the server once on free ports. 0 when it answers; 1 when it
 # died on a port taken meanwhile (worth another try); exits otherwise.
 start_once() {
-  local dir=$1 server=$2 http tcp inter waited
+  local dir=$1 server=$2 http tcp inter waited answer
   read -r http tcp inter < <(free_ports)
   write_config "$dir" "$http" "$tcp" "$inter"
   echo "$http $tcp $inter" >"$dir/ports"
@@ -179,7 +213,8 @@ start_once() {
   "$server" --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
   for ((waited = 0; waited < ${CLICKHOUSE_TEST_WAIT:-30} * 10; waited++)); do
-    if [ "$(curl -s --max-time 2 "http://127.0.0.1:$http/?query=SELECT%201" 2>/dev/null)" = 1 ]; then
+    answer=$(curl -s --max-time 2 "http://127.0.0.1:$http/?query=SELECT%201" 2>/dev/null || true)
+    if [ "$answer" = 1 ]; then
       echo "$http"
       return 0
     fi

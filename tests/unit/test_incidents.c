@@ -224,6 +224,25 @@ static void test_grouped(void **state)
     incidents_destroy(&found); /* safe twice */
 }
 
+/* Bursts that start at the same instant come by host name, whatever order
+ * the store numbered their hosts in (zz reported first: the lower id), so
+ * that every store gives the same answer. */
+static void test_same_start_by_name(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t t = T0 + 1000 * S;
+    burst_msg_t zz = s_burst("eth0", t, 10, false), yy = s_burst("eth0", t, 20, false);
+    s_send(f->st, "zz", t + S, &zz, 1);
+    s_send(f->st, "yy", t + S, &yy, 1);
+    incidents_t *found = s_find(f, t - S, t + S, 2, 100, 0, NULL);
+    assert_int_equal(found->n, 1);
+    assert_int_equal(found->incidents[0].nhosts, 2);
+    assert_string_equal(found->incidents[0].hosts[0], "yy");
+    assert_string_equal(found->incidents[0].members[0].host, "yy");
+    assert_string_equal(found->incidents[0].hosts[1], "zz");
+    incidents_destroy(&found);
+}
+
 /* The limit keeps the newest incidents, numbered as among all of them. */
 static void test_limit_and_min_hosts(void **state)
 {
@@ -383,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_grouped),      cmocka_unit_test(test_limit_and_min_hosts),
         cmocka_unit_test(test_bursts_bound), cmocka_unit_test(test_range),
         cmocka_unit_test(test_fleet_hosts),  cmocka_unit_test(test_json_form),
+        cmocka_unit_test(test_same_start_by_name),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
