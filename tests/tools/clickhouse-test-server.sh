@@ -137,9 +137,9 @@ running_pid() { # FILE PATTERN
   local pid line state
   [ -s "$1" ] || return 1
   pid=$(cat "$1")
-  [ -r "/proc/$pid/cmdline" ] && line=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [ -r "/proc/$pid/cmdline" ] && line=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   case "$line" in *"$2"*) ;; *) return 1 ;; esac
-  read -r line <"/proc/$pid/stat" 2>/dev/null || return 1
+  read -r line 2>/dev/null <"/proc/$pid/stat" || return 1
   state=${line##*) }
   [ "${state%% *}" != Z ] || return 1
   echo "$pid"
