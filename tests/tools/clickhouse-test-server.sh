@@ -186,7 +186,7 @@ stop() {
 
 is_zombie() { # PID
   local line
-  read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
   line=${line##*) }
   [ "${line%% *}" = Z ]
 }
