@@ -52,6 +52,17 @@ char *chw_sqlf(const char *fmt, ...)
     return out;
 }
 
+char *chw_tail(char *err, size_t errsz, size_t *left, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+    size_t at = n < 0 ? 0 : (size_t)n < errsz ? (size_t)n : errsz - 1;
+    *left = errsz - at;
+    return err + at;
+}
+
 int chw_query(chstore_t *self, const char *what, const char *sql, const uint8_t **answer,
               size_t *len, char *err, size_t errsz)
 {
@@ -60,11 +71,12 @@ int chw_query(chstore_t *self, const char *what, const char *sql, const uint8_t 
         snprintf(err, errsz, "chstore: out of memory reading %s", what);
         return -1;
     }
-    char sub[768];
-    int rc = clickhouse_query(self->ch, full, answer, len, sub, sizeof sub);
+    size_t left;
+    char *tail = chw_tail(err, errsz, &left, "chstore: cannot read %s: ", what);
+    int rc = clickhouse_query(self->ch, full, answer, len, tail, left);
     free(full);
-    if (rc != 0)
-        snprintf(err, errsz, "chstore: cannot read %s: %s", what, sub);
+    if (rc == 0)
+        err[0] = '\0';
     return rc;
 }
 
@@ -219,26 +231,27 @@ int chstore_migrate(chstore_t *self, store_progress_fn *progress, void *ctx, cha
 {
     if (s_no_cluster(self, err, errsz) != 0 || clickhouse_check_version(self->ch, err, errsz) != 0)
         return -1;
-    char sql[128], sub[768];
+    char sql[128], *tail;
+    size_t left;
     snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", self->db);
-    if (clickhouse_exec_nodb(self->ch, sql, sub, sizeof sub) != 0) {
-        snprintf(err, errsz, "chstore: cannot create database %s: %s", self->db, sub);
+    tail = chw_tail(err, errsz, &left, "chstore: cannot create database %s: ", self->db);
+    if (clickhouse_exec_nodb(self->ch, sql, tail, left) != 0)
         return -1;
-    }
     for (size_t i = 0; i < chstore_ntables; i++) {
         const chstore_table_t *t = &chstore_tables[i];
         if (progress)
             progress(ctx, &(store_migration_t){.name = t->name, .index = (int)i + 1,
                                                .count = (int)chstore_ntables});
         char *ddl = chstore_expand(self, t->ddl);
-        int rc = ddl ? clickhouse_exec(self->ch, ddl, sub, sizeof sub) : -1;
+        tail = chw_tail(err, errsz, &left, "chstore: cannot create %s.%s: ", self->db, t->name);
+        int rc = ddl ? clickhouse_exec(self->ch, ddl, tail, left) : -1;
+        if (!ddl)
+            snprintf(tail, left, "out of memory");
         free(ddl);
-        if (rc != 0) {
-            snprintf(err, errsz, "chstore: cannot create %s.%s: %s", self->db, t->name,
-                     ddl ? sub : "out of memory");
+        if (rc != 0)
             return -1;
-        }
     }
+    err[0] = '\0';
     return 0;
 }
 
@@ -320,12 +333,15 @@ int chstore_commit(chstore_t *self, char *err, size_t errsz)
         return -1;
     }
     for (int t = 0; t < CHW_NTABLES; t++) {
-        char sub[768];
-        if (!w->rows[t] || clickhouse_insert(self->ch, chw_columns[t], rbw_data(w->buf[t]),
-                                             rbw_len(w->buf[t]), NULL, sub, sizeof sub) == 0)
+        if (!w->rows[t])
             continue;
-        snprintf(err, errsz, "chstore: cannot insert %zu rows into %s.%.*s: %s", w->rows[t],
-                 self->db, (int)strcspn(chw_columns[t], " "), chw_columns[t], sub);
+        size_t left;
+        char *tail = chw_tail(err, errsz, &left, "chstore: cannot insert %zu rows into %s.%.*s "
+                              "(nothing of the group is acknowledged): ", w->rows[t], self->db,
+                              (int)strcspn(chw_columns[t], " "), chw_columns[t]);
+        if (clickhouse_insert(self->ch, chw_columns[t], rbw_data(w->buf[t]), rbw_len(w->buf[t]),
+                              NULL, tail, left) == 0)
+            continue;
         chstore_rollback(self);
         return -1;
     }
@@ -545,16 +561,16 @@ static int s_carry(chstore_t *self, int which, int64_t day, char *err, size_t er
     chw_str(b, marker);
     chw_str(b, "");
     rbw_i64(b, 1);
-    char sub[768];
+    size_t left;
+    char *tail = chw_tail(err, errsz, &left, "chstore: cannot count the %s of expired day %lld: ",
+                          kind[which], (long long)day);
     if (rbr_failed(&r))
-        rbr_error(&r, sub, sizeof sub);
+        rbr_error(&r, tail, left);
     else if (rbw_failed(b))
-        snprintf(sub, sizeof sub, "out of memory");
+        snprintf(tail, left, "out of memory");
     else if (clickhouse_insert(self->ch, "counts_expired (host, kind, key, direction, n)",
-                               rbw_data(b), rbw_len(b), NULL, sub, sizeof sub) == 0)
+                               rbw_data(b), rbw_len(b), NULL, tail, left) == 0)
         return 0;
-    snprintf(err, errsz, "chstore: cannot count the %s of expired day %lld: %s", kind[which],
-             (long long)day, sub);
     return -1;
 }
 
@@ -611,14 +627,14 @@ long chstore_upkeep(chstore_t *self, const store_retention_t *r, int64_t now_ns,
         int which = !strcmp(name, "drops") ? 0 : !strcmp(name, "bursts") ? 1 : -1;
         if (which >= 0 && s_carry(self, which, ex[i].day, err, errsz) != 0)
             return -1;
-        char sql[160], sub[768];
+        char sql[160];
+        size_t left;
         snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DROP PARTITION %lld", self->db, name,
                  (long long)ex[i].day);
-        if (clickhouse_exec(self->ch, sql, sub, sizeof sub) != 0) {
-            snprintf(err, errsz, "chstore: cannot drop expired day %lld of %s.%s: %s",
-                     (long long)ex[i].day, self->db, name, sub);
+        char *tail = chw_tail(err, errsz, &left, "chstore: cannot drop expired day %lld of "
+                              "%s.%s: ", (long long)ex[i].day, self->db, name);
+        if (clickhouse_exec(self->ch, sql, tail, left) != 0)
             return -1;
-        }
         done++;
     }
     return n < 0 ? -1 : done;

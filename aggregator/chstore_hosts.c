@@ -17,6 +17,27 @@
 
 /* --- the hosts' flush ------------------------------------------------------------ */
 
+void chw_pending_clear(chw_pending_t *p)
+{
+    char *owned[] = {p->boot_id, p->backend, p->kernel, p->collector_version, p->backend_note,
+                     p->degraded};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
+    memset(p, 0, sizeof *p);
+}
+
+int chw_pending_copy(chw_pending_t *to, const chw_pending_t *p)
+{
+    *to = *p;
+    char **owned[] = {&to->boot_id, &to->backend, &to->kernel, &to->collector_version,
+                      &to->backend_note, &to->degraded};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        if (*owned[i] && !(*owned[i] = strdup(*owned[i])))
+            rc = -1;
+    return rc;
+}
+
 /* The columns of a hosts row that the flush reads and writes back (then
  * aggregator and updated_ns), with their RowBinary types: 'S' String, 'i'
  * Int64, 'u' UInt64, 'b' UInt8. */
@@ -130,24 +151,26 @@ static int s_cmp_host(const void *a, const void *b)
     return strcmp((*(chw_host_t *const *)a)->name, (*(chw_host_t *const *)b)->name);
 }
 
+/* A name of the answer, (s, n), against a host's. */
+typedef struct {
+    const char *s;
+    size_t n;
+} name_key_t;
+
+static int s_cmp_name(const void *key, const void *host)
+{
+    const name_key_t *k = key;
+    const char *name = (*(chw_host_t *const *)host)->name;
+    int cmp = strncmp(k->s, name, k->n);
+    return cmp ? cmp : -(name[k->n] != '\0');
+}
+
 /* The index of the chunk's host named (s, n), or nhosts (hosts sorted by name). */
 static size_t s_chunk_find(chw_host_t **hosts, size_t nhosts, const char *s, size_t n)
 {
-    size_t lo = 0, hi = nhosts;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *name = hosts[mid]->name;
-        int cmp = strncmp(name, s, n);
-        if (cmp == 0)
-            cmp = name[n] != '\0';
-        if (cmp == 0)
-            return mid;
-        if (cmp < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return nhosts;
+    name_key_t key = {s, n};
+    chw_host_t **at = bsearch(&key, hosts, nhosts, sizeof *hosts, s_cmp_name);
+    return at ? (size_t)(at - hosts) : nhosts;
 }
 
 /* The SQL of the latest rows of the chunk's hosts; NULL without memory. */
@@ -175,21 +198,21 @@ static char *s_latest_sql(chw_host_t **hosts, size_t n)
     return sql;
 }
 
-/* Merges and writes the rows of n hosts (sorted by name) in one INSERT. */
-static int s_flush_chunk(chstore_t *self, chw_host_t **hosts, size_t n, char *err, size_t errsz)
+/* The latest stored rows of n hosts (sorted by name) into v, have[i] set
+ * for those that have one. The strings are borrowed from the answer:
+ * valid until the next request. 0, -1 + err. */
+static int s_read_latest(chstore_t *self, chw_host_t **hosts, size_t n, hv_t (*v)[H_NCOLS],
+                         bool *have, char *err, size_t errsz)
 {
-    chstore_writer_t *w = self->w;
     char *sql = s_latest_sql(hosts, n);
     const uint8_t *answer;
     size_t len;
     int rc = chw_query(self, "the hosts' latest rows", sql, &answer, &len, err, errsz);
     free(sql);
-    bool *have = rc == 0 ? calloc(n, sizeof *have) : NULL;
-    hv_t(*v)[H_NCOLS] = have ? calloc(n, sizeof *v) : NULL;
-    if (rc == 0 && !v)
-        snprintf(err, errsz, "chstore: out of memory flushing %zu hosts", n);
-    rbr_t r = rbr_init(answer, rc == 0 ? len : 0);
-    while (v && rbr_more(&r)) {
+    if (rc != 0)
+        return -1;
+    rbr_t r = rbr_init(answer, len);
+    while (rbr_more(&r)) {
         hv_t row[H_NCOLS];
         size_t at = s_read_hrow(&r, row) == 0
                         ? s_chunk_find(hosts, n, row[H_NAME].s, row[H_NAME].n)
@@ -199,12 +222,37 @@ static int s_flush_chunk(chstore_t *self, chw_host_t **hosts, size_t n, char *er
             have[at] = true;
         }
     }
-    if (v && rbr_failed(&r)) {
-        char why[256];
-        rbr_error(&r, why, sizeof why);
-        snprintf(err, errsz, "chstore: cannot read the hosts' latest rows: %s", why);
+    if (!rbr_failed(&r))
+        return 0;
+    size_t left;
+    rbr_error(&r, chw_tail(err, errsz, &left, "chstore: cannot read the hosts' latest rows: "),
+              left);
+    return -1;
+}
+
+/* "hosts (name, ..., aggregator, updated_ns)" into out. */
+static void s_insert_columns(char *out, size_t size)
+{
+    size_t len = (size_t)snprintf(out, size, "hosts (");
+    for (int k = 0; k < H_NCOLS && len < size; k++)
+        len += (size_t)snprintf(out + len, size - len, "%s, ", s_hcol[k].name);
+    if (len < size)
+        snprintf(out + len, size - len, "aggregator, updated_ns)");
+}
+
+/* Merges and writes the rows of n hosts (sorted by name) in one INSERT;
+ * their pending changes are cleared once it succeeded. 0, -1 + err. */
+static int s_flush_chunk(chstore_t *self, chw_host_t **hosts, size_t n, char *err, size_t errsz)
+{
+    chstore_writer_t *w = self->w;
+    bool *have = calloc(n, sizeof *have);
+    hv_t(*v)[H_NCOLS] = have ? calloc(n, sizeof *v) : NULL;
+    if (!v) {
+        free(have);
+        snprintf(err, errsz, "chstore: out of memory flushing %zu hosts", n);
+        return -1;
     }
-    rc = v && !rbr_failed(&r) ? 0 : -1;
+    int rc = s_read_latest(self, hosts, n, v, have, err, errsz);
     rbw_reset(w->scratch);
     for (size_t i = 0; i < n && rc == 0; i++) {
         s_merge(v[i], have[i], hosts[i]);
@@ -214,23 +262,18 @@ static int s_flush_chunk(chstore_t *self, chw_host_t **hosts, size_t n, char *er
         snprintf(err, errsz, "chstore: out of memory flushing %zu hosts", n);
         rc = -1;
     }
-    char sub[768];
-    if (rc == 0 && clickhouse_insert(self->ch, "hosts (name, boot_id, backend, kernel, "
-                                               "collector_version, first_seen_ns, last_seen_ns, "
-                                               "interval_ns, incarnation, last_seq, ncpus, "
-                                               "spool_dropped_messages, spool_dropped_samples, "
-                                               "spool_rejected_messages, spool_rejected_samples, "
-                                               "clock_ts_ns, clock_offset_valid, clock_offset_ns, "
-                                               "clock_rtt_ns, clock_synced, clock_maxerror_ns, "
-                                               "clock_esterror_ns, backend_note, degraded, "
-                                               "aggregator, updated_ns)",
-                                     rbw_data(w->scratch), rbw_len(w->scratch), NULL, sub,
-                                     sizeof sub) != 0) {
-        snprintf(err, errsz, "chstore: cannot write the hosts rows: %s", sub);
-        rc = -1;
+    if (rc == 0) {
+        char columns[1024];
+        size_t left;
+        s_insert_columns(columns, sizeof columns);
+        char *tail = chw_tail(err, errsz, &left, "chstore: cannot write %zu hosts rows: ", n);
+        rc = clickhouse_insert(self->ch, columns, rbw_data(w->scratch), rbw_len(w->scratch), NULL,
+                               tail, left);
     }
     for (size_t i = 0; i < n && rc == 0; i++)
         chw_pending_clear(&hosts[i]->p);
+    if (rc == 0)
+        err[0] = '\0';
     free(have);
     free(v);
     return rc;

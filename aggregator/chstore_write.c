@@ -234,15 +234,6 @@ static int s_load(chstore_t *self, chw_host_t *c, uint64_t incarnation, char *er
 
 /* --- the host cache ---------------------------------------------------------- */
 
-void chw_pending_clear(chw_pending_t *p)
-{
-    char *owned[] = {p->boot_id, p->backend, p->kernel, p->collector_version, p->backend_note,
-                     p->degraded};
-    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
-        free(owned[i]);
-    memset(p, 0, sizeof *p);
-}
-
 void chw_host_free(void *value)
 {
     chw_host_t *c = value;
@@ -258,19 +249,6 @@ void chw_host_free(void *value)
     free(c->gids);
     free(c->name);
     free(c);
-}
-
-/* A deep copy of p into *to; -1 without memory. */
-static int s_pending_copy(chw_pending_t *to, const chw_pending_t *p)
-{
-    *to = *p;
-    char **owned[] = {&to->boot_id, &to->backend, &to->kernel, &to->collector_version,
-                      &to->backend_note, &to->degraded};
-    int rc = 0;
-    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
-        if (*owned[i] && !(*owned[i] = strdup(*owned[i])))
-            rc = -1;
-    return rc;
 }
 
 /* Whether a host not met yet may be stored: it has a hosts row already,
@@ -344,7 +322,7 @@ static int s_touch(chstore_writer_t *w, chw_host_t *c)
     chw_pending_clear(&c->saved);
     c->group_gen = w->group_gen;
     c->ngids = 0;
-    return s_pending_copy(&c->saved, &c->p);
+    return chw_pending_copy(&c->saved, &c->p);
 }
 
 /* A message of c stored: it was seen (its row waits for the flush). */
@@ -532,23 +510,22 @@ static int s_row_event(chstore_writer_t *w, chw_host_t *c, const chw_def_t *d,
 
 /* --- checking a batch before it changes anything ---------------------------- */
 
+static int s_cmp_def(const void *key, const void *def)
+{
+    uint32_t wire = *(const uint32_t *)key, id = ((const store_def_t *)def)->id;
+    return wire < id ? -1 : wire > id;
+}
+
 /* The batch's definition of wire id (its defs ascend), or NULL. */
 static const store_def_t *s_batch_def(const store_batch_t *b, uint32_t wire)
 {
-    size_t lo = 0, hi = b->ndefs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (b->defs[mid].id < wire)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < b->ndefs && b->defs[lo].id == wire)
-        return &b->defs[lo];
-    for (size_t i = 0; i < b->ndefs; i++) /* not ascending after all */
+    const store_def_t *d = b->ndefs ? bsearch(&wire, b->defs, b->ndefs, sizeof *b->defs,
+                                              s_cmp_def)
+                                    : NULL;
+    for (size_t i = 0; !d && i < b->ndefs; i++) /* not ascending after all */
         if (b->defs[i].id == wire)
-            return &b->defs[i];
-    return NULL;
+            d = &b->defs[i];
+    return d;
 }
 
 /* Whether (incarnation, seq) is already stored: earlier in the group, or

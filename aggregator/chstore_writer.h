@@ -105,11 +105,15 @@ extern const char *const chw_columns[CHW_NTABLES];
 /* A new version for a ReplacingMergeTree row: the wall clock in ns, or one
  * past the last one given when the clock has not moved on. */
 uint64_t chw_version(chstore_writer_t *w);
-/* Frees what p owns and empties it. */
-void chw_pending_clear(chw_pending_t *p);
 /* Frees a chw_host_t (a strmap value). */
 void chw_host_free(void *value);
 /* --- chstore_hosts.c --- */
+
+/* Frees what p owns and empties it. */
+void chw_pending_clear(chw_pending_t *p);
+/* A deep copy of p into *to (to's former strings are not freed). 0, -1
+ * without memory (then some of to's strings are NULL). */
+int chw_pending_copy(chw_pending_t *to, const chw_pending_t *p);
 
 /* Writes the rows of the hosts with pending changes (a few hundred per
  * INSERT). 0, -1 + err (the rows not written stay pending). */
@@ -121,6 +125,10 @@ int chw_query(chstore_t *self, const char *what, const char *sql, const uint8_t 
 /* The one UInt64 of a query's one row into *v. 0, -1 + err. */
 int chw_scalar(chstore_t *self, const char *what, const char *sql, uint64_t *v, char *err,
                size_t errsz);
+/* Writes fmt's prefix into err; returns where a callee's message goes
+ * after it, with its room in *left (at least 1 byte). */
+char *chw_tail(char *err, size_t errsz, size_t *left, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* A new string of fmt; NULL without memory. */
 char *chw_sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* rbw_string of a C string. */

@@ -259,6 +259,24 @@ static void s_fixture(chstore_t *st, tally_sum_t *sum)
 
 /* --- tests ---------------------------------------------------------------------------------- */
 
+/* The tallies of the fixture's groups: non-overlapping positive drop
+ * deltas, bursts, the latest gauges. */
+static void s_assert_fixture_tally(const tally_sum_t *sum)
+{
+    assert_int_equal(sum->calls, 2);
+    assert_int_equal(sum->t.path[LAYER_NIC], 5);
+    assert_int_equal(sum->t.path[LAYER_SOCKET], 0);
+    assert_int_equal(sum->t.path[LAYER_TRAFFIC], 0);
+    assert_int_equal(sum->t.nbursts, 1);
+    assert_string_equal(sum->t.bursts[0].iface, "eth0");
+    assert_false(sum->t.bursts[0].tx);
+    assert_int_equal(sum->t.bursts[0].n, 1);
+    assert_true(sum->t.seen && sum->t.delivery && sum->t.clock_valid);
+    assert_int_equal(sum->t.last_seen_ns, T0 + 2 * SEC + 10);
+    assert_int_equal(sum->t.clock_offset_ns, 2000);
+    assert_int_equal(sum->t.spool_lost, 4);
+}
+
 static void test_rows(void **state)
 {
     (void)state;
@@ -311,19 +329,7 @@ static void test_rows(void **state)
              "h1\tboot-1\tebpf\t6.1.0\t1.2.3\t0\t2000000010\t1000000000\t7\t3\t8\t2\t0\t2\t0\t"
              "2000000000\t1\t2000\t77\t1\t5\t4\tnote\t"
              "ebpf: no CAP_BPF\\nethtool: no CAP_NET_ADMIN\tagg-a\n");
-    /* the tallies: non-overlapping positive drop deltas, bursts, the latest gauges */
-    assert_int_equal(sum.calls, 2);
-    assert_int_equal(sum.t.path[LAYER_NIC], 5);
-    assert_int_equal(sum.t.path[LAYER_SOCKET], 0);
-    assert_int_equal(sum.t.path[LAYER_TRAFFIC], 0);
-    assert_int_equal(sum.t.nbursts, 1);
-    assert_string_equal(sum.t.bursts[0].iface, "eth0");
-    assert_false(sum.t.bursts[0].tx);
-    assert_int_equal(sum.t.bursts[0].n, 1);
-    assert_true(sum.t.seen && sum.t.delivery && sum.t.clock_valid);
-    assert_int_equal(sum.t.last_seen_ns, T0 + 2 * SEC + 10);
-    assert_int_equal(sum.t.clock_offset_ns, 2000);
-    assert_int_equal(sum.t.spool_lost, 4);
+    s_assert_fixture_tally(&sum);
     chstore_close(&st);
     assert_null(st);
     chstore_close(&st); /* safe twice */
