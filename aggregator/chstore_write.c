@@ -227,6 +227,14 @@ static int s_load(chstore_t *self, chw_host_t *c, uint64_t incarnation, char *er
     }
     if (rc == 0)
         rc = s_load_settings(self, c, qhost, err, errsz);
+    if (rc == 0) {
+        sql = qhost ? chw_sqlf("SELECT max(seq) FROM {db}.batches WHERE host = %s AND "
+                               "incarnation = %llu AND kind = 'batch' FORMAT RowBinary",
+                               qhost, (unsigned long long)incarnation)
+                    : NULL;
+        rc = chw_scalar(self, "the run's last batch stored", sql, &c->stored_max, err, errsz);
+        free(sql);
+    }
     free(qhost);
     c->loaded = rc == 0;
     return rc;
@@ -529,7 +537,13 @@ static const store_def_t *s_batch_def(const store_batch_t *b, uint32_t wire)
 }
 
 /* Whether (incarnation, seq) is already stored: earlier in the group, or
- * by any aggregator (`batches`). */
+ * by any aggregator (`batches`). Only a batch at or below the highest seq
+ * of its run known stored (stored_max) costs a query: a collector numbers
+ * its batches upwards, so that is a resend (after a failover, or a lost
+ * ack); every other batch is new. Were a collector to go back and forth
+ * between two aggregators that both keep storing its run, one's batches
+ * above the other's stored_max could be stored twice: harmless to the
+ * queries, which read each natural key once (chstore.h). */
 static store_rc_t s_duplicate(chstore_t *self, const chw_host_t *c, const store_origin_t *o,
                               char *err, size_t errsz)
 {
@@ -537,6 +551,8 @@ static store_rc_t s_duplicate(chstore_t *self, const chw_host_t *c, const store_
         for (size_t i = 0; i < c->ngids; i++)
             if (c->gids[i].incarnation == o->incarnation && c->gids[i].seq == o->seq)
                 return STORE_DUPLICATE;
+    if (o->incarnation == c->incarnation && o->seq > c->stored_max)
+        return STORE_OK;
     char *qhost = clickhouse_quote_dup(o->host);
     char *sql = qhost ? chw_sqlf("SELECT count() FROM {db}.batches WHERE host = %s AND "
                                "incarnation = %llu AND seq = %llu AND kind = 'batch' "

@@ -68,6 +68,8 @@ typedef struct {
     size_t ndefs, capdefs;
     strmap_t *settings;      /* "source\x1f" "device\x1f" "name" -> int64_t *, the last stored */
     int64_t nseries;         /* distinct series of the host (an upper bound, like SQLite's) */
+    uint64_t stored_max;     /* the highest seq of run `incarnation` stored: by anyone when it
+                                was loaded, by this writer since; a batch above it is new */
     chw_id_t *gids;          /* the batches of the group, to find one sent twice in it */
     size_t ngids, capgids;
     int64_t used_mono;       /* when a message of it was last stored (chstore_evict_idle) */
