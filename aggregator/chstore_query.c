@@ -451,7 +451,7 @@ int chstore_hosts(chstore_t *self, int (*fn)(void *ctx, const host_row_t *row), 
           "GROUP BY host) USING host ORDER BY host",
           self->db, self->db);
     s_call_t call = {.fn.host = fn, .ctx = ctx};
-    return s_run(self, &sb, "ssssslllqqlllllblbllsllls", s_emit_host, &call, err, errsz);
+    return s_run(self, &sb, "ssssslllqqlllllbllbllslls", s_emit_host, &call, err, errsz);
 }
 
 bool chstore_host_known(chstore_t *self, const char *name)
