@@ -5,7 +5,7 @@
  * and only then filters, sums, orders and limits; merges are never trusted.
  * Answers come as RowBinary and are copied before the callbacks run, so a
  * callback may ask the store again. Hosts and tallies are read through
- * s_run's row reader, strings copied out NUL-terminated per row. */
+ * chstore_run's row reader, strings copied out NUL-terminated per row. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,39 +16,9 @@
 #include "sat.h"
 #include "ts.h"
 
-/* A number per host, for burst_row_t.host_id: the host name's CityHash64
- * cut to 53 bits, so that it stays exact as a JSON number. Stable across
- * aggregators and restarts (SQLite's is the hosts row id). */
-#define CH_HOST_ID "toInt64(bitAnd(cityHash64(host), 9007199254740991))"
-
-/* The latest definition of each series of the hosts `where` selects (every
- * incarnation of it, each wire id read once by argMax): its kind, layer
- * and overlap, and its owner, which as in SQLite's host_series.owner is
- * the latest one that was not "" (a definition without an owner keeps the
- * one known). */
-#define CH_SERIES_INFO                                                                             \
-    "SELECT host, source, device, name, argMax(kind, defined_ns) AS s_kind, "                     \
-    "argMax(layer, defined_ns) AS s_layer, argMax(overlap, defined_ns) AS s_overlap, "            \
-    "argMaxIf(owner, defined_ns, owner != '') AS s_owner FROM %s.series"
-
-typedef enum { S_OLDEST_FIRST, S_NEWEST_FIRST } s_order_t;
-
-static const char *s_desc(s_order_t order)
-{
-    return order == S_NEWEST_FIRST ? " DESC" : "";
-}
-
 /* --- SQL text ----------------------------------------------------------------- */
 
-/* A statement built piece by piece; a failure (memory) sticks. */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} s_sql_t;
-
-static void s_add(s_sql_t *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void s_add(s_sql_t *sb, const char *fmt, ...)
+void chstore_sql_add(chstore_sql_t *sb, const char *fmt, ...)
 {
     if (sb->failed)
         return;
@@ -76,55 +46,29 @@ static void s_add(s_sql_t *sb, const char *fmt, ...)
 }
 
 /* Appends s as a string literal: every string from a caller goes so. */
-static void s_lit(s_sql_t *sb, const char *s)
+void chstore_sql_lit(chstore_sql_t *sb, const char *s)
 {
     char *q = clickhouse_quote_dup(s);
     if (!q)
         sb->failed = true;
     else
-        s_add(sb, "%s", q);
+        chstore_sql_add(sb, "%s", q);
     free(q);
 }
 
 /* Appends " AND column = 'value'" when value is not NULL. */
-static void s_and_eq(s_sql_t *sb, const char *column, const char *value)
+void chstore_sql_eq(chstore_sql_t *sb, const char *column, const char *value)
 {
     if (!value)
         return;
-    s_add(sb, " AND %s = ", column);
-    s_lit(sb, value);
+    chstore_sql_add(sb, " AND %s = ", column);
+    chstore_sql_lit(sb, value);
 }
 
-static void s_limit(s_sql_t *sb, int64_t limit)
+void chstore_sql_limit(chstore_sql_t *sb, int64_t limit)
 {
     if (limit > 0)
-        s_add(sb, " LIMIT %lld", (long long)limit);
-}
-
-/* Appends a sum of x (Int64) that saturates at the ends of int64 as
- * store_query.c's SQL_SUM does, instead of wrapping as ClickHouse's sum()
- * does: exact below 4e18 (SQLite's is exact below 2^53 and rounded above),
- * pinned to INT64_MAX or INT64_MIN beyond. */
-static void s_sum(s_sql_t *sb, const char *x)
-{
-    s_add(sb,
-          "if(abs(sum(toFloat64(%s))) < 4e18, sum(%s), if(sum(toFloat64(%s)) > 0, "
-          "toInt64(9223372036854775807), toInt64(-9223372036854775807) - 1))",
-          x, x, x);
-}
-
-/* The precursor layers' names as an SQL list, "'budget'": names from
- * layer.c's table, never from a client. */
-static void s_precursor_list(s_sql_t *sb)
-{
-    bool any = false;
-    for (int l = LAYER_NIC; l < LAYER_COUNT; l++)
-        if (layer_is_precursor((layer_t)l)) {
-            s_add(sb, "%s'%s'", any ? ", " : "", layer_name((layer_t)l));
-            any = true;
-        }
-    if (!any)
-        s_add(sb, "''"); /* IN () is not SQL */
+        chstore_sql_add(sb, " LIMIT %lld", (long long)limit);
 }
 
 /* --- the deadline -------------------------------------------------------------- */
@@ -159,14 +103,15 @@ static int64_t s_seconds_left(const store_deadline_t *d)
     return left <= 0 ? -1 : (left + 999999999) / 1000000000;
 }
 
-int chstore_select(chstore_t *self, const char *sql, const uint8_t **answer, size_t *len,
-                   char *err, size_t errsz)
+int chstore_select(chstore_t *self, const char *sql, const uint8_t **answer, size_t *len, char *err,
+                   size_t errsz)
 {
     int64_t secs = s_seconds_left(self->deadline);
     if (secs < 0) {
         self->deadline->passed = true;
-        snprintf(err, errsz, "clickhouse: the query was stopped at its deadline before it was "
-                             "sent (ask for a narrower range)");
+        snprintf(err, errsz,
+                 "clickhouse: the query was stopped at its deadline before it was "
+                 "sent (ask for a narrower range)");
         return -1;
     }
     char *limited = NULL;
@@ -190,8 +135,10 @@ int chstore_select(chstore_t *self, const char *sql, const uint8_t **answer, siz
      * add the name */
     if (secs > 0 && (strstr(why, "Code: 159") || strstr(why, "TIMEOUT_EXCEEDED"))) {
         self->deadline->passed = true;
-        snprintf(err, errsz, "clickhouse: the query was stopped at its deadline (max_execution_time "
-                             "= %lld s; ask for a narrower range)", (long long)secs);
+        snprintf(err, errsz,
+                 "clickhouse: the query was stopped at its deadline (max_execution_time "
+                 "= %lld s; ask for a narrower range)",
+                 (long long)secs);
     } else {
         snprintf(err, errsz, "%s", why);
     }
@@ -200,23 +147,8 @@ int chstore_select(chstore_t *self, const char *sql, const uint8_t **answer, siz
 
 /* --- rows ------------------------------------------------------------------------ */
 
-#define S_MAX_STR 12
-#define S_MAX_NUM 24
-
-/* One row of an answer, read by the column types of s_read_row. */
-typedef struct {
-    const char *s[S_MAX_STR];   /* its strings, NUL-terminated copies in text */
-    int64_t n[S_MAX_NUM];       /* its integers in order (UInt64 as their bits) */
-    double f;                   /* its Float64 (one at most) */
-    int64_t drops[LAYER_COUNT]; /* its Array(Int64), by layer (longer ones cut) */
-    uint32_t *profile;          /* its Array(UInt32), nprofile of them */
-    size_t nprofile, profile_cap;
-    char *text; /* room for the strings */
-    size_t text_cap;
-} s_row_t;
-
 /* Copies the row's strings (spans into the answer) out, each with a NUL. */
-static int s_copy_strings(s_row_t *row, const char *const *at, const size_t *len, int ns)
+static int s_copy_strings(chstore_row_t *row, const char *const *at, const size_t *len, int ns)
 {
     size_t need = 0;
     for (int i = 0; i < ns; i++)
@@ -238,7 +170,7 @@ static int s_copy_strings(s_row_t *row, const char *const *at, const size_t *len
     return 0;
 }
 
-static int s_read_profile(rbr_t *r, s_row_t *row)
+static int s_read_profile(rbr_t *r, chstore_row_t *row)
 {
     uint64_t n = 0;
     if (rbr_array_len(r, &n) != 0)
@@ -260,10 +192,10 @@ static int s_read_profile(rbr_t *r, s_row_t *row)
  * UInt64, 'w' UInt32, 'b' UInt8, 'f' Float64, 'A' Array(Int64) (layers),
  * 'P' Array(UInt32) (a profile). 0; -1 when the answer does not hold it
  * (rbr_failed says so) or without memory. */
-static int s_read_row(rbr_t *r, const char *types, s_row_t *row)
+static int s_read_row(rbr_t *r, const char *types, chstore_row_t *row)
 {
-    const char *at[S_MAX_STR];
-    size_t len[S_MAX_STR];
+    const char *at[CHSTORE_ROW_STR];
+    size_t len[CHSTORE_ROW_STR];
     int ns = 0, nn = 0;
     for (const char *t = types; *t && !rbr_failed(r); t++) {
         uint64_t u = 0, count = 0;
@@ -296,35 +228,12 @@ static int s_read_row(rbr_t *r, const char *types, s_row_t *row)
     return rbr_failed(r) ? -1 : s_copy_strings(row, at, len, ns);
 }
 
-/* The caller's callback and context, whichever row type it takes. */
-typedef struct {
-    union {
-        int (*host)(void *ctx, const host_row_t *row);
-        int (*top)(void *ctx, const char *host, const char *layer, int64_t drops);
-        int (*drop)(void *ctx, const drop_row_t *row);
-        int (*burst)(void *ctx, const burst_row_t *row);
-        int (*start)(void *ctx, const burst_start_t *row);
-        int (*gap)(void *ctx, const gap_row_t *row);
-        int (*info)(void *ctx, const series_info_t *row);
-        int (*sample)(void *ctx, const series_row_t *row);
-        int (*sum)(void *ctx, const drop_sum_t *row);
-        int (*setting)(void *ctx, const setting_row_t *row);
-        int (*time)(void *ctx, int64_t ts_ns);
-        int64_t *totals;
-    } fn;
-    void *ctx;
-    int64_t left; /* rows still wanted; < 0: no bound */
-} s_call_t;
-
-/* Hands one row read to the caller: 0 to go on. */
-typedef int s_emit_fn(s_call_t *call, const s_row_t *row);
-
 /* Runs the statement sb built (and frees it) and calls emit with each row,
  * read as types says. 0, -1 + err. */
-static int s_run(chstore_t *self, s_sql_t *sb, const char *types, s_emit_fn *emit, s_call_t *call,
-                 char *err, size_t errsz)
+int chstore_run(chstore_t *self, chstore_sql_t *sb, const char *types, chstore_emit_fn *emit,
+                chstore_call_t *call, char *err, size_t errsz)
 {
-    s_add(sb, " FORMAT RowBinary");
+    chstore_sql_add(sb, " FORMAT RowBinary");
     const uint8_t *answer = NULL;
     size_t len = 0;
     int rc = sb->failed ? -1 : chstore_select(self, sb->buf, &answer, &len, err, errsz);
@@ -341,7 +250,7 @@ static int s_run(chstore_t *self, s_sql_t *sb, const char *types, s_emit_fn *emi
         return -1;
     memcpy(copy, answer, len);
     rbr_t r = rbr_init(copy, len);
-    s_row_t row = {.f = 0};
+    chstore_row_t row = {.f = 0};
     while (rbr_more(&r)) {
         if (s_read_row(&r, types, &row) != 0) {
             if (rbr_failed(&r))
@@ -361,9 +270,9 @@ static int s_run(chstore_t *self, s_sql_t *sb, const char *types, s_emit_fn *emi
 }
 
 /* Runs a query whose answer is one UInt64 (count()); 0 when it fails. */
-static uint64_t s_count(chstore_t *self, s_sql_t *sb)
+static uint64_t s_count(chstore_t *self, chstore_sql_t *sb)
 {
-    s_add(sb, " FORMAT RowBinary");
+    chstore_sql_add(sb, " FORMAT RowBinary");
     char err[256];
     const uint8_t *answer = NULL;
     size_t len = 0;
@@ -387,7 +296,7 @@ int chstore_ping(chstore_t *self, char *err, size_t errsz)
 
 /* --- hosts -------------------------------------------------------------------- */
 
-static int s_emit_host(s_call_t *call, const s_row_t *row)
+static int s_emit_host(chstore_call_t *call, const chstore_row_t *row)
 {
     const int64_t *n = row->n;
     host_row_t h = {.name = row->s[0],
@@ -424,403 +333,58 @@ int chstore_hosts(chstore_t *self, int (*fn)(void *ctx, const host_row_t *row), 
     /* Each host's latest row by updated_ns (several aggregators flush their
      * own), its first sighting the least; its series counted by name, as
      * SQLite's host_series has one row per host and name. */
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb,
-          "SELECT host, h_boot, h_backend, h_kernel, h_version, h_first, h_last, h_interval, "
-          "h_incarnation, h_seq, h_ncpus, toInt64(nseries), h_sdm, h_sds, h_clock_ts, h_valid, "
-          "h_offset, h_rtt, h_synced, h_maxerr, h_esterr, h_note, h_srm, h_srs, h_degraded FROM "
-          "(SELECT name AS host, argMax(boot_id, updated_ns) AS h_boot, "
-          "argMax(backend, updated_ns) AS h_backend, argMax(kernel, updated_ns) AS h_kernel, "
-          "argMax(collector_version, updated_ns) AS h_version, min(first_seen_ns) AS h_first, "
-          "argMax(last_seen_ns, updated_ns) AS h_last, argMax(interval_ns, updated_ns) AS "
-          "h_interval, argMax(incarnation, updated_ns) AS h_incarnation, "
-          "argMax(last_seq, updated_ns) AS h_seq, argMax(ncpus, updated_ns) AS h_ncpus, "
-          "argMax(spool_dropped_messages, updated_ns) AS h_sdm, "
-          "argMax(spool_dropped_samples, updated_ns) AS h_sds, "
-          "argMax(clock_ts_ns, updated_ns) AS h_clock_ts, "
-          "argMax(clock_offset_valid, updated_ns) AS h_valid, "
-          "argMax(clock_offset_ns, updated_ns) AS h_offset, "
-          "argMax(clock_rtt_ns, updated_ns) AS h_rtt, argMax(clock_synced, updated_ns) AS "
-          "h_synced, argMax(clock_maxerror_ns, updated_ns) AS h_maxerr, "
-          "argMax(clock_esterror_ns, updated_ns) AS h_esterr, "
-          "argMax(backend_note, updated_ns) AS h_note, "
-          "argMax(spool_rejected_messages, updated_ns) AS h_srm, "
-          "argMax(spool_rejected_samples, updated_ns) AS h_srs, "
-          "argMax(degraded, updated_ns) AS h_degraded FROM %s.hosts GROUP BY name) "
-          "ALL LEFT JOIN (SELECT host, uniqExact(source, device, name) AS nseries FROM %s.series "
-          "GROUP BY host) USING host ORDER BY host",
-          self->db, self->db);
-    s_call_t call = {.fn.host = fn, .ctx = ctx};
-    return s_run(self, &sb, "ssssslllqqlllllbllbllslls", s_emit_host, &call, err, errsz);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(
+        &sb,
+        "SELECT host, h_boot, h_backend, h_kernel, h_version, h_first, h_last, h_interval, "
+        "h_incarnation, h_seq, h_ncpus, toInt64(nseries), h_sdm, h_sds, h_clock_ts, h_valid, "
+        "h_offset, h_rtt, h_synced, h_maxerr, h_esterr, h_note, h_srm, h_srs, h_degraded FROM "
+        "(SELECT name AS host, argMax(boot_id, updated_ns) AS h_boot, "
+        "argMax(backend, updated_ns) AS h_backend, argMax(kernel, updated_ns) AS h_kernel, "
+        "argMax(collector_version, updated_ns) AS h_version, min(first_seen_ns) AS h_first, "
+        "argMax(last_seen_ns, updated_ns) AS h_last, argMax(interval_ns, updated_ns) AS "
+        "h_interval, argMax(incarnation, updated_ns) AS h_incarnation, "
+        "argMax(last_seq, updated_ns) AS h_seq, argMax(ncpus, updated_ns) AS h_ncpus, "
+        "argMax(spool_dropped_messages, updated_ns) AS h_sdm, "
+        "argMax(spool_dropped_samples, updated_ns) AS h_sds, "
+        "argMax(clock_ts_ns, updated_ns) AS h_clock_ts, "
+        "argMax(clock_offset_valid, updated_ns) AS h_valid, "
+        "argMax(clock_offset_ns, updated_ns) AS h_offset, "
+        "argMax(clock_rtt_ns, updated_ns) AS h_rtt, argMax(clock_synced, updated_ns) AS "
+        "h_synced, argMax(clock_maxerror_ns, updated_ns) AS h_maxerr, "
+        "argMax(clock_esterror_ns, updated_ns) AS h_esterr, "
+        "argMax(backend_note, updated_ns) AS h_note, "
+        "argMax(spool_rejected_messages, updated_ns) AS h_srm, "
+        "argMax(spool_rejected_samples, updated_ns) AS h_srs, "
+        "argMax(degraded, updated_ns) AS h_degraded FROM %s.hosts GROUP BY name) "
+        "ALL LEFT JOIN (SELECT host, uniqExact(source, device, name) AS nseries FROM %s.series "
+        "GROUP BY host) USING host ORDER BY host",
+        self->db, self->db);
+    chstore_call_t call = {.fn.host = fn, .ctx = ctx};
+    return chstore_run(self, &sb, "ssssslllqqlllllbllbllslls", s_emit_host, &call, err, errsz);
 }
 
 bool chstore_host_known(chstore_t *self, const char *name)
 {
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT count() FROM %s.hosts WHERE name = ", self->db);
-    s_lit(&sb, name);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(&sb, "SELECT count() FROM %s.hosts WHERE name = ", self->db);
+    chstore_sql_lit(&sb, name);
     return s_count(self, &sb) > 0;
 }
 
 int64_t chstore_host_interval(chstore_t *self, const char *name)
 {
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT toUInt64(argMax(interval_ns, updated_ns)) FROM %s.hosts WHERE name = ",
-          self->db);
-    s_lit(&sb, name);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(
+        &sb,
+        "SELECT toUInt64(argMax(interval_ns, updated_ns)) FROM %s.hosts WHERE name = ", self->db);
+    chstore_sql_lit(&sb, name);
     return (int64_t)s_count(self, &sb); /* no row: argMax's default, 0 */
-}
-
-/* --- drops ---------------------------------------------------------------------- */
-
-/* Appends, as a subquery, the drop rows of q's range, host and layer (every
- * row when q is NULL), each natural key once: host, ts_ns, source, device,
- * name, d_layer, d_delta, d_reset. own_only: only the rows whose series
- * overlaps no more specific one (the row's own flag, as SQLite's drops). */
-static void s_drops_once(s_sql_t *sb, const chstore_t *self, const drops_query_t *q,
-                         bool own_only)
-{
-    s_add(sb,
-          "(SELECT host, ts_ns, source, device, name, any(layer) AS d_layer, any(delta) AS "
-          "d_delta, any(reset) AS d_reset FROM %s.drops WHERE 1",
-          self->db);
-    if (q) {
-        s_add(sb, " AND ts_ns > %lld AND ts_ns <= %lld", (long long)q->from_ns,
-              (long long)q->to_ns);
-        s_and_eq(sb, "host", q->host);
-        s_and_eq(sb, "layer", q->layer != LAYER_UNKNOWN ? layer_name(q->layer) : NULL);
-    }
-    if (own_only)
-        s_add(sb, " AND overlap = 0");
-    s_add(sb, " GROUP BY host, ts_ns, source, device, name)");
-}
-
-/* Appends " ALL INNER JOIN (the latest definitions of host's series, every
- * host's when NULL) USING (host, source, device, name)". */
-static void s_join_series(s_sql_t *sb, const chstore_t *self, const char *host)
-{
-    s_add(sb, " ALL INNER JOIN (" CH_SERIES_INFO " WHERE 1", self->db);
-    s_and_eq(sb, "host", host);
-    s_add(sb, " GROUP BY host, source, device, name) USING (host, source, device, name)");
-}
-
-static int s_emit_drop(s_call_t *call, const s_row_t *row)
-{
-    drop_row_t d = {.host = row->s[0],
-                    .series = row->s[1],
-                    .layer = row->s[2],
-                    .ts_ns = row->n[0],
-                    .delta = row->n[1],
-                    .reset = row->n[2] != 0,
-                    .overlap = row->n[3] != 0,
-                    .owner = row->s[3]};
-    return call->fn.drop(call->ctx, &d);
-}
-
-static int s_drops(chstore_t *self, const drops_query_t *q, s_order_t order,
-                   int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err,
-                   size_t errsz)
-{
-    /* With a step, SQLite's bucket is (ts / step) * step: truncated toward
-     * zero, as intDiv is; a bucket's layer, a bare column there, is its
-     * latest row's here. */
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT host, concat(source, '/', device, '/', name) AS x_series, x_layer, t, "
-               "x_delta, x_reset, s_overlap, s_owner FROM (");
-    if (q->step_ns > 0) {
-        s_add(&sb,
-              "SELECT host, source, device, name, toInt64(intDiv(ts_ns, %lld) * %lld) AS t, "
-              "argMax(d_layer, ts_ns) AS x_layer, ",
-              (long long)q->step_ns, (long long)q->step_ns);
-        s_sum(&sb, "d_delta");
-        s_add(&sb, " AS x_delta, max(d_reset) AS x_reset FROM ");
-    } else {
-        s_add(&sb, "SELECT host, source, device, name, ts_ns AS t, d_layer AS x_layer, d_delta AS "
-                   "x_delta, d_reset AS x_reset FROM ");
-    }
-    s_drops_once(&sb, self, q, false);
-    if (q->step_ns > 0)
-        s_add(&sb, " GROUP BY host, source, device, name, t");
-    s_add(&sb, ")");
-    s_join_series(&sb, self, q->host);
-    s_add(&sb, " ORDER BY t%s, host%s, x_series%s", s_desc(order), s_desc(order), s_desc(order));
-    s_limit(&sb, q->limit);
-    s_call_t call = {.fn.drop = fn, .ctx = ctx};
-    return s_run(self, &sb, "sssllbbs", s_emit_drop, &call, err, errsz);
-}
-
-int chstore_drops(chstore_t *self, const drops_query_t *q,
-                  int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err, size_t errsz)
-{
-    return s_drops(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
-}
-
-int chstore_drops_newest(chstore_t *self, const drops_query_t *q,
-                         int (*fn)(void *ctx, const drop_row_t *row), void *ctx, char *err,
-                         size_t errsz)
-{
-    return s_drops(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
-}
-
-static int s_emit_top(s_call_t *call, const s_row_t *row)
-{
-    return call->fn.top(call->ctx, row->s[0], row->s[1], row->n[0]);
-}
-
-int chstore_top_droppers(chstore_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
-                         int (*fn)(void *ctx, const char *host, const char *layer, int64_t drops),
-                         void *ctx, char *err, size_t errsz)
-{
-    /* One pass over the range: per host and layer, then per host with its
-     * layers as arrays, ranked by lost packets (squeezes only break ties, as
-     * in SQLite; then the name, where SQLite's order is its row ids'), and
-     * the top hosts' arrays unfolded again. */
-    drops_query_t q = {.from_ns = from_ns, .to_ns = to_ns, .layer = LAYER_UNKNOWN};
-    s_sql_t pre = {.buf = NULL};
-    s_precursor_list(&pre);
-    if (pre.failed) {
-        snprintf(err, errsz, "clickhouse: out of memory for a query");
-        return -1;
-    }
-    char lost[256], squeezed[256];
-    snprintf(lost, sizeof lost, "if(layer IN (%s), 0, n)", pre.buf);
-    snprintf(squeezed, sizeof squeezed, "if(layer IN (%s), n, 0)", pre.buf);
-    free(pre.buf);
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT host, layer, n FROM (SELECT host, groupArray(layer) AS ls, groupArray(n) "
-               "AS ns, ");
-    s_sum(&sb, lost);
-    s_add(&sb, " AS lost, ");
-    s_sum(&sb, squeezed);
-    s_add(&sb, " AS pre FROM (SELECT host, d_layer AS layer, ");
-    s_sum(&sb, "d_delta");
-    s_add(&sb, " AS n FROM ");
-    s_drops_once(&sb, self, &q, true);
-    s_add(&sb, " GROUP BY host, layer) GROUP BY host ORDER BY lost DESC, pre DESC, host");
-    s_limit(&sb, limit);
-    s_add(&sb, ") ARRAY JOIN ls AS layer, ns AS n ORDER BY lost DESC, pre DESC, host, n DESC, "
-               "layer");
-    s_call_t call = {.fn.top = fn, .ctx = ctx};
-    return s_run(self, &sb, "ssl", s_emit_top, &call, err, errsz);
-}
-
-static int s_emit_total(s_call_t *call, const s_row_t *row)
-{
-    int64_t *t = &call->fn.totals[layer_from_name(row->s[0])]; /* unknown names share one */
-    *t = sat_add(*t, row->n[0]);
-    return 0;
-}
-
-int chstore_drop_totals(chstore_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
-                        char *err, size_t errsz)
-{
-    memset(totals, 0, LAYER_COUNT * sizeof *totals);
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT d_layer, ");
-    s_sum(&sb, "d_delta");
-    s_add(&sb, " FROM ");
-    s_drops_once(&sb, self, q, true);
-    s_add(&sb, " GROUP BY d_layer");
-    s_call_t call = {.fn.totals = totals};
-    return s_run(self, &sb, "sl", s_emit_total, &call, err, errsz);
-}
-
-static int s_emit_sum(s_call_t *call, const s_row_t *row)
-{
-    drop_sum_t d = {.source = row->s[0],
-                    .device = row->s[1],
-                    .name = row->s[2],
-                    .layer = row->s[3],
-                    .overlap = row->n[0] != 0,
-                    .drops = row->n[1],
-                    .first_ns = row->n[2],
-                    .last_ns = row->n[3],
-                    .deltas = row->n[4],
-                    .owner = row->s[4]};
-    return call->fn.sum(call->ctx, &d);
-}
-
-int chstore_drop_sums(chstore_t *self, const char *host, int64_t from_ns, int64_t to_ns,
-                      int (*fn)(void *ctx, const drop_sum_t *row), void *ctx, char *err,
-                      size_t errsz)
-{
-    /* Per series of the host; its layer (a bare column in SQLite) is its
-     * latest row's; equal sums go by name (SQLite leaves them in any order). */
-    drops_query_t q = {.host = host, .from_ns = from_ns, .to_ns = to_ns, .layer = LAYER_UNKNOWN};
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT source, device, name, x_layer, s_overlap, n, x_first, x_last, x_count, "
-               "s_owner FROM (SELECT host, source, device, name, argMax(d_layer, ts_ns) AS "
-               "x_layer, ");
-    s_sum(&sb, "d_delta");
-    s_add(&sb, " AS n, min(ts_ns) AS x_first, max(ts_ns) AS x_last, toInt64(count()) AS x_count "
-               "FROM ");
-    s_drops_once(&sb, self, &q, false);
-    s_add(&sb, " GROUP BY host, source, device, name)");
-    s_join_series(&sb, self, host);
-    s_add(&sb, " ORDER BY x_layer, n DESC, source, device, name");
-    s_call_t call = {.fn.sum = fn, .ctx = ctx};
-    return s_run(self, &sb, "ssssblllls", s_emit_sum, &call, err, errsz);
-}
-
-/* --- bursts and gaps -------------------------------------------------------------- */
-
-/* Appends, as a subquery, the bursts whose `column` (start_ns or
- * corrected_start_ns) is in (from_ns, to_ns], of host and iface when not
- * NULL, received only when rx_only, each (host, start_ns, iface,
- * direction) once, the other columns prefixed b_. */
-static void s_bursts_once(s_sql_t *sb, const chstore_t *self, const char *column,
-                          const bursts_query_t *q)
-{
-    s_add(sb,
-          "(SELECT host, iface, direction, start_ns, any(end_ns) AS b_end, any(peak_per_ms) AS "
-          "b_peak, any(packets) AS b_packets, any(bytes) AS b_bytes, any(threshold_per_ms) AS "
-          "b_threshold, any(drops) AS b_drops, any(drops_total) AS b_total, "
-          "any(profile_start_ns) AS b_pstart, any(tick_ns) AS b_tick, any(profile) AS b_profile, "
-          "any(profile_complete) AS b_complete, any(corrected_start_ns) AS b_cstart, "
-          "any(uncertainty_ns) AS b_uncertainty FROM %s.bursts WHERE %s > %lld AND %s <= %lld",
-          self->db, column, (long long)q->from_ns, column, (long long)q->to_ns);
-    s_and_eq(sb, "host", q->host);
-    s_and_eq(sb, "iface", q->iface);
-    if (q->rx_only)
-        s_add(sb, " AND direction = 'rx'");
-    s_add(sb, " GROUP BY host, start_ns, iface, direction)");
-}
-
-static int s_emit_burst(s_call_t *call, const s_row_t *row)
-{
-    const int64_t *n = row->n;
-    burst_row_t b = {.host = row->s[0],
-                     .iface = row->s[1],
-                     .direction = row->s[2],
-                     .start_ns = n[0],
-                     .end_ns = n[1],
-                     .peak_per_ms = row->f,
-                     .packets = n[2],
-                     .bytes = n[3],
-                     .threshold_per_ms = n[4],
-                     .profile_start_ns = n[5],
-                     .tick_ns = n[6],
-                     .nprofile = row->nprofile,
-                     .profile = row->profile,
-                     .profile_complete = n[7] != 0,
-                     .corrected_start_ns = n[8],
-                     .uncertainty_ns = n[9],
-                     .host_id = n[10]};
-    memcpy(b.drops, row->drops, sizeof b.drops);
-    return call->fn.burst(call->ctx, &b);
-}
-
-static int s_bursts(chstore_t *self, const bursts_query_t *q, s_order_t order,
-                    int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
-                    size_t errsz)
-{
-    /* By start, then host as SQLite; then interface and direction, which
-     * SQLite leaves in any order. */
-    const char *d = s_desc(order);
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb,
-          "SELECT host, iface, direction, start_ns, b_end, b_peak, b_packets, b_bytes, "
-          "b_threshold, b_drops, b_pstart, b_tick, b_profile, b_complete, b_cstart, "
-          "b_uncertainty, " CH_HOST_ID " FROM ");
-    s_bursts_once(&sb, self, "start_ns", q);
-    s_add(&sb, " ORDER BY start_ns%s, host%s, iface%s, direction%s", d, d, d, d);
-    s_limit(&sb, q->limit);
-    s_call_t call = {.fn.burst = fn, .ctx = ctx};
-    return s_run(self, &sb, "sssllflllAllPblll", s_emit_burst, &call, err, errsz);
-}
-
-int chstore_bursts(chstore_t *self, const bursts_query_t *q,
-                   int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
-                   size_t errsz)
-{
-    return s_bursts(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
-}
-
-int chstore_bursts_newest(chstore_t *self, const bursts_query_t *q,
-                          int (*fn)(void *ctx, const burst_row_t *row), void *ctx, char *err,
-                          size_t errsz)
-{
-    return s_bursts(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
-}
-
-static int s_emit_start(s_call_t *call, const s_row_t *row)
-{
-    burst_start_t b = {.host = row->s[0],
-                       .iface = row->s[1],
-                       .host_id = row->n[0],
-                       .corrected_start_ns = row->n[1],
-                       .end_ns = row->n[2],
-                       .uncertainty_ns = row->n[3],
-                       .packets = row->n[4],
-                       .drops_total = row->n[5]};
-    return call->fn.start(call->ctx, &b);
-}
-
-int chstore_burst_starts(chstore_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,
-                         int (*fn)(void *ctx, const burst_start_t *row), void *ctx, char *err,
-                         size_t errsz)
-{
-    bursts_query_t q = {.from_ns = from_ns, .to_ns = to_ns, .rx_only = true};
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT host, iface, " CH_HOST_ID ", b_cstart, b_end + b_cstart - start_ns, "
-               "b_uncertainty, b_packets, b_total FROM ");
-    s_bursts_once(&sb, self, "corrected_start_ns", &q);
-    s_add(&sb, " ORDER BY b_cstart DESC, host DESC, iface DESC");
-    s_limit(&sb, limit);
-    s_call_t call = {.fn.start = fn, .ctx = ctx};
-    return s_run(self, &sb, "ssllllll", s_emit_start, &call, err, errsz);
-}
-
-static int s_emit_gap(s_call_t *call, const s_row_t *row)
-{
-    gap_row_t g = {.host = row->s[0],
-                   .group = row->s[1],
-                   .port = row->n[0],
-                   .start_ns = row->n[1],
-                   .end_ns = row->n[2],
-                   .missing = (uint64_t)row->n[3],
-                   .first_seq = (uint64_t)row->n[4],
-                   .last_seq = (uint64_t)row->n[5]};
-    return call->fn.gap(call->ctx, &g);
-}
-
-static int s_gaps(chstore_t *self, const gaps_query_t *q, s_order_t order,
-                  int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err, size_t errsz)
-{
-    /* By start, host and first sequence number as SQLite; then group and
-     * port, which SQLite leaves in any order. */
-    const char *d = s_desc(order);
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb,
-          "SELECT host, group_addr, toInt64(port), start_ns, g_end, g_missing, first_seq, g_last "
-          "FROM (SELECT host, group_addr, port, start_ns, first_seq, any(end_ns) AS g_end, "
-          "any(missing) AS g_missing, any(last_seq) AS g_last FROM %s.gaps WHERE start_ns > %lld "
-          "AND start_ns <= %lld",
-          self->db, (long long)q->from_ns, (long long)q->to_ns);
-    s_and_eq(&sb, "host", q->host);
-    s_add(&sb, " GROUP BY host, start_ns, group_addr, port, first_seq) ORDER BY start_ns%s, "
-               "host%s, first_seq%s, group_addr%s, port%s", d, d, d, d, d);
-    s_limit(&sb, q->limit);
-    s_call_t call = {.fn.gap = fn, .ctx = ctx};
-    return s_run(self, &sb, "sslllqqq", s_emit_gap, &call, err, errsz);
-}
-
-int chstore_gaps(chstore_t *self, const gaps_query_t *q,
-                 int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err, size_t errsz)
-{
-    return s_gaps(self, q, S_OLDEST_FIRST, fn, ctx, err, errsz);
-}
-
-int chstore_gaps_newest(chstore_t *self, const gaps_query_t *q,
-                        int (*fn)(void *ctx, const gap_row_t *row), void *ctx, char *err,
-                        size_t errsz)
-{
-    return s_gaps(self, q, S_NEWEST_FIRST, fn, ctx, err, errsz);
 }
 
 /* --- series, settings, batches ----------------------------------------------------- */
 
-static int s_emit_info(s_call_t *call, const s_row_t *row)
+static int s_emit_info(chstore_call_t *call, const chstore_row_t *row)
 {
     series_info_t i = {.source = row->s[0],
                        .device = row->s[1],
@@ -836,35 +400,37 @@ int chstore_series_list(chstore_t *self, const char *host,
                         int (*fn)(void *ctx, const series_info_t *row), void *ctx, char *err,
                         size_t errsz)
 {
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT source, device, name, s_kind, s_layer, s_overlap, s_owner FROM (" CH_SERIES_INFO
-               " WHERE host = ", self->db);
-    s_lit(&sb, host);
-    s_add(&sb, " GROUP BY host, source, device, name) ORDER BY source, device, name");
-    s_call_t call = {.fn.info = fn, .ctx = ctx};
-    return s_run(self, &sb, "sssssbs", s_emit_info, &call, err, errsz);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(&sb,
+                    "SELECT source, device, name, s_kind, s_layer, s_overlap, s_owner FROM "
+                    "(" CHSTORE_SERIES_INFO " WHERE host = ",
+                    self->db);
+    chstore_sql_lit(&sb, host);
+    chstore_sql_add(&sb, " GROUP BY host, source, device, name) ORDER BY source, device, name");
+    chstore_call_t call = {.fn.info = fn, .ctx = ctx};
+    return chstore_run(self, &sb, "sssssbs", s_emit_info, &call, err, errsz);
 }
 
 /* Appends " AND host = .. AND source = .. AND device = .. AND name = ..". */
-static void s_and_series(s_sql_t *sb, const char *host, const char *source, const char *device,
-                         const char *name)
+static void s_and_series(chstore_sql_t *sb, const char *host, const char *source,
+                         const char *device, const char *name)
 {
-    s_and_eq(sb, "host", host);
-    s_and_eq(sb, "source", source);
-    s_and_eq(sb, "device", device);
-    s_and_eq(sb, "name", name);
+    chstore_sql_eq(sb, "host", host);
+    chstore_sql_eq(sb, "source", source);
+    chstore_sql_eq(sb, "device", device);
+    chstore_sql_eq(sb, "name", name);
 }
 
-bool chstore_series_known(chstore_t *self, const char *host, const char *source,
-                          const char *device, const char *name)
+bool chstore_series_known(chstore_t *self, const char *host, const char *source, const char *device,
+                          const char *name)
 {
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT count() FROM %s.series WHERE 1", self->db);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(&sb, "SELECT count() FROM %s.series WHERE 1", self->db);
     s_and_series(&sb, host, source, device, name);
     return s_count(self, &sb) > 0;
 }
 
-static int s_emit_sample(s_call_t *call, const s_row_t *row)
+static int s_emit_sample(chstore_call_t *call, const chstore_row_t *row)
 {
     series_row_t s = {.ts_ns = row->n[0],
                       .value = (uint64_t)row->n[1],
@@ -882,26 +448,28 @@ int chstore_series(chstore_t *self, const series_query_t *q,
      * SQLite's rollups. Another step has no rollup: no rows, as there. */
     if (q->step_s != 0 && q->step_s != 60 && q->step_s != 3600)
         return 0;
-    s_sql_t sb = {.buf = NULL};
+    chstore_sql_t sb = {.buf = NULL};
     if (q->step_s == 0)
-        s_add(&sb,
-              "SELECT ts_ns, any(value), any(delta), any(flags) FROM %s.samples WHERE ts_ns > "
-              "%lld AND ts_ns <= %lld",
-              self->db, (long long)q->from_ns, (long long)q->to_ns);
+        chstore_sql_add(
+            &sb,
+            "SELECT ts_ns, any(value), any(delta), any(flags) FROM %s.samples WHERE ts_ns > "
+            "%lld AND ts_ns <= %lld",
+            self->db, (long long)q->from_ns, (long long)q->to_ns);
     else
-        s_add(&sb,
-              "SELECT bucket_ns AS ts_ns, argMaxMerge(value), sumMerge(delta), "
-              "groupBitOrMerge(flags) FROM %s.samples_%s WHERE bucket_ns >= %lld AND bucket_ns < "
-              "%lld",
-              self->db, q->step_s == 60 ? "1m" : "1h", (long long)q->from_ns, (long long)q->to_ns);
+        chstore_sql_add(
+            &sb,
+            "SELECT bucket_ns AS ts_ns, argMaxMerge(value), sumMerge(delta), "
+            "groupBitOrMerge(flags) FROM %s.samples_%s WHERE bucket_ns >= %lld AND bucket_ns < "
+            "%lld",
+            self->db, q->step_s == 60 ? "1m" : "1h", (long long)q->from_ns, (long long)q->to_ns);
     s_and_series(&sb, q->host, q->source, q->device, q->name);
-    s_add(&sb, " GROUP BY ts_ns ORDER BY ts_ns");
-    s_limit(&sb, q->limit);
-    s_call_t call = {.fn.sample = fn, .ctx = ctx};
-    return s_run(self, &sb, "lqlw", s_emit_sample, &call, err, errsz);
+    chstore_sql_add(&sb, " GROUP BY ts_ns ORDER BY ts_ns");
+    chstore_sql_limit(&sb, q->limit);
+    chstore_call_t call = {.fn.sample = fn, .ctx = ctx};
+    return chstore_run(self, &sb, "lqlw", s_emit_sample, &call, err, errsz);
 }
 
-static int s_emit_setting(s_call_t *call, const s_row_t *row)
+static int s_emit_setting(chstore_call_t *call, const chstore_row_t *row)
 {
     setting_row_t s = {.source = row->s[0],
                        .device = row->s[1],
@@ -915,16 +483,18 @@ int chstore_settings(chstore_t *self, const char *host, int64_t to_ns,
                      int (*fn)(void *ctx, const setting_row_t *row), void *ctx, char *err,
                      size_t errsz)
 {
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb, "SELECT source, device, name, ts_ns, any(value) FROM %s.settings WHERE ts_ns <= %lld",
-          self->db, (long long)to_ns);
-    s_and_eq(&sb, "host", host);
-    s_add(&sb, " GROUP BY source, device, name, ts_ns ORDER BY source, device, name, ts_ns");
-    s_call_t call = {.fn.setting = fn, .ctx = ctx};
-    return s_run(self, &sb, "sssll", s_emit_setting, &call, err, errsz);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(
+        &sb, "SELECT source, device, name, ts_ns, any(value) FROM %s.settings WHERE ts_ns <= %lld",
+        self->db, (long long)to_ns);
+    chstore_sql_eq(&sb, "host", host);
+    chstore_sql_add(&sb,
+                    " GROUP BY source, device, name, ts_ns ORDER BY source, device, name, ts_ns");
+    chstore_call_t call = {.fn.setting = fn, .ctx = ctx};
+    return chstore_run(self, &sb, "sssll", s_emit_setting, &call, err, errsz);
 }
 
-static int s_emit_time(s_call_t *call, const s_row_t *row)
+static int s_emit_time(chstore_call_t *call, const chstore_row_t *row)
 {
     return call->fn.time(call->ctx, row->n[0]);
 }
@@ -934,13 +504,14 @@ int chstore_batch_times(chstore_t *self, const char *host, int64_t from_ns, int6
 {
     /* `batches` also holds the hellos' identities (kind 'hello'): batches
      * only, each (incarnation, seq) once, as SQLite's batches rows. */
-    s_sql_t sb = {.buf = NULL};
-    s_add(&sb,
-          "SELECT b_ts FROM (SELECT incarnation, seq, any(ts_ns) AS b_ts FROM %s.batches WHERE "
-          "kind = 'batch' AND ts_ns > %lld AND ts_ns <= %lld",
-          self->db, (long long)from_ns, (long long)to_ns);
-    s_and_eq(&sb, "host", host);
-    s_add(&sb, " GROUP BY incarnation, seq) ORDER BY b_ts");
-    s_call_t call = {.fn.time = fn, .ctx = ctx};
-    return s_run(self, &sb, "l", s_emit_time, &call, err, errsz);
+    chstore_sql_t sb = {.buf = NULL};
+    chstore_sql_add(
+        &sb,
+        "SELECT b_ts FROM (SELECT incarnation, seq, any(ts_ns) AS b_ts FROM %s.batches WHERE "
+        "kind = 'batch' AND ts_ns > %lld AND ts_ns <= %lld",
+        self->db, (long long)from_ns, (long long)to_ns);
+    chstore_sql_eq(&sb, "host", host);
+    chstore_sql_add(&sb, " GROUP BY incarnation, seq) ORDER BY b_ts");
+    chstore_call_t call = {.fn.time = fn, .ctx = ctx};
+    return chstore_run(self, &sb, "l", s_emit_time, &call, err, errsz);
 }

@@ -155,10 +155,9 @@ static void s_insert_hosts(void)
             s_exec("INSERT INTO " DB ".hosts VALUES ('%s', 'boot%d', 'be%d', 'k%d', 'cv%d', "
                    "%" PRId64 ", %" PRId64 ", %" PRId64 ", %d, %d, %d, %d, %d, %d, %d, %d, %d, "
                    "%d, %d, %d, %d, %d, 'note%d', 'deg%d', 'agg', %d)",
-                   names[h], ver, ver, ver, ver, T0 + ver * S, T0 + ver * 100 * S,
-                   ver * S + h, ver * 10, ver * 20, ver * 4, ver, ver + 1, ver + 2,
-                   ver + 3, ver + 4, ver == 2, ver * 5, ver * 6, ver == 1, ver * 7, ver * 8, ver,
-                   ver, ver);
+                   names[h], ver, ver, ver, ver, T0 + ver * S, T0 + ver * 100 * S, ver * S + h,
+                   ver * 10, ver * 20, ver * 4, ver, ver + 1, ver + 2, ver + 3, ver + 4, ver == 2,
+                   ver * 5, ver * 6, ver == 1, ver * 7, ver * 8, ver, ver, ver);
         }
 }
 
@@ -169,8 +168,10 @@ static void s_insert_events(void)
     static const struct {
         const char *host, *iface, *dir;
         int start_s, corr_ms, twice;
-    } b[] = {{"alpha", "eth0", "rx", 10, 1, 1},  {"alpha", "eth0", "tx", 20, -1, 0},
-             {"beta", "eth1", "rx", 20, 5, 0},   {"alpha", "eth1", "rx", 30, 2, 0},
+    } b[] = {{"alpha", "eth0", "rx", 10, 1, 1},
+             {"alpha", "eth0", "tx", 20, -1, 0},
+             {"beta", "eth1", "rx", 20, 5, 0},
+             {"alpha", "eth1", "rx", 30, 2, 0},
              {"gamma", "eth0", "rx", 20, 500, 0}};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
         for (int k = 0; k <= b[i].twice; k++) {
@@ -178,8 +179,8 @@ static void s_insert_events(void)
             s_exec("INSERT INTO " DB ".bursts VALUES ('%s', '%s', '%s', %" PRId64 ", %" PRId64
                    ", %zu.5, %zu, %zu, 50, [0, %zu, 0, 3], %zu, %" PRId64 ", 1000000, [%zu, 7, "
                    "9], 1, %" PRId64 ", %zu)",
-                   b[i].host, b[i].iface, b[i].dir, start, start + S / 2, i, 100 + i, 6400 + i,
-                   i, i + 3, start - S / 1000, i, start + b[i].corr_ms * (S / 1000), 100 + i);
+                   b[i].host, b[i].iface, b[i].dir, start, start + S / 2, i, 100 + i, 6400 + i, i,
+                   i + 3, start - S / 1000, i, start + b[i].corr_ms * (S / 1000), 100 + i);
         }
     /* gaps: (host, group, port, start_s, first_seq); alpha's first twice */
     s_exec("INSERT INTO " DB ".gaps VALUES ('alpha', '239.1.1.1', 5000, %" PRId64 ", %" PRId64
@@ -212,7 +213,10 @@ static void s_insert_samples(void)
     for (int i = 0; i < 18; i++)
         s_exec("INSERT INTO " DB ".samples VALUES ('alpha', 'nic', 'eth0', 'rx_missed', %" PRId64
                ", %d, 10, %d)",
-               T0 + (5 + 10 * i) * S, 10 * i, i == 0 ? SAMPLE_FIRST : i == 6 ? SAMPLE_RESET : 0);
+               T0 + (5 + 10 * i) * S, 10 * i,
+               i == 0   ? SAMPLE_FIRST
+               : i == 6 ? SAMPLE_RESET
+                        : 0);
     s_exec("INSERT INTO " DB ".samples VALUES ('alpha', 'nic', 'eth0', 'rx_dropped', %" PRId64
            ", 1, 1, 0)",
            T0 + 5 * S);
@@ -344,8 +348,8 @@ static void s_def_of(const char *host, const s_drop_t *d, int *overlap, const ch
     *owner = "";
     for (size_t i = 0; i < NDEFS; i++) {
         const s_def_t *f = &s_defs[i];
-        if (strcmp(f->host, host) || strcmp(f->source, d->source) ||
-            strcmp(f->device, d->device) || strcmp(f->name, d->name))
+        if (strcmp(f->host, host) || strcmp(f->source, d->source) || strcmp(f->device, d->device) ||
+            strcmp(f->name, d->name))
             continue;
         if (f->defined_ns >= latest)
             latest = f->defined_ns, *overlap = f->overlap;
@@ -509,19 +513,17 @@ static void test_top_droppers(void **state)
     /* beta and alpha lost 16 each (alpha's overlapping rx_dropped left
      * out): beta's 10 squeezes beat alpha's 4; gamma only squeezed. Each
      * host's layers most first; rows stored twice counted once. */
-    assert_int_equal(chstore_top_droppers(s_store(), T0, T0 + 200 * S, 0, s_top_line, &got, err,
-                                          sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_top_droppers(s_store(), T0, T0 + 200 * S, 0, s_top_line, &got, err, sizeof err), 0);
     s_expect(&got, "beta nic 16\nbeta budget 10\nalpha nic 7\nalpha socket 6\nalpha budget 4\n"
                    "alpha backlog 3\ngamma budget 9\n");
-    assert_int_equal(chstore_top_droppers(s_store(), T0, T0 + 200 * S, 2, s_top_line, &got, err,
-                                          sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_top_droppers(s_store(), T0, T0 + 200 * S, 2, s_top_line, &got, err, sizeof err), 0);
     s_expect(&got, "beta nic 16\nbeta budget 10\nalpha nic 7\nalpha socket 6\nalpha budget 4\n"
                    "alpha backlog 3\n");
     /* (10, 70]: alpha lost 2 (rx_missed at 70), gamma squeezed 9, alpha 4 */
-    assert_int_equal(chstore_top_droppers(s_store(), T0 + 10 * S, T0 + 70 * S, 0, s_top_line,
-                                          &got, err, sizeof err),
+    assert_int_equal(chstore_top_droppers(s_store(), T0 + 10 * S, T0 + 70 * S, 0, s_top_line, &got,
+                                          err, sizeof err),
                      0);
     s_expect(&got, "alpha budget 4\nalpha nic 2\ngamma budget 9\n");
     assert_int_equal(chstore_top_droppers(s_store(), T0 + 500 * S, T0 + 600 * S, 0, s_top_line,
@@ -536,11 +538,13 @@ static void test_totals_and_sums(void **state)
     char err[512];
     int64_t totals[LAYER_COUNT];
     assert_int_equal(chstore_drop_totals(s_store(), NULL, totals, err, sizeof err), 0);
-    int64_t want[LAYER_COUNT] = {[LAYER_NIC] = 5 + 2 + 16, [LAYER_BACKLOG] = 3,
-                                 [LAYER_BUDGET] = 4 + 10 + 9, [LAYER_SOCKET] = 6};
+    int64_t want[LAYER_COUNT] = {[LAYER_NIC] = 5 + 2 + 16,
+                                 [LAYER_BACKLOG] = 3,
+                                 [LAYER_BUDGET] = 4 + 10 + 9,
+                                 [LAYER_SOCKET] = 6};
     assert_memory_equal(totals, want, sizeof want);
-    drops_query_t q = {.host = "alpha", .layer = LAYER_NIC, .from_ns = T0 + 10 * S,
-                       .to_ns = T0 + 70 * S};
+    drops_query_t q = {
+        .host = "alpha", .layer = LAYER_NIC, .from_ns = T0 + 10 * S, .to_ns = T0 + 70 * S};
     assert_int_equal(chstore_drop_totals(s_store(), &q, totals, err, sizeof err), 0);
     int64_t want2[LAYER_COUNT] = {[LAYER_NIC] = 2};
     assert_memory_equal(totals, want2, sizeof want2);
@@ -560,9 +564,9 @@ static void test_drop_sums(void **state)
     char err[512];
     /* by layer, then most first (rx_dropped and rx_missed tie: by name);
      * rx_missed's two deltas stored twice each count once */
-    assert_int_equal(chstore_drop_sums(s_store(), "alpha", T0, T0 + 200 * S, s_sum_line, &got, err,
-                                       sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_drop_sums(s_store(), "alpha", T0, T0 + 200 * S, s_sum_line, &got, err, sizeof err),
+        0);
     s_expect(&got, "softnet/cpu0/dropped backlog o0 3 10 10 n1 []\n"
                    "softnet/cpu0/squeezed budget o0 4 70 70 n1 []\n"
                    "nic/eth0/rx_dropped nic o1 7 20 20 n1 []\n"
@@ -574,9 +578,9 @@ static void test_drop_sums(void **state)
     s_expect(&got, "softnet/cpu0/squeezed budget o0 4 70 70 n1 []\n"
                    "nic/eth0/rx_dropped nic o1 7 20 20 n1 []\n"
                    "nic/eth0/rx_missed nic o0 2 70 70 n1 []\n");
-    assert_int_equal(chstore_drop_sums(s_store(), "nobody", T0, T0 + 200 * S, s_sum_line, &got,
-                                       err, sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_drop_sums(s_store(), "nobody", T0, T0 + 200 * S, s_sum_line, &got, err, sizeof err),
+        0);
     s_expect(&got, "");
 }
 
@@ -597,8 +601,8 @@ static int s_burst_line(void *ctx, const burst_row_t *r)
     seen[h] = id;
     return s_line(ctx,
                   "%s %s %s %" PRId64 " +%" PRId64 " %.1f %" PRId64 " %" PRId64 " %" PRId64
-                  " d%" PRId64 ",%" PRId64 ",%" PRId64 " p%" PRId64 " t%" PRId64 " [%s] c%d %" PRId64
-                  " u%" PRId64,
+                  " d%" PRId64 ",%" PRId64 ",%" PRId64 " p%" PRId64 " t%" PRId64
+                  " [%s] c%d %" PRId64 " u%" PRId64,
                   r->host, r->iface, r->direction, (r->start_ns - T0) / S, r->end_ns - r->start_ns,
                   r->peak_per_ms, r->packets, r->bytes, r->threshold_per_ms, r->drops[1],
                   r->drops[3], r->drops[4], r->start_ns - r->profile_start_ns, r->tick_ns, profile,
@@ -661,8 +665,8 @@ static void test_bursts(void **state)
 
 static int s_start_line(void *ctx, const burst_start_t *r)
 {
-    return s_line(ctx, "%s %s %" PRId64 " +%" PRId64 " u%" PRId64 " %" PRId64 " %" PRId64,
-                  r->host, r->iface, r->corrected_start_ns - T0, r->end_ns - r->corrected_start_ns,
+    return s_line(ctx, "%s %s %" PRId64 " +%" PRId64 " u%" PRId64 " %" PRId64 " %" PRId64, r->host,
+                  r->iface, r->corrected_start_ns - T0, r->end_ns - r->corrected_start_ns,
                   r->uncertainty_ns, r->packets, r->drops_total);
 }
 
@@ -673,9 +677,9 @@ static void test_burst_starts(void **state)
     char err[512];
     /* received bursts only, by corrected start (gamma's 0.5 s late puts it
      * after beta's), newest first; the end on the corrected clock too */
-    assert_int_equal(chstore_burst_starts(s_store(), T0, T0 + 100 * S, 0, s_start_line, &got, err,
-                                          sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_burst_starts(s_store(), T0, T0 + 100 * S, 0, s_start_line, &got, err, sizeof err),
+        0);
     s_expect(&got, "alpha eth1 30002000000 +500000000 u103 103 6\n"
                    "gamma eth0 20500000000 +500000000 u104 104 7\n"
                    "beta eth1 20005000000 +500000000 u102 102 5\n"
@@ -689,8 +693,8 @@ static void test_burst_starts(void **state)
 
 static int s_gap_line(void *ctx, const gap_row_t *r)
 {
-    return s_line(ctx, "%s %s:%" PRId64 " %" PRId64 "-%" PRId64 " m%" PRIu64 " %" PRIu64
-                  "..%" PRIu64,
+    return s_line(ctx,
+                  "%s %s:%" PRId64 " %" PRId64 "-%" PRId64 " m%" PRIu64 " %" PRIu64 "..%" PRIu64,
                   r->host, r->group, r->port, (r->start_ns - T0) / S, (r->end_ns - T0) / S,
                   r->missing, r->first_seq, r->last_seq);
 }
@@ -722,18 +726,17 @@ static void test_gaps(void **state)
 
 static int s_host_line(void *ctx, const host_row_t *h)
 {
-    return s_line(ctx,
-                  "%s %s %s %s %s f%" PRId64 " l%" PRId64 " i%" PRId64 " inc%" PRIu64 " seq%" PRIu64
-                  " cpu%" PRId64 " ns%" PRId64 " sd%" PRId64 ",%" PRId64 " ct%" PRId64
-                  " v%d o%" PRId64 " r%" PRId64 " s%d me%" PRId64 " ee%" PRId64 " [%s] sr%" PRId64
-                  ",%" PRId64 " [%s]",
-                  h->name, h->boot_id, h->backend, h->kernel, h->collector_version,
-                  (h->first_seen_ns - T0) / S, (h->last_seen_ns - T0) / S, h->interval_ns,
-                  h->incarnation, h->last_seq, h->ncpus, h->nseries, h->spool_dropped_messages,
-                  h->spool_dropped_samples, h->clock_ts_ns, h->clock.offset_valid,
-                  h->clock.offset_ns, h->clock.rtt_ns, h->clock.synced, h->clock.maxerror_ns,
-                  h->clock.esterror_ns, h->backend_note, h->spool_rejected_messages,
-                  h->spool_rejected_samples, h->degraded);
+    return s_line(
+        ctx,
+        "%s %s %s %s %s f%" PRId64 " l%" PRId64 " i%" PRId64 " inc%" PRIu64 " seq%" PRIu64
+        " cpu%" PRId64 " ns%" PRId64 " sd%" PRId64 ",%" PRId64 " ct%" PRId64 " v%d o%" PRId64
+        " r%" PRId64 " s%d me%" PRId64 " ee%" PRId64 " [%s] sr%" PRId64 ",%" PRId64 " [%s]",
+        h->name, h->boot_id, h->backend, h->kernel, h->collector_version,
+        (h->first_seen_ns - T0) / S, (h->last_seen_ns - T0) / S, h->interval_ns, h->incarnation,
+        h->last_seq, h->ncpus, h->nseries, h->spool_dropped_messages, h->spool_dropped_samples,
+        h->clock_ts_ns, h->clock.offset_valid, h->clock.offset_ns, h->clock.rtt_ns, h->clock.synced,
+        h->clock.maxerror_ns, h->clock.esterror_ns, h->backend_note, h->spool_rejected_messages,
+        h->spool_rejected_samples, h->degraded);
 }
 
 static void test_hosts(void **state)
@@ -765,8 +768,8 @@ static void test_hosts(void **state)
 
 static int s_info_line(void *ctx, const series_info_t *r)
 {
-    return s_line(ctx, "%s/%s/%s %s %s o%d [%s]", r->source, r->device, r->name, r->kind,
-                  r->layer, r->overlap, r->owner);
+    return s_line(ctx, "%s/%s/%s %s %s o%d [%s]", r->source, r->device, r->name, r->kind, r->layer,
+                  r->overlap, r->owner);
 }
 
 static int s_sample_line(void *ctx, const series_row_t *r)
@@ -791,28 +794,46 @@ static void test_series(void **state)
     assert_false(chstore_series_known(s_store(), "beta", "sock", "udp:1234", "drops"));
 
     /* raw samples in (25 s, 65 s]: 35, 45, 55 and 65 (the reset) */
-    series_query_t q = {.host = "alpha", .source = "nic", .device = "eth0", .name = "rx_missed",
-                        .from_ns = T0 + 25 * S, .to_ns = T0 + 65 * S};
+    series_query_t q = {.host = "alpha",
+                        .source = "nic",
+                        .device = "eth0",
+                        .name = "rx_missed",
+                        .from_ns = T0 + 25 * S,
+                        .to_ns = T0 + 65 * S};
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "35 v30 d10 f0\n45 v40 d10 f0\n55 v50 d10 f0\n65 v60 d10 f2\n");
     q.limit = 2;
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "35 v30 d10 f0\n45 v40 d10 f0\n");
     /* minutes starting in [0, 180 s): each the sum, the last value, the flags or-ed */
-    q = (series_query_t){.host = "alpha", .source = "nic", .device = "eth0", .name = "rx_missed",
-                         .from_ns = T0, .to_ns = T0 + 180 * S, .step_s = 60};
+    q = (series_query_t){.host = "alpha",
+                         .source = "nic",
+                         .device = "eth0",
+                         .name = "rx_missed",
+                         .from_ns = T0,
+                         .to_ns = T0 + 180 * S,
+                         .step_s = 60};
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "0 v50 d60 f1\n60 v110 d60 f2\n120 v170 d60 f0\n");
     q.from_ns = T0 + 60 * S, q.to_ns = T0 + 120 * S; /* [60, 120): 60 in, 120 out */
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "60 v110 d60 f2\n");
-    q = (series_query_t){.host = "alpha", .source = "nic", .device = "eth0", .name = "rx_missed",
-                         .from_ns = T0, .to_ns = T0 + 3600 * S, .step_s = 3600};
+    q = (series_query_t){.host = "alpha",
+                         .source = "nic",
+                         .device = "eth0",
+                         .name = "rx_missed",
+                         .from_ns = T0,
+                         .to_ns = T0 + 3600 * S,
+                         .step_s = 3600};
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "0 v170 d180 f3\n");
     /* beta's samples were stored twice: read once */
-    q = (series_query_t){.host = "beta", .source = "nic", .device = "eth1", .name = "rx_missed",
-                         .from_ns = T0, .to_ns = T0 + 100 * S};
+    q = (series_query_t){.host = "beta",
+                         .source = "nic",
+                         .device = "eth1",
+                         .name = "rx_missed",
+                         .from_ns = T0,
+                         .to_ns = T0 + 100 * S};
     assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
     s_expect(&got, "5 v1 d1 f0\n15 v2 d1 f0\n");
     q.step_s = 10; /* no such rollup: no rows, as SQLite */
@@ -837,14 +858,14 @@ static void test_settings_and_batches(void **state)
     s_seen_t got = {.text = NULL};
     char err[512];
     /* by series, then time; up to 150 s inclusive; the change at 50 s once */
-    assert_int_equal(chstore_settings(s_store(), "alpha", T0 + 150 * S, s_setting_line, &got, err,
-                                      sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_settings(s_store(), "alpha", T0 + 150 * S, s_setting_line, &got, err, sizeof err),
+        0);
     s_expect(&got, "ethtool/eth0/rx_ring 0 =512\nsysctl/-/rmem_max 0 =100\n"
                    "sysctl/-/rmem_max 50 =200\nsysctl/-/rmem_max 150 =300\n");
-    assert_int_equal(chstore_settings(s_store(), "alpha", T0 + 149 * S, s_setting_line, &got, err,
-                                      sizeof err),
-                     0);
+    assert_int_equal(
+        chstore_settings(s_store(), "alpha", T0 + 149 * S, s_setting_line, &got, err, sizeof err),
+        0);
     s_expect(&got, "ethtool/eth0/rx_ring 0 =512\nsysctl/-/rmem_max 0 =100\n"
                    "sysctl/-/rmem_max 50 =200\n");
     /* batches only (the hello at 15 s is not one), each once, in (10, 30] */
@@ -892,9 +913,8 @@ static void test_deadline(void **state)
     d = (store_deadline_t){.mono_ns = ts_mono_ns() + S / 2};
     const uint8_t *answer;
     size_t len;
-    assert_int_equal(chstore_select(st, "SELECT sleep(3) FORMAT RowBinary", &answer, &len, err,
-                                    sizeof err),
-                     -1);
+    assert_int_equal(
+        chstore_select(st, "SELECT sleep(3) FORMAT RowBinary", &answer, &len, err, sizeof err), -1);
     assert_non_null(strstr(err, "stopped at its deadline"));
     assert_true(d.passed);
 
@@ -910,11 +930,16 @@ static void test_deadline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_drops),          cmocka_unit_test(test_top_droppers),
-        cmocka_unit_test(test_totals_and_sums), cmocka_unit_test(test_drop_sums),
-        cmocka_unit_test(test_bursts),         cmocka_unit_test(test_burst_starts),
-        cmocka_unit_test(test_gaps),           cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_series),         cmocka_unit_test(test_settings_and_batches),
+        cmocka_unit_test(test_drops),
+        cmocka_unit_test(test_top_droppers),
+        cmocka_unit_test(test_totals_and_sums),
+        cmocka_unit_test(test_drop_sums),
+        cmocka_unit_test(test_bursts),
+        cmocka_unit_test(test_burst_starts),
+        cmocka_unit_test(test_gaps),
+        cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_series),
+        cmocka_unit_test(test_settings_and_batches),
         cmocka_unit_test(test_deadline),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
