@@ -778,6 +778,26 @@ static int s_sample_line(void *ctx, const series_row_t *r)
                   r->delta, r->flags);
 }
 
+/* chstore_series of host's nic rx_missed (eth0 for alpha, eth1 for beta)
+ * over T0 + from_s .. T0 + to_s gives want. */
+static void s_check_series(const char *host, int from_s, int to_s, int64_t step_s, int64_t limit,
+                           const char *want)
+{
+    series_query_t q = {.host = host,
+                        .source = "nic",
+                        .device = host[0] == 'a' ? "eth0" : "eth1",
+                        .name = "rx_missed",
+                        .from_ns = T0 + from_s * S,
+                        .to_ns = T0 + to_s * S,
+                        .step_s = step_s,
+                        .limit = limit};
+    s_seen_t got = {.text = NULL};
+    char err[512];
+    if (chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    s_expect(&got, want);
+}
+
 static void test_series(void **state)
 {
     (void)state;
@@ -794,51 +814,17 @@ static void test_series(void **state)
     assert_false(chstore_series_known(s_store(), "beta", "sock", "udp:1234", "drops"));
 
     /* raw samples in (25 s, 65 s]: 35, 45, 55 and 65 (the reset) */
-    series_query_t q = {.host = "alpha",
-                        .source = "nic",
-                        .device = "eth0",
-                        .name = "rx_missed",
-                        .from_ns = T0 + 25 * S,
-                        .to_ns = T0 + 65 * S};
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "35 v30 d10 f0\n45 v40 d10 f0\n55 v50 d10 f0\n65 v60 d10 f2\n");
-    q.limit = 2;
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "35 v30 d10 f0\n45 v40 d10 f0\n");
+    s_check_series("alpha", 25, 65, 0, 0,
+                   "35 v30 d10 f0\n45 v40 d10 f0\n55 v50 d10 f0\n65 v60 d10 f2\n");
+    s_check_series("alpha", 25, 65, 0, 2, "35 v30 d10 f0\n45 v40 d10 f0\n");
     /* minutes starting in [0, 180 s): each the sum, the last value, the flags or-ed */
-    q = (series_query_t){.host = "alpha",
-                         .source = "nic",
-                         .device = "eth0",
-                         .name = "rx_missed",
-                         .from_ns = T0,
-                         .to_ns = T0 + 180 * S,
-                         .step_s = 60};
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "0 v50 d60 f1\n60 v110 d60 f2\n120 v170 d60 f0\n");
-    q.from_ns = T0 + 60 * S, q.to_ns = T0 + 120 * S; /* [60, 120): 60 in, 120 out */
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "60 v110 d60 f2\n");
-    q = (series_query_t){.host = "alpha",
-                         .source = "nic",
-                         .device = "eth0",
-                         .name = "rx_missed",
-                         .from_ns = T0,
-                         .to_ns = T0 + 3600 * S,
-                         .step_s = 3600};
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "0 v170 d180 f3\n");
+    s_check_series("alpha", 0, 180, 60, 0, "0 v50 d60 f1\n60 v110 d60 f2\n120 v170 d60 f0\n");
+    s_check_series("alpha", 60, 120, 60, 0, "60 v110 d60 f2\n"); /* [60, 120) */
+    s_check_series("alpha", 0, 3600, 3600, 0, "0 v170 d180 f3\n");
+    s_check_series("alpha", 1, 3600, 3600, 0, ""); /* the hour starts before 1 s */
     /* beta's samples were stored twice: read once */
-    q = (series_query_t){.host = "beta",
-                         .source = "nic",
-                         .device = "eth1",
-                         .name = "rx_missed",
-                         .from_ns = T0,
-                         .to_ns = T0 + 100 * S};
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "5 v1 d1 f0\n15 v2 d1 f0\n");
-    q.step_s = 10; /* no such rollup: no rows, as SQLite */
-    assert_int_equal(chstore_series(s_store(), &q, s_sample_line, &got, err, sizeof err), 0);
-    s_expect(&got, "");
+    s_check_series("beta", 0, 100, 0, 0, "5 v1 d1 f0\n15 v2 d1 f0\n");
+    s_check_series("beta", 0, 100, 10, 0, ""); /* no such rollup: no rows, as SQLite */
 }
 
 static int s_setting_line(void *ctx, const setting_row_t *r)
