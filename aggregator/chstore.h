@@ -133,9 +133,11 @@ int chstore_batch_times(chstore_t *self, const char *host, int64_t from_ns, int6
 int chstore_drop_totals(chstore_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
                         char *err, size_t errsz);
 
-/* The deadline becomes each query's max_execution_time (the time left, in
- * whole ms, at least 1); a query stopped for it fails with err saying
- * "stopped at its deadline" and deadline->passed set, as store.h says. */
+/* The deadline becomes each query's max_execution_time (the time left in
+ * whole seconds, rounded up: 18.16 takes no fraction, so a query may
+ * overrun it by under a second); a query stopped for it, or asked once it
+ * has passed, fails with err saying "stopped at its deadline" and
+ * deadline->passed set, as store.h says. */
 void chstore_set_deadline(chstore_t *self, store_deadline_t *deadline);
 int chstore_ping(chstore_t *self, char *err, size_t errsz);
 

@@ -89,31 +89,36 @@ const chstore_table_t chstore_tables[] = {
      "direction String, n Int64) "
      "ENGINE = SummingMergeTree() ORDER BY (host, kind, key, direction)",
      NULL},
-    /* The rollups: each bucket's delta sum and last value, per series. */
+    /* The rollups: each bucket's delta sum, last value and flags or-ed (as
+     * SQLite's rollups: a bucket says a counter restarted in it), per series. */
     {"samples_1m",
      "CREATE TABLE IF NOT EXISTS {db}.samples_1m (host String, source String, device String, "
      "name String, bucket_ns Int64, delta AggregateFunction(sum, Int64), "
-     "value AggregateFunction(argMax, UInt64, Int64)) "
+     "value AggregateFunction(argMax, UInt64, Int64), flags AggregateFunction(groupBitOr, "
+     "UInt32)) "
      "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device, "
      "name, bucket_ns)",
      "bucket_ns"},
     {"samples_1m_view",
      "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.samples_1m_view TO {db}.samples_1m AS "
      "SELECT host, source, device, name, intDiv(ts_ns, 60000000000) * 60000000000 AS bucket_ns, "
-     "sumState(delta) AS delta, argMaxState(value, ts_ns) AS value FROM {db}.samples "
+     "sumState(delta) AS delta, argMaxState(value, ts_ns) AS value, "
+     "groupBitOrState(flags) AS flags FROM {db}.samples "
      "GROUP BY host, source, device, name, bucket_ns",
      NULL},
     {"samples_1h",
      "CREATE TABLE IF NOT EXISTS {db}.samples_1h (host String, source String, device String, "
      "name String, bucket_ns Int64, delta AggregateFunction(sum, Int64), "
-     "value AggregateFunction(argMax, UInt64, Int64)) "
+     "value AggregateFunction(argMax, UInt64, Int64), flags AggregateFunction(groupBitOr, "
+     "UInt32)) "
      "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device, "
      "name, bucket_ns)",
      "bucket_ns"},
     {"samples_1h_view",
      "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.samples_1h_view TO {db}.samples_1h AS "
      "SELECT host, source, device, name, intDiv(ts_ns, 3600000000000) * 3600000000000 AS "
-     "bucket_ns, sumState(delta) AS delta, argMaxState(value, ts_ns) AS value FROM {db}.samples "
+     "bucket_ns, sumState(delta) AS delta, argMaxState(value, ts_ns) AS value, "
+     "groupBitOrState(flags) AS flags FROM {db}.samples "
      "GROUP BY host, source, device, name, bucket_ns",
      NULL},
 };
