@@ -80,6 +80,7 @@ CLICKHOUSE_SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/clickho
 # Sets CH_PORT (HTTP). Skips the test when clickhouse-server is missing.
 start_clickhouse() {
   local rc=0
+  mkdir -p "$TMP/$1"
   CH_PORT=$(CLICKHOUSE_TEST_OWNER=$$ bash "$CLICKHOUSE_SCRIPT" start "$TMP/$1" \
     2>>"$TMP/clickhouse.log") || rc=$?
   [ $rc -ne $SKIP ] || { tail -n 1 "$TMP/clickhouse.log" >&2; exit $SKIP; }
