@@ -1,11 +1,13 @@
-/* chstore_query: the read side of the ClickHouse store, store_query.c's
- * queries on the tables of chstore_schema.c with the same rows, order,
- * ranges and limits. A row can be stored twice (chstore.h), so every query
- * first reads each natural key once (GROUP BY the key, any() of the rest)
- * and only then filters, sums, orders and limits; merges are never trusted.
- * Answers come as RowBinary and are copied before the callbacks run, so a
- * callback may ask the store again. Hosts and tallies are read through
- * chstore_run's row reader, strings copied out NUL-terminated per row. */
+/* chstore_query: the read side of the ClickHouse store (with
+ * chstore_query_events.c): store_query.c's queries on the tables of
+ * chstore_schema.c with the same rows, order, ranges and limits; here the
+ * hosts, series, settings and batches, the deadline, and the SQL builder
+ * and row reader both files use. A row can be stored twice (chstore.h), so
+ * every query first reads each natural key once (GROUP BY the key, any()
+ * or argMax of the rest) and only then filters, orders and limits; merges
+ * are never trusted. Answers come as RowBinary, copied before the
+ * callbacks run (a callback may ask the store again); their strings are
+ * copied out NUL-terminated, row by row. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 
 #include "chstore_internal.h"
 #include "rowbinary.h"
-#include "sat.h"
 #include "ts.h"
 
 /* --- SQL text ----------------------------------------------------------------- */
