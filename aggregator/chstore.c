@@ -349,9 +349,7 @@ int chstore_commit(chstore_t *self, char *err, size_t errsz)
         chw_host_t *c = w->touched[i];
         chw_pending_clear(&c->saved);
         c->new_in_group = false;
-        for (size_t k = 0; k < c->ngids; k++)
-            if (c->gids[k].incarnation == c->incarnation && c->gids[k].seq > c->stored_max)
-                c->stored_max = c->gids[k].seq;
+        c->stored_max = c->group_max > c->stored_max ? c->group_max : c->stored_max;
     }
     s_buffers_reset(w);
     w->in_group = false;

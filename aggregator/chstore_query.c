@@ -324,7 +324,8 @@ static int s_emit_host(chstore_call_t *call, const chstore_row_t *row)
                     .backend_note = row->s[5],
                     .spool_rejected_messages = n[16],
                     .spool_rejected_samples = n[17],
-                    .degraded = row->s[6]};
+                    .degraded = row->s[6],
+                    .aggregator = row->s[7]};
     return call->fn.host(call->ctx, &h);
 }
 
@@ -339,7 +340,8 @@ int chstore_hosts(chstore_t *self, int (*fn)(void *ctx, const host_row_t *row), 
         &sb,
         "SELECT host, h_boot, h_backend, h_kernel, h_version, h_first, h_last, h_interval, "
         "h_incarnation, h_seq, h_ncpus, toInt64(nseries), h_sdm, h_sds, h_clock_ts, h_valid, "
-        "h_offset, h_rtt, h_synced, h_maxerr, h_esterr, h_note, h_srm, h_srs, h_degraded FROM "
+        "h_offset, h_rtt, h_synced, h_maxerr, h_esterr, h_note, h_srm, h_srs, h_degraded, "
+        "h_aggregator FROM "
         "(SELECT name AS host, argMax(boot_id, updated_ns) AS h_boot, "
         "argMax(backend, updated_ns) AS h_backend, argMax(kernel, updated_ns) AS h_kernel, "
         "argMax(collector_version, updated_ns) AS h_version, min(first_seen_ns) AS h_first, "
@@ -357,19 +359,26 @@ int chstore_hosts(chstore_t *self, int (*fn)(void *ctx, const host_row_t *row), 
         "argMax(backend_note, updated_ns) AS h_note, "
         "argMax(spool_rejected_messages, updated_ns) AS h_srm, "
         "argMax(spool_rejected_samples, updated_ns) AS h_srs, "
-        "argMax(degraded, updated_ns) AS h_degraded FROM %s.hosts GROUP BY name) "
+        "argMax(degraded, updated_ns) AS h_degraded, "
+        "argMax(aggregator, updated_ns) AS h_aggregator FROM %s.hosts GROUP BY name) "
         "ALL LEFT JOIN (SELECT host, uniqExact(source, device, name) AS nseries FROM %s.series "
         "GROUP BY host) USING host ORDER BY host",
         self->db, self->db);
     chstore_call_t call = {.fn.host = fn, .ctx = ctx};
-    return chstore_run(self, &sb, "ssssslllqqlllllbllbllslls", s_emit_host, &call, err, errsz);
+    return chstore_run(self, &sb, "ssssslllqqlllllbllbllsllss", s_emit_host, &call, err,
+                       errsz);
 }
 
+/* A host's row comes with its writer's next flush (a second later): its
+ * messages, in `batches` from their commit on, say it has reported. */
 bool chstore_host_known(chstore_t *self, const char *name)
 {
     chstore_sql_t sb = {.buf = NULL};
-    chstore_sql_add(&sb, "SELECT count() FROM %s.hosts WHERE name = ", self->db);
+    chstore_sql_add(&sb, "SELECT count() FROM (SELECT 1 FROM %s.hosts WHERE name = ", self->db);
     chstore_sql_lit(&sb, name);
+    chstore_sql_add(&sb, " LIMIT 1 UNION ALL SELECT 1 FROM %s.batches WHERE host = ", self->db);
+    chstore_sql_lit(&sb, name);
+    chstore_sql_add(&sb, " LIMIT 1)");
     return s_count(self, &sb) > 0;
 }
 

@@ -229,7 +229,7 @@ static int s_load(chstore_t *self, chw_host_t *c, uint64_t incarnation, char *er
         rc = s_load_settings(self, c, qhost, err, errsz);
     if (rc == 0) {
         sql = qhost ? chw_sqlf("SELECT max(seq) FROM {db}.batches WHERE host = %s AND "
-                               "incarnation = %llu AND kind = 'batch' FORMAT RowBinary",
+                               "incarnation = %llu FORMAT RowBinary",
                                qhost, (unsigned long long)incarnation)
                     : NULL;
         rc = chw_scalar(self, "the run's last batch stored", sql, &c->stored_max, err, errsz);
@@ -330,6 +330,7 @@ static int s_touch(chstore_writer_t *w, chw_host_t *c)
     chw_pending_clear(&c->saved);
     c->group_gen = w->group_gen;
     c->ngids = 0;
+    c->group_max = 0;
     return chw_pending_copy(&c->saved, &c->p);
 }
 
@@ -537,13 +538,16 @@ static const store_def_t *s_batch_def(const store_batch_t *b, uint32_t wire)
 }
 
 /* Whether (incarnation, seq) is already stored: earlier in the group, or
- * by any aggregator (`batches`). Only a batch at or below the highest seq
- * of its run known stored (stored_max) costs a query: a collector numbers
- * its batches upwards, so that is a resend (after a failover, or a lost
- * ack); every other batch is new. Were a collector to go back and forth
- * between two aggregators that both keep storing its run, one's batches
- * above the other's stored_max could be stored twice: harmless to the
- * queries, which read each natural key once (chstore.h). */
+ * by any aggregator (`batches`). A collector numbers its messages one by
+ * one, so the message right after the highest of its run known stored here
+ * (stored_max, or the group's) is new without asking ClickHouse, as long as
+ * the host has not been away from this writer for CHW_RECHECK_NS: that is
+ * the common case, where a query per batch would cost a round trip each.
+ * Anything else is asked about: a seq at or below that is a resend (after
+ * a failover, or a lost ack), one further on follows messages stored
+ * elsewhere, and a host back after a while may have been elsewhere (a
+ * collector fails over only after AGENT_FAILOVER_NS without an ack, longer
+ * than CHW_RECHECK_NS). */
 static store_rc_t s_duplicate(chstore_t *self, const chw_host_t *c, const store_origin_t *o,
                               char *err, size_t errsz)
 {
@@ -551,7 +555,11 @@ static store_rc_t s_duplicate(chstore_t *self, const chw_host_t *c, const store_
         for (size_t i = 0; i < c->ngids; i++)
             if (c->gids[i].incarnation == o->incarnation && c->gids[i].seq == o->seq)
                 return STORE_DUPLICATE;
-    if (o->incarnation == c->incarnation && o->seq > c->stored_max)
+    uint64_t known = c->group_gen == self->w->group_gen && c->group_max > c->stored_max
+                         ? c->group_max
+                         : c->stored_max;
+    if (o->incarnation == c->incarnation && o->seq == known + 1 &&
+        ts_mono_ns() - c->used_mono < CHW_RECHECK_NS)
         return STORE_OK;
     char *qhost = clickhouse_quote_dup(o->host);
     char *sql = qhost ? chw_sqlf("SELECT count() FROM {db}.batches WHERE host = %s AND "
@@ -775,6 +783,8 @@ static store_rc_t s_message(chstore_t *self, const store_origin_t *o, const stor
         fail = s_write_batch(w, c, o, batch);
     if (!fail)
         fail = s_seen(c, o);
+    if (!fail && (hello || batch) && o->incarnation == c->incarnation && o->seq > c->group_max)
+        c->group_max = o->seq;
     if (!fail)
         fail = s_tally_message(w, c, o, batch != NULL);
     for (int t = 0; t < CHW_NTABLES && !fail; t++)

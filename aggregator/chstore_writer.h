@@ -15,6 +15,11 @@
 #include "rowbinary.h"
 #include "strmap.h"
 
+/* A host that sent this writer nothing for this long may have reported to
+ * another aggregator meanwhile: its next batch is looked up in `batches`
+ * even when it follows the last one stored here (chstore_write.c). */
+#define CHW_RECHECK_NS (3 * INT64_C(1000000000))
+
 /* The tables a group writes, in the order its commit inserts them:
  * `batches` last, so that a message is found stored only once the rest of
  * it is. */
@@ -68,8 +73,9 @@ typedef struct {
     size_t ndefs, capdefs;
     strmap_t *settings;      /* "source\x1f" "device\x1f" "name" -> int64_t *, the last stored */
     int64_t nseries;         /* distinct series of the host (an upper bound, like SQLite's) */
-    uint64_t stored_max;     /* the highest seq of run `incarnation` stored: by anyone when it
-                                was loaded, by this writer since; a batch above it is new */
+    uint64_t stored_max;     /* the highest seq of run `incarnation` stored (hellos and
+                                batches): by anyone when it was loaded, by this writer since */
+    uint64_t group_max;      /* the highest seq of that run the group has staged */
     chw_id_t *gids;          /* the batches of the group, to find one sent twice in it */
     size_t ngids, capgids;
     int64_t used_mono;       /* when a message of it was last stored (chstore_evict_idle) */

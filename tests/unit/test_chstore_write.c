@@ -24,6 +24,7 @@
 #include "chstore.h"
 #include "clickhouse.h"
 #include "testlib.h"
+#include "ts.h"
 
 #define SERVER TOOLS_DIR "/clickhouse-test-server.sh"
 #define T0 (INT64_C(1700000000) * 1000000000) /* 2023-11-14T22:13:20Z */
@@ -407,6 +408,11 @@ static void test_second_writer(void **state)
     s_begin(b);
     assert_int_equal(s_batch(b, "h1", 2, err, sizeof err), STORE_DUPLICATE);
     s_commit(b);
+    /* Back on a, as a collector comes back: after its failover timeout, when
+     * a has long let the host go (flushed, then idle: CHW_RECHECK_NS would
+     * also have passed) and looks its run up again. */
+    assert_int_equal(chstore_flush_hosts(a, err, sizeof err), 0);
+    chstore_evict_idle(a, ts_mono_ns() + 60 * INT64_C(1000000000), INT64_C(1000000000));
     s_begin(a);
     assert_int_equal(s_batch(a, "h1", 2, err, sizeof err), STORE_DUPLICATE);
     s_commit(a);
