@@ -15,6 +15,11 @@
 #     every host's definitions at once): ack latency p50/p99 over the run
 #     and after the ramp (goal p99 < 1 s), and the backlog (goal: not
 #     growing).
+#  5. ClickHouse (when clickhouse-server is installed: a throwaway server on
+#     loopback): the warm replay through one aggregator on ClickHouse, then
+#     through two at once (the fleet split between them), samples/s and
+#     their ratios to SQLite's warm replay of this run; the real-time run's
+#     ack latency through one.
 #   BIN_DIR=build/bin BENCH_HOSTS=10000 BENCH_SECONDS=30 BENCH_REALTIME=300 bash tests/bench/bench_ingest.sh
 # CI runs a smoke run (BENCH_SECONDS=2: 50 hosts, 3 s of each).
 source "$(dirname "$0")/../integration/lib.sh"
@@ -27,6 +32,10 @@ ulimit -n 65536 2>/dev/null || true
 raw=$(awk '$1 == "raw_rows_per_s" { print $2 }' "$TMP/raw.txt")
 rm -f "$TMP"/raw.sqlite*
 
+# The samples the store holds, each batch once.
+in_store() {
+  python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT sum(nsamples) FROM batches").fetchone()[0])' "$TMP/db.sqlite"
+}
 start_aggregator
 sim() { "$BIN_DIR/dropscope-fleetsim" --connect "$ENDPOINT" --insecure --hosts "$HOSTS" "$@"; }
 # /metrics answers 503 past its 0.5 s deadline on a writer that is busy
@@ -49,7 +58,7 @@ replay() {
   sent=$(awk '$1 == "sent_samples" { print $2 }' "$file.txt")
   rate=$(awk '$1 == "samples_per_s" { print $2 }' "$file.txt")
   total=$((total + sent))
-  in_db=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT sum(nsamples) FROM batches").fetchone()[0])' "$TMP/db.sqlite")
+  in_db=$(in_store)
   [ $((after - before)) -eq "$sent" ] || fail "$name: the aggregator stored $((after - before)) of $sent samples sent"
   [ "$in_db" -eq "$total" ] || fail "$name: the database holds $in_db samples, $total were sent"
   python3 -c 'import sys; n, r, raw = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); print(f"{n}: {r:.0f} samples/s committed, raw SQLite {raw:.0f} rows/s: ratio {r / raw:.2f} (goal >= 0.7); all {sys.argv[4]} samples stored; {sys.argv[5]} resent")' \
@@ -57,6 +66,7 @@ replay() {
 }
 replay cold "cold start"
 replay warm "warm replay"
+sqlite_warm=$(awk '$1 == "samples_per_s" { print $2 }' "$TMP/warm.txt")
 
 log "real time: $HOSTS hosts every second for $REALTIME s after a ramp of $RAMP s"
 sim --seconds "$REALTIME" --ramp "${RAMP}s" >"$TMP/realtime.txt" 2>"$TMP/realtime.log" ||
@@ -76,3 +86,66 @@ print(f"real time: ack latency p50 {out['ack_latency_p50_ms'].strip()} ms, p99 "
 PY
 metrics | awk '$1 == "dropscope_rollups_behind_seconds" { print "rollups behind at the end: " $2 " s (a minute is rolled up once 2 min old)" }'
 ls -l "$TMP/db.sqlite" | awk '{ printf "database: %.1f MB\n", $5 / 1e6 }'
+
+# --- ClickHouse ----------------------------------------------------------------
+if ! { [ -x /usr/sbin/clickhouse-server ] || command -v clickhouse-server >/dev/null; }; then
+  log "ClickHouse: clickhouse-server is not installed; skipped (deploy/install-deps.sh)"
+  exit 0
+fi
+start_clickhouse ch
+CH="http://127.0.0.1:$CH_PORT/?database=bench"
+declare -A CH_SERVER
+start_ch_agg() { # NAME
+  local port; port=$(free_port)
+  CH_SERVER[$1]="http://127.0.0.1:$port"
+  daemon "$BIN_DIR/dropscope-aggregator" --name "$1" --clickhouse "$CH" \
+    --listen "ipc://$TMP/$1.sock" --http "127.0.0.1:$port" --insecure 2>>"$TMP/$1.log"
+  wait_for 60 "$1 to answer" curl -sf "${CH_SERVER[$1]}/healthz" -o /dev/null
+}
+ch_stored() { # the samples in ClickHouse, each batch once
+  curl -sf "http://127.0.0.1:$CH_PORT/" --data-binary "SELECT sum(n) FROM (SELECT any(nsamples) \
+AS n FROM bench.batches WHERE kind = 'batch' GROUP BY host, incarnation, seq)"
+}
+start_ch_agg ch-a
+start_ch_agg ch-b
+# Cold (every host new), then warm through one aggregator.
+for phase in cold warm; do
+  "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-a.sock" --insecure --hosts "$HOSTS" \
+    --seconds "$SECS" --replay >"$TMP/ch-$phase.txt" 2>"$TMP/ch-$phase.log" ||
+    fail "the ClickHouse $phase replay failed (ch-$phase.log)"
+done
+one=$(awk '$1 == "samples_per_s" { print $2 }' "$TMP/ch-warm.txt")
+cold=$(awk '$1 == "samples_per_s" { print $2 }' "$TMP/ch-cold.txt")
+# Two aggregators at once, half the fleet each (hosts of their own prefix,
+# warmed by a first pass).
+two_pass() { # TAG
+  local half=$(( (HOSTS + 1) / 2 )) t0 t1 a b
+  t0=$(date +%s%N)
+  "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-a.sock" --insecure --hosts "$half" \
+    --prefix sa --seconds "$SECS" --replay >"$TMP/ch-two-a$1.txt" 2>"$TMP/ch-two-a$1.log" & a=$!
+  "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-b.sock" --insecure --hosts "$half" \
+    --prefix sb --seconds "$SECS" --replay >"$TMP/ch-two-b$1.txt" 2>"$TMP/ch-two-b$1.log" & b=$!
+  wait $a || fail "the two-aggregator replay through ch-a failed"
+  wait $b || fail "the two-aggregator replay through ch-b failed"
+  t1=$(date +%s%N)
+  python3 -c 'import sys; print(round((int(sys.argv[1]) + int(sys.argv[2])) / ((int(sys.argv[4]) - int(sys.argv[3])) / 1e9)))' \
+    "$(awk '$1 == "sent_samples" { print $2 }' "$TMP/ch-two-a$1.txt")" \
+    "$(awk '$1 == "sent_samples" { print $2 }' "$TMP/ch-two-b$1.txt")" "$t0" "$t1"
+}
+two_pass cold >/dev/null
+two=$(two_pass warm)
+sent=0
+for f in ch-cold ch-warm ch-two-acold ch-two-bcold ch-two-awarm ch-two-bwarm; do
+  sent=$((sent + $(awk '$1 == "sent_samples" { print $2 }' "$TMP/$f.txt")))
+done
+held=$(ch_stored)
+[ "$held" -eq "$sent" ] || fail "ClickHouse holds $held samples, $sent were sent"
+python3 -c 'import sys; c, o, t, s = map(float, sys.argv[1:5]); print(f"ClickHouse: cold start {c:.0f} samples/s ({c / s:.2f} of SQLite warm), warm replay through one aggregator {o:.0f} samples/s (ratio to SQLite warm {o / s:.2f}), through two at once {t:.0f} samples/s ({t / s:.2f}; {t / o:.2f} of one); all {sys.argv[5]} samples stored once")' \
+  "$cold" "$one" "$two" "$sqlite_warm" "$sent"
+"$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-a.sock" --insecure --hosts "$HOSTS" \
+  --prefix rt --seconds "$REALTIME" --ramp "${RAMP}s" >"$TMP/ch-realtime.txt" \
+  2>"$TMP/ch-realtime.log" || fail "the ClickHouse real-time run failed"
+awk '$1 ~ /^(ack_latency_p50_ms|ack_latency_p99_ms|after_ramp_ack_latency_p50_ms|after_ramp_ack_latency_p99_ms)$/ { v[$1] = $2 }
+  END { printf "ClickHouse real time: ack latency p50 %s ms, p99 %s ms; after the ramp p50 %s ms, p99 %s ms\n",
+        v["ack_latency_p50_ms"], v["ack_latency_p99_ms"], v["after_ramp_ack_latency_p50_ms"],
+        v["after_ramp_ack_latency_p99_ms"] }' "$TMP/ch-realtime.txt"
