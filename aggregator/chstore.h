@@ -19,8 +19,10 @@
  *    rows, the `batches` rows (the identity of every message stored) last.
  *    A message is acknowledged only after all of them returned 200.
  *  - A message whose (host, incarnation, seq) is in `batches` is
- *    STORE_DUPLICATE, found by one query per group for the group's
- *    identities (plus the writer's memory of what it committed).
+ *    STORE_DUPLICATE. The writer asks only about a batch that is not the
+ *    one right after the last of its run it knows stored, or whose host
+ *    was away from it for a while (chstore_write.c): a query per run met,
+ *    not per batch.
  *  - What can still be written twice (a commit cut part-way, then the
  *    resend; two aggregators given the same message at once) is harmless:
  *    every data row has a natural key (host, series, time; a burst's host,
@@ -35,8 +37,9 @@
  * Rollups (minute, hour) are ClickHouse's own: materialized views into
  * AggregatingMergeTree tables. A view sees every insert, so a message
  * written twice (the cut commit above) is summed twice in its minute and
- * hour, never in the raw rows the API reads below a minute's step. Counters (tallies) are sums over `drops` and
- * `bursts` plus what retention expired of them (`counts_expired`). */
+ * hour, never in the raw rows the API reads below a minute's step.
+ * Counters (tallies) are sums over `drops` and `bursts` plus what
+ * retention expired of them (`counts_expired`). */
 #ifndef DROPSCOPE_CHSTORE_H
 #define DROPSCOPE_CHSTORE_H
 

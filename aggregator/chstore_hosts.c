@@ -184,8 +184,8 @@ static char *s_latest_sql(chw_host_t **hosts, size_t n)
         return NULL;
     len += (size_t)snprintf(sql, cap, "SELECT name");
     for (int k = 1; k < H_NCOLS; k++)
-        len += (size_t)snprintf(sql + len, cap - len, k == H_FIRST_SEEN ? ", min(%s)"
-                                                                        : ", argMax(%s, updated_ns)",
+        len += (size_t)snprintf(sql + len, cap - len,
+                                k == H_FIRST_SEEN ? ", min(%s)" : ", argMax(%s, updated_ns)",
                                 s_hcol[k].name);
     len += (size_t)snprintf(sql + len, cap - len, " FROM {db}.hosts WHERE name IN (");
     for (size_t i = 0; i < n; i++) {

@@ -41,13 +41,15 @@ const chstore_table_t chstore_tables[] = {
      "CREATE TABLE IF NOT EXISTS {db}.batches (host String, incarnation UInt64, seq UInt64, "
      "kind String, ts_ns Int64, prev_ts_ns Int64, received_ns Int64, aggregator String, "
      "nsamples UInt32) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000) ORDER BY (host, incarnation, seq)",
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000)"
+     " ORDER BY (host, incarnation, seq)",
      "ts_ns"},
     /* Raw samples, as sent (values when they change, plus full snapshots). */
     {"samples",
      "CREATE TABLE IF NOT EXISTS {db}.samples (host String, source String, device String, "
      "name String, ts_ns Int64, value UInt64, delta Int64, flags UInt32) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000) ORDER BY (host, source, device, name, "
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000)"
+     " ORDER BY (host, source, device, name, "
      "ts_ns)",
      "ts_ns"},
     /* Non-zero deltas of drop counters (and precursors), with what the
@@ -56,7 +58,8 @@ const chstore_table_t chstore_tables[] = {
      "CREATE TABLE IF NOT EXISTS {db}.drops (host String, ts_ns Int64, source String, "
      "device String, name String, layer String, prev_ts_ns Int64, delta Int64, reset UInt8, "
      "overlap UInt8, owner String) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000) ORDER BY (host, ts_ns, source, device, "
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000)"
+     " ORDER BY (host, ts_ns, source, device, "
      "name)",
      "ts_ns"},
     /* Settings when first reported and whenever they change. Kept as long
@@ -64,7 +67,8 @@ const chstore_table_t chstore_tables[] = {
     {"settings",
      "CREATE TABLE IF NOT EXISTS {db}.settings (host String, source String, device String, "
      "name String, ts_ns Int64, value Int64) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000) ORDER BY (host, source, device, name, "
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(ts_ns, 86400000000000)"
+     " ORDER BY (host, source, device, name, "
      "ts_ns)",
      "ts_ns"},
     {"bursts",
@@ -73,13 +77,15 @@ const chstore_table_t chstore_tables[] = {
      "threshold_per_ms Int64, drops Array(Int64), drops_total Int64, profile_start_ns Int64, "
      "tick_ns Int64, profile Array(UInt32), profile_complete UInt8, corrected_start_ns Int64, "
      "uncertainty_ns Int64) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(start_ns, 86400000000000) ORDER BY (host, start_ns, iface, "
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(start_ns, 86400000000000)"
+     " ORDER BY (host, start_ns, iface, "
      "direction)",
      "start_ns"},
     {"gaps",
      "CREATE TABLE IF NOT EXISTS {db}.gaps (host String, group_addr String, port UInt32, "
      "start_ns Int64, end_ns Int64, missing UInt64, first_seq UInt64, last_seq UInt64) "
-     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(start_ns, 86400000000000) ORDER BY (host, start_ns, group_addr, port, "
+     "ENGINE = ReplacingMergeTree() PARTITION BY intDiv(start_ns, 86400000000000)"
+     " ORDER BY (host, start_ns, group_addr, port, "
      "first_seq)",
      "start_ns"},
     /* What retention dropped of the counters' rows, summed: kind "drops"
@@ -96,7 +102,8 @@ const chstore_table_t chstore_tables[] = {
      "name String, bucket_ns Int64, delta AggregateFunction(sum, Int64), "
      "value AggregateFunction(argMax, UInt64, Int64), flags AggregateFunction(groupBitOr, "
      "UInt32)) "
-     "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device, "
+     "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000)"
+     " ORDER BY (host, source, device, "
      "name, bucket_ns)",
      "bucket_ns"},
     {"samples_1m_view",
@@ -111,7 +118,8 @@ const chstore_table_t chstore_tables[] = {
      "name String, bucket_ns Int64, delta AggregateFunction(sum, Int64), "
      "value AggregateFunction(argMax, UInt64, Int64), flags AggregateFunction(groupBitOr, "
      "UInt32)) "
-     "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device, "
+     "ENGINE = AggregatingMergeTree() PARTITION BY intDiv(bucket_ns, 86400000000000)"
+     " ORDER BY (host, source, device, "
      "name, bucket_ns)",
      "bucket_ns"},
     {"samples_1h_view",

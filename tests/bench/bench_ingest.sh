@@ -94,20 +94,12 @@ if ! { [ -x /usr/sbin/clickhouse-server ] || command -v clickhouse-server >/dev/
 fi
 start_clickhouse ch
 CH="http://127.0.0.1:$CH_PORT/?database=bench"
-declare -A CH_SERVER
-start_ch_agg() { # NAME
-  local port; port=$(free_port)
-  CH_SERVER[$1]="http://127.0.0.1:$port"
-  daemon "$BIN_DIR/dropscope-aggregator" --name "$1" --clickhouse "$CH" \
-    --listen "ipc://$TMP/$1.sock" --http "127.0.0.1:$port" --insecure 2>>"$TMP/$1.log"
-  wait_for 60 "$1 to answer" curl -sf "${CH_SERVER[$1]}/healthz" -o /dev/null
-}
 ch_stored() { # the samples in ClickHouse, each batch once
   curl -sf "http://127.0.0.1:$CH_PORT/" --data-binary "SELECT sum(n) FROM (SELECT any(nsamples) \
 AS n FROM bench.batches WHERE kind = 'batch' GROUP BY host, incarnation, seq)"
 }
-start_ch_agg ch-a
-start_ch_agg ch-b
+start_named_aggregator ch-a --clickhouse "$CH"
+start_named_aggregator ch-b --clickhouse "$CH"
 # Cold (every host new), then warm through one aggregator.
 for phase in cold warm; do
   "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-a.sock" --insecure --hosts "$HOSTS" \

@@ -108,6 +108,51 @@ start_aggregator() {
   fail "aggregator did not answer on $SERVER/healthz"
 }
 
+# start_named_aggregator NAME ARGS...: an aggregator called NAME (--name),
+# taking collectors on ipc://$TMP/NAME.sock and HTTP on a free port, with
+# ARGS (its store: --db PATH or --clickhouse URL). Sets AGG_HTTP[NAME] (the
+# port) and AGG_PID[NAME] (a test may kill it).
+declare -A AGG_HTTP AGG_PID
+start_named_aggregator() {
+  local name=$1 port; shift
+  port=$(free_port)
+  AGG_HTTP[$name]=$port
+  "$BIN_DIR/dropscope-aggregator" --name "$name" --listen "ipc://$TMP/$name.sock" \
+    --http "127.0.0.1:$port" --insecure "$@" 2>>"$TMP/$name.log" &
+  AGG_PID[$name]=$!
+  PIDS+=($!)
+  wait_for 60 "$name to answer" curl -sf "http://127.0.0.1:$port/healthz" -o /dev/null
+}
+
+# reports_to AGG HOST: AGG's /api/hosts names AGG (start_named_aggregator's
+# name) as the aggregator of HOST's latest message.
+reports_to() {
+  curl -sf "http://127.0.0.1:${AGG_HTTP[$1]}/api/hosts" | python3 -c '
+import json, sys
+sys.exit(not any(h["host"] == sys.argv[1] and h["aggregator"] == sys.argv[2]
+                 for h in json.load(sys.stdin)))' "$2" "$1"
+}
+
+# udp_dropper NS SECONDS DONE: in NS, a UDP receiver that never reads (a
+# 2 KiB buffer) and a sender dropping into it, 400 datagrams a second, 10
+# at a time (under a burst threshold of 20/ms on lo), for SECONDS; then
+# DONE is created (the kernel's count is final).
+udp_dropper() {
+  bg ip netns exec "$1" python3 -c '
+import socket, sys, time
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+r.bind(("127.0.0.1", 9000))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    for _ in range(10):
+        s.sendto(b"x" * 100, ("127.0.0.1", 9000))
+    time.sleep(0.025)
+open(sys.argv[2], "w").close()
+time.sleep(600)' "$2" "$3"
+}
+
 # start_collector NS HOSTNAME [ARGS...]: a collector inside namespace NS.
 start_collector() {
   local ns=$1 host=$2; shift 2

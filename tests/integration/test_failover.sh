@@ -21,18 +21,8 @@ many=(); for i in $(seq 9); do many+=(--connect "ipc://$TMP/a$i.sock"); done
 out=$("$BIN_DIR/dropscope-collector" "${many[@]}" --insecure 2>&1) && fail "nine --connect taken"
 grep -q "at most 8 aggregators" <<<"$out" || fail "nine --connect: $out"
 
-declare -A HTTP PID
-start_agg() { # NAME
-  local port; port=$(free_port)
-  HTTP[$1]=$port
-  "$BIN_DIR/dropscope-aggregator" --name "$1" --db "$TMP/$1.sqlite" \
-    --listen "ipc://$TMP/$1.sock" --http "127.0.0.1:$port" --insecure 2>>"$TMP/$1.log" &
-  PID[$1]=$!
-  PIDS+=($!)
-  wait_for 30 "$1 to answer" curl -sf "http://127.0.0.1:$port/healthz" -o /dev/null
-}
-start_agg agg-a
-start_agg agg-b
+start_named_aggregator agg-a --db "$TMP/agg-a.sqlite"
+start_named_aggregator agg-b --db "$TMP/agg-b.sqlite"
 
 start_col() { # I FIRST-ENDPOINT
   make_ns "ds-fo-$1-$RUN"
@@ -44,39 +34,16 @@ start_col() { # I FIRST-ENDPOINT
 for i in $(seq 1 $N); do start_col "$i" "ipc://$TMP/agg-a.sock"; done
 start_col 5 "ipc://$TMP/nobody.sock"
 
-# aggregator_of AGG HOST: the aggregator AGG's /api/hosts names for HOST.
-aggregator_of() {
-  curl -sf "http://127.0.0.1:${HTTP[$1]}/api/hosts" | python3 -c '
-import json, sys
-print(next((h["aggregator"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]), ""))' "$2"
-}
-reports_to() { [ "$(aggregator_of "$1" "$2")" = "$3" ]; }
-for i in $(seq 1 $N); do wait_for 20 "fo-$i on agg-a" reports_to agg-a "fo-$i-$RUN" agg-a; done
-wait_for 30 "fo-5 to move on to agg-b" reports_to agg-b "fo-5-$RUN" agg-b
+for i in $(seq 1 $N); do wait_for 20 "fo-$i on agg-a" reports_to agg-a "fo-$i-$RUN"; done
+wait_for 30 "fo-5 to move on to agg-b" reports_to agg-b "fo-5-$RUN"
 log "the first that answers: fo-1..$N on agg-a, fo-5 (first endpoint dead) on agg-b"
 
-# In every namespace: a receiver that never reads, and a sender dropping into it.
-for i in $(seq 1 5); do
-  ip netns exec "ds-fo-$i-$RUN" python3 -c '
-import socket, time, sys
-r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-r.bind(("127.0.0.1", 9000))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    for _ in range(20):
-        s.sendto(b"x" * 100, ("127.0.0.1", 9000))
-    time.sleep(0.05)
-open(sys.argv[2], "w").close()
-time.sleep(600)' 12 "$TMP/sent-$i" &
-  PIDS+=($!)
-done
+for i in $(seq 1 5); do udp_dropper "ds-fo-$i-$RUN" 12 "$TMP/sent-$i"; done
 
 sleep 4
-kill -9 "${PID[agg-a]}"; wait "${PID[agg-a]}" 2>/dev/null || true
+kill -9 "${AGG_PID[agg-a]}"; wait "${AGG_PID[agg-a]}" 2>/dev/null || true
 log "agg-a killed"
-for i in $(seq 1 5); do wait_for 30 "fo-$i on agg-b" reports_to agg-b "fo-$i-$RUN" agg-b; done
+for i in $(seq 1 5); do wait_for 30 "fo-$i on agg-b" reports_to agg-b "fo-$i-$RUN"; done
 grep -q "sending to ipc://$TMP/agg-b.sock now" "$TMP/collector-1.log" ||
   fail "collector 1 did not say it moved to agg-b: $(tail -3 "$TMP/collector-1.log")"
 senders_done() { for i in $(seq 1 5); do [ -e "$TMP/sent-$i" ] || return 1; done; }

@@ -16,19 +16,9 @@ require_root
 start_clickhouse ch
 
 URL="http://127.0.0.1:$CH_PORT/?database=failover"
-declare -A HTTP PID
-start_agg() { # NAME
-  local port; port=$(free_port)
-  HTTP[$1]=$port
-  "$BIN_DIR/dropscope-aggregator" --name "$1" --clickhouse "$URL" \
-    --listen "ipc://$TMP/$1.sock" --http "127.0.0.1:$port" --insecure 2>>"$TMP/$1.log" &
-  PID[$1]=$!
-  PIDS+=($!)
-  wait_for 60 "$1 to answer" curl -sf "http://127.0.0.1:$port/healthz" -o /dev/null
-}
-start_agg agg-a
-start_agg agg-b
-SERVER="http://127.0.0.1:${HTTP[agg-b]}"
+start_named_aggregator agg-a --clickhouse "$URL"
+start_named_aggregator agg-b --clickhouse "$URL"
+SERVER="http://127.0.0.1:${AGG_HTTP[agg-b]}"
 
 P=ds-fch-$$
 make_fleet "$P" 6 1
@@ -38,29 +28,9 @@ for i in $(seq 1 6); do
     --burst-threshold 20 --spool "$TMP/spool-$i" 2>>"$TMP/collector-$i.log" &
   PIDS+=($!)
   roomy_receiver "$P-h$i" 60
-  # A receiver that never reads, and a sender dropping into it, 20 s: 400
-  # datagrams a second, 10 at a time, under --burst-threshold on lo.
-  bg ip netns exec "$P-h$i" python3 -c '
-import socket, time, sys
-r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-r.bind(("127.0.0.1", 9000))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + 20
-while time.time() < end:
-    for _ in range(10):
-        s.sendto(b"x" * 100, ("127.0.0.1", 9000))
-    time.sleep(0.025)
-open(sys.argv[1], "w").close()
-time.sleep(600)' "$TMP/sent-$i"
+  udp_dropper "$P-h$i" 20 "$TMP/sent-$i"
 done
-host_on() { # HOST AGG: HOST's row on AGG's /api/hosts names AGG
-  curl -sf "http://127.0.0.1:${HTTP[$2]}/api/hosts" | python3 -c '
-import json, sys
-sys.exit(not any(h["host"] == sys.argv[1] and h["aggregator"] == sys.argv[2]
-                 for h in json.load(sys.stdin)))' "$1" "$2"
-}
-for i in $(seq 1 6); do wait_for 30 "fch$i on agg-a" host_on "fch$i-$$" agg-a; done
+for i in $(seq 1 6); do wait_for 30 "fch$i on agg-a" reports_to agg-a "fch$i-$$"; done
 wait_clocks $(for i in $(seq 1 6); do echo "fch$i-$$"; done)
 
 t0=$(( $(now_ns) + 1000000000 ))
@@ -73,10 +43,10 @@ for i in 4 5 6; do # steady traffic only at hosts 4-6
     --bursts 0 --background-pps 500 --tail 7500ms >/dev/null 2>>"$TMP/burstgen.log"
 done
 sleep 4.5 # seven synchronized bursts, then agg-a goes
-kill -9 "${PID[agg-a]}"; wait "${PID[agg-a]}" 2>/dev/null || true
+kill -9 "${AGG_PID[agg-a]}"; wait "${AGG_PID[agg-a]}" 2>/dev/null || true
 log "agg-a killed"
 wait "$burstgen" || fail "burstgen failed (burstgen.log)"
-for i in $(seq 1 6); do wait_for 30 "fch$i on agg-b" host_on "fch$i-$$" agg-b; done
+for i in $(seq 1 6); do wait_for 30 "fch$i on agg-b" reports_to agg-b "fch$i-$$"; done
 senders_done() { for i in $(seq 1 6); do [ -e "$TMP/sent-$i" ] || return 1; done; }
 wait_for 60 "the droppers to finish" senders_done
 

@@ -17,17 +17,8 @@ HOSTS=${PARITY_HOSTS:-200}
 STEPS=${PARITY_SECONDS:-60}
 start_clickhouse ch
 
-declare -A HTTP
-start_agg() { # NAME STORE-OPTION...
-  local name=$1 port; shift
-  port=$(free_port)
-  HTTP[$name]=$port
-  daemon "$BIN_DIR/dropscope-aggregator" --name "$name" "$@" --listen "ipc://$TMP/$name.sock" \
-    --http "127.0.0.1:$port" --insecure 2>>"$TMP/$name.log"
-  wait_for 60 "$name to answer" curl -sf "http://127.0.0.1:$port/healthz" -o /dev/null
-}
-start_agg sqlite --db "$TMP/db.sqlite"
-start_agg clickhouse --clickhouse "http://127.0.0.1:$CH_PORT/?database=parity"
+start_named_aggregator sqlite --db "$TMP/db.sqlite"
+start_named_aggregator clickhouse --clickhouse "http://127.0.0.1:$CH_PORT/?database=parity"
 
 t_from=$(( $(now_ns) - (STEPS + 1) * 10000000000 ))
 "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/sqlite.sock" --insecure --hosts "$HOSTS" \
@@ -40,7 +31,7 @@ log "replayed into ClickHouse: $(cat "$TMP/zreplay.out")"
 sleep 1.5 # both aggregators' hosts flush (once a second)
 t_to=$(now_ns)
 
-python3 - "${HTTP[sqlite]}" "${HTTP[clickhouse]}" "$t_from" "$t_to" <<'EOF'
+python3 - "${AGG_HTTP[sqlite]}" "${AGG_HTTP[clickhouse]}" "$t_from" "$t_to" <<'EOF'
 import json, sys, time, urllib.request
 a, b, t_from, t_to = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 R = f"from={t_from}&to={t_to}"
