@@ -419,15 +419,21 @@ void chstore_tally_each(chstore_t *self, void (*fn)(void *ctx, const store_tally
 
 /* What is stored of the counters, each data row read once by its natural
  * key (a row written twice counts once), plus what retention expired. */
+/* The days retention counted (their marker) are left out of the rows: a
+ * restore between a day's count and its DROP PARTITION counts it once. */
+#define COUNTED(table)                                                                             \
+    "(SELECT day FROM {db}.counts_expired WHERE kind = 'expired' AND key = '" table "')"
 static const char *const s_restore_sql[] = {
     "SELECT host, layer, toInt64(sum(n)) FROM (SELECT host, layer, greatest(any(delta), "
-    "toInt64(0)) AS n FROM {db}.drops WHERE overlap = 0 GROUP BY host, ts_ns, source, device, "
-    "name, layer UNION ALL SELECT host, key AS layer, n FROM {db}.counts_expired WHERE kind = "
-    "'drops') GROUP BY host, layer FORMAT RowBinary",
+    "toInt64(0)) AS n FROM {db}.drops WHERE overlap = 0 AND intDiv(ts_ns, 86400000000000) NOT IN "
+    COUNTED("drops") " GROUP BY host, ts_ns, source, device, name, layer UNION ALL SELECT host, "
+    "key AS layer, any(n) AS n FROM {db}.counts_expired WHERE kind = 'drops' GROUP BY host, key, "
+    "direction, day) GROUP BY host, layer FORMAT RowBinary",
     "SELECT host, iface, direction, toInt64(sum(n)) FROM (SELECT host, iface, direction, "
-    "toInt64(1) AS n FROM {db}.bursts GROUP BY host, start_ns, iface, direction UNION ALL SELECT "
-    "host, key AS iface, direction, n FROM {db}.counts_expired WHERE kind = 'bursts') GROUP BY "
-    "host, iface, direction FORMAT RowBinary",
+    "toInt64(1) AS n FROM {db}.bursts WHERE intDiv(start_ns, 86400000000000) NOT IN "
+    COUNTED("bursts") " GROUP BY host, start_ns, iface, direction UNION ALL SELECT host, key AS "
+    "iface, direction, any(n) AS n FROM {db}.counts_expired WHERE kind = 'bursts' GROUP BY host, "
+    "key, direction, day) GROUP BY host, iface, direction FORMAT RowBinary",
     "SELECT name, argMax(last_seen_ns, updated_ns), argMax(clock_offset_valid, updated_ns), "
     "argMax(clock_offset_ns, updated_ns), argMax(spool_dropped_messages + "
     "spool_rejected_messages, updated_ns) FROM {db}.hosts GROUP BY name FORMAT RowBinary",
@@ -517,17 +523,18 @@ typedef struct {
     "direction) GROUP BY host, iface, direction FORMAT RowBinary"
 
 /* Adds what the drops or bursts (which 0 or 1) of a day counted into
- * counts_expired, with a marker row (kind 'expired', key "drops/DAY") in
- * the same INSERT (one block: both or neither): a day whose marker is
- * there was counted already, by an upkeep that stopped before its DROP
- * PARTITION or by another aggregator, and is not counted twice. */
+ * counts_expired, with a marker row (kind 'expired', key the table) in the
+ * same INSERT (one block: both or neither). A day whose marker is there
+ * was counted already, by an upkeep that stopped before its DROP
+ * PARTITION, and is not counted again; two aggregators counting the same
+ * day at once write the same rows, which are read once (the restore's
+ * GROUP BY day), and the restore leaves a marked day's rows out. */
 static int s_carry(chstore_t *self, int which, int64_t day, char *err, size_t errsz)
 {
     static const char *const kind[2] = {"drops", "bursts"};
-    char marker[64], *sql = chw_sqlf("SELECT count() FROM {db}.counts_expired WHERE kind = "
-                                     "'expired' AND key = '%s/%lld' FORMAT RowBinary",
-                                     kind[which], (long long)day);
-    snprintf(marker, sizeof marker, "%s/%lld", kind[which], (long long)day);
+    char *sql = chw_sqlf("SELECT count() FROM {db}.counts_expired WHERE kind = 'expired' AND key "
+                         "= '%s' AND day = %lld FORMAT RowBinary",
+                         kind[which], (long long)day);
     uint64_t done = 0;
     int rc = chw_scalar(self, "what retention counted", sql, &done, err, errsz);
     free(sql);
@@ -556,12 +563,14 @@ static int s_carry(chstore_t *self, int which, int64_t day, char *err, size_t er
         chw_str(b, kind[which]);
         rbw_string(b, s[1], n[1]);
         rbw_string(b, s[2], n[2]);
+        rbw_i64(b, day);
         rbw_i64(b, v);
     }
     chw_str(b, "");
     chw_str(b, "expired");
-    chw_str(b, marker);
+    chw_str(b, kind[which]);
     chw_str(b, "");
+    rbw_i64(b, day);
     rbw_i64(b, 1);
     size_t left;
     char *tail = chw_tail(err, errsz, &left, "chstore: cannot count the %s of expired day %lld: ",
@@ -570,7 +579,7 @@ static int s_carry(chstore_t *self, int which, int64_t day, char *err, size_t er
         rbr_error(&r, tail, left);
     else if (rbw_failed(b))
         snprintf(tail, left, "out of memory");
-    else if (clickhouse_insert(self->ch, "counts_expired (host, kind, key, direction, n)",
+    else if (clickhouse_insert(self->ch, "counts_expired (host, kind, key, direction, day, n)",
                                rbw_data(b), rbw_len(b), NULL, tail, left) == 0)
         return 0;
     return -1;
@@ -644,23 +653,18 @@ long chstore_upkeep(chstore_t *self, const store_retention_t *r, int64_t now_ns,
 
 int64_t chstore_file_bytes(chstore_t *self)
 {
-    /* bytes_on_disk in current releases; 18.16's parts say bytes */
-    static const char *const sql[] = {
-        "SELECT toUInt64(sum(bytes_on_disk)) FROM system.parts WHERE database = '{db}' AND "
-        "active FORMAT RowBinary",
-        "SELECT toUInt64(sum(bytes)) FROM system.parts WHERE database = '{db}' AND active "
-        "FORMAT RowBinary"};
-    char err[512];
+    /* `bytes`: 18.16's name, an alias of bytes_on_disk in current releases.
+     * Under the caller's deadline (/metrics answers in bounded time). */
+    char sql[256], err[512];
+    snprintf(sql, sizeof sql, "SELECT toUInt64(sum(bytes)) FROM system.parts WHERE database = "
+             "'%s' AND active FORMAT RowBinary", self->db);
+    const uint8_t *answer;
+    size_t len;
     uint64_t v = 0;
-    int known = self->w ? self->w->bytes_column : 0;
-    for (int i = known ? known - 1 : 0; i < 2; i++) {
-        if (chw_scalar(self, "the database's size", sql[i], &v, err, sizeof err) == 0) {
-            if (self->w)
-                self->w->bytes_column = i + 1;
-            return (int64_t)v;
-        }
-    }
-    return 0;
+    if (chstore_select(self, sql, &answer, &len, err, sizeof err) != 0)
+        return 0;
+    rbr_t r = rbr_init(answer, len);
+    return rbr_u64(&r, &v) == 0 ? (int64_t)v : 0;
 }
 
 int64_t chstore_rolled_until(chstore_t *self, int64_t step_s)

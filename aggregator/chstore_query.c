@@ -127,14 +127,23 @@ int chstore_select(chstore_t *self, const char *sql, const uint8_t **answer, siz
         snprintf(limited, n, "%.*s SETTINGS max_execution_time = %lld %s", (int)at, sql,
                  (long long)secs, sql + at);
     }
+    /* The wait for the answer is bounded too (a server that stopped
+     * answering, a partition): the time left and a second for the server's
+     * own stop, rather than the client's 30 s. */
+    if (secs > 0)
+        clickhouse_set_timeout_ms(self->ch, 0,
+                                  (long)((self->deadline->mono_ns - ts_mono_ns()) / 1000000) + 1000);
     char why[4096] = "";
     int rc = clickhouse_query(self->ch, limited ? limited : sql, answer, len, why, sizeof why);
+    if (secs > 0)
+        clickhouse_set_timeout_ms(self->ch, 0, CLICKHOUSE_REQUEST_TIMEOUT_MS);
     free(limited);
     if (rc == 0)
         return 0;
     /* 159 is TIMEOUT_EXCEEDED: 18.16 says "Code: 159", current releases
-     * add the name */
-    if (secs > 0 && (strstr(why, "Code: 159") || strstr(why, "TIMEOUT_EXCEEDED"))) {
+     * add the name; or we stopped waiting (the server had not stopped) */
+    if (secs > 0 && (strstr(why, "Code: 159") || strstr(why, "TIMEOUT_EXCEEDED") ||
+                     ts_mono_ns() >= self->deadline->mono_ns)) {
         self->deadline->passed = true;
         snprintf(err, errsz,
                  "clickhouse: the query was stopped at its deadline (max_execution_time "

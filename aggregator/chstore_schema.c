@@ -88,12 +88,15 @@ const chstore_table_t chstore_tables[] = {
      " ORDER BY (host, start_ns, group_addr, port, "
      "first_seq)",
      "start_ns"},
-    /* What retention dropped of the counters' rows, summed: kind "drops"
-     * (key = layer) or "bursts" (key = iface, direction "rx"/"tx"). */
+    /* What retention dropped of the counters' rows, per day: kind "drops"
+     * (key = layer) or "bursts" (key = iface, direction "rx"/"tx"), and a
+     * marker per table and day counted (kind "expired", key the table). A
+     * day counted twice (two aggregators at once) gives the same rows,
+     * read once. */
     {"counts_expired",
      "CREATE TABLE IF NOT EXISTS {db}.counts_expired (host String, kind String, key String, "
-     "direction String, n Int64) "
-     "ENGINE = SummingMergeTree() ORDER BY (host, kind, key, direction)",
+     "direction String, day Int64, n Int64) "
+     "ENGINE = ReplacingMergeTree() ORDER BY (host, kind, key, direction, day)",
      NULL},
     /* The rollups: each bucket's delta sum, last value and flags or-ed (as
      * SQLite's rollups: a bucket says a counter restarted in it), per series. */

@@ -218,6 +218,7 @@ static int s_load(chstore_t *self, chw_host_t *c, uint64_t incarnation, char *er
                       : NULL;
     uint64_t v = 0;
     c->incarnation = incarnation;
+    c->group_max = 0; /* the group's highest seq was another run's */
     int rc = chw_scalar(self, "the host's row and series count", sql, &v, err, errsz);
     free(sql);
     if (rc == 0) {

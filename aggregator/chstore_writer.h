@@ -102,7 +102,6 @@ struct chstore_writer {
     size_t ntallies, captallies;
     uint64_t tally_gen;        /* bumped when the tallies are forgotten (never 0) */
     store_tally_t msg_tally;   /* the share of the message being stored */
-    int bytes_column;          /* system.parts' size column: 0 unknown, 1 bytes_on_disk, 2 bytes */
 };
 
 /* --- chstore_write.c (and chstore.c's helpers) ---------------------------------------------------- */

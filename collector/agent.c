@@ -71,6 +71,8 @@ typedef struct {
     int64_t last_ack_mono;        /* when the aggregator last acknowledged anything */
     size_t endpoint;              /* o->connect[endpoint] is the one in use */
     int64_t switched_mono;        /* when we last switched to it */
+    int64_t failover_ns;          /* the wait for an ack before the next switch */
+    size_t switches;              /* since the last ack: a round of the list doubles the wait */
     int64_t unheld_mono;          /* when no message was last waiting for an ack */
     bool silent;                  /* we have warned that acks stopped */
     sampler_opts_t burst;         /* --burst-threshold and --burst-gap in use (a reload sets) */
@@ -359,15 +361,20 @@ static void s_check_failover(agent_t *a)
     }
     int64_t since = a->last_ack_mono > a->switched_mono ? a->last_ack_mono : a->switched_mono;
     since = a->unheld_mono > since ? a->unheld_mono : since;
-    if (now - since < AGENT_FAILOVER_NS)
+    if (now - since < a->failover_ns)
         return;
+    /* None answered in a whole round: the next round waits twice as long
+     * (up to a minute), rather than resending everything every 5 s. */
+    if (++a->switches % a->o->nconnect == 0)
+        a->failover_ns = a->failover_ns * 2 > AGENT_FAILOVER_MAX_NS ? AGENT_FAILOVER_MAX_NS
+                                                                   : a->failover_ns * 2;
     const char *from = a->o->connect[a->endpoint];
     a->endpoint = (a->endpoint + 1) % a->o->nconnect;
     a->switched_mono = now;
     char err[256];
     if (uplink_switch(a->link, a->o->connect[a->endpoint], err, sizeof err) != 0) {
         log_limited(LOGL_ERROR, "failover", "collector: %s; trying the next in %lld s", err,
-                    (long long)(AGENT_FAILOVER_NS / TS_NS_PER_S));
+                    (long long)(a->failover_ns / TS_NS_PER_S));
         return;
     }
     log_limited(LOGL_WARN, "failover", "collector: no acknowledgement from %s for %lld s; "
@@ -411,6 +418,8 @@ static void s_on_reply(agent_t *a, msg_t *msg)
         return;
     }
     a->last_ack_mono = ts_mono_ns();
+    a->failover_ns = AGENT_FAILOVER_NS;
+    a->switches = 0;
     clocksync_add(&a->clock, msg->ack.t1_ns, msg->ack.t2_ns, msg->ack.t3_ns,
                   ts_now_ns() + a->o->test_rtt_extra_ns);
     if (a->silent) {
@@ -594,7 +603,7 @@ static void s_service(agent_t *a)
 
 int agent_run(const agent_opts_t *o, volatile sig_atomic_t *stop)
 {
-    agent_t a = {.o = o, .burst = o->sampler};
+    agent_t a = {.o = o, .burst = o->sampler, .failover_ns = AGENT_FAILOVER_NS};
     int rc = 1;
     if (s_start(&a) != 0)
         goto out;

@@ -24,6 +24,8 @@ typedef enum { AGENT_BACKEND_NONE, AGENT_BACKEND_AUTO, AGENT_BACKEND_NETLINK, AG
 /* Messages waiting this long without an ack send the collector to the next
  * aggregator of its list (agent_opts_t.connect). */
 #define AGENT_FAILOVER_NS (5 * INT64_C(1000000000))
+/* ... doubled after each round of the list without one, up to this. */
+#define AGENT_FAILOVER_MAX_NS (60 * INT64_C(1000000000))
 
 /* TESTING ONLY: after running after_ns, the wall clock steps by by_ns. */
 typedef struct {

@@ -98,7 +98,6 @@ void delivery_channel_restart(delivery_channel_t *self)
 {
     self->round++; /* s_pump rewinds each delivery behind it */
     self->resend_at = 0;
-    self->backoff = RESEND_FIRST_NS;
     self->blocked_until = 0;
 }
 

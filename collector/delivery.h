@@ -37,8 +37,8 @@ typedef struct {
 delivery_channel_stats_t delivery_channel_stats(const delivery_channel_t *self);
 
 /* The channel's link now goes to another aggregator (uplink_switch): what
- * was in flight on it goes again at each delivery's next call, at once,
- * and the resend timer starts over from its first timeout. */
+ * was in flight on it goes again at each delivery's next call, at once
+ * (the resend timer keeps its backoff: an ack resets it). */
 void delivery_channel_restart(delivery_channel_t *self);
 
 typedef struct {

@@ -54,7 +54,8 @@ static void s_usage(FILE *out)
         "ipc:///run/ds.sock;\n"
         "                       repeatable, up to %d: the first is used until messages wait\n"
         "                       %llds without an acknowledgement, then the next, round the\n"
-        "                       list; what waited goes to the new one\n"
+        "                       list (a round without one doubles the wait, up to 60s);\n"
+        "                       what waited goes to the new one\n"
         "  --cert PATH_secret   our CurveZMQ keypair (`dropscope keygen PATH`; PATH goes into\n"
         "                       the aggregator's --allow directory)\n"
         "  --server-cert PATH   the aggregator's public certificate\n"
@@ -163,8 +164,9 @@ static const struct option s_longopts[] = {{"connect", required_argument, NULL, 
                                            {"probe", required_argument, NULL, 'Q'},
                                            {NULL, 0, NULL, 0}};
 
-/* The options a --config file may give more than once (theirs and the
- * command line's add up). */
+/* The options a --config file may give more than once: the probes of the
+ * file and of the command line add up; a --connect on the command line
+ * replaces the file's list (s_parse). */
 static const char *const s_repeatable[] = {"probe", "connect", NULL};
 
 /* The options a reload applies (agent_reload_fn); any other change needs a restart. */
@@ -188,12 +190,18 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
     a->probes = o->probes;
     int64_t gap_ns = 0;
     int c, backend_at = -1;
+    bool connect_cli = false; /* a --connect of the command line was met */
     optind = 0; /* glibc: a fresh parse (a reload parses again) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", s_longopts, NULL)) != -1) {
         int at = optind - 1; /* the element holding the option, or its argument */
         switch (c) {
         case 'c':
+            /* The command line's list replaces the file's (it comes after). */
+            if (!config_where(cfg, at)[0] && !connect_cli) {
+                a->nconnect = 0;
+                connect_cli = true;
+            }
             if (a->nconnect == AGENT_MAX_CONNECT)
                 return config_fail(cfg, at, err, errsz, "--connect '%s': at most %d aggregators",
                                    optarg, AGENT_MAX_CONNECT);

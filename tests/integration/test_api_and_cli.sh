@@ -115,7 +115,7 @@ set +e
 [ $rc -eq 2 ] || fail "collector bad usage: rc $rc"
 "$BIN_DIR/dropscope-aggregator" 2>"$TMP/e6"; rc=$?
 [ $rc -eq 2 ] && grep -q -- "--db" "$TMP/e6" || fail "aggregator without --db: rc $rc"
-"$BIN_DIR/dropscope" --help | grep -q "drops" || fail "--help"
+grep -q "drops" <<<"$("$BIN_DIR/dropscope" --help)" || fail "--help"
 # explain: what a series counts, its layer, what bounds it, what to do.
 "$BIN_DIR/dropscope" --server "$SERVER" explain snmp//Udp.RcvbufErrors >"$TMP/x1"; rc=$?
 [ $rc -eq 0 ] && grep -q "a drop counter of the socket layer" "$TMP/x1" &&

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Collectors that fail over between aggregators (--connect given twice).
+# Collectors that fail over between aggregators (--connect given twice; on
+# the command line, it replaces a config file's list).
 # Two aggregators, agg-a and agg-b, each with its own SQLite file; four
 # collectors, each in its own namespace with a spool and a UDP receiver
 # there that drops continuously, list agg-a first and agg-b second. A fifth
@@ -20,6 +21,13 @@ RUN=$$
 many=(); for i in $(seq 9); do many+=(--connect "ipc://$TMP/a$i.sock"); done
 out=$("$BIN_DIR/dropscope-collector" "${many[@]}" --insecure 2>&1) && fail "nine --connect taken"
 grep -q "at most 8 aggregators" <<<"$out" || fail "nine --connect: $out"
+# A --connect on the command line replaces the config file's list.
+printf 'connect = ipc://%s/file-a.sock\nconnect = ipc://%s/file-b.sock\n' "$TMP" "$TMP" \
+  >"$TMP/collector.conf"
+out=$(timeout 3 "$BIN_DIR/dropscope-collector" --config "$TMP/collector.conf" --insecure \
+  --backend none --connect "ipc://$TMP/cli.sock" 2>&1) || true
+grep -q "to ipc://$TMP/cli.sock (plain text; 0 more to fail over to)" <<<"$out" ||
+  fail "--connect on the command line did not replace the file's: $(grep sending <<<"$out")"
 
 start_named_aggregator agg-a --db "$TMP/agg-a.sqlite"
 start_named_aggregator agg-b --db "$TMP/agg-b.sqlite"
