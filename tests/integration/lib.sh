@@ -133,6 +133,23 @@ sys.exit(not any(h["host"] == sys.argv[1] and h["aggregator"] == sys.argv[2]
                  for h in json.load(sys.stdin)))' "$2" "$1"
 }
 
+# expect_stored HOST KERNEL DEADLINE: waits (until the epoch second
+# DEADLINE) for $SERVER to hold KERNEL socket-layer drops of HOST's
+# Udp.RcvbufErrors, then fails unless it holds exactly that many: none lost,
+# none stored twice.
+expect_stored() {
+  local got
+  while got=$(curl -sf "$SERVER/api/drops?host=$1&layer=socket&since=1h&limit=100000" |
+      python3 -c 'import json, sys
+print(sum(r["delta"] for r in json.load(sys.stdin) if r["series"] == "snmp//Udp.RcvbufErrors"))'
+    ) && [ "$got" -lt "$2" ]; do
+    [ "$(date +%s)" -lt "$3" ] || fail "$1: stored $got of $2 drops by the deadline"
+    sleep 1
+  done
+  [ "$got" -eq "$2" ] || fail "$1: stored $got drops, the kernel counted $2 (stored twice?)"
+  log "$1: kernel $2 = stored $got"
+}
+
 # udp_dropper NS SECONDS DONE: in NS, a UDP receiver that never reads (a
 # 2 KiB buffer) and a sender dropping into it, 400 datagrams a second, 10
 # at a time (under a burst threshold of 20/ms on lo), for SECONDS; then

@@ -50,21 +50,11 @@ for i in $(seq 1 6); do wait_for 30 "fch$i on agg-b" reports_to agg-b "fch$i-$$"
 senders_done() { for i in $(seq 1 6); do [ -e "$TMP/sent-$i" ] || return 1; done; }
 wait_for 60 "the droppers to finish" senders_done
 
-stored() { # HOST
-  curl -sf "$SERVER/api/drops?host=$1&layer=socket&since=1h&limit=100000" | python3 -c '
-import json, sys
-print(sum(r["delta"] for r in json.load(sys.stdin) if r["series"] == "snmp//Udp.RcvbufErrors"))'
-}
 deadline=$(( $(date +%s) + 60 ))
 for i in $(seq 1 6); do
   kernel=$(kernel_counter "$P-h$i" UdpRcvbufErrors)
   [ "$kernel" -gt 1000 ] || fail "host $i dropped only $kernel"
-  while got=$(stored "fch$i-$$"); [ "$got" -lt "$kernel" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "fch$i: stored $got of $kernel drops after 60 s"
-    sleep 1
-  done
-  [ "$got" -eq "$kernel" ] || fail "fch$i: stored $got drops, the kernel counted $kernel (twice?)"
-  log "fch$i: kernel $kernel = stored $got, through agg-b"
+  expect_stored "fch$i-$$" "$kernel" "$deadline"
 done
 
 t1=$(now_ns)

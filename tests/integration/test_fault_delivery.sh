@@ -43,22 +43,7 @@ done
 sleep 1 # baselines
 
 # In every namespace: a receiver that never reads, and a sender dropping into it.
-for i in $(seq 1 $N); do
-  ip netns exec "ds-fault-$i-$RUN" python3 -c '
-import socket, time, sys
-r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-r.bind(("127.0.0.1", 9000))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-end = time.time() + float(sys.argv[1])
-while time.time() < end:
-    for _ in range(20):
-        s.sendto(b"x" * 100, ("127.0.0.1", 9000))
-    time.sleep(0.05)
-open(sys.argv[2], "w").close()
-time.sleep(600)' 24 "$TMP/sent-$i" &
-  PIDS+=($!)
-done
+for i in $(seq 1 $N); do udp_dropper "ds-fault-$i-$RUN" 24 "$TMP/sent-$i"; done
 
 # Chaos: five aggregator kills at random moments, one collector kill.
 RANDOM=$RUN
@@ -86,19 +71,8 @@ for i in $(seq 1 $N); do
   [ "${KERNEL[$i]}" -gt 1000 ] || fail "namespace $i dropped only ${KERNEL[$i]}"
 done
 
-stored() { # I
-  curl -sf "$SERVER/api/drops?host=fault-$1-$RUN&layer=socket&since=1h" |
-    python3 -c 'import json,sys; print(sum(r["delta"] for r in json.load(sys.stdin) if r["series"] == "snmp//Udp.RcvbufErrors"))'
-}
 deadline=$(( $(date +%s) + 60 ))
-for i in $(seq 1 $N); do
-  while got=$(stored "$i"); [ "$got" -lt "${KERNEL[$i]}" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "host $i: stored $got of ${KERNEL[$i]} drops after 60 s"
-    sleep 1
-  done
-  [ "$got" -eq "${KERNEL[$i]}" ] || fail "host $i: stored $got drops, the kernel counted ${KERNEL[$i]} (duplicates)"
-  log "host $i: kernel ${KERNEL[$i]} = stored $got"
-done
+for i in $(seq 1 $N); do expect_stored "fault-$i-$RUN" "${KERNEL[$i]}" "$deadline"; done
 grep -q "continuing from the" "$TMP/collector-$victim.log" ||
   fail "the restarted collector did not continue from its saved counters"
 dups=$(curl -sf "$SERVER/metrics" | awk '$1 == "dropscope_duplicates_total" { print $2 }')
