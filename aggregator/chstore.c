@@ -108,24 +108,7 @@ bool chstore_is_url(const char *target)
 
 char *chstore_expand(const chstore_t *self, const char *sql)
 {
-    size_t n = 0, dblen = strlen(self->db);
-    for (const char *p = sql; (p = strstr(p, "{db}")); p += 4)
-        n++;
-    char *out = malloc(strlen(sql) + n * dblen + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (const char *p = sql, *at; *p; p = at + 4) {
-        if (!(at = strstr(p, "{db}"))) {
-            strcpy(o, p);
-            return out;
-        }
-        memcpy(o, p, (size_t)(at - p));
-        o += at - p;
-        memcpy(o, self->db, dblen);
-        o += dblen;
-    }
-    *o = '\0';
-    return out;
+    return chstore_subst(sql, self->db, "");
 }
 
 static void s_writer_free(chstore_writer_t **w_p)
@@ -163,14 +146,29 @@ static chstore_writer_t *s_writer_new(void)
     return w;
 }
 
-/* Clusters (ReplicatedMergeTree behind Distributed tables) come later. */
-static int s_no_cluster(const chstore_t *self, char *err, size_t errsz)
+/* On a cluster, with every request: inserts into a Distributed table go to
+ * their shards before the answer, and each waits for two replicas
+ * (insert_quorum; a shard with one of two replicas down takes nothing
+ * until it is back, and collectors spool meanwhile); a query whose IN or
+ * JOIN reads a Distributed table reads it whole once (GLOBAL); a CREATE
+ * ... ON CLUSTER fails with the servers that did not answer rather than
+ * waiting past the request's own timeout. */
+#define CLUSTER_SETTINGS                                                                           \
+    "insert_distributed_sync=1&insert_quorum=2&distributed_product_mode=global&"                 \
+    "distributed_ddl_task_timeout=20"
+
+static int s_use_cluster(chstore_t *self, const char *cluster, char *err, size_t errsz)
 {
-    if (!self->cluster[0])
+    if (!*cluster)
         return 0;
-    snprintf(err, errsz, "chstore: cluster '%s' given, but clusters are not supported yet (leave "
-             "clickhouse-cluster unset to use one ClickHouse server)", self->cluster);
-    return -1;
+    if (!clickhouse_is_identifier(cluster) || strlen(cluster) >= sizeof self->cluster) {
+        snprintf(err, errsz, "chstore: clickhouse-cluster '%s' is not a cluster name (letters, "
+                 "digits and '_', at most %zu, as in the servers' remote_servers)", cluster,
+                 sizeof self->cluster - 1);
+        return -1;
+    }
+    snprintf(self->cluster, sizeof self->cluster, "%s", cluster);
+    return clickhouse_set_settings(self->ch, CLUSTER_SETTINGS, err, errsz);
 }
 
 chstore_t *chstore_open(const char *url, const chstore_auth_t *auth, bool writer, bool migrate,
@@ -185,22 +183,19 @@ chstore_t *chstore_open(const char *url, const chstore_auth_t *auth, bool writer
     self->ch = clickhouse_new(url, auth ? auth->user : NULL, auth ? auth->password : NULL, err,
                               errsz);
     int rc = self->ch ? 0 : -1;
-    if (rc == 0 && (strlen(clickhouse_database(self->ch)) >= sizeof self->db ||
-                    strlen(cluster) >= sizeof self->cluster)) {
-        snprintf(err, errsz, "chstore: the database or cluster name of %s is longer than %zu "
-                 "bytes (use a shorter name)", url, sizeof self->db - 1);
+    if (rc == 0 && strlen(clickhouse_database(self->ch)) >= sizeof self->db) {
+        snprintf(err, errsz, "chstore: the database name of %s is longer than %zu bytes (use a "
+                 "shorter name)", url, sizeof self->db - 1);
         rc = -1;
     }
     if (rc == 0) {
         snprintf(self->db, sizeof self->db, "%s", clickhouse_database(self->ch));
-        snprintf(self->cluster, sizeof self->cluster, "%s", cluster);
+        rc = s_use_cluster(self, cluster, err, errsz);
     }
     if (rc == 0 && writer && !(self->w = s_writer_new())) {
         snprintf(err, errsz, "chstore: out of memory");
         rc = -1;
     }
-    if (rc == 0 && writer)
-        rc = s_no_cluster(self, err, errsz);
     if (rc == 0 && migrate)
         rc = chstore_migrate(self, NULL, NULL, err, errsz);
     if (rc != 0)
@@ -229,11 +224,12 @@ void chstore_close(chstore_t **self_p)
 int chstore_migrate(chstore_t *self, store_progress_fn *progress, void *ctx, char *err,
                     size_t errsz)
 {
-    if (s_no_cluster(self, err, errsz) != 0 || clickhouse_check_version(self->ch, err, errsz) != 0)
+    if (clickhouse_check_version(self->ch, err, errsz) != 0)
         return -1;
-    char sql[128], *tail;
+    char sql[256], *tail;
     size_t left;
-    snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", self->db);
+    snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s%s%s", self->db,
+             self->cluster[0] ? " ON CLUSTER " : "", self->cluster);
     tail = chw_tail(err, errsz, &left, "chstore: cannot create database %s: ", self->db);
     if (clickhouse_exec_nodb(self->ch, sql, tail, left) != 0)
         return -1;
@@ -242,12 +238,16 @@ int chstore_migrate(chstore_t *self, store_progress_fn *progress, void *ctx, cha
         if (progress)
             progress(ctx, &(store_migration_t){.name = t->name, .index = (int)i + 1,
                                                .count = (int)chstore_ntables});
-        char *ddl = chstore_expand(self, t->ddl);
+        char *ddl[2];
+        int n = chstore_table_ddl(t, self->db, self->cluster, ddl), rc = n < 0 ? -1 : 0;
         tail = chw_tail(err, errsz, &left, "chstore: cannot create %s.%s: ", self->db, t->name);
-        int rc = ddl ? clickhouse_exec(self->ch, ddl, tail, left) : -1;
-        if (!ddl)
+        if (n < 0)
             snprintf(tail, left, "out of memory");
-        free(ddl);
+        for (int k = 0; k < n; k++) {
+            if (rc == 0)
+                rc = clickhouse_exec(self->ch, ddl[k], tail, left);
+            free(ddl[k]);
+        }
         if (rc != 0)
             return -1;
     }
@@ -340,7 +340,7 @@ int chstore_commit(chstore_t *self, char *err, size_t errsz)
                               "(nothing of the group is acknowledged): ", w->rows[t], self->db,
                               (int)strcspn(chw_columns[t], " "), chw_columns[t]);
         if (clickhouse_insert(self->ch, chw_columns[t], rbw_data(w->buf[t]), rbw_len(w->buf[t]),
-                              NULL, tail, left) == 0)
+                              tail, left) == 0)
             continue;
         chstore_rollback(self);
         return -1;
@@ -580,9 +580,19 @@ static int s_carry(chstore_t *self, int which, int64_t day, char *err, size_t er
     else if (rbw_failed(b))
         snprintf(tail, left, "out of memory");
     else if (clickhouse_insert(self->ch, "counts_expired (host, kind, key, direction, day, n)",
-                               rbw_data(b), rbw_len(b), NULL, tail, left) == 0)
+                               rbw_data(b), rbw_len(b), tail, left) == 0)
         return 0;
     return -1;
+}
+
+/* Where the database's parts are listed: the server's system.parts, or on
+ * a cluster every shard's (one replica of each: the data once). */
+static void s_parts_table(const chstore_t *self, char *out, size_t outsz)
+{
+    if (self->cluster[0])
+        snprintf(out, outsz, "cluster('%s', system, parts)", self->cluster);
+    else
+        snprintf(out, outsz, "system.parts");
 }
 
 /* The expired day partitions of every partitioned table, oldest first, up
@@ -592,10 +602,14 @@ static long s_expired(chstore_t *self, const store_retention_t *r, int64_t now_n
 {
     const uint8_t *answer;
     size_t len;
-    if (chw_query(self, "the table partitions",
-                  "SELECT table, partition FROM system.parts WHERE database = '{db}' AND active "
-                  "GROUP BY table, partition ORDER BY partition, table FORMAT RowBinary",
-                  &answer, &len, err, errsz) != 0)
+    char parts[128];
+    s_parts_table(self, parts, sizeof parts);
+    char *sql = chw_sqlf("SELECT replaceRegexpOne(table, '" CHSTORE_LOCAL "$', '') AS t, partition "
+                         "FROM %s WHERE database = '{db}' AND active GROUP BY t, partition "
+                         "ORDER BY partition, t FORMAT RowBinary", parts);
+    int rc = chw_query(self, "the table partitions", sql, &answer, &len, err, errsz);
+    free(sql);
+    if (rc != 0)
         return -1;
     long n = 0;
     rbr_t rd = rbr_init(answer, len);
@@ -638,9 +652,10 @@ long chstore_upkeep(chstore_t *self, const store_retention_t *r, int64_t now_ns,
         int which = !strcmp(name, "drops") ? 0 : !strcmp(name, "bursts") ? 1 : -1;
         if (which >= 0 && s_carry(self, which, ex[i].day, err, errsz) != 0)
             return -1;
-        char sql[160];
+        char sql[256];
         size_t left;
-        snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DROP PARTITION %lld", self->db, name,
+        snprintf(sql, sizeof sql, "ALTER TABLE %s.%s%s%s DROP PARTITION %lld", self->db, name,
+                 self->cluster[0] ? CHSTORE_LOCAL " ON CLUSTER " : "", self->cluster,
                  (long long)ex[i].day);
         char *tail = chw_tail(err, errsz, &left, "chstore: cannot drop expired day %lld of "
                               "%s.%s: ", (long long)ex[i].day, self->db, name);
@@ -655,9 +670,10 @@ int64_t chstore_file_bytes(chstore_t *self)
 {
     /* `bytes`: 18.16's name, an alias of bytes_on_disk in current releases.
      * Under the caller's deadline (/metrics answers in bounded time). */
-    char sql[256], err[512];
-    snprintf(sql, sizeof sql, "SELECT toUInt64(sum(bytes)) FROM system.parts WHERE database = "
-             "'%s' AND active FORMAT RowBinary", self->db);
+    char sql[384], err[512], parts[128];
+    s_parts_table(self, parts, sizeof parts);
+    snprintf(sql, sizeof sql, "SELECT toUInt64(sum(bytes)) FROM %s WHERE database = '%s' AND "
+             "active FORMAT RowBinary", parts, self->db);
     const uint8_t *answer;
     size_t len;
     uint64_t v = 0;

@@ -144,8 +144,8 @@ int chstore_drop_totals(chstore_t *self, const drops_query_t *q, int64_t totals[
 void chstore_set_deadline(chstore_t *self, store_deadline_t *deadline);
 int chstore_ping(chstore_t *self, char *err, size_t errsz);
 
-/* The bytes of the database's active parts on disk (system.parts), every
- * replica's when on a cluster. */
+/* The bytes of the database's active parts on disk (system.parts); on a
+ * cluster one replica's of each shard: the data once, not its copies. */
 int64_t chstore_file_bytes(chstore_t *self);
 /* Rollups are materialized views, complete as batches arrive: the start of
  * the bucket now_ns is in less the lag. */

@@ -267,8 +267,8 @@ static int s_flush_chunk(chstore_t *self, chw_host_t **hosts, size_t n, char *er
         size_t left;
         s_insert_columns(columns, sizeof columns);
         char *tail = chw_tail(err, errsz, &left, "chstore: cannot write %zu hosts rows: ", n);
-        rc = clickhouse_insert(self->ch, columns, rbw_data(w->scratch), rbw_len(w->scratch), NULL,
-                               tail, left);
+        rc = clickhouse_insert(self->ch, columns, rbw_data(w->scratch), rbw_len(w->scratch), tail,
+                               left);
     }
     for (size_t i = 0; i < n && rc == 0; i++)
         chw_pending_clear(&hosts[i]->p);

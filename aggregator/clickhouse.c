@@ -25,6 +25,7 @@ struct clickhouse {
     struct curl_slist *headers; /* credentials and "Expect:", sent with every request */
     char *base;                 /* scheme://host:port/path: where requests go, no credentials */
     char *database;             /* the URL's database= (an identifier) */
+    char *settings;             /* "&name=value..." sent with every request, or NULL */
     long connect_ms, request_ms;
     uint8_t *answer; /* the last answer: len bytes in cap */
     size_t len, cap;
@@ -263,6 +264,7 @@ void clickhouse_destroy(clickhouse_t **self_p)
     curl_slist_free_all(self->headers); /* after the handle: it may point at them */
     free(self->base);
     free(self->database);
+    free(self->settings);
     free(self->answer);
     free(self);
     *self_p = NULL;
@@ -376,7 +378,7 @@ static int s_request(clickhouse_t *self, const char *params, const void *body, s
                      const char *what, char *err, size_t errsz)
 {
     char *url;
-    if (asprintf(&url, "%s?%s", self->base, params) < 0) {
+    if (asprintf(&url, "%s?%s%s", self->base, params, self->settings ? self->settings : "") < 0) {
         snprintf(err, errsz, "clickhouse: out of memory");
         return -1;
     }
@@ -471,26 +473,38 @@ static bool s_settings_ok(const char *settings)
     return true;
 }
 
-int clickhouse_insert(clickhouse_t *self, const char *table_and_columns, const uint8_t *rowbinary,
-                      size_t len, const char *settings, char *err, size_t errsz)
+int clickhouse_set_settings(clickhouse_t *self, const char *settings, char *err, size_t errsz)
 {
     if (!settings)
         settings = "";
     if (!s_settings_ok(settings)) {
         snprintf(err, errsz,
-                 "clickhouse: insert settings '%s' are not name=value pairs joined by '&' "
+                 "clickhouse: settings '%s' are not name=value pairs joined by '&' "
                  "(e.g. insert_quorum=2)",
                  settings);
         return -1;
     }
+    char *copy = NULL;
+    if (*settings && asprintf(&copy, "&%s", settings) < 0) {
+        snprintf(err, errsz, "clickhouse: out of memory");
+        return -1;
+    }
+    free(self->settings);
+    self->settings = copy;
+    return 0;
+}
+
+int clickhouse_insert(clickhouse_t *self, const char *table_and_columns, const uint8_t *rowbinary,
+                      size_t len, char *err, size_t errsz)
+{
     char sql[512], what[SQL_SHOWN + 8];
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary", table_and_columns);
     s_shown_sql(sql, what, sizeof what);
     char *escaped = curl_easy_escape(self->curl, sql, 0);
     char *params = NULL;
     int rc = -1;
-    if (escaped && asprintf(&params, "database=%s&wait_end_of_query=1&query=%s%s%s", self->database,
-                            escaped, *settings ? "&" : "", settings) >= 0)
+    if (escaped && asprintf(&params, "database=%s&wait_end_of_query=1&query=%s", self->database,
+                            escaped) >= 0)
         rc = s_request(self, params, rowbinary, len, what, err, errsz);
     else
         snprintf(err, errsz, "clickhouse: out of memory");

@@ -74,15 +74,20 @@ int clickhouse_exec_nodb(clickhouse_t *self, const char *sql, char *err, size_t 
 int clickhouse_query(clickhouse_t *self, const char *sql, const uint8_t **answer, size_t *len,
                      char *err, size_t errsz);
 
+/* ClickHouse settings sent with every request from now on, as further URL
+ * parameters: "name=value" joined by '&' (e.g. "insert_quorum=2"), names
+ * identifiers and values of letters, digits and "._:-"; NULL or "" for
+ * none. A setting the server does not know fails the next request. 0, or
+ * -1 with err (malformed: nothing changes). */
+int clickhouse_set_settings(clickhouse_t *self, const char *settings, char *err, size_t errsz);
+
 /* Inserts len bytes of RowBinary rows (rowbinary.h's writer) into
  * table_and_columns, e.g. "drops (ts, host, value)": the statement goes in
- * the URL (INSERT INTO ... FORMAT RowBinary), the rows as the body.
- * settings, when not NULL or "", are ClickHouse settings as further URL
- * parameters, "name=value" joined by '&' (e.g. "insert_quorum=2"), names
- * identifiers and values of letters, digits and "._:-". 0, or -1 with err
- * as clickhouse_exec's; rows are stored all or none (one block). */
+ * the URL (INSERT INTO ... FORMAT RowBinary), the rows as the body. 0, or
+ * -1 with err as clickhouse_exec's; rows are stored all or none (one
+ * block). */
 int clickhouse_insert(clickhouse_t *self, const char *table_and_columns, const uint8_t *rowbinary,
-                      size_t len, const char *settings, char *err, size_t errsz);
+                      size_t len, char *err, size_t errsz);
 
 /* The server's version (SELECT version(), asked without the database, which
  * may not exist yet): its first two numbers. 0, or -1 with the reason in

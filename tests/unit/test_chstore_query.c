@@ -112,19 +112,6 @@ static void s_exec(const char *fmt, ...)
 }
 
 /* "{db}" of a schema statement replaced by DB, into out. */
-static void s_expand(const char *ddl, char *out, size_t outsz)
-{
-    size_t n = 0;
-    for (const char *p = ddl; *p && n + 8 < outsz;)
-        if (strncmp(p, "{db}", 4) == 0) {
-            n += (size_t)snprintf(out + n, outsz - n, "%s", DB);
-            p += 4;
-        } else {
-            out[n++] = *p++;
-        }
-    out[n] = '\0';
-}
-
 static void s_insert_drops(void)
 {
     for (size_t i = 0; i < NDROPS; i++) {
@@ -250,15 +237,20 @@ static int s_setup(void **state)
     int port = atoi(line);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || port <= 0)
         return -1;
-    char url[128], err[1024] = "", ddl[4096];
+    char url[128], err[1024] = "";
     snprintf(url, sizeof url, "http://127.0.0.1:%d/?database=" DB, port);
     if (!(s_env.ch = clickhouse_new(url, NULL, NULL, err, sizeof err)))
         return -1;
     if (clickhouse_exec_nodb(s_env.ch, "CREATE DATABASE IF NOT EXISTS " DB, err, sizeof err) != 0)
         return print_error("%s\n", err), -1;
     for (size_t i = 0; i < chstore_ntables; i++) {
-        s_expand(chstore_tables[i].ddl, ddl, sizeof ddl);
-        if (clickhouse_exec(s_env.ch, ddl, err, sizeof err) != 0)
+        char *ddl[2];
+        int n = chstore_table_ddl(&chstore_tables[i], DB, NULL, ddl), rc = n == 1 ? 0 : -1;
+        if (rc == 0)
+            rc = clickhouse_exec(s_env.ch, ddl[0], err, sizeof err);
+        for (int k = 0; k < n; k++)
+            free(ddl[k]);
+        if (rc != 0)
             return print_error("%s\n", err), -1;
     }
     /* No merges: the rows stored twice stay twice (and the hosts' first

@@ -631,9 +631,14 @@ static void test_misc(void **state)
     if (s_ch.missing)
         skip();
     char err[1024] = "";
-    chstore_auth_t auth = {.cluster = "c1"};
+    chstore_auth_t auth = {.cluster = "c-1"};
     assert_null(chstore_open(s_url("t_misc"), &auth, true, true, err, sizeof err));
-    assert_non_null(strstr(err, "clusters are not supported yet"));
+    assert_non_null(strstr(err, "clickhouse-cluster 'c-1' is not a cluster name"));
+    auth.cluster = "nosuch"; /* not in this server's remote_servers: the server says so */
+    assert_null(chstore_open(s_url("t_misc"), &auth, true, true, err, sizeof err));
+    print_message("%s\n", err);
+    assert_non_null(strstr(err, "cannot create database t_misc"));
+    assert_non_null(strstr(err, "nosuch"));
     chstore_t *st = s_writer("t_misc", "agg-a");
     assert_true(chstore_file_bytes(st) >= 0);
     tally_sum_t sum = {0};

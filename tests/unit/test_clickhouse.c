@@ -377,7 +377,7 @@ static void s_insert(clickhouse_t *ch, rbw_t *w, uint32_t from, uint32_t to)
     }
     assert_false(rbw_failed(w));
     char err[1024] = "";
-    if (clickhouse_insert(ch, "rows (" COLUMNS ")", rbw_data(w), rbw_len(w), NULL, err,
+    if (clickhouse_insert(ch, "rows (" COLUMNS ")", rbw_data(w), rbw_len(w), err,
                           sizeof err) != 0)
         fail_msg("insert: %s", err);
 }
@@ -491,7 +491,7 @@ static void test_server_errors(void **state)
     clickhouse_t *ch = s_client(NULL, NULL);
     char err[1024] = "";
     uint8_t row[4] = {1, 0, 0, 0};
-    assert_int_equal(clickhouse_insert(ch, "nope (x)", row, sizeof row, NULL, err, sizeof err), -1);
+    assert_int_equal(clickhouse_insert(ch, "nope (x)", row, sizeof row, err, sizeof err), -1);
     print_message("%s\n", err);
     assert_non_null(strstr(err, "refused \"INSERT INTO nope (x) FORMAT RowBinary\""));
     assert_non_null(strstr(err, "Code: 60"));
@@ -505,14 +505,20 @@ static void test_server_errors(void **state)
     assert_null(strchr(err, '\n'));
     assert_null(strstr(err, "e.what()"));
 
-    /* Settings: refused before sending when malformed, passed on when not. */
-    assert_int_equal(clickhouse_insert(ch, "nope (x)", row, sizeof row, "a b=1", err, sizeof err),
-                     -1);
+    /* Settings: refused when malformed, passed on with every request when not. */
+    assert_int_equal(clickhouse_set_settings(ch, "a b=1", err, sizeof err), -1);
     assert_non_null(strstr(err, "not name=value pairs"));
-    assert_int_equal(
-        clickhouse_insert(ch, "nope (x)", row, sizeof row, "no_such_setting_x=1", err, sizeof err),
-        -1);
+    assert_int_equal(clickhouse_set_settings(ch, "no_such_setting_x=1", err, sizeof err), 0);
+    assert_int_equal(clickhouse_exec(ch, "SELECT 1", err, sizeof err), -1);
     assert_non_null(strstr(err, "no_such_setting_x"));
+    const uint8_t *answer;
+    size_t len;
+    assert_int_equal(clickhouse_set_settings(ch, "max_threads=3", err, sizeof err), 0);
+    assert_int_equal(clickhouse_query(ch, "SELECT value FROM system.settings WHERE name = "
+                                          "'max_threads' FORMAT TabSeparated",
+                                      &answer, &len, err, sizeof err),
+                     0);
+    assert_string_equal((const char *)answer, "3\n");
     clickhouse_destroy(&ch);
 }
 
