@@ -148,14 +148,15 @@ static chstore_writer_t *s_writer_new(void)
 
 /* On a cluster, with every request: inserts into a Distributed table go to
  * their shards before the answer, and each waits for two replicas
- * (insert_quorum; a shard with one of two replicas down takes nothing
- * until it is back, and collectors spool meanwhile); a query whose IN or
- * JOIN reads a Distributed table reads it whole once (GLOBAL); a CREATE
- * ... ON CLUSTER fails with the servers that did not answer rather than
- * waiting past the request's own timeout. */
+ * (insert_quorum) for 10 s at most, which is well below the request's own
+ * timeout, so that the failure is the server's and says why (a shard with
+ * one of two replicas down takes nothing until it is back, and collectors
+ * spool meanwhile); a query whose IN or JOIN reads a Distributed table
+ * reads it whole once (GLOBAL); a CREATE ... ON CLUSTER fails with the
+ * servers that did not answer within 20 s. */
 #define CLUSTER_SETTINGS                                                                           \
-    "insert_distributed_sync=1&insert_quorum=2&distributed_product_mode=global&"                 \
-    "distributed_ddl_task_timeout=20"
+    "insert_distributed_sync=1&insert_quorum=2&insert_quorum_timeout=10000&"                     \
+    "distributed_product_mode=global&distributed_ddl_task_timeout=20"
 
 static int s_use_cluster(chstore_t *self, const char *cluster, char *err, size_t errsz)
 {

@@ -383,9 +383,11 @@ int chstore_hosts(chstore_t *self, int (*fn)(void *ctx, const host_row_t *row), 
 bool chstore_host_known(chstore_t *self, const char *name)
 {
     chstore_sql_t sb = {.buf = NULL};
-    chstore_sql_add(&sb, "SELECT count() FROM (SELECT 1 FROM %s.hosts WHERE name = ", self->db);
+    /* names, not constants, in the union: 18.16 refuses a constant column
+     * of a Distributed table's query there */
+    chstore_sql_add(&sb, "SELECT count() FROM (SELECT name FROM %s.hosts WHERE name = ", self->db);
     chstore_sql_lit(&sb, name);
-    chstore_sql_add(&sb, " LIMIT 1 UNION ALL SELECT 1 FROM %s.batches WHERE host = ", self->db);
+    chstore_sql_add(&sb, " LIMIT 1 UNION ALL SELECT host FROM %s.batches WHERE host = ", self->db);
     chstore_sql_lit(&sb, name);
     chstore_sql_add(&sb, " LIMIT 1)");
     return s_count(self, &sb) > 0;

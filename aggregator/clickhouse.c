@@ -321,6 +321,11 @@ static void s_exception(const uint8_t *body, size_t len, char *out, size_t outsz
     char *tail = strstr(out, ", e.what() = DB::Exception");
     if (tail)
         *tail = '\0';
+    /* "Code: N, e.displayText() = DB::Exception: what" says "Code: N, what" */
+    static const char noise[] = "e.displayText() = DB::Exception: ";
+    char *at = strstr(out, noise);
+    if (at)
+        memmove(at, at + sizeof noise - 1, strlen(at + sizeof noise - 1) + 1);
     if (!*out)
         snprintf(out, outsz, "(the server said nothing more)");
 }

@@ -489,7 +489,7 @@ static int s_receive_one(ingest_t *self)
 /* Stores everything waiting (up to GROUP_MAX) in one transaction. */
 static void s_group(ingest_t *self)
 {
-    char err[256];
+    char err[1024]; /* room for a ClickHouse server's exception */
     if (store_begin(self->store, err, sizeof err) != 0) {
         log_limited(LOGL_ERROR, "begin", "aggregator: cannot start a transaction: %s", err);
         return;

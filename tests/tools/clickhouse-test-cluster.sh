@@ -14,7 +14,9 @@
 #       Stops them all; nothing to stop is no error.
 #
 # Exits 77 (ctest's "skipped") when clickhouse-server or ZooKeeper is not
-# installed. CLICKHOUSE_TEST_OWNER as for clickhouse-test-server.sh.
+# installed. CLICKHOUSE_TEST_OWNER as for clickhouse-test-server.sh (ZooKeeper
+# too is stopped once that process is gone). A test may kill a node and
+# start it again: clickhouse-test-server.sh restart DIR/nN.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -52,6 +54,11 @@ EOF
   ZOOCFGDIR=$dir ZOO_LOG_DIR=$dir setsid "$ZK" start-foreground "$dir/zoo.cfg" \
     >"$dir/zk.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
+  if [ -n "${CLICKHOUSE_TEST_OWNER:-}" ]; then # as the servers' watchers
+    local owner=$CLICKHOUSE_TEST_OWNER zk=$!
+    ( while kill -0 "$owner" 2>/dev/null && kill -0 "$zk" 2>/dev/null; do sleep 1; done
+      kill -- "-$zk" 2>/dev/null || true ) >/dev/null 2>&1 </dev/null &
+  fi
   for ((i = 0; i < 300; i++)); do
     [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && echo ruok >&3 && cat <&3) 2>/dev/null)" = imok ] &&
       return 0

@@ -15,6 +15,10 @@
 #       every node started (a cluster's remote_servers) may be written into
 #       DIR/config.d/ later: the server reloads its config by itself within
 #       seconds.
+#   clickhouse-test-server.sh restart DIR
+#       Starts the server of DIR again after it stopped or was killed, with
+#       its config, data and ports (a cluster's other nodes know them), and
+#       prints its HTTP port.
 #   clickhouse-test-server.sh stop DIR
 #       Stops it (SIGTERM, then SIGKILL after 30 s) and waits until it is
 #       gone; nothing to stop is no error.
@@ -37,7 +41,7 @@ die() {
 }
 
 usage() {
-  echo "usage: clickhouse-test-server.sh start DIR [FRAGMENT.xml...] | stop DIR" >&2
+  echo "usage: clickhouse-test-server.sh start DIR [FRAGMENT.xml...] | restart DIR | stop DIR" >&2
   exit 2
 }
 
@@ -200,13 +204,11 @@ log_tail() {
   return 0
 }
 
-# Starts the server once on free ports. 0 when it answers; 1 when it
-# died on a port taken meanwhile (worth another try); exits otherwise.
-start_once() {
-  local dir=$1 server=$2 http tcp inter waited answer
-  read -r http tcp inter < <(free_ports)
-  write_config "$dir" "$http" "$tcp" "$inter"
-  echo "$http $tcp $inter" >"$dir/ports"
+# Runs the server of DIR (its config written) and waits until it answers
+# on HTTP port $3. 0 when it does; 1 when it died on a port taken
+# meanwhile (worth another try on new ports); exits otherwise.
+launch() { # DIR SERVER HTTP
+  local dir=$1 server=$2 http=$3 waited answer
   : >"$dir/log/server.err.log"
   # Its output to a file, never to our stdout: a caller reading the port
   # through a pipe must see it end when this script ends.
@@ -233,6 +235,15 @@ start_once() {
   die "clickhouse-server ($server) did not answer SELECT 1 on http://127.0.0.1:$http/ within" \
     "${CLICKHOUSE_TEST_WAIT:-30} s (see the log above, $dir/log; a busy machine may need" \
     "CLICKHOUSE_TEST_WAIT=60)"
+}
+
+# Starts the server once on free ports: launch's answer.
+start_once() {
+  local dir=$1 server=$2 http tcp inter
+  read -r http tcp inter < <(free_ports)
+  write_config "$dir" "$http" "$tcp" "$inter"
+  echo "$http $tcp $inter" >"$dir/ports"
+  launch "$dir" "$server" "$http"
 }
 
 # Stops the server of DIR once CLICKHOUSE_TEST_OWNER's process is gone.
@@ -272,9 +283,25 @@ start() {
   die "clickhouse-server found no free ports in 3 tries (see the log above)"
 }
 
+# Starts the server of DIR again as it was (its config, data and ports),
+# after it stopped or was killed: a cluster's other nodes know its ports.
+restart() {
+  local dir server http
+  server=$(find_server)
+  dir=$(cd "$1" 2>/dev/null && pwd) && [ -s "$dir/ports" ] && [ -s "$dir/config.xml" ] ||
+    die "$1 holds no server started before (start it first)"
+  ! alive "$dir" || die "a server already runs in $dir (pid $(cat "$dir/pid"))"
+  read -r http _ <"$dir/ports"
+  launch "$dir" "$server" "$http" ||
+    die "a port of the server in $dir ($(cat "$dir/ports")) is taken by another process"
+  [ -z "${CLICKHOUSE_TEST_OWNER:-}" ] || running_pid "$dir/watcher.pid" clickhouse-test-server \
+    >/dev/null || watch_owner "$dir" "$CLICKHOUSE_TEST_OWNER"
+}
+
 [ $# -ge 2 ] || usage
 case $1 in
 start) shift; start "$@" ;;
+restart) restart "$2" ;;
 stop) stop "$(cd "$2" 2>/dev/null && pwd || echo "$2")" ;;
 *) usage ;;
 esac

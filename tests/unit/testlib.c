@@ -97,8 +97,10 @@ store_t *testlib_store_new(const char *tag, char dir[64], char path[128])
     snprintf(dir, 64, "/tmp/ds-%s-XXXXXX", tag);
     assert_non_null(mkdtemp(dir));
     const char *chdir = getenv("DROPSCOPE_TEST_CLICKHOUSE_DIR");
-    if (chdir && *chdir)
+    if (chdir && *chdir) {
         s_clickhouse_target(chdir, tag, path);
+        store_set_auth(NULL, NULL, getenv("DROPSCOPE_TEST_CLICKHOUSE_CLUSTER"));
+    }
     else
         snprintf(path, 128, "%s/db.sqlite", dir);
     char err[256];

@@ -37,10 +37,11 @@ int64_t testlib_sql_scalar(const char *path, const char *sql);
 struct store;
 struct store *testlib_store_new(const char *tag, char dir[64], char path[128]);
 void testlib_store_destroy(struct store **store_p, const char *dir);
-/* True in the runs on ClickHouse (ctest's unit/NAME@clickhouse): the store
- * testlib_store_new opens is a database of the test's own on the server
- * that ctest's clickhouse/start fixture started; SQL on a SQLite file
- * does not apply. */
+/* True in the runs on ClickHouse (ctest's unit/NAME@clickhouse, and
+ * unit/NAME@cluster with DROPSCOPE_TEST_CLICKHOUSE_CLUSTER naming the
+ * cluster): the store testlib_store_new opens is a database of the test's
+ * own on the server (a cluster's first node) that ctest's fixture started;
+ * SQL on a SQLite file does not apply. */
 bool testlib_clickhouse(void);
 
 /* --- collecting readings ------------------------------------------------ */
