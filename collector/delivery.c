@@ -74,6 +74,8 @@ struct delivery {
     size_t memory_max;           /* held at most */
     uint64_t bytes;              /* of message data held */
     spool_stats_t lost;          /* without a spool: dropped and rejected, counted in memory */
+    int64_t skipped_at; /* coarse monotonic: since when older messages in flight were passed
+                           over by acks of newer ones; 0 = none (s_skipped) */
 };
 
 delivery_channel_t *delivery_channel_new(uplink_t *link)
@@ -181,6 +183,15 @@ static ssize_t s_find(const delivery_t *self, uint64_t incarnation, uint64_t seq
     return -1;
 }
 
+/* How many messages older than held message i are in flight. */
+static size_t s_handed_before(const delivery_t *self, size_t i)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < i; j++)
+        n += self->held[j].handed;
+    return n;
+}
+
 static void s_forget(delivery_t *self, size_t i)
 {
     held_t *h = &self->held[i];
@@ -278,6 +289,15 @@ static void s_expire(delivery_channel_t *ch)
 static void s_pump(delivery_t *self)
 {
     delivery_channel_t *ch = self->channel;
+    if (self->skipped_at && s_coarse_ns() - self->skipped_at >= RESEND_FIRST_NS) {
+        log_limited(LOGL_WARN, "resend:skipped", "collector: newer messages were acknowledged "
+                    "but older ones not for %lld s (the aggregator lost them: a commit of its "
+                    "failed?); sending the %zu messages in flight again, from the oldest",
+                    (long long)(RESEND_FIRST_NS / TS_NS_PER_S), s_in_flight(self));
+        self->skipped_at = 0;
+        ch->stats.resent += s_in_flight(self);
+        s_rewind(self);
+    }
     if (self->round != ch->round) { /* the channel timed out since we last looked */
         self->round = ch->round;
         ch->stats.resent += s_in_flight(self);
@@ -416,20 +436,39 @@ const char *delivery_restore(delivery_t *self)
 
 /* --- answers -------------------------------------------------------------------------------- */
 
+/* An ack of a message with older ones in flight. An aggregator answers
+ * one collector's messages in the order sent, so those were passed over:
+ * lost to a commit that failed while a later one did not, say, and no
+ * timeout of the channel would ever send them again while acks of newer
+ * ones keep it quiet. If no ack of the oldest comes within the first
+ * resend timeout (a resend of them may be on its way already), what is in
+ * flight goes again (s_pump). */
+static void s_skipped(delivery_t *self, size_t older)
+{
+    if (!older)
+        self->skipped_at = 0;
+    else if (!self->skipped_at)
+        self->skipped_at = s_coarse_ns();
+}
+
 int delivery_acked(delivery_t *self, uint64_t incarnation, uint64_t seq)
 {
     int held;
+    size_t older;
     if (self->spool) {
+        older = spool_in_flight_before(self->spool, incarnation, seq);
         held = spool_ack(self->spool, incarnation, seq) != 0; /* -1: held, file not deleted */
     } else {
         ssize_t i = s_find(self, incarnation, seq);
         held = i >= 0;
+        older = held ? s_handed_before(self, (size_t)i) : 0;
         if (held)
             s_forget(self, (size_t)i);
     }
     if (held) { /* the connection works: the timer starts again from the first timeout */
         self->channel->backoff = RESEND_FIRST_NS;
         self->channel->resend_at = 0;
+        s_skipped(self, older);
     }
     s_pump(self);
     return held;
@@ -504,10 +543,13 @@ int delivery_tick(delivery_t *self)
     if (now && now >= ch->resend_at)
         s_expire(ch);
     s_pump(self);
-    if (!ch->resend_at)
+    int64_t at = ch->resend_at;
+    if (self->skipped_at && (!at || self->skipped_at + RESEND_FIRST_NS < at))
+        at = self->skipped_at + RESEND_FIRST_NS;
+    if (!at)
         return 1000;
-    now = now ? now : s_coarse_ns();
-    return ch->resend_at > now ? (int)((ch->resend_at - now) / TS_NS_PER_MS) + 1 : 0;
+    now = s_coarse_ns();
+    return at > now ? (int)((at - now) / TS_NS_PER_MS) + 1 : 0;
 }
 
 size_t delivery_held(const delivery_t *self)

@@ -2,7 +2,9 @@
  * is held until the aggregator acknowledges it (after its commit): with a spool on disk, where it
  * survives a crash; without one in memory, bounded (the oldest go, counted), where a restart loses
  * what was not acknowledged. At most a window of messages is in flight; when acks stop coming on
- * a connection, what is in flight on it goes again from the oldest, with a backoff.
+ * a connection, what is in flight on it goes again from the oldest, with a backoff, and so it
+ * does when acks of newer messages have passed older ones over for the first timeout (the
+ * aggregator answers in order: it lost them).
  * With a spool a message can carry a companion, opaque bytes committed together with it (the
  * collector's counter state, state.c), so that after a crash either both are on disk or neither.
  * The deliveries that send through one uplink share a channel: the connection's resend timer and

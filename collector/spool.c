@@ -708,6 +708,18 @@ int spool_ack(spool_t *self, uint64_t incarnation, uint64_t seq)
     return s_remove(self, i) < 0 ? -1 : 1;
 }
 
+size_t spool_in_flight_before(const spool_t *self, uint64_t incarnation, uint64_t seq)
+{
+    size_t n = 0;
+    for (size_t i = self->head; i < self->tail && i < self->cursor; i++) {
+        const entry_t *e = &self->e[i];
+        if (e->file && e->incarnation == incarnation && e->seq == seq)
+            return n;
+        n += e->file && !e->deferred;
+    }
+    return 0;
+}
+
 int spool_reject(spool_t *self, uint64_t incarnation, uint64_t seq)
 {
     size_t i = s_find(self, incarnation, seq);

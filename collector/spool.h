@@ -88,6 +88,10 @@ void spool_rewind(spool_t *self);
  * anyway, so it would be sent again only after a restart). */
 int spool_ack(spool_t *self, uint64_t incarnation, uint64_t seq);
 
+/* How many messages pushed before (incarnation, seq) are in flight (handed
+ * out, not acknowledged, not deferred); 0 when it is not held. */
+size_t spool_in_flight_before(const spool_t *self, uint64_t incarnation, uint64_t seq);
+
 /* Deletes the message (incarnation, seq), which the aggregator refused,
  * and counts it (and its samples) as rejected. 1 if it was held, 0 if not,
  * -1 if its file could not be deleted (logged; counted anyway). */

@@ -34,7 +34,7 @@ free_port() {
 
 # ZooKeeper in the foreground of a background shell, its pid in DIR/zk/pid.
 start_zk() { # DIR
-  local dir=$1/zk port i
+  local dir=$1/zk port
   [ -x "$ZK" ] && command -v java >/dev/null ||
     { echo "clickhouse-test-cluster: zookeeper is not installed (apt-get install zookeeper):" \
         "cluster tests skipped" >&2; exit 77; }
@@ -59,8 +59,11 @@ EOF
     ( while kill -0 "$owner" 2>/dev/null && kill -0 "$zk" 2>/dev/null; do sleep 1; done
       kill -- "-$zk" 2>/dev/null || true ) >/dev/null 2>&1 </dev/null &
   fi
-  for ((i = 0; i < 300; i++)); do
-    [ "$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && echo ruok >&3 && cat <&3) 2>/dev/null)" = imok ] &&
+  local end=$((SECONDS + 30))
+  while [ $SECONDS -lt $end ]; do
+    # (at most 2 s a try: a server still starting may take the connection and not answer)
+    [ "$(timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && echo ruok >&3 && cat <&3' \
+      "$port" 2>/dev/null)" = imok ] &&
       return 0
     sleep 0.1
   done

@@ -2,7 +2,8 @@
  * stands in for the aggregator, reads what the uplink sends and answers it
  * (stored, rejected, need-defs), and the answers come back through the
  * uplink as the agent takes them. Checked: the window bound, resends when no
- * ack comes (for every delivery on a channel, with the backoff), spool
+ * ack comes (for every delivery on a channel, with the backoff) and when
+ * acks of newer messages pass older ones over, spool
  * files deleted on ack and on rejection, deferred messages released in
  * order, the memory bound and its loss counts, and the companion commit
  * with its crash recovery (a companion whose message reached the spool is
@@ -292,6 +293,54 @@ static void test_resend(void **state)
     delivery_destroy(&ds[1]);
 }
 
+/* Acks of newer messages that pass older ones over (the aggregator lost
+ * them: a commit of theirs failed, the next one did not) keep the channel's
+ * timer from ever going off while new messages are stored every 300 ms; the
+ * passed over go again after the first timeout all the same, from the
+ * oldest. With and without a spool. */
+static void test_resend_skipped(void **state)
+{
+    fixture_t *f = *state;
+    for (int spooled = 0; spooled < 2; spooled++) {
+        s_connect(f, spooled);
+        delivery_opts_t opts = {.spool_dir = spooled ? f->spool : NULL,
+                                .spool_size = DELIVERY_SPOOL_SIZE};
+        delivery_t *d = s_delivery(f, &opts);
+        uint64_t inc = 5 + (uint64_t)spooled, seq;
+        for (seq = 1; seq <= 3; seq++)
+            s_send(d, inc, seq, 1, NULL);
+        arrived_t a = s_take(f, &d, 1);
+        s_expect_arrived(&a, (uint64_t[]){inc * 1000 + 1, inc * 1000 + 2, inc * 1000 + 3}, 3);
+        s_reply(f, inc, 3, ACK_STORED); /* 1 and 2 were lost */
+        assert_int_equal(s_answers(f, d, 1), 1);
+        int64_t t0 = ts_mono_ns(), again = 0;
+        while (!again) {
+            assert_true(ts_mono_ns() - t0 < 8 * TS_NS_PER_S);
+            s_send(d, inc, ++seq, 1, NULL);
+            a = s_take(f, &d, 1);
+            for (size_t i = 0; i < a.n; i++) {
+                if (a.got[i] == inc * 1000 + 1 && !again) {
+                    again = ts_mono_ns() - t0;
+                    assert_true(i + 1 < a.n && a.got[i + 1] == inc * 1000 + 2);
+                }
+                s_reply(f, inc, a.got[i] - inc * 1000, ACK_STORED);
+            }
+            s_answers(f, d, (int)a.n);
+        }
+        assert_in_range(again, 5 * TS_NS_PER_S - 400 * TS_NS_PER_MS, 7 * TS_NS_PER_S);
+        assert_int_equal(delivery_held(d), 0);
+        assert_true(delivery_channel_stats(f->channel).resent >= 2);
+        delivery_destroy(&d);
+        delivery_channel_destroy(&f->channel);
+        uplink_destroy(&f->link);
+        zframe_destroy(&f->peer);
+    }
+    /* logged once a minute */
+    assert_int_equal(testlib_count_lines(f->log, "newer messages were acknowledged but older ones "
+                                                 "not for 5 s"),
+                     1);
+}
+
 /* --- the spool -------------------------------------------------------------------------------- */
 
 /* The seqs of the messages in the spool directory, from the files themselves. */
@@ -553,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_memory_bound, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_companion, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_resend, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resend_skipped, s_setup, s_teardown),
     };
     zsys_init();
     zsys_handler_set(NULL);
