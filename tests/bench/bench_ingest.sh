@@ -19,7 +19,11 @@
 #     loopback): the warm replay through one aggregator on ClickHouse, then
 #     through two at once (the fleet split between them), samples/s and
 #     their ratios to SQLite's warm replay of this run; the real-time run's
-#     ack latency through one.
+#     ack latency through one;
+#  6. a ClickHouse cluster (when ZooKeeper is installed too: 2 shards x 2
+#     replicas on loopback, clickhouse-test-cluster.sh): the warm replay
+#     through one aggregator (Distributed tables, inserts waiting for two
+#     replicas), samples/s and its ratio to the single server's.
 #   BIN_DIR=build/bin BENCH_HOSTS=10000 BENCH_SECONDS=30 BENCH_REALTIME=300 bash tests/bench/bench_ingest.sh
 # CI runs a smoke run (BENCH_SECONDS=2: 50 hosts, 3 s of each).
 source "$(dirname "$0")/../integration/lib.sh"
@@ -141,3 +145,19 @@ awk '$1 ~ /^(ack_latency_p50_ms|ack_latency_p99_ms|after_ramp_ack_latency_p50_ms
   END { printf "ClickHouse real time: ack latency p50 %s ms, p99 %s ms; after the ramp p50 %s ms, p99 %s ms\n",
         v["ack_latency_p50_ms"], v["ack_latency_p99_ms"], v["after_ramp_ack_latency_p50_ms"],
         v["after_ramp_ack_latency_p99_ms"] }' "$TMP/ch-realtime.txt"
+
+# --- a ClickHouse cluster --------------------------------------------------------
+if [ ! -x /usr/share/zookeeper/bin/zkServer.sh ]; then
+  log "ClickHouse cluster: ZooKeeper is not installed; skipped (deploy/install-deps.sh)"
+  exit 0
+fi
+start_clickhouse_cluster chc
+start_named_aggregator ch-c --clickhouse "http://127.0.0.1:${CH_PORTS[0]}/?database=bench" \
+  --clickhouse-cluster dropscope
+for phase in cold warm; do
+  "$BIN_DIR/dropscope-fleetsim" --connect "ipc://$TMP/ch-c.sock" --insecure --hosts "$HOSTS" \
+    --seconds "$SECS" --replay >"$TMP/chc-$phase.txt" 2>"$TMP/chc-$phase.log" ||
+    fail "the ClickHouse cluster $phase replay failed (chc-$phase.log)"
+done
+python3 -c 'import sys; c, o, s = map(float, sys.argv[1:4]); print(f"ClickHouse cluster (2 shards x 2 replicas, insert_quorum 2): warm replay through one aggregator {c:.0f} samples/s, {c / o:.2f} of the single server, {c / s:.2f} of SQLite warm")' \
+  "$(awk '$1 == "samples_per_s" { print $2 }' "$TMP/chc-warm.txt")" "$one" "$sqlite_warm"
