@@ -222,6 +222,44 @@ void chstore_close(chstore_t **self_p)
     *self_p = NULL;
 }
 
+/* The tables queries name are Distributed on a cluster and not on one
+ * server. Checked before creating any: CREATE ... IF NOT EXISTS would keep
+ * a table of the other kind, and rows written to it would skip the shards
+ * (or the quorum). */
+static int s_check_layout(chstore_t *self, char *err, size_t errsz)
+{
+    const uint8_t *answer;
+    size_t len;
+    if (chw_query(self, "the tables' engines",
+                  "SELECT name, engine FROM system.tables WHERE database = '{db}' AND engine "
+                  "NOT IN ('View', 'MaterializedView') FORMAT RowBinary",
+                  &answer, &len, err, errsz) != 0)
+        return -1;
+    rbr_t r = rbr_init(answer, len);
+    bool cluster = self->cluster[0] != '\0';
+    while (rbr_more(&r)) {
+        const char *name, *engine;
+        size_t nn, en;
+        rbr_string(&r, &name, &nn);
+        if (rbr_string(&r, &engine, &en) != 0)
+            break;
+        bool local = nn > strlen(CHSTORE_LOCAL) &&
+                     !memcmp(name + nn - strlen(CHSTORE_LOCAL), CHSTORE_LOCAL, strlen(CHSTORE_LOCAL));
+        bool distributed = en == 11 && !memcmp(engine, "Distributed", 11);
+        if (local || distributed == cluster)
+            continue;
+        snprintf(err, errsz, "chstore: database %s was made %s, and its table %.*s is %.*s: %s",
+                 self->db, cluster ? "on one server" : "on a cluster", (int)nn, name, (int)en,
+                 engine, cluster ? "a cluster needs a database of its own (give another "
+                 "database= in the URL)" : "give clickhouse-cluster, as when it was made");
+        return -1;
+    }
+    if (!rbr_failed(&r))
+        return 0;
+    rbr_error(&r, err, errsz);
+    return -1;
+}
+
 int chstore_migrate(chstore_t *self, store_progress_fn *progress, void *ctx, char *err,
                     size_t errsz)
 {
@@ -232,7 +270,8 @@ int chstore_migrate(chstore_t *self, store_progress_fn *progress, void *ctx, cha
     snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s%s%s", self->db,
              self->cluster[0] ? " ON CLUSTER " : "", self->cluster);
     tail = chw_tail(err, errsz, &left, "chstore: cannot create database %s: ", self->db);
-    if (clickhouse_exec_nodb(self->ch, sql, tail, left) != 0)
+    if (clickhouse_exec_nodb(self->ch, sql, tail, left) != 0 ||
+        s_check_layout(self, err, errsz) != 0)
         return -1;
     for (size_t i = 0; i < chstore_ntables; i++) {
         const chstore_table_t *t = &chstore_tables[i];

@@ -24,6 +24,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A rollup table of buckets of STEP ns, and the view that fills it. */
+#define ROLLUP(NAME, STEP)                                                                         \
+    {.name = NAME,                                                                                 \
+     .columns = "(host String, source String, device String, name String, bucket_ns Int64, "     \
+                "delta AggregateFunction(sum, Int64), value AggregateFunction(argMax, UInt64, "  \
+                "Int64), flags AggregateFunction(groupBitOr, UInt32))",                          \
+     .engine = "AggregatingMergeTree",                                                             \
+     .keys = "PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device,"     \
+             " name, bucket_ns)",                                                                 \
+     .shard_by = "host",                                                                           \
+     .time_column = "bucket_ns"},                                                                  \
+    {.name = NAME "_view",                                                                         \
+     .view_to = NAME,                                                                              \
+     .view_select = "SELECT host, source, device, name, intDiv(ts_ns, " STEP ") * " STEP          \
+                    " AS bucket_ns, sumState(delta) AS delta, argMaxState(value, ts_ns) AS "     \
+                    "value, groupBitOrState(flags) AS flags FROM {db}.samples{local} GROUP BY "  \
+                    "host, source, device, name, bucket_ns"}
+
 const chstore_table_t chstore_tables[] = {
     /* One row per host and flush of the writer that stored its message;
      * the latest updated_ns wins (argMax when read, merges eventually). */
@@ -120,36 +138,8 @@ const chstore_table_t chstore_tables[] = {
      .shard_by = "host"},
     /* The rollups: each bucket's delta sum, last value and flags or-ed (as
      * SQLite's rollups: a bucket says a counter restarted in it), per series. */
-    {.name = "samples_1m",
-     .columns = "(host String, source String, device String, name String, bucket_ns Int64, "
-                "delta AggregateFunction(sum, Int64), value AggregateFunction(argMax, UInt64, "
-                "Int64), flags AggregateFunction(groupBitOr, UInt32))",
-     .engine = "AggregatingMergeTree",
-     .keys = "PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device,"
-             " name, bucket_ns)",
-     .shard_by = "host",
-     .time_column = "bucket_ns"},
-    {.name = "samples_1m_view",
-     .view_to = "samples_1m",
-     .view_select = "SELECT host, source, device, name, intDiv(ts_ns, 60000000000) * 60000000000 "
-                    "AS bucket_ns, sumState(delta) AS delta, argMaxState(value, ts_ns) AS value, "
-                    "groupBitOrState(flags) AS flags FROM {db}.samples{local} GROUP BY host, "
-                    "source, device, name, bucket_ns"},
-    {.name = "samples_1h",
-     .columns = "(host String, source String, device String, name String, bucket_ns Int64, "
-                "delta AggregateFunction(sum, Int64), value AggregateFunction(argMax, UInt64, "
-                "Int64), flags AggregateFunction(groupBitOr, UInt32))",
-     .engine = "AggregatingMergeTree",
-     .keys = "PARTITION BY intDiv(bucket_ns, 86400000000000) ORDER BY (host, source, device,"
-             " name, bucket_ns)",
-     .shard_by = "host",
-     .time_column = "bucket_ns"},
-    {.name = "samples_1h_view",
-     .view_to = "samples_1h",
-     .view_select = "SELECT host, source, device, name, intDiv(ts_ns, 3600000000000) * "
-                    "3600000000000 AS bucket_ns, sumState(delta) AS delta, argMaxState(value, "
-                    "ts_ns) AS value, groupBitOrState(flags) AS flags FROM {db}.samples{local} "
-                    "GROUP BY host, source, device, name, bucket_ns"},
+    ROLLUP("samples_1m", "60000000000"),
+    ROLLUP("samples_1h", "3600000000000"),
 };
 
 const size_t chstore_ntables = sizeof chstore_tables / sizeof chstore_tables[0];

@@ -88,6 +88,24 @@ static delivery_t *s_delivery(fixture_t *f, const delivery_opts_t *opts)
     return d;
 }
 
+/* A delivery with a spool or without, on a new uplink (s_connect). */
+static delivery_t *s_connected(fixture_t *f, bool spooled)
+{
+    s_connect(f, spooled);
+    delivery_opts_t opts = {.spool_dir = spooled ? f->spool : NULL,
+                            .spool_size = DELIVERY_SPOOL_SIZE};
+    return s_delivery(f, &opts);
+}
+
+/* Destroys *d_p, then its uplink and channel, for s_connected again. */
+static void s_disconnect(fixture_t *f, delivery_t **d_p)
+{
+    delivery_destroy(d_p);
+    delivery_channel_destroy(&f->channel);
+    uplink_destroy(&f->link);
+    zframe_destroy(&f->peer);
+}
+
 /* A real message (a Hello) of (incarnation, seq), handed to d with the
  * companion (a string, or NULL). */
 static int s_send(delivery_t *d, uint64_t incarnation, uint64_t seq, uint32_t nsamples,
@@ -302,10 +320,7 @@ static void test_resend_skipped(void **state)
 {
     fixture_t *f = *state;
     for (int spooled = 0; spooled < 2; spooled++) {
-        s_connect(f, spooled);
-        delivery_opts_t opts = {.spool_dir = spooled ? f->spool : NULL,
-                                .spool_size = DELIVERY_SPOOL_SIZE};
-        delivery_t *d = s_delivery(f, &opts);
+        delivery_t *d = s_connected(f, spooled);
         uint64_t inc = 5 + (uint64_t)spooled, seq;
         for (seq = 1; seq <= 3; seq++)
             s_send(d, inc, seq, 1, NULL);
@@ -330,10 +345,7 @@ static void test_resend_skipped(void **state)
         assert_in_range(again, 5 * TS_NS_PER_S - 400 * TS_NS_PER_MS, 7 * TS_NS_PER_S);
         assert_int_equal(delivery_held(d), 0);
         assert_true(delivery_channel_stats(f->channel).resent >= 2);
-        delivery_destroy(&d);
-        delivery_channel_destroy(&f->channel);
-        uplink_destroy(&f->link);
-        zframe_destroy(&f->peer);
+        s_disconnect(f, &d);
     }
     /* logged once a minute */
     assert_int_equal(testlib_count_lines(f->log, "newer messages were acknowledged but older ones "
@@ -427,10 +439,7 @@ static void test_defer_release(void **state)
 {
     fixture_t *f = *state;
     for (int spooled = 0; spooled < 2; spooled++) {
-        s_connect(f, spooled);
-        delivery_opts_t opts = {.spool_dir = spooled ? f->spool : NULL,
-                                .spool_size = DELIVERY_SPOOL_SIZE};
-        delivery_t *d = s_delivery(f, &opts);
+        delivery_t *d = s_connected(f, spooled);
         uint64_t inc = 3 + (uint64_t)spooled;
         for (uint64_t seq = 1; seq <= 4; seq++)
             s_send(d, inc, seq, 1, NULL);
@@ -456,10 +465,7 @@ static void test_defer_release(void **state)
             s_reply(f, inc, seq, ACK_STORED);
         assert_int_equal(s_answers(f, d, 4), 3); /* 4 was stored already */
         assert_int_equal(delivery_held(d), 0);
-        delivery_destroy(&d);
-        delivery_channel_destroy(&f->channel);
-        uplink_destroy(&f->link);
-        zframe_destroy(&f->peer);
+        s_disconnect(f, &d);
     }
 }
 
