@@ -28,15 +28,13 @@
 #include "testlib.h"
 #include "ts.h"
 
-#define SCRIPT TOOLS_DIR "/clickhouse-test-server.sh"
 #define DB "dsq"
 #define S INT64_C(1000000000)
 #define T0 (INT64_C(1699999200) * S) /* an hour's start: 2023-11-14T22:00:00Z */
 
 /* The server of this run, and a reader on it. */
 static struct {
-    char dir[64];
-    bool running, absent;
+    testlib_ch_t srv;
     clickhouse_t *ch;
     struct chstore store; /* built by hand: chstore_open is the writer's */
 } s_env;
@@ -216,29 +214,12 @@ static void s_insert_samples(void)
 static int s_setup(void **state)
 {
     (void)state;
-    snprintf(s_env.dir, sizeof s_env.dir, "/tmp/ds-chquery-XXXXXX");
-    if (!mkdtemp(s_env.dir))
+    if (testlib_ch_start(&s_env.srv, "chquery") != 0)
         return -1;
-    char cmd[256], line[64] = "";
-    snprintf(cmd, sizeof cmd, "CLICKHOUSE_TEST_OWNER=%d %s start %s", (int)getpid(), SCRIPT,
-             s_env.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!fgets(line, sizeof line, p))
-        line[0] = '\0';
-    int status = pclose(p);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-        s_env.absent = true;
-        print_message("clickhouse-server is not installed: test_chstore_query skipped\n");
+    if (s_env.srv.absent)
         return 0;
-    }
-    s_env.running = true; /* whatever the status: the teardown stops what may run */
-    int port = atoi(line);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || port <= 0)
-        return -1;
     char url[128], err[1024] = "";
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/?database=" DB, port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?database=" DB, s_env.srv.port);
     if (!(s_env.ch = clickhouse_new(url, NULL, NULL, err, sizeof err)))
         return -1;
     if (clickhouse_exec_nodb(s_env.ch, "CREATE DATABASE IF NOT EXISTS " DB, err, sizeof err) != 0)
@@ -270,22 +251,12 @@ static int s_teardown(void **state)
 {
     (void)state;
     clickhouse_destroy(&s_env.ch);
-    char cmd[256];
-    int rc = 0;
-    if (s_env.running) {
-        snprintf(cmd, sizeof cmd, "%s stop %s", SCRIPT, s_env.dir);
-        rc = system(cmd) == 0 ? 0 : -1;
-        s_env.running = false;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf %s", s_env.dir);
-    if (s_env.dir[0] && system(cmd) != 0)
-        rc = -1;
-    return rc;
+    return testlib_ch_destroy(&s_env.srv);
 }
 
 static chstore_t *s_store(void)
 {
-    if (s_env.absent)
+    if (s_env.srv.absent)
         skip();
     assert_non_null(s_env.ch);
     s_env.store.deadline = NULL;

@@ -26,62 +26,22 @@
 #include "testlib.h"
 #include "ts.h"
 
-#define SERVER TOOLS_DIR "/clickhouse-test-server.sh"
 #define T0 (INT64_C(1700000000) * 1000000000) /* 2023-11-14T22:13:20Z */
 #define SEC INT64_C(1000000000)
 #define DAY (86400 * SEC)
 
-static struct {
-    char dir[64];   /* the server's directory */
-    bool up;        /* started and not stopped */
-    bool missing;   /* no clickhouse-server: the tests skip */
-    char base[96];  /* http://127.0.0.1:PORT/?database= */
-} s_ch;
-
-/* Runs the test server script with verb (start or stop); its first line
- * of output into out. The exit status. */
-static int s_script(const char *verb, char *out, size_t outsz)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "CLICKHOUSE_TEST_OWNER=%d %s %s %s", (int)getpid(), SERVER, verb,
-             s_ch.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    if (!out || !fgets(out, (int)outsz, p))
-        while (fgetc(p) != EOF)
-            ;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static testlib_ch_t s_ch;
 
 static int s_group_setup(void **state)
 {
     (void)state;
-    snprintf(s_ch.dir, sizeof s_ch.dir, "/tmp/ds-chstore-XXXXXX");
-    if (!mkdtemp(s_ch.dir))
-        return -1;
-    char port[32] = "";
-    int rc = s_script("start", port, sizeof port);
-    if (rc == 77) {
-        s_ch.missing = true;
-        print_message("clickhouse-server is not installed: the chstore tests are skipped\n");
-        return 0;
-    }
-    s_ch.up = true; /* whatever happened, the teardown stops it */
-    if (rc != 0 || atoi(port) <= 0)
-        return -1;
-    snprintf(s_ch.base, sizeof s_ch.base, "http://127.0.0.1:%d/?database=", atoi(port));
-    return 0;
+    return testlib_ch_start(&s_ch, "chstore");
 }
 
 static int s_group_teardown(void **state)
 {
     (void)state;
-    int rc = s_ch.up && s_script("stop", NULL, 0) != 0 ? -1 : 0;
-    s_ch.up = false;
-    testlib_sh("rm -rf %s", s_ch.dir);
-    return rc;
+    return testlib_ch_destroy(&s_ch);
 }
 
 /* --- helpers ------------------------------------------------------------------------------ */
@@ -89,14 +49,14 @@ static int s_group_teardown(void **state)
 static char *s_url(const char *db)
 {
     static char url[160];
-    snprintf(url, sizeof url, "%s%s", s_ch.base, db);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?database=%s", s_ch.port, db);
     return url;
 }
 
 /* A writer on database db (migrated), named name. */
 static chstore_t *s_writer(const char *db, const char *name)
 {
-    if (s_ch.missing)
+    if (s_ch.absent)
         skip();
     char err[1024] = "";
     chstore_t *st = chstore_open(s_url(db), NULL, true, true, err, sizeof err);
@@ -628,7 +588,7 @@ static void test_misc(void **state)
     assert_false(chstore_is_url(NULL));
     int64_t until = chstore_rolled_until(NULL, 60);
     assert_int_equal(until % (60 * SEC), 0);
-    if (s_ch.missing)
+    if (s_ch.absent)
         skip();
     char err[1024] = "";
     chstore_auth_t auth = {.cluster = "c-1"};

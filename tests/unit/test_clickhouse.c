@@ -32,68 +32,26 @@
 #include "rowbinary.h"
 #include "testlib.h"
 
-#define SCRIPT TOOLS_DIR "/clickhouse-test-server.sh"
 #define NROWS 5000u
 #define TS0 1700000000u /* 2023-11-14T22:13:20Z; rows a minute apart span four days */
 
 /* The server of this run. */
-static struct {
-    char dir[64];  /* its directory (mkdtemp) */
-    bool running;  /* started, not yet stopped */
-    bool absent;   /* clickhouse-server is not installed: those tests skip */
-    int port;      /* its HTTP port */
-    char url[128]; /* http://127.0.0.1:PORT/?database=dstest */
-} s_srv;
-
-static int s_teardown(void **state);
+static testlib_ch_t s_srv;
+static char s_url[128]; /* http://127.0.0.1:PORT/?database=dstest */
 
 static int s_setup(void **state)
 {
-    snprintf(s_srv.dir, sizeof s_srv.dir, "/tmp/ds-clickhouse-XXXXXX");
-    if (!mkdtemp(s_srv.dir))
+    (void)state;
+    if (testlib_ch_start(&s_srv, "clickhouse") != 0)
         return -1;
-    char cmd[256];
-    /* CLICKHOUSE_TEST_OWNER: the server goes with this process, even if it crashes */
-    snprintf(cmd, sizeof cmd, "CLICKHOUSE_TEST_OWNER=%d %s start %s", (int)getpid(), SCRIPT,
-             s_srv.dir);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    char line[64] = "";
-    if (!fgets(line, sizeof line, p))
-        line[0] = '\0';
-    int status = pclose(p);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-        s_srv.absent = true;
-        print_message("clickhouse-server is not installed: the tests against it are skipped\n");
-        return 0;
-    }
-    s_srv.running = true; /* whatever the status: stop what may run */
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (s_srv.port = atoi(line)) <= 0) {
-        s_teardown(state); /* cmocka runs no group teardown after a failed setup */
-        return -1;
-    }
-    snprintf(s_srv.url, sizeof s_srv.url, "http://127.0.0.1:%d/?database=dstest", s_srv.port);
+    snprintf(s_url, sizeof s_url, "http://127.0.0.1:%d/?database=dstest", s_srv.port);
     return 0;
-}
-
-static int s_stop(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "%s stop %s", SCRIPT, s_srv.dir);
-    s_srv.running = false;
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    int rc = s_srv.running ? s_stop() : 0;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", s_srv.dir);
-    if (s_srv.dir[0] && system(cmd) != 0)
-        rc = -1;
-    return rc;
+    return testlib_ch_destroy(&s_srv);
 }
 
 /* A client of the test server (the database dstest), made for the test. */
@@ -103,7 +61,7 @@ static clickhouse_t *s_client(const char *user, const char *password)
         skip();
     assert_true(s_srv.running);
     char err[512] = "";
-    clickhouse_t *ch = clickhouse_new(s_srv.url, user, password, err, sizeof err);
+    clickhouse_t *ch = clickhouse_new(s_url, user, password, err, sizeof err);
     if (!ch)
         fail_msg("clickhouse_new: %s", err);
     return ch;
@@ -632,7 +590,7 @@ static void test_stopped_server(void **state)
     clickhouse_t *ch = s_client(NULL, NULL);
     char err[512] = "", where[64];
     assert_int_equal(clickhouse_exec(ch, "SELECT 1", err, sizeof err), 0);
-    assert_int_equal(s_stop(), 0);
+    assert_int_equal(testlib_ch_stop(&s_srv), 0);
     assert_int_equal(clickhouse_exec(ch, "SELECT 1", err, sizeof err), -1);
     print_message("%s\n", err);
     snprintf(where, sizeof where, "cannot reach clickhouse at http://127.0.0.1:%d/", s_srv.port);

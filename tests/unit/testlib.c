@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -108,6 +109,59 @@ store_t *testlib_store_new(const char *tag, char dir[64], char path[128])
     if (!store)
         fail_msg("store_open %s: %s", path, err);
     return store;
+}
+
+#define CH_SCRIPT TOOLS_DIR "/clickhouse-test-server.sh"
+
+int testlib_ch_start(testlib_ch_t *srv, const char *tag)
+{
+    *srv = (testlib_ch_t){.port = 0};
+    snprintf(srv->dir, sizeof srv->dir, "/tmp/ds-%s-XXXXXX", tag);
+    if (!mkdtemp(srv->dir))
+        return -1;
+    char cmd[256], line[64] = "";
+    /* CLICKHOUSE_TEST_OWNER: the server goes with this process, even if it crashes */
+    snprintf(cmd, sizeof cmd, "CLICKHOUSE_TEST_OWNER=%d %s start %s", (int)getpid(), CH_SCRIPT,
+             srv->dir);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    if (!fgets(line, sizeof line, p))
+        line[0] = '\0';
+    int status = pclose(p);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        srv->absent = true;
+        print_message("clickhouse-server is not installed (deploy/install-deps.sh): the tests "
+                      "against it are skipped\n");
+        return 0;
+    }
+    srv->running = true; /* whatever the status: stop what may run */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || (srv->port = atoi(line)) <= 0) {
+        testlib_ch_destroy(srv); /* cmocka runs no group teardown after a failed setup */
+        return -1;
+    }
+    return 0;
+}
+
+int testlib_ch_stop(testlib_ch_t *srv)
+{
+    if (!srv->running)
+        return 0;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "%s stop %s", CH_SCRIPT, srv->dir);
+    srv->running = false;
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int testlib_ch_destroy(testlib_ch_t *srv)
+{
+    int rc = testlib_ch_stop(srv);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", srv->dir);
+    if (srv->dir[0] && system(cmd) != 0)
+        rc = -1;
+    srv->dir[0] = '\0';
+    return rc;
 }
 
 bool testlib_clickhouse(void)

@@ -1,5 +1,6 @@
 /* testlib: helpers shared by the unit tests (compiled into every one):
- * running shell steps, counting lines of a captured stderr, reading one
+ * running shell steps, counting lines of a captured stderr, a throwaway
+ * ClickHouse server for a group of tests, reading one
  * value from a SQLite file; and for the text parsers' tests, a collecting
  * emit callback, fixture buffers malloc'd to the byte (no NUL after them, so
  * ASan sees any read past len) and the every-prefix loop. Include after
@@ -26,6 +27,25 @@ void testlib_restore_stderr(void);
 
 /* Lines of the file at path that contain needle. */
 int testlib_count_lines(const char *path, const char *needle);
+
+/* A throwaway clickhouse-server for a group of tests
+ * (tests/tools/clickhouse-test-server.sh), stopped with this process even
+ * if it crashes. */
+typedef struct {
+    char dir[64]; /* its directory */
+    bool running; /* started, not yet stopped */
+    bool absent;  /* clickhouse-server is not installed: the tests skip */
+    int port;     /* its HTTP port */
+} testlib_ch_t;
+
+/* Starts one in a new directory under /tmp named after tag. 0 when it
+ * answers, and when clickhouse-server is not installed (absent set, and
+ * said); -1 when it did not start (what ran is stopped and removed). */
+int testlib_ch_start(testlib_ch_t *srv, const char *tag);
+/* Stops it, if it runs (its directory stays). 0, or -1. */
+int testlib_ch_stop(testlib_ch_t *srv);
+/* Stops it and removes its directory. 0, or -1. */
+int testlib_ch_destroy(testlib_ch_t *srv);
 
 /* The first column of the first row of sql run on the database at path. */
 int64_t testlib_sql_scalar(const char *path, const char *sql);
