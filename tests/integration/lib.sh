@@ -16,6 +16,12 @@ CH_CLUSTERS=() # and of the clusters (start_clickhouse_cluster)
 log() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
+# running PID: the process exists and has not exited (a zombie has).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${state:0:1}" != Z ]
+}
+
 cleanup() {
   local rc=$?
   # The daemons must have survived the test, and stop cleanly when asked.
@@ -27,7 +33,19 @@ cleanup() {
   done
   # CONT too: a test may have stopped one (SIGSTOP) when it failed.
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # 30 s for all of them to stop; one that does not is named, killed, and
+  # fails the test (rather than ctest's timeout, which names nothing).
+  local end=$((SECONDS + 30))
+  for pid in "${PIDS[@]}"; do
+    while running "$pid" && [ $SECONDS -lt $end ]; do sleep 0.1; done
+    if running "$pid"; then
+      log "FAIL: pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) did not stop within" \
+        "30 s of SIGTERM: killed"
+      kill -9 "$pid" 2>/dev/null || true
+      [ $rc -ne 0 ] || rc=1
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
   for dir in "${CLICKHOUSES[@]}"; do
     bash "$CLICKHOUSE_SCRIPT" stop "$dir" 2>>"$TMP/clickhouse.log" || true
   done
