@@ -229,7 +229,7 @@ int chstore_drop_sums(chstore_t *self, const char *host, int64_t from_ns, int64_
                       size_t errsz)
 {
     /* Per series of the host; its layer (a bare column in SQLite) is its
-     * latest row's; equal sums go by name (SQLite leaves them in any order). */
+     * latest row's; equal sums go by name, as in SQLite. */
     drops_query_t q = {.host = host, .from_ns = from_ns, .to_ns = to_ns, .layer = LAYER_UNKNOWN};
     chstore_sql_t sb = {.buf = NULL};
     chstore_sql_add(&sb,

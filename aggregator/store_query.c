@@ -172,7 +172,8 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
     /* The range's drops are read once through the time index, summed per
      * host and layer; the top hosts are then ranked by their lost packets,
      * their squeezes (a precursor: no loss) only breaking ties, so a busy
-     * but lossless host never outranks one that lost packets. */
+     * but lossless host never outranks one that lost packets; equals go by
+     * name, as in ClickHouse. */
     char pre[128], sql[1024];
     s_precursor_list(pre, sizeof pre);
     snprintf(sql, sizeof sql,
@@ -180,9 +181,10 @@ int store_top_droppers(store_t *self, int64_t from_ns, int64_t to_ns, int64_t li
              "WHERE ts_ns > ?1 AND ts_ns <= ?2 AND overlap = 0 GROUP BY host_id, layer), "
              "top AS (SELECT host_id, " SQL_SUM("CASE WHEN layer IN (%s) THEN 0 ELSE n END")
              " AS lost, " SQL_SUM("CASE WHEN layer IN (%s) THEN n ELSE 0 END") " AS pre "
-             "FROM per GROUP BY host_id ORDER BY lost DESC, pre DESC LIMIT ?3) "
+             "FROM per JOIN hosts h ON h.id = host_id GROUP BY host_id "
+             "ORDER BY lost DESC, pre DESC, h.name LIMIT ?3) "
              "SELECT h.name, per.layer, per.n FROM top JOIN per USING (host_id) JOIN hosts h ON "
-             "h.id = top.host_id ORDER BY top.lost DESC, top.pre DESC, h.name, per.n DESC",
+             "h.id = top.host_id ORDER BY top.lost DESC, top.pre DESC, h.name, per.n DESC, per.layer",
              pre, pre);
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
@@ -492,7 +494,7 @@ int store_drop_sums(store_t *self, const char *host, int64_t from_ns, int64_t to
         "SELECT s.source, s.device, s.name, d.layer, s.overlap, " SQL_SUM("d.delta") " AS n, "
         "min(d.ts_ns), max(d.ts_ns), count(*), s.owner FROM drops d JOIN series s ON s.id = "
         "d.series_id WHERE d.host_id = (SELECT id FROM hosts WHERE name = ?1) AND d.ts_ns > ?2 "
-        "AND d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, n DESC";
+        "AND d.ts_ns <= ?3 GROUP BY d.series_id ORDER BY d.layer, n DESC, s.source, s.device, s.name";
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;

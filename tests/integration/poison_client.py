@@ -182,23 +182,29 @@ def poison():
     #   SeriesDef = SeriesDef(id, source, kind, layer) + name (field 4)
     #   Batch     = Batch(ts, samples, clock)          + that def (defs, field 4)
     #   Envelope  = Envelope(host, seq, ...)           + that batch (batch, field 11)
-    bad_name = b"Udp.Rcvbuf\xff\xfeErrors"
-    d = pb.SeriesDef(**{k: v for k, v in COUNTER.items() if k != "name"})
-    def_raw = d.SerializeToString() + length_delimited(4, bad_name)
     env = good_batch(c)
     batch = env.batch
     del batch.defs[:]
     for col in (batch.series, batch.values, batch.deltas, batch.flags):
         del col[1:]  # the counter only: it is the one defined
-    batch_raw = batch.SerializeToString() + length_delimited(4, def_raw)
+    batch_ts_ns, batch_wire = batch.ts_ns, batch.SerializeToString()
     env.ClearField("batch")
-    raw = env.SerializeToString() + length_delimited(11, batch_raw)
-    # Proof that the hand-made bytes say what is meant: with the two bad
-    # bytes replaced by "??", protobuf reads the intended message.
-    check = pb.Envelope.FromString(raw.replace(b"\xff\xfe", b"??"))
+    env_wire = env.SerializeToString()
+    def_wire = pb.SeriesDef(**{k: v for k, v in COUNTER.items() if k != "name"}).SerializeToString()
+
+    def with_name(name):
+        def_raw = def_wire + length_delimited(4, name)
+        return env_wire + length_delimited(11, batch_wire + length_delimited(4, def_raw))
+
+    raw = with_name(b"Udp.Rcvbuf\xff\xfeErrors")
+    # Proof that the hand-made bytes say what is meant: the same message with
+    # "??" for the two bad bytes is read by protobuf as the intended one.
+    # (Replacing the bytes in `raw` would not do: the random seq or times can
+    # hold \xff\xfe too.)
+    check = pb.Envelope.FromString(with_name(b"Udp.Rcvbuf??Errors"))
     assert check.WhichOneof("body") == "batch" and check.seq == seq_of(c), check
     assert [x.name for x in check.batch.defs] == ["Udp.Rcvbuf??Errors"], check
-    assert list(check.batch.series) == [1] and check.batch.ts_ns == batch.ts_ns, check
+    assert list(check.batch.series) == [1] and check.batch.ts_ns == batch_ts_ns, check
     add(c, raw, "(e) invalid UTF-8 in a series name", "rejected", "UTF-8")
     # (f) a host name with an escape byte (which a terminal would obey)
     env = envelope(c, seq_of(c))

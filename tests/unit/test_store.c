@@ -863,6 +863,46 @@ static void test_sums_saturate(void **state)
     assert_int_equal(sums.drops[2], 15);
 }
 
+/* Equal sums come in the order of names, whichever was stored first:
+ * counters of one layer (the diagnosis lists them in this order) and the
+ * top droppers (the cut at limit). The two stores must give the same
+ * answers; they did not: SQLite kept the order of definition. */
+static void test_sums_tie_by_name(void **state)
+{
+    fixture_t *f = *state;
+    static const series_def_t defs[] = {
+        {1, "snmp", "", "Udp.RcvbufErrors", KIND_COUNTER, LAYER_SOCKET, false, ""},
+        {2, "netstat", "", "TcpExt.TCPRcvQDrop", KIND_COUNTER, LAYER_SOCKET, true, ""},
+    };
+    static const uint32_t ids[] = {1, 2}, f1[] = {1, 1}, f2[] = {0, 0};
+    static const uint64_t v1[] = {10, 10}, v2[] = {17, 17};
+    static const int64_t d1[] = {0, 0}, d2[] = {7, 7};
+    static const char *const hosts[] = {"h2", "h1"};
+    for (int h = 0; h < 2; h++)
+        for (int i = 0; i < 2; i++) {
+            msg_t m = s_batch(7, 2 + i, T0 + i * SEC, i ? 0 : 2, 2, ids, i ? v2 : v1,
+                              i ? d2 : d1, i ? f2 : f1);
+            m.host = hosts[h];
+            m.batch.defs = defs;
+            assert_int_equal(s_store(f, &m, NULL), STORE_OK);
+        }
+    char err[256] = "";
+    sums_t sums = {0};
+    if (store_drop_sums(f->st, "h1", 0, INT64_MAX, s_sum_row, &sums, err, sizeof err) != 0)
+        fail_msg("store_drop_sums: %s", err);
+    assert_int_equal(sums.n, 2);
+    assert_string_equal(sums.what[0], "netstat//TcpExt.TCPRcvQDrop");
+    assert_string_equal(sums.what[1], "snmp//Udp.RcvbufErrors");
+    assert_int_equal(sums.drops[0], 7);
+    assert_int_equal(sums.drops[1], 7);
+    sums_t top = {0};
+    if (store_top_droppers(f->st, 0, INT64_MAX, 1, s_top_row, &top, err, sizeof err) != 0)
+        fail_msg("store_top_droppers: %s", err);
+    assert_int_equal(top.n, 1);
+    assert_string_equal(top.what[0], "h1 socket");
+    assert_int_equal(top.drops[0], 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -884,6 +924,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fixed_packing_still_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_sums_saturate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sums_tie_by_name, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
