@@ -136,6 +136,20 @@ int chstore_batch_times(chstore_t *self, const char *host, int64_t from_ns, int6
 int chstore_drop_totals(chstore_t *self, const drops_query_t *q, int64_t totals[LAYER_COUNT],
                         char *err, size_t errsz);
 
+/* --- live incidents over a store several aggregators share (chstore_live.c) --- */
+
+/* Records that aggregator name is alive at now_ns, and puts in leader the
+ * least name of those seen alive since now_ns - alive_ns, name included
+ * (the one that reports live incidents). 0, -1 + err. */
+int chstore_live_beat(chstore_t *self, const char *name, int64_t now_ns, int64_t alive_ns,
+                      char *leader, size_t leadersz, char *err, size_t errsz);
+/* The start of the newest live incident reported, 0 for none. 0, -1 + err. */
+int chstore_live_reported(chstore_t *self, int64_t *start_ns, char *err, size_t errsz);
+/* Records that aggregator name reported live incident id (starting at
+ * start_ns, of hosts) at now_ns. 0, -1 + err. */
+int chstore_live_report(chstore_t *self, const char *id, int64_t start_ns, const char *hosts,
+                        const char *name, int64_t now_ns, char *err, size_t errsz);
+
 /* The deadline becomes each query's max_execution_time (the time left in
  * whole seconds, rounded up: 18.16 takes no fraction, so a query may
  * overrun it by under a second); a query stopped for it, or asked once it

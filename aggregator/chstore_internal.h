@@ -6,6 +6,7 @@
  *                     drops, bursts, gaps
  *   chstore_query.c   the readers' other queries (hosts, series, settings,
  *                     batches), the deadline, ping; their SQL and rows
+ *   chstore_live.c    the live incidents' leader and record (fleetlive.h)
  *   chstore_schema.c  the tables */
 #ifndef DROPSCOPE_CHSTORE_INTERNAL_H
 #define DROPSCOPE_CHSTORE_INTERNAL_H

@@ -136,6 +136,23 @@ const chstore_table_t chstore_tables[] = {
      .engine = "ReplacingMergeTree",
      .keys = "ORDER BY (host, kind, key, direction, day)",
      .shard_by = "host"},
+    /* Each aggregator's latest sign of life: of those alive, the least name
+     * reports the live incidents (chstore_live.c). */
+    {.name = "aggregators",
+     .columns = "(name String, seen_ns UInt64)",
+     .engine = "ReplacingMergeTree",
+     .engine_args = "seen_ns",
+     .keys = "ORDER BY name",
+     .shard_by = "name"},
+    /* The live incidents reported, one row each (id: alerts_incident_id):
+     * whoever reports next goes on after the newest. */
+    {.name = "live_incidents",
+     .columns = "(id String, start_ns Int64, hosts String, aggregator String, reported_ns "
+                "Int64)",
+     .engine = "ReplacingMergeTree",
+     .keys = "PARTITION BY intDiv(start_ns, 86400000000000) ORDER BY (start_ns, id)",
+     .shard_by = "id",
+     .time_column = "start_ns"},
     /* The rollups: each bucket's delta sum, last value and flags or-ed (as
      * SQLite's rollups: a bucket says a counter restarted in it), per series. */
     ROLLUP("samples_1m", "60000000000"),

@@ -14,6 +14,7 @@
 #include "allowlist.h"
 #include "codec.h"
 #include "intake.h"
+#include "fleetlive.h"
 #include "live.h"
 #include "log.h"
 #include "notify.h"
@@ -57,6 +58,8 @@ struct ingest {
     size_t npending;
     uint64_t group_samples, group_batches; /* counted once the group commits */
     live_t *live;                 /* incidents as bursts arrive */
+    fleetlive_t *fleetlive;       /* or, on a shared store, over it (ingest_share_live) */
+    _Atomic uint64_t fleet_incidents; /* reported by fleetlive's thread */
     int64_t last_scan;            /* monotonic time of the last live scan */
     int64_t last_evict;           /* monotonic time of the last eviction of idle hosts */
     bool upkeep;                  /* rollups and retention are on */
@@ -181,7 +184,7 @@ ingest_t *ingest_new(const char *endpoint, const ingest_security_t *sec, store_t
     self->retention = STORE_RETENTION_DEFAULT;
     self->max_skew_ns = VALIDATE_SKEW_DEFAULT_NS;
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
-    self->live = live_new(2 * TS_NS_PER_MS, 2);
+    self->live = live_new(LIVE_WINDOW_NS, LIVE_MIN_HOSTS);
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router || !self->live) {
         snprintf(err, errsz, "cannot create a ZeroMQ ROUTER socket: %s", zmq_strerror(zmq_errno()));
@@ -226,6 +229,7 @@ void ingest_destroy(ingest_t **self_p)
     zactor_destroy(&self->auth);
     allowlist_destroy(&self->allow);
     free(self->allow_dir);
+    fleetlive_destroy(&self->fleetlive);
     live_destroy(&self->live);
     free(self);
     *self_p = NULL;
@@ -368,7 +372,8 @@ static int s_handle(ingest_t *self, zframe_t **identity_p, zframe_t *payload, in
         self->group_samples += samples;
         if (msg->type == MSG_TYPE_BATCH) {
             self->group_batches++;
-            s_live(self, msg, received_ns);
+            if (!self->fleetlive)
+                s_live(self, msg, received_ns);
         }
         s_queue_ack(self, identity_p, msg, received_ns, ACK_STORED, "");
         break;
@@ -549,15 +554,14 @@ static void s_on_monitor_event(ingest_t *self)
     zmsg_destroy(&msg);
 }
 
-/* Queues an alert for a settled incident, unless it was sent already (a
- * restart that sees it again). */
-static void s_alert_incident(ingest_t *self, const live_incident_t *inc)
+/* The alert of a settled incident; NULL out of memory. */
+static alert_t *s_incident_alert(const live_incident_t *inc)
 {
     char *hosts = alerts_sort_hosts(inc->hosts);
     alert_t *ev = hosts ? alert_new(ALERT_INCIDENT, hosts) : NULL;
     free(hosts);
     if (!ev)
-        return;
+        return NULL;
     alerts_incident_id(inc->start_ns, ev->hosts, ev->id, sizeof ev->id);
     ev->starts_ns = inc->start_ns;
     ev->incident_end_ns = inc->end_ns;
@@ -565,9 +569,7 @@ static void s_alert_incident(ingest_t *self, const live_incident_t *inc)
     ev->nhosts = inc->nhosts;
     ev->packets = inc->packets;
     ev->drops = inc->drops;
-    if (alerts_watch_incident(self->alert_watch, ev->id, ts_now_ns()))
-        alerts_post(self->alerts, &ev);
-    alert_destroy(&ev);
+    return ev;
 }
 
 void ingest_set_alerts(ingest_t *self, alerts_watch_t *watch, alerts_t *alerts)
@@ -576,17 +578,48 @@ void ingest_set_alerts(ingest_t *self, alerts_watch_t *watch, alerts_t *alerts)
     self->alerts = alerts;
 }
 
-static void s_on_incident(void *ctx, const live_incident_t *inc)
+static void s_log_incident(const live_incident_t *inc)
 {
-    ingest_t *self = ctx;
     char when[40];
-    self->stats.incidents++;
     log_info("aggregator: incident at %s: %u hosts (%s), %zu bursts, %llu packets, %llu drops "
              "after%s", ts_format(inc->start_ns, when, sizeof when), inc->nhosts, inc->hosts,
              inc->nbursts, (unsigned long long)inc->packets, (unsigned long long)inc->drops,
              inc->uncertain ? " (uncertain: the hosts' clocks are not known well enough)" : "");
-    if (self->alert_watch)
-        s_alert_incident(self, inc);
+}
+
+/* An incident of this aggregator's live scan: alerted unless it was sent
+ * already (a restart that sees it again). */
+static void s_on_incident(void *ctx, const live_incident_t *inc)
+{
+    ingest_t *self = ctx;
+    self->stats.incidents++;
+    s_log_incident(inc);
+    alert_t *ev = self->alert_watch ? s_incident_alert(inc) : NULL;
+    if (ev && alerts_watch_incident(self->alert_watch, ev->id, ts_now_ns()))
+        alerts_post(self->alerts, &ev);
+    alert_destroy(&ev);
+}
+
+/* An incident fleetlive reported, on its thread: recorded in the store
+ * already, so it is alerted as it is. Reads only what is set before that
+ * thread starts (alerts_post is thread-safe). */
+static void s_on_fleet_incident(void *ctx, const live_incident_t *inc)
+{
+    ingest_t *self = ctx;
+    self->fleet_incidents++;
+    s_log_incident(inc);
+    alert_t *ev = self->alerts ? s_incident_alert(inc) : NULL;
+    if (ev)
+        alerts_post(self->alerts, &ev);
+    alert_destroy(&ev);
+}
+
+int ingest_share_live(ingest_t *self, const char *target, const char *name, char *err,
+                      size_t errsz)
+{
+    self->fleetlive = fleetlive_new(target, name, LIVE_WINDOW_NS, LIVE_MIN_HOSTS,
+                                    s_on_fleet_incident, self, err, errsz);
+    return self->fleetlive ? 0 : -1;
 }
 
 /* Once a second: live incidents and the hosts' rows. */
@@ -596,7 +629,10 @@ static void s_scan(ingest_t *self)
     if (now - self->last_scan < TS_NS_PER_S)
         return;
     self->last_scan = now;
-    live_scan(self->live, ts_now_ns(), s_on_incident, self);
+    if (self->fleetlive)
+        self->stats.incidents = self->fleet_incidents;
+    else
+        live_scan(self->live, ts_now_ns(), s_on_incident, self);
     if (self->alert_watch)
         alerts_watch_tick(self->alert_watch, ts_now_ns(), s_alert_emit, self);
     if (self->allow)

@@ -52,6 +52,13 @@ void ingest_set_reload(ingest_t *self, void (*reload)(void *ctx), void *ctx);
  * logged. A no-op in plain text. */
 void ingest_reload_allow(ingest_t *self);
 
+/* Live incidents over the store (fleetlive.h, reading target as this
+ * aggregator, name), rather than over the bursts this aggregator stores:
+ * for a store several aggregators share. Call after ingest_set_alerts.
+ * 0, -1 + err. */
+int ingest_share_live(ingest_t *self, const char *target, const char *name, char *err,
+                      size_t errsz);
+
 /* Alerts (both borrowed, both or neither NULL): each commit's drops feed
  * watch, a settled incident not sent before and the watch's events are
  * queued on alerts (never waiting on the network). Off until called. */

@@ -15,6 +15,8 @@
 
 #include "correlate.h"
 
+#define LIVE_WINDOW_NS (2 * INT64_C(1000000)) /* bursts this close are one incident, */
+#define LIVE_MIN_HOSTS 2                      /* of this many hosts at least */
 #define LIVE_SETTLE_NS (2 * INT64_C(1000000000))
 #define LIVE_KEEP_NS (30 * INT64_C(1000000000))
 #define LIVE_AHEAD_NS (10 * INT64_C(1000000000))

@@ -137,7 +137,9 @@ static void s_usage(FILE *out)
         "  --name NAME        this aggregator's name, shown in /api/hosts for the hosts\n"
         "                     whose latest message it stored (collectors that list several\n"
         "                     aggregators with --connect fail over between them; default:\n"
-        "                     this machine's hostname and the --listen port, HOST:7420)\n"
+        "                     this machine's hostname and the --listen port, HOST:7420);\n"
+        "                     of the aggregators on one ClickHouse, the least name alive\n"
+        "                     reports the fleet's live incidents (docs/CLICKHOUSE.md)\n"
         "  --verbose          log debug messages\n"
         "  --help             this text\n"
         "  --version          the version, and the git commit it was built from\n"
@@ -262,12 +264,6 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
         return config_fail(cfg, -1, err, errsz,
                            "give either --db PATH (e.g. --db ./var/dropscope.db) or --clickhouse "
                            "URL (e.g. http://127.0.0.1:8123/?database=dropscope)");
-    if (o->clickhouse && (o->alertmanager || o->webhook))
-        return config_fail(cfg, -1, err, errsz,
-                           "--alertmanager and --webhook do not work with --clickhouse yet "
-                           "(several aggregators would each post the same incidents): run the "
-                           "alerts from an aggregator with --db, or use the Prometheus rules "
-                           "(docs/ALERTS.md)");
     if (o->retention.rollup_ns < o->retention.raw_ns)
         return config_fail(cfg, -1, err, errsz,
                            "--retention-rollups must be at least "
@@ -339,14 +335,16 @@ static void s_on_migration(void *ctx, const store_migration_t *m)
 }
 
 /* The alert senders and their watch, when --alertmanager or --webhook is
- * given; the watch's state lives beside the database (DB.alerts). */
+ * given; the watch's state lives beside a SQLite database (DB.alerts). On
+ * ClickHouse it is kept in memory: the live incidents reported are in the
+ * store, and a restart raises the drops alerts still firing again. */
 static int s_alerts_start(const opts_t *o, stats_board_t *stats, alerts_watch_t **watch,
                           alerts_t **alerts, char *err, size_t errsz)
 {
     if (!o->alertmanager && !o->webhook)
         return 0;
     char state[4096], link[512];
-    snprintf(state, sizeof state, "%s.alerts", o->db);
+    snprintf(state, sizeof state, "%s.alerts", o->db ? o->db : "");
     if (o->public_url)
         snprintf(link, sizeof link, "%.*s", (int)strcspn(o->public_url, "#"), o->public_url);
     else
@@ -355,15 +353,15 @@ static int s_alerts_start(const opts_t *o, stats_board_t *stats, alerts_watch_t 
     while (n > 8 && link[n - 1] == '/')
         link[--n] = '\0';
     alerts_config_t cfg = {.alertmanager = o->alertmanager, .webhook = o->webhook,
-                           .link_base = link, .db = o->db};
-    if (!(*watch = alerts_watch_new(state, ALERTS_QUIET_NS, ALERTS_REPOST_NS, ts_now_ns(), err,
-                                    errsz)) ||
+                           .link_base = link, .db = o->db ? o->db : o->clickhouse};
+    if (!(*watch = alerts_watch_new(o->db ? state : NULL, ALERTS_QUIET_NS, ALERTS_REPOST_NS,
+                                    ts_now_ns(), err, errsz)) ||
         !(*alerts = alerts_new(&cfg, stats, err, errsz)))
         return -1;
     log_info("aggregator: alerts go to%s%s%s%s (state in %s, %zu drops alerts active)",
              o->alertmanager ? " Alertmanager " : "", o->alertmanager ? o->alertmanager : "",
-             o->webhook ? " webhook " : "", o->webhook ? o->webhook : "", state,
-             alerts_watch_active(*watch));
+             o->webhook ? " webhook " : "", o->webhook ? o->webhook : "",
+             o->db ? state : "memory only", alerts_watch_active(*watch));
     return 0;
 }
 
@@ -418,6 +416,11 @@ int main(int argc, char **argv)
         goto out;
     }
     ingest_set_alerts(ingest, watch, alerts);
+    if (store_shared(store) &&
+        ingest_share_live(ingest, target, o.name ? o.name : name, err, sizeof err) != 0) {
+        log_error("aggregator: %s", err);
+        goto out;
+    }
     s_apply(&reload, &o); /* log level, retention, skew, host bound */
     ingest_set_reload(ingest, s_reload, &reload);
     if (o.insecure)

@@ -567,3 +567,37 @@ long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int
     }
     return store_commit(self, err, errsz) == 0 ? done : -1;
 }
+
+bool store_shared(const store_t *self)
+{
+    return self->ch != NULL;
+}
+
+static int s_not_shared(char *err, size_t errsz)
+{
+    store_errf(err, errsz, "a SQLite store has one aggregator: nothing to share");
+    return -1;
+}
+
+int store_live_beat(store_t *self, const char *name, int64_t now_ns, int64_t alive_ns,
+                    char *leader, size_t leadersz, char *err, size_t errsz)
+{
+    if (!self->ch)
+        return s_not_shared(err, errsz);
+    return chstore_live_beat(self->ch, name, now_ns, alive_ns, leader, leadersz, err, errsz);
+}
+
+int store_live_reported(store_t *self, int64_t *start_ns, char *err, size_t errsz)
+{
+    if (!self->ch)
+        return s_not_shared(err, errsz);
+    return chstore_live_reported(self->ch, start_ns, err, errsz);
+}
+
+int store_live_report(store_t *self, const char *id, int64_t start_ns, const char *hosts,
+                      const char *name, int64_t now_ns, char *err, size_t errsz)
+{
+    if (!self->ch)
+        return s_not_shared(err, errsz);
+    return chstore_live_report(self->ch, id, start_ns, hosts, name, now_ns, err, errsz);
+}

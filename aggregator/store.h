@@ -509,4 +509,18 @@ int64_t store_rolled_until(store_t *self, int64_t step_s);
 long store_upkeep(store_t *self, const store_retention_t *r, int64_t now_ns, int64_t budget_ns,
                   char *err, size_t errsz);
 
+/* --- live incidents when several aggregators share the store ----------- */
+
+/* Whether several aggregators may write to this store at once (ClickHouse):
+ * their live incidents are then found over the store (fleetlive.h) rather
+ * than over the bursts each ingests. On SQLite the store_live_* fail. */
+bool store_shared(const store_t *self);
+
+/* As chstore_live_beat, chstore_live_reported and chstore_live_report. */
+int store_live_beat(store_t *self, const char *name, int64_t now_ns, int64_t alive_ns,
+                    char *leader, size_t leadersz, char *err, size_t errsz);
+int store_live_reported(store_t *self, int64_t *start_ns, char *err, size_t errsz);
+int store_live_report(store_t *self, const char *id, int64_t start_ns, const char *hosts,
+                      const char *name, int64_t now_ns, char *err, size_t errsz);
+
 #endif

@@ -610,6 +610,44 @@ static void test_misc(void **state)
     chstore_close(&st);
 }
 
+/* Live incidents' coordination (chstore_live.c): the least name seen alive
+ * within alive_ns leads, whoever asks; one that stopped beating drops out;
+ * the newest incident reported is where a leader goes on. */
+static void test_live(void **state)
+{
+    (void)state;
+    chstore_t *a = s_writer("t_live", "agg-a"), *b = s_writer("t_live", "agg-b");
+    char err[1024] = "", leader[64];
+    int64_t newest = -1;
+    assert_int_equal(chstore_live_reported(b, &newest, err, sizeof err), 0);
+    assert_int_equal(newest, 0); /* none yet */
+    /* agg-b alone: it leads */
+    assert_int_equal(chstore_live_beat(b, "agg-b", T0, 10 * SEC, leader, sizeof leader, err,
+                                       sizeof err), 0);
+    assert_string_equal(leader, "agg-b");
+    /* agg-a comes: it leads, for both */
+    assert_int_equal(chstore_live_beat(a, "agg-a", T0 + SEC, 10 * SEC, leader, sizeof leader,
+                                       err, sizeof err), 0);
+    assert_string_equal(leader, "agg-a");
+    assert_int_equal(chstore_live_beat(b, "agg-b", T0 + 2 * SEC, 10 * SEC, leader,
+                                       sizeof leader, err, sizeof err), 0);
+    assert_string_equal(leader, "agg-a");
+    /* agg-a silent for 10 s: agg-b leads again */
+    assert_int_equal(chstore_live_beat(b, "agg-b", T0 + 11 * SEC, 10 * SEC, leader,
+                                       sizeof leader, err, sizeof err), 0);
+    assert_string_equal(leader, "agg-b");
+    assert_int_equal(chstore_live_report(a, "1-aa", T0 - 5 * SEC, "h1,h2", "agg-a", T0, err,
+                                         sizeof err), 0);
+    assert_int_equal(chstore_live_report(b, "2-bb", T0 - 3 * SEC, "h1,h3", "agg-b", T0, err,
+                                         sizeof err), 0);
+    assert_int_equal(chstore_live_reported(a, &newest, err, sizeof err), 0);
+    assert_true(newest == T0 - 3 * SEC);
+    s_expect("t_live", "SELECT id, hosts, aggregator FROM live_incidents ORDER BY start_ns",
+             "1-aa\th1,h2\tagg-a\n2-bb\th1,h3\tagg-b\n");
+    chstore_close(&a);
+    chstore_close(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_rollback),    cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tallies),     cmocka_unit_test(test_upkeep),
         cmocka_unit_test(test_hosts_two_writers), cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }
