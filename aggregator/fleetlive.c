@@ -61,9 +61,11 @@ static int s_report(fleetlive_t *self, const incident_t *inc, int64_t now)
                         "second): %s", id, err);
     }
     if (rc == 0) {
-        live_incident_t out = {inc->start_ns,          inc->end_ns,     (uint32_t)inc->nhosts,
-                               inc->nmembers,          (uint64_t)inc->packets,
-                               (uint64_t)inc->drops,   inc->uncertain,  hosts};
+        live_incident_t out = {.start_ns = inc->start_ns, .end_ns = inc->end_ns,
+                               .nhosts = (uint32_t)inc->nhosts, .nbursts = inc->nmembers,
+                               .packets = (uint64_t)inc->packets,
+                               .drops = (uint64_t)inc->drops, .uncertain = inc->uncertain,
+                               .hosts = hosts};
         self->report(self->ctx, &out);
     }
     free(hosts);
