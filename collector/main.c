@@ -20,11 +20,14 @@
 #include "report.h"
 #include "ts.h"
 #include "version.h"
+#include "watch.h"
 
 typedef struct {
     agent_opts_t agent;
     const char *backend;
     bool once, json, insecure;
+    bool watch;                     /* --watch: watch_opts holds the rest */
+    watch_opts_t view;              /* --watch and --once's table */
     bool verbose;
     probe_spec_t probes[PROBE_MAX]; /* --probe */
     int64_t test_clock_offset_ns; /* TESTING ONLY: applied once, after the parse */
@@ -37,7 +40,8 @@ static void s_usage(FILE *out)
         "Usage: dropscope-collector --connect ENDPOINT --cert PATH_secret --server-cert PATH "
         "[options]\n"
         "   or: dropscope-collector --connect ENDPOINT --insecure [options]\n"
-        "   or: dropscope-collector --once --json [--procfs DIR] [--sysfs DIR]\n"
+        "   or: dropscope-collector --watch [INTERVAL] [-a] [-j] [-H] [-c N] [--procfs DIR]\n"
+        "   or: dropscope-collector --once [--json] [--procfs DIR] [--sysfs DIR]\n"
         "\n"
         "Reads this host's packet-drop counters (/proc/net/*, netlink, ethtool, sysctls)\n"
         "and sends them to a dropscope-aggregator every interval.\n"
@@ -48,8 +52,8 @@ static void s_usage(FILE *out)
         "                       (`connect = tcp://10.0.0.1:7420`, `burst-threshold = 500`),\n"
         "                       `true` or `false` for those without a value (`insecure = true`),\n"
         "                       each key once; lines starting with # are comments. The command\n"
-        "                       line overrides the file; help, version, config, once and json\n"
-        "                       are not keys\n"
+        "                       line overrides the file; help, version, config and the\n"
+        "                       single-host view's options below are not keys\n"
         "  --connect ENDPOINT   aggregator endpoint, e.g. tcp://10.0.0.1:7420 or "
         "ipc:///run/ds.sock;\n"
         "                       repeatable, up to %d: the first is used until messages wait\n"
@@ -98,8 +102,7 @@ static void s_usage(FILE *out)
         "                       (kernel bypass) stacks' drops and EF_* settings, run every 10s\n"
         "                       and killed after 2s (default: onload_stackdump on PATH, when\n"
         "                       --procfs is /proc); none: no Onload counters\n"
-        "  --once               read one snapshot, print it and exit (needs --json)\n"
-        "  --json               print the snapshot as JSON\n"
+
         "  --verbose            log debug messages\n"
         "  --test-clock-offset DURATION, --test-rtt-extra DURATION\n"
         "                       TESTING ONLY: run our clock that far ahead (e.g. 50ms, -20ms);\n"
@@ -109,6 +112,18 @@ static void s_usage(FILE *out)
         "                       BY (e.g. 3s:-1h); up to %d of them\n"
         "  --help               this text\n"
         "  --version            the version, and the git commit it was built from\n"
+        "\n"
+        "One host, no aggregator (nothing is sent; --connect is not needed):\n"
+        "  --watch [INTERVAL]   every INTERVAL (default 1s, at least 10ms) print the\n"
+        "                       receive-path counters that moved in it, by layer from the\n"
+        "                       wire to the application: drops, and softirq squeezes (a\n"
+        "                       precursor). Until SIGINT or --count\n"
+        "  -a, --absolute       their values since boot instead of the changes\n"
+        "  -j, --json           a JSON object a line (--watch), or the whole snapshot, every\n"
+        "                       series with its value (--once)\n"
+        "  -H, --no-header      no column names\n"
+        "  -c, --count N        stop after N intervals\n"
+        "  --once               print the receive-path counters that are not 0, once\n"
         "\n"
         "SIGHUP re-reads the --config file with the same command line: changes of --verbose,\n"
         "--burst-threshold and --burst-gap apply from the next tick, a change of any other\n"
@@ -135,8 +150,16 @@ static int s_parse_size(const char *text, uint64_t *bytes)
     return *bytes >= (64u << 10) ? 0 : -1;
 }
 
-static const struct option s_longopts[] = {{"connect", required_argument, NULL, 'c'},
-                                           {"host-name", required_argument, NULL, 'H'},
+/* Long options only, but for the single-host view's -a -c -j -H (nstat's):
+ * these codes are no letter. */
+enum { OPT_CONNECT = 256, OPT_HOST_NAME, OPT_WATCH };
+
+static const struct option s_longopts[] = {{"connect", required_argument, NULL, OPT_CONNECT},
+                                           {"host-name", required_argument, NULL, OPT_HOST_NAME},
+                                           {"watch", optional_argument, NULL, OPT_WATCH},
+                                           {"absolute", no_argument, NULL, 'a'},
+                                           {"count", required_argument, NULL, 'c'},
+                                           {"no-header", no_argument, NULL, 'H'},
                                            {"interval", required_argument, NULL, 'i'},
                                            {"full-every", required_argument, NULL, 'F'},
                                            {"procfs", required_argument, NULL, 'p'},
@@ -172,6 +195,18 @@ static const char *const s_repeatable[] = {"probe", "connect", NULL};
 /* The options a reload applies (agent_reload_fn); any other change needs a restart. */
 static const char *const s_reloadable[] = {"verbose", "burst-threshold", "burst-gap", NULL};
 
+/* --watch's INTERVAL into o->view. 0, or -1 + err. */
+static int s_watch_interval(config_t *cfg, int at, const char *text, opts_t *o, char *err,
+                            size_t errsz)
+{
+    if (ts_parse_duration(text, &o->view.interval_ns) == 0 &&
+        o->view.interval_ns >= 10 * TS_NS_PER_MS)
+        return 0;
+    return config_fail(cfg, at, err, errsz,
+                       "--watch '%s': the interval is a duration of at least 10ms (e.g. 1s, "
+                       "500ms)", text);
+}
+
 /* Parses the config's argv (the --config file's options, then the command
  * line's) into o, without side effects, so a reload can parse again.
  * 0, or 2 with the reason in err. */
@@ -185,18 +220,19 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                             .full_every = 60,
                             .spool_size = DELIVERY_SPOOL_SIZE,
                             .sampler = {.tick_ns = TS_NS_PER_MS, .margin_ns = 10 * TS_NS_PER_MS}},
-                  .backend = "auto"};
+                  .backend = "auto",
+                  .view = {.header = true}};
     agent_opts_t *a = &o->agent;
     a->probes = o->probes;
     int64_t gap_ns = 0;
-    int c, backend_at = -1;
+    int c, rc, backend_at = -1;
     bool connect_cli = false; /* a --connect of the command line was met */
     optind = 0; /* glibc: a fresh parse (a reload parses again) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", s_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ac:jH", s_longopts, NULL)) != -1) {
         int at = optind - 1; /* the element holding the option, or its argument */
         switch (c) {
-        case 'c':
+        case OPT_CONNECT:
             /* The command line's list replaces the file's (it comes after). */
             if (!config_where(cfg, at)[0] && !connect_cli) {
                 a->nconnect = 0;
@@ -207,7 +243,22 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                                    optarg, AGENT_MAX_CONNECT);
             a->connect[a->nconnect++] = optarg;
             break;
-        case 'H': a->host = optarg; break;
+        case OPT_HOST_NAME: a->host = optarg; break;
+        case OPT_WATCH:
+            o->watch = true;
+            if (optarg && (rc = s_watch_interval(cfg, at, optarg, o, err, errsz)) != 0)
+                return rc;
+            break;
+        case 'a': o->view.absolute = true; break;
+        case 'H': o->view.header = false; break;
+        case 'c': {
+            char *end;
+            o->view.count = strtol(optarg, &end, 10);
+            if (*optarg < '1' || *optarg > '9' || *end || o->view.count <= 0)
+                return config_fail(cfg, at, err, errsz,
+                                   "--count '%s' must be a positive number of intervals", optarg);
+            break;
+        }
         case 'p': a->snap.procfs = optarg; break;
         case 's': a->snap.sysfs = optarg; break;
         case 'e': a->snap.ethtool_dir = optarg; break;
@@ -317,12 +368,26 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                                "unknown or incomplete option '%s' (see --help)", argv[at]);
         }
     }
+    /* --watch 500ms as well as --watch=500ms (getopt takes only the latter) */
+    if (optind < argc && o->watch && !o->view.interval_ns) {
+        if ((rc = s_watch_interval(cfg, optind, argv[optind], o, err, errsz)) != 0)
+            return rc;
+        optind++;
+    }
     if (optind < argc)
         return config_fail(cfg, -1, err, errsz, "unexpected argument '%s' (see --help)",
                            argv[optind]);
-    if (o->once != o->json)
+    if (o->watch && !o->view.interval_ns)
+        o->view.interval_ns = TS_NS_PER_S;
+    if (o->once && o->watch)
+        return config_fail(cfg, -1, err, errsz, "--once or --watch: one of them");
+    if (!o->once && !o->watch && (o->json || o->view.absolute || o->view.count || !o->view.header))
         return config_fail(cfg, -1, err, errsz,
-                           "--once and --json go together (one JSON snapshot)");
+                           "-a, -j, -H and -c go with --watch (or -j and -H with --once): they "
+                           "choose what it prints");
+    if (o->once && (o->view.absolute || o->view.count))
+        return config_fail(cfg, -1, err, errsz,
+                           "-a and -c go with --watch (--once prints values, once)");
     a->sampler.gap_ns = gap_ns ? gap_ns : 5 * a->sampler.tick_ns;
     static const char *const backends[] = {[AGENT_BACKEND_NONE] = "none",
                                            [AGENT_BACKEND_AUTO] = "auto",
@@ -337,14 +402,16 @@ static int s_parse(config_t *cfg, void *opts, char *err, size_t errsz)
                            "none",
                            o->backend);
     a->backend = (agent_backend_t)b;
-    if (!o->once && !a->nconnect)
+    bool local = o->once || o->watch; /* nothing is sent */
+    if (!local && !a->nconnect)
         return config_fail(cfg, -1, err, errsz,
-                           "--connect ENDPOINT is required (or --once --json)");
-    if (!o->once && o->insecure && (a->cert || a->server_cert))
+                           "--connect ENDPOINT is required (or --watch or --once: this host "
+                           "alone)");
+    if (!local && o->insecure && (a->cert || a->server_cert))
         return config_fail(cfg, -1, err, errsz,
                            "--insecure turns CurveZMQ off; do not combine it "
                            "with --cert/--server-cert");
-    if (!o->once && !o->insecure && (!a->cert || !a->server_cert))
+    if (!local && !o->insecure && (!a->cert || !a->server_cert))
         return config_fail(cfg, -1, err, errsz,
                            "CurveZMQ needs --cert PATH_secret and --server-cert "
                            "PATH (make keys with `dropscope keygen PATH`), or pass --insecure to "
@@ -426,11 +493,18 @@ int main(int argc, char **argv)
                           s_parse, &o);
     if (rc != 0)
         return rc;
-    log_init("dropscope-collector", o.verbose ? LOGL_DEBUG : LOGL_INFO);
+    /* At a terminal (--watch, --once) only what goes wrong is logged. */
+    log_init("dropscope-collector", o.verbose  ? LOGL_DEBUG
+                                    : o.watch || o.once ? LOGL_WARN
+                                                        : LOGL_INFO);
     if (o.test_clock_offset_ns)
         ts_set_offset_for_testing(o.test_clock_offset_ns);
     if (s_host(&o.agent, clean) != 0) {
         rc = 2;
+    } else if (o.watch || (o.once && !o.json)) {
+        signal(SIGPIPE, SIG_IGN); /* `| head`: a failed write ends it */
+        o.view.json = o.json;
+        rc = watch_run(&o.agent.snap, o.agent.host, &o.view, stop_install(), stdout);
     } else if (o.once) {
         rc = s_once(&o, o.agent.host);
     } else {

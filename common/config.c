@@ -27,7 +27,8 @@ struct config {
 };
 
 /* Keys a file may not hold: requests for one run, or the file itself. */
-static const char *const s_forbidden[] = {"help", "version", "config", "once", "json", NULL};
+static const char *const s_forbidden[] = {"help",  "version",  "config", "once",      "json",
+                                          "watch", "absolute", "count",  "no-header", NULL};
 
 static bool s_in(const char *const *list, const char *name)
 {
