@@ -469,20 +469,17 @@ static void s_test_clock_steps(agent_t *a)
     }
 }
 
-/* The sampler on the backend asked for. eBPF, asked for or by default,
- * falls back to netlink with the reason logged and kept for the Hello;
- * userspace polling below 1 ms costs a third of a core, so a finer tick
- * goes up to 1 ms then. */
-static sampler_t *s_start_sampler(agent_t *a, char *err, size_t errsz)
+sampler_t *agent_start_sampler(const agent_opts_t *o, char *note, size_t notesz, char *err,
+                               size_t errsz)
 {
-    sampler_opts_t so = a->o->sampler;
-    if (a->o->backend == AGENT_BACKEND_AUTO || a->o->backend == AGENT_BACKEND_EBPF) {
+    sampler_opts_t so = o->sampler;
+    if (o->backend == AGENT_BACKEND_AUTO || o->backend == AGENT_BACKEND_EBPF) {
         so.backend = SAMPLER_EBPF;
         sampler_t *s = sampler_new(&so, err, errsz);
         if (s)
             return s;
-        snprintf(a->backend_note, sizeof a->backend_note, "ebpf: %s", err);
-        if (a->o->backend == AGENT_BACKEND_EBPF)
+        snprintf(note, notesz, "ebpf: %s", err);
+        if (o->backend == AGENT_BACKEND_EBPF)
             log_warn("collector: the eBPF backend is unavailable: %s; using netlink", err);
         else
             log_info("collector: the eBPF backend is unavailable (%s); using netlink", err);
@@ -542,7 +539,9 @@ static int s_start(agent_t *a)
     if (!o->spool_dir)
         log_warn("collector: no --spool: batches not yet acknowledged are lost if the collector "
                  "restarts or the aggregator is away for long; pass --spool DIR");
-    if (o->backend != AGENT_BACKEND_NONE && !(a->sampler = s_start_sampler(a, err, sizeof err))) {
+    if (o->backend != AGENT_BACKEND_NONE &&
+        !(a->sampler = agent_start_sampler(o, a->backend_note, sizeof a->backend_note, err,
+                                           sizeof err))) {
         log_error("collector: %s (run with --backend none to go without burst detection)", err);
         return -1;
     }

@@ -67,4 +67,11 @@ typedef struct {
  * (notify.h). */
 int agent_run(const agent_opts_t *opts, volatile sig_atomic_t *stop);
 
+/* The sampler on opts' backend (not AGENT_BACKEND_NONE). eBPF, asked for
+ * or by default, falls back to netlink with the reason logged and put in
+ * note (for the Hello); userspace polling below 1 ms costs a third of a
+ * core, so a finer tick goes up to 1 ms then. NULL + err. */
+sampler_t *agent_start_sampler(const agent_opts_t *opts, char *note, size_t notesz, char *err,
+                               size_t errsz);
+
 #endif

@@ -504,7 +504,7 @@ int main(int argc, char **argv)
     } else if (o.watch || (o.once && !o.json)) {
         signal(SIGPIPE, SIG_IGN); /* `| head`: a failed write ends it */
         o.view.json = o.json;
-        rc = watch_run(&o.agent.snap, o.agent.host, &o.view, stop_install(), stdout);
+        rc = watch_run(&o.agent, o.agent.host, &o.view, stop_install(), stdout);
     } else if (o.once) {
         rc = s_once(&o, o.agent.host);
     } else {

@@ -2,9 +2,11 @@
  * `dropscope-collector --watch [INTERVAL]` reads this host's sources every
  * interval and prints the receive-path counters that moved (drops by layer,
  * and the softirq squeezes that precede them), as a table or JSON lines;
- * `--once` prints their values once. Read on the caller's thread, with the
- * collector's own sources (snapshot.h) and registry (series.h), so the
- * numbers are the ones it would send. */
+ * `--once` prints their values once. With a burst backend, each interval
+ * also lists the bursts that ended in it (the sampler's thread, as the
+ * agent runs it). Read on the caller's thread, with the collector's own
+ * sources (snapshot.h) and registry (series.h), so the numbers are the
+ * ones it would send. */
 #ifndef DROPSCOPE_WATCH_H
 #define DROPSCOPE_WATCH_H
 
@@ -13,8 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agent.h"
+#include "sampler.h"
 #include "series.h"
-#include "snapshot.h"
 
 typedef struct {
     int64_t interval_ns; /* 0: once, values */
@@ -38,14 +41,19 @@ typedef struct {
  * *n = 0 when none, or without memory (*n = SIZE_MAX). */
 watch_row_t *watch_rows(series_t *series, bool absolute, size_t *n);
 
-/* Prints one interval's rows ended at ts_ns (span_ns long; 0 for values)
- * as o says. 0, or -1 when out cannot be written (a closed pipe). */
+/* Prints one interval ended at ts_ns (span_ns long; 0 for values) as o
+ * says: its rows, then the bursts that ended in it. 0, or -1 when out
+ * cannot be written (a closed pipe). */
 int watch_print(FILE *out, const watch_opts_t *o, const char *host, int64_t ts_ns,
-                int64_t span_ns, const watch_row_t *rows, size_t n);
+                int64_t span_ns, const watch_row_t *rows, size_t n,
+                const sampler_burst_t *bursts, size_t nbursts);
 
-/* Prints until *stop, o->count intervals, or a write fails. The exit code:
- * 0 done or stopped, 1 when out failed or memory ran out. */
-int watch_run(const snapshot_opts_t *snap, const char *host, const watch_opts_t *o,
+/* Prints until *stop, o->count intervals, or a write fails, reading with
+ * agent's sources (snap) and, unless its backend is none, bursts with its
+ * sampler options (a sampler that cannot start is logged, and the bursts
+ * left out). The exit code: 0 done or stopped, 1 when out failed or memory
+ * ran out. */
+int watch_run(const agent_opts_t *agent, const char *host, const watch_opts_t *o,
               volatile sig_atomic_t *stop, FILE *out);
 
 #endif

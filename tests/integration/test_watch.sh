@@ -4,7 +4,8 @@
 # rounds while --watch 300ms -j prints; the socket layer's printed deltas
 # must add up to the kernel's increments exactly (nstat before the watch
 # starts and after it ends), Udp.RcvbufErrors and the socket's own drop
-# count alike, and no interval may print a drop before the first round.
+# count alike, and no interval may print a drop before the first round;
+# the rounds are bursts on lo (threshold 5 packets/ms), printed too.
 # Then the table (--watch -c, the default) and --once's values (nstat's
 # figure now) as a user reads them, and the bad usages.
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +17,7 @@ stuck_receiver "$NS"
 before=$(kernel_counter "$NS" UdpRcvbufErrors)
 
 ip netns exec "$NS" "$BIN_DIR/dropscope-collector" --host-name watched --watch 300ms -j -c 14 \
+  --backend netlink --burst-threshold 5 \
   >"$TMP/watch.jsonl" 2>"$TMP/watch.log" &
 watcher=$!
 PIDS+=($watcher)
@@ -46,8 +48,13 @@ assert not any(snmp[:quiet]), f"drops printed before any was sent: {snmp[:quiet]
 assert sum(snmp) == kernel, f"Udp.RcvbufErrors: printed {snmp} = {sum(snmp)}, kernel +{kernel}"
 assert sum(sock) == kernel, f"the socket's drops: printed {sock} = {sum(sock)}, kernel +{kernel}"
 assert sum(1 for n in snmp if n) >= 2, f"the rounds fell in one interval: {snmp}"
+bursts = [b for l in lines for b in l["bursts"] if b["iface"] == "lo"]
+assert any(b["packets"] >= 200 for b in bursts), f"no burst of a round on lo: {bursts}"
+first = min(l["ts_ns"] - l["interval_ns"] for l in lines)
+assert all(first <= b["start_ns"] <= lines[-1]["ts_ns"] for b in bursts), bursts
 print(f"ok: --watch printed +{kernel} Udp.RcvbufErrors over {len(lines)} intervals "
-      f"({[n for n in snmp if n]}), the kernel's increment; the socket's drops the same")
+      f"({[n for n in snmp if n]}), the kernel's increment; the socket's drops the same; "
+      f"bursts on lo of {sorted(b['packets'] for b in bursts)} packets")
 PY
 
 # The table: a header line per interval, the socket row with its delta.

@@ -76,12 +76,13 @@ static void test_rows(void **state)
     series_destroy(&s);
 }
 
-static char *s_printed(const watch_opts_t *o, int64_t span, const watch_row_t *rows, size_t n)
+static char *s_printed(const watch_opts_t *o, int64_t span, const watch_row_t *rows, size_t n,
+                       const sampler_burst_t *bursts, size_t nbursts)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    assert_int_equal(watch_print(f, o, "h1", T0, span, rows, n), 0);
+    assert_int_equal(watch_print(f, o, "h1", T0, span, rows, n, bursts, nbursts), 0);
     fclose(f);
     return text;
 }
@@ -93,7 +94,10 @@ static void test_print(void **state)
     size_t n;
     watch_row_t *rows = watch_rows(s, false, &n);
     watch_opts_t o = {.interval_ns = 500000000, .header = true};
-    char *text = s_printed(&o, 501000000, rows, n);
+    sampler_burst_t burst = {.iface = "eth0",
+                             .ev = {.start_ns = T0 - 300000000, .end_ns = T0 - 297000000,
+                                    .peak_per_ms = 2500, .packets = 5000}};
+    char *text = s_printed(&o, 501000000, rows, n, &burst, 1);
     assert_string_equal(text,
                         "# 2026-12-03T17:00:00.000Z h1: drops in the last 0.501 s\n"
                         "LAYER              DELTA  COUNTER\n"
@@ -101,16 +105,18 @@ static void test_print(void **state)
                         "precursor, not drops)\n"
                         "backlog                3  softnet/cpu0/dropped\n"
                         "backlog                3  softnet/cpu1/dropped\n"
-                        "socket                 5  snmp//Udp.RcvbufErrors\n");
+                        "socket                 5  snmp//Udp.RcvbufErrors\n"
+                        "burst     eth0 rx at 2026-12-03T16:59:59.700Z: 5000 packets in 3.0 ms, "
+                        "peak 2500 per ms\n");
     free(text);
     o.header = false;
-    text = s_printed(&o, 501000000, NULL, 0);
+    text = s_printed(&o, 501000000, NULL, 0, NULL, 0);
     assert_string_equal(text, "# 2026-12-03T17:00:00.000Z h1: drops in the last 0.501 s\n"
                               "# none moved\n");
     free(text);
     /* JSON: one line, the deltas by name "delta" */
     o.json = true;
-    text = s_printed(&o, 501000000, rows, n);
+    text = s_printed(&o, 501000000, rows, n, &burst, 1);
     assert_true(strchr(text, '\n') == text + strlen(text) - 1); /* one line */
     json_error_t jerr;
     json_t *doc = json_loads(text, 0, &jerr);
@@ -126,6 +132,11 @@ static void test_print(void **state)
                         "snmp//Udp.RcvbufErrors");
     assert_int_equal(json_integer_value(json_object_get(last, "delta")), 5);
     assert_false(json_is_true(json_object_get(last, "overlap")));
+    json_t *b = json_array_get(json_object_get(doc, "bursts"), 0);
+    assert_string_equal(json_string_value(json_object_get(b, "iface")), "eth0");
+    assert_string_equal(json_string_value(json_object_get(b, "direction")), "rx");
+    assert_int_equal(json_integer_value(json_object_get(b, "packets")), 5000);
+    assert_true(json_integer_value(json_object_get(b, "start_ns")) == T0 - 300000000);
     json_decref(doc);
     free(text);
     free(rows);
