@@ -76,9 +76,9 @@ static void s_usage(FILE *out)
             "\n"
             "Layers: %s.\n"
             "The budget layer counts %s, not drops.\n"
-            "Durations: 500ms 90s 15m 1h 7d. Times: RFC 3339 (2026-11-22T14:59:30Z) or ns since\n"
-            "the epoch.\n",
-            DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "), LAYER_PRECURSOR_WORDS);
+            "Durations: 500ms 90s 15m 1h 7d. Times (--from, --to): %s.\n",
+            DEFAULT_SERVER, layer_path_names(layers, sizeof layers, " "), LAYER_PRECURSOR_WORDS,
+            TS_WHEN_FORMS);
 }
 
 static int s_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -159,8 +159,9 @@ typedef struct {
     arg_kind_t kind;  /* how to check it here */
 } arg_def_t;
 
-/* Checks one option value; 0, or 2 after printing why not. */
-static int s_check_arg(const arg_def_t *d, const char *value)
+/* Checks one option value; 0, or 2 after printing why not. A time is
+ * put in ns into time_ns (the API's form), now being when it is read. */
+static int s_check_arg(const arg_def_t *d, const char *value, char time_ns[24])
 {
     int64_t v;
     char layers[128];
@@ -175,11 +176,13 @@ static int s_check_arg(const arg_def_t *d, const char *value)
             return s_bad_usage("--%s '%s' is not a duration (e.g. 90s, 15m, 1h, 7d)", d->name,
                                value);
         return 0;
-    case ARG_TIME:
-        if (ts_parse_time(value, &v) != 0)
-            return s_bad_usage("--%s '%s' is not a time (RFC 3339 or ns since the epoch)", d->name,
-                               value);
+    case ARG_TIME: {
+        char err[512];
+        if (ts_parse_when(value, ts_now_ns(), &v, err, sizeof err) != 0)
+            return s_bad_usage("--%s %s", d->name, err);
+        snprintf(time_ns, 24, "%lld", (long long)v);
         return 0;
+    }
     case ARG_COUNT:
         if (strspn(value, "0123456789") != strlen(value) || atoll(value) < 1)
             return s_bad_usage("--%s '%s' is not a positive number", d->name, value);
@@ -211,13 +214,15 @@ static int s_query(int argc, char **argv, const char *path, const arg_def_t *def
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c < 0 || c >= n)
             return s_bad_usage("%s: unknown or incomplete option '%s'", argv[0], argv[optind - 1]);
-        int rc = s_check_arg(&defs[c], optarg);
+        char time_ns[24] = "";
+        int rc = s_check_arg(&defs[c], optarg, time_ns);
         if (rc != 0)
             return rc;
         since = since || strcmp(defs[c].name, "since") == 0;
         range = range || defs[c].kind == ARG_TIME;
         size_t len = strlen(values[c]);
-        snprintf(values[c] + len, sizeof values[c] - len, "%s%s", len ? "," : "", optarg);
+        snprintf(values[c] + len, sizeof values[c] - len, "%s%s", len ? "," : "",
+                 time_ns[0] ? time_ns : optarg);
     }
     if (optind < argc)
         return s_bad_usage("%s: unexpected argument '%s'", argv[0], argv[optind]);

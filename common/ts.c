@@ -237,6 +237,107 @@ int ts_parse_time(const char *text, int64_t *ns)
     return s_parse_rfc3339(text, ns);
 }
 
+/* A duration of one or more parts, each digits and a unit (1h30m, 90s,
+ * 1d12h), in the first len bytes of text: their sum. 0, -1. */
+static int s_compound(const char *text, size_t len, int64_t *ns)
+{
+    const char *p = text, *stop = text + len;
+    int64_t sum = 0;
+    if (p == stop)
+        return -1;
+    while (p < stop) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        unsigned long long n = 0;
+        for (; p < stop && isdigit((unsigned char)*p); p++) {
+            if (n > (unsigned long long)INT64_MAX / 10)
+                return -1;
+            n = n * 10 + (unsigned long long)(*p - '0');
+        }
+        size_t best = SIZE_MAX, best_len = 0; /* the longest unit there: "ms", not "m" */
+        for (size_t i = 0; i < sizeof s_units / sizeof s_units[0]; i++) {
+            size_t ulen = strlen(s_units[i].suffix);
+            if (ulen > best_len && ulen <= (size_t)(stop - p) &&
+                memcmp(p, s_units[i].suffix, ulen) == 0)
+                best = i, best_len = ulen;
+        }
+        if (best == SIZE_MAX || n > (unsigned long long)((INT64_MAX - sum) / s_units[best].ns))
+            return -1;
+        sum += (int64_t)n * s_units[best].ns;
+        p += best_len;
+    }
+    *ns = sum;
+    return 0;
+}
+
+/* "N<unit>" or "@N" (seconds): a count since the epoch, into *ns. 0, -1
+ * when it is not one, 1 when it is one before 2001-09-09. */
+static int s_epoch(const char *text, int64_t *ns)
+{
+    static const struct {
+        const char *suffix;
+        int64_t ns;
+    } units[] = {{"s", TS_NS_PER_S}, {"ms", TS_NS_PER_MS}, {"us", 1000}, {"ns", 1}};
+    bool at = text[0] == '@';
+    const char *digits = text + at;
+    size_t n = strspn(digits, "0123456789");
+    if (n == 0 || n > 19)
+        return -1;
+    int64_t unit = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (at ? digits[n] == '\0' && i == 0 : strcmp(digits + n, units[i].suffix) == 0)
+            unit = units[i].ns;
+    errno = 0;
+    unsigned long long v = strtoull(digits, NULL, 10);
+    if (!unit || errno || v > (unsigned long long)(INT64_MAX / unit))
+        return -1;
+    *ns = (int64_t)v * unit;
+    return *ns < 1000000000 * TS_NS_PER_S ? 1 : 0;
+}
+
+int ts_parse_when(const char *text, int64_t now_ns, int64_t *ns, char *err, size_t errsz)
+{
+    size_t len = text ? strlen(text) : 0;
+    const char *why = "is not a time";
+    int64_t d;
+    int epoch;
+    if (len == 0) {
+        why = "is empty";
+    } else if (strcmp(text, "now") == 0) {
+        *ns = now_ns;
+        return 0;
+    } else if (text[0] == '-' || text[0] == '+') {
+        if (s_compound(text + 1, len - 1, &d) != 0)
+            why = "is not a duration from now (e.g. -1h30m)";
+        else if (text[0] == '-' ? d > now_ns : d > INT64_MAX - now_ns)
+            why = "is out of range";
+        else {
+            *ns = text[0] == '-' ? now_ns - d : now_ns + d;
+            return 0;
+        }
+    } else if (len > 4 && strcmp(text + len - 4, " ago") == 0) {
+        if (s_compound(text, len - 4, &d) != 0)
+            why = "is not a duration ago (e.g. 1h30m ago)";
+        else if (d > now_ns)
+            why = "is out of range";
+        else {
+            *ns = now_ns - d;
+            return 0;
+        }
+    } else if ((epoch = s_epoch(text, &d)) == 0) {
+        *ns = d;
+        return 0;
+    } else if (epoch == 1) {
+        why = "is before 2001 (a time ago is -DURATION or DURATION ago)";
+    } else if (strspn(text, "0123456789") == len) {
+        why = "is a bare number, whose unit is not known";
+    } else if (s_parse_rfc3339(text, ns) == 0) {
+        return 0;
+    }
+    snprintf(err, errsz, "'%s' %s; a time is %s", text ? text : "", why, TS_WHEN_FORMS);
+    return -1;
+}
+
 char *ts_format(int64_t ns, char *buf, size_t size)
 {
     time_t secs = (time_t)(ns / TS_NS_PER_S);

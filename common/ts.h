@@ -43,6 +43,19 @@ const char *ts_duration_unit(size_t i, int64_t *ns);
  * taken, though a zone offset can place a time up to a day before it. */
 int ts_parse_time(const char *text, int64_t *ns);
 
+/* The forms ts_parse_when takes, as its errors list them. */
+#define TS_WHEN_FORMS                                                                              \
+    "RFC 3339 (2026-12-03T17:00:00Z), now, a time relative to now (-1h30m, 1h30m ago, +5m), "  \
+    "or an epoch count with its unit (@1700000000 or 1700000000s for seconds, ms, us, ns)"
+
+/* Parses a time as people write it, now_ns being now: the forms of
+ * TS_WHEN_FORMS. Relative durations may have several parts (1h30m, 1d12h;
+ * units us ms s m h d). A bare number is refused, its unit unknown (date
+ * +%s gives seconds, ns are what the API answers), and so is an epoch
+ * count before 2001-09-09 (1e9 s): "90s" meant 90 s ago. 0, or -1 with
+ * err saying why and listing the forms. */
+int ts_parse_when(const char *text, int64_t now_ns, int64_t *ns, char *err, size_t errsz);
+
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into buf; returns buf. */
 char *ts_format(int64_t ns, char *buf, size_t size);
 

@@ -107,6 +107,22 @@ set +e
 [ $rc -eq 2 ] && grep -q "bogus" "$TMP/e1" || fail "bad layer: rc $rc, $(cat "$TMP/e1")"
 "$BIN_DIR/dropscope" --server "$SERVER" drops --host nobody 2>"$TMP/e2"; rc=$?
 [ $rc -eq 2 ] && grep -q "unknown host" "$TMP/e2" || fail "unknown host: rc $rc, $(cat "$TMP/e2")"
+# Times: a bare number is refused (seconds or ns?), with the forms; the
+# relative and epoch forms reach the API as the same range.
+"$BIN_DIR/dropscope" --server "$SERVER" drops --from "$(date +%s)" 2>"$TMP/t1"; rc=$?
+[ $rc -eq 2 ] && grep -q "is a bare number.*@1700000000 or 1700000000s" "$TMP/t1" ||
+  fail "a bare number as --from: rc $rc, $(cat "$TMP/t1")"
+s=$(( $(date +%s) - 2 )) # a range that is complete: the same answer every time
+same=(series --json --host api-host --series netdev/lo/rx_packets)
+"$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from "@$((s - 60))" --to "@$s" >"$TMP/t2" &&
+"$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from "$(date -u -d "@$((s - 60))" +%FT%TZ)" \
+  --to "${s}000ms" >"$TMP/t3" &&
+"$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from "$((s - 60))s" \
+  --to "${s}000000000ns" >"$TMP/t4" || fail "series with @N, RFC 3339, Ns, Nms, Nns"
+cmp -s "$TMP/t2" "$TMP/t3" && cmp -s "$TMP/t3" "$TMP/t4" && grep -q '"value"' "$TMP/t2" ||
+  fail "@N, RFC 3339 and N with a unit differ: $(head -c 300 "$TMP/t2") / $(head -c 300 "$TMP/t4")"
+"$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from -1h --to now >/dev/null ||
+  fail "series --from -1h --to now"
 "$BIN_DIR/dropscope" --server "$SERVER" frobnicate 2>"$TMP/e3"; rc=$?
 [ $rc -eq 2 ] || fail "unknown command: rc $rc"
 "$BIN_DIR/dropscope" --server "http://127.0.0.1:$(free_port)" hosts 2>"$TMP/e4"; rc=$?

@@ -70,7 +70,7 @@ curl -sf "$SERVER/api/bursts?host=$HOST&iface=vr&from=$((t_start - 1500000000))&
 # busy or noisy machine): a burst inside such a gap is one dropscope says it
 # did not see, rather than one it missed unawares.
 "$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series sampler//missed_ticks \
-  --from "$((t_start - 1500000000))" --to "$t_end" >"$TMP/missed.json" ||
+  --from "$((t_start - 1500000000))ns" --to "${t_end}ns" >"$TMP/missed.json" ||
   fail "dropscope series sampler//missed_ticks failed"
 BS_THRESHOLD=$THRESHOLD python3 - "$TMP/captured.json" "$TMP/reported.json" "$t_control" "$TOLERANCE_NS" "$TMP/missed.json" <<'PY'
 import json, os, sys
@@ -140,6 +140,6 @@ done
 # The bursts of 300 packets show in the per-interval maximum (per tick:
 # at least 100 packets per ms).
 "$BIN_DIR/dropscope" --server "$SERVER" series --json --host "$HOST" --series rate/vr/rx_max \
-  --from "$t_start" --to "$t_control" >"$TMP/max.json"
+  --from "${t_start}ns" --to "${t_control}ns" >"$TMP/max.json"
 python3 -c 'import json,sys; m=max(r["value"] for r in json.load(open(sys.argv[1]))); assert m >= 100 * int(sys.argv[2]) / 1e6, m' \
   "$TMP/max.json" "$TICK_NS"

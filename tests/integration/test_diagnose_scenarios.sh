@@ -29,7 +29,7 @@ run() {
   "$@" >"$TMP/$name.json"
   sleep 1 # the snapshot after the drops
   local t1; t1=$(now_ns)
-  "$BIN_DIR/dropscope" --server "$SERVER" diagnose "$(host "$name")" --from "$t0" --to "$t1" \
+  "$BIN_DIR/dropscope" --server "$SERVER" diagnose "$(host "$name")" --from "${t0}ns" --to "${t1}ns" \
     --json >"$TMP/$name.diag"
   echo "$t0 $t1" >"$TMP/$name.range"
 }
@@ -42,7 +42,7 @@ make_ns "$P-back";   run backlog "$P-back" scenario_backlog "$P-back"
 make_ns "$P-fix";    run fixed "$P-fix" scenario_listen_fixed "$P-fix"
 
 read -r f0 f1 <"$TMP/fixed.range"
-"$BIN_DIR/dropscope" --server "$SERVER" timeline --host "$(host fixed)" --from "$f0" --to "$f1" \
+"$BIN_DIR/dropscope" --server "$SERVER" timeline --host "$(host fixed)" --from "${f0}ns" --to "${f1}ns" \
   --json >"$TMP/fixed.timeline"
 
 python3 - "$TMP" <<'PY'

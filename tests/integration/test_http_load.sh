@@ -157,7 +157,7 @@ grep -q '^dropscope: warning: the answer is incomplete: limit (more than 3 rows'
 # its totals are the whole range's (/api/totals), not the sum of the 3 rows listed
 span=$(sqlite3 "$DB" "SELECT min(ts_ns) - 1, max(ts_ns) FROM drops d JOIN hosts h ON h.id = d.host_id WHERE h.name = 'load2'")
 want=$(sqlite3 "$DB" "SELECT sum(delta) FROM drops d JOIN hosts h ON h.id = d.host_id WHERE h.name = 'load2' AND layer = 'socket' AND overlap = 0")
-"$BIN_DIR/dropscope" --server "$SERVER" drops --host load2 --from "${span%|*}" --to "${span#*|}" \
+"$BIN_DIR/dropscope" --server "$SERVER" drops --host load2 --from "${span%|*}ns" --to "${span#*|}ns" \
   --limit 3 >"$TMP/cli2.out" 2>/dev/null || fail "dropscope drops --from --to failed"
 got=$(awk '$1 == "socket" { print $2 }' "$TMP/cli2.out")
 [ "$got" = "$want" ] || fail "the CLI's socket total is '$got', the database's $want: $(cat "$TMP/cli2.out")"

@@ -36,7 +36,7 @@ sleep 1.5 # the last batches
 t1=$(now_ns)
 
 # A burst starts with the sample before its first packet: up to a tick before t0.
-"$BIN_DIR/dropscope" --server "$SERVER" incidents --json --from "$((t0 - 500000000))" --to "$t1" \
+"$BIN_DIR/dropscope" --server "$SERVER" incidents --json --from "$((t0 - 500000000))ns" --to "${t1}ns" \
   >"$TMP/incidents.json"
 curl -sf "$SERVER/api/bursts?from=$((t0 - 500000000))&to=$t1" >"$TMP/bursts.json"
 python3 - "$TMP/incidents.json" "$$" "$t0" "$TMP/bursts.json" "$TMP/period" <<'PY'
@@ -75,7 +75,7 @@ print(f"ok: {found} of 15 synchronized bursts are incidents of exactly the 4 tar
 print(next(k for k in range(3, 15) if any(matches(c, t0 + k * 500_000_000) for c in incidents)),
       file=open(sys.argv[5], "w"))
 PY
-"$BIN_DIR/dropscope" --server "$SERVER" incidents --from "$t0" --to "$t1" | head -5
+"$BIN_DIR/dropscope" --server "$SERVER" incidents --from "${t0}ns" --to "${t1}ns" | head -5
 
 # The same incidents were found live, as the bursts arrived (each is
 # reported once it has settled, 2 s after it started).
@@ -91,7 +91,7 @@ grep -q "incident at .*4 hosts" "$TMP/aggregator.log" || fail "no live incident 
 # profile, and the incident, in time order.
 k=$(cat "$TMP/period")
 w0=$(( t0 + k * 500000000 - 100000000 )) w1=$(( t0 + k * 500000000 + 100000000 ))
-"$BIN_DIR/dropscope" --server "$SERVER" timeline --json --from "$w0" --to "$w1" \
+"$BIN_DIR/dropscope" --server "$SERVER" timeline --json --from "${w0}ns" --to "${w1}ns" \
   --host "host1-$$" --host "host2-$$" --host "host3-$$" --host "host4-$$" >"$TMP/timeline.json"
 python3 - "$TMP/timeline.json" "$$" <<'PY'
 import json, sys

@@ -116,12 +116,12 @@ http_has "$SERVER/metrics" '^dropscope_alerts_failed_total{receiver="webhook"} 0
   fail "the webhook receiver was not reachable: $(curl -sf "$SERVER/metrics" | grep alerts_)"
 
 # The CLI: the same totals under the drops list, and diagnose's words.
-"$BIN_DIR/dropscope" --server "$SERVER" drops --host "$HOST" --from "$t_from" \
-  --to "$(( $(now_ns) + 60000000000 ))" >"$TMP/cli-drops.txt" || fail "dropscope drops failed"
+"$BIN_DIR/dropscope" --server "$SERVER" drops --host "$HOST" --from "${t_from}ns" \
+  --to +1m >"$TMP/cli-drops.txt" || fail "dropscope drops failed"
 grep -q "^total over the whole range: 0 drops" "$TMP/cli-drops.txt" &&
   grep -qx "squeezes (softirq budget ran out: a precursor, not a loss): $N" "$TMP/cli-drops.txt" ||
   fail "dropscope drops: $(cat "$TMP/cli-drops.txt")"
-"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$HOST" --from "$t_from" >"$TMP/cli-diag.txt" ||
+"$BIN_DIR/dropscope" --server "$SERVER" diagnose "$HOST" --from "${t_from}ns" >"$TMP/cli-diag.txt" ||
   fail "dropscope diagnose failed"
 grep -qx "$HOST: no drops in this range" "$TMP/cli-diag.txt" &&
   grep -q "^$HOST: warning, $N squeezes (softirq budget ran out: a precursor, not a loss) at the budget layer" \

@@ -1,7 +1,8 @@
 /* test_ts: the duration and time syntax of common/ts (ts_parse_duration,
- * ts_parse_time, ts_format). Expected epoch values were computed with
+ * ts_parse_time, ts_parse_when, ts_format). Expected epoch values were computed with
  * `date -u -d ... +%s`, not with the code under test. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -345,6 +346,72 @@ static void test_format_parse_round_trip(void **state)
     }
 }
 
+/* The times people write (ts_parse_when): every form of TS_WHEN_FORMS, to
+ * the ns, and the refusals, each naming the forms. */
+static void test_when(void **state)
+{
+    (void)state;
+    const int64_t now = INT64_C(1796317200123456789); /* 2026-12-03T17:00:00.123456789Z */
+    static const struct {
+        const char *text;
+        int64_t want; /* from now when rel */
+        bool rel;
+    } ok[] = {
+        {"now", 0, true},
+        {"-1h30m", -5400 * INT64_C(1000000000), true},
+        {"1h30m ago", -5400 * INT64_C(1000000000), true},
+        {"+5m", 300 * INT64_C(1000000000), true},
+        {"-1d12h", -129600 * INT64_C(1000000000), true},
+        {"-250ms", -250000000, true},
+        {"-1m30s", -90 * INT64_C(1000000000), true},
+        {"90s ago", -90 * INT64_C(1000000000), true},
+        {"@1700000000", INT64_C(1700000000000000000), false},
+        {"1700000000s", INT64_C(1700000000000000000), false},
+        {"1700000000123ms", INT64_C(1700000000123000000), false},
+        {"1700000000123456us", INT64_C(1700000000123456000), false},
+        {"1700000000123456789ns", INT64_C(1700000000123456789), false},
+        {"2026-12-03T17:00:00Z", INT64_C(1796317200000000000), false},
+        {"2026-12-03T18:00:00.5+01:00", INT64_C(1796317200500000000), false},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        int64_t got = 0;
+        char err[512] = "";
+        if (ts_parse_when(ok[i].text, now, &got, err, sizeof err) != 0)
+            fail_msg("'%s' refused: %s", ok[i].text, err);
+        int64_t want = ok[i].rel ? now + ok[i].want : ok[i].want;
+        if (got != want)
+            fail_msg("'%s': %lld, want %lld", ok[i].text, (long long)got, (long long)want);
+    }
+    static const struct {
+        const char *text, *why;
+    } bad[] = {
+        {"1700000000", "is a bare number, whose unit is not known"},
+        {"1796317200123456789", "is a bare number"},
+        {"90s", "is before 2001"},
+        {"@12", "is before 2001"},
+        {"", "is empty"},
+        {"-1x", "is not a duration from now"},
+        {"-", "is not a duration from now"},
+        {"1h30 ago", "is not a duration ago"},
+        {"ago", "is not a time"},
+        {"yesterday", "is not a time"},
+        {"-30000d", "is out of range"},
+        {"+106000d", "is out of range"},
+        {"99999999999999999999s", "is not a time"},
+        {"@1700000000s", "is not a time"},
+        {"1700000000h", "is not a time"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int64_t got = 42;
+        char err[512] = "";
+        if (ts_parse_when(bad[i].text, now, &got, err, sizeof err) == 0)
+            fail_msg("'%s' taken as %lld", bad[i].text, (long long)got);
+        assert_int_equal(got, 42);
+        if (!strstr(err, bad[i].why) || !strstr(err, TS_WHEN_FORMS))
+            fail_msg("'%s': %s", bad[i].text, err);
+    }
+}
+
 static void test_now(void **state)
 {
     (void)state;
@@ -386,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_time_every_day),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_parse_round_trip),
+        cmocka_unit_test(test_when),
         cmocka_unit_test(test_now),
         cmocka_unit_test(test_real_minus_mono),
     };
