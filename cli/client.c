@@ -72,8 +72,9 @@ json_t *client_get(const char *server, const char *path_and_query, int *exit_cod
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
     if (rc != CURLE_OK) {
-        fprintf(stderr, "dropscope: cannot reach the aggregator at %s: %s (is it running? start "
-                "it with `make run`, or pass --server URL)\n", server, curl_easy_strerror(rc));
+        fprintf(stderr, "dropscope: cannot reach the aggregator at %s: %s (is it running, and "
+                "is its --http address this one? give another with --server URL or "
+                "DROPSCOPE_SERVER=URL)\n", server, curl_easy_strerror(rc));
         goto out;
     }
     json_error_t jerr;

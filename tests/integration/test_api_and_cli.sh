@@ -125,8 +125,10 @@ cmp -s "$TMP/t2" "$TMP/t3" && cmp -s "$TMP/t3" "$TMP/t4" && grep -q '"value"' "$
   fail "series --from -1h --to now"
 "$BIN_DIR/dropscope" --server "$SERVER" frobnicate 2>"$TMP/e3"; rc=$?
 [ $rc -eq 2 ] || fail "unknown command: rc $rc"
-"$BIN_DIR/dropscope" --server "http://127.0.0.1:$(free_port)" hosts 2>"$TMP/e4"; rc=$?
-[ $rc -eq 1 ] && grep -q "cannot reach" "$TMP/e4" || fail "unreachable: rc $rc, $(cat "$TMP/e4")"
+away=$(free_port)
+"$BIN_DIR/dropscope" --server "http://127.0.0.1:$away" hosts 2>"$TMP/e4"; rc=$?
+[ $rc -eq 1 ] && grep -q "cannot reach the aggregator at http://127.0.0.1:$away" "$TMP/e4" &&
+  grep -q "DROPSCOPE_SERVER" "$TMP/e4" || fail "unreachable: rc $rc, $(cat "$TMP/e4")"
 "$BIN_DIR/dropscope-collector" --interval 1 2>"$TMP/e5"; rc=$?
 [ $rc -eq 2 ] || fail "collector bad usage: rc $rc"
 "$BIN_DIR/dropscope-aggregator" 2>"$TMP/e6"; rc=$?
