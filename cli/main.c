@@ -64,6 +64,13 @@ static void s_usage(FILE *out)
             "                        what a series counts, its layer, what bounds it and what to\n"
             "                        do when it moves, e.g. snmp//Udp.RcvbufErrors (the series of\n"
             "                        diagnose's evidence and of the web view's findings)\n"
+            "  top [--since 1h | --from T [--to T]] [--limit 20]\n"
+            "                        the hosts that dropped most, their drops by layer, and their\n"
+            "                        squeezes (a precursor: they only break ties)\n"
+            "  settings HOST [--since 1h | --from T [--to T]]\n"
+            "                        the settings that bound the layers on HOST (ring sizes,\n"
+            "                        rmem_max, netdev_max_backlog, ...): each value at the end of\n"
+            "                        the range, since when, and its changes in the range\n"
             "  keygen [--name HOST] PATH\n"
             "                        make a CurveZMQ keypair: PATH (public) and PATH_secret; a\n"
             "                        collector with it speaks for HOST only (default: PATH's\n"
@@ -615,6 +622,74 @@ static void s_explain_text(json_t *doc)
     printf("  more:     docs/COUNTERS.md, %s\n", layer);
 }
 
+/* --- top, settings ---------------------------------------------------------- */
+
+static const arg_def_t s_top_args[] = {{"since", ARG_DURATION},
+                                       {"from", ARG_TIME},
+                                       {"to", ARG_TIME},
+                                       {"limit", ARG_COUNT},
+                                       {NULL, ARG_TEXT}};
+
+static void s_top_table(json_t *doc)
+{
+    static const char *const headers[] = {"HOST", ">DROPS", ">SQUEEZES", "BY LAYER"};
+    table_t *t = table_new(4, headers);
+    size_t i;
+    json_t *h;
+    json_array_foreach(doc, i, h) {
+        char drops[24], squeezes[24], layers[512] = "";
+        snprintf(drops, sizeof drops, "%lld", s_int(h, "drops"));
+        snprintf(squeezes, sizeof squeezes, "%lld", s_int(h, "squeezes"));
+        const char *layer;
+        json_t *n;
+        size_t len = 0;
+        json_object_foreach(json_object_get(h, "layers"), layer, n) {
+            if (len < sizeof layers)
+                len += (size_t)snprintf(layers + len, sizeof layers - len, "%s%s %lld",
+                                        len ? ", " : "", layer,
+                                        (long long)json_integer_value(n));
+        }
+        const char *cells[] = {s_str(h, "host"), drops, squeezes, layers};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    if (json_array_size(doc) == 0)
+        printf("(no host dropped or squeezed in this range)\n");
+    table_destroy(&t);
+}
+
+static const arg_def_t s_settings_args[] = {{"since", ARG_DURATION},
+                                            {"from", ARG_TIME},
+                                            {"to", ARG_TIME},
+                                            {NULL, ARG_TEXT}};
+
+static void s_settings_table(json_t *doc)
+{
+    static const char *const headers[] = {"SETTING", ">VALUE", "SINCE", "CHANGES IN THE RANGE"};
+    table_t *t = table_new(4, headers);
+    size_t i;
+    json_t *row;
+    json_array_foreach(doc, i, row) {
+        char value[24], since[40], changes[512] = "";
+        snprintf(value, sizeof value, "%lld", s_int(row, "value"));
+        ts_format(s_int(row, "since_ns"), since, sizeof since);
+        size_t k, len = 0;
+        json_t *c;
+        json_array_foreach(json_object_get(row, "changes"), k, c) {
+            char when[40];
+            if (len < sizeof changes)
+                len += (size_t)snprintf(changes + len, sizeof changes - len,
+                                        "%s%s %lld -> %lld", len ? ", " : "",
+                                        ts_format(s_int(c, "ts_ns"), when, sizeof when),
+                                        s_int(c, "from"), s_int(c, "to"));
+        }
+        const char *cells[] = {s_str(row, "series"), value, since, changes};
+        table_add(t, cells);
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+}
+
 typedef struct {
     const char *name;
     const char *path;            /* API endpoint */
@@ -636,6 +711,9 @@ static const command_t s_commands[] = {
      NULL},
     {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL, NULL},
     {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors",
+     NULL},
+    {"top", "/api/top", s_top_args, s_top_table, NULL, NULL, NULL},
+    {"settings", "/api/settings", s_settings_args, s_settings_table, "host", "web1 --since 1d",
      NULL},
 };
 

@@ -123,6 +123,23 @@ cmp -s "$TMP/t2" "$TMP/t3" && cmp -s "$TMP/t3" "$TMP/t4" && grep -q '"value"' "$
   fail "@N, RFC 3339 and N with a unit differ: $(head -c 300 "$TMP/t2") / $(head -c 300 "$TMP/t4")"
 "$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from -1h --to now >/dev/null ||
   fail "series --from -1h --to now"
+# settings and top: the host's rmem_max as the kernel has it; top as /api/top.
+"$BIN_DIR/dropscope" --server "$SERVER" settings api-host --since 1h >"$TMP/settings.txt" ||
+  fail "dropscope settings api-host"
+grep -qE "^sysctl//net\.core\.rmem_max +$(cat /proc/sys/net/core/rmem_max) " "$TMP/settings.txt" ||
+  fail "settings: no rmem_max of $(cat /proc/sys/net/core/rmem_max): $(head -5 "$TMP/settings.txt")"
+"$BIN_DIR/dropscope" --server "$SERVER" settings 2>"$TMP/e7"; rc=$?
+[ $rc -eq 2 ] && grep -q "settings needs a host" "$TMP/e7" || fail "settings without a host: rc $rc"
+"$BIN_DIR/dropscope" --server "$SERVER" top --from "@$s" --to "@$((s + 1))" --json >"$TMP/top.json" ||
+  fail "dropscope top"
+curl -sf "$SERVER/api/top?from=${s}000000000&to=$((s + 1))000000000" >"$TMP/top-api.json"
+python3 - "$TMP/top.json" "$TMP/top-api.json" <<'PY' || fail "dropscope top --json: $(head -c 300 "$TMP/top.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert rows == json.load(open(sys.argv[2])), "the CLI's top is not the API's"
+assert all({"host", "drops", "layers", "squeezes"} <= set(r) for r in rows), rows
+PY
+"$BIN_DIR/dropscope" --server "$SERVER" top --since 1h >/dev/null || fail "dropscope top --since 1h"
 "$BIN_DIR/dropscope" --server "$SERVER" frobnicate 2>"$TMP/e3"; rc=$?
 [ $rc -eq 2 ] || fail "unknown command: rc $rc"
 away=$(free_port)
