@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,11 +301,16 @@ static const arg_def_t s_drops_args[] = {
 
 /* --- bursts ----------------------------------------------------------------- */
 
+/* Whether the locale's characters are UTF-8 (set in main): the profiles'
+ * block characters would print as garbage in another. */
+static bool s_utf8;
+
 /* The profile as a line of block characters, at most `width` wide (each
- * character the highest of the ticks it covers). */
+ * character the highest of the ticks it covers); ASCII outside UTF-8. */
 static void s_sparkline(json_t *profile, char *out, size_t size, size_t width)
 {
     static const char *const blocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static const char *const ascii[] = {" ", "_", ".", ":", "-", "=", "+", "#", "@"};
     size_t n = json_array_size(profile), per = (n + width - 1) / (width ? width : 1);
     long long top = 1;
     for (size_t i = 0; i < n; i++)
@@ -317,7 +324,8 @@ static void s_sparkline(json_t *profile, char *out, size_t size, size_t width)
             long long x = json_integer_value(json_array_get(profile, k));
             v = x > v ? x : v;
         }
-        strncat(out, blocks[v == 0 ? 0 : 1 + v * 7 / top], size - strlen(out) - 1);
+        size_t level = v == 0 ? 0 : (size_t)(1 + v * 7 / top);
+        strncat(out, s_utf8 ? blocks[level] : ascii[level], size - strlen(out) - 1);
     }
 }
 
@@ -818,6 +826,8 @@ static int s_globals(int argc, char **argv, global_t *g)
 
 int main(int argc, char **argv)
 {
+    setlocale(LC_CTYPE, "");
+    s_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     const char *env = getenv("DROPSCOPE_SERVER");
     global_t g = {env && *env ? env : DEFAULT_SERVER, false};
     argc = s_globals(argc - 1, argv + 1, &g);

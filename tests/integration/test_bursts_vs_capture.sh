@@ -128,7 +128,15 @@ assert matched >= len(before) - 1 - excused, \
 assert not spurious, f"bursts reported during steady traffic: {spurious}"
 assert not [c for c in captured if c["start_ns"] >= t_control], "the capture has control bursts"
 PY
-"$BIN_DIR/dropscope" --server "$SERVER" bursts --host "$HOST" --since 1m | head -5
+# The profiles: block characters in a UTF-8 locale, ASCII in another.
+LC_ALL=C.UTF-8 "$BIN_DIR/dropscope" --server "$SERVER" bursts --host "$HOST" --since 1m \
+  >"$TMP/bursts-utf8.txt" || fail "dropscope bursts"
+LC_ALL=C "$BIN_DIR/dropscope" --server "$SERVER" bursts --host "$HOST" --since 1m \
+  >"$TMP/bursts-c.txt" || fail "dropscope bursts (LC_ALL=C)"
+head -5 "$TMP/bursts-utf8.txt"
+grep -q "█" "$TMP/bursts-utf8.txt" || fail "no block characters in UTF-8"
+! LC_ALL=C grep -q '[^ -~]' "$TMP/bursts-c.txt" && grep -q "@" "$TMP/bursts-c.txt" ||
+  fail "bursts in the C locale: $(head -3 "$TMP/bursts-c.txt")"
 
 # The sampler's own lateness and the rate histograms are series a user can read.
 for s in sampler//lateness_p50_us sampler//lateness_p99_us rate/vr/rx_max rate/vr/rx_p99; do
