@@ -24,6 +24,8 @@
 typedef struct {
     const char *server;
     bool json;
+    bool header;         /* -H clears it */
+    const char *columns; /* -o, or NULL: all */
 } global_t;
 
 static void s_usage(FILE *out)
@@ -79,7 +81,11 @@ static void s_usage(FILE *out)
             "                        file name), which must be its --host-name\n"
             "\n"
             "Options:\n"
-            "  --json                print the API's JSON (arrays of objects) instead of a table\n"
+            "  -j, --json            print the API's JSON (arrays of objects) instead of a table\n"
+            "  -H, --no-header       tables without their header line\n"
+            "  -o, --columns LIST    tables with only these columns, in this order: their\n"
+            "                        headers, comma-separated, any case, - for a space\n"
+            "                        (e.g. -o host,last-seen)\n"
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n"
             "\n"
@@ -91,6 +97,15 @@ static void s_usage(FILE *out)
 }
 
 static int s_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Set when a table could not print as -o asked (it said why): exit 2. */
+static bool s_table_failed;
+
+static void s_print(const table_t *t)
+{
+    if (table_print(t, stdout) != 0)
+        s_table_failed = true;
+}
 
 /* Prints "dropscope: <reason> (see dropscope --help)" and returns 2. */
 static int s_bad_usage(const char *fmt, ...)
@@ -143,7 +158,7 @@ static void s_hosts_table(json_t *doc)
                                s_str(h, "aggregator")};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     if (json_array_size(doc) == 0)
         printf("(no host has reported yet: start a collector with --connect to this aggregator)\n");
     table_destroy(&t);
@@ -270,7 +285,7 @@ static void s_drops_table(json_t *doc)
         const char *cells[] = {when, s_str(d, "host"), s_str(d, "layer"), delta, series};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
     if (json_array_size(doc) == 0)
         printf("(no drops in this range)\n");
@@ -354,7 +369,7 @@ static void s_bursts_table(json_t *doc)
                                ms, peak, packets, drops[0] ? drops : "-", spark};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
     if (json_array_size(doc) == 0)
         printf("(no bursts in this range)\n");
@@ -397,7 +412,7 @@ static void s_gaps_table(json_t *doc)
         const char *cells[] = {start, s_str(g, "host"), probe, ms, missing, first, last};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
     if (json_array_size(doc) == 0)
         printf("(no sequence gaps in this range)\n");
@@ -432,7 +447,7 @@ static void s_series_table(json_t *doc)
         const char *cells[] = {when, value, delta, flags};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
 }
 
@@ -477,7 +492,7 @@ static void s_incidents_table(json_t *doc)
         const char *cells[] = {id, start, ms, nhosts, bursts, packets, drops, period, names};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
     if (json_array_size(doc) == 0)
         printf("(no incidents in this range)\n");
@@ -599,7 +614,7 @@ static void s_timeline_table(json_t *doc)
         const char *cells[] = {when, s_str(e, "host"), s_str(e, "type"), what};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
     if (json_array_size(doc) == 0)
         printf("(nothing happened in this range)\n");
@@ -660,7 +675,7 @@ static void s_top_table(json_t *doc)
         const char *cells[] = {s_str(h, "host"), drops, squeezes, layers};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     if (json_array_size(doc) == 0)
         printf("(no host dropped or squeezed in this range)\n");
     table_destroy(&t);
@@ -694,7 +709,7 @@ static void s_settings_table(json_t *doc)
         const char *cells[] = {s_str(row, "series"), value, since, changes};
         table_add(t, cells);
     }
-    table_print(t, stdout);
+    s_print(t);
     table_destroy(&t);
 }
 
@@ -754,6 +769,8 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
         c->table(doc);
     }
     json_decref(doc);
+    if (s_table_failed)
+        return 2;
     if (g->json || !c->totals)
         return 0;
     /* The same range, host and layer; step and limit shape a list only. */
@@ -802,8 +819,16 @@ static int s_globals(int argc, char **argv, global_t *g)
 {
     int out = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
             g->json = true;
+        } else if (strcmp(argv[i], "--no-header") == 0 || strcmp(argv[i], "-H") == 0) {
+            g->header = false;
+        } else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--columns") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return -2;
+            g->columns = argv[++i];
+        } else if (strncmp(argv[i], "--columns=", 10) == 0) {
+            g->columns = argv[i] + 10;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
             exit(0);
@@ -829,11 +854,15 @@ int main(int argc, char **argv)
     setlocale(LC_CTYPE, "");
     s_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     const char *env = getenv("DROPSCOPE_SERVER");
-    global_t g = {env && *env ? env : DEFAULT_SERVER, false};
+    global_t g = {.server = env && *env ? env : DEFAULT_SERVER, .header = true};
     argc = s_globals(argc - 1, argv + 1, &g);
     argv++;
+    if (argc == -2)
+        return s_bad_usage("%s", "-o needs the columns, e.g. -o host,drops (the headers of the "
+                                 "table, any case)");
     if (argc < 0)
         return s_bad_usage("%s", "--server needs a URL, e.g. http://127.0.0.1:7421");
+    table_set_style(g.header, g.columns);
     if (argc == 0) {
         s_usage(stderr);
         return 2;

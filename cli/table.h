@@ -2,6 +2,7 @@
 #ifndef DROPSCOPE_TABLE_H
 #define DROPSCOPE_TABLE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct table table_t;
@@ -12,7 +13,14 @@ table_t *table_new(int ncols, const char *const *headers);
 void table_destroy(table_t **self_p);
 /* Adds a row of ncols cells (copied). 0, or -1 when out of memory. */
 int table_add(table_t *self, const char *const *cells);
-/* Prints header and rows, columns separated by two spaces. */
-void table_print(const table_t *self, FILE *out);
+/* How every table prints (the CLI's -H and -o): without the header line;
+ * only the columns named in columns ("host,drops": headers as printed, any
+ * case, '-' or '_' for a space), in that order. NULL: all. */
+void table_set_style(bool header, const char *columns);
+
+/* Prints header and rows, columns separated by two spaces. 0, or -1 after
+ * saying on stderr which column of the style's is not one of this table's
+ * (and which are). */
+int table_print(const table_t *self, FILE *out);
 
 #endif

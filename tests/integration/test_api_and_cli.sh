@@ -123,6 +123,20 @@ cmp -s "$TMP/t2" "$TMP/t3" && cmp -s "$TMP/t3" "$TMP/t4" && grep -q '"value"' "$
   fail "@N, RFC 3339 and N with a unit differ: $(head -c 300 "$TMP/t2") / $(head -c 300 "$TMP/t4")"
 "$BIN_DIR/dropscope" --server "$SERVER" "${same[@]}" --from -1h --to now >/dev/null ||
   fail "series --from -1h --to now"
+# -H, -o, -j: the columns asked for, in that order, no header; an unknown
+# column is refused (exit 2) with the table's columns.
+"$BIN_DIR/dropscope" --server "$SERVER" -H -o aggregator,HOST hosts >"$TMP/cols.txt" ||
+  fail "hosts -H -o"
+agg=$(curl -sf "$SERVER/api/hosts" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["aggregator"])')
+[ "$(cat "$TMP/cols.txt")" = "$agg  api-host" ] ||
+  fail "hosts -H -o aggregator,HOST: '$(cat "$TMP/cols.txt")', want '$agg  api-host'"
+"$BIN_DIR/dropscope" --server "$SERVER" -o host,last-seen,ago hosts | head -1 >"$TMP/cols2.txt"
+grep -qE '^HOST +LAST SEEN +AGO$' "$TMP/cols2.txt" || fail "-o with a space: $(cat "$TMP/cols2.txt")"
+"$BIN_DIR/dropscope" --server "$SERVER" -o host,nosuch hosts >/dev/null 2>"$TMP/e8"; rc=$?
+[ $rc -eq 2 ] && grep -q "no column 'nosuch' here; the columns are: HOST, SERIES" "$TMP/e8" ||
+  fail "-o nosuch: rc $rc, $(cat "$TMP/e8")"
+"$BIN_DIR/dropscope" --server "$SERVER" -j hosts | python3 -c 'import json,sys; json.load(sys.stdin)' ||
+  fail "-j hosts"
 # settings and top: the host's rmem_max as the kernel has it; top as /api/top.
 "$BIN_DIR/dropscope" --server "$SERVER" settings api-host --since 1h >"$TMP/settings.txt" ||
   fail "dropscope settings api-host"
