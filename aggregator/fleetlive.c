@@ -28,17 +28,19 @@ struct fleetlive {
     bool stopping;
 };
 
-/* "a, b, c" of the incident's hosts; NULL without memory. */
+/* "a, b, c": the incident's hosts, as many as fit in a line as live.c's
+ * (an incident of the whole fleet would make log lines and alert labels
+ * of megabytes); NULL without memory. */
 static char *s_join(const incident_t *inc)
 {
-    size_t len = 1;
-    for (size_t i = 0; i < inc->nhosts; i++)
-        len += strlen(inc->hosts[i]) + 2;
-    char *out = malloc(len), *at = out;
+    enum { MAX = 1024 };
+    char *out = malloc(MAX);
+    size_t len = 0;
     for (size_t i = 0; out && i < inc->nhosts; i++)
-        at += sprintf(at, "%s%s", i ? ", " : "", inc->hosts[i]);
+        if (len + strlen(inc->hosts[i]) + 3 < MAX)
+            len += (size_t)snprintf(out + len, MAX - len, "%s%s", len ? ", " : "", inc->hosts[i]);
     if (out)
-        *at = '\0';
+        out[len] = '\0';
     return out;
 }
 
