@@ -500,7 +500,8 @@ static void s_incidents_table(json_t *doc)
 
 /* --- diagnose ----------------------------------------------------------------- */
 
-static const arg_def_t s_diagnose_args[] = {
+/* A range and nothing else (diagnose, settings). */
+static const arg_def_t s_range_args[] = {
     {"since", ARG_DURATION}, {"from", ARG_TIME}, {"to", ARG_TIME}, {NULL, ARG_TEXT}};
 
 /* One finding: `noun` is "drops", or "squeezes" for a precursor's. */
@@ -681,11 +682,6 @@ static void s_top_table(json_t *doc)
     table_destroy(&t);
 }
 
-static const arg_def_t s_settings_args[] = {{"since", ARG_DURATION},
-                                            {"from", ARG_TIME},
-                                            {"to", ARG_TIME},
-                                            {NULL, ARG_TEXT}};
-
 static void s_settings_table(json_t *doc)
 {
     static const char *const headers[] = {"SETTING", ">VALUE", "SINCE", "CHANGES IN THE RANGE"};
@@ -730,13 +726,13 @@ static const command_t s_commands[] = {
     {"gaps", "/api/gaps", s_gaps_args, s_gaps_table, NULL, NULL, NULL},
     {"series", "/api/series", s_series_args, s_series_table, NULL, NULL, NULL},
     {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL, NULL},
-    {"diagnose", "/api/diagnose", s_diagnose_args, s_diagnose_text, "host", "web1 --since 1h",
+    {"diagnose", "/api/diagnose", s_range_args, s_diagnose_text, "host", "web1 --since 1h",
      NULL},
     {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL, NULL},
     {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors",
      NULL},
     {"top", "/api/top", s_top_args, s_top_table, NULL, NULL, NULL},
-    {"settings", "/api/settings", s_settings_args, s_settings_table, "host", "web1 --since 1d",
+    {"settings", "/api/settings", s_range_args, s_settings_table, "host", "web1 --since 1d",
      NULL},
 };
 
