@@ -42,14 +42,16 @@ for cmd in dropscope dropscope-collector dropscope-aggregator; do
   # Each option: a tag at the option indent of the page's OPTIONS section.
   options=$(sed -n '/^OPTIONS$/,/^[A-Z]/p' "$text")
   n=0
-  for opt in $(grep -oE '^  --[a-z-]+' <<<"$help"); do
-    # A tag at 7 columns with its description at 14: on the next line, or
-    # on the tag's line when the tag is short (--json). A --help line that
-    # help2man misread shows as one line holding tag and description.
-    grep -A1 -E -- "^ {7}$opt( |,|$)" <<<"$options" | awk -v o="$opt" '
+  for opt in $(grep -oE '^  (-[a-zA-Z], )?--[a-z-]+' <<<"$help" | sed 's/^ *-[a-zA-Z], //'); do
+    # A tag at 7 columns (the short form first, when there is one: -j,
+    # --json) with its description at 14: on the next line, or on the tag's
+    # line when the tag is short (--json). A --help line that help2man
+    # misread shows as one line holding tag and description.
+    tag="^ {7}(-[a-zA-Z], )?$opt( |,|$)"
+    grep -A1 -E -- "$tag" <<<"$options" | awk -v o="$opt" '
       NR == 1 { tag = $0; next }
       NR == 2 { ok = ($0 ~ /^              [^ ]/) || (length(o) <= 6 && substr(tag, 15, 1) != " ") }
-      END { exit !ok }' || fail "$cmd.1: $opt of --help is not an option of OPTIONS: $(grep -A1 -E -- "^ {7}$opt( |,|$)" <<<"$options" | head -2)"
+      END { exit !ok }' || fail "$cmd.1: $opt of --help is not an option of OPTIONS: $(grep -A1 -E -- "$tag" <<<"$options" | head -2)"
     n=$((n + 1))
   done
   [ $n -ge 3 ] || fail "$cmd --help listed only $n options"
