@@ -13,8 +13,8 @@
 
 #include "allowlist.h"
 #include "codec.h"
-#include "intake.h"
 #include "fleetlive.h"
+#include "intake.h"
 #include "live.h"
 #include "log.h"
 #include "notify.h"

@@ -26,7 +26,7 @@ typedef struct {
     agent_opts_t agent;
     const char *backend;
     bool once, json, insecure;
-    bool watch;                     /* --watch: watch_opts holds the rest */
+    bool watch;                     /* --watch: view holds the rest */
     watch_opts_t view;              /* --watch and --once's table */
     bool verbose;
     probe_spec_t probes[PROBE_MAX]; /* --probe */
@@ -102,7 +102,6 @@ static void s_usage(FILE *out)
         "                       (kernel bypass) stacks' drops and EF_* settings, run every 10s\n"
         "                       and killed after 2s (default: onload_stackdump on PATH, when\n"
         "                       --procfs is /proc); none: no Onload counters\n"
-
         "  --watch [INTERVAL]   this host alone, no aggregator (nothing is sent, no --connect):\n"
         "                       every INTERVAL (default 1s, at least 10ms) print the\n"
         "                       receive-path counters that moved in it, by layer from the\n"
@@ -152,8 +151,8 @@ static int s_parse_size(const char *text, uint64_t *bytes)
     return *bytes >= (64u << 10) ? 0 : -1;
 }
 
-/* Long options only, but for the single-host view's -a -c -j -H (nstat's):
- * these codes are no letter. */
+/* Long options, and the single-host view's short ones as nstat has them
+ * (-a -c -j -H): the codes of the long-only options are no letter. */
 enum { OPT_CONNECT = 256, OPT_HOST_NAME, OPT_WATCH };
 
 static const struct option s_longopts[] = {{"connect", required_argument, NULL, OPT_CONNECT},
@@ -197,7 +196,7 @@ static const char *const s_repeatable[] = {"probe", "connect", NULL};
 /* The options a reload applies (agent_reload_fn); any other change needs a restart. */
 static const char *const s_reloadable[] = {"verbose", "burst-threshold", "burst-gap", NULL};
 
-/* --watch's INTERVAL into o->view. 0, or -1 + err. */
+/* --watch's INTERVAL into o->view. 0, or config_fail's code + err. */
 static int s_watch_interval(config_t *cfg, int at, const char *text, opts_t *o, char *err,
                             size_t errsz)
 {

@@ -48,9 +48,21 @@ static int s_setup(void **state)
     return 0;
 }
 
+/* The setup of a test of SQLite's tables (SQLITE_ONLY): on ClickHouse no
+ * store, whose database costs seconds to make on a cluster. */
+static int s_setup_sqlite(void **state)
+{
+    if (!testlib_clickhouse())
+        return s_setup(state);
+    *state = NULL;
+    return 0;
+}
+
 static int s_teardown(void **state)
 {
     fixture_t *f = *state;
+    if (!f)
+        return 0;
     testlib_store_destroy(&f->st, f->dir);
     store_close(&f->st); /* safe twice */
     free(f);
@@ -906,24 +918,24 @@ static void test_sums_tie_by_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_migrated, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_checkpoint_not_pinned, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_hello_and_batches, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_migrated, s_setup_sqlite, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_not_pinned, s_setup_sqlite, s_teardown),
+        cmocka_unit_test_setup_teardown(test_hello_and_batches, s_setup_sqlite, s_teardown),
         cmocka_unit_test_setup_teardown(test_resend_is_idempotent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_no_trace, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_rows_never_overwritten, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rows_never_overwritten, s_setup_sqlite, s_teardown),
         cmocka_unit_test_setup_teardown(test_gaps_stored, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_names_shared, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_names_rolled_back, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ids_survive_reopen_not_rollback, s_setup_sqlite, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ids_from_before_007, s_setup_sqlite, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names_shared, s_setup_sqlite, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names_rolled_back, s_setup_sqlite, s_teardown),
         cmocka_unit_test(test_names_migrated),
         cmocka_unit_test_setup_teardown(test_queries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_series_ranges, s_setup, s_teardown),
         cmocka_unit_test(test_sample_packing),
-        cmocka_unit_test_setup_teardown(test_fixed_packing_still_read, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_fixed_packing_still_read, s_setup_sqlite, s_teardown),
         cmocka_unit_test_setup_teardown(test_reader_sees_writer, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_sums_saturate, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sums_saturate, s_setup_sqlite, s_teardown),
         cmocka_unit_test_setup_teardown(test_sums_tie_by_name, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
