@@ -2,6 +2,7 @@
  * report each live incident once (fleetlive.h): a sign of life from each
  * (`aggregators`, the least name alive leads) and the incidents reported
  * (`live_incidents`). Small rows, a few a second for the whole fleet. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +39,23 @@ int chstore_live_beat(chstore_t *self, const char *name, int64_t now_ns, int64_t
     /* A replica that has not got our own row yet still counts us. */
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT min(name) FROM %s.aggregators WHERE seen_ns > %lld FORMAT TabSeparated",
+             "SELECT min(name) FROM %s.aggregators WHERE seen_ns > %lld FORMAT RowBinary",
              self->db, (long long)(now_ns - alive_ns));
     const uint8_t *answer;
     size_t len;
     if (chstore_select(self, sql, &answer, &len, err, errsz) != 0)
         return -1;
-    char least[256]; /* "" when no row (min of nothing) */
-    snprintf(least, sizeof least, "%.*s", (int)strcspn((const char *)answer, "\n"),
-             (const char *)answer);
-    snprintf(leader, leadersz, "%s", least[0] && strcmp(least, name) < 0 ? least : name);
+    rbr_t r = rbr_init(answer, len);
+    const char *least; /* "" when no row (min of nothing) */
+    size_t n;
+    if (rbr_string(&r, &least, &n) != 0) {
+        rbr_error(&r, err, errsz);
+        return -1;
+    }
+    size_t mine = strlen(name);
+    int cmp = memcmp(least, name, n < mine ? n : mine);
+    bool other = n > 0 && (cmp < 0 || (cmp == 0 && n < mine));
+    snprintf(leader, leadersz, "%.*s", other ? (int)n : (int)mine, other ? least : name);
     return 0;
 }
 

@@ -636,6 +636,12 @@ static void test_live(void **state)
     assert_int_equal(chstore_live_beat(b, "agg-b", T0 + 11 * SEC, 10 * SEC, leader,
                                        sizeof leader, err, sizeof err), 0);
     assert_string_equal(leader, "agg-b");
+    /* a prefix of a name is less than it: "agg" leads "agg-b" */
+    assert_int_equal(chstore_live_beat(a, "agg", T0 + 12 * SEC, 10 * SEC, leader, sizeof leader,
+                                       err, sizeof err), 0);
+    assert_int_equal(chstore_live_beat(b, "agg-b", T0 + 12 * SEC, 10 * SEC, leader,
+                                       sizeof leader, err, sizeof err), 0);
+    assert_string_equal(leader, "agg");
     assert_int_equal(chstore_live_report(a, "1-aa", T0 - 5 * SEC, "h1,h2", "agg-a", T0, err,
                                          sizeof err), 0);
     assert_int_equal(chstore_live_report(b, "2-bb", T0 - 3 * SEC, "h1,h3", "agg-b", T0, err,
