@@ -135,8 +135,8 @@ static void s_usage(FILE *out)
             "  --sync-bursts N       every N intervals, every fourth host bursts at the same\n"
             "                        instant, mid-interval (an incident of a quarter of the\n"
             "                        fleet), besides the bursts each host has on its own;\n"
-            "                        on the wall clock's grid, so that separate fleetsims'\n"
-            "                        bursts fall together\n"
+            "                        in real time on the wall clock's grid, so that separate\n"
+            "                        fleetsims' bursts fall together\n"
             "  --record FILE         write every message, as first sent, to FILE (a 4-byte\n"
             "                        little-endian length, then the frame): the same run can\n"
             "                        be sent to another aggregator again (tests/tools/zreplay)\n"
@@ -539,9 +539,13 @@ static int s_setup(sim_t *sim)
         if (s_setup_host(sim, &sim->hosts[i], i, base) != 0)
             return -1;
     sim->start_mono = ts_mono_ns();
-    /* On the interval grid of the wall clock: the synchronized bursts of
-     * separate fleetsims (each to its own aggregator) fall together. */
-    sim->start_real = ts_now_ns() / sim->o.interval_ns * sim->o.interval_ns;
+    /* In real time, on the interval grid of the wall clock: the
+     * synchronized bursts of separate fleetsims (each to its own
+     * aggregator) fall together. Not a replay's: two replays a moment
+     * apart would send the same hosts' rows at the same times. */
+    sim->start_real = ts_now_ns();
+    if (!sim->o.replay)
+        sim->start_real -= sim->start_real % sim->o.interval_ns;
     for (uint32_t i = 0; i < sim->o.hosts; i++) {
         /* Real time: the hosts' sends spread evenly over an interval (and
          * their starts over the ramp). */
