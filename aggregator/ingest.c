@@ -662,11 +662,10 @@ void ingest_set_retention(ingest_t *self, const store_retention_t *retention)
  * writer has time to spare: ingest comes first (acks wait for commits);
  * rollups that fall behind catch up when the load eases, and /metrics says
  * how far behind they are. */
-static void s_upkeep(ingest_t *self)
+static void s_upkeep(ingest_t *self, bool busy)
 {
     int64_t now = ts_mono_ns();
-    if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS ||
-        self->stats.group_messages > UPKEEP_BUSY_GROUP)
+    if (!self->upkeep || now - self->last_upkeep < UPKEEP_EVERY_NS || busy)
         return;
     self->last_upkeep = now;
     char err[256];
@@ -742,15 +741,22 @@ void ingest_run(ingest_t *self, volatile sig_atomic_t *stop)
     zmq_pollitem_t items[2] = {{zsock_resolve(self->router), 0, ZMQ_POLLIN, 0},
                                {zsock_resolve(self->monitor), 0, ZMQ_POLLIN, 0}};
     self->last_status = ts_mono_ns(); /* main said READY with the first status */
+    /* Busy: the group just stored was large, so more are likely waiting.
+     * Only until a poll finds none: the size of the last group of a fleet
+     * gone quiet must not hold the rollups back. */
+    bool busy = false;
     while (!*stop) {
         s_service(self);
         s_scan(self);
-        s_upkeep(self);
+        s_upkeep(self, busy);
+        busy = false;
         if (zmq_poll(items, 2, notify_wait_ms(200)) > 0) {
             if (items[1].revents & ZMQ_POLLIN)
                 s_on_monitor_event(self);
-            if (items[0].revents & ZMQ_POLLIN)
+            if (items[0].revents & ZMQ_POLLIN) {
                 s_group(self);
+                busy = self->stats.group_messages > UPKEEP_BUSY_GROUP;
+            }
         }
         stats_publish(self->board, &self->stats);
     }

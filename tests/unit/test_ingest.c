@@ -4,6 +4,7 @@
  * no rows, while valid messages before and after them are stored and
  * acknowledged only after commit. */
 #include <czmq.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -63,10 +64,17 @@ static int s_setup(void **state)
     assert_non_null(f->store = store_open(f->db, true, err, sizeof err));
     assert_non_null(f->board = stats_board_new());
     assert_non_null(f->ingest = ingest_new(f->endpoint, NULL, f->store, f->board, err, sizeof err));
-    assert_int_equal(pthread_create(&f->thread, NULL, s_run, f), 0);
     assert_non_null(f->dealer = zsock_new_dealer(f->endpoint));
     zsock_set_rcvtimeo(f->dealer, 3000);
     *state = f;
+    return 0;
+}
+
+static int s_setup_running(void **state)
+{
+    s_setup(state);
+    fixture_t *f = *state;
+    assert_int_equal(pthread_create(&f->thread, NULL, s_run, f), 0);
     return 0;
 }
 
@@ -74,7 +82,8 @@ static int s_teardown(void **state)
 {
     fixture_t *f = *state;
     f->stop = 1;
-    pthread_join(f->thread, NULL);
+    if (f->thread)
+        pthread_join(f->thread, NULL);
     zsock_destroy(&f->dealer);
     ingest_destroy(&f->ingest);
     store_close(&f->store);
@@ -275,13 +284,51 @@ static void test_poison_refused_alone(void **state)
     assert_int_equal(s_log_lines(f, "from host h1%FF"), 1); /* escaped in the log */
 }
 
+/* Rollups go on once the writer has nothing waiting, however large the
+ * last group was: a fleet that falls silent after a backlog (a replay, a
+ * site coming back) must not leave its minutes unrolled until it speaks. */
+static void test_upkeep_after_a_large_last_group(void **state)
+{
+    fixture_t *f = *state;
+    enum { N = 100 };                       /* more than a busy group (64) */
+    int64_t t0 = ts_now_ns() - 600 * TS_NS_PER_S; /* minutes long complete */
+    for (uint64_t seq = 1; seq <= N; seq++) {
+        uint64_t v = seq;
+        int64_t d = 1;
+        msg_t m = s_batch(seq, &v, &d);
+        m.batch.ts_ns = t0 + (int64_t)seq * TS_NS_PER_S;
+        m.batch.prev_ts_ns = m.batch.ts_ns - TS_NS_PER_S;
+        s_send(f, &m);
+    }
+    usleep(300 * 1000); /* all in the router's queue: the first group takes them all */
+    store_retention_t r = STORE_RETENTION_DEFAULT;
+    ingest_set_retention(f->ingest, &r);
+    assert_int_equal(pthread_create(&f->thread, NULL, s_run, f), 0);
+    for (uint64_t seq = 1; seq <= N; seq++)
+        assert_non_null(zframe_recv(f->dealer) ? f : NULL);
+    assert_int_equal(s_stats(f).group_messages, N);
+    /* The writer rolls up a minute as the next begins; the last one, only
+     * the upkeep can. */
+    int64_t last = t0 + N * TS_NS_PER_S, rolled = 0;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM rollups WHERE step_s = 60 AND ts_ns = %" PRId64,
+             last - last % (60 * TS_NS_PER_S));
+    for (int i = 0; i < 100 && rolled == 0; i++) {
+        usleep(50 * 1000);
+        rolled = s_scalar(f, sql);
+    }
+    assert_int_equal(rolled, 1);
+}
+
 int main(void)
 {
     zsys_handler_set(NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_valid_batches_acked_after_commit, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_frames, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_poison_refused_alone, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_valid_batches_acked_after_commit, s_setup_running,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_frames, s_setup_running, s_teardown),
+        cmocka_unit_test_setup_teardown(test_poison_refused_alone, s_setup_running, s_teardown),
+        cmocka_unit_test_setup_teardown(test_upkeep_after_a_large_last_group, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
