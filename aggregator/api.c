@@ -1,11 +1,24 @@
-/* api: one function per endpoint. Parameters are checked before any query
- * runs; the first bad one is named in the error. Result sets are built in
- * memory with jansson and capped by `limit` (and bursts' profiles by a
- * tick budget): a capped list keeps its newest rows, still oldest first,
- * and says what it left out in api_reply_t.truncated. */
+/* api: one function per endpoint, under two prefixes. Parameters are
+ * checked before any query runs; the first bad one is named in the error.
+ * Result sets are built in memory with jansson and capped by `limit` (and
+ * bursts' profiles by a tick budget): a capped list keeps its newest rows
+ * and says what it left out in api_reply_t.truncated.
+ *
+ * /api/v1/ is the versioned API (docs/API.md, /api/v1/openapi.json): every
+ * answer is an envelope {"data", "truncated", "truncated_reason", "next"},
+ * lists come newest first (order=oldest turns a page round), "next" is the
+ * request for the page after a capped one (drops, bursts and gaps continue
+ * exactly from a cursor; incidents from the range before the oldest one
+ * kept), every time point `X_ns` also comes as `X_time` (RFC 3339, to the
+ * ns: the integers exceed 2^53, which JSON readers round), and times are
+ * written as people write them (ts_parse_when: no bare numbers).
+ * /api/ is the same answers bare, oldest first, for the clients of before
+ * (a bare number there is still ns). */
 #define _GNU_SOURCE
 #include "api.h"
 
+#include <curl/curl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +35,7 @@
 #include "source.h"
 #include "timeline.h"
 #include "diagnose.h"
+#include "embed.h"
 #include "ts.h"
 
 #define DEFAULT_LIMIT 100000
@@ -34,7 +48,12 @@ typedef struct {
     const char *const *names;
     api_param_fn *param;
     void *ctx;
+    bool v1;          /* asked under /api/v1/ */
+    const char *name; /* the endpoint: the path after the prefix */
 } req_t;
+
+/* The versioned API's description, compiled in (cmake/embed.cmake). */
+extern const embed_file_t openapi_files[];
 
 static api_reply_t s_json(int status, json_t *doc)
 {
@@ -86,25 +105,164 @@ api_reply_t api_too_slow(const char *path, int64_t timeout_ns)
                    (double)timeout_ns / 1e9);
 }
 
-/* A list in the API's oldest-first order, with what its bounds cut. */
-static api_reply_t s_cut_json(json_t *rows, const rows_cut_t *cut, int64_t limit)
+/* The time points of the answers: each gets an RFC 3339 twin on /api/v1/. */
+static const char *const s_time_keys[] = {
+    "ts_ns", "start_ns", "end_ns", "first_ns", "last_ns", "first_seen_ns", "last_seen_ns",
+    "from_ns", "to_ns", "since_ns", "profile_start_ns", "corrected_start_ns", NULL};
+
+/* Adds X_time (RFC 3339, exact) beside every time point X_ns in v, at any
+ * depth; 0 means "never" and gets none. */
+static void s_add_times(json_t *v)
 {
-    api_reply_t rep = s_json(200, rows);
+    size_t i;
+    json_t *x;
+    const char *key;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x) s_add_times(x);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    json_t *twins = json_object();
+    json_object_foreach(v, key, x) {
+        s_add_times(x);
+        const char *const *k = s_time_keys;
+        while (*k && strcmp(*k, key) != 0)
+            k++;
+        if (!*k || !json_is_integer(x) || json_integer_value(x) <= 0)
+            continue;
+        char name[64], when[TS_EXACT_SIZE];
+        snprintf(name, sizeof name, "%.*s_time", (int)(strlen(key) - 3), key);
+        json_object_set_new(twins, name,
+                            json_string(ts_format_exact(json_integer_value(x), when, sizeof when)));
+    }
+    json_object_update(v, twins);
+    json_decref(twins);
+}
+
+/* A 200 answer of data: bare on /api/, in the envelope on /api/v1/ with
+ * what cut left out (NULL: nothing can be) and next, the request that
+ * continues (NULL: none). The X-Dropscope-Truncated header says the same
+ * under both prefixes. */
+static api_reply_t s_answer(const req_t *r, json_t *data, const rows_cut_t *cut, int64_t limit,
+                            const char *next)
+{
+    char why[sizeof ((api_reply_t *)0)->truncated] = "";
+    if (cut)
+        rows_cut_words(cut, limit, MAX_LIMIT, why, sizeof why);
+    json_t *doc = data;
+    if (r->v1) {
+        s_add_times(data);
+        doc = json_pack("{s:o, s:b, s:o, s:o}", "data", data, "truncated", why[0] != '\0',
+                        "truncated_reason", why[0] ? json_string(why) : json_null(), "next",
+                        next ? json_string(next) : json_null());
+    }
+    api_reply_t rep = s_json(200, doc);
     if (rep.status == 200)
-        rows_cut_words(cut, limit, MAX_LIMIT, rep.truncated, sizeof rep.truncated);
+        snprintf(rep.truncated, sizeof rep.truncated, "%s", why);
     return rep;
 }
 
-/* A list the store read newest first into n (up to limit + 1 rows; rc its
- * result, err its reason), put back in order. */
-static api_reply_t s_newest_json(int rc, const rows_newest_t *n, const char *err)
+/* Where a page of a list read newest first begins: before `ts_ns` (to,
+ * inclusive), past the `skip` rows at ts_ns that the page before gave. */
+typedef struct {
+    bool set;
+    int64_t ts_ns, skip;
+    bool oldest; /* order=oldest: the page oldest first */
+} page_t;
+
+/* /api/v1/'s cursor and order parameters into *p, the cursor within
+ * (from_ns, *to_ns] moving *to_ns to it. */
+static api_reply_t *s_page(const req_t *r, int64_t from_ns, int64_t *to_ns, page_t *p,
+                           api_reply_t *fail)
+{
+    *p = (page_t){0};
+    const char *order = r->param(r->ctx, "order"), *cursor = r->param(r->ctx, "cursor");
+    if (order && strcmp(order, "newest") != 0 && strcmp(order, "oldest") != 0) {
+        *fail = s_error(400, "order '%s' must be newest (the default) or oldest", order);
+        return fail;
+    }
+    p->oldest = order && strcmp(order, "oldest") == 0;
+    if (!cursor)
+        return NULL;
+    char *end;
+    p->ts_ns = strtoll(cursor, &end, 10);
+    if (*end == '.')
+        p->skip = strtoll(end + 1, &end, 10);
+    if (end == cursor || *end || p->ts_ns <= from_ns || p->ts_ns > *to_ns || p->skip < 0 ||
+        p->skip > MAX_LIMIT) {
+        *fail = s_error(400, "cursor '%s' is not one of this range's (copy the answer's next "
+                        "whole: it is the request that continues)", cursor);
+        return fail;
+    }
+    p->set = true;
+    *to_ns = p->ts_ns;
+    return NULL;
+}
+
+/* The request for the page after this one: this request's parameters
+ * but the range's and the cursor, from pinned (since=1h would move), and
+ * `tail` (printf), where the next page ends. NULL without memory. */
+static char *s_next(const req_t *r, int64_t from_ns, const char *tail, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static char *s_next(const req_t *r, int64_t from_ns, const char *tail, ...)
+{
+    char *url = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&url, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "/api/v1/%s?", r->name);
+    for (const char *const *n = r->names; n && *n; n++) {
+        if (strcmp(*n, "since") == 0 || strcmp(*n, "from") == 0 || strcmp(*n, "to") == 0 ||
+            strcmp(*n, "cursor") == 0)
+            continue;
+        const char *value = r->param(r->ctx, *n);
+        char *escaped = curl_easy_escape(NULL, value ? value : "", 0);
+        fprintf(f, "%s=%s&", *n, escaped ? escaped : "");
+        curl_free(escaped);
+    }
+    fprintf(f, "from=%" PRId64 "ns&", from_ns);
+    va_list ap;
+    va_start(ap, tail);
+    vfprintf(f, tail, ap);
+    va_end(ap);
+    fclose(f);
+    return url;
+}
+
+/* A list the store read newest first into n (up to limit + 1 rows past
+ * the page's skip; rc its result, err its reason): the page, ordered for
+ * the prefix, and on /api/v1/ the request for the next one, whose rows
+ * continue before the oldest row's time point (ts_key). */
+static api_reply_t s_newest_json(const req_t *r, int rc, rows_newest_t *n, const char *err,
+                                 const page_t *p, int64_t from_ns, const char *ts_key)
 {
     if (rc != 0) {
         json_decref(n->rows);
         return s_error(500, "%s", err);
     }
-    rows_reverse(n->rows);
-    return s_cut_json(n->rows, n->cut, n->limit);
+    for (int64_t i = 0; i < p->skip && json_array_size(n->rows); i++)
+        json_array_remove(n->rows, 0); /* the newest: the page before gave them */
+    int64_t limit = n->limit - p->skip;
+    char *next = NULL;
+    size_t kept = json_array_size(n->rows);
+    if (r->v1 && n->cut->limit && kept) {
+        int64_t last = json_integer_value(json_object_get(json_array_get(n->rows, kept - 1), ts_key));
+        int64_t skip = last == p->ts_ns ? p->skip : 0;
+        for (size_t i = kept; i-- > 0;) {
+            if (json_integer_value(json_object_get(json_array_get(n->rows, i), ts_key)) != last)
+                break;
+            skip++;
+        }
+        next = s_next(r, from_ns, "cursor=%" PRId64 ".%" PRId64, last, skip);
+    }
+    if (!r->v1 || p->oldest)
+        rows_reverse(n->rows);
+    api_reply_t rep = s_answer(r, n->rows, n->cut, limit, next);
+    free(next);
+    return rep;
 }
 
 /* Refuses parameters the endpoint does not know, so a typo is not
@@ -114,6 +272,11 @@ static api_reply_t s_newest_json(int rc, const rows_newest_t *n, const char *err
 static api_reply_t *s_params(const req_t *r, const char *const *allowed, api_reply_t *fail)
 {
     for (const char *const *n = r->names; n && *n; n++) {
+        if (!r->v1 && (strcmp(*n, "cursor") == 0 || strcmp(*n, "order") == 0)) {
+            *fail = s_error(400, "'%s' is a parameter of the versioned API: ask /api/v1/%s", *n,
+                            r->name);
+            return fail;
+        }
         const char *const *a = allowed;
         while (*a && strcmp(*a, *n) != 0)
             a++;
@@ -190,10 +353,22 @@ static api_reply_t s_hosts(const req_t *r)
         json_decref(rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    return s_answer(r, rows, NULL, 0, NULL);
 }
 
 /* --- /api/drops ----------------------------------------------------------- */
+
+/* A time parameter, as people write it (ts_parse_when); on /api/, a bare
+ * number is ns, as it was before the versioned API. */
+static api_reply_t *s_when(const req_t *r, const char *name, const char *text, int64_t now,
+                           int64_t *ns, api_reply_t *fail)
+{
+    char err[512];
+    if ((!r->v1 && ts_parse_time(text, ns) == 0) || ts_parse_when(text, now, ns, err, sizeof err) == 0)
+        return NULL;
+    *fail = s_error(400, "%s: %s", name, err);
+    return fail;
+}
 
 /* Reads the time range of since / from / to into *from_ns, *to_ns
  * (default: the last hour). */
@@ -212,15 +387,11 @@ static api_reply_t *s_range(const req_t *r, int64_t *from_ns, int64_t *to_ns, ap
         return fail;
     }
     *to_ns = now;
-    if (to && ts_parse_time(to, to_ns) != 0) {
-        *fail = s_error(400, "to '%s' is not a time (RFC 3339 or ns since the epoch)", to);
+    if (to && s_when(r, "to", to, now, to_ns, fail))
         return fail;
-    }
     *from_ns = *to_ns - span;
-    if (from && ts_parse_time(from, from_ns) != 0) {
-        *fail = s_error(400, "from '%s' is not a time (RFC 3339 or ns since the epoch)", from);
+    if (from && s_when(r, "from", from, now, from_ns, fail))
         return fail;
-    }
     if (*from_ns >= *to_ns) {
         *fail = s_error(400, "the range is empty or inverted: from must be before to");
         return fail;
@@ -285,17 +456,18 @@ static api_reply_t *s_drops_params(const req_t *r, const char *const *allowed, d
 static api_reply_t s_drops(const req_t *r)
 {
     static const char *const allowed[] = {"host", "layer", "since", "from", "to", "step", "limit",
-                                          NULL};
+                                          "cursor", "order", NULL};
     drops_query_t q;
+    page_t p;
     api_reply_t fail;
-    if (s_drops_params(r, allowed, &q, &fail))
+    if (s_drops_params(r, allowed, &q, &fail) || s_page(r, q.from_ns, &q.to_ns, &p, &fail))
         return fail;
     rows_cut_t cut = ROWS_CUT_INIT;
-    rows_newest_t n = {json_array(), q.limit, &cut};
+    rows_newest_t n = {json_array(), q.limit + p.skip, &cut};
     char err[256];
-    q.limit++; /* one more: the sign that there were more */
+    q.limit += p.skip + 1; /* one more: the sign that there were more */
     int rc = store_drops_newest(r->store, &q, rows_newest_drop, &n, err, sizeof err);
-    return s_newest_json(rc, &n, err);
+    return s_newest_json(r, rc, &n, err, &p, q.from_ns, "ts_ns");
 }
 
 /* The drops of a range by layer, every row of it (a list of drops is
@@ -325,8 +497,8 @@ static api_reply_t s_totals(const req_t *r)
             all = sat_add(all, totals[l]);
         }
     }
-    return s_json(200, json_pack("{s:o, s:I, s:I}", "layers", layers, "total", (json_int_t)all,
-                                 "squeezes", (json_int_t)squeezes));
+    return s_answer(r, json_pack("{s:o, s:I, s:I}", "layers", layers, "total", (json_int_t)all,
+                                 "squeezes", (json_int_t)squeezes), NULL, 0, NULL);
 }
 
 /* --- /api/top ------------------------------------------------------------- */
@@ -373,45 +545,51 @@ static api_reply_t s_top(const req_t *r)
         json_decref(rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    return s_answer(r, rows, NULL, 0, NULL);
 }
 
 /* --- /api/bursts ---------------------------------------------------------- */
 
 static api_reply_t s_bursts(const req_t *r)
 {
-    static const char *const allowed[] = {"host", "iface", "since", "from", "to", "limit", NULL};
+    static const char *const allowed[] = {"host", "iface", "since", "from", "to", "limit",
+                                          "cursor", "order", NULL};
     api_reply_t fail;
     if (s_params(r, allowed, &fail))
         return fail;
     bursts_query_t q = {.iface = r->param(r->ctx, "iface")};
-    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+    page_t p;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail) ||
+        s_page(r, q.from_ns, &q.to_ns, &p, &fail))
         return fail;
     rows_cut_t cut = ROWS_CUT_INIT;
-    rows_newest_t n = {json_array(), q.limit, &cut};
+    rows_newest_t n = {json_array(), q.limit + p.skip, &cut};
     char err[256];
-    q.limit++;
+    q.limit += p.skip + 1;
     int rc = store_bursts_newest(r->store, &q, rows_newest_burst, &n, err, sizeof err);
-    return s_newest_json(rc, &n, err);
+    return s_newest_json(r, rc, &n, err, &p, q.from_ns, "start_ns");
 }
 
 /* --- /api/gaps: the probes' sequence gaps -------------------------------------- */
 
 static api_reply_t s_gaps(const req_t *r)
 {
-    static const char *const allowed[] = {"host", "since", "from", "to", "limit", NULL};
+    static const char *const allowed[] = {"host", "since", "from", "to", "limit", "cursor",
+                                          "order", NULL};
     api_reply_t fail;
     if (s_params(r, allowed, &fail))
         return fail;
     gaps_query_t q = {0};
-    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+    page_t p;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail) ||
+        s_page(r, q.from_ns, &q.to_ns, &p, &fail))
         return fail;
     rows_cut_t cut = ROWS_CUT_INIT;
-    rows_newest_t n = {json_array(), q.limit, &cut};
+    rows_newest_t n = {json_array(), q.limit + p.skip, &cut};
     char err[256];
-    q.limit++;
+    q.limit += p.skip + 1;
     int rc = store_gaps_newest(r->store, &q, rows_newest_gap, &n, err, sizeof err);
-    return s_newest_json(rc, &n, err);
+    return s_newest_json(r, rc, &n, err, &p, q.from_ns, "start_ns");
 }
 
 /* --- /api/incidents --------------------------------------------------------- */
@@ -419,12 +597,14 @@ static api_reply_t s_gaps(const req_t *r)
 static api_reply_t s_incidents(const req_t *r)
 {
     static const char *const allowed[] = {"since", "from", "to", "window", "min_hosts", "limit",
-                                          NULL};
+                                          "order", NULL};
     api_reply_t fail;
     if (s_params(r, allowed, &fail))
         return fail;
     bursts_query_t q = {.rx_only = true};
-    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail))
+    page_t p;
+    if (s_common(r, &q.host, &q.from_ns, &q.to_ns, &q.limit, &fail) ||
+        s_page(r, q.from_ns, &q.to_ns, &p, &fail))
         return fail;
     int64_t window = 2 * TS_NS_PER_MS;
     const char *text = r->param(r->ctx, "window");
@@ -443,9 +623,18 @@ static api_reply_t s_incidents(const req_t *r)
     incidents_t *found = incidents_find(r->store, &iq, &cut, err, sizeof err);
     if (!found)
         return s_error(500, "%s", err);
+    /* The next page: the range before the oldest incident kept (the
+     * incidents are found from the bursts of a range, not stored rows). */
+    char *next = r->v1 && cut.limit && found->n
+                     ? s_next(r, q.from_ns, "to=%" PRId64 "ns", found->incidents[0].start_ns - 1)
+                     : NULL;
     json_t *rows = rows_incidents(found);
     incidents_destroy(&found);
-    return s_cut_json(rows, &cut, q.limit);
+    if (r->v1 && !p.oldest)
+        rows_reverse(rows);
+    api_reply_t rep = s_answer(r, rows, &cut, q.limit, next);
+    free(next);
+    return rep;
 }
 
 /* --- /api/diagnose ---------------------------------------------------------- */
@@ -468,7 +657,7 @@ static api_reply_t s_diagnose(const req_t *r)
     diagnosis_destroy(&d);
     if (!doc)
         return s_error(500, "%s", err[0] ? err : "out of memory");
-    return s_json(200, doc);
+    return s_answer(r, doc, NULL, 0, NULL);
 }
 
 /* --- /api/timeline ---------------------------------------------------------- */
@@ -509,7 +698,7 @@ static api_reply_t s_timeline(const req_t *r)
         return s_error(500, "%s", err);
     json_t *rows = rows_timeline(t);
     timeline_destroy(&t);
-    return s_cut_json(rows, &cut, q.limit);
+    return s_answer(r, rows, &cut, q.limit, NULL);
 }
 
 /* --- /api/settings ---------------------------------------------------------- */
@@ -563,7 +752,7 @@ static api_reply_t s_settings(const req_t *r)
         json_decref(g.rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, g.rows);
+    return s_answer(r, g.rows, NULL, 0, NULL);
 }
 
 /* --- /api/series ------------------------------------------------------------ */
@@ -616,7 +805,7 @@ static api_reply_t s_series_list(const req_t *r, const char *host)
         json_decref(rows);
         return s_error(500, "%s", err);
     }
-    return s_json(200, rows);
+    return s_answer(r, rows, NULL, 0, NULL);
 }
 
 /* Splits source/device/name (source and name never contain '/': split at
@@ -677,7 +866,7 @@ static api_reply_t s_series(const req_t *r)
     free(g.ring);
     rows_cut_t cut = ROWS_CUT_INIT;
     cut.limit = g.seen > g.limit;
-    return s_cut_json(rows, &cut, g.limit);
+    return s_answer(r, rows, &cut, g.limit, NULL);
 }
 
 /* --- /api/explain ---------------------------------------------------------- */
@@ -702,13 +891,13 @@ static api_reply_t s_explain(const req_t *r)
     counter_class_t c = counters_classify(source, name);
     counter_text_t t = counters_explain(source, name);
     bool counter = c.kind == KIND_COUNTER;
-    return s_json(200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
+    return s_answer(r, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
                                  "series", series, "source", source, "device", device, "name",
                                  name, "layer", layer_name(c.layer), "drop",
                                  counter && layer_is_drop(c.layer), "precursor",
                                  counter && layer_is_precursor(c.layer), "overlap", c.overlap,
                                  "kind", kind_name(c.kind), "meaning", t.meaning, "setting",
-                                 t.setting, "remedy", t.remedy));
+                                 t.setting, "remedy", t.remedy), NULL, 0, NULL);
 }
 
 /* --- /api/vocabulary -------------------------------------------------------- */
@@ -739,8 +928,8 @@ static api_reply_t s_vocabulary(const req_t *r)
     const char *unit;
     for (size_t i = 0; (unit = ts_duration_unit(i, &ns)); i++)
         json_array_append_new(units, json_pack("{s:s, s:I}", "unit", unit, "ns", (json_int_t)ns));
-    return s_json(200, json_pack("{s:o, s:s, s:o, s:o}", "layers", layers, "squeezes",
-                                 LAYER_PRECURSOR_WORDS, "sources", sources, "durations", units));
+    return s_answer(r, json_pack("{s:o, s:s, s:o, s:o}", "layers", layers, "squeezes",
+                                 LAYER_PRECURSOR_WORDS, "sources", sources, "durations", units), NULL, 0, NULL);
 }
 
 /* --- /healthz, /metrics --------------------------------------------------- */
@@ -767,48 +956,55 @@ static api_reply_t s_migrating(const char *path, const stats_migration_t *m)
                    "try again once /healthz says ok", m->index, m->count, m->name, running_s);
 }
 
+/* The endpoints under /api/ and /api/v1/. */
+static const struct {
+    const char *name;
+    api_reply_t (*fn)(const req_t *r);
+} s_endpoints[] = {
+    {"hosts", s_hosts},         {"drops", s_drops},       {"bursts", s_bursts},
+    {"gaps", s_gaps},           {"incidents", s_incidents}, {"diagnose", s_diagnose},
+    {"timeline", s_timeline},   {"series", s_series},     {"settings", s_settings},
+    {"top", s_top},             {"totals", s_totals},     {"explain", s_explain},
+    {"vocabulary", s_vocabulary},
+};
+
+/* /api/v1/openapi.json: the description of the versioned API. */
+static api_reply_t s_openapi(void)
+{
+    const embed_file_t *f = &openapi_files[0];
+    char *body = malloc(f->size + 1);
+    if (!body)
+        return api_error(500, "out of memory");
+    memcpy(body, f->data, f->size + 1);
+    return (api_reply_t){.status = 200, .type = "application/json", .body = body};
+}
+
 api_reply_t api_get(store_t *store, stats_board_t *stats, const char *path,
                     const char *const *names, api_param_fn *param, void *ctx)
 {
-    req_t r = {store, stats, names, param, ctx};
+    req_t r = {store, stats, names, param, ctx, false, NULL};
     stats_migration_t m;
     if (stats && strcmp(path, "/metrics") != 0 && stats_migration(stats, &m))
         return s_migrating(path, &m);
-    if (strcmp(path, "/api/hosts") == 0)
-        return s_hosts(&r);
-    if (strcmp(path, "/api/drops") == 0)
-        return s_drops(&r);
-    if (strcmp(path, "/api/bursts") == 0)
-        return s_bursts(&r);
-    if (strcmp(path, "/api/gaps") == 0)
-        return s_gaps(&r);
-    if (strcmp(path, "/api/top") == 0)
-        return s_top(&r);
-    if (strcmp(path, "/api/series") == 0)
-        return s_series(&r);
-    if (strcmp(path, "/api/incidents") == 0)
-        return s_incidents(&r);
-    if (strcmp(path, "/api/diagnose") == 0)
-        return s_diagnose(&r);
-    if (strcmp(path, "/api/timeline") == 0)
-        return s_timeline(&r);
-    if (strcmp(path, "/api/settings") == 0)
-        return s_settings(&r);
-    if (strcmp(path, "/api/explain") == 0)
-        return s_explain(&r);
-    if (strcmp(path, "/api/totals") == 0)
-        return s_totals(&r);
-    if (strcmp(path, "/api/vocabulary") == 0)
-        return s_vocabulary(&r);
+    if (strcmp(path, "/api/v1/openapi.json") == 0)
+        return s_openapi();
+    if (strncmp(path, "/api/v1/", 8) == 0) {
+        r.v1 = true;
+        r.name = path + 8;
+    } else if (strncmp(path, "/api/", 5) == 0) {
+        r.name = path + 5;
+    }
+    for (size_t i = 0; r.name && i < sizeof s_endpoints / sizeof *s_endpoints; i++)
+        if (strcmp(r.name, s_endpoints[i].name) == 0)
+            return s_endpoints[i].fn(&r);
     if (strcmp(path, "/healthz") == 0)
         return s_healthz(&r);
     if (strcmp(path, "/metrics") == 0)
         return metrics_get(store, stats);
     if (strcmp(path, "/metrics/fleet") == 0)
         return metrics_fleet_get(stats);
-    return s_error(404, "no such endpoint '%s' (try /api/hosts, /api/drops, /api/bursts, /api/gaps, "
-                   "/api/incidents, /api/diagnose, /api/timeline, /api/series, /api/settings, "
-                   "/api/top, /api/totals, /api/explain, /api/vocabulary, /healthz, /metrics, "
-                   "/metrics/fleet)",
+    return s_error(404, "no such endpoint '%s' (try /api/v1/hosts, drops, bursts, gaps, incidents, "
+                   "diagnose, timeline, series, settings, top, totals, explain, vocabulary; "
+                   "/api/v1/openapi.json describes them; /healthz, /metrics, /metrics/fleet)",
                    path);
 }

@@ -338,14 +338,28 @@ int ts_parse_when(const char *text, int64_t now_ns, int64_t *ns, char *err, size
     return -1;
 }
 
-char *ts_format(int64_t ns, char *buf, size_t size)
+/* Writes ns's second as "YYYY-MM-DDTHH:MM:SS" then its fraction, `digits`
+ * long (3 or 9), and "Z". */
+static char *s_format(int64_t ns, int digits, char *buf, size_t size)
 {
     time_t secs = (time_t)(ns / TS_NS_PER_S);
-    long ms = (long)((ns % TS_NS_PER_S) / TS_NS_PER_MS);
+    long frac = (long)(ns % TS_NS_PER_S);
+    for (int d = digits; d < 9; d++)
+        frac /= 10;
     struct tm tm;
     gmtime_r(&secs, &tm);
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03ldZ", base, ms);
+    snprintf(buf, size, "%s.%0*ldZ", base, digits, frac);
     return buf;
+}
+
+char *ts_format(int64_t ns, char *buf, size_t size)
+{
+    return s_format(ns, 3, buf, size);
+}
+
+char *ts_format_exact(int64_t ns, char *buf, size_t size)
+{
+    return s_format(ns, 9, buf, size);
 }

@@ -58,5 +58,9 @@ int ts_parse_when(const char *text, int64_t now_ns, int64_t *ns, char *err, size
 
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into buf; returns buf. */
 char *ts_format(int64_t ns, char *buf, size_t size);
+/* The same to the ns ("...SS.nnnnnnnnnZ", 30 bytes and a NUL): exact, so
+ * that ts_parse_time reads back ns itself. ns >= 0. */
+#define TS_EXACT_SIZE 31
+char *ts_format_exact(int64_t ns, char *buf, size_t size);
 
 #endif

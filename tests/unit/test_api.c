@@ -1,5 +1,7 @@
 /* test_api: the API's bounds on a seeded database: a capped list keeps the
- * newest rows, oldest first, and says so; a whole one does not; a query
+ * newest rows, oldest first, and says so; a whole one does not; /api/v1/
+ * pages through a list with its envelope's next, no row twice or left
+ * out, and refuses a bare number for a time; a query
  * past its deadline fails as such (store_set_deadline) and the connection
  * answers again after; incidents read a bounded number of bursts and say
  * from when; a burst's profile beyond the tick budget is left out, marked. */
@@ -31,6 +33,7 @@
 #define NDROPS 20
 #define NBURSTS 12 /* of each host: they burst together, every 10 s */
 #define BDROPS 2000
+#define V1_DROPS 49 /* of host c */
 
 typedef struct {
     char dir[64];
@@ -104,6 +107,19 @@ static int s_setup(void **state)
              "i * 100 END, %lld + i * %lld + 1000, i, CASE i WHEN 5 THEN -1 ELSE i * 100 + i - 1 "
              "END FROM k",
              (long long)T0, (long long)S, (long long)T0, (long long)S);
+    s_exec(db, sql);
+    /* Host c: V1_DROPS drops of two series, two at each second from T0 +
+     * 2000 s, past the range the other tests ask for. */
+    s_exec(db, "INSERT INTO hosts (id, name, first_seen_ns, last_seen_ns) VALUES (3, 'c', 0, 0)");
+    s_exec(db, "INSERT INTO series_names (id, source, device, name) VALUES "
+               "(2, 'snmp', '', 'Udp.InErrors')");
+    s_exec(db, "INSERT INTO host_series (id, host_id, name_id, kind, layer, overlap) VALUES "
+               "(2, 3, 1, 'counter', 'socket', 0), (3, 3, 2, 'counter', 'socket', 0)");
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+             "INSERT INTO drops (host_id, layer, ts_ns, series_id, prev_ts_ns, delta, overlap) "
+             "SELECT 3, 'socket', %lld + i / 2 * %lld, 2 + i %% 2, 0, i + 1, 0 FROM k",
+             V1_DROPS - 1, (long long)(T0 + 2000 * S), (long long)S);
     s_exec(db, sql);
     s_exec(db, "COMMIT");
     sqlite3_close(db);
@@ -216,7 +232,7 @@ static void test_deadline(void **state)
     d = (store_deadline_t){ts_mono_ns() + 60 * S, false}; /* far: the same connection answers */
     n = 0;
     assert_int_equal(store_drops(f->st, &q, s_count, &n, err, sizeof err), 0);
-    assert_int_equal(n, NDROPS + BDROPS);
+    assert_int_equal(n, NDROPS + BDROPS + V1_DROPS);
     assert_false(d.passed);
     store_set_deadline(f->st, NULL);
 
@@ -395,6 +411,111 @@ static void test_vocabulary(void **state)
     free(r.body);
 }
 
+/* GET a /api/v1/ request written as a URL (its values need no unescaping):
+ * the envelope, status 200 checked. */
+static json_t *s_get_url(const char *url)
+{
+    char copy[512], *query;
+    snprintf(copy, sizeof copy, "%s", url);
+    testlib_params_t p = {{NULL}, {NULL}};
+    if ((query = strchr(copy, '?'))) {
+        *query++ = '\0';
+        size_t n = 0;
+        for (char *save = NULL, *kv = strtok_r(query, "&", &save); kv && n < 7;
+             kv = strtok_r(NULL, "&", &save), n++) {
+            char *eq = strchr(kv, '=');
+            assert_non_null(eq);
+            *eq = '\0';
+            p.names[n] = kv;
+            p.values[n] = eq + 1;
+        }
+    }
+    api_reply_t r = api_get(s_fixture.st, s_fixture.stats, copy, p.names, testlib_param, &p);
+    if (r.status != 200)
+        fail_msg("%s: %d %s", url, r.status, r.body);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    free(r.body);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* Host c's range on /api/v1/ (times with their unit), limit rows a page. */
+static json_t *s_v1_drops(int limit)
+{
+    char url[256];
+    snprintf(url, sizeof url, "/api/v1/drops?host=c&from=@%lld&to=%llds&limit=%d",
+             (long long)(T0 / S + 1500), (long long)(T0 / S + 3000), limit);
+    return s_get_url(url);
+}
+
+/* The versioned API's envelope and pages: 49 rows of host c asked 5 at a
+ * time are 5, truncated, with a next; asked 100 at a time, all 49, whole;
+ * following next (pages of 5 and of 3, which cut a second's two rows
+ * apart) gives the 49 newest first, none twice, none left out. Times come
+ * also as RFC 3339, to the ns. */
+static void test_v1_pages(void **state)
+{
+    (void)state;
+    json_t *whole = s_v1_drops(100), *data = json_object_get(whole, "data");
+    assert_int_equal(json_array_size(data), V1_DROPS);
+    assert_false(json_is_true(json_object_get(whole, "truncated")));
+    assert_true(json_is_null(json_object_get(whole, "next")));
+    assert_true(json_is_null(json_object_get(whole, "truncated_reason")));
+    json_t *newest = json_array_get(data, 0);
+    int64_t ts = json_integer_value(json_object_get(newest, "ts_ns"));
+    assert_int_equal(ts, T0 + 2000 * S + (V1_DROPS - 1) / 2 * S); /* newest first */
+    char when[TS_EXACT_SIZE];
+    assert_string_equal(json_string_value(json_object_get(newest, "ts_time")),
+                        ts_format_exact(ts, when, sizeof when));
+    for (int size = 5; size >= 3; size -= 2) {
+        json_t *page = s_v1_drops(size), *got = json_array();
+        assert_int_equal(json_array_size(json_object_get(page, "data")), size);
+        assert_true(json_is_true(json_object_get(page, "truncated")));
+        assert_non_null(strstr(json_string_value(json_object_get(page, "truncated_reason")),
+                               "limit"));
+        for (int pages = 1;; pages++) {
+            json_array_extend(got, json_object_get(page, "data"));
+            const char *next = json_string_value(json_object_get(page, "next"));
+            if (!next) {
+                assert_int_equal(pages, (V1_DROPS + size - 1) / size);
+                break;
+            }
+            json_t *after = s_get_url(next);
+            json_decref(page);
+            page = after;
+        }
+        json_decref(page);
+        if (!json_equal(got, data))
+            fail_msg("pages of %d are not the whole list: %s", size, json_dumps(got, 0));
+        json_decref(got);
+    }
+    json_decref(whole);
+}
+
+/* Times as people write them; a bare number, whose unit is unknown, is
+ * refused on /api/v1/ with the forms (on /api/ it is ns, as before); the
+ * versioned API's own parameters are refused on /api/. */
+static void test_v1_refusals(void **state)
+{
+    (void)state;
+    static const char *const refused[][2] = {
+        {"/api/v1/drops", "from"}, {"/api/drops", "order"}, {"/api/v1/drops", "cursor"}};
+    const char *values[] = {"1796317200", "oldest", "12x"};
+    for (size_t i = 0; i < 3; i++) {
+        testlib_params_t p = {{refused[i][1], NULL}, {values[i]}};
+        api_reply_t r = api_get(s_fixture.st, s_fixture.stats, refused[i][0], p.names,
+                                testlib_param, &p);
+        assert_int_equal(r.status, 400);
+        const char *want[] = {"RFC 3339 (", "ask /api/v1/drops", "copy the answer's next"};
+        if (!strstr(r.body, want[i]))
+            fail_msg("%s?%s=%s: %s", refused[i][0], refused[i][1], values[i], r.body);
+        free(r.body);
+    }
+    json_t *doc = s_get_url("/api/v1/vocabulary"); /* an object: in the envelope too */
+    assert_true(json_is_object(json_object_get(doc, "data")));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_totals),
         cmocka_unit_test(test_vocabulary),
+        cmocka_unit_test(test_v1_pages),
+        cmocka_unit_test(test_v1_refusals),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -327,7 +327,8 @@ static void test_format(void **state)
     assert_string_equal(small, "2026-11-22");
 }
 
-/* What ts_format writes, ts_parse_time reads back (to the millisecond). */
+/* What ts_format writes, ts_parse_time reads back (to the millisecond);
+ * what ts_format_exact writes, to the ns. */
 static void test_format_parse_round_trip(void **state)
 {
     (void)state;
@@ -343,7 +344,14 @@ static void test_format_parse_round_trip(void **state)
         if (ts_parse_time(buf, &back) != 0)
             fail_msg("ts_format(%lld) = \"%s\" does not parse", (long long)ns, buf);
         assert_int_equal(back, ns - ns % TS_NS_PER_MS);
+        ts_format_exact(ns, buf, sizeof buf); /* and to the ns */
+        assert_int_equal(strlen(buf), TS_EXACT_SIZE - 1);
+        if (ts_parse_time(buf, &back) != 0)
+            fail_msg("ts_format_exact(%lld) = \"%s\" does not parse", (long long)ns, buf);
+        assert_int_equal(back, ns);
     }
+    char buf[TS_EXACT_SIZE];
+    assert_string_equal(ts_format_exact(T0 + 1, buf, sizeof buf), "2026-11-22T14:59:30.000000001Z");
 }
 
 /* The times people write (ts_parse_when): every form of TS_WHEN_FORMS, to
