@@ -14,7 +14,7 @@ packages=(
   libbpf-dev bpftool
   libcap-dev
   iproute2 ethtool python3 curl tcpdump nftables
-  python3-zmq python3-protobuf protobuf-compiler
+  python3-zmq python3-protobuf protobuf-compiler python3-jsonschema
   chromium
   debhelper dpkg-dev fakeroot lintian systemd
   help2man bash-completion

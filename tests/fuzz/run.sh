@@ -67,6 +67,14 @@ case $name in
 /api/top?since=1d&limit=20
 /api/drops?since=106752d&limit=1000000
 /api/drops?since=250us&from=x
+/api/v1/drops?host=h1&from=-1h30m&to=now&limit=3&order=oldest
+/api/v1/drops?from=1795359570000000000ns&cursor=1795359580000000000.2&limit=2
+/api/v1/bursts?from=@1795359570&to=1795359580s&cursor=1795359575000000000.0
+/api/v1/gaps?host=h1&since=1h&cursor=x.y
+/api/v1/incidents?from=2026-11-22T14:00:00Z&to=+5m&limit=1
+/api/v1/timeline?host=h1&from=1h30m ago
+/api/v1/totals?from=1795359570
+/api/v1/openapi.json
 /healthz
 /metrics
 /nope?a&b=&=c
