@@ -1,7 +1,8 @@
 // api.js: the page's only way to the aggregator (its JSON API), and the
 // small helpers every view shares: building elements, formatting times and
 // counts, and the time range the views are asked for. Times from the API
-// are ns since the epoch; as JS numbers they keep ~0.25 us, plenty here.
+// are ns since the epoch; as JS numbers they keep ~0.25 us, plenty for
+// drawing; what goes back into a link or a query is exact (time.js).
 "use strict";
 
 const DS = (window.DS = window.DS || {});
@@ -32,7 +33,7 @@ DS.get = async function (path, params) {
   }
   let body = null;
   try {
-    body = await resp.json();
+    body = DS.parseJson(await resp.text());
   } catch (e) {
     throw new ApiError(path, resp.status, `the answer was not JSON (HTTP ${resp.status})`);
   }
@@ -47,13 +48,31 @@ DS.get = async function (path, params) {
 // shows it above the view.
 DS.truncations = [];
 
+// An element's listeners live in its _on (type -> function) behind one
+// dispatcher per type, so that patching a shown element (patch.js) gives it
+// the handlers of the view drawn last, with that view's data.
+function dispatch(e) {
+  const f = this._on && this._on[e.type];
+  if (f) f.call(this, e);
+}
+
+function listen(el, type, f) {
+  if (!(el._on ||= {})[type]) el.addEventListener(type, dispatch);
+  el._on[type] = f;
+}
+
+DS.adoptHandlers = function (old, neu) {
+  for (const type of Object.keys(old._on || {})) old._on[type] = null;
+  for (const [type, f] of Object.entries(neu._on || {})) listen(old, type, f);
+};
+
 // h("a", {href: "#"}, "text", child...): an element; attributes starting
 // with "on" are listeners, "dataset" an object of data-* values.
 DS.h = function (tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    if (k.startsWith("on")) listen(el, k.slice(2), v);
     else if (k === "dataset") Object.assign(el.dataset, v);
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : v);
@@ -75,20 +94,15 @@ DS.errorBox = function (err) {
 
 // --- formatting -----------------------------------------------------------
 
-const pad = (n, w = 2) => String(n).padStart(w, "0");
-
-// 2026-11-22T14:59:30.123Z (UTC, ms), as the CLI prints times.
+// 2026-11-22T14:59:30.123Z (ms), as the CLI prints times; in the local
+// zone 2026-11-22T15:59:30.123+01:00 (the header's toggle).
 DS.fmtTime = function (ns) {
   if (ns === null || ns === undefined) return "–";
-  return new Date(ns / 1e6).toISOString();
+  return DS.rfc3339(ns, 3);
 };
 
-// 14:59:30.123 (UTC): for tables where the day is evident.
-DS.fmtClock = function (ns) {
-  const d = new Date(ns / 1e6);
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.` +
-    pad(d.getUTCMilliseconds(), 3);
-};
+// 14:59:30.123, in the page's zone: for tables where the day is evident.
+DS.fmtClock = (ns) => DS.rfc3339(ns, 3).slice(11, 23);
 
 DS.fmtAgo = function (ns) {
   const s = Math.max(0, (Date.now() * 1e6 - ns) / 1e9);
@@ -151,28 +165,34 @@ DS.parseDuration = function (text) {
   return m && Number(m[1]) >= 1 && Object.hasOwn(unitNs, m[2]) ? Number(m[1]) * unitNs[m[2]] : null;
 };
 
-// RFC 3339 or ns since the epoch -> ns, or null (the API then says why).
-DS.parseTime = function (text) {
-  if (/^\d{10,}$/.test(text || "")) return Number(text);
-  const ms = Date.parse(text || "");
-  return Number.isNaN(ms) ? null : ms * 1e6;
-};
-
 // A range is either {since: "1h"} (ends now, refreshes) or {from, to} as
-// the user typed them (the API validates them and the view shows its error).
-// bounds() gives [from_ns, to_ns] when they can be read here, else null.
+// the link or the user wrote them: RFC 3339, or what the page cannot read,
+// which goes to the API as written (it takes more forms, and says what is
+// wrong with the rest). rangeBounds gives [from_ns, to_ns] as numbers when
+// the page can read both ends, else null.
 DS.rangeBounds = function (range) {
   if (range.since) {
     const span = DS.parseDuration(range.since);
     const now = Date.now() * 1e6;
     return span === null ? null : [now - span, now];
   }
-  const from = DS.parseTime(range.from), to = DS.parseTime(range.to);
-  return from === null || to === null ? null : [from, to];
+  const from = DS.parseNs(range.from), to = DS.parseNs(range.to);
+  return from === null || to === null ? null : [Number(from), Number(to)];
 };
 
+// The range's parameters for the API: a time the page reads goes as its
+// exact ns, whatever zone it was written in.
 DS.rangeParams = function (range) {
-  return range.since ? { since: range.since } : { from: range.from, to: range.to };
+  if (range.since) return { since: range.since };
+  const exact = (text) => { const ns = DS.parseNs(text); return ns === null ? text : String(ns); };
+  return { from: exact(range.from), to: exact(range.to) };
+};
+
+// The range as links write it: RFC 3339 in the page's zone, exact.
+DS.linkRange = function (range) {
+  if (range.since) return { since: range.since };
+  const shown = (text) => { const ns = DS.parseNs(text); return ns === null ? text : DS.rfc3339(ns); };
+  return { from: shown(range.from), to: shown(range.to) };
 };
 
 // A bucket size for drop histories: about `buckets` bars over the range,

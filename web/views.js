@@ -30,6 +30,17 @@
       h("tbody", {}, rows));
   }
 
+  // A row that does something when clicked: reachable with Tab and done
+  // with Enter or Space too, as a button is.
+  function actionRow(attrs, action, ...cells) {
+    const onkeydown = (e) => {
+      if (e.target !== e.currentTarget || (e.key !== "Enter" && e.key !== " ")) return;
+      e.preventDefault(); // Space would scroll
+      action(e);
+    };
+    return h("tr", { ...attrs, tabindex: 0, role: "button", onclick: action, onkeydown }, ...cells);
+  }
+
   // A layer's name in its colour; the API's words on it when hovered.
   function layerBadge(layer) {
     const t = DS.LAYER_TEXT[layer];
@@ -98,13 +109,40 @@
 
   // --- fleet ------------------------------------------------------------
 
+  // A heatmap cell's colour: its top layer's, more opaque for more drops
+  // (log scale, so that a cell of a few drops still shows beside the worst).
+  function shade(layer, n, max) {
+    const v = parseInt((DS.LAYER_COLORS[layer] || "#999999").slice(1), 16);
+    const alpha = 0.25 + 0.75 * Math.log1p(n) / Math.log1p(max);
+    return `rgba(${v >> 16},${(v >> 8) & 255},${v & 255},${alpha.toFixed(2)})`;
+  }
+
+  // What the heatmap's colours mean: a swatch per layer that tops a cell,
+  // and the shades of one of them for drop counts from 1 to the largest
+  // cell's (log-spaced: the scale's own steps).
+  function heatLegend(layers, max) {
+    const swatch = (style) => h("span", { class: "swatch", style });
+    const steps = [...new Set([0, 0.25, 0.5, 0.75, 1].map((f) =>
+      Math.max(1, Math.round(Math.expm1(f * Math.log1p(max))))))];
+    const example = layers[0];
+    return h("div", { class: "heat-legend", id: "heat-legend" },
+      h("span", { class: "legend-part" }, "Colour: the layer that dropped most in the cell ",
+        layers.map((l) => h("span", { class: "legend-item", dataset: { layer: l } }, swatch(`background:${DS.LAYER_COLORS[l] || "#999"}`), l)),
+        h("span", { class: "legend-item" }, swatch(""), "no drops")),
+      example ? h("span", { class: "legend-part" }, "Shade: drops in the cell (log scale) ",
+        steps.map((n) => h("span", { class: "legend-item shade", dataset: { drops: String(n) } },
+          swatch(`background:${shade(example, n, max)}`), DS.fmtCount(n)))) : null,
+      h("span", { class: "legend-part" }, h("span", { class: "incident-mark" }, "▼"), " incident in the bucket"));
+  }
+
   // Hosts x time: each cell is coloured by the layer that dropped most in
   // it, darker for more drops (log scale); a row of marks above shows the
-  // buckets with incidents.
+  // buckets with incidents; the legend below says what the colours mean.
   function heatmap(hosts, folded, incidents, stepNs, range) {
     const { buckets, cells } = folded;
     let max = 1;
     for (const v of Object.values(cells)) for (const n of v) max = Math.max(max, n);
+    const tops = new Set();
     const incidentAt = new Map();
     for (const c of incidents) {
       const b = Math.floor(c.start_ns / stepNs) * stepNs;
@@ -121,7 +159,7 @@
           title: list.map((c) => `incident ${c.id}: ${c.hosts.join(", ")}`).join("\n"),
         } : {}, list ? "▼" : "");
       }));
-    const rows = hosts.map((host) => h("tr", { dataset: { host } }, h("td", { class: "host" }, hostLink(host, range)),
+    const rows = hosts.map((host) => h("tr", { dataset: { host, key: host } }, h("td", { class: "host" }, hostLink(host, range)),
       buckets.map((t, i) => {
         let total = 0, top = null, topN = 0;
         const parts = [];
@@ -133,14 +171,15 @@
           if (n > topN) { top = l; topN = n; }
         }
         if (!total) return h("td", { class: "cell" });
-        const alpha = 0.25 + 0.75 * Math.log1p(total) / Math.log1p(max);
+        tops.add(top);
         return h("td", {
           class: "cell hot", dataset: { layer: top, drops: String(total) },
-          style: `background:${DS.LAYER_COLORS[top]};opacity:${alpha.toFixed(2)}`,
+          style: `background:${shade(top, total, max)}`,
           title: `${host} at ${DS.fmtTime(t)}: ${parts.join(", ")}`,
         });
       })));
-    return h("table", { class: "heatmap", id: "heatmap" }, h("thead", {}, head, marks), h("tbody", {}, rows));
+    return [h("table", { class: "heatmap", id: "heatmap" }, h("thead", {}, head, marks), h("tbody", {}, rows)),
+      heatLegend(DS.LAYERS.filter((l) => tops.has(l)), max)];
   }
 
   views.fleet = async function (root, { range }) {
@@ -175,7 +214,7 @@
       section("Hosts", table(["host", "last seen", "backend", "interval", "drops", "by layer", "squeezes", "incidents", "clock ±", "spool lost", "rejected", "aggregator"],
         names.map((n) => {
           const x = hosts.find((y) => y.host === n), d = byHost[n] || { drops: 0, layers: {}, squeezes: 0 };
-          return h("tr", { dataset: { host: n } },
+          return h("tr", { dataset: { host: n, key: n } },
             h("td", {}, hostLink(n, range)),
             h("td", { title: DS.fmtTime(x.last_seen_ns) }, DS.fmtAgo(x.last_seen_ns)),
             h("td", x.backend_note ? { title: x.backend_note, class: "fallback" } : {},
@@ -213,6 +252,47 @@
     h("a", { class: "series", href: DS.link("explain", series, range), title: "what it counts, what bounds it" },
       h("code", {}, series));
 
+  // What the aggregator says of a series (GET /api/explain), asked for once
+  // a session: the text is the counter reference's, fixed in the binary.
+  const explanations = new Map();
+
+  function explainSeries(series) {
+    if (!explanations.has(series)) {
+      const asked = DS.get("/api/explain", { series });
+      explanations.set(series, asked);
+      asked.then((x) => explanations.set(series, x), () => explanations.delete(series));
+    }
+    return explanations.get(series);
+  }
+
+  // The explanation's text: what the series counts, its bound, the remedy.
+  function explanationText(x) {
+    return h("dl", { class: "explain" },
+      h("dt", {}, "Meaning"), h("dd", { class: "meaning" }, x.meaning),
+      x.drop || x.precursor ? [h("dt", {}, "Bounded by"), h("dd", { class: "setting" }, x.setting),
+        h("dt", {}, "Remedy"), h("dd", { class: "remedy" }, x.remedy)] : null);
+  }
+
+  // A finding's series with its explanation in place: opening it shows
+  // what the aggregator says of the series, under the finding (the link
+  // opens the same as a page of its own). rest: what follows the name.
+  function explainedSeries(series, range, ...rest) {
+    const known = explanations.get(series);
+    const body = h("div", { class: "explanation" }, known && !(known instanceof Promise) ? explanationText(known) : null);
+    const load = async (e) => {
+      const box = e.currentTarget.querySelector(".explanation");
+      if (!e.currentTarget.open || box.childElementCount) return;
+      box.textContent = "…";
+      try {
+        box.replaceChildren(explanationText(await explainSeries(series)));
+      } catch (err) {
+        box.replaceChildren(DS.errorBox(err));
+      }
+    };
+    return h("details", { class: "explained", dataset: { series, key: series }, ontoggle: load },
+      h("summary", { title: "what it counts, what bounds it, what to do" }, seriesLink(series, range), ...rest), body);
+  }
+
   // A finding (noun "drops"), or a precursor's warning (noun "squeezes":
   // no packet lost, its counts in the API's words).
   // An upstream finding's drops are packets the host's probes missed while
@@ -236,19 +316,24 @@
       h("p", { class: "remedy" }, h("strong", {}, "Remedy: "), f.remedy),
       f.resolved ? h("p", { class: "resolved" }, h("strong", {}, "Resolved: "), f.resolved) : null,
       h("ul", { class: "evidence" },
-        ev.counters.map((c) => h("li", {}, seriesLink(c.series, range), c.owner ? ` held by ${c.owner}` : "",
+        ev.counters.map((c) => h("li", {}, explainedSeries(c.series, range, c.owner ? ` held by ${c.owner}` : "",
           ` ${DS.fmtCount(c[noun])}`,
-          c.overlap ? " (overlaps a more specific counter)" : "")),
+          c.overlap ? " (overlaps a more specific counter)" : ""))),
         ev.bursts_before ? h("li", {}, `${ev.bursts_before} bursts in the second before or during the ${noun}`) : null,
-        ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, h("code", {}, s.series),
+        ev.setting_changes.map((s) => h("li", {}, `${DS.fmtTime(s.ts_ns)}: `, seriesLink(s.series, range),
           ` ${s.from} → ${s.to} (${noun} before ${DS.fmtCount(s[`${noun}_before`])}, after ${DS.fmtCount(s[`${noun}_after`])})`)),
         (ev.gaps || []).slice(0, 20).map(gapItem),
         (ev.gaps || []).length > 20 ? h("li", {}, `and ${ev.gaps.length - 20} more gaps`) : null));
   }
 
-  function burstRow(b, onShow) {
+  // A burst's name across refreshes: its interface, direction and exact start.
+  const burstKey = (b) => `${b.iface}/${b.direction}/${DS.exactNs(b, "start_ns")}`;
+
+  // A burst's row: it opens and closes the burst's graph (aria-expanded).
+  function burstRow(b, open, onToggle) {
     const drops = Object.entries(b.drops).map(([l, n]) => `${l} ${DS.fmtCount(n)}`).join(", ");
-    return h("tr", { class: "burst", dataset: { start: String(b.start_ns) }, onclick: () => onShow(b) },
+    return actionRow({ class: "burst", "aria-expanded": String(open), title: "show or hide its 1 ms I/O graph",
+      dataset: { start: String(DS.exactNs(b, "start_ns")), key: burstKey(b) } }, () => onToggle(b),
       h("td", {}, DS.fmtTime(b.start_ns)),
       h("td", {}, `${b.iface} ${b.direction}`),
       h("td", { class: "num" }, DS.fmtDuration(b.end_ns - b.start_ns)),
@@ -258,13 +343,44 @@
   }
 
   function burstChart(b) {
-    const el = h("div", { class: "chart burst-chart", dataset: { start: String(b.start_ns), iface: b.iface } });
-    const box = h("figure", { class: "burst-figure" }, el,
+    const el = h("div", { class: "chart burst-chart", dataset: { start: String(DS.exactNs(b, "start_ns")), iface: b.iface } });
+    DS.burstProfile(el, b);
+    return h("figure", { class: "burst-figure", dataset: { key: burstKey(b) } }, el,
       h("figcaption", {}, `${DS.fmtTime(b.start_ns)} ${b.iface} ${b.direction}: ${DS.fmtCount(b.packets)} packets, ` +
         `peak ${b.peak_per_ms.toFixed(0)}/ms, threshold ${b.threshold_per_ms}/ms` +
         (b.drops_total ? `, ${DS.fmtCount(b.drops_total)} drops after` : "") +
         (b.profile_complete ? "" : " (profile cut short: the recorder had moved on)")));
-    return { box, draw: () => DS.burstProfile(el, b) };
+  }
+
+  // The bursts whose graphs are shown: those the user opened (the last
+  // opened first), then the newest six but those the user closed. st: the
+  // view's state, kept across refreshes.
+  function shownBursts(newest, st) {
+    const byKey = new Map(newest.map((b) => [burstKey(b), b]));
+    const defaults = newest.slice(0, 6).map(burstKey).filter((k) => !st.opened.includes(k) && !st.closed.has(k));
+    return [...st.opened.filter((k) => byKey.has(k)), ...defaults].map((k) => byKey.get(k));
+  }
+
+  const burstGraphs = (shown) => h("div", { class: "burst-graphs", id: "burst-graphs" }, shown.map(burstChart));
+
+  // Opens or closes a burst's graph: the shown graphs and rows are updated
+  // in place (the page's, found by id: this view may have been drawn again
+  // since).
+  function toggleBurst(b, newest, st) {
+    const k = burstKey(b);
+    const open = !shownBursts(newest, st).includes(b);
+    st.opened = st.opened.filter((x) => x !== k);
+    if (open) {
+      st.opened.unshift(k);
+      st.closed.delete(k);
+    } else st.closed.add(k);
+    const list = shownBursts(newest, st), shown = new Set(list.map(burstKey));
+    const live = document.getElementById("burst-graphs");
+    DS.patch(live, burstGraphs(list));
+    DS.drawCharts(live);
+    for (const tr of document.querySelectorAll("#bursts-table tr.burst")) {
+      tr.setAttribute("aria-expanded", String(shown.has(tr.dataset.key)));
+    }
   }
 
   // The rate histograms of an interface (per interval: max, p99, p50
@@ -283,19 +399,16 @@
       });
     };
     const x = times.map((t) => t / 1e9);
-    const el = h("div", { class: "chart rate-chart", dataset: { iface } });
+    const el = h("div", { class: "chart rate-chart", dataset: { iface, key: iface } });
     const colors = ["#d62728", "#ff7f0e", "#1f77b4", "#7f7f7f"];
-    return {
-      box: h("div", {}, h("h3", {}, `${iface} rx, packets per tick`), el),
-      draw: () => DS.lines(el, {
-        x, ylabel: "packets/tick",
-        series: names.map((n, i) => ({ label: n, color: colors[i], values: held(rows[i]), dash: n === "threshold" ? [4, 4] : undefined })),
-      }),
-      empty: x.length === 0,
-    };
+    DS.lines(el, {
+      x, ylabel: "packets/tick",
+      series: names.map((n, i) => ({ label: n, color: colors[i], values: held(rows[i]), dash: n === "threshold" ? [4, 4] : undefined })),
+    });
+    return h("div", {}, h("h3", {}, `${iface} rx, packets per tick`), el);
   }
 
-  views.host = async function (root, { range, arg: host }) {
+  views.host = async function (root, { range, arg: host, place }) {
     const step = DS.stepFor(range), stepNs = DS.parseDuration(step);
     const p = DS.rangeParams(range);
     if (!host) throw new DS.ApiError("", 0, "no host named: open a host from the fleet view");
@@ -315,14 +428,11 @@
     const total = totals.total;
     const precursors = diag.precursors || [];
     const newest = [...bursts].sort((a, b) => b.start_ns - a.start_ns);
-    const graphs = h("div", { class: "burst-graphs", id: "burst-graphs" });
-    const pending = [];
-    const show = (b, first) => {
-      const c = burstChart(b);
-      if (first) graphs.prepend(c.box); else graphs.append(c.box);
-      pending.push(c.draw);
-      return c;
-    };
+    const st = DS.viewState(place);
+    st.opened ||= [];
+    st.closed ||= new Set();
+    const opened = new Set(shownBursts(newest, st));
+    const toggle = (b) => toggleBurst(b, newest, st);
     fill(root, 
       h("h1", {}, host),
       h("p", { class: "summary" }, `${DS.fmtCount(total)} drops (${layerSummary(totals.layers) || "none"}), ` +
@@ -334,10 +444,11 @@
       section("Drops by layer", total ? dropChart : h("p", { class: "empty" }, "No drops in this range.")),
       totals.squeezes ? section("Squeezes", h("p", { class: "note" }, `${DS.SQUEEZES}: not in the drops above.`), squeezed) : null,
       section("Bursts", bursts.length ? [
-        h("p", { class: "note" }, "The 1 ms I/O graph of each burst, from the collector's flight recorder (newest first; click a row to add its graph)."),
-        graphs,
-        h("div", { class: "scroll" }, table(["start", "interface", "length", "peak/ms", "packets", "drops after"],
-          newest.slice(0, 500).map((b) => burstRow(b, (x) => { show(x, true); pending.splice(0).forEach((f) => f()); })),
+        h("p", { class: "note" }, "The 1 ms I/O graph of each burst, from the collector's flight recorder " +
+          "(the newest six, and those you open: click a row, or Enter on it, to show or hide its graph)."),
+        burstGraphs([...opened]),
+        h("div", { class: "scroll", id: "bursts-scroll" }, table(["start", "interface", "length", "peak/ms", "packets", "drops after"],
+          newest.slice(0, 500).map((b) => burstRow(b, opened.has(b), toggle)),
           { id: "bursts-table" })),
         newest.length > 500 ? h("p", { class: "note" }, `Showing the newest 500 of ${newest.length}.`) : null,
       ] : h("p", { class: "empty" }, "No bursts in this range.")),
@@ -348,16 +459,13 @@
           h("td", { class: "num" }, DS.fmtDuration(g.end_ns - g.start_ns)), h("td", { class: "num" }, DS.fmtCount(g.missing)),
           h("td", { class: "num" }, String(g.first_seq)), h("td", { class: "num" }, String(g.last_seq)))),
         { id: "gaps-table" }))) : null,
-      section("Rate histogram", rates.length ? rates.map((r) => r.box) : h("p", { class: "empty" }, "No rate series yet.")),
+      section("Rate histogram", rates.length ? rates : h("p", { class: "empty" }, "No rate series yet.")),
       section("Settings", table(["setting", "value", "since", "changes in the range"],
         settings.map((s) => h("tr", { class: s.changes.length ? "changed" : "" },
-          h("td", {}, h("code", {}, s.series)), h("td", { class: "num" }, DS.fmtCount(s.value)),
+          h("td", {}, seriesLink(s.series, range)), h("td", { class: "num" }, DS.fmtCount(s.value)),
           h("td", {}, DS.fmtTime(s.since_ns)),
           h("td", {}, s.changes.map((c) => `${DS.fmtTime(c.ts_ns)}: ${c.from} → ${c.to}`).join("; ")))),
         { id: "settings-table" })));
-    newest.slice(0, 6).forEach((b) => show(b, false));
-    pending.splice(0).forEach((f) => f());
-    for (const r of rates) r.draw();
     if (total) {
       const b = bounds || [folded.buckets[0], folded.buckets[folded.buckets.length - 1] + stepNs];
       DS.stackedBars(dropChart, { times: folded.buckets.map((t) => t / 1e9), layers: layerSeries(folded.byLayer), range: [b[0] / 1e9, b[1] / 1e9] });
@@ -379,7 +487,8 @@
     const periods = incidents.map((c) => c.period_ms).filter((x) => x !== null);
     const form = h("form", { class: "inline", onsubmit: (e) => {
       e.preventDefault();
-      DS.navigate("incidents", null, range, { window: form.elements.window.value, min_hosts: form.elements.min_hosts.value });
+      const f = e.currentTarget.elements; // the form on the page (this drawing may have been patched into it)
+      DS.navigate("incidents", null, range, { window: f.window.value, min_hosts: f.min_hosts.value });
     } }, h("label", {}, "window ", h("input", { name: "window", value: window_, size: 6 })),
     h("label", {}, " min hosts ", h("input", { name: "min_hosts", value: minHosts, size: 4 })),
     h("button", { type: "submit" }, "Group"));
@@ -391,10 +500,10 @@
       ...(incidents.length ? [section("Incidents over time (hosts hit)", overview), section("Selected incident", detail)]
         : [h("p", { class: "empty" }, "No incidents in this range.")]),
       incidents.length ? section("All incidents", h("div", { class: "scroll" }, table(["id", "start", "span", "hosts", "bursts", "packets", "drops after", "period", ""],
-        [...incidents].reverse().slice(0, 1000).map((c) => h("tr", {
-          class: `incident${c === selected ? " selected" : ""}`, dataset: { id: String(c.id) },
-          onclick: () => DS.navigate("incidents", null, range, { window: window_, min_hosts: minHosts, id: c.id }),
-        },
+        [...incidents].reverse().slice(0, 1000).map((c) => actionRow({
+          class: `incident${c === selected ? " selected" : ""}`, dataset: { id: String(c.id), key: String(c.id) },
+          "aria-pressed": String(c === selected), title: "show this incident",
+        }, () => DS.navigate("incidents", null, range, { window: window_, min_hosts: minHosts, id: c.id }),
         h("td", {}, c.id), h("td", {}, DS.fmtTime(c.start_ns)), h("td", { class: "num" }, DS.fmtDuration(c.end_ns - c.start_ns)),
         h("td", { class: "hosts" }, [...c.hosts].sort().join(", ")), h("td", { class: "num" }, c.bursts),
         h("td", { class: "num" }, DS.fmtCount(c.packets)), h("td", { class: "num" }, DS.fmtCount(c.drops)),
@@ -415,7 +524,8 @@
   async function incidentDetail(el, c, range) {
     const members = [...new Set(c.hosts)];
     const events = await DS.get("/api/timeline", {
-      from: Math.round(c.start_ns - 30e6), to: Math.round(c.end_ns + 30e6), host: members.join(","),
+      from: String(DS.exactNs(c, "start_ns") - 30000000n), to: String(DS.exactNs(c, "end_ns") + 30000000n),
+      host: members.join(","),
     });
     const bursts = events.filter((e) => e.type === "burst" && e.direction === "rx" &&
       c.members.some((m) => m.host === e.host && m.iface === e.iface && Math.abs(m.start_ns - e.corrected_start_ns) < 1e6));
@@ -426,7 +536,7 @@
         (c.uncertain ? " — uncertain: a member's clock is less certain than the window" : "") + "."),
       chart,
       table(["host", "interface", "start (corrected)", "offset", "± clock", "packets", "drops after"],
-        c.members.map((m) => h("tr", { class: "member", dataset: { host: m.host } },
+        c.members.map((m) => h("tr", { class: "member", dataset: { host: m.host, key: `${m.host}/${m.iface}` } },
           h("td", {}, hostLink(m.host, range)), h("td", {}, m.iface), h("td", {}, DS.fmtTime(m.start_ns)),
           h("td", { class: "num" }, `+${((m.start_ns - c.start_ns) / 1e6).toFixed(2)} ms`),
           h("td", { class: "num" }, DS.fmtDuration(m.uncertainty_ns)),
@@ -438,9 +548,9 @@
 
   // --- timeline -----------------------------------------------------------
 
-  function eventDetail(e) {
+  function eventDetail(e, range) {
     switch (e.type) {
-      case "drop": case "squeeze": case "retrans": return [layerBadge(e.layer), " ", h("code", {}, e.series),
+      case "drop": case "squeeze": case "retrans": return [layerBadge(e.layer), " ", seriesLink(e.series, range),
         e.owner ? ` held by ${e.owner}` : "", ` +${DS.fmtCount(e.delta)}`,
         e.reset ? " (counter reset)" : "", e.overlap ? " (overlaps)" : ""];
       case "burst": return `${e.iface} ${e.direction}: ${DS.fmtCount(e.packets)} packets in ` +
@@ -448,7 +558,7 @@
         (e.drops_total ? `, ${DS.fmtCount(e.drops_total)} drops after` : "");
       case "incident": return `incident ${e.id}: ${e.hosts.join(", ")} (${e.bursts} bursts` +
         (e.period_ms !== null ? `, every ${e.period_ms.toFixed(1)} ms` : "") + ")";
-      case "setting": return [h("code", {}, e.series), ` ${e.from} → ${e.to}`];
+      case "setting": return [seriesLink(e.series, range), ` ${e.from} → ${e.to}`];
       case "seq_gap": return `the probe of ${e.group}:${e.port} missed ${DS.fmtCount(e.missing)} (sequence ${e.first_seq}…${e.last_seq})`;
       case "gap": return `no data for ${e.seconds.toFixed(1)} s (until ${DS.fmtTime(e.end_ns)})`;
       default: return JSON.stringify(e);
@@ -465,19 +575,19 @@
       h("p", { class: "summary" }, layerBadge(x.layer), ` ${x.drop ? "a drop" : x.precursor ? "a precursor" : "a"} ${x.kind} of the ${x.layer} layer`,
         x.precursor ? ` (it counts ${DS.SQUEEZES}: in no drops total)` : "",
         x.overlap ? " (overlap: a more specific series counts its drops too, so totals leave it out)" : ""),
-      h("dl", { class: "explain" },
-        h("dt", {}, "Meaning"), h("dd", { class: "meaning" }, x.meaning),
-        x.drop || x.precursor ? [h("dt", {}, "Bounded by"), h("dd", { class: "setting" }, x.setting),
-          h("dt", {}, "Remedy"), h("dd", { class: "remedy" }, x.remedy)] : null),
+      explanationText(x),
       h("p", { class: "note" }, `The long form: docs/COUNTERS.md, section ${x.layer}.`));
   };
+
+  // An event's name across refreshes (two alike are told apart by patch.js).
+  const eventKey = (e) => [e.type, e.host, DS.exactNs(e, "ts_ns"), e.series || e.iface || e.id || e.group || ""].join("/");
 
   views.timeline = async function (root, { range, params }) {
     const hosts = params.get("hosts") || "";
     const events = await DS.get("/api/timeline", { ...DS.rangeParams(range), host: hosts, limit: 20000 });
     const form = h("form", { class: "inline", onsubmit: (e) => {
       e.preventDefault();
-      DS.navigate("timeline", null, range, { hosts: form.elements.hosts.value.replace(/\s+/g, "") });
+      DS.navigate("timeline", null, range, { hosts: e.currentTarget.elements.hosts.value.replace(/\s+/g, "") });
     } }, h("label", {}, "hosts ", h("input", { name: "hosts", value: hosts, size: 40, placeholder: "all (or a,b,c)" })),
     h("button", { type: "submit" }, "Show"));
     const counts = {};
@@ -488,9 +598,9 @@
         (Object.keys(counts).length ? ` (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")})` : "") +
         ", in time order."),
       form,
-      events.length ? table(["time", "host", "event", ""], shown.map((e) => h("tr", { class: `event ${e.type}`, dataset: { type: e.type } },
-        h("td", { title: String(e.ts_ns) }, DS.fmtTime(e.ts_ns)), h("td", {}, e.host ? hostLink(e.host, range) : "–"),
-        h("td", {}, h("span", { class: `type ${e.type}` }, e.type)), h("td", {}, eventDetail(e)))), { id: "timeline-table" })
+      events.length ? table(["time", "host", "event", ""], shown.map((e) => h("tr", { class: `event ${e.type}`, dataset: { type: e.type, key: eventKey(e) } },
+        h("td", { title: DS.rfc3339(DS.exactNs(e, "ts_ns")) }, DS.fmtTime(e.ts_ns)), h("td", {}, e.host ? hostLink(e.host, range) : "–"),
+        h("td", {}, h("span", { class: `type ${e.type}` }, e.type)), h("td", {}, eventDetail(e, range)))), { id: "timeline-table" })
         : h("p", { class: "empty" }, "Nothing happened in this range."),
       events.length > shown.length ? h("p", { class: "note" }, `Showing the first ${shown.length}; narrow the range for the rest.`) : null);
   };

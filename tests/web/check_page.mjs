@@ -102,10 +102,17 @@ await run(browser, async () => {
   check(rate > 0, `rate histogram: ${rate} intervals`);
   const settings = await page.$$eval("#settings-table code", (els) => els.map((e) => e.textContent));
   check(settings.includes("sysctl//net.core.rmem_max"), "settings include net.core.rmem_max");
-  // Clicking a burst row adds its graph.
-  await page.click("#bursts-table tbody tr:last-child");
-  const after = await page.$$eval(".burst-chart", (els) => els.length);
-  check(after === graphs.length + 1, "clicking a burst adds its graph");
+  // Clicking a burst row shows or hides its graph; opened, it comes first.
+  const last = "#bursts-table tbody tr:last-child";
+  const graphsNow = () => page.$$eval(".burst-figure", (els) => els.map((el) => el.dataset.key));
+  const key = await page.$eval(last, (tr) => tr.dataset.key);
+  for (let i = 0; i < 2; i++) {
+    const open = await page.$eval(last, (tr) => tr.getAttribute("aria-expanded") === "true");
+    await page.click(last);
+    const now = await graphsNow(), expanded = await page.$eval(last, (tr) => tr.getAttribute("aria-expanded"));
+    check(open ? !now.includes(key) && expanded === "false" : now[0] === key && expanded === "true",
+      `clicking the burst row ${open ? "hides" : "shows"} its graph (${now.length} graphs)`);
+  }
   await shot("host");
 
   // A finding's series links to what it counts: the text `dropscope explain` prints.
