@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "keygen.h"
@@ -26,6 +27,7 @@ typedef struct {
     bool json;
     bool header;         /* -H clears it */
     const char *columns; /* -o, or NULL: all */
+    const char *color;   /* --color: auto, always or never */
 } global_t;
 
 static void s_usage(FILE *out)
@@ -86,6 +88,9 @@ static void s_usage(FILE *out)
             "  -o, --columns LIST    tables with only these columns, in this order: their\n"
             "                        headers, comma-separated, any case, - for a space\n"
             "                        (e.g. -o host,last-seen)\n"
+            "  --color[=WHEN]        tables' headers in bold: auto (the default: when the\n"
+            "                        output is a terminal and NO_COLOR is not set), always,\n"
+            "                        never\n"
             "  --help                this text\n"
             "  --version             the version, and the git commit it was built from\n"
             "\n"
@@ -825,6 +830,10 @@ static int s_globals(int argc, char **argv, global_t *g)
             g->columns = argv[++i];
         } else if (strncmp(argv[i], "--columns=", 10) == 0) {
             g->columns = argv[i] + 10;
+        } else if (strcmp(argv[i], "--color") == 0 || strcmp(argv[i], "--colour") == 0) {
+            g->color = "always";
+        } else if (strncmp(argv[i], "--color=", 8) == 0 || strncmp(argv[i], "--colour=", 9) == 0) {
+            g->color = strchr(argv[i], '=') + 1;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
             exit(0);
@@ -850,7 +859,7 @@ int main(int argc, char **argv)
     setlocale(LC_CTYPE, "");
     s_utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     const char *env = getenv("DROPSCOPE_SERVER");
-    global_t g = {.server = env && *env ? env : DEFAULT_SERVER, .header = true};
+    global_t g = {.server = env && *env ? env : DEFAULT_SERVER, .header = true, .color = "auto"};
     argc = s_globals(argc - 1, argv + 1, &g);
     argv++;
     if (argc == -2)
@@ -858,7 +867,16 @@ int main(int argc, char **argv)
                                  "table, any case)");
     if (argc < 0)
         return s_bad_usage("%s", "--server needs a URL, e.g. http://127.0.0.1:7421");
-    table_set_style(g.header, g.columns);
+    bool bold;
+    if (strcmp(g.color, "auto") == 0) {
+        const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+        bold = isatty(STDOUT_FILENO) && !(no_color && *no_color) && !(term && !strcmp(term, "dumb"));
+    } else if (strcmp(g.color, "always") == 0 || strcmp(g.color, "never") == 0) {
+        bold = g.color[0] == 'a';
+    } else {
+        return s_bad_usage("--color '%s' must be auto, always or never", g.color);
+    }
+    table_set_style(g.header, bold, g.columns);
     if (argc == 0) {
         s_usage(stderr);
         return 2;

@@ -11,12 +11,13 @@
 
 #define TABLE_MAX_COLS 64
 
-static bool s_header = true;
+static bool s_header = true, s_bold;
 static const char *s_columns; /* borrowed: argv */
 
-void table_set_style(bool header, const char *columns)
+void table_set_style(bool header, bool bold, const char *columns)
 {
     s_header = header;
+    s_bold = bold;
     s_columns = columns;
 }
 
@@ -134,11 +135,13 @@ int table_print(const table_t *self, FILE *out)
             width[i] = w > width[i] ? w : width[i];
         }
     }
+    if (s_header && s_bold)
+        fputs("\033[1m", out);
     for (int i = 0; s_header && i < n; i++)
         s_cell(out, self->headers[cols[i]] + (self->headers[cols[i]][0] == '>'), width[i],
                self->headers[cols[i]][0] == '>', i == n - 1);
     if (s_header)
-        fputc('\n', out);
+        fputs(s_bold ? "\033[0m\n" : "\n", out);
     for (size_t r = 0; r < self->nrows; r++) {
         for (int i = 0; i < n; i++)
             s_cell(out, self->cells[r * (size_t)self->ncols + (size_t)cols[i]], width[i],

@@ -137,6 +137,21 @@ grep -qE '^HOST +LAST SEEN +AGO$' "$TMP/cols2.txt" || fail "-o with a space: $(c
   fail "-o nosuch: rc $rc, $(cat "$TMP/e8")"
 "$BIN_DIR/dropscope" --server "$SERVER" -j hosts | python3 -c 'import json,sys; json.load(sys.stdin)' ||
   fail "-j hosts"
+# --color: the header in bold on a terminal (script(1) gives one), not in a
+# pipe, nor with NO_COLOR or --color=never; always with --color=always.
+bold=$'\e[1mHOST'
+tty_hosts() { script -qec "$*" /dev/null | head -1; }
+[[ $(tty_hosts "$BIN_DIR/dropscope" --server "$SERVER" hosts) == "$bold"* ]] ||
+  fail "no bold header on a terminal: $(tty_hosts "$BIN_DIR/dropscope" --server "$SERVER" hosts | od -c | head -2)"
+[[ $(tty_hosts NO_COLOR=1 "$BIN_DIR/dropscope" --server "$SERVER" hosts) == HOST* ]] &&
+  [[ $(tty_hosts "$BIN_DIR/dropscope" --color=never --server "$SERVER" hosts) == HOST* ]] &&
+  [[ $("$BIN_DIR/dropscope" --server "$SERVER" hosts | head -1) == HOST* ]] ||
+  fail "a bold header with NO_COLOR, --color=never or in a pipe"
+[[ $("$BIN_DIR/dropscope" --server "$SERVER" --color=always hosts | head -1) == "$bold"* ]] ||
+  fail "--color=always: no bold header"
+"$BIN_DIR/dropscope" --color=sometimes hosts 2>"$TMP/e9"; rc=$?
+[ $rc -eq 2 ] && grep -q "'sometimes' must be auto, always or never" "$TMP/e9" ||
+  fail "--color=sometimes: rc $rc, $(cat "$TMP/e9")"
 # settings and top: the host's rmem_max as the kernel has it; top as /api/top.
 "$BIN_DIR/dropscope" --server "$SERVER" settings api-host --since 1h >"$TMP/settings.txt" ||
   fail "dropscope settings api-host"

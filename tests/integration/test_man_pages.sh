@@ -47,7 +47,7 @@ for cmd in dropscope dropscope-collector dropscope-aggregator; do
     # --json) with its description at 14: on the next line, or on the tag's
     # line when the tag is short (--json). A --help line that help2man
     # misread shows as one line holding tag and description.
-    tag="^ {7}(-[a-zA-Z], )?$opt( |,|$)"
+    tag="^ {7}(-[a-zA-Z], )?$opt( |,|\[|$)"
     grep -A1 -E -- "$tag" <<<"$options" | awk -v o="$opt" '
       NR == 1 { tag = $0; next }
       NR == 2 { ok = ($0 ~ /^              [^ ]/) || (length(o) <= 6 && substr(tag, 15, 1) != " ") }
