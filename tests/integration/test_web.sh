@@ -5,7 +5,11 @@
 # cannot keep up (socket-layer drops), the third quiet. The page must show
 # the hosts, the drops with their layer and the kernel's own count, each
 # burst's 1 ms graph with the profile's points, the incidents' hosts, the
-# timeline, and the API's error for a bad link — with no console errors.
+# timeline, and the API's error for a bad link — with no console errors;
+# then what a person does with it (check_interaction.mjs): times as RFC 3339
+# in UTC or local, drag-to-zoom and Back, the keyboard on every clickable
+# row, opened graphs kept over auto-refreshes, the heatmap legend, the
+# explanations in place, the dark theme.
 # With SCREENSHOTS=DIR it also saves a picture of each view there
 # (`make screenshots` regenerates docs/screenshots).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -95,3 +99,7 @@ expect_400 "/api/settings" "host is required"
 timeout 180 node "$HERE/../web/check_page.mjs" "$SERVER" "$TMP/expected.json" \
   "${SCREENSHOTS:-}" 2>&1 | tee "$TMP/browser.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "the browser check failed (above)"
+# What a person does with it: times, zoom, keyboard, refreshes, the theme.
+timeout 180 node "$HERE/../web/check_interaction.mjs" "$SERVER" "$TMP/expected.json" \
+  "${SCREENSHOTS:-}" 2>&1 | tee "$TMP/interaction.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "the browser check of interactions failed (above)"

@@ -167,10 +167,13 @@ await run(browser, async () => {
   const unexpected = consoleErrors.filter((e) => !/status of 400/.test(e));
   check(unexpected.length === 0, `bad links: only the 400s in the console (${unexpected.join(" | ") || "none"})`);
 
-  // A range that ends now refreshes by itself.
+  // A range that ends now refreshes by itself, every 5 s unless set
+  // otherwise (check_interaction.mjs sees refreshes at a shorter interval).
   await open(`#/fleet?since=5m`);
-  const first = await page.$eval("#status", (el) => el.textContent);
-  await page.waitForFunction((t) => document.getElementById("status").textContent !== t && document.body.dataset.state === "ready",
-    first, { timeout: 15000 });
+  const every = await page.$eval("#auto-refresh", (el) => el.parentElement.title);
+  check(every.includes("every 5 s"), `auto-refresh: "${every}"`);
+  const drawn = await page.evaluate(() => Number(document.body.dataset.renders));
+  await page.waitForFunction((n) => Number(document.body.dataset.renders) > n && document.body.dataset.state === "ready",
+    drawn, { timeout: 20000 });
   check(true, "auto-refresh redraws a range that ends now");
 });

@@ -14,8 +14,9 @@ export function check(ok, what) {
   if (!ok) failures++;
 }
 
-// A 1400x900 page; its console errors and uncaught exceptions go to errors.
-export async function openBrowser() {
+// A 1400x900 page (with contextOptions: Playwright's, e.g. timezoneId);
+// its console errors and uncaught exceptions go to errors.
+export async function openBrowser(contextOptions = {}) {
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     // As root, and on a machine with no network beyond loopback: no sandbox,
@@ -23,7 +24,7 @@ export async function openBrowser() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, ...contextOptions });
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
