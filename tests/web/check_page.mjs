@@ -168,12 +168,8 @@ await run(browser, async () => {
   check(unexpected.length === 0, `bad links: only the 400s in the console (${unexpected.join(" | ") || "none"})`);
 
   // A range that ends now refreshes by itself, every 5 s unless set
-  // otherwise (check_interaction.mjs sees refreshes at a shorter interval).
+  // otherwise (check_interaction.mjs sets 300 ms and watches refreshes).
   await open(`#/fleet?since=5m`);
   const every = await page.$eval("#auto-refresh", (el) => el.parentElement.title);
-  check(every.includes("every 5 s"), `auto-refresh: "${every}"`);
-  const drawn = await page.evaluate(() => Number(document.body.dataset.renders));
-  await page.waitForFunction((n) => Number(document.body.dataset.renders) > n && document.body.dataset.state === "ready",
-    drawn, { timeout: 20000 });
-  check(true, "auto-refresh redraws a range that ends now");
+  check(every.includes("every 5 s"), `auto-refresh by default: "${every}"`);
 });
