@@ -89,8 +89,14 @@ json_t *client_get(const char *server, const char *path_and_query, int *exit_cod
     } else if (!doc) {
         fprintf(stderr, "dropscope: the aggregator at %s sent a reply that is not JSON: %s\n",
                 server, jerr.text);
-    } else if (truncated[0]) {
-        fprintf(stderr, "dropscope: warning: the answer is incomplete: %s\n", truncated);
+    } else {
+        json_t *envelope = doc;
+        if (!(doc = json_incref(json_object_get(envelope, "data"))))
+            fprintf(stderr, "dropscope: the aggregator at %s answered without the versioned "
+                    "API's envelope (is it older than this client?)\n", server);
+        else if (truncated[0])
+            fprintf(stderr, "dropscope: warning: the answer is incomplete: %s\n", truncated);
+        json_decref(envelope);
     }
 out:
     free(body.data);

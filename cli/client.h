@@ -4,10 +4,11 @@
 
 #include <jansson.h>
 
-/* GETs server + path_and_query and parses the JSON reply. Returns the
- * document (the caller decrefs it), or NULL after printing a one-line
- * error on stderr; *exit_code is then 1 (unreachable, server failure) or
- * 2 (the server refused the request as bad usage). */
+/* GETs server + path_and_query (an /api/v1/ request) and parses the JSON
+ * reply. Returns the envelope's data (the caller decrefs it), or NULL
+ * after printing a one-line error on stderr; *exit_code is then 1
+ * (unreachable, server failure) or 2 (the server refused the request as
+ * bad usage). */
 json_t *client_get(const char *server, const char *path_and_query, int *exit_code);
 
 /* Appends "&name=value" (URL-escaped) to the query in buf. */

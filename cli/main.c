@@ -189,7 +189,8 @@ typedef struct {
 } arg_def_t;
 
 /* Checks one option value; 0, or 2 after printing why not. A time is
- * put in ns into time_ns (the API's form), now being when it is read. */
+ * put into time_ns as ns with its unit ("...ns"), now being when it is
+ * read: relative times mean the same in every request of a command. */
 static int s_check_arg(const arg_def_t *d, const char *value, char time_ns[24])
 {
     int64_t v;
@@ -209,7 +210,7 @@ static int s_check_arg(const arg_def_t *d, const char *value, char time_ns[24])
         char err[512];
         if (ts_parse_when(value, ts_now_ns(), &v, err, sizeof err) != 0)
             return s_bad_usage("--%s %s", d->name, err);
-        snprintf(time_ns, 24, "%lld", (long long)v);
+        snprintf(time_ns, 24, "%lldns", (long long)v);
         return 0;
     }
     case ARG_COUNT:
@@ -296,7 +297,7 @@ static void s_drops_table(json_t *doc)
         printf("(no drops in this range)\n");
 }
 
-/* /api/totals: every drop of the range by layer, not only the rows listed,
+/* /api/v1/totals: every drop of the range by layer, not only the rows listed,
  * in the API's order (the receive path's); the squeezes apart, never in
  * the drops (the budget rows listed above are those). */
 static void s_totals_text(json_t *doc)
@@ -722,23 +723,25 @@ typedef struct {
     const char *positional;      /* query parameter of a required first argument, or NULL */
     const char *example;         /* of the arguments, for the error when it is missing */
     const char *totals;          /* an endpoint whose answer follows the table, or NULL */
+    bool events;                 /* a list of events: asked oldest first, as tables read */
 } command_t;
 
 static const command_t s_commands[] = {
-    {"hosts", "/api/hosts", s_no_args, s_hosts_table, NULL, NULL, NULL},
-    {"drops", "/api/drops", s_drops_args, s_drops_table, NULL, NULL, "/api/totals"},
-    {"bursts", "/api/bursts", s_bursts_args, s_bursts_table, NULL, NULL, NULL},
-    {"gaps", "/api/gaps", s_gaps_args, s_gaps_table, NULL, NULL, NULL},
-    {"series", "/api/series", s_series_args, s_series_table, NULL, NULL, NULL},
-    {"incidents", "/api/incidents", s_incidents_args, s_incidents_table, NULL, NULL, NULL},
-    {"diagnose", "/api/diagnose", s_range_args, s_diagnose_text, "host", "web1 --since 1h",
-     NULL},
-    {"timeline", "/api/timeline", s_timeline_args, s_timeline_table, NULL, NULL, NULL},
-    {"explain", "/api/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors",
-     NULL},
-    {"top", "/api/top", s_top_args, s_top_table, NULL, NULL, NULL},
-    {"settings", "/api/settings", s_range_args, s_settings_table, "host", "web1 --since 1d",
-     NULL},
+    {"hosts", "/api/v1/hosts", s_no_args, s_hosts_table, NULL, NULL, NULL, false},
+    {"drops", "/api/v1/drops", s_drops_args, s_drops_table, NULL, NULL, "/api/v1/totals", true},
+    {"bursts", "/api/v1/bursts", s_bursts_args, s_bursts_table, NULL, NULL, NULL, true},
+    {"gaps", "/api/v1/gaps", s_gaps_args, s_gaps_table, NULL, NULL, NULL, true},
+    {"series", "/api/v1/series", s_series_args, s_series_table, NULL, NULL, NULL, false},
+    {"incidents", "/api/v1/incidents", s_incidents_args, s_incidents_table, NULL, NULL, NULL,
+     true},
+    {"diagnose", "/api/v1/diagnose", s_range_args, s_diagnose_text, "host", "web1 --since 1h",
+     NULL, false},
+    {"timeline", "/api/v1/timeline", s_timeline_args, s_timeline_table, NULL, NULL, NULL, false},
+    {"explain", "/api/v1/explain", s_no_args, s_explain_text, "series", "snmp//Udp.RcvbufErrors",
+     NULL, false},
+    {"top", "/api/v1/top", s_top_args, s_top_table, NULL, NULL, NULL, false},
+    {"settings", "/api/v1/settings", s_range_args, s_settings_table, "host", "web1 --since 1d",
+     NULL, false},
 };
 
 /* Checks the command's options, asks the API, prints a table or the JSON. */
@@ -760,6 +763,8 @@ static int s_run(const global_t *g, const command_t *c, int argc, char **argv)
         return rc;
     if (positional)
         client_add_param(query, sizeof query, c->positional, positional);
+    if (c->events)
+        client_add_param(query, sizeof query, "order", "oldest");
     json_t *doc = client_get(g->server, query, &rc);
     if (!doc)
         return rc;

@@ -91,7 +91,7 @@ got = sorted(n for g in gaps for n in range(g["first_seq"], g["last_seq"] + 1))
 assert got == skip, f"gaps hold {got}, the sender skipped {skip}"
 assert len(gaps) == 4 and all(g["group"] == "239.9.9.9" and g["port"] == 5400 for g in gaps), gaps
 assert set(gaps[0]) == {"host", "group", "port", "start_ns", "end_ns", "missing", "first_seq",
-                        "last_seq"}, gaps[0]
+                        "last_seq", "start_time", "end_time"}, gaps[0]
 assert received == 2980, f"the probe received {received}"
 totals = json.load(open(f"{tmp}/totals1.json"))
 # softnet's backlog is one for the whole machine, not per namespace
