@@ -87,17 +87,17 @@
 
   // Fits the shown view's charts to their containers (whenever the window
   // changes size).
-  DS.fitCharts = function () {
+  function fitCharts() {
     for (const el of drawnIn(document.getElementById("view"))) {
       const w = widthOf(el);
       if (w !== el.uplot.width) el.uplot.setSize({ width: w, height: el.uplot.height });
     }
-  };
+  }
 
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(DS.fitCharts, 150);
+    resizeTimer = setTimeout(fitCharts, 150);
   });
 
   // Dashed vertical lines at the spec's marks (incidents on a time axis).
