@@ -136,6 +136,7 @@ static int s_load(ebpf_t *self, bool reasons, char *err, size_t errsz)
     self->skel->rodata->netns_inum = (__u32)ns.st_ino;
     bpf_map__set_max_entries(self->skel->maps.buckets,
                              self->ncpus * EBPF_MAX_SLOTS * 2 * EBPF_NBUCKETS);
+    bpf_map__set_max_entries(self->skel->maps.clocks, self->ncpus);
     bpf_program__set_autoload(self->skel->progs.ds_kfree_skb, reasons);
     int rc = dropscope_bpf__load(self->skel);
     if (rc) {
@@ -201,6 +202,21 @@ fail:
     return NULL;
 }
 
+/* Where the programs find ifindex's slot: plus1 = slot + 1, or 0 for none. */
+static void s_set_slot(ebpf_t *self, __u32 ifindex, __u32 plus1)
+{
+    if (ifindex < EBPF_SLOT_INDEX) {
+        bpf_map__update_elem(self->skel->maps.slot_index, &ifindex, sizeof ifindex, &plus1,
+                             sizeof plus1, BPF_ANY);
+    } else if (plus1) {
+        __u32 slot = plus1 - 1;
+        bpf_map__update_elem(self->skel->maps.slots, &ifindex, sizeof ifindex, &slot, sizeof slot,
+                             BPF_ANY);
+    } else {
+        bpf_map__delete_elem(self->skel->maps.slots, &ifindex, sizeof ifindex, 0);
+    }
+}
+
 static void s_detach(ebpf_t *self, slot_t *s)
 {
     for (int d = 0; d < 2; d++) {
@@ -208,7 +224,7 @@ static void s_detach(ebpf_t *self, slot_t *s)
             close(s->link_fd[d]);
         s->link_fd[d] = -1;
     }
-    bpf_map__delete_elem(self->skel->maps.slots, &s->ifindex, sizeof s->ifindex, 0);
+    s_set_slot(self, s->ifindex, 0);
     s->ifindex = 0;
 }
 
@@ -255,8 +271,7 @@ static int s_attach(ebpf_t *self, uint32_t ifindex, char *err, size_t errsz)
     s->ifindex = ifindex;
     s->folded = s_epoch_now(self) - 1;
     s->seen = true;
-    bpf_map__update_elem(self->skel->maps.slots, &ifindex, sizeof ifindex, &slot, sizeof slot,
-                         BPF_ANY);
+    s_set_slot(self, ifindex, slot + 1);
     const struct bpf_program *prog[2] = {self->skel->progs.ds_ingress, self->skel->progs.ds_egress};
     const int type[2] = {DS_BPF_TCX_INGRESS, DS_BPF_TCX_EGRESS};
     for (int d = 0; d < 2; d++) {

@@ -5,6 +5,7 @@
 #define DROPSCOPE_EBPF_SHARED_H
 
 #define EBPF_MAX_SLOTS 32     /* interfaces counted at once */
+#define EBPF_SLOT_INDEX 16384 /* ifindexes below this find their slot in an array */
 #define EBPF_NBUCKETS 1024    /* ticks in the ring (power of two): 102 ms at 100 us */
 #define EBPF_MAX_REASONS 256  /* enum skb_drop_reason values counted by name */
 #define EBPF_REASON_OTHER 255 /* larger values (subsystem reasons) */
@@ -15,6 +16,14 @@ struct ebpf_bucket {
     __u64 epoch; /* bpf_ktime_get_ns() / tick_ns of the tick counted here */
     __u64 packets;
     __u64 bytes;
+};
+
+/* A CPU's current tick: the tc programs divide by tick_ns once a tick, not
+ * once a packet. A cache line each, so that CPUs share none. */
+struct ebpf_clock {
+    __u64 epoch;  /* bpf_ktime_get_ns() / tick_ns */
+    __u64 end_ns; /* (epoch + 1) * tick_ns: the next tick begins there */
+    __u64 pad[6];
 };
 
 struct ebpf_drop_bucket {

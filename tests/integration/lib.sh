@@ -240,11 +240,13 @@ http_has() {
 }
 
 # make_pair S R: namespaces S and R joined by a veth pair (vs in S at
-# 10.88.0.1, vr in R at 10.88.0.2), both up.
+# 10.88.0.1, vr in R at 10.88.0.2), both up. With PAIR_IFINDEX=N, vs has
+# ifindex N and vr N + 1 (a host that made and removed many interfaces).
 make_pair() {
   make_ns "$1"
   make_ns "$2"
-  ip link add vs netns "$1" type veth peer name vr netns "$2"
+  ip link add vs ${PAIR_IFINDEX:+index $PAIR_IFINDEX} netns "$1" type veth peer name vr \
+    ${PAIR_IFINDEX:+index $((PAIR_IFINDEX + 1))} netns "$2"
   ip -n "$1" addr add 10.88.0.1/24 dev vs
   ip -n "$2" addr add 10.88.0.2/24 dev vr
   ip -n "$1" link set vs up
