@@ -3,19 +3,26 @@
  * completed tick is no longer written until the ring comes round. */
 #include "buckets.h"
 
-size_t buckets_index(uint32_t cpu, size_t slot, int dir, uint64_t epoch)
+uint32_t buckets_ring(int64_t tick_ns)
 {
-    return (((size_t)cpu * EBPF_MAX_SLOTS + slot) * 2 + (size_t)dir) * EBPF_NBUCKETS +
-           (size_t)(epoch & (EBPF_NBUCKETS - 1));
+    uint32_t n = 64;
+    while (n < EBPF_MAX_NBUCKETS && (int64_t)n * tick_ns < EBPF_RING_NS)
+        n *= 2;
+    return n;
 }
 
-/* Packets and bytes of one slot, direction and epoch, over all CPUs. */
-static void s_read(const buckets_t *b, size_t slot, int dir, uint64_t epoch, uint64_t *packets,
+size_t buckets_index(const buckets_t *b, uint32_t cpu, int dir, uint64_t epoch)
+{
+    return ((size_t)cpu * 2 + (size_t)dir) * b->nbuckets + (size_t)(epoch & (b->nbuckets - 1));
+}
+
+/* Packets and bytes of one direction and epoch, over all CPUs. */
+static void s_read(const buckets_t *b, int dir, uint64_t epoch, uint64_t *packets,
                    uint64_t *bytes)
 {
     *packets = *bytes = 0;
     for (uint32_t cpu = 0; cpu < b->ncpus; cpu++) {
-        const struct ebpf_bucket *k = &b->base[buckets_index(cpu, slot, dir, epoch)];
+        const struct ebpf_bucket *k = &b->base[buckets_index(b, cpu, dir, epoch)];
         if (__atomic_load_n(&k->epoch, __ATOMIC_ACQUIRE) != epoch)
             continue; /* nothing counted on this CPU in that tick */
         *packets += __atomic_load_n(&k->packets, __ATOMIC_RELAXED);
@@ -23,15 +30,15 @@ static void s_read(const buckets_t *b, size_t slot, int dir, uint64_t epoch, uin
     }
 }
 
-void buckets_fold(const buckets_t *b, size_t slot, uint32_t ifindex, uint64_t from, uint64_t upto,
+void buckets_fold(const buckets_t *b, uint32_t ifindex, uint64_t from, uint64_t upto,
                   int64_t real_minus_mono, ebpf_sample_fn *fn, void *ctx)
 {
     const int64_t tick = b->tick_ns;
     uint64_t quiet_from = from; /* the quiet run is (quiet_from, e) */
     for (uint64_t e = from + 1; e <= upto; e++) {
         ebpf_sample_t s = {.ifindex = ifindex};
-        s_read(b, slot, 0, e, &s.rx, &s.rx_bytes);
-        s_read(b, slot, 1, e, &s.tx, &s.tx_bytes);
+        s_read(b, 0, e, &s.rx, &s.rx_bytes);
+        s_read(b, 1, e, &s.tx, &s.tx_bytes);
         if (!s.rx && !s.tx)
             continue;
         if (e - 1 > quiet_from)
@@ -49,11 +56,11 @@ void buckets_fold(const buckets_t *b, size_t slot, uint32_t ifindex, uint64_t fr
                                  .dt_ns = (int64_t)(upto - quiet_from) * tick});
 }
 
-void buckets_drops(const struct ebpf_drop_bucket *ring, uint64_t first, uint64_t last,
-                   uint64_t out[LAYER_COUNT])
+void buckets_drops(const struct ebpf_drop_bucket *ring, uint32_t nbuckets, uint64_t first,
+                   uint64_t last, uint64_t out[LAYER_COUNT])
 {
     for (uint64_t e = first; e <= last; e++) {
-        const struct ebpf_drop_bucket *k = &ring[e & (EBPF_NBUCKETS - 1)];
+        const struct ebpf_drop_bucket *k = &ring[e & (nbuckets - 1)];
         if (__atomic_load_n(&k->epoch, __ATOMIC_ACQUIRE) != e)
             continue;
         for (int l = 0; l < LAYER_COUNT && l < EBPF_LAYERS; l++)

@@ -11,7 +11,7 @@
  *    of the collector's own network namespace, as running totals (exact
  *    whatever userspace does) and per bucket by layer (for bursts). These
  *    use atomic adds: the tracepoint fires in any context.
- * Assumes tick_ns >= 10 us and a ring of NBUCKETS ticks: userspace must
+ * Assumes tick_ns >= 10 us and rings of nbuckets ticks: userspace must
  * fold a bucket before the ring comes round to it again. */
 #include "vmlinux.h"
 
@@ -23,6 +23,8 @@
 /* Set by userspace before the programs load. */
 const volatile __u64 tick_ns = 1000000;
 const volatile __u32 ncpus = 1;
+const volatile __u32 nbuckets = EBPF_MAX_NBUCKETS; /* the rings' ticks, a power of two */
+const volatile __u32 slot_stride = 0; /* buckets in a slot's region (a whole number of pages) */
 const volatile __u32 netns_inum = 0;
 
 /* ifindex -> slot + 1 in the bucket array (0: not counted), for ifindexes
@@ -53,7 +55,8 @@ struct {
     __type(value, struct ebpf_clock);
 } clocks SEC(".maps");
 
-/* [cpu][slot][direction][bucket], max_entries set at load time. */
+/* [slot][cpu][direction][bucket], a slot's region slot_stride buckets
+ * long; max_entries set at load time. */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
@@ -83,7 +86,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, EBPF_NBUCKETS);
+    __uint(max_entries, 1); /* nbuckets, set at load time */
     __type(key, __u32);
     __type(value, struct ebpf_drop_bucket);
 } drop_buckets SEC(".maps");
@@ -117,8 +120,8 @@ static __always_inline int count(struct __sk_buff *skb, __u32 dir)
         clock->epoch = epoch;
         clock->end_ns = (epoch + 1) * tick_ns;
     }
-    __u32 idx = ((cpu * EBPF_MAX_SLOTS + (__u32)slot) * 2 + dir) * EBPF_NBUCKETS +
-                (__u32)(epoch & (EBPF_NBUCKETS - 1));
+    __u32 idx = (__u32)slot * slot_stride + (cpu * 2 + dir) * nbuckets +
+                ((__u32)epoch & (nbuckets - 1));
     struct ebpf_bucket *b = bpf_map_lookup_elem(&buckets, &idx);
     if (!b)
         return -1;
@@ -174,7 +177,7 @@ int ds_kfree_skb(struct bpf_raw_tracepoint_args *ctx)
         __sync_fetch_and_add(total, 1);
     __u32 *layer = bpf_map_lookup_elem(&reason_layer, &key);
     __u64 epoch = bpf_ktime_get_ns() / tick_ns;
-    __u32 idx = (__u32)(epoch & (EBPF_NBUCKETS - 1));
+    __u32 idx = (__u32)epoch & (nbuckets - 1);
     struct ebpf_drop_bucket *b = bpf_map_lookup_elem(&drop_buckets, &idx);
     if (!layer || !b || *layer >= EBPF_LAYERS)
         return 0;

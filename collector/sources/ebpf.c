@@ -41,6 +41,7 @@ typedef struct {
     int link_fd[2];     /* tcx ingress, egress */
     uint64_t folded;    /* last epoch handed out */
     bool seen;          /* listed by the current ebpf_track call */
+    const struct ebpf_bucket *region; /* its part of the bucket array, mmapped */
 } slot_t;
 
 struct ebpf {
@@ -48,10 +49,10 @@ struct ebpf {
     struct bpf_link *kfree;           /* the tracepoint's link, NULL without reasons */
     int64_t tick_ns;
     uint32_t ncpus;
-    const struct ebpf_bucket *buckets; /* mmapped */
-    size_t buckets_len;
+    uint32_t nbuckets;                /* the rings' ticks: buckets_ring(tick_ns) */
+    size_t region_len;                /* bytes of a slot's region: whole pages */
     const uint64_t *reason_totals;    /* mmapped, EBPF_MAX_REASONS */
-    const struct ebpf_drop_bucket *drops; /* mmapped, EBPF_NBUCKETS */
+    const struct ebpf_drop_bucket *drops; /* mmapped, nbuckets */
     slot_t slots[EBPF_MAX_SLOTS];
     char *reason_name[EBPF_MAX_REASONS];
 };
@@ -72,9 +73,11 @@ static int s_libbpf_print(enum libbpf_print_level level, const char *fmt, va_lis
     return 0;
 }
 
-static void *s_mmap(struct bpf_map *map, size_t len)
+/* Maps len bytes of map from offset (whole pages): a BPF array's pages
+ * are all resident once mapped, so each part is mapped only when used. */
+static void *s_mmap(struct bpf_map *map, size_t len, size_t offset)
 {
-    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(map), (off_t)offset);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -84,10 +87,19 @@ static size_t s_page_round(size_t n)
     return (n + page - 1) / page * page;
 }
 
-/* Names the reasons from BTF and tells the program each one's layer. */
-static void s_name_reasons(ebpf_t *self, const struct btf *vmlinux)
+static size_t s_drops_len(const ebpf_t *self)
 {
-    int id = btf__find_by_name_kind(vmlinux, "skb_drop_reason", BTF_KIND_ENUM);
+    return s_page_round(sizeof(struct ebpf_drop_bucket) * self->nbuckets);
+}
+
+/* Names the reasons from the kernel's BTF, which is then freed: libbpf
+ * loads a copy of its own to load the programs, and the two at once were
+ * most of the collector's peak memory (about 13 MB). False when the
+ * kernel names none (no enum skb_drop_reason: before Linux 5.17). */
+static bool s_name_reasons(ebpf_t *self)
+{
+    struct btf *vmlinux = btf__load_vmlinux_btf();
+    int id = vmlinux ? btf__find_by_name_kind(vmlinux, "skb_drop_reason", BTF_KIND_ENUM) : -1;
     const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, (__u32)id) : NULL;
     const struct btf_enum *e = t ? btf_enum(t) : NULL;
     for (int i = 0; t && i < btf_vlen(t); i++) {
@@ -97,7 +109,16 @@ static void s_name_reasons(ebpf_t *self, const struct btf *vmlinux)
             continue;
         self->reason_name[e[i].val] = strdup(name + strlen(REASON_PREFIX));
     }
+    btf__free(vmlinux);
+    if (!t)
+        return false;
     self->reason_name[EBPF_REASON_OTHER] = strdup("OTHER_SUBSYSTEM");
+    return true;
+}
+
+/* Tells the loaded program each reason's layer. */
+static void s_layer_reasons(ebpf_t *self)
+{
     for (__u32 r = 0; r < EBPF_MAX_REASONS; r++) {
         const char *name = self->reason_name[r] ? self->reason_name[r] : "NOT_SPECIFIED";
         /* A vague reason (NOT_SPECIFIED, ...) is no loss of a burst's packets. */
@@ -131,11 +152,16 @@ static int s_load(ebpf_t *self, bool reasons, char *err, size_t errsz)
         snprintf(err, errsz, "cannot open the eBPF object: %s", strerror(errno));
         return -1;
     }
+    self->nbuckets = buckets_ring(self->tick_ns);
+    self->region_len = s_page_round(sizeof(struct ebpf_bucket) * self->ncpus * 2 * self->nbuckets);
+    __u32 stride = (__u32)(self->region_len / sizeof(struct ebpf_bucket));
     self->skel->rodata->tick_ns = (__u64)self->tick_ns;
     self->skel->rodata->ncpus = self->ncpus;
+    self->skel->rodata->nbuckets = self->nbuckets;
+    self->skel->rodata->slot_stride = stride;
     self->skel->rodata->netns_inum = (__u32)ns.st_ino;
-    bpf_map__set_max_entries(self->skel->maps.buckets,
-                             self->ncpus * EBPF_MAX_SLOTS * 2 * EBPF_NBUCKETS);
+    bpf_map__set_max_entries(self->skel->maps.buckets, EBPF_MAX_SLOTS * stride);
+    bpf_map__set_max_entries(self->skel->maps.drop_buckets, self->nbuckets);
     bpf_map__set_max_entries(self->skel->maps.clocks, self->ncpus);
     bpf_program__set_autoload(self->skel->progs.ds_kfree_skb, reasons);
     int rc = dropscope_bpf__load(self->skel);
@@ -143,13 +169,9 @@ static int s_load(ebpf_t *self, bool reasons, char *err, size_t errsz)
         s_load_error(rc, err, errsz);
         return -1;
     }
-    self->buckets_len = s_page_round(sizeof(struct ebpf_bucket) * self->ncpus * EBPF_MAX_SLOTS *
-                                     2 * EBPF_NBUCKETS);
-    self->buckets = s_mmap(self->skel->maps.buckets, self->buckets_len);
-    self->reason_totals = s_mmap(self->skel->maps.reasons, s_page_round(8 * EBPF_MAX_REASONS));
-    self->drops = s_mmap(self->skel->maps.drop_buckets,
-                         s_page_round(sizeof(struct ebpf_drop_bucket) * EBPF_NBUCKETS));
-    if (!self->buckets || !self->reason_totals || !self->drops) {
+    self->reason_totals = s_mmap(self->skel->maps.reasons, s_page_round(8 * EBPF_MAX_REASONS), 0);
+    self->drops = s_mmap(self->skel->maps.drop_buckets, s_drops_len(self), 0);
+    if (!self->reason_totals || !self->drops) {
         snprintf(err, errsz, "cannot mmap the eBPF maps: %s", strerror(errno));
         return -1;
     }
@@ -179,25 +201,22 @@ ebpf_t *ebpf_new(int64_t tick_ns, char *err, size_t errsz)
     self->ncpus = ncpus > 0 ? (uint32_t)ncpus : 1;
     for (size_t i = 0; i < EBPF_MAX_SLOTS; i++)
         self->slots[i].link_fd[0] = self->slots[i].link_fd[1] = -1;
-    struct btf *vmlinux = btf__load_vmlinux_btf();
-    bool reasons = vmlinux && btf__find_by_name_kind(vmlinux, "skb_drop_reason", BTF_KIND_ENUM) > 0;
+    bool reasons = s_name_reasons(self);
     if (!reasons)
         log_warn("ebpf: the kernel does not name its drops (no enum skb_drop_reason: Linux 5.17 "
                  "or later); counting packets only");
     if (s_load(self, reasons, err, errsz) != 0)
         goto fail;
     if (reasons) {
-        s_name_reasons(self, vmlinux);
+        s_layer_reasons(self);
         if (!(self->kfree = bpf_program__attach(self->skel->progs.ds_kfree_skb))) {
             snprintf(err, errsz, "cannot attach to the skb:kfree_skb tracepoint: %s",
                      strerror(errno));
             goto fail;
         }
     }
-    btf__free(vmlinux);
     return self;
 fail:
-    btf__free(vmlinux);
     ebpf_destroy(&self);
     return NULL;
 }
@@ -226,6 +245,9 @@ static void s_detach(ebpf_t *self, slot_t *s)
     }
     s_set_slot(self, s->ifindex, 0);
     s->ifindex = 0;
+    if (s->region)
+        munmap((void *)s->region, self->region_len);
+    s->region = NULL;
 }
 
 void ebpf_destroy(ebpf_t **self_p)
@@ -237,12 +259,10 @@ void ebpf_destroy(ebpf_t **self_p)
         if (self->slots[i].ifindex)
             s_detach(self, &self->slots[i]);
     bpf_link__destroy(self->kfree);
-    if (self->buckets)
-        munmap((void *)self->buckets, self->buckets_len);
     if (self->reason_totals)
         munmap((void *)self->reason_totals, s_page_round(8 * EBPF_MAX_REASONS));
     if (self->drops)
-        munmap((void *)self->drops, s_page_round(sizeof(struct ebpf_drop_bucket) * EBPF_NBUCKETS));
+        munmap((void *)self->drops, s_drops_len(self));
     dropscope_bpf__destroy(self->skel);
     for (size_t i = 0; i < EBPF_MAX_REASONS; i++)
         free(self->reason_name[i]);
@@ -268,6 +288,11 @@ static int s_attach(ebpf_t *self, uint32_t ifindex, char *err, size_t errsz)
         return -1;
     }
     __u32 slot = (__u32)(s - self->slots);
+    if (!(s->region = s_mmap(self->skel->maps.buckets, self->region_len, slot * self->region_len))) {
+        snprintf(err, errsz, "cannot mmap the buckets of interface %u: %s", ifindex,
+                 strerror(errno));
+        return -1;
+    }
     s->ifindex = ifindex;
     s->folded = s_epoch_now(self) - 1;
     s->seen = true;
@@ -320,13 +345,13 @@ uint64_t ebpf_fold(ebpf_t *self, ebpf_sample_fn *fn, void *ctx)
         if (!s->ifindex || upto <= s->folded)
             continue;
         /* Buckets older than the ring now holds were overwritten. */
-        uint64_t oldest = upto - (EBPF_NBUCKETS - 3);
-        if (upto >= EBPF_NBUCKETS - 3 && s->folded + 1 < oldest) {
+        uint64_t oldest = upto - (self->nbuckets - 3);
+        if (upto >= self->nbuckets - 3 && s->folded + 1 < oldest) {
             lost += oldest - (s->folded + 1);
             s->folded = oldest - 1;
         }
-        buckets_t b = {self->buckets, self->ncpus, self->tick_ns};
-        buckets_fold(&b, i, s->ifindex, s->folded, upto, real_minus_mono, fn, ctx);
+        buckets_t b = {s->region, self->ncpus, self->nbuckets, self->tick_ns};
+        buckets_fold(&b, s->ifindex, s->folded, upto, real_minus_mono, fn, ctx);
         s->folded = upto;
     }
     return lost;
@@ -341,8 +366,8 @@ bool ebpf_drops_between(const ebpf_t *self, int64_t from_ns, int64_t to_ns,
     uint64_t first = (uint64_t)(from_ns + mono_minus_real) / (uint64_t)self->tick_ns;
     uint64_t last = (uint64_t)(to_ns + mono_minus_real - 1) / (uint64_t)self->tick_ns;
     uint64_t now = s_epoch_now(self);
-    bool covered = now - first < EBPF_NBUCKETS - 2;
-    buckets_drops(self->drops, first, last < now ? last : now, out);
+    bool covered = now - first < self->nbuckets - 2;
+    buckets_drops(self->drops, self->nbuckets, first, last < now ? last : now, out);
     return covered;
 }
 

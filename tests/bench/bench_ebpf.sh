@@ -38,13 +38,15 @@ PY
 }
 ksoftirqd_cpu() { tree_cpu $(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' '); }
 sum() { tr ' ' '\n' | awk '{ s += $1 } END { printf "%.3f", s }'; }
-# prog_stats: "runs ns" summed over the dropscope tc programs, from the
-# kernel's own accounting (enabled below with BPF_ENABLE_STATS).
+# prog_stats [NAME...]: "runs ns" summed over the programs of those names
+# (default: the dropscope tc programs), from the kernel's own accounting
+# (enabled below with BPF_ENABLE_STATS).
 prog_stats() {
   bpftool prog show --json | python3 -c '
 import json, sys
-p = [x for x in json.load(sys.stdin) if x.get("name") in ("ds_ingress", "ds_egress")]
-print(sum(x.get("run_cnt", 0) for x in p), sum(x.get("run_time_ns", 0) for x in p))'
+names = sys.argv[1:] or ["ds_ingress", "ds_egress"]
+p = [x for x in json.load(sys.stdin) if x.get("name") in names]
+print(sum(x.get("run_cnt", 0) for x in p), sum(x.get("run_time_ns", 0) for x in p))' "$@"
 }
 
 # The kernel times every BPF program run while a BPF_ENABLE_STATS file
@@ -134,3 +136,120 @@ w, wo = float(sys.argv[5]), float(sys.argv[6])
 print(f"tc program, as the kernel timed it: {ns / max(runs, 1):.0f} ns per packet ({runs} runs)")
 print(f"sender path: {w:.0f} ns/pkt attached, {wo:.0f} detached ({w - wo:+.0f} ns: the difference is noise unless it exceeds the run time above)")' \
   "${p0[0]}" "${p1[0]}" "${p0[1]}" "${p1[1]}" "$with" "$without"
+
+# --- latency: a UDP ping-pong through the programs, attached and detached in
+# turns. Blocking sockets on both sides (the wake-up is part of what a
+# reader pays); the server echoes in R, the client pings from S.
+ROUNDS=$([ "$SECS" -ge 10 ] && echo 5 || echo 1) PINGS=$([ "$SECS" -ge 10 ] && echo 20000 || echo 2000)
+bg ip netns exec "$R" "$BIN_DIR/pingpong" server 10.88.0.2 7200 >"$TMP/pong.out"
+wait_for 10 "the pingpong server" grep -q ready "$TMP/pong.out"
+# collector_ebpf NAME: an eBPF collector in R at 100 us; its pid in $COLLECTOR.
+collector_ebpf() {
+  start_collector "$R" "$1" --backend ebpf --tick 100us --interval 1s
+  COLLECTOR=${PIDS[-1]}
+  wait_for 30 "$1's programs" bash -c "bpftool prog show | grep -q 'name ds_ingress'"
+}
+stop_collector() {
+  kill -TERM "$COLLECTOR"; wait "$COLLECTOR" 2>/dev/null || true
+  DAEMONS=("$NETLINK")
+}
+for round in $(seq "$ROUNDS"); do
+  collector_ebpf "bench-pp-$round-$$"
+  sleep 1
+  ip netns exec "$S" "$BIN_DIR/pingpong" client 10.88.0.2 7200 "$PINGS" >>"$TMP/pp-attached.txt"
+  stop_collector
+  ip netns exec "$S" "$BIN_DIR/pingpong" client 10.88.0.2 7200 "$PINGS" >>"$TMP/pp-detached.txt"
+done
+python3 - "$TMP/pp-attached.txt" "$TMP/pp-detached.txt" "$PINGS" <<'PY'
+import statistics, sys
+def runs(path):
+    out = []
+    for line in open(path):
+        f = line.split()
+        out.append({f[i]: int(f[i + 1]) for i in range(1, len(f) - 1, 2)})
+    return out
+att, det = runs(sys.argv[1]), runs(sys.argv[2])
+print(f"ping-pong round trip, {len(att)} rounds of {sys.argv[3]} pings each way, blocking sockets "
+      "(median of the rounds, [min-max] across them):")
+for key, name in (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")):
+    a, d = [r[key] / 1000 for r in att], [r[key] / 1000 for r in det]
+    print(f"  {name:<6} attached {statistics.median(a):7.1f} us [{min(a):.1f}-{max(a):.1f}]  "
+          f"detached {statistics.median(d):7.1f} us [{min(d):.1f}-{max(d):.1f}]  "
+          f"difference {statistics.median(a) - statistics.median(d):+.1f} us")
+print(f"  lost: {sum(r['lost'] for r in att)} attached, {sum(r['lost'] for r in det)} detached")
+PY
+
+# --- a drop storm: as many packets as the sender can make into a socket
+# that never reads (4 KB buffer), with the kfree_skb program attached and
+# not: its cost per drop by the kernel's statistics, and the sender path's
+# (sender + softirq) CPU per packet either way.
+bg ip netns exec "$R" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.bind(("10.88.0.2", 7300))
+time.sleep(3600)'
+# storm: "drops/s sender-ns/packet" over SECS seconds of burstgen at 1M/s asked.
+storm() {
+  local d0 d1 k0 k1 cpu
+  d0=$(kernel_counter "$R" UdpRcvbufErrors) k0=$(ksoftirqd_cpu | sum)
+  cpu=$(ip netns exec "$S" taskset -c 0 python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{r.ru_utime + r.ru_stime:.3f}")' "$BIN_DIR/burstgen" --dest 10.88.0.2:7300 \
+    --bursts $((SECS * 1000)) --every 1ms --packets 1000 --payload 64)
+  d1=$(kernel_counter "$R" UdpRcvbufErrors) k1=$(ksoftirqd_cpu | sum)
+  python3 -c 'import sys; d, secs, cpu = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]) + float(sys.argv[4]); print(f"{d / secs:.0f} {1e9 * cpu / max(d, 1):.0f}")' \
+    "$((d1 - d0))" "$SECS" "$cpu" "$(python3 -c "print($k1 - $k0)")"
+}
+collector_ebpf "bench-storm-$$"
+sleep 1
+k0=($(prog_stats ds_kfree_skb))
+with=($(storm))
+k1=($(prog_stats ds_kfree_skb))
+stop_collector
+without=($(storm))
+python3 -c '
+import sys
+runs, ns = int(sys.argv[2]) - int(sys.argv[1]), int(sys.argv[4]) - int(sys.argv[3])
+print(f"drop storm: {int(sys.argv[5]) / 1e6:.2f}M drops/s attached, {int(sys.argv[7]) / 1e6:.2f}M detached; "
+      f"kfree_skb program {ns / max(runs, 1):.0f} ns per drop ({runs} runs); sender path "
+      f"{sys.argv[6]} ns per dropped packet attached, {sys.argv[8]} detached")' \
+  "${k0[0]}" "${k1[0]}" "${k0[1]}" "${k1[1]}" "${with[0]}" "${with[1]}" "${without[0]}" "${without[1]}"
+
+# --- memory: an eBPF collector on a host of 32 interfaces (15 veth pairs,
+# the veth to S and lo) and 10,000 sockets: resident memory steady, and its
+# peak.
+for i in $(seq 15); do
+  ip -n "$R" link add "va$i" type veth peer name "vb$i"
+  ip -n "$R" link set "va$i" up
+  ip -n "$R" link set "vb$i" up
+done
+bg ip netns exec "$R" python3 -c '
+import resource, socket, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+socks = []
+for i in range(10000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print("ready", flush=True)
+time.sleep(3600)' >"$TMP/socks.out"
+wait_for 60 "10,000 sockets" grep -q ready "$TMP/socks.out"
+collector_ebpf "bench-mem-$$"
+sleep $((SECS >= 10 ? 10 : 3)) # a few intervals: the socket table filled, the rings in use
+python3 - "$COLLECTOR" <<'PY'
+import os, sys
+parent = int(sys.argv[1])  # ip netns exec's pid: the collector is its child (exec'd in place)
+pid = parent
+kids = open(f"/proc/{parent}/task/{parent}/children").read().split()
+if kids:
+    pid = int(kids[0])
+st = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
+kb = lambda k: int(st[k].split()[0])
+print(f"collector memory (32 interfaces, 10,000 sockets): RSS {kb('VmRSS') / 1024:.1f} MB steady "
+      f"({kb('RssAnon') / 1024:.1f} MB anonymous, {kb('RssFile') / 1024:.1f} MB of files: the "
+      f"binary and shared libraries), peak {kb('VmHWM') / 1024:.1f} MB")
+PY
+stop_collector

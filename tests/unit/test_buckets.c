@@ -17,13 +17,16 @@
 
 #define NCPUS 3
 #define TICK INT64_C(100000) /* 100 us */
-#define NBUCKETS_ALL ((size_t)NCPUS * EBPF_MAX_SLOTS * 2 * EBPF_NBUCKETS)
+#define NB 1024              /* buckets_ring(TICK) */
+#define STRIDE ((size_t)NCPUS * 2 * NB) /* a slot's region */
+#define NBUCKETS_ALL (2 * STRIDE)       /* two slots' */
 
-/* What the BPF program does for one packet. */
+/* What the BPF program does for one packet (on slot 0 or 1). */
 static void s_count(struct ebpf_bucket *base, uint32_t cpu, size_t slot, int dir, uint64_t epoch,
                     uint64_t bytes)
 {
-    struct ebpf_bucket *b = &base[buckets_index(cpu, slot, dir, epoch)];
+    const buckets_t region = {NULL, NCPUS, NB, TICK}; /* buckets_index's geometry */
+    struct ebpf_bucket *b = &base[slot * STRIDE + buckets_index(&region, cpu, dir, epoch)];
     if (b->epoch != epoch) {
         b->packets = b->bytes = 0;
         b->epoch = epoch;
@@ -33,7 +36,7 @@ static void s_count(struct ebpf_bucket *base, uint32_t cpu, size_t slot, int dir
 }
 
 typedef struct {
-    ebpf_sample_t s[4 * EBPF_NBUCKETS];
+    ebpf_sample_t s[4 * NB];
     size_t n;
 } got_t;
 
@@ -48,16 +51,16 @@ static void test_fold_against_naive_sums(void **state)
 {
     (void)state;
     struct ebpf_bucket *base = calloc(NBUCKETS_ALL, sizeof *base);
-    static uint64_t want_rx[EBPF_NBUCKETS], want_tx[EBPF_NBUCKETS], want_rxb[EBPF_NBUCKETS];
+    static uint64_t want_rx[NB], want_tx[NB], want_rxb[NB];
     static got_t got;
     assert_non_null(base);
     srand(7);
-    const size_t slot = 5;
+    const size_t slot = 0;
     /* A previous use of the ring left old epochs everywhere: they must not count. */
-    for (uint64_t e = 1000; e < 1000 + EBPF_NBUCKETS; e++)
+    for (uint64_t e = 1000; e < 1000 + NB; e++)
         for (uint32_t cpu = 0; cpu < NCPUS; cpu++)
             s_count(base, cpu, slot, e % 2, e, 1500);
-    uint64_t from = 5000, upto = from + EBPF_NBUCKETS - 3; /* a fold of most of the ring */
+    uint64_t from = 5000, upto = from + NB - 3; /* a fold of most of the ring */
     memset(want_rx, 0, sizeof want_rx);
     memset(want_tx, 0, sizeof want_tx);
     memset(want_rxb, 0, sizeof want_rxb);
@@ -68,14 +71,14 @@ static void test_fold_against_naive_sums(void **state)
         int dir = rand() % 3 == 0;
         uint64_t bytes = 60 + (uint64_t)(rand() % 1400);
         s_count(base, cpu, slot, dir, e, bytes);
-        s_count(base, cpu, slot + 1, dir, e, bytes); /* another interface: not ours */
+        s_count(base, cpu, slot + 1, dir, e, bytes); /* the next interface's region: not ours */
         (dir ? want_tx : want_rx)[e - from] += 1;
         if (!dir)
             want_rxb[e - from] += bytes;
     }
-    buckets_t b = {base, NCPUS, TICK};
+    buckets_t b = {base + slot * STRIDE, NCPUS, NB, TICK};
     got.n = 0;
-    buckets_fold(&b, slot, 42, from, upto, 1000, s_collect, &got);
+    buckets_fold(&b, 42, from, upto, 1000, s_collect, &got);
     int64_t t = (int64_t)(from + 1) * TICK + 1000; /* where the next sample must start */
     bool prev_quiet = false;
     for (size_t i = 0; i < got.n; i++) {
@@ -106,14 +109,14 @@ static void test_fold_of_a_quiet_link(void **state)
     (void)state;
     struct ebpf_bucket *base = calloc(NBUCKETS_ALL, sizeof *base);
     static got_t got;
-    buckets_t b = {base, NCPUS, TICK};
+    buckets_t b = {base, NCPUS, NB, TICK};
     got.n = 0;
-    buckets_fold(&b, 0, 1, 100, 150, 0, s_collect, &got);
+    buckets_fold(&b, 1, 100, 150, 0, s_collect, &got);
     assert_int_equal(got.n, 1);
     assert_int_equal(got.s[0].dt_ns, 50 * TICK);
     assert_int_equal(got.s[0].t_ns, 151 * TICK);
     got.n = 0;
-    buckets_fold(&b, 0, 1, 150, 150, 0, s_collect, &got); /* nothing new */
+    buckets_fold(&b, 1, 150, 150, 0, s_collect, &got); /* nothing new */
     assert_int_equal(got.n, 0);
     free(base);
 }
@@ -121,18 +124,36 @@ static void test_fold_of_a_quiet_link(void **state)
 static void test_drop_ring(void **state)
 {
     (void)state;
-    static struct ebpf_drop_bucket ring[EBPF_NBUCKETS];
+    static struct ebpf_drop_bucket ring[NB];
     memset(ring, 0, sizeof ring);
     ring[10] = (struct ebpf_drop_bucket){.epoch = 10, .drops = {[LAYER_SOCKET] = 7}};
-    ring[11] = (struct ebpf_drop_bucket){.epoch = 11 + EBPF_NBUCKETS, .drops = {[LAYER_SOCKET] = 99}};
+    ring[11] = (struct ebpf_drop_bucket){.epoch = 11 + NB, .drops = {[LAYER_SOCKET] = 99}};
     ring[12] = (struct ebpf_drop_bucket){.epoch = 12, .drops = {[LAYER_BACKLOG] = 3, [LAYER_SOCKET] = 1}};
     uint64_t out[LAYER_COUNT] = {0};
-    buckets_drops(ring, 9, 12, out);
+    buckets_drops(ring, NB, 9, 12, out);
     assert_int_equal(out[LAYER_SOCKET], 8); /* epoch 11's bucket is a later tick's */
     assert_int_equal(out[LAYER_BACKLOG], 3);
     memset(out, 0, sizeof out);
-    buckets_drops(ring, 11 + EBPF_NBUCKETS, 11 + EBPF_NBUCKETS, out);
+    buckets_drops(ring, NB, 11 + NB, 11 + NB, out);
     assert_int_equal(out[LAYER_SOCKET], 99);
+}
+
+/* The rings hold EBPF_RING_NS (250 ms) in a power of two of ticks, 64 at
+ * least and EBPF_MAX_NBUCKETS at most. */
+static void test_ring_size(void **state)
+{
+    (void)state;
+    assert_int_equal(buckets_ring(TICK), NB);
+    assert_int_equal(buckets_ring(1000000), 256); /* 1 ms: 256 ms */
+    assert_int_equal(buckets_ring(500000), 512);  /* 500 us: 256 ms */
+    assert_int_equal(buckets_ring(10000), EBPF_MAX_NBUCKETS); /* 10 us: only 10 ms */
+    assert_int_equal(buckets_ring(1000000000), 64); /* 1 s: 64 s */
+    for (int64_t tick = 10000; tick <= 10000000; tick += 7919) {
+        uint32_t n = buckets_ring(tick);
+        assert_int_equal(n & (n - 1), 0);
+        assert_true(n == EBPF_MAX_NBUCKETS || n == 64 || (int64_t)n * tick >= EBPF_RING_NS);
+        assert_true(n == 64 || (int64_t)(n / 2) * tick < EBPF_RING_NS);
+    }
 }
 
 int main(void)
@@ -141,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_fold_against_naive_sums),
         cmocka_unit_test(test_fold_of_a_quiet_link),
         cmocka_unit_test(test_drop_ring),
+        cmocka_unit_test(test_ring_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
