@@ -93,9 +93,9 @@ static size_t s_drops_len(const ebpf_t *self)
 }
 
 /* Names the reasons from the kernel's BTF, which is then freed: libbpf
- * loads a copy of its own to load the programs, and the two at once were
- * most of the collector's peak memory (about 13 MB). False when the
- * kernel names none (no enum skb_drop_reason: before Linux 5.17). */
+ * loads a copy of its own to load the programs, and the two at once took
+ * the collector's peak from 19 to 25 MB (tests/bench/bench_ebpf.sh). False
+ * when the kernel names none (no enum skb_drop_reason: before Linux 5.17). */
 static bool s_name_reasons(ebpf_t *self)
 {
     struct btf *vmlinux = btf__load_vmlinux_btf();
