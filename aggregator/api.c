@@ -243,8 +243,13 @@ static api_reply_t s_newest_json(const req_t *r, int rc, rows_newest_t *n, const
         json_decref(n->rows);
         return s_error(500, "%s", err);
     }
-    for (int64_t i = 0; i < p->skip && json_array_size(n->rows); i++)
-        json_array_remove(n->rows, 0); /* the newest: the page before gave them */
+    if (p->skip) { /* the newest rows: the page before gave them */
+        json_t *page = json_array();
+        for (size_t i = (size_t)p->skip; i < json_array_size(n->rows); i++)
+            json_array_append(page, json_array_get(n->rows, i));
+        json_decref(n->rows);
+        n->rows = page;
+    }
     int64_t limit = n->limit - p->skip;
     char *next = NULL;
     size_t kept = json_array_size(n->rows);
