@@ -166,9 +166,8 @@ static api_reply_t s_answer(const req_t *r, json_t *data, const rows_cut_t *cut,
 /* Where a page of a list read newest first begins: before `ts_ns` (to,
  * inclusive), past the `skip` rows at ts_ns that the page before gave. */
 typedef struct {
-    bool set;
-    int64_t ts_ns, skip;
-    bool oldest; /* order=oldest: the page oldest first */
+    int64_t ts_ns, skip; /* 0, 0 without a cursor */
+    bool oldest;         /* order=oldest: the page oldest first */
 } page_t;
 
 /* /api/v1/'s cursor and order parameters into *p, the cursor within
@@ -195,7 +194,6 @@ static api_reply_t *s_page(const req_t *r, int64_t from_ns, int64_t *to_ns, page
                         "whole: it is the request that continues)", cursor);
         return fail;
     }
-    p->set = true;
     *to_ns = p->ts_ns;
     return NULL;
 }
