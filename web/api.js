@@ -17,14 +17,21 @@ class ApiError extends Error {
 }
 DS.ApiError = ApiError;
 
-// GET path?params; resolves to the parsed JSON, rejects with an ApiError
-// naming the endpoint and what the API said was wrong.
-DS.get = async function (path, params) {
-  const query = new URLSearchParams();
+// The lists of events, which the versioned API gives newest first: the
+// views draw them in time order.
+const EVENT_LISTS = new Set(["drops", "bursts", "gaps", "incidents"]);
+
+// GET /api/v1/NAME?params for DS.get("/api/NAME", params); resolves to the
+// answer's data, rejects with an ApiError naming the endpoint and what the
+// API said was wrong.
+DS.get = async function (endpoint, params) {
+  const name = endpoint.replace(/^\/api\//, "");
+  const path = `/api/v1/${name}`;
+  const query = new URLSearchParams(EVENT_LISTS.has(name) ? { order: "oldest" } : {});
   for (const [k, v] of Object.entries(params || {})) {
     if (v !== undefined && v !== null && v !== "") query.set(k, String(v));
   }
-  const url = query.toString() ? `${path}?${query}` : path;
+  const url = `${path}?${query}`;
   let resp;
   try {
     resp = await fetch(url, { headers: { Accept: "application/json" } });
@@ -38,9 +45,8 @@ DS.get = async function (path, params) {
     throw new ApiError(path, resp.status, `the answer was not JSON (HTTP ${resp.status})`);
   }
   if (!resp.ok) throw new ApiError(path, resp.status, (body && body.error) || `HTTP ${resp.status}`);
-  const cut = resp.headers.get("X-Dropscope-Truncated");
-  if (cut) DS.truncations.push(`GET ${path}: ${cut}`);
-  return body;
+  if (body.truncated_reason) DS.truncations.push(`GET ${path}: ${body.truncated_reason}`);
+  return body.data;
 };
 
 // What the answers of the view being drawn left out (their
@@ -181,10 +187,11 @@ DS.rangeBounds = function (range) {
 };
 
 // The range's parameters for the API: a time the page reads goes as its
-// exact ns, whatever zone it was written in.
+// exact ns (with their unit: the API reads no bare number), whatever zone
+// it was written in.
 DS.rangeParams = function (range) {
   if (range.since) return { since: range.since };
-  const exact = (text) => { const ns = DS.parseNs(text); return ns === null ? text : String(ns); };
+  const exact = (text) => { const ns = DS.parseNs(text); return ns === null ? text : `${ns}ns`; };
   return { from: exact(range.from), to: exact(range.to) };
 };
 

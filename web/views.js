@@ -524,7 +524,7 @@
   async function incidentDetail(el, c, range) {
     const members = [...new Set(c.hosts)];
     const events = await DS.get("/api/timeline", {
-      from: String(DS.exactNs(c, "start_ns") - 30000000n), to: String(DS.exactNs(c, "end_ns") + 30000000n),
+      from: `${DS.exactNs(c, "start_ns") - 30000000n}ns`, to: `${DS.exactNs(c, "end_ns") + 30000000n}ns`,
       host: members.join(","),
     });
     const bursts = events.filter((e) => e.type === "burst" && e.direction === "rx" &&

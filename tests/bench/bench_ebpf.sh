@@ -155,7 +155,7 @@ stop_collector() {
 }
 for round in $(seq "$ROUNDS"); do
   collector_ebpf "bench-pp-$round-$$"
-  sleep 1
+  sleep 0.5 # attached: the programs are loaded before the links
   ip netns exec "$S" "$BIN_DIR/pingpong" client 10.88.0.2 7200 "$PINGS" >>"$TMP/pp-attached.txt"
   stop_collector
   ip netns exec "$S" "$BIN_DIR/pingpong" client 10.88.0.2 7200 "$PINGS" >>"$TMP/pp-detached.txt"
@@ -204,7 +204,7 @@ print(f"{r.ru_utime + r.ru_stime:.3f}")' "$BIN_DIR/burstgen" --dest 10.88.0.2:73
     "$((d1 - d0))" "$SECS" "$cpu" "$(python3 -c "print($k1 - $k0)")"
 }
 collector_ebpf "bench-storm-$$"
-sleep 1
+sleep 0.5
 k0=($(prog_stats ds_kfree_skb))
 with=($(storm))
 k1=($(prog_stats ds_kfree_skb))
@@ -220,26 +220,27 @@ print(f"drop storm: {int(sys.argv[5]) / 1e6:.2f}M drops/s attached, {int(sys.arg
 
 # --- memory: an eBPF collector on a host of 32 interfaces (15 veth pairs,
 # the veth to S and lo) and 10,000 sockets: resident memory steady, and its
-# peak.
-for i in $(seq 15); do
+# peak. (The smoke run: 8 interfaces, 1,000 sockets.)
+PAIRS=$([ "$SECS" -ge 10 ] && echo 15 || echo 3) SOCKS=$([ "$SECS" -ge 10 ] && echo 10000 || echo 1000)
+for i in $(seq "$PAIRS"); do
   ip -n "$R" link add "va$i" type veth peer name "vb$i"
   ip -n "$R" link set "va$i" up
   ip -n "$R" link set "vb$i" up
 done
 bg ip netns exec "$R" python3 -c '
-import resource, socket, time
+import resource, socket, sys, time
 resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
 socks = []
-for i in range(10000):
+for i in range(int(sys.argv[1])):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
     socks.append(s)
 print("ready", flush=True)
-time.sleep(3600)' >"$TMP/socks.out"
-wait_for 60 "10,000 sockets" grep -q ready "$TMP/socks.out"
+time.sleep(3600)' "$SOCKS" >"$TMP/socks.out"
+wait_for 60 "$SOCKS sockets" grep -q ready "$TMP/socks.out"
 collector_ebpf "bench-mem-$$"
-sleep $((SECS >= 10 ? 10 : 3)) # a few intervals: the socket table filled, the rings in use
-python3 - "$COLLECTOR" <<'PY'
+sleep $((SECS >= 10 ? 10 : 1)) # a few intervals: the socket table filled, the rings in use
+python3 - "$COLLECTOR" "$((PAIRS * 2 + 2))" "$SOCKS" <<'PY'
 import os, sys
 parent = int(sys.argv[1])  # ip netns exec's pid: the collector is its child (exec'd in place)
 pid = parent
@@ -248,7 +249,7 @@ if kids:
     pid = int(kids[0])
 st = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
 kb = lambda k: int(st[k].split()[0])
-print(f"collector memory (32 interfaces, 10,000 sockets): RSS {kb('VmRSS') / 1024:.1f} MB steady "
+print(f"collector memory ({sys.argv[2]} interfaces, {sys.argv[3]} sockets): RSS {kb('VmRSS') / 1024:.1f} MB steady "
       f"({kb('RssAnon') / 1024:.1f} MB anonymous, {kb('RssFile') / 1024:.1f} MB of files: the "
       f"binary and shared libraries), peak {kb('VmHWM') / 1024:.1f} MB")
 PY

@@ -20,7 +20,7 @@ const [web1, web2, web3] = exp.hosts;
 
 const { browser, page, errors: consoleErrors } = await openBrowser();
 let vocabularyAsked = 0; // the page asks for the API's vocabulary once, not per view
-page.on("request", (r) => { if (new URL(r.url()).pathname === "/api/vocabulary") vocabularyAsked++; });
+page.on("request", (r) => { if (new URL(r.url()).pathname === "/api/v1/vocabulary") vocabularyAsked++; });
 
 const open = viewOpener(page, server);
 
