@@ -60,9 +60,20 @@ time.sleep(3600)'
 S=ds-be-s-$$ R=ds-be-r-$$
 make_pair "$S" "$R"
 start_aggregator
-start_collector "$R" "bench-ebpf-$$" --backend ebpf --tick 100us --interval 1s
-EBPF=${PIDS[-1]}
-require_ebpf "bench-ebpf-$$"
+# collector_ebpf NAME: an eBPF collector in R at 100 us, its programs
+# attached (skips when this machine cannot run them); its pid in $COLLECTOR.
+collector_ebpf() {
+  start_collector "$R" "$1" --backend ebpf --tick 100us --interval 1s
+  COLLECTOR=${PIDS[-1]}
+  require_ebpf "$1"
+}
+# stop_collector: stops $COLLECTOR, on purpose (the netlink one runs on).
+stop_collector() {
+  kill -TERM "$COLLECTOR"; wait "$COLLECTOR" 2>/dev/null || true
+  DAEMONS=("$NETLINK")
+}
+collector_ebpf "bench-ebpf-$$"
+EBPF=$COLLECTOR
 start_collector "$R" "bench-netlink-$$" --backend netlink --tick 1ms --interval 1s
 NETLINK=${PIDS[-1]}
 ND=
@@ -122,8 +133,7 @@ phase "idle" 0
 p0=($(prog_stats))
 phase "load, programs attached" 1
 p1=($(prog_stats))
-kill -TERM "$EBPF"; wait "$EBPF" 2>/dev/null || true
-DAEMONS=("$NETLINK") # the eBPF collector was stopped on purpose
+stop_collector
 procs=("${procs[@]:1}") labels=("${labels[@]:1}")
 mv "$TMP/path-1.txt" "$TMP/path-attached.txt"
 sleep 1
@@ -143,16 +153,6 @@ print(f"sender path: {w:.0f} ns/pkt attached, {wo:.0f} detached ({w - wo:+.0f} n
 ROUNDS=$([ "$SECS" -ge 10 ] && echo 5 || echo 1) PINGS=$([ "$SECS" -ge 10 ] && echo 20000 || echo 2000)
 bg ip netns exec "$R" "$BIN_DIR/pingpong" server 10.88.0.2 7200 >"$TMP/pong.out"
 wait_for 10 "the pingpong server" grep -q ready "$TMP/pong.out"
-# collector_ebpf NAME: an eBPF collector in R at 100 us; its pid in $COLLECTOR.
-collector_ebpf() {
-  start_collector "$R" "$1" --backend ebpf --tick 100us --interval 1s
-  COLLECTOR=${PIDS[-1]}
-  wait_for 30 "$1's programs" bash -c "bpftool prog show | grep -q 'name ds_ingress'"
-}
-stop_collector() {
-  kill -TERM "$COLLECTOR"; wait "$COLLECTOR" 2>/dev/null || true
-  DAEMONS=("$NETLINK")
-}
 for round in $(seq "$ROUNDS"); do
   collector_ebpf "bench-pp-$round-$$"
   sleep 0.5 # attached: the programs are loaded before the links
