@@ -60,10 +60,11 @@ time.sleep(3600)'
 S=ds-be-s-$$ R=ds-be-r-$$
 make_pair "$S" "$R"
 start_aggregator
-# collector_ebpf NAME: an eBPF collector in R at 100 us, its programs
-# attached (skips when this machine cannot run them); its pid in $COLLECTOR.
+# collector_ebpf NAME [TICK]: an eBPF collector in R at TICK (100 us), its
+# programs attached (skips when this machine cannot run them); its pid in
+# $COLLECTOR.
 collector_ebpf() {
-  start_collector "$R" "$1" --backend ebpf --tick 100us --interval 1s
+  start_collector "$R" "$1" --backend ebpf --tick "${2:-100us}" --interval 1s
   COLLECTOR=${PIDS[-1]}
   require_ebpf "$1"
 }
@@ -238,9 +239,10 @@ for i in range(int(sys.argv[1])):
 print("ready", flush=True)
 time.sleep(3600)' "$SOCKS" >"$TMP/socks.out"
 wait_for 60 "$SOCKS sockets" grep -q ready "$TMP/socks.out"
-collector_ebpf "bench-mem-$$"
-sleep $((SECS >= 10 ? 10 : 1)) # a few intervals: the socket table filled, the rings in use
-python3 - "$COLLECTOR" "$((PAIRS * 2 + 2))" "$SOCKS" <<'PY'
+for tick in 100us 1ms; do # the resolution the CPU figures are at, and the default
+  collector_ebpf "bench-mem-$tick-$$" "$tick"
+  sleep $((SECS >= 10 ? 10 : 1)) # a few intervals: the socket table filled, the rings in use
+  python3 - "$COLLECTOR" "$((PAIRS * 2 + 2))" "$SOCKS" "$tick" <<'PY'
 import os, sys
 parent = int(sys.argv[1])  # ip netns exec's pid: the collector is its child (exec'd in place)
 pid = parent
@@ -249,8 +251,21 @@ if kids:
     pid = int(kids[0])
 st = dict(l.split(":", 1) for l in open(f"/proc/{pid}/status"))
 kb = lambda k: int(st[k].split()[0])
-print(f"collector memory ({sys.argv[2]} interfaces, {sys.argv[3]} sockets): RSS {kb('VmRSS') / 1024:.1f} MB steady "
-      f"({kb('RssAnon') / 1024:.1f} MB anonymous, {kb('RssFile') / 1024:.1f} MB of files: the "
-      f"binary and shared libraries), peak {kb('VmHWM') / 1024:.1f} MB")
+# Resident pages by mapping: the shared libraries' (what the dynamic loader
+# and their code touched) apart from the maps' and the heap's.
+by, name = {}, None
+for l in open(f"/proc/{pid}/smaps"):
+    f = l.split()
+    if "-" in f[0] and not f[0].endswith(":"):
+        name = f[5] if len(f) > 5 else "[anon]"
+    elif f[0] == "Rss:":
+        by[name] = by.get(name, 0) + int(f[1])
+libs = sum(v for k, v in by.items() if ".so" in k)
+bpf = sum(v for k, v in by.items() if "bpf-map" in k)
+pss = sum(int(l.split()[1]) for l in open(f"/proc/{pid}/smaps_rollup") if l.startswith("Pss:"))
+print(f"collector memory at {sys.argv[4]} ({sys.argv[2]} interfaces, {sys.argv[3]} sockets): RSS {kb('VmRSS') / 1024:.1f} MB steady "
+      f"(shared libraries {libs / 1024:.1f} MB, BPF maps {bpf / 1024:.1f} MB, anonymous {kb('RssAnon') / 1024:.1f} MB; "
+      f"PSS {pss / 1024:.1f} MB), peak {kb('VmHWM') / 1024:.1f} MB")
 PY
-stop_collector
+  stop_collector
+done
