@@ -10,7 +10,7 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3
   libmnl-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
-  libcmocka-dev libsystemd-dev
+  libcmocka-dev libsystemd-dev libzstd-dev
   libbpf-dev bpftool
   libcap-dev
   iproute2 ethtool python3 curl tcpdump nftables
