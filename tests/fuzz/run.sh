@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh NAME SECONDS [libFuzzer flags...]: runs $FUZZ_DIR/fuzz_NAME for
 # SECONDS on a throwaway corpus seeded from $FIXTURES_DIR (codec, ingest,
-# spool, state: by their $FUZZ_DIR/gen_NAME_seeds; http: requests listed
+# spool, state, rawpack: by their $FUZZ_DIR/gen_NAME_seeds; http: requests listed
 # below). Exits with the fuzzer's status; a crash, leak or timeout input is kept as ${FUZZ_ARTIFACTS:-/tmp}/fuzz_NAME-<kind>-<sha1>.
 set -euo pipefail
 
@@ -45,6 +45,7 @@ case $name in
     for f in "$work"/codec/*; do cp "$f" "$corpus/codec-${f##*/}"; done
     ;;
   spool) "$fuzz_dir/gen_spool_seeds" "$corpus" ;;
+  rawpack) "$fuzz_dir/gen_rawpack_seeds" "$corpus" ;;
   http)
     # requests as MHD hands them over (decoded): every endpoint, every kind
     # of parameter, good and bad
@@ -122,7 +123,7 @@ SEEDS
     head -n 8 "$fixtures"/synthetic-128cpu-mlx5-i40e/proc/interrupts >"$corpus/interrupts-128cpu-head"
     ;;
   *)
-    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, state, netdev, snmp, softnet, sockets, sockdiag, sysctl, ethtool, irq, onload, netlink, qdisc)" >&2
+    echo "run.sh: unknown target \"$name\" (codec, ingest, http, spool, rawpack, state, netdev, snmp, softnet, sockets, sockdiag, sysctl, ethtool, irq, onload, netlink, qdisc)" >&2
     exit 2
     ;;
 esac
