@@ -29,9 +29,13 @@
  *   delta     runs of zigzag(delta)
  * Arithmetic is modulo 2^64 both ways, so that any values round-trip.
  *
- * zstd levels (tests/unit/test_rawpack.c's realistic minute, 75 series, on
- * a 2-core VM): see RAWPACK_LEVEL_DEFAULT; the levels above it cost time
- * for a few bytes a block. */
+ * zstd's level, measured on test_rawpack's realistic minute (75 series, 60
+ * batches, 725 samples of the series that changed; STORE_PACK_VARINT 7.8
+ * bytes a sample) on a 2-core VM: the columns alone 2.81 bytes a sample;
+ * levels 1, 3, 9, 19: 1.53, 1.54, 1.51, 1.47, packing in 103, 104, 143,
+ * 704 ns a sample, unpacking in 31-33. Level 3 (zstd's own default) it is:
+ * what is left is mostly entropy of the data (timestamps' jitter and
+ * delays, first values, the deltas' noise), which no level takes away. */
 #include "rawpack.h"
 
 #include <stdarg.h>
