@@ -280,6 +280,13 @@ static store_rc_t s_pack(store_t *self, host_cache_t *c, const store_batch_t *b,
 static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const store_origin_t *o,
                                  const store_batch_t *b, int64_t *id, char *err, size_t errsz)
 {
+    /* Only a batch behind the rollups can be in a packed minute (store_raw.c). */
+    if (store_behind_rollups(self, c->host_id, b->ts_ns)) {
+        int packed = store_raw_has(self, c->host_id, b->ts_ns, (int64_t)o->incarnation,
+                                   (int64_t)o->seq, err, errsz);
+        if (packed)
+            return packed > 0 ? STORE_DUPLICATE : STORE_ERROR;
+    }
     sqlite3_stmt *st = store_stmt(self, ST_BATCH);
     if (!st)
         return store_db_fail(self, err, errsz);

@@ -499,7 +499,8 @@ typedef struct {
 int64_t store_file_bytes(store_t *self);
 
 /* Where the rollups of step_s (60 or 3600) are: every bucket before the
- * returned start is rolled up; INT64_MIN when none is. */
+ * returned start is rolled up; INT64_MIN when none is. Step 0: where the
+ * packing of raw minutes into blocks is, likewise (SQLite only). */
 int64_t store_rolled_until(store_t *self, int64_t step_s);
 
 /* One bounded step of upkeep in its own transaction, for about budget_ns:

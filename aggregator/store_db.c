@@ -119,10 +119,16 @@ int store_run(store_t *self, int which, char *err, size_t errsz)
 static int s_first_fresh(store_t *self, int64_t *fresh_from)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(self->db, "SELECT max(second) FROM batches", -1, &st, NULL) != SQLITE_OK)
+    /* A block of raw_blocks (019) ends at most STORE_RAW_BLOCK_S on. */
+    if (sqlite3_prepare_v2(self->db,
+                           "SELECT max(coalesce((SELECT max(second) FROM batches), -1), "
+                           "coalesce((SELECT max(ts_ns) / 1000000000 + ?1 - 1 FROM raw_blocks), "
+                           "-1))",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
+    sqlite3_bind_int64(st, 1, STORE_RAW_BLOCK_S);
     int rc = sqlite3_step(st);
-    *fresh_from = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+    *fresh_from = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= 0
                       ? (sqlite3_column_int64(st, 0) + 1) * TS_NS_PER_S
                       : INT64_MIN;
     sqlite3_finalize(st);

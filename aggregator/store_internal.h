@@ -6,6 +6,7 @@
  *   store_ids.c        definitions, series names, wire-id maps
  *   store_retention.c  rollups (and their progress) and retention
  *   store_query.c      the readers' queries
+ *   store_raw.c        raw history packed per host and minute, and read back
  *   store_db.c         the connection: migrations, statements, errors
  * tests/unit/check_calls.py (ctest unit/store_calls) checks that no call goes
  * the other way. */
@@ -129,6 +130,7 @@ struct store {
     int64_t fresh_from;        /* writer: every batch from this time on was stored by us */
     int64_t latest_ts;         /* writer: the latest batch time stored */
     int64_t evicted_until;     /* writer: minutes before this may have lost their fold */
+    uint64_t packed_batches;   /* writer: batches rows packed into raw blocks (store_raw.c) */
     int64_t max_hosts;         /* writer: --max-hosts */
     char name[128];            /* writer: this aggregator's --name, into each host row */
     int64_t nhosts, max_host_id; /* writer: rows of hosts, and the largest id (-1: not read) */
@@ -165,6 +167,38 @@ store_rc_t store_db_fail(store_t *self, char *err, size_t errsz);
 int store_blob(store_t *self, size_t need);
 /* vsnprintf into err. */
 void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* --- store_raw.c ---------------------------------------------------------- */
+
+/* The span of one raw block (schema/019), from a multiple of it. Ten
+ * minutes rather than one: a busy host's minute (~8 KB packed) spills
+ * from its B-tree page into overflow pages, the last of them part empty,
+ * and each block repeats its batch columns and zstd's tables; measured by
+ * bench_queries (75 busy counters at 1 s): 1.98 bytes a sample in
+ * blocks of a minute, 1.86 in blocks of ten. */
+#define STORE_RAW_BLOCK_S 600
+#define STORE_RAW_BLOCK_NS (STORE_RAW_BLOCK_S * INT64_C(1000000000))
+
+/* Packs host's batches rows of the minute at bucket into its raw block
+ * (merged with the block there is), deleting the rows: every row of the
+ * minute not waiting in rollup_late, or (batch_id > 0) that one row. The
+ * rows packed, or -1 + err. Inside the caller's transaction. */
+long store_raw_pack(store_t *self, int64_t host, int64_t bucket, int64_t batch_id, char *err,
+                    size_t errsz);
+/* Whether the batch (incarnation, seq) of host at ts_ns is packed in its
+ * minute's block already (a resend of it is a duplicate). 1, 0, or -1 + err. */
+int store_raw_has(store_t *self, int64_t host, int64_t ts_ns, int64_t incarnation, int64_t seq,
+                  char *err, size_t errsz);
+
+/* A host's raw batches in (from_ns, to_ns], blocks and rows merged, in time order. */
+typedef struct store_raw store_raw_t;
+store_raw_t *store_raw_open(store_t *self, int64_t host, int64_t from_ns, int64_t to_ns, char *err,
+                            size_t errsz);
+/* The next batch: its time and samples (valid until the next call). 1, 0 at
+ * the end, -1 on an error (store_raw_close tells it). */
+int store_raw_next(store_raw_t *r, int64_t *ts_ns, const store_sample_t **samples, size_t *n);
+/* Ends the reading; -1 + err when it failed. */
+int store_raw_close(store_raw_t **r_p, char *err, size_t errsz);
 
 /* --- store_ids.c ---------------------------------------------------------- */
 

@@ -426,20 +426,34 @@ int store_series(store_t *self, const series_query_t *q,
         return chstore_series(self->ch, q, fn, ctx, err, errsz);
     int64_t host_id = 0;
     int64_t id = s_series_id(self, q->host, q->source, q->device, q->name, &host_id);
-    static const char raw[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM batches "
-                              "WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND ts_ns <= ?3 "
-                              "ORDER BY ts_ns";
+    int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
+    if (!q->step_s) { /* raw: blocks and rows (store_raw.c) */
+        store_raw_t *r = id ? store_raw_open(self, host_id, q->from_ns, q->to_ns, err, errsz) : NULL;
+        if (id && !r)
+            return -1;
+        int64_t ts;
+        const store_sample_t *smp;
+        size_t n;
+        while (r && left > 0 && store_raw_next(r, &ts, &smp, &n) > 0)
+            for (size_t i = 0; i < n && left > 0; i++) {
+                if ((int64_t)smp[i].series_id != id)
+                    continue;
+                series_row_t row = {ts, smp[i].value, smp[i].delta, smp[i].flags};
+                left--;
+                if (fn(ctx, &row) != 0)
+                    left = 0;
+            }
+        return store_raw_close(&r, err, errsz);
+    }
     static const char rolled[] = "SELECT ts_ns, samples, packing FROM rollups WHERE host_id = ?1 AND "
                                  "step_s = ?4 AND ts_ns >= ?2 AND ts_ns < ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = store_prepare(self, q->step_s ? rolled : raw, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, rolled, err, errsz);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, host_id);
     sqlite3_bind_int64(st, 2, q->from_ns);
     sqlite3_bind_int64(st, 3, q->to_ns);
-    if (q->step_s)
-        sqlite3_bind_int64(st, 4, q->step_s);
-    int64_t left = q->limit > 0 ? q->limit : INT64_MAX;
+    sqlite3_bind_int64(st, 4, q->step_s);
     int rc = SQLITE_DONE;
     while (id && left > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_unpack_t u = store_unpack(sqlite3_column_blob(st, 1),
@@ -539,25 +553,37 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
     return s_query_end(self, st, rc, err, errsz);
 }
 
+/* A host's id by name, 0 when it is not known. */
+static int64_t s_host_id(store_t *self, const char *host)
+{
+    char err[256];
+    sqlite3_stmt *st = store_prepare(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
+    int64_t id = 0;
+    if (st) {
+        sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return id;
+}
+
 int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
                       int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz)
 {
     if (self->ch)
         return chstore_batch_times(self->ch, host, from_ns, to_ns, fn, ctx, err, errsz);
-    static const char sql[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns FROM batches WHERE second "
-                              "IN sec AND host_id = (SELECT id FROM hosts WHERE name = ?1) AND "
-                              "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
-    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
-    if (!st)
+    int64_t host_id = s_host_id(self, host);
+    store_raw_t *r = host_id ? store_raw_open(self, host_id, from_ns, to_ns, err, errsz) : NULL;
+    if (host_id && !r)
         return -1;
-    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, from_ns);
-    sqlite3_bind_int64(st, 3, to_ns);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(ctx, sqlite3_column_int64(st, 0)) != 0)
+    int64_t ts;
+    const store_sample_t *smp;
+    size_t n;
+    while (r && store_raw_next(r, &ts, &smp, &n) > 0)
+        if (fn(ctx, ts) != 0)
             break;
-    return s_query_end(self, st, rc, err, errsz);
+    return store_raw_close(&r, err, errsz);
 }
 
 int store_burst_starts(store_t *self, int64_t from_ns, int64_t to_ns, int64_t limit,

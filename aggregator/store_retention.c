@@ -15,7 +15,11 @@
  *  - a batch that arrives for a minute already rolled up (a spool resent
  *    after an outage) is merged into the minute and the hour it belongs to
  *    (rollup_late), so their totals stay exact;
- *  - batches older than the raw retention, and rollups, drops, bursts and gaps
+ *  - a rolled-up minute's batches rows are packed into one raw block per
+ *    host (store_raw.c), a step of "step 0" with the same progress as the
+ *    rollups' (its row in rollup_state), one minute behind them; a late
+ *    batch of a packed minute is packed into its block once merged;
+ *  - batches and raw blocks older than the raw retention, and rollups, drops, bursts and gaps
  *    older than the rollup retention, are deleted a few thousand rows at a
  *    time; SQLite reuses the freed pages, so the file stops growing. */
 #include <stdbool.h>
@@ -249,6 +253,12 @@ static bool s_has_minute(store_t *self, int64_t host, int64_t bucket)
 static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t bucket, char *err,
                        size_t errsz)
 {
+    if (step_s == 0) { /* the raw minute, packed */
+        long packed = store_raw_pack(self, host, bucket, 0, err, errsz);
+        if (packed > 0)
+            self->packed_batches += packed;
+        return packed < 0 ? -1 : 0;
+    }
     if (step_s == 60 && s_has_minute(self, host, bucket))
         return 0; /* rolled up as it was stored */
     fold_t f = {0};
@@ -260,11 +270,17 @@ static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t buck
     return rc;
 }
 
+/* A bucket of step_s in ns; step 0 is the packing of raw blocks. */
+static int64_t s_step_ns(int64_t step_s)
+{
+    return step_s ? step_s * TS_NS_PER_S : STORE_RAW_BLOCK_NS;
+}
+
 /* The first bucket of `step_s` with data at or after `from`, or -1. */
 static int64_t s_next_bucket(store_t *self, int64_t step_s, int64_t from)
 {
-    int64_t step_ns = step_s * TS_NS_PER_S;
-    int64_t ts = step_s == 60
+    int64_t step_ns = s_step_ns(step_s);
+    int64_t ts = step_s <= 60
                      ? s_scalar(self, "SELECT min(second) * 1000000000 FROM batches WHERE second "
                                       ">= (?1 + 999999999) / 1000000000", from, 0, -1)
                      : s_scalar(self, "SELECT min(ts_ns) FROM rollups WHERE step_s = 60 AND "
@@ -287,13 +303,13 @@ static bool s_is_rolled(store_rolled_t p, int64_t step_s, int64_t host, int64_t 
     return bucket < p.bucket_ns || (bucket == p.bucket_ns && host < p.next_host);
 }
 
-/* One bounded step of the rollups of `step_s`: the next hosts of the
- * bucket in progress, once the bucket is complete (`ready` ns or older).
- * Returns the hosts done, -1 + err. */
+/* One bounded step of the rollups of `step_s` (0: the packing of raw
+ * minutes): the next hosts of the bucket in progress, once the bucket is
+ * complete (`ready` ns or older). Returns the hosts done, -1 + err. */
 static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t deadline_mono,
                         char *err, size_t errsz)
 {
-    int64_t step_ns = step_s * TS_NS_PER_S;
+    int64_t step_ns = s_step_ns(step_s);
     store_rolled_t p = s_progress(self, step_s);
     int64_t bucket = p.bucket_ns, next = p.next_host;
     if (bucket == INT64_MIN && (bucket = s_next_bucket(self, step_s, 0)) < 0)
@@ -353,6 +369,10 @@ static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz
                 rc = s_write_rollup(self, host, step_s, bucket, &f, err, errsz);
             free(f.recs);
         }
+        /* Its minute is packed already: into the block with it. */
+        if (rc == 0 && s_is_rolled(s_progress(self, 0), STORE_RAW_BLOCK_S, host, ts) &&
+            store_raw_pack(self, host, ts - ts % STORE_RAW_BLOCK_NS, batch_id, err, errsz) < 0)
+            rc = -1;
     }
     sqlite3_finalize(st);
     return rc == 0 ? s_run(self, "DELETE FROM rollup_late WHERE batch_id = ?1", batch_id, 0, 0, err,
@@ -412,6 +432,9 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
     static const char *const sql[] = {
         "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE second < ?1 / 1000000000 AND "
         "id NOT IN (SELECT batch_id FROM rollup_late) ORDER BY second LIMIT ?2)",
+        /* a block once all of its minute is older than the cut */
+        "DELETE FROM raw_blocks WHERE id IN (SELECT id FROM raw_blocks WHERE ts_ns <= ?1 - "
+        "?3 ORDER BY ts_ns LIMIT ?2)",
         "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
         "LIMIT ?2)",
         /* probe gaps, as long as bursts */
@@ -419,7 +442,8 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
         "start_ns LIMIT ?2)"};
     long deleted = 0, n;
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        if (s_run(self, sql[i], i == 0 ? raw_cut : old, DELETE_CHUNK, 0, err, errsz) != 0)
+        if (s_run(self, sql[i], i < 2 ? raw_cut : old, DELETE_CHUNK, STORE_RAW_BLOCK_NS, err,
+                  errsz) != 0)
             return -1;
         deleted += sqlite3_changes(store_db(self));
     }
@@ -526,8 +550,8 @@ int store_minute_add(store_t *self, store_minute_t **m_p, int64_t host, int64_t 
 
 int64_t store_rolled_until(store_t *self, int64_t step_s)
 {
-    if (self->ch)
-        return chstore_rolled_until(self->ch, step_s);
+    if (self->ch) /* ClickHouse packs its own columns: no step 0 */
+        return step_s ? chstore_rolled_until(self->ch, step_s) : INT64_MIN;
     return s_progress(self, step_s).bucket_ns;
 }
 
@@ -543,6 +567,24 @@ int64_t store_file_bytes(store_t *self)
     return bytes + (path && stat(wal, &st) == 0 ? st.st_size : 0);
 }
 
+/* Says, every 10 s at most, how far the packing of raw minutes is while
+ * it is well behind the rollups (a database from before 019 being packed,
+ * or a long outage's spools). */
+static void s_log_packing(store_t *self, int64_t minutes, long hosts)
+{
+    static int64_t said_mono;
+    int64_t packed = s_progress(self, 0).bucket_ns, now = ts_mono_ns();
+    if (!hosts || packed == INT64_MIN || minutes - packed < 10 * 60 * TS_NS_PER_S ||
+        now - said_mono < 10 * TS_NS_PER_S)
+        return;
+    said_mono = now;
+    char at[64];
+    log_info("store: packing raw history: minutes up to %s packed, %lld min behind the "
+             "rollups (%llu batches packed by this process)",
+             ts_format(packed, at, sizeof at), (long long)((minutes - packed) / (60 * TS_NS_PER_S)),
+             (unsigned long long)self->packed_batches);
+}
+
 long store_retention_step(store_t *self, const store_retention_t *r, int64_t now_ns,
                           int64_t deadline, char *err, size_t errsz)
 {
@@ -556,6 +598,11 @@ long store_retention_step(store_t *self, const store_retention_t *r, int64_t now
     if ((n = s_roll_step(self, 3600, minutes, deadline, err, errsz)) < 0)
         return -1;
     done += n;
+    /* A minute's raw batches are packed once it is rolled up. */
+    if ((n = s_roll_step(self, 0, minutes, deadline, err, errsz)) < 0)
+        return -1;
+    done += n;
+    s_log_packing(self, minutes, n);
     if ((n = s_expire(self, r, now_ns, err, errsz)) < 0)
         return -1;
     return done + n;

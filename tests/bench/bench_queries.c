@@ -8,10 +8,12 @@
  *   one host's drop history for the month      budget  50 ms
  *   the fleet's top droppers for a day          budget 500 ms
  *   the incidents of an hour                    budget   1 s
- *   one host's raw series of an hour (reported)
+ *   one host's raw series of an hour (reported), packed and as rows
  * and the database's size per host and day: the seeded drops and bursts,
- * plus raw batches and their rollups measured by storing an hour of 20
- * hosts (75 samples a second each) through the writer.
+ * plus raw history and its rollups measured by storing an hour of 20
+ * hosts (75 samples a second each) through the writer: bytes a sample as
+ * batches rows (the layout before 019) and once the upkeep packed them
+ * into raw blocks.
  * Usage: bench_queries [HOSTS [DAYS]] (default 1000 30; CI runs 20 hosts,
  * 2 days). A full run writes about 11 GB under /tmp, removed at the end. */
 #define _GNU_SOURCE
@@ -261,11 +263,28 @@ static double s_time_raw_series(const char *path, long *rows)
     return s_median5(ms);
 }
 
-/* Bytes per host and day of raw batches and of their minute and hour
- * rollups: an hour of 20 hosts at 1 s, 75 changing samples each; and how
- * long one host's raw series of that hour takes to read. */
-static void s_raw_size(const char *dir, double *raw, double *rolled, double *series_ms,
-                       long *series_rows)
+/* What an hour of raw history costs: bytes per host and day and bytes a
+ * sample, and how long one host's raw series of the hour takes to read. */
+typedef struct {
+    double bytes_per_day, bytes_per_sample, series_ms;
+    long series_rows;
+} raw_cost_t;
+
+static raw_cost_t s_raw_cost(const char *path, const char *tables)
+{
+    raw_cost_t c;
+    int64_t bytes = s_table_bytes(path, tables);
+    c.bytes_per_day = (double)bytes / 20 * 24;
+    c.bytes_per_sample = (double)bytes / (20.0 * 3600 * 75);
+    c.series_ms = s_time_raw_series(path, &c.series_rows);
+    return c;
+}
+
+/* Raw history as stored (batches rows: the previous layout) and once the
+ * upkeep has packed it into raw blocks per host and minute, from the same
+ * hour of 20 hosts at 1 s, 75 changing samples each; and the bytes per
+ * host and day of the minute and hour rollups. */
+static void s_raw_size(const char *dir, raw_cost_t *rows, raw_cost_t *packed, double *rolled)
 {
     char path[256], err[256];
     snprintf(path, sizeof path, "%s/raw.sqlite", dir);
@@ -308,13 +327,13 @@ static void s_raw_size(const char *dir, double *raw, double *rolled, double *ser
         }
         store_commit(st, err, sizeof err);
     }
+    *rows = s_raw_cost(path, "'batches', 'batches_at'");
     store_retention_t r = {DAY, 400 * DAY, 0};
     while (store_upkeep(st, &r, T0 + HOUR + 60 * TS_NS_PER_S, 100000000, err, sizeof err) > 0)
         ;
     store_close(&st);
-    *series_ms = s_time_raw_series(path, series_rows);
-    /* The minutes are written as the batches are stored: measure by table. */
-    *raw = (double)s_table_bytes(path, "'batches', 'batches_at'") / 20 * 24;
+    *packed = s_raw_cost(path, "'raw_blocks', 'raw_blocks_key', 'raw_blocks_ts', 'batches', "
+                               "'batches_at'");
     *rolled = (double)s_table_bytes(path, "'rollups', 'rollups_key', 'rollups_ts'") / 20 * 24;
 }
 
@@ -358,21 +377,28 @@ int main(int argc, char **argv)
         missed += ms > budget[q];
     }
     store_close(&st);
-    double raw, rolled, series_ms;
-    long series_rows = 0;
-    s_raw_size(dir, &raw, &rolled, &series_ms, &series_rows);
-    printf("%-42s %8.1f ms (%ld rows, of 3600)\n", "one host's raw series of an hour", series_ms,
-           series_rows);
-    printf("size per host and day: drops and bursts %.2f MB, raw batches (1 s, 75 samples) %.1f MB, "
-           "their minute and hour rollups %.2f MB\n", seeded / 1e6, raw / 1e6, rolled / 1e6);
+    raw_cost_t rows_cost, packed_cost;
+    double rolled;
+    s_raw_size(dir, &rows_cost, &packed_cost, &rolled);
+    printf("%-42s %8.1f ms (%ld rows, of 3600); as batches rows before packing %.1f ms\n",
+           "one host's raw series of an hour", packed_cost.series_ms, packed_cost.series_rows,
+           rows_cost.series_ms);
+    printf("raw history (1 s, 75 samples): %.2f bytes a sample packed, %.2f as batches rows "
+           "(%.1fx smaller); per host and day %.2f MB packed, %.1f MB as rows\n",
+           packed_cost.bytes_per_sample, rows_cost.bytes_per_sample,
+           rows_cost.bytes_per_sample / packed_cost.bytes_per_sample,
+           packed_cost.bytes_per_day / 1e6, rows_cost.bytes_per_day / 1e6);
+    printf("size per host and day: drops and bursts %.2f MB, raw history %.2f MB, "
+           "its minute and hour rollups %.2f MB\n", seeded / 1e6, packed_cost.bytes_per_day / 1e6,
+           rolled / 1e6);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_queries: cannot remove %s\n", dir);
     (void)missed; /* budgets are reported, not enforced: a benchmark, not a timed test */
-    if (series_rows != 3600) {
-        fprintf(stderr, "bench_queries: the raw series read %ld samples, 3600 were stored\n",
-                series_rows);
+    if (rows_cost.series_rows != 3600 || packed_cost.series_rows != 3600) {
+        fprintf(stderr, "bench_queries: the raw series read %ld samples as rows and %ld packed, "
+                "3600 were stored\n", rows_cost.series_rows, packed_cost.series_rows);
         return 1;
     }
     return 0;

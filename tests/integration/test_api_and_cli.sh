@@ -65,7 +65,8 @@ import os, sys
 m = dict(l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith("#"))
 for k in ("dropscope_commit_duration_seconds_count", "dropscope_commit_duration_seconds_sum",
           'dropscope_commit_duration_seconds_bucket{le="+Inf"}', "dropscope_ingest_queue_depth",
-          "dropscope_rollups_behind_seconds", "dropscope_upkeep_rows_total"):
+          "dropscope_rollups_behind_seconds", "dropscope_raw_packing_behind_seconds",
+          "dropscope_upkeep_rows_total"):
     assert k in m, f"/metrics has no {k}"
 assert "dropscope_ingest_samples_per_second" not in m, "rates are Prometheus's job"
 size = os.path.getsize(sys.argv[2]) + os.path.getsize(sys.argv[2] + "-wal")

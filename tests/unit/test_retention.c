@@ -5,7 +5,11 @@
  * batch merged into minutes and hours already rolled up, minutes rolled up
  * as they are stored (and the ones a restart or a failed group cut in two
  * left to the upkeep), and a file that stops growing once old data is
- * deleted as fast as new comes. */
+ * deleted as fast as new comes. Raw history packed into blocks per host and
+ * ten minutes (store_raw.c): reads the same as the batches stored, a resend
+ * of a packed batch a duplicate, a late batch packed into its block, the
+ * blocks expired, and a database of unpacked batches packed a bounded step
+ * at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 
 #include "intake.h"
 #include "store.h"
+#include "store_internal.h" /* store_retention_step, to stop a step before its commit */
 #include "testlib.h"
 #include "ts.h"
 
@@ -331,6 +336,202 @@ static void test_file_stops_growing(void **state)
     assert_true(testlib_sql_scalar(f->path, "SELECT count(*) FROM batches") <= 2 * (30 * 6 + 6));
 }
 
+/* --- raw history packed (store_raw.c) ------------------------------------ */
+
+#define BLOCK (10 * MIN) /* STORE_RAW_BLOCK_NS */
+
+/* What was stored of a host's batches: time, value and delta of each series. */
+typedef struct {
+    int64_t ts[2048];
+    uint64_t value[2][2048];
+    int64_t delta[2][2048];
+    int n;
+} kept_t;
+
+/* s_batch, noting what it stored in k. */
+static void s_batch_noted(fixture_t *f, kept_t *k, int h, int64_t ts, int64_t drops)
+{
+    s_batch(f, h, ts, drops);
+    int at = k->n++;
+    /* a late one goes in its place: k stays in time order */
+    for (; at > 0 && k->ts[at - 1] > ts; at--) {
+        k->ts[at] = k->ts[at - 1];
+        for (int j = 0; j < 2; j++) {
+            k->value[j][at] = k->value[j][at - 1];
+            k->delta[j][at] = k->delta[j][at - 1];
+        }
+    }
+    k->ts[at] = ts;
+    k->value[0][at] = f->value[h];
+    k->delta[0][at] = drops;
+    k->value[1][at] = 100 * (f->seq[h] - 1);
+    k->delta[1][at] = 100;
+}
+
+typedef struct {
+    const kept_t *k;
+    int series, next;
+    int64_t from, to;
+} expect_t;
+
+static int s_expect_row(void *ctx, const series_row_t *row)
+{
+    expect_t *e = ctx;
+    while (e->next < e->k->n && e->k->ts[e->next] <= e->from)
+        e->next++;
+    assert_true(e->next < e->k->n && e->k->ts[e->next] <= e->to);
+    assert_int_equal(row->ts_ns, e->k->ts[e->next]);
+    assert_int_equal(row->value, e->k->value[e->series][e->next]);
+    assert_int_equal(row->delta, e->k->delta[e->series][e->next]);
+    e->next++;
+    return 0;
+}
+
+/* Host h's raw rows of both series in (from, to] are exactly k's there. */
+static void s_expect_raw(fixture_t *f, const kept_t *k, int h, int64_t from, int64_t to)
+{
+    static const char *const names[2][3] = {{"snmp", "", "Udp.RcvbufErrors"},
+                                            {"netdev", "eth0", "rx_packets"}};
+    for (int j = 0; j < 2; j++) {
+        expect_t e = {k, j, 0, from, to};
+        series_query_t q = {s_hosts[h], names[j][0], names[j][1], names[j][2], from, to, 0, 0};
+        char err[256];
+        assert_int_equal(store_series(f->st, &q, s_expect_row, &e, err, sizeof err), 0);
+        int want = 0;
+        for (int i = 0; i < k->n; i++)
+            want += k->ts[i] > from && k->ts[i] <= to;
+        int got = 0;
+        for (int i = 0; i < e.next; i++)
+            got += k->ts[i] > from && k->ts[i] <= to;
+        assert_int_equal(got, want);
+    }
+}
+
+static int s_note_time(void *ctx, int64_t ts)
+{
+    kept_t *k = ctx;
+    k->ts[k->n++] = ts;
+    return 0;
+}
+
+static int64_t s_count(fixture_t *f, const char *table)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    return testlib_sql_scalar(f->path, sql);
+}
+
+/* Resends host h's batch `seq` taken at ts: the store's answer. */
+static store_rc_t s_resend(fixture_t *f, int h, uint64_t seq, int64_t ts)
+{
+    static const uint32_t ids[] = {1, 2};
+    uint64_t values[2] = {0, 0};
+    int64_t deltas[2] = {0, 0};
+    uint32_t flags[2] = {0, 0};
+    msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = seq, .sent_ns = ts,
+               .type = MSG_TYPE_BATCH,
+               .batch = {ts, ts - STEP, false, 0, s_defs, 2, ids, values, deltas, flags}};
+    char err[256];
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    store_rc_t rc = intake_store(f->st, &m, ts, &n, err, sizeof err);
+    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
+    return rc;
+}
+
+static void test_raw_packed(void **state)
+{
+    fixture_t *f = *state;
+    static kept_t k[2];
+    memset(k, 0, sizeof k);
+    srand(11);
+    for (int64_t ts = T0; ts < T0 + 35 * MIN; ts += STEP)
+        for (int h = 0; h < 2; h++)
+            s_batch_noted(f, &k[h], h, ts, rand() % 5 == 0 ? rand() % 1000 : 0);
+    /* Rolled up to minute 34: blocks 0-10, 10-20 and 20-30 min are packed. */
+    store_retention_t r = {HOUR, 24 * HOUR, MIN};
+    s_upkeep(f, &r, T0 + 35 * MIN);
+    assert_int_equal(store_rolled_until(f->st, 0), T0 + 3 * BLOCK);
+    assert_int_equal(s_count(f, "raw_blocks"), 2 * 3);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6); /* minutes 30-35 */
+    for (int h = 0; h < 2; h++) {
+        s_expect_raw(f, &k[h], h, T0 - 1, T0 + HOUR);
+        s_expect_raw(f, &k[h], h, T0 + 5 * MIN + 3 * SEC, T0 + 32 * MIN); /* blocks and rows */
+        s_expect_raw(f, &k[h], h, T0 + 10 * MIN, T0 + 10 * MIN + 30 * SEC); /* a block's start */
+        kept_t times = {.n = 0};
+        char err[256];
+        assert_int_equal(store_batch_times(f->st, s_hosts[h], T0 - 1, T0 + HOUR, s_note_time,
+                                           &times, err, sizeof err), 0);
+        assert_int_equal(times.n, k[h].n);
+        assert_memory_equal(times.ts, k[h].ts, sizeof *times.ts * (size_t)times.n);
+    }
+    /* A resend of a packed batch (host a's 7th, at T0 + 60 s) is a duplicate. */
+    assert_int_equal(s_resend(f, 0, 7, T0 + 6 * STEP), STORE_DUPLICATE);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6);
+    /* A batch never stored comes late for a packed block: it is merged
+     * into its minute and into the block, where it reads in its place. */
+    sum_t minute = s_sum(f, 1, 60, T0 + 5 * MIN, T0 + 6 * MIN);
+    s_batch_noted(f, &k[1], 1, T0 + 5 * MIN + 5 * SEC, 77);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6 + 1);
+    s_expect_raw(f, &k[1], 1, T0 - 1, T0 + HOUR);
+    s_upkeep(f, &r, T0 + 35 * MIN);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6);
+    assert_int_equal(s_count(f, "raw_blocks"), 2 * 3);
+    assert_int_equal(s_sum(f, 1, 60, T0 + 5 * MIN, T0 + 6 * MIN).sum, minute.sum + 77);
+    s_expect_raw(f, &k[1], 1, T0 - 1, T0 + HOUR);
+    s_expect_raw(f, &k[0], 0, T0 - 1, T0 + HOUR);
+    /* Its resend is a duplicate too. */
+    assert_int_equal(s_resend(f, 1, f->seq[1], T0 + 5 * MIN + 5 * SEC), STORE_DUPLICATE);
+    /* Past the raw retention the blocks go with the rows. */
+    s_upkeep(f, &r, T0 + 35 * MIN + HOUR + BLOCK);
+    assert_int_equal(s_count(f, "raw_blocks"), 0);
+    assert_int_equal(s_count(f, "batches"), 0);
+}
+
+/* A database whose batches were never packed (from before 019) is packed
+ * oldest first, a bounded step at a time, and reads the same throughout. */
+static void test_raw_packing_in_steps(void **state)
+{
+    fixture_t *f = *state;
+    static kept_t k[2];
+    memset(k, 0, sizeof k);
+    for (int64_t ts = T0; ts < T0 + 3 * HOUR; ts += STEP)
+        for (int h = 0; h < 2; h++)
+            s_batch_noted(f, &k[h], h, ts, (ts / SEC) % 7);
+    store_retention_t r = {24 * HOUR, 48 * HOUR, MIN};
+    char err[256];
+    /* A step that never commits (the aggregator killed in it) leaves the
+     * rows as they were, and nothing packed. */
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_true(store_retention_step(f->st, &r, T0 + 3 * HOUR + 2 * MIN, ts_mono_ns() + 50000000,
+                                     err, sizeof err) > 0);
+    assert_true(store_rolled_until(f->st, 0) > T0); /* packed, in the transaction */
+    store_rollback(f->st);
+    assert_int_equal(store_rolled_until(f->st, 0), INT64_MIN);
+    assert_int_equal(s_count(f, "raw_blocks"), 0);
+    assert_int_equal(s_count(f, "batches"), 2 * 3 * 360);
+    int64_t last = INT64_MIN;
+    int steps = 0;
+    long n;
+    /* Half a millisecond a step: a block or two of one host each. */
+    while ((n = store_upkeep(f->st, &r, T0 + 3 * HOUR + 2 * MIN, 500000, err, sizeof err)) > 0) {
+        int64_t packed = store_rolled_until(f->st, 0);
+        assert_true(packed >= last);
+        last = packed;
+        if (++steps % 7 == 0)
+            s_expect_raw(f, &k[steps % 2], steps % 2, T0 - 1, T0 + 4 * HOUR);
+        assert_true(steps < 100000);
+    }
+    assert_int_equal(n, 0);
+    print_message("packed 3 h of 2 hosts in %d steps of the upkeep\n", steps);
+    assert_true(steps > 3);
+    assert_int_equal(store_rolled_until(f->st, 0), T0 + 3 * HOUR);
+    assert_int_equal(s_count(f, "raw_blocks"), 2 * 18);
+    assert_int_equal(s_count(f, "batches"), 0);
+    for (int h = 0; h < 2; h++)
+        s_expect_raw(f, &k[h], h, T0 - 1, T0 + 4 * HOUR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +540,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_evicted_host_minute, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_minutes_at_ingest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_file_stops_growing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_packed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_packing_in_steps, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
