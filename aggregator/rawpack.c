@@ -116,34 +116,32 @@ typedef struct {
     bool oom; /* a write failed for memory: the block fails */
 } column_t;
 
+/* Room for `need` more bytes in c; false (and c->oom) without memory. */
+static bool s_room(column_t *c, size_t need)
+{
+    if (c->cap - c->len >= need)
+        return true;
+    size_t cap = c->cap ? c->cap * 2 : 256;
+    unsigned char *p = c->oom ? NULL : realloc(c->p, cap);
+    if (!p) {
+        c->oom = true;
+        return false;
+    }
+    c->p = p;
+    c->cap = cap;
+    return true;
+}
+
 static void s_put(column_t *c, uint64_t v)
 {
-    if (c->cap - c->len < 10) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        unsigned char *p = c->oom ? NULL : realloc(c->p, cap);
-        if (!p) {
-            c->oom = true;
-            return;
-        }
-        c->p = p;
-        c->cap = cap;
-    }
-    c->len = (size_t)(store_put_varint(c->p + c->len, v) - c->p);
+    if (s_room(c, 10))
+        c->len = (size_t)(store_put_varint(c->p + c->len, v) - c->p);
 }
 
 static void s_put_byte(column_t *c, unsigned char v)
 {
-    if (c->cap == c->len) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        unsigned char *p = c->oom ? NULL : realloc(c->p, cap);
-        if (!p) {
-            c->oom = true;
-            return;
-        }
-        c->p = p;
-        c->cap = cap;
-    }
-    c->p[c->len++] = v;
+    if (s_room(c, 1))
+        c->p[c->len++] = v;
 }
 
 /* The runs of equal values in v[0..n). */

@@ -299,6 +299,22 @@ store_raw_t *store_raw_open(store_t *self, int64_t host, int64_t from_ns, int64_
     return r;
 }
 
+/* Steps *st (blocks or rows) to its next row; at the end or on an error
+ * (noted in r->failed) it is finalized and NULL, and false returned. */
+static bool s_step(store_raw_t *r, sqlite3_stmt **st)
+{
+    if (r->failed || !*st)
+        return false;
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc != SQLITE_DONE)
+        r->failed = rc;
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return false;
+}
+
 /* Moves to the next block batch in the range, loading blocks as needed;
  * false when there is none (or on an error, in r->failed). */
 static bool s_block_ready(store_raw_t *r)
@@ -309,16 +325,8 @@ static bool s_block_ready(store_raw_t *r)
             if (ts > r->from_ns && ts <= r->to_ns)
                 return true;
         }
-        if (r->failed || !r->blocks)
+        if (!s_step(r, &r->blocks))
             return false;
-        int rc = sqlite3_step(r->blocks);
-        if (rc != SQLITE_ROW) {
-            if (rc != SQLITE_DONE)
-                r->failed = rc;
-            sqlite3_finalize(r->blocks);
-            r->blocks = NULL;
-            return false;
-        }
         s_set_free(&r->block);
         r->bi = r->si = 0;
         if (rawpack_unpack(sqlite3_column_blob(r->blocks, 0),
@@ -335,16 +343,8 @@ static bool s_row_ready(store_raw_t *r)
 {
     if (r->row_ready)
         return true;
-    if (r->failed || !r->rows)
+    if (!s_step(r, &r->rows))
         return false;
-    int rc = sqlite3_step(r->rows);
-    if (rc != SQLITE_ROW) {
-        if (rc != SQLITE_DONE)
-            r->failed = rc;
-        sqlite3_finalize(r->rows);
-        r->rows = NULL;
-        return false;
-    }
     size_t len = (size_t)sqlite3_column_bytes(r->rows, 1), need = len / 4 + 1;
     if (need > r->caprow) {
         store_sample_t *s = realloc(r->row, need * sizeof *s);
