@@ -202,18 +202,14 @@ typedef struct {
     size_t ns;
     uint32_t *batch_of; /* per sample, its batch */
     uint32_t *ids;      /* the distinct series ids, ascending, nseries of them */
+    uint32_t *tmp;      /* room to merge ids into */
+    uint32_t *series_of; /* per sample, its series' index in ids */
     size_t nseries;
     size_t *start;     /* per series (and one past), where its samples begin in order */
     size_t *order;     /* the samples' indexes grouped by series, each group in batch order */
     uint64_t *scratch; /* nb values of one series */
     column_t col[S_NCOLUMNS];
 } packer_t;
-
-static int s_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static int s_cmp_i64(const void *a, const void *b)
 {
@@ -250,39 +246,77 @@ static int s_check_input(packer_t *p, char *err, size_t errsz)
     return 0;
 }
 
-/* The index of id in the sorted ids (it is there). */
-static size_t s_series_of(const packer_t *p, uint32_t id)
+/* The first of ids[from..n) not below id. Galloping from `from`: a
+ * batch's ids come in order, mostly a step or two apart in the block's. */
+static size_t s_find(const uint32_t *ids, size_t from, size_t n, uint32_t id)
 {
-    size_t lo = 0, hi = p->nseries;
-    while (hi - lo > 1) {
+    size_t lo = from, hi = from, step = 1;
+    while (hi < n && ids[hi] < id) {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    hi = hi < n ? hi : n;
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->ids[mid] <= id)
-            lo = mid;
+        if (ids[mid] < id)
+            lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
 }
 
-/* The distinct series and each one's samples in batch order (a counting
- * sort, stable). */
+/* Whether every id of batch i (its samples from k0) is in ids[0..nd). */
+static bool s_known(const packer_t *p, size_t i, size_t k0, const uint32_t *ids, size_t nd)
+{
+    for (size_t k = k0, at = 0; k < k0 + p->b[i].nsamples; k++) {
+        at = s_find(ids, at, nd, p->s[k].series_id);
+        if (at == nd || ids[at] != p->s[k].series_id)
+            return false;
+    }
+    return true;
+}
+
+/* The distinct series and each one's samples in batch order. The ids are
+ * the union of the batches' (each sorted): merged in when a batch brings
+ * new ones, which after the first batch is rare; then a counting sort by
+ * series, stable. (A sort of every sample's id cost more than the rest of
+ * the packing together.) */
 static void s_group(packer_t *p)
 {
-    for (size_t k = 0; k < p->ns; k++)
-        p->ids[k] = p->s[k].series_id;
-    qsort(p->ids, p->ns, sizeof *p->ids, s_cmp_u32);
-    for (size_t k = 0; k < p->ns; k++)
-        if (!p->nseries || p->ids[p->nseries - 1] != p->ids[k])
-            p->ids[p->nseries++] = p->ids[k];
-    memset(p->start, 0, (p->nseries + 1) * sizeof *p->start);
-    for (size_t k = 0; k < p->ns; k++)
-        p->start[s_series_of(p, p->s[k].series_id) + 1]++;
-    for (size_t j = 0; j < p->nseries; j++)
+    size_t nd = 0;
+    for (size_t i = 0, k0 = 0; i < p->nb; k0 += p->b[i++].nsamples) {
+        if (s_known(p, i, k0, p->ids, nd))
+            continue;
+        size_t a = 0, m = 0, k = k0, end = k0 + p->b[i].nsamples;
+        while (a < nd || k < end) {
+            if (k == end || (a < nd && p->ids[a] < p->s[k].series_id))
+                p->tmp[m++] = p->ids[a++];
+            else if (a == nd || p->s[k].series_id < p->ids[a])
+                p->tmp[m++] = p->s[k++].series_id;
+            else
+                p->tmp[m++] = p->ids[a++], k++;
+        }
+        uint32_t *t = p->ids;
+        p->ids = p->tmp;
+        p->tmp = t;
+        nd = m;
+    }
+    p->nseries = nd;
+    memset(p->start, 0, (nd + 2) * sizeof *p->start);
+    for (size_t i = 0, k0 = 0; i < p->nb; k0 += p->b[i++].nsamples)
+        for (size_t k = k0, at = 0; k < k0 + p->b[i].nsamples; k++) {
+            at = s_find(p->ids, at, nd, p->s[k].series_id);
+            p->series_of[k] = (uint32_t)at;
+            p->start[at + 1]++;
+        }
+    for (size_t j = 0; j < nd; j++)
         p->start[j + 1] += p->start[j];
     /* order fills from each group's start; start ends shifted by one group */
     for (size_t k = 0; k < p->ns; k++)
-        p->order[p->start[s_series_of(p, p->s[k].series_id)]++] = k;
-    memmove(p->start + 1, p->start, p->nseries * sizeof *p->start);
+        p->order[p->start[p->series_of[k]]++] = k;
+    memmove(p->start + 1, p->start, nd * sizeof *p->start);
     p->start[0] = 0;
 }
 
@@ -448,6 +482,8 @@ static void s_packer_free(packer_t *p)
 {
     free(p->batch_of);
     free(p->ids);
+    free(p->tmp);
+    free(p->series_of);
     free(p->start);
     free(p->order);
     free(p->scratch);
@@ -475,13 +511,15 @@ int rawpack_pack(const rawpack_batch_t *b, size_t nb, const store_sample_t *s, s
     /* the bounds keep these products far from overflowing */
     p.batch_of = malloc((ns + 1) * sizeof *p.batch_of);
     p.ids = malloc((ns + 1) * sizeof *p.ids);
+    p.tmp = malloc((ns + 1) * sizeof *p.tmp);
+    p.series_of = malloc((ns + 1) * sizeof *p.series_of);
     p.start = malloc((ns + 2) * sizeof *p.start);
     p.order = malloc((ns + 1) * sizeof *p.order);
     p.scratch = malloc((nb + 1) * sizeof *p.scratch);
     int rc = -1;
     unsigned char *raw = NULL;
     size_t rawlen = 0;
-    if (!p.batch_of || !p.ids || !p.start || !p.order || !p.scratch) {
+    if (!p.batch_of || !p.ids || !p.tmp || !p.series_of || !p.start || !p.order || !p.scratch) {
         s_errf(err, errsz, "rawpack: out of memory for %zu samples", ns);
         goto done;
     }
