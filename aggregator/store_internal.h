@@ -179,12 +179,11 @@ void store_errf(char *err, size_t errsz, const char *fmt, ...) __attribute__((fo
 #define STORE_RAW_BLOCK_S 600
 #define STORE_RAW_BLOCK_NS (STORE_RAW_BLOCK_S * INT64_C(1000000000))
 
-/* Packs host's batches rows of the minute at bucket into its raw block
+/* Packs host's batches rows of the block at bucket into its raw block
  * (merged with the block there is), deleting the rows: every row of the
- * minute not waiting in rollup_late, or (batch_id > 0) that one row. The
- * rows packed, or -1 + err. Inside the caller's transaction. */
-long store_raw_pack(store_t *self, int64_t host, int64_t bucket, int64_t batch_id, char *err,
-                    size_t errsz);
+ * block not waiting in rollup_late. The rows packed, or -1 + err. Inside
+ * the caller's transaction. */
+long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size_t errsz);
 /* Whether the batch (incarnation, seq) of host at ts_ns is packed in its
  * minute's block already (a resend of it is a duplicate). 1, 0, or -1 + err. */
 int store_raw_has(store_t *self, int64_t host, int64_t ts_ns, int64_t incarnation, int64_t seq,

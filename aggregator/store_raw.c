@@ -1,12 +1,13 @@
-/* store_raw: raw history packed per host and minute (schema/019,
+/* store_raw: raw history packed per host and ten minutes (schema/019,
  * rawpack.h), and reading it back merged with the batches rows not packed
  * yet. A batch is stored and acknowledged as a batches row, as before; the
- * upkeep packs each host's minute into one raw_blocks row once the minute
- * is rolled up, in the transaction that deletes the rows it packed, so a
- * crash leaves either the rows or the block, and the step is simply done
- * again. A batch that comes for a minute packed already (a spool resent
- * after an outage) waits in rollup_late like any late batch, and is packed
- * into the block when it is merged. Calls only store_db.c. */
+ * upkeep packs each host's block of ten minutes into one raw_blocks row
+ * once its minutes are rolled up, in the transaction that deletes the
+ * rows it packed, so a crash leaves either the rows or the block, and the
+ * step is simply done again. A batch that comes for a block packed already (a spool resent
+ * after an outage) waits in rollup_late like any late batch, and once
+ * merged its block is packed again with it (raw_late). Calls only
+ * store_db.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,7 @@ static void s_set_free(raw_set_t *r)
     *r = (raw_set_t){0};
 }
 
-/* The block of host's minute at bucket, unpacked into *r (empty when there
+/* The block of host at bucket, unpacked into *r (empty when there
  * is none). 1 found, 0 none, -1 + err (a block that does not unpack is an
  * error: it is never overwritten). */
 static int s_load_block(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, char *err,
@@ -164,7 +165,7 @@ static int s_write(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, ch
     char why[200];
     if (s_sort(r) != 0 || rawpack_pack(r->b, r->nb, r->s, r->ns, RAWPACK_LEVEL_DEFAULT, &block,
                                        &len, why, sizeof why) != 0) {
-        store_errf(err, errsz, "packing host %lld's minute at %lld: %s", (long long)host,
+        store_errf(err, errsz, "packing host %lld's block at %lld: %s", (long long)host,
                    (long long)bucket, r->b ? why : "out of memory");
         return -1;
     }
@@ -201,29 +202,24 @@ static int s_write(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, ch
     return 0;
 }
 
-long store_raw_pack(store_t *self, int64_t host, int64_t bucket, int64_t batch_id, char *err,
-                    size_t errsz)
+long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size_t errsz)
 {
-    /* Every row of the minute but those waiting to be merged into the
-     * rollups (s_merge_late reads them, then packs them), or the one. */
-    static const char minute[] =
+    /* Every row of the block but those waiting to be merged into the
+     * rollups (they come back through raw_late once merged). */
+    static const char sql[] =
         STORE_SECONDS("?2", "?3 - 1") "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, "
         "received_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 AND "
         "ts_ns >= ?2 AND ts_ns < ?3 AND id NOT IN (SELECT batch_id FROM rollup_late) "
         "ORDER BY ts_ns";
-    static const char one[] = "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, received_ns, "
-                              "samples, packing FROM batches WHERE id = ?4";
     raw_set_t r = {0};
     if (s_load_block(self, host, bucket, &r, err, errsz) < 0)
         return -1;
-    sqlite3_stmt *st = store_prepare(self, batch_id ? one : minute, err, errsz);
+    sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     int rc = st ? SQLITE_DONE : SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, host);
         sqlite3_bind_int64(st, 2, bucket);
         sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
-        if (batch_id)
-            sqlite3_bind_int64(st, 4, batch_id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             if (s_add_row(&r, st) != 0) {
                 rc = SQLITE_NOMEM;
@@ -241,8 +237,8 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, int64_t batch_i
          * interval): its rows stay as they are, read and expired as rows. */
         static bool said;
         if (!said)
-            log_warn("store: host %lld's minute at %lld holds %zu batches, %zu samples: more "
-                     "than a raw block takes (%u, %u); such minutes stay unpacked",
+            log_warn("store: host %lld's ten minutes at %lld hold %zu batches, %zu samples: "
+                     "more than a raw block takes (%u, %u); such stay unpacked batches rows",
                      (long long)host, (long long)bucket, r.nb, r.ns, RAWPACK_BATCHES_MAX,
                      RAWPACK_SAMPLES_MAX);
         said = true;

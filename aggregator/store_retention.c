@@ -17,8 +17,9 @@
  *    (rollup_late), so their totals stay exact;
  *  - a rolled-up minute's batches rows are packed into one raw block per
  *    host (store_raw.c), a step of "step 0" with the same progress as the
- *    rollups' (its row in rollup_state), one minute behind them; a late
- *    batch of a packed minute is packed into its block once merged;
+ *    rollups' (its row in rollup_state), behind them; a late batch of a
+ *    packed block is packed into it once merged (raw_late), with the
+ *    block's other late ones;
  *  - batches and raw blocks older than the raw retention, and rollups, drops, bursts and gaps
  *    older than the rollup retention, are deleted a few thousand rows at a
  *    time; SQLite reuses the freed pages, so the file stops growing. */
@@ -254,7 +255,7 @@ static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t buck
                        size_t errsz)
 {
     if (step_s == 0) { /* the raw minute, packed */
-        long packed = store_raw_pack(self, host, bucket, 0, err, errsz);
+        long packed = store_raw_pack(self, host, bucket, err, errsz);
         if (packed > 0)
             self->packed_batches += packed;
         return packed < 0 ? -1 : 0;
@@ -369,10 +370,10 @@ static int s_merge_late(store_t *self, int64_t batch_id, char *err, size_t errsz
                 rc = s_write_rollup(self, host, step_s, bucket, &f, err, errsz);
             free(f.recs);
         }
-        /* Its minute is packed already: into the block with it. */
-        if (rc == 0 && s_is_rolled(s_progress(self, 0), STORE_RAW_BLOCK_S, host, ts) &&
-            store_raw_pack(self, host, ts - ts % STORE_RAW_BLOCK_NS, batch_id, err, errsz) < 0)
-            rc = -1;
+        /* Its block is packed already: it is to be packed in (s_pack_lates). */
+        if (rc == 0 && s_is_rolled(s_progress(self, 0), STORE_RAW_BLOCK_S, host, ts))
+            rc = s_run(self, "INSERT OR IGNORE INTO raw_late (host_id, ts_ns) VALUES (?1, ?2)",
+                       host, ts - ts % STORE_RAW_BLOCK_NS, 0, err, errsz);
     }
     sqlite3_finalize(st);
     return rc == 0 ? s_run(self, "DELETE FROM rollup_late WHERE batch_id = ?1", batch_id, 0, 0, err,
@@ -389,6 +390,27 @@ static long s_merge_lates(store_t *self, int64_t deadline_mono, char *err, size_
                           -1)) >= 0) {
         if (s_merge_late(self, id, err, errsz) != 0)
             return -1;
+        done++;
+    }
+    return done;
+}
+
+/* Packs into their blocks the rows of blocks packed already (raw_late),
+ * each block once for all its late rows. Returns the blocks done. */
+static long s_pack_lates(store_t *self, int64_t deadline_mono, char *err, size_t errsz)
+{
+    long done = 0;
+    int64_t host;
+    while (ts_mono_ns() < deadline_mono &&
+           (host = s_scalar(self, "SELECT host_id FROM raw_late ORDER BY host_id, ts_ns LIMIT 1",
+                            0, 0, -1)) >= 0) {
+        int64_t bucket = s_scalar(self, "SELECT min(ts_ns) FROM raw_late WHERE host_id = ?1", host,
+                                  0, INT64_MIN);
+        long packed = store_raw_pack(self, host, bucket, err, errsz);
+        if (packed < 0 || s_run(self, "DELETE FROM raw_late WHERE host_id = ?1 AND ts_ns = ?2",
+                                host, bucket, 0, err, errsz) != 0)
+            return -1;
+        self->packed_batches += (uint64_t)packed;
         done++;
     }
     return done;
@@ -590,7 +612,10 @@ long store_retention_step(store_t *self, const store_retention_t *r, int64_t now
 {
     long done = s_merge_lates(self, deadline, err, errsz), n;
     int64_t ready = now_ns - r->lag_ns;
-    if (done < 0 || (n = s_roll_step(self, 60, ready, deadline, err, errsz)) < 0)
+    if (done < 0 || (n = s_pack_lates(self, deadline, err, errsz)) < 0)
+        return -1;
+    done += n;
+    if ((n = s_roll_step(self, 60, ready, deadline, err, errsz)) < 0)
         return -1;
     done += n;
     /* An hour is complete once its last minute is rolled up. */

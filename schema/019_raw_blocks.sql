@@ -18,3 +18,12 @@ CREATE TABLE raw_blocks (
 -- A host's range (reads, resends), and expiry in time order.
 CREATE UNIQUE INDEX raw_blocks_key ON raw_blocks (host_id, ts_ns);
 CREATE INDEX raw_blocks_ts ON raw_blocks (ts_ns);
+-- Blocks behind that progress with batches rows to pack in (late batches,
+-- once merged into their rollups): packed together by the upkeep, not one
+-- repacking of the block per batch (a spool of ten minutes would repack
+-- it 600 times).
+CREATE TABLE raw_late (
+  host_id INTEGER NOT NULL,
+  ts_ns   INTEGER NOT NULL, -- the block's start
+  PRIMARY KEY (host_id, ts_ns)
+) WITHOUT ROWID;

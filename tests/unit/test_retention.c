@@ -430,7 +430,8 @@ static store_rc_t s_resend(fixture_t *f, int h, uint64_t seq, int64_t ts)
     uint32_t flags[2] = {0, 0};
     msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = seq, .sent_ns = ts,
                .type = MSG_TYPE_BATCH,
-               .batch = {ts, ts - STEP, false, 0, s_defs, 2, ids, values, deltas, flags}};
+               .batch = {ts, ts - STEP, false, 0, s_defs, 2, ids, values, deltas, flags,
+                         0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
@@ -482,6 +483,17 @@ static void test_raw_packed(void **state)
     s_expect_raw(f, &k[0], 0, T0 - 1, T0 + HOUR);
     /* Its resend is a duplicate too. */
     assert_int_equal(s_resend(f, 1, f->seq[1], T0 + 5 * MIN + 5 * SEC), STORE_DUPLICATE);
+    /* A spool's worth of late batches for one packed block: packed into it
+     * together once merged (raw_late), reading right before and after. */
+    for (int64_t ts = T0 + 10 * MIN + 5 * SEC; ts < T0 + 15 * MIN; ts += STEP)
+        s_batch_noted(f, &k[0], 0, ts, 3);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6 + 30);
+    s_expect_raw(f, &k[0], 0, T0 - 1, T0 + HOUR);
+    s_upkeep(f, &r, T0 + 35 * MIN);
+    assert_int_equal(s_count(f, "batches"), 2 * 5 * 6);
+    assert_int_equal(s_count(f, "raw_late"), 0);
+    assert_int_equal(s_count(f, "raw_blocks"), 2 * 3);
+    s_expect_raw(f, &k[0], 0, T0 - 1, T0 + HOUR);
     /* Past the raw retention the blocks go with the rows. */
     s_upkeep(f, &r, T0 + 35 * MIN + HOUR + BLOCK);
     assert_int_equal(s_count(f, "raw_blocks"), 0);
