@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The same answers from either store. One recorded fleetsim run (200 hosts,
-# 60 intervals of 10 s of backlog: the last ten minutes, with drops, each
+# 150 intervals of 10 s of backlog: the last 25 minutes, with drops, each
 # host's own bursts and every 100 s a burst of a quarter of the fleet at one
 # instant) is stored by an aggregator
 # on SQLite while fleetsim records it, then sent again, message for message,
@@ -10,11 +10,13 @@
 # for field, but for what is the receiving aggregator's own: when it saw each
 # host and its name. The minute rollups are compared over the minutes SQLite
 # has rolled up (it waits 2 minutes after each; ClickHouse's views are
-# complete at once). No root needed; skipped without clickhouse-server.
+# complete at once). SQLite's raw history is read with at least one block
+# of ten minutes packed (store_raw.c: 25 minutes hold one whole, rolled up).
+# No root needed; skipped without clickhouse-server.
 source "$(dirname "$0")/lib.sh"
 
 HOSTS=${PARITY_HOSTS:-200}
-STEPS=${PARITY_SECONDS:-60}
+STEPS=${PARITY_SECONDS:-150}
 start_clickhouse ch
 
 start_named_aggregator sqlite --db "$TMP/db.sqlite"
@@ -30,6 +32,9 @@ log "recorded: $(tail -n 1 "$TMP/fleetsim.out") ($(stat -c %s "$TMP/run.rec") by
 log "replayed into ClickHouse: $(cat "$TMP/zreplay.out")"
 sleep 1.5 # both aggregators' hosts flush (once a second)
 t_to=$(now_ns)
+packed() { [ "$(sqlite3 "$TMP/db.sqlite" "SELECT count(*) FROM raw_blocks")" -ge "$HOSTS" ]; }
+wait_for 60 "SQLite's upkeep to pack a block of every host" packed
+log "SQLite: $(sqlite3 "$TMP/db.sqlite" "SELECT count(*), sum(nbatches) FROM raw_blocks") raw blocks, batches in them"
 
 python3 - "${AGG_HTTP[sqlite]}" "${AGG_HTTP[clickhouse]}" "$t_from" "$t_to" <<'EOF'
 import json, sys, time, urllib.request
