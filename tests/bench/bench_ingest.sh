@@ -37,9 +37,9 @@ ulimit -n 65536 2>/dev/null || true
 raw=$(awk '$1 == "raw_rows_per_s" { print $2 }' "$TMP/raw.txt")
 rm -f "$TMP"/raw.sqlite*
 
-# The samples the store holds, each batch once.
+# The samples the store holds, each batch once (in rows, or packed in raw blocks).
 in_store() {
-  python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT sum(nsamples) FROM batches").fetchone()[0])' "$TMP/db.sqlite"
+  python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT (SELECT coalesce(sum(nsamples), 0) FROM batches) + (SELECT coalesce(sum(nsamples), 0) FROM raw_blocks)").fetchone()[0])' "$TMP/db.sqlite"
 }
 start_aggregator
 sim() { "$BIN_DIR/dropscope-fleetsim" --connect "$ENDPOINT" --insecure --hosts "$HOSTS" "$@"; }
