@@ -178,9 +178,9 @@ api_reply_t metrics_get(store_t *store, stats_board_t *board)
              rolled == INT64_MIN ? 0 : (uint64_t)((ts_now_ns() - rolled) / TS_NS_PER_S));
     int64_t packed = store_rolled_until(store, 0);
     s_metric(out, "dropscope_raw_packing_behind_seconds", "gauge",
-             "How far the packing of raw minutes into blocks is behind the minute rollups (a "
-             "minute in steady state; more while a database from before is packed; 0 before the "
-             "first or on ClickHouse).",
+             "How far the packing of raw history into blocks of ten minutes is behind the minute "
+             "rollups (under ten minutes in steady state; more while a database from before is "
+             "packed; 0 before the first block or on ClickHouse).",
              rolled == INT64_MIN || packed == INT64_MIN || packed > rolled
                  ? 0
                  : (uint64_t)((rolled - packed) / TS_NS_PER_S));
