@@ -211,39 +211,44 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
         "received_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 AND "
         "ts_ns >= ?2 AND ts_ns < ?3 AND id NOT IN (SELECT batch_id FROM rollup_late) "
         "ORDER BY ts_ns";
-    raw_set_t r = {0};
-    if (s_load_block(self, host, bucket, &r, err, errsz) < 0)
-        return -1;
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
-    int rc = st ? SQLITE_DONE : SQLITE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, host);
-        sqlite3_bind_int64(st, 2, bucket);
-        sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (s_add_row(&r, st) != 0) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-        sqlite3_finalize(st);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, host);
+    sqlite3_bind_int64(st, 2, bucket);
+    sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
+    raw_set_t r = {0};
+    bool loaded = false, too_big = false;
+    long packed = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* The block there is (a late batch's), once there are rows to add. */
+        if (!loaded && (loaded = true, s_load_block(self, host, bucket, &r, err, errsz) < 0)) {
+            packed = -1;
+            break;
+        }
+        if (s_add_row(&r, st) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if ((too_big = r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX))
+            break;
     }
-    long packed = (long)(r.nb - r.ids_from);
-    if (rc != SQLITE_DONE) {
-        if (st)
-            store_errf(err, errsz, "database: %s", sqlite3_errstr(rc));
-        packed = -1;
-    } else if (packed && (r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX)) {
+    sqlite3_finalize(st);
+    if (too_big) {
         /* Past what a block holds (a host of very many series at a short
          * interval): its rows stay as they are, read and expired as rows. */
         static bool said;
         if (!said)
-            log_warn("store: host %lld's ten minutes at %lld hold %zu batches, %zu samples: "
-                     "more than a raw block takes (%u, %u); such stay unpacked batches rows",
-                     (long long)host, (long long)bucket, r.nb, r.ns, RAWPACK_BATCHES_MAX,
-                     RAWPACK_SAMPLES_MAX);
+            log_warn("store: host %lld's ten minutes at %lld hold over %u batches or %u "
+                     "samples, more than a raw block takes: such stay batches rows",
+                     (long long)host, (long long)bucket, RAWPACK_BATCHES_MAX, RAWPACK_SAMPLES_MAX);
         said = true;
-        packed = 0;
-    } else if (packed && s_write(self, host, bucket, &r, err, errsz) != 0) {
+    } else if (packed == 0 && rc != SQLITE_DONE) {
+        store_errf(err, errsz, "database: %s", sqlite3_errstr(rc));
+        packed = -1;
+    } else if (packed == 0 && (packed = (long)(r.nb - r.ids_from)) &&
+               s_write(self, host, bucket, &r, err, errsz) != 0) {
         packed = -1;
     }
     s_set_free(&r);
