@@ -37,13 +37,18 @@
  *             sample)
  * Arithmetic is modulo 2^64 both ways, so that any values round-trip.
  *
- * zstd's level, measured on test_rawpack's realistic minute (75 series, 60
- * batches, 725 samples of the series that changed; STORE_PACK_VARINT 7.8
- * bytes a sample) on a 2-core VM: the columns alone 2.81 bytes a sample;
- * levels 1, 3, 9, 19: 1.53, 1.54, 1.51, 1.47, packing in 103, 104, 143,
- * 704 ns a sample, unpacking in 31-33. Level 3 (zstd's own default) it is:
- * what is left is mostly entropy of the data (timestamps' jitter and
- * delays, first values, the deltas' noise), which no level takes away. */
+ * zstd's level, measured by test_rawpack on a 2-core VM (with bench_queries
+ * running beside it), bytes a sample at levels 1, 3, 9, 19, and packing's
+ * ns a sample:
+ *   a minute of the 725 samples of the series that changed (75 series, 60
+ *   batches; STORE_PACK_VARINT 7.8 bytes): 1.55, 1.55, 1.54, 1.49; 41, 42,
+ *   65, 441 (unpacking 21);
+ *   a minute of 75 series changing every second by 10,000-29,999 (the
+ *   planes; STORE_PACK_VARINT 10.0 bytes): 1.94, 1.94, 1.94, 1.92; 20, 20,
+ *   29, 207 (unpacking 10).
+ * Level 3 (zstd's own default) it is: what is left is mostly entropy of
+ * the data (timestamps' jitter and delays, first values, the deltas'
+ * noise), which no level takes away. */
 #include "rawpack.h"
 
 #include <stdarg.h>
