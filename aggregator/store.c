@@ -280,7 +280,7 @@ static store_rc_t s_pack(store_t *self, host_cache_t *c, const store_batch_t *b,
 static store_rc_t s_insert_batch(store_t *self, host_cache_t *c, const store_origin_t *o,
                                  const store_batch_t *b, int64_t *id, char *err, size_t errsz)
 {
-    /* Only a batch behind the rollups can be in a packed minute (store_raw.c). */
+    /* Only a batch behind the rollups can be in a packed block (store_raw.c). */
     if (store_behind_rollups(self, c->host_id, b->ts_ns)) {
         int packed = store_raw_has(self, c->host_id, b->ts_ns, (int64_t)o->incarnation,
                                    (int64_t)o->seq, err, errsz);

@@ -15,13 +15,13 @@
  *  - a batch that arrives for a minute already rolled up (a spool resent
  *    after an outage) is merged into the minute and the hour it belongs to
  *    (rollup_late), so their totals stay exact;
- *  - a rolled-up minute's batches rows are packed into one raw block per
- *    host (store_raw.c), a step of "step 0" with the same progress as the
- *    rollups' (its row in rollup_state), behind them; a late batch of a
- *    packed block is packed into it once merged (raw_late), with the
- *    block's other late ones;
- *  - batches and raw blocks older than the raw retention, and rollups, drops, bursts and gaps
- *    older than the rollup retention, are deleted a few thousand rows at a
+ *  - a host's ten minutes of batches rows, once rolled up, are packed into
+ *    one raw block (store_raw.c): "step 0", with progress kept as the
+ *    rollups' (its row in rollup_state); a late batch of a packed block is
+ *    packed into it once merged (raw_late), with the block's other late
+ *    ones;
+ *  - batches and raw blocks older than the raw retention, and rollups,
+ *    drops, bursts and gaps older than the rollup retention, are deleted a few thousand rows at a
  *    time; SQLite reuses the freed pages, so the file stops growing. */
 #include <stdbool.h>
 #include <stdio.h>
@@ -254,7 +254,7 @@ static bool s_has_minute(store_t *self, int64_t host, int64_t bucket)
 static int s_roll_host(store_t *self, int64_t step_s, int64_t host, int64_t bucket, char *err,
                        size_t errsz)
 {
-    if (step_s == 0) { /* the raw minute, packed */
+    if (step_s == 0) { /* a raw block, packed */
         long packed = store_raw_pack(self, host, bucket, err, errsz);
         if (packed > 0)
             self->packed_batches += packed;
@@ -305,7 +305,7 @@ static bool s_is_rolled(store_rolled_t p, int64_t step_s, int64_t host, int64_t 
 }
 
 /* One bounded step of the rollups of `step_s` (0: the packing of raw
- * minutes): the next hosts of the bucket in progress, once the bucket is
+ * blocks): the next hosts of the bucket in progress, once the bucket is
  * complete (`ready` ns or older). Returns the hosts done, -1 + err. */
 static long s_roll_step(store_t *self, int64_t step_s, int64_t ready, int64_t deadline_mono,
                         char *err, size_t errsz)
@@ -454,7 +454,7 @@ static long s_expire(store_t *self, const store_retention_t *r, int64_t now_ns, 
     static const char *const sql[] = {
         "DELETE FROM batches WHERE id IN (SELECT id FROM batches WHERE second < ?1 / 1000000000 AND "
         "id NOT IN (SELECT batch_id FROM rollup_late) ORDER BY second LIMIT ?2)",
-        /* a block once all of its minute is older than the cut */
+        /* a block once all of its ten minutes are older than the cut */
         "DELETE FROM raw_blocks WHERE id IN (SELECT id FROM raw_blocks WHERE ts_ns <= ?1 - "
         "?3 ORDER BY ts_ns LIMIT ?2)",
         "DELETE FROM rollups WHERE id IN (SELECT id FROM rollups WHERE ts_ns < ?1 ORDER BY ts_ns "
@@ -589,7 +589,7 @@ int64_t store_file_bytes(store_t *self)
     return bytes + (path && stat(wal, &st) == 0 ? st.st_size : 0);
 }
 
-/* Says, every 10 s at most, how far the packing of raw minutes is while
+/* Says, every 10 s at most, how far the packing of raw blocks is while
  * it is well behind the rollups (a database from before 019 being packed,
  * or a long outage's spools). */
 static void s_log_packing(store_t *self, int64_t minutes, long hosts)
