@@ -4,10 +4,12 @@
  * upkeep packs each host's block of ten minutes into one raw_blocks row
  * once its minutes are rolled up, in the transaction that deletes the
  * rows it packed, so a crash leaves either the rows or the block, and the
- * step is simply done again. A batch that comes for a block packed already (a spool resent
- * after an outage) waits in rollup_late like any late batch, and once
- * merged its block is packed again with it (raw_late). Calls only
- * store_db.c. */
+ * step is simply done again. A batch that comes for a block packed
+ * already (a spool resent after an outage) waits in rollup_late like any
+ * late batch, and once merged its block is packed again with it
+ * (raw_late). What cannot be packed (past a block's bounds, a series
+ * twice in one batch) stays as batches rows, read and expired as such.
+ * Calls only store_db.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,8 +82,27 @@ int store_raw_has(store_t *self, int64_t host, int64_t ts_ns, int64_t incarnatio
     return has;
 }
 
+/* Sorts a batch's n samples by series id (a block keeps them so; the wire
+ * order maps to series ids in order but for a run that took an earlier
+ * run's map). false when a series is there twice. */
+static bool s_sort_ids(store_sample_t *s, size_t n)
+{
+    for (size_t i = 1; i < n; i++) { /* insertion: nearly always in order already */
+        store_sample_t x = s[i];
+        size_t j = i;
+        for (; j > 0 && s[j - 1].series_id > x.series_id; j--)
+            s[j] = s[j - 1];
+        s[j] = x;
+    }
+    for (size_t i = 1; i < n; i++)
+        if (s[i].series_id == s[i - 1].series_id)
+            return false;
+    return true;
+}
+
 /* Appends one batches row (id, incarnation, seq, ts, prev_ts, received,
- * samples, packing: the columns of st) to r. 0, -1 out of memory. */
+ * samples, packing: the columns of st) to r. 0, 1 when it cannot be packed
+ * (a series twice), -1 out of memory. */
 static int s_add_row(raw_set_t *r, sqlite3_stmt *st)
 {
     size_t len = (size_t)sqlite3_column_bytes(st, 6);
@@ -104,7 +125,7 @@ static int s_add_row(raw_set_t *r, sqlite3_stmt *st)
     r->b[r->nb++] = (rawpack_batch_t){sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
                                       sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 1),
                                       sqlite3_column_int64(st, 2), r->ns - first};
-    return 0;
+    return s_sort_ids(r->s + first, r->ns - first) ? 0 : 1;
 }
 
 typedef struct {
@@ -156,19 +177,19 @@ static int s_sort(raw_set_t *r)
     return 0;
 }
 
-/* Writes r as host's block at bucket and deletes the rows it took. */
+/* Writes r as host's block at bucket and deletes the rows it took. 0,
+ * 1 when it cannot be packed (why in err: the rows stay), -1 + err. */
 static int s_write(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, char *err,
                    size_t errsz)
 {
     unsigned char *block;
     size_t len;
-    char why[200];
-    if (s_sort(r) != 0 || rawpack_pack(r->b, r->nb, r->s, r->ns, RAWPACK_LEVEL_DEFAULT, &block,
-                                       &len, why, sizeof why) != 0) {
-        store_errf(err, errsz, "packing host %lld's block at %lld: %s", (long long)host,
-                   (long long)bucket, r->b ? why : "out of memory");
-        return -1;
+    if (s_sort(r) != 0) {
+        store_errf(err, errsz, "out of memory");
+        return 1;
     }
+    if (rawpack_pack(r->b, r->nb, r->s, r->ns, RAWPACK_LEVEL_DEFAULT, &block, &len, err, errsz))
+        return 1;
     sqlite3_stmt *st = store_prepare(self,
                                      "INSERT OR REPLACE INTO raw_blocks (host_id, ts_ns, nbatches, "
                                      "nsamples, block) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -218,38 +239,44 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
     sqlite3_bind_int64(st, 2, bucket);
     sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
     raw_set_t r = {0};
-    bool loaded = false, too_big = false;
+    bool loaded = false;
+    const char *unpackable = NULL;
     long packed = 0;
-    int rc;
+    int rc, added;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* The block there is (a late batch's), once there are rows to add. */
         if (!loaded && (loaded = true, s_load_block(self, host, bucket, &r, err, errsz) < 0)) {
             packed = -1;
             break;
         }
-        if (s_add_row(&r, st) != 0) {
+        if ((added = s_add_row(&r, st)) < 0) {
             rc = SQLITE_NOMEM;
             break;
         }
-        if ((too_big = r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX))
+        if (added || r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX) {
+            unpackable = added ? "a batch samples a series twice"
+                               : "more batches or samples than a raw block takes";
             break;
+        }
     }
     sqlite3_finalize(st);
-    if (too_big) {
-        /* Past what a block holds (a host of very many series at a short
-         * interval): its rows stay as they are, read and expired as rows. */
-        static bool said;
-        if (!said)
-            log_warn("store: host %lld's ten minutes at %lld hold over %u batches or %u "
-                     "samples, more than a raw block takes: such stay batches rows",
-                     (long long)host, (long long)bucket, RAWPACK_BATCHES_MAX, RAWPACK_SAMPLES_MAX);
-        said = true;
-    } else if (packed == 0 && rc != SQLITE_DONE) {
+    if (!unpackable && packed == 0 && rc != SQLITE_DONE) {
         store_errf(err, errsz, "database: %s", sqlite3_errstr(rc));
         packed = -1;
-    } else if (packed == 0 && (packed = (long)(r.nb - r.ids_from)) &&
-               s_write(self, host, bucket, &r, err, errsz) != 0) {
-        packed = -1;
+    } else if (!unpackable && packed == 0 && (packed = (long)(r.nb - r.ids_from))) {
+        int wrote = s_write(self, host, bucket, &r, err, errsz);
+        packed = wrote < 0 ? -1 : wrote ? 0 : packed;
+        unpackable = wrote > 0 ? err : NULL;
+    }
+    if (unpackable) {
+        /* Its rows stay as they are: read and expired as rows. Said once
+         * a process: a host that does it does it every ten minutes. */
+        static bool said;
+        if (!said)
+            log_warn("store: host %lld's raw history from %lld stays unpacked: %s",
+                     (long long)host, (long long)bucket, unpackable);
+        said = true;
+        packed = 0;
     }
     s_set_free(&r);
     return packed;

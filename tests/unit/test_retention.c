@@ -500,6 +500,61 @@ static void test_raw_packed(void **state)
     assert_int_equal(s_count(f, "batches"), 0);
 }
 
+/* Stores host c's batch of run `inc` at ts: its two series defined (first
+ * batch of the run) in the order `defs` gives, sampled value v each. */
+static void s_batch_run(fixture_t *f, const series_def_t defs[2], uint64_t inc, uint64_t seq,
+                        int64_t ts, uint64_t v)
+{
+    static const uint32_t ids[] = {1, 2};
+    uint64_t values[2] = {v, v};
+    int64_t deltas[2] = {1, 1};
+    uint32_t flags[2] = {0, 0};
+    msg_t m = {.host = "c", .boot_id = "boot", .incarnation = inc, .seq = seq, .sent_ns = ts,
+               .type = MSG_TYPE_BATCH,
+               .batch = {ts, ts - STEP, false, seq == 1 ? 2 : 0, defs, 2, ids, values, deltas,
+                         flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
+    char err[256];
+    size_t n;
+    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
+    assert_int_equal(intake_store(f->st, &m, ts, &n, err, sizeof err), STORE_OK);
+    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
+}
+
+static int s_count_rows(void *ctx, const series_row_t *row)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* A run that took an earlier run's series with its wire ids the other way
+ * round samples them in descending series id: packed all the same. */
+static void test_raw_packed_any_order(void **state)
+{
+    fixture_t *f = *state;
+    const series_def_t reversed[2] = {{1, "netdev", "eth0", "rx_packets", KIND_COUNTER,
+                                       LAYER_TRAFFIC, false, ""},
+                                      {2, "snmp", "", "Udp.RcvbufErrors", KIND_COUNTER,
+                                       LAYER_SOCKET, false, ""}};
+    uint64_t seq = 0, v = 0;
+    for (int64_t ts = T0; ts < T0 + 5 * MIN; ts += STEP)
+        s_batch_run(f, s_defs, 1, ++seq, ts, ++v);
+    seq = 0;
+    for (int64_t ts = T0 + 5 * MIN; ts < T0 + 25 * MIN; ts += STEP)
+        s_batch_run(f, reversed, 2, ++seq, ts, ++v);
+    store_retention_t r = {HOUR, 24 * HOUR, MIN};
+    s_upkeep(f, &r, T0 + 25 * MIN);
+    assert_int_equal(s_count(f, "raw_blocks"), 2);
+    for (int j = 0; j < 2; j++) {
+        series_query_t q = {"c", s_defs[j].source, s_defs[j].device, s_defs[j].name, T0 - 1,
+                            T0 + HOUR, 0, 0};
+        int rows = 0;
+        char err[256];
+        assert_int_equal(store_series(f->st, &q, s_count_rows, &rows, err, sizeof err), 0);
+        assert_int_equal(rows, 25 * 6);
+    }
+}
+
 /* A database whose batches were never packed (from before 019) is packed
  * oldest first, a bounded step at a time, and reads the same throughout. */
 static void test_raw_packing_in_steps(void **state)
@@ -554,6 +609,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_stops_growing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_raw_packed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_raw_packing_in_steps, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_raw_packed_any_order, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
