@@ -10,6 +10,7 @@
  * (raw_late). What cannot be packed (past a block's bounds, a series
  * twice in one batch) stays as batches rows, read and expired as such.
  * Calls only store_db.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,10 @@ static void s_set_free(raw_set_t *r)
     *r = (raw_set_t){0};
 }
 
-/* The block of host at bucket, unpacked into *r (empty when there
- * is none). 1 found, 0 none, -1 + err (a block that does not unpack is an
- * error: it is never overwritten). */
+/* The block of host at bucket, unpacked into *r (empty when there is
+ * none). 1 found, 0 none, -1 + err on a database error, -2 + err when the
+ * block does not unpack (damaged: it is never overwritten, and reads of
+ * its range say so). */
 static int s_load_block(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, char *err,
                         size_t errsz)
 {
@@ -57,7 +59,7 @@ static int s_load_block(store_t *self, int64_t host, int64_t bucket, raw_set_t *
                            &r->nb, &r->s, &r->ns, why, sizeof why) != 0) {
             store_errf(err, errsz, "the raw block of host %lld at %lld does not unpack: %s",
                        (long long)host, (long long)bucket, why);
-            found = -1;
+            found = -2;
         }
         r->capb = r->nb;
         r->caps = r->ns;
@@ -75,7 +77,7 @@ int store_raw_has(store_t *self, int64_t host, int64_t ts_ns, int64_t incarnatio
 {
     raw_set_t r = {0};
     int found = s_load_block(self, host, ts_ns - ts_ns % STORE_RAW_BLOCK_NS, &r, err, errsz);
-    int has = found < 0 ? -1 : 0;
+    int has = found == -1 ? -1 : 0; /* a damaged block holds nothing to find */
     for (size_t i = 0; found > 0 && i < r.nb && !has; i++)
         has = r.b[i].incarnation == incarnation && r.b[i].seq == seq;
     s_set_free(&r);
@@ -240,46 +242,46 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
     sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
     raw_set_t r = {0};
     bool loaded = false;
-    const char *unpackable = NULL;
-    long packed = 0;
-    int rc, added;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        /* The block there is (a late batch's), once there are rows to add. */
-        if (!loaded && (loaded = true, s_load_block(self, host, bucket, &r, err, errsz) < 0)) {
-            packed = -1;
-            break;
+    int rc = SQLITE_DONE, fail = 0; /* -1: the database failed; 1: the block cannot be packed (why in err) */
+    while (!fail && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!loaded) { /* the block there is (a late batch's), once there are rows to add */
+            loaded = true;
+            int found = s_load_block(self, host, bucket, &r, err, errsz);
+            fail = found == -1 ? -1 : found == -2;
+            if (fail)
+                break;
         }
-        if ((added = s_add_row(&r, st)) < 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        if (added || r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX) {
-            unpackable = added ? "a batch samples a series twice"
-                               : "more batches or samples than a raw block takes";
-            break;
-        }
+        int added = s_add_row(&r, st);
+        if (added < 0)
+            store_errf(err, errsz, "out of memory packing host %lld's raw history",
+                       (long long)host);
+        else if (added)
+            store_errf(err, errsz, "a batch samples a series twice");
+        else if (r.nb > RAWPACK_BATCHES_MAX || r.ns > RAWPACK_SAMPLES_MAX)
+            store_errf(err, errsz, "more batches or samples than a raw block takes");
+        else
+            continue;
+        fail = added < 0 ? -1 : 1;
     }
     sqlite3_finalize(st);
-    if (!unpackable && packed == 0 && rc != SQLITE_DONE) {
+    if (!fail && rc != SQLITE_DONE) {
         store_errf(err, errsz, "database: %s", sqlite3_errstr(rc));
-        packed = -1;
-    } else if (!unpackable && packed == 0 && (packed = (long)(r.nb - r.ids_from))) {
-        int wrote = s_write(self, host, bucket, &r, err, errsz);
-        packed = wrote < 0 ? -1 : wrote ? 0 : packed;
-        unpackable = wrote > 0 ? err : NULL;
+        fail = -1;
     }
-    if (unpackable) {
+    long packed = (long)(r.nb - r.ids_from);
+    if (!fail && packed)
+        fail = s_write(self, host, bucket, &r, err, errsz);
+    s_set_free(&r);
+    if (fail > 0) {
         /* Its rows stay as they are: read and expired as rows. Said once
          * a process: a host that does it does it every ten minutes. */
         static bool said;
         if (!said)
             log_warn("store: host %lld's raw history from %lld stays unpacked: %s",
-                     (long long)host, (long long)bucket, unpackable);
+                     (long long)host, (long long)bucket, err);
         said = true;
-        packed = 0;
     }
-    s_set_free(&r);
-    return packed;
+    return fail < 0 ? -1 : fail ? 0 : packed;
 }
 
 /* --- reading ------------------------------------------------------------- */
@@ -300,8 +302,8 @@ struct store_raw {
 store_raw_t *store_raw_open(store_t *self, int64_t host, int64_t from_ns, int64_t to_ns, char *err,
                             size_t errsz)
 {
-    static const char blocks[] = "SELECT block FROM raw_blocks WHERE host_id = ?1 AND ts_ns > ?2 "
-                                 "- ?4 AND ts_ns <= ?3 ORDER BY ts_ns";
+    static const char blocks[] = "SELECT block, ts_ns FROM raw_blocks WHERE host_id = ?1 AND ts_ns "
+                                 "> ?2 - ?4 AND ts_ns <= ?3 ORDER BY ts_ns";
     static const char rows[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM "
                                "batches WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND "
                                "ts_ns <= ?3 ORDER BY ts_ns";
@@ -357,9 +359,12 @@ static bool s_block_ready(store_raw_t *r)
             return false;
         s_set_free(&r->block);
         r->bi = r->si = 0;
+        char why[200], at[64];
         if (rawpack_unpack(sqlite3_column_blob(r->blocks, 0),
                            (size_t)sqlite3_column_bytes(r->blocks, 0), &r->block.b, &r->block.nb,
-                           &r->block.s, &r->block.ns, r->err, sizeof r->err) != 0) {
+                           &r->block.s, &r->block.ns, why, sizeof why) != 0) {
+            snprintf(r->err, sizeof r->err, "the raw block at %s does not unpack: %s",
+                     ts_format(sqlite3_column_int64(r->blocks, 1), at, sizeof at), why);
             r->failed = -1;
             return false;
         }

@@ -553,6 +553,23 @@ static void test_raw_packed_any_order(void **state)
         assert_int_equal(store_series(f->st, &q, s_count_rows, &rows, err, sizeof err), 0);
         assert_int_equal(rows, 25 * 6);
     }
+    /* A damaged block: a read of its range says which, a late batch for
+     * it stays a row, and the upkeep goes on. */
+    char err[256], sql[128];
+    snprintf(sql, sizeof sql, "UPDATE raw_blocks SET block = x'0102' WHERE ts_ns = %lld",
+             (long long)(T0 + BLOCK));
+    assert_int_equal(store_exec(f->st, sql, err, sizeof err), 0);
+    s_batch_run(f, reversed, 2, ++seq, T0 + 12 * MIN + 5 * SEC, ++v);
+    s_upkeep(f, &r, T0 + 25 * MIN);
+    assert_int_equal(s_count(f, "raw_late"), 0);
+    assert_int_equal(s_count(f, "batches"), 5 * 6 + 1);
+    series_query_t q = {"c", "snmp", "", "Udp.RcvbufErrors", T0 + 10 * MIN, T0 + 11 * MIN, 0, 0};
+    int rows = 0;
+    assert_int_equal(store_series(f->st, &q, s_count_rows, &rows, err, sizeof err), -1);
+    assert_non_null(strstr(err, "does not unpack"));
+    q = (series_query_t){"c", "snmp", "", "Udp.RcvbufErrors", T0 - 1, T0 + 9 * MIN, 0, 0};
+    assert_int_equal(store_series(f->st, &q, s_count_rows, &rows, err, sizeof err), 0);
+    assert_int_equal(rows, 9 * 6 + 1);
 }
 
 /* A database whose batches were never packed (from before 019) is packed
