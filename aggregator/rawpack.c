@@ -83,11 +83,10 @@ enum {
 enum { S_NCUTS = 9 };
 
 /* The columns' names, for the errors. */
-static const char *const s_names[S_NCOLUMNS] = {"ts",    "prev",      "recv",  "inc",       "seq",
-                                                "ids",   "presence",  "flags", "flags_run", "base",
-                                                "resid", "resid_run", "delta", "delta_run",
-                                                "delta_width", "plane0", "plane1", "plane2",
-                                                "plane3", "plane4", "plane5", "plane6", "plane7"};
+static const char *const s_names[S_NCOLUMNS] = {
+    "ts",        "prev",   "recv",   "inc",       "seq",    "ids",       "presence",    "flags",
+    "flags_run", "base",   "resid",  "resid_run", "delta",  "delta_run", "delta_width", "plane0",
+    "plane1",    "plane2", "plane3", "plane4",    "plane5", "plane6",    "plane7"};
 
 static void s_errf(char *err, size_t errsz, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -205,9 +204,9 @@ typedef struct {
     size_t nb;
     const store_sample_t *s; /* the caller's samples, ns of them; borrowed */
     size_t ns;
-    uint32_t *batch_of; /* per sample, its batch */
-    uint32_t *ids;      /* the distinct series ids, ascending, nseries of them */
-    uint32_t *tmp;      /* room to merge ids into */
+    uint32_t *batch_of;  /* per sample, its batch */
+    uint32_t *ids;       /* the distinct series ids, ascending, nseries of them */
+    uint32_t *tmp;       /* room to merge ids into */
     uint32_t *series_of; /* per sample, its series' index in ids */
     size_t nseries;
     size_t *start;     /* per series (and one past), where its samples begin in order */
@@ -472,8 +471,7 @@ static int s_seal(const unsigned char *raw, const size_t cuts[S_NCUTS], int leve
             continue; /* an empty plane: no frame */
         size_t n = ZSTD_compress(*out + *outlen, cap - *outlen, raw + from, cuts[k] - from, level);
         if (ZSTD_isError(n)) {
-            s_errf(err, errsz, "rawpack: ZSTD_compress(level %d): %s", level,
-                   ZSTD_getErrorName(n));
+            s_errf(err, errsz, "rawpack: ZSTD_compress(level %d): %s", level, ZSTD_getErrorName(n));
             free(*out);
             *out = NULL;
             return -1;
@@ -602,8 +600,10 @@ static bool s_get_planes(unpacker_t *u, int base, size_t n, uint64_t width)
 {
     uint64_t lo;
     if (width > 8) {
-        s_errf(u->err, u->errsz, "rawpack: column delta_width: %llu bytes, not 0..8 (the block is "
-               "damaged)", (unsigned long long)width);
+        s_errf(u->err, u->errsz,
+               "rawpack: column delta_width: %llu bytes, not 0..8 (the block is "
+               "damaged)",
+               (unsigned long long)width);
         return false;
     }
     if (!s_get(u, base, &lo))

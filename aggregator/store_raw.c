@@ -207,8 +207,8 @@ static int s_write(store_t *self, int64_t host, int64_t bucket, raw_set_t *r, ch
         sqlite3_finalize(st);
     }
     free(block);
-    if (rc == SQLITE_DONE && (st = store_prepare(self, "DELETE FROM batches WHERE id = ?1", err,
-                                                 errsz))) {
+    if (rc == SQLITE_DONE &&
+        (st = store_prepare(self, "DELETE FROM batches WHERE id = ?1", err, errsz))) {
         for (size_t i = 0; rc == SQLITE_DONE && i < r->nb - r->ids_from; i++) {
             sqlite3_bind_int64(st, 1, r->ids[i]);
             rc = sqlite3_step(st);
@@ -229,11 +229,13 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
 {
     /* Every row of the block but those waiting to be merged into the
      * rollups (they come back through raw_late once merged). */
-    static const char sql[] =
-        STORE_SECONDS("?2", "?3 - 1") "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, "
-        "received_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 AND "
-        "ts_ns >= ?2 AND ts_ns < ?3 AND id NOT IN (SELECT batch_id FROM rollup_late) "
-        "ORDER BY ts_ns";
+    static const char sql[] = STORE_SECONDS(
+        "?2",
+        "?3 - 1") "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, "
+                  "received_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 "
+                  "AND "
+                  "ts_ns >= ?2 AND ts_ns < ?3 AND id NOT IN (SELECT batch_id FROM rollup_late) "
+                  "ORDER BY ts_ns";
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -242,7 +244,8 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
     sqlite3_bind_int64(st, 3, bucket + STORE_RAW_BLOCK_NS);
     raw_set_t r = {0};
     bool loaded = false;
-    int rc = SQLITE_DONE, fail = 0; /* -1: the database failed; 1: the block cannot be packed (why in err) */
+    int rc = SQLITE_DONE,
+        fail = 0; /* -1: the database failed; 1: the block cannot be packed (why in err) */
     while (!fail && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!loaded) { /* the block there is (a late batch's), once there are rows to add */
             loaded = true;
@@ -277,8 +280,8 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
          * a process: a host that does it does it every ten minutes. */
         static bool said;
         if (!said)
-            log_warn("store: host %lld's raw history from %lld stays unpacked: %s",
-                     (long long)host, (long long)bucket, err);
+            log_warn("store: host %lld's raw history from %lld stays unpacked: %s", (long long)host,
+                     (long long)bucket, err);
         said = true;
     }
     return fail < 0 ? -1 : fail ? 0 : packed;
@@ -290,12 +293,12 @@ struct store_raw {
     store_t *store;
     sqlite3_stmt *blocks, *rows;
     int64_t from_ns, to_ns;
-    raw_set_t block;       /* the block being read */
-    size_t bi, si;         /* its next batch, and that batch's first sample */
-    bool row_ready;        /* rows is on a row not yet given */
-    store_sample_t *row;   /* that row's samples */
+    raw_set_t block;     /* the block being read */
+    size_t bi, si;       /* its next batch, and that batch's first sample */
+    bool row_ready;      /* rows is on a row not yet given */
+    store_sample_t *row; /* that row's samples */
     size_t nrow, caprow;
-    int failed;            /* SQLite's error code, or -1 for a block that does not unpack */
+    int failed; /* SQLite's error code, or -1 for a block that does not unpack */
     char err[256];
 };
 
@@ -304,9 +307,10 @@ store_raw_t *store_raw_open(store_t *self, int64_t host, int64_t from_ns, int64_
 {
     static const char blocks[] = "SELECT block, ts_ns FROM raw_blocks WHERE host_id = ?1 AND ts_ns "
                                  "> ?2 - ?4 AND ts_ns <= ?3 ORDER BY ts_ns";
-    static const char rows[] = STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM "
-                               "batches WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND "
-                               "ts_ns <= ?3 ORDER BY ts_ns";
+    static const char rows[] =
+        STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM "
+                                  "batches WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND "
+                                  "ts_ns <= ?3 ORDER BY ts_ns";
     store_raw_t *r = calloc(1, sizeof *r);
     if (!r) {
         store_errf(err, errsz, "out of memory");
@@ -388,8 +392,8 @@ static bool s_row_ready(store_raw_t *r)
         r->row = s;
         r->caprow = need;
     }
-    store_unpack_t u = store_unpack(sqlite3_column_blob(r->rows, 1), len,
-                                    sqlite3_column_int(r->rows, 2));
+    store_unpack_t u =
+        store_unpack(sqlite3_column_blob(r->rows, 1), len, sqlite3_column_int(r->rows, 2));
     for (r->nrow = 0; store_unpack_next(&u, &r->row[r->nrow]);)
         r->nrow++;
     r->row_ready = true;
@@ -427,7 +431,7 @@ int store_raw_close(store_raw_t **r_p, char *err, size_t errsz)
     int failed = r->failed;
     if (failed && err)
         store_errf(err, errsz, "%s",
-                   failed < 0                  ? r->err
+                   failed < 0                   ? r->err
                    : failed == SQLITE_INTERRUPT ? "the query was stopped at its deadline"
                                                 : sqlite3_errmsg(store_db(r->store)));
     sqlite3_finalize(r->blocks);

@@ -421,17 +421,20 @@ static int64_t s_count(fixture_t *f, const char *table)
     return testlib_sql_scalar(f->path, sql);
 }
 
-/* Resends host h's batch `seq` taken at ts: the store's answer. */
-static store_rc_t s_resend(fixture_t *f, int h, uint64_t seq, int64_t ts)
+/* Stores a batch of `host`'s run `inc`, number seq, taken at ts, both
+ * series sampled at v (defined, in the order defs gives, when seq is 1):
+ * the store's answer. */
+static store_rc_t s_store(fixture_t *f, const char *host, const series_def_t defs[2], uint64_t inc,
+                          uint64_t seq, int64_t ts, uint64_t v)
 {
     static const uint32_t ids[] = {1, 2};
-    uint64_t values[2] = {0, 0};
-    int64_t deltas[2] = {0, 0};
+    uint64_t values[2] = {v, v};
+    int64_t deltas[2] = {1, 1};
     uint32_t flags[2] = {0, 0};
-    msg_t m = {.host = s_hosts[h], .boot_id = "boot", .incarnation = 1, .seq = seq, .sent_ns = ts,
+    msg_t m = {.host = host, .boot_id = "boot", .incarnation = inc, .seq = seq, .sent_ns = ts,
                .type = MSG_TYPE_BATCH,
-               .batch = {ts, ts - STEP, false, 0, s_defs, 2, ids, values, deltas, flags,
-                         0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
+               .batch = {ts, ts - STEP, false, seq == 1 ? 2 : 0, defs, 2, ids, values, deltas,
+                         flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
     char err[256];
     size_t n;
     assert_int_equal(store_begin(f->st, err, sizeof err), 0);
@@ -467,7 +470,7 @@ static void test_raw_packed(void **state)
         assert_memory_equal(times.ts, k[h].ts, sizeof *times.ts * (size_t)times.n);
     }
     /* A resend of a packed batch (host a's 7th, at T0 + 60 s) is a duplicate. */
-    assert_int_equal(s_resend(f, 0, 7, T0 + 6 * STEP), STORE_DUPLICATE);
+    assert_int_equal(s_store(f, "a", s_defs, 1, 7, T0 + 6 * STEP, 0), STORE_DUPLICATE);
     assert_int_equal(s_count(f, "batches"), 2 * 5 * 6);
     /* A batch never stored comes late for a packed block: it is merged
      * into its minute and into the block, where it reads in its place. */
@@ -482,7 +485,8 @@ static void test_raw_packed(void **state)
     s_expect_raw(f, &k[1], 1, T0 - 1, T0 + HOUR);
     s_expect_raw(f, &k[0], 0, T0 - 1, T0 + HOUR);
     /* Its resend is a duplicate too. */
-    assert_int_equal(s_resend(f, 1, f->seq[1], T0 + 5 * MIN + 5 * SEC), STORE_DUPLICATE);
+    assert_int_equal(s_store(f, "b", s_defs, 1, f->seq[1], T0 + 5 * MIN + 5 * SEC, 0),
+                     STORE_DUPLICATE);
     /* A spool's worth of late batches for one packed block: packed into it
      * together once merged (raw_late), reading right before and after. */
     for (int64_t ts = T0 + 10 * MIN + 5 * SEC; ts < T0 + 15 * MIN; ts += STEP)
@@ -498,26 +502,6 @@ static void test_raw_packed(void **state)
     s_upkeep(f, &r, T0 + 35 * MIN + HOUR + BLOCK);
     assert_int_equal(s_count(f, "raw_blocks"), 0);
     assert_int_equal(s_count(f, "batches"), 0);
-}
-
-/* Stores host c's batch of run `inc` at ts: its two series defined (first
- * batch of the run) in the order `defs` gives, sampled value v each. */
-static void s_batch_run(fixture_t *f, const series_def_t defs[2], uint64_t inc, uint64_t seq,
-                        int64_t ts, uint64_t v)
-{
-    static const uint32_t ids[] = {1, 2};
-    uint64_t values[2] = {v, v};
-    int64_t deltas[2] = {1, 1};
-    uint32_t flags[2] = {0, 0};
-    msg_t m = {.host = "c", .boot_id = "boot", .incarnation = inc, .seq = seq, .sent_ns = ts,
-               .type = MSG_TYPE_BATCH,
-               .batch = {ts, ts - STEP, false, seq == 1 ? 2 : 0, defs, 2, ids, values, deltas,
-                         flags, 0, NULL, 0, 0, {0}, 0, 0, 0, NULL}};
-    char err[256];
-    size_t n;
-    assert_int_equal(store_begin(f->st, err, sizeof err), 0);
-    assert_int_equal(intake_store(f->st, &m, ts, &n, err, sizeof err), STORE_OK);
-    assert_int_equal(store_commit(f->st, err, sizeof err), 0);
 }
 
 static int s_count_rows(void *ctx, const series_row_t *row)
@@ -538,10 +522,10 @@ static void test_raw_packed_any_order(void **state)
                                        LAYER_SOCKET, false, ""}};
     uint64_t seq = 0, v = 0;
     for (int64_t ts = T0; ts < T0 + 5 * MIN; ts += STEP)
-        s_batch_run(f, s_defs, 1, ++seq, ts, ++v);
+        assert_int_equal(s_store(f, "c", s_defs, 1, ++seq, ts, ++v), STORE_OK);
     seq = 0;
     for (int64_t ts = T0 + 5 * MIN; ts < T0 + 25 * MIN; ts += STEP)
-        s_batch_run(f, reversed, 2, ++seq, ts, ++v);
+        assert_int_equal(s_store(f, "c", reversed, 2, ++seq, ts, ++v), STORE_OK);
     store_retention_t r = {HOUR, 24 * HOUR, MIN};
     s_upkeep(f, &r, T0 + 25 * MIN);
     assert_int_equal(s_count(f, "raw_blocks"), 2);
@@ -559,7 +543,8 @@ static void test_raw_packed_any_order(void **state)
     snprintf(sql, sizeof sql, "UPDATE raw_blocks SET block = x'0102' WHERE ts_ns = %lld",
              (long long)(T0 + BLOCK));
     assert_int_equal(store_exec(f->st, sql, err, sizeof err), 0);
-    s_batch_run(f, reversed, 2, ++seq, T0 + 12 * MIN + 5 * SEC, ++v);
+    assert_int_equal(s_store(f, "c", reversed, 2, ++seq, T0 + 12 * MIN + 5 * SEC, ++v),
+                     STORE_OK);
     s_upkeep(f, &r, T0 + 25 * MIN);
     assert_int_equal(s_count(f, "raw_late"), 0);
     assert_int_equal(s_count(f, "batches"), 5 * 6 + 1);
