@@ -95,33 +95,32 @@ int store_hosts(store_t *self, int (*fn)(void *ctx, const host_row_t *row), void
     return s_query_end(self, st, rc, err, errsz);
 }
 
+/* Column `col` (an integer) of the host named name's row; 0 without one. */
+static int64_t s_host_int(store_t *self, const char *col, const char *name)
+{
+    char sql[96], err[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM hosts WHERE name = ?1", col);
+    sqlite3_stmt *st = store_prepare(self, sql, err, sizeof err);
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return v;
+}
+
 bool store_host_known(store_t *self, const char *name)
 {
     if (self->ch)
         return chstore_host_known(self->ch, name);
-    char err[256];
-    sqlite3_stmt *st = store_prepare(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
-    if (!st)
-        return false;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bool known = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return known;
+    return s_host_int(self, "id", name) != 0; /* ids start at 1 */
 }
 
 int64_t store_host_interval(store_t *self, const char *name)
 {
     if (self->ch)
         return chstore_host_interval(self->ch, name);
-    char err[256];
-    sqlite3_stmt *st =
-        store_prepare(self, "SELECT interval_ns FROM hosts WHERE name = ?1", err, sizeof err);
-    if (!st)
-        return 0;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int64_t ns = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return ns;
+    return s_host_int(self, "interval_ns", name);
 }
 
 static const char *s_desc(s_order_t order)
@@ -553,27 +552,12 @@ int store_settings(store_t *self, const char *host, int64_t to_ns,
     return s_query_end(self, st, rc, err, errsz);
 }
 
-/* A host's id by name, 0 when it is not known. */
-static int64_t s_host_id(store_t *self, const char *host)
-{
-    char err[256];
-    sqlite3_stmt *st = store_prepare(self, "SELECT id FROM hosts WHERE name = ?1", err, sizeof err);
-    int64_t id = 0;
-    if (st) {
-        sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return id;
-}
-
 int store_batch_times(store_t *self, const char *host, int64_t from_ns, int64_t to_ns,
                       int (*fn)(void *ctx, int64_t ts_ns), void *ctx, char *err, size_t errsz)
 {
     if (self->ch)
         return chstore_batch_times(self->ch, host, from_ns, to_ns, fn, ctx, err, errsz);
-    int64_t host_id = s_host_id(self, host);
+    int64_t host_id = s_host_int(self, "id", host);
     store_raw_t *r = host_id ? store_raw_open(self, host_id, from_ns, to_ns, err, errsz) : NULL;
     if (host_id && !r)
         return -1;
