@@ -229,13 +229,11 @@ long store_raw_pack(store_t *self, int64_t host, int64_t bucket, char *err, size
 {
     /* Every row of the block but those waiting to be merged into the
      * rollups (they come back through raw_late once merged). */
-    static const char sql[] = STORE_SECONDS(
-        "?2",
-        "?3 - 1") "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, "
-                  "received_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 "
-                  "AND "
-                  "ts_ns >= ?2 AND ts_ns < ?3 AND id NOT IN (SELECT batch_id FROM rollup_late) "
-                  "ORDER BY ts_ns";
+    static const char sql[] =
+        STORE_SECONDS("?2", "?3 - 1")
+        "SELECT id, incarnation, seq, ts_ns, prev_ts_ns, received_ns, samples, packing FROM "
+        "batches WHERE second IN sec AND host_id = ?1 AND ts_ns >= ?2 AND ts_ns < ?3 AND id NOT "
+        "IN (SELECT batch_id FROM rollup_late) ORDER BY ts_ns";
     sqlite3_stmt *st = store_prepare(self, sql, err, errsz);
     if (!st)
         return -1;
@@ -308,10 +306,10 @@ store_raw_t *store_raw_open(store_t *self, int64_t host, int64_t from_ns, int64_
     static const char blocks[] = "SELECT block, ts_ns FROM raw_blocks WHERE host_id = ?1 AND ts_ns "
                                  "> ?2 - ?4 AND ts_ns <= ?3 ORDER BY ts_ns";
     static const char rows[] =
-        STORE_SECONDS("?2", "?3") "SELECT ts_ns, samples, packing FROM "
-                                  "batches WHERE second IN sec AND host_id = ?1 AND ts_ns > ?2 AND "
-                                  "ts_ns <= ?3 ORDER BY ts_ns";
-    store_raw_t *r = calloc(1, sizeof *r);
+        STORE_SECONDS("?2", "?3")
+        "SELECT ts_ns, samples, packing FROM batches WHERE second IN sec AND host_id = ?1 AND "
+        "ts_ns > ?2 AND ts_ns <= ?3 ORDER BY ts_ns";
+    store_raw_t *r = malloc(sizeof *r);
     if (!r) {
         store_errf(err, errsz, "out of memory");
         return NULL;
